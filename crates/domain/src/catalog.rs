@@ -1,0 +1,806 @@
+//! The catalog (U1, U3, S6, S7): venues and their sections, events, dated sessions with seat
+//! categories, and add-on products. Request bodies are parsed here once into validated types.
+
+use crate::ids::{CategoryId, EventId, ProductId, SeatId, SectionId, SessionId, UserId, VenueId};
+use crate::validation::{FieldErrors, in_range, text};
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+use time::OffsetDateTime;
+
+pub const MAX_SECTIONS: usize = 100;
+pub const MAX_ROWS_PER_SECTION: usize = 500;
+pub const MAX_SEATS_PER_ROW: i64 = 1_000;
+pub const MAX_SEATS_PER_VENUE: i64 = 150_000;
+pub const MAX_STANDING_CAPACITY: i64 = 500_000;
+pub const MAX_PRICE_CENTS: i64 = 100_000_000;
+pub const MAX_TAGS: usize = 20;
+
+// ---------------------------------------------------------------------------------------------
+// Shared small types
+
+/// ISO 4217 code, upper case. `BRL` when not given.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(transparent)]
+pub struct Currency(String);
+
+impl Currency {
+    pub fn brl() -> Self {
+        Self("BRL".into())
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        if raw.len() == 3 && raw.bytes().all(|b| b.is_ascii_alphabetic()) {
+            Ok(Self(raw.to_ascii_uppercase()))
+        } else {
+            Err("must be a three-letter ISO 4217 code".into())
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Tags are lower case words of letters, digits and dashes; duplicates are dropped.
+pub fn parse_tags(raw: &[String]) -> Result<Vec<String>, String> {
+    if raw.len() > MAX_TAGS {
+        return Err(format!("at most {MAX_TAGS} tags"));
+    }
+    let mut tags: Vec<String> = Vec::with_capacity(raw.len());
+    for tag in raw {
+        let tag = tag.trim().to_lowercase();
+        let len = tag.chars().count();
+        if !(1..=40).contains(&len) || !tag.chars().all(|c| c.is_alphanumeric() || c == '-') {
+            return Err(format!(
+                "tag `{tag}` must be 1 to 40 letters, digits or dashes"
+            ));
+        }
+        if !tags.contains(&tag) {
+            tags.push(tag);
+        }
+    }
+    Ok(tags)
+}
+
+fn price(value: i64) -> Result<i64, String> {
+    in_range(value, 0, MAX_PRICE_CENTS)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Venues
+
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VenueInput {
+    pub name: String,
+    pub city: String,
+    pub sections: Vec<SectionInput>,
+}
+
+/// A seated section lists its `rows`; a standing section gives its `capacity`.
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SectionInput {
+    pub name: String,
+    pub rows: Option<Vec<RowInput>>,
+    pub capacity: Option<i64>,
+}
+
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RowInput {
+    pub label: String,
+    /// How many seats the row has; they are numbered from 1.
+    pub seats: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewVenue {
+    pub name: String,
+    pub city: String,
+    pub sections: Vec<NewSection>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewSection {
+    pub name: String,
+    pub layout: SectionLayout,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SectionLayout {
+    Seated { rows: Vec<(String, i64)> },
+    Standing { capacity: i64 },
+}
+
+impl NewSection {
+    pub fn capacity(&self) -> i64 {
+        match &self.layout {
+            SectionLayout::Seated { rows } => rows.iter().map(|(_, seats)| seats).sum(),
+            SectionLayout::Standing { capacity } => *capacity,
+        }
+    }
+}
+
+impl VenueInput {
+    pub fn parse(self) -> Result<NewVenue, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let name = errors.check("name", text(&self.name, 1, 200));
+        let city = errors.check("city", text(&self.city, 1, 100));
+        if self.sections.is_empty() || self.sections.len() > MAX_SECTIONS {
+            errors.add(
+                "sections",
+                format!("must have 1 to {MAX_SECTIONS} sections"),
+            );
+        }
+        let mut names = HashSet::new();
+        let mut sections = Vec::with_capacity(self.sections.len());
+        let mut total_seats = 0i64;
+        for (i, section) in self.sections.iter().enumerate() {
+            let at = format!("sections[{i}]");
+            let name = errors.check(format!("{at}.name"), text(&section.name, 1, 100));
+            if let Some(name) = &name
+                && !names.insert(name.to_lowercase())
+            {
+                errors.add(
+                    format!("{at}.name"),
+                    "section names must be unique in a venue",
+                );
+            }
+            let layout = match (&section.rows, section.capacity) {
+                (Some(rows), None) => {
+                    if rows.is_empty() || rows.len() > MAX_ROWS_PER_SECTION {
+                        errors.add(
+                            format!("{at}.rows"),
+                            format!("must have 1 to {MAX_ROWS_PER_SECTION} rows"),
+                        );
+                    }
+                    let mut labels = HashSet::new();
+                    let mut parsed = Vec::with_capacity(rows.len());
+                    for (j, row) in rows.iter().enumerate() {
+                        let label =
+                            errors.check(format!("{at}.rows[{j}].label"), text(&row.label, 1, 10));
+                        if let Some(label) = &label
+                            && !labels.insert(label.clone())
+                        {
+                            errors.add(
+                                format!("{at}.rows[{j}].label"),
+                                "row labels must be unique in a section",
+                            );
+                        }
+                        let seats = errors.check(
+                            format!("{at}.rows[{j}].seats"),
+                            in_range(row.seats, 1, MAX_SEATS_PER_ROW),
+                        );
+                        total_seats += seats.unwrap_or(0);
+                        if let (Some(label), Some(seats)) = (label, seats) {
+                            parsed.push((label, seats));
+                        }
+                    }
+                    Some(SectionLayout::Seated { rows: parsed })
+                }
+                (None, Some(capacity)) => errors
+                    .check(
+                        format!("{at}.capacity"),
+                        in_range(capacity, 1, MAX_STANDING_CAPACITY),
+                    )
+                    .map(|capacity| SectionLayout::Standing { capacity }),
+                _ => {
+                    errors.add(
+                        at.clone(),
+                        "give either `rows` (a seated section) or `capacity` (a standing section)",
+                    );
+                    None
+                }
+            };
+            if let (Some(name), Some(layout)) = (name, layout) {
+                sections.push(NewSection { name, layout });
+            }
+        }
+        if total_seats > MAX_SEATS_PER_VENUE {
+            errors.add(
+                "sections",
+                format!("a venue may have at most {MAX_SEATS_PER_VENUE} seats"),
+            );
+        }
+        errors.finish(|| {
+            Some(NewVenue {
+                name: name?,
+                city: city?,
+                sections,
+            })
+        })
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SectionKind {
+    Seated,
+    Standing,
+}
+
+impl SectionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SectionKind::Seated => "seated",
+            SectionKind::Standing => "standing",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "seated" => Some(SectionKind::Seated),
+            "standing" => Some(SectionKind::Standing),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Venue {
+    pub id: VenueId,
+    pub owner_id: UserId,
+    pub name: String,
+    pub city: String,
+    pub sections: Vec<Section>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Section {
+    pub id: SectionId,
+    pub name: String,
+    pub kind: SectionKind,
+    pub capacity: i64,
+    /// The rows of a seated section, in order; empty for a standing section.
+    pub rows: Vec<RowSummary>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct RowSummary {
+    pub label: String,
+    pub seats: i64,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Events
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EventStatus {
+    #[default]
+    Draft,
+    Published,
+}
+
+impl EventStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventStatus::Draft => "draft",
+            EventStatus::Published => "published",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "draft" => Some(EventStatus::Draft),
+            "published" => Some(EventStatus::Published),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EventInput {
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    pub category: String,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    pub venue_id: VenueId,
+    #[serde(default)]
+    pub status: EventStatus,
+}
+
+/// The fields of an event that may change; absent fields stay as they are.
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EventPatch {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub category: Option<String>,
+    pub tags: Option<Vec<String>>,
+    pub venue_id: Option<VenueId>,
+    pub status: Option<EventStatus>,
+}
+
+/// The validated content of an event, whole: what a create stores and a patch produces.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventFields {
+    pub title: String,
+    pub description: String,
+    pub category: String,
+    pub tags: Vec<String>,
+    pub venue_id: VenueId,
+    pub status: EventStatus,
+}
+
+fn parse_event_fields(
+    title: &str,
+    description: &str,
+    category: &str,
+    tags: &[String],
+    venue_id: VenueId,
+    status: EventStatus,
+) -> Result<EventFields, FieldErrors> {
+    let mut errors = FieldErrors::new();
+    let title = errors.check("title", text(title, 1, 200));
+    let description = errors.check("description", text(description, 0, 10_000));
+    let category = errors
+        .check("category", text(category, 1, 60))
+        .map(|c| c.to_lowercase());
+    let tags = errors.check("tags", parse_tags(tags));
+    errors.finish(|| {
+        Some(EventFields {
+            title: title?,
+            description: description?,
+            category: category?,
+            tags: tags?,
+            venue_id,
+            status,
+        })
+    })
+}
+
+impl EventInput {
+    pub fn parse(self) -> Result<EventFields, FieldErrors> {
+        parse_event_fields(
+            &self.title,
+            &self.description,
+            &self.category,
+            &self.tags,
+            self.venue_id,
+            self.status,
+        )
+    }
+}
+
+impl EventPatch {
+    /// The event as it will be once the patch is applied to `current`.
+    pub fn apply_to(self, current: &Event) -> Result<EventFields, FieldErrors> {
+        parse_event_fields(
+            self.title.as_deref().unwrap_or(&current.title),
+            self.description.as_deref().unwrap_or(&current.description),
+            self.category.as_deref().unwrap_or(&current.category),
+            self.tags.as_deref().unwrap_or(&current.tags),
+            self.venue_id.unwrap_or(current.venue_id),
+            self.status.unwrap_or(current.status),
+        )
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Event {
+    pub id: EventId,
+    pub owner_id: UserId,
+    pub venue_id: VenueId,
+    pub title: String,
+    pub description: String,
+    pub category: String,
+    pub tags: Vec<String>,
+    pub status: EventStatus,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+/// Filters of the public event listing.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EventQuery {
+    /// Words that must all appear (as prefixes) in the title, description, category or tags.
+    pub terms: Vec<String>,
+    pub category: Option<String>,
+    /// Only events with a session starting at or after this instant.
+    pub from: Option<OffsetDateTime>,
+    /// Only events with a session starting before this instant.
+    pub to: Option<OffsetDateTime>,
+    /// Include drafts (never for the public listing).
+    pub include_drafts: bool,
+}
+
+/// Splits free text into search words: letters and digits only, lower case, at most 8 words.
+/// Everything else is a separator, so no input can inject query syntax into either backend.
+pub fn search_terms(q: &str) -> Vec<String> {
+    q.split(|c: char| !c.is_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .map(|word| word.to_lowercase().chars().take(40).collect())
+        .take(8)
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sessions (dated performances of an event)
+
+pub const DEFAULT_MAX_TICKETS_PER_USER: i64 = 2;
+pub const DEFAULT_HOLD_SECONDS: i64 = 600;
+pub const DEFAULT_ADMIT_PER_MINUTE: i64 = 600;
+
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SessionInput {
+    #[serde(with = "time::serde::rfc3339")]
+    pub starts_at: OffsetDateTime,
+    /// When sales open; now when absent.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub sales_start_at: Option<OffsetDateTime>,
+    pub max_tickets_per_user: Option<i64>,
+    pub hold_seconds: Option<i64>,
+    pub queue: Option<QueueInput>,
+    pub currency: Option<String>,
+    pub categories: Vec<CategoryInput>,
+}
+
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QueueInput {
+    pub enabled: bool,
+    pub admit_per_minute: Option<i64>,
+}
+
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryInput {
+    pub name: String,
+    pub price_cents: i64,
+    pub section_ids: Vec<SectionId>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewSession {
+    pub starts_at: OffsetDateTime,
+    pub sales_start_at: OffsetDateTime,
+    pub max_tickets_per_user: i64,
+    pub hold_seconds: i64,
+    pub queue: QueueSettings,
+    pub currency: Currency,
+    pub categories: Vec<NewCategory>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewCategory {
+    pub name: String,
+    pub price_cents: i64,
+    pub section_ids: Vec<SectionId>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct QueueSettings {
+    pub enabled: bool,
+    pub admit_per_minute: i64,
+}
+
+impl SessionInput {
+    /// Validates the session for an event held at `venue`, as of `now`.
+    pub fn parse(self, now: OffsetDateTime, venue: &Venue) -> Result<NewSession, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let sales_start_at = self.sales_start_at.unwrap_or(now);
+        if self.starts_at <= now {
+            errors.add("starts_at", "must be in the future");
+        }
+        if sales_start_at >= self.starts_at {
+            errors.add("sales_start_at", "must be before starts_at");
+        }
+        let max_tickets_per_user = errors.check(
+            "max_tickets_per_user",
+            in_range(
+                self.max_tickets_per_user
+                    .unwrap_or(DEFAULT_MAX_TICKETS_PER_USER),
+                1,
+                50,
+            ),
+        );
+        let hold_seconds = errors.check(
+            "hold_seconds",
+            in_range(self.hold_seconds.unwrap_or(DEFAULT_HOLD_SECONDS), 60, 3_600),
+        );
+        let queue = match self.queue {
+            None => Some(QueueSettings {
+                enabled: false,
+                admit_per_minute: DEFAULT_ADMIT_PER_MINUTE,
+            }),
+            Some(queue) => errors
+                .check(
+                    "queue.admit_per_minute",
+                    in_range(
+                        queue.admit_per_minute.unwrap_or(DEFAULT_ADMIT_PER_MINUTE),
+                        1,
+                        1_000_000,
+                    ),
+                )
+                .map(|admit_per_minute| QueueSettings {
+                    enabled: queue.enabled,
+                    admit_per_minute,
+                }),
+        };
+        let currency = match &self.currency {
+            None => Some(Currency::brl()),
+            Some(raw) => errors.check("currency", Currency::parse(raw)),
+        };
+        if self.categories.is_empty() || self.categories.len() > 50 {
+            errors.add("categories", "must have 1 to 50 categories");
+        }
+        let venue_sections: HashSet<SectionId> = venue.sections.iter().map(|s| s.id).collect();
+        let mut mapped = HashSet::new();
+        let mut names = HashSet::new();
+        let mut categories = Vec::with_capacity(self.categories.len());
+        for (i, category) in self.categories.iter().enumerate() {
+            let at = format!("categories[{i}]");
+            let name = errors.check(format!("{at}.name"), text(&category.name, 1, 60));
+            if let Some(name) = &name
+                && !names.insert(name.to_lowercase())
+            {
+                errors.add(
+                    format!("{at}.name"),
+                    "category names must be unique in a session",
+                );
+            }
+            let price_cents =
+                errors.check(format!("{at}.price_cents"), price(category.price_cents));
+            if category.section_ids.is_empty() {
+                errors.add(
+                    format!("{at}.section_ids"),
+                    "must name at least one section",
+                );
+            }
+            for (j, section_id) in category.section_ids.iter().enumerate() {
+                if !venue_sections.contains(section_id) {
+                    errors.add(
+                        format!("{at}.section_ids[{j}]"),
+                        "is not a section of the event's venue",
+                    );
+                } else if !mapped.insert(*section_id) {
+                    errors.add(
+                        format!("{at}.section_ids[{j}]"),
+                        "a section may belong to only one category",
+                    );
+                }
+            }
+            if let (Some(name), Some(price_cents)) = (name, price_cents) {
+                categories.push(NewCategory {
+                    name,
+                    price_cents,
+                    section_ids: category.section_ids.clone(),
+                });
+            }
+        }
+        errors.finish(|| {
+            Some(NewSession {
+                starts_at: self.starts_at,
+                sales_start_at,
+                max_tickets_per_user: max_tickets_per_user?,
+                hold_seconds: hold_seconds?,
+                queue: queue?,
+                currency: currency?,
+                categories,
+            })
+        })
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct EventSession {
+    pub id: SessionId,
+    pub event_id: EventId,
+    #[serde(with = "time::serde::rfc3339")]
+    pub starts_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub sales_start_at: OffsetDateTime,
+    pub max_tickets_per_user: i64,
+    pub hold_seconds: i64,
+    pub queue: QueueSettings,
+    pub currency: Currency,
+    pub categories: Vec<SeatCategory>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct SeatCategory {
+    pub id: CategoryId,
+    pub name: String,
+    pub price_cents: i64,
+    pub section_ids: Vec<SectionId>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SeatStatus {
+    Available,
+    Held,
+    Sold,
+}
+
+impl SeatStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SeatStatus::Available => "available",
+            SeatStatus::Held => "held",
+            SeatStatus::Sold => "sold",
+        }
+    }
+
+    /// The status a buyer sees at `now`: a hold past its expiry is available again.
+    pub fn effective(stored: &str, held_until_micros: Option<i64>, now_micros: i64) -> Self {
+        match stored {
+            "sold" => SeatStatus::Sold,
+            "held" if held_until_micros.is_some_and(|until| until > now_micros) => SeatStatus::Held,
+            _ => SeatStatus::Available,
+        }
+    }
+}
+
+/// The availability map of a session (S1).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct SeatMap {
+    pub session_id: SessionId,
+    pub sections: Vec<SeatMapSection>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct SeatMapSection {
+    pub id: SectionId,
+    pub name: String,
+    pub kind: SectionKind,
+    pub category_id: CategoryId,
+    pub price_cents: i64,
+    pub capacity: i64,
+    pub available: i64,
+    /// Only for seated sections.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seats: Option<Vec<SeatView>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct SeatView {
+    pub id: SeatId,
+    pub row: String,
+    pub number: i64,
+    pub status: SeatStatus,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Products (U4, S7)
+
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProductInput {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub price_cents: i64,
+    pub currency: Option<String>,
+    pub stock: i64,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub event_ids: Vec<EventId>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProductPatch {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub price_cents: Option<i64>,
+    pub stock: Option<i64>,
+    pub tags: Option<Vec<String>>,
+    pub event_ids: Option<Vec<EventId>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProductFields {
+    pub name: String,
+    pub description: String,
+    pub price_cents: i64,
+    pub currency: Currency,
+    pub stock: i64,
+    pub tags: Vec<String>,
+    pub event_ids: Vec<EventId>,
+}
+
+pub const MAX_STOCK: i64 = 10_000_000;
+
+fn parse_product_fields(
+    name: &str,
+    description: &str,
+    price_cents: i64,
+    currency: Result<Currency, String>,
+    stock: i64,
+    tags: &[String],
+    event_ids: &[EventId],
+) -> Result<ProductFields, FieldErrors> {
+    let mut errors = FieldErrors::new();
+    let name = errors.check("name", text(name, 1, 200));
+    let description = errors.check("description", text(description, 0, 10_000));
+    let price_cents = errors.check("price_cents", price(price_cents));
+    let currency = errors.check("currency", currency);
+    let stock = errors.check("stock", in_range(stock, 0, MAX_STOCK));
+    let tags = errors.check("tags", parse_tags(tags));
+    let mut unique_events = Vec::with_capacity(event_ids.len());
+    for id in event_ids {
+        if !unique_events.contains(id) {
+            unique_events.push(*id);
+        }
+    }
+    if unique_events.len() > 100 {
+        errors.add("event_ids", "at most 100 events");
+    }
+    errors.finish(|| {
+        Some(ProductFields {
+            name: name?,
+            description: description?,
+            price_cents: price_cents?,
+            currency: currency?,
+            stock: stock?,
+            tags: tags?,
+            event_ids: unique_events,
+        })
+    })
+}
+
+impl ProductInput {
+    pub fn parse(self) -> Result<ProductFields, FieldErrors> {
+        let currency = self
+            .currency
+            .as_deref()
+            .map_or_else(|| Ok(Currency::brl()), Currency::parse);
+        parse_product_fields(
+            &self.name,
+            &self.description,
+            self.price_cents,
+            currency,
+            self.stock,
+            &self.tags,
+            &self.event_ids,
+        )
+    }
+}
+
+impl ProductPatch {
+    pub fn apply_to(self, current: &Product) -> Result<ProductFields, FieldErrors> {
+        parse_product_fields(
+            self.name.as_deref().unwrap_or(&current.name),
+            self.description.as_deref().unwrap_or(&current.description),
+            self.price_cents.unwrap_or(current.price_cents),
+            Ok(current.currency.clone()),
+            self.stock.unwrap_or(current.stock),
+            self.tags.as_deref().unwrap_or(&current.tags),
+            self.event_ids.as_deref().unwrap_or(&current.event_ids),
+        )
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Product {
+    pub id: ProductId,
+    pub owner_id: UserId,
+    pub name: String,
+    pub description: String,
+    pub price_cents: i64,
+    pub currency: Currency,
+    pub stock: i64,
+    pub tags: Vec<String>,
+    pub event_ids: Vec<EventId>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,286 @@
+use super::*;
+use time::macros::datetime;
+
+fn row(label: &str, seats: i64) -> RowInput {
+    RowInput {
+        label: label.into(),
+        seats,
+    }
+}
+
+fn venue_input() -> VenueInput {
+    VenueInput {
+        name: "Arena".into(),
+        city: "São Paulo".into(),
+        sections: vec![
+            SectionInput {
+                name: "Plateia".into(),
+                rows: Some(vec![row("A", 10), row("B", 12)]),
+                capacity: None,
+            },
+            SectionInput {
+                name: "Pista".into(),
+                rows: None,
+                capacity: Some(500),
+            },
+        ],
+    }
+}
+
+fn venue() -> Venue {
+    let parsed = venue_input().parse().unwrap();
+    Venue {
+        id: VenueId::new(),
+        owner_id: UserId::new(),
+        name: parsed.name,
+        city: parsed.city,
+        sections: parsed
+            .sections
+            .iter()
+            .map(|s| Section {
+                id: SectionId::new(),
+                name: s.name.clone(),
+                kind: match s.layout {
+                    SectionLayout::Seated { .. } => SectionKind::Seated,
+                    SectionLayout::Standing { .. } => SectionKind::Standing,
+                },
+                capacity: s.capacity(),
+                rows: vec![],
+            })
+            .collect(),
+        created_at: datetime!(2026-01-01 0:00 UTC),
+    }
+}
+
+#[test]
+fn a_valid_venue_parses_with_capacities() {
+    let venue = venue_input().parse().unwrap();
+    assert_eq!(venue.sections[0].capacity(), 22);
+    assert_eq!(venue.sections[1].capacity(), 500);
+}
+
+#[test]
+fn venue_errors_name_every_bad_field() {
+    let mut input = venue_input();
+    input.name = " ".into();
+    input.sections[0].rows = Some(vec![row("A", 0), row("A", 5)]);
+    input.sections[1].capacity = Some(-3);
+    input.sections.push(SectionInput {
+        name: "pista".into(),
+        rows: None,
+        capacity: None,
+    });
+    let errors = input.parse().unwrap_err();
+    let fields: Vec<&str> = errors.0.iter().map(|e| e.field.as_str()).collect();
+    assert_eq!(
+        fields,
+        vec![
+            "name",
+            "sections[0].rows[0].seats",
+            "sections[0].rows[1].label",
+            "sections[1].capacity",
+            "sections[2].name",
+            "sections[2]",
+        ]
+    );
+}
+
+#[test]
+fn a_venue_cannot_exceed_the_seat_limit() {
+    let rows = (0..MAX_ROWS_PER_SECTION)
+        .map(|i| row(&format!("R{i}"), MAX_SEATS_PER_ROW))
+        .collect();
+    let input = VenueInput {
+        name: "Huge".into(),
+        city: "X".into(),
+        sections: vec![SectionInput {
+            name: "All".into(),
+            rows: Some(rows),
+            capacity: None,
+        }],
+    };
+    assert_eq!(input.parse().unwrap_err().0[0].field, "sections");
+}
+
+#[test]
+fn tags_are_normalised_and_bounded() {
+    assert_eq!(
+        parse_tags(&["Rock".into(), "rock".into(), "ao-vivo".into()]),
+        Ok(vec!["rock".into(), "ao-vivo".into()])
+    );
+    assert!(parse_tags(&["two words".into()]).is_err());
+    assert!(parse_tags(&vec!["t".to_string(); 21]).is_err());
+}
+
+#[test]
+fn search_terms_strip_query_syntax() {
+    assert_eq!(
+        search_terms("Rock\" OR 1=1 -- *São*"),
+        vec!["rock", "or", "1", "1", "são"]
+    );
+    assert!(search_terms("  ***  ").is_empty());
+}
+
+#[test]
+fn event_patch_keeps_absent_fields() {
+    let created = EventInput {
+        title: "Show".into(),
+        description: String::new(),
+        category: "Music".into(),
+        tags: vec![],
+        venue_id: VenueId::new(),
+        status: EventStatus::Draft,
+    }
+    .parse()
+    .unwrap();
+    assert_eq!(created.category, "music");
+    let event = Event {
+        id: EventId::new(),
+        owner_id: UserId::new(),
+        venue_id: created.venue_id,
+        title: created.title,
+        description: created.description,
+        category: created.category,
+        tags: created.tags,
+        status: created.status,
+        created_at: datetime!(2026-01-01 0:00 UTC),
+        updated_at: datetime!(2026-01-01 0:00 UTC),
+    };
+    let patched = EventPatch {
+        status: Some(EventStatus::Published),
+        ..Default::default()
+    }
+    .apply_to(&event)
+    .unwrap();
+    assert_eq!(patched.title, "Show");
+    assert_eq!(patched.status, EventStatus::Published);
+    assert!(
+        EventPatch {
+            title: Some(String::new()),
+            ..Default::default()
+        }
+        .apply_to(&event)
+        .is_err()
+    );
+}
+
+fn session_input(venue: &Venue) -> SessionInput {
+    SessionInput {
+        starts_at: datetime!(2026-12-01 21:00 UTC),
+        sales_start_at: Some(datetime!(2026-11-01 10:00 UTC)),
+        max_tickets_per_user: None,
+        hold_seconds: None,
+        queue: None,
+        currency: None,
+        categories: vec![
+            CategoryInput {
+                name: "VIP".into(),
+                price_cents: 50_000,
+                section_ids: vec![venue.sections[0].id],
+            },
+            CategoryInput {
+                name: "Pista".into(),
+                price_cents: 20_000,
+                section_ids: vec![venue.sections[1].id],
+            },
+        ],
+    }
+}
+
+#[test]
+fn a_session_gets_its_defaults() {
+    let venue = venue();
+    let session = session_input(&venue)
+        .parse(datetime!(2026-10-01 0:00 UTC), &venue)
+        .unwrap();
+    assert_eq!(session.max_tickets_per_user, 2);
+    assert_eq!(session.hold_seconds, 600);
+    assert!(!session.queue.enabled);
+    assert_eq!(session.currency, Currency::brl());
+}
+
+#[test]
+fn session_sections_must_belong_to_the_venue_and_to_one_category() {
+    let venue = venue();
+    let mut input = session_input(&venue);
+    input.categories[1].section_ids = vec![venue.sections[0].id, SectionId::new()];
+    let errors = input
+        .parse(datetime!(2026-10-01 0:00 UTC), &venue)
+        .unwrap_err();
+    let fields: Vec<&str> = errors.0.iter().map(|e| e.field.as_str()).collect();
+    assert_eq!(
+        fields,
+        vec![
+            "categories[1].section_ids[0]",
+            "categories[1].section_ids[1]"
+        ]
+    );
+}
+
+#[test]
+fn session_times_and_limits_are_checked() {
+    let venue = venue();
+    let mut input = session_input(&venue);
+    input.sales_start_at = Some(datetime!(2026-12-02 0:00 UTC));
+    input.max_tickets_per_user = Some(0);
+    input.hold_seconds = Some(5);
+    input.currency = Some("R$".into());
+    let errors = input
+        .parse(datetime!(2026-10-01 0:00 UTC), &venue)
+        .unwrap_err();
+    let fields: Vec<&str> = errors.0.iter().map(|e| e.field.as_str()).collect();
+    assert_eq!(
+        fields,
+        vec![
+            "sales_start_at",
+            "max_tickets_per_user",
+            "hold_seconds",
+            "currency"
+        ]
+    );
+    let past = session_input(&venue)
+        .parse(datetime!(2027-01-01 0:00 UTC), &venue)
+        .unwrap_err();
+    assert_eq!(past.0[0].field, "starts_at");
+}
+
+#[test]
+fn seat_status_treats_an_expired_hold_as_available() {
+    assert_eq!(
+        SeatStatus::effective("held", Some(100), 50),
+        SeatStatus::Held
+    );
+    assert_eq!(
+        SeatStatus::effective("held", Some(100), 100),
+        SeatStatus::Available
+    );
+    assert_eq!(SeatStatus::effective("sold", None, 0), SeatStatus::Sold);
+    assert_eq!(
+        SeatStatus::effective("available", None, 0),
+        SeatStatus::Available
+    );
+}
+
+#[test]
+fn products_validate_and_patch() {
+    let input = ProductInput {
+        name: "Camiseta".into(),
+        description: String::new(),
+        price_cents: 8_000,
+        currency: Some("brl".into()),
+        stock: 100,
+        tags: vec!["merch".into()],
+        event_ids: vec![],
+    };
+    let fields = input.clone().parse().unwrap();
+    assert_eq!(fields.currency.as_str(), "BRL");
+    let bad = ProductInput {
+        price_cents: -1,
+        stock: MAX_STOCK + 1,
+        ..input
+    }
+    .parse()
+    .unwrap_err();
+    let names: Vec<&str> = bad.0.iter().map(|e| e.field.as_str()).collect();
+    assert_eq!(names, vec!["price_cents", "stock"]);
+}

@@ -1,0 +1,12 @@
+//! The vocabulary of bilheteria: identifiers, validated input types, records and the pure rules
+//! that govern them. Nothing in this crate does I/O or reads the clock; callers pass time in.
+
+pub mod account;
+pub mod audit;
+pub mod catalog;
+pub mod clock;
+pub mod ids;
+pub mod page;
+pub mod validation;
+
+pub use validation::{FieldError, FieldErrors};
