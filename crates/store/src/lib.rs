@@ -1,1 +1,250 @@
+//! The storage interface of bilheteria: domain-level operations, one trait, two backends.
+//!
+//! PostgreSQL ([`postgres`]) is the store of record for a cluster; SQLite ([`sqlite`]) is the
+//! embedded default. Both compile the same SQL module (`shared.rs`) with their own sqlx driver,
+//! and add only what differs (connections, transactions, text search). The backend is chosen by
+//! the URL scheme in [`connect`]. No sqlx type appears in this interface.
 
+use async_trait::async_trait;
+use bilheteria_domain::account::{LoginSession, Roles, User};
+use bilheteria_domain::audit::{AuditContext, AuditEntry, AuditQuery, AuditVerification};
+use bilheteria_domain::catalog::{
+    Event, EventFields, EventQuery, EventSession, NewSession, NewVenue, Product, ProductFields,
+    SeatMap, Venue,
+};
+use bilheteria_domain::ids::{EventId, LoginSessionId, ProductId, SessionId, UserId, VenueId};
+use bilheteria_domain::page::{Page, PageRequest};
+use std::sync::Arc;
+use time::OffsetDateTime;
+
+pub mod postgres;
+pub mod sqlite;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("this email is already registered")]
+    EmailTaken,
+    #[error("not found")]
+    NotFound,
+    /// The change contradicts stored state; the code names the rule (API error code).
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    #[error("the pagination cursor is not valid")]
+    InvalidCursor,
+    #[error("database error: {0}")]
+    Database(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+impl Backend {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Postgres => "postgres",
+            Backend::Sqlite => "sqlite",
+        }
+    }
+}
+
+/// A user to create; the password is already hashed.
+#[derive(Clone, Debug)]
+pub struct NewUser {
+    pub email: String,
+    pub email_normalized: String,
+    pub name: String,
+    pub password_hash: String,
+    pub roles: Roles,
+    pub created_at: OffsetDateTime,
+}
+
+/// A user and the hash to check a password against.
+#[derive(Clone, Debug)]
+pub struct Credentials {
+    pub user: User,
+    pub password_hash: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct NewLoginSession {
+    pub user_id: UserId,
+    /// SHA-256 of the bearer token; the token itself is never stored.
+    pub token_hash: Vec<u8>,
+    pub device_id: String,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub created_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    fn backend(&self) -> Backend;
+
+    /// Checks that the database answers.
+    async fn ping(&self) -> StoreResult<()>;
+
+    // --- accounts -------------------------------------------------------------------------
+
+    /// Fails with [`StoreError::EmailTaken`] when the normalised email exists. `audit` is given
+    /// for accounts made by an operator (the CLI), not for self-registration.
+    async fn create_user(&self, user: NewUser, audit: Option<&AuditContext>) -> StoreResult<User>;
+    async fn find_credentials(&self, email_normalized: &str) -> StoreResult<Option<Credentials>>;
+    async fn get_user(&self, id: UserId) -> StoreResult<Option<User>>;
+    async fn set_roles(&self, id: UserId, roles: Roles, audit: &AuditContext) -> StoreResult<User>;
+    /// Users whose normalised email or name starts with `prefix`, in creation order.
+    async fn list_users(&self, prefix: Option<&str>, page: &PageRequest) -> StoreResult<Page<User>>;
+
+    /// Starts a login session and, in the same transaction, ends every other active session of
+    /// the user and every active session on the device (C2). At most one active session per user
+    /// and per device is also a database constraint, so concurrent logins cannot both win.
+    async fn start_login_session(&self, session: NewLoginSession) -> StoreResult<LoginSession>;
+    async fn find_login_session(&self, token_hash: &[u8]) -> StoreResult<Option<(LoginSession, User)>>;
+    async fn end_login_session(&self, id: LoginSessionId, at: OffsetDateTime) -> StoreResult<()>;
+    /// The user's latest sessions (at most 100), newest first.
+    async fn list_login_sessions(&self, user_id: UserId) -> StoreResult<Vec<LoginSession>>;
+
+    // --- catalog --------------------------------------------------------------------------
+
+    async fn create_venue(
+        &self,
+        owner: UserId,
+        venue: NewVenue,
+        at: OffsetDateTime,
+        audit: &AuditContext,
+    ) -> StoreResult<Venue>;
+    async fn get_venue(&self, id: VenueId) -> StoreResult<Option<Venue>>;
+
+    async fn create_event(
+        &self,
+        owner: UserId,
+        event: EventFields,
+        at: OffsetDateTime,
+        audit: &AuditContext,
+    ) -> StoreResult<Event>;
+    /// Replaces the event's fields. Moving an event that has sessions to another venue is a
+    /// conflict (`event_has_sessions`): its sessions are laid out on the old venue's seats.
+    async fn update_event(
+        &self,
+        id: EventId,
+        event: EventFields,
+        at: OffsetDateTime,
+        audit: &AuditContext,
+    ) -> StoreResult<Event>;
+    async fn get_event(&self, id: EventId) -> StoreResult<Option<Event>>;
+    /// Events in order of their first session (events without sessions last).
+    async fn list_events(&self, query: &EventQuery, page: &PageRequest) -> StoreResult<Page<Event>>;
+
+    /// Creates a session and lays out its inventory: one row per seat of every seated section
+    /// on sale, one counter per standing section.
+    async fn create_session(
+        &self,
+        event_id: EventId,
+        session: NewSession,
+        at: OffsetDateTime,
+        audit: &AuditContext,
+    ) -> StoreResult<EventSession>;
+    async fn get_session(&self, id: SessionId) -> StoreResult<Option<EventSession>>;
+    async fn list_event_sessions(&self, event_id: EventId) -> StoreResult<Vec<EventSession>>;
+    async fn seat_map(&self, id: SessionId, now: OffsetDateTime) -> StoreResult<Option<SeatMap>>;
+
+    async fn create_product(
+        &self,
+        owner: UserId,
+        product: ProductFields,
+        at: OffsetDateTime,
+        audit: &AuditContext,
+    ) -> StoreResult<Product>;
+    async fn update_product(
+        &self,
+        id: ProductId,
+        product: ProductFields,
+        at: OffsetDateTime,
+        audit: &AuditContext,
+    ) -> StoreResult<Product>;
+    async fn get_product(&self, id: ProductId) -> StoreResult<Option<Product>>;
+    async fn list_event_products(&self, event_id: EventId) -> StoreResult<Vec<Product>>;
+
+    // --- audit ----------------------------------------------------------------------------
+
+    /// Newest first.
+    async fn list_audit(&self, query: &AuditQuery, page: &PageRequest) -> StoreResult<Page<AuditEntry>>;
+    /// Walks the whole chain and compares it with the recorded head.
+    async fn verify_audit(&self) -> StoreResult<AuditVerification>;
+}
+
+/// Tuning of the connection pools.
+#[derive(Clone, Debug)]
+pub struct ConnectOptions {
+    pub max_connections: u32,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        Self { max_connections: 16 }
+    }
+}
+
+/// Opens the store named by `url` and brings its schema up to date: `postgres://` or
+/// `postgresql://` selects PostgreSQL, `sqlite:` SQLite.
+pub async fn connect(url: &str, options: &ConnectOptions) -> StoreResult<Arc<dyn Store>> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(postgres::PgStore::connect(url, options).await?))
+    } else if url.starts_with("sqlite:") {
+        Ok(Arc::new(sqlite::SqliteStore::connect(url, options).await?))
+    } else {
+        Err(StoreError::Database(format!(
+            "unsupported database URL scheme in `{}`: use postgres:// or sqlite:",
+            redact_url(url)
+        )))
+    }
+}
+
+/// The URL without its password, for logs and errors.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{}:***{}", &url[..scheme_end + 3], user, &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        StoreError::Database(error.to_string())
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    fn from(error: sqlx::migrate::MigrateError) -> Self {
+        StoreError::Database(format!("migration failed: {error}"))
+    }
+}
+
+fn is_unique_violation(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn passwords_are_redacted_from_urls() {
+        assert_eq!(redact_url("postgres://app:s3cret@db:5432/x"), "postgres://app:***@db:5432/x");
+        assert_eq!(redact_url("postgres://app@db/x"), "postgres://app@db/x");
+        assert_eq!(redact_url("sqlite:data/b.db"), "sqlite:data/b.db");
+    }
+}

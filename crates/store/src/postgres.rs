@@ -1,0 +1,64 @@
+//! The PostgreSQL backend: the store of record for a cluster of server nodes.
+
+use crate::{Backend, ConnectOptions, StoreResult};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgPool, Postgres, QueryBuilder, Transaction};
+use std::str::FromStr;
+use std::time::Duration;
+
+type Db = Postgres;
+type Own = PgStore;
+
+#[path = "shared.rs"]
+mod shared;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    pub async fn connect(url: &str, options: &ConnectOptions) -> StoreResult<Self> {
+        let connect = PgConnectOptions::from_str(url)?;
+        Self::connect_with(connect, options).await
+    }
+
+    /// Connects with prepared options, e.g. a `search_path` that isolates a test's schema.
+    pub async fn connect_with(connect: PgConnectOptions, options: &ConnectOptions) -> StoreResult<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(options.max_connections)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(connect)
+            .await?;
+        MIGRATOR.run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    /// Appended to a SELECT that reads a row the transaction is about to change.
+    const LOCK_ROW: &str = " FOR UPDATE";
+
+    fn backend() -> Backend {
+        Backend::Postgres
+    }
+
+    fn reader(&self) -> &PgPool {
+        &self.pool
+    }
+
+    async fn begin_write(&self) -> Result<Transaction<'static, Db>, sqlx::Error> {
+        self.pool.begin().await
+    }
+
+    /// Every word must match a word of the event's text by prefix.
+    fn push_search(query: &mut QueryBuilder<Db>, terms: &[String]) {
+        let tsquery = terms
+            .iter()
+            .map(|term| format!("{term}:*"))
+            .collect::<Vec<_>>()
+            .join(" & ");
+        query.push(" AND e.search @@ to_tsquery('simple', ");
+        query.push_bind(tsquery);
+        query.push(")");
+    }
+}

@@ -1,0 +1,1340 @@
+//! The SQL both backends share. This file is compiled twice, as `postgres::shared` and
+//! `sqlite::shared`: there `Db` names the backend's sqlx database and `Own` its store type, which
+//! provides `backend()`, `reader()`, `begin_write()`, `push_search()` and `LOCK_ROW`. Every
+//! statement here is valid on both: `$n` placeholders, instants as BIGINT microseconds, ids bound
+//! as `Uuid` (UUID in PostgreSQL, a 16-byte BLOB in SQLite).
+
+use super::{Db, Own};
+use crate::{
+    Backend, Credentials, NewLoginSession, NewUser, Store, StoreError, StoreResult, is_unique_violation,
+};
+use async_trait::async_trait;
+use bilheteria_domain::account::{LoginSession, Roles, SessionEnd, User};
+use bilheteria_domain::audit::{
+    AuditContext, AuditEntry, AuditQuery, AuditRecord, AuditVerification, ChainVerifier, entry_hash,
+};
+use bilheteria_domain::catalog::{
+    Currency, Event, EventFields, EventQuery, EventSession, EventStatus, NewSession, NewVenue, Product,
+    ProductFields, QueueSettings, RowSummary, SeatCategory, SeatMap, SeatMapSection, SeatStatus, SeatView,
+    Section, SectionKind, SectionLayout, Venue,
+};
+use bilheteria_domain::clock::{from_micros, to_micros};
+use bilheteria_domain::ids::{
+    AuditEntryId, CategoryId, EventId, LoginSessionId, ProductId, SeatId, SectionId, SessionId, UserId,
+    VenueId,
+};
+use bilheteria_domain::page::{Page, PageRequest};
+use serde::Serialize;
+use sqlx::{AssertSqlSafe, QueryBuilder, Row, Transaction};
+use std::collections::HashMap;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+type Tx = Transaction<'static, Db>;
+type DbRow = <Db as sqlx::Database>::Row;
+
+/// Rows per multi-row INSERT: 5 parameters each stays well under both backends' limits.
+const INSERT_CHUNK: usize = 2_000;
+
+fn corrupt(what: &str) -> sqlx::Error {
+    sqlx::Error::Decode(format!("unexpected stored value in {what}").into())
+}
+
+fn to_json<T: Serialize>(value: &T) -> Option<String> {
+    serde_json::to_string(value).ok()
+}
+
+fn split_tags(stored: String) -> Vec<String> {
+    stored.split(' ').filter(|t| !t.is_empty()).map(str::to_owned).collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Row mapping
+
+macro_rules! user_columns {
+    ($p:literal) => {
+        concat!($p, "id, ", $p, "email, ", $p, "name, ", $p, "roles, ", $p, "created_at")
+    };
+}
+
+fn user_from_row(row: &DbRow) -> Result<User, sqlx::Error> {
+    Ok(User {
+        id: UserId(row.try_get("id")?),
+        email: row.try_get("email")?,
+        name: row.try_get("name")?,
+        roles: Roles::from_bits(row.try_get("roles")?).to_vec(),
+        created_at: from_micros(row.try_get("created_at")?),
+    })
+}
+
+fn login_session_from_row(row: &DbRow) -> Result<LoginSession, sqlx::Error> {
+    let end_reason: Option<String> = row.try_get("end_reason")?;
+    Ok(LoginSession {
+        id: LoginSessionId(row.try_get("id")?),
+        user_id: UserId(row.try_get("user_id")?),
+        device_id: row.try_get("device_id")?,
+        ip: row.try_get("ip")?,
+        user_agent: row.try_get("user_agent")?,
+        created_at: from_micros(row.try_get("created_at")?),
+        expires_at: from_micros(row.try_get("expires_at")?),
+        ended_at: row.try_get::<Option<i64>, _>("ended_at")?.map(from_micros),
+        end_reason: end_reason.as_deref().and_then(SessionEnd::parse),
+    })
+}
+
+macro_rules! event_columns {
+    () => {
+        "e.id, e.owner_id, e.venue_id, e.title, e.description, e.category, e.tags, e.status, \
+         e.sort_at, e.created_at, e.updated_at"
+    };
+}
+
+fn event_from_row(row: &DbRow) -> Result<Event, sqlx::Error> {
+    let status: String = row.try_get("status")?;
+    Ok(Event {
+        id: EventId(row.try_get("id")?),
+        owner_id: UserId(row.try_get("owner_id")?),
+        venue_id: VenueId(row.try_get("venue_id")?),
+        title: row.try_get("title")?,
+        description: row.try_get("description")?,
+        category: row.try_get("category")?,
+        tags: split_tags(row.try_get("tags")?),
+        status: EventStatus::parse(&status).ok_or_else(|| corrupt("events.status"))?,
+        created_at: from_micros(row.try_get("created_at")?),
+        updated_at: from_micros(row.try_get("updated_at")?),
+    })
+}
+
+macro_rules! product_columns {
+    () => {
+        "p.id, p.owner_id, p.name, p.description, p.price_cents, p.currency, p.stock, p.tags, \
+         p.created_at, p.updated_at"
+    };
+}
+
+fn product_from_row(row: &DbRow, event_ids: Vec<EventId>) -> Result<Product, sqlx::Error> {
+    let currency: String = row.try_get("currency")?;
+    Ok(Product {
+        id: ProductId(row.try_get("id")?),
+        owner_id: UserId(row.try_get("owner_id")?),
+        name: row.try_get("name")?,
+        description: row.try_get("description")?,
+        price_cents: row.try_get("price_cents")?,
+        currency: Currency::parse(&currency).map_err(|_| corrupt("products.currency"))?,
+        stock: row.try_get("stock")?,
+        tags: split_tags(row.try_get("tags")?),
+        event_ids,
+        created_at: from_micros(row.try_get("created_at")?),
+        updated_at: from_micros(row.try_get("updated_at")?),
+    })
+}
+
+fn audit_from_row(row: &DbRow) -> Result<AuditRecord, sqlx::Error> {
+    Ok(AuditRecord {
+        seq: row.try_get("seq")?,
+        id: AuditEntryId(row.try_get("id")?),
+        at_micros: row.try_get("at")?,
+        actor_id: row.try_get::<Option<Uuid>, _>("actor_id")?.map(UserId),
+        action: row.try_get("action")?,
+        target_type: row.try_get("target_type")?,
+        target_id: row.try_get("target_id")?,
+        ip: row.try_get("ip")?,
+        before: row.try_get("before")?,
+        after: row.try_get("after")?,
+        prev_hash: row.try_get("prev_hash")?,
+        hash: row.try_get("hash")?,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Audit appends, inside the caller's transaction
+
+struct Change<'a> {
+    action: &'a str,
+    target_type: &'a str,
+    target_id: String,
+    before: Option<String>,
+    after: Option<String>,
+}
+
+async fn append_audit(
+    tx: &mut Tx,
+    context: &AuditContext,
+    at: OffsetDateTime,
+    change: Change<'_>,
+) -> Result<(), sqlx::Error> {
+    // Taking the head row first serialises appends: each sees the hash of the one before.
+    let head = sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
+        .fetch_one(&mut **tx)
+        .await?;
+    let mut record = AuditRecord {
+        seq: head.try_get("seq")?,
+        id: AuditEntryId::new(),
+        at_micros: to_micros(at),
+        actor_id: context.actor_id,
+        action: change.action.to_owned(),
+        target_type: change.target_type.to_owned(),
+        target_id: change.target_id,
+        ip: context.ip.clone(),
+        before: change.before,
+        after: change.after,
+        prev_hash: head.try_get("hash")?,
+        hash: Vec::new(),
+    };
+    record.hash = entry_hash(&record.prev_hash, &record).to_vec();
+    sqlx::query(
+        "INSERT INTO audit_log (seq, id, at, actor_id, action, target_type, target_id, ip, before, \
+         after, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(record.seq)
+    .bind(record.id.0)
+    .bind(record.at_micros)
+    .bind(record.actor_id.map(|id| id.0))
+    .bind(&record.action)
+    .bind(&record.target_type)
+    .bind(&record.target_id)
+    .bind(&record.ip)
+    .bind(&record.before)
+    .bind(&record.after)
+    .bind(&record.prev_hash)
+    .bind(&record.hash)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
+        .bind(&record.hash)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reads shared by several operations
+
+impl Own {
+    async fn venue_by_id(&self, id: Uuid) -> Result<Option<Venue>, sqlx::Error> {
+        let pool = self.reader();
+        let Some(row) = sqlx::query("SELECT id, owner_id, name, city, created_at FROM venues WHERE id = $1")
+            .bind(id)
+            .fetch_optional(pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let section_rows = sqlx::query(
+            "SELECT id, name, kind, capacity FROM sections WHERE venue_id = $1 ORDER BY position",
+        )
+        .bind(id)
+        .fetch_all(pool)
+        .await?;
+        let seat_rows = sqlx::query(
+            "SELECT st.section_id, st.row_label, COUNT(*) AS seats FROM seats st \
+             JOIN sections sec ON sec.id = st.section_id WHERE sec.venue_id = $1 \
+             GROUP BY st.section_id, st.row_position, st.row_label ORDER BY st.section_id, st.row_position",
+        )
+        .bind(id)
+        .fetch_all(pool)
+        .await?;
+        let mut rows_by_section: HashMap<Uuid, Vec<RowSummary>> = HashMap::new();
+        for row in &seat_rows {
+            rows_by_section
+                .entry(row.try_get("section_id")?)
+                .or_default()
+                .push(RowSummary {
+                    label: row.try_get("row_label")?,
+                    seats: row.try_get("seats")?,
+                });
+        }
+        let mut sections = Vec::with_capacity(section_rows.len());
+        for row in &section_rows {
+            let id: Uuid = row.try_get("id")?;
+            let kind: String = row.try_get("kind")?;
+            sections.push(Section {
+                id: SectionId(id),
+                name: row.try_get("name")?,
+                kind: SectionKind::parse(&kind).ok_or_else(|| corrupt("sections.kind"))?,
+                capacity: row.try_get("capacity")?,
+                rows: rows_by_section.remove(&id).unwrap_or_default(),
+            });
+        }
+        Ok(Some(Venue {
+            id: VenueId(row.try_get("id")?),
+            owner_id: UserId(row.try_get("owner_id")?),
+            name: row.try_get("name")?,
+            city: row.try_get("city")?,
+            sections,
+            created_at: from_micros(row.try_get("created_at")?),
+        }))
+    }
+
+    /// Sessions with their categories, either one session (`by_event` false) or all the
+    /// sessions of an event, in three queries whatever their number.
+    async fn load_sessions(&self, by_event: bool, id: Uuid) -> Result<Vec<EventSession>, sqlx::Error> {
+        let pool = self.reader();
+        let (sessions_sql, categories_sql, sections_sql) = if by_event {
+            (
+                "SELECT * FROM event_sessions WHERE event_id = $1 ORDER BY starts_at, id",
+                "SELECT c.id, c.session_id, c.name, c.price_cents FROM seat_categories c \
+                 JOIN event_sessions s ON s.id = c.session_id WHERE s.event_id = $1 ORDER BY c.position",
+                "SELECT ss.category_id, ss.section_id FROM session_sections ss \
+                 JOIN event_sessions s ON s.id = ss.session_id JOIN sections sec ON sec.id = ss.section_id \
+                 WHERE s.event_id = $1 ORDER BY sec.position",
+            )
+        } else {
+            (
+                "SELECT * FROM event_sessions WHERE id = $1",
+                "SELECT c.id, c.session_id, c.name, c.price_cents FROM seat_categories c \
+                 WHERE c.session_id = $1 ORDER BY c.position",
+                "SELECT ss.category_id, ss.section_id FROM session_sections ss \
+                 JOIN sections sec ON sec.id = ss.section_id WHERE ss.session_id = $1 ORDER BY sec.position",
+            )
+        };
+        let session_rows = sqlx::query(sessions_sql).bind(id).fetch_all(pool).await?;
+        if session_rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let category_rows = sqlx::query(categories_sql).bind(id).fetch_all(pool).await?;
+        let mapping_rows = sqlx::query(sections_sql).bind(id).fetch_all(pool).await?;
+        let mut sections_by_category: HashMap<Uuid, Vec<SectionId>> = HashMap::new();
+        for row in &mapping_rows {
+            sections_by_category
+                .entry(row.try_get("category_id")?)
+                .or_default()
+                .push(SectionId(row.try_get("section_id")?));
+        }
+        let mut categories_by_session: HashMap<Uuid, Vec<SeatCategory>> = HashMap::new();
+        for row in &category_rows {
+            let category_id: Uuid = row.try_get("id")?;
+            categories_by_session
+                .entry(row.try_get("session_id")?)
+                .or_default()
+                .push(SeatCategory {
+                    id: CategoryId(category_id),
+                    name: row.try_get("name")?,
+                    price_cents: row.try_get("price_cents")?,
+                    section_ids: sections_by_category.remove(&category_id).unwrap_or_default(),
+                });
+        }
+        session_rows
+            .iter()
+            .map(|row| {
+                let session_id: Uuid = row.try_get("id")?;
+                let currency: String = row.try_get("currency")?;
+                Ok(EventSession {
+                    id: SessionId(session_id),
+                    event_id: EventId(row.try_get("event_id")?),
+                    starts_at: from_micros(row.try_get("starts_at")?),
+                    sales_start_at: from_micros(row.try_get("sales_start_at")?),
+                    max_tickets_per_user: row.try_get("max_tickets_per_user")?,
+                    hold_seconds: row.try_get("hold_seconds")?,
+                    queue: QueueSettings {
+                        enabled: row.try_get("queue_enabled")?,
+                        admit_per_minute: row.try_get("admit_per_minute")?,
+                    },
+                    currency: Currency::parse(&currency).map_err(|_| corrupt("event_sessions.currency"))?,
+                    categories: categories_by_session.remove(&session_id).unwrap_or_default(),
+                    created_at: from_micros(row.try_get("created_at")?),
+                })
+            })
+            .collect()
+    }
+
+    async fn product_event_ids(&self, product_ids: &[Uuid]) -> Result<HashMap<Uuid, Vec<EventId>>, sqlx::Error> {
+        let mut by_product: HashMap<Uuid, Vec<EventId>> = HashMap::new();
+        if product_ids.is_empty() {
+            return Ok(by_product);
+        }
+        let mut query = QueryBuilder::<Db>::new("SELECT product_id, event_id FROM product_events WHERE product_id IN (");
+        let mut list = query.separated(", ");
+        for id in product_ids {
+            list.push_bind(*id);
+        }
+        query.push(") ORDER BY event_id");
+        for row in query.build().fetch_all(self.reader()).await? {
+            by_product
+                .entry(row.try_get("product_id")?)
+                .or_default()
+                .push(EventId(row.try_get("event_id")?));
+        }
+        Ok(by_product)
+    }
+}
+
+async fn insert_product_events(tx: &mut Tx, product: ProductId, events: &[EventId]) -> Result<(), sqlx::Error> {
+    for event in events {
+        sqlx::query("INSERT INTO product_events (product_id, event_id) VALUES ($1, $2)")
+            .bind(product.0)
+            .bind(event.0)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+fn parse_cursor_uuid(page: &PageRequest) -> StoreResult<Option<Uuid>> {
+    page.after
+        .as_deref()
+        .map(|key| Uuid::parse_str(key).map_err(|_| StoreError::InvalidCursor))
+        .transpose()
+}
+
+// ---------------------------------------------------------------------------------------------
+// The interface
+
+#[async_trait]
+impl Store for Own {
+    fn backend(&self) -> Backend {
+        Own::backend()
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(self.reader()).await?;
+        Ok(())
+    }
+
+    #[tracing::instrument(skip_all, fields(backend = Own::backend().as_str()))]
+    async fn create_user(&self, user: NewUser, audit: Option<&AuditContext>) -> StoreResult<User> {
+        let id = UserId::new();
+        let mut tx = self.begin_write().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO users (id, email, email_normalized, name, name_normalized, password_hash, roles, \
+             created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(id.0)
+        .bind(&user.email)
+        .bind(&user.email_normalized)
+        .bind(&user.name)
+        .bind(user.name.to_lowercase())
+        .bind(&user.password_hash)
+        .bind(user.roles.bits())
+        .bind(to_micros(user.created_at))
+        .execute(&mut *tx)
+        .await;
+        match inserted {
+            Err(error) if is_unique_violation(&error) => return Err(StoreError::EmailTaken),
+            other => other?,
+        };
+        let created = User {
+            id,
+            email: user.email,
+            name: user.name,
+            roles: user.roles.to_vec(),
+            created_at: from_micros(to_micros(user.created_at)),
+        };
+        if let Some(context) = audit {
+            append_audit(
+                &mut tx,
+                context,
+                user.created_at,
+                Change {
+                    action: "user.created",
+                    target_type: "user",
+                    target_id: id.to_string(),
+                    before: None,
+                    after: to_json(&created),
+                },
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(created)
+    }
+
+    async fn find_credentials(&self, email_normalized: &str) -> StoreResult<Option<Credentials>> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            user_columns!(""),
+            ", password_hash FROM users WHERE email_normalized = $1"
+        ))
+        .bind(email_normalized)
+        .fetch_optional(self.reader())
+        .await?;
+        row.map(|row| {
+            Ok(Credentials {
+                user: user_from_row(&row)?,
+                password_hash: row.try_get("password_hash")?,
+            })
+        })
+        .transpose()
+        .map_err(|error: sqlx::Error| error.into())
+    }
+
+    async fn get_user(&self, id: UserId) -> StoreResult<Option<User>> {
+        let row = sqlx::query(concat!("SELECT ", user_columns!(""), " FROM users WHERE id = $1"))
+            .bind(id.0)
+            .fetch_optional(self.reader())
+            .await?;
+        Ok(row.as_ref().map(user_from_row).transpose()?)
+    }
+
+    #[tracing::instrument(skip_all, fields(backend = Own::backend().as_str()))]
+    async fn set_roles(&self, id: UserId, roles: Roles, audit: &AuditContext) -> StoreResult<User> {
+        let mut tx = self.begin_write().await?;
+        let before = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {} FROM users WHERE id = $1{}",
+            user_columns!(""),
+            Own::LOCK_ROW
+        )))
+        .bind(id.0)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let before = user_from_row(&before)?;
+        sqlx::query("UPDATE users SET roles = $1 WHERE id = $2")
+            .bind(roles.bits())
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
+        let after = User {
+            roles: roles.to_vec(),
+            ..before.clone()
+        };
+        append_audit(
+            &mut tx,
+            audit,
+            OffsetDateTime::now_utc(),
+            Change {
+                action: "user.roles_changed",
+                target_type: "user",
+                target_id: id.to_string(),
+                before: to_json(&serde_json::json!({ "roles": before.roles })),
+                after: to_json(&serde_json::json!({ "roles": after.roles })),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    async fn list_users(&self, prefix: Option<&str>, page: &PageRequest) -> StoreResult<Page<User>> {
+        let after = parse_cursor_uuid(page)?;
+        let mut query = QueryBuilder::<Db>::new(concat!("SELECT ", user_columns!(""), " FROM users WHERE 1 = 1"));
+        if let Some(prefix) = prefix.map(str::to_lowercase).filter(|p| !p.is_empty()) {
+            // A range on the normalised columns is a prefix match that uses their B-trees.
+            let upper = format!("{prefix}\u{10FFFF}");
+            query.push(" AND ((email_normalized >= ");
+            query.push_bind(prefix.clone());
+            query.push(" AND email_normalized < ");
+            query.push_bind(upper.clone());
+            query.push(") OR (name_normalized >= ");
+            query.push_bind(prefix);
+            query.push(" AND name_normalized < ");
+            query.push_bind(upper);
+            query.push("))");
+        }
+        if let Some(after) = after {
+            query.push(" AND id > ");
+            query.push_bind(after);
+        }
+        query.push(" ORDER BY id LIMIT ");
+        query.push_bind(page.limit + 1);
+        let rows = query.build().fetch_all(self.reader()).await?;
+        let users = rows.iter().map(user_from_row).collect::<Result<Vec<_>, _>>()?;
+        Ok(Page::from_rows(users, page.limit, |user| user.id.to_string()))
+    }
+
+    #[tracing::instrument(skip_all, fields(backend = Own::backend().as_str()))]
+    async fn start_login_session(&self, session: NewLoginSession) -> StoreResult<LoginSession> {
+        let created_at = to_micros(session.created_at);
+        let expires_at = to_micros(session.expires_at);
+        // A concurrent login of the same user or device can win the unique index between our
+        // UPDATE and INSERT; ending it in a fresh transaction then makes ours the only one.
+        for attempt in 0..3 {
+            let mut tx = self.begin_write().await?;
+            sqlx::query(
+                "UPDATE login_sessions SET ended_at = $1, end_reason = 'replaced' \
+                 WHERE ended_at IS NULL AND (user_id = $2 OR device_id = $3)",
+            )
+            .bind(created_at)
+            .bind(session.user_id.0)
+            .bind(&session.device_id)
+            .execute(&mut *tx)
+            .await?;
+            let id = LoginSessionId::new();
+            let inserted = sqlx::query(
+                "INSERT INTO login_sessions (id, user_id, token_hash, device_id, ip, user_agent, \
+                 created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(id.0)
+            .bind(session.user_id.0)
+            .bind(&session.token_hash)
+            .bind(&session.device_id)
+            .bind(&session.ip)
+            .bind(&session.user_agent)
+            .bind(created_at)
+            .bind(expires_at)
+            .execute(&mut *tx)
+            .await;
+            match inserted {
+                Err(error) if is_unique_violation(&error) && attempt < 2 => continue,
+                other => other?,
+            };
+            tx.commit().await?;
+            return Ok(LoginSession {
+                id,
+                user_id: session.user_id,
+                device_id: session.device_id,
+                ip: session.ip,
+                user_agent: session.user_agent,
+                created_at: from_micros(created_at),
+                expires_at: from_micros(expires_at),
+                ended_at: None,
+                end_reason: None,
+            });
+        }
+        Err(StoreError::Database("login kept colliding with concurrent logins".into()))
+    }
+
+    async fn find_login_session(&self, token_hash: &[u8]) -> StoreResult<Option<(LoginSession, User)>> {
+        let row = sqlx::query(
+            "SELECT s.id, s.user_id, s.device_id, s.ip, s.user_agent, s.created_at, s.expires_at, \
+             s.ended_at, s.end_reason, u.email, u.name, u.roles, u.created_at AS user_created_at \
+             FROM login_sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
+        )
+        .bind(token_hash)
+        .fetch_optional(self.reader())
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let session = login_session_from_row(&row)?;
+        let user = User {
+            id: session.user_id,
+            email: row.try_get("email")?,
+            name: row.try_get("name")?,
+            roles: Roles::from_bits(row.try_get("roles")?).to_vec(),
+            created_at: from_micros(row.try_get("user_created_at")?),
+        };
+        Ok(Some((session, user)))
+    }
+
+    async fn end_login_session(&self, id: LoginSessionId, at: OffsetDateTime) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "UPDATE login_sessions SET ended_at = $1, end_reason = 'logged_out' WHERE id = $2 AND ended_at IS NULL",
+        )
+        .bind(to_micros(at))
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn list_login_sessions(&self, user_id: UserId) -> StoreResult<Vec<LoginSession>> {
+        let rows = sqlx::query(
+            "SELECT id, user_id, device_id, ip, user_agent, created_at, expires_at, ended_at, end_reason \
+             FROM login_sessions WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT 100",
+        )
+        .bind(user_id.0)
+        .fetch_all(self.reader())
+        .await?;
+        Ok(rows.iter().map(login_session_from_row).collect::<Result<_, _>>()?)
+    }
+
+    #[tracing::instrument(skip_all, fields(backend = Own::backend().as_str()))]
+    async fn create_venue(
+        &self,
+        owner: UserId,
+        venue: NewVenue,
+        at: OffsetDateTime,
+        audit: &AuditContext,
+    ) -> StoreResult<Venue> {
+        let id = VenueId::new();
+        let mut tx = self.begin_write().await?;
+        sqlx::query("INSERT INTO venues (id, owner_id, name, city, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(id.0)
+            .bind(owner.0)
+            .bind(&venue.name)
+            .bind(&venue.city)
+            .bind(to_micros(at))
+            .execute(&mut *tx)
+            .await?;
+        let mut sections = Vec::with_capacity(venue.sections.len());
+        // (id, section, row position, row label, number) of every seat, inserted in chunks.
+        let mut seats: Vec<(Uuid, Uuid, i64, &str, i64)> = Vec::new();
+        for (position, section) in venue.sections.iter().enumerate() {
+            let section_id = SectionId::new();
+            let (kind, rows) = match &section.layout {
+                SectionLayout::Seated { rows } => (SectionKind::Seated, rows.as_slice()),
+                SectionLayout::Standing { .. } => (SectionKind::Standing, [].as_slice()),
+            };
+            sqlx::query(
+                "INSERT INTO sections (id, venue_id, position, name, kind, capacity) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(section_id.0)
+            .bind(id.0)
+            .bind(position as i64)
+            .bind(&section.name)
+            .bind(kind.as_str())
+            .bind(section.capacity())
+            .execute(&mut *tx)
+            .await?;
+            for (row_position, (label, count)) in rows.iter().enumerate() {
+                for number in 1..=*count {
+                    seats.push((Uuid::now_v7(), section_id.0, row_position as i64, label, number));
+                }
+            }
+            sections.push(Section {
+                id: section_id,
+                name: section.name.clone(),
+                kind,
+                capacity: section.capacity(),
+                rows: rows
+                    .iter()
+                    .map(|(label, seats)| RowSummary { label: label.clone(), seats: *seats })
+                    .collect(),
+            });
+        }
+        for chunk in seats.chunks(INSERT_CHUNK) {
+            let mut insert =
+                QueryBuilder::<Db>::new("INSERT INTO seats (id, section_id, row_position, row_label, number) ");
+            insert.push_values(chunk, |mut values, (seat, section, row_position, label, number)| {
+                values
+                    .push_bind(*seat)
+                    .push_bind(*section)
+                    .push_bind(*row_position)
+                    .push_bind(*label)
+                    .push_bind(*number);
+            });
+            insert.build().execute(&mut *tx).await?;
+        }
+        let created = Venue {
+            id,
+            owner_id: owner,
+            name: venue.name,
+            city: venue.city,
+            sections,
+            created_at: from_micros(to_micros(at)),
+        };
+        append_audit(
+            &mut tx,
+            audit,
+            at,
+            Change {
+                action: "venue.created",
+                target_type: "venue",
+                target_id: id.to_string(),
+                before: None,
+                after: to_json(&created),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(created)
+    }
+
+    async fn get_venue(&self, id: VenueId) -> StoreResult<Option<Venue>> {
+        Ok(self.venue_by_id(id.0).await?)
+    }
+
+    #[tracing::instrument(skip_all, fields(backend = Own::backend().as_str()))]
+    async fn create_event(
+        &self,
+        owner: UserId,
+        event: EventFields,
+        at: OffsetDateTime,
+        audit: &AuditContext,
+    ) -> StoreResult<Event> {
+        let id = EventId::new();
+        let at = from_micros(to_micros(at));
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO events (id, owner_id, venue_id, title, description, category, tags, status, \
+             sort_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+        )
+        .bind(id.0)
+        .bind(owner.0)
+        .bind(event.venue_id.0)
+        .bind(&event.title)
+        .bind(&event.description)
+        .bind(&event.category)
+        .bind(event.tags.join(" "))
+        .bind(event.status.as_str())
+        .bind(i64::MAX)
+        .bind(to_micros(at))
+        .execute(&mut *tx)
+        .await?;
+        let created = Event {
+            id,
+            owner_id: owner,
+            venue_id: event.venue_id,
+            title: event.title,
+            description: event.description,
+            category: event.category,
+            tags: event.tags,
+            status: event.status,
+            created_at: at,
+            updated_at: at,
+        };
+        append_audit(
+            &mut tx,
+            audit,
+            at,
+            Change {
+                action: "event.created",
+                target_type: "event",
+                target_id: id.to_string(),
+                before: None,
+                after: to_json(&created),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(created)
+    }
+
+    #[tracing::instrument(skip_all, fields(backend = Own::backend().as_str()))]
+    async fn update_event(
+        &self,
+        id: EventId,
+        event: EventFields,
+        at: OffsetDateTime,
+        audit: &AuditContext,
+    ) -> StoreResult<Event> {
+        let at = from_micros(to_micros(at));
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {} FROM events e WHERE e.id = $1{}",
+            event_columns!(),
+            Own::LOCK_ROW
+        )))
+        .bind(id.0)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let before = event_from_row(&row)?;
+        if event.venue_id != before.venue_id {
+            let sessions: i64 = sqlx::query("SELECT COUNT(*) AS n FROM event_sessions WHERE event_id = $1")
+                .bind(id.0)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get("n")?;
+            if sessions > 0 {
+                return Err(StoreError::Conflict {
+                    code: "event_has_sessions",
+                    message: "an event with sessions cannot move to another venue".into(),
+                });
+            }
+        }
+        sqlx::query(
+            "UPDATE events SET venue_id = $1, title = $2, description = $3, category = $4, tags = $5, \
+             status = $6, updated_at = $7 WHERE id = $8",
+        )
+        .bind(event.venue_id.0)
+        .bind(&event.title)
+        .bind(&event.description)
+        .bind(&event.category)
+        .bind(event.tags.join(" "))
+        .bind(event.status.as_str())
+        .bind(to_micros(at))
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await?;
+        let after = Event {
+            venue_id: event.venue_id,
+            title: event.title,
+            description: event.description,
+            category: event.category,
+            tags: event.tags,
+            status: event.status,
+            updated_at: at,
+            ..before.clone()
+        };
+        append_audit(
+            &mut tx,
+            audit,
+            at,
+            Change {
+                action: "event.updated",
+                target_type: "event",
+                target_id: id.to_string(),
+                before: to_json(&before),
+                after: to_json(&after),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    async fn get_event(&self, id: EventId) -> StoreResult<Option<Event>> {
+        let row = sqlx::query(concat!("SELECT ", event_columns!(), " FROM events e WHERE e.id = $1"))
+            .bind(id.0)
+            .fetch_optional(self.reader())
+            .await?;
+        Ok(row.as_ref().map(event_from_row).transpose()?)
+    }
+
+    async fn list_events(&self, filter: &EventQuery, page: &PageRequest) -> StoreResult<Page<Event>> {
+        let after = page
+            .after
+            .as_deref()
+            .map(|key| {
+                let (sort_at, id) = key.split_once(':').ok_or(StoreError::InvalidCursor)?;
+                Ok::<_, StoreError>((
+                    sort_at.parse::<i64>().map_err(|_| StoreError::InvalidCursor)?,
+                    Uuid::parse_str(id).map_err(|_| StoreError::InvalidCursor)?,
+                ))
+            })
+            .transpose()?;
+        let mut query = QueryBuilder::<Db>::new(concat!("SELECT ", event_columns!(), " FROM events e WHERE 1 = 1"));
+        if !filter.include_drafts {
+            query.push(" AND e.status = 'published'");
+        }
+        if let Some(category) = &filter.category {
+            query.push(" AND e.category = ");
+            query.push_bind(category.to_lowercase());
+        }
+        if !filter.terms.is_empty() {
+            Own::push_search(&mut query, &filter.terms);
+        }
+        if filter.from.is_some() || filter.to.is_some() {
+            query.push(" AND EXISTS (SELECT 1 FROM event_sessions s WHERE s.event_id = e.id");
+            if let Some(from) = filter.from {
+                query.push(" AND s.starts_at >= ");
+                query.push_bind(to_micros(from));
+            }
+            if let Some(to) = filter.to {
+                query.push(" AND s.starts_at < ");
+                query.push_bind(to_micros(to));
+            }
+            query.push(")");
+        }
+        if let Some((sort_at, id)) = after {
+            query.push(" AND (e.sort_at > ");
+            query.push_bind(sort_at);
+            query.push(" OR (e.sort_at = ");
+            query.push_bind(sort_at);
+            query.push(" AND e.id > ");
+            query.push_bind(id);
+            query.push("))");
+        }
+        query.push(" ORDER BY e.sort_at, e.id LIMIT ");
+        query.push_bind(page.limit + 1);
+        let rows = query.build().fetch_all(self.reader()).await?;
+        let mut keyed = Vec::with_capacity(rows.len());
+        for row in &rows {
+            keyed.push((row.try_get::<i64, _>("sort_at")?, event_from_row(row)?));
+        }
+        let page = Page::from_rows(keyed, page.limit, |(sort_at, event)| format!("{sort_at}:{}", event.id));
+        Ok(Page {
+            items: page.items.into_iter().map(|(_, event)| event).collect(),
+            next_cursor: page.next_cursor,
+        })
+    }
+
+    #[tracing::instrument(skip_all, fields(backend = Own::backend().as_str()))]
+    async fn create_session(
+        &self,
+        event_id: EventId,
+        session: NewSession,
+        at: OffsetDateTime,
+        audit: &AuditContext,
+    ) -> StoreResult<EventSession> {
+        let id = SessionId::new();
+        let at = from_micros(to_micros(at));
+        let mut tx = self.begin_write().await?;
+        // Locking the event keeps its venue fixed while the inventory is laid out.
+        let venue_id: Uuid = sqlx::query(AssertSqlSafe(format!(
+            "SELECT venue_id FROM events WHERE id = $1{}",
+            Own::LOCK_ROW
+        )))
+        .bind(event_id.0)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound)?
+        .try_get("venue_id")?;
+        sqlx::query(
+            "INSERT INTO event_sessions (id, event_id, starts_at, sales_start_at, max_tickets_per_user, \
+             hold_seconds, queue_enabled, admit_per_minute, currency, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(id.0)
+        .bind(event_id.0)
+        .bind(to_micros(session.starts_at))
+        .bind(to_micros(session.sales_start_at))
+        .bind(session.max_tickets_per_user)
+        .bind(session.hold_seconds)
+        .bind(session.queue.enabled)
+        .bind(session.queue.admit_per_minute)
+        .bind(session.currency.as_str())
+        .bind(to_micros(at))
+        .execute(&mut *tx)
+        .await?;
+        let mut categories = Vec::with_capacity(session.categories.len());
+        for (position, category) in session.categories.iter().enumerate() {
+            let category_id = CategoryId::new();
+            sqlx::query(
+                "INSERT INTO seat_categories (id, session_id, position, name, price_cents) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(category_id.0)
+            .bind(id.0)
+            .bind(position as i64)
+            .bind(&category.name)
+            .bind(category.price_cents)
+            .execute(&mut *tx)
+            .await?;
+            for section_id in &category.section_ids {
+                let mapped = sqlx::query(
+                    "INSERT INTO session_sections (session_id, section_id, category_id, capacity) \
+                     SELECT $1, id, $2, capacity FROM sections WHERE id = $3 AND venue_id = $4",
+                )
+                .bind(id.0)
+                .bind(category_id.0)
+                .bind(section_id.0)
+                .bind(venue_id)
+                .execute(&mut *tx)
+                .await?;
+                if mapped.rows_affected() != 1 {
+                    return Err(StoreError::Conflict {
+                        code: "validation_failed",
+                        message: format!("section {section_id} is not a section of the event's venue"),
+                    });
+                }
+            }
+            categories.push(SeatCategory {
+                id: category_id,
+                name: category.name.clone(),
+                price_cents: category.price_cents,
+                section_ids: category.section_ids.clone(),
+            });
+        }
+        sqlx::query(
+            "INSERT INTO session_seats (session_id, seat_id, section_id) \
+             SELECT ss.session_id, st.id, st.section_id FROM session_sections ss \
+             JOIN seats st ON st.section_id = ss.section_id WHERE ss.session_id = $1",
+        )
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE events SET sort_at = CASE WHEN sort_at > $1 THEN $1 ELSE sort_at END WHERE id = $2")
+            .bind(to_micros(session.starts_at))
+            .bind(event_id.0)
+            .execute(&mut *tx)
+            .await?;
+        let created = EventSession {
+            id,
+            event_id,
+            starts_at: from_micros(to_micros(session.starts_at)),
+            sales_start_at: from_micros(to_micros(session.sales_start_at)),
+            max_tickets_per_user: session.max_tickets_per_user,
+            hold_seconds: session.hold_seconds,
+            queue: session.queue,
+            currency: session.currency,
+            categories,
+            created_at: at,
+        };
+        append_audit(
+            &mut tx,
+            audit,
+            at,
+            Change {
+                action: "session.created",
+                target_type: "session",
+                target_id: id.to_string(),
+                before: None,
+                after: to_json(&created),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(created)
+    }
+
+    async fn get_session(&self, id: SessionId) -> StoreResult<Option<EventSession>> {
+        Ok(self.load_sessions(false, id.0).await?.into_iter().next())
+    }
+
+    async fn list_event_sessions(&self, event_id: EventId) -> StoreResult<Vec<EventSession>> {
+        Ok(self.load_sessions(true, event_id.0).await?)
+    }
+
+    async fn seat_map(&self, id: SessionId, now: OffsetDateTime) -> StoreResult<Option<SeatMap>> {
+        let pool = self.reader();
+        let now = to_micros(now);
+        let section_rows = sqlx::query(
+            "SELECT ss.section_id, sec.name, sec.kind, ss.category_id, c.price_cents, ss.capacity, ss.sold \
+             FROM session_sections ss JOIN sections sec ON sec.id = ss.section_id \
+             JOIN seat_categories c ON c.id = ss.category_id WHERE ss.session_id = $1 ORDER BY sec.position",
+        )
+        .bind(id.0)
+        .fetch_all(pool)
+        .await?;
+        if section_rows.is_empty() {
+            // Every session has at least one section on sale, so none means no such session.
+            return Ok(None);
+        }
+        let seat_rows = sqlx::query(
+            "SELECT ss.seat_id, ss.section_id, st.row_label, st.number, ss.status, ss.held_until \
+             FROM session_seats ss JOIN seats st ON st.id = ss.seat_id WHERE ss.session_id = $1 \
+             ORDER BY st.section_id, st.row_position, st.number",
+        )
+        .bind(id.0)
+        .fetch_all(pool)
+        .await?;
+        let mut seats_by_section: HashMap<Uuid, Vec<SeatView>> = HashMap::new();
+        for row in &seat_rows {
+            let status: String = row.try_get("status")?;
+            seats_by_section
+                .entry(row.try_get("section_id")?)
+                .or_default()
+                .push(SeatView {
+                    id: SeatId(row.try_get("seat_id")?),
+                    row: row.try_get("row_label")?,
+                    number: row.try_get("number")?,
+                    status: SeatStatus::effective(&status, row.try_get("held_until")?, now),
+                });
+        }
+        let mut sections = Vec::with_capacity(section_rows.len());
+        for row in &section_rows {
+            let section_id: Uuid = row.try_get("section_id")?;
+            let kind: String = row.try_get("kind")?;
+            let kind = SectionKind::parse(&kind).ok_or_else(|| corrupt("sections.kind"))?;
+            let capacity: i64 = row.try_get("capacity")?;
+            let (available, seats) = match kind {
+                SectionKind::Seated => {
+                    let seats = seats_by_section.remove(&section_id).unwrap_or_default();
+                    let available = seats.iter().filter(|s| s.status == SeatStatus::Available).count();
+                    (available as i64, Some(seats))
+                }
+                SectionKind::Standing => (capacity - row.try_get::<i64, _>("sold")?, None),
+            };
+            sections.push(SeatMapSection {
+                id: SectionId(section_id),
+                name: row.try_get("name")?,
+                kind,
+                category_id: CategoryId(row.try_get("category_id")?),
+                price_cents: row.try_get("price_cents")?,
+                capacity,
+                available,
+                seats,
+            });
+        }
+        Ok(Some(SeatMap { session_id: id, sections }))
+    }
+
+    #[tracing::instrument(skip_all, fields(backend = Own::backend().as_str()))]
+    async fn create_product(
+        &self,
+        owner: UserId,
+        product: ProductFields,
+        at: OffsetDateTime,
+        audit: &AuditContext,
+    ) -> StoreResult<Product> {
+        let id = ProductId::new();
+        let at = from_micros(to_micros(at));
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO products (id, owner_id, name, description, price_cents, currency, stock, tags, \
+             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+        )
+        .bind(id.0)
+        .bind(owner.0)
+        .bind(&product.name)
+        .bind(&product.description)
+        .bind(product.price_cents)
+        .bind(product.currency.as_str())
+        .bind(product.stock)
+        .bind(product.tags.join(" "))
+        .bind(to_micros(at))
+        .execute(&mut *tx)
+        .await?;
+        insert_product_events(&mut tx, id, &product.event_ids).await?;
+        let created = Product {
+            id,
+            owner_id: owner,
+            name: product.name,
+            description: product.description,
+            price_cents: product.price_cents,
+            currency: product.currency,
+            stock: product.stock,
+            tags: product.tags,
+            event_ids: product.event_ids,
+            created_at: at,
+            updated_at: at,
+        };
+        append_audit(
+            &mut tx,
+            audit,
+            at,
+            Change {
+                action: "product.created",
+                target_type: "product",
+                target_id: id.to_string(),
+                before: None,
+                after: to_json(&created),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(created)
+    }
+
+    #[tracing::instrument(skip_all, fields(backend = Own::backend().as_str()))]
+    async fn update_product(
+        &self,
+        id: ProductId,
+        product: ProductFields,
+        at: OffsetDateTime,
+        audit: &AuditContext,
+    ) -> StoreResult<Product> {
+        let at = from_micros(to_micros(at));
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {} FROM products p WHERE p.id = $1{}",
+            product_columns!(),
+            Own::LOCK_ROW
+        )))
+        .bind(id.0)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let event_ids = sqlx::query("SELECT event_id FROM product_events WHERE product_id = $1 ORDER BY event_id")
+            .bind(id.0)
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|row| row.try_get("event_id").map(EventId))
+            .collect::<Result<Vec<_>, _>>()?;
+        let before = product_from_row(&row, event_ids)?;
+        sqlx::query(
+            "UPDATE products SET name = $1, description = $2, price_cents = $3, stock = $4, tags = $5, \
+             updated_at = $6 WHERE id = $7",
+        )
+        .bind(&product.name)
+        .bind(&product.description)
+        .bind(product.price_cents)
+        .bind(product.stock)
+        .bind(product.tags.join(" "))
+        .bind(to_micros(at))
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await?;
+        if product.event_ids != before.event_ids {
+            sqlx::query("DELETE FROM product_events WHERE product_id = $1")
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
+            insert_product_events(&mut tx, id, &product.event_ids).await?;
+        }
+        let after = Product {
+            name: product.name,
+            description: product.description,
+            price_cents: product.price_cents,
+            stock: product.stock,
+            tags: product.tags,
+            event_ids: product.event_ids,
+            updated_at: at,
+            ..before.clone()
+        };
+        append_audit(
+            &mut tx,
+            audit,
+            at,
+            Change {
+                action: "product.updated",
+                target_type: "product",
+                target_id: id.to_string(),
+                before: to_json(&before),
+                after: to_json(&after),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    async fn get_product(&self, id: ProductId) -> StoreResult<Option<Product>> {
+        let row = sqlx::query(concat!("SELECT ", product_columns!(), " FROM products p WHERE p.id = $1"))
+            .bind(id.0)
+            .fetch_optional(self.reader())
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let mut events = self.product_event_ids(&[id.0]).await?;
+        Ok(Some(product_from_row(&row, events.remove(&id.0).unwrap_or_default())?))
+    }
+
+    async fn list_event_products(&self, event_id: EventId) -> StoreResult<Vec<Product>> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            product_columns!(),
+            " FROM products p JOIN product_events pe ON pe.product_id = p.id WHERE pe.event_id = $1 \
+             ORDER BY p.name, p.id"
+        ))
+        .bind(event_id.0)
+        .fetch_all(self.reader())
+        .await?;
+        let ids = rows.iter().map(|row| row.try_get("id")).collect::<Result<Vec<Uuid>, _>>()?;
+        let mut events = self.product_event_ids(&ids).await?;
+        Ok(rows
+            .iter()
+            .zip(ids)
+            .map(|(row, id)| product_from_row(row, events.remove(&id).unwrap_or_default()))
+            .collect::<Result<_, _>>()?)
+    }
+
+    async fn list_audit(&self, filter: &AuditQuery, page: &PageRequest) -> StoreResult<Page<AuditEntry>> {
+        let before_seq = page
+            .after
+            .as_deref()
+            .map(|key| key.parse::<i64>().map_err(|_| StoreError::InvalidCursor))
+            .transpose()?;
+        let mut query = QueryBuilder::<Db>::new("SELECT * FROM audit_log WHERE 1 = 1");
+        if let Some(actor) = filter.actor_id {
+            query.push(" AND actor_id = ");
+            query.push_bind(actor.0);
+        }
+        if let Some(action) = &filter.action {
+            query.push(" AND action = ");
+            query.push_bind(action.clone());
+        }
+        if let Some(target) = &filter.target_id {
+            query.push(" AND target_id = ");
+            query.push_bind(target.clone());
+        }
+        if let Some(from) = filter.from {
+            query.push(" AND at >= ");
+            query.push_bind(to_micros(from));
+        }
+        if let Some(to) = filter.to {
+            query.push(" AND at < ");
+            query.push_bind(to_micros(to));
+        }
+        if let Some(seq) = before_seq {
+            query.push(" AND seq < ");
+            query.push_bind(seq);
+        }
+        query.push(" ORDER BY seq DESC LIMIT ");
+        query.push_bind(page.limit + 1);
+        let rows = query.build().fetch_all(self.reader()).await?;
+        let records = rows.iter().map(audit_from_row).collect::<Result<Vec<_>, _>>()?;
+        let page = Page::from_rows(records, page.limit, |record| record.seq.to_string());
+        Ok(Page {
+            items: page.items.iter().map(AuditEntry::from).collect(),
+            next_cursor: page.next_cursor,
+        })
+    }
+
+    async fn verify_audit(&self) -> StoreResult<AuditVerification> {
+        let pool = self.reader();
+        // The head is read first: entries appended during the walk lie beyond it and are ignored.
+        let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
+            .fetch_one(pool)
+            .await?;
+        let head_seq: i64 = head.try_get("seq")?;
+        let head_hash: Vec<u8> = head.try_get("hash")?;
+        let mut verifier = ChainVerifier::default();
+        let mut last = 0i64;
+        loop {
+            let rows = sqlx::query("SELECT * FROM audit_log WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT 1000")
+                .bind(last)
+                .bind(head_seq)
+                .fetch_all(pool)
+                .await?;
+            let Some(tail) = rows.last() else { break };
+            last = tail.try_get("seq")?;
+            for row in &rows {
+                verifier.check(&audit_from_row(row)?);
+            }
+        }
+        Ok(verifier.finish(head_seq, &head_hash))
+    }
+}

@@ -1,0 +1,74 @@
+//! The SQLite backend: the embedded default, a real box office for a single node.
+//!
+//! SQLite allows one writer at a time, so writes go through a pool of one connection and start
+//! with `BEGIN IMMEDIATE` (the write lock is taken up front, never upgraded mid-transaction);
+//! reads use a separate pool and see the last committed state through WAL.
+
+use crate::{Backend, ConnectOptions, StoreResult};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{QueryBuilder, Sqlite, SqlitePool, Transaction};
+use std::str::FromStr;
+use std::time::Duration;
+
+type Db = Sqlite;
+type Own = SqliteStore;
+
+#[path = "shared.rs"]
+mod shared;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+pub struct SqliteStore {
+    writer: SqlitePool,
+    readers: SqlitePool,
+}
+
+impl SqliteStore {
+    pub async fn connect(url: &str, options: &ConnectOptions) -> StoreResult<Self> {
+        let connect = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(connect.clone())
+            .await?;
+        MIGRATOR.run(&writer).await?;
+        let readers = SqlitePoolOptions::new()
+            .max_connections(options.max_connections.clamp(1, 8))
+            .connect_with(connect.read_only(true))
+            .await?;
+        Ok(Self { writer, readers })
+    }
+
+    /// Appended to a SELECT that reads a row the transaction is about to change.
+    // BEGIN IMMEDIATE already holds the database write lock.
+    const LOCK_ROW: &str = "";
+
+    fn backend() -> Backend {
+        Backend::Sqlite
+    }
+
+    fn reader(&self) -> &SqlitePool {
+        &self.readers
+    }
+
+    async fn begin_write(&self) -> Result<Transaction<'static, Db>, sqlx::Error> {
+        self.writer.begin_with("BEGIN IMMEDIATE").await
+    }
+
+    /// Every word must match a word of the event's text by prefix. The words are letters and
+    /// digits only (see `search_terms`), so quoting them is enough to keep FTS syntax out.
+    fn push_search(query: &mut QueryBuilder<Db>, terms: &[String]) {
+        let fts_query = terms
+            .iter()
+            .map(|term| format!("\"{term}\"*"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        query.push(" AND e.search_rowid IN (SELECT rowid FROM event_search WHERE event_search MATCH ");
+        query.push_bind(fts_query);
+        query.push(")");
+    }
+}
