@@ -58,6 +58,14 @@ pub struct Page<T> {
 }
 
 impl<T> Page<T> {
+    /// A list that is always complete (no further pages).
+    pub fn complete(items: Vec<T>) -> Self {
+        Self {
+            items,
+            next_cursor: None,
+        }
+    }
+
     /// Builds a page from up to `limit + 1` fetched rows: the extra row only says that more
     /// follow. `key` gives the sort key of an item.
     pub fn from_rows(mut rows: Vec<T>, limit: i64, key: impl Fn(&T) -> String) -> Self {

@@ -100,13 +100,17 @@ pub trait Store: Send + Sync + 'static {
     async fn get_user(&self, id: UserId) -> StoreResult<Option<User>>;
     async fn set_roles(&self, id: UserId, roles: Roles, audit: &AuditContext) -> StoreResult<User>;
     /// Users whose normalised email or name starts with `prefix`, in creation order.
-    async fn list_users(&self, prefix: Option<&str>, page: &PageRequest) -> StoreResult<Page<User>>;
+    async fn list_users(&self, prefix: Option<&str>, page: &PageRequest)
+    -> StoreResult<Page<User>>;
 
     /// Starts a login session and, in the same transaction, ends every other active session of
     /// the user and every active session on the device (C2). At most one active session per user
     /// and per device is also a database constraint, so concurrent logins cannot both win.
     async fn start_login_session(&self, session: NewLoginSession) -> StoreResult<LoginSession>;
-    async fn find_login_session(&self, token_hash: &[u8]) -> StoreResult<Option<(LoginSession, User)>>;
+    async fn find_login_session(
+        &self,
+        token_hash: &[u8],
+    ) -> StoreResult<Option<(LoginSession, User)>>;
     async fn end_login_session(&self, id: LoginSessionId, at: OffsetDateTime) -> StoreResult<()>;
     /// The user's latest sessions (at most 100), newest first.
     async fn list_login_sessions(&self, user_id: UserId) -> StoreResult<Vec<LoginSession>>;
@@ -140,7 +144,8 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Event>;
     async fn get_event(&self, id: EventId) -> StoreResult<Option<Event>>;
     /// Events in order of their first session (events without sessions last).
-    async fn list_events(&self, query: &EventQuery, page: &PageRequest) -> StoreResult<Page<Event>>;
+    async fn list_events(&self, query: &EventQuery, page: &PageRequest)
+    -> StoreResult<Page<Event>>;
 
     /// Creates a session and lays out its inventory: one row per seat of every seated section
     /// on sale, one counter per standing section.
@@ -175,7 +180,11 @@ pub trait Store: Send + Sync + 'static {
     // --- audit ----------------------------------------------------------------------------
 
     /// Newest first.
-    async fn list_audit(&self, query: &AuditQuery, page: &PageRequest) -> StoreResult<Page<AuditEntry>>;
+    async fn list_audit(
+        &self,
+        query: &AuditQuery,
+        page: &PageRequest,
+    ) -> StoreResult<Page<AuditEntry>>;
     /// Walks the whole chain and compares it with the recorded head.
     async fn verify_audit(&self) -> StoreResult<AuditVerification>;
 }
@@ -188,7 +197,9 @@ pub struct ConnectOptions {
 
 impl Default for ConnectOptions {
     fn default() -> Self {
-        Self { max_connections: 16 }
+        Self {
+            max_connections: 16,
+        }
     }
 }
 
@@ -243,7 +254,10 @@ mod tests {
 
     #[test]
     fn passwords_are_redacted_from_urls() {
-        assert_eq!(redact_url("postgres://app:s3cret@db:5432/x"), "postgres://app:***@db:5432/x");
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db:5432/x"),
+            "postgres://app:***@db:5432/x"
+        );
         assert_eq!(redact_url("postgres://app@db/x"), "postgres://app@db/x");
         assert_eq!(redact_url("sqlite:data/b.db"), "sqlite:data/b.db");
     }

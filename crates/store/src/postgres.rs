@@ -25,7 +25,10 @@ impl PgStore {
     }
 
     /// Connects with prepared options, e.g. a `search_path` that isolates a test's schema.
-    pub async fn connect_with(connect: PgConnectOptions, options: &ConnectOptions) -> StoreResult<Self> {
+    pub async fn connect_with(
+        connect: PgConnectOptions,
+        options: &ConnectOptions,
+    ) -> StoreResult<Self> {
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections)
             .acquire_timeout(Duration::from_secs(10))

@@ -6,7 +6,8 @@
 
 use super::{Db, Own};
 use crate::{
-    Backend, Credentials, NewLoginSession, NewUser, Store, StoreError, StoreResult, is_unique_violation,
+    Backend, Credentials, NewLoginSession, NewUser, Store, StoreError, StoreResult,
+    is_unique_violation,
 };
 use async_trait::async_trait;
 use bilheteria_domain::account::{LoginSession, Roles, SessionEnd, User};
@@ -14,14 +15,14 @@ use bilheteria_domain::audit::{
     AuditContext, AuditEntry, AuditQuery, AuditRecord, AuditVerification, ChainVerifier, entry_hash,
 };
 use bilheteria_domain::catalog::{
-    Currency, Event, EventFields, EventQuery, EventSession, EventStatus, NewSession, NewVenue, Product,
-    ProductFields, QueueSettings, RowSummary, SeatCategory, SeatMap, SeatMapSection, SeatStatus, SeatView,
-    Section, SectionKind, SectionLayout, Venue,
+    Currency, Event, EventFields, EventQuery, EventSession, EventStatus, NewSession, NewVenue,
+    Product, ProductFields, QueueSettings, RowSummary, SeatCategory, SeatMap, SeatMapSection,
+    SeatStatus, SeatView, Section, SectionKind, SectionLayout, Venue,
 };
 use bilheteria_domain::clock::{from_micros, to_micros};
 use bilheteria_domain::ids::{
-    AuditEntryId, CategoryId, EventId, LoginSessionId, ProductId, SeatId, SectionId, SessionId, UserId,
-    VenueId,
+    AuditEntryId, CategoryId, EventId, LoginSessionId, ProductId, SeatId, SectionId, SessionId,
+    UserId, VenueId,
 };
 use bilheteria_domain::page::{Page, PageRequest};
 use serde::Serialize;
@@ -45,7 +46,11 @@ fn to_json<T: Serialize>(value: &T) -> Option<String> {
 }
 
 fn split_tags(stored: String) -> Vec<String> {
-    stored.split(' ').filter(|t| !t.is_empty()).map(str::to_owned).collect()
+    stored
+        .split(' ')
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -53,7 +58,18 @@ fn split_tags(stored: String) -> Vec<String> {
 
 macro_rules! user_columns {
     ($p:literal) => {
-        concat!($p, "id, ", $p, "email, ", $p, "name, ", $p, "roles, ", $p, "created_at")
+        concat!(
+            $p,
+            "id, ",
+            $p,
+            "email, ",
+            $p,
+            "name, ",
+            $p,
+            "roles, ",
+            $p,
+            "created_at"
+        )
     };
 }
 
@@ -213,10 +229,11 @@ async fn append_audit(
 impl Own {
     async fn venue_by_id(&self, id: Uuid) -> Result<Option<Venue>, sqlx::Error> {
         let pool = self.reader();
-        let Some(row) = sqlx::query("SELECT id, owner_id, name, city, created_at FROM venues WHERE id = $1")
-            .bind(id)
-            .fetch_optional(pool)
-            .await?
+        let Some(row) =
+            sqlx::query("SELECT id, owner_id, name, city, created_at FROM venues WHERE id = $1")
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
         else {
             return Ok(None);
         };
@@ -268,7 +285,11 @@ impl Own {
 
     /// Sessions with their categories, either one session (`by_event` false) or all the
     /// sessions of an event, in three queries whatever their number.
-    async fn load_sessions(&self, by_event: bool, id: Uuid) -> Result<Vec<EventSession>, sqlx::Error> {
+    async fn load_sessions(
+        &self,
+        by_event: bool,
+        id: Uuid,
+    ) -> Result<Vec<EventSession>, sqlx::Error> {
         let pool = self.reader();
         let (sessions_sql, categories_sql, sections_sql) = if by_event {
             (
@@ -311,7 +332,9 @@ impl Own {
                     id: CategoryId(category_id),
                     name: row.try_get("name")?,
                     price_cents: row.try_get("price_cents")?,
-                    section_ids: sections_by_category.remove(&category_id).unwrap_or_default(),
+                    section_ids: sections_by_category
+                        .remove(&category_id)
+                        .unwrap_or_default(),
                 });
         }
         session_rows
@@ -330,20 +353,28 @@ impl Own {
                         enabled: row.try_get("queue_enabled")?,
                         admit_per_minute: row.try_get("admit_per_minute")?,
                     },
-                    currency: Currency::parse(&currency).map_err(|_| corrupt("event_sessions.currency"))?,
-                    categories: categories_by_session.remove(&session_id).unwrap_or_default(),
+                    currency: Currency::parse(&currency)
+                        .map_err(|_| corrupt("event_sessions.currency"))?,
+                    categories: categories_by_session
+                        .remove(&session_id)
+                        .unwrap_or_default(),
                     created_at: from_micros(row.try_get("created_at")?),
                 })
             })
             .collect()
     }
 
-    async fn product_event_ids(&self, product_ids: &[Uuid]) -> Result<HashMap<Uuid, Vec<EventId>>, sqlx::Error> {
+    async fn product_event_ids(
+        &self,
+        product_ids: &[Uuid],
+    ) -> Result<HashMap<Uuid, Vec<EventId>>, sqlx::Error> {
         let mut by_product: HashMap<Uuid, Vec<EventId>> = HashMap::new();
         if product_ids.is_empty() {
             return Ok(by_product);
         }
-        let mut query = QueryBuilder::<Db>::new("SELECT product_id, event_id FROM product_events WHERE product_id IN (");
+        let mut query = QueryBuilder::<Db>::new(
+            "SELECT product_id, event_id FROM product_events WHERE product_id IN (",
+        );
         let mut list = query.separated(", ");
         for id in product_ids {
             list.push_bind(*id);
@@ -359,7 +390,11 @@ impl Own {
     }
 }
 
-async fn insert_product_events(tx: &mut Tx, product: ProductId, events: &[EventId]) -> Result<(), sqlx::Error> {
+async fn insert_product_events(
+    tx: &mut Tx,
+    product: ProductId,
+    events: &[EventId],
+) -> Result<(), sqlx::Error> {
     for event in events {
         sqlx::query("INSERT INTO product_events (product_id, event_id) VALUES ($1, $2)")
             .bind(product.0)
@@ -459,10 +494,14 @@ impl Store for Own {
     }
 
     async fn get_user(&self, id: UserId) -> StoreResult<Option<User>> {
-        let row = sqlx::query(concat!("SELECT ", user_columns!(""), " FROM users WHERE id = $1"))
-            .bind(id.0)
-            .fetch_optional(self.reader())
-            .await?;
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            user_columns!(""),
+            " FROM users WHERE id = $1"
+        ))
+        .bind(id.0)
+        .fetch_optional(self.reader())
+        .await?;
         Ok(row.as_ref().map(user_from_row).transpose()?)
     }
 
@@ -505,9 +544,17 @@ impl Store for Own {
         Ok(after)
     }
 
-    async fn list_users(&self, prefix: Option<&str>, page: &PageRequest) -> StoreResult<Page<User>> {
+    async fn list_users(
+        &self,
+        prefix: Option<&str>,
+        page: &PageRequest,
+    ) -> StoreResult<Page<User>> {
         let after = parse_cursor_uuid(page)?;
-        let mut query = QueryBuilder::<Db>::new(concat!("SELECT ", user_columns!(""), " FROM users WHERE 1 = 1"));
+        let mut query = QueryBuilder::<Db>::new(concat!(
+            "SELECT ",
+            user_columns!(""),
+            " FROM users WHERE 1 = 1"
+        ));
         if let Some(prefix) = prefix.map(str::to_lowercase).filter(|p| !p.is_empty()) {
             // A range on the normalised columns is a prefix match that uses their B-trees.
             let upper = format!("{prefix}\u{10FFFF}");
@@ -528,8 +575,13 @@ impl Store for Own {
         query.push(" ORDER BY id LIMIT ");
         query.push_bind(page.limit + 1);
         let rows = query.build().fetch_all(self.reader()).await?;
-        let users = rows.iter().map(user_from_row).collect::<Result<Vec<_>, _>>()?;
-        Ok(Page::from_rows(users, page.limit, |user| user.id.to_string()))
+        let users = rows
+            .iter()
+            .map(user_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Page::from_rows(users, page.limit, |user| {
+            user.id.to_string()
+        }))
     }
 
     #[tracing::instrument(skip_all, fields(backend = Own::backend().as_str()))]
@@ -581,10 +633,15 @@ impl Store for Own {
                 end_reason: None,
             });
         }
-        Err(StoreError::Database("login kept colliding with concurrent logins".into()))
+        Err(StoreError::Database(
+            "login kept colliding with concurrent logins".into(),
+        ))
     }
 
-    async fn find_login_session(&self, token_hash: &[u8]) -> StoreResult<Option<(LoginSession, User)>> {
+    async fn find_login_session(
+        &self,
+        token_hash: &[u8],
+    ) -> StoreResult<Option<(LoginSession, User)>> {
         let row = sqlx::query(
             "SELECT s.id, s.user_id, s.device_id, s.ip, s.user_agent, s.created_at, s.expires_at, \
              s.ended_at, s.end_reason, u.email, u.name, u.roles, u.created_at AS user_created_at \
@@ -626,7 +683,10 @@ impl Store for Own {
         .bind(user_id.0)
         .fetch_all(self.reader())
         .await?;
-        Ok(rows.iter().map(login_session_from_row).collect::<Result<_, _>>()?)
+        Ok(rows
+            .iter()
+            .map(login_session_from_row)
+            .collect::<Result<_, _>>()?)
     }
 
     #[tracing::instrument(skip_all, fields(backend = Own::backend().as_str()))]
@@ -639,14 +699,16 @@ impl Store for Own {
     ) -> StoreResult<Venue> {
         let id = VenueId::new();
         let mut tx = self.begin_write().await?;
-        sqlx::query("INSERT INTO venues (id, owner_id, name, city, created_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(id.0)
-            .bind(owner.0)
-            .bind(&venue.name)
-            .bind(&venue.city)
-            .bind(to_micros(at))
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO venues (id, owner_id, name, city, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(id.0)
+        .bind(owner.0)
+        .bind(&venue.name)
+        .bind(&venue.city)
+        .bind(to_micros(at))
+        .execute(&mut *tx)
+        .await?;
         let mut sections = Vec::with_capacity(venue.sections.len());
         // (id, section, row position, row label, number) of every seat, inserted in chunks.
         let mut seats: Vec<(Uuid, Uuid, i64, &str, i64)> = Vec::new();
@@ -669,7 +731,13 @@ impl Store for Own {
             .await?;
             for (row_position, (label, count)) in rows.iter().enumerate() {
                 for number in 1..=*count {
-                    seats.push((Uuid::now_v7(), section_id.0, row_position as i64, label, number));
+                    seats.push((
+                        Uuid::now_v7(),
+                        section_id.0,
+                        row_position as i64,
+                        label,
+                        number,
+                    ));
                 }
             }
             sections.push(Section {
@@ -679,21 +747,28 @@ impl Store for Own {
                 capacity: section.capacity(),
                 rows: rows
                     .iter()
-                    .map(|(label, seats)| RowSummary { label: label.clone(), seats: *seats })
+                    .map(|(label, seats)| RowSummary {
+                        label: label.clone(),
+                        seats: *seats,
+                    })
                     .collect(),
             });
         }
         for chunk in seats.chunks(INSERT_CHUNK) {
-            let mut insert =
-                QueryBuilder::<Db>::new("INSERT INTO seats (id, section_id, row_position, row_label, number) ");
-            insert.push_values(chunk, |mut values, (seat, section, row_position, label, number)| {
-                values
-                    .push_bind(*seat)
-                    .push_bind(*section)
-                    .push_bind(*row_position)
-                    .push_bind(*label)
-                    .push_bind(*number);
-            });
+            let mut insert = QueryBuilder::<Db>::new(
+                "INSERT INTO seats (id, section_id, row_position, row_label, number) ",
+            );
+            insert.push_values(
+                chunk,
+                |mut values, (seat, section, row_position, label, number)| {
+                    values
+                        .push_bind(*seat)
+                        .push_bind(*section)
+                        .push_bind(*row_position)
+                        .push_bind(*label)
+                        .push_bind(*number);
+                },
+            );
             insert.build().execute(&mut *tx).await?;
         }
         let created = Venue {
@@ -802,11 +877,12 @@ impl Store for Own {
         .ok_or(StoreError::NotFound)?;
         let before = event_from_row(&row)?;
         if event.venue_id != before.venue_id {
-            let sessions: i64 = sqlx::query("SELECT COUNT(*) AS n FROM event_sessions WHERE event_id = $1")
-                .bind(id.0)
-                .fetch_one(&mut *tx)
-                .await?
-                .try_get("n")?;
+            let sessions: i64 =
+                sqlx::query("SELECT COUNT(*) AS n FROM event_sessions WHERE event_id = $1")
+                    .bind(id.0)
+                    .fetch_one(&mut *tx)
+                    .await?
+                    .try_get("n")?;
             if sessions > 0 {
                 return Err(StoreError::Conflict {
                     code: "event_has_sessions",
@@ -856,26 +932,40 @@ impl Store for Own {
     }
 
     async fn get_event(&self, id: EventId) -> StoreResult<Option<Event>> {
-        let row = sqlx::query(concat!("SELECT ", event_columns!(), " FROM events e WHERE e.id = $1"))
-            .bind(id.0)
-            .fetch_optional(self.reader())
-            .await?;
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            event_columns!(),
+            " FROM events e WHERE e.id = $1"
+        ))
+        .bind(id.0)
+        .fetch_optional(self.reader())
+        .await?;
         Ok(row.as_ref().map(event_from_row).transpose()?)
     }
 
-    async fn list_events(&self, filter: &EventQuery, page: &PageRequest) -> StoreResult<Page<Event>> {
+    async fn list_events(
+        &self,
+        filter: &EventQuery,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Event>> {
         let after = page
             .after
             .as_deref()
             .map(|key| {
                 let (sort_at, id) = key.split_once(':').ok_or(StoreError::InvalidCursor)?;
                 Ok::<_, StoreError>((
-                    sort_at.parse::<i64>().map_err(|_| StoreError::InvalidCursor)?,
+                    sort_at
+                        .parse::<i64>()
+                        .map_err(|_| StoreError::InvalidCursor)?,
                     Uuid::parse_str(id).map_err(|_| StoreError::InvalidCursor)?,
                 ))
             })
             .transpose()?;
-        let mut query = QueryBuilder::<Db>::new(concat!("SELECT ", event_columns!(), " FROM events e WHERE 1 = 1"));
+        let mut query = QueryBuilder::<Db>::new(concat!(
+            "SELECT ",
+            event_columns!(),
+            " FROM events e WHERE 1 = 1"
+        ));
         if !filter.include_drafts {
             query.push(" AND e.status = 'published'");
         }
@@ -914,7 +1004,9 @@ impl Store for Own {
         for row in &rows {
             keyed.push((row.try_get::<i64, _>("sort_at")?, event_from_row(row)?));
         }
-        let page = Page::from_rows(keyed, page.limit, |(sort_at, event)| format!("{sort_at}:{}", event.id));
+        let page = Page::from_rows(keyed, page.limit, |(sort_at, event)| {
+            format!("{sort_at}:{}", event.id)
+        });
         Ok(Page {
             items: page.items.into_iter().map(|(_, event)| event).collect(),
             next_cursor: page.next_cursor,
@@ -986,7 +1078,9 @@ impl Store for Own {
                 if mapped.rows_affected() != 1 {
                     return Err(StoreError::Conflict {
                         code: "validation_failed",
-                        message: format!("section {section_id} is not a section of the event's venue"),
+                        message: format!(
+                            "section {section_id} is not a section of the event's venue"
+                        ),
                     });
                 }
             }
@@ -1092,7 +1186,10 @@ impl Store for Own {
             let (available, seats) = match kind {
                 SectionKind::Seated => {
                     let seats = seats_by_section.remove(&section_id).unwrap_or_default();
-                    let available = seats.iter().filter(|s| s.status == SeatStatus::Available).count();
+                    let available = seats
+                        .iter()
+                        .filter(|s| s.status == SeatStatus::Available)
+                        .count();
                     (available as i64, Some(seats))
                 }
                 SectionKind::Standing => (capacity - row.try_get::<i64, _>("sold")?, None),
@@ -1108,7 +1205,10 @@ impl Store for Own {
                 seats,
             });
         }
-        Ok(Some(SeatMap { session_id: id, sections }))
+        Ok(Some(SeatMap {
+            session_id: id,
+            sections,
+        }))
     }
 
     #[tracing::instrument(skip_all, fields(backend = Own::backend().as_str()))]
@@ -1187,13 +1287,15 @@ impl Store for Own {
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(StoreError::NotFound)?;
-        let event_ids = sqlx::query("SELECT event_id FROM product_events WHERE product_id = $1 ORDER BY event_id")
-            .bind(id.0)
-            .fetch_all(&mut *tx)
-            .await?
-            .iter()
-            .map(|row| row.try_get("event_id").map(EventId))
-            .collect::<Result<Vec<_>, _>>()?;
+        let event_ids = sqlx::query(
+            "SELECT event_id FROM product_events WHERE product_id = $1 ORDER BY event_id",
+        )
+        .bind(id.0)
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|row| row.try_get("event_id").map(EventId))
+        .collect::<Result<Vec<_>, _>>()?;
         let before = product_from_row(&row, event_ids)?;
         sqlx::query(
             "UPDATE products SET name = $1, description = $2, price_cents = $3, stock = $4, tags = $5, \
@@ -1243,13 +1345,20 @@ impl Store for Own {
     }
 
     async fn get_product(&self, id: ProductId) -> StoreResult<Option<Product>> {
-        let row = sqlx::query(concat!("SELECT ", product_columns!(), " FROM products p WHERE p.id = $1"))
-            .bind(id.0)
-            .fetch_optional(self.reader())
-            .await?;
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            product_columns!(),
+            " FROM products p WHERE p.id = $1"
+        ))
+        .bind(id.0)
+        .fetch_optional(self.reader())
+        .await?;
         let Some(row) = row else { return Ok(None) };
         let mut events = self.product_event_ids(&[id.0]).await?;
-        Ok(Some(product_from_row(&row, events.remove(&id.0).unwrap_or_default())?))
+        Ok(Some(product_from_row(
+            &row,
+            events.remove(&id.0).unwrap_or_default(),
+        )?))
     }
 
     async fn list_event_products(&self, event_id: EventId) -> StoreResult<Vec<Product>> {
@@ -1262,7 +1371,10 @@ impl Store for Own {
         .bind(event_id.0)
         .fetch_all(self.reader())
         .await?;
-        let ids = rows.iter().map(|row| row.try_get("id")).collect::<Result<Vec<Uuid>, _>>()?;
+        let ids = rows
+            .iter()
+            .map(|row| row.try_get("id"))
+            .collect::<Result<Vec<Uuid>, _>>()?;
         let mut events = self.product_event_ids(&ids).await?;
         Ok(rows
             .iter()
@@ -1271,7 +1383,11 @@ impl Store for Own {
             .collect::<Result<_, _>>()?)
     }
 
-    async fn list_audit(&self, filter: &AuditQuery, page: &PageRequest) -> StoreResult<Page<AuditEntry>> {
+    async fn list_audit(
+        &self,
+        filter: &AuditQuery,
+        page: &PageRequest,
+    ) -> StoreResult<Page<AuditEntry>> {
         let before_seq = page
             .after
             .as_deref()
@@ -1305,7 +1421,10 @@ impl Store for Own {
         query.push(" ORDER BY seq DESC LIMIT ");
         query.push_bind(page.limit + 1);
         let rows = query.build().fetch_all(self.reader()).await?;
-        let records = rows.iter().map(audit_from_row).collect::<Result<Vec<_>, _>>()?;
+        let records = rows
+            .iter()
+            .map(audit_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
         let page = Page::from_rows(records, page.limit, |record| record.seq.to_string());
         Ok(Page {
             items: page.items.iter().map(AuditEntry::from).collect(),
@@ -1324,11 +1443,13 @@ impl Store for Own {
         let mut verifier = ChainVerifier::default();
         let mut last = 0i64;
         loop {
-            let rows = sqlx::query("SELECT * FROM audit_log WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT 1000")
-                .bind(last)
-                .bind(head_seq)
-                .fetch_all(pool)
-                .await?;
+            let rows = sqlx::query(
+                "SELECT * FROM audit_log WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT 1000",
+            )
+            .bind(last)
+            .bind(head_seq)
+            .fetch_all(pool)
+            .await?;
             let Some(tail) = rows.last() else { break };
             last = tail.try_get("seq")?;
             for row in &rows {

@@ -67,7 +67,9 @@ impl SqliteStore {
             .map(|term| format!("\"{term}\"*"))
             .collect::<Vec<_>>()
             .join(" ");
-        query.push(" AND e.search_rowid IN (SELECT rowid FROM event_search WHERE event_search MATCH ");
+        query.push(
+            " AND e.search_rowid IN (SELECT rowid FROM event_search WHERE event_search MATCH ",
+        );
         query.push_bind(fts_query);
         query.push(")");
     }

@@ -23,7 +23,8 @@ pub struct TestDatabase {
 
 impl TestDatabase {
     pub fn sqlite() -> Self {
-        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("cannot create a temporary directory: {e}"));
+        let dir = tempfile::tempdir()
+            .unwrap_or_else(|e| panic!("cannot create a temporary directory: {e}"));
         let url = format!("sqlite:{}", dir.path().join("bilheteria.db").display());
         Self {
             backend: Backend::Sqlite,
@@ -44,7 +45,10 @@ impl TestDatabase {
         };
         static CLEANED: OnceCell<()> = OnceCell::const_new();
         CLEANED.get_or_init(|| drop_stale_schemas(&base)).await;
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
         let schema = format!("bt_{now}_{}", uuid::Uuid::now_v7().simple());
         let mut admin = admin_connection(&base).await;
         sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
@@ -68,9 +72,9 @@ impl TestDatabase {
 
 async fn admin_connection(base: &str) -> sqlx::PgConnection {
     use sqlx::Connection;
-    sqlx::PgConnection::connect(base)
-        .await
-        .unwrap_or_else(|e| panic!("cannot reach the PostgreSQL test server ({POSTGRES_URL_VAR}): {e}"))
+    sqlx::PgConnection::connect(base).await.unwrap_or_else(|e| {
+        panic!("cannot reach the PostgreSQL test server ({POSTGRES_URL_VAR}): {e}")
+    })
 }
 
 async fn drop_stale_schemas(base: &str) {
@@ -82,14 +86,24 @@ async fn drop_stale_schemas(base: &str) {
     else {
         return;
     };
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     for row in rows {
-        let Ok(name) = row.try_get::<String, _>("nspname") else { continue };
-        let created = name.split('_').nth(1).and_then(|secs| secs.parse::<u64>().ok());
+        let Ok(name) = row.try_get::<String, _>("nspname") else {
+            continue;
+        };
+        let created = name
+            .split('_')
+            .nth(1)
+            .and_then(|secs| secs.parse::<u64>().ok());
         if created.is_some_and(|created| now.saturating_sub(created) > STALE_AFTER_SECS) {
-            let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA IF EXISTS {name} CASCADE")))
-                .execute(&mut admin)
-                .await;
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP SCHEMA IF EXISTS {name} CASCADE"
+            )))
+            .execute(&mut admin)
+            .await;
         }
     }
 }

@@ -3,8 +3,8 @@
 use bilheteria_domain::account::{Role, Roles, SessionEnd};
 use bilheteria_domain::audit::{AuditContext, AuditQuery};
 use bilheteria_domain::catalog::{
-    CategoryInput, EventInput, EventQuery, EventStatus, ProductInput, RowInput, SectionInput, SeatStatus,
-    SessionInput, Venue, VenueInput,
+    CategoryInput, EventInput, EventQuery, EventStatus, ProductInput, RowInput, SeatStatus,
+    SectionInput, SessionInput, Venue, VenueInput,
 };
 use bilheteria_domain::ids::UserId;
 use bilheteria_domain::page::PageRequest;
@@ -50,9 +50,16 @@ fn audit_by(user: UserId) -> AuditContext {
 }
 
 async fn organizer(store: &Arc<dyn Store>, email: &str) -> UserId {
-    let user = store.create_user(new_user(email, "Org"), None).await.unwrap();
+    let user = store
+        .create_user(new_user(email, "Org"), None)
+        .await
+        .unwrap();
     store
-        .set_roles(user.id, Roles::from_roles([Role::Organizer]), &AuditContext::default())
+        .set_roles(
+            user.id,
+            Roles::from_roles([Role::Organizer]),
+            &AuditContext::default(),
+        )
         .await
         .unwrap();
     user.id
@@ -66,19 +73,34 @@ fn venue_input() -> VenueInput {
             SectionInput {
                 name: "Plateia".into(),
                 rows: Some(vec![
-                    RowInput { label: "A".into(), seats: 4 },
-                    RowInput { label: "B".into(), seats: 6 },
+                    RowInput {
+                        label: "A".into(),
+                        seats: 4,
+                    },
+                    RowInput {
+                        label: "B".into(),
+                        seats: 6,
+                    },
                 ]),
                 capacity: None,
             },
-            SectionInput { name: "Pista".into(), rows: None, capacity: Some(300) },
+            SectionInput {
+                name: "Pista".into(),
+                rows: None,
+                capacity: Some(300),
+            },
         ],
     }
 }
 
 async fn venue(store: &Arc<dyn Store>, owner: UserId) -> Venue {
     store
-        .create_venue(owner, venue_input().parse().unwrap(), now(), &audit_by(owner))
+        .create_venue(
+            owner,
+            venue_input().parse().unwrap(),
+            now(),
+            &audit_by(owner),
+        )
         .await
         .unwrap()
 }
@@ -103,22 +125,45 @@ fn session_input(venue: &Venue, starts_in_days: i64) -> SessionInput {
         queue: None,
         currency: None,
         categories: vec![
-            CategoryInput { name: "Plateia".into(), price_cents: 15_000, section_ids: vec![venue.sections[0].id] },
-            CategoryInput { name: "Pista".into(), price_cents: 9_000, section_ids: vec![venue.sections[1].id] },
+            CategoryInput {
+                name: "Plateia".into(),
+                price_cents: 15_000,
+                section_ids: vec![venue.sections[0].id],
+            },
+            CategoryInput {
+                name: "Pista".into(),
+                price_cents: 9_000,
+                section_ids: vec![venue.sections[1].id],
+            },
         ],
     }
 }
 
 async fn users_are_unique_by_normalised_email(db: TestDatabase) {
     let store = db.store().await;
-    let ana = store.create_user(new_user("Ana@Example.com", "Ana"), None).await.unwrap();
+    let ana = store
+        .create_user(new_user("Ana@Example.com", "Ana"), None)
+        .await
+        .unwrap();
     assert_eq!(ana.roles, vec![Role::Customer]);
-    let again = store.create_user(new_user("ana@EXAMPLE.com", "Other"), None).await;
+    let again = store
+        .create_user(new_user("ana@EXAMPLE.com", "Other"), None)
+        .await;
     assert!(matches!(again, Err(StoreError::EmailTaken)), "{again:?}");
-    let credentials = store.find_credentials("ana@example.com").await.unwrap().unwrap();
+    let credentials = store
+        .find_credentials("ana@example.com")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(credentials.user.id, ana.id);
     assert_eq!(credentials.user.email, "Ana@Example.com");
-    assert!(store.find_credentials("nobody@example.com").await.unwrap().is_none());
+    assert!(
+        store
+            .find_credentials("nobody@example.com")
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert_eq!(store.get_user(ana.id).await.unwrap(), Some(ana));
     assert_eq!(store.get_user(UserId::new()).await.unwrap(), None);
 }
@@ -126,13 +171,28 @@ async fn users_are_unique_by_normalised_email(db: TestDatabase) {
 async fn users_are_found_by_email_or_name_prefix_page_by_page(db: TestDatabase) {
     let store = db.store().await;
     for i in 0..7 {
-        store.create_user(new_user(&format!("maria{i}@example.com"), &format!("Maria {i}")), None).await.unwrap();
+        store
+            .create_user(
+                new_user(&format!("maria{i}@example.com"), &format!("Maria {i}")),
+                None,
+            )
+            .await
+            .unwrap();
     }
-    store.create_user(new_user("joao@example.com", "Marcos"), None).await.unwrap();
-    store.create_user(new_user("zeca@example.com", "Zeca"), None).await.unwrap();
+    store
+        .create_user(new_user("joao@example.com", "Marcos"), None)
+        .await
+        .unwrap();
+    store
+        .create_user(new_user("zeca@example.com", "Zeca"), None)
+        .await
+        .unwrap();
 
     let mut seen = Vec::new();
-    let mut page = PageRequest { limit: 3, after: None };
+    let mut page = PageRequest {
+        limit: 3,
+        after: None,
+    };
     loop {
         let result = store.list_users(Some("MAR"), &page).await.unwrap();
         seen.extend(result.items.iter().map(|u| u.email.clone()));
@@ -143,26 +203,61 @@ async fn users_are_found_by_email_or_name_prefix_page_by_page(db: TestDatabase) 
             None => break,
         }
     }
-    assert_eq!(seen.len(), 8, "seven Marias by email and Marcos by name: {seen:?}");
+    assert_eq!(
+        seen.len(),
+        8,
+        "seven Marias by email and Marcos by name: {seen:?}"
+    );
     assert!(seen.contains(&"joao@example.com".to_string()));
     assert!(!seen.contains(&"zeca@example.com".to_string()));
-    let everyone = store.list_users(None, &PageRequest { limit: 200, after: None }).await.unwrap();
+    let everyone = store
+        .list_users(
+            None,
+            &PageRequest {
+                limit: 200,
+                after: None,
+            },
+        )
+        .await
+        .unwrap();
     assert_eq!(everyone.items.len(), 9);
     assert!(everyone.next_cursor.is_none());
 }
 
 async fn role_changes_are_audited(db: TestDatabase) {
     let store = db.store().await;
-    let admin = store.create_user(new_user("root@example.com", "Root"), None).await.unwrap();
-    let user = store.create_user(new_user("org@example.com", "Org"), None).await.unwrap();
-    let changed = store
-        .set_roles(user.id, Roles::from_roles([Role::Organizer, Role::Staff]), &audit_by(admin.id))
+    let admin = store
+        .create_user(new_user("root@example.com", "Root"), None)
         .await
         .unwrap();
-    assert_eq!(changed.roles, vec![Role::Customer, Role::Organizer, Role::Staff]);
-    assert_eq!(store.get_user(user.id).await.unwrap().unwrap().roles, changed.roles);
+    let user = store
+        .create_user(new_user("org@example.com", "Org"), None)
+        .await
+        .unwrap();
+    let changed = store
+        .set_roles(
+            user.id,
+            Roles::from_roles([Role::Organizer, Role::Staff]),
+            &audit_by(admin.id),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        changed.roles,
+        vec![Role::Customer, Role::Organizer, Role::Staff]
+    );
+    assert_eq!(
+        store.get_user(user.id).await.unwrap().unwrap().roles,
+        changed.roles
+    );
     let entries = store
-        .list_audit(&AuditQuery { actor_id: Some(admin.id), ..Default::default() }, &PageRequest::default())
+        .list_audit(
+            &AuditQuery {
+                actor_id: Some(admin.id),
+                ..Default::default()
+            },
+            &PageRequest::default(),
+        )
         .await
         .unwrap();
     assert_eq!(entries.items.len(), 1);
@@ -170,9 +265,17 @@ async fn role_changes_are_audited(db: TestDatabase) {
     assert_eq!(entry.action, "user.roles_changed");
     assert_eq!(entry.target_id, user.id.to_string());
     assert_eq!(entry.ip.as_deref(), Some("192.0.2.7"));
-    assert_eq!(entry.before, Some(serde_json::json!({"roles": ["customer"]})));
-    assert_eq!(entry.after, Some(serde_json::json!({"roles": ["customer", "organizer", "staff"]})));
-    let missing = store.set_roles(UserId::new(), Roles::customer(), &audit_by(admin.id)).await;
+    assert_eq!(
+        entry.before,
+        Some(serde_json::json!({"roles": ["customer"]}))
+    );
+    assert_eq!(
+        entry.after,
+        Some(serde_json::json!({"roles": ["customer", "organizer", "staff"]}))
+    );
+    let missing = store
+        .set_roles(UserId::new(), Roles::customer(), &audit_by(admin.id))
+        .await;
     assert!(matches!(missing, Err(StoreError::NotFound)));
 }
 
@@ -190,22 +293,44 @@ fn login(user: UserId, device: &str, token: u8) -> NewLoginSession {
 
 async fn a_login_replaces_the_users_and_the_devices_other_sessions(db: TestDatabase) {
     let store = db.store().await;
-    let ana = store.create_user(new_user("ana@example.com", "Ana"), None).await.unwrap();
-    let bia = store.create_user(new_user("bia@example.com", "Bia"), None).await.unwrap();
-    let first = store.start_login_session(login(ana.id, "phone-ana-1", 1)).await.unwrap();
-    let second = store.start_login_session(login(ana.id, "laptop-ana-1", 2)).await.unwrap();
+    let ana = store
+        .create_user(new_user("ana@example.com", "Ana"), None)
+        .await
+        .unwrap();
+    let bia = store
+        .create_user(new_user("bia@example.com", "Bia"), None)
+        .await
+        .unwrap();
+    let first = store
+        .start_login_session(login(ana.id, "phone-ana-1", 1))
+        .await
+        .unwrap();
+    let second = store
+        .start_login_session(login(ana.id, "laptop-ana-1", 2))
+        .await
+        .unwrap();
     let (old, _) = store.find_login_session(&[1; 32]).await.unwrap().unwrap();
-    assert_eq!(old.end_reason, Some(SessionEnd::Replaced), "the user's first session was replaced");
+    assert_eq!(
+        old.end_reason,
+        Some(SessionEnd::Replaced),
+        "the user's first session was replaced"
+    );
     assert_eq!(old.id, first.id);
     // Bia logs in on Ana's laptop: Ana's session there ends, Bia's is the device's only one.
-    store.start_login_session(login(bia.id, "laptop-ana-1", 3)).await.unwrap();
+    store
+        .start_login_session(login(bia.id, "laptop-ana-1", 3))
+        .await
+        .unwrap();
     let (ana_laptop, user) = store.find_login_session(&[2; 32]).await.unwrap().unwrap();
     assert_eq!(ana_laptop.id, second.id);
     assert_eq!(user.id, ana.id);
     assert_eq!(ana_laptop.end_reason, Some(SessionEnd::Replaced));
     let (bia_session, _) = store.find_login_session(&[3; 32]).await.unwrap().unwrap();
     assert_eq!(bia_session.end_reason, None);
-    store.end_login_session(bia_session.id, now()).await.unwrap();
+    store
+        .end_login_session(bia_session.id, now())
+        .await
+        .unwrap();
     let (ended, _) = store.find_login_session(&[3; 32]).await.unwrap().unwrap();
     assert_eq!(ended.end_reason, Some(SessionEnd::LoggedOut));
     let listed = store.list_login_sessions(ana.id).await.unwrap();
@@ -215,10 +340,17 @@ async fn a_login_replaces_the_users_and_the_devices_other_sessions(db: TestDatab
 
 async fn concurrent_logins_of_one_user_leave_one_active_session(db: TestDatabase) {
     let store = db.store().await;
-    let ana = store.create_user(new_user("ana@example.com", "Ana"), None).await.unwrap();
+    let ana = store
+        .create_user(new_user("ana@example.com", "Ana"), None)
+        .await
+        .unwrap();
     let attempts = (0..12u8).map(|i| {
         let store = store.clone();
-        tokio::spawn(async move { store.start_login_session(login(ana.id, &format!("device-{i:04}"), i)).await })
+        tokio::spawn(async move {
+            store
+                .start_login_session(login(ana.id, &format!("device-{i:04}"), i))
+                .await
+        })
     });
     for attempt in attempts {
         attempt.await.unwrap().unwrap();
@@ -226,7 +358,10 @@ async fn concurrent_logins_of_one_user_leave_one_active_session(db: TestDatabase
     let sessions = store.list_login_sessions(ana.id).await.unwrap();
     assert_eq!(sessions.len(), 12);
     let active = sessions.iter().filter(|s| s.end_reason.is_none()).count();
-    assert_eq!(active, 1, "exactly one session survives a burst of concurrent logins");
+    assert_eq!(
+        active, 1,
+        "exactly one session survives a burst of concurrent logins"
+    );
 }
 
 async fn a_venue_session_and_seat_map_are_laid_out(db: TestDatabase) {
@@ -240,15 +375,34 @@ async fn a_venue_session_and_seat_map_are_laid_out(db: TestDatabase) {
     assert_eq!(fetched.sections[0].rows[1].seats, 6);
 
     let event = store
-        .create_event(owner, event_input(&venue, "Concerto", "music", EventStatus::Published).parse().unwrap(), now(), &audit_by(owner))
+        .create_event(
+            owner,
+            event_input(&venue, "Concerto", "music", EventStatus::Published)
+                .parse()
+                .unwrap(),
+            now(),
+            &audit_by(owner),
+        )
         .await
         .unwrap();
     let session = session_input(&venue, 10).parse(now(), &venue).unwrap();
-    let created = store.create_session(event.id, session, now(), &audit_by(owner)).await.unwrap();
-    assert_eq!(store.get_session(created.id).await.unwrap().unwrap(), created);
-    assert_eq!(store.list_event_sessions(event.id).await.unwrap(), vec![created.clone()]);
+    let created = store
+        .create_session(event.id, session, now(), &audit_by(owner))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.get_session(created.id).await.unwrap().unwrap(),
+        created
+    );
+    assert_eq!(
+        store.list_event_sessions(event.id).await.unwrap(),
+        vec![created.clone()]
+    );
     assert_eq!(created.max_tickets_per_user, 2);
-    assert_eq!(created.categories[0].section_ids, vec![venue.sections[0].id]);
+    assert_eq!(
+        created.categories[0].section_ids,
+        vec![venue.sections[0].id]
+    );
 
     let map = store.seat_map(created.id, now()).await.unwrap().unwrap();
     assert_eq!(map.sections.len(), 2);
@@ -264,7 +418,13 @@ async fn a_venue_session_and_seat_map_are_laid_out(db: TestDatabase) {
     let standing = &map.sections[1];
     assert_eq!((standing.capacity, standing.available), (300, 300));
     assert!(standing.seats.is_none());
-    assert!(store.seat_map(bilheteria_domain::ids::SessionId::new(), now()).await.unwrap().is_none());
+    assert!(
+        store
+            .seat_map(bilheteria_domain::ids::SessionId::new(), now())
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 async fn the_public_listing_hides_drafts_and_searches_filters_and_pages(db: TestDatabase) {
@@ -282,16 +442,35 @@ async fn the_public_listing_hides_drafts_and_searches_filters_and_pages(db: Test
     .enumerate()
     {
         let event = store
-            .create_event(owner, event_input(&venue, title, category, EventStatus::Published).parse().unwrap(), now(), &audit_by(owner))
+            .create_event(
+                owner,
+                event_input(&venue, title, category, EventStatus::Published)
+                    .parse()
+                    .unwrap(),
+                now(),
+                &audit_by(owner),
+            )
             .await
             .unwrap();
         // Sessions in reverse order of creation, so the listing order is the sessions' order.
-        let session = session_input(&venue, 40 - i as i64).parse(now(), &venue).unwrap();
-        store.create_session(event.id, session, now(), &audit_by(owner)).await.unwrap();
+        let session = session_input(&venue, 40 - i as i64)
+            .parse(now(), &venue)
+            .unwrap();
+        store
+            .create_session(event.id, session, now(), &audit_by(owner))
+            .await
+            .unwrap();
         published.push(event);
     }
     store
-        .create_event(owner, event_input(&venue, "Rock Secreto", "music", EventStatus::Draft).parse().unwrap(), now(), &audit_by(owner))
+        .create_event(
+            owner,
+            event_input(&venue, "Rock Secreto", "music", EventStatus::Draft)
+                .parse()
+                .unwrap(),
+            now(),
+            &audit_by(owner),
+        )
         .await
         .unwrap();
 
@@ -303,7 +482,9 @@ async fn the_public_listing_hides_drafts_and_searches_filters_and_pages(db: Test
             loop {
                 let result = store.list_events(&query, &page).await.unwrap();
                 titles.extend(result.items.iter().map(|e| e.title.clone()));
-                let Some(cursor) = result.next_cursor else { break };
+                let Some(cursor) = result.next_cursor else {
+                    break;
+                };
                 page = PageRequest::parse(Some(limit), Some(&cursor)).unwrap();
             }
             titles
@@ -311,15 +492,38 @@ async fn the_public_listing_hides_drafts_and_searches_filters_and_pages(db: Test
     };
     assert_eq!(
         list(EventQuery::default(), 1).await,
-        vec!["Rockabilly Night", "Hamlet", "Rock na Praia", "Orquestra Sinfônica"],
+        vec![
+            "Rockabilly Night",
+            "Hamlet",
+            "Rock na Praia",
+            "Orquestra Sinfônica"
+        ],
         "published only, earliest session first, the same across pages"
     );
-    let search = |q: &str| EventQuery { terms: bilheteria_domain::catalog::search_terms(q), ..Default::default() };
-    assert_eq!(list(search("rock"), 50).await, vec!["Rockabilly Night", "Rock na Praia"], "prefix match");
-    assert_eq!(list(search("ROCK praia"), 50).await, vec!["Rock na Praia"], "every word must match");
-    assert_eq!(list(search("ao-vivo"), 50).await.len(), 4, "tags are searched");
+    let search = |q: &str| EventQuery {
+        terms: bilheteria_domain::catalog::search_terms(q),
+        ..Default::default()
+    };
+    assert_eq!(
+        list(search("rock"), 50).await,
+        vec!["Rockabilly Night", "Rock na Praia"],
+        "prefix match"
+    );
+    assert_eq!(
+        list(search("ROCK praia"), 50).await,
+        vec!["Rock na Praia"],
+        "every word must match"
+    );
+    assert_eq!(
+        list(search("ao-vivo"), 50).await.len(),
+        4,
+        "tags are searched"
+    );
     assert!(list(search("zzz"), 50).await.is_empty());
-    let theatre = EventQuery { category: Some("Theatre".into()), ..Default::default() };
+    let theatre = EventQuery {
+        category: Some("Theatre".into()),
+        ..Default::default()
+    };
     assert_eq!(list(theatre, 50).await, vec!["Hamlet"]);
     let window = EventQuery {
         from: Some(now() + Duration::days(37) + Duration::hours(12)),
@@ -327,7 +531,10 @@ async fn the_public_listing_hides_drafts_and_searches_filters_and_pages(db: Test
         ..Default::default()
     };
     assert_eq!(list(window, 50).await, vec!["Hamlet", "Rock na Praia"]);
-    let with_drafts = EventQuery { include_drafts: true, ..Default::default() };
+    let with_drafts = EventQuery {
+        include_drafts: true,
+        ..Default::default()
+    };
     assert_eq!(list(with_drafts, 50).await.len(), 5);
 }
 
@@ -337,22 +544,53 @@ async fn an_event_with_sessions_cannot_change_venue(db: TestDatabase) {
     let first = venue(&store, owner).await;
     let second = venue(&store, owner).await;
     let event = store
-        .create_event(owner, event_input(&first, "Show", "music", EventStatus::Draft).parse().unwrap(), now(), &audit_by(owner))
+        .create_event(
+            owner,
+            event_input(&first, "Show", "music", EventStatus::Draft)
+                .parse()
+                .unwrap(),
+            now(),
+            &audit_by(owner),
+        )
         .await
         .unwrap();
-    let mut fields = event_input(&second, "Show", "music", EventStatus::Published).parse().unwrap();
-    let moved = store.update_event(event.id, fields.clone(), now(), &audit_by(owner)).await.unwrap();
+    let mut fields = event_input(&second, "Show", "music", EventStatus::Published)
+        .parse()
+        .unwrap();
+    let moved = store
+        .update_event(event.id, fields.clone(), now(), &audit_by(owner))
+        .await
+        .unwrap();
     assert_eq!(moved.venue_id, second.id);
     assert_eq!(moved.status, EventStatus::Published);
     assert_eq!(store.get_event(event.id).await.unwrap().unwrap(), moved);
     store
-        .create_session(event.id, session_input(&second, 5).parse(now(), &second).unwrap(), now(), &audit_by(owner))
+        .create_session(
+            event.id,
+            session_input(&second, 5).parse(now(), &second).unwrap(),
+            now(),
+            &audit_by(owner),
+        )
         .await
         .unwrap();
     fields.venue_id = first.id;
-    let refused = store.update_event(event.id, fields, now(), &audit_by(owner)).await;
-    assert!(matches!(refused, Err(StoreError::Conflict { code: "event_has_sessions", .. })), "{refused:?}");
-    assert_eq!(store.get_event(event.id).await.unwrap().unwrap().venue_id, second.id);
+    let refused = store
+        .update_event(event.id, fields, now(), &audit_by(owner))
+        .await;
+    assert!(
+        matches!(
+            refused,
+            Err(StoreError::Conflict {
+                code: "event_has_sessions",
+                ..
+            })
+        ),
+        "{refused:?}"
+    );
+    assert_eq!(
+        store.get_event(event.id).await.unwrap().unwrap().venue_id,
+        second.id
+    );
 }
 
 async fn products_link_to_events(db: TestDatabase) {
@@ -360,11 +598,25 @@ async fn products_link_to_events(db: TestDatabase) {
     let owner = organizer(&store, "org@example.com").await;
     let venue = venue(&store, owner).await;
     let a = store
-        .create_event(owner, event_input(&venue, "A", "music", EventStatus::Published).parse().unwrap(), now(), &audit_by(owner))
+        .create_event(
+            owner,
+            event_input(&venue, "A", "music", EventStatus::Published)
+                .parse()
+                .unwrap(),
+            now(),
+            &audit_by(owner),
+        )
         .await
         .unwrap();
     let b = store
-        .create_event(owner, event_input(&venue, "B", "music", EventStatus::Published).parse().unwrap(), now(), &audit_by(owner))
+        .create_event(
+            owner,
+            event_input(&venue, "B", "music", EventStatus::Published)
+                .parse()
+                .unwrap(),
+            now(),
+            &audit_by(owner),
+        )
         .await
         .unwrap();
     let input = ProductInput {
@@ -376,12 +628,36 @@ async fn products_link_to_events(db: TestDatabase) {
         tags: vec!["merch".into()],
         event_ids: vec![a.id, b.id],
     };
-    let shirt = store.create_product(owner, input.parse().unwrap(), now(), &audit_by(owner)).await.unwrap();
-    assert_eq!(store.get_product(shirt.id).await.unwrap().unwrap().event_ids.len(), 2);
-    assert_eq!(store.list_event_products(a.id).await.unwrap(), vec![store.get_product(shirt.id).await.unwrap().unwrap()]);
-    let patch = bilheteria_domain::catalog::ProductPatch { stock: Some(10), event_ids: Some(vec![b.id]), ..Default::default() };
+    let shirt = store
+        .create_product(owner, input.parse().unwrap(), now(), &audit_by(owner))
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .get_product(shirt.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .event_ids
+            .len(),
+        2
+    );
+    assert_eq!(
+        store.list_event_products(a.id).await.unwrap(),
+        vec![store.get_product(shirt.id).await.unwrap().unwrap()]
+    );
+    let patch = bilheteria_domain::catalog::ProductPatch {
+        stock: Some(10),
+        event_ids: Some(vec![b.id]),
+        ..Default::default()
+    };
     let updated = store
-        .update_product(shirt.id, patch.apply_to(&shirt).unwrap(), now(), &audit_by(owner))
+        .update_product(
+            shirt.id,
+            patch.apply_to(&shirt).unwrap(),
+            now(),
+            &audit_by(owner),
+        )
         .await
         .unwrap();
     assert_eq!(updated.stock, 10);
@@ -394,13 +670,22 @@ async fn tamper(db: &TestDatabase, sql: &'static str) {
     match db.backend {
         Backend::Sqlite => {
             let mut conn = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
-            sqlx::query("DROP TRIGGER IF EXISTS audit_log_no_update").execute(&mut conn).await.unwrap();
-            sqlx::query("DROP TRIGGER IF EXISTS audit_log_no_delete").execute(&mut conn).await.unwrap();
+            sqlx::query("DROP TRIGGER IF EXISTS audit_log_no_update")
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            sqlx::query("DROP TRIGGER IF EXISTS audit_log_no_delete")
+                .execute(&mut conn)
+                .await
+                .unwrap();
             sqlx::query(sql).execute(&mut conn).await.unwrap();
         }
         Backend::Postgres => {
             let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
-            sqlx::query("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only").execute(&mut conn).await.unwrap();
+            sqlx::query("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only")
+                .execute(&mut conn)
+                .await
+                .unwrap();
             sqlx::query(sql).execute(&mut conn).await.unwrap();
         }
     }
@@ -408,18 +693,31 @@ async fn tamper(db: &TestDatabase, sql: &'static str) {
 
 async fn the_audit_chain_verifies_and_detects_tampering(db: TestDatabase) {
     let store = db.store().await;
-    assert!(store.verify_audit().await.unwrap().ok, "an empty log verifies");
+    assert!(
+        store.verify_audit().await.unwrap().ok,
+        "an empty log verifies"
+    );
     let owner = organizer(&store, "org@example.com").await;
     let venue = venue(&store, owner).await;
     for title in ["A", "B", "C"] {
         store
-            .create_event(owner, event_input(&venue, title, "music", EventStatus::Draft).parse().unwrap(), now(), &audit_by(owner))
+            .create_event(
+                owner,
+                event_input(&venue, title, "music", EventStatus::Draft)
+                    .parse()
+                    .unwrap(),
+                now(),
+                &audit_by(owner),
+            )
             .await
             .unwrap();
     }
     let verification = store.verify_audit().await.unwrap();
     assert!(verification.ok, "{verification:?}");
-    assert_eq!(verification.entries, 5, "role change, venue and three events");
+    assert_eq!(
+        verification.entries, 5,
+        "role change, venue and three events"
+    );
 
     // The application's own connection cannot rewrite history.
     {
@@ -427,17 +725,27 @@ async fn the_audit_chain_verifies_and_detects_tampering(db: TestDatabase) {
         let refused = match db.backend {
             Backend::Sqlite => {
                 let mut conn = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
-                sqlx::query("UPDATE audit_log SET action = 'x' WHERE seq = 1").execute(&mut conn).await.is_err()
+                sqlx::query("UPDATE audit_log SET action = 'x' WHERE seq = 1")
+                    .execute(&mut conn)
+                    .await
+                    .is_err()
             }
             Backend::Postgres => {
                 let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
-                sqlx::query("DELETE FROM audit_log WHERE seq = 1").execute(&mut conn).await.is_err()
+                sqlx::query("DELETE FROM audit_log WHERE seq = 1")
+                    .execute(&mut conn)
+                    .await
+                    .is_err()
             }
         };
         assert!(refused, "the append-only trigger refuses changes");
     }
 
-    tamper(&db, "UPDATE audit_log SET after = '{\"title\":\"forged\"}' WHERE seq = 4").await;
+    tamper(
+        &db,
+        "UPDATE audit_log SET after = '{\"title\":\"forged\"}' WHERE seq = 4",
+    )
+    .await;
     let verification = store.verify_audit().await.unwrap();
     assert_eq!((verification.ok, verification.first_bad), (false, Some(4)));
 
@@ -447,8 +755,20 @@ async fn the_audit_chain_verifies_and_detects_tampering(db: TestDatabase) {
 
 async fn a_forged_cursor_is_refused(db: TestDatabase) {
     let store = db.store().await;
-    let forged = PageRequest { limit: 10, after: Some("not-a-key".into()) };
-    assert!(matches!(store.list_users(None, &forged).await, Err(StoreError::InvalidCursor)));
-    assert!(matches!(store.list_events(&EventQuery::default(), &forged).await, Err(StoreError::InvalidCursor)));
-    assert!(matches!(store.list_audit(&AuditQuery::default(), &forged).await, Err(StoreError::InvalidCursor)));
+    let forged = PageRequest {
+        limit: 10,
+        after: Some("not-a-key".into()),
+    };
+    assert!(matches!(
+        store.list_users(None, &forged).await,
+        Err(StoreError::InvalidCursor)
+    ));
+    assert!(matches!(
+        store.list_events(&EventQuery::default(), &forged).await,
+        Err(StoreError::InvalidCursor)
+    ));
+    assert!(matches!(
+        store.list_audit(&AuditQuery::default(), &forged).await,
+        Err(StoreError::InvalidCursor)
+    ));
 }

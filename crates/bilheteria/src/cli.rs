@@ -1,0 +1,284 @@
+//! The command line: `serve`, `migrate`, `user create` and `audit verify`.
+
+use crate::app::{self, AppState, Settings};
+use crate::auth::PasswordHasher;
+use anyhow::{Context, bail};
+use bilheteria_domain::account::{Email, Password, Role, Roles, parse_name};
+use bilheteria_domain::audit::AuditContext;
+use bilheteria_domain::clock::{Clock, SystemClock};
+use bilheteria_store::{ConnectOptions, NewUser, Store, StoreError, redact_url};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "bilheteria",
+    version,
+    about = "An online box office: events, seats, queues, tickets."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub storage: StorageArgs,
+    #[arg(long, env = "BILHETERIA_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct StorageArgs {
+    /// Where the embedded database (and, later, keys and mail) live.
+    #[arg(
+        long,
+        env = "BILHETERIA_DATA_DIR",
+        default_value = "./data",
+        global = true
+    )]
+    pub data_dir: PathBuf,
+    /// `postgres://...` for PostgreSQL; `sqlite:PATH` for SQLite. Default: SQLite in the data dir.
+    #[arg(long, env = "BILHETERIA_DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+    /// Largest number of database connections of this process.
+    #[arg(
+        long,
+        env = "BILHETERIA_DB_MAX_CONNECTIONS",
+        default_value_t = 16,
+        global = true
+    )]
+    pub db_max_connections: u32,
+}
+
+impl StorageArgs {
+    pub fn url(&self) -> anyhow::Result<String> {
+        match &self.database_url {
+            Some(url) if !url.trim().is_empty() => Ok(url.trim().to_owned()),
+            _ => {
+                std::fs::create_dir_all(&self.data_dir).with_context(|| {
+                    format!(
+                        "cannot create the data directory {}",
+                        self.data_dir.display()
+                    )
+                })?;
+                Ok(format!(
+                    "sqlite:{}",
+                    self.data_dir.join("bilheteria.db").display()
+                ))
+            }
+        }
+    }
+
+    pub async fn open(&self) -> anyhow::Result<(Arc<dyn Store>, String)> {
+        let url = self.url()?;
+        let store = bilheteria_store::connect(
+            &url,
+            &ConnectOptions {
+                max_connections: self.db_max_connections,
+            },
+        )
+        .await
+        .with_context(|| format!("cannot open the database {}", redact_url(&url)))?;
+        Ok((store, url))
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Runs the HTTP server.
+    Serve(ServeArgs),
+    /// Brings the database schema up to date, then exits.
+    Migrate,
+    /// Manages accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Works with the audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[arg(long, env = "BILHETERIA_ADDR", default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+    /// Proxies (addresses or CIDR ranges, comma-separated) whose X-Forwarded-For is believed.
+    #[arg(long, env = "BILHETERIA_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// How long a login lasts.
+    #[arg(long, env = "BILHETERIA_SESSION_TTL_HOURS", default_value_t = 336)]
+    pub session_ttl_hours: u64,
+    #[arg(
+        long,
+        env = "BILHETERIA_LOGIN_ATTEMPTS_PER_ACCOUNT",
+        default_value_t = 10
+    )]
+    pub login_attempts_per_account_per_minute: u32,
+    #[arg(long, env = "BILHETERIA_LOGIN_ATTEMPTS_PER_IP", default_value_t = 60)]
+    pub login_attempts_per_ip_per_minute: u32,
+    #[arg(long, env = "BILHETERIA_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    pub request_timeout_secs: u64,
+    #[arg(long, env = "BILHETERIA_BODY_LIMIT_KIB", default_value_t = 1024)]
+    pub body_limit_kib: usize,
+}
+
+impl ServeArgs {
+    pub fn settings(&self) -> Settings {
+        Settings {
+            session_ttl: Duration::from_secs(self.session_ttl_hours.max(1) * 3600),
+            trusted_proxies: self.trusted_proxies.clone(),
+            login_attempts_per_account_per_minute: self.login_attempts_per_account_per_minute,
+            login_attempts_per_ip_per_minute: self.login_attempts_per_ip_per_minute,
+            request_timeout: Duration::from_secs(self.request_timeout_secs.max(1)),
+            body_limit_bytes: self.body_limit_kib.max(1) * 1024,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Creates an account, e.g. the first admin.
+    Create {
+        #[arg(long)]
+        email: String,
+        /// Prefer the environment variable: a command line is visible to other local users.
+        #[arg(long, env = "BILHETERIA_USER_PASSWORD", hide_env_values = true)]
+        password: String,
+        #[arg(long)]
+        name: String,
+        /// customer, organizer, staff or admin; repeat for several.
+        #[arg(long = "role", default_value = "customer")]
+        roles: Vec<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Checks the hash chain of the audit log; exits non-zero if it is broken.
+    Verify,
+}
+
+pub fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(args) => serve(&cli.storage, &args).await,
+        Command::Migrate => {
+            let (store, url) = cli.storage.open().await?;
+            println!(
+                "schema of {} ({}) is up to date",
+                redact_url(&url),
+                store.backend().as_str()
+            );
+            Ok(())
+        }
+        Command::User {
+            command:
+                UserCommand::Create {
+                    email,
+                    password,
+                    name,
+                    roles,
+                },
+        } => create_user(&cli.storage, &email, &password, &name, &roles).await,
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            let (store, _) = cli.storage.open().await?;
+            let result = store.verify_audit().await?;
+            if result.ok {
+                println!("audit chain intact: {} entries", result.entries);
+                Ok(())
+            } else {
+                bail!(
+                    "audit chain broken at entry {} ({} entries checked): an entry was changed or removed",
+                    result.first_bad.unwrap_or_default(),
+                    result.entries
+                )
+            }
+        }
+    }
+}
+
+async fn serve(storage: &StorageArgs, args: &ServeArgs) -> anyhow::Result<()> {
+    let (store, url) = storage.open().await?;
+    let listener = tokio::net::TcpListener::bind(args.addr)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.addr))?;
+    let state = AppState::new(store.clone(), Arc::new(SystemClock), args.settings())?;
+    tracing::info!(
+        addr = %listener.local_addr()?,
+        storage = store.backend().as_str(),
+        database = %redact_url(&url),
+        "bilheteria {} serving on http://{} (API docs at /docs)",
+        env!("CARGO_PKG_VERSION"),
+        listener.local_addr()?,
+    );
+    app::serve(listener, state).await
+}
+
+async fn create_user(
+    storage: &StorageArgs,
+    email: &str,
+    password: &str,
+    name: &str,
+    roles: &[String],
+) -> anyhow::Result<()> {
+    let email = Email::parse(email).map_err(|e| anyhow::anyhow!("--email {e}"))?;
+    let password = Password::parse(password).map_err(|e| anyhow::anyhow!("--password {e}"))?;
+    let name = parse_name(name).map_err(|e| anyhow::anyhow!("--name {e}"))?;
+    let roles = roles
+        .iter()
+        .map(|r| Role::parse(r.trim()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| anyhow::anyhow!("--role {e}"))?;
+    let (store, _) = storage.open().await?;
+    let password_hash = PasswordHasher::new(1).hash(&password).await?;
+    let user = store
+        .create_user(
+            NewUser {
+                email: email.as_str().to_owned(),
+                email_normalized: email.normalized().to_owned(),
+                name,
+                password_hash,
+                roles: Roles::from_roles(roles),
+                created_at: SystemClock.now(),
+            },
+            // Made by an operator at the console: audited, with no acting account.
+            Some(&AuditContext::default()),
+        )
+        .await
+        .map_err(|e| match e {
+            StoreError::EmailTaken => anyhow::anyhow!(
+                "an account with the email {} already exists",
+                email.as_str()
+            ),
+            other => other.into(),
+        })?;
+    let roles: Vec<&str> = user.roles.iter().map(|r| r.as_str()).collect();
+    println!(
+        "created user {} <{}> with roles {}",
+        user.id,
+        user.email,
+        roles.join(", ")
+    );
+    Ok(())
+}

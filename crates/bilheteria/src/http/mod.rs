@@ -1,0 +1,112 @@
+//! The HTTP API of ../shared/API.md: routes, the OpenAPI document generated from the handlers,
+//! and the small helpers the handlers share. Handlers stay thin: parse, authorise, call the
+//! store, answer.
+
+pub mod accounts;
+pub mod admin;
+pub mod catalog;
+pub mod error;
+pub mod extract;
+pub mod ops;
+
+use crate::app::AppState;
+use axum::Router;
+use bilheteria_domain::audit::AuditContext;
+use bilheteria_domain::page::PageRequest;
+use error::{ApiError, ApiResult};
+use extract::{ClientIp, CurrentUser};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use utoipa_swagger_ui::SwaggerUi;
+
+pub const API_PREFIX: &str = "/api/v1";
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "bilheteria", description = "The bilheteria box office API. Errors are RFC 9457 problem details with a stable `code`."),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "accounts", description = "Registration, login and sessions (one per user and per device)"),
+        (name = "catalog", description = "Venues, events, sessions, seat maps and products"),
+        (name = "admin", description = "Users, roles and the audit log"),
+        (name = "operations", description = "Health, readiness and metrics"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(accounts::register))
+        .routes(routes!(accounts::login))
+        .routes(routes!(accounts::logout))
+        .routes(routes!(accounts::me))
+        .routes(routes!(accounts::my_sessions))
+        .routes(routes!(admin::set_roles))
+        .routes(routes!(admin::list_users))
+        .routes(routes!(admin::list_audit))
+        .routes(routes!(admin::verify_audit))
+        .routes(routes!(catalog::create_venue))
+        .routes(routes!(catalog::get_venue))
+        .routes(routes!(catalog::create_event, catalog::list_events))
+        .routes(routes!(catalog::get_event, catalog::update_event))
+        .routes(routes!(catalog::create_session))
+        .routes(routes!(catalog::get_session))
+        .routes(routes!(catalog::seat_map))
+        .routes(routes!(catalog::create_product))
+        .routes(routes!(catalog::get_product, catalog::update_product))
+        .routes(routes!(catalog::list_event_products))
+}
+
+/// The API and operations routes, with the OpenAPI document they generate.
+fn documented_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .nest(API_PREFIX, api_routes())
+        .routes(routes!(ops::healthz))
+        .routes(routes!(ops::readyz))
+        .routes(routes!(ops::metrics))
+}
+
+/// Every route of the server, with the OpenAPI document at `/api/openapi.json` and Swagger UI
+/// (bundled into the binary) at `/docs`.
+pub fn routes() -> Router<AppState> {
+    let (router, openapi) = documented_routes().split_for_parts();
+    router.merge(SwaggerUi::new("/docs").url("/api/openapi.json", openapi))
+}
+
+/// The OpenAPI document, as the server serves it.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    documented_routes().into_openapi()
+}
+
+pub fn audit_context(caller: &CurrentUser, client_ip: ClientIp) -> AuditContext {
+    AuditContext {
+        actor_id: Some(caller.user.id),
+        ip: client_ip.to_option_string(),
+    }
+}
+
+pub fn page_request(limit: Option<i64>, cursor: Option<&str>) -> ApiResult<PageRequest> {
+    PageRequest::parse(limit, cursor)
+        .map_err(|(field, message)| ApiError::invalid_field(field, message))
+}
+
+pub fn parse_instant(raw: &str) -> Result<OffsetDateTime, String> {
+    OffsetDateTime::parse(raw, &Rfc3339)
+        .map_err(|_| "must be an RFC 3339 date-time, e.g. 2026-12-01T21:00:00Z".to_owned())
+}

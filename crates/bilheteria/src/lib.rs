@@ -1,0 +1,9 @@
+//! The bilheteria server: HTTP API, authentication, authorization and the command line's
+//! building blocks. The binary (`main.rs`) only parses the command line and dispatches.
+
+pub mod app;
+pub mod auth;
+pub mod authz;
+pub mod cli;
+pub mod http;
+pub mod ratelimit;
