@@ -1,5 +1,7 @@
 //! Accounts, the one-session rule, roles and their bad inputs, over real HTTP on both backends.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
 mod common;
 
 use bilheteria::app::Settings;

@@ -1,6 +1,8 @@
 //! The catalog over real HTTP on both backends: an organizer builds it, the public browses it,
 //! nobody else can change it, and bad input is refused without leaving anything behind.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
 mod common;
 
 use bilheteria_domain::account::Role;

@@ -9,6 +9,8 @@ use std::time::Duration;
 type Db = Postgres;
 type Own = PgStore;
 
+// The shared SQL, compiled once per backend on purpose.
+#[allow(clippy::duplicate_mod)]
 #[path = "shared.rs"]
 mod shared;
 

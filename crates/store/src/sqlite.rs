@@ -13,6 +13,8 @@ use std::time::Duration;
 type Db = Sqlite;
 type Own = SqliteStore;
 
+// The shared SQL, compiled once per backend on purpose.
+#[allow(clippy::duplicate_mod)]
 #[path = "shared.rs"]
 mod shared;
 

@@ -1,5 +1,7 @@
 //! The storage contract: every test runs on SQLite and on PostgreSQL.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
 use bilheteria_domain::account::{Role, Roles, SessionEnd};
 use bilheteria_domain::audit::{AuditContext, AuditQuery};
 use bilheteria_domain::catalog::{
