@@ -35,7 +35,10 @@ impl TestDatabase {
 
     /// A fresh schema, or `None` (after saying so) when no test server is configured.
     pub async fn postgres() -> Option<Self> {
-        let Some(base) = std::env::var(POSTGRES_URL_VAR).ok().filter(|url| !url.trim().is_empty()) else {
+        let Some(base) = std::env::var(POSTGRES_URL_VAR)
+            .ok()
+            .filter(|url| !url.trim().is_empty())
+        else {
             assert!(
                 std::env::var_os("CI").is_none(),
                 "{POSTGRES_URL_VAR} must be set under CI: the PostgreSQL backend would go untested"
