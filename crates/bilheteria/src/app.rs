@@ -3,7 +3,10 @@
 use crate::auth::PasswordHasher;
 use crate::http;
 use crate::http::error::ApiError;
-use crate::ratelimit::{KeyedLimiter, LoginLimits};
+use crate::mail::MailSender;
+use crate::payments::PaymentGateway;
+use crate::ratelimit::{KeyedLimiter, LoginLimits, PurchaseLimits};
+use crate::ticket_keys::TicketKeys;
 use axum::Router;
 use axum::extract::{MatchedPath, Request};
 use axum::http::{HeaderName, StatusCode};
@@ -30,6 +33,23 @@ pub struct Settings {
     pub login_attempts_per_ip_per_minute: u32,
     pub request_timeout: Duration,
     pub body_limit_bytes: usize,
+    /// Orders and holds a buyer may make per minute (0: no limit).
+    pub purchases_per_user_per_minute: u32,
+    /// Orders and holds one address may make per minute (0: no limit).
+    pub purchases_per_ip_per_minute: u32,
+    /// Addresses that may not buy (`ip_blocked`).
+    pub blocked_ips: Vec<ipnet::IpNet>,
+    /// Secret of the payment provider's webhook signatures; webhooks are refused without it.
+    pub webhook_secret: Option<String>,
+    /// How long a new order may await its payment before reconciliation looks at it.
+    pub reconcile_after: time::Duration,
+    /// How soon reconciliation asks again about an unknown payment outcome.
+    pub reconcile_retry: time::Duration,
+    /// How often holds are swept and payments reconciled.
+    pub sweep_interval: Duration,
+    pub outbox_max_attempts: u32,
+    /// The first retry delay of a failed mail; it doubles with each attempt.
+    pub outbox_backoff: Duration,
 }
 
 impl Default for Settings {
@@ -41,6 +61,15 @@ impl Default for Settings {
             login_attempts_per_ip_per_minute: 60,
             request_timeout: Duration::from_secs(30),
             body_limit_bytes: 1024 * 1024,
+            purchases_per_user_per_minute: 60,
+            purchases_per_ip_per_minute: 6_000,
+            blocked_ips: Vec::new(),
+            webhook_secret: None,
+            reconcile_after: time::Duration::seconds(60),
+            reconcile_retry: time::Duration::seconds(5),
+            sweep_interval: Duration::from_secs(2),
+            outbox_max_attempts: 8,
+            outbox_backoff: Duration::from_secs(10),
         }
     }
 }
@@ -52,7 +81,18 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub passwords: PasswordHasher,
     pub login_limits: Arc<LoginLimits>,
+    pub purchase_limits: Arc<PurchaseLimits>,
+    pub gateway: Arc<dyn PaymentGateway>,
+    pub ticket_keys: Arc<TicketKeys>,
+    pub mail: Arc<MailSender>,
     pub metrics: PrometheusHandle,
+}
+
+/// What the application talks to besides its database.
+pub struct Services {
+    pub gateway: Arc<dyn PaymentGateway>,
+    pub ticket_keys: Arc<TicketKeys>,
+    pub mail: Arc<MailSender>,
 }
 
 impl AppState {
@@ -60,10 +100,17 @@ impl AppState {
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
         settings: Settings,
+        services: Services,
     ) -> anyhow::Result<Self> {
         let login_limits = LoginLimits {
             per_account: KeyedLimiter::per_minute(settings.login_attempts_per_account_per_minute),
             per_ip: KeyedLimiter::per_minute(settings.login_attempts_per_ip_per_minute),
+        };
+        let limit =
+            |per_minute: u32| (per_minute > 0).then(|| KeyedLimiter::per_minute(per_minute));
+        let purchase_limits = PurchaseLimits {
+            per_user: limit(settings.purchases_per_user_per_minute),
+            per_ip: limit(settings.purchases_per_ip_per_minute),
         };
         let cores = std::thread::available_parallelism()
             .map(|n| n.get())
@@ -74,6 +121,10 @@ impl AppState {
             settings: Arc::new(settings),
             passwords: PasswordHasher::new(cores * 2),
             login_limits: Arc::new(login_limits),
+            purchase_limits: Arc::new(purchase_limits),
+            gateway: services.gateway,
+            ticket_keys: services.ticket_keys,
+            mail: services.mail,
             metrics: metrics_handle()?,
         })
     }
@@ -171,14 +222,16 @@ async fn record_metrics(req: Request, next: Next) -> Response {
 
 /// Serves `router` on `listener` until Ctrl-C or SIGTERM, then drains open requests.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> anyhow::Result<()> {
-    let limits = state.login_limits.clone();
+    let limits = (state.login_limits.clone(), state.purchase_limits.clone());
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
         loop {
             tick.tick().await;
-            limits.forget_idle();
+            limits.0.forget_idle();
+            limits.1.forget_idle();
         }
     });
+    crate::workers::spawn(&state);
     axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<SocketAddr>(),

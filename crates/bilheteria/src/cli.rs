@@ -1,7 +1,12 @@
 //! The command line: `serve`, `migrate`, `user create` and `audit verify`.
 
-use crate::app::{self, AppState, Settings};
+use crate::app::{self, AppState, Services, Settings};
 use crate::auth::PasswordHasher;
+use crate::mail::MailSender;
+use crate::payments::PaymentGateway;
+use crate::payments::simulator::SimulatedGateway;
+use crate::payments::stripe::StripeGateway;
+use crate::ticket_keys::TicketKeys;
 use anyhow::{Context, bail};
 use bilheteria_domain::account::{Email, Password, Role, Roles, parse_name};
 use bilheteria_domain::audit::AuditContext;
@@ -101,6 +106,8 @@ pub enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Runs the payment-provider simulator (a Stripe-compatible subset) for tests and load tests.
+    Paysim(crate::paysim::PaysimArgs),
     /// Works with the audit log.
     Audit {
         #[command(subcommand)]
@@ -130,6 +137,43 @@ pub struct ServeArgs {
     pub request_timeout_secs: u64,
     #[arg(long, env = "BILHETERIA_BODY_LIMIT_KIB", default_value_t = 1024)]
     pub body_limit_kib: usize,
+    /// `simulated` (in-process), or the base URL of a Stripe-compatible provider.
+    #[arg(long, env = "BILHETERIA_PAYMENT_PROVIDER", default_value = "simulated")]
+    pub payment_provider: String,
+    #[arg(
+        long,
+        env = "BILHETERIA_PAYMENT_SECRET_KEY",
+        default_value = "sk_test_bilheteria",
+        hide_env_values = true
+    )]
+    pub payment_secret_key: String,
+    /// How long to wait for the provider before treating the outcome as unknown.
+    #[arg(long, env = "BILHETERIA_PAYMENT_TIMEOUT_MS", default_value_t = 10_000)]
+    pub payment_timeout_ms: u64,
+    /// Secret that signs the provider's webhooks; without it webhooks are refused.
+    #[arg(long, env = "BILHETERIA_WEBHOOK_SECRET", hide_env_values = true)]
+    pub webhook_secret: Option<String>,
+    /// SMTP URL (e.g. smtp://user:pass@host:587?tls=required); without it mail goes to <data-dir>/mail as .eml files.
+    #[arg(long, env = "BILHETERIA_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    #[arg(
+        long,
+        env = "BILHETERIA_MAIL_FROM",
+        default_value = "bilheteria <tickets@bilheteria.localhost>"
+    )]
+    pub mail_from: String,
+    /// Directory of the ticket signing keys (default <data-dir>/keys); share it across a cluster.
+    #[arg(long, env = "BILHETERIA_TICKET_KEY_DIR")]
+    pub ticket_key_dir: Option<PathBuf>,
+    /// Holds and orders per buyer per minute (0: no limit).
+    #[arg(long, env = "BILHETERIA_PURCHASES_PER_USER", default_value_t = 60)]
+    pub purchases_per_user_per_minute: u32,
+    /// Holds and orders per client address per minute (0: no limit).
+    #[arg(long, env = "BILHETERIA_PURCHASES_PER_IP", default_value_t = 6_000)]
+    pub purchases_per_ip_per_minute: u32,
+    /// Addresses or CIDR ranges (comma-separated) that may not buy.
+    #[arg(long, env = "BILHETERIA_BLOCKED_IPS", value_delimiter = ',')]
+    pub blocked_ips: Vec<ipnet::IpNet>,
 }
 
 impl ServeArgs {
@@ -141,7 +185,37 @@ impl ServeArgs {
             login_attempts_per_ip_per_minute: self.login_attempts_per_ip_per_minute,
             request_timeout: Duration::from_secs(self.request_timeout_secs.max(1)),
             body_limit_bytes: self.body_limit_kib.max(1) * 1024,
+            purchases_per_user_per_minute: self.purchases_per_user_per_minute,
+            purchases_per_ip_per_minute: self.purchases_per_ip_per_minute,
+            blocked_ips: self.blocked_ips.clone(),
+            webhook_secret: self.webhook_secret.clone().filter(|s| !s.is_empty()),
+            ..Settings::default()
         }
+    }
+
+    pub fn services(&self, data_dir: &std::path::Path) -> anyhow::Result<Services> {
+        let gateway: Arc<dyn PaymentGateway> = if self.payment_provider == "simulated" {
+            Arc::new(SimulatedGateway::default())
+        } else {
+            Arc::new(StripeGateway::new(
+                &self.payment_provider,
+                &self.payment_secret_key,
+                Duration::from_millis(self.payment_timeout_ms.max(1)),
+            )?)
+        };
+        let key_dir = self
+            .ticket_key_dir
+            .clone()
+            .unwrap_or_else(|| data_dir.join("keys"));
+        let mail = match self.smtp_url.as_deref().filter(|url| !url.is_empty()) {
+            Some(url) => MailSender::smtp(url, &self.mail_from)?,
+            None => MailSender::files(&data_dir.join("mail"), &self.mail_from)?,
+        };
+        Ok(Services {
+            gateway,
+            ticket_keys: Arc::new(TicketKeys::load_or_create(&key_dir)?),
+            mail: Arc::new(mail),
+        })
     }
 }
 
@@ -181,6 +255,7 @@ pub fn init_logging(format: LogFormat) {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve(&cli.storage, &args).await,
+        Command::Paysim(args) => crate::paysim::run(args).await,
         Command::Migrate => {
             let (store, url) = cli.storage.open().await?;
             println!(
@@ -223,11 +298,25 @@ async fn serve(storage: &StorageArgs, args: &ServeArgs) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
         .with_context(|| format!("cannot listen on {}", args.addr))?;
-    let state = AppState::new(store.clone(), Arc::new(SystemClock), args.settings())?;
+    std::fs::create_dir_all(&storage.data_dir).with_context(|| {
+        format!(
+            "cannot create the data directory {}",
+            storage.data_dir.display()
+        )
+    })?;
+    let services = args.services(&storage.data_dir)?;
+    let payments = services.gateway.name();
+    let state = AppState::new(
+        store.clone(),
+        Arc::new(SystemClock),
+        args.settings(),
+        services,
+    )?;
     tracing::info!(
         addr = %listener.local_addr()?,
         storage = store.backend().as_str(),
         database = %redact_url(&url),
+        payments,
         "bilheteria {} serving on http://{} (API docs at /docs)",
         env!("CARGO_PKG_VERSION"),
         listener.local_addr()?,

@@ -55,6 +55,31 @@ impl LoginLimits {
     }
 }
 
+/// Holds and orders are limited per buyer and per address (S2); `None` means unlimited.
+pub struct PurchaseLimits {
+    pub per_user: Option<KeyedLimiter>,
+    pub per_ip: Option<KeyedLimiter>,
+}
+
+impl PurchaseLimits {
+    pub fn check(&self, user: &str, ip: Option<&str>) -> Result<(), Duration> {
+        if let (Some(limiter), Some(ip)) = (&self.per_ip, ip) {
+            limiter.check(ip)?;
+        }
+        match &self.per_user {
+            Some(limiter) => limiter.check(user),
+            None => Ok(()),
+        }
+    }
+
+    pub fn forget_idle(&self) {
+        self.per_user
+            .iter()
+            .chain(&self.per_ip)
+            .for_each(KeyedLimiter::forget_idle);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -51,4 +51,8 @@ id_type!(
     CategoryId,
     ProductId,
     AuditEntryId,
+    HoldId,
+    OrderId,
+    TicketId,
+    OutboxId,
 );

@@ -7,6 +7,8 @@ pub mod catalog;
 pub mod clock;
 pub mod ids;
 pub mod page;
+pub mod sales;
+pub mod tickets;
 pub mod validation;
 
 pub use validation::{FieldError, FieldErrors};

@@ -18,6 +18,7 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 
 pub mod postgres;
+mod sales_types;
 pub mod sqlite;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -31,6 +32,9 @@ pub enum StoreError {
     /// The change contradicts stored state; the code names the rule (API error code).
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
+    /// Some of the seats asked for cannot be had.
+    #[error("seats are not available")]
+    SeatsUnavailable(Vec<bilheteria_domain::ids::SeatId>),
     #[error("the pagination cursor is not valid")]
     InvalidCursor,
     #[error("database error: {0}")]
@@ -84,8 +88,10 @@ pub struct NewLoginSession {
     pub expires_at: OffsetDateTime,
 }
 
+pub use sales_types::*;
+
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: SalesStore + Send + Sync + 'static {
     fn backend(&self) -> Backend;
 
     /// Checks that the database answers.
@@ -246,6 +252,19 @@ impl From<sqlx::migrate::MigrateError> for StoreError {
 
 fn is_unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+fn is_check_violation(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(db) if db.is_check_violation())
+}
+
+impl StoreError {
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        StoreError::Conflict {
+            code,
+            message: message.into(),
+        }
+    }
 }
 
 #[cfg(test)]

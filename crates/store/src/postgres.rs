@@ -11,6 +11,9 @@ type Own = PgStore;
 
 // The shared SQL, compiled once per backend on purpose.
 #[allow(clippy::duplicate_mod)]
+#[path = "sales.rs"]
+mod sales;
+#[allow(clippy::duplicate_mod)]
 #[path = "shared.rs"]
 mod shared;
 
@@ -42,6 +45,9 @@ impl PgStore {
 
     /// Appended to a SELECT that reads a row the transaction is about to change.
     const LOCK_ROW: &str = " FOR UPDATE";
+
+    /// Appended to a SELECT that claims work rows several workers may race for.
+    const LOCK_SKIP: &str = " FOR UPDATE SKIP LOCKED";
 
     fn backend() -> Backend {
         Backend::Postgres

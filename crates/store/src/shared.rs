@@ -165,15 +165,15 @@ fn audit_from_row(row: &DbRow) -> Result<AuditRecord, sqlx::Error> {
 // ---------------------------------------------------------------------------------------------
 // Audit appends, inside the caller's transaction
 
-struct Change<'a> {
-    action: &'a str,
-    target_type: &'a str,
-    target_id: String,
-    before: Option<String>,
-    after: Option<String>,
+pub(super) struct Change<'a> {
+    pub(super) action: &'a str,
+    pub(super) target_type: &'a str,
+    pub(super) target_id: String,
+    pub(super) before: Option<String>,
+    pub(super) after: Option<String>,
 }
 
-async fn append_audit(
+pub(super) async fn append_audit(
     tx: &mut Tx,
     context: &AuditContext,
     at: OffsetDateTime,

@@ -15,6 +15,9 @@ type Own = SqliteStore;
 
 // The shared SQL, compiled once per backend on purpose.
 #[allow(clippy::duplicate_mod)]
+#[path = "sales.rs"]
+mod sales;
+#[allow(clippy::duplicate_mod)]
 #[path = "shared.rs"]
 mod shared;
 
@@ -48,6 +51,9 @@ impl SqliteStore {
     /// Appended to a SELECT that reads a row the transaction is about to change.
     // BEGIN IMMEDIATE already holds the database write lock.
     const LOCK_ROW: &str = "";
+
+    /// Appended to a SELECT that claims work rows several workers may race for.
+    const LOCK_SKIP: &str = "";
 
     fn backend() -> Backend {
         Backend::Sqlite

@@ -20,6 +20,10 @@ pub struct Problem {
     /// Field errors of a `validation_failed` problem.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// Members particular to a problem, e.g. `seat_ids` of `seat_unavailable` or `order_id`.
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub extensions: serde_json::Map<String, serde_json::Value>,
 }
 
 #[derive(Debug)]
@@ -29,6 +33,7 @@ pub struct ApiError {
     pub detail: String,
     pub errors: Vec<FieldError>,
     pub retry_after_secs: Option<u64>,
+    pub extensions: serde_json::Map<String, serde_json::Value>,
 }
 
 impl ApiError {
@@ -39,7 +44,17 @@ impl ApiError {
             detail: detail.into(),
             errors: Vec::new(),
             retry_after_secs: None,
+            extensions: serde_json::Map::new(),
         }
+    }
+
+    /// Adds a member to the problem document.
+    pub fn with(mut self, name: &str, value: impl Serialize) -> Self {
+        self.extensions.insert(
+            name.to_owned(),
+            serde_json::to_value(value).unwrap_or(serde_json::Value::Null),
+        );
+        self
     }
 
     pub fn unauthenticated(detail: impl Into<String>) -> Self {
@@ -121,6 +136,7 @@ impl ApiError {
             detail: self.detail.clone(),
             code: self.code.to_owned(),
             errors: self.errors.clone(),
+            extensions: self.extensions.clone(),
         }
     }
 }
@@ -161,9 +177,19 @@ impl From<StoreError> for ApiError {
                 code: "validation_failed",
                 message,
             } => Self::invalid_field("body", message),
+            StoreError::Conflict {
+                code: "hold_not_found",
+                ..
+            } => Self::not_found("hold"),
             StoreError::Conflict { code, message } => {
-                Self::new(StatusCode::CONFLICT, code, message)
+                Self::new(status_of_rule(code), code, message)
             }
+            StoreError::SeatsUnavailable(seats) => Self::new(
+                StatusCode::CONFLICT,
+                "seat_unavailable",
+                "some of these seats are held or sold; pick others",
+            )
+            .with("seat_ids", seats),
             StoreError::Database(message) => {
                 tracing::error!(%message, "storage failed");
                 Self::new(
@@ -173,6 +199,15 @@ impl From<StoreError> for ApiError {
                 )
             }
         }
+    }
+}
+
+/// The status of a rule the store refused to break (codes of API.md).
+fn status_of_rule(code: &str) -> StatusCode {
+    match code {
+        "purchase_limit_exceeded" => StatusCode::UNPROCESSABLE_ENTITY,
+        "hold_expired" => StatusCode::GONE,
+        _ => StatusCode::CONFLICT,
     }
 }
 

@@ -4,10 +4,12 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod buying;
 pub mod catalog;
 pub mod error;
 pub mod extract;
 pub mod ops;
+pub mod tickets;
 
 use crate::app::AppState;
 use axum::Router;
@@ -32,7 +34,9 @@ pub const API_PREFIX: &str = "/api/v1";
     tags(
         (name = "accounts", description = "Registration, login and sessions (one per user and per device)"),
         (name = "catalog", description = "Venues, events, sessions, seat maps and products"),
-        (name = "admin", description = "Users, roles and the audit log"),
+        (name = "buying", description = "Holds, orders, payments and refunds"),
+        (name = "tickets", description = "Tickets and the keys that verify them"),
+        (name = "admin", description = "Users, roles, the audit log and the outbox"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]
@@ -71,6 +75,17 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(catalog::create_product))
         .routes(routes!(catalog::get_product, catalog::update_product))
         .routes(routes!(catalog::list_event_products))
+        .routes(routes!(buying::create_hold))
+        .routes(routes!(buying::release_hold))
+        .routes(routes!(buying::create_order, buying::list_orders))
+        .routes(routes!(buying::get_order))
+        .routes(routes!(buying::refund_order))
+        .routes(routes!(buying::payment_webhook))
+        .routes(routes!(buying::list_outbox))
+        .routes(routes!(buying::sales_integrity))
+        .routes(routes!(tickets::list_tickets))
+        .routes(routes!(tickets::get_ticket))
+        .routes(routes!(tickets::checkin_keys))
 }
 
 /// The API and operations routes, with the OpenAPI document they generate.

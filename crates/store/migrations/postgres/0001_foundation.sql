@@ -112,7 +112,10 @@ CREATE TABLE session_sections (
     section_id  UUID NOT NULL REFERENCES sections (id),
     category_id UUID NOT NULL REFERENCES seat_categories (id),
     capacity    BIGINT NOT NULL CHECK (capacity > 0),
-    sold        BIGINT NOT NULL DEFAULT 0 CHECK (sold >= 0 AND sold <= capacity),
+    sold        BIGINT NOT NULL DEFAULT 0 CHECK (sold >= 0),
+    -- Units of a standing section held by active holds; seated sections count seats instead.
+    held        BIGINT NOT NULL DEFAULT 0 CHECK (held >= 0),
+    CHECK (sold + held <= capacity),
     PRIMARY KEY (session_id, section_id)
 );
 
@@ -123,6 +126,8 @@ CREATE TABLE session_seats (
     section_id UUID NOT NULL REFERENCES sections (id),
     status     TEXT NOT NULL DEFAULT 'available' CHECK (status IN ('available', 'held', 'sold')),
     held_until BIGINT,
+    -- The hold that has the seat while it is held.
+    hold_id    UUID,
     PRIMARY KEY (session_id, seat_id)
 );
 CREATE INDEX session_seats_by_section ON session_seats (session_id, section_id);

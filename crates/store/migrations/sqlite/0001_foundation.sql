@@ -118,7 +118,10 @@ CREATE TABLE session_sections (
     section_id  BLOB NOT NULL REFERENCES sections (id),
     category_id BLOB NOT NULL REFERENCES seat_categories (id),
     capacity    INTEGER NOT NULL CHECK (capacity > 0),
-    sold        INTEGER NOT NULL DEFAULT 0 CHECK (sold >= 0 AND sold <= capacity),
+    sold        INTEGER NOT NULL DEFAULT 0 CHECK (sold >= 0),
+    -- Units of a standing section held by active holds; seated sections count seats instead.
+    held        INTEGER NOT NULL DEFAULT 0 CHECK (held >= 0),
+    CHECK (sold + held <= capacity),
     PRIMARY KEY (session_id, section_id)
 ) WITHOUT ROWID;
 
@@ -128,6 +131,8 @@ CREATE TABLE session_seats (
     section_id BLOB NOT NULL REFERENCES sections (id),
     status     TEXT NOT NULL DEFAULT 'available' CHECK (status IN ('available', 'held', 'sold')),
     held_until INTEGER,
+    -- The hold that has the seat while it is held.
+    hold_id    BLOB,
     PRIMARY KEY (session_id, seat_id)
 ) WITHOUT ROWID;
 CREATE INDEX session_seats_by_section ON session_seats (session_id, section_id);

@@ -1,0 +1,405 @@
+//! Buying (U2, U4, S1, S2, S8, C1): holds, orders with idempotency, refunds, and the payment
+//! provider's webhook. The purchase flow itself lives in `crate::sales`.
+
+use super::error::{ApiError, ApiResult, Problem};
+use super::extract::{ApiJson, ApiQuery, ClientIp, CurrentUser, PathId, parse_json};
+use super::{audit_context, page_request};
+use crate::app::AppState;
+use crate::authz::{can_see_event, manages};
+use crate::payments::webhook;
+use crate::sales;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bilheteria_domain::FieldErrors;
+use bilheteria_domain::account::User;
+use bilheteria_domain::ids::{HoldId, OrderId, SessionId};
+use bilheteria_domain::page::Page;
+use bilheteria_domain::sales::{
+    Hold, HoldInput, IdempotencyKey, Order, OrderInput, request_fingerprint,
+};
+use bilheteria_store::{NewHold, StoreError};
+use serde::Deserialize;
+use std::time::Instant;
+
+/// Refuses blocked addresses and callers over their purchase rate.
+fn admit_purchase(state: &AppState, caller: &CurrentUser, client_ip: ClientIp) -> ApiResult<()> {
+    if let Some(ip) = client_ip.0
+        && state
+            .settings
+            .blocked_ips
+            .iter()
+            .any(|net| net.contains(&ip))
+    {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "ip_blocked",
+            "purchases from this address are not allowed",
+        ));
+    }
+    let ip = client_ip.to_option_string();
+    state
+        .purchase_limits
+        .check(&caller.user.id.to_string(), ip.as_deref())
+        .map_err(|wait| ApiError::rate_limited(wait.as_secs() + 1))
+}
+
+#[utoipa::path(post, path = "/sessions/{id}/holds", tag = "buying", security(("bearer" = [])),
+    params(("id" = String, Path), ("X-Admission-Token" = Option<String>, Header, description = "required when the session has a waiting room")),
+    request_body = HoldInput,
+    responses(
+        (status = 201, body = Hold),
+        (status = 403, description = "`admission_required` or `ip_blocked`", body = Problem),
+        (status = 409, description = "`seat_unavailable` (lists `seat_ids`), `sold_out`, `sales_not_open`, `sales_closed`", body = Problem),
+        (status = 422, description = "`purchase_limit_exceeded` (C1) or `validation_failed`", body = Problem),
+    ))]
+pub async fn create_hold(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    client_ip: ClientIp,
+    PathId(session_id): PathId<SessionId>,
+    ApiJson(body): ApiJson<HoldInput>,
+) -> ApiResult<(StatusCode, Json<Hold>)> {
+    let started = Instant::now();
+    admit_purchase(&state, &caller, client_ip)?;
+    let session = state
+        .store
+        .get_session(session_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("session"))?;
+    let event = state.store.get_event(session.event_id).await?;
+    if !event
+        .as_ref()
+        .is_some_and(|e| can_see_event(Some(&caller.user), e))
+    {
+        return Err(ApiError::not_found("session"));
+    }
+    let request = body.parse()?;
+    let now = state.clock.now();
+    if now < session.sales_start_at {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "sales_not_open",
+            "sales for this session have not opened yet",
+        )
+        .with("sales_start_at", session.sales_start_at.unix_timestamp()));
+    }
+    if now >= session.starts_at {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "sales_closed",
+            "this session has already started",
+        ));
+    }
+    if session.queue.enabled {
+        // Admission tokens come with the waiting room; until then a queued session sells nothing.
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "admission_required",
+            "this session sells through its waiting room: join the queue first",
+        ));
+    }
+    let result = state
+        .store
+        .create_hold(NewHold {
+            user_id: caller.user.id,
+            session_id,
+            request,
+            cap: session.max_tickets_per_user,
+            now,
+            expires_at: now + time::Duration::seconds(session.hold_seconds),
+        })
+        .await;
+    let outcome = match &result {
+        Ok(_) => "held",
+        Err(StoreError::SeatsUnavailable(_)) => "seat_unavailable",
+        Err(StoreError::Conflict { code, .. }) => code,
+        Err(_) => "error",
+    };
+    metrics::counter!("holds_total", "outcome" => outcome).increment(1);
+    metrics::histogram!("hold_duration_seconds").record(started.elapsed().as_secs_f64());
+    Ok((StatusCode::CREATED, Json(result?)))
+}
+
+#[utoipa::path(delete, path = "/holds/{id}", tag = "buying", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 204, description = "released"), (status = 404, body = Problem), (status = 409, description = "`hold_in_use`", body = Problem)))]
+pub async fn release_hold(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    PathId(id): PathId<HoldId>,
+) -> ApiResult<StatusCode> {
+    state
+        .store
+        .release_hold(id, caller.user.id, state.clock.now())
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => ApiError::not_found("hold"),
+            other => other.into(),
+        })?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub const IDEMPOTENCY_HEADER: &str = "idempotency-key";
+
+#[utoipa::path(post, path = "/orders", tag = "buying", security(("bearer" = [])),
+    params(("Idempotency-Key" = String, Header, description = "8..64 characters, unique per purchase attempt")),
+    request_body = OrderInput,
+    responses(
+        (status = 201, description = "paid, with its tickets", body = Order),
+        (status = 202, description = "`payment_pending`: the provider's answer is unknown; the order settles later", body = Problem),
+        (status = 400, description = "`idempotency_key_required`", body = Problem),
+        (status = 402, description = "`payment_declined`: the hold stays until it expires", body = Problem),
+        (status = 403, description = "`ip_blocked`", body = Problem),
+        (status = 409, description = "`idempotency_in_progress`, `out_of_stock`, `hold_in_use`", body = Problem),
+        (status = 410, description = "`hold_expired`", body = Problem),
+        (status = 422, description = "`idempotency_key_reused` or `validation_failed`", body = Problem),
+    ))]
+pub async fn create_order(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    client_ip: ClientIp,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<serde_json::Value>,
+) -> ApiResult<Response> {
+    let key = match headers.get(IDEMPOTENCY_HEADER) {
+        None => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "idempotency_key_required",
+                "send an Idempotency-Key header (8 to 64 characters) unique to this purchase",
+            ));
+        }
+        Some(value) => IdempotencyKey::parse(value.to_str().unwrap_or_default())
+            .map_err(|message| ApiError::invalid_field("Idempotency-Key", message))?,
+    };
+    admit_purchase(&state, &caller, client_ip)?;
+    let fingerprint = request_fingerprint(&body);
+    let input: OrderInput = parse_json(body.to_string().as_bytes())?;
+    let request = input.parse()?;
+    let reply = sales::place_order(
+        &state,
+        caller.user.id,
+        &key,
+        fingerprint,
+        request,
+        client_ip.to_option_string(),
+    )
+    .await?;
+    let content_type = if reply.is_problem() {
+        "application/problem+json"
+    } else {
+        "application/json"
+    };
+    let mut response = (reply.status, reply.body).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    Ok(response)
+}
+
+/// The order, if the caller may see it: its buyer, the event's organizer, or an admin.
+async fn visible_order(state: &AppState, id: OrderId, user: &User) -> ApiResult<Order> {
+    let order = state
+        .store
+        .get_order(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("order"))?;
+    if order.user_id == user.id {
+        return Ok(order);
+    }
+    let event = state.store.get_event(order.event_id).await?;
+    if event.is_some_and(|event| manages(user, event.owner_id)) {
+        Ok(order)
+    } else {
+        Err(ApiError::not_found("order"))
+    }
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+#[utoipa::path(get, path = "/orders", tag = "buying", security(("bearer" = [])), params(PageQuery),
+    responses((status = 200, description = "the caller's orders, newest first", body = Page<Order>)))]
+pub async fn list_orders(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    ApiQuery(query): ApiQuery<PageQuery>,
+) -> ApiResult<Json<Page<Order>>> {
+    let page = page_request(query.limit, query.cursor.as_deref())?;
+    Ok(Json(state.store.list_orders(caller.user.id, &page).await?))
+}
+
+#[utoipa::path(get, path = "/orders/{id}", tag = "buying", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = Order), (status = 404, body = Problem)))]
+pub async fn get_order(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    PathId(id): PathId<OrderId>,
+) -> ApiResult<Json<Order>> {
+    Ok(Json(visible_order(&state, id, &caller.user).await?))
+}
+
+#[utoipa::path(post, path = "/orders/{id}/refund", tag = "buying", security(("bearer" = [])), params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "refunded: seats released, tickets cancelled", body = Order),
+        (status = 403, body = Problem),
+        (status = 404, body = Problem),
+        (status = 409, description = "`order_not_refundable`", body = Problem),
+        (status = 502, description = "`payment_provider_error`", body = Problem),
+    ))]
+pub async fn refund_order(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    client_ip: ClientIp,
+    PathId(id): PathId<OrderId>,
+) -> ApiResult<Json<Order>> {
+    let order = visible_order(&state, id, &caller.user).await?;
+    let event = state.store.get_event(order.event_id).await?;
+    if !event.is_some_and(|event| manages(&caller.user, event.owner_id)) {
+        return Err(ApiError::forbidden(
+            "only the event's organizer or an admin can refund",
+        ));
+    }
+    Ok(Json(
+        sales::refund_paid_order(&state, &order, &audit_context(&caller, client_ip)).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+struct WebhookEvent {
+    #[serde(rename = "type")]
+    kind: String,
+    data: WebhookData,
+}
+
+#[derive(Deserialize)]
+struct WebhookData {
+    object: WebhookIntent,
+}
+
+#[derive(Deserialize)]
+struct WebhookIntent {
+    id: String,
+    metadata: std::collections::HashMap<String, String>,
+    last_payment_error: Option<serde_json::Value>,
+}
+
+#[utoipa::path(post, path = "/payments/webhook", tag = "buying",
+    request_body(content = String, content_type = "application/json", description = "a payment_intent event of the provider"),
+    params(("Stripe-Signature" = String, Header, description = "t=<unix seconds>,v1=<HMAC-SHA256 hex>")),
+    responses(
+        (status = 200, description = "accepted (or ignored: not an order event)"),
+        (status = 400, description = "`invalid_signature`", body = Problem),
+        (status = 404, description = "webhooks are not configured", body = Problem),
+    ))]
+pub async fn payment_webhook(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<StatusCode> {
+    let Some(secret) = state.settings.webhook_secret.as_deref() else {
+        return Err(ApiError::not_found("route"));
+    };
+    let signature = headers
+        .get(webhook::SIGNATURE_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    webhook::verify(
+        secret,
+        signature,
+        &body,
+        state.clock.now().unix_timestamp(),
+        300,
+    )
+    .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_signature", e.to_string()))?;
+    let event: WebhookEvent = parse_json(&body)?;
+    let result = match event.kind.as_str() {
+        "payment_intent.succeeded" => Ok(crate::payments::ChargeResult::Succeeded {
+            reference: event.data.object.id.clone(),
+        }),
+        "payment_intent.payment_failed" => Ok(crate::payments::ChargeResult::Declined {
+            code: event
+                .data
+                .object
+                .last_payment_error
+                .as_ref()
+                .and_then(|e| e["decline_code"].as_str().or(e["code"].as_str()))
+                .unwrap_or("card_declined")
+                .to_owned(),
+            reference: Some(event.data.object.id.clone()),
+        }),
+        _ => return Ok(StatusCode::OK),
+    };
+    let Some(order_id) = event
+        .data
+        .object
+        .metadata
+        .get("order_id")
+        .and_then(|id| id.parse::<OrderId>().ok())
+    else {
+        return Ok(StatusCode::OK);
+    };
+    let Some(draft) = state.store.order_to_settle(order_id).await? else {
+        return Ok(StatusCode::OK);
+    };
+    if !draft.order.status.is_settled() {
+        sales::settle(&state, &draft, result).await?;
+    }
+    metrics::counter!("payment_webhooks_total", "kind" => event.kind).increment(1);
+    Ok(StatusCode::OK)
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct OutboxQuery {
+    /// `pending`, `sent` or `dead`.
+    pub status: Option<String>,
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+#[utoipa::path(get, path = "/admin/outbox", tag = "admin", security(("bearer" = [])), params(OutboxQuery),
+    responses((status = 200, description = "notification messages by state, newest first", body = Page<bilheteria_store::OutboxMessage>), (status = 403, body = Problem)))]
+pub async fn list_outbox(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    ApiQuery(query): ApiQuery<OutboxQuery>,
+) -> ApiResult<Json<Page<bilheteria_store::OutboxMessage>>> {
+    crate::authz::require_admin(&caller.user)?;
+    let status = query.status.unwrap_or_else(|| "dead".into());
+    if !["pending", "sent", "dead"].contains(&status.as_str()) {
+        return Err(ApiError::validation(FieldErrors::single(
+            "status",
+            "must be pending, sent or dead",
+        )));
+    }
+    let page = page_request(query.limit, query.cursor.as_deref())?;
+    Ok(Json(state.store.list_outbox(&status, &page).await?))
+}
+
+#[utoipa::path(get, path = "/sessions/{id}/integrity", tag = "buying", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, description = "the sales invariants of the session, counted from the database", body = bilheteria_store::SalesIntegrity), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn sales_integrity(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    PathId(id): PathId<SessionId>,
+) -> ApiResult<Json<bilheteria_store::SalesIntegrity>> {
+    let session = state
+        .store
+        .get_session(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("session"))?;
+    let event = state.store.get_event(session.event_id).await?;
+    if !event.is_some_and(|event| manages(&caller.user, event.owner_id)) {
+        return Err(ApiError::forbidden(
+            "only the event's organizer or an admin can audit its sales",
+        ));
+    }
+    Ok(Json(state.store.sales_integrity(id).await?))
+}

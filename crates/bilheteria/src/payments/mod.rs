@@ -1,0 +1,57 @@
+//! Payments (S8): the gateway interface and its implementations. Card data never reaches us:
+//! clients send provider tokens. The gateway is always called outside any database transaction.
+//!
+//! - [`simulator::SimulatedGateway`]: the in-process provider of the embedded default.
+//! - [`stripe::StripeGateway`]: an HTTP client for a Stripe-compatible PaymentIntents subset,
+//!   used against `bilheteria paysim` or a real provider.
+
+pub mod simulator;
+pub mod stripe;
+pub mod webhook;
+
+use async_trait::async_trait;
+use bilheteria_domain::ids::OrderId;
+
+/// One charge, identified by `idempotency_key`: sending it again returns the first outcome and
+/// never charges twice.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChargeRequest {
+    pub idempotency_key: String,
+    pub order_id: OrderId,
+    pub amount_cents: i64,
+    /// ISO 4217, upper case.
+    pub currency: String,
+    pub token: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ChargeResult {
+    Succeeded {
+        reference: String,
+    },
+    Declined {
+        code: String,
+        reference: Option<String>,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum GatewayError {
+    /// The provider may or may not have acted (timeout, connection lost, 5xx): ask again later
+    /// with the same idempotency key.
+    #[error("the payment provider's answer is unknown: {0}")]
+    Unknown(String),
+}
+
+#[async_trait]
+pub trait PaymentGateway: Send + Sync + 'static {
+    fn name(&self) -> &'static str;
+    async fn charge(&self, request: &ChargeRequest) -> Result<ChargeResult, GatewayError>;
+    /// Refunds `amount_cents` of the charge `reference`; returns the refund's reference.
+    async fn refund(
+        &self,
+        reference: &str,
+        amount_cents: i64,
+        idempotency_key: &str,
+    ) -> Result<String, GatewayError>;
+}

@@ -1,0 +1,239 @@
+//! A simulated payment provider: the in-process gateway of the embedded default, and the core of
+//! `bilheteria paysim`. Tokens decide the outcome:
+//! `tok_visa` (and any other `tok_…`) approves, `tok_chargeDeclined` and
+//! `tok_chargeDeclinedInsufficientFunds` decline, `tok_timeout` approves but loses the answer.
+//! Requests are idempotent by key: a repeated key returns the first outcome, and the lost answer
+//! of `tok_timeout` is found on the second ask, as with a real provider's idempotent API.
+
+use super::{ChargeRequest, ChargeResult, GatewayError, PaymentGateway};
+use async_trait::async_trait;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Intent {
+    pub id: String,
+    pub amount: i64,
+    pub currency: String,
+    /// `succeeded` or `requires_payment_method` (declined).
+    pub status: String,
+    pub order_id: String,
+    pub decline_code: Option<String>,
+    pub refunded: i64,
+}
+
+/// What the provider did with a request, before any answer is (or is not) delivered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Succeeded(Intent),
+    Declined(Intent),
+    /// Approved, but the answer to this request is lost.
+    AnswerLost(Intent),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RefundError {
+    #[error("no such payment")]
+    UnknownPayment,
+    #[error("refund larger than what remains of the charge")]
+    TooLarge,
+}
+
+#[derive(Default)]
+struct Ledger {
+    by_key: HashMap<String, Intent>,
+    refunds_by_key: HashMap<String, String>,
+    next: u64,
+}
+
+#[derive(Default)]
+pub struct SimulatedProvider {
+    ledger: Mutex<Ledger>,
+}
+
+fn decline_code(token: &str) -> Option<&'static str> {
+    match token {
+        "tok_chargeDeclined" => Some("generic_decline"),
+        "tok_chargeDeclinedInsufficientFunds" => Some("insufficient_funds"),
+        _ => None,
+    }
+}
+
+impl SimulatedProvider {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn ledger(&self) -> std::sync::MutexGuard<'_, Ledger> {
+        self.ledger
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn create_intent(
+        &self,
+        key: &str,
+        amount: i64,
+        currency: &str,
+        token: &str,
+        order_id: &str,
+    ) -> Outcome {
+        let mut ledger = self.ledger();
+        if let Some(existing) = ledger.by_key.get(key) {
+            return if existing.status == "succeeded" {
+                Outcome::Succeeded(existing.clone())
+            } else {
+                Outcome::Declined(existing.clone())
+            };
+        }
+        ledger.next += 1;
+        let decline = decline_code(token);
+        let intent = Intent {
+            id: format!("pi_sim_{:012}", ledger.next),
+            amount,
+            currency: currency.to_ascii_lowercase(),
+            status: if decline.is_some() {
+                "requires_payment_method"
+            } else {
+                "succeeded"
+            }
+            .to_owned(),
+            order_id: order_id.to_owned(),
+            decline_code: decline.map(str::to_owned),
+            refunded: 0,
+        };
+        ledger.by_key.insert(key.to_owned(), intent.clone());
+        match (decline, token) {
+            (Some(_), _) => Outcome::Declined(intent),
+            (None, "tok_timeout") => Outcome::AnswerLost(intent),
+            (None, _) => Outcome::Succeeded(intent),
+        }
+    }
+
+    pub fn refund(&self, key: &str, intent_id: &str, amount: i64) -> Result<String, RefundError> {
+        let mut ledger = self.ledger();
+        if let Some(existing) = ledger.refunds_by_key.get(key) {
+            return Ok(existing.clone());
+        }
+        let intent = ledger
+            .by_key
+            .values_mut()
+            .find(|i| i.id == intent_id && i.status == "succeeded")
+            .ok_or(RefundError::UnknownPayment)?;
+        if amount <= 0 || intent.refunded + amount > intent.amount {
+            return Err(RefundError::TooLarge);
+        }
+        intent.refunded += amount;
+        ledger.next += 1;
+        let id = format!("re_sim_{:012}", ledger.next);
+        ledger.refunds_by_key.insert(key.to_owned(), id.clone());
+        Ok(id)
+    }
+
+    pub fn intent(&self, id: &str) -> Option<Intent> {
+        self.ledger().by_key.values().find(|i| i.id == id).cloned()
+    }
+
+    /// Every intent, for audits of what was charged.
+    pub fn intents(&self) -> Vec<Intent> {
+        self.ledger().by_key.values().cloned().collect()
+    }
+}
+
+/// The provider inside the server process (the embedded default).
+#[derive(Default)]
+pub struct SimulatedGateway {
+    pub provider: SimulatedProvider,
+}
+
+#[async_trait]
+impl PaymentGateway for SimulatedGateway {
+    fn name(&self) -> &'static str {
+        "simulated"
+    }
+
+    async fn charge(&self, request: &ChargeRequest) -> Result<ChargeResult, GatewayError> {
+        let outcome = self.provider.create_intent(
+            &request.idempotency_key,
+            request.amount_cents,
+            &request.currency,
+            &request.token,
+            &request.order_id.to_string(),
+        );
+        match outcome {
+            Outcome::Succeeded(intent) => Ok(ChargeResult::Succeeded {
+                reference: intent.id,
+            }),
+            Outcome::Declined(intent) => Ok(ChargeResult::Declined {
+                code: intent
+                    .decline_code
+                    .unwrap_or_else(|| "card_declined".into()),
+                reference: Some(intent.id),
+            }),
+            Outcome::AnswerLost(_) => Err(GatewayError::Unknown(
+                "simulated lost answer (tok_timeout)".into(),
+            )),
+        }
+    }
+
+    async fn refund(
+        &self,
+        reference: &str,
+        amount_cents: i64,
+        idempotency_key: &str,
+    ) -> Result<String, GatewayError> {
+        self.provider
+            .refund(idempotency_key, reference, amount_cents)
+            .map_err(|e| GatewayError::Unknown(e.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_decide_and_keys_replay() {
+        let provider = SimulatedProvider::new();
+        assert!(matches!(
+            provider.create_intent("k1", 100, "BRL", "tok_visa", "o1"),
+            Outcome::Succeeded(_)
+        ));
+        assert!(matches!(
+            provider.create_intent("k2", 100, "BRL", "tok_chargeDeclined", "o2"),
+            Outcome::Declined(_)
+        ));
+        let Outcome::AnswerLost(lost) =
+            provider.create_intent("k3", 100, "BRL", "tok_timeout", "o3")
+        else {
+            panic!("tok_timeout loses its answer")
+        };
+        let Outcome::Succeeded(found) =
+            provider.create_intent("k3", 100, "BRL", "tok_timeout", "o3")
+        else {
+            panic!("asking again finds the charge")
+        };
+        assert_eq!(lost.id, found.id, "the same charge, not a second one");
+        assert_eq!(provider.intents().len(), 3);
+    }
+
+    #[test]
+    fn refunds_are_bounded_and_idempotent() {
+        let provider = SimulatedProvider::new();
+        let Outcome::Succeeded(intent) = provider.create_intent("k", 500, "BRL", "tok_visa", "o")
+        else {
+            panic!()
+        };
+        let first = provider.refund("r1", &intent.id, 300).unwrap();
+        assert_eq!(provider.refund("r1", &intent.id, 300).unwrap(), first);
+        assert_eq!(
+            provider.refund("r2", &intent.id, 300),
+            Err(RefundError::TooLarge)
+        );
+        assert_eq!(
+            provider.refund("r3", "pi_nope", 1),
+            Err(RefundError::UnknownPayment)
+        );
+    }
+}

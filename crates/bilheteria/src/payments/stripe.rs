@@ -1,0 +1,159 @@
+//! A client for a Stripe-compatible PaymentIntents subset: form-encoded requests, amounts in minor
+//! units, an `Idempotency-Key` header on every write, errors as `{"error": {...}}`.
+
+use super::{ChargeRequest, ChargeResult, GatewayError, PaymentGateway};
+use async_trait::async_trait;
+use reqwest::StatusCode;
+use serde::Deserialize;
+use std::time::Duration;
+
+pub struct StripeGateway {
+    client: reqwest::Client,
+    base_url: String,
+    secret_key: String,
+}
+
+impl StripeGateway {
+    pub fn new(base_url: &str, secret_key: &str, timeout: Duration) -> anyhow::Result<Self> {
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(5)))
+            .pool_max_idle_per_host(256)
+            .build()?;
+        Ok(Self {
+            client,
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            secret_key: secret_key.to_owned(),
+        })
+    }
+}
+
+#[derive(Deserialize)]
+struct IntentBody {
+    id: String,
+    status: String,
+    last_payment_error: Option<ErrorDetail>,
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(Deserialize)]
+struct ErrorDetail {
+    code: Option<String>,
+    decline_code: Option<String>,
+    payment_intent: Option<IntentRef>,
+}
+
+#[derive(Deserialize)]
+struct IntentRef {
+    id: String,
+}
+
+#[derive(Deserialize)]
+struct RefundBody {
+    id: String,
+}
+
+fn decline_code(detail: &ErrorDetail) -> String {
+    detail
+        .decline_code
+        .clone()
+        .or_else(|| detail.code.clone())
+        .unwrap_or_else(|| "card_declined".into())
+}
+
+#[async_trait]
+impl PaymentGateway for StripeGateway {
+    fn name(&self) -> &'static str {
+        "stripe-compatible"
+    }
+
+    async fn charge(&self, request: &ChargeRequest) -> Result<ChargeResult, GatewayError> {
+        let form = [
+            ("amount", request.amount_cents.to_string()),
+            ("currency", request.currency.to_ascii_lowercase()),
+            ("payment_method", request.token.clone()),
+            ("confirm", "true".to_owned()),
+            ("metadata[order_id]", request.order_id.to_string()),
+        ];
+        let response = self
+            .client
+            .post(format!("{}/v1/payment_intents", self.base_url))
+            .bearer_auth(&self.secret_key)
+            .header("Idempotency-Key", &request.idempotency_key)
+            .form(&form)
+            .send()
+            .await
+            .map_err(|e| GatewayError::Unknown(e.to_string()))?;
+        let status = response.status();
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| GatewayError::Unknown(e.to_string()))?;
+        match status {
+            StatusCode::OK => {
+                let intent: IntentBody = serde_json::from_slice(&body)
+                    .map_err(|e| GatewayError::Unknown(format!("unreadable answer: {e}")))?;
+                match intent.status.as_str() {
+                    "succeeded" => Ok(ChargeResult::Succeeded {
+                        reference: intent.id,
+                    }),
+                    "requires_payment_method" | "canceled" => Ok(ChargeResult::Declined {
+                        code: intent
+                            .last_payment_error
+                            .as_ref()
+                            .map_or_else(|| "card_declined".into(), decline_code),
+                        reference: Some(intent.id),
+                    }),
+                    other => Err(GatewayError::Unknown(format!("payment still {other}"))),
+                }
+            }
+            StatusCode::PAYMENT_REQUIRED | StatusCode::BAD_REQUEST => {
+                let error: ErrorBody = serde_json::from_slice(&body)
+                    .map_err(|e| GatewayError::Unknown(format!("unreadable answer: {e}")))?;
+                Ok(ChargeResult::Declined {
+                    code: decline_code(&error.error),
+                    reference: error.error.payment_intent.map(|i| i.id),
+                })
+            }
+            // Authentication, conflicts, rate limits and server errors say nothing final about
+            // the charge: ask again later with the same key.
+            other => Err(GatewayError::Unknown(format!("provider answered {other}"))),
+        }
+    }
+
+    async fn refund(
+        &self,
+        reference: &str,
+        amount_cents: i64,
+        idempotency_key: &str,
+    ) -> Result<String, GatewayError> {
+        let form = [
+            ("payment_intent", reference.to_owned()),
+            ("amount", amount_cents.to_string()),
+        ];
+        let response = self
+            .client
+            .post(format!("{}/v1/refunds", self.base_url))
+            .bearer_auth(&self.secret_key)
+            .header("Idempotency-Key", idempotency_key)
+            .form(&form)
+            .send()
+            .await
+            .map_err(|e| GatewayError::Unknown(e.to_string()))?;
+        if response.status() != StatusCode::OK {
+            return Err(GatewayError::Unknown(format!(
+                "refund answered {}",
+                response.status()
+            )));
+        }
+        let refund: RefundBody = response
+            .json()
+            .await
+            .map_err(|e| GatewayError::Unknown(e.to_string()))?;
+        Ok(refund.id)
+    }
+}

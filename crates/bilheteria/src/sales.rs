@@ -1,0 +1,316 @@
+//! The purchase path, orchestrated (DESIGN.md, "The purchase path"): record the idempotency key
+//! and the order, call the payment provider with no transaction open, then settle the order in
+//! one short transaction. Handlers, the reconciliation worker and the webhook all settle orders
+//! through [`settle`], which is safe to run more than once for the same order.
+
+use crate::app::AppState;
+use crate::http::error::ApiError;
+use crate::payments::{ChargeRequest, ChargeResult, GatewayError};
+use axum::http::StatusCode;
+use bilheteria_domain::audit::AuditContext;
+use bilheteria_domain::ids::{OrderId, TicketId, UserId};
+use bilheteria_domain::sales::{IdempotencyKey, Order, OrderRequest, OrderStatus};
+use bilheteria_store::{
+    BeginOrder, NewOrder, OrderToSettle, PaymentOutcome, Settled, StoreError, TicketDraft,
+};
+use std::time::Instant;
+use time::Duration;
+
+/// The answer to `POST /orders`, as first given and as replayed to retries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reply {
+    pub status: StatusCode,
+    /// JSON: the order, or a problem document.
+    pub body: String,
+}
+
+impl Reply {
+    pub fn is_problem(&self) -> bool {
+        self.status != StatusCode::CREATED
+    }
+}
+
+fn problem_reply(error: ApiError) -> Reply {
+    Reply {
+        status: error.status,
+        body: serde_json::to_string(&error.problem()).unwrap_or_default(),
+    }
+}
+
+/// What a client is told about an order in the state it reached.
+pub fn reply_for(order: &Order) -> Reply {
+    match order.status {
+        OrderStatus::Paid | OrderStatus::Refunded => Reply {
+            status: StatusCode::CREATED,
+            body: serde_json::to_string(order).unwrap_or_default(),
+        },
+        OrderStatus::PaymentPending => problem_reply(
+            ApiError::new(
+                StatusCode::ACCEPTED,
+                "payment_pending",
+                "the payment provider's answer is not known yet; the order will settle shortly",
+            )
+            .with("order_id", order.id),
+        ),
+        OrderStatus::AwaitingPayment => problem_reply(ApiError::new(
+            StatusCode::CONFLICT,
+            "idempotency_in_progress",
+            "a request with this Idempotency-Key is still running",
+        )),
+        OrderStatus::Failed => {
+            let code = order.failure_code.as_deref().unwrap_or("card_declined");
+            let error = match code {
+                "seats_unavailable" | "sold_out" | "purchase_limit_exceeded" => ApiError::new(
+                    StatusCode::GONE,
+                    "hold_expired",
+                    "the hold expired and its seats were taken before the payment settled; the charge was refunded",
+                ),
+                "out_of_stock" => ApiError::new(
+                    StatusCode::CONFLICT,
+                    "out_of_stock",
+                    "a product sold out before the payment settled; the charge was refunded",
+                ),
+                decline => ApiError::new(
+                    StatusCode::PAYMENT_REQUIRED,
+                    "payment_declined",
+                    "the payment was declined; the hold stays until it expires, so you can try again",
+                )
+                .with("decline_code", decline),
+            };
+            problem_reply(error.with("order_id", order.id))
+        }
+    }
+}
+
+/// `POST /orders`: the first run of a key, or the replay of its first answer.
+pub async fn place_order(
+    state: &AppState,
+    user: UserId,
+    key: &IdempotencyKey,
+    fingerprint: Vec<u8>,
+    request: OrderRequest,
+    client_ip: Option<String>,
+) -> Result<Reply, ApiError> {
+    let started = Instant::now();
+    let now = state.clock.now();
+    let begun = state
+        .store
+        .begin_order(NewOrder {
+            id: OrderId::new(),
+            user_id: user,
+            idempotency_key: key.as_str().to_owned(),
+            fingerprint,
+            hold_id: request.hold_id,
+            products: request.products,
+            payment_token: request.payment_token,
+            client_ip,
+            now,
+            settle_after: now + state.settings.reconcile_after,
+        })
+        .await
+        .inspect_err(|e| {
+            let outcome = match e {
+                StoreError::Conflict { code, .. } => *code,
+                _ => "error",
+            };
+            metrics::counter!("orders_total", "outcome" => outcome).increment(1);
+        })?;
+    let reply = match begun {
+        BeginOrder::KeyReused => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency_key_reused",
+                "this Idempotency-Key was used with a different request body",
+            ));
+        }
+        BeginOrder::Replay { status, body } => {
+            metrics::counter!("orders_total", "outcome" => "replayed").increment(1);
+            return Ok(Reply {
+                status: StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                body,
+            });
+        }
+        BeginOrder::Existing(order) => {
+            let reply = reply_for(&order);
+            if order.status != OrderStatus::AwaitingPayment {
+                // The first run settled but died before recording its answer.
+                state
+                    .store
+                    .save_order_response(user, key.as_str(), reply.status.as_u16(), &reply.body)
+                    .await?;
+            }
+            return Ok(reply);
+        }
+        BeginOrder::Started(draft) => {
+            let settled = charge_and_settle(state, &draft).await?;
+            reply_for(&settled)
+        }
+    };
+    state
+        .store
+        .save_order_response(user, key.as_str(), reply.status.as_u16(), &reply.body)
+        .await?;
+    metrics::histogram!("order_duration_seconds").record(started.elapsed().as_secs_f64());
+    Ok(reply)
+}
+
+fn charge_request(draft: &OrderToSettle) -> ChargeRequest {
+    ChargeRequest {
+        // The order id is the provider-side idempotency key: one order, at most one charge.
+        idempotency_key: format!("order-{}", draft.order.id),
+        order_id: draft.order.id,
+        amount_cents: draft.order.total_cents,
+        currency: draft.order.currency.as_str().to_owned(),
+        token: draft.payment_token.clone(),
+    }
+}
+
+/// Asks the provider (again, with the same key) and settles the order with its answer.
+pub async fn charge_and_settle(state: &AppState, draft: &OrderToSettle) -> Result<Order, ApiError> {
+    let started = Instant::now();
+    let result = state.gateway.charge(&charge_request(draft)).await;
+    metrics::histogram!("payment_provider_duration_seconds")
+        .record(started.elapsed().as_secs_f64());
+    settle(state, draft, result).await
+}
+
+/// Applies a provider's answer to an order. Running it twice for the same order changes nothing
+/// the second time.
+pub async fn settle(
+    state: &AppState,
+    draft: &OrderToSettle,
+    result: Result<ChargeResult, GatewayError>,
+) -> Result<Order, ApiError> {
+    let now = state.clock.now();
+    let outcome = match result {
+        Ok(ChargeResult::Succeeded { reference }) => PaymentOutcome::Paid {
+            reference,
+            tickets: draft
+                .units
+                .iter()
+                .map(|unit| {
+                    let id = TicketId::new();
+                    TicketDraft {
+                        id,
+                        unit: *unit,
+                        version: 1,
+                        code: state
+                            .ticket_keys
+                            .sign(id, draft.order.session_id, unit.seat_id, 1),
+                    }
+                })
+                .collect(),
+        },
+        Ok(ChargeResult::Declined { code, reference }) => {
+            PaymentOutcome::Declined { code, reference }
+        }
+        Err(GatewayError::Unknown(reason)) => {
+            tracing::warn!(order = %draft.order.id, %reason, "payment outcome unknown; will reconcile");
+            PaymentOutcome::Unknown {
+                retry_at: now + state.settings.reconcile_retry,
+            }
+        }
+    };
+    let label = match &outcome {
+        PaymentOutcome::Paid { .. } => "paid",
+        PaymentOutcome::Declined { .. } => "declined",
+        PaymentOutcome::Unknown { .. } => "unknown",
+    };
+    metrics::counter!("payments_total", "outcome" => label).increment(1);
+    match state
+        .store
+        .settle_order(draft.order.id, outcome, now)
+        .await?
+    {
+        Settled::Done(order) | Settled::Already(order) => Ok(order),
+        Settled::MustRefund { order, code } => {
+            tracing::warn!(order = %order.id, code, "paid order could not be honoured; refunding");
+            refund_failed_order(state, &order).await;
+            Ok(state.store.get_order(order.id).await?.unwrap_or(order))
+        }
+    }
+}
+
+/// Gives back the charge of an order that failed after payment. If the provider cannot be
+/// reached the order stays due, and reconciliation tries again.
+pub async fn refund_failed_order(state: &AppState, order: &Order) {
+    let Some(reference) = order.payment_reference.as_deref() else {
+        return;
+    };
+    let key = format!("refund-{}", order.id);
+    match state
+        .gateway
+        .refund(reference, order.total_cents, &key)
+        .await
+    {
+        Ok(refund) => {
+            if let Err(error) = state
+                .store
+                .record_failed_order_refund(order.id, &refund, state.clock.now())
+                .await
+            {
+                tracing::error!(order = %order.id, %error, "refund made but not recorded; reconciliation will retry");
+            }
+        }
+        Err(error) => {
+            tracing::warn!(order = %order.id, %error, "refund failed; reconciliation will retry")
+        }
+    }
+}
+
+/// Organizer or admin refund of a paid order.
+pub async fn refund_paid_order(
+    state: &AppState,
+    order: &Order,
+    audit: &AuditContext,
+) -> Result<Order, ApiError> {
+    if order.status != OrderStatus::Paid {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "order_not_refundable",
+            "only a paid order can be refunded",
+        ));
+    }
+    let reference = order
+        .payment_reference
+        .as_deref()
+        .ok_or_else(|| ApiError::internal("a paid order without a payment reference"))?;
+    let refund = state
+        .gateway
+        .refund(
+            reference,
+            order.total_cents,
+            &format!("refund-{}", order.id),
+        )
+        .await
+        .map_err(|e| {
+            ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                "payment_provider_error",
+                format!("the refund could not be made: {e}"),
+            )
+        })?;
+    Ok(state
+        .store
+        .refund_order(order.id, &refund, state.clock.now(), audit)
+        .await?)
+}
+
+/// One pass of reconciliation: settles orders whose outcome is unknown and refunds what is owed.
+pub async fn reconcile(state: &AppState) -> anyhow::Result<usize> {
+    let now = state.clock.now();
+    let due = state
+        .store
+        .orders_to_settle(now, now + Duration::seconds(60), 100)
+        .await?;
+    for draft in &due {
+        if draft.order.status == OrderStatus::Failed {
+            refund_failed_order(state, &draft.order).await;
+            continue;
+        }
+        if let Err(error) = charge_and_settle(state, draft).await {
+            tracing::warn!(order = %draft.order.id, error = %error.detail, "reconciliation could not settle");
+        }
+    }
+    Ok(due.len())
+}

@@ -1,0 +1,470 @@
+//! Buying (U2, U4, S1, S2, C1): hold requests, orders, idempotency keys, the order state machine
+//! and money arithmetic.
+
+use crate::catalog::Currency;
+use crate::ids::{EventId, HoldId, OrderId, ProductId, SeatId, SectionId, SessionId, UserId};
+use crate::tickets::Ticket;
+use crate::validation::{FieldErrors, in_range};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::HashSet;
+use time::OffsetDateTime;
+
+/// No single hold or product line may ask for more than this, whatever a session's cap.
+pub const MAX_UNITS_PER_REQUEST: i64 = 50;
+pub const MAX_PRODUCT_LINES: usize = 20;
+
+// ---------------------------------------------------------------------------------------------
+// Holds
+
+/// `{seat_ids}` for a seated section, or `{section_id, quantity}` for a standing one.
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HoldInput {
+    pub seat_ids: Option<Vec<SeatId>>,
+    pub section_id: Option<SectionId>,
+    pub quantity: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HoldRequest {
+    Seats(Vec<SeatId>),
+    Standing {
+        section_id: SectionId,
+        quantity: i64,
+    },
+}
+
+impl HoldRequest {
+    pub fn units(&self) -> i64 {
+        match self {
+            HoldRequest::Seats(seats) => seats.len() as i64,
+            HoldRequest::Standing { quantity, .. } => *quantity,
+        }
+    }
+}
+
+impl HoldInput {
+    pub fn parse(self) -> Result<HoldRequest, FieldErrors> {
+        match (self.seat_ids, self.section_id, self.quantity) {
+            (Some(seats), None, None) => {
+                if seats.is_empty() || seats.len() as i64 > MAX_UNITS_PER_REQUEST {
+                    return Err(FieldErrors::single(
+                        "seat_ids",
+                        format!("must name 1 to {MAX_UNITS_PER_REQUEST} seats"),
+                    ));
+                }
+                let mut seen = HashSet::new();
+                let mut errors = FieldErrors::new();
+                for (i, seat) in seats.iter().enumerate() {
+                    if !seen.insert(*seat) {
+                        errors.add(format!("seat_ids[{i}]"), "names a seat twice");
+                    }
+                }
+                let mut sorted = seats;
+                // A fixed order makes concurrent claims lock rows in the same order.
+                sorted.sort();
+                errors.finish(|| Some(HoldRequest::Seats(sorted)))
+            }
+            (None, Some(section_id), Some(quantity)) => {
+                let mut errors = FieldErrors::new();
+                let quantity =
+                    errors.check("quantity", in_range(quantity, 1, MAX_UNITS_PER_REQUEST));
+                errors.finish(|| {
+                    Some(HoldRequest::Standing {
+                        section_id,
+                        quantity: quantity?,
+                    })
+                })
+            }
+            _ => Err(FieldErrors::single(
+                "body",
+                "give either `seat_ids` (seated) or `section_id` and `quantity` (standing)",
+            )),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Hold {
+    pub id: HoldId,
+    pub session_id: SessionId,
+    pub user_id: UserId,
+    /// The seats held (empty for a standing hold).
+    pub seat_ids: Vec<SeatId>,
+    /// The section of the hold: the standing section, or the first seat's section.
+    pub section_id: SectionId,
+    pub quantity: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Orders
+
+/// The client's unique identifier of one purchase attempt (S2).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        if !(8..=64).contains(&raw.len()) {
+            return Err("must be 8 to 64 characters".into());
+        }
+        if !raw
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+        {
+            return Err("may contain only letters, digits and - _ . :".into());
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrderInput {
+    pub hold_id: HoldId,
+    #[serde(default)]
+    pub products: Vec<ProductLineInput>,
+    pub payment: PaymentInput,
+}
+
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProductLineInput {
+    pub product_id: ProductId,
+    pub quantity: i64,
+}
+
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentInput {
+    /// `card`: the only method so far.
+    pub method: String,
+    /// A token from the payment provider; card numbers never reach us.
+    pub token: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrderRequest {
+    pub hold_id: HoldId,
+    pub products: Vec<(ProductId, i64)>,
+    pub payment_token: String,
+}
+
+impl OrderInput {
+    pub fn parse(self) -> Result<OrderRequest, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        if self.products.len() > MAX_PRODUCT_LINES {
+            errors.add("products", format!("at most {MAX_PRODUCT_LINES} lines"));
+        }
+        let mut seen = HashSet::new();
+        let mut products = Vec::with_capacity(self.products.len());
+        for (i, line) in self.products.iter().enumerate() {
+            if !seen.insert(line.product_id) {
+                errors.add(format!("products[{i}].product_id"), "names a product twice");
+            }
+            if let Some(quantity) = errors.check(
+                format!("products[{i}].quantity"),
+                in_range(line.quantity, 1, MAX_UNITS_PER_REQUEST),
+            ) {
+                products.push((line.product_id, quantity));
+            }
+        }
+        if self.payment.method != "card" {
+            errors.add("payment.method", "must be `card`");
+        }
+        let token = self.payment.token.trim();
+        if token.is_empty() || token.len() > 255 || !token.bytes().all(|b| b.is_ascii_graphic()) {
+            errors.add("payment.token", "must be a payment provider token");
+        }
+        errors.finish(|| {
+            Some(OrderRequest {
+                hold_id: self.hold_id,
+                products,
+                payment_token: token.to_owned(),
+            })
+        })
+    }
+}
+
+/// SHA-256 of the request body in canonical form (keys sorted, no spacing), so that a retry is
+/// recognised whatever its formatting, and a different body under the same key is not.
+pub fn request_fingerprint(body: &serde_json::Value) -> Vec<u8> {
+    // serde_json's map is ordered by key, so serialising a Value is canonical.
+    Sha256::digest(body.to_string().as_bytes()).to_vec()
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderStatus {
+    /// Created; the provider has not been asked yet, or its answer is awaited.
+    AwaitingPayment,
+    /// The provider's answer was lost; reconciliation will settle the order.
+    PaymentPending,
+    Paid,
+    /// Declined, or the seats could not be kept; nothing was charged (or it was refunded).
+    Failed,
+    Refunded,
+}
+
+impl OrderStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderStatus::AwaitingPayment => "awaiting_payment",
+            OrderStatus::PaymentPending => "payment_pending",
+            OrderStatus::Paid => "paid",
+            OrderStatus::Failed => "failed",
+            OrderStatus::Refunded => "refunded",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [
+            OrderStatus::AwaitingPayment,
+            OrderStatus::PaymentPending,
+            OrderStatus::Paid,
+            OrderStatus::Failed,
+            OrderStatus::Refunded,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == raw)
+    }
+
+    /// The order state machine: the only moves an order may make.
+    pub fn can_become(self, next: OrderStatus) -> bool {
+        use OrderStatus::*;
+        matches!(
+            (self, next),
+            (AwaitingPayment, PaymentPending | Paid | Failed)
+                | (PaymentPending, Paid | Failed)
+                | (Paid, Refunded)
+        )
+    }
+
+    /// Whether the outcome is final as far as payment goes.
+    pub fn is_settled(self) -> bool {
+        matches!(
+            self,
+            OrderStatus::Paid | OrderStatus::Failed | OrderStatus::Refunded
+        )
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemKind {
+    Seat,
+    Standing,
+    Product,
+}
+
+impl ItemKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ItemKind::Seat => "seat",
+            ItemKind::Standing => "standing",
+            ItemKind::Product => "product",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "seat" => Some(ItemKind::Seat),
+            "standing" => Some(ItemKind::Standing),
+            "product" => Some(ItemKind::Product),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct OrderItem {
+    pub kind: ItemKind,
+    /// The seat, the standing section or the product.
+    pub reference_id: String,
+    pub description: String,
+    pub quantity: i64,
+    pub unit_price_cents: i64,
+}
+
+impl OrderItem {
+    pub fn line_total(&self) -> Option<i64> {
+        self.unit_price_cents.checked_mul(self.quantity)
+    }
+}
+
+/// The total of `items`, or `None` if it would overflow.
+pub fn order_total(items: &[OrderItem]) -> Option<i64> {
+    items
+        .iter()
+        .try_fold(0i64, |sum, item| sum.checked_add(item.line_total()?))
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Order {
+    pub id: OrderId,
+    pub user_id: UserId,
+    pub session_id: SessionId,
+    pub event_id: EventId,
+    pub hold_id: HoldId,
+    pub status: OrderStatus,
+    pub total_cents: i64,
+    pub currency: Currency,
+    pub items: Vec<OrderItem>,
+    pub tickets: Vec<Ticket>,
+    /// The provider's payment reference, once known.
+    pub payment_reference: Option<String>,
+    /// Why the payment failed, when it did.
+    pub failure_code: Option<String>,
+    pub client_ip: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seat_holds_reject_duplicates_and_sort() {
+        let (a, b) = (SeatId::new(), SeatId::new());
+        let input = HoldInput {
+            seat_ids: Some(vec![b, a]),
+            section_id: None,
+            quantity: None,
+        };
+        assert_eq!(input.parse().unwrap(), HoldRequest::Seats(vec![a, b]));
+        let twice = HoldInput {
+            seat_ids: Some(vec![a, b, a]),
+            section_id: None,
+            quantity: None,
+        };
+        assert_eq!(twice.parse().unwrap_err().0[0].field, "seat_ids[2]");
+        let none = HoldInput {
+            seat_ids: Some(vec![]),
+            section_id: None,
+            quantity: None,
+        };
+        assert!(none.parse().is_err());
+    }
+
+    #[test]
+    fn standing_holds_need_a_positive_quantity() {
+        let section = SectionId::new();
+        for bad in [0, -1, MAX_UNITS_PER_REQUEST + 1] {
+            let input = HoldInput {
+                seat_ids: None,
+                section_id: Some(section),
+                quantity: Some(bad),
+            };
+            assert_eq!(input.parse().unwrap_err().0[0].field, "quantity");
+        }
+        let good = HoldInput {
+            seat_ids: None,
+            section_id: Some(section),
+            quantity: Some(2),
+        };
+        assert_eq!(good.parse().unwrap().units(), 2);
+        let mixed = HoldInput {
+            seat_ids: Some(vec![SeatId::new()]),
+            section_id: Some(section),
+            quantity: Some(1),
+        };
+        assert_eq!(mixed.parse().unwrap_err().0[0].field, "body");
+    }
+
+    #[test]
+    fn idempotency_keys_are_bounded_and_plain() {
+        assert!(IdempotencyKey::parse("order-2026-0001").is_ok());
+        assert!(IdempotencyKey::parse("short").is_err());
+        assert!(IdempotencyKey::parse(&"k".repeat(65)).is_err());
+        assert!(IdempotencyKey::parse("has space in it").is_err());
+    }
+
+    #[test]
+    fn fingerprints_ignore_formatting_but_not_content() {
+        let a: serde_json::Value = serde_json::from_str(r#"{"b": 1, "a": [1, 2]}"#).unwrap();
+        let b: serde_json::Value = serde_json::from_str(r#"{ "a":[1,2],"b":1 }"#).unwrap();
+        let c: serde_json::Value = serde_json::from_str(r#"{"a": [2, 1], "b": 1}"#).unwrap();
+        assert_eq!(request_fingerprint(&a), request_fingerprint(&b));
+        assert_ne!(request_fingerprint(&a), request_fingerprint(&c));
+    }
+
+    #[test]
+    fn orders_validate_every_line() {
+        let product = ProductId::new();
+        let input = OrderInput {
+            hold_id: HoldId::new(),
+            products: vec![
+                ProductLineInput {
+                    product_id: product,
+                    quantity: 0,
+                },
+                ProductLineInput {
+                    product_id: product,
+                    quantity: 1,
+                },
+            ],
+            payment: PaymentInput {
+                method: "pix".into(),
+                token: " ".into(),
+            },
+        };
+        let fields: Vec<String> = input
+            .parse()
+            .unwrap_err()
+            .0
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                "products[0].quantity",
+                "products[1].product_id",
+                "payment.method",
+                "payment.token"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_order_state_machine_allows_only_forward_moves() {
+        use OrderStatus::*;
+        assert!(AwaitingPayment.can_become(Paid));
+        assert!(AwaitingPayment.can_become(PaymentPending));
+        assert!(PaymentPending.can_become(Failed));
+        assert!(Paid.can_become(Refunded));
+        assert!(!Paid.can_become(Failed));
+        assert!(!Failed.can_become(Paid));
+        assert!(!Refunded.can_become(Paid));
+        assert!(!PaymentPending.can_become(AwaitingPayment));
+        assert_eq!(OrderStatus::parse("payment_pending"), Some(PaymentPending));
+    }
+
+    #[test]
+    fn totals_are_exact_and_overflow_is_caught() {
+        let item = |price, quantity| OrderItem {
+            kind: ItemKind::Product,
+            reference_id: String::new(),
+            description: String::new(),
+            quantity,
+            unit_price_cents: price,
+        };
+        assert_eq!(
+            order_total(&[item(12_000, 2), item(7_900, 1)]),
+            Some(31_900)
+        );
+        assert_eq!(order_total(&[]), Some(0));
+        assert_eq!(order_total(&[item(i64::MAX, 2)]), None);
+        assert_eq!(order_total(&[item(i64::MAX, 1), item(1, 1)]), None);
+    }
+}

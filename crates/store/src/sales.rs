@@ -1,0 +1,1706 @@
+//! The SQL of selling, shared by both backends like `shared.rs` (compiled once inside each
+//! backend module). Every claim is a conditional update inside one short transaction; no
+//! transaction is open while the payment provider is called (the caller does that between
+//! `begin_order` and `settle_order`).
+
+use super::shared::{Change, append_audit};
+use super::{Db, Own};
+use crate::{
+    BeginOrder, NewHold, NewOrder, OrderToSettle, OutboxMessage, PaymentOutcome, SalesIntegrity,
+    SalesStore, Settled, StoreError, StoreResult, TicketDraft, TicketUnit, is_check_violation,
+    is_unique_violation,
+};
+use async_trait::async_trait;
+use bilheteria_domain::audit::AuditContext;
+use bilheteria_domain::catalog::Currency;
+use bilheteria_domain::clock::{from_micros, to_micros};
+use bilheteria_domain::ids::{
+    EventId, HoldId, OrderId, OutboxId, SeatId, SectionId, SessionId, TicketId, UserId,
+};
+use bilheteria_domain::page::{Page, PageRequest};
+use bilheteria_domain::sales::{
+    Hold, HoldRequest, ItemKind, Order, OrderItem, OrderStatus, order_total,
+};
+use bilheteria_domain::tickets::{SeatLabel, Ticket, TicketStatus};
+use sqlx::{AssertSqlSafe, QueryBuilder, Row, Transaction};
+use std::collections::HashMap;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+type Tx = Transaction<'static, Db>;
+type DbRow = <Db as sqlx::Database>::Row;
+
+fn corrupt(what: &str) -> sqlx::Error {
+    sqlx::Error::Decode(format!("unexpected stored value in {what}").into())
+}
+
+/// A hold as the tables keep it.
+struct HoldRow {
+    id: Uuid,
+    user_id: Uuid,
+    session_id: Uuid,
+    section_id: Uuid,
+    seated: bool,
+    quantity: i64,
+    status: String,
+    expires_at: i64,
+}
+
+macro_rules! hold_columns {
+    () => {
+        "id, user_id, session_id, section_id, kind, quantity, status, expires_at"
+    };
+}
+
+fn hold_from_row(row: &DbRow) -> Result<HoldRow, sqlx::Error> {
+    let kind: String = row.try_get("kind")?;
+    Ok(HoldRow {
+        id: row.try_get("id")?,
+        user_id: row.try_get("user_id")?,
+        session_id: row.try_get("session_id")?,
+        section_id: row.try_get("section_id")?,
+        seated: kind == "seats",
+        quantity: row.try_get("quantity")?,
+        status: row.try_get("status")?,
+        expires_at: row.try_get("expires_at")?,
+    })
+}
+
+/// Ends `holds` with `status`, giving back their seats or standing units and their share of the
+/// buyers' allocations. A seat already taken over by another hold is left alone.
+async fn release(tx: &mut Tx, holds: &[HoldRow], status: &str) -> Result<(), sqlx::Error> {
+    for hold in holds {
+        if hold.seated {
+            sqlx::query(
+                "UPDATE session_seats SET status = 'available', hold_id = NULL, held_until = NULL \
+                 WHERE hold_id = $1 AND status = 'held'",
+            )
+            .bind(hold.id)
+            .execute(&mut **tx)
+            .await?;
+        } else {
+            sqlx::query("UPDATE session_sections SET held = held - $1 WHERE session_id = $2 AND section_id = $3")
+                .bind(hold.quantity)
+                .bind(hold.session_id)
+                .bind(hold.section_id)
+                .execute(&mut **tx)
+                .await?;
+        }
+        sqlx::query(
+            "UPDATE allocations SET tickets = tickets - $1 WHERE user_id = $2 AND session_id = $3",
+        )
+        .bind(hold.quantity)
+        .bind(hold.user_id)
+        .bind(hold.session_id)
+        .execute(&mut **tx)
+        .await?;
+        sqlx::query("UPDATE holds SET status = $1 WHERE id = $2")
+            .bind(status)
+            .bind(hold.id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Adds `units` to the buyer's allocation; the table's CHECK refuses more than the cap (C1).
+async fn allocate(tx: &mut Tx, user: Uuid, session: Uuid, units: i64, cap: i64) -> StoreResult<()> {
+    let moved = sqlx::query(
+        "INSERT INTO allocations (user_id, session_id, tickets, cap) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (user_id, session_id) DO UPDATE SET tickets = allocations.tickets + excluded.tickets, \
+         cap = excluded.cap",
+    )
+    .bind(user)
+    .bind(session)
+    .bind(units)
+    .bind(cap)
+    .execute(&mut **tx)
+    .await;
+    match moved {
+        Err(error) if is_check_violation(&error) => Err(StoreError::conflict(
+            "purchase_limit_exceeded",
+            format!(
+                "at most {cap} tickets per buyer for this session, counting holds and purchases"
+            ),
+        )),
+        other => other.map(|_| ()).map_err(StoreError::from),
+    }
+}
+
+/// Claims the listed seats for `hold` unless someone else holds or bought them. Returns the
+/// seats that could not be claimed (the claim is then incomplete and must be rolled back).
+async fn claim_seats(
+    tx: &mut Tx,
+    session: Uuid,
+    hold: Uuid,
+    seats: &[SeatId],
+    until: i64,
+    now: i64,
+    new_status: &str,
+) -> StoreResult<Vec<SeatId>> {
+    let mut update = QueryBuilder::<Db>::new("UPDATE session_seats SET status = ");
+    update.push_bind(new_status.to_owned());
+    update.push(", hold_id = ").push_bind(hold);
+    update.push(", held_until = ").push_bind(until);
+    update.push(" WHERE session_id = ").push_bind(session);
+    update
+        .push(" AND (status = 'available' OR (status = 'held' AND held_until <= ")
+        .push_bind(now);
+    update
+        .push(") OR (status = 'held' AND hold_id = ")
+        .push_bind(hold);
+    update.push(")) AND seat_id IN (");
+    let mut list = update.separated(", ");
+    for seat in seats {
+        list.push_bind(seat.0);
+    }
+    update.push(")");
+    let claimed = update.build().execute(&mut **tx).await?.rows_affected();
+    if claimed == seats.len() as u64 {
+        return Ok(Vec::new());
+    }
+    let mut query =
+        QueryBuilder::<Db>::new("SELECT seat_id, hold_id FROM session_seats WHERE session_id = ");
+    query.push_bind(session);
+    query.push(" AND seat_id IN (");
+    let mut list = query.separated(", ");
+    for seat in seats {
+        list.push_bind(seat.0);
+    }
+    query.push(")");
+    let rows = query.build().fetch_all(&mut **tx).await?;
+    let mut ours = std::collections::HashSet::new();
+    for row in &rows {
+        let seat: Uuid = row.try_get("seat_id")?;
+        if row.try_get::<Option<Uuid>, _>("hold_id")? == Some(hold) {
+            ours.insert(seat);
+        }
+    }
+    if rows.len() < seats.len() {
+        let known: std::collections::HashSet<Uuid> = rows
+            .iter()
+            .map(|r| r.try_get("seat_id"))
+            .collect::<Result<_, _>>()?;
+        let unknown = seats
+            .iter()
+            .find(|s| !known.contains(&s.0))
+            .copied()
+            .unwrap_or_default();
+        return Err(StoreError::conflict(
+            "validation_failed",
+            format!("seat {unknown} is not on sale in this session"),
+        ));
+    }
+    Ok(seats
+        .iter()
+        .filter(|s| !ours.contains(&s.0))
+        .copied()
+        .collect())
+}
+
+/// Moves `quantity` units of a standing section into `column` (`held` or `sold`) if capacity is
+/// left; returns whether it did.
+async fn claim_standing(
+    tx: &mut Tx,
+    session: Uuid,
+    section: Uuid,
+    quantity: i64,
+    column: &str,
+) -> StoreResult<bool> {
+    let sql = if column == "held" {
+        "UPDATE session_sections SET held = held + $1 WHERE session_id = $2 AND section_id = $3 \
+         AND capacity - sold - held >= $1"
+    } else {
+        "UPDATE session_sections SET sold = sold + $1 WHERE session_id = $2 AND section_id = $3 \
+         AND capacity - sold - held >= $1"
+    };
+    let claimed = sqlx::query(sql)
+        .bind(quantity)
+        .bind(session)
+        .bind(section)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+    Ok(claimed == 1)
+}
+
+async fn expired_holds_where(
+    tx: &mut Tx,
+    sql: &str,
+    binds: (Uuid, Uuid, i64),
+) -> Result<Vec<HoldRow>, sqlx::Error> {
+    let rows = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {} FROM holds WHERE {sql} AND status = 'active' AND expires_at <= $3{}",
+        hold_columns!(),
+        Own::LOCK_ROW
+    )))
+    .bind(binds.0)
+    .bind(binds.1)
+    .bind(binds.2)
+    .fetch_all(&mut **tx)
+    .await?;
+    rows.iter().map(hold_from_row).collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading orders and tickets
+
+macro_rules! ticket_select {
+    () => {
+        "SELECT t.id, t.order_id, t.session_id, t.event_id, t.section_id, t.seat_id, t.holder_id, t.status, \
+         t.version, t.code, sec.name AS section_name, st.row_label, st.number \
+         FROM tickets t JOIN sections sec ON sec.id = t.section_id LEFT JOIN seats st ON st.id = t.seat_id"
+    };
+}
+
+fn ticket_from_row(row: &DbRow) -> Result<Ticket, sqlx::Error> {
+    let status: String = row.try_get("status")?;
+    let seat_id: Option<Uuid> = row.try_get("seat_id")?;
+    let seat = match seat_id {
+        Some(_) => Some(SeatLabel {
+            section: row.try_get("section_name")?,
+            row: row.try_get("row_label")?,
+            number: row.try_get("number")?,
+        }),
+        None => None,
+    };
+    Ok(Ticket {
+        id: TicketId(row.try_get("id")?),
+        order_id: OrderId(row.try_get("order_id")?),
+        session_id: SessionId(row.try_get("session_id")?),
+        event_id: EventId(row.try_get("event_id")?),
+        seat,
+        seat_id: seat_id.map(SeatId),
+        section_id: SectionId(row.try_get("section_id")?),
+        holder_id: UserId(row.try_get("holder_id")?),
+        status: TicketStatus::parse(&status).ok_or_else(|| corrupt("tickets.status"))?,
+        version: row.try_get("version")?,
+        code: row.try_get("code")?,
+    })
+}
+
+macro_rules! order_columns {
+    () => {
+        "id, user_id, session_id, event_id, hold_id, status, total_cents, currency, payment_reference, \
+         failure_code, client_ip, created_at, updated_at"
+    };
+}
+
+fn order_from_row(
+    row: &DbRow,
+    items: Vec<OrderItem>,
+    tickets: Vec<Ticket>,
+) -> Result<Order, sqlx::Error> {
+    let status: String = row.try_get("status")?;
+    let currency: String = row.try_get("currency")?;
+    Ok(Order {
+        id: OrderId(row.try_get("id")?),
+        user_id: UserId(row.try_get("user_id")?),
+        session_id: SessionId(row.try_get("session_id")?),
+        event_id: EventId(row.try_get("event_id")?),
+        hold_id: HoldId(row.try_get("hold_id")?),
+        status: OrderStatus::parse(&status).ok_or_else(|| corrupt("orders.status"))?,
+        total_cents: row.try_get("total_cents")?,
+        currency: Currency::parse(&currency).map_err(|_| corrupt("orders.currency"))?,
+        items,
+        tickets,
+        payment_reference: row.try_get("payment_reference")?,
+        failure_code: row.try_get("failure_code")?,
+        client_ip: row.try_get("client_ip")?,
+        created_at: from_micros(row.try_get("created_at")?),
+        updated_at: from_micros(row.try_get("updated_at")?),
+    })
+}
+
+fn push_id_list(query: &mut QueryBuilder<Db>, ids: &[Uuid]) {
+    query.push("(");
+    let mut list = query.separated(", ");
+    for id in ids {
+        list.push_bind(*id);
+    }
+    query.push(")");
+}
+
+impl Own {
+    /// Orders with their items and tickets, three queries whatever their number.
+    async fn complete_orders(&self, rows: &[DbRow]) -> Result<Vec<Order>, sqlx::Error> {
+        let ids = rows
+            .iter()
+            .map(|r| r.try_get("id"))
+            .collect::<Result<Vec<Uuid>, _>>()?;
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut items_query = QueryBuilder::<Db>::new(
+            "SELECT order_id, kind, reference_id, description, quantity, unit_price_cents FROM order_items WHERE order_id IN ",
+        );
+        push_id_list(&mut items_query, &ids);
+        items_query.push(" ORDER BY order_id, position");
+        let mut items: HashMap<Uuid, Vec<OrderItem>> = HashMap::new();
+        for row in items_query.build().fetch_all(self.reader()).await? {
+            let kind: String = row.try_get("kind")?;
+            items
+                .entry(row.try_get("order_id")?)
+                .or_default()
+                .push(OrderItem {
+                    kind: ItemKind::parse(&kind).ok_or_else(|| corrupt("order_items.kind"))?,
+                    reference_id: row.try_get("reference_id")?,
+                    description: row.try_get("description")?,
+                    quantity: row.try_get("quantity")?,
+                    unit_price_cents: row.try_get("unit_price_cents")?,
+                });
+        }
+        let mut tickets_query =
+            QueryBuilder::<Db>::new(concat!(ticket_select!(), " WHERE t.order_id IN "));
+        push_id_list(&mut tickets_query, &ids);
+        tickets_query.push(" ORDER BY t.order_id, sec.position, st.row_position, st.number, t.id");
+        let mut tickets: HashMap<Uuid, Vec<Ticket>> = HashMap::new();
+        for row in tickets_query.build().fetch_all(self.reader()).await? {
+            tickets
+                .entry(row.try_get("order_id")?)
+                .or_default()
+                .push(ticket_from_row(&row)?);
+        }
+        rows.iter()
+            .zip(&ids)
+            .map(|(row, id)| {
+                order_from_row(
+                    row,
+                    items.remove(id).unwrap_or_default(),
+                    tickets.remove(id).unwrap_or_default(),
+                )
+            })
+            .collect()
+    }
+
+    async fn order_by_id(&self, id: Uuid) -> Result<Option<Order>, sqlx::Error> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            order_columns!(),
+            " FROM orders WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_all(self.reader())
+        .await?;
+        Ok(self.complete_orders(&rows).await?.into_iter().next())
+    }
+
+    /// The units an order's hold covers, in seat order.
+    async fn hold_units(&self, hold: Uuid) -> Result<Vec<TicketUnit>, sqlx::Error> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            hold_columns!(),
+            " FROM holds WHERE id = $1"
+        ))
+        .bind(hold)
+        .fetch_one(self.reader())
+        .await?;
+        let hold = hold_from_row(&row)?;
+        if !hold.seated {
+            let unit = TicketUnit {
+                seat_id: None,
+                section_id: SectionId(hold.section_id),
+            };
+            return Ok(vec![unit; usize::try_from(hold.quantity).unwrap_or(0)]);
+        }
+        let rows = sqlx::query(
+            "SELECT hs.seat_id, st.section_id FROM hold_seats hs JOIN seats st ON st.id = hs.seat_id \
+             WHERE hs.hold_id = $1 ORDER BY st.row_position, st.number",
+        )
+        .bind(hold.id)
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(TicketUnit {
+                    seat_id: Some(SeatId(row.try_get("seat_id")?)),
+                    section_id: SectionId(row.try_get("section_id")?),
+                })
+            })
+            .collect()
+    }
+
+    async fn to_settle(&self, order: Uuid) -> Result<Option<OrderToSettle>, sqlx::Error> {
+        let row = sqlx::query(
+            "SELECT o.payment_token, o.hold_id, u.email FROM orders o JOIN users u ON u.id = o.user_id WHERE o.id = $1",
+        )
+        .bind(order)
+        .fetch_optional(self.reader())
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let Some(full) = self.order_by_id(order).await? else {
+            return Ok(None);
+        };
+        Ok(Some(OrderToSettle {
+            order: full,
+            payment_token: row.try_get("payment_token")?,
+            user_email: row.try_get("email")?,
+            units: self.hold_units(row.try_get("hold_id")?).await?,
+        }))
+    }
+}
+
+fn order_change(
+    action: &str,
+    order: OrderId,
+    before: Option<serde_json::Value>,
+    after: serde_json::Value,
+) -> Change<'_> {
+    Change {
+        action,
+        target_type: "order",
+        target_id: order.to_string(),
+        before: before.map(|b| b.to_string()),
+        after: Some(after.to_string()),
+    }
+}
+
+async fn enqueue(
+    tx: &mut Tx,
+    kind: &str,
+    dedupe_key: String,
+    payload: serde_json::Value,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO outbox (id, kind, dedupe_key, payload, status, next_attempt_at, created_at) \
+         VALUES ($1, $2, $3, $4, 'pending', $5, $5) ON CONFLICT (dedupe_key) DO NOTHING",
+    )
+    .bind(OutboxId::new().0)
+    .bind(kind)
+    .bind(dedupe_key)
+    .bind(payload.to_string())
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+fn outbox_from_row(row: &DbRow) -> Result<OutboxMessage, sqlx::Error> {
+    let payload: String = row.try_get("payload")?;
+    Ok(OutboxMessage {
+        id: OutboxId(row.try_get("id")?),
+        kind: row.try_get("kind")?,
+        dedupe_key: row.try_get("dedupe_key")?,
+        payload: serde_json::from_str(&payload).unwrap_or(serde_json::Value::Null),
+        status: row.try_get("status")?,
+        attempts: row.try_get("attempts")?,
+        last_error: row.try_get("last_error")?,
+        created_at: from_micros(row.try_get("created_at")?),
+    })
+}
+
+/// Makes the hold's units sold for `order`. Returns the code of what could not be kept.
+async fn claim_for_sale(
+    tx: &mut Tx,
+    hold: &HoldRow,
+    now: i64,
+) -> StoreResult<Option<&'static str>> {
+    let session = hold.session_id;
+    if hold.status == "active" {
+        if hold.seated {
+            let sold = sqlx::query(
+                "UPDATE session_seats SET status = 'sold', held_until = NULL WHERE hold_id = $1 AND status = 'held'",
+            )
+            .bind(hold.id)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected();
+            return Ok((sold != hold.quantity as u64).then_some("seats_unavailable"));
+        }
+        sqlx::query(
+            "UPDATE session_sections SET held = held - $1, sold = sold + $1 WHERE session_id = $2 AND section_id = $3",
+        )
+        .bind(hold.quantity)
+        .bind(session)
+        .bind(hold.section_id)
+        .execute(&mut **tx)
+        .await?;
+        return Ok(None);
+    }
+    // The hold ended before the payment settled: take the units again if they are still free.
+    let cap: i64 = sqlx::query("SELECT max_tickets_per_user FROM event_sessions WHERE id = $1")
+        .bind(session)
+        .fetch_one(&mut **tx)
+        .await?
+        .try_get("max_tickets_per_user")?;
+    if allocate(tx, hold.user_id, session, hold.quantity, cap)
+        .await
+        .is_err()
+    {
+        return Ok(Some("purchase_limit_exceeded"));
+    }
+    if hold.seated {
+        let seats =
+            sqlx::query("SELECT seat_id FROM hold_seats WHERE hold_id = $1 ORDER BY seat_id")
+                .bind(hold.id)
+                .fetch_all(&mut **tx)
+                .await?
+                .iter()
+                .map(|row| row.try_get("seat_id").map(SeatId))
+                .collect::<Result<Vec<_>, _>>()?;
+        let lost = claim_seats(tx, session, hold.id, &seats, now, now, "sold").await?;
+        return Ok((!lost.is_empty()).then_some("seats_unavailable"));
+    }
+    let claimed = claim_standing(tx, session, hold.section_id, hold.quantity, "sold").await?;
+    Ok((!claimed).then_some("sold_out"))
+}
+
+#[async_trait]
+impl SalesStore for Own {
+    #[tracing::instrument(skip_all, fields(backend = Own::backend().as_str()))]
+    async fn create_hold(&self, new: NewHold) -> StoreResult<Hold> {
+        let id = HoldId::new();
+        let session = new.session_id.0;
+        let now = to_micros(new.now);
+        let until = to_micros(new.expires_at);
+        let units = new.request.units();
+        let mut tx = self.begin_write().await?;
+        // Lazy expiry: the buyer's own lapsed holds stop counting against the cap.
+        let lapsed = expired_holds_where(
+            &mut tx,
+            "user_id = $1 AND session_id = $2",
+            (new.user_id.0, session, now),
+        )
+        .await?;
+        release(&mut tx, &lapsed, "expired").await?;
+        allocate(&mut tx, new.user_id.0, session, units, new.cap).await?;
+        let (section_id, seat_ids) = match &new.request {
+            HoldRequest::Seats(seats) => {
+                let unavailable =
+                    claim_seats(&mut tx, session, id.0, seats, until, now, "held").await?;
+                if !unavailable.is_empty() {
+                    return Err(StoreError::SeatsUnavailable(unavailable));
+                }
+                let section: Uuid = sqlx::query(
+                    "SELECT section_id FROM session_seats WHERE session_id = $1 AND seat_id = $2",
+                )
+                .bind(session)
+                .bind(seats[0].0)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get("section_id")?;
+                (SectionId(section), seats.clone())
+            }
+            HoldRequest::Standing {
+                section_id,
+                quantity,
+            } => {
+                let kind: Option<String> = sqlx::query(
+                    "SELECT sec.kind FROM session_sections ss JOIN sections sec ON sec.id = ss.section_id \
+                     WHERE ss.session_id = $1 AND ss.section_id = $2",
+                )
+                .bind(session)
+                .bind(section_id.0)
+                .fetch_optional(&mut *tx)
+                .await?
+                .map(|row| row.try_get("kind"))
+                .transpose()?;
+                if kind.as_deref() != Some("standing") {
+                    return Err(StoreError::conflict(
+                        "validation_failed",
+                        "section_id is not a standing section on sale in this session",
+                    ));
+                }
+                let mut claimed =
+                    claim_standing(&mut tx, session, section_id.0, *quantity, "held").await?;
+                if !claimed {
+                    // Lapsed holds of other buyers may still occupy the section.
+                    let lapsed = expired_holds_where(
+                        &mut tx,
+                        "session_id = $1 AND section_id = $2",
+                        (session, section_id.0, now),
+                    )
+                    .await?;
+                    if !lapsed.is_empty() {
+                        release(&mut tx, &lapsed, "expired").await?;
+                        claimed = claim_standing(&mut tx, session, section_id.0, *quantity, "held")
+                            .await?;
+                    }
+                }
+                if !claimed {
+                    return Err(StoreError::conflict(
+                        "sold_out",
+                        "not enough places left in this section",
+                    ));
+                }
+                (*section_id, Vec::new())
+            }
+        };
+        sqlx::query(
+            "INSERT INTO holds (id, user_id, session_id, section_id, kind, quantity, status, expires_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8)",
+        )
+        .bind(id.0)
+        .bind(new.user_id.0)
+        .bind(session)
+        .bind(section_id.0)
+        .bind(if seat_ids.is_empty() { "standing" } else { "seats" })
+        .bind(units)
+        .bind(until)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        for seat in &seat_ids {
+            sqlx::query("INSERT INTO hold_seats (hold_id, seat_id) VALUES ($1, $2)")
+                .bind(id.0)
+                .bind(seat.0)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(Hold {
+            id,
+            session_id: new.session_id,
+            user_id: new.user_id,
+            seat_ids,
+            section_id,
+            quantity: units,
+            expires_at: from_micros(until),
+        })
+    }
+
+    async fn get_hold(&self, id: HoldId) -> StoreResult<Option<(Hold, String)>> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            hold_columns!(),
+            " FROM holds WHERE id = $1"
+        ))
+        .bind(id.0)
+        .fetch_optional(self.reader())
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let hold = hold_from_row(&row)?;
+        let seat_ids = self
+            .hold_units(hold.id)
+            .await?
+            .into_iter()
+            .filter_map(|unit| unit.seat_id)
+            .collect();
+        Ok(Some((
+            Hold {
+                id,
+                session_id: SessionId(hold.session_id),
+                user_id: UserId(hold.user_id),
+                seat_ids,
+                section_id: SectionId(hold.section_id),
+                quantity: hold.quantity,
+                expires_at: from_micros(hold.expires_at),
+            },
+            hold.status,
+        )))
+    }
+
+    async fn release_hold(&self, id: HoldId, user: UserId, now: OffsetDateTime) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {} FROM holds WHERE id = $1 AND user_id = $2 AND status = 'active'{}",
+            hold_columns!(),
+            Own::LOCK_ROW
+        )))
+        .bind(id.0)
+        .bind(user.0)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let hold = hold_from_row(&row)?;
+        let live: i64 = sqlx::query(
+            "SELECT COUNT(*) AS n FROM orders WHERE hold_id = $1 AND status IN ('awaiting_payment', 'payment_pending', 'paid')",
+        )
+        .bind(id.0)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get("n")?;
+        if live > 0 {
+            return Err(StoreError::conflict(
+                "hold_in_use",
+                "an order for this hold is being paid",
+            ));
+        }
+        let status = if hold.expires_at <= to_micros(now) {
+            "expired"
+        } else {
+            "released"
+        };
+        release(&mut tx, &[hold], status).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn expire_holds(&self, now: OffsetDateTime, limit: i64) -> StoreResult<u64> {
+        let mut tx = self.begin_write().await?;
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {} FROM holds WHERE status = 'active' AND expires_at <= $1 ORDER BY expires_at LIMIT $2{}",
+            hold_columns!(),
+            Own::LOCK_SKIP
+        )))
+        .bind(to_micros(now))
+        .bind(limit)
+        .fetch_all(&mut *tx)
+        .await?;
+        let holds = rows
+            .iter()
+            .map(hold_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        release(&mut tx, &holds, "expired").await?;
+        tx.commit().await?;
+        Ok(holds.len() as u64)
+    }
+
+    #[tracing::instrument(skip_all, fields(backend = Own::backend().as_str()))]
+    async fn begin_order(&self, new: NewOrder) -> StoreResult<BeginOrder> {
+        let now = to_micros(new.now);
+        let mut tx = self.begin_write().await?;
+        let recorded = sqlx::query(
+            "INSERT INTO idempotency_keys (user_id, key, fingerprint, order_id, created_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (user_id, key) DO NOTHING",
+        )
+        .bind(new.user_id.0)
+        .bind(&new.idempotency_key)
+        .bind(&new.fingerprint)
+        .bind(new.id.0)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if recorded == 0 {
+            let row = sqlx::query(
+                "SELECT fingerprint, order_id, response_status, response_body FROM idempotency_keys \
+                 WHERE user_id = $1 AND key = $2",
+            )
+            .bind(new.user_id.0)
+            .bind(&new.idempotency_key)
+            .fetch_one(&mut *tx)
+            .await?;
+            drop(tx);
+            let fingerprint: Vec<u8> = row.try_get("fingerprint")?;
+            if fingerprint != new.fingerprint {
+                return Ok(BeginOrder::KeyReused);
+            }
+            if let (Some(status), Some(body)) = (
+                row.try_get::<Option<i64>, _>("response_status")?,
+                row.try_get::<Option<String>, _>("response_body")?,
+            ) {
+                return Ok(BeginOrder::Replay {
+                    status: u16::try_from(status).unwrap_or(500),
+                    body,
+                });
+            }
+            let order: Uuid = row.try_get("order_id")?;
+            return match self.order_by_id(order).await? {
+                Some(order) => Ok(BeginOrder::Existing(order)),
+                None => Err(StoreError::Database(
+                    "an idempotency key refers to a missing order".into(),
+                )),
+            };
+        }
+
+        let hold = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {} FROM holds WHERE id = $1 AND user_id = $2{}",
+            hold_columns!(),
+            Own::LOCK_ROW
+        )))
+        .bind(new.hold_id.0)
+        .bind(new.user_id.0)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| StoreError::conflict("hold_not_found", "no such hold of yours"))?;
+        let hold = hold_from_row(&hold)?;
+        let expired =
+            || StoreError::conflict("hold_expired", "the hold has expired; hold the seats again");
+        if hold.status != "active" || hold.expires_at <= now {
+            return Err(expired());
+        }
+        let session = sqlx::query("SELECT event_id, currency FROM event_sessions WHERE id = $1")
+            .bind(hold.session_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let event_id: Uuid = session.try_get("event_id")?;
+        let currency: String = session.try_get("currency")?;
+
+        let mut items = Vec::new();
+        let mut units = Vec::new();
+        if hold.seated {
+            let rows = sqlx::query(
+                "SELECT ss.seat_id, ss.hold_id, ss.status, st.section_id, st.row_label, st.number, sec.name AS section_name, \
+                 c.price_cents FROM hold_seats hs \
+                 JOIN session_seats ss ON ss.session_id = $2 AND ss.seat_id = hs.seat_id \
+                 JOIN seats st ON st.id = hs.seat_id JOIN sections sec ON sec.id = st.section_id \
+                 JOIN session_sections sse ON sse.session_id = $2 AND sse.section_id = st.section_id \
+                 JOIN seat_categories c ON c.id = sse.category_id \
+                 WHERE hs.hold_id = $1 ORDER BY sec.position, st.row_position, st.number",
+            )
+            .bind(hold.id)
+            .bind(hold.session_id)
+            .fetch_all(&mut *tx)
+            .await?;
+            for row in &rows {
+                let still_ours = row.try_get::<Option<Uuid>, _>("hold_id")? == Some(hold.id)
+                    && row.try_get::<String, _>("status")? == "held";
+                if !still_ours {
+                    return Err(expired());
+                }
+                let seat: Uuid = row.try_get("seat_id")?;
+                let row_label: String = row.try_get("row_label")?;
+                let number: i64 = row.try_get("number")?;
+                let section_name: String = row.try_get("section_name")?;
+                items.push(OrderItem {
+                    kind: ItemKind::Seat,
+                    reference_id: seat.to_string(),
+                    description: format!("{section_name}, row {row_label}, seat {number}"),
+                    quantity: 1,
+                    unit_price_cents: row.try_get("price_cents")?,
+                });
+                units.push(TicketUnit {
+                    seat_id: Some(SeatId(seat)),
+                    section_id: SectionId(row.try_get("section_id")?),
+                });
+            }
+        } else {
+            let row = sqlx::query(
+                "SELECT sec.name AS section_name, c.price_cents FROM session_sections ss \
+                 JOIN sections sec ON sec.id = ss.section_id JOIN seat_categories c ON c.id = ss.category_id \
+                 WHERE ss.session_id = $1 AND ss.section_id = $2",
+            )
+            .bind(hold.session_id)
+            .bind(hold.section_id)
+            .fetch_one(&mut *tx)
+            .await?;
+            items.push(OrderItem {
+                kind: ItemKind::Standing,
+                reference_id: hold.section_id.to_string(),
+                description: row.try_get("section_name")?,
+                quantity: hold.quantity,
+                unit_price_cents: row.try_get("price_cents")?,
+            });
+            let unit = TicketUnit {
+                seat_id: None,
+                section_id: SectionId(hold.section_id),
+            };
+            units.extend(std::iter::repeat_n(
+                unit,
+                usize::try_from(hold.quantity).unwrap_or(0),
+            ));
+        }
+        for (i, (product, quantity)) in new.products.iter().enumerate() {
+            let row = sqlx::query(
+                "SELECT p.name, p.price_cents, p.currency, p.stock, \
+                 (SELECT COUNT(*) FROM product_events pe WHERE pe.product_id = p.id AND pe.event_id = $2) AS offered \
+                 FROM products p WHERE p.id = $1",
+            )
+            .bind(product.0)
+            .bind(event_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let offered = match &row {
+                Some(row) => {
+                    row.try_get::<i64, _>("offered")? > 0
+                        && row.try_get::<String, _>("currency")? == currency
+                }
+                None => false,
+            };
+            let Some(row) = row.filter(|_| offered) else {
+                return Err(StoreError::conflict(
+                    "validation_failed",
+                    format!("products[{i}].product_id is not offered with this event"),
+                ));
+            };
+            if row.try_get::<i64, _>("stock")? < *quantity {
+                return Err(StoreError::conflict(
+                    "out_of_stock",
+                    format!("not enough stock of product {product}"),
+                ));
+            }
+            items.push(OrderItem {
+                kind: ItemKind::Product,
+                reference_id: product.to_string(),
+                description: row.try_get("name")?,
+                quantity: *quantity,
+                unit_price_cents: row.try_get("price_cents")?,
+            });
+        }
+        let total = order_total(&items)
+            .ok_or_else(|| StoreError::conflict("validation_failed", "the total is too large"))?;
+        let inserted = sqlx::query(
+            "INSERT INTO orders (id, user_id, session_id, event_id, hold_id, status, total_cents, currency, payment_token, \
+             client_ip, idempotency_key, next_settle_at, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, 'awaiting_payment', $6, $7, $8, $9, $10, $11, $12, $12)",
+        )
+        .bind(new.id.0)
+        .bind(new.user_id.0)
+        .bind(hold.session_id)
+        .bind(event_id)
+        .bind(hold.id)
+        .bind(total)
+        .bind(&currency)
+        .bind(&new.payment_token)
+        .bind(&new.client_ip)
+        .bind(&new.idempotency_key)
+        .bind(to_micros(new.settle_after))
+        .bind(now)
+        .execute(&mut *tx)
+        .await;
+        match inserted {
+            Err(error) if is_unique_violation(&error) => {
+                return Err(StoreError::conflict(
+                    "hold_in_use",
+                    "this hold is already being paid for or was bought",
+                ));
+            }
+            other => other?,
+        };
+        for (position, item) in items.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO order_items (order_id, position, kind, reference_id, description, quantity, unit_price_cents) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(new.id.0)
+            .bind(position as i64)
+            .bind(item.kind.as_str())
+            .bind(&item.reference_id)
+            .bind(&item.description)
+            .bind(item.quantity)
+            .bind(item.unit_price_cents)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let email: String = sqlx::query("SELECT email FROM users WHERE id = $1")
+            .bind(new.user_id.0)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("email")?;
+        tx.commit().await?;
+        let order = Order {
+            id: new.id,
+            user_id: new.user_id,
+            session_id: SessionId(hold.session_id),
+            event_id: EventId(event_id),
+            hold_id: HoldId(hold.id),
+            status: OrderStatus::AwaitingPayment,
+            total_cents: total,
+            currency: Currency::parse(&currency)
+                .map_err(|_| StoreError::Database("stored currency unreadable".into()))?,
+            items,
+            tickets: Vec::new(),
+            payment_reference: None,
+            failure_code: None,
+            client_ip: new.client_ip,
+            created_at: from_micros(now),
+            updated_at: from_micros(now),
+        };
+        Ok(BeginOrder::Started(OrderToSettle {
+            order,
+            payment_token: new.payment_token,
+            user_email: email,
+            units,
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(backend = Own::backend().as_str()))]
+    async fn settle_order(
+        &self,
+        id: OrderId,
+        outcome: PaymentOutcome,
+        now: OffsetDateTime,
+    ) -> StoreResult<Settled> {
+        let at = to_micros(now);
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT status, hold_id, user_id, total_cents, currency FROM orders WHERE id = $1{}",
+            Own::LOCK_ROW
+        )))
+        .bind(id.0)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let status = OrderStatus::parse(&row.try_get::<String, _>("status")?)
+            .ok_or_else(|| StoreError::Database("stored order status unreadable".into()))?;
+        if status.is_settled() {
+            drop(tx);
+            return Ok(Settled::Already(
+                self.order_by_id(id.0).await?.ok_or(StoreError::NotFound)?,
+            ));
+        }
+        let total: i64 = row.try_get("total_cents")?;
+        let currency: String = row.try_get("currency")?;
+        let user: Uuid = row.try_get("user_id")?;
+        let record_charge = |status: &'static str,
+                             reference: Option<String>,
+                             detail: Option<String>| {
+            sqlx::query(
+                "INSERT INTO payments (id, order_id, kind, status, reference, amount_cents, currency, detail, created_at) \
+                 VALUES ($1, $2, 'charge', $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(Uuid::now_v7())
+            .bind(id.0)
+            .bind(status)
+            .bind(reference)
+            .bind(total)
+            .bind(currency.clone())
+            .bind(detail)
+            .bind(at)
+        };
+        match outcome {
+            PaymentOutcome::Unknown { retry_at } => {
+                sqlx::query(
+                    "UPDATE orders SET status = 'payment_pending', settle_attempts = settle_attempts + 1, \
+                     next_settle_at = $1, updated_at = $2 WHERE id = $3",
+                )
+                .bind(to_micros(retry_at))
+                .bind(at)
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+            }
+            PaymentOutcome::Declined { code, reference } => {
+                record_charge("declined", reference.clone(), Some(code.clone()))
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(
+                    "UPDATE orders SET status = 'failed', failure_code = $1, payment_reference = $2, next_settle_at = NULL, \
+                     updated_at = $3 WHERE id = $4",
+                )
+                .bind(&code)
+                .bind(&reference)
+                .bind(at)
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+            }
+            PaymentOutcome::Paid { reference, tickets } => {
+                let hold_row = sqlx::query(AssertSqlSafe(format!(
+                    "SELECT {} FROM holds WHERE id = $1{}",
+                    hold_columns!(),
+                    Own::LOCK_ROW
+                )))
+                .bind(row.try_get::<Uuid, _>("hold_id")?)
+                .fetch_one(&mut *tx)
+                .await?;
+                let hold = hold_from_row(&hold_row)?;
+                let mut lost = claim_for_sale(&mut tx, &hold, at).await?;
+                if lost.is_none() {
+                    lost = take_stock(&mut tx, id.0).await?;
+                }
+                if let Some(code) = lost {
+                    // Undo the partial claims, then record the charge that must be given back.
+                    drop(tx);
+                    let mut tx = self.begin_write().await?;
+                    record_charge("succeeded", Some(reference.clone()), None)
+                        .execute(&mut *tx)
+                        .await?;
+                    sqlx::query(
+                        "UPDATE orders SET status = 'failed', failure_code = $1, payment_reference = $2, \
+                         next_settle_at = $3, updated_at = $3 WHERE id = $4",
+                    )
+                    .bind(code)
+                    .bind(&reference)
+                    .bind(at)
+                    .bind(id.0)
+                    .execute(&mut *tx)
+                    .await?;
+                    tx.commit().await?;
+                    let order = self.order_by_id(id.0).await?.ok_or(StoreError::NotFound)?;
+                    return Ok(Settled::MustRefund { order, code });
+                }
+                insert_tickets(&mut tx, id.0, &hold, user, &tickets, at).await?;
+                sqlx::query("UPDATE holds SET status = 'ordered' WHERE id = $1")
+                    .bind(hold.id)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(
+                    "UPDATE orders SET status = 'paid', payment_reference = $1, next_settle_at = NULL, updated_at = $2 \
+                     WHERE id = $3",
+                )
+                .bind(&reference)
+                .bind(at)
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
+                record_charge("succeeded", Some(reference.clone()), None)
+                    .execute(&mut *tx)
+                    .await?;
+                let email: String = sqlx::query("SELECT email FROM users WHERE id = $1")
+                    .bind(user)
+                    .fetch_one(&mut *tx)
+                    .await?
+                    .try_get("email")?;
+                enqueue(
+                    &mut tx,
+                    "order_paid",
+                    format!("order_paid:{id}"),
+                    serde_json::json!({ "order_id": id, "to": email }),
+                    at,
+                )
+                .await?;
+                let summary = serde_json::json!({ "status": "paid", "total_cents": total, "currency": currency,
+                    "payment_reference": reference, "tickets": tickets.len() });
+                let context = AuditContext {
+                    actor_id: Some(UserId(user)),
+                    ip: None,
+                };
+                append_audit(
+                    &mut tx,
+                    &context,
+                    now,
+                    order_change("order.paid", id, None, summary),
+                )
+                .await?;
+                tx.commit().await?;
+            }
+        }
+        Ok(Settled::Done(
+            self.order_by_id(id.0).await?.ok_or(StoreError::NotFound)?,
+        ))
+    }
+
+    async fn record_failed_order_refund(
+        &self,
+        id: OrderId,
+        reference: &str,
+        now: OffsetDateTime,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query(
+            "SELECT total_cents, currency FROM orders WHERE id = $1 AND status = 'failed'",
+        )
+        .bind(id.0)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        insert_refund(
+            &mut tx,
+            id.0,
+            reference,
+            row.try_get("total_cents")?,
+            row.try_get("currency")?,
+            to_micros(now),
+        )
+        .await?;
+        sqlx::query("UPDATE orders SET next_settle_at = NULL WHERE id = $1")
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    #[tracing::instrument(skip_all, fields(backend = Own::backend().as_str()))]
+    async fn refund_order(
+        &self,
+        id: OrderId,
+        reference: &str,
+        now: OffsetDateTime,
+        audit: &AuditContext,
+    ) -> StoreResult<bilheteria_domain::sales::Order> {
+        let at = to_micros(now);
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT status, session_id, user_id, hold_id, total_cents, currency FROM orders WHERE id = $1{}",
+            Own::LOCK_ROW
+        )))
+        .bind(id.0)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        if row.try_get::<String, _>("status")? != "paid" {
+            return Err(StoreError::conflict(
+                "order_not_refundable",
+                "only a paid order can be refunded",
+            ));
+        }
+        let session: Uuid = row.try_get("session_id")?;
+        let tickets = sqlx::query("SELECT seat_id, section_id, holder_id FROM tickets WHERE order_id = $1 AND status <> 'cancelled'")
+            .bind(id.0)
+            .fetch_all(&mut *tx)
+            .await?;
+        for ticket in &tickets {
+            match ticket.try_get::<Option<Uuid>, _>("seat_id")? {
+                Some(seat) => {
+                    sqlx::query(
+                        "UPDATE session_seats SET status = 'available', hold_id = NULL, held_until = NULL \
+                         WHERE session_id = $1 AND seat_id = $2 AND status = 'sold'",
+                    )
+                    .bind(session)
+                    .bind(seat)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                None => {
+                    sqlx::query("UPDATE session_sections SET sold = sold - 1 WHERE session_id = $1 AND section_id = $2")
+                        .bind(session)
+                        .bind(ticket.try_get::<Uuid, _>("section_id")?)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+            sqlx::query("UPDATE allocations SET tickets = tickets - 1 WHERE user_id = $1 AND session_id = $2")
+                .bind(ticket.try_get::<Uuid, _>("holder_id")?)
+                .bind(session)
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query("UPDATE tickets SET status = 'cancelled', version = version + 1, updated_at = $1 WHERE order_id = $2 AND status <> 'cancelled'")
+            .bind(at)
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
+        restock(&mut tx, id.0).await?;
+        let total: i64 = row.try_get("total_cents")?;
+        insert_refund(
+            &mut tx,
+            id.0,
+            reference,
+            total,
+            row.try_get("currency")?,
+            at,
+        )
+        .await?;
+        sqlx::query("UPDATE orders SET status = 'refunded', next_settle_at = NULL, updated_at = $1 WHERE id = $2")
+            .bind(at)
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
+        let email: String = sqlx::query("SELECT email FROM users WHERE id = $1")
+            .bind(row.try_get::<Uuid, _>("user_id")?)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("email")?;
+        enqueue(
+            &mut tx,
+            "order_refunded",
+            format!("order_refunded:{id}"),
+            serde_json::json!({"order_id": id, "to": email}),
+            at,
+        )
+        .await?;
+        let after = serde_json::json!({"status": "refunded", "refund_reference": reference, "amount_cents": total});
+        let before = serde_json::json!({"status": "paid"});
+        append_audit(
+            &mut tx,
+            audit,
+            now,
+            order_change("order.refunded", id, Some(before), after),
+        )
+        .await?;
+        tx.commit().await?;
+        self.order_by_id(id.0).await?.ok_or(StoreError::NotFound)
+    }
+
+    async fn order_to_settle(&self, id: OrderId) -> StoreResult<Option<OrderToSettle>> {
+        Ok(self.to_settle(id.0).await?)
+    }
+
+    async fn save_order_response(
+        &self,
+        user: UserId,
+        key: &str,
+        status: u16,
+        body: &str,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        // The first recorded response wins; later writers (a recovery path) change nothing.
+        sqlx::query(
+            "UPDATE idempotency_keys SET response_status = $1, response_body = $2 \
+             WHERE user_id = $3 AND key = $4 AND response_status IS NULL",
+        )
+        .bind(i64::from(status))
+        .bind(body)
+        .bind(user.0)
+        .bind(key)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn get_order(&self, id: OrderId) -> StoreResult<Option<Order>> {
+        Ok(self.order_by_id(id.0).await?)
+    }
+
+    async fn list_orders(&self, user: UserId, page: &PageRequest) -> StoreResult<Page<Order>> {
+        let before = page
+            .after
+            .as_deref()
+            .map(|key| Uuid::parse_str(key).map_err(|_| StoreError::InvalidCursor))
+            .transpose()?;
+        let mut query = QueryBuilder::<Db>::new(concat!(
+            "SELECT ",
+            order_columns!(),
+            " FROM orders WHERE user_id = "
+        ));
+        query.push_bind(user.0);
+        if let Some(before) = before {
+            query.push(" AND id < ").push_bind(before);
+        }
+        query
+            .push(" ORDER BY id DESC LIMIT ")
+            .push_bind(page.limit + 1);
+        let rows = query.build().fetch_all(self.reader()).await?;
+        let orders = self.complete_orders(&rows).await?;
+        Ok(Page::from_rows(orders, page.limit, |order| {
+            order.id.to_string()
+        }))
+    }
+
+    async fn orders_to_settle(
+        &self,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+        limit: i64,
+    ) -> StoreResult<Vec<OrderToSettle>> {
+        let mut tx = self.begin_write().await?;
+        let ids = sqlx::query(AssertSqlSafe(format!(
+            "UPDATE orders SET next_settle_at = $1 WHERE id IN (SELECT id FROM orders WHERE next_settle_at IS NOT NULL \
+             AND next_settle_at <= $2 ORDER BY next_settle_at LIMIT $3{}) RETURNING id",
+            Own::LOCK_SKIP
+        )))
+        .bind(to_micros(lease_until))
+        .bind(to_micros(now))
+        .bind(limit)
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|row| row.try_get::<Uuid, _>("id"))
+        .collect::<Result<Vec<_>, _>>()?;
+        tx.commit().await?;
+        let mut due = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(order) = self.to_settle(id).await? {
+                due.push(order);
+            }
+        }
+        Ok(due)
+    }
+
+    async fn get_ticket(&self, id: TicketId) -> StoreResult<Option<Ticket>> {
+        let row = sqlx::query(concat!(ticket_select!(), " WHERE t.id = $1"))
+            .bind(id.0)
+            .fetch_optional(self.reader())
+            .await?;
+        Ok(row.as_ref().map(ticket_from_row).transpose()?)
+    }
+
+    async fn list_tickets(&self, holder: UserId, page: &PageRequest) -> StoreResult<Page<Ticket>> {
+        let before = page
+            .after
+            .as_deref()
+            .map(|key| Uuid::parse_str(key).map_err(|_| StoreError::InvalidCursor))
+            .transpose()?;
+        let mut query = QueryBuilder::<Db>::new(concat!(ticket_select!(), " WHERE t.holder_id = "));
+        query.push_bind(holder.0);
+        if let Some(before) = before {
+            query.push(" AND t.id < ").push_bind(before);
+        }
+        query
+            .push(" ORDER BY t.id DESC LIMIT ")
+            .push_bind(page.limit + 1);
+        let rows = query.build().fetch_all(self.reader()).await?;
+        let tickets = rows
+            .iter()
+            .map(ticket_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Page::from_rows(tickets, page.limit, |ticket| {
+            ticket.id.to_string()
+        }))
+    }
+
+    async fn claim_outbox(
+        &self,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+        limit: i64,
+    ) -> StoreResult<Vec<OutboxMessage>> {
+        let mut tx = self.begin_write().await?;
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "UPDATE outbox SET next_attempt_at = $1, attempts = attempts + 1 WHERE id IN (SELECT id FROM outbox \
+             WHERE status = 'pending' AND next_attempt_at <= $2 ORDER BY next_attempt_at LIMIT $3{}) RETURNING *",
+            Own::LOCK_SKIP
+        )))
+        .bind(to_micros(lease_until))
+        .bind(to_micros(now))
+        .bind(limit)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(rows.iter().map(outbox_from_row).collect::<Result<_, _>>()?)
+    }
+
+    async fn outbox_sent(&self, id: OutboxId, now: OffsetDateTime) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "UPDATE outbox SET status = 'sent', sent_at = $1, last_error = NULL WHERE id = $2",
+        )
+        .bind(to_micros(now))
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn outbox_failed(
+        &self,
+        id: OutboxId,
+        error: &str,
+        retry_at: Option<OffsetDateTime>,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        let error: String = error.chars().take(1000).collect();
+        match retry_at {
+            Some(at) => {
+                sqlx::query("UPDATE outbox SET last_error = $1, next_attempt_at = $2 WHERE id = $3")
+                    .bind(error)
+                    .bind(to_micros(at))
+                    .bind(id.0)
+            }
+            None => sqlx::query("UPDATE outbox SET last_error = $1, status = 'dead' WHERE id = $2")
+                .bind(error)
+                .bind(id.0),
+        }
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn list_outbox(
+        &self,
+        status: &str,
+        page: &PageRequest,
+    ) -> StoreResult<Page<OutboxMessage>> {
+        let before = page
+            .after
+            .as_deref()
+            .map(|key| Uuid::parse_str(key).map_err(|_| StoreError::InvalidCursor))
+            .transpose()?;
+        let mut query = QueryBuilder::<Db>::new("SELECT * FROM outbox WHERE status = ");
+        query.push_bind(status.to_owned());
+        if let Some(before) = before {
+            query.push(" AND id < ").push_bind(before);
+        }
+        query
+            .push(" ORDER BY id DESC LIMIT ")
+            .push_bind(page.limit + 1);
+        let rows = query.build().fetch_all(self.reader()).await?;
+        let messages = rows
+            .iter()
+            .map(outbox_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Page::from_rows(messages, page.limit, |m| m.id.to_string()))
+    }
+
+    async fn outbox_lag_seconds(&self, now: OffsetDateTime) -> StoreResult<f64> {
+        let oldest: Option<i64> =
+            sqlx::query("SELECT MIN(created_at) AS oldest FROM outbox WHERE status = 'pending'")
+                .fetch_one(self.reader())
+                .await?
+                .try_get("oldest")?;
+        Ok(oldest.map_or(0.0, |oldest| (to_micros(now) - oldest).max(0) as f64 / 1e6))
+    }
+
+    async fn sales_integrity(&self, session: SessionId) -> StoreResult<SalesIntegrity> {
+        let pool = self.reader();
+        let count = |sql: &'static str| async move {
+            sqlx::query(sql)
+                .bind(session.0)
+                .fetch_one(pool)
+                .await
+                .and_then(|row| row.try_get::<i64, _>(0))
+        };
+        let mut report = SalesIntegrity {
+            seats_sold_twice: count(
+                "SELECT COUNT(*) FROM (SELECT seat_id FROM tickets WHERE session_id = $1 AND seat_id IS NOT NULL \
+                 AND status <> 'cancelled' GROUP BY seat_id HAVING COUNT(*) > 1) x",
+            )
+            .await?,
+            seat_status_mismatches: count(
+                "SELECT COUNT(*) FROM session_seats ss WHERE ss.session_id = $1 AND (ss.status = 'sold') <> EXISTS \
+                 (SELECT 1 FROM tickets t WHERE t.session_id = ss.session_id AND t.seat_id = ss.seat_id AND t.status <> 'cancelled')",
+            )
+            .await?,
+            standing_oversold_sections: count(
+                "SELECT COUNT(*) FROM session_sections WHERE session_id = $1 AND sold + held > capacity",
+            )
+            .await?,
+            standing_count_mismatches: count(
+                "SELECT COUNT(*) FROM session_sections ss JOIN sections sec ON sec.id = ss.section_id \
+                 WHERE ss.session_id = $1 AND sec.kind = 'standing' AND ss.sold <> (SELECT COUNT(*) FROM tickets t \
+                 WHERE t.session_id = ss.session_id AND t.section_id = ss.section_id AND t.status <> 'cancelled')",
+            )
+            .await?,
+            users_over_cap: count(
+                "SELECT COUNT(*) FROM (SELECT u.user_id, SUM(u.n) AS n FROM ( \
+                 SELECT holder_id AS user_id, COUNT(*) AS n FROM tickets WHERE session_id = $1 AND status <> 'cancelled' GROUP BY holder_id \
+                 UNION ALL SELECT user_id, SUM(quantity) AS n FROM holds WHERE session_id = $1 AND status = 'active' GROUP BY user_id \
+                 ) u GROUP BY u.user_id) per_user JOIN event_sessions s ON s.id = $1 WHERE per_user.n > s.max_tickets_per_user",
+            )
+            .await?,
+            paid_orders_without_charge: count(
+                "SELECT COUNT(*) FROM orders o WHERE o.session_id = $1 AND o.status = 'paid' AND NOT EXISTS \
+                 (SELECT 1 FROM payments p WHERE p.order_id = o.id AND p.kind = 'charge' AND p.status = 'succeeded')",
+            )
+            .await?,
+            paid_orders_with_wrong_ticket_count: count(
+                "SELECT COUNT(*) FROM orders o JOIN holds h ON h.id = o.hold_id WHERE o.session_id = $1 AND o.status = 'paid' \
+                 AND h.quantity <> (SELECT COUNT(*) FROM tickets t WHERE t.order_id = o.id AND t.status <> 'cancelled')",
+            )
+            .await?,
+            charges_without_paid_order_or_refund: count(
+                "SELECT COUNT(*) FROM payments p JOIN orders o ON o.id = p.order_id WHERE o.session_id = $1 \
+                 AND p.kind = 'charge' AND p.status = 'succeeded' AND o.status <> 'paid' AND NOT EXISTS \
+                 (SELECT 1 FROM payments r WHERE r.order_id = o.id AND r.kind = 'refund' AND r.status = 'succeeded')",
+            )
+            .await?,
+            double_charges: count(
+                "SELECT COUNT(*) FROM (SELECT p.order_id FROM payments p JOIN orders o ON o.id = p.order_id \
+                 WHERE o.session_id = $1 AND p.kind = 'charge' AND p.status = 'succeeded' GROUP BY p.order_id HAVING COUNT(*) > 1) x",
+            )
+            .await?,
+            paid_orders: count("SELECT COUNT(*) FROM orders WHERE session_id = $1 AND status = 'paid'").await?,
+            tickets_valid: count("SELECT COUNT(*) FROM tickets WHERE session_id = $1 AND status = 'valid'").await?,
+            charged_cents: count(
+                "SELECT COALESCE(SUM(p.amount_cents), 0) FROM payments p JOIN orders o ON o.id = p.order_id \
+                 WHERE o.session_id = $1 AND p.kind = 'charge' AND p.status = 'succeeded'",
+            )
+            .await?,
+            refunded_cents: count(
+                "SELECT COALESCE(SUM(p.amount_cents), 0) FROM payments p JOIN orders o ON o.id = p.order_id \
+                 WHERE o.session_id = $1 AND p.kind = 'refund' AND p.status = 'succeeded'",
+            )
+            .await?,
+            paid_order_total_cents: count(
+                "SELECT COALESCE(SUM(total_cents), 0) FROM orders WHERE session_id = $1 AND status = 'paid'",
+            )
+            .await?,
+            settled_ok: false,
+        };
+        report.settled_ok = report.seats_sold_twice == 0
+            && report.seat_status_mismatches == 0
+            && report.standing_oversold_sections == 0
+            && report.standing_count_mismatches == 0
+            && report.users_over_cap == 0
+            && report.paid_orders_without_charge == 0
+            && report.paid_orders_with_wrong_ticket_count == 0
+            && report.charges_without_paid_order_or_refund == 0
+            && report.double_charges == 0
+            && report.charged_cents - report.refunded_cents == report.paid_order_total_cents;
+        Ok(report)
+    }
+}
+
+/// Draws the order's products from stock; returns `out_of_stock` if any ran out meanwhile.
+async fn take_stock(tx: &mut Tx, order: Uuid) -> StoreResult<Option<&'static str>> {
+    let lines = sqlx::query(
+        "SELECT reference_id, quantity FROM order_items WHERE order_id = $1 AND kind = 'product'",
+    )
+    .bind(order)
+    .fetch_all(&mut **tx)
+    .await?;
+    for line in &lines {
+        let product = Uuid::parse_str(&line.try_get::<String, _>("reference_id")?)
+            .map_err(|_| StoreError::Database("stored product reference unreadable".into()))?;
+        let taken =
+            sqlx::query("UPDATE products SET stock = stock - $1 WHERE id = $2 AND stock >= $1")
+                .bind(line.try_get::<i64, _>("quantity")?)
+                .bind(product)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected();
+        if taken != 1 {
+            return Ok(Some("out_of_stock"));
+        }
+    }
+    Ok(None)
+}
+
+/// Puts a refunded order's products back in stock.
+async fn restock(tx: &mut Tx, order: Uuid) -> StoreResult<()> {
+    let lines = sqlx::query(
+        "SELECT reference_id, quantity FROM order_items WHERE order_id = $1 AND kind = 'product'",
+    )
+    .bind(order)
+    .fetch_all(&mut **tx)
+    .await?;
+    for line in &lines {
+        let product = Uuid::parse_str(&line.try_get::<String, _>("reference_id")?)
+            .map_err(|_| StoreError::Database("stored product reference unreadable".into()))?;
+        sqlx::query("UPDATE products SET stock = stock + $1 WHERE id = $2")
+            .bind(line.try_get::<i64, _>("quantity")?)
+            .bind(product)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+async fn insert_refund(
+    tx: &mut Tx,
+    order: Uuid,
+    reference: &str,
+    amount: i64,
+    currency: String,
+    at: i64,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO payments (id, order_id, kind, status, reference, amount_cents, currency, created_at) \
+         VALUES ($1, $2, 'refund', 'succeeded', $3, $4, $5, $6)",
+    )
+    .bind(Uuid::now_v7())
+    .bind(order)
+    .bind(reference)
+    .bind(amount)
+    .bind(currency)
+    .bind(at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn insert_tickets(
+    tx: &mut Tx,
+    order: Uuid,
+    hold: &HoldRow,
+    holder: Uuid,
+    tickets: &[TicketDraft],
+    at: i64,
+) -> StoreResult<()> {
+    if tickets.len() as i64 != hold.quantity {
+        return Err(StoreError::Database(format!(
+            "{} tickets drafted for a hold of {}",
+            tickets.len(),
+            hold.quantity
+        )));
+    }
+    let event: Uuid = sqlx::query("SELECT event_id FROM event_sessions WHERE id = $1")
+        .bind(hold.session_id)
+        .fetch_one(&mut **tx)
+        .await?
+        .try_get("event_id")?;
+    let mut insert = QueryBuilder::<Db>::new(
+        "INSERT INTO tickets (id, order_id, session_id, event_id, section_id, seat_id, holder_id, status, version, \
+         code, created_at, updated_at) ",
+    );
+    insert.push_values(tickets, |mut values, ticket| {
+        values
+            .push_bind(ticket.id.0)
+            .push_bind(order)
+            .push_bind(hold.session_id)
+            .push_bind(event)
+            .push_bind(ticket.unit.section_id.0)
+            .push_bind(ticket.unit.seat_id.map(|s| s.0))
+            .push_bind(holder)
+            .push_bind("valid")
+            .push_bind(ticket.version)
+            .push_bind(ticket.code.clone())
+            .push_bind(at)
+            .push_bind(at);
+    });
+    match insert.build().execute(&mut **tx).await {
+        Err(error) if is_unique_violation(&error) => Err(StoreError::Database(
+            "a seat would have been sold twice; the sale was refused".into(),
+        )),
+        other => other.map(|_| ()).map_err(StoreError::from),
+    }
+}

@@ -1,0 +1,221 @@
+//! The part of the storage interface that sells: holds, orders, payments, tickets, the outbox.
+
+use crate::StoreResult;
+use async_trait::async_trait;
+use bilheteria_domain::audit::AuditContext;
+use bilheteria_domain::ids::{
+    HoldId, OrderId, OutboxId, ProductId, SeatId, SectionId, SessionId, TicketId, UserId,
+};
+use bilheteria_domain::page::{Page, PageRequest};
+use bilheteria_domain::sales::{Hold, HoldRequest, Order};
+use bilheteria_domain::tickets::Ticket;
+use serde::Serialize;
+use time::OffsetDateTime;
+
+#[derive(Clone, Debug)]
+pub struct NewHold {
+    pub user_id: UserId,
+    pub session_id: SessionId,
+    pub request: HoldRequest,
+    /// The session's `max_tickets_per_user` (C1).
+    pub cap: i64,
+    pub now: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+}
+
+#[derive(Clone, Debug)]
+pub struct NewOrder {
+    pub id: OrderId,
+    pub user_id: UserId,
+    pub idempotency_key: String,
+    pub fingerprint: Vec<u8>,
+    pub hold_id: HoldId,
+    pub products: Vec<(ProductId, i64)>,
+    pub payment_token: String,
+    pub client_ip: Option<String>,
+    pub now: OffsetDateTime,
+    /// When reconciliation should look at the order if nothing settles it first.
+    pub settle_after: OffsetDateTime,
+}
+
+/// One ticket an order will issue: a seat, or a unit of a standing section.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TicketUnit {
+    pub seat_id: Option<SeatId>,
+    pub section_id: SectionId,
+}
+
+/// An order that still awaits its payment's outcome, with what it needs to be settled.
+#[derive(Clone, Debug)]
+pub struct OrderToSettle {
+    pub order: Order,
+    pub payment_token: String,
+    pub user_email: String,
+    pub units: Vec<TicketUnit>,
+}
+
+#[derive(Clone, Debug)]
+pub enum BeginOrder {
+    /// A new order, awaiting payment.
+    Started(OrderToSettle),
+    /// The key was used before with this body: the first response, to send again.
+    Replay { status: u16, body: String },
+    /// The key was used before with this body; its response was not recorded (yet).
+    Existing(Order),
+    /// The key was used before with another body.
+    KeyReused,
+}
+
+/// A ticket to issue, code already signed.
+#[derive(Clone, Debug)]
+pub struct TicketDraft {
+    pub id: TicketId,
+    pub unit: TicketUnit,
+    pub version: i64,
+    pub code: String,
+}
+
+#[derive(Clone, Debug)]
+pub enum PaymentOutcome {
+    Paid {
+        reference: String,
+        tickets: Vec<TicketDraft>,
+    },
+    Declined {
+        code: String,
+        reference: Option<String>,
+    },
+    /// The answer is unknown; look again at `retry_at`.
+    Unknown { retry_at: OffsetDateTime },
+}
+
+#[derive(Clone, Debug)]
+pub enum Settled {
+    /// The order moved to its new state.
+    Done(Order),
+    /// It was already settled (by another worker, a webhook or an earlier attempt).
+    Already(Order),
+    /// The payment succeeded but the seats, capacity or stock could not be kept: the order is
+    /// failed and the charge must be refunded (`code` says why).
+    MustRefund { order: Order, code: &'static str },
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct OutboxMessage {
+    pub id: OutboxId,
+    pub kind: String,
+    pub dedupe_key: String,
+    pub payload: serde_json::Value,
+    pub status: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+/// The sales invariants of a session, counted from the tables themselves. Every field but the
+/// totals must be zero.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct SalesIntegrity {
+    pub seats_sold_twice: i64,
+    pub seat_status_mismatches: i64,
+    pub standing_oversold_sections: i64,
+    pub standing_count_mismatches: i64,
+    pub users_over_cap: i64,
+    pub paid_orders_without_charge: i64,
+    pub paid_orders_with_wrong_ticket_count: i64,
+    pub charges_without_paid_order_or_refund: i64,
+    pub double_charges: i64,
+    pub settled_ok: bool,
+    pub paid_orders: i64,
+    pub tickets_valid: i64,
+    pub charged_cents: i64,
+    pub refunded_cents: i64,
+    pub paid_order_total_cents: i64,
+}
+
+#[async_trait]
+pub trait SalesStore {
+    /// Claims the seats or standing units for `hold.expires_at` and moves the buyer's
+    /// allocation, in one transaction. Expired holds of the same buyer are released first.
+    async fn create_hold(&self, hold: NewHold) -> StoreResult<Hold>;
+    async fn get_hold(&self, id: HoldId) -> StoreResult<Option<(Hold, String)>>;
+    /// Releases an active hold of `user`.
+    async fn release_hold(&self, id: HoldId, user: UserId, now: OffsetDateTime) -> StoreResult<()>;
+    /// Releases up to `limit` holds past their expiry; returns how many.
+    async fn expire_holds(&self, now: OffsetDateTime, limit: i64) -> StoreResult<u64>;
+
+    /// Records the idempotency key and creates the order from the hold and products, awaiting
+    /// payment; or says what became of an earlier request with the same key.
+    async fn begin_order(&self, order: NewOrder) -> StoreResult<BeginOrder>;
+    /// Applies the payment's outcome exactly once: issues the tickets and marks seats sold in
+    /// the same transaction, or fails the order, or leaves it pending.
+    async fn settle_order(
+        &self,
+        id: OrderId,
+        outcome: PaymentOutcome,
+        now: OffsetDateTime,
+    ) -> StoreResult<Settled>;
+    /// Records the refund of a charge that `settle_order` could not honour.
+    async fn record_failed_order_refund(
+        &self,
+        id: OrderId,
+        reference: &str,
+        now: OffsetDateTime,
+    ) -> StoreResult<()>;
+    /// Refunds a paid order: releases its seats, cancels its tickets, restocks its products.
+    async fn refund_order(
+        &self,
+        id: OrderId,
+        reference: &str,
+        now: OffsetDateTime,
+        audit: &AuditContext,
+    ) -> StoreResult<Order>;
+    /// An order with what settling it needs, e.g. for a webhook.
+    async fn order_to_settle(&self, id: OrderId) -> StoreResult<Option<OrderToSettle>>;
+    async fn save_order_response(
+        &self,
+        user: UserId,
+        key: &str,
+        status: u16,
+        body: &str,
+    ) -> StoreResult<()>;
+    async fn get_order(&self, id: OrderId) -> StoreResult<Option<Order>>;
+    async fn list_orders(&self, user: UserId, page: &PageRequest) -> StoreResult<Page<Order>>;
+    /// Orders whose outcome is unknown, or whose refund is owed, due by `now`; each is leased
+    /// until `lease_until` so that several workers never take the same one.
+    async fn orders_to_settle(
+        &self,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+        limit: i64,
+    ) -> StoreResult<Vec<OrderToSettle>>;
+
+    async fn get_ticket(&self, id: TicketId) -> StoreResult<Option<Ticket>>;
+    async fn list_tickets(&self, holder: UserId, page: &PageRequest) -> StoreResult<Page<Ticket>>;
+
+    /// Messages due for delivery, leased until `lease_until`.
+    async fn claim_outbox(
+        &self,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+        limit: i64,
+    ) -> StoreResult<Vec<OutboxMessage>>;
+    async fn outbox_sent(&self, id: OutboxId, now: OffsetDateTime) -> StoreResult<()>;
+    /// Records a failed delivery: retried at `retry_at`, or dead when `retry_at` is `None`.
+    async fn outbox_failed(
+        &self,
+        id: OutboxId,
+        error: &str,
+        retry_at: Option<OffsetDateTime>,
+    ) -> StoreResult<()>;
+    async fn list_outbox(
+        &self,
+        status: &str,
+        page: &PageRequest,
+    ) -> StoreResult<Page<OutboxMessage>>;
+    /// Age in seconds of the oldest message waiting to be delivered.
+    async fn outbox_lag_seconds(&self, now: OffsetDateTime) -> StoreResult<f64>;
+
+    async fn sales_integrity(&self, session: SessionId) -> StoreResult<SalesIntegrity>;
+}
