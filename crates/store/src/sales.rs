@@ -1533,7 +1533,7 @@ impl SalesStore for Own {
             users_over_cap: count(
                 "SELECT COUNT(*) FROM (SELECT u.user_id, SUM(u.n) AS n FROM ( \
                  SELECT holder_id AS user_id, COUNT(*) AS n FROM tickets WHERE session_id = $1 AND status <> 'cancelled' GROUP BY holder_id \
-                 UNION ALL SELECT user_id, SUM(quantity) AS n FROM holds WHERE session_id = $1 AND status = 'active' GROUP BY user_id \
+                 UNION ALL SELECT user_id, CAST(SUM(quantity) AS BIGINT) AS n FROM holds WHERE session_id = $1 AND status = 'active' GROUP BY user_id \
                  ) u GROUP BY u.user_id) per_user JOIN event_sessions s ON s.id = $1 WHERE per_user.n > s.max_tickets_per_user",
             )
             .await?,
@@ -1561,17 +1561,17 @@ impl SalesStore for Own {
             paid_orders: count("SELECT COUNT(*) FROM orders WHERE session_id = $1 AND status = 'paid'").await?,
             tickets_valid: count("SELECT COUNT(*) FROM tickets WHERE session_id = $1 AND status = 'valid'").await?,
             charged_cents: count(
-                "SELECT COALESCE(SUM(p.amount_cents), 0) FROM payments p JOIN orders o ON o.id = p.order_id \
+                "SELECT CAST(COALESCE(SUM(p.amount_cents), 0) AS BIGINT) FROM payments p JOIN orders o ON o.id = p.order_id \
                  WHERE o.session_id = $1 AND p.kind = 'charge' AND p.status = 'succeeded'",
             )
             .await?,
             refunded_cents: count(
-                "SELECT COALESCE(SUM(p.amount_cents), 0) FROM payments p JOIN orders o ON o.id = p.order_id \
+                "SELECT CAST(COALESCE(SUM(p.amount_cents), 0) AS BIGINT) FROM payments p JOIN orders o ON o.id = p.order_id \
                  WHERE o.session_id = $1 AND p.kind = 'refund' AND p.status = 'succeeded'",
             )
             .await?,
             paid_order_total_cents: count(
-                "SELECT COALESCE(SUM(total_cents), 0) FROM orders WHERE session_id = $1 AND status = 'paid'",
+                "SELECT CAST(COALESCE(SUM(total_cents), 0) AS BIGINT) FROM orders WHERE session_id = $1 AND status = 'paid'",
             )
             .await?,
             settled_ok: false,

@@ -1145,7 +1145,7 @@ impl Store for Own {
         let pool = self.reader();
         let now = to_micros(now);
         let section_rows = sqlx::query(
-            "SELECT ss.section_id, sec.name, sec.kind, ss.category_id, c.price_cents, ss.capacity, ss.sold \
+            "SELECT ss.section_id, sec.name, sec.kind, ss.category_id, c.price_cents, ss.capacity, ss.sold, ss.held \
              FROM session_sections ss JOIN sections sec ON sec.id = ss.section_id \
              JOIN seat_categories c ON c.id = ss.category_id WHERE ss.session_id = $1 ORDER BY sec.position",
         )
@@ -1192,7 +1192,10 @@ impl Store for Own {
                         .count();
                     (available as i64, Some(seats))
                 }
-                SectionKind::Standing => (capacity - row.try_get::<i64, _>("sold")?, None),
+                SectionKind::Standing => (
+                    capacity - row.try_get::<i64, _>("sold")? - row.try_get::<i64, _>("held")?,
+                    None,
+                ),
             };
             sections.push(SeatMapSection {
                 id: SectionId(section_id),

@@ -3,8 +3,12 @@
 
 #![allow(dead_code)]
 
-use bilheteria::app::{AppState, Settings, router};
+use bilheteria::app::{AppState, Services, Settings, router};
 use bilheteria::auth::PasswordHasher;
+use bilheteria::mail::MailSender;
+use bilheteria::payments::PaymentGateway;
+use bilheteria::payments::simulator::SimulatedGateway;
+use bilheteria::ticket_keys::TicketKeys;
 use bilheteria_domain::account::{Password, Role, Roles};
 use bilheteria_domain::clock::ManualClock;
 use bilheteria_store::testing::TestDatabase;
@@ -23,6 +27,10 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub store: Arc<dyn Store>,
     pub clock: Arc<ManualClock>,
+    pub state: AppState,
+    /// The in-process payment provider (used unless the test passed another gateway).
+    pub payments: Arc<SimulatedGateway>,
+    pub mail_dir: tempfile::TempDir,
     pub db: TestDatabase,
     devices: AtomicUsize,
 }
@@ -41,17 +49,38 @@ impl TestApp {
     }
 
     pub async fn spawn_with(db: TestDatabase, settings: Settings) -> Self {
+        Self::spawn_with_gateway(db, settings, None).await
+    }
+
+    /// With `gateway`, or the in-process simulator when `None`.
+    pub async fn spawn_with_gateway(
+        db: TestDatabase,
+        settings: Settings,
+        gateway: Option<Arc<dyn PaymentGateway>>,
+    ) -> Self {
         let store = db.store().await;
         let clock = Arc::new(ManualClock::new(OffsetDateTime::now_utc()));
-        let state = AppState::new(store.clone(), clock.clone(), settings).expect("app state");
+        let payments = Arc::new(SimulatedGateway::default());
+        let mail_dir = tempfile::tempdir().expect("mail dir");
+        let services = Services {
+            gateway: gateway.unwrap_or_else(|| payments.clone()),
+            ticket_keys: Arc::new(TicketKeys::ephemeral().expect("keys")),
+            mail: Arc::new(
+                MailSender::files(mail_dir.path(), "bilheteria <tickets@example.com>")
+                    .expect("mailer"),
+            ),
+        };
+        let state =
+            AppState::new(store.clone(), clock.clone(), settings, services).expect("app state");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("local addr");
+        let served = state.clone();
         tokio::spawn(async move {
             axum::serve(
                 listener,
-                router(state).into_make_service_with_connect_info::<SocketAddr>(),
+                router(served).into_make_service_with_connect_info::<SocketAddr>(),
             )
             .await
             .expect("server");
@@ -61,6 +90,9 @@ impl TestApp {
             client: reqwest::Client::new(),
             store,
             clock,
+            state,
+            payments,
+            mail_dir,
             db,
             devices: AtomicUsize::new(0),
         }
@@ -255,4 +287,147 @@ pub fn session_body(venue: &Value) -> Value {
             {"name": "Pista", "price_cents": 6000, "section_ids": [venue["sections"][1]["id"]]}
         ]
     })
+}
+
+impl TestApp {
+    /// `n` buyers made straight in the store (no password hashing), each logged in on a device
+    /// of their own: for tests that race many buyers over HTTP.
+    pub async fn buyers(&self, n: usize) -> Vec<Account> {
+        let mut accounts = Vec::with_capacity(n);
+        for i in 0..n {
+            let email = format!("buyer{i:04}-{}@example.com", uuid::Uuid::now_v7().simple());
+            let user = self
+                .store
+                .create_user(
+                    NewUser {
+                        email: email.clone(),
+                        email_normalized: email.clone(),
+                        name: format!("Buyer {i}"),
+                        password_hash: "$argon2id$unused".into(),
+                        roles: Roles::customer(),
+                        created_at: OffsetDateTime::now_utc(),
+                    },
+                    None,
+                )
+                .await
+                .expect("buyer");
+            let token = bilheteria::auth::new_token().expect("token");
+            self.store
+                .start_login_session(bilheteria_store::NewLoginSession {
+                    user_id: user.id,
+                    token_hash: bilheteria::auth::token_hash(&token),
+                    device_id: self.next_device(),
+                    ip: None,
+                    user_agent: None,
+                    created_at: OffsetDateTime::now_utc(),
+                    expires_at: OffsetDateTime::now_utc() + time::Duration::days(1),
+                })
+                .await
+                .expect("login");
+            accounts.push(Account {
+                id: user.id.to_string(),
+                email,
+                token,
+            });
+        }
+        accounts
+    }
+
+    /// POST /orders with an Idempotency-Key.
+    pub async fn order(&self, token: &str, key: &str, body: &Value) -> (StatusCode, Value) {
+        let response = self
+            .request(Method::POST, "/orders", Some(token))
+            .header("Idempotency-Key", key)
+            .json(body)
+            .send()
+            .await
+            .expect("order sent");
+        read(response).await
+    }
+}
+
+/// A published event with one session on sale now: a seated section of `seats` seats (rows of
+/// ten) and a standing section of `standing` places, plus a product with `stock`.
+pub struct OnSale {
+    pub organizer: Account,
+    pub venue: Value,
+    pub event_id: String,
+    pub session_id: String,
+    pub seat_ids: Vec<String>,
+    pub standing_section: String,
+    pub product_id: String,
+}
+
+pub async fn on_sale(
+    app: &TestApp,
+    seats: usize,
+    standing: i64,
+    stock: i64,
+    session_extra: Value,
+) -> OnSale {
+    let organizer = app
+        .account(
+            &format!("org-{}@example.com", uuid::Uuid::now_v7().simple()),
+            &[Role::Organizer],
+        )
+        .await;
+    let token = Some(organizer.token.as_str());
+    let rows: Vec<Value> = (0..seats.div_ceil(10))
+        .map(|r| json!({"label": format!("R{r}"), "seats": (seats - r * 10).min(10)}))
+        .collect();
+    let (status, venue) = app
+        .post(
+            "/venues",
+            token,
+            json!({"name": "Estádio", "city": "Recife", "sections": [
+            {"name": "Cadeiras", "rows": rows}, {"name": "Pista", "capacity": standing}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{venue}");
+    let (_, event) = app
+        .post("/events", token, json!({"title": "Grande Show", "category": "music", "venue_id": venue["id"], "status": "published"}))
+        .await;
+    let event_id = event["id"].as_str().expect("event id").to_owned();
+    let mut session = session_body(&venue);
+    if let (Some(target), Some(extra)) = (session.as_object_mut(), session_extra.as_object()) {
+        target.extend(extra.clone());
+    }
+    let (status, session) = app
+        .post(&format!("/events/{event_id}/sessions"), token, session)
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{session}");
+    let session_id = session["id"].as_str().expect("session id").to_owned();
+    let (status, product) = app
+        .post(
+            "/products",
+            token,
+            json!({"name": "Copo", "price_cents": 1500, "stock": stock, "event_ids": [event_id]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{product}");
+    let (_, map) = app
+        .get(&format!("/sessions/{session_id}/seats"), None)
+        .await;
+    let seat_ids = map["sections"][0]["seats"]
+        .as_array()
+        .expect("seats")
+        .iter()
+        .map(|s| s["id"].as_str().expect("seat id").to_owned())
+        .collect();
+    OnSale {
+        organizer,
+        standing_section: venue["sections"][1]["id"]
+            .as_str()
+            .expect("section")
+            .to_owned(),
+        venue,
+        event_id,
+        session_id,
+        seat_ids,
+        product_id: product["id"].as_str().expect("product id").to_owned(),
+    }
+}
+
+pub fn order_body(hold_id: &Value, token: &str) -> Value {
+    json!({"hold_id": hold_id, "payment": {"method": "card", "token": token}})
 }
