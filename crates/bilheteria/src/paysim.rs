@@ -40,6 +40,9 @@ pub struct PaysimArgs {
     pub webhook_url: Option<String>,
     #[arg(long, env = "PAYSIM_WEBHOOK_SECRET", default_value = "whsec_paysim")]
     pub webhook_secret: String,
+    /// How long after the outcome a webhook is sent.
+    #[arg(long, env = "PAYSIM_WEBHOOK_DELAY_MS", default_value_t = 0)]
+    pub webhook_delay_ms: u64,
 }
 
 struct Paysim {
@@ -49,6 +52,7 @@ struct Paysim {
     lost_answer: Duration,
     webhook_url: Option<String>,
     webhook_secret: String,
+    webhook_delay: Duration,
     client: reqwest::Client,
     events: AtomicU64,
 }
@@ -64,6 +68,7 @@ pub fn router(args: &PaysimArgs) -> anyhow::Result<Router> {
         lost_answer: Duration::from_millis(args.lost_answer_ms),
         webhook_url: args.webhook_url.clone(),
         webhook_secret: args.webhook_secret.clone(),
+        webhook_delay: Duration::from_millis(args.webhook_delay_ms),
         client: reqwest::Client::builder()
             .timeout(Duration::from_secs(5))
             .build()?,
@@ -141,6 +146,7 @@ impl Paysim {
         .to_string();
         let this = self.clone();
         tokio::spawn(async move {
+            tokio::time::sleep(this.webhook_delay).await;
             for attempt in 0..3u32 {
                 let signature = webhook::sign(
                     &this.webhook_secret,
