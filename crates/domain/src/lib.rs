@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod clock;
 pub mod ids;
 pub mod page;
+pub mod queue;
 pub mod sales;
 pub mod tickets;
 pub mod validation;
