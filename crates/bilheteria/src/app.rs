@@ -5,6 +5,7 @@ use crate::http;
 use crate::http::error::ApiError;
 use crate::mail::MailSender;
 use crate::payments::PaymentGateway;
+use crate::queue::WaitingRoom;
 use crate::ratelimit::{KeyedLimiter, LoginLimits, PurchaseLimits};
 use crate::ticket_keys::TicketKeys;
 use axum::Router;
@@ -85,6 +86,7 @@ pub struct AppState {
     pub gateway: Arc<dyn PaymentGateway>,
     pub ticket_keys: Arc<TicketKeys>,
     pub mail: Arc<MailSender>,
+    pub queue: Arc<WaitingRoom>,
     pub metrics: PrometheusHandle,
 }
 
@@ -93,6 +95,7 @@ pub struct Services {
     pub gateway: Arc<dyn PaymentGateway>,
     pub ticket_keys: Arc<TicketKeys>,
     pub mail: Arc<MailSender>,
+    pub queue: Arc<WaitingRoom>,
 }
 
 impl AppState {
@@ -125,6 +128,7 @@ impl AppState {
             gateway: services.gateway,
             ticket_keys: services.ticket_keys,
             mail: services.mail,
+            queue: services.queue,
             metrics: metrics_handle()?,
         })
     }

@@ -6,6 +6,9 @@ use crate::mail::MailSender;
 use crate::payments::PaymentGateway;
 use crate::payments::simulator::SimulatedGateway;
 use crate::payments::stripe::StripeGateway;
+use crate::queue::limits::{Limiter, RedisLimiter};
+use crate::queue::state::{MemoryQueue, QueueState, RedisQueue};
+use crate::queue::{RoomLimits, WaitingRoom};
 use crate::ticket_keys::TicketKeys;
 use anyhow::{Context, bail};
 use bilheteria_domain::account::{Email, Password, Role, Roles, parse_name};
@@ -174,6 +177,28 @@ pub struct ServeArgs {
     /// Addresses or CIDR ranges (comma-separated) that may not buy.
     #[arg(long, env = "BILHETERIA_BLOCKED_IPS", value_delimiter = ',')]
     pub blocked_ips: Vec<ipnet::IpNet>,
+    /// Redis for the waiting room's shared state and rate limits (a cluster); in process without it.
+    #[arg(long, env = "BILHETERIA_REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<String>,
+    /// How long an admitted buyer may buy before their turn passes.
+    #[arg(long, env = "BILHETERIA_ADMISSION_WINDOW_SECS", default_value_t = 600)]
+    pub admission_window_secs: i64,
+    /// Queue joins per address per minute.
+    #[arg(long, env = "BILHETERIA_QUEUE_JOINS_PER_IP", default_value_t = 120)]
+    pub queue_joins_per_ip_per_minute: u32,
+    /// Queue joins per account per minute.
+    #[arg(long, env = "BILHETERIA_QUEUE_JOINS_PER_ACCOUNT", default_value_t = 10)]
+    pub queue_joins_per_account_per_minute: u32,
+    /// Position polls per address per minute.
+    #[arg(long, env = "BILHETERIA_QUEUE_POLLS_PER_IP", default_value_t = 6_000)]
+    pub queue_polls_per_ip_per_minute: u32,
+    /// Position polls per account per minute.
+    #[arg(
+        long,
+        env = "BILHETERIA_QUEUE_POLLS_PER_ACCOUNT",
+        default_value_t = 120
+    )]
+    pub queue_polls_per_account_per_minute: u32,
 }
 
 impl ServeArgs {
@@ -193,7 +218,45 @@ impl ServeArgs {
         }
     }
 
-    pub fn services(&self, data_dir: &std::path::Path) -> anyhow::Result<Services> {
+    async fn waiting_room(&self, key_dir: &std::path::Path) -> anyhow::Result<WaitingRoom> {
+        let secret = crate::queue::load_or_create_secret(&key_dir.join("queue.secret"))?;
+        let window = time::Duration::seconds(self.admission_window_secs.max(30));
+        let per_minute = [
+            self.queue_joins_per_ip_per_minute,
+            self.queue_joins_per_account_per_minute,
+            self.queue_polls_per_ip_per_minute,
+            self.queue_polls_per_account_per_minute,
+        ];
+        let (state, limits): (Arc<dyn QueueState>, RoomLimits) =
+            match self.redis_url.as_deref().filter(|url| !url.is_empty()) {
+                Some(url) => {
+                    let state = RedisQueue::connect(url, "bilheteria:queue").await?;
+                    let connection =
+                        redis::aio::ConnectionManager::new(redis::Client::open(url)?).await?;
+                    let limiter = |n: u32, name: &str| {
+                        Arc::new(RedisLimiter {
+                            connection: connection.clone(),
+                            prefix: format!("bilheteria:limit:{name}"),
+                            per_minute: u64::from(n),
+                        }) as Arc<dyn Limiter>
+                    };
+                    let limits = RoomLimits {
+                        joins_per_ip: limiter(per_minute[0], "join-ip"),
+                        joins_per_account: limiter(per_minute[1], "join-account"),
+                        polls_per_ip: limiter(per_minute[2], "poll-ip"),
+                        polls_per_account: limiter(per_minute[3], "poll-account"),
+                    };
+                    (Arc::new(state), limits)
+                }
+                None => (
+                    Arc::new(MemoryQueue::default()),
+                    RoomLimits::local(per_minute),
+                ),
+            };
+        Ok(WaitingRoom::new(state, secret, window, limits))
+    }
+
+    pub async fn services(&self, data_dir: &std::path::Path) -> anyhow::Result<Services> {
         let gateway: Arc<dyn PaymentGateway> = if self.payment_provider == "simulated" {
             Arc::new(SimulatedGateway::default())
         } else {
@@ -215,6 +278,7 @@ impl ServeArgs {
             gateway,
             ticket_keys: Arc::new(TicketKeys::load_or_create(&key_dir)?),
             mail: Arc::new(mail),
+            queue: Arc::new(self.waiting_room(&key_dir).await?),
         })
     }
 }
@@ -304,7 +368,7 @@ async fn serve(storage: &StorageArgs, args: &ServeArgs) -> anyhow::Result<()> {
             storage.data_dir.display()
         )
     })?;
-    let services = args.services(&storage.data_dir)?;
+    let services = args.services(&storage.data_dir).await?;
     let payments = services.gateway.name();
     let state = AppState::new(
         store.clone(),
@@ -316,7 +380,8 @@ async fn serve(storage: &StorageArgs, args: &ServeArgs) -> anyhow::Result<()> {
         addr = %listener.local_addr()?,
         storage = store.backend().as_str(),
         database = %redact_url(&url),
-        payments,
+                payments,
+        queue = state.queue.state.kind(),
         "bilheteria {} serving on http://{} (API docs at /docs)",
         env!("CARGO_PKG_VERSION"),
         listener.local_addr()?,

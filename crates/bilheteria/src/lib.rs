@@ -9,6 +9,7 @@ pub mod http;
 pub mod mail;
 pub mod payments;
 pub mod paysim;
+pub mod queue;
 pub mod ratelimit;
 pub mod sales;
 pub mod ticket_keys;

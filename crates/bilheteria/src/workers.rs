@@ -25,6 +25,12 @@ pub fn spawn(state: &AppState) {
         state.clone(),
         |s| async move { deliver_outbox(&s).await.map(drop) },
     );
+    every(
+        Duration::from_secs(1),
+        "queue",
+        state.clone(),
+        |s| async move { s.queue.tick(s.store.as_ref(), s.clock.now()).await },
+    );
 }
 
 fn every<F, Fut>(period: Duration, name: &'static str, state: AppState, pass: F)

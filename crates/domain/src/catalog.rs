@@ -450,6 +450,10 @@ pub struct SessionInput {
 pub struct QueueInput {
     pub enabled: bool,
     pub admit_per_minute: Option<i64>,
+    /// At most this many admitted buyers at once (0 or absent: only the rate limits).
+    pub max_active: Option<i64>,
+    /// Leading zero bits of the proof of work a join must carry (0 or absent: none).
+    pub proof_of_work_bits: Option<i64>,
 }
 
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
@@ -482,6 +486,67 @@ pub struct NewCategory {
 pub struct QueueSettings {
     pub enabled: bool,
     pub admit_per_minute: i64,
+    pub paused: bool,
+    pub max_active: i64,
+    pub proof_of_work_bits: i64,
+}
+
+impl QueueSettings {
+    pub fn disabled() -> Self {
+        Self {
+            enabled: false,
+            admit_per_minute: DEFAULT_ADMIT_PER_MINUTE,
+            paused: false,
+            max_active: 0,
+            proof_of_work_bits: 0,
+        }
+    }
+}
+
+/// What an organizer may change while a queue runs.
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QueuePatch {
+    pub admit_per_minute: Option<i64>,
+    pub paused: Option<bool>,
+    pub max_active: Option<i64>,
+    pub proof_of_work_bits: Option<i64>,
+}
+
+impl QueuePatch {
+    pub fn apply_to(&self, current: &QueueSettings) -> Result<QueueSettings, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let admit_per_minute = errors.check(
+            "admit_per_minute",
+            in_range(
+                self.admit_per_minute.unwrap_or(current.admit_per_minute),
+                1,
+                1_000_000,
+            ),
+        );
+        let max_active = errors.check(
+            "max_active",
+            in_range(self.max_active.unwrap_or(current.max_active), 0, 10_000_000),
+        );
+        let bits = errors.check(
+            "proof_of_work_bits",
+            in_range(
+                self.proof_of_work_bits
+                    .unwrap_or(current.proof_of_work_bits),
+                0,
+                24,
+            ),
+        );
+        errors.finish(|| {
+            Some(QueueSettings {
+                enabled: current.enabled,
+                admit_per_minute: admit_per_minute?,
+                paused: self.paused.unwrap_or(current.paused),
+                max_active: max_active?,
+                proof_of_work_bits: bits?,
+            })
+        })
+    }
 }
 
 impl SessionInput {
@@ -509,23 +574,28 @@ impl SessionInput {
             in_range(self.hold_seconds.unwrap_or(DEFAULT_HOLD_SECONDS), 60, 3_600),
         );
         let queue = match self.queue {
-            None => Some(QueueSettings {
-                enabled: false,
-                admit_per_minute: DEFAULT_ADMIT_PER_MINUTE,
-            }),
-            Some(queue) => errors
-                .check(
-                    "queue.admit_per_minute",
-                    in_range(
-                        queue.admit_per_minute.unwrap_or(DEFAULT_ADMIT_PER_MINUTE),
-                        1,
-                        1_000_000,
-                    ),
-                )
-                .map(|admit_per_minute| QueueSettings {
+            None => Some(QueueSettings::disabled()),
+            Some(queue) => {
+                let patch = QueuePatch {
+                    admit_per_minute: queue.admit_per_minute,
+                    paused: None,
+                    max_active: queue.max_active,
+                    proof_of_work_bits: queue.proof_of_work_bits,
+                };
+                let base = QueueSettings {
                     enabled: queue.enabled,
-                    admit_per_minute,
-                }),
+                    ..QueueSettings::disabled()
+                };
+                match patch.apply_to(&base) {
+                    Ok(settings) => Some(settings),
+                    Err(field_errors) => {
+                        for e in field_errors.0 {
+                            errors.add(format!("queue.{}", e.field), e.message);
+                        }
+                        None
+                    }
+                }
+            }
         };
         let currency = match &self.currency {
             None => Some(Currency::brl()),

@@ -21,6 +21,8 @@ pub enum TokenKind {
     Queue = 1,
     /// Permission to buy for a while: checked by holds.
     Admission = 2,
+    /// A proof-of-work challenge handed to one account for one session.
+    Challenge = 3,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -111,6 +113,7 @@ impl TokenKey {
         let found = match payload[0] {
             1 => TokenKind::Queue,
             2 => TokenKind::Admission,
+            3 => TokenKind::Challenge,
             _ => return Err(TokenError::Malformed),
         };
         if found != kind {

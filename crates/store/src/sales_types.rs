@@ -3,6 +3,7 @@
 use crate::StoreResult;
 use async_trait::async_trait;
 use bilheteria_domain::audit::AuditContext;
+use bilheteria_domain::catalog::QueueSettings;
 use bilheteria_domain::ids::{
     HoldId, OrderId, OutboxId, ProductId, SeatId, SectionId, SessionId, TicketId, UserId,
 };
@@ -218,4 +219,42 @@ pub trait SalesStore {
     async fn outbox_lag_seconds(&self, now: OffsetDateTime) -> StoreResult<f64>;
 
     async fn sales_integrity(&self, session: SessionId) -> StoreResult<SalesIntegrity>;
+
+    // --- the waiting room's durable part ------------------------------------------------------
+
+    /// Sessions with a waiting room that have not started yet, with their settings.
+    async fn queued_sessions(&self, now: OffsetDateTime) -> StoreResult<Vec<QueuedSession>>;
+    /// Changes a session's queue settings (rate, pause, cap on active buyers, proof of work).
+    async fn update_queue_settings(
+        &self,
+        session: SessionId,
+        settings: &QueueSettings,
+        now: OffsetDateTime,
+        audit: &AuditContext,
+    ) -> StoreResult<()>;
+    async fn save_queue_snapshot(
+        &self,
+        snapshot: &QueueSnapshot,
+        now: OffsetDateTime,
+    ) -> StoreResult<()>;
+    async fn queue_snapshot(&self, session: SessionId) -> StoreResult<Option<QueueSnapshot>>;
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueuedSession {
+    pub id: SessionId,
+    pub event_id: bilheteria_domain::ids::EventId,
+    pub sales_start_at: OffsetDateTime,
+    pub starts_at: OffsetDateTime,
+    pub queue: QueueSettings,
+}
+
+/// What survives the loss of the queue's hot state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueueSnapshot {
+    pub session: SessionId,
+    pub joined: u64,
+    pub presale: Option<u64>,
+    pub seed: Option<[u8; 32]>,
+    pub admitted: u64,
 }

@@ -73,6 +73,16 @@ macro_rules! user_columns {
     };
 }
 
+pub(super) fn queue_settings_from_row(row: &DbRow) -> Result<QueueSettings, sqlx::Error> {
+    Ok(QueueSettings {
+        enabled: row.try_get("queue_enabled")?,
+        admit_per_minute: row.try_get("admit_per_minute")?,
+        paused: row.try_get("queue_paused")?,
+        max_active: row.try_get("queue_max_active")?,
+        proof_of_work_bits: row.try_get("queue_pow_bits")?,
+    })
+}
+
 fn user_from_row(row: &DbRow) -> Result<User, sqlx::Error> {
     Ok(User {
         id: UserId(row.try_get("id")?),
@@ -349,10 +359,7 @@ impl Own {
                     sales_start_at: from_micros(row.try_get("sales_start_at")?),
                     max_tickets_per_user: row.try_get("max_tickets_per_user")?,
                     hold_seconds: row.try_get("hold_seconds")?,
-                    queue: QueueSettings {
-                        enabled: row.try_get("queue_enabled")?,
-                        admit_per_minute: row.try_get("admit_per_minute")?,
-                    },
+                    queue: queue_settings_from_row(row)?,
                     currency: Currency::parse(&currency)
                         .map_err(|_| corrupt("event_sessions.currency"))?,
                     categories: categories_by_session
@@ -1036,8 +1043,8 @@ impl Store for Own {
         .try_get("venue_id")?;
         sqlx::query(
             "INSERT INTO event_sessions (id, event_id, starts_at, sales_start_at, max_tickets_per_user, \
-             hold_seconds, queue_enabled, admit_per_minute, currency, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+             hold_seconds, queue_enabled, admit_per_minute, currency, created_at, queue_paused, queue_max_active, \
+             queue_pow_bits) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .bind(id.0)
         .bind(event_id.0)
@@ -1049,6 +1056,9 @@ impl Store for Own {
         .bind(session.queue.admit_per_minute)
         .bind(session.currency.as_str())
         .bind(to_micros(at))
+        .bind(session.queue.paused)
+        .bind(session.queue.max_active)
+        .bind(session.queue.proof_of_work_bits)
         .execute(&mut *tx)
         .await?;
         let mut categories = Vec::with_capacity(session.categories.len());

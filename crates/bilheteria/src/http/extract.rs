@@ -188,6 +188,8 @@ pub fn resolve_client_ip(
 pub struct CurrentUser {
     pub user: User,
     pub session_id: LoginSessionId,
+    /// The device this login is bound to (C2); admission tokens are bound to it too.
+    pub device_id: String,
 }
 
 impl FromRequestParts<AppState> for CurrentUser {
@@ -238,6 +240,7 @@ async fn authenticate(header: &str, state: &AppState) -> Result<CurrentUser, Api
         SessionState::Active => Ok(CurrentUser {
             user,
             session_id: session.id,
+            device_id: session.device_id,
         }),
         SessionState::Ended(SessionEnd::Replaced) => Err(ApiError::session_replaced()),
         SessionState::Ended(SessionEnd::LoggedOut) => {

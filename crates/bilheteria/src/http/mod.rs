@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod error;
 pub mod extract;
 pub mod ops;
+pub mod queue;
 pub mod tickets;
 
 use crate::app::AppState;
@@ -35,7 +36,8 @@ pub const API_PREFIX: &str = "/api/v1";
         (name = "accounts", description = "Registration, login and sessions (one per user and per device)"),
         (name = "catalog", description = "Venues, events, sessions, seat maps and products"),
         (name = "buying", description = "Holds, orders, payments and refunds"),
-        (name = "tickets", description = "Tickets and the keys that verify them"),
+                (name = "tickets", description = "Tickets and the keys that verify them"),
+        (name = "queue", description = "The waiting room of big on-sales"),
         (name = "admin", description = "Users, roles, the audit log and the outbox"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
@@ -86,6 +88,10 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(tickets::list_tickets))
         .routes(routes!(tickets::get_ticket))
         .routes(routes!(tickets::checkin_keys))
+        .routes(routes!(queue::join, queue::poll, queue::update))
+        .routes(routes!(queue::events))
+        .routes(routes!(queue::challenge))
+        .routes(routes!(queue::stats))
 }
 
 /// The API and operations routes, with the OpenAPI document they generate.

@@ -8,6 +8,8 @@ use bilheteria::auth::PasswordHasher;
 use bilheteria::mail::MailSender;
 use bilheteria::payments::PaymentGateway;
 use bilheteria::payments::simulator::SimulatedGateway;
+use bilheteria::queue::state::MemoryQueue;
+use bilheteria::queue::{RoomLimits, WaitingRoom};
 use bilheteria::ticket_keys::TicketKeys;
 use bilheteria_domain::account::{Password, Role, Roles};
 use bilheteria_domain::clock::ManualClock;
@@ -58,6 +60,16 @@ impl TestApp {
         settings: Settings,
         gateway: Option<Arc<dyn PaymentGateway>>,
     ) -> Self {
+        Self::spawn_custom(db, settings, gateway, None).await
+    }
+
+    /// With a waiting room of the test's making (default: in memory, generous limits).
+    pub async fn spawn_custom(
+        db: TestDatabase,
+        settings: Settings,
+        gateway: Option<Arc<dyn PaymentGateway>>,
+        room: Option<WaitingRoom>,
+    ) -> Self {
         let store = db.store().await;
         let clock = Arc::new(ManualClock::new(OffsetDateTime::now_utc()));
         let payments = Arc::new(SimulatedGateway::default());
@@ -69,6 +81,7 @@ impl TestApp {
                 MailSender::files(mail_dir.path(), "bilheteria <tickets@example.com>")
                     .expect("mailer"),
             ),
+            queue: Arc::new(room.unwrap_or_else(|| memory_room(RoomLimits::local([10_000; 4])))),
         };
         let state =
             AppState::new(store.clone(), clock.clone(), settings, services).expect("app state");
@@ -430,4 +443,14 @@ pub async fn on_sale(
 
 pub fn order_body(hold_id: &Value, token: &str) -> Value {
     json!({"hold_id": hold_id, "payment": {"method": "card", "token": token}})
+}
+
+/// A waiting room in memory with a 10-minute admission window.
+pub fn memory_room(limits: RoomLimits) -> WaitingRoom {
+    WaitingRoom::new(
+        Arc::new(MemoryQueue::default()),
+        [9; 32],
+        time::Duration::minutes(10),
+        limits,
+    )
 }
