@@ -143,6 +143,21 @@ pub async fn place_order(
         }
         BeginOrder::Started(draft) => {
             let settled = charge_and_settle(state, &draft).await?;
+            if settled.status == OrderStatus::Paid {
+                // Done buying: a place among the active buyers of a queued session frees up.
+                let left = state
+                    .queue
+                    .state
+                    .leave(
+                        settled.session_id,
+                        user,
+                        state.clock.now().unix_timestamp() * 1000,
+                    )
+                    .await;
+                if let Err(error) = left {
+                    tracing::warn!(%error, "could not record leaving the queue");
+                }
+            }
             reply_for(&settled)
         }
     };

@@ -59,6 +59,7 @@ pub async fn create_hold(
     State(state): State<AppState>,
     caller: CurrentUser,
     client_ip: ClientIp,
+    headers: HeaderMap,
     PathId(session_id): PathId<SessionId>,
     ApiJson(body): ApiJson<HoldInput>,
 ) -> ApiResult<(StatusCode, Json<Hold>)> {
@@ -94,12 +95,10 @@ pub async fn create_hold(
         ));
     }
     if session.queue.enabled {
-        // Admission tokens come with the waiting room; until then a queued session sells nothing.
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "admission_required",
-            "this session sells through its waiting room: join the queue first",
-        ));
+        let token = headers.get(ADMISSION_HEADER).and_then(|v| v.to_str().ok());
+        state
+            .queue
+            .check_admission(session_id, caller.user.id, &caller.device_id, token, now)?;
     }
     let result = state
         .store
@@ -142,6 +141,7 @@ pub async fn release_hold(
 }
 
 pub const IDEMPOTENCY_HEADER: &str = "idempotency-key";
+pub const ADMISSION_HEADER: &str = "x-admission-token";
 
 #[utoipa::path(post, path = "/orders", tag = "buying", security(("bearer" = [])),
     params(("Idempotency-Key" = String, Header, description = "8..64 characters, unique per purchase attempt")),

@@ -394,16 +394,31 @@ impl WaitingRoom {
         Ok(())
     }
 
+    /// Admitted buyers still within their window and not done: admitted now, less those admitted
+    /// a window ago (lapsed), less those who left since.
+    async fn active(
+        &self,
+        session: SessionId,
+        status: &LineStatus,
+        now: OffsetDateTime,
+    ) -> Result<u64, QueueError> {
+        let since = millis(now - self.admission_window);
+        let lapsed = self.state.admitted_as_of(session, since).await?;
+        let left = self.state.left_since(session, since).await?;
+        Ok(status
+            .watermark
+            .admitted
+            .saturating_sub(lapsed)
+            .saturating_sub(left))
+    }
+
     pub async fn stats(
         &self,
         session: &QueuedSession,
         now: OffsetDateTime,
     ) -> Result<QueueStats, ApiError> {
         let status = self.state.status(session.id).await?;
-        let active = self
-            .state
-            .active(session.id, millis(now - self.admission_window))
-            .await?;
+        let active = self.active(session.id, &status, now).await?;
         Ok(QueueStats {
             joined: status.joined,
             presale: status.presale,
@@ -484,10 +499,7 @@ impl WaitingRoom {
             .await?;
         }
         if status.presale.is_some() {
-            let active = self
-                .state
-                .active(session.id, millis(now - self.admission_window))
-                .await?;
+            let active = self.active(session.id, &status, now).await?;
             let max_active = u64::try_from(session.queue.max_active)
                 .ok()
                 .filter(|m| *m > 0)

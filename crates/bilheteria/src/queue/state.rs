@@ -68,9 +68,11 @@ pub trait QueueState: Send + Sync + 'static {
         now_ms: i64,
     ) -> Result<i64, QueueError>;
     /// The account is done (it bought): it no longer counts among the active buyers.
-    async fn leave(&self, session: SessionId, user: UserId) -> Result<(), QueueError>;
-    /// Admitted accounts since `since_ms` that have not left.
-    async fn active(&self, session: SessionId, since_ms: i64) -> Result<u64, QueueError>;
+    async fn leave(&self, session: SessionId, user: UserId, now_ms: i64) -> Result<(), QueueError>;
+    /// How many accounts left at or after `since_ms`.
+    async fn left_since(&self, session: SessionId, since_ms: i64) -> Result<u64, QueueError>;
+    /// How far admission had gone at `at_ms` (from the watermark's recent history).
+    async fn admitted_as_of(&self, session: SessionId, at_ms: i64) -> Result<u64, QueueError>;
     /// After a loss of state: make the counters no lower than the snapshot's (tokens already
     /// issued still carry their numbers), and restore the frozen line and the watermark.
     async fn restore(&self, session: SessionId, status: LineStatus) -> Result<(), QueueError>;
@@ -88,8 +90,13 @@ struct Line {
     seed: Option<[u8; 32]>,
     watermark: Watermark,
     admitted_at: HashMap<UserId, i64>,
-    active: HashMap<UserId, i64>,
+    left: HashMap<UserId, i64>,
+    /// (when, admitted) after each move of the watermark; the latest points only.
+    history: std::collections::VecDeque<(i64, u64)>,
 }
+
+/// Points of watermark history kept: over two hours at one move a second.
+const HISTORY_POINTS: usize = 10_000;
 
 #[derive(Default)]
 pub struct MemoryQueue {
@@ -177,6 +184,10 @@ impl QueueState for MemoryQueue {
         Ok(self.with(session, |line| {
             if line.watermark == expected {
                 line.watermark = next;
+                line.history.push_back((next.at_ms, next.admitted));
+                if line.history.len() > HISTORY_POINTS {
+                    line.history.pop_front();
+                }
                 true
             } else {
                 false
@@ -190,26 +201,31 @@ impl QueueState for MemoryQueue {
         user: UserId,
         now_ms: i64,
     ) -> Result<i64, QueueError> {
-        Ok(
-            self.with(session, |line| match line.admitted_at.get(&user) {
-                Some(at) => *at,
-                None => {
-                    line.admitted_at.insert(user, now_ms);
-                    line.active.insert(user, now_ms);
-                    now_ms
-                }
-            }),
-        )
+        Ok(self.with(session, |line| {
+            *line.admitted_at.entry(user).or_insert(now_ms)
+        }))
     }
 
-    async fn leave(&self, session: SessionId, user: UserId) -> Result<(), QueueError> {
-        self.with(session, |line| line.active.remove(&user));
+    async fn leave(&self, session: SessionId, user: UserId, now_ms: i64) -> Result<(), QueueError> {
+        self.with(session, |line| {
+            line.left.entry(user).or_insert(now_ms);
+        });
         Ok(())
     }
 
-    async fn active(&self, session: SessionId, since_ms: i64) -> Result<u64, QueueError> {
+    async fn left_since(&self, session: SessionId, since_ms: i64) -> Result<u64, QueueError> {
         Ok(self.with(session, |line| {
-            line.active.values().filter(|at| **at >= since_ms).count() as u64
+            line.left.values().filter(|at| **at >= since_ms).count() as u64
+        }))
+    }
+
+    async fn admitted_as_of(&self, session: SessionId, at_ms: i64) -> Result<u64, QueueError> {
+        Ok(self.with(session, |line| {
+            line.history
+                .iter()
+                .rev()
+                .find(|(at, _)| *at <= at_ms)
+                .map_or(0, |(_, admitted)| *admitted)
         }))
     }
 
@@ -293,9 +309,11 @@ impl RedisQueue {
             ),
             watermark_script: redis::Script::new(
                 r"
-                local current = redis.call('HGET', KEYS[1], 'watermark') or ''
+                                local current = redis.call('HGET', KEYS[1], 'watermark') or ''
                 if current ~= ARGV[1] then return 0 end
                 redis.call('HSET', KEYS[1], 'watermark', ARGV[2])
+                redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
+                redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -10001)
                 return 1
                 ",
             ),
@@ -420,8 +438,10 @@ impl QueueState for RedisQueue {
         let moved: i64 = self
             .watermark_script
             .key(self.key(session, "meta"))
+            .key(self.key(session, "history"))
             .arg(expected)
             .arg(encode_watermark(&next))
+            .arg(next.at_ms)
             .invoke_async(&mut connection)
             .await
             .map_err(unavailable)?;
@@ -435,35 +455,27 @@ impl QueueState for RedisQueue {
         now_ms: i64,
     ) -> Result<i64, QueueError> {
         let mut connection = self.connection.clone();
-        let user = user.to_string();
-        let (first, at): (bool, i64) = redis::pipe()
+        let (_, at): (bool, i64) = redis::pipe()
             .atomic()
             .cmd("HSETNX")
             .arg(self.key(session, "admitted"))
-            .arg(&user)
+            .arg(user.to_string())
             .arg(now_ms)
             .cmd("HGET")
             .arg(self.key(session, "admitted"))
-            .arg(&user)
+            .arg(user.to_string())
             .query_async(&mut connection)
             .await
             .map_err(unavailable)?;
-        if first {
-            let _: () = redis::cmd("ZADD")
-                .arg(self.key(session, "active"))
-                .arg(at)
-                .arg(&user)
-                .query_async(&mut connection)
-                .await
-                .map_err(unavailable)?;
-        }
         Ok(at)
     }
 
-    async fn leave(&self, session: SessionId, user: UserId) -> Result<(), QueueError> {
+    async fn leave(&self, session: SessionId, user: UserId, now_ms: i64) -> Result<(), QueueError> {
         let mut connection = self.connection.clone();
-        let _: () = redis::cmd("ZREM")
-            .arg(self.key(session, "active"))
+        let _: i64 = redis::cmd("ZADD")
+            .arg(self.key(session, "left"))
+            .arg("NX")
+            .arg(now_ms)
             .arg(user.to_string())
             .query_async(&mut connection)
             .await
@@ -471,15 +483,33 @@ impl QueueState for RedisQueue {
         Ok(())
     }
 
-    async fn active(&self, session: SessionId, since_ms: i64) -> Result<u64, QueueError> {
+    async fn left_since(&self, session: SessionId, since_ms: i64) -> Result<u64, QueueError> {
         let mut connection = self.connection.clone();
         redis::cmd("ZCOUNT")
-            .arg(self.key(session, "active"))
+            .arg(self.key(session, "left"))
             .arg(since_ms)
             .arg("+inf")
             .query_async(&mut connection)
             .await
             .map_err(unavailable)
+    }
+
+    async fn admitted_as_of(&self, session: SessionId, at_ms: i64) -> Result<u64, QueueError> {
+        let mut connection = self.connection.clone();
+        let latest: Vec<String> = redis::cmd("ZREVRANGEBYSCORE")
+            .arg(self.key(session, "history"))
+            .arg(at_ms)
+            .arg("-inf")
+            .arg("LIMIT")
+            .arg(0)
+            .arg(1)
+            .query_async(&mut connection)
+            .await
+            .map_err(unavailable)?;
+        Ok(latest
+            .into_iter()
+            .next()
+            .map_or(0, |point| decode_watermark(Some(point)).admitted))
     }
 
     async fn restore(&self, session: SessionId, status: LineStatus) -> Result<(), QueueError> {
