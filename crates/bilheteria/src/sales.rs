@@ -290,6 +290,10 @@ pub async fn refund_paid_order(
         .payment_reference
         .as_deref()
         .ok_or_else(|| ApiError::internal("a paid order without a payment reference"))?;
+    state
+        .store
+        .request_refund(order.id, state.clock.now() + state.settings.reconcile_after)
+        .await?;
     let refund = state
         .gateway
         .refund(
@@ -319,9 +323,21 @@ pub async fn reconcile(state: &AppState) -> anyhow::Result<usize> {
         .orders_to_settle(now, now + Duration::seconds(60), 100)
         .await?;
     for draft in &due {
-        if draft.order.status == OrderStatus::Failed {
-            refund_failed_order(state, &draft.order).await;
-            continue;
+        match draft.order.status {
+            OrderStatus::Failed => {
+                refund_failed_order(state, &draft.order).await;
+                continue;
+            }
+            OrderStatus::Paid => {
+                // A refund was requested and not finished: finish it (the provider's key makes
+                // asking again safe).
+                let system = AuditContext::default();
+                if let Err(error) = refund_paid_order(state, &draft.order, &system).await {
+                    tracing::warn!(order = %draft.order.id, error = %error.detail, "refund still not finished");
+                }
+                continue;
+            }
+            _ => {}
         }
         if let Err(error) = charge_and_settle(state, draft).await {
             tracing::warn!(order = %draft.order.id, error = %error.detail, "reconciliation could not settle");

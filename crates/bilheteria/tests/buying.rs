@@ -27,6 +27,7 @@ on_both_backends!(
     an_organizer_refund_releases_seats_and_cancels_tickets,
     mail_failures_never_fail_a_purchase_and_end_dead,
     blocked_addresses_and_fast_buyers_are_refused,
+    a_refund_interrupted_after_the_provider_paid_back_is_finished_by_reconciliation,
 );
 
 async fn hold(app: &TestApp, token: &str, session: &str, body: Value) -> (StatusCode, Value) {
@@ -1115,4 +1116,61 @@ async fn blocked_addresses_and_fast_buyers_are_refused(db: TestDatabase) {
         StatusCode::TOO_MANY_REQUESTS,
         "rate_limited",
     );
+}
+
+async fn a_refund_interrupted_after_the_provider_paid_back_is_finished_by_reconciliation(
+    db: TestDatabase,
+) {
+    use bilheteria::payments::PaymentGateway;
+    let app = TestApp::spawn(db).await;
+    let sale = on_sale(&app, 10, 10, 5, json!({})).await;
+    let buyer = app.account("fan@example.com", &[]).await;
+    let (_, held) = hold(
+        &app,
+        &buyer.token,
+        &sale.session_id,
+        json!({"seat_ids": [sale.seat_ids[0]]}),
+    )
+    .await;
+    let (_, order) = app
+        .order(
+            &buyer.token,
+            "interrupted-01",
+            &order_body(&held["id"], "tok_visa"),
+        )
+        .await;
+    let id: bilheteria_domain::ids::OrderId = order["id"].as_str().unwrap().parse().unwrap();
+    // The refund is requested and the provider pays back, then the process dies.
+    let now = bilheteria_domain::clock::Clock::now(app.clock.as_ref());
+    app.store
+        .request_refund(id, now + time::Duration::seconds(60))
+        .await
+        .unwrap();
+    let reference = order["payment_reference"].as_str().unwrap();
+    app.payments
+        .refund(
+            reference,
+            order["total_cents"].as_i64().unwrap(),
+            &format!("refund-{id}"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        app.get(&format!("/orders/{id}"), Some(&buyer.token))
+            .await
+            .1["status"],
+        "paid"
+    );
+    // Reconciliation finishes it, asking the provider again under the same key.
+    app.clock.advance(time::Duration::seconds(61));
+    assert_eq!(sales::reconcile(&app.state).await.unwrap(), 1);
+    let (_, refunded) = app.get(&format!("/orders/{id}"), Some(&buyer.token)).await;
+    assert_eq!(refunded["status"], "refunded", "{refunded}");
+    assert_eq!(
+        seat_status(&app, &sale.session_id, &sale.seat_ids[0]).await,
+        "available"
+    );
+    let intent = &app.payments.provider.intents()[0];
+    assert_eq!(intent.refunded, intent.amount, "paid back once, not twice");
+    assert_eq!(integrity(&app, &sale).await["settled_ok"], true);
 }

@@ -183,6 +183,8 @@ impl OrderInput {
         if token.is_empty() || token.len() > 255 || !token.bytes().all(|b| b.is_ascii_graphic()) {
             errors.add("payment.token", "must be a payment provider token");
         }
+        // A fixed order makes concurrent orders lock product rows in the same order.
+        products.sort();
         errors.finish(|| {
             Some(OrderRequest {
                 hold_id: self.hold_id,

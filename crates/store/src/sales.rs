@@ -68,32 +68,55 @@ fn hold_from_row(row: &DbRow) -> Result<HoldRow, sqlx::Error> {
 
 /// Ends `holds` with `status`, giving back their seats or standing units and their share of the
 /// buyers' allocations. A seat already taken over by another hold is left alone.
+///
+/// Lock order, kept by every transaction that sells: inventory rows (seats, then sections, each
+/// in key order) before allocation rows (in key order), so that concurrent transactions on
+/// PostgreSQL cannot wait on each other in a cycle.
 async fn release(tx: &mut Tx, holds: &[HoldRow], status: &str) -> Result<(), sqlx::Error> {
+    let mut seated: Vec<Uuid> = holds.iter().filter(|h| h.seated).map(|h| h.id).collect();
+    seated.sort();
+    for hold in seated {
+        sqlx::query(
+            "UPDATE session_seats SET status = 'available', hold_id = NULL, held_until = NULL \
+             WHERE hold_id = $1 AND status = 'held'",
+        )
+        .bind(hold)
+        .execute(&mut **tx)
+        .await?;
+    }
+    let mut standing: std::collections::BTreeMap<(Uuid, Uuid), i64> =
+        std::collections::BTreeMap::new();
+    let mut allocations: std::collections::BTreeMap<(Uuid, Uuid), i64> =
+        std::collections::BTreeMap::new();
     for hold in holds {
-        if hold.seated {
-            sqlx::query(
-                "UPDATE session_seats SET status = 'available', hold_id = NULL, held_until = NULL \
-                 WHERE hold_id = $1 AND status = 'held'",
-            )
-            .bind(hold.id)
+        if !hold.seated {
+            *standing
+                .entry((hold.session_id, hold.section_id))
+                .or_default() += hold.quantity;
+        }
+        *allocations
+            .entry((hold.user_id, hold.session_id))
+            .or_default() += hold.quantity;
+    }
+    for ((session, section), quantity) in standing {
+        sqlx::query("UPDATE session_sections SET held = held - $1 WHERE session_id = $2 AND section_id = $3")
+            .bind(quantity)
+            .bind(session)
+            .bind(section)
             .execute(&mut **tx)
             .await?;
-        } else {
-            sqlx::query("UPDATE session_sections SET held = held - $1 WHERE session_id = $2 AND section_id = $3")
-                .bind(hold.quantity)
-                .bind(hold.session_id)
-                .bind(hold.section_id)
-                .execute(&mut **tx)
-                .await?;
-        }
+    }
+    for ((user, session), quantity) in allocations {
         sqlx::query(
             "UPDATE allocations SET tickets = tickets - $1 WHERE user_id = $2 AND session_id = $3",
         )
-        .bind(hold.quantity)
-        .bind(hold.user_id)
-        .bind(hold.session_id)
+        .bind(quantity)
+        .bind(user)
+        .bind(session)
         .execute(&mut **tx)
         .await?;
+    }
+    for hold in holds {
         sqlx::query("UPDATE holds SET status = $1 WHERE id = $2")
             .bind(status)
             .bind(hold.id)
@@ -101,6 +124,12 @@ async fn release(tx: &mut Tx, holds: &[HoldRow], status: &str) -> Result<(), sql
             .await?;
     }
     Ok(())
+}
+
+/// Whether a failed transaction lost a race PostgreSQL resolved by aborting it (deadlock or
+/// serialization failure): running it again is the cure.
+fn must_retry(error: &StoreError) -> bool {
+    matches!(error, StoreError::Database(message) if message.contains("40P01") || message.contains("40001") || message.contains("deadlock detected"))
 }
 
 /// Adds `units` to the buyer's allocation; the table's CHECK refuses more than the cap (C1).
@@ -518,19 +547,9 @@ async fn claim_for_sale(
         .await?;
         return Ok(None);
     }
-    // The hold ended before the payment settled: take the units again if they are still free.
-    let cap: i64 = sqlx::query("SELECT max_tickets_per_user FROM event_sessions WHERE id = $1")
-        .bind(session)
-        .fetch_one(&mut **tx)
-        .await?
-        .try_get("max_tickets_per_user")?;
-    if allocate(tx, hold.user_id, session, hold.quantity, cap)
-        .await
-        .is_err()
-    {
-        return Ok(Some("purchase_limit_exceeded"));
-    }
-    if hold.seated {
+    // The hold ended before the payment settled: take the units again if they are still free
+    // (inventory first, then the allocation, as everywhere).
+    let lost = if hold.seated {
         let seats =
             sqlx::query("SELECT seat_id FROM hold_seats WHERE hold_id = $1 ORDER BY seat_id")
                 .bind(hold.id)
@@ -539,32 +558,38 @@ async fn claim_for_sale(
                 .iter()
                 .map(|row| row.try_get("seat_id").map(SeatId))
                 .collect::<Result<Vec<_>, _>>()?;
-        let lost = claim_seats(tx, session, hold.id, &seats, now, now, "sold").await?;
-        return Ok((!lost.is_empty()).then_some("seats_unavailable"));
+        let unavailable = claim_seats(tx, session, hold.id, &seats, now, now, "sold").await?;
+        (!unavailable.is_empty()).then_some("seats_unavailable")
+    } else {
+        let claimed = claim_standing(tx, session, hold.section_id, hold.quantity, "sold").await?;
+        (!claimed).then_some("sold_out")
+    };
+    if lost.is_some() {
+        return Ok(lost);
     }
-    let claimed = claim_standing(tx, session, hold.section_id, hold.quantity, "sold").await?;
-    Ok((!claimed).then_some("sold_out"))
+    let cap: i64 = sqlx::query("SELECT max_tickets_per_user FROM event_sessions WHERE id = $1")
+        .bind(session)
+        .fetch_one(&mut **tx)
+        .await?
+        .try_get("max_tickets_per_user")?;
+    match allocate(tx, hold.user_id, session, hold.quantity, cap).await {
+        Ok(()) => Ok(None),
+        Err(StoreError::Conflict {
+            code: "purchase_limit_exceeded",
+            ..
+        }) => Ok(Some("purchase_limit_exceeded")),
+        Err(other) => Err(other),
+    }
 }
 
-#[async_trait]
-impl SalesStore for Own {
-    #[tracing::instrument(skip_all, fields(backend = Own::backend().as_str()))]
-    async fn create_hold(&self, new: NewHold) -> StoreResult<Hold> {
+impl Own {
+    async fn create_hold_once(&self, new: &NewHold) -> StoreResult<Hold> {
         let id = HoldId::new();
         let session = new.session_id.0;
         let now = to_micros(new.now);
         let until = to_micros(new.expires_at);
         let units = new.request.units();
         let mut tx = self.begin_write().await?;
-        // Lazy expiry: the buyer's own lapsed holds stop counting against the cap.
-        let lapsed = expired_holds_where(
-            &mut tx,
-            "user_id = $1 AND session_id = $2",
-            (new.user_id.0, session, now),
-        )
-        .await?;
-        release(&mut tx, &lapsed, "expired").await?;
-        allocate(&mut tx, new.user_id.0, session, units, new.cap).await?;
         let (section_id, seat_ids) = match &new.request {
             HoldRequest::Seats(seats) => {
                 let unavailable =
@@ -627,6 +652,16 @@ impl SalesStore for Own {
                 (*section_id, Vec::new())
             }
         };
+        // Lazy expiry: the buyer's own lapsed holds stop counting against the cap. Inventory was
+        // locked first; allocation rows come last (see `release`).
+        let lapsed = expired_holds_where(
+            &mut tx,
+            "user_id = $1 AND session_id = $2",
+            (new.user_id.0, session, now),
+        )
+        .await?;
+        release(&mut tx, &lapsed, "expired").await?;
+        allocate(&mut tx, new.user_id.0, session, units, new.cap).await?;
         sqlx::query(
             "INSERT INTO holds (id, user_id, session_id, section_id, kind, quantity, status, expires_at, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8)",
@@ -658,6 +693,20 @@ impl SalesStore for Own {
             quantity: units,
             expires_at: from_micros(until),
         })
+    }
+}
+
+#[async_trait]
+impl SalesStore for Own {
+    #[tracing::instrument(skip_all, fields(backend = Own::backend().as_str()))]
+    async fn create_hold(&self, new: NewHold) -> StoreResult<Hold> {
+        let mut attempt = 0;
+        loop {
+            match self.create_hold_once(&new).await {
+                Err(error) if must_retry(&error) && attempt < 3 => attempt += 1,
+                other => return other,
+            }
+        }
     }
 
     async fn get_hold(&self, id: HoldId) -> StoreResult<Option<(Hold, String)>> {
@@ -921,6 +970,23 @@ impl SalesStore for Own {
         }
         let total = order_total(&items)
             .ok_or_else(|| StoreError::conflict("validation_failed", "the total is too large"))?;
+        // While the provider is asked, the hold must not lapse and hand its seats to another
+        // buyer: it lasts at least until reconciliation would look at the order.
+        let paying_until = to_micros(new.settle_after).max(hold.expires_at);
+        sqlx::query("UPDATE holds SET expires_at = $1 WHERE id = $2")
+            .bind(paying_until)
+            .bind(hold.id)
+            .execute(&mut *tx)
+            .await?;
+        if hold.seated {
+            sqlx::query(
+                "UPDATE session_seats SET held_until = $1 WHERE hold_id = $2 AND status = 'held'",
+            )
+            .bind(paying_until)
+            .bind(hold.id)
+            .execute(&mut *tx)
+            .await?;
+        }
         let inserted = sqlx::query(
             "INSERT INTO orders (id, user_id, session_id, event_id, hold_id, status, total_cents, currency, payment_token, \
              client_ip, idempotency_key, next_settle_at, created_at, updated_at) \
@@ -1087,6 +1153,18 @@ impl SalesStore for Own {
                     // Undo the partial claims, then record the charge that must be given back.
                     drop(tx);
                     let mut tx = self.begin_write().await?;
+                    let still_open = sqlx::query(AssertSqlSafe(format!(
+                        "SELECT status FROM orders WHERE id = $1 AND status IN ('awaiting_payment', 'payment_pending'){}",
+                        Own::LOCK_ROW
+                    )))
+                    .bind(id.0)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    if still_open.is_none() {
+                        drop(tx);
+                        let order = self.order_by_id(id.0).await?.ok_or(StoreError::NotFound)?;
+                        return Ok(Settled::Already(order));
+                    }
                     record_charge("succeeded", Some(reference.clone()), None)
                         .execute(&mut *tx)
                         .await?;
@@ -1286,6 +1364,26 @@ impl SalesStore for Own {
         .await?;
         tx.commit().await?;
         self.order_by_id(id.0).await?.ok_or(StoreError::NotFound)
+    }
+
+    async fn request_refund(&self, id: OrderId, retry_at: OffsetDateTime) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        let marked =
+            sqlx::query("UPDATE orders SET next_settle_at = $1 WHERE id = $2 AND status = 'paid'")
+                .bind(to_micros(retry_at))
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        tx.commit().await?;
+        if marked == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::conflict(
+                "order_not_refundable",
+                "only a paid order can be refunded",
+            ))
+        }
     }
 
     async fn order_to_settle(&self, id: OrderId) -> StoreResult<Option<OrderToSettle>> {
@@ -1711,7 +1809,7 @@ fn snapshot_from_row(row: &DbRow) -> Result<QueueSnapshot, sqlx::Error> {
 /// Draws the order's products from stock; returns `out_of_stock` if any ran out meanwhile.
 async fn take_stock(tx: &mut Tx, order: Uuid) -> StoreResult<Option<&'static str>> {
     let lines = sqlx::query(
-        "SELECT reference_id, quantity FROM order_items WHERE order_id = $1 AND kind = 'product'",
+        "SELECT reference_id, quantity FROM order_items WHERE order_id = $1 AND kind = 'product' ORDER BY reference_id",
     )
     .bind(order)
     .fetch_all(&mut **tx)
@@ -1736,7 +1834,7 @@ async fn take_stock(tx: &mut Tx, order: Uuid) -> StoreResult<Option<&'static str
 /// Puts a refunded order's products back in stock.
 async fn restock(tx: &mut Tx, order: Uuid) -> StoreResult<()> {
     let lines = sqlx::query(
-        "SELECT reference_id, quantity FROM order_items WHERE order_id = $1 AND kind = 'product'",
+        "SELECT reference_id, quantity FROM order_items WHERE order_id = $1 AND kind = 'product' ORDER BY reference_id",
     )
     .bind(order)
     .fetch_all(&mut **tx)

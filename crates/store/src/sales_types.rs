@@ -164,6 +164,9 @@ pub trait SalesStore {
         reference: &str,
         now: OffsetDateTime,
     ) -> StoreResult<()>;
+    /// Marks a paid order's refund as requested before the provider is asked, so that if the
+    /// process dies after the provider refunded, reconciliation (due at `retry_at`) completes it.
+    async fn request_refund(&self, id: OrderId, retry_at: OffsetDateTime) -> StoreResult<()>;
     /// Refunds a paid order: releases its seats, cancels its tickets, restocks its products.
     async fn refund_order(
         &self,

@@ -42,6 +42,8 @@ struct ErrorBody {
 
 #[derive(Deserialize)]
 struct ErrorDetail {
+    #[serde(rename = "type")]
+    kind: Option<String>,
     code: Option<String>,
     decline_code: Option<String>,
     payment_intent: Option<IntentRef>,
@@ -114,6 +116,17 @@ impl PaymentGateway for StripeGateway {
             StatusCode::PAYMENT_REQUIRED | StatusCode::BAD_REQUEST => {
                 let error: ErrorBody = serde_json::from_slice(&body)
                     .map_err(|e| GatewayError::Unknown(format!("unreadable answer: {e}")))?;
+                // A declined card, or a token that does not exist, is final; any other request
+                // error (an idempotency conflict, say) says nothing about the charge.
+                let final_answer = status == StatusCode::PAYMENT_REQUIRED
+                    || error.error.kind.as_deref() == Some("card_error")
+                    || error.error.code.as_deref() == Some("resource_missing");
+                if !final_answer {
+                    return Err(GatewayError::Unknown(format!(
+                        "provider refused the request: {}",
+                        error.error.code.as_deref().unwrap_or("unknown")
+                    )));
+                }
                 Ok(ChargeResult::Declined {
                     code: decline_code(&error.error),
                     reference: error.error.payment_intent.map(|i| i.id),
