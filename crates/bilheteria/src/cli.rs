@@ -111,6 +111,8 @@ pub enum Command {
     },
     /// Runs the payment-provider simulator (a Stripe-compatible subset) for tests and load tests.
     Paysim(crate::paysim::PaysimArgs),
+    /// Measures the waiting room: joins and position polls with a large line, and its memory.
+    QueueBench(crate::bench::QueueBenchArgs),
     /// Works with the audit log.
     Audit {
         #[command(subcommand)]
@@ -320,6 +322,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve(&cli.storage, &args).await,
         Command::Paysim(args) => crate::paysim::run(args).await,
+        Command::QueueBench(args) => crate::bench::run(args).await,
         Command::Migrate => {
             let (store, url) = cli.storage.open().await?;
             println!(

@@ -4,6 +4,7 @@
 pub mod app;
 pub mod auth;
 pub mod authz;
+pub mod bench;
 pub mod cli;
 pub mod http;
 pub mod mail;
