@@ -215,3 +215,43 @@ async fn restoring_never_moves_counters_back(state: Arc<dyn QueueState>) {
         "new numbers continue after the old"
     );
 }
+
+/// The join and poll limits, in process and in Redis, count the same way.
+async fn limiter_allows_the_quota_then_refuses(
+    limiter: Arc<dyn bilheteria::queue::limits::Limiter>,
+) {
+    for _ in 0..3 {
+        assert!(limiter.check("203.0.113.5").await.is_ok());
+    }
+    let wait = limiter.check("203.0.113.5").await.unwrap_err();
+    assert!(wait.as_secs() >= 1 && wait.as_secs() <= 60, "{wait:?}");
+    assert!(
+        limiter.check("203.0.113.6").await.is_ok(),
+        "keys are limited apart"
+    );
+}
+
+#[tokio::test]
+async fn the_in_process_limiter_allows_the_quota_then_refuses() {
+    let limiter =
+        bilheteria::queue::limits::LocalLimiter(bilheteria::ratelimit::KeyedLimiter::per_minute(3));
+    limiter_allows_the_quota_then_refuses(Arc::new(limiter)).await;
+}
+
+#[tokio::test]
+#[cfg_attr(
+    not(bilheteria_redis_tests),
+    ignore = "Redis: set BILHETERIA_TEST_REDIS_URL to run"
+)]
+async fn the_redis_limiter_allows_the_quota_then_refuses() {
+    let url = std::env::var("BILHETERIA_TEST_REDIS_URL").unwrap();
+    let connection = ::redis::aio::ConnectionManager::new(::redis::Client::open(url).unwrap())
+        .await
+        .unwrap();
+    let limiter = bilheteria::queue::limits::RedisLimiter {
+        connection,
+        prefix: format!("bilheteria-test:limit:{}", uuid::Uuid::now_v7().simple()),
+        per_minute: 3,
+    };
+    limiter_allows_the_quota_then_refuses(Arc::new(limiter)).await;
+}
