@@ -50,13 +50,16 @@ impl PasswordHasher {
         let _permit = self.permits.acquire().await?;
         let password = password.to_owned();
         tokio::task::spawn_blocking(move || {
+            // An account without a usable password (e.g. a rehearsal buyer) is checked against
+            // the decoy too, and never matches.
+            let stored = stored.filter(|hash| PasswordHash::new(hash).is_ok());
             let known = stored.is_some();
             let hash = match stored {
                 Some(hash) => hash,
                 None => decoy_hash()?.to_owned(),
             };
             let parsed = PasswordHash::new(&hash)
-                .map_err(|e| anyhow::anyhow!("stored hash unreadable: {e}"))?;
+                .map_err(|e| anyhow::anyhow!("decoy hash unreadable: {e}"))?;
             let matches = Argon2::default()
                 .verify_password(password.as_bytes(), &parsed)
                 .is_ok();
@@ -113,5 +116,12 @@ mod tests {
         );
         assert!(!hasher.verify("wrong horse!", Some(hash)).await.unwrap());
         assert!(!hasher.verify("correct horse", None).await.unwrap());
+        assert!(
+            !hasher
+                .verify("correct horse", Some("!rehearsal".into()))
+                .await
+                .unwrap(),
+            "no password matches"
+        );
     }
 }

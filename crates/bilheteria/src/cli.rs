@@ -113,6 +113,8 @@ pub enum Command {
     Paysim(crate::paysim::PaysimArgs),
     /// Measures the waiting room: joins and position polls with a large line, and its memory.
     QueueBench(crate::bench::QueueBenchArgs),
+    /// Rehearses an on-sale against a running server and audits it (see BENCHMARKS.md).
+    Loadtest(crate::loadtest::LoadtestArgs),
     /// Works with the audit log.
     Audit {
         #[command(subcommand)]
@@ -323,6 +325,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => serve(&cli.storage, &args).await,
         Command::Paysim(args) => crate::paysim::run(args).await,
         Command::QueueBench(args) => crate::bench::run(args).await,
+        Command::Loadtest(args) => {
+            let report = crate::loadtest::run(&args).await?;
+            println!("{}", report.table());
+            println!("report written to {}", args.out.display());
+            if !report.audit.ok {
+                bail!("the invariant audit FAILED");
+            }
+            Ok(())
+        }
         Command::Migrate => {
             let (store, url) = cli.storage.open().await?;
             println!(

@@ -7,6 +7,7 @@ pub mod authz;
 pub mod bench;
 pub mod cli;
 pub mod http;
+pub mod loadtest;
 pub mod mail;
 pub mod payments;
 pub mod paysim;

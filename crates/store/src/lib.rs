@@ -12,7 +12,9 @@ use bilheteria_domain::catalog::{
     Event, EventFields, EventQuery, EventSession, NewSession, NewVenue, Product, ProductFields,
     SeatMap, Venue,
 };
-use bilheteria_domain::ids::{EventId, LoginSessionId, ProductId, SessionId, UserId, VenueId};
+use bilheteria_domain::ids::{
+    EventId, LoginSessionId, ProductId, SectionId, SessionId, UserId, VenueId,
+};
 use bilheteria_domain::page::{Page, PageRequest};
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -117,6 +119,13 @@ pub trait Store: SalesStore + Send + Sync + 'static {
         &self,
         token_hash: &[u8],
     ) -> StoreResult<Option<(LoginSession, User)>>;
+    /// Creates many customer accounts, each already logged in (its session given), in one
+    /// transaction: rehearsal buyers for the load test. Audited once for the batch.
+    async fn create_logged_in_buyers(
+        &self,
+        buyers: Vec<(NewUser, NewLoginSession)>,
+        audit: &AuditContext,
+    ) -> StoreResult<Vec<User>>;
     async fn end_login_session(&self, id: LoginSessionId, at: OffsetDateTime) -> StoreResult<()>;
     /// The user's latest sessions (at most 100), newest first.
     async fn list_login_sessions(&self, user_id: UserId) -> StoreResult<Vec<LoginSession>>;
@@ -164,7 +173,13 @@ pub trait Store: SalesStore + Send + Sync + 'static {
     ) -> StoreResult<EventSession>;
     async fn get_session(&self, id: SessionId) -> StoreResult<Option<EventSession>>;
     async fn list_event_sessions(&self, event_id: EventId) -> StoreResult<Vec<EventSession>>;
-    async fn seat_map(&self, id: SessionId, now: OffsetDateTime) -> StoreResult<Option<SeatMap>>;
+    /// The availability map; with `section`, of that section only.
+    async fn seat_map(
+        &self,
+        id: SessionId,
+        section: Option<SectionId>,
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<SeatMap>>;
 
     async fn create_product(
         &self,

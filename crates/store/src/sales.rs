@@ -1656,7 +1656,11 @@ impl SalesStore for Own {
                  WHERE o.session_id = $1 AND p.kind = 'charge' AND p.status = 'succeeded' GROUP BY p.order_id HAVING COUNT(*) > 1) x",
             )
             .await?,
-            paid_orders: count("SELECT COUNT(*) FROM orders WHERE session_id = $1 AND status = 'paid'").await?,
+                        paid_orders: count("SELECT COUNT(*) FROM orders WHERE session_id = $1 AND status = 'paid'").await?,
+            orders_pending: count(
+                "SELECT COUNT(*) FROM orders WHERE session_id = $1 AND status IN ('awaiting_payment', 'payment_pending')",
+            )
+            .await?,
             tickets_valid: count("SELECT COUNT(*) FROM tickets WHERE session_id = $1 AND status = 'valid'").await?,
             charged_cents: count(
                 "SELECT CAST(COALESCE(SUM(p.amount_cents), 0) AS BIGINT) FROM payments p JOIN orders o ON o.id = p.order_id \

@@ -128,6 +128,8 @@ pub struct SalesIntegrity {
     pub charges_without_paid_order_or_refund: i64,
     pub double_charges: i64,
     pub settled_ok: bool,
+    /// Orders whose payment outcome is not known yet (they settle by reconciliation).
+    pub orders_pending: i64,
     pub paid_orders: i64,
     pub tickets_valid: i64,
     pub charged_cents: i64,

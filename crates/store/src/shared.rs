@@ -669,6 +669,74 @@ impl Store for Own {
         Ok(Some((session, user)))
     }
 
+    async fn create_logged_in_buyers(
+        &self,
+        buyers: Vec<(NewUser, NewLoginSession)>,
+        audit: &AuditContext,
+    ) -> StoreResult<Vec<User>> {
+        let mut tx = self.begin_write().await?;
+        let mut created = Vec::with_capacity(buyers.len());
+        for chunk in buyers.chunks(500) {
+            let ids: Vec<UserId> = chunk.iter().map(|_| UserId::new()).collect();
+            let mut users = QueryBuilder::<Db>::new(
+                "INSERT INTO users (id, email, email_normalized, name, name_normalized, password_hash, roles, created_at) ",
+            );
+            users.push_values(chunk.iter().zip(&ids), |mut values, ((user, _), id)| {
+                values
+                    .push_bind(id.0)
+                    .push_bind(user.email.clone())
+                    .push_bind(user.email_normalized.clone())
+                    .push_bind(user.name.clone())
+                    .push_bind(user.name.to_lowercase())
+                    .push_bind(user.password_hash.clone())
+                    .push_bind(user.roles.bits())
+                    .push_bind(to_micros(user.created_at));
+            });
+            match users.build().execute(&mut *tx).await {
+                Err(error) if is_unique_violation(&error) => return Err(StoreError::EmailTaken),
+                other => other?,
+            };
+            let mut sessions = QueryBuilder::<Db>::new(
+                "INSERT INTO login_sessions (id, user_id, token_hash, device_id, ip, user_agent, created_at, expires_at) ",
+            );
+            sessions.push_values(chunk.iter().zip(&ids), |mut values, ((_, session), id)| {
+                values
+                    .push_bind(LoginSessionId::new().0)
+                    .push_bind(id.0)
+                    .push_bind(session.token_hash.clone())
+                    .push_bind(session.device_id.clone())
+                    .push_bind(session.ip.clone())
+                    .push_bind(session.user_agent.clone())
+                    .push_bind(to_micros(session.created_at))
+                    .push_bind(to_micros(session.expires_at));
+            });
+            sessions.build().execute(&mut *tx).await?;
+            for ((user, _), id) in chunk.iter().zip(ids) {
+                created.push(User {
+                    id,
+                    email: user.email.clone(),
+                    name: user.name.clone(),
+                    roles: user.roles.to_vec(),
+                    created_at: from_micros(to_micros(user.created_at)),
+                });
+            }
+        }
+        let summary = serde_json::json!({ "buyers": created.len() });
+        let at = buyers
+            .first()
+            .map_or_else(OffsetDateTime::now_utc, |(user, _)| user.created_at);
+        let change = Change {
+            action: "loadtest.buyers_created",
+            target_type: "user",
+            target_id: format!("{} accounts", created.len()),
+            before: None,
+            after: to_json(&summary),
+        };
+        append_audit(&mut tx, audit, at, change).await?;
+        tx.commit().await?;
+        Ok(created)
+    }
+
     async fn end_login_session(&self, id: LoginSessionId, at: OffsetDateTime) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
         sqlx::query(
@@ -1151,15 +1219,22 @@ impl Store for Own {
         Ok(self.load_sessions(true, event_id.0).await?)
     }
 
-    async fn seat_map(&self, id: SessionId, now: OffsetDateTime) -> StoreResult<Option<SeatMap>> {
+    async fn seat_map(
+        &self,
+        id: SessionId,
+        section: Option<SectionId>,
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<SeatMap>> {
         let pool = self.reader();
         let now = to_micros(now);
         let section_rows = sqlx::query(
             "SELECT ss.section_id, sec.name, sec.kind, ss.category_id, c.price_cents, ss.capacity, ss.sold, ss.held \
              FROM session_sections ss JOIN sections sec ON sec.id = ss.section_id \
-             JOIN seat_categories c ON c.id = ss.category_id WHERE ss.session_id = $1 ORDER BY sec.position",
+             JOIN seat_categories c ON c.id = ss.category_id WHERE ss.session_id = $1 \
+             AND ($2 IS NULL OR ss.section_id = $2) ORDER BY sec.position",
         )
         .bind(id.0)
+        .bind(section.map(|s| s.0))
         .fetch_all(pool)
         .await?;
         if section_rows.is_empty() {
@@ -1169,9 +1244,10 @@ impl Store for Own {
         let seat_rows = sqlx::query(
             "SELECT ss.seat_id, ss.section_id, st.row_label, st.number, ss.status, ss.held_until \
              FROM session_seats ss JOIN seats st ON st.id = ss.seat_id WHERE ss.session_id = $1 \
-             ORDER BY st.section_id, st.row_position, st.number",
+             AND ($2 IS NULL OR ss.section_id = $2) ORDER BY st.section_id, st.row_position, st.number",
         )
         .bind(id.0)
+        .bind(section.map(|s| s.0))
         .fetch_all(pool)
         .await?;
         let mut seats_by_section: HashMap<Uuid, Vec<SeatView>> = HashMap::new();

@@ -406,7 +406,11 @@ async fn a_venue_session_and_seat_map_are_laid_out(db: TestDatabase) {
         vec![venue.sections[0].id]
     );
 
-    let map = store.seat_map(created.id, now()).await.unwrap().unwrap();
+    let map = store
+        .seat_map(created.id, None, now())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(map.sections.len(), 2);
     let seated = &map.sections[0];
     assert_eq!((seated.capacity, seated.available), (10, 10));
@@ -417,12 +421,19 @@ async fn a_venue_session_and_seat_map_are_laid_out(db: TestDatabase) {
     assert_eq!((seats[0].row.as_str(), seats[0].number), ("A", 1));
     assert_eq!((seats[9].row.as_str(), seats[9].number), ("B", 6));
     assert!(seats.iter().all(|s| s.status == SeatStatus::Available));
+    let one = store
+        .seat_map(created.id, Some(venue.sections[1].id), now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(one.sections.len(), 1, "a map of one section");
+    assert_eq!(one.sections[0].id, venue.sections[1].id);
     let standing = &map.sections[1];
     assert_eq!((standing.capacity, standing.available), (300, 300));
     assert!(standing.seats.is_none());
     assert!(
         store
-            .seat_map(bilheteria_domain::ids::SessionId::new(), now())
+            .seat_map(bilheteria_domain::ids::SessionId::new(), None, now())
             .await
             .unwrap()
             .is_none()

@@ -162,3 +162,86 @@ pub async fn verify_audit(
     require_admin(&caller.user)?;
     Ok(Json(state.store.verify_audit().await?))
 }
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RehearsalBuyersRequest {
+    /// How many buyers (1..=20000).
+    pub count: i64,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct RehearsalBuyer {
+    pub id: UserId,
+    pub email: String,
+    /// A bearer token of the buyer's login session, on a device of its own.
+    pub token: String,
+    pub device_id: String,
+}
+
+#[utoipa::path(post, path = "/admin/rehearsal/buyers", tag = "admin", security(("bearer" = [])),
+    request_body = RehearsalBuyersRequest,
+    responses(
+        (status = 201, description = "customer accounts for an on-sale rehearsal, already logged in; they have no usable password", body = Page<RehearsalBuyer>),
+        (status = 403, body = Problem),
+        (status = 422, body = Problem),
+    ))]
+pub async fn rehearsal_buyers(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    client_ip: ClientIp,
+    ApiJson(body): ApiJson<RehearsalBuyersRequest>,
+) -> ApiResult<(StatusCode, Json<Page<RehearsalBuyer>>)> {
+    require_admin(&caller.user)?;
+    if !(1..=20_000).contains(&body.count) {
+        return Err(ApiError::invalid_field(
+            "count",
+            "must be between 1 and 20000",
+        ));
+    }
+    let run = uuid::Uuid::now_v7().simple().to_string();
+    let now = state.clock.now();
+    let mut tokens = Vec::with_capacity(body.count as usize);
+    let mut buyers = Vec::with_capacity(body.count as usize);
+    for i in 0..body.count {
+        let email = format!("rehearsal-{run}-{i}@rehearsal.invalid");
+        let device_id = format!("rehearsal-{run}-{i}");
+        let token = crate::auth::new_token().map_err(ApiError::internal)?;
+        buyers.push((
+            bilheteria_store::NewUser {
+                email: email.clone(),
+                email_normalized: email.clone(),
+                name: format!("Rehearsal buyer {i}"),
+                // Not a PHC string: no password can ever match it.
+                password_hash: "!rehearsal".into(),
+                roles: Roles::customer(),
+                created_at: now,
+            },
+            bilheteria_store::NewLoginSession {
+                user_id: UserId::new(),
+                token_hash: crate::auth::token_hash(&token),
+                device_id: device_id.clone(),
+                ip: client_ip.to_option_string(),
+                user_agent: Some("bilheteria loadtest".into()),
+                created_at: now,
+                expires_at: now + time::Duration::hours(12),
+            },
+        ));
+        tokens.push((token, device_id));
+    }
+    let users = state
+        .store
+        .create_logged_in_buyers(buyers, &audit_context(&caller, client_ip))
+        .await?;
+    let items = users
+        .into_iter()
+        .zip(tokens)
+        .map(|(user, (token, device_id))| RehearsalBuyer {
+            id: user.id,
+            email: user.email,
+            token,
+            device_id,
+        })
+        .collect();
+    Ok((StatusCode::CREATED, Json(Page::complete(items))))
+}

@@ -15,7 +15,7 @@ use bilheteria_domain::catalog::{
     Event, EventInput, EventPatch, EventQuery, EventSession, Product, ProductFields, ProductInput,
     ProductPatch, SeatMap, SessionInput, Venue, VenueInput, search_terms,
 };
-use bilheteria_domain::ids::{EventId, ProductId, SessionId, VenueId};
+use bilheteria_domain::ids::{EventId, ProductId, SectionId, SessionId, VenueId};
 use bilheteria_domain::page::Page;
 use serde::{Deserialize, Serialize};
 
@@ -303,17 +303,32 @@ pub async fn get_session(
     ))
 }
 
-#[utoipa::path(get, path = "/sessions/{id}/seats", tag = "catalog", params(("id" = String, Path)),
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct SeatMapQuery {
+    /// Only this section (a buyer browsing a stadium looks at one section at a time).
+    pub section_id: Option<String>,
+}
+
+#[utoipa::path(get, path = "/sessions/{id}/seats", tag = "catalog", params(("id" = String, Path), SeatMapQuery),
     responses((status = 200, description = "the availability of every section and seat", body = SeatMap), (status = 404, body = Problem)))]
 pub async fn seat_map(
     State(state): State<AppState>,
     caller: Option<CurrentUser>,
     PathId(id): PathId<SessionId>,
+    ApiQuery(query): ApiQuery<SeatMapQuery>,
 ) -> ApiResult<Json<SeatMap>> {
+    let section = query
+        .section_id
+        .map(|raw| {
+            raw.parse::<SectionId>()
+                .map_err(|_| ApiError::invalid_field("section_id", "is not a section id"))
+        })
+        .transpose()?;
     visible_session(&state, id, caller.as_ref().map(|c| &c.user)).await?;
     let map = state
         .store
-        .seat_map(id, state.clock.now())
+        .seat_map(id, section, state.clock.now())
         .await?
         .ok_or_else(|| ApiError::not_found("session"))?;
     Ok(Json(map))

@@ -67,6 +67,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::list_users))
         .routes(routes!(admin::list_audit))
         .routes(routes!(admin::verify_audit))
+        .routes(routes!(admin::rehearsal_buyers))
         .routes(routes!(catalog::create_venue))
         .routes(routes!(catalog::get_venue))
         .routes(routes!(catalog::create_event, catalog::list_events))
