@@ -56,13 +56,18 @@ pub struct StorageArgs {
     #[arg(long, env = "BILHETERIA_DATABASE_URL", global = true)]
     pub database_url: Option<String>,
     /// Largest number of database connections of this process.
-    #[arg(
-        long,
-        env = "BILHETERIA_DB_MAX_CONNECTIONS",
-        default_value_t = 16,
-        global = true
-    )]
+        #[arg(long, env = "BILHETERIA_DB_MAX_CONNECTIONS", default_value_t = 16, global = true)]
     pub db_max_connections: u32,
+    /// SQLite: `full` syncs every commit to disk; `normal` (WAL) syncs at checkpoints: a power
+    /// loss may lose the last commits, a process crash never does.
+    #[arg(long, env = "BILHETERIA_SQLITE_SYNCHRONOUS", value_enum, default_value_t = SqliteSync::Full, global = true)]
+    pub sqlite_synchronous: SqliteSync,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SqliteSync {
+    Full,
+    Normal,
 }
 
 impl StorageArgs {
@@ -90,6 +95,7 @@ impl StorageArgs {
             &url,
             &ConnectOptions {
                 max_connections: self.db_max_connections,
+                sqlite_synchronous_full: self.sqlite_synchronous == SqliteSync::Full,
             },
         )
         .await

@@ -214,13 +214,15 @@ pub trait Store: SalesStore + Send + Sync + 'static {
 #[derive(Clone, Debug)]
 pub struct ConnectOptions {
     pub max_connections: u32,
+    /// SQLite only: `FULL` (the default) syncs every commit to disk; `NORMAL` (with WAL) syncs
+    /// at checkpoints, so a power loss may lose the last commits, but a crash of the process
+    /// never does.
+    pub sqlite_synchronous_full: bool,
 }
 
 impl Default for ConnectOptions {
     fn default() -> Self {
-        Self {
-            max_connections: 16,
-        }
+        Self { max_connections: 16, sqlite_synchronous_full: true }
     }
 }
 
