@@ -56,7 +56,12 @@ pub struct StorageArgs {
     #[arg(long, env = "BILHETERIA_DATABASE_URL", global = true)]
     pub database_url: Option<String>,
     /// Largest number of database connections of this process.
-        #[arg(long, env = "BILHETERIA_DB_MAX_CONNECTIONS", default_value_t = 16, global = true)]
+    #[arg(
+        long,
+        env = "BILHETERIA_DB_MAX_CONNECTIONS",
+        default_value_t = 16,
+        global = true
+    )]
     pub db_max_connections: u32,
     /// SQLite: `full` syncs every commit to disk; `normal` (WAL) syncs at checkpoints: a power
     /// loss may lose the last commits, a process crash never does.

@@ -222,7 +222,10 @@ pub struct ConnectOptions {
 
 impl Default for ConnectOptions {
     fn default() -> Self {
-        Self { max_connections: 16, sqlite_synchronous_full: true }
+        Self {
+            max_connections: 16,
+            sqlite_synchronous_full: true,
+        }
     }
 }
 

@@ -61,9 +61,15 @@ impl TestDatabase {
     }
 
     pub async fn store(&self) -> Arc<dyn Store> {
-        connect(&self.url, &ConnectOptions { max_connections: 8, ..ConnectOptions::default() })
-            .await
-            .unwrap_or_else(|e| panic!("cannot open the {} test store: {e}", self.backend.as_str()))
+        connect(
+            &self.url,
+            &ConnectOptions {
+                max_connections: 8,
+                ..ConnectOptions::default()
+            },
+        )
+        .await
+        .unwrap_or_else(|e| panic!("cannot open the {} test store: {e}", self.backend.as_str()))
     }
 }
 

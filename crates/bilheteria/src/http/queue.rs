@@ -34,23 +34,39 @@ fn with_retry_after(view: QueueView) -> Response {
     response
 }
 
-/// The session's waiting room, if the caller may see it and it has one.
+/// Who asks about a session's waiting room.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Asker {
+    /// A buyer: the session must still be on sale.
+    Buyer,
+    /// Its organizer (or an admin): to see and steer the queue.
+    Manager,
+}
+
+/// The session's waiting room, if the caller may see it (or manage it) and it has one.
 async fn queued_session(
     state: &AppState,
     id: SessionId,
     caller: &CurrentUser,
+    asker: Asker,
 ) -> ApiResult<QueuedSession> {
     let session = state
         .store
         .get_session(id)
         .await?
         .ok_or_else(|| ApiError::not_found("session"))?;
-    let event = state.store.get_event(session.event_id).await?;
-    if !event
-        .as_ref()
-        .is_some_and(|e| can_see_event(Some(&caller.user), e))
-    {
+    let event = state
+        .store
+        .get_event(session.event_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("session"))?;
+    if !can_see_event(Some(&caller.user), &event) {
         return Err(ApiError::not_found("session"));
+    }
+    if asker == Asker::Manager && !manages(&caller.user, event.owner_id) {
+        return Err(ApiError::forbidden(
+            "only the event's organizer or an admin can see or steer its queue",
+        ));
     }
     if !session.queue.enabled {
         return Err(ApiError::new(
@@ -59,7 +75,7 @@ async fn queued_session(
             "this session has no waiting room",
         ));
     }
-    if state.clock.now() >= session.starts_at {
+    if asker == Asker::Buyer && state.clock.now() >= session.starts_at {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             "sales_closed",
@@ -90,7 +106,7 @@ pub async fn challenge(
     caller: CurrentUser,
     PathId(id): PathId<SessionId>,
 ) -> ApiResult<Json<Challenge>> {
-    let session = queued_session(&state, id, &caller).await?;
+    let session = queued_session(&state, id, &caller, Asker::Buyer).await?;
     let claims = QueueClaims {
         kind: TokenKind::Challenge,
         session: id,
@@ -156,7 +172,7 @@ pub async fn join(
     headers: HeaderMap,
     PathId(id): PathId<SessionId>,
 ) -> ApiResult<Response> {
-    let session = queued_session(&state, id, &caller).await?;
+    let session = queued_session(&state, id, &caller, Asker::Buyer).await?;
     check_proof_of_work(&state, &session, &caller, &headers)?;
     let ip = client_ip.to_option_string();
     let view = state
@@ -267,45 +283,6 @@ fn async_stream(
     })
 }
 
-async fn managed_queue(
-    state: &AppState,
-    id: SessionId,
-    caller: &CurrentUser,
-) -> ApiResult<QueuedSession> {
-    let session = state
-        .store
-        .get_session(id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("session"))?;
-    let event = state
-        .store
-        .get_event(session.event_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("session"))?;
-    if !can_see_event(Some(&caller.user), &event) {
-        return Err(ApiError::not_found("session"));
-    }
-    if !manages(&caller.user, event.owner_id) {
-        return Err(ApiError::forbidden(
-            "only the event's organizer or an admin can see or steer its queue",
-        ));
-    }
-    if !session.queue.enabled {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "queue_not_enabled",
-            "this session has no waiting room",
-        ));
-    }
-    Ok(QueuedSession {
-        id: session.id,
-        event_id: session.event_id,
-        sales_start_at: session.sales_start_at,
-        starts_at: session.starts_at,
-        queue: session.queue,
-    })
-}
-
 #[utoipa::path(get, path = "/sessions/{id}/queue/stats", tag = "queue", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = QueueStats), (status = 403, body = Problem), (status = 409, body = Problem)))]
 pub async fn stats(
@@ -313,7 +290,7 @@ pub async fn stats(
     caller: CurrentUser,
     PathId(id): PathId<SessionId>,
 ) -> ApiResult<Json<QueueStats>> {
-    let session = managed_queue(&state, id, &caller).await?;
+    let session = queued_session(&state, id, &caller, Asker::Manager).await?;
     Ok(Json(state.queue.stats(&session, state.clock.now()).await?))
 }
 
@@ -327,7 +304,7 @@ pub async fn update(
     PathId(id): PathId<SessionId>,
     ApiJson(patch): ApiJson<QueuePatch>,
 ) -> ApiResult<Json<QueueSettings>> {
-    let mut session = managed_queue(&state, id, &caller).await?;
+    let mut session = queued_session(&state, id, &caller, Asker::Manager).await?;
     let settings = patch.apply_to(&session.queue)?;
     state
         .store

@@ -30,7 +30,7 @@ pub struct LoadtestArgs {
         hide_env_values = true
     )]
     pub admin_password: String,
-        /// Seats, in seated sections of up to 500 (a buyer fetches one section's map).
+    /// Seats, in seated sections of up to 500 (a buyer fetches one section's map).
     #[arg(long, default_value_t = 20_000)]
     pub seats: u64,
     /// Places of the standing section.
@@ -253,7 +253,7 @@ async fn prepare_sale(api: &Api, admin: &str, args: &LoadtestArgs) -> anyhow::Re
     let mut sections = Vec::new();
     let mut left = args.seats;
     while left > 0 {
-                let in_section = left.min(500);
+        let in_section = left.min(500);
         let rows: Vec<Value> = (0..in_section.div_ceil(50))
             .map(|r| json!({"label": format!("R{r}"), "seats": (in_section - r * 50).min(50)}))
             .collect();
