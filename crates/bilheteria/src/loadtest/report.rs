@@ -99,7 +99,7 @@ impl Recorder {
         let step_reports = STEPS
             .iter()
             .filter_map(|name| steps.get(name).map(|data| (name, data)))
-            .filter(|(_, data)| data.latency.len() > 0)
+            .filter(|(_, data)| !data.latency.is_empty())
             .map(|(name, data)| {
                 let ms = |q: f64| data.latency.value_at_quantile(q) as f64 / 1000.0;
                 StepReport {
