@@ -85,6 +85,13 @@ pub async fn run(args: QueueBenchArgs) -> anyhow::Result<()> {
         args.concurrency,
         state.kind()
     );
+    // A join looks for a snapshot to restore from; this database has none.
+    let dir = tempfile_dir()?;
+    let store = bilheteria_store::connect(
+        &format!("sqlite:{}/bench.db", dir.display()),
+        &Default::default(),
+    )
+    .await?;
 
     // Joins.
     let redis_before = redis_used_memory(args.redis_url.as_deref()).await;
@@ -93,8 +100,13 @@ pub async fn run(args: QueueBenchArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..args.concurrency {
-        let (room, session, next, entries) =
-            (room.clone(), session.clone(), next.clone(), args.entries);
+        let (room, session, next, entries, store) = (
+            room.clone(),
+            session.clone(),
+            next.clone(),
+            args.entries,
+            store.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             let mut tokens = Vec::new();
             loop {
@@ -104,6 +116,7 @@ pub async fn run(args: QueueBenchArgs) -> anyhow::Result<()> {
                 }
                 let view = room
                     .join(
+                        store.as_ref(),
                         &session,
                         UserId::new(),
                         &format!("device-{i:012}"),
@@ -183,12 +196,6 @@ pub async fn run(args: QueueBenchArgs) -> anyhow::Result<()> {
     );
 
     // Polls over HTTP, on loopback, against the real router.
-    let dir = tempfile_dir()?;
-    let store = bilheteria_store::connect(
-        &format!("sqlite:{}/bench.db", dir.display()),
-        &Default::default(),
-    )
-    .await?;
     let services = Services {
         gateway: Arc::new(SimulatedGateway::default()),
         ticket_keys: Arc::new(TicketKeys::ephemeral()?),

@@ -143,7 +143,9 @@ pub async fn place_order(
         }
         BeginOrder::Started(draft) => {
             let settled = charge_and_settle(state, &draft).await?;
-            if settled.status == OrderStatus::Paid {
+            if settled.status == OrderStatus::Paid
+                && state.queue.session(settled.session_id).is_some()
+            {
                 // Done buying: a place among the active buyers of a queued session frees up.
                 let left = state
                     .queue

@@ -128,7 +128,12 @@ async fn the_watermark_moves_only_from_the_expected_value(state: Arc<dyn QueueSt
         at_ms: 1_000,
         carry: 0.5,
     };
-    assert!(state.move_watermark(session, start, first).await.unwrap());
+    assert!(
+        state
+            .move_watermark(session, start, first, 0)
+            .await
+            .unwrap()
+    );
     assert!(
         !state
             .move_watermark(
@@ -137,7 +142,8 @@ async fn the_watermark_moves_only_from_the_expected_value(state: Arc<dyn QueueSt
                 Watermark {
                     admitted: 9,
                     ..first
-                }
+                },
+                0,
             )
             .await
             .unwrap(),
@@ -171,12 +177,34 @@ async fn admission_is_recorded_once_and_leaving_frees_an_active_place(state: Arc
             at_ms: at,
             carry: 0.0,
         };
-        assert!(state.move_watermark(session, mark, next).await.unwrap());
+        assert!(state.move_watermark(session, mark, next, 0).await.unwrap());
         mark = next;
     }
     assert_eq!(state.admitted_as_of(session, 500).await.unwrap(), 0);
     assert_eq!(state.admitted_as_of(session, 2_500).await.unwrap(), 5);
     assert_eq!(state.admitted_as_of(session, 10_000).await.unwrap(), 9);
+    // Old history is forgotten by time, keeping the last point before the cut-off.
+    let later = Watermark {
+        admitted: 12,
+        at_ms: 20_000,
+        carry: 0.0,
+    };
+    assert!(
+        state
+            .move_watermark(session, mark, later, 15_000)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        state.admitted_as_of(session, 16_000).await.unwrap(),
+        9,
+        "the last point before the cut-off stays"
+    );
+    assert_eq!(
+        state.admitted_as_of(session, 2_500).await.unwrap(),
+        0,
+        "older points are gone"
+    );
 }
 
 async fn restoring_never_moves_counters_back(state: Arc<dyn QueueState>) {

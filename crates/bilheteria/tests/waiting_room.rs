@@ -533,7 +533,8 @@ async fn losing_the_shared_state_keeps_every_place(db: TestDatabase) {
             "the same shuffle, the same places"
         );
     }
-    // New arrivals continue after everyone already in line.
+    // Lost again, and a new arrival comes before any tick: it still queues after everyone.
+    memory.forget();
     let late = app.buyers(1).await;
     let place = join(&app, &late[0], session).await.1["position"]
         .as_u64()

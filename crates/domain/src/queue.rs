@@ -206,9 +206,12 @@ pub fn advance(previous: Watermark, input: AdvanceInput) -> Watermark {
         };
     }
     let elapsed_ms = (input.now_ms - previous.at_ms).max(0);
+    // A node whose clock lags must not move time backwards (the next node would count the lag
+    // twice).
+    let now_ms = input.now_ms.max(previous.at_ms);
     if input.paused {
         return Watermark {
-            at_ms: input.now_ms,
+            at_ms: now_ms,
             carry: 0.0,
             ..previous
         };
@@ -227,7 +230,7 @@ pub fn advance(previous: Watermark, input: AdvanceInput) -> Watermark {
     };
     Watermark {
         admitted: previous.admitted + step,
-        at_ms: input.now_ms,
+        at_ms: now_ms,
         carry,
     }
 }

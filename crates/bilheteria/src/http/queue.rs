@@ -178,6 +178,7 @@ pub async fn join(
     let view = state
         .queue
         .join(
+            state.store.as_ref(),
             &session,
             caller.user.id,
             &caller.device_id,

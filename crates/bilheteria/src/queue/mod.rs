@@ -219,6 +219,7 @@ impl WaitingRoom {
     /// Joins (or re-joins) the line; the caller has checked the session and the buyer.
     pub async fn join(
         &self,
+        store: &dyn Store,
         session: &QueuedSession,
         user: UserId,
         device_id: &str,
@@ -230,6 +231,15 @@ impl WaitingRoom {
         }
         limited(&self.limits.joins_per_account, &user.to_string()).await?;
         self.remember(session.clone());
+        // After a loss of the shared state, numbers must continue after those already handed
+        // out, so restore the line from its snapshot before taking one (a join may read the
+        // database; a poll never does).
+        let status = self.state.status(session.id).await?;
+        if let Some(snapshot) = self.last_snapshot(store, session.id).await?
+            && status.joined < snapshot.joined
+        {
+            self.restore_from(session.id, &snapshot, now).await?;
+        }
         let device = device_fingerprint(device_id);
         let joined = self.state.join(session.id, user, device).await?;
         if joined.new {
@@ -342,7 +352,7 @@ impl WaitingRoom {
             return Err(ApiError::new(
                 StatusCode::GONE,
                 "admission_expired",
-                "your turn to buy has passed; join the queue again",
+                "your turn to buy has passed: each account gets one turn in this queue",
             ));
         }
         let admission = QueueClaims {
@@ -441,6 +451,15 @@ impl WaitingRoom {
         {
             let mut registry = self.registry.write().unwrap_or_else(|p| p.into_inner());
             registry.retain(|id, _| sessions.iter().any(|s| s.id == *id));
+            let live = |id: &SessionId| registry.contains_key(id);
+            self.ranks
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .retain(|id, _| live(id));
+            self.saved
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .retain(|id, _| live(id));
             for session in &sessions {
                 registry.insert(session.id, session.clone());
             }
@@ -464,18 +483,7 @@ impl WaitingRoom {
             && (status.joined < snapshot.joined
                 || (status.presale.is_none() && snapshot.presale.is_some()))
         {
-            tracing::warn!(session = %session.id, "queue state behind its snapshot: restoring");
-            let restored = LineStatus {
-                joined: snapshot.joined,
-                presale: snapshot.presale,
-                seed: snapshot.seed,
-                watermark: Watermark {
-                    admitted: snapshot.admitted,
-                    at_ms: millis(now),
-                    carry: 0.0,
-                },
-            };
-            self.state.restore(session.id, restored).await?;
+            self.restore_from(session.id, &snapshot, now).await?;
             status = self.state.status(session.id).await?;
         }
         if now >= session.sales_start_at && status.presale.is_none() {
@@ -515,9 +523,10 @@ impl WaitingRoom {
                     max_active,
                 },
             );
+            let keep_since = millis(now - self.admission_window - time::Duration::minutes(1));
             if self
                 .state
-                .move_watermark(session.id, status.watermark, next)
+                .move_watermark(session.id, status.watermark, next, keep_since)
                 .await?
             {
                 status.watermark = next;
@@ -532,6 +541,52 @@ impl WaitingRoom {
                 .set(session.queue.admit_per_minute as f64);
         }
         self.save(store, session.id, &status, now, false).await
+    }
+
+    /// The line's latest snapshot this node knows (it writes one every tick), read from the
+    /// database only when the node has none yet.
+    async fn last_snapshot(
+        &self,
+        store: &dyn Store,
+        session: SessionId,
+    ) -> Result<Option<QueueSnapshot>, ApiError> {
+        if let Some(known) = self
+            .saved
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&session)
+            .cloned()
+        {
+            return Ok(Some(known));
+        }
+        let stored = store.queue_snapshot(session).await?;
+        if let Some(snapshot) = &stored {
+            self.saved
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(session, snapshot.clone());
+        }
+        Ok(stored)
+    }
+
+    async fn restore_from(
+        &self,
+        session: SessionId,
+        snapshot: &QueueSnapshot,
+        now: OffsetDateTime,
+    ) -> Result<(), QueueError> {
+        tracing::warn!(session = %session, "queue state behind its snapshot: restoring");
+        let restored = LineStatus {
+            joined: snapshot.joined,
+            presale: snapshot.presale,
+            seed: snapshot.seed,
+            watermark: Watermark {
+                admitted: snapshot.admitted,
+                at_ms: millis(now),
+                carry: 0.0,
+            },
+        };
+        self.state.restore(session, restored).await
     }
 
     /// Writes the snapshot when it changed (or always, when `force`).

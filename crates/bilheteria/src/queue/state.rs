@@ -53,12 +53,15 @@ pub trait QueueState: Send + Sync + 'static {
         session: SessionId,
         seed: [u8; 32],
     ) -> Result<(u64, [u8; 32]), QueueError>;
-    /// Moves the watermark from `expected` to `next` if nobody moved it meanwhile.
+    /// Moves the watermark from `expected` to `next` if nobody moved it meanwhile, and records
+    /// the point in its history, forgetting points older than `keep_since_ms` (but the latest
+    /// of those, which still answers `admitted_as_of` for later times).
     async fn move_watermark(
         &self,
         session: SessionId,
         expected: Watermark,
         next: Watermark,
+        keep_since_ms: i64,
     ) -> Result<bool, QueueError>;
     /// When the account was first admitted (recording `now_ms` the first time).
     async fn admitted_at(
@@ -94,9 +97,6 @@ struct Line {
     /// (when, admitted) after each move of the watermark; the latest points only.
     history: std::collections::VecDeque<(i64, u64)>,
 }
-
-/// Points of watermark history kept: over two hours at one move a second.
-const HISTORY_POINTS: usize = 10_000;
 
 #[derive(Default)]
 pub struct MemoryQueue {
@@ -180,18 +180,23 @@ impl QueueState for MemoryQueue {
         session: SessionId,
         expected: Watermark,
         next: Watermark,
+        keep_since_ms: i64,
     ) -> Result<bool, QueueError> {
         Ok(self.with(session, |line| {
-            if line.watermark == expected {
-                line.watermark = next;
-                line.history.push_back((next.at_ms, next.admitted));
-                if line.history.len() > HISTORY_POINTS {
-                    line.history.pop_front();
-                }
-                true
-            } else {
-                false
+            if line.watermark != expected {
+                return false;
             }
+            line.watermark = next;
+            line.history.push_back((next.at_ms, next.admitted));
+            while line.history.len() > 1
+                && line
+                    .history
+                    .get(1)
+                    .is_some_and(|(at, _)| *at < keep_since_ms)
+            {
+                line.history.pop_front();
+            }
+            true
         }))
     }
 
@@ -238,6 +243,8 @@ impl QueueState for MemoryQueue {
             }
             if line.watermark.admitted < status.watermark.admitted {
                 line.watermark = status.watermark;
+                line.history
+                    .push_back((status.watermark.at_ms, status.watermark.admitted));
             }
         });
         Ok(())
@@ -311,9 +318,10 @@ impl RedisQueue {
                 r"
                                 local current = redis.call('HGET', KEYS[1], 'watermark') or ''
                 if current ~= ARGV[1] then return 0 end
-                redis.call('HSET', KEYS[1], 'watermark', ARGV[2])
+                                redis.call('HSET', KEYS[1], 'watermark', ARGV[2])
                 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
-                redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -10001)
+                local older = redis.call('ZCOUNT', KEYS[2], '-inf', '(' .. ARGV[4])
+                if older > 1 then redis.call('ZREMRANGEBYRANK', KEYS[2], 0, older - 2) end
                 return 1
                 ",
             ),
@@ -327,7 +335,10 @@ impl RedisQueue {
                 local mark = redis.call('HGET', KEYS[1], 'watermark')
                 local admitted = 0
                 if mark then admitted = tonumber(string.match(mark, '^(%d+)')) end
-                if admitted < tonumber(ARGV[4]) then redis.call('HSET', KEYS[1], 'watermark', ARGV[5]) end
+                                if admitted < tonumber(ARGV[4]) then
+                  redis.call('HSET', KEYS[1], 'watermark', ARGV[5])
+                  redis.call('ZADD', KEYS[2], ARGV[6], ARGV[5])
+                end
                 return 1
                 ",
             ),
@@ -428,6 +439,7 @@ impl QueueState for RedisQueue {
         session: SessionId,
         expected: Watermark,
         next: Watermark,
+        keep_since_ms: i64,
     ) -> Result<bool, QueueError> {
         let mut connection = self.connection.clone();
         let expected = if expected == Watermark::default() {
@@ -442,6 +454,7 @@ impl QueueState for RedisQueue {
             .arg(expected)
             .arg(encode_watermark(&next))
             .arg(next.at_ms)
+            .arg(keep_since_ms)
             .invoke_async(&mut connection)
             .await
             .map_err(unavailable)?;
@@ -517,11 +530,13 @@ impl QueueState for RedisQueue {
         let _: i64 = self
             .restore_script
             .key(self.key(session, "meta"))
+            .key(self.key(session, "history"))
             .arg(status.joined)
             .arg(status.presale.map(|p| p.to_string()).unwrap_or_default())
             .arg(status.seed.map(|s| hex(&s)).unwrap_or_default())
             .arg(status.watermark.admitted)
             .arg(encode_watermark(&status.watermark))
+            .arg(status.watermark.at_ms)
             .invoke_async(&mut connection)
             .await
             .map_err(unavailable)?;

@@ -228,3 +228,19 @@ fn proof_of_work_is_checked_and_solvable() {
     assert!(proof_of_work_ok("anything", "1", 0));
     assert_eq!(leading_zero_bits(&[0, 0b0001_0000]), 11);
 }
+
+#[test]
+fn a_lagging_clock_never_moves_the_watermark_back_in_time() {
+    let mark = Watermark {
+        admitted: 10,
+        at_ms: 10_000,
+        carry: 0.0,
+    };
+    let lagging = advance(mark, input(9_000, 1_000));
+    assert_eq!((lagging.admitted, lagging.at_ms), (10, 10_000));
+    let next = advance(lagging, input(11_000, 1_000));
+    assert_eq!(
+        next.admitted, 12,
+        "one second at 120 a minute, counted once"
+    );
+}
