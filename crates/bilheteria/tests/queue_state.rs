@@ -54,22 +54,22 @@ fn device(n: u8) -> [u8; 8] {
 async fn joining_is_idempotent_per_account_and_one_entry_per_device(state: Arc<dyn QueueState>) {
     let session = SessionId::new();
     let (ana, bia) = (UserId::new(), UserId::new());
-    let first = state.join(session, ana, device(1)).await.unwrap();
+    let first = state.join(session, ana, device(1), 0).await.unwrap();
     assert_eq!((first.seq, first.new), (1, true));
-    let again = state.join(session, ana, device(1)).await.unwrap();
+    let again = state.join(session, ana, device(1), 0).await.unwrap();
     assert_eq!((again.seq, again.new), (1, false), "the same number again");
     assert!(matches!(
-        state.join(session, bia, device(1)).await,
+        state.join(session, bia, device(1), 0).await,
         Err(QueueError::DeviceTaken)
     ));
-    assert_eq!(state.join(session, bia, device(2)).await.unwrap().seq, 2);
+    assert_eq!(state.join(session, bia, device(2), 0).await.unwrap().seq, 2);
     // A new login of the same account on another device keeps its place.
-    assert_eq!(state.join(session, ana, device(3)).await.unwrap().seq, 1);
+    assert_eq!(state.join(session, ana, device(3), 0).await.unwrap().seq, 1);
     assert_eq!(state.status(session).await.unwrap().joined, 2);
     // Lines are per session.
     assert_eq!(
         state
-            .join(SessionId::new(), ana, device(1))
+            .join(SessionId::new(), ana, device(1), 0)
             .await
             .unwrap()
             .seq,
@@ -84,7 +84,7 @@ async fn concurrent_joins_get_distinct_numbers(state: Arc<dyn QueueState>) {
             let state = state.clone();
             tokio::spawn(async move {
                 state
-                    .join(session, UserId::new(), device(i))
+                    .join(session, UserId::new(), device(i), 0)
                     .await
                     .unwrap()
                     .seq
@@ -102,12 +102,18 @@ async fn concurrent_joins_get_distinct_numbers(state: Arc<dyn QueueState>) {
 async fn the_line_freezes_once(state: Arc<dyn QueueState>) {
     let session = SessionId::new();
     for i in 0..3 {
-        state.join(session, UserId::new(), device(i)).await.unwrap();
+        state
+            .join(session, UserId::new(), device(i), 0)
+            .await
+            .unwrap();
     }
     assert_eq!(state.status(session).await.unwrap().presale, None);
     let (presale, seed) = state.freeze(session, [7; 32]).await.unwrap();
     assert_eq!((presale, seed), (3, [7; 32]));
-    state.join(session, UserId::new(), device(9)).await.unwrap();
+    state
+        .join(session, UserId::new(), device(9), 0)
+        .await
+        .unwrap();
     assert_eq!(
         state.freeze(session, [8; 32]).await.unwrap(),
         (3, [7; 32]),
@@ -210,7 +216,10 @@ async fn admission_is_recorded_once_and_leaving_frees_an_active_place(state: Arc
 async fn restoring_never_moves_counters_back(state: Arc<dyn QueueState>) {
     let session = SessionId::new();
     for i in 0..5 {
-        state.join(session, UserId::new(), device(i)).await.unwrap();
+        state
+            .join(session, UserId::new(), device(i), 0)
+            .await
+            .unwrap();
     }
     let lost = LineStatus {
         joined: 3,
@@ -227,6 +236,24 @@ async fn restoring_never_moves_counters_back(state: Arc<dyn QueueState>) {
     assert_eq!(status.joined, 5, "never below what was handed out");
     assert_eq!((status.presale, status.seed), (Some(2), Some([4; 32])));
     assert_eq!(status.watermark.admitted, 1);
+    // A join never numbers below the floor it is given (the snapshot's count after a loss).
+    let floored = SessionId::new();
+    assert_eq!(
+        state
+            .join(floored, UserId::new(), device(1), 70)
+            .await
+            .unwrap()
+            .seq,
+        71
+    );
+    assert_eq!(
+        state
+            .join(floored, UserId::new(), device(2), 10)
+            .await
+            .unwrap()
+            .seq,
+        72
+    );
     // After a loss (a fresh line), the snapshot brings it back.
     let fresh = SessionId::new();
     state
@@ -235,7 +262,7 @@ async fn restoring_never_moves_counters_back(state: Arc<dyn QueueState>) {
         .unwrap();
     assert_eq!(
         state
-            .join(fresh, UserId::new(), device(1))
+            .join(fresh, UserId::new(), device(1), 0)
             .await
             .unwrap()
             .seq,

@@ -232,16 +232,14 @@ impl WaitingRoom {
         limited(&self.limits.joins_per_account, &user.to_string()).await?;
         self.remember(session.clone());
         // After a loss of the shared state, numbers must continue after those already handed
-        // out, so restore the line from its snapshot before taking one (a join may read the
-        // database; a poll never does).
-        let status = self.state.status(session.id).await?;
-        if let Some(snapshot) = self.last_snapshot(store, session.id).await?
-            && status.joined < snapshot.joined
-        {
-            self.restore_from(session.id, &snapshot, now).await?;
-        }
+        // out: the join itself never numbers below the line's last snapshot (the tick restores
+        // the rest of the line).
+        let floor = self
+            .last_snapshot(store, session.id)
+            .await?
+            .map_or(0, |s| s.joined);
         let device = device_fingerprint(device_id);
-        let joined = self.state.join(session.id, user, device).await?;
+        let joined = self.state.join(session.id, user, device, floor).await?;
         if joined.new {
             metrics::counter!("queue_joins_total").increment(1);
         }
@@ -559,14 +557,23 @@ impl WaitingRoom {
         {
             return Ok(Some(known));
         }
-        let stored = store.queue_snapshot(session).await?;
-        if let Some(snapshot) = &stored {
-            self.saved
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .insert(session, snapshot.clone());
-        }
-        Ok(stored)
+        // Remembered even when there is none yet (an empty line), so that joins do not keep
+        // asking the database; the next tick writes and remembers the real one.
+        let stored = store
+            .queue_snapshot(session)
+            .await?
+            .unwrap_or(QueueSnapshot {
+                session,
+                joined: 0,
+                presale: None,
+                seed: None,
+                admitted: 0,
+            });
+        self.saved
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(session, stored.clone());
+        Ok(Some(stored))
     }
 
     async fn restore_from(

@@ -38,12 +38,15 @@ pub struct LineStatus {
 #[async_trait]
 pub trait QueueState: Send + Sync + 'static {
     fn kind(&self) -> &'static str;
-    /// Puts the account in line once; a device in line for another account is refused.
+    /// Puts the account in line once; a device in line for another account is refused. A new
+    /// number is never below `floor` + 1 (after a loss of state, numbers continue after those
+    /// the snapshot knows were handed out).
     async fn join(
         &self,
         session: SessionId,
         user: UserId,
         device: [u8; 8],
+        floor: u64,
     ) -> Result<Joined, QueueError>;
     async fn status(&self, session: SessionId) -> Result<LineStatus, QueueError>;
     /// Freezes the pre-sale line at its current length with `seed`, once; answers the values
@@ -132,8 +135,10 @@ impl QueueState for MemoryQueue {
         session: SessionId,
         user: UserId,
         device: [u8; 8],
+        floor: u64,
     ) -> Result<Joined, QueueError> {
         self.with(session, |line| {
+            line.joined = line.joined.max(floor);
             if let Some(owner) = line.devices.get(&device)
                 && *owner != user
             {
@@ -299,8 +304,11 @@ impl RedisQueue {
                 local owner = redis.call('HGET', KEYS[2], ARGV[2])
                 if owner and owner ~= ARGV[1] then return {-1, 0} end
                 redis.call('HSET', KEYS[2], ARGV[2], ARGV[1])
-                local existing = redis.call('HGET', KEYS[1], ARGV[1])
+                                local existing = redis.call('HGET', KEYS[1], ARGV[1])
                 if existing then return {tonumber(existing), 0} end
+                if tonumber(redis.call('HGET', KEYS[3], 'joined') or '0') < tonumber(ARGV[3]) then
+                  redis.call('HSET', KEYS[3], 'joined', ARGV[3])
+                end
                 local seq = redis.call('HINCRBY', KEYS[3], 'joined', 1)
                 redis.call('HSET', KEYS[1], ARGV[1], seq)
                 return {seq, 1}
@@ -376,6 +384,7 @@ impl QueueState for RedisQueue {
         session: SessionId,
         user: UserId,
         device: [u8; 8],
+        floor: u64,
     ) -> Result<Joined, QueueError> {
         let mut connection = self.connection.clone();
         let (seq, new): (i64, i64) = self
@@ -385,6 +394,7 @@ impl QueueState for RedisQueue {
             .key(self.key(session, "meta"))
             .arg(user.to_string())
             .arg(hex(&device))
+            .arg(floor)
             .invoke_async(&mut connection)
             .await
             .map_err(unavailable)?;
