@@ -450,12 +450,10 @@ impl Own {
     }
 
     async fn to_settle(&self, order: Uuid) -> Result<Option<OrderToSettle>, sqlx::Error> {
-        let row = sqlx::query(
-            "SELECT o.payment_token, o.hold_id, u.email FROM orders o JOIN users u ON u.id = o.user_id WHERE o.id = $1",
-        )
-        .bind(order)
-        .fetch_optional(self.reader())
-        .await?;
+        let row = sqlx::query("SELECT payment_token, hold_id FROM orders WHERE id = $1")
+            .bind(order)
+            .fetch_optional(self.reader())
+            .await?;
         let Some(row) = row else { return Ok(None) };
         let Some(full) = self.order_by_id(order).await? else {
             return Ok(None);
@@ -463,7 +461,6 @@ impl Own {
         Ok(Some(OrderToSettle {
             order: full,
             payment_token: row.try_get("payment_token")?,
-            user_email: row.try_get("email")?,
             units: self.hold_units(row.try_get("hold_id")?).await?,
         }))
     }
@@ -1030,11 +1027,6 @@ impl SalesStore for Own {
             .execute(&mut *tx)
             .await?;
         }
-        let email: String = sqlx::query("SELECT email FROM users WHERE id = $1")
-            .bind(new.user_id.0)
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get("email")?;
         tx.commit().await?;
         let order = Order {
             id: new.id,
@@ -1057,7 +1049,6 @@ impl SalesStore for Own {
         Ok(BeginOrder::Started(OrderToSettle {
             order,
             payment_token: new.payment_token,
-            user_email: email,
             units,
         }))
     }

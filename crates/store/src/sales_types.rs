@@ -51,7 +51,6 @@ pub struct TicketUnit {
 pub struct OrderToSettle {
     pub order: Order,
     pub payment_token: String,
-    pub user_email: String,
     pub units: Vec<TicketUnit>,
 }
 
