@@ -481,6 +481,23 @@ fn order_change(
     }
 }
 
+/// Queues a message of `kind` about an order for its buyer, once per (kind, order).
+async fn notify_buyer(
+    tx: &mut Tx,
+    kind: &str,
+    order: OrderId,
+    buyer: Uuid,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let email: String = sqlx::query("SELECT email FROM users WHERE id = $1")
+        .bind(buyer)
+        .fetch_one(&mut **tx)
+        .await?
+        .try_get("email")?;
+    let payload = serde_json::json!({ "order_id": order, "to": email });
+    enqueue(tx, kind, format!("{kind}:{order}"), payload, now).await
+}
+
 async fn enqueue(
     tx: &mut Tx,
     kind: &str,
@@ -1190,19 +1207,7 @@ impl SalesStore for Own {
                 record_charge("succeeded", Some(reference.clone()), None)
                     .execute(&mut *tx)
                     .await?;
-                let email: String = sqlx::query("SELECT email FROM users WHERE id = $1")
-                    .bind(user)
-                    .fetch_one(&mut *tx)
-                    .await?
-                    .try_get("email")?;
-                enqueue(
-                    &mut tx,
-                    "order_paid",
-                    format!("order_paid:{id}"),
-                    serde_json::json!({ "order_id": id, "to": email }),
-                    at,
-                )
-                .await?;
+                notify_buyer(&mut tx, "order_paid", id, user, at).await?;
                 let summary = serde_json::json!({ "status": "paid", "total_cents": total, "currency": currency,
                     "payment_reference": reference, "tickets": tickets.len() });
                 let context = AuditContext {
@@ -1331,19 +1336,7 @@ impl SalesStore for Own {
             .bind(id.0)
             .execute(&mut *tx)
             .await?;
-        let email: String = sqlx::query("SELECT email FROM users WHERE id = $1")
-            .bind(row.try_get::<Uuid, _>("user_id")?)
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get("email")?;
-        enqueue(
-            &mut tx,
-            "order_refunded",
-            format!("order_refunded:{id}"),
-            serde_json::json!({"order_id": id, "to": email}),
-            at,
-        )
-        .await?;
+        notify_buyer(&mut tx, "order_refunded", id, row.try_get("user_id")?, at).await?;
         let after = serde_json::json!({"status": "refunded", "refund_reference": reference, "amount_cents": total});
         let before = serde_json::json!({"status": "paid"});
         append_audit(
