@@ -1402,11 +1402,7 @@ impl SalesStore for Own {
     }
 
     async fn list_orders(&self, user: UserId, page: &PageRequest) -> StoreResult<Page<Order>> {
-        let before = page
-            .after
-            .as_deref()
-            .map(|key| Uuid::parse_str(key).map_err(|_| StoreError::InvalidCursor))
-            .transpose()?;
+        let before = super::shared::parse_cursor_uuid(page)?;
         let mut query = QueryBuilder::<Db>::new(concat!(
             "SELECT ",
             order_columns!(),
@@ -1465,11 +1461,7 @@ impl SalesStore for Own {
     }
 
     async fn list_tickets(&self, holder: UserId, page: &PageRequest) -> StoreResult<Page<Ticket>> {
-        let before = page
-            .after
-            .as_deref()
-            .map(|key| Uuid::parse_str(key).map_err(|_| StoreError::InvalidCursor))
-            .transpose()?;
+        let before = super::shared::parse_cursor_uuid(page)?;
         let mut query = QueryBuilder::<Db>::new(concat!(ticket_select!(), " WHERE t.holder_id = "));
         query.push_bind(holder.0);
         if let Some(before) = before {
@@ -1552,11 +1544,7 @@ impl SalesStore for Own {
         status: &str,
         page: &PageRequest,
     ) -> StoreResult<Page<OutboxMessage>> {
-        let before = page
-            .after
-            .as_deref()
-            .map(|key| Uuid::parse_str(key).map_err(|_| StoreError::InvalidCursor))
-            .transpose()?;
+        let before = super::shared::parse_cursor_uuid(page)?;
         let mut query = QueryBuilder::<Db>::new("SELECT * FROM outbox WHERE status = ");
         query.push_bind(status.to_owned());
         if let Some(before) = before {

@@ -412,7 +412,7 @@ async fn insert_product_events(
     Ok(())
 }
 
-fn parse_cursor_uuid(page: &PageRequest) -> StoreResult<Option<Uuid>> {
+pub(super) fn parse_cursor_uuid(page: &PageRequest) -> StoreResult<Option<Uuid>> {
     page.after
         .as_deref()
         .map(|key| Uuid::parse_str(key).map_err(|_| StoreError::InvalidCursor))
