@@ -1227,29 +1227,35 @@ impl Store for Own {
     ) -> StoreResult<Option<SeatMap>> {
         let pool = self.reader();
         let now = to_micros(now);
-        let section_rows = sqlx::query(
+        // Filters are appended only when asked for: `($2 IS NULL OR ...)` would keep the planner
+        // from using an index and read the whole venue for one section.
+        let mut section_query = QueryBuilder::<Db>::new(
             "SELECT ss.section_id, sec.name, sec.kind, ss.category_id, c.price_cents, ss.capacity, ss.sold, ss.held \
              FROM session_sections ss JOIN sections sec ON sec.id = ss.section_id \
-             JOIN seat_categories c ON c.id = ss.category_id WHERE ss.session_id = $1 \
-             AND ($2 IS NULL OR ss.section_id = $2) ORDER BY sec.position",
-        )
-        .bind(id.0)
-        .bind(section.map(|s| s.0))
-        .fetch_all(pool)
-        .await?;
+             JOIN seat_categories c ON c.id = ss.category_id WHERE ss.session_id = ",
+        );
+        section_query.push_bind(id.0);
+        if let Some(section) = section {
+            section_query.push(" AND ss.section_id = ").push_bind(section.0);
+        }
+        section_query.push(" ORDER BY sec.position");
+        let section_rows = section_query.build().fetch_all(pool).await?;
         if section_rows.is_empty() {
             // Every session has at least one section on sale, so none means no such session.
             return Ok(None);
         }
-        let seat_rows = sqlx::query(
-            "SELECT ss.seat_id, ss.section_id, st.row_label, st.number, ss.status, ss.held_until \
-             FROM session_seats ss JOIN seats st ON st.id = ss.seat_id WHERE ss.session_id = $1 \
-             AND ($2 IS NULL OR ss.section_id = $2) ORDER BY st.section_id, st.row_position, st.number",
-        )
-        .bind(id.0)
-        .bind(section.map(|s| s.0))
-        .fetch_all(pool)
-        .await?;
+        // Driven from `seats` so that one section is read through its (section, row, number)
+        // index, already in order.
+        let mut seat_query = QueryBuilder::<Db>::new(
+            "SELECT ss.seat_id, st.section_id, st.row_label, st.number, ss.status, ss.held_until \
+             FROM seats st JOIN session_seats ss ON ss.session_id = ",
+        );
+        seat_query.push_bind(id.0).push(" AND ss.seat_id = st.id");
+        if let Some(section) = section {
+            seat_query.push(" WHERE st.section_id = ").push_bind(section.0);
+        }
+        seat_query.push(" ORDER BY st.section_id, st.row_position, st.number");
+        let seat_rows = seat_query.build().fetch_all(pool).await?;
         let mut seats_by_section: HashMap<Uuid, Vec<SeatView>> = HashMap::new();
         for row in &seat_rows {
             let status: String = row.try_get("status")?;
