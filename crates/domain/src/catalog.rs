@@ -704,12 +704,13 @@ impl SeatStatus {
         }
     }
 
-    /// The status a buyer sees at `now`: a hold past its expiry is available again.
-    pub fn effective(stored: &str, held_until_micros: Option<i64>, now_micros: i64) -> Self {
-        match stored {
-            "sold" => SeatStatus::Sold,
-            "held" if held_until_micros.is_some_and(|until| until > now_micros) => SeatStatus::Held,
-            _ => SeatStatus::Available,
+    /// The status a seat map letter stands for (`a`, `h`, `s`; see the store's seat map).
+    pub fn from_letter(letter: u8) -> Option<Self> {
+        match letter {
+            b'a' => Some(SeatStatus::Available),
+            b'h' => Some(SeatStatus::Held),
+            b's' => Some(SeatStatus::Sold),
+            _ => None,
         }
     }
 }

@@ -1,8 +1,9 @@
 //! The PostgreSQL backend: the store of record for a cluster of server nodes.
 
+use crate::layouts::SeatLayouts;
 use crate::{Backend, ConnectOptions, StoreResult};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{PgPool, Postgres, QueryBuilder, Transaction};
+use sqlx::{AssertSqlSafe, PgPool, Postgres, QueryBuilder, Transaction};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -21,6 +22,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres
 
 pub struct PgStore {
     pool: PgPool,
+    layouts: SeatLayouts,
 }
 
 impl PgStore {
@@ -40,7 +42,10 @@ impl PgStore {
             .connect_with(connect)
             .await?;
         MIGRATOR.run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            layouts: SeatLayouts::default(),
+        })
     }
 
     /// Appended to a SELECT that reads a row the transaction is about to change.
@@ -59,6 +64,16 @@ impl PgStore {
 
     async fn begin_write(&self) -> Result<Transaction<'static, Db>, sqlx::Error> {
         self.pool.begin().await
+    }
+
+    /// Refreshes the planner's statistics of tables that just grew in bulk (a venue's seats, a
+    /// session's inventory), so that an on-sale starting minutes after its session was created
+    /// is not planned from empty-table estimates. Autovacuum would get there, but later.
+    async fn refresh_statistics(&self, tables: &str) {
+        let analyze = sqlx::query(AssertSqlSafe(format!("ANALYZE {tables}")));
+        if let Err(error) = analyze.execute(&self.pool).await {
+            tracing::warn!(%error, tables, "could not refresh planner statistics");
+        }
     }
 
     /// Every word must match a word of the event's text by prefix.

@@ -1,10 +1,11 @@
 //! The SQL both backends share. This file is compiled twice, as `postgres::shared` and
 //! `sqlite::shared`: there `Db` names the backend's sqlx database and `Own` its store type, which
-//! provides `backend()`, `reader()`, `begin_write()`, `push_search()` and `LOCK_ROW`. Every
-//! statement here is valid on both: `$n` placeholders, instants as BIGINT microseconds, ids bound
-//! as `Uuid` (UUID in PostgreSQL, a 16-byte BLOB in SQLite).
+//! provides `backend()`, `reader()`, `begin_write()`, `refresh_statistics()`, `push_search()`,
+//! `LOCK_ROW` and `layouts`. Every statement here is valid on both: `$n` placeholders, instants
+//! as BIGINT microseconds, ids bound as `Uuid` (UUID in PostgreSQL, a 16-byte BLOB in SQLite).
 
 use super::{Db, Own};
+use crate::layouts::{LaidOutSeat, Layout};
 use crate::{
     Backend, Credentials, NewLoginSession, NewUser, Store, StoreError, StoreResult,
     is_unique_violation,
@@ -421,6 +422,34 @@ pub(super) fn parse_cursor_uuid(page: &PageRequest) -> StoreResult<Option<Uuid>>
 
 // ---------------------------------------------------------------------------------------------
 // The interface
+
+impl Own {
+    /// The seats of a section in seat order, from memory after the first read.
+    async fn section_layout(&self, section: Uuid) -> Result<Layout, sqlx::Error> {
+        if let Some(layout) = self.layouts.get(section) {
+            return Ok(layout);
+        }
+        let rows = sqlx::query(
+            "SELECT id, row_label, number FROM seats WHERE section_id = $1 ORDER BY row_position, number",
+        )
+        .bind(section)
+        .fetch_all(self.reader())
+        .await?;
+        let layout: Layout = std::sync::Arc::new(
+            rows.iter()
+                .map(|row| {
+                    Ok(LaidOutSeat {
+                        id: SeatId(row.try_get("id")?),
+                        row: row.try_get("row_label")?,
+                        number: row.try_get("number")?,
+                    })
+                })
+                .collect::<Result<_, sqlx::Error>>()?,
+        );
+        self.layouts.put(section, layout.clone());
+        Ok(layout)
+    }
+}
 
 #[async_trait]
 impl Store for Own {
@@ -868,6 +897,7 @@ impl Store for Own {
         )
         .await?;
         tx.commit().await?;
+        self.refresh_statistics("sections, seats").await;
         Ok(created)
     }
 
@@ -1208,6 +1238,8 @@ impl Store for Own {
         )
         .await?;
         tx.commit().await?;
+        self.refresh_statistics("session_seats, session_sections")
+            .await;
         Ok(created)
     }
 
@@ -1236,7 +1268,9 @@ impl Store for Own {
         );
         section_query.push_bind(id.0);
         if let Some(section) = section {
-            section_query.push(" AND ss.section_id = ").push_bind(section.0);
+            section_query
+                .push(" AND ss.section_id = ")
+                .push_bind(section.0);
         }
         section_query.push(" ORDER BY sec.position");
         let section_rows = section_query.build().fetch_all(pool).await?;
@@ -1244,30 +1278,56 @@ impl Store for Own {
             // Every session has at least one section on sale, so none means no such session.
             return Ok(None);
         }
-        // Driven from `seats` so that one section is read through its (section, row, number)
-        // index, already in order.
-        let mut seat_query = QueryBuilder::<Db>::new(
-            "SELECT ss.seat_id, st.section_id, st.row_label, st.number, ss.status, ss.held_until \
-             FROM seats st JOIN session_seats ss ON ss.session_id = ",
+        // One row per section: its seats' statuses as letters in seat order (`a`vailable,
+        // `h`eld, `s`old), a held seat whose hold has lapsed counting as available. Both sides of
+        // the join name the section, so that neither planner reads the whole venue (a session
+        // created moments before its on-sale has no statistics yet).
+        let mut status_query = QueryBuilder::<Db>::new(
+            "SELECT st.section_id, string_agg(CASE WHEN ss.status = 'sold' THEN 's' \
+             WHEN ss.status = 'held' AND ss.held_until > ",
         );
-        seat_query.push_bind(id.0).push(" AND ss.seat_id = st.id");
-        if let Some(section) = section {
-            seat_query.push(" WHERE st.section_id = ").push_bind(section.0);
+        status_query
+            .push_bind(now)
+            .push(" THEN 'h' ELSE 'a' END, '' ORDER BY st.row_position, st.number) AS statuses ");
+        match section {
+            Some(section) => {
+                status_query
+                    .push("FROM seats st JOIN session_seats ss ON ss.session_id = ")
+                    .push_bind(id.0)
+                    .push(" AND ss.section_id = ")
+                    .push_bind(section.0)
+                    .push(" AND ss.seat_id = st.id WHERE st.section_id = ")
+                    .push_bind(section.0);
+            }
+            None => {
+                status_query
+                    .push("FROM session_seats ss JOIN seats st ON st.id = ss.seat_id WHERE ss.session_id = ")
+                    .push_bind(id.0);
+            }
         }
-        seat_query.push(" ORDER BY st.section_id, st.row_position, st.number");
-        let seat_rows = seat_query.build().fetch_all(pool).await?;
+        status_query.push(" GROUP BY st.section_id");
         let mut seats_by_section: HashMap<Uuid, Vec<SeatView>> = HashMap::new();
-        for row in &seat_rows {
-            let status: String = row.try_get("status")?;
-            seats_by_section
-                .entry(row.try_get("section_id")?)
-                .or_default()
-                .push(SeatView {
-                    id: SeatId(row.try_get("seat_id")?),
-                    row: row.try_get("row_label")?,
-                    number: row.try_get("number")?,
-                    status: SeatStatus::effective(&status, row.try_get("held_until")?, now),
-                });
+        for row in status_query.build().fetch_all(pool).await? {
+            let section_id: Uuid = row.try_get("section_id")?;
+            let letters: String = row.try_get("statuses")?;
+            let layout = self.section_layout(section_id).await?;
+            if layout.len() != letters.len() {
+                return Err(corrupt("session_seats").into());
+            }
+            let seats = layout
+                .iter()
+                .zip(letters.bytes())
+                .map(|(seat, letter)| {
+                    Ok(SeatView {
+                        id: seat.id,
+                        row: seat.row.clone(),
+                        number: seat.number,
+                        status: SeatStatus::from_letter(letter)
+                            .ok_or_else(|| corrupt("session_seats.status"))?,
+                    })
+                })
+                .collect::<Result<Vec<_>, sqlx::Error>>()?;
+            seats_by_section.insert(section_id, seats);
         }
         let mut sections = Vec::with_capacity(section_rows.len());
         for row in &section_rows {

@@ -4,6 +4,7 @@
 //! with `BEGIN IMMEDIATE` (the write lock is taken up front, never upgraded mid-transaction);
 //! reads use a separate pool and see the last committed state through WAL.
 
+use crate::layouts::SeatLayouts;
 use crate::{Backend, ConnectOptions, StoreResult};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Sqlite, SqlitePool, Transaction};
@@ -26,6 +27,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 pub struct SqliteStore {
     writer: SqlitePool,
     readers: SqlitePool,
+    layouts: SeatLayouts,
 }
 
 impl SqliteStore {
@@ -49,7 +51,11 @@ impl SqliteStore {
             .max_connections(options.max_connections.clamp(1, 8))
             .connect_with(connect.read_only(true))
             .await?;
-        Ok(Self { writer, readers })
+        Ok(Self {
+            writer,
+            readers,
+            layouts: SeatLayouts::default(),
+        })
     }
 
     /// Appended to a SELECT that reads a row the transaction is about to change.
@@ -70,6 +76,9 @@ impl SqliteStore {
     async fn begin_write(&self) -> Result<Transaction<'static, Db>, sqlx::Error> {
         self.writer.begin_with("BEGIN IMMEDIATE").await
     }
+
+    /// SQLite plans these look-ups well without statistics.
+    async fn refresh_statistics(&self, _tables: &str) {}
 
     /// Every word must match a word of the event's text by prefix. The words are letters and
     /// digits only (see `search_terms`), so quoting them is enough to keep FTS syntax out.

@@ -245,20 +245,14 @@ fn session_times_and_limits_are_checked() {
 }
 
 #[test]
-fn seat_status_treats_an_expired_hold_as_available() {
-    assert_eq!(
-        SeatStatus::effective("held", Some(100), 50),
-        SeatStatus::Held
-    );
-    assert_eq!(
-        SeatStatus::effective("held", Some(100), 100),
-        SeatStatus::Available
-    );
-    assert_eq!(SeatStatus::effective("sold", None, 0), SeatStatus::Sold);
-    assert_eq!(
-        SeatStatus::effective("available", None, 0),
-        SeatStatus::Available
-    );
+fn seat_map_letters_name_statuses() {
+    for status in [SeatStatus::Available, SeatStatus::Held, SeatStatus::Sold] {
+        assert_eq!(
+            SeatStatus::from_letter(status.as_str().as_bytes()[0]),
+            Some(status)
+        );
+    }
+    assert_eq!(SeatStatus::from_letter(b'x'), None);
 }
 
 #[test]
