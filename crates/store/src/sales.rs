@@ -69,9 +69,12 @@ fn hold_from_row(row: &DbRow) -> Result<HoldRow, sqlx::Error> {
 /// Ends `holds` with `status`, giving back their seats or standing units and their share of the
 /// buyers' allocations. A seat already taken over by another hold is left alone.
 ///
-/// Lock order, kept by every transaction that sells: inventory rows (seats, then sections, each
-/// in key order) before allocation rows (in key order), so that concurrent transactions on
-/// PostgreSQL cannot wait on each other in a cycle.
+/// Lock order: inventory rows (seats, then sections, each in key order) before allocation rows
+/// (in key order), so that concurrent transactions on PostgreSQL rarely wait on each other in a
+/// cycle. One exception: a new standing hold claims its section's counter, the hottest row of an
+/// on-sale, after the buyer's allocation, to hold that lock for one statement only; the cycle it
+/// allows needs the same buyer in two transactions at once, and PostgreSQL breaks it (the hold
+/// is retried, see `must_retry`).
 async fn release(tx: &mut Tx, holds: &[HoldRow], status: &str) -> Result<(), sqlx::Error> {
     let mut seated: Vec<Uuid> = holds.iter().filter(|h| h.seated).map(|h| h.id).collect();
     seated.sort();
@@ -156,8 +159,9 @@ async fn allocate(tx: &mut Tx, user: Uuid, session: Uuid, units: i64, cap: i64) 
     }
 }
 
-/// Claims the listed seats for `hold` unless someone else holds or bought them. Returns the
-/// seats that could not be claimed (the claim is then incomplete and must be rolled back).
+/// Claims the listed seats for `hold` unless someone else holds or bought them. Answers the
+/// seats' section, or the seats that could not be claimed (the claim is then incomplete and must
+/// be rolled back).
 async fn claim_seats(
     tx: &mut Tx,
     session: Uuid,
@@ -166,7 +170,7 @@ async fn claim_seats(
     until: i64,
     now: i64,
     new_status: &str,
-) -> StoreResult<Vec<SeatId>> {
+) -> StoreResult<Result<Uuid, Vec<SeatId>>> {
     let mut update = QueryBuilder::<Db>::new("UPDATE session_seats SET status = ");
     update.push_bind(new_status.to_owned());
     update.push(", hold_id = ").push_bind(hold);
@@ -183,10 +187,12 @@ async fn claim_seats(
     for seat in seats {
         list.push_bind(seat.0);
     }
-    update.push(")");
-    let claimed = update.build().execute(&mut **tx).await?.rows_affected();
-    if claimed == seats.len() as u64 {
-        return Ok(Vec::new());
+    update.push(") RETURNING section_id");
+    let claimed = update.build().fetch_all(&mut **tx).await?;
+    if claimed.len() == seats.len()
+        && let Some(row) = claimed.first()
+    {
+        return Ok(Ok(row.try_get("section_id")?));
     }
     let mut query =
         QueryBuilder::<Db>::new("SELECT seat_id, hold_id FROM session_seats WHERE session_id = ");
@@ -220,11 +226,11 @@ async fn claim_seats(
             format!("seat {unknown} is not on sale in this session"),
         ));
     }
-    Ok(seats
+    Ok(Err(seats
         .iter()
         .filter(|s| !ours.contains(&s.0))
         .copied()
-        .collect())
+        .collect()))
 }
 
 /// Moves `quantity` units of a standing section into `column` (`held` or `sold`) if capacity is
@@ -572,8 +578,8 @@ async fn claim_for_sale(
                 .iter()
                 .map(|row| row.try_get("seat_id").map(SeatId))
                 .collect::<Result<Vec<_>, _>>()?;
-        let unavailable = claim_seats(tx, session, hold.id, &seats, now, now, "sold").await?;
-        (!unavailable.is_empty()).then_some("seats_unavailable")
+        let claimed = claim_seats(tx, session, hold.id, &seats, now, now, "sold").await?;
+        claimed.is_err().then_some("seats_unavailable")
     } else {
         let claimed = claim_standing(tx, session, hold.section_id, hold.quantity, "sold").await?;
         (!claimed).then_some("sold_out")
@@ -606,24 +612,14 @@ impl Own {
         let mut tx = self.begin_write().await?;
         let (section_id, seat_ids) = match &new.request {
             HoldRequest::Seats(seats) => {
-                let unavailable =
-                    claim_seats(&mut tx, session, id.0, seats, until, now, "held").await?;
-                if !unavailable.is_empty() {
-                    return Err(StoreError::SeatsUnavailable(unavailable));
-                }
-                let section: Uuid = sqlx::query(
-                    "SELECT section_id FROM session_seats WHERE session_id = $1 AND seat_id = $2",
-                )
-                .bind(session)
-                .bind(seats[0].0)
-                .fetch_one(&mut *tx)
-                .await?
-                .try_get("section_id")?;
+                let section = claim_seats(&mut tx, session, id.0, seats, until, now, "held")
+                    .await?
+                    .map_err(StoreError::SeatsUnavailable)?;
                 (SectionId(section), seats.clone())
             }
             HoldRequest::Standing {
                 section_id,
-                quantity,
+                quantity: _,
             } => {
                 let kind: Option<String> = sqlx::query(
                     "SELECT sec.kind FROM session_sections ss JOIN sections sec ON sec.id = ss.section_id \
@@ -641,33 +637,12 @@ impl Own {
                         "section_id is not a standing section on sale in this session",
                     ));
                 }
-                let mut claimed =
-                    claim_standing(&mut tx, session, section_id.0, *quantity, "held").await?;
-                if !claimed {
-                    // Lapsed holds of other buyers may still occupy the section.
-                    let lapsed = expired_holds_where(
-                        &mut tx,
-                        "session_id = $1 AND section_id = $2",
-                        (session, section_id.0, now),
-                    )
-                    .await?;
-                    if !lapsed.is_empty() {
-                        release(&mut tx, &lapsed, "expired").await?;
-                        claimed = claim_standing(&mut tx, session, section_id.0, *quantity, "held")
-                            .await?;
-                    }
-                }
-                if !claimed {
-                    return Err(StoreError::conflict(
-                        "sold_out",
-                        "not enough places left in this section",
-                    ));
-                }
                 (*section_id, Vec::new())
             }
         };
-        // Lazy expiry: the buyer's own lapsed holds stop counting against the cap. Inventory was
-        // locked first; allocation rows come last (see `release`).
+        // Lazy expiry: the buyer's own lapsed holds stop counting against the cap. Seats were
+        // locked first; allocation rows come after (see `release`), and a standing section's
+        // counter last of all (below).
         let lapsed = expired_holds_where(
             &mut tx,
             "user_id = $1 AND session_id = $2",
@@ -690,12 +665,35 @@ impl Own {
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        for seat in &seat_ids {
-            sqlx::query("INSERT INTO hold_seats (hold_id, seat_id) VALUES ($1, $2)")
-                .bind(id.0)
-                .bind(seat.0)
-                .execute(&mut *tx)
+        if seat_ids.is_empty() {
+            // The section's counter is the one row every standing buyer updates: it is claimed
+            // last, so that its lock is held for one statement and the commit.
+            let mut claimed = claim_standing(&mut tx, session, section_id.0, units, "held").await?;
+            if !claimed {
+                // Lapsed holds of other buyers may still occupy the section.
+                let lapsed = expired_holds_where(
+                    &mut tx,
+                    "session_id = $1 AND section_id = $2",
+                    (session, section_id.0, now),
+                )
                 .await?;
+                if !lapsed.is_empty() {
+                    release(&mut tx, &lapsed, "expired").await?;
+                    claimed = claim_standing(&mut tx, session, section_id.0, units, "held").await?;
+                }
+            }
+            if !claimed {
+                return Err(StoreError::conflict(
+                    "sold_out",
+                    "not enough places left in this section",
+                ));
+            }
+        } else {
+            let mut insert = QueryBuilder::<Db>::new("INSERT INTO hold_seats (hold_id, seat_id) ");
+            insert.push_values(&seat_ids, |mut values, seat| {
+                values.push_bind(id.0).push_bind(seat.0);
+            });
+            insert.build().execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(Hold {
@@ -1029,21 +1027,20 @@ impl SalesStore for Own {
             }
             other => other?,
         };
-        for (position, item) in items.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO order_items (order_id, position, kind, reference_id, description, quantity, unit_price_cents) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(new.id.0)
-            .bind(position as i64)
-            .bind(item.kind.as_str())
-            .bind(&item.reference_id)
-            .bind(&item.description)
-            .bind(item.quantity)
-            .bind(item.unit_price_cents)
-            .execute(&mut *tx)
-            .await?;
-        }
+        let mut insert = QueryBuilder::<Db>::new(
+            "INSERT INTO order_items (order_id, position, kind, reference_id, description, quantity, unit_price_cents) ",
+        );
+        insert.push_values(items.iter().enumerate(), |mut values, (position, item)| {
+            values
+                .push_bind(new.id.0)
+                .push_bind(position as i64)
+                .push_bind(item.kind.as_str())
+                .push_bind(item.reference_id.clone())
+                .push_bind(item.description.clone())
+                .push_bind(item.quantity)
+                .push_bind(item.unit_price_cents);
+        });
+        insert.build().execute(&mut *tx).await?;
         tx.commit().await?;
         let order = Order {
             id: new.id,
@@ -1080,7 +1077,7 @@ impl SalesStore for Own {
         let at = to_micros(now);
         let mut tx = self.begin_write().await?;
         let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT status, hold_id, user_id, total_cents, currency FROM orders WHERE id = $1{}",
+            "SELECT status, hold_id, user_id, event_id, total_cents, currency FROM orders WHERE id = $1{}",
             Own::LOCK_ROW
         )))
         .bind(id.0)
@@ -1153,7 +1150,39 @@ impl SalesStore for Own {
                 .fetch_one(&mut *tx)
                 .await?;
                 let hold = hold_from_row(&hold_row)?;
-                let mut lost = claim_for_sale(&mut tx, &hold, at).await?;
+                // Seats are claimed before their tickets are written (a lost seat must fail the
+                // order, not the unique index). The rows every order updates (a standing
+                // section's counter, a product's stock) come last, so that their locks are held
+                // only until the commit.
+                let mut lost = if hold.seated {
+                    claim_for_sale(&mut tx, &hold, at).await?
+                } else {
+                    None
+                };
+                if lost.is_none() {
+                    let event: Uuid = row.try_get("event_id")?;
+                    insert_tickets(&mut tx, (id.0, event), &hold, user, &tickets, at).await?;
+                    sqlx::query("UPDATE holds SET status = 'ordered' WHERE id = $1")
+                        .bind(hold.id)
+                        .execute(&mut *tx)
+                        .await?;
+                    sqlx::query(
+                        "UPDATE orders SET status = 'paid', payment_reference = $1, next_settle_at = NULL, updated_at = $2 \
+                         WHERE id = $3",
+                    )
+                    .bind(&reference)
+                    .bind(at)
+                    .bind(id.0)
+                    .execute(&mut *tx)
+                    .await?;
+                    record_charge("succeeded", Some(reference.clone()), None)
+                        .execute(&mut *tx)
+                        .await?;
+                    notify_buyer(&mut tx, "order_paid", id, user, at).await?;
+                    if !hold.seated {
+                        lost = claim_for_sale(&mut tx, &hold, at).await?;
+                    }
+                }
                 if lost.is_none() {
                     lost = take_stock(&mut tx, id.0).await?;
                 }
@@ -1190,24 +1219,6 @@ impl SalesStore for Own {
                     let order = self.order_by_id(id.0).await?.ok_or(StoreError::NotFound)?;
                     return Ok(Settled::MustRefund { order, code });
                 }
-                insert_tickets(&mut tx, id.0, &hold, user, &tickets, at).await?;
-                sqlx::query("UPDATE holds SET status = 'ordered' WHERE id = $1")
-                    .bind(hold.id)
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query(
-                    "UPDATE orders SET status = 'paid', payment_reference = $1, next_settle_at = NULL, updated_at = $2 \
-                     WHERE id = $3",
-                )
-                .bind(&reference)
-                .bind(at)
-                .bind(id.0)
-                .execute(&mut *tx)
-                .await?;
-                record_charge("succeeded", Some(reference.clone()), None)
-                    .execute(&mut *tx)
-                    .await?;
-                notify_buyer(&mut tx, "order_paid", id, user, at).await?;
                 let summary = serde_json::json!({ "status": "paid", "total_cents": total, "currency": currency,
                     "payment_reference": reference, "tickets": tickets.len() });
                 let context = AuditContext {
@@ -1852,7 +1863,7 @@ async fn insert_refund(
 
 async fn insert_tickets(
     tx: &mut Tx,
-    order: Uuid,
+    (order, event): (Uuid, Uuid),
     hold: &HoldRow,
     holder: Uuid,
     tickets: &[TicketDraft],
@@ -1865,11 +1876,6 @@ async fn insert_tickets(
             hold.quantity
         )));
     }
-    let event: Uuid = sqlx::query("SELECT event_id FROM event_sessions WHERE id = $1")
-        .bind(hold.session_id)
-        .fetch_one(&mut **tx)
-        .await?
-        .try_get("event_id")?;
     let mut insert = QueryBuilder::<Db>::new(
         "INSERT INTO tickets (id, order_id, session_id, event_id, section_id, seat_id, holder_id, status, version, \
          code, created_at, updated_at) ",
