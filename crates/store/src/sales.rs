@@ -347,6 +347,29 @@ fn order_from_row(
     })
 }
 
+/// Ends a query whose WHERE clause is open with one newest-first page keyed on `column`, a
+/// time-ordered (v7) uuid: after the cursor, at most `limit + 1` rows (the extra one tells
+/// `Page::from_rows` that more follow).
+fn push_newest_first(
+    query: &mut QueryBuilder<Db>,
+    column: &'static str,
+    page: &PageRequest,
+) -> StoreResult<()> {
+    if let Some(before) = super::shared::parse_cursor_uuid(page)? {
+        query
+            .push(" AND ")
+            .push(column)
+            .push(" < ")
+            .push_bind(before);
+    }
+    query
+        .push(" ORDER BY ")
+        .push(column)
+        .push(" DESC LIMIT ")
+        .push_bind(page.limit + 1);
+    Ok(())
+}
+
 fn push_id_list(query: &mut QueryBuilder<Db>, ids: &[Uuid]) {
     query.push("(");
     let mut list = query.separated(", ");
@@ -1413,19 +1436,13 @@ impl SalesStore for Own {
     }
 
     async fn list_orders(&self, user: UserId, page: &PageRequest) -> StoreResult<Page<Order>> {
-        let before = super::shared::parse_cursor_uuid(page)?;
         let mut query = QueryBuilder::<Db>::new(concat!(
             "SELECT ",
             order_columns!(),
             " FROM orders WHERE user_id = "
         ));
         query.push_bind(user.0);
-        if let Some(before) = before {
-            query.push(" AND id < ").push_bind(before);
-        }
-        query
-            .push(" ORDER BY id DESC LIMIT ")
-            .push_bind(page.limit + 1);
+        push_newest_first(&mut query, "id", page)?;
         let rows = query.build().fetch_all(self.reader()).await?;
         let orders = self.complete_orders(&rows).await?;
         Ok(Page::from_rows(orders, page.limit, |order| {
@@ -1472,15 +1489,9 @@ impl SalesStore for Own {
     }
 
     async fn list_tickets(&self, holder: UserId, page: &PageRequest) -> StoreResult<Page<Ticket>> {
-        let before = super::shared::parse_cursor_uuid(page)?;
         let mut query = QueryBuilder::<Db>::new(concat!(ticket_select!(), " WHERE t.holder_id = "));
         query.push_bind(holder.0);
-        if let Some(before) = before {
-            query.push(" AND t.id < ").push_bind(before);
-        }
-        query
-            .push(" ORDER BY t.id DESC LIMIT ")
-            .push_bind(page.limit + 1);
+        push_newest_first(&mut query, "t.id", page)?;
         let rows = query.build().fetch_all(self.reader()).await?;
         let tickets = rows
             .iter()
@@ -1555,15 +1566,9 @@ impl SalesStore for Own {
         status: &str,
         page: &PageRequest,
     ) -> StoreResult<Page<OutboxMessage>> {
-        let before = super::shared::parse_cursor_uuid(page)?;
         let mut query = QueryBuilder::<Db>::new("SELECT * FROM outbox WHERE status = ");
         query.push_bind(status.to_owned());
-        if let Some(before) = before {
-            query.push(" AND id < ").push_bind(before);
-        }
-        query
-            .push(" ORDER BY id DESC LIMIT ")
-            .push_bind(page.limit + 1);
+        push_newest_first(&mut query, "id", page)?;
         let rows = query.build().fetch_all(self.reader()).await?;
         let messages = rows
             .iter()
