@@ -19,6 +19,7 @@ use bilheteria_domain::page::{Page, PageRequest};
 use std::sync::Arc;
 use time::OffsetDateTime;
 
+mod group_commit;
 mod layouts;
 pub mod postgres;
 mod sales_types;

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 type Db = Postgres;
 type Own = PgStore;
+type Tx = Transaction<'static, Db>;
 
 // The shared SQL, compiled once per backend on purpose.
 #[allow(clippy::duplicate_mod)]
@@ -62,7 +63,7 @@ impl PgStore {
         &self.pool
     }
 
-    async fn begin_write(&self) -> Result<Transaction<'static, Db>, sqlx::Error> {
+    async fn begin_write(&self) -> Result<Tx, sqlx::Error> {
         self.pool.begin().await
     }
 

@@ -4,7 +4,7 @@
 //! `begin_order` and `settle_order`).
 
 use super::shared::{Change, append_audit};
-use super::{Db, Own};
+use super::{Db, Own, Tx};
 use crate::{
     BeginOrder, NewHold, NewOrder, OrderToSettle, OutboxMessage, PaymentOutcome, QueueSnapshot,
     QueuedSession, SalesIntegrity, SalesStore, Settled, StoreError, StoreResult, TicketDraft,
@@ -22,12 +22,11 @@ use bilheteria_domain::sales::{
     Hold, HoldRequest, ItemKind, Order, OrderItem, OrderStatus, order_total,
 };
 use bilheteria_domain::tickets::{SeatLabel, Ticket, TicketStatus};
-use sqlx::{AssertSqlSafe, QueryBuilder, Row, Transaction};
+use sqlx::{AssertSqlSafe, QueryBuilder, Row};
 use std::collections::HashMap;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-type Tx = Transaction<'static, Db>;
 type DbRow = <Db as sqlx::Database>::Row;
 
 fn corrupt(what: &str) -> sqlx::Error {

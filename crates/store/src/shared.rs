@@ -1,10 +1,10 @@
 //! The SQL both backends share. This file is compiled twice, as `postgres::shared` and
 //! `sqlite::shared`: there `Db` names the backend's sqlx database and `Own` its store type, which
 //! provides `backend()`, `reader()`, `begin_write()`, `refresh_statistics()`, `push_search()`,
-//! `LOCK_ROW` and `layouts`. Every statement here is valid on both: `$n` placeholders, instants
+//! `LOCK_ROW` and `layouts`, and `Tx` names its write transaction. Every statement here is valid on both: `$n` placeholders, instants
 //! as BIGINT microseconds, ids bound as `Uuid` (UUID in PostgreSQL, a 16-byte BLOB in SQLite).
 
-use super::{Db, Own};
+use super::{Db, Own, Tx};
 use crate::layouts::{LaidOutSeat, Layout};
 use crate::{
     Backend, Credentials, NewLoginSession, NewUser, Store, StoreError, StoreResult,
@@ -27,12 +27,11 @@ use bilheteria_domain::ids::{
 };
 use bilheteria_domain::page::{Page, PageRequest};
 use serde::Serialize;
-use sqlx::{AssertSqlSafe, QueryBuilder, Row, Transaction};
+use sqlx::{AssertSqlSafe, QueryBuilder, Row};
 use std::collections::HashMap;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-type Tx = Transaction<'static, Db>;
 type DbRow = <Db as sqlx::Database>::Row;
 
 /// Rows per multi-row INSERT: 5 parameters each stays well under both backends' limits.

@@ -1,18 +1,21 @@
 //! The SQLite backend: the embedded default, a real box office for a single node.
 //!
-//! SQLite allows one writer at a time, so writes go through a pool of one connection and start
-//! with `BEGIN IMMEDIATE` (the write lock is taken up front, never upgraded mid-transaction);
-//! reads use a separate pool and see the last committed state through WAL.
+//! SQLite allows one writer at a time, so writes go through one connection, as savepoints of a
+//! shared `BEGIN IMMEDIATE` transaction that commits them in groups (`group_commit.rs`): the
+//! write lock is taken up front, and one sync to disk serves every write queued behind it.
+//! Reads use a separate pool and see the last committed state through WAL.
 
+use crate::group_commit::{GroupCommit, GroupTx};
 use crate::layouts::SeatLayouts;
 use crate::{Backend, ConnectOptions, StoreResult};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{QueryBuilder, Sqlite, SqlitePool, Transaction};
+use sqlx::{Connection, QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 use std::str::FromStr;
 use std::time::Duration;
 
 type Db = Sqlite;
 type Own = SqliteStore;
+type Tx = GroupTx;
 
 // The shared SQL, compiled once per backend on purpose.
 #[allow(clippy::duplicate_mod)]
@@ -25,7 +28,7 @@ mod shared;
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 pub struct SqliteStore {
-    writer: SqlitePool,
+    writer: GroupCommit,
     readers: SqlitePool,
     layouts: SeatLayouts,
 }
@@ -42,11 +45,9 @@ impl SqliteStore {
             })
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5));
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(connect.clone())
-            .await?;
-        MIGRATOR.run(&writer).await?;
+        let mut writer = SqliteConnection::connect_with(&connect).await?;
+        MIGRATOR.run(&mut writer).await?;
+        let writer = GroupCommit::new(writer);
         let readers = SqlitePoolOptions::new()
             .max_connections(options.max_connections.clamp(1, 8))
             .connect_with(connect.read_only(true))
@@ -73,8 +74,8 @@ impl SqliteStore {
         &self.readers
     }
 
-    async fn begin_write(&self) -> Result<Transaction<'static, Db>, sqlx::Error> {
-        self.writer.begin_with("BEGIN IMMEDIATE").await
+    async fn begin_write(&self) -> Result<Tx, sqlx::Error> {
+        self.writer.begin().await
     }
 
     /// SQLite plans these look-ups well without statistics.
