@@ -22,6 +22,7 @@ use time::OffsetDateTime;
 mod group_commit;
 mod layouts;
 pub mod postgres;
+mod recent;
 mod sales_types;
 pub mod sqlite;
 #[cfg(feature = "testing")]

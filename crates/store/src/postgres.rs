@@ -1,7 +1,9 @@
 //! The PostgreSQL backend: the store of record for a cluster of server nodes.
 
 use crate::layouts::SeatLayouts;
+use crate::recent::Recent;
 use crate::{Backend, ConnectOptions, StoreResult};
+use bilheteria_domain::catalog::{Event, EventSession};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{AssertSqlSafe, PgPool, Postgres, QueryBuilder, Transaction};
 use std::str::FromStr;
@@ -24,6 +26,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres
 pub struct PgStore {
     pool: PgPool,
     layouts: SeatLayouts,
+    sessions: Recent<EventSession>,
+    events: Recent<Event>,
 }
 
 impl PgStore {
@@ -46,6 +50,8 @@ impl PgStore {
         Ok(Self {
             pool,
             layouts: SeatLayouts::default(),
+            sessions: Recent::default(),
+            events: Recent::default(),
         })
     }
 

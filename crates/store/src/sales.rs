@@ -1740,6 +1740,7 @@ impl SalesStore for Own {
         };
         append_audit(&mut tx, audit, now, change).await?;
         tx.commit().await?;
+        self.sessions.forget(session.0);
         Ok(())
     }
 

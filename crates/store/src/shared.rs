@@ -1,8 +1,10 @@
 //! The SQL both backends share. This file is compiled twice, as `postgres::shared` and
-//! `sqlite::shared`: there `Db` names the backend's sqlx database and `Own` its store type, which
-//! provides `backend()`, `reader()`, `begin_write()`, `refresh_statistics()`, `push_search()`,
-//! `LOCK_ROW` and `layouts`, and `Tx` names its write transaction. Every statement here is valid on both: `$n` placeholders, instants
-//! as BIGINT microseconds, ids bound as `Uuid` (UUID in PostgreSQL, a 16-byte BLOB in SQLite).
+//! `sqlite::shared`: there `Db` names the backend's sqlx database, `Tx` its write transaction and
+//! `Own` its store type, which provides `backend()`, `reader()`, `begin_write()`,
+//! `refresh_statistics()`, `push_search()`, `LOCK_ROW`, and the in-memory `layouts`, `sessions`
+//! and `events` (see `layouts.rs`, `recent.rs`). Every statement here is valid on both: `$n`
+//! placeholders, instants as BIGINT microseconds, ids bound as `Uuid` (UUID in PostgreSQL, a
+//! 16-byte BLOB in SQLite).
 
 use super::{Db, Own, Tx};
 use crate::layouts::{LaidOutSeat, Layout};
@@ -1032,10 +1034,14 @@ impl Store for Own {
         )
         .await?;
         tx.commit().await?;
+        self.events.forget(id.0);
         Ok(after)
     }
 
     async fn get_event(&self, id: EventId) -> StoreResult<Option<Event>> {
+        if let Some(event) = self.events.get(id.0) {
+            return Ok(Some(event));
+        }
         let row = sqlx::query(concat!(
             "SELECT ",
             event_columns!(),
@@ -1044,7 +1050,11 @@ impl Store for Own {
         .bind(id.0)
         .fetch_optional(self.reader())
         .await?;
-        Ok(row.as_ref().map(event_from_row).transpose()?)
+        let event = row.as_ref().map(event_from_row).transpose()?;
+        if let Some(event) = &event {
+            self.events.put(id.0, event);
+        }
+        Ok(event)
     }
 
     async fn list_events(
@@ -1237,13 +1247,21 @@ impl Store for Own {
         )
         .await?;
         tx.commit().await?;
+        self.events.forget(event_id.0);
         self.refresh_statistics("session_seats, session_sections")
             .await;
         Ok(created)
     }
 
     async fn get_session(&self, id: SessionId) -> StoreResult<Option<EventSession>> {
-        Ok(self.load_sessions(false, id.0).await?.into_iter().next())
+        if let Some(session) = self.sessions.get(id.0) {
+            return Ok(Some(session));
+        }
+        let session = self.load_sessions(false, id.0).await?.into_iter().next();
+        if let Some(session) = &session {
+            self.sessions.put(id.0, session);
+        }
+        Ok(session)
     }
 
     async fn list_event_sessions(&self, event_id: EventId) -> StoreResult<Vec<EventSession>> {

@@ -7,7 +7,9 @@
 
 use crate::group_commit::{GroupCommit, GroupTx};
 use crate::layouts::SeatLayouts;
+use crate::recent::Recent;
 use crate::{Backend, ConnectOptions, StoreResult};
+use bilheteria_domain::catalog::{Event, EventSession};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Connection, QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 use std::str::FromStr;
@@ -31,6 +33,8 @@ pub struct SqliteStore {
     writer: GroupCommit,
     readers: SqlitePool,
     layouts: SeatLayouts,
+    sessions: Recent<EventSession>,
+    events: Recent<Event>,
 }
 
 impl SqliteStore {
@@ -56,6 +60,8 @@ impl SqliteStore {
             writer,
             readers,
             layouts: SeatLayouts::default(),
+            sessions: Recent::default(),
+            events: Recent::default(),
         })
     }
 
