@@ -12,6 +12,7 @@ use std::time::Duration;
 type Db = Postgres;
 type Own = PgStore;
 type Tx = Transaction<'static, Db>;
+type OneStatement<'q> = sqlx::query::Query<'q, Db, sqlx::postgres::PgArguments>;
 
 // The shared SQL, compiled once per backend on purpose.
 #[allow(clippy::duplicate_mod)]
@@ -71,6 +72,11 @@ impl PgStore {
 
     async fn begin_write(&self) -> Result<Tx, sqlx::Error> {
         self.pool.begin().await
+    }
+
+    /// Runs one statement as a write of its own: autocommit, one round trip instead of three.
+    async fn write_one(&self, query: OneStatement<'_>) -> Result<(), sqlx::Error> {
+        query.execute(&self.pool).await.map(|_| ())
     }
 
     /// Refreshes the planner's statistics of tables that just grew in bulk (a venue's seats, a

@@ -1414,19 +1414,18 @@ impl SalesStore for Own {
         status: u16,
         body: &str,
     ) -> StoreResult<()> {
-        let mut tx = self.begin_write().await?;
         // The first recorded response wins; later writers (a recovery path) change nothing.
-        sqlx::query(
-            "UPDATE idempotency_keys SET response_status = $1, response_body = $2 \
-             WHERE user_id = $3 AND key = $4 AND response_status IS NULL",
+        self.write_one(
+            sqlx::query(
+                "UPDATE idempotency_keys SET response_status = $1, response_body = $2 \
+                 WHERE user_id = $3 AND key = $4 AND response_status IS NULL",
+            )
+            .bind(i64::from(status))
+            .bind(body)
+            .bind(user.0)
+            .bind(key),
         )
-        .bind(i64::from(status))
-        .bind(body)
-        .bind(user.0)
-        .bind(key)
-        .execute(&mut *tx)
         .await?;
-        tx.commit().await?;
         Ok(())
     }
 
@@ -1523,15 +1522,14 @@ impl SalesStore for Own {
     }
 
     async fn outbox_sent(&self, id: OutboxId, now: OffsetDateTime) -> StoreResult<()> {
-        let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "UPDATE outbox SET status = 'sent', sent_at = $1, last_error = NULL WHERE id = $2",
+        self.write_one(
+            sqlx::query(
+                "UPDATE outbox SET status = 'sent', sent_at = $1, last_error = NULL WHERE id = $2",
+            )
+            .bind(to_micros(now))
+            .bind(id.0),
         )
-        .bind(to_micros(now))
-        .bind(id.0)
-        .execute(&mut *tx)
         .await?;
-        tx.commit().await?;
         Ok(())
     }
 
@@ -1541,9 +1539,8 @@ impl SalesStore for Own {
         error: &str,
         retry_at: Option<OffsetDateTime>,
     ) -> StoreResult<()> {
-        let mut tx = self.begin_write().await?;
         let error: String = error.chars().take(1000).collect();
-        match retry_at {
+        let update = match retry_at {
             Some(at) => {
                 sqlx::query("UPDATE outbox SET last_error = $1, next_attempt_at = $2 WHERE id = $3")
                     .bind(error)
@@ -1553,10 +1550,8 @@ impl SalesStore for Own {
             None => sqlx::query("UPDATE outbox SET last_error = $1, status = 'dead' WHERE id = $2")
                 .bind(error)
                 .bind(id.0),
-        }
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
+        };
+        self.write_one(update).await?;
         Ok(())
     }
 

@@ -1,10 +1,10 @@
 //! The SQL both backends share. This file is compiled twice, as `postgres::shared` and
 //! `sqlite::shared`: there `Db` names the backend's sqlx database, `Tx` its write transaction and
-//! `Own` its store type, which provides `backend()`, `reader()`, `begin_write()`,
-//! `refresh_statistics()`, `push_search()`, `LOCK_ROW`, and the in-memory `layouts`, `sessions`
-//! and `events` (see `layouts.rs`, `recent.rs`). Every statement here is valid on both: `$n`
-//! placeholders, instants as BIGINT microseconds, ids bound as `Uuid` (UUID in PostgreSQL, a
-//! 16-byte BLOB in SQLite).
+//! `Own` its store type, which provides `backend()`, `reader()`, `begin_write()`, `write_one()`
+//! (one statement as a write of its own), `refresh_statistics()`, `push_search()`, `LOCK_ROW`,
+//! and the in-memory `layouts`, `sessions` and `events` (see `layouts.rs`, `recent.rs`). Every
+//! statement here is valid on both: `$n` placeholders, instants as BIGINT microseconds, ids bound
+//! as `Uuid` (UUID in PostgreSQL, a 16-byte BLOB in SQLite).
 
 use super::{Db, Own, Tx};
 use crate::layouts::{LaidOutSeat, Layout};

@@ -18,6 +18,7 @@ use std::time::Duration;
 type Db = Sqlite;
 type Own = SqliteStore;
 type Tx = GroupTx;
+type OneStatement<'q> = sqlx::query::Query<'q, Db, sqlx::sqlite::SqliteArguments>;
 
 // The shared SQL, compiled once per backend on purpose.
 #[allow(clippy::duplicate_mod)]
@@ -82,6 +83,13 @@ impl SqliteStore {
 
     async fn begin_write(&self) -> Result<Tx, sqlx::Error> {
         self.writer.begin().await
+    }
+
+    /// Runs one statement as a write of its own, in the current batch.
+    async fn write_one(&self, query: OneStatement<'_>) -> Result<(), sqlx::Error> {
+        let mut tx = self.begin_write().await?;
+        query.execute(&mut *tx).await?;
+        tx.commit().await
     }
 
     /// SQLite plans these look-ups well without statistics.
