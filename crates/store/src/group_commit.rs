@@ -7,6 +7,10 @@
 //! is rolled back and each of its callers gets the error, so nobody is told "saved" for data
 //! that is not.
 //!
+//! Writes of one batch see each other before they are durable. A write that answers from what
+//! it read (and then reads more through the reader pool) must therefore `commit`, not drop, its
+//! transaction: committing waits until what it saw is durable and visible to readers.
+//!
 //! The writer connection sits behind a FIFO mutex. A transaction (`GroupTx`) holds it from its
 //! `SAVEPOINT` to its `RELEASE`; the batch's commit runs on a spawned task that queues for the
 //! same mutex, so it commits after the transactions already waiting and before later ones.

@@ -855,7 +855,9 @@ impl SalesStore for Own {
             .bind(&new.idempotency_key)
             .fetch_one(&mut *tx)
             .await?;
-            drop(tx);
+            // Commit, not drop: what it read may be another write of the same SQLite batch,
+            // and the reads below see it only once that batch is durable.
+            tx.commit().await?;
             let fingerprint: Vec<u8> = row.try_get("fingerprint")?;
             if fingerprint != new.fingerprint {
                 return Ok(BeginOrder::KeyReused);
@@ -1109,7 +1111,8 @@ impl SalesStore for Own {
         let status = OrderStatus::parse(&row.try_get::<String, _>("status")?)
             .ok_or_else(|| StoreError::Database("stored order status unreadable".into()))?;
         if status.is_settled() {
-            drop(tx);
+            // Commit, not drop: see `begin_order`.
+            tx.commit().await?;
             return Ok(Settled::Already(
                 self.order_by_id(id.0).await?.ok_or(StoreError::NotFound)?,
             ));
@@ -1220,7 +1223,8 @@ impl SalesStore for Own {
                     .fetch_optional(&mut *tx)
                     .await?;
                     if still_open.is_none() {
-                        drop(tx);
+                        // Commit, not drop: see `begin_order`.
+                        tx.commit().await?;
                         let order = self.order_by_id(id.0).await?.ok_or(StoreError::NotFound)?;
                         return Ok(Settled::Already(order));
                     }
