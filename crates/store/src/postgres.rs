@@ -25,7 +25,9 @@ mod shared;
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 pub struct PgStore {
+    /// Write transactions.
     pool: PgPool,
+    readers: PgPool,
     layouts: SeatLayouts,
     sessions: Recent<EventSession>,
     events: Recent<Event>,
@@ -42,14 +44,25 @@ impl PgStore {
         connect: PgConnectOptions,
         options: &ConnectOptions,
     ) -> StoreResult<Self> {
+        // Reads get connections of their own: during an on-sale, write transactions queue on
+        // a few hot rows, and seat maps, sign-in checks and ticket lists must not queue behind
+        // them for a connection. The two pools share the configured budget.
+        let writers = options.max_connections.div_ceil(2).max(1);
+        let readers = options.max_connections.saturating_sub(writers).max(1);
         let pool = PgPoolOptions::new()
-            .max_connections(options.max_connections)
+            .max_connections(writers)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(connect.clone())
+            .await?;
+        MIGRATOR.run(&pool).await?;
+        let readers = PgPoolOptions::new()
+            .max_connections(readers)
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(connect)
             .await?;
-        MIGRATOR.run(&pool).await?;
         Ok(Self {
             pool,
+            readers,
             layouts: SeatLayouts::default(),
             sessions: Recent::default(),
             events: Recent::default(),
@@ -67,7 +80,7 @@ impl PgStore {
     }
 
     fn reader(&self) -> &PgPool {
-        &self.pool
+        &self.readers
     }
 
     async fn begin_write(&self) -> Result<Tx, sqlx::Error> {

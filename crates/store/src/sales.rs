@@ -1175,10 +1175,11 @@ impl SalesStore for Own {
                 .fetch_one(&mut *tx)
                 .await?;
                 let hold = hold_from_row(&hold_row)?;
+                let products = ordered_products(&mut tx, id.0).await?;
                 // Seats are claimed before their tickets are written (a lost seat must fail the
                 // order, not the unique index). The rows every order updates (a standing
-                // section's counter, a product's stock) come last, so that their locks are held
-                // only until the commit.
+                // section's counter, a product's stock, the audit head) come last, with nothing
+                // read in between, so that their locks are held only until the commit.
                 let mut lost = if hold.seated {
                     claim_for_sale(&mut tx, &hold, at).await?
                 } else {
@@ -1209,7 +1210,7 @@ impl SalesStore for Own {
                     }
                 }
                 if lost.is_none() {
-                    lost = take_stock(&mut tx, id.0).await?;
+                    lost = take_stock(&mut tx, &products).await?;
                 }
                 if let Some(code) = lost {
                     // Undo the partial claims, then record the charge that must be given back.
@@ -1797,20 +1798,30 @@ fn snapshot_from_row(row: &DbRow) -> Result<QueueSnapshot, sqlx::Error> {
     })
 }
 
-/// Draws the order's products from stock; returns `out_of_stock` if any ran out meanwhile.
-async fn take_stock(tx: &mut Tx, order: Uuid) -> StoreResult<Option<&'static str>> {
+/// An order's products and quantities, in product order (the order their rows are locked in).
+async fn ordered_products(tx: &mut Tx, order: Uuid) -> StoreResult<Vec<(Uuid, i64)>> {
     let lines = sqlx::query(
         "SELECT reference_id, quantity FROM order_items WHERE order_id = $1 AND kind = 'product' ORDER BY reference_id",
     )
     .bind(order)
     .fetch_all(&mut **tx)
     .await?;
-    for line in &lines {
-        let product = Uuid::parse_str(&line.try_get::<String, _>("reference_id")?)
-            .map_err(|_| StoreError::Database("stored product reference unreadable".into()))?;
+    lines
+        .iter()
+        .map(|line| {
+            let product = Uuid::parse_str(&line.try_get::<String, _>("reference_id")?)
+                .map_err(|_| StoreError::Database("stored product reference unreadable".into()))?;
+            Ok((product, line.try_get::<i64, _>("quantity")?))
+        })
+        .collect()
+}
+
+/// Takes the products out of stock, unless one has run out.
+async fn take_stock(tx: &mut Tx, products: &[(Uuid, i64)]) -> StoreResult<Option<&'static str>> {
+    for (product, quantity) in products {
         let taken =
             sqlx::query("UPDATE products SET stock = stock - $1 WHERE id = $2 AND stock >= $1")
-                .bind(line.try_get::<i64, _>("quantity")?)
+                .bind(quantity)
                 .bind(product)
                 .execute(&mut **tx)
                 .await?
@@ -1824,17 +1835,9 @@ async fn take_stock(tx: &mut Tx, order: Uuid) -> StoreResult<Option<&'static str
 
 /// Puts a refunded order's products back in stock.
 async fn restock(tx: &mut Tx, order: Uuid) -> StoreResult<()> {
-    let lines = sqlx::query(
-        "SELECT reference_id, quantity FROM order_items WHERE order_id = $1 AND kind = 'product' ORDER BY reference_id",
-    )
-    .bind(order)
-    .fetch_all(&mut **tx)
-    .await?;
-    for line in &lines {
-        let product = Uuid::parse_str(&line.try_get::<String, _>("reference_id")?)
-            .map_err(|_| StoreError::Database("stored product reference unreadable".into()))?;
+    for (product, quantity) in ordered_products(tx, order).await? {
         sqlx::query("UPDATE products SET stock = stock + $1 WHERE id = $2")
-            .bind(line.try_get::<i64, _>("quantity")?)
+            .bind(quantity)
             .bind(product)
             .execute(&mut **tx)
             .await?;
