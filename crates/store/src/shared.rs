@@ -2,9 +2,9 @@
 //! `sqlite::shared`: there `Db` names the backend's sqlx database, `Tx` its write transaction and
 //! `Own` its store type, which provides `backend()`, `reader()`, `begin_write()`, `write_one()`
 //! (one statement as a write of its own), `refresh_statistics()`, `push_search()`, `LOCK_ROW`,
-//! and the in-memory `layouts`, `sessions` and `events` (see `layouts.rs`, `recent.rs`). Every
-//! statement here is valid on both: `$n` placeholders, instants as BIGINT microseconds, ids bound
-//! as `Uuid` (UUID in PostgreSQL, a 16-byte BLOB in SQLite).
+//! `APPEND_AUDIT_ENTRY`, and the in-memory `layouts`, `sessions` and `events` (see `layouts.rs`,
+//! `recent.rs`). Every statement here is valid on both: `$n` placeholders, instants as BIGINT
+//! microseconds, ids bound as `Uuid` (UUID in PostgreSQL, a 16-byte BLOB in SQLite).
 
 use super::{Db, Own, Tx};
 use crate::layouts::{LaidOutSeat, Layout};
@@ -210,25 +210,20 @@ pub(super) async fn append_audit(
         hash: Vec::new(),
     };
     record.hash = entry_hash(&record.prev_hash, &record).to_vec();
-    sqlx::query(
-        "INSERT INTO audit_log (seq, id, at, actor_id, action, target_type, target_id, ip, before, \
-         after, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-    )
-    .bind(record.seq)
-    .bind(record.id.0)
-    .bind(record.at_micros)
-    .bind(record.actor_id.map(|id| id.0))
-    .bind(&record.action)
-    .bind(&record.target_type)
-    .bind(&record.target_id)
-    .bind(&record.ip)
-    .bind(&record.before)
-    .bind(&record.after)
-    .bind(&record.prev_hash)
-    .bind(&record.hash)
-    .execute(&mut **tx)
-    .await?;
-    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
+    // The entry and the head's new hash go in one round trip: the head row is locked from the
+    // statement above until the commit, and every paid order takes it.
+    sqlx::query(Own::APPEND_AUDIT_ENTRY)
+        .bind(record.seq)
+        .bind(record.id.0)
+        .bind(record.at_micros)
+        .bind(record.actor_id.map(|id| id.0))
+        .bind(&record.action)
+        .bind(&record.target_type)
+        .bind(&record.target_id)
+        .bind(&record.ip)
+        .bind(&record.before)
+        .bind(&record.after)
+        .bind(&record.prev_hash)
         .bind(&record.hash)
         .execute(&mut **tx)
         .await?;

@@ -70,6 +70,13 @@ impl SqliteStore {
     // BEGIN IMMEDIATE already holds the database write lock.
     const LOCK_ROW: &str = "";
 
+    /// Writes an audit entry ($1..$12) and moves the head's hash to it ($12): two statements
+    /// sent as one (numbered parameters bind across them), one hand-off to the connection.
+    const APPEND_AUDIT_ENTRY: &str = "INSERT INTO audit_log (seq, id, at, actor_id, action, \
+        target_type, target_id, ip, before, after, prev_hash, hash) \
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12); \
+        UPDATE audit_head SET hash = $12 WHERE id = 1";
+
     /// Appended to a SELECT that claims work rows several workers may race for.
     const LOCK_SKIP: &str = "";
 
