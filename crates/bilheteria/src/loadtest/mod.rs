@@ -88,6 +88,13 @@ struct Answer {
 }
 
 impl Answer {
+    fn parse(status: StatusCode, text: &str) -> Self {
+        Self {
+            status,
+            body: serde_json::from_str(text).unwrap_or(Value::Null),
+        }
+    }
+
     fn code(&self) -> String {
         self.body["code"]
             .as_str()
@@ -116,10 +123,7 @@ impl Api {
         body: Option<&Value>,
     ) -> anyhow::Result<Answer> {
         let (status, text) = self.call_text(method, path, token, headers, body).await?;
-        Ok(Answer {
-            status,
-            body: serde_json::from_str(&text).unwrap_or(Value::Null),
-        })
+        Ok(Answer::parse(status, &text))
     }
 
     /// The answer's status and unparsed body, for callers that read only part of it.
@@ -635,8 +639,7 @@ async fn journey_steps(
         let map = if status == StatusCode::OK {
             serde_json::from_str::<SeatMapView>(&map).map_err(|_| "unreadable_seat_map".to_owned())
         } else {
-            let body = serde_json::from_str(&map).unwrap_or(Value::Null);
-            Err(Answer { status, body }.code())
+            Err(Answer::parse(status, &map).code())
         };
         recorder.step(
             "seat_map",
