@@ -20,9 +20,8 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 
 mod group_commit;
-mod layouts;
+mod kept;
 pub mod postgres;
-mod recent;
 mod sales_types;
 pub mod sqlite;
 #[cfg(feature = "testing")]

@@ -1,9 +1,7 @@
 //! The PostgreSQL backend: the store of record for a cluster of server nodes.
 
-use crate::layouts::SeatLayouts;
-use crate::recent::Recent;
+use crate::kept::Kept;
 use crate::{Backend, ConnectOptions, StoreResult};
-use bilheteria_domain::catalog::{Event, EventSession};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{AssertSqlSafe, PgPool, Postgres, QueryBuilder, Transaction};
 use std::str::FromStr;
@@ -28,9 +26,7 @@ pub struct PgStore {
     /// Write transactions.
     pool: PgPool,
     readers: PgPool,
-    layouts: SeatLayouts,
-    sessions: Recent<EventSession>,
-    events: Recent<Event>,
+    kept: Kept,
 }
 
 impl PgStore {
@@ -63,9 +59,7 @@ impl PgStore {
         Ok(Self {
             pool,
             readers,
-            layouts: SeatLayouts::default(),
-            sessions: Recent::default(),
-            events: Recent::default(),
+            kept: Kept::default(),
         })
     }
 

@@ -639,10 +639,7 @@ impl Own {
                     .map_err(StoreError::SeatsUnavailable)?;
                 (SectionId(section), seats.clone())
             }
-            HoldRequest::Standing {
-                section_id,
-                quantity: _,
-            } => {
+            HoldRequest::Standing { section_id, .. } => {
                 let kind: Option<String> = sqlx::query(
                     "SELECT sec.kind FROM session_sections ss JOIN sections sec ON sec.id = ss.section_id \
                      WHERE ss.session_id = $1 AND ss.section_id = $2",
@@ -1740,7 +1737,7 @@ impl SalesStore for Own {
         };
         append_audit(&mut tx, audit, now, change).await?;
         tx.commit().await?;
-        self.sessions.forget(session.0);
+        self.kept.sessions.forget(session.0);
         Ok(())
     }
 

@@ -2,12 +2,12 @@
 //! `sqlite::shared`: there `Db` names the backend's sqlx database, `Tx` its write transaction and
 //! `Own` its store type, which provides `backend()`, `reader()`, `begin_write()`, `write_one()`
 //! (one statement as a write of its own), `refresh_statistics()`, `push_search()`, `LOCK_ROW`,
-//! `APPEND_AUDIT_ENTRY`, and the in-memory `layouts`, `sessions` and `events` (see `layouts.rs`,
-//! `recent.rs`). Every statement here is valid on both: `$n` placeholders, instants as BIGINT
-//! microseconds, ids bound as `Uuid` (UUID in PostgreSQL, a 16-byte BLOB in SQLite).
+//! `APPEND_AUDIT_ENTRY`, and `kept`, what it keeps in memory (`kept.rs`). Every statement here
+//! is valid on both: `$n` placeholders, instants as BIGINT microseconds, ids bound as `Uuid`
+//! (UUID in PostgreSQL, a 16-byte BLOB in SQLite).
 
 use super::{Db, Own, Tx};
-use crate::layouts::{LaidOutSeat, Layout};
+use crate::kept::{LaidOutSeat, Layout};
 use crate::{
     Backend, Credentials, NewLoginSession, NewUser, Store, StoreError, StoreResult,
     is_unique_violation,
@@ -422,7 +422,7 @@ pub(super) fn parse_cursor_uuid(page: &PageRequest) -> StoreResult<Option<Uuid>>
 impl Own {
     /// The seats of a section in seat order, from memory after the first read.
     async fn section_layout(&self, section: Uuid) -> Result<Layout, sqlx::Error> {
-        if let Some(layout) = self.layouts.get(section) {
+        if let Some(layout) = self.kept.layouts.get(section) {
             return Ok(layout);
         }
         let rows = sqlx::query(
@@ -442,7 +442,7 @@ impl Own {
                 })
                 .collect::<Result<_, sqlx::Error>>()?,
         );
-        self.layouts.put(section, layout.clone());
+        self.kept.layouts.put(section, &layout);
         Ok(layout)
     }
 }
@@ -1029,12 +1029,12 @@ impl Store for Own {
         )
         .await?;
         tx.commit().await?;
-        self.events.forget(id.0);
+        self.kept.events.forget(id.0);
         Ok(after)
     }
 
     async fn get_event(&self, id: EventId) -> StoreResult<Option<Event>> {
-        if let Some(event) = self.events.get(id.0) {
+        if let Some(event) = self.kept.events.get(id.0) {
             return Ok(Some(event));
         }
         let row = sqlx::query(concat!(
@@ -1047,7 +1047,7 @@ impl Store for Own {
         .await?;
         let event = row.as_ref().map(event_from_row).transpose()?;
         if let Some(event) = &event {
-            self.events.put(id.0, event);
+            self.kept.events.put(id.0, event);
         }
         Ok(event)
     }
@@ -1242,19 +1242,19 @@ impl Store for Own {
         )
         .await?;
         tx.commit().await?;
-        self.events.forget(event_id.0);
+        self.kept.events.forget(event_id.0);
         self.refresh_statistics("session_seats, session_sections")
             .await;
         Ok(created)
     }
 
     async fn get_session(&self, id: SessionId) -> StoreResult<Option<EventSession>> {
-        if let Some(session) = self.sessions.get(id.0) {
+        if let Some(session) = self.kept.sessions.get(id.0) {
             return Ok(Some(session));
         }
         let session = self.load_sessions(false, id.0).await?.into_iter().next();
         if let Some(session) = &session {
-            self.sessions.put(id.0, session);
+            self.kept.sessions.put(id.0, session);
         }
         Ok(session)
     }

@@ -6,10 +6,8 @@
 //! Reads use a separate pool and see the last committed state through WAL.
 
 use crate::group_commit::{GroupCommit, GroupTx};
-use crate::layouts::SeatLayouts;
-use crate::recent::Recent;
+use crate::kept::Kept;
 use crate::{Backend, ConnectOptions, StoreResult};
-use bilheteria_domain::catalog::{Event, EventSession};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Connection, QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 use std::str::FromStr;
@@ -33,9 +31,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 pub struct SqliteStore {
     writer: GroupCommit,
     readers: SqlitePool,
-    layouts: SeatLayouts,
-    sessions: Recent<EventSession>,
-    events: Recent<Event>,
+    kept: Kept,
 }
 
 impl SqliteStore {
@@ -60,9 +56,7 @@ impl SqliteStore {
         Ok(Self {
             writer,
             readers,
-            layouts: SeatLayouts::default(),
-            sessions: Recent::default(),
-            events: Recent::default(),
+            kept: Kept::default(),
         })
     }
 

@@ -304,7 +304,7 @@ impl RedisQueue {
                 local owner = redis.call('HGET', KEYS[2], ARGV[2])
                 if owner and owner ~= ARGV[1] then return {-1, 0} end
                 redis.call('HSET', KEYS[2], ARGV[2], ARGV[1])
-                                local existing = redis.call('HGET', KEYS[1], ARGV[1])
+                local existing = redis.call('HGET', KEYS[1], ARGV[1])
                 if existing then return {tonumber(existing), 0} end
                 if tonumber(redis.call('HGET', KEYS[3], 'joined') or '0') < tonumber(ARGV[3]) then
                   redis.call('HSET', KEYS[3], 'joined', ARGV[3])
