@@ -142,33 +142,41 @@ pub async fn place_order(
             return Ok(reply);
         }
         BeginOrder::Started(draft) => {
-            let settled = charge_and_settle(state, &draft).await?;
-            if settled.status == OrderStatus::Paid
-                && state.queue.session(settled.session_id).is_some()
-            {
-                // Done buying: a place among the active buyers of a queued session frees up.
-                let left = state
-                    .queue
-                    .state
-                    .leave(
-                        settled.session_id,
-                        user,
-                        state.clock.now().unix_timestamp() * 1000,
-                    )
-                    .await;
-                if let Err(error) = left {
-                    tracing::warn!(%error, "could not record leaving the queue");
-                }
-            }
-            reply_for(&settled)
+            let settled = match charge_and_settle(state, &draft).await? {
+                // The settlement recorded this answer with the order's new state.
+                Settled::Done(order) => return Ok(finish_order(state, user, &order, started).await),
+                Settled::Already(order) | Settled::MustRefund { order, .. } => order,
+            };
+            let reply = finish_order(state, user, &settled, started).await;
+            state
+                .store
+                .save_order_response(user, key.as_str(), reply.status.as_u16(), &reply.body)
+                .await?;
+            reply
         }
     };
-    state
-        .store
-        .save_order_response(user, key.as_str(), reply.status.as_u16(), &reply.body)
-        .await?;
-    metrics::histogram!("order_duration_seconds").record(started.elapsed().as_secs_f64());
     Ok(reply)
+}
+
+/// The answer to the first run of an order's key, once the order settled.
+async fn finish_order(state: &AppState, user: UserId, order: &Order, started: Instant) -> Reply {
+    if order.status == OrderStatus::Paid && state.queue.session(order.session_id).is_some() {
+        // Done buying: a place among the active buyers of a queued session frees up.
+        let left = state
+            .queue
+            .state
+            .leave(
+                order.session_id,
+                user,
+                state.clock.now().unix_timestamp() * 1000,
+            )
+            .await;
+        if let Err(error) = left {
+            tracing::warn!(%error, "could not record leaving the queue");
+        }
+    }
+    metrics::histogram!("order_duration_seconds").record(started.elapsed().as_secs_f64());
+    reply_for(order)
 }
 
 fn charge_request(draft: &OrderToSettle) -> ChargeRequest {
@@ -183,7 +191,10 @@ fn charge_request(draft: &OrderToSettle) -> ChargeRequest {
 }
 
 /// Asks the provider (again, with the same key) and settles the order with its answer.
-pub async fn charge_and_settle(state: &AppState, draft: &OrderToSettle) -> Result<Order, ApiError> {
+pub async fn charge_and_settle(
+    state: &AppState,
+    draft: &OrderToSettle,
+) -> Result<Settled, ApiError> {
     let started = Instant::now();
     let result = state.gateway.charge(&charge_request(draft)).await;
     metrics::histogram!("payment_provider_duration_seconds")
@@ -191,13 +202,13 @@ pub async fn charge_and_settle(state: &AppState, draft: &OrderToSettle) -> Resul
     settle(state, draft, result).await
 }
 
-/// Applies a provider's answer to an order. Running it twice for the same order changes nothing
-/// the second time.
+/// Applies a provider's answer to an order, recording the answer its buyer is given. Running it
+/// twice for the same order changes nothing the second time.
 pub async fn settle(
     state: &AppState,
     draft: &OrderToSettle,
     result: Result<ChargeResult, GatewayError>,
-) -> Result<Order, ApiError> {
+) -> Result<Settled, ApiError> {
     let now = state.clock.now();
     let outcome = match result {
         Ok(ChargeResult::Succeeded { reference }) => PaymentOutcome::Paid {
@@ -209,7 +220,7 @@ pub async fn settle(
                     let id = TicketId::new();
                     TicketDraft {
                         id,
-                        unit: *unit,
+                        unit: unit.clone(),
                         version: 1,
                         code: state
                             .ticket_keys
@@ -234,17 +245,22 @@ pub async fn settle(
         PaymentOutcome::Unknown { .. } => "unknown",
     };
     metrics::counter!("payments_total", "outcome" => label).increment(1);
+    let answer = |order: &Order| {
+        let reply = reply_for(order);
+        (reply.status.as_u16(), reply.body)
+    };
     match state
         .store
-        .settle_order(draft.order.id, outcome, now)
+        .settle_order(draft, outcome, now, &answer)
         .await?
     {
-        Settled::Done(order) | Settled::Already(order) => Ok(order),
         Settled::MustRefund { order, code } => {
             tracing::warn!(order = %order.id, code, "paid order could not be honoured; refunding");
             refund_failed_order(state, &order).await;
-            Ok(state.store.get_order(order.id).await?.unwrap_or(order))
+            let order = state.store.get_order(order.id).await?.unwrap_or(order);
+            Ok(Settled::MustRefund { order, code })
         }
+        settled => Ok(settled),
     }
 }
 

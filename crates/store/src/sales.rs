@@ -6,9 +6,9 @@
 use super::shared::{Change, append_audit};
 use super::{Db, Own, Tx};
 use crate::{
-    BeginOrder, NewHold, NewOrder, OrderToSettle, OutboxMessage, PaymentOutcome, QueueSnapshot,
-    QueuedSession, SalesIntegrity, SalesStore, Settled, StoreError, StoreResult, TicketDraft,
-    TicketUnit, is_check_violation, is_unique_violation,
+    AnswerFor, BeginOrder, NewHold, NewOrder, OrderToSettle, OutboxMessage, PaymentOutcome,
+    QueueSnapshot, QueuedSession, SalesIntegrity, SalesStore, Settled, StoreError, StoreResult,
+    TicketDraft, TicketUnit, is_check_violation, is_unique_violation,
 };
 use async_trait::async_trait;
 use bilheteria_domain::audit::AuditContext;
@@ -287,6 +287,20 @@ macro_rules! ticket_select {
     };
 }
 
+/// A seat's ticket unit from a row with `seat_id`, `section_id`, `row_label`, `number` and
+/// `section_name`.
+fn seat_unit_from_row(row: &DbRow) -> Result<TicketUnit, sqlx::Error> {
+    Ok(TicketUnit {
+        seat_id: Some(SeatId(row.try_get("seat_id")?)),
+        seat: Some(SeatLabel {
+            section: row.try_get("section_name")?,
+            row: row.try_get("row_label")?,
+            number: row.try_get("number")?,
+        }),
+        section_id: SectionId(row.try_get("section_id")?),
+    })
+}
+
 fn ticket_from_row(row: &DbRow) -> Result<Ticket, sqlx::Error> {
     let status: String = row.try_get("status")?;
     let seat_id: Option<Uuid> = row.try_get("seat_id")?;
@@ -456,25 +470,20 @@ impl Own {
         if !hold.seated {
             let unit = TicketUnit {
                 seat_id: None,
+                seat: None,
                 section_id: SectionId(hold.section_id),
             };
             return Ok(vec![unit; usize::try_from(hold.quantity).unwrap_or(0)]);
         }
         let rows = sqlx::query(
-            "SELECT hs.seat_id, st.section_id FROM hold_seats hs JOIN seats st ON st.id = hs.seat_id \
+            "SELECT hs.seat_id, st.section_id, st.row_label, st.number, sec.name AS section_name \
+             FROM hold_seats hs JOIN seats st ON st.id = hs.seat_id JOIN sections sec ON sec.id = st.section_id \
              WHERE hs.hold_id = $1 ORDER BY st.row_position, st.number",
         )
         .bind(hold.id)
         .fetch_all(self.reader())
         .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(TicketUnit {
-                    seat_id: Some(SeatId(row.try_get("seat_id")?)),
-                    section_id: SectionId(row.try_get("section_id")?),
-                })
-            })
-            .collect()
+        rows.iter().map(seat_unit_from_row).collect()
     }
 
     async fn to_settle(&self, order: Uuid) -> Result<Option<OrderToSettle>, sqlx::Error> {
@@ -922,21 +931,21 @@ impl SalesStore for Own {
                 if !still_ours {
                     return Err(expired());
                 }
-                let seat: Uuid = row.try_get("seat_id")?;
-                let row_label: String = row.try_get("row_label")?;
-                let number: i64 = row.try_get("number")?;
-                let section_name: String = row.try_get("section_name")?;
+                let unit = seat_unit_from_row(row)?;
+                let (Some(seat), Some(label)) = (unit.seat_id, &unit.seat) else {
+                    return Err(StoreError::Database("a held seat without its label".into()));
+                };
                 items.push(OrderItem {
                     kind: ItemKind::Seat,
                     reference_id: seat.to_string(),
-                    description: format!("{section_name}, row {row_label}, seat {number}"),
+                    description: format!(
+                        "{}, row {}, seat {}",
+                        label.section, label.row, label.number
+                    ),
                     quantity: 1,
                     unit_price_cents: row.try_get("price_cents")?,
                 });
-                units.push(TicketUnit {
-                    seat_id: Some(SeatId(seat)),
-                    section_id: SectionId(row.try_get("section_id")?),
-                });
+                units.push(unit);
             }
         } else {
             let row = sqlx::query(
@@ -957,6 +966,7 @@ impl SalesStore for Own {
             });
             let unit = TicketUnit {
                 seat_id: None,
+                seat: None,
                 section_id: SectionId(hold.section_id),
             };
             units.extend(std::iter::repeat_n(
@@ -1091,14 +1101,16 @@ impl SalesStore for Own {
     #[tracing::instrument(skip_all, fields(backend = Own::backend().as_str()))]
     async fn settle_order(
         &self,
-        id: OrderId,
+        draft: &OrderToSettle,
         outcome: PaymentOutcome,
         now: OffsetDateTime,
+        answer: AnswerFor<'_>,
     ) -> StoreResult<Settled> {
+        let id = draft.order.id;
         let at = to_micros(now);
         let mut tx = self.begin_write().await?;
         let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT status, hold_id, user_id, event_id, total_cents, currency FROM orders WHERE id = $1{}",
+            "SELECT status, hold_id, user_id, event_id, total_cents, currency, idempotency_key FROM orders WHERE id = $1{}",
             Own::LOCK_ROW
         )))
         .bind(id.0)
@@ -1117,6 +1129,12 @@ impl SalesStore for Own {
         let total: i64 = row.try_get("total_cents")?;
         let currency: String = row.try_get("currency")?;
         let user: Uuid = row.try_get("user_id")?;
+        let key: String = row.try_get("idempotency_key")?;
+        // The order as it will read once committed: built here rather than read back.
+        let mut settled = Order {
+            updated_at: from_micros(at),
+            ..draft.order.clone()
+        };
         let record_charge = |status: &'static str,
                              reference: Option<String>,
                              detail: Option<String>| {
@@ -1144,6 +1162,8 @@ impl SalesStore for Own {
                 .bind(id.0)
                 .execute(&mut *tx)
                 .await?;
+                settled.status = OrderStatus::PaymentPending;
+                record_answer(&mut tx, user, &key, answer(&settled)).await?;
                 tx.commit().await?;
             }
             PaymentOutcome::Declined { code, reference } => {
@@ -1160,6 +1180,10 @@ impl SalesStore for Own {
                 .bind(id.0)
                 .execute(&mut *tx)
                 .await?;
+                settled.status = OrderStatus::Failed;
+                settled.failure_code = Some(code);
+                settled.payment_reference = reference;
+                record_answer(&mut tx, user, &key, answer(&settled)).await?;
                 tx.commit().await?;
             }
             PaymentOutcome::Paid { reference, tickets } => {
@@ -1172,7 +1196,7 @@ impl SalesStore for Own {
                 .fetch_one(&mut *tx)
                 .await?;
                 let hold = hold_from_row(&hold_row)?;
-                let products = ordered_products(&mut tx, id.0).await?;
+                let products = products_of(&draft.order)?;
                 // Seats are claimed before their tickets are written (a lost seat must fail the
                 // order, not the unique index). The rows every order updates (a standing
                 // section's counter, a product's stock, the audit head) come last, with nothing
@@ -1202,6 +1226,10 @@ impl SalesStore for Own {
                         .execute(&mut *tx)
                         .await?;
                     notify_buyer(&mut tx, "order_paid", id, user, at).await?;
+                    settled.status = OrderStatus::Paid;
+                    settled.payment_reference = Some(reference.clone());
+                    settled.tickets = issued_tickets(&draft.order, UserId(user), &tickets);
+                    record_answer(&mut tx, user, &key, answer(&settled)).await?;
                     if !hold.seated {
                         lost = claim_for_sale(&mut tx, &hold, at).await?;
                     }
@@ -1259,9 +1287,7 @@ impl SalesStore for Own {
                 tx.commit().await?;
             }
         }
-        Ok(Settled::Done(
-            self.order_by_id(id.0).await?.ok_or(StoreError::NotFound)?,
-        ))
+        Ok(Settled::Done(settled))
     }
 
     async fn record_failed_order_refund(
@@ -1418,14 +1444,11 @@ impl SalesStore for Own {
     ) -> StoreResult<()> {
         // The first recorded response wins; later writers (a recovery path) change nothing.
         self.write_one(
-            sqlx::query(
-                "UPDATE idempotency_keys SET response_status = $1, response_body = $2 \
-                 WHERE user_id = $3 AND key = $4 AND response_status IS NULL",
-            )
-            .bind(i64::from(status))
-            .bind(body)
-            .bind(user.0)
-            .bind(key),
+            sqlx::query(RECORD_ANSWER)
+                .bind(i64::from(status))
+                .bind(body)
+                .bind(user.0)
+                .bind(key),
         )
         .await?;
         Ok(())
@@ -1812,6 +1835,67 @@ async fn ordered_products(tx: &mut Tx, order: Uuid) -> StoreResult<Vec<(Uuid, i6
         })
         .collect()
 }
+
+/// An order's products and quantities, in product order, from its items.
+fn products_of(order: &Order) -> StoreResult<Vec<(Uuid, i64)>> {
+    let mut products = order
+        .items
+        .iter()
+        .filter(|item| item.kind == ItemKind::Product)
+        .map(|item| {
+            Uuid::parse_str(&item.reference_id)
+                .map(|product| (product, item.quantity))
+                .map_err(|_| StoreError::Database("stored product reference unreadable".into()))
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    products.sort_unstable();
+    Ok(products)
+}
+
+/// The tickets of a paid order as `insert_tickets` writes them, in the order a read of the
+/// order lists them (seat order, then issue order).
+fn issued_tickets(order: &Order, holder: UserId, drafts: &[TicketDraft]) -> Vec<Ticket> {
+    let mut tickets: Vec<Ticket> = drafts
+        .iter()
+        .map(|draft| Ticket {
+            id: draft.id,
+            order_id: order.id,
+            session_id: order.session_id,
+            event_id: order.event_id,
+            seat: draft.unit.seat.clone(),
+            seat_id: draft.unit.seat_id,
+            section_id: draft.unit.section_id,
+            holder_id: holder,
+            status: TicketStatus::Valid,
+            version: draft.version,
+            code: draft.code.clone(),
+        })
+        .collect();
+    if tickets.iter().all(|ticket| ticket.seat_id.is_none()) {
+        tickets.sort_by_key(|ticket| ticket.id.0);
+    }
+    tickets
+}
+
+/// Records the answer to an order's idempotency key; the first recorded answer wins.
+async fn record_answer(
+    tx: &mut Tx,
+    user: Uuid,
+    key: &str,
+    (status, body): (u16, String),
+) -> StoreResult<()> {
+    sqlx::query(RECORD_ANSWER)
+        .bind(i64::from(status))
+        .bind(body)
+        .bind(user)
+        .bind(key)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+const RECORD_ANSWER: &str = "UPDATE idempotency_keys SET response_status = $1, response_body = $2 \
+     WHERE user_id = $3 AND key = $4 AND response_status IS NULL";
 
 /// Takes the products out of stock, unless one has run out.
 async fn take_stock(tx: &mut Tx, products: &[(Uuid, i64)]) -> StoreResult<Option<&'static str>> {

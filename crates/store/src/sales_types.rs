@@ -9,7 +9,7 @@ use bilheteria_domain::ids::{
 };
 use bilheteria_domain::page::{Page, PageRequest};
 use bilheteria_domain::sales::{Hold, HoldRequest, Order};
-use bilheteria_domain::tickets::Ticket;
+use bilheteria_domain::tickets::{SeatLabel, Ticket};
 use serde::Serialize;
 use time::OffsetDateTime;
 
@@ -39,12 +39,18 @@ pub struct NewOrder {
     pub settle_after: OffsetDateTime,
 }
 
-/// One ticket an order will issue: a seat, or a unit of a standing section.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// One ticket an order will issue: a seat (with its label), or a unit of a standing section.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TicketUnit {
     pub seat_id: Option<SeatId>,
+    pub seat: Option<SeatLabel>,
     pub section_id: SectionId,
 }
+
+/// What a client is told about an order in the state it reached: HTTP status and body. The store
+/// records it with the settlement, so the answer to a retried request is durable as soon as the
+/// order's new state is.
+pub type AnswerFor<'a> = &'a (dyn Fn(&Order) -> (u16, String) + Send + Sync);
 
 /// An order that still awaits its payment's outcome, with what it needs to be settled.
 #[derive(Clone, Debug)]
@@ -91,7 +97,7 @@ pub enum PaymentOutcome {
 
 #[derive(Clone, Debug)]
 pub enum Settled {
-    /// The order moved to its new state.
+    /// The order moved to its new state, and its answer was recorded with it.
     Done(Order),
     /// It was already settled (by another worker, a webhook or an earlier attempt).
     Already(Order),
@@ -151,12 +157,14 @@ pub trait SalesStore {
     /// payment; or says what became of an earlier request with the same key.
     async fn begin_order(&self, order: NewOrder) -> StoreResult<BeginOrder>;
     /// Applies the payment's outcome exactly once: issues the tickets and marks seats sold in
-    /// the same transaction, or fails the order, or leaves it pending.
+    /// the same transaction, or fails the order, or leaves it pending; and records `answer` of
+    /// the order's new state for its idempotency key, unless an answer was recorded before.
     async fn settle_order(
         &self,
-        id: OrderId,
+        order: &OrderToSettle,
         outcome: PaymentOutcome,
         now: OffsetDateTime,
+        answer: AnswerFor<'_>,
     ) -> StoreResult<Settled>;
     /// Records the refund of a charge that `settle_order` could not honour.
     async fn record_failed_order_refund(
