@@ -1016,39 +1016,22 @@ impl SalesStore for Own {
         // While the provider is asked, the hold must not lapse and hand its seats to another
         // buyer: it lasts at least until reconciliation would look at the order.
         let paying_until = to_micros(new.settle_after).max(hold.expires_at);
-        sqlx::query("UPDATE holds SET expires_at = $1 WHERE id = $2")
+        let inserted = sqlx::query(Own::START_PAYING)
             .bind(paying_until)
             .bind(hold.id)
+            .bind(new.id.0)
+            .bind(new.user_id.0)
+            .bind(hold.session_id)
+            .bind(event_id)
+            .bind(total)
+            .bind(&currency)
+            .bind(&new.payment_token)
+            .bind(&new.client_ip)
+            .bind(&new.idempotency_key)
+            .bind(to_micros(new.settle_after))
+            .bind(now)
             .execute(&mut *tx)
-            .await?;
-        if hold.seated {
-            sqlx::query(
-                "UPDATE session_seats SET held_until = $1 WHERE hold_id = $2 AND status = 'held'",
-            )
-            .bind(paying_until)
-            .bind(hold.id)
-            .execute(&mut *tx)
-            .await?;
-        }
-        let inserted = sqlx::query(
-            "INSERT INTO orders (id, user_id, session_id, event_id, hold_id, status, total_cents, currency, payment_token, \
-             client_ip, idempotency_key, next_settle_at, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, 'awaiting_payment', $6, $7, $8, $9, $10, $11, $12, $12)",
-        )
-        .bind(new.id.0)
-        .bind(new.user_id.0)
-        .bind(hold.session_id)
-        .bind(event_id)
-        .bind(hold.id)
-        .bind(total)
-        .bind(&currency)
-        .bind(&new.payment_token)
-        .bind(&new.client_ip)
-        .bind(&new.idempotency_key)
-        .bind(to_micros(new.settle_after))
-        .bind(now)
-        .execute(&mut *tx)
-        .await;
+            .await;
         match inserted {
             Err(error) if is_unique_violation(&error) => {
                 return Err(StoreError::conflict(
@@ -1209,27 +1192,27 @@ impl SalesStore for Own {
                 if lost.is_none() {
                     let event: Uuid = row.try_get("event_id")?;
                     insert_tickets(&mut tx, (id.0, event), &hold, user, &tickets, at).await?;
-                    sqlx::query("UPDATE holds SET status = 'ordered' WHERE id = $1")
-                        .bind(hold.id)
-                        .execute(&mut *tx)
-                        .await?;
-                    sqlx::query(
-                        "UPDATE orders SET status = 'paid', payment_reference = $1, next_settle_at = NULL, updated_at = $2 \
-                         WHERE id = $3",
-                    )
-                    .bind(&reference)
-                    .bind(at)
-                    .bind(id.0)
-                    .execute(&mut *tx)
-                    .await?;
-                    record_charge("succeeded", Some(reference.clone()), None)
-                        .execute(&mut *tx)
-                        .await?;
-                    notify_buyer(&mut tx, "order_paid", id, user, at).await?;
                     settled.status = OrderStatus::Paid;
                     settled.payment_reference = Some(reference.clone());
                     settled.tickets = issued_tickets(&draft.order, UserId(user), &tickets);
-                    record_answer(&mut tx, user, &key, answer(&settled)).await?;
+                    let (status, body) = answer(&settled);
+                    sqlx::query(Own::MARK_PAID)
+                        .bind(hold.id)
+                        .bind(&reference)
+                        .bind(at)
+                        .bind(id.0)
+                        .bind(Uuid::now_v7())
+                        .bind(total)
+                        .bind(&currency)
+                        .bind(OutboxId::new().0)
+                        .bind(format!("order_paid:{id}"))
+                        .bind(user)
+                        .bind(i64::from(status))
+                        .bind(body)
+                        .bind(&key)
+                        .bind(id.to_string())
+                        .execute(&mut *tx)
+                        .await?;
                     if !hold.seated {
                         lost = claim_for_sale(&mut tx, &hold, at).await?;
                     }

@@ -71,6 +71,31 @@ impl SqliteStore {
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12); \
         UPDATE audit_head SET hash = $12 WHERE id = 1";
 
+    /// Keeps a hold ($2) and its seats until $1 while its order is paid for, and inserts the
+    /// order ($3, awaiting payment: buyer $4, session $5, event $6, total $7, currency $8, token
+    /// $9, client address $10, idempotency key $11, settle after $12, created at $13).
+    const START_PAYING: &str = "UPDATE holds SET expires_at = $1 WHERE id = $2; \
+        UPDATE session_seats SET held_until = $1 WHERE hold_id = $2 AND status = 'held'; \
+        INSERT INTO orders (id, user_id, session_id, event_id, hold_id, status, \
+        total_cents, currency, payment_token, client_ip, idempotency_key, next_settle_at, \
+        created_at, updated_at) \
+        VALUES ($3, $4, $5, $6, $2, 'awaiting_payment', $7, $8, $9, $10, $11, $12, $13, $13)";
+
+    /// Marks a paid order's hold ordered ($1) and the order ($4) paid with the provider's
+    /// reference ($2) at $3; records the captured charge ($5: its id, $6 amount, $7 currency);
+    /// queues the buyer's `order_paid` message ($8: its id, $9 dedupe key, $10 buyer, $14 order
+    /// id as text); and records the answer ($11 status, $12 body) to the key $13 unless one was.
+    const MARK_PAID: &str = "UPDATE holds SET status = 'ordered' WHERE id = $1; \
+        UPDATE orders SET status = 'paid', payment_reference = $2, next_settle_at = NULL, \
+        updated_at = $3 WHERE id = $4; \
+        INSERT INTO payments (id, order_id, kind, status, reference, amount_cents, currency, \
+        created_at) VALUES ($5, $4, 'charge', 'succeeded', $2, $6, $7, $3); \
+        INSERT INTO outbox (id, kind, dedupe_key, payload, status, next_attempt_at, created_at) \
+        SELECT $8, 'order_paid', $9, json_object('order_id', $14, 'to', email), 'pending', $3, $3 \
+        FROM users WHERE id = $10 ON CONFLICT (dedupe_key) DO NOTHING; \
+        UPDATE idempotency_keys SET response_status = $11, response_body = $12 \
+        WHERE user_id = $10 AND key = $13 AND response_status IS NULL";
+
     /// Appended to a SELECT that claims work rows several workers may race for.
     const LOCK_SKIP: &str = "";
 
