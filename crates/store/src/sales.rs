@@ -7,8 +7,8 @@ use super::shared::{Change, append_audit};
 use super::{Db, Own, Tx};
 use crate::{
     AnswerFor, BeginOrder, NewHold, NewOrder, OrderToSettle, OutboxMessage, PaymentOutcome,
-    QueueSnapshot, QueuedSession, SalesIntegrity, SalesStore, Settled, StoreError, StoreResult,
-    TicketDraft, TicketUnit, is_check_violation, is_unique_violation,
+    QueueSnapshot, QueuedSession, SalesIntegrity, SalesStore, Settled, Store, StoreError,
+    StoreResult, TicketDraft, TicketUnit, is_check_violation, is_unique_violation,
 };
 use async_trait::async_trait;
 use bilheteria_domain::audit::AuditContext;
@@ -902,12 +902,13 @@ impl SalesStore for Own {
         if hold.status != "active" || hold.expires_at <= now {
             return Err(expired());
         }
-        let session = sqlx::query("SELECT event_id, currency FROM event_sessions WHERE id = $1")
-            .bind(hold.session_id)
-            .fetch_one(&mut *tx)
-            .await?;
-        let event_id: Uuid = session.try_get("event_id")?;
-        let currency: String = session.try_get("currency")?;
+        // Kept in memory: a session's event never changes, and its currency not during a sale.
+        let session = self
+            .get_session(SessionId(hold.session_id))
+            .await?
+            .ok_or_else(|| StoreError::Database("a hold's session is missing".into()))?;
+        let event_id = session.event_id.0;
+        let currency = session.currency.as_str().to_owned();
 
         let mut items = Vec::new();
         let mut units = Vec::new();
