@@ -1182,9 +1182,9 @@ impl SalesStore for Own {
                 let hold = hold_from_row(&hold_row)?;
                 let products = products_of(&draft.order)?;
                 // Seats are claimed before their tickets are written (a lost seat must fail the
-                // order, not the unique index). The rows every order updates (a standing
-                // section's counter, a product's stock, the audit head) come last, with nothing
-                // read in between, so that their locks are held only until the commit.
+                // order, not the unique index). The rows many orders update (a product's stock,
+                // the audit head, a standing section's counter) come last, with nothing read in
+                // between, so that their locks are held only until the commit.
                 let mut lost = if hold.seated {
                     claim_for_sale(&mut tx, &hold, at).await?
                 } else {
@@ -1214,12 +1214,26 @@ impl SalesStore for Own {
                         .bind(id.to_string())
                         .execute(&mut *tx)
                         .await?;
-                    if !hold.seated {
-                        lost = claim_for_sale(&mut tx, &hold, at).await?;
-                    }
+                    lost = take_stock(&mut tx, &products).await?;
                 }
                 if lost.is_none() {
-                    lost = take_stock(&mut tx, &products).await?;
+                    let summary = serde_json::json!({ "status": "paid", "total_cents": total, "currency": currency,
+                        "payment_reference": reference, "tickets": tickets.len() });
+                    let context = AuditContext {
+                        actor_id: Some(UserId(user)),
+                        ip: None,
+                    };
+                    append_audit(
+                        &mut tx,
+                        &context,
+                        now,
+                        order_change("order.paid", id, None, summary),
+                    )
+                    .await?;
+                    if !hold.seated {
+                        // Standing holds wait on this counter too: it is held the shortest.
+                        lost = claim_for_sale(&mut tx, &hold, at).await?;
+                    }
                 }
                 if let Some(code) = lost {
                     // Undo the partial claims, then record the charge that must be given back.
@@ -1255,19 +1269,6 @@ impl SalesStore for Own {
                     let order = self.order_by_id(id.0).await?.ok_or(StoreError::NotFound)?;
                     return Ok(Settled::MustRefund { order, code });
                 }
-                let summary = serde_json::json!({ "status": "paid", "total_cents": total, "currency": currency,
-                    "payment_reference": reference, "tickets": tickets.len() });
-                let context = AuditContext {
-                    actor_id: Some(UserId(user)),
-                    ip: None,
-                };
-                append_audit(
-                    &mut tx,
-                    &context,
-                    now,
-                    order_change("order.paid", id, None, summary),
-                )
-                .await?;
                 tx.commit().await?;
             }
         }
