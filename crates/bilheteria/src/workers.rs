@@ -1,7 +1,7 @@
 //! Background work of every server node: expiring holds, reconciling payments, delivering the
-//! outbox. Each pass is a plain async function (tests call them directly); `spawn` runs them on
-//! timers. On PostgreSQL several nodes may run them at once: work is claimed with leases and
-//! `FOR UPDATE SKIP LOCKED`.
+//! outbox, chaining queued audit entries. Each pass is a plain async function (tests call them
+//! directly); `spawn` runs them on timers. On PostgreSQL several nodes may run them at once: work
+//! is claimed with leases and `FOR UPDATE SKIP LOCKED`.
 
 use crate::app::AppState;
 use crate::mail::Email;
@@ -24,6 +24,12 @@ pub fn spawn(state: &AppState) {
         "outbox",
         state.clone(),
         |s| async move { deliver_outbox(&s).await.map(drop) },
+    );
+    every(
+        Duration::from_millis(200),
+        "audit",
+        state.clone(),
+        |s| async move { Ok(s.store.chain_queued_audit().await.map(drop)?) },
     );
     every(
         Duration::from_secs(1),

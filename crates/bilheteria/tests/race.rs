@@ -8,6 +8,7 @@
 mod common;
 
 use bilheteria::{sales, workers};
+use bilheteria_domain::account::Role;
 use bilheteria_store::on_both_backends;
 use bilheteria_store::testing::TestDatabase;
 use common::{TestApp, on_sale, order_body};
@@ -298,6 +299,29 @@ async fn two_hundred_buyers_race_for_fifty_seats_and_nothing_is_sold_twice(db: T
         map["sections"][1]["available"].as_i64().unwrap(),
         STANDING - standing_sold
     );
+    // 5. The audit chain holds each paid order once (queued by the settlement, chained after)
+    //    and still verifies.
+    let admin = app.account("auditor@example.com", &[Role::Admin]).await;
+    let (_, audited) = app
+        .get(
+            "/admin/audit?action=order.paid&limit=200",
+            Some(&admin.token),
+        )
+        .await;
+    let mut audited: Vec<&str> = audited["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| entry["target_id"].as_str().unwrap())
+        .collect();
+    let entries = audited.len();
+    audited.sort();
+    audited.dedup();
+    assert_eq!(entries, audited.len(), "an order audited twice");
+    assert_eq!(entries as i64, report["paid_orders"].as_i64().unwrap());
+    let (_, verification) = app.get("/admin/audit/verify", Some(&admin.token)).await;
+    assert_eq!(verification["ok"], true, "{verification}");
+
     let statuses: Vec<u16> = outcomes.iter().flat_map(|o| o.statuses.clone()).collect();
     let mut histogram: std::collections::BTreeMap<u16, usize> = std::collections::BTreeMap::new();
     statuses

@@ -210,6 +210,9 @@ pub trait Store: SalesStore + Send + Sync + 'static {
     ) -> StoreResult<Page<AuditEntry>>;
     /// Walks the whole chain and compares it with the recorded head.
     async fn verify_audit(&self) -> StoreResult<AuditVerification>;
+    /// Appends the queued entries (see `audit_queue`) to the chain, in batches that each take
+    /// the head once; returns how many. Reads of the log run it first.
+    async fn chain_queued_audit(&self) -> StoreResult<u64>;
 }
 
 /// Tuning of the connection pools.

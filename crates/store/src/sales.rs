@@ -3,7 +3,7 @@
 //! transaction is open while the payment provider is called (the caller does that between
 //! `begin_order` and `settle_order`).
 
-use super::shared::{Change, append_audit};
+use super::shared::{Change, append_audit, queue_audit};
 use super::{Db, Own, Tx};
 use crate::{
     AnswerFor, BeginOrder, NewHold, NewOrder, OrderToSettle, OutboxMessage, PaymentOutcome,
@@ -1223,7 +1223,9 @@ impl SalesStore for Own {
                         actor_id: Some(UserId(user)),
                         ip: None,
                     };
-                    append_audit(
+                    // Queued, not chained here: the audit head would be one more row that
+                    // every paid order locks until its commit.
+                    queue_audit(
                         &mut tx,
                         &context,
                         now,

@@ -230,6 +230,32 @@ pub(super) async fn append_audit(
     Ok(())
 }
 
+/// Records an audit entry for [`Store::chain_queued_audit`] to append to the chain later. It
+/// does not take the audit head, so transactions that many buyers run at once do not queue on it.
+pub(super) async fn queue_audit(
+    tx: &mut Tx,
+    context: &AuditContext,
+    at: OffsetDateTime,
+    change: Change<'_>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO audit_queue (id, at, actor_id, action, target_type, target_id, ip, before, after) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(AuditEntryId::new().0)
+    .bind(to_micros(at))
+    .bind(context.actor_id.map(|id| id.0))
+    .bind(change.action)
+    .bind(change.target_type)
+    .bind(change.target_id)
+    .bind(&context.ip)
+    .bind(change.before)
+    .bind(change.after)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 // ---------------------------------------------------------------------------------------------
 // Reads shared by several operations
 
@@ -1555,6 +1581,7 @@ impl Store for Own {
         filter: &AuditQuery,
         page: &PageRequest,
     ) -> StoreResult<Page<AuditEntry>> {
+        self.chain_queued_audit().await?;
         let before_seq = page
             .after
             .as_deref()
@@ -1600,6 +1627,7 @@ impl Store for Own {
     }
 
     async fn verify_audit(&self) -> StoreResult<AuditVerification> {
+        self.chain_queued_audit().await?;
         let pool = self.reader();
         // The head is read first: entries appended during the walk lie beyond it and are ignored.
         let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
@@ -1624,5 +1652,96 @@ impl Store for Own {
             }
         }
         Ok(verifier.finish(head_seq, &head_hash))
+    }
+
+    async fn chain_queued_audit(&self) -> StoreResult<u64> {
+        let mut total = 0;
+        loop {
+            let chained = self.chain_audit_batch(500).await?;
+            total += chained;
+            if chained < 500 {
+                return Ok(total);
+            }
+        }
+    }
+}
+
+impl Own {
+    /// Appends up to `limit` queued audit entries to the chain, in one transaction and one
+    /// update of the head.
+    async fn chain_audit_batch(&self, limit: i64) -> StoreResult<u64> {
+        let mut tx = self.begin_write().await?;
+        let queued = sqlx::query(AssertSqlSafe(format!(
+            "SELECT * FROM audit_queue ORDER BY id LIMIT $1{}",
+            Own::LOCK_SKIP
+        )))
+        .bind(limit)
+        .fetch_all(&mut *tx)
+        .await?;
+        if queued.is_empty() {
+            return Ok(0);
+        }
+        let count = i64::try_from(queued.len()).unwrap_or(i64::MAX);
+        // One head update for the whole batch: the head is locked once, not once per entry.
+        let head =
+            sqlx::query("UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash")
+                .bind(count)
+                .fetch_one(&mut *tx)
+                .await?;
+        let first_seq = head.try_get::<i64, _>("seq")? - count + 1;
+        let mut prev_hash: Vec<u8> = head.try_get("hash")?;
+        let mut records = Vec::with_capacity(queued.len());
+        for (seq, row) in (first_seq..).zip(&queued) {
+            let mut record = AuditRecord {
+                seq,
+                id: AuditEntryId(row.try_get("id")?),
+                at_micros: row.try_get("at")?,
+                actor_id: row.try_get::<Option<Uuid>, _>("actor_id")?.map(UserId),
+                action: row.try_get("action")?,
+                target_type: row.try_get("target_type")?,
+                target_id: row.try_get("target_id")?,
+                ip: row.try_get("ip")?,
+                before: row.try_get("before")?,
+                after: row.try_get("after")?,
+                prev_hash: std::mem::take(&mut prev_hash),
+                hash: Vec::new(),
+            };
+            record.hash = entry_hash(&record.prev_hash, &record).to_vec();
+            prev_hash.clone_from(&record.hash);
+            records.push(record);
+        }
+        let mut insert = QueryBuilder::<Db>::new(
+            "INSERT INTO audit_log (seq, id, at, actor_id, action, target_type, target_id, ip, \
+             before, after, prev_hash, hash) ",
+        );
+        insert.push_values(&records, |mut values, record| {
+            values
+                .push_bind(record.seq)
+                .push_bind(record.id.0)
+                .push_bind(record.at_micros)
+                .push_bind(record.actor_id.map(|id| id.0))
+                .push_bind(record.action.clone())
+                .push_bind(record.target_type.clone())
+                .push_bind(record.target_id.clone())
+                .push_bind(record.ip.clone())
+                .push_bind(record.before.clone())
+                .push_bind(record.after.clone())
+                .push_bind(record.prev_hash.clone())
+                .push_bind(record.hash.clone());
+        });
+        insert.build().execute(&mut *tx).await?;
+        sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
+            .bind(&prev_hash)
+            .execute(&mut *tx)
+            .await?;
+        let mut delete = QueryBuilder::<Db>::new("DELETE FROM audit_queue WHERE id IN (");
+        let mut ids = delete.separated(", ");
+        for record in &records {
+            ids.push_bind(record.id.0);
+        }
+        delete.push(")");
+        delete.build().execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(queued.len() as u64)
     }
 }
