@@ -1183,8 +1183,8 @@ impl SalesStore for Own {
                 let products = products_of(&draft.order)?;
                 // Seats are claimed before their tickets are written (a lost seat must fail the
                 // order, not the unique index). The rows many orders update (a product's stock,
-                // the audit head, a standing section's counter) come last, with nothing read in
-                // between, so that their locks are held only until the commit.
+                // then a standing section's counter) come last, with nothing read in between, so
+                // that their locks are held only until the commit.
                 let mut lost = if hold.seated {
                     claim_for_sale(&mut tx, &hold, at).await?
                 } else {

@@ -160,6 +160,16 @@ fn product_from_row(row: &DbRow, event_ids: Vec<EventId>) -> Result<Product, sql
 fn audit_from_row(row: &DbRow) -> Result<AuditRecord, sqlx::Error> {
     Ok(AuditRecord {
         seq: row.try_get("seq")?,
+        prev_hash: row.try_get("prev_hash")?,
+        hash: row.try_get("hash")?,
+        ..audit_content_from_row(row)?
+    })
+}
+
+/// What an entry says, from a row of `audit_log` or `audit_queue`, not yet placed in the chain.
+fn audit_content_from_row(row: &DbRow) -> Result<AuditRecord, sqlx::Error> {
+    Ok(AuditRecord {
+        seq: 0,
         id: AuditEntryId(row.try_get("id")?),
         at_micros: row.try_get("at")?,
         actor_id: row.try_get::<Option<Uuid>, _>("actor_id")?.map(UserId),
@@ -169,8 +179,8 @@ fn audit_from_row(row: &DbRow) -> Result<AuditRecord, sqlx::Error> {
         ip: row.try_get("ip")?,
         before: row.try_get("before")?,
         after: row.try_get("after")?,
-        prev_hash: row.try_get("prev_hash")?,
-        hash: row.try_get("hash")?,
+        prev_hash: Vec::new(),
+        hash: Vec::new(),
     })
 }
 
@@ -211,7 +221,7 @@ pub(super) async fn append_audit(
     };
     record.hash = entry_hash(&record.prev_hash, &record).to_vec();
     // The entry and the head's new hash go in one round trip: the head row is locked from the
-    // statement above until the commit, and every paid order takes it.
+    // statement above until the commit.
     sqlx::query(Own::APPEND_AUDIT_ENTRY)
         .bind(record.seq)
         .bind(record.id.0)
@@ -1694,17 +1704,8 @@ impl Own {
         for (seq, row) in (first_seq..).zip(&queued) {
             let mut record = AuditRecord {
                 seq,
-                id: AuditEntryId(row.try_get("id")?),
-                at_micros: row.try_get("at")?,
-                actor_id: row.try_get::<Option<Uuid>, _>("actor_id")?.map(UserId),
-                action: row.try_get("action")?,
-                target_type: row.try_get("target_type")?,
-                target_id: row.try_get("target_id")?,
-                ip: row.try_get("ip")?,
-                before: row.try_get("before")?,
-                after: row.try_get("after")?,
                 prev_hash: std::mem::take(&mut prev_hash),
-                hash: Vec::new(),
+                ..audit_content_from_row(row)?
             };
             record.hash = entry_hash(&record.prev_hash, &record).to_vec();
             prev_hash.clone_from(&record.hash);
