@@ -2,13 +2,19 @@
 //! - seat layouts (id, row, number in seat order) per section, for good: seats never change once
 //!   their venue is created, so a seat map reads only its seats' statuses from the database, as
 //!   one short string per section instead of a row per seat;
-//! - sessions and events, for one second: every seat map and hold of an on-sale reads them. This
-//!   node forgets an entry as soon as it changes it; a change made through another node shows
-//!   here within that second.
+//! - sessions and events, for one second: every seat map and hold of an on-sale reads them;
+//! - login sessions with their user, for one second: every request of a buyer authenticates,
+//!   and a purchase is four requests within about a second.
+//!
+//! This node forgets an entry as soon as it changes it (a logout, a replaced login, a change of
+//! roles); a change made through another node shows here within that second. A read that raced
+//! with such a change is not kept (see `Recent::stamp`).
 
+use bilheteria_domain::account::{LoginSession, User};
 use bilheteria_domain::catalog::{Event, EventSession};
 use bilheteria_domain::ids::SeatId;
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use uuid::Uuid;
@@ -23,58 +29,96 @@ pub(crate) struct LaidOutSeat {
 
 pub(crate) type Layout = Arc<Vec<LaidOutSeat>>;
 
+/// A login session and its user, by the SHA-256 of the session's token.
+pub(crate) type Login = Arc<(LoginSession, User)>;
+
 pub(crate) struct Kept {
     pub layouts: Recent<Layout>,
     pub sessions: Recent<EventSession>,
     pub events: Recent<Event>,
+    pub logins: Recent<Login, Vec<u8>>,
 }
 
 impl Default for Kept {
     fn default() -> Self {
-        let catalog_rows = Duration::from_secs(1);
+        let second = Duration::from_secs(1);
         Self {
-            layouts: Recent::fresh_for(Duration::MAX),
-            sessions: Recent::fresh_for(catalog_rows),
-            events: Recent::fresh_for(catalog_rows),
+            layouts: Recent::new(Duration::MAX, 4_096),
+            sessions: Recent::new(second, 4_096),
+            events: Recent::new(second, 4_096),
+            // One per buyer active in the last second: a big on-sale's worth.
+            logins: Recent::new(second, 100_000),
         }
     }
 }
 
-/// Values by id, served while younger than `fresh_for`.
-pub(crate) struct Recent<T> {
-    entries: Mutex<HashMap<Uuid, (Instant, T)>>,
+/// Values by key, served while younger than `fresh_for`.
+pub(crate) struct Recent<T, K = Uuid> {
+    entries: Mutex<Entries<K, T>>,
     fresh_for: Duration,
+    /// Past this many entries it starts over, which only costs reloads.
+    limit: usize,
 }
 
-impl<T: Clone> Recent<T> {
-    /// Past this many entries it starts over, which only costs a reload.
-    const LIMIT: usize = 4_096;
+struct Entries<K, T> {
+    map: HashMap<K, (Instant, T)>,
+    /// Counts forgets, so that a value read before a change is not kept after it.
+    changes: u64,
+}
 
-    pub fn fresh_for(fresh_for: Duration) -> Self {
+/// Where a read from the database started, for `Recent::put`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Stamp(u64);
+
+impl<T: Clone, K: Hash + Eq> Recent<T, K> {
+    pub fn new(fresh_for: Duration, limit: usize) -> Self {
         Self {
-            entries: Mutex::new(HashMap::new()),
+            entries: Mutex::new(Entries {
+                map: HashMap::new(),
+                changes: 0,
+            }),
             fresh_for,
+            limit,
         }
     }
 
-    pub fn get(&self, id: Uuid) -> Option<T> {
-        let entries = self.entries.lock().ok()?;
-        let (read_at, value) = entries.get(&id)?;
-        (read_at.elapsed() < self.fresh_for).then(|| value.clone())
+    /// The kept value, or the stamp to put the one about to be read with.
+    pub fn get(&self, key: &K) -> Result<T, Stamp> {
+        let Ok(entries) = self.entries.lock() else {
+            return Err(Stamp(u64::MAX));
+        };
+        match entries.map.get(key) {
+            Some((read_at, value)) if read_at.elapsed() < self.fresh_for => Ok(value.clone()),
+            _ => Err(Stamp(entries.changes)),
+        }
     }
 
-    pub fn put(&self, id: Uuid, value: &T) {
+    /// Keeps a value read after `stamp`, unless something was forgotten since: that read may
+    /// have seen the state from before the change.
+    pub fn put(&self, stamp: Stamp, key: K, value: &T) {
         if let Ok(mut entries) = self.entries.lock() {
-            if entries.len() >= Self::LIMIT {
-                entries.clear();
+            if entries.changes != stamp.0 {
+                return;
             }
-            entries.insert(id, (Instant::now(), value.clone()));
+            if entries.map.len() >= self.limit {
+                entries.map.clear();
+            }
+            entries.map.insert(key, (Instant::now(), value.clone()));
         }
     }
 
-    pub fn forget(&self, id: Uuid) {
+    /// Called after the change is committed.
+    pub fn forget(&self, key: &K) {
         if let Ok(mut entries) = self.entries.lock() {
-            entries.remove(&id);
+            entries.changes += 1;
+            entries.map.remove(key);
+        }
+    }
+
+    pub fn forget_all(&self) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.changes += 1;
+            entries.map.clear();
         }
     }
 }
@@ -85,12 +129,41 @@ mod tests {
 
     #[test]
     fn an_entry_is_served_until_forgotten() {
-        let recent = Recent::<String>::fresh_for(Duration::from_secs(60));
+        let recent = Recent::<String>::new(Duration::from_secs(60), 10);
         let id = Uuid::now_v7();
-        assert_eq!(recent.get(id), None);
-        recent.put(id, &"first".to_owned());
-        assert_eq!(recent.get(id).as_deref(), Some("first"));
-        recent.forget(id);
-        assert_eq!(recent.get(id), None);
+        let stamp = recent.get(&id).unwrap_err();
+        recent.put(stamp, id, &"first".to_owned());
+        assert_eq!(recent.get(&id).ok().as_deref(), Some("first"));
+        recent.forget(&id);
+        assert!(recent.get(&id).is_err());
+    }
+
+    #[test]
+    fn a_read_that_raced_with_a_change_is_not_kept() {
+        let recent = Recent::<String>::new(Duration::from_secs(60), 10);
+        let (changed, other) = (Uuid::now_v7(), Uuid::now_v7());
+        let stamp = recent.get(&other).unwrap_err();
+        // The change commits and is forgotten while the read of `other` is in flight.
+        recent.forget(&changed);
+        recent.put(stamp, other, &"maybe stale".to_owned());
+        assert!(recent.get(&other).is_err());
+        let stamp = recent.get(&other).unwrap_err();
+        recent.put(stamp, other, &"fresh".to_owned());
+        assert_eq!(recent.get(&other).ok().as_deref(), Some("fresh"));
+    }
+
+    #[test]
+    fn entries_age_out_and_the_limit_starts_over() {
+        let recent = Recent::<u32>::new(Duration::ZERO, 10);
+        let id = Uuid::now_v7();
+        recent.put(recent.get(&id).unwrap_err(), id, &1);
+        assert!(recent.get(&id).is_err(), "older than fresh_for");
+        let recent = Recent::<u32>::new(Duration::from_secs(60), 2);
+        let ids: Vec<Uuid> = (0..3).map(|_| Uuid::now_v7()).collect();
+        for (n, id) in ids.iter().enumerate() {
+            recent.put(recent.get(id).unwrap_err(), *id, &(n as u32));
+        }
+        assert!(recent.get(&ids[0]).is_err() && recent.get(&ids[1]).is_err());
+        assert_eq!(recent.get(&ids[2]).ok(), Some(2));
     }
 }

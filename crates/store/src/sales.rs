@@ -1747,7 +1747,7 @@ impl SalesStore for Own {
         };
         append_audit(&mut tx, audit, now, change).await?;
         tx.commit().await?;
-        self.kept.sessions.forget(session.0);
+        self.kept.sessions.forget(&session.0);
         Ok(())
     }
 

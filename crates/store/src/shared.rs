@@ -456,11 +456,20 @@ pub(super) fn parse_cursor_uuid(page: &PageRequest) -> StoreResult<Option<Uuid>>
 // The interface
 
 impl Own {
+    /// Forgets the kept logins of sessions that just ended (rows of their `token_hash`).
+    fn forget_logins(&self, ended: &[DbRow]) -> Result<(), sqlx::Error> {
+        for row in ended {
+            self.kept.logins.forget(&row.try_get::<Vec<u8>, _>("token_hash")?);
+        }
+        Ok(())
+    }
+
     /// The seats of a section in seat order, from memory after the first read.
     async fn section_layout(&self, section: Uuid) -> Result<Layout, sqlx::Error> {
-        if let Some(layout) = self.kept.layouts.get(section) {
-            return Ok(layout);
-        }
+        let stamp = match self.kept.layouts.get(&section) {
+            Ok(layout) => return Ok(layout),
+            Err(stamp) => stamp,
+        };
         let rows = sqlx::query(
             "SELECT id, row_label, number FROM seats WHERE section_id = $1 ORDER BY row_position, number",
         )
@@ -478,7 +487,7 @@ impl Own {
                 })
                 .collect::<Result<_, sqlx::Error>>()?,
         );
-        self.kept.layouts.put(section, &layout);
+        self.kept.layouts.put(stamp, section, &layout);
         Ok(layout)
     }
 }
@@ -609,6 +618,8 @@ impl Store for Own {
         )
         .await?;
         tx.commit().await?;
+        // Kept logins carry their user's roles; a change of roles is rare.
+        self.kept.logins.forget_all();
         Ok(after)
     }
 
@@ -660,14 +671,14 @@ impl Store for Own {
         // UPDATE and INSERT; ending it in a fresh transaction then makes ours the only one.
         for attempt in 0..3 {
             let mut tx = self.begin_write().await?;
-            sqlx::query(
+            let replaced = sqlx::query(
                 "UPDATE login_sessions SET ended_at = $1, end_reason = 'replaced' \
-                 WHERE ended_at IS NULL AND (user_id = $2 OR device_id = $3)",
+                 WHERE ended_at IS NULL AND (user_id = $2 OR device_id = $3) RETURNING token_hash",
             )
             .bind(created_at)
             .bind(session.user_id.0)
             .bind(&session.device_id)
-            .execute(&mut *tx)
+            .fetch_all(&mut *tx)
             .await?;
             let id = LoginSessionId::new();
             let inserted = sqlx::query(
@@ -689,6 +700,7 @@ impl Store for Own {
                 other => other?,
             };
             tx.commit().await?;
+            self.forget_logins(&replaced)?;
             return Ok(LoginSession {
                 id,
                 user_id: session.user_id,
@@ -710,6 +722,10 @@ impl Store for Own {
         &self,
         token_hash: &[u8],
     ) -> StoreResult<Option<(LoginSession, User)>> {
+        let stamp = match self.kept.logins.get(&token_hash.to_vec()) {
+            Ok(login) => return Ok(Some(login.as_ref().clone())),
+            Err(stamp) => stamp,
+        };
         let row = sqlx::query(
             "SELECT s.id, s.user_id, s.device_id, s.ip, s.user_agent, s.created_at, s.expires_at, \
              s.ended_at, s.end_reason, u.email, u.name, u.roles, u.created_at AS user_created_at \
@@ -727,7 +743,9 @@ impl Store for Own {
             roles: Roles::from_bits(row.try_get("roles")?).to_vec(),
             created_at: from_micros(row.try_get("user_created_at")?),
         };
-        Ok(Some((session, user)))
+        let login = std::sync::Arc::new((session, user));
+        self.kept.logins.put(stamp, token_hash.to_vec(), &login);
+        Ok(Some(login.as_ref().clone()))
     }
 
     async fn create_logged_in_buyers(
@@ -800,14 +818,16 @@ impl Store for Own {
 
     async fn end_login_session(&self, id: LoginSessionId, at: OffsetDateTime) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "UPDATE login_sessions SET ended_at = $1, end_reason = 'logged_out' WHERE id = $2 AND ended_at IS NULL",
+        let ended = sqlx::query(
+            "UPDATE login_sessions SET ended_at = $1, end_reason = 'logged_out' WHERE id = $2 AND ended_at IS NULL \
+             RETURNING token_hash",
         )
         .bind(to_micros(at))
         .bind(id.0)
-        .execute(&mut *tx)
+        .fetch_all(&mut *tx)
         .await?;
         tx.commit().await?;
+        self.forget_logins(&ended)?;
         Ok(())
     }
 
@@ -1065,14 +1085,15 @@ impl Store for Own {
         )
         .await?;
         tx.commit().await?;
-        self.kept.events.forget(id.0);
+        self.kept.events.forget(&id.0);
         Ok(after)
     }
 
     async fn get_event(&self, id: EventId) -> StoreResult<Option<Event>> {
-        if let Some(event) = self.kept.events.get(id.0) {
-            return Ok(Some(event));
-        }
+        let stamp = match self.kept.events.get(&id.0) {
+            Ok(event) => return Ok(Some(event)),
+            Err(stamp) => stamp,
+        };
         let row = sqlx::query(concat!(
             "SELECT ",
             event_columns!(),
@@ -1083,7 +1104,7 @@ impl Store for Own {
         .await?;
         let event = row.as_ref().map(event_from_row).transpose()?;
         if let Some(event) = &event {
-            self.kept.events.put(id.0, event);
+            self.kept.events.put(stamp, id.0, event);
         }
         Ok(event)
     }
@@ -1278,19 +1299,20 @@ impl Store for Own {
         )
         .await?;
         tx.commit().await?;
-        self.kept.events.forget(event_id.0);
+        self.kept.events.forget(&event_id.0);
         self.refresh_statistics("session_seats, session_sections")
             .await;
         Ok(created)
     }
 
     async fn get_session(&self, id: SessionId) -> StoreResult<Option<EventSession>> {
-        if let Some(session) = self.kept.sessions.get(id.0) {
-            return Ok(Some(session));
-        }
+        let stamp = match self.kept.sessions.get(&id.0) {
+            Ok(session) => return Ok(Some(session)),
+            Err(stamp) => stamp,
+        };
         let session = self.load_sessions(false, id.0).await?.into_iter().next();
         if let Some(session) = &session {
-            self.kept.sessions.put(id.0, session);
+            self.kept.sessions.put(stamp, id.0, session);
         }
         Ok(session)
     }

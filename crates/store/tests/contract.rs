@@ -307,6 +307,10 @@ async fn a_login_replaces_the_users_and_the_devices_other_sessions(db: TestDatab
         .start_login_session(login(ana.id, "phone-ana-1", 1))
         .await
         .unwrap();
+    // Each session is looked up while active, as every request does, before it ends: the
+    // store may keep what it read, and must not answer from it once the session has ended.
+    let (active, _) = store.find_login_session(&[1; 32]).await.unwrap().unwrap();
+    assert_eq!(active.end_reason, None);
     let second = store
         .start_login_session(login(ana.id, "laptop-ana-1", 2))
         .await
@@ -318,6 +322,16 @@ async fn a_login_replaces_the_users_and_the_devices_other_sessions(db: TestDatab
         "the user's first session was replaced"
     );
     assert_eq!(old.id, first.id);
+    let (active, user) = store.find_login_session(&[2; 32]).await.unwrap().unwrap();
+    assert_eq!(active.end_reason, None);
+    assert_eq!(user.roles, vec![Role::Customer]);
+    // A change of roles shows on the next request.
+    store
+        .set_roles(ana.id, Roles::from_roles([Role::Organizer]), &audit_by(ana.id))
+        .await
+        .unwrap();
+    let (_, user) = store.find_login_session(&[2; 32]).await.unwrap().unwrap();
+    assert!(user.roles.contains(&Role::Organizer), "{:?}", user.roles);
     // Bia logs in on Ana's laptop: Ana's session there ends, Bia's is the device's only one.
     store
         .start_login_session(login(bia.id, "laptop-ana-1", 3))
