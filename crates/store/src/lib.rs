@@ -279,10 +279,6 @@ fn is_unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
 }
 
-fn is_check_violation(error: &sqlx::Error) -> bool {
-    matches!(error, sqlx::Error::Database(db) if db.is_check_violation())
-}
-
 impl StoreError {
     pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
         StoreError::Conflict {

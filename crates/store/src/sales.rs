@@ -8,7 +8,7 @@ use super::{Db, Own, Tx};
 use crate::{
     AnswerFor, BeginOrder, NewHold, NewOrder, OrderToSettle, OutboxMessage, PaymentOutcome,
     QueueSnapshot, QueuedSession, SalesIntegrity, SalesStore, Settled, Store, StoreError,
-    StoreResult, TicketDraft, TicketUnit, is_check_violation, is_unique_violation,
+    StoreResult, TicketDraft, TicketUnit, is_unique_violation,
 };
 use async_trait::async_trait;
 use bilheteria_domain::audit::AuditContext;
@@ -134,28 +134,37 @@ fn must_retry(error: &StoreError) -> bool {
     matches!(error, StoreError::Database(message) if message.contains("40P01") || message.contains("40001") || message.contains("deadlock detected"))
 }
 
-/// Adds `units` to the buyer's allocation; the table's CHECK refuses more than the cap (C1).
-async fn allocate(tx: &mut Tx, user: Uuid, session: Uuid, units: i64, cap: i64) -> StoreResult<()> {
+/// Adds `units` to the buyer's allocation unless that would pass the cap (C1): false then, with
+/// nothing changed and the transaction still usable. The table's CHECK holds the cap as well.
+async fn allocate(
+    tx: &mut Tx,
+    user: Uuid,
+    session: Uuid,
+    units: i64,
+    cap: i64,
+) -> Result<bool, sqlx::Error> {
+    if units > cap {
+        return Ok(false);
+    }
     let moved = sqlx::query(
         "INSERT INTO allocations (user_id, session_id, tickets, cap) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (user_id, session_id) DO UPDATE SET tickets = allocations.tickets + excluded.tickets, \
-         cap = excluded.cap",
+         cap = excluded.cap WHERE allocations.tickets + excluded.tickets <= excluded.cap",
     )
     .bind(user)
     .bind(session)
     .bind(units)
     .bind(cap)
     .execute(&mut **tx)
-    .await;
-    match moved {
-        Err(error) if is_check_violation(&error) => Err(StoreError::conflict(
-            "purchase_limit_exceeded",
-            format!(
-                "at most {cap} tickets per buyer for this session, counting holds and purchases"
-            ),
-        )),
-        other => other.map(|_| ()).map_err(StoreError::from),
-    }
+    .await?;
+    Ok(moved.rows_affected() == 1)
+}
+
+fn purchase_limit_exceeded(cap: i64) -> StoreError {
+    StoreError::conflict(
+        "purchase_limit_exceeded",
+        format!("at most {cap} tickets per buyer for this session, counting holds and purchases"),
+    )
 }
 
 /// Claims the listed seats for `hold` unless someone else holds or bought them. Answers the
@@ -623,14 +632,8 @@ async fn claim_for_sale(
         .fetch_one(&mut **tx)
         .await?
         .try_get("max_tickets_per_user")?;
-    match allocate(tx, hold.user_id, session, hold.quantity, cap).await {
-        Ok(()) => Ok(None),
-        Err(StoreError::Conflict {
-            code: "purchase_limit_exceeded",
-            ..
-        }) => Ok(Some("purchase_limit_exceeded")),
-        Err(other) => Err(other),
-    }
+    let allocated = allocate(tx, hold.user_id, session, hold.quantity, cap).await?;
+    Ok((!allocated).then_some("purchase_limit_exceeded"))
 }
 
 impl Own {
@@ -668,17 +671,22 @@ impl Own {
                 (*section_id, Vec::new())
             }
         };
-        // Lazy expiry: the buyer's own lapsed holds stop counting against the cap. Seats were
-        // locked first; allocation rows come after (see `release`), and a standing section's
+        // Seats were locked first; the allocation row comes after, and a standing section's
         // counter last of all (below).
-        let lapsed = expired_holds_where(
-            &mut tx,
-            "user_id = $1 AND session_id = $2",
-            (new.user_id.0, session, now),
-        )
-        .await?;
-        release(&mut tx, &lapsed, "expired").await?;
-        allocate(&mut tx, new.user_id.0, session, units, new.cap).await?;
+        if !allocate(&mut tx, new.user_id.0, session, units, new.cap).await? {
+            // Lazy expiry: the buyer's own lapsed holds stop counting against the cap. They are
+            // looked for only when the cap is reached; the sweeper ends them otherwise.
+            let lapsed = expired_holds_where(
+                &mut tx,
+                "user_id = $1 AND session_id = $2",
+                (new.user_id.0, session, now),
+            )
+            .await?;
+            release(&mut tx, &lapsed, "expired").await?;
+            if lapsed.is_empty() || !allocate(&mut tx, new.user_id.0, session, units, new.cap).await? {
+                return Err(purchase_limit_exceeded(new.cap));
+            }
+        }
         sqlx::query(
             "INSERT INTO holds (id, user_id, session_id, section_id, kind, quantity, status, expires_at, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8)",
