@@ -19,7 +19,10 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
-on_both_backends!(two_hundred_buyers_race_for_fifty_seats_and_nothing_is_sold_twice);
+on_both_backends!(
+    two_hundred_buyers_race_for_fifty_seats_and_nothing_is_sold_twice,
+    racing_orders_drain_a_sliced_stock_to_the_unit
+);
 
 const BUYERS: usize = 200;
 const SEATS: usize = 50;
@@ -338,4 +341,70 @@ async fn two_hundred_buyers_race_for_fifty_seats_and_nothing_is_sold_twice(db: T
         statuses.contains(&402) && statuses.contains(&202),
         "declines and lost answers were exercised"
     );
+}
+
+/// A product's stock lives in slices (256 units: four of 64). Buyers race to order 3 units
+/// each, more than there is: every unit is sold once, and the stock runs out only when fewer
+/// than 3 units are left in all, which needs the last orders to draw from several slices.
+async fn racing_orders_drain_a_sliced_stock_to_the_unit(db: TestDatabase) {
+    const STOCK: i64 = 256;
+    const EACH: i64 = 3;
+    let app = TestApp::spawn(db).await;
+    let sale = on_sale(&app, 10, 200, STOCK, json!({})).await;
+    let buyers = app.buyers(110).await;
+    let base = format!("{}/api/v1", app.base);
+    let mut tasks = Vec::new();
+    for (i, buyer) in buyers.iter().enumerate() {
+        let (client, token, base) = (app.client.clone(), buyer.token.clone(), base.clone());
+        let (session, standing, product) = (
+            sale.session_id.clone(),
+            sale.standing_section.clone(),
+            sale.product_id.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let (status, held) = call(
+                &client,
+                Method::POST,
+                format!("{base}/sessions/{session}/holds"),
+                &token,
+                None,
+                Some(&json!({"section_id": standing, "quantity": 1})),
+            )
+            .await;
+            assert_eq!(status, StatusCode::CREATED, "{held}");
+            let mut body = order_body(&held["id"], "tok_visa");
+            body["products"] = json!([{"product_id": product, "quantity": EACH}]);
+            let key = format!("stock-{i:04}");
+            let (status, order) = call(
+                &client,
+                Method::POST,
+                format!("{base}/orders"),
+                &token,
+                Some(&key),
+                Some(&body),
+            )
+            .await;
+            match status {
+                StatusCode::CREATED => EACH,
+                StatusCode::CONFLICT if order["code"] == "out_of_stock" => 0,
+                _ => panic!("{status} {order}"),
+            }
+        }));
+    }
+    let mut sold = 0;
+    for task in tasks {
+        sold += task.await.unwrap();
+    }
+    let (status, product) = app.get(&format!("/products/{}", sale.product_id), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let left = product["stock"].as_i64().unwrap();
+    assert_eq!(sold + left, STOCK, "every unit sold once or still in stock");
+    assert!(left < EACH, "out of stock with {left} units left");
+    let (_, report) = app
+        .get(
+            &format!("/sessions/{}/integrity", sale.session_id),
+            Some(&sale.organizer.token),
+        )
+        .await;
+    assert_eq!(report["settled_ok"], true, "{report:#}");
 }

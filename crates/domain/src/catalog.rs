@@ -779,19 +779,49 @@ pub struct ProductFields {
     pub description: String,
     pub price_cents: i64,
     pub currency: Currency,
-    pub stock: i64,
+    /// The stock to set; `None` (a patch without `stock`) leaves it as sales leave it.
+    pub stock: Option<i64>,
     pub tags: Vec<String>,
     pub event_ids: Vec<EventId>,
 }
 
 pub const MAX_STOCK: i64 = 10_000_000;
 
+/// At most this many slices hold a product's stock.
+pub const MAX_STOCK_SLICES: i64 = 16;
+
+/// How a product's stock is split into slices, so that orders taking it at the same moment do
+/// not all wait for one row: about one slice per 64 units, at most `MAX_STOCK_SLICES`, as even
+/// as can be (the first slices take the remainder), and always at least one slice.
+pub fn stock_slices(stock: i64) -> Vec<i64> {
+    let stock = stock.max(0);
+    let count = (stock / 64).clamp(1, MAX_STOCK_SLICES);
+    (0..count)
+        .map(|slice| stock / count + i64::from(slice < stock % count))
+        .collect()
+}
+
+/// How many units to take from each of `slices` (their stock, in slice order) to take
+/// `quantity` in all, first slices first; `None` if they hold fewer than that together.
+pub fn draw_from_slices(slices: &[i64], quantity: i64) -> Option<Vec<i64>> {
+    let mut left = quantity.max(0);
+    let drawn = slices
+        .iter()
+        .map(|&stock| {
+            let take = stock.clamp(0, left);
+            left -= take;
+            take
+        })
+        .collect();
+    (left == 0).then_some(drawn)
+}
+
 fn parse_product_fields(
     name: &str,
     description: &str,
     price_cents: i64,
     currency: Result<Currency, String>,
-    stock: i64,
+    stock: Option<i64>,
     tags: &[String],
     event_ids: &[EventId],
 ) -> Result<ProductFields, FieldErrors> {
@@ -800,7 +830,7 @@ fn parse_product_fields(
     let description = errors.check("description", text(description, 0, 10_000));
     let price_cents = errors.check("price_cents", price(price_cents));
     let currency = errors.check("currency", currency);
-    let stock = errors.check("stock", in_range(stock, 0, MAX_STOCK));
+    let stock = stock.map(|stock| errors.check("stock", in_range(stock, 0, MAX_STOCK)));
     let tags = errors.check("tags", parse_tags(tags));
     let mut unique_events = Vec::with_capacity(event_ids.len());
     for id in event_ids {
@@ -817,7 +847,7 @@ fn parse_product_fields(
             description: description?,
             price_cents: price_cents?,
             currency: currency?,
-            stock: stock?,
+            stock: stock.map_or(Some(None), |stock| stock.map(Some))?,
             tags: tags?,
             event_ids: unique_events,
         })
@@ -835,7 +865,7 @@ impl ProductInput {
             &self.description,
             self.price_cents,
             currency,
-            self.stock,
+            Some(self.stock),
             &self.tags,
             &self.event_ids,
         )
@@ -849,7 +879,7 @@ impl ProductPatch {
             self.description.as_deref().unwrap_or(&current.description),
             self.price_cents.unwrap_or(current.price_cents),
             Ok(current.currency.clone()),
-            self.stock.unwrap_or(current.stock),
+            self.stock,
             self.tags.as_deref().unwrap_or(&current.tags),
             self.event_ids.as_deref().unwrap_or(&current.event_ids),
         )

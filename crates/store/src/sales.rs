@@ -3,7 +3,7 @@
 //! transaction is open while the payment provider is called (the caller does that between
 //! `begin_order` and `settle_order`).
 
-use super::shared::{Change, append_audit, queue_audit};
+use super::shared::{Change, append_audit, product_stock, queue_audit};
 use super::{Db, Own, Tx};
 use crate::{
     AnswerFor, BeginOrder, NewHold, NewOrder, OrderToSettle, OutboxMessage, PaymentOutcome,
@@ -12,7 +12,7 @@ use crate::{
 };
 use async_trait::async_trait;
 use bilheteria_domain::audit::AuditContext;
-use bilheteria_domain::catalog::{Currency, QueueSettings};
+use bilheteria_domain::catalog::{Currency, MAX_STOCK_SLICES, QueueSettings, draw_from_slices};
 use bilheteria_domain::clock::{from_micros, to_micros};
 use bilheteria_domain::ids::{
     EventId, HoldId, OrderId, OutboxId, SeatId, SectionId, SessionId, TicketId, UserId,
@@ -984,11 +984,13 @@ impl SalesStore for Own {
             ));
         }
         for (i, (product, quantity)) in new.products.iter().enumerate() {
-            let row = sqlx::query(
-                "SELECT p.name, p.price_cents, p.currency, p.stock, \
+            let row = sqlx::query(concat!(
+                "SELECT p.name, p.price_cents, p.currency, ",
+                product_stock!(),
+                " AS stock, \
                  (SELECT COUNT(*) FROM product_events pe WHERE pe.product_id = p.id AND pe.event_id = $2) AS offered \
-                 FROM products p WHERE p.id = $1",
-            )
+                 FROM products p WHERE p.id = $1"
+            ))
             .bind(product.0)
             .bind(event_id)
             .fetch_optional(&mut *tx)
@@ -1222,9 +1224,6 @@ impl SalesStore for Own {
                         .bind(id.to_string())
                         .execute(&mut *tx)
                         .await?;
-                    lost = take_stock(&mut tx, &products).await?;
-                }
-                if lost.is_none() {
                     let summary = serde_json::json!({ "status": "paid", "total_cents": total, "currency": currency,
                         "payment_reference": reference, "tickets": tickets.len() });
                     let context = AuditContext {
@@ -1240,10 +1239,11 @@ impl SalesStore for Own {
                         order_change("order.paid", id, None, summary),
                     )
                     .await?;
-                    if !hold.seated {
-                        // Standing holds wait on this counter too: it is held the shortest.
-                        lost = claim_for_sale(&mut tx, &hold, at).await?;
-                    }
+                    lost = take_stock(&mut tx, id.0, &products).await?;
+                }
+                if lost.is_none() && !hold.seated {
+                    // Standing holds wait on this counter too: it is held the shortest.
+                    lost = claim_for_sale(&mut tx, &hold, at).await?;
                 }
                 if let Some(code) = lost {
                     // Undo the partial claims, then record the charge that must be given back.
@@ -1896,27 +1896,73 @@ async fn record_answer(
 const RECORD_ANSWER: &str = "UPDATE idempotency_keys SET response_status = $1, response_body = $2 \
      WHERE user_id = $3 AND key = $4 AND response_status IS NULL";
 
-/// Takes the products out of stock, unless one has run out.
-async fn take_stock(tx: &mut Tx, products: &[(Uuid, i64)]) -> StoreResult<Option<&'static str>> {
+/// Takes the products (in id order) out of stock, unless one has run out.
+///
+/// Each product is taken from one of its slices that holds enough, searched from one picked by
+/// the order's id (whose last bits are random), skipping slices other orders hold until they
+/// commit (PostgreSQL). When none is free, or none holds enough alone (near a sell-out), all of
+/// them are locked in slice order and drawn from together. Waits happen only there, with no
+/// slice of that product already held: a failed update can leave the row it waited for locked
+/// (PostgreSQL rechecks after locking), and such a lock out of order could close a cycle.
+/// Products are taken in id order, so waits across products cannot form a cycle either.
+async fn take_stock(
+    tx: &mut Tx,
+    order: Uuid,
+    products: &[(Uuid, i64)],
+) -> StoreResult<Option<&'static str>> {
+    let from = i32::try_from(order.as_u128() % MAX_STOCK_SLICES as u128).unwrap_or(0);
     for (product, quantity) in products {
-        let taken =
-            sqlx::query("UPDATE products SET stock = stock - $1 WHERE id = $2 AND stock >= $1")
-                .bind(quantity)
-                .bind(product)
-                .execute(&mut **tx)
-                .await?
-                .rows_affected();
-        if taken != 1 {
+        let taken = sqlx::query(AssertSqlSafe(format!(
+            "UPDATE product_stock SET stock = stock - $1 \
+             WHERE product_id = $2 AND stock >= $1 AND slice = (SELECT slice FROM product_stock \
+             WHERE product_id = $2 AND stock >= $1 ORDER BY (slice + $3) % {MAX_STOCK_SLICES} LIMIT 1{})",
+            Own::LOCK_SKIP
+        )))
+        .bind(quantity)
+        .bind(product)
+        .bind(from)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+        if taken != 1 && !take_across_slices(tx, *product, *quantity).await? {
             return Ok(Some("out_of_stock"));
         }
     }
     Ok(None)
 }
 
-/// Puts a refunded order's products back in stock.
+/// Takes `quantity` of a product from several slices, with all of them locked; false if they
+/// hold fewer together.
+async fn take_across_slices(tx: &mut Tx, product: Uuid, quantity: i64) -> StoreResult<bool> {
+    let slices = sqlx::query(AssertSqlSafe(format!(
+        "SELECT slice, stock FROM product_stock WHERE product_id = $1 ORDER BY slice{}",
+        Own::LOCK_ROW
+    )))
+    .bind(product)
+    .fetch_all(&mut **tx)
+    .await?
+    .iter()
+    .map(|row| Ok((row.try_get::<i32, _>("slice")?, row.try_get::<i64, _>("stock")?)))
+    .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    let stock: Vec<i64> = slices.iter().map(|(_, stock)| *stock).collect();
+    let Some(drawn) = draw_from_slices(&stock, quantity) else {
+        return Ok(false);
+    };
+    for ((slice, _), take) in slices.iter().zip(drawn).filter(|(_, take)| *take > 0) {
+        sqlx::query("UPDATE product_stock SET stock = stock - $1 WHERE product_id = $2 AND slice = $3")
+            .bind(take)
+            .bind(product)
+            .bind(slice)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(true)
+}
+
+/// Puts a refunded order's products back in stock (in the first slice, which every product has).
 async fn restock(tx: &mut Tx, order: Uuid) -> StoreResult<()> {
     for (product, quantity) in ordered_products(tx, order).await? {
-        sqlx::query("UPDATE products SET stock = stock + $1 WHERE id = $2")
+        sqlx::query("UPDATE product_stock SET stock = stock + $1 WHERE product_id = $2 AND slice = 0")
             .bind(quantity)
             .bind(product)
             .execute(&mut **tx)

@@ -20,7 +20,7 @@ use bilheteria_domain::audit::{
 use bilheteria_domain::catalog::{
     Currency, Event, EventFields, EventQuery, EventSession, EventStatus, NewSession, NewVenue,
     Product, ProductFields, QueueSettings, RowSummary, SeatCategory, SeatMap, SeatMapSection,
-    SeatStatus, SeatView, Section, SectionKind, SectionLayout, Venue,
+    SeatStatus, SeatView, Section, SectionKind, SectionLayout, Venue, stock_slices,
 };
 use bilheteria_domain::clock::{from_micros, to_micros};
 use bilheteria_domain::ids::{
@@ -133,10 +133,21 @@ fn event_from_row(row: &DbRow) -> Result<Event, sqlx::Error> {
     })
 }
 
+/// A product's stock: the sum of its slices (`product_stock`).
+macro_rules! product_stock {
+    () => {
+        "CAST(COALESCE((SELECT SUM(ps.stock) FROM product_stock ps WHERE ps.product_id = p.id), 0) AS BIGINT)"
+    };
+}
+pub(super) use product_stock;
+
 macro_rules! product_columns {
     () => {
-        "p.id, p.owner_id, p.name, p.description, p.price_cents, p.currency, p.stock, p.tags, \
-         p.created_at, p.updated_at"
+        concat!(
+            "p.id, p.owner_id, p.name, p.description, p.price_cents, p.currency, ",
+            product_stock!(),
+            " AS stock, p.tags, p.created_at, p.updated_at"
+        )
     };
 }
 
@@ -428,6 +439,25 @@ impl Own {
         }
         Ok(by_product)
     }
+}
+
+/// Lays a product's stock out in slices (`stock_slices`), replacing any it had.
+async fn set_stock(tx: &mut Tx, product: ProductId, stock: i64) -> Result<(), sqlx::Error> {
+    // Orders taking stock hold a slice until they commit: this waits for them.
+    sqlx::query("DELETE FROM product_stock WHERE product_id = $1")
+        .bind(product.0)
+        .execute(&mut **tx)
+        .await?;
+    let mut insert =
+        QueryBuilder::<Db>::new("INSERT INTO product_stock (product_id, slice, stock) ");
+    insert.push_values(
+        stock_slices(stock).into_iter().zip(0i32..),
+        |mut values, (units, slice)| {
+            values.push_bind(product.0).push_bind(slice).push_bind(units);
+        },
+    );
+    insert.build().execute(&mut **tx).await?;
+    Ok(())
 }
 
 async fn insert_product_events(
@@ -1448,8 +1478,8 @@ impl Store for Own {
         let at = from_micros(to_micros(at));
         let mut tx = self.begin_write().await?;
         sqlx::query(
-            "INSERT INTO products (id, owner_id, name, description, price_cents, currency, stock, tags, \
-             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+            "INSERT INTO products (id, owner_id, name, description, price_cents, currency, tags, \
+             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
         )
         .bind(id.0)
         .bind(owner.0)
@@ -1457,11 +1487,12 @@ impl Store for Own {
         .bind(&product.description)
         .bind(product.price_cents)
         .bind(product.currency.as_str())
-        .bind(product.stock)
         .bind(product.tags.join(" "))
         .bind(to_micros(at))
         .execute(&mut *tx)
         .await?;
+        let stock = product.stock.unwrap_or(0);
+        set_stock(&mut tx, id, stock).await?;
         insert_product_events(&mut tx, id, &product.event_ids).await?;
         let created = Product {
             id,
@@ -1470,7 +1501,7 @@ impl Store for Own {
             description: product.description,
             price_cents: product.price_cents,
             currency: product.currency,
-            stock: product.stock,
+            stock,
             tags: product.tags,
             event_ids: product.event_ids,
             created_at: at,
@@ -1523,13 +1554,12 @@ impl Store for Own {
         .collect::<Result<Vec<_>, _>>()?;
         let before = product_from_row(&row, event_ids)?;
         sqlx::query(
-            "UPDATE products SET name = $1, description = $2, price_cents = $3, stock = $4, tags = $5, \
-             updated_at = $6 WHERE id = $7",
+            "UPDATE products SET name = $1, description = $2, price_cents = $3, tags = $4, \
+             updated_at = $5 WHERE id = $6",
         )
         .bind(&product.name)
         .bind(&product.description)
         .bind(product.price_cents)
-        .bind(product.stock)
         .bind(product.tags.join(" "))
         .bind(to_micros(at))
         .bind(id.0)
@@ -1542,11 +1572,14 @@ impl Store for Own {
                 .await?;
             insert_product_events(&mut tx, id, &product.event_ids).await?;
         }
+        if let Some(stock) = product.stock {
+            set_stock(&mut tx, id, stock).await?;
+        }
         let after = Product {
             name: product.name,
             description: product.description,
             price_cents: product.price_cents,
-            stock: product.stock,
+            stock: product.stock.unwrap_or(before.stock),
             tags: product.tags,
             event_ids: product.event_ids,
             updated_at: at,

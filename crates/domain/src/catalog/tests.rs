@@ -277,4 +277,72 @@ fn products_validate_and_patch() {
     .unwrap_err();
     let names: Vec<&str> = bad.0.iter().map(|e| e.field.as_str()).collect();
     assert_eq!(names, vec!["price_cents", "stock"]);
+    assert_eq!(fields.stock, Some(100));
+}
+
+#[test]
+fn a_patch_without_stock_leaves_it_to_sales() {
+    let input = ProductInput {
+        name: "Camiseta".into(),
+        description: String::new(),
+        price_cents: 8_000,
+        currency: None,
+        stock: 100,
+        tags: vec![],
+        event_ids: vec![],
+    };
+    let fields = input.parse().unwrap();
+    let current = Product {
+        id: ProductId::new(),
+        owner_id: UserId::new(),
+        name: fields.name,
+        description: fields.description,
+        price_cents: fields.price_cents,
+        currency: fields.currency,
+        stock: 37,
+        tags: fields.tags,
+        event_ids: fields.event_ids,
+        created_at: datetime!(2026-01-01 0:00 UTC),
+        updated_at: datetime!(2026-01-01 0:00 UTC),
+    };
+    let renamed = ProductPatch {
+        name: Some("Boné".into()),
+        ..Default::default()
+    };
+    assert_eq!(renamed.apply_to(&current).unwrap().stock, None);
+    let restocked = ProductPatch {
+        stock: Some(500),
+        ..Default::default()
+    };
+    assert_eq!(restocked.apply_to(&current).unwrap().stock, Some(500));
+    let bad = ProductPatch {
+        stock: Some(-1),
+        ..Default::default()
+    };
+    assert_eq!(bad.apply_to(&current).unwrap_err().0[0].field, "stock");
+}
+
+#[test]
+fn stock_is_sliced_evenly_and_keeps_every_unit() {
+    assert_eq!(stock_slices(0), vec![0], "a product always has one slice");
+    assert_eq!(stock_slices(63), vec![63]);
+    assert_eq!(stock_slices(130), vec![65, 65]);
+    assert_eq!(stock_slices(131), vec![66, 65]);
+    assert_eq!(stock_slices(MAX_STOCK).len() as i64, MAX_STOCK_SLICES);
+    for stock in (0..5_000).chain([MAX_STOCK - 1, MAX_STOCK]) {
+        let slices = stock_slices(stock);
+        assert_eq!(slices.iter().sum::<i64>(), stock, "stock {stock}");
+        assert!(!slices.is_empty() && slices.len() as i64 <= MAX_STOCK_SLICES);
+        let (min, max) = (slices.iter().min().unwrap(), slices.iter().max().unwrap());
+        assert!(max - min <= 1, "stock {stock}: {slices:?}");
+    }
+}
+
+#[test]
+fn a_draw_takes_the_first_slices_first_and_never_more_than_they_hold() {
+    assert_eq!(draw_from_slices(&[3, 0, 5], 6), Some(vec![3, 0, 3]));
+    assert_eq!(draw_from_slices(&[3, 0, 5], 8), Some(vec![3, 0, 5]));
+    assert_eq!(draw_from_slices(&[3, 0, 5], 9), None);
+    assert_eq!(draw_from_slices(&[2, 2], 0), Some(vec![0, 0]));
+    assert_eq!(draw_from_slices(&[], 1), None);
 }
