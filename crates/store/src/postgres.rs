@@ -2,7 +2,7 @@
 
 use crate::kept::Kept;
 use crate::{Backend, ConnectOptions, StoreResult};
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgSslMode};
 use sqlx::{AssertSqlSafe, PgPool, Postgres, QueryBuilder, Transaction};
 use std::str::FromStr;
 use std::time::Duration;
@@ -29,9 +29,29 @@ pub struct PgStore {
     kept: Kept,
 }
 
+/// Whether to skip TLS with a server on this machine, where it protects nothing: every statement
+/// would still be encrypted and decrypted on both sides (on-sale rehearsal over loopback TCP at
+/// 500 arrivals/s: 375 purchases/s with TLS, 450 without). Only when neither the URL nor
+/// `PGSSLMODE` asks for a mode.
+fn tls_is_pointless(host: &str, url: &str, sslmode_in_env: bool) -> bool {
+    let loopback = host == "localhost"
+        || host
+            .trim_matches(|c| c == '[' || c == ']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    loopback && !sslmode_in_env && !url.contains("sslmode=")
+}
+
 impl PgStore {
     pub async fn connect(url: &str, options: &ConnectOptions) -> StoreResult<Self> {
-        let connect = PgConnectOptions::from_str(url)?;
+        let mut connect = PgConnectOptions::from_str(url)?;
+        if tls_is_pointless(
+            connect.get_host(),
+            url,
+            std::env::var_os("PGSSLMODE").is_some(),
+        ) {
+            connect = connect.ssl_mode(PgSslMode::Disable);
+        }
         Self::connect_with(connect, options).await
     }
 
@@ -137,5 +157,27 @@ impl PgStore {
         query.push(" AND e.search @@ to_tsquery('simple', ");
         query.push_bind(tsquery);
         query.push(")");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tls_is_pointless;
+
+    #[test]
+    fn tls_is_skipped_only_on_this_machine_and_when_no_mode_is_asked_for() {
+        let url = "postgres://app@127.0.0.1/box";
+        assert!(tls_is_pointless("127.0.0.1", url, false));
+        assert!(tls_is_pointless("localhost", url, false));
+        assert!(tls_is_pointless("::1", url, false));
+        assert!(tls_is_pointless("[::1]", url, false));
+        assert!(!tls_is_pointless("db.example.com", url, false));
+        assert!(!tls_is_pointless("10.0.0.7", url, false));
+        assert!(!tls_is_pointless(
+            "127.0.0.1",
+            "postgres://127.0.0.1/box?sslmode=require",
+            false
+        ));
+        assert!(!tls_is_pointless("127.0.0.1", url, true));
     }
 }
