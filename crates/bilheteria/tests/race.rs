@@ -21,7 +21,7 @@ use std::collections::HashMap;
 
 on_both_backends!(
     two_hundred_buyers_race_for_fifty_seats_and_nothing_is_sold_twice,
-    racing_orders_drain_a_sliced_stock_to_the_unit
+    racing_orders_drain_sliced_places_and_stock_to_the_unit
 );
 
 const BUYERS: usize = 200;
@@ -343,14 +343,16 @@ async fn two_hundred_buyers_race_for_fifty_seats_and_nothing_is_sold_twice(db: T
     );
 }
 
-/// A product's stock lives in slices (256 units: four of 64). Buyers race to order 3 units
-/// each, more than there is: every unit is sold once, and the stock runs out only when fewer
-/// than 3 units are left in all, which needs the last orders to draw from several slices.
-async fn racing_orders_drain_a_sliced_stock_to_the_unit(db: TestDatabase) {
-    const STOCK: i64 = 256;
-    const EACH: i64 = 3;
+/// A product's stock and a standing section's places live in slices (256 units: four of 64).
+/// Buyers race to hold 3 places each and to order 4 units, more than there is of either: every
+/// unit is sold once, and each counter runs out only when too few units are left in all, which
+/// needs the last buyers to draw from several slices.
+async fn racing_orders_drain_sliced_places_and_stock_to_the_unit(db: TestDatabase) {
+    const UNITS: i64 = 256;
+    const PLACES_EACH: i64 = 3;
+    const STOCK_EACH: i64 = 4;
     let app = TestApp::spawn(db).await;
-    let sale = on_sale(&app, 10, 200, STOCK, json!({})).await;
+    let sale = on_sale(&app, 10, UNITS, UNITS, json!({"max_tickets_per_user": 4})).await;
     let buyers = app.buyers(110).await;
     let base = format!("{}/api/v1", app.base);
     let mut tasks = Vec::new();
@@ -368,12 +370,16 @@ async fn racing_orders_drain_a_sliced_stock_to_the_unit(db: TestDatabase) {
                 format!("{base}/sessions/{session}/holds"),
                 &token,
                 None,
-                Some(&json!({"section_id": standing, "quantity": 1})),
+                Some(&json!({"section_id": standing, "quantity": PLACES_EACH})),
             )
             .await;
-            assert_eq!(status, StatusCode::CREATED, "{held}");
+            match status {
+                StatusCode::CREATED => {}
+                StatusCode::CONFLICT if held["code"] == "sold_out" => return (0, 0),
+                _ => panic!("{status} {held}"),
+            }
             let mut body = order_body(&held["id"], "tok_visa");
-            body["products"] = json!([{"product_id": product, "quantity": EACH}]);
+            body["products"] = json!([{"product_id": product, "quantity": STOCK_EACH}]);
             let key = format!("stock-{i:04}");
             let (status, order) = call(
                 &client,
@@ -385,21 +391,40 @@ async fn racing_orders_drain_a_sliced_stock_to_the_unit(db: TestDatabase) {
             )
             .await;
             match status {
-                StatusCode::CREATED => EACH,
-                StatusCode::CONFLICT if order["code"] == "out_of_stock" => 0,
+                StatusCode::CREATED => (1, STOCK_EACH),
+                // The hold keeps its places: the buyer could pay without the product.
+                StatusCode::CONFLICT if order["code"] == "out_of_stock" => (1, 0),
                 _ => panic!("{status} {order}"),
             }
         }));
     }
-    let mut sold = 0;
+    let (mut holds, mut units_sold) = (0, 0);
     for task in tasks {
-        sold += task.await.unwrap();
+        let (held, sold) = task.await.unwrap();
+        holds += held;
+        units_sold += sold;
     }
-    let (status, product) = app.get(&format!("/products/{}", sale.product_id), None).await;
+    let (status, product) = app
+        .get(&format!("/products/{}", sale.product_id), None)
+        .await;
     assert_eq!(status, StatusCode::OK);
     let left = product["stock"].as_i64().unwrap();
-    assert_eq!(sold + left, STOCK, "every unit sold once or still in stock");
-    assert!(left < EACH, "out of stock with {left} units left");
+    assert_eq!(
+        units_sold + left,
+        UNITS,
+        "every unit sold once or still in stock"
+    );
+    assert!(left < STOCK_EACH, "out of stock with {left} units left");
+    let (_, map) = app
+        .get(&format!("/sessions/{}/seats", sale.session_id), None)
+        .await;
+    let free = map["sections"][1]["available"].as_i64().unwrap();
+    assert_eq!(
+        free,
+        UNITS - holds * PLACES_EACH,
+        "every place held or sold once"
+    );
+    assert!(free < PLACES_EACH, "sold out with {free} places left");
     let (_, report) = app
         .get(
             &format!("/sessions/{}/integrity", sale.session_id),

@@ -787,17 +787,18 @@ pub struct ProductFields {
 
 pub const MAX_STOCK: i64 = 10_000_000;
 
-/// At most this many slices hold a product's stock.
-pub const MAX_STOCK_SLICES: i64 = 16;
+/// At most this many slices hold a counter that many buyers draw from at once: a product's
+/// stock, a standing section's places.
+pub const MAX_SLICES: i64 = 16;
 
-/// How a product's stock is split into slices, so that orders taking it at the same moment do
-/// not all wait for one row: about one slice per 64 units, at most `MAX_STOCK_SLICES`, as even
-/// as can be (the first slices take the remainder), and always at least one slice.
-pub fn stock_slices(stock: i64) -> Vec<i64> {
-    let stock = stock.max(0);
-    let count = (stock / 64).clamp(1, MAX_STOCK_SLICES);
+/// How a counter of `units` is split into slices (rows), so that buyers drawing from it at the
+/// same moment do not all wait for one row: about one slice per 64 units, at most `MAX_SLICES`,
+/// as even as can be (the first slices take the remainder), and always at least one slice.
+pub fn split_into_slices(units: i64) -> Vec<i64> {
+    let units = units.max(0);
+    let count = (units / 64).clamp(1, MAX_SLICES);
     (0..count)
-        .map(|slice| stock / count + i64::from(slice < stock % count))
+        .map(|slice| units / count + i64::from(slice < units % count))
         .collect()
 }
 

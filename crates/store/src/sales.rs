@@ -12,7 +12,7 @@ use crate::{
 };
 use async_trait::async_trait;
 use bilheteria_domain::audit::AuditContext;
-use bilheteria_domain::catalog::{Currency, MAX_STOCK_SLICES, QueueSettings, draw_from_slices};
+use bilheteria_domain::catalog::{Currency, MAX_SLICES, QueueSettings, draw_from_slices};
 use bilheteria_domain::clock::{from_micros, to_micros};
 use bilheteria_domain::ids::{
     EventId, HoldId, OrderId, OutboxId, SeatId, SectionId, SessionId, TicketId, UserId,
@@ -101,12 +101,10 @@ async fn release(tx: &mut Tx, holds: &[HoldRow], status: &str) -> Result<(), sql
             .or_default() += hold.quantity;
     }
     for ((session, section), quantity) in standing {
-        sqlx::query("UPDATE session_sections SET held = held - $1 WHERE session_id = $2 AND section_id = $3")
-            .bind(quantity)
-            .bind(session)
-            .bind(section)
-            .execute(&mut **tx)
-            .await?;
+        let places = [session, section];
+        if !draw(tx, &RELEASE_HELD_PLACES, &places, quantity, Uuid::now_v7()).await? {
+            return Err(corrupt("standing_slices.held"));
+        }
     }
     for ((user, session), quantity) in allocations {
         sqlx::query(
@@ -239,32 +237,6 @@ async fn claim_seats(
         .filter(|s| !ours.contains(&s.0))
         .copied()
         .collect()))
-}
-
-/// Moves `quantity` units of a standing section into `column` (`held` or `sold`) if capacity is
-/// left; returns whether it did.
-async fn claim_standing(
-    tx: &mut Tx,
-    session: Uuid,
-    section: Uuid,
-    quantity: i64,
-    column: &str,
-) -> StoreResult<bool> {
-    let sql = if column == "held" {
-        "UPDATE session_sections SET held = held + $1 WHERE session_id = $2 AND section_id = $3 \
-         AND capacity - sold - held >= $1"
-    } else {
-        "UPDATE session_sections SET sold = sold + $1 WHERE session_id = $2 AND section_id = $3 \
-         AND capacity - sold - held >= $1"
-    };
-    let claimed = sqlx::query(sql)
-        .bind(quantity)
-        .bind(session)
-        .bind(section)
-        .execute(&mut **tx)
-        .await?
-        .rows_affected();
-    Ok(claimed == 1)
 }
 
 async fn expired_holds_where(
@@ -597,14 +569,10 @@ async fn claim_for_sale(
             .rows_affected();
             return Ok((sold != hold.quantity as u64).then_some("seats_unavailable"));
         }
-        sqlx::query(
-            "UPDATE session_sections SET held = held - $1, sold = sold + $1 WHERE session_id = $2 AND section_id = $3",
-        )
-        .bind(hold.quantity)
-        .bind(session)
-        .bind(hold.section_id)
-        .execute(&mut **tx)
-        .await?;
+        let places = [session, hold.section_id];
+        if !draw(tx, &SELL_HELD_PLACES, &places, hold.quantity, hold.id).await? {
+            return Err(corrupt("standing_slices.held").into());
+        }
         return Ok(None);
     }
     // The hold ended before the payment settled: take the units again if they are still free
@@ -621,7 +589,8 @@ async fn claim_for_sale(
         let claimed = claim_seats(tx, session, hold.id, &seats, now, now, "sold").await?;
         claimed.is_err().then_some("seats_unavailable")
     } else {
-        let claimed = claim_standing(tx, session, hold.section_id, hold.quantity, "sold").await?;
+        let places = [session, hold.section_id];
+        let claimed = draw(tx, &SELL_FREE_PLACES, &places, hold.quantity, hold.id).await?;
         (!claimed).then_some("sold_out")
     };
     if lost.is_some() {
@@ -683,7 +652,9 @@ impl Own {
             )
             .await?;
             release(&mut tx, &lapsed, "expired").await?;
-            if lapsed.is_empty() || !allocate(&mut tx, new.user_id.0, session, units, new.cap).await? {
+            if lapsed.is_empty()
+                || !allocate(&mut tx, new.user_id.0, session, units, new.cap).await?
+            {
                 return Err(purchase_limit_exceeded(new.cap));
             }
         }
@@ -702,9 +673,10 @@ impl Own {
         .execute(&mut *tx)
         .await?;
         if seat_ids.is_empty() {
-            // The section's counter is the one row every standing buyer updates: it is claimed
-            // last, so that its lock is held for one statement and the commit.
-            let mut claimed = claim_standing(&mut tx, session, section_id.0, units, "held").await?;
+            // The section's places are rows every standing buyer updates: they are claimed
+            // last, so that a slice's lock is held for one statement and the commit.
+            let places = [session, section_id.0];
+            let mut claimed = draw(&mut tx, &HOLD_PLACES, &places, units, id.0).await?;
             if !claimed {
                 // Lapsed holds of other buyers may still occupy the section.
                 let lapsed = expired_holds_where(
@@ -715,7 +687,7 @@ impl Own {
                 .await?;
                 if !lapsed.is_empty() {
                     release(&mut tx, &lapsed, "expired").await?;
-                    claimed = claim_standing(&mut tx, session, section_id.0, units, "held").await?;
+                    claimed = draw(&mut tx, &HOLD_PLACES, &places, units, id.0).await?;
                 }
             }
             if !claimed {
@@ -1345,6 +1317,7 @@ impl SalesStore for Own {
             .bind(id.0)
             .fetch_all(&mut *tx)
             .await?;
+        let mut standing: std::collections::BTreeMap<Uuid, i64> = std::collections::BTreeMap::new();
         for ticket in &tickets {
             match ticket.try_get::<Option<Uuid>, _>("seat_id")? {
                 Some(seat) => {
@@ -1357,19 +1330,18 @@ impl SalesStore for Own {
                     .execute(&mut *tx)
                     .await?;
                 }
-                None => {
-                    sqlx::query("UPDATE session_sections SET sold = sold - 1 WHERE session_id = $1 AND section_id = $2")
-                        .bind(session)
-                        .bind(ticket.try_get::<Uuid, _>("section_id")?)
-                        .execute(&mut *tx)
-                        .await?;
-                }
+                None => *standing.entry(ticket.try_get("section_id")?).or_default() += 1,
             }
             sqlx::query("UPDATE allocations SET tickets = tickets - 1 WHERE user_id = $1 AND session_id = $2")
                 .bind(ticket.try_get::<Uuid, _>("holder_id")?)
                 .bind(session)
                 .execute(&mut *tx)
                 .await?;
+        }
+        for (section, quantity) in standing {
+            if !draw(&mut tx, &UNSELL_PLACES, &[session, section], quantity, id.0).await? {
+                return Err(corrupt("standing_slices.sold").into());
+            }
         }
         sqlx::query("UPDATE tickets SET status = 'cancelled', version = version + 1, updated_at = $1 WHERE order_id = $2 AND status <> 'cancelled'")
             .bind(at)
@@ -1625,12 +1597,17 @@ impl SalesStore for Own {
             )
             .await?,
             standing_oversold_sections: count(
-                "SELECT COUNT(*) FROM session_sections WHERE session_id = $1 AND sold + held > capacity",
+                "SELECT COUNT(*) FROM (SELECT sl.section_id FROM standing_slices sl JOIN session_sections ss \
+                 ON ss.session_id = sl.session_id AND ss.section_id = sl.section_id WHERE sl.session_id = $1 \
+                 GROUP BY sl.section_id, ss.capacity \
+                 HAVING SUM(sl.held + sl.sold) > ss.capacity OR SUM(sl.capacity) <> ss.capacity) x",
             )
             .await?,
             standing_count_mismatches: count(
                 "SELECT COUNT(*) FROM session_sections ss JOIN sections sec ON sec.id = ss.section_id \
-                 WHERE ss.session_id = $1 AND sec.kind = 'standing' AND ss.sold <> (SELECT COUNT(*) FROM tickets t \
+                 WHERE ss.session_id = $1 AND sec.kind = 'standing' AND (SELECT COALESCE(SUM(sl.sold), 0) \
+                 FROM standing_slices sl WHERE sl.session_id = ss.session_id AND sl.section_id = ss.section_id) \
+                 <> (SELECT COUNT(*) FROM tickets t \
                  WHERE t.session_id = ss.session_id AND t.section_id = ss.section_id AND t.status <> 'cancelled')",
             )
             .await?,
@@ -1897,64 +1874,154 @@ const RECORD_ANSWER: &str = "UPDATE idempotency_keys SET response_status = $1, r
      WHERE user_id = $3 AND key = $4 AND response_status IS NULL";
 
 /// Takes the products (in id order) out of stock, unless one has run out.
-///
-/// Each product is taken from one of its slices that holds enough, searched from one picked by
-/// the order's id (whose last bits are random), skipping slices other orders hold until they
-/// commit (PostgreSQL). When none is free, or none holds enough alone (near a sell-out), all of
-/// them are locked in slice order and drawn from together. Waits happen only there, with no
-/// slice of that product already held: a failed update can leave the row it waited for locked
-/// (PostgreSQL rechecks after locking), and such a lock out of order could close a cycle.
-/// Products are taken in id order, so waits across products cannot form a cycle either.
 async fn take_stock(
     tx: &mut Tx,
     order: Uuid,
     products: &[(Uuid, i64)],
 ) -> StoreResult<Option<&'static str>> {
-    let from = i32::try_from(order.as_u128() % MAX_STOCK_SLICES as u128).unwrap_or(0);
     for (product, quantity) in products {
-        let taken = sqlx::query(AssertSqlSafe(format!(
-            "UPDATE product_stock SET stock = stock - $1 \
-             WHERE product_id = $2 AND stock >= $1 AND slice = (SELECT slice FROM product_stock \
-             WHERE product_id = $2 AND stock >= $1 ORDER BY (slice + $3) % {MAX_STOCK_SLICES} LIMIT 1{})",
-            Own::LOCK_SKIP
-        )))
-        .bind(quantity)
-        .bind(product)
-        .bind(from)
-        .execute(&mut **tx)
-        .await?
-        .rows_affected();
-        if taken != 1 && !take_across_slices(tx, *product, *quantity).await? {
+        if !draw(tx, &TAKE_STOCK, &[*product], *quantity, order).await? {
             return Ok(Some("out_of_stock"));
         }
     }
     Ok(None)
 }
 
-/// Takes `quantity` of a product from several slices, with all of them locked; false if they
-/// hold fewer together.
-async fn take_across_slices(tx: &mut Tx, product: Uuid, quantity: i64) -> StoreResult<bool> {
-    let slices = sqlx::query(AssertSqlSafe(format!(
-        "SELECT slice, stock FROM product_stock WHERE product_id = $1 ORDER BY slice{}",
-        Own::LOCK_ROW
+/// One way of moving units through a counter kept in slices (`split_into_slices`): the slices
+/// are the rows of `table` under one key, `available` is how many units a slice can give to
+/// the move, and `set` moves `$1` of them.
+struct SliceMove {
+    table: &'static str,
+    key: &'static [&'static str],
+    available: &'static str,
+    set: &'static str,
+}
+
+const TAKE_STOCK: SliceMove = SliceMove {
+    table: "product_stock",
+    key: &["product_id"],
+    available: "stock",
+    set: "stock = stock - $1",
+};
+
+const STANDING: [&str; 2] = ["session_id", "section_id"];
+const FREE_PLACES: &str = "capacity - held - sold";
+
+const HOLD_PLACES: SliceMove = SliceMove {
+    table: "standing_slices",
+    key: &STANDING,
+    available: FREE_PLACES,
+    set: "held = held + $1",
+};
+
+const SELL_HELD_PLACES: SliceMove = SliceMove {
+    table: "standing_slices",
+    key: &STANDING,
+    available: "held",
+    set: "held = held - $1, sold = sold + $1",
+};
+
+/// For a hold that lapsed before its payment settled.
+const SELL_FREE_PLACES: SliceMove = SliceMove {
+    table: "standing_slices",
+    key: &STANDING,
+    available: FREE_PLACES,
+    set: "sold = sold + $1",
+};
+
+const RELEASE_HELD_PLACES: SliceMove = SliceMove {
+    table: "standing_slices",
+    key: &STANDING,
+    available: "held",
+    set: "held = held - $1",
+};
+
+const UNSELL_PLACES: SliceMove = SliceMove {
+    table: "standing_slices",
+    key: &STANDING,
+    available: "sold",
+    set: "sold = sold - $1",
+};
+
+/// Moves `quantity` units of the counter under `key` (bound in `how.key`'s order); false if
+/// its slices have fewer than that available in all.
+///
+/// The units come from one slice that has them, searched from one picked by `spread` (an id
+/// whose last bits are random), skipping slices other transactions hold until they commit
+/// (PostgreSQL). When none is free, or none has enough alone (near a sell-out), every slice is
+/// locked in slice order and drawn from together. Waits happen only there, and with no slice of
+/// that counter already held by this move: a failed update can leave the row it waited for
+/// locked (PostgreSQL rechecks after locking), and such a lock out of order could close a cycle.
+/// Counters are taken in one order (products by id, then a standing section), so waits across
+/// counters cannot form a cycle either.
+async fn draw(
+    tx: &mut Tx,
+    how: &SliceMove,
+    key: &[Uuid],
+    quantity: i64,
+    spread: Uuid,
+) -> Result<bool, sqlx::Error> {
+    let SliceMove {
+        table,
+        available,
+        set,
+        ..
+    } = how;
+    let key_sql = |first: usize| {
+        how.key
+            .iter()
+            .zip(first..)
+            .map(|(column, n)| format!("{column} = ${n}"))
+            .collect::<Vec<_>>()
+            .join(" AND ")
+    };
+    let (where_key, spread_at) = (key_sql(2), key.len() + 2);
+    let mut one = sqlx::query(AssertSqlSafe(format!(
+        "UPDATE {table} SET {set} WHERE {where_key} AND {available} >= $1 AND slice = \
+         (SELECT slice FROM {table} WHERE {where_key} AND {available} >= $1 \
+         ORDER BY (slice + ${spread_at}) % {MAX_SLICES} LIMIT 1{})",
+        Own::LOCK_SKIP
     )))
-    .bind(product)
-    .fetch_all(&mut **tx)
-    .await?
-    .iter()
-    .map(|row| Ok((row.try_get::<i32, _>("slice")?, row.try_get::<i64, _>("stock")?)))
-    .collect::<Result<Vec<_>, sqlx::Error>>()?;
-    let stock: Vec<i64> = slices.iter().map(|(_, stock)| *stock).collect();
-    let Some(drawn) = draw_from_slices(&stock, quantity) else {
+    .bind(quantity);
+    for part in key {
+        one = one.bind(*part);
+    }
+    let from = i32::try_from(spread.as_u128() % MAX_SLICES as u128).unwrap_or(0);
+    if one.bind(from).execute(&mut **tx).await?.rows_affected() == 1 {
+        return Ok(true);
+    }
+    let mut all = sqlx::query(AssertSqlSafe(format!(
+        "SELECT slice, {available} AS available FROM {table} WHERE {} ORDER BY slice{}",
+        key_sql(1),
+        Own::LOCK_ROW
+    )));
+    for part in key {
+        all = all.bind(*part);
+    }
+    let slices = all
+        .fetch_all(&mut **tx)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok((
+                row.try_get::<i32, _>("slice")?,
+                row.try_get::<i64, _>("available")?,
+            ))
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    let available: Vec<i64> = slices.iter().map(|(_, units)| *units).collect();
+    let Some(drawn) = draw_from_slices(&available, quantity) else {
         return Ok(false);
     };
-    for ((slice, _), take) in slices.iter().zip(drawn).filter(|(_, take)| *take > 0) {
-        sqlx::query("UPDATE product_stock SET stock = stock - $1 WHERE product_id = $2 AND slice = $3")
-            .bind(take)
-            .bind(product)
-            .bind(slice)
-            .execute(&mut **tx)
-            .await?;
+    for ((slice, _), units) in slices.iter().zip(drawn).filter(|(_, units)| *units > 0) {
+        let mut part = sqlx::query(AssertSqlSafe(format!(
+            "UPDATE {table} SET {set} WHERE {where_key} AND slice = ${spread_at}"
+        )))
+        .bind(units);
+        for part_key in key {
+            part = part.bind(*part_key);
+        }
+        part.bind(slice).execute(&mut **tx).await?;
     }
     Ok(true)
 }
@@ -1962,11 +2029,13 @@ async fn take_across_slices(tx: &mut Tx, product: Uuid, quantity: i64) -> StoreR
 /// Puts a refunded order's products back in stock (in the first slice, which every product has).
 async fn restock(tx: &mut Tx, order: Uuid) -> StoreResult<()> {
     for (product, quantity) in ordered_products(tx, order).await? {
-        sqlx::query("UPDATE product_stock SET stock = stock + $1 WHERE product_id = $2 AND slice = 0")
-            .bind(quantity)
-            .bind(product)
-            .execute(&mut **tx)
-            .await?;
+        sqlx::query(
+            "UPDATE product_stock SET stock = stock + $1 WHERE product_id = $2 AND slice = 0",
+        )
+        .bind(quantity)
+        .bind(product)
+        .execute(&mut **tx)
+        .await?;
     }
     Ok(())
 }

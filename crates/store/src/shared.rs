@@ -20,7 +20,7 @@ use bilheteria_domain::audit::{
 use bilheteria_domain::catalog::{
     Currency, Event, EventFields, EventQuery, EventSession, EventStatus, NewSession, NewVenue,
     Product, ProductFields, QueueSettings, RowSummary, SeatCategory, SeatMap, SeatMapSection,
-    SeatStatus, SeatView, Section, SectionKind, SectionLayout, Venue, stock_slices,
+    SeatStatus, SeatView, Section, SectionKind, SectionLayout, Venue, split_into_slices,
 };
 use bilheteria_domain::clock::{from_micros, to_micros};
 use bilheteria_domain::ids::{
@@ -441,7 +441,7 @@ impl Own {
     }
 }
 
-/// Lays a product's stock out in slices (`stock_slices`), replacing any it had.
+/// Lays a product's stock out in slices (`split_into_slices`), replacing any it had.
 async fn set_stock(tx: &mut Tx, product: ProductId, stock: i64) -> Result<(), sqlx::Error> {
     // Orders taking stock hold a slice until they commit: this waits for them.
     sqlx::query("DELETE FROM product_stock WHERE product_id = $1")
@@ -451,12 +451,51 @@ async fn set_stock(tx: &mut Tx, product: ProductId, stock: i64) -> Result<(), sq
     let mut insert =
         QueryBuilder::<Db>::new("INSERT INTO product_stock (product_id, slice, stock) ");
     insert.push_values(
-        stock_slices(stock).into_iter().zip(0i32..),
+        split_into_slices(stock).into_iter().zip(0i32..),
         |mut values, (units, slice)| {
-            values.push_bind(product.0).push_bind(slice).push_bind(units);
+            values
+                .push_bind(product.0)
+                .push_bind(slice)
+                .push_bind(units);
         },
     );
     insert.build().execute(&mut **tx).await?;
+    Ok(())
+}
+
+/// Lays out the places of a new session's standing sections in slices (`split_into_slices`).
+async fn lay_out_standing_places(tx: &mut Tx, session: Uuid) -> Result<(), sqlx::Error> {
+    let sections = sqlx::query(
+        "SELECT ss.section_id, ss.capacity FROM session_sections ss JOIN sections sec ON sec.id = ss.section_id \
+         WHERE ss.session_id = $1 AND sec.kind = 'standing'",
+    )
+    .bind(session)
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut slices = Vec::new();
+    for row in &sections {
+        let section: Uuid = row.try_get("section_id")?;
+        let capacity: i64 = row.try_get("capacity")?;
+        slices.extend(
+            split_into_slices(capacity)
+                .into_iter()
+                .zip(0i32..)
+                .map(|(places, slice)| (section, slice, places)),
+        );
+    }
+    for chunk in slices.chunks(1_000) {
+        let mut insert = QueryBuilder::<Db>::new(
+            "INSERT INTO standing_slices (session_id, section_id, slice, capacity) ",
+        );
+        insert.push_values(chunk, |mut values, (section, slice, places)| {
+            values
+                .push_bind(session)
+                .push_bind(*section)
+                .push_bind(*slice)
+                .push_bind(*places);
+        });
+        insert.build().execute(&mut **tx).await?;
+    }
     Ok(())
 }
 
@@ -489,7 +528,9 @@ impl Own {
     /// Forgets the kept logins of sessions that just ended (rows of their `token_hash`).
     fn forget_logins(&self, ended: &[DbRow]) -> Result<(), sqlx::Error> {
         for row in ended {
-            self.kept.logins.forget(&row.try_get::<Vec<u8>, _>("token_hash")?);
+            self.kept
+                .logins
+                .forget(&row.try_get::<Vec<u8>, _>("token_hash")?);
         }
         Ok(())
     }
@@ -1290,6 +1331,7 @@ impl Store for Own {
                 section_ids: category.section_ids.clone(),
             });
         }
+        lay_out_standing_places(&mut tx, id.0).await?;
         sqlx::query(
             "INSERT INTO session_seats (session_id, seat_id, section_id) \
              SELECT ss.session_id, st.id, st.section_id FROM session_sections ss \
@@ -1362,7 +1404,9 @@ impl Store for Own {
         // Filters are appended only when asked for: `($2 IS NULL OR ...)` would keep the planner
         // from using an index and read the whole venue for one section.
         let mut section_query = QueryBuilder::<Db>::new(
-            "SELECT ss.section_id, sec.name, sec.kind, ss.category_id, c.price_cents, ss.capacity, ss.sold, ss.held \
+            "SELECT ss.section_id, sec.name, sec.kind, ss.category_id, c.price_cents, ss.capacity, \
+             CAST(COALESCE((SELECT SUM(sl.held + sl.sold) FROM standing_slices sl \
+             WHERE sl.session_id = ss.session_id AND sl.section_id = ss.section_id), 0) AS BIGINT) AS taken \
              FROM session_sections ss JOIN sections sec ON sec.id = ss.section_id \
              JOIN seat_categories c ON c.id = ss.category_id WHERE ss.session_id = ",
         );
@@ -1444,10 +1488,7 @@ impl Store for Own {
                         .count();
                     (available as i64, Some(seats))
                 }
-                SectionKind::Standing => (
-                    capacity - row.try_get::<i64, _>("sold")? - row.try_get::<i64, _>("held")?,
-                    None,
-                ),
+                SectionKind::Standing => (capacity - row.try_get::<i64, _>("taken")?, None),
             };
             sections.push(SeatMapSection {
                 id: SectionId(section_id),

@@ -327,7 +327,11 @@ async fn a_login_replaces_the_users_and_the_devices_other_sessions(db: TestDatab
     assert_eq!(user.roles, vec![Role::Customer]);
     // A change of roles shows on the next request.
     store
-        .set_roles(ana.id, Roles::from_roles([Role::Organizer]), &audit_by(ana.id))
+        .set_roles(
+            ana.id,
+            Roles::from_roles([Role::Organizer]),
+            &audit_by(ana.id),
+        )
         .await
         .unwrap();
     let (_, user) = store.find_login_session(&[2; 32]).await.unwrap().unwrap();

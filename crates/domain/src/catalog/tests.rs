@@ -323,16 +323,20 @@ fn a_patch_without_stock_leaves_it_to_sales() {
 }
 
 #[test]
-fn stock_is_sliced_evenly_and_keeps_every_unit() {
-    assert_eq!(stock_slices(0), vec![0], "a product always has one slice");
-    assert_eq!(stock_slices(63), vec![63]);
-    assert_eq!(stock_slices(130), vec![65, 65]);
-    assert_eq!(stock_slices(131), vec![66, 65]);
-    assert_eq!(stock_slices(MAX_STOCK).len() as i64, MAX_STOCK_SLICES);
+fn counters_are_sliced_evenly_and_keep_every_unit() {
+    assert_eq!(
+        split_into_slices(0),
+        vec![0],
+        "a counter always has one slice"
+    );
+    assert_eq!(split_into_slices(63), vec![63]);
+    assert_eq!(split_into_slices(130), vec![65, 65]);
+    assert_eq!(split_into_slices(131), vec![66, 65]);
+    assert_eq!(split_into_slices(MAX_STOCK).len() as i64, MAX_SLICES);
     for stock in (0..5_000).chain([MAX_STOCK - 1, MAX_STOCK]) {
-        let slices = stock_slices(stock);
+        let slices = split_into_slices(stock);
         assert_eq!(slices.iter().sum::<i64>(), stock, "stock {stock}");
-        assert!(!slices.is_empty() && slices.len() as i64 <= MAX_STOCK_SLICES);
+        assert!(!slices.is_empty() && slices.len() as i64 <= MAX_SLICES);
         let (min, max) = (slices.iter().min().unwrap(), slices.iter().max().unwrap());
         assert!(max - min <= 1, "stock {stock}: {slices:?}");
     }
