@@ -1,7 +1,8 @@
 //! What the store keeps in memory, each entry for as long as it stays true:
-//! - seat layouts (id, row, number in seat order) per section, for good: seats never change once
-//!   their venue is created, so a seat map reads only its seats' statuses from the database, as
-//!   one short string per section instead of a row per seat;
+//! - seat layouts (id, row, number in seat order, and the seats' places in id order) per
+//!   section, for good: seats never change once their venue is created, so a seat map reads
+//!   only its seats' statuses from the database, as one short string per section in id order
+//!   instead of a row per seat, and without reading the seats table;
 //! - sessions and events, for one second: every seat map and hold of an on-sale reads them;
 //! - login sessions with their user, for one second: every request of a buyer authenticates,
 //!   and a purchase is four requests within about a second.
@@ -27,7 +28,35 @@ pub(crate) struct LaidOutSeat {
     pub number: i64,
 }
 
-pub(crate) type Layout = Arc<Vec<LaidOutSeat>>;
+/// A section's seats in seat order, and where each stands in the order of their ids (the order
+/// in which the database lists their statuses without reading the seats table).
+#[derive(Debug)]
+pub(crate) struct SectionSeats {
+    pub seats: Vec<LaidOutSeat>,
+    pub by_id: Vec<usize>,
+}
+
+impl SectionSeats {
+    pub fn new(seats: Vec<LaidOutSeat>) -> Self {
+        let mut by_id: Vec<usize> = (0..seats.len()).collect();
+        by_id.sort_unstable_by_key(|&at| seats[at].id.0);
+        Self { seats, by_id }
+    }
+
+    /// Status letters listed in id order, rearranged into seat order.
+    pub fn in_seat_order(&self, letters_by_id: &[u8]) -> Option<Vec<u8>> {
+        if letters_by_id.len() != self.seats.len() {
+            return None;
+        }
+        let mut letters = vec![0; self.seats.len()];
+        for (&at, &letter) in self.by_id.iter().zip(letters_by_id) {
+            letters[at] = letter;
+        }
+        Some(letters)
+    }
+}
+
+pub(crate) type Layout = Arc<SectionSeats>;
 
 /// A login session and its user, by the SHA-256 of the session's token.
 pub(crate) type Login = Arc<(LoginSession, User)>;
@@ -126,6 +155,23 @@ impl<T: Clone, K: Hash + Eq> Recent<T, K> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn statuses_in_id_order_land_on_their_seats() {
+        let seat = |number: i64| LaidOutSeat {
+            id: SeatId(Uuid::now_v7()),
+            row: "A".into(),
+            number,
+        };
+        // Seat order is not id order: the third seat was created first.
+        let (third, first, second) = (seat(3), seat(1), seat(2));
+        let ids = [third.id, first.id, second.id];
+        let layout = SectionSeats::new(vec![first, second, third]);
+        assert!(ids.windows(2).all(|pair| pair[0].0 < pair[1].0));
+        assert_eq!(layout.in_seat_order(b"s"), None, "one letter per seat");
+        // By id: third sold, first held, second available.
+        assert_eq!(layout.in_seat_order(b"sha").unwrap(), b"has".to_vec());
+    }
 
     #[test]
     fn an_entry_is_served_until_forgotten() {

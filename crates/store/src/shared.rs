@@ -7,7 +7,7 @@
 //! (UUID in PostgreSQL, a 16-byte BLOB in SQLite).
 
 use super::{Db, Own, Tx};
-use crate::kept::{LaidOutSeat, Layout};
+use crate::kept::{LaidOutSeat, Layout, SectionSeats};
 use crate::{
     Backend, Credentials, NewLoginSession, NewUser, Store, StoreError, StoreResult,
     is_unique_violation,
@@ -547,7 +547,7 @@ impl Own {
         .bind(section)
         .fetch_all(self.reader())
         .await?;
-        let layout: Layout = std::sync::Arc::new(
+        let layout: Layout = std::sync::Arc::new(SectionSeats::new(
             rows.iter()
                 .map(|row| {
                     Ok(LaidOutSeat {
@@ -557,7 +557,7 @@ impl Own {
                     })
                 })
                 .collect::<Result<_, sqlx::Error>>()?,
-        );
+        ));
         self.kept.layouts.put(stamp, section, &layout);
         Ok(layout)
     }
@@ -1422,45 +1422,36 @@ impl Store for Own {
             // Every session has at least one section on sale, so none means no such session.
             return Ok(None);
         }
-        // One row per section: its seats' statuses as letters in seat order (`a`vailable,
-        // `h`eld, `s`old), a held seat whose hold has lapsed counting as available. Both sides of
-        // the join name the section, so that neither planner reads the whole venue (a session
-        // created moments before its on-sale has no statistics yet).
+        // One row per section: its seats' statuses as letters in the order of the seats' ids
+        // (`a`vailable, `h`eld, `s`old), a held seat whose hold has lapsed counting as
+        // available. The kept layout puts them in seat order, so the seats table is not read.
         let mut status_query = QueryBuilder::<Db>::new(
-            "SELECT st.section_id, string_agg(CASE WHEN ss.status = 'sold' THEN 's' \
+            "SELECT ss.section_id, string_agg(CASE WHEN ss.status = 'sold' THEN 's' \
              WHEN ss.status = 'held' AND ss.held_until > ",
         );
         status_query
             .push_bind(now)
-            .push(" THEN 'h' ELSE 'a' END, '' ORDER BY st.row_position, st.number) AS statuses ");
-        match section {
-            Some(section) => {
-                status_query
-                    .push("FROM seats st JOIN session_seats ss ON ss.session_id = ")
-                    .push_bind(id.0)
-                    .push(" AND ss.section_id = ")
-                    .push_bind(section.0)
-                    .push(" AND ss.seat_id = st.id WHERE st.section_id = ")
-                    .push_bind(section.0);
-            }
-            None => {
-                status_query
-                    .push("FROM session_seats ss JOIN seats st ON st.id = ss.seat_id WHERE ss.session_id = ")
-                    .push_bind(id.0);
-            }
+            .push(" THEN 'h' ELSE 'a' END, '' ORDER BY ss.seat_id) AS statuses ")
+            .push("FROM session_seats ss WHERE ss.session_id = ")
+            .push_bind(id.0);
+        if let Some(section) = section {
+            status_query
+                .push(" AND ss.section_id = ")
+                .push_bind(section.0);
         }
-        status_query.push(" GROUP BY st.section_id");
+        status_query.push(" GROUP BY ss.section_id");
         let mut seats_by_section: HashMap<Uuid, Vec<SeatView>> = HashMap::new();
         for row in status_query.build().fetch_all(pool).await? {
             let section_id: Uuid = row.try_get("section_id")?;
             let letters: String = row.try_get("statuses")?;
             let layout = self.section_layout(section_id).await?;
-            if layout.len() != letters.len() {
-                return Err(corrupt("session_seats").into());
-            }
+            let letters = layout
+                .in_seat_order(letters.as_bytes())
+                .ok_or_else(|| corrupt("session_seats"))?;
             let seats = layout
+                .seats
                 .iter()
-                .zip(letters.bytes())
+                .zip(letters)
                 .map(|(seat, letter)| {
                     Ok(SeatView {
                         id: seat.id,
