@@ -117,6 +117,9 @@ impl PgStore {
         UPDATE idempotency_keys SET response_status = $11, response_body = $12 \
         WHERE user_id = $10 AND key = $13 AND response_status IS NULL";
 
+    /// A session's seats, read section by section.
+    const SEATS_BY_SECTION: &str = "session_seats ss";
+
     /// Appended to a SELECT that claims work rows several workers may race for.
     const LOCK_SKIP: &str = " FOR UPDATE SKIP LOCKED";
 

@@ -1431,8 +1431,9 @@ impl Store for Own {
         );
         status_query
             .push_bind(now)
-            .push(" THEN 'h' ELSE 'a' END, '' ORDER BY ss.seat_id) AS statuses ")
-            .push("FROM session_seats ss WHERE ss.session_id = ")
+            .push(" THEN 'h' ELSE 'a' END, '' ORDER BY ss.seat_id) AS statuses FROM ")
+            .push(Own::SEATS_BY_SECTION)
+            .push(" WHERE ss.session_id = ")
             .push_bind(id.0);
         if let Some(section) = section {
             status_query
