@@ -641,7 +641,7 @@ impl Own {
             }
         };
         // Seats were locked first; the allocation row comes after, and a standing section's
-        // counter last of all (below).
+        // places last of all (below).
         if !allocate(&mut tx, new.user_id.0, session, units, new.cap).await? {
             // Lazy expiry: the buyer's own lapsed holds stop counting against the cap. They are
             // looked for only when the cap is reached; the sweeper ends them otherwise.
@@ -1165,8 +1165,8 @@ impl SalesStore for Own {
                 let products = products_of(&draft.order)?;
                 // Seats are claimed before their tickets are written (a lost seat must fail the
                 // order, not the unique index). The rows many orders update (a product's stock,
-                // then a standing section's counter) come last, with nothing read in between, so
-                // that their locks are held only until the commit.
+                // then a standing section's places, each in slices) come last, with nothing read
+                // in between, so that their locks are held only until the commit.
                 let mut lost = if hold.seated {
                     claim_for_sale(&mut tx, &hold, at).await?
                 } else {
@@ -1214,7 +1214,7 @@ impl SalesStore for Own {
                     lost = take_stock(&mut tx, id.0, &products).await?;
                 }
                 if lost.is_none() && !hold.seated {
-                    // Standing holds wait on this counter too: it is held the shortest.
+                    // Standing holds draw on these slices too: they are held the shortest.
                     lost = claim_for_sale(&mut tx, &hold, at).await?;
                 }
                 if let Some(code) = lost {
@@ -1575,7 +1575,7 @@ impl SalesStore for Own {
     async fn sales_integrity(&self, session: SessionId) -> StoreResult<SalesIntegrity> {
         // Its joins are planned from statistics, and tables an on-sale filled in the last minute
         // can still have those of empty ones (PostgreSQL: 6 s for one count over 10,000 orders).
-        self.refresh_statistics("orders, payments, tickets, holds, allocations, session_sections")
+        self.refresh_statistics("orders, payments, tickets, holds, allocations, standing_slices")
             .await;
         let pool = self.reader();
         let count = |sql: &'static str| async move {
@@ -1904,44 +1904,24 @@ const TAKE_STOCK: SliceMove = SliceMove {
     set: "stock = stock - $1",
 };
 
-const STANDING: [&str; 2] = ["session_id", "section_id"];
 const FREE_PLACES: &str = "capacity - held - sold";
 
-const HOLD_PLACES: SliceMove = SliceMove {
-    table: "standing_slices",
-    key: &STANDING,
-    available: FREE_PLACES,
-    set: "held = held + $1",
-};
+/// A move through a standing section's places (key: session, section).
+const fn standing_places(available: &'static str, set: &'static str) -> SliceMove {
+    SliceMove {
+        table: "standing_slices",
+        key: &["session_id", "section_id"],
+        available,
+        set,
+    }
+}
 
-const SELL_HELD_PLACES: SliceMove = SliceMove {
-    table: "standing_slices",
-    key: &STANDING,
-    available: "held",
-    set: "held = held - $1, sold = sold + $1",
-};
-
+const HOLD_PLACES: SliceMove = standing_places(FREE_PLACES, "held = held + $1");
+const SELL_HELD_PLACES: SliceMove = standing_places("held", "held = held - $1, sold = sold + $1");
 /// For a hold that lapsed before its payment settled.
-const SELL_FREE_PLACES: SliceMove = SliceMove {
-    table: "standing_slices",
-    key: &STANDING,
-    available: FREE_PLACES,
-    set: "sold = sold + $1",
-};
-
-const RELEASE_HELD_PLACES: SliceMove = SliceMove {
-    table: "standing_slices",
-    key: &STANDING,
-    available: "held",
-    set: "held = held - $1",
-};
-
-const UNSELL_PLACES: SliceMove = SliceMove {
-    table: "standing_slices",
-    key: &STANDING,
-    available: "sold",
-    set: "sold = sold - $1",
-};
+const SELL_FREE_PLACES: SliceMove = standing_places(FREE_PLACES, "sold = sold + $1");
+const RELEASE_HELD_PLACES: SliceMove = standing_places("held", "held = held - $1");
+const UNSELL_PLACES: SliceMove = standing_places("sold", "sold = sold - $1");
 
 /// Moves `quantity` units of the counter under `key` (bound in `how.key`'s order); false if
 /// its slices have fewer than that available in all.
