@@ -3,7 +3,7 @@
 //! transaction is open while the payment provider is called (the caller does that between
 //! `begin_order` and `settle_order`).
 
-use super::shared::{Change, append_audit, product_stock, queue_audit};
+use super::shared::{Change, append_audit, product_stock};
 use super::{Db, Own, Tx};
 use crate::{
     AnswerFor, BeginOrder, NewHold, NewOrder, OrderToSettle, OutboxMessage, PaymentOutcome,
@@ -15,7 +15,8 @@ use bilheteria_domain::audit::AuditContext;
 use bilheteria_domain::catalog::{Currency, MAX_SLICES, QueueSettings, draw_from_slices};
 use bilheteria_domain::clock::{from_micros, to_micros};
 use bilheteria_domain::ids::{
-    EventId, HoldId, OrderId, OutboxId, SeatId, SectionId, SessionId, TicketId, UserId,
+    AuditEntryId, EventId, HoldId, OrderId, OutboxId, SeatId, SectionId, SessionId, TicketId,
+    UserId,
 };
 use bilheteria_domain::page::{Page, PageRequest};
 use bilheteria_domain::sales::{
@@ -1179,6 +1180,10 @@ impl SalesStore for Own {
                     settled.payment_reference = Some(reference.clone());
                     settled.tickets = issued_tickets(&draft.order, UserId(user), &tickets);
                     let (status, body) = answer(&settled);
+                    let summary = serde_json::json!({ "status": "paid", "total_cents": total, "currency": currency,
+                        "payment_reference": reference, "tickets": tickets.len() });
+                    // The `order.paid` audit entry is queued, not chained here: the audit head
+                    // would be one more row that every paid order locks until its commit.
                     sqlx::query(Own::MARK_PAID)
                         .bind(hold.id)
                         .bind(&reference)
@@ -1194,23 +1199,10 @@ impl SalesStore for Own {
                         .bind(body)
                         .bind(&key)
                         .bind(id.to_string())
+                        .bind(AuditEntryId::new().0)
+                        .bind(summary.to_string())
                         .execute(&mut *tx)
                         .await?;
-                    let summary = serde_json::json!({ "status": "paid", "total_cents": total, "currency": currency,
-                        "payment_reference": reference, "tickets": tickets.len() });
-                    let context = AuditContext {
-                        actor_id: Some(UserId(user)),
-                        ip: None,
-                    };
-                    // Queued, not chained here: the audit head would be one more row that
-                    // every paid order locks until its commit.
-                    queue_audit(
-                        &mut tx,
-                        &context,
-                        now,
-                        order_change("order.paid", id, None, summary),
-                    )
-                    .await?;
                     lost = take_stock(&mut tx, id.0, &products).await?;
                 }
                 if lost.is_none() && !hold.seated {

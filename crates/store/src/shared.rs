@@ -251,32 +251,6 @@ pub(super) async fn append_audit(
     Ok(())
 }
 
-/// Records an audit entry for [`Store::chain_queued_audit`] to append to the chain later. It
-/// does not take the audit head, so transactions that many buyers run at once do not queue on it.
-pub(super) async fn queue_audit(
-    tx: &mut Tx,
-    context: &AuditContext,
-    at: OffsetDateTime,
-    change: Change<'_>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO audit_queue (id, at, actor_id, action, target_type, target_id, ip, before, after) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(AuditEntryId::new().0)
-    .bind(to_micros(at))
-    .bind(context.actor_id.map(|id| id.0))
-    .bind(change.action)
-    .bind(change.target_type)
-    .bind(change.target_id)
-    .bind(&context.ip)
-    .bind(change.before)
-    .bind(change.after)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
 // ---------------------------------------------------------------------------------------------
 // Reads shared by several operations
 
