@@ -121,7 +121,7 @@ impl PgStore {
         WHERE user_id = $10 AND key = $13 AND response_status IS NULL";
 
     /// A session's seats, read section by section.
-    const SEATS_BY_SECTION: &str = "session_seats ss";
+    const SEATS_BY_SECTION: &str = "session_seats seat";
 
     /// Appended to a SELECT that claims work rows several workers may race for.
     const LOCK_SKIP: &str = " FOR UPDATE SKIP LOCKED";

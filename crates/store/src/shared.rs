@@ -499,6 +499,32 @@ pub(super) fn parse_cursor_uuid(page: &PageRequest) -> StoreResult<Option<Uuid>>
 // The interface
 
 impl Own {
+    /// A seated section's seats in seat order, given their status letters in id order.
+    async fn seats_with_statuses(
+        &self,
+        section: Uuid,
+        letters_by_id: &[u8],
+    ) -> Result<Vec<SeatView>, sqlx::Error> {
+        let layout = self.section_layout(section).await?;
+        let letters = layout
+            .in_seat_order(letters_by_id)
+            .ok_or_else(|| corrupt("session_seats"))?;
+        layout
+            .seats
+            .iter()
+            .zip(letters)
+            .map(|(seat, letter)| {
+                Ok(SeatView {
+                    id: seat.id,
+                    row: seat.row.clone(),
+                    number: seat.number,
+                    status: SeatStatus::from_letter(letter)
+                        .ok_or_else(|| corrupt("session_seats.status"))?,
+                })
+            })
+            .collect()
+    }
+
     /// Forgets the kept logins of sessions that just ended (rows of their `token_hash`).
     fn forget_logins(&self, ended: &[DbRow]) -> Result<(), sqlx::Error> {
         for row in ended {
@@ -1373,81 +1399,50 @@ impl Store for Own {
         section: Option<SectionId>,
         now: OffsetDateTime,
     ) -> StoreResult<Option<SeatMap>> {
-        let pool = self.reader();
         let now = to_micros(now);
-        // Filters are appended only when asked for: `($2 IS NULL OR ...)` would keep the planner
-        // from using an index and read the whole venue for one section.
-        let mut section_query = QueryBuilder::<Db>::new(
+        // One row per section. A seated section's seats come as one string of status letters in
+        // the order of the seats' ids (`a`vailable, `h`eld, `s`old), a held seat whose hold has
+        // lapsed counting as available; the kept layout puts them in seat order, so the seats
+        // table is not read. Filters are appended only when asked for: `($2 IS NULL OR ...)`
+        // would keep the planner from using an index and read the whole venue for one section.
+        let mut query = QueryBuilder::<Db>::new(
             "SELECT ss.section_id, sec.name, sec.kind, ss.category_id, c.price_cents, ss.capacity, \
              CAST(COALESCE((SELECT SUM(sl.held + sl.sold) FROM standing_slices sl \
-             WHERE sl.session_id = ss.session_id AND sl.section_id = ss.section_id), 0) AS BIGINT) AS taken \
-             FROM session_sections ss JOIN sections sec ON sec.id = ss.section_id \
-             JOIN seat_categories c ON c.id = ss.category_id WHERE ss.session_id = ",
+             WHERE sl.session_id = ss.session_id AND sl.section_id = ss.section_id), 0) AS BIGINT) AS taken, \
+             (SELECT string_agg(CASE WHEN seat.status = 'sold' THEN 's' WHEN seat.status = 'held' \
+             AND seat.held_until > ",
         );
-        section_query.push_bind(id.0);
+        query
+            .push_bind(now)
+            .push(" THEN 'h' ELSE 'a' END, '' ORDER BY seat.seat_id) FROM ")
+            .push(Own::SEATS_BY_SECTION)
+            .push(
+                " WHERE seat.session_id = ss.session_id AND seat.section_id = ss.section_id) AS statuses \
+                 FROM session_sections ss JOIN sections sec ON sec.id = ss.section_id \
+                 JOIN seat_categories c ON c.id = ss.category_id WHERE ss.session_id = ",
+            )
+            .push_bind(id.0);
         if let Some(section) = section {
-            section_query
-                .push(" AND ss.section_id = ")
-                .push_bind(section.0);
+            query.push(" AND ss.section_id = ").push_bind(section.0);
         }
-        section_query.push(" ORDER BY sec.position");
-        let section_rows = section_query.build().fetch_all(pool).await?;
-        if section_rows.is_empty() {
+        query.push(" ORDER BY sec.position");
+        let rows = query.build().fetch_all(self.reader()).await?;
+        if rows.is_empty() {
             // Every session has at least one section on sale, so none means no such session.
             return Ok(None);
         }
-        // One row per section: its seats' statuses as letters in the order of the seats' ids
-        // (`a`vailable, `h`eld, `s`old), a held seat whose hold has lapsed counting as
-        // available. The kept layout puts them in seat order, so the seats table is not read.
-        let mut status_query = QueryBuilder::<Db>::new(
-            "SELECT ss.section_id, string_agg(CASE WHEN ss.status = 'sold' THEN 's' \
-             WHEN ss.status = 'held' AND ss.held_until > ",
-        );
-        status_query
-            .push_bind(now)
-            .push(" THEN 'h' ELSE 'a' END, '' ORDER BY ss.seat_id) AS statuses FROM ")
-            .push(Own::SEATS_BY_SECTION)
-            .push(" WHERE ss.session_id = ")
-            .push_bind(id.0);
-        if let Some(section) = section {
-            status_query
-                .push(" AND ss.section_id = ")
-                .push_bind(section.0);
-        }
-        status_query.push(" GROUP BY ss.section_id");
-        let mut seats_by_section: HashMap<Uuid, Vec<SeatView>> = HashMap::new();
-        for row in status_query.build().fetch_all(pool).await? {
-            let section_id: Uuid = row.try_get("section_id")?;
-            let letters: String = row.try_get("statuses")?;
-            let layout = self.section_layout(section_id).await?;
-            let letters = layout
-                .in_seat_order(letters.as_bytes())
-                .ok_or_else(|| corrupt("session_seats"))?;
-            let seats = layout
-                .seats
-                .iter()
-                .zip(letters)
-                .map(|(seat, letter)| {
-                    Ok(SeatView {
-                        id: seat.id,
-                        row: seat.row.clone(),
-                        number: seat.number,
-                        status: SeatStatus::from_letter(letter)
-                            .ok_or_else(|| corrupt("session_seats.status"))?,
-                    })
-                })
-                .collect::<Result<Vec<_>, sqlx::Error>>()?;
-            seats_by_section.insert(section_id, seats);
-        }
-        let mut sections = Vec::with_capacity(section_rows.len());
-        for row in &section_rows {
+        let mut sections = Vec::with_capacity(rows.len());
+        for row in &rows {
             let section_id: Uuid = row.try_get("section_id")?;
             let kind: String = row.try_get("kind")?;
             let kind = SectionKind::parse(&kind).ok_or_else(|| corrupt("sections.kind"))?;
             let capacity: i64 = row.try_get("capacity")?;
             let (available, seats) = match kind {
                 SectionKind::Seated => {
-                    let seats = seats_by_section.remove(&section_id).unwrap_or_default();
+                    let letters: Option<String> = row.try_get("statuses")?;
+                    let seats = self
+                        .seats_with_statuses(section_id, letters.unwrap_or_default().as_bytes())
+                        .await?;
                     let available = seats
                         .iter()
                         .filter(|s| s.status == SeatStatus::Available)
