@@ -69,12 +69,12 @@ fn hold_from_row(row: &DbRow) -> Result<HoldRow, sqlx::Error> {
 /// Ends `holds` with `status`, giving back their seats or standing units and their share of the
 /// buyers' allocations. A seat already taken over by another hold is left alone.
 ///
-/// Lock order: inventory rows (seats, then sections, each in key order) before allocation rows
-/// (in key order), so that concurrent transactions on PostgreSQL rarely wait on each other in a
-/// cycle. One exception: a new standing hold claims its section's counter, the hottest row of an
-/// on-sale, after the buyer's allocation, to hold that lock for one statement only; the cycle it
-/// allows needs the same buyer in two transactions at once, and PostgreSQL breaks it (the hold
-/// is retried, see `must_retry`).
+/// Lock order: inventory rows (seats, then standing places, each in key order) before allocation
+/// rows (in key order), so that concurrent transactions on PostgreSQL rarely wait on each other
+/// in a cycle. One exception: a new standing hold claims its section's places, rows every
+/// standing buyer draws on, after the buyer's allocation, to hold those locks for one statement
+/// only; the cycle it allows needs the same buyer in two transactions at once, and PostgreSQL
+/// breaks it (the hold is retried, see `must_retry`).
 async fn release(tx: &mut Tx, holds: &[HoldRow], status: &str) -> Result<(), sqlx::Error> {
     let mut seated: Vec<Uuid> = holds.iter().filter(|h| h.seated).map(|h| h.id).collect();
     seated.sort();
@@ -1076,15 +1076,19 @@ impl SalesStore for Own {
         let id = draft.order.id;
         let at = to_micros(now);
         let mut tx = self.begin_write().await?;
+        // The order and the hold it sells, both locked, in one read; the hold's columns keep
+        // their names for `hold_from_row`.
         let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT status, hold_id, user_id, event_id, total_cents, currency, idempotency_key FROM orders WHERE id = $1{}",
+            "SELECT o.status AS order_status, o.user_id AS buyer_id, o.event_id, o.total_cents, o.currency, \
+             o.idempotency_key, h.id, h.user_id, h.session_id, h.section_id, h.kind, h.quantity, h.status, \
+             h.expires_at FROM orders o JOIN holds h ON h.id = o.hold_id WHERE o.id = $1{}",
             Own::LOCK_ROW
         )))
         .bind(id.0)
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(StoreError::NotFound)?;
-        let status = OrderStatus::parse(&row.try_get::<String, _>("status")?)
+        let status = OrderStatus::parse(&row.try_get::<String, _>("order_status")?)
             .ok_or_else(|| StoreError::Database("stored order status unreadable".into()))?;
         if status.is_settled() {
             // Commit, not drop: see `begin_order`.
@@ -1095,7 +1099,7 @@ impl SalesStore for Own {
         }
         let total: i64 = row.try_get("total_cents")?;
         let currency: String = row.try_get("currency")?;
-        let user: Uuid = row.try_get("user_id")?;
+        let user: Uuid = row.try_get("buyer_id")?;
         let key: String = row.try_get("idempotency_key")?;
         // The order as it will read once committed: built here rather than read back.
         let mut settled = Order {
@@ -1154,15 +1158,7 @@ impl SalesStore for Own {
                 tx.commit().await?;
             }
             PaymentOutcome::Paid { reference, tickets } => {
-                let hold_row = sqlx::query(AssertSqlSafe(format!(
-                    "SELECT {} FROM holds WHERE id = $1{}",
-                    hold_columns!(),
-                    Own::LOCK_ROW
-                )))
-                .bind(row.try_get::<Uuid, _>("hold_id")?)
-                .fetch_one(&mut *tx)
-                .await?;
-                let hold = hold_from_row(&hold_row)?;
+                let hold = hold_from_row(&row)?;
                 let products = products_of(&draft.order)?;
                 // Seats are claimed before their tickets are written (a lost seat must fail the
                 // order, not the unique index). The rows many orders update (a product's stock,
