@@ -14,6 +14,7 @@
 use bilheteria_domain::account::{LoginSession, User};
 use bilheteria_domain::catalog::{Event, EventSession};
 use bilheteria_domain::ids::SeatId;
+use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::{Arc, Mutex};
@@ -58,14 +59,12 @@ impl SectionSeats {
 
 pub(crate) type Layout = Arc<SectionSeats>;
 
-/// A login session and its user, by the SHA-256 of the session's token.
-pub(crate) type Login = Arc<(LoginSession, User)>;
-
 pub(crate) struct Kept {
     pub layouts: Recent<Layout>,
     pub sessions: Recent<EventSession>,
     pub events: Recent<Event>,
-    pub logins: Recent<Login, Vec<u8>>,
+    /// A login session and its user, by the SHA-256 of the session's token.
+    pub logins: Recent<(LoginSession, User), Vec<u8>>,
 }
 
 impl Default for Kept {
@@ -112,7 +111,10 @@ impl<T: Clone, K: Hash + Eq> Recent<T, K> {
     }
 
     /// The kept value, or the stamp to put the one about to be read with.
-    pub fn get(&self, key: &K) -> Result<T, Stamp> {
+    pub fn get<Q: Hash + Eq + ?Sized>(&self, key: &Q) -> Result<T, Stamp>
+    where
+        K: Borrow<Q>,
+    {
         let Ok(entries) = self.entries.lock() else {
             return Err(Stamp(u64::MAX));
         };
@@ -137,7 +139,10 @@ impl<T: Clone, K: Hash + Eq> Recent<T, K> {
     }
 
     /// Called after the change is committed.
-    pub fn forget(&self, key: &K) {
+    pub fn forget<Q: Hash + Eq + ?Sized>(&self, key: &Q)
+    where
+        K: Borrow<Q>,
+    {
         if let Ok(mut entries) = self.entries.lock() {
             entries.changes += 1;
             entries.map.remove(key);

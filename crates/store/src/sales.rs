@@ -1943,11 +1943,12 @@ async fn draw(
             .collect::<Vec<_>>()
             .join(" AND ")
     };
-    let (where_key, spread_at) = (key_sql(2), key.len() + 2);
+    // $1 is the quantity, then the key; the next placeholder is the spread (or a slice).
+    let (where_key, after_key) = (key_sql(2), key.len() + 2);
     let mut one = sqlx::query(AssertSqlSafe(format!(
         "UPDATE {table} SET {set} WHERE {where_key} AND {available} >= $1 AND slice = \
          (SELECT slice FROM {table} WHERE {where_key} AND {available} >= $1 \
-         ORDER BY (slice + ${spread_at}) % {MAX_SLICES} LIMIT 1{})",
+         ORDER BY (slice + ${after_key}) % {MAX_SLICES} LIMIT 1{})",
         Own::LOCK_SKIP
     )))
     .bind(quantity);
@@ -1983,7 +1984,7 @@ async fn draw(
     };
     for ((slice, _), units) in slices.iter().zip(drawn).filter(|(_, units)| *units > 0) {
         let mut part = sqlx::query(AssertSqlSafe(format!(
-            "UPDATE {table} SET {set} WHERE {where_key} AND slice = ${spread_at}"
+            "UPDATE {table} SET {set} WHERE {where_key} AND slice = ${after_key}"
         )))
         .bind(units);
         for part_key in key {

@@ -530,7 +530,7 @@ impl Own {
         for row in ended {
             self.kept
                 .logins
-                .forget(&row.try_get::<Vec<u8>, _>("token_hash")?);
+                .forget(row.try_get::<&[u8], _>("token_hash")?);
         }
         Ok(())
     }
@@ -793,8 +793,8 @@ impl Store for Own {
         &self,
         token_hash: &[u8],
     ) -> StoreResult<Option<(LoginSession, User)>> {
-        let stamp = match self.kept.logins.get(&token_hash.to_vec()) {
-            Ok(login) => return Ok(Some(login.as_ref().clone())),
+        let stamp = match self.kept.logins.get(token_hash) {
+            Ok(login) => return Ok(Some(login)),
             Err(stamp) => stamp,
         };
         let row = sqlx::query(
@@ -814,9 +814,9 @@ impl Store for Own {
             roles: Roles::from_bits(row.try_get("roles")?).to_vec(),
             created_at: from_micros(row.try_get("user_created_at")?),
         };
-        let login = std::sync::Arc::new((session, user));
+        let login = (session, user);
         self.kept.logins.put(stamp, token_hash.to_vec(), &login);
-        Ok(Some(login.as_ref().clone()))
+        Ok(Some(login))
     }
 
     async fn create_logged_in_buyers(
