@@ -169,6 +169,13 @@ impl GroupTx {
         }
     }
 
+    /// Rolls the write back: the same as dropping it, since the savepoint is rolled back before
+    /// the next write begins (the writer is this transaction's alone until then).
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        drop(self);
+        Ok(())
+    }
+
     /// Ends the savepoint into the batch and answers where the batch's outcome will appear.
     async fn release(mut self) -> Result<watch::Receiver<Outcome>, sqlx::Error> {
         self.writer.conn.execute("RELEASE SAVEPOINT write").await?;

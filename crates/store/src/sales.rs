@@ -3,7 +3,7 @@
 //! transaction is open while the payment provider is called (the caller does that between
 //! `begin_order` and `settle_order`).
 
-use super::shared::{Change, append_audit, product_stock};
+use super::shared::{Change, append_audit, finish, product_stock};
 use super::{Db, Own, Tx};
 use crate::{
     AnswerFor, BeginOrder, NewHold, NewOrder, OrderToSettle, OutboxMessage, PaymentOutcome,
@@ -608,15 +608,21 @@ async fn claim_for_sale(
 
 impl Own {
     async fn create_hold_once(&self, new: &NewHold) -> StoreResult<Hold> {
+        let mut tx = self.begin_write().await?;
+        let held = self.claim_hold(&mut tx, new).await;
+        finish(tx, held).await
+    }
+
+    /// `create_hold_once` inside its transaction, which the caller ends.
+    async fn claim_hold(&self, tx: &mut Tx, new: &NewHold) -> StoreResult<Hold> {
         let id = HoldId::new();
         let session = new.session_id.0;
         let now = to_micros(new.now);
         let until = to_micros(new.expires_at);
         let units = new.request.units();
-        let mut tx = self.begin_write().await?;
         let (section_id, seat_ids) = match &new.request {
             HoldRequest::Seats(seats) => {
-                let section = claim_seats(&mut tx, session, id.0, seats, until, now, "held")
+                let section = claim_seats(tx, session, id.0, seats, until, now, "held")
                     .await?
                     .map_err(StoreError::SeatsUnavailable)?;
                 (SectionId(section), seats.clone())
@@ -628,7 +634,7 @@ impl Own {
                 )
                 .bind(session)
                 .bind(section_id.0)
-                .fetch_optional(&mut *tx)
+                .fetch_optional(&mut **tx)
                 .await?
                 .map(|row| row.try_get("kind"))
                 .transpose()?;
@@ -643,19 +649,17 @@ impl Own {
         };
         // Seats were locked first; the allocation row comes after, and a standing section's
         // places last of all (below).
-        if !allocate(&mut tx, new.user_id.0, session, units, new.cap).await? {
+        if !allocate(tx, new.user_id.0, session, units, new.cap).await? {
             // Lazy expiry: the buyer's own lapsed holds stop counting against the cap. They are
             // looked for only when the cap is reached; the sweeper ends them otherwise.
             let lapsed = expired_holds_where(
-                &mut tx,
+                tx,
                 "user_id = $1 AND session_id = $2",
                 (new.user_id.0, session, now),
             )
             .await?;
-            release(&mut tx, &lapsed, "expired").await?;
-            if lapsed.is_empty()
-                || !allocate(&mut tx, new.user_id.0, session, units, new.cap).await?
-            {
+            release(tx, &lapsed, "expired").await?;
+            if lapsed.is_empty() || !allocate(tx, new.user_id.0, session, units, new.cap).await? {
                 return Err(purchase_limit_exceeded(new.cap));
             }
         }
@@ -671,24 +675,24 @@ impl Own {
         .bind(units)
         .bind(until)
         .bind(now)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
         if seat_ids.is_empty() {
             // The section's places are rows every standing buyer updates: they are claimed
             // last, so that a slice's lock is held for one statement and the commit.
             let places = [session, section_id.0];
-            let mut claimed = draw(&mut tx, &HOLD_PLACES, &places, units, id.0).await?;
+            let mut claimed = draw(tx, &HOLD_PLACES, &places, units, id.0).await?;
             if !claimed {
                 // Lapsed holds of other buyers may still occupy the section.
                 let lapsed = expired_holds_where(
-                    &mut tx,
+                    tx,
                     "session_id = $1 AND section_id = $2",
                     (session, section_id.0, now),
                 )
                 .await?;
                 if !lapsed.is_empty() {
-                    release(&mut tx, &lapsed, "expired").await?;
-                    claimed = draw(&mut tx, &HOLD_PLACES, &places, units, id.0).await?;
+                    release(tx, &lapsed, "expired").await?;
+                    claimed = draw(tx, &HOLD_PLACES, &places, units, id.0).await?;
                 }
             }
             if !claimed {
@@ -702,9 +706,8 @@ impl Own {
             insert.push_values(&seat_ids, |mut values, seat| {
                 values.push_bind(id.0).push_bind(seat.0);
             });
-            insert.build().execute(&mut *tx).await?;
+            insert.build().execute(&mut **tx).await?;
         }
-        tx.commit().await?;
         Ok(Hold {
             id,
             session_id: new.session_id,
@@ -714,6 +717,208 @@ impl Own {
             quantity: units,
             expires_at: from_micros(until),
         })
+    }
+}
+
+impl Own {
+    /// `begin_order` once its key is recorded as new: checks the hold, prices the order and
+    /// writes it, awaiting payment. The caller commits, or rolls back what this refused.
+    async fn start_paying(&self, tx: &mut Tx, new: NewOrder, now: i64) -> StoreResult<BeginOrder> {
+        let hold = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {} FROM holds WHERE id = $1 AND user_id = $2{}",
+            hold_columns!(),
+            Own::LOCK_ROW
+        )))
+        .bind(new.hold_id.0)
+        .bind(new.user_id.0)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or_else(|| StoreError::conflict("hold_not_found", "no such hold of yours"))?;
+        let hold = hold_from_row(&hold)?;
+        let expired =
+            || StoreError::conflict("hold_expired", "the hold has expired; hold the seats again");
+        if hold.status != "active" || hold.expires_at <= now {
+            return Err(expired());
+        }
+        // Kept in memory: a session's event never changes, and its currency not during a sale.
+        let session = self
+            .get_session(SessionId(hold.session_id))
+            .await?
+            .ok_or_else(|| StoreError::Database("a hold's session is missing".into()))?;
+        let event_id = session.event_id.0;
+        let currency = session.currency.as_str().to_owned();
+
+        let mut items = Vec::new();
+        let mut units = Vec::new();
+        if hold.seated {
+            let rows = sqlx::query(
+                "SELECT ss.seat_id, ss.hold_id, ss.status, st.section_id, st.row_label, st.number, sec.name AS section_name, \
+                 c.price_cents FROM hold_seats hs \
+                 JOIN session_seats ss ON ss.session_id = $2 AND ss.seat_id = hs.seat_id \
+                 JOIN seats st ON st.id = hs.seat_id JOIN sections sec ON sec.id = st.section_id \
+                 JOIN session_sections sse ON sse.session_id = $2 AND sse.section_id = st.section_id \
+                 JOIN seat_categories c ON c.id = sse.category_id \
+                 WHERE hs.hold_id = $1 ORDER BY sec.position, st.row_position, st.number",
+            )
+            .bind(hold.id)
+            .bind(hold.session_id)
+            .fetch_all(&mut **tx)
+            .await?;
+            for row in &rows {
+                let still_ours = row.try_get::<Option<Uuid>, _>("hold_id")? == Some(hold.id)
+                    && row.try_get::<String, _>("status")? == "held";
+                if !still_ours {
+                    return Err(expired());
+                }
+                let unit = seat_unit_from_row(row)?;
+                let (Some(seat), Some(label)) = (unit.seat_id, &unit.seat) else {
+                    return Err(StoreError::Database("a held seat without its label".into()));
+                };
+                items.push(OrderItem {
+                    kind: ItemKind::Seat,
+                    reference_id: seat.to_string(),
+                    description: format!(
+                        "{}, row {}, seat {}",
+                        label.section, label.row, label.number
+                    ),
+                    quantity: 1,
+                    unit_price_cents: row.try_get("price_cents")?,
+                });
+                units.push(unit);
+            }
+        } else {
+            let row = sqlx::query(
+                "SELECT sec.name AS section_name, c.price_cents FROM session_sections ss \
+                 JOIN sections sec ON sec.id = ss.section_id JOIN seat_categories c ON c.id = ss.category_id \
+                 WHERE ss.session_id = $1 AND ss.section_id = $2",
+            )
+            .bind(hold.session_id)
+            .bind(hold.section_id)
+            .fetch_one(&mut **tx)
+            .await?;
+            items.push(OrderItem {
+                kind: ItemKind::Standing,
+                reference_id: hold.section_id.to_string(),
+                description: row.try_get("section_name")?,
+                quantity: hold.quantity,
+                unit_price_cents: row.try_get("price_cents")?,
+            });
+            let unit = TicketUnit {
+                seat_id: None,
+                seat: None,
+                section_id: SectionId(hold.section_id),
+            };
+            units.extend(std::iter::repeat_n(
+                unit,
+                usize::try_from(hold.quantity).unwrap_or(0),
+            ));
+        }
+        for (i, (product, quantity)) in new.products.iter().enumerate() {
+            let row = sqlx::query(concat!(
+                "SELECT p.name, p.price_cents, p.currency, ",
+                product_stock!(),
+                " AS stock, \
+                 (SELECT COUNT(*) FROM product_events pe WHERE pe.product_id = p.id AND pe.event_id = $2) AS offered \
+                 FROM products p WHERE p.id = $1"
+            ))
+            .bind(product.0)
+            .bind(event_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+            let offered = match &row {
+                Some(row) => {
+                    row.try_get::<i64, _>("offered")? > 0
+                        && row.try_get::<String, _>("currency")? == currency
+                }
+                None => false,
+            };
+            let Some(row) = row.filter(|_| offered) else {
+                return Err(StoreError::conflict(
+                    "validation_failed",
+                    format!("products[{i}].product_id is not offered with this event"),
+                ));
+            };
+            if row.try_get::<i64, _>("stock")? < *quantity {
+                return Err(StoreError::conflict(
+                    "out_of_stock",
+                    format!("not enough stock of product {product}"),
+                ));
+            }
+            items.push(OrderItem {
+                kind: ItemKind::Product,
+                reference_id: product.to_string(),
+                description: row.try_get("name")?,
+                quantity: *quantity,
+                unit_price_cents: row.try_get("price_cents")?,
+            });
+        }
+        let total = order_total(&items)
+            .ok_or_else(|| StoreError::conflict("validation_failed", "the total is too large"))?;
+        // While the provider is asked, the hold must not lapse and hand its seats to another
+        // buyer: it lasts at least until reconciliation would look at the order.
+        let paying_until = to_micros(new.settle_after).max(hold.expires_at);
+        let inserted = sqlx::query(Own::START_PAYING)
+            .bind(paying_until)
+            .bind(hold.id)
+            .bind(new.id.0)
+            .bind(new.user_id.0)
+            .bind(hold.session_id)
+            .bind(event_id)
+            .bind(total)
+            .bind(&currency)
+            .bind(&new.payment_token)
+            .bind(&new.client_ip)
+            .bind(&new.idempotency_key)
+            .bind(to_micros(new.settle_after))
+            .bind(now)
+            .execute(&mut **tx)
+            .await;
+        match inserted {
+            Err(error) if is_unique_violation(&error) => {
+                return Err(StoreError::conflict(
+                    "hold_in_use",
+                    "this hold is already being paid for or was bought",
+                ));
+            }
+            other => other?,
+        };
+        let mut insert = QueryBuilder::<Db>::new(
+            "INSERT INTO order_items (order_id, position, kind, reference_id, description, quantity, unit_price_cents) ",
+        );
+        insert.push_values(items.iter().enumerate(), |mut values, (position, item)| {
+            values
+                .push_bind(new.id.0)
+                .push_bind(position as i64)
+                .push_bind(item.kind.as_str())
+                .push_bind(item.reference_id.clone())
+                .push_bind(item.description.clone())
+                .push_bind(item.quantity)
+                .push_bind(item.unit_price_cents);
+        });
+        insert.build().execute(&mut **tx).await?;
+        let order = Order {
+            id: new.id,
+            user_id: new.user_id,
+            session_id: SessionId(hold.session_id),
+            event_id: EventId(event_id),
+            hold_id: HoldId(hold.id),
+            status: OrderStatus::AwaitingPayment,
+            total_cents: total,
+            currency: Currency::parse(&currency)
+                .map_err(|_| StoreError::Database("stored currency unreadable".into()))?,
+            items,
+            tickets: Vec::new(),
+            payment_reference: None,
+            failure_code: None,
+            client_ip: new.client_ip,
+            created_at: from_micros(now),
+            updated_at: from_micros(now),
+        };
+        Ok(BeginOrder::Started(OrderToSettle {
+            order,
+            payment_token: new.payment_token,
+            units,
+        }))
     }
 }
 
@@ -867,202 +1072,8 @@ impl SalesStore for Own {
             };
         }
 
-        let hold = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {} FROM holds WHERE id = $1 AND user_id = $2{}",
-            hold_columns!(),
-            Own::LOCK_ROW
-        )))
-        .bind(new.hold_id.0)
-        .bind(new.user_id.0)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(|| StoreError::conflict("hold_not_found", "no such hold of yours"))?;
-        let hold = hold_from_row(&hold)?;
-        let expired =
-            || StoreError::conflict("hold_expired", "the hold has expired; hold the seats again");
-        if hold.status != "active" || hold.expires_at <= now {
-            return Err(expired());
-        }
-        // Kept in memory: a session's event never changes, and its currency not during a sale.
-        let session = self
-            .get_session(SessionId(hold.session_id))
-            .await?
-            .ok_or_else(|| StoreError::Database("a hold's session is missing".into()))?;
-        let event_id = session.event_id.0;
-        let currency = session.currency.as_str().to_owned();
-
-        let mut items = Vec::new();
-        let mut units = Vec::new();
-        if hold.seated {
-            let rows = sqlx::query(
-                "SELECT ss.seat_id, ss.hold_id, ss.status, st.section_id, st.row_label, st.number, sec.name AS section_name, \
-                 c.price_cents FROM hold_seats hs \
-                 JOIN session_seats ss ON ss.session_id = $2 AND ss.seat_id = hs.seat_id \
-                 JOIN seats st ON st.id = hs.seat_id JOIN sections sec ON sec.id = st.section_id \
-                 JOIN session_sections sse ON sse.session_id = $2 AND sse.section_id = st.section_id \
-                 JOIN seat_categories c ON c.id = sse.category_id \
-                 WHERE hs.hold_id = $1 ORDER BY sec.position, st.row_position, st.number",
-            )
-            .bind(hold.id)
-            .bind(hold.session_id)
-            .fetch_all(&mut *tx)
-            .await?;
-            for row in &rows {
-                let still_ours = row.try_get::<Option<Uuid>, _>("hold_id")? == Some(hold.id)
-                    && row.try_get::<String, _>("status")? == "held";
-                if !still_ours {
-                    return Err(expired());
-                }
-                let unit = seat_unit_from_row(row)?;
-                let (Some(seat), Some(label)) = (unit.seat_id, &unit.seat) else {
-                    return Err(StoreError::Database("a held seat without its label".into()));
-                };
-                items.push(OrderItem {
-                    kind: ItemKind::Seat,
-                    reference_id: seat.to_string(),
-                    description: format!(
-                        "{}, row {}, seat {}",
-                        label.section, label.row, label.number
-                    ),
-                    quantity: 1,
-                    unit_price_cents: row.try_get("price_cents")?,
-                });
-                units.push(unit);
-            }
-        } else {
-            let row = sqlx::query(
-                "SELECT sec.name AS section_name, c.price_cents FROM session_sections ss \
-                 JOIN sections sec ON sec.id = ss.section_id JOIN seat_categories c ON c.id = ss.category_id \
-                 WHERE ss.session_id = $1 AND ss.section_id = $2",
-            )
-            .bind(hold.session_id)
-            .bind(hold.section_id)
-            .fetch_one(&mut *tx)
-            .await?;
-            items.push(OrderItem {
-                kind: ItemKind::Standing,
-                reference_id: hold.section_id.to_string(),
-                description: row.try_get("section_name")?,
-                quantity: hold.quantity,
-                unit_price_cents: row.try_get("price_cents")?,
-            });
-            let unit = TicketUnit {
-                seat_id: None,
-                seat: None,
-                section_id: SectionId(hold.section_id),
-            };
-            units.extend(std::iter::repeat_n(
-                unit,
-                usize::try_from(hold.quantity).unwrap_or(0),
-            ));
-        }
-        for (i, (product, quantity)) in new.products.iter().enumerate() {
-            let row = sqlx::query(concat!(
-                "SELECT p.name, p.price_cents, p.currency, ",
-                product_stock!(),
-                " AS stock, \
-                 (SELECT COUNT(*) FROM product_events pe WHERE pe.product_id = p.id AND pe.event_id = $2) AS offered \
-                 FROM products p WHERE p.id = $1"
-            ))
-            .bind(product.0)
-            .bind(event_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-            let offered = match &row {
-                Some(row) => {
-                    row.try_get::<i64, _>("offered")? > 0
-                        && row.try_get::<String, _>("currency")? == currency
-                }
-                None => false,
-            };
-            let Some(row) = row.filter(|_| offered) else {
-                return Err(StoreError::conflict(
-                    "validation_failed",
-                    format!("products[{i}].product_id is not offered with this event"),
-                ));
-            };
-            if row.try_get::<i64, _>("stock")? < *quantity {
-                return Err(StoreError::conflict(
-                    "out_of_stock",
-                    format!("not enough stock of product {product}"),
-                ));
-            }
-            items.push(OrderItem {
-                kind: ItemKind::Product,
-                reference_id: product.to_string(),
-                description: row.try_get("name")?,
-                quantity: *quantity,
-                unit_price_cents: row.try_get("price_cents")?,
-            });
-        }
-        let total = order_total(&items)
-            .ok_or_else(|| StoreError::conflict("validation_failed", "the total is too large"))?;
-        // While the provider is asked, the hold must not lapse and hand its seats to another
-        // buyer: it lasts at least until reconciliation would look at the order.
-        let paying_until = to_micros(new.settle_after).max(hold.expires_at);
-        let inserted = sqlx::query(Own::START_PAYING)
-            .bind(paying_until)
-            .bind(hold.id)
-            .bind(new.id.0)
-            .bind(new.user_id.0)
-            .bind(hold.session_id)
-            .bind(event_id)
-            .bind(total)
-            .bind(&currency)
-            .bind(&new.payment_token)
-            .bind(&new.client_ip)
-            .bind(&new.idempotency_key)
-            .bind(to_micros(new.settle_after))
-            .bind(now)
-            .execute(&mut *tx)
-            .await;
-        match inserted {
-            Err(error) if is_unique_violation(&error) => {
-                return Err(StoreError::conflict(
-                    "hold_in_use",
-                    "this hold is already being paid for or was bought",
-                ));
-            }
-            other => other?,
-        };
-        let mut insert = QueryBuilder::<Db>::new(
-            "INSERT INTO order_items (order_id, position, kind, reference_id, description, quantity, unit_price_cents) ",
-        );
-        insert.push_values(items.iter().enumerate(), |mut values, (position, item)| {
-            values
-                .push_bind(new.id.0)
-                .push_bind(position as i64)
-                .push_bind(item.kind.as_str())
-                .push_bind(item.reference_id.clone())
-                .push_bind(item.description.clone())
-                .push_bind(item.quantity)
-                .push_bind(item.unit_price_cents);
-        });
-        insert.build().execute(&mut *tx).await?;
-        tx.commit().await?;
-        let order = Order {
-            id: new.id,
-            user_id: new.user_id,
-            session_id: SessionId(hold.session_id),
-            event_id: EventId(event_id),
-            hold_id: HoldId(hold.id),
-            status: OrderStatus::AwaitingPayment,
-            total_cents: total,
-            currency: Currency::parse(&currency)
-                .map_err(|_| StoreError::Database("stored currency unreadable".into()))?,
-            items,
-            tickets: Vec::new(),
-            payment_reference: None,
-            failure_code: None,
-            client_ip: new.client_ip,
-            created_at: from_micros(now),
-            updated_at: from_micros(now),
-        };
-        Ok(BeginOrder::Started(OrderToSettle {
-            order,
-            payment_token: new.payment_token,
-            units,
-        }))
+        let started = self.start_paying(&mut tx, new, now).await;
+        finish(tx, started).await
     }
 
     #[tracing::instrument(skip_all, fields(backend = Own::backend().as_str()))]

@@ -415,6 +415,23 @@ impl Own {
     }
 }
 
+/// Ends a write transaction by what it came to: committed, or rolled back before a refusal is
+/// answered. A dropped PostgreSQL transaction lets go of its row locks only once its connection
+/// is used again; until then other writers wait for those rows and `SKIP LOCKED` work (the hold
+/// sweeper) passes over them.
+pub(super) async fn finish<T>(tx: Tx, outcome: StoreResult<T>) -> StoreResult<T> {
+    match outcome {
+        Ok(value) => {
+            tx.commit().await?;
+            Ok(value)
+        }
+        Err(refused) => {
+            tx.rollback().await?;
+            Err(refused)
+        }
+    }
+}
+
 /// Lays a product's stock out in slices (`split_into_slices`), replacing any it had.
 async fn set_stock(tx: &mut Tx, product: ProductId, stock: i64) -> Result<(), sqlx::Error> {
     // Orders taking stock hold a slice until they commit: this waits for them.
