@@ -9,16 +9,22 @@ use crate::queue::WaitingRoom;
 use crate::ratelimit::{KeyedLimiter, LoginLimits, PurchaseLimits};
 use crate::ticket_keys::TicketKeys;
 use axum::Router;
-use axum::extract::{MatchedPath, Request};
-use axum::http::{HeaderName, StatusCode};
+use axum::extract::{ConnectInfo, MatchedPath, Request};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use bilheteria_domain::clock::Clock;
 use bilheteria_store::Store;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto::Builder;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
+use tokio::net::TcpListener;
+use tower::ServiceExt;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
@@ -32,6 +38,15 @@ pub struct Settings {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     pub login_attempts_per_account_per_minute: u32,
     pub login_attempts_per_ip_per_minute: u32,
+    /// Sign-ups one address may make per minute (0: no limit).
+    pub registrations_per_ip_per_minute: u32,
+    /// `Strict-Transport-Security` max-age, sent when browsers reach the server over HTTPS
+    /// (TLS at a proxy in front); 0 sends none.
+    pub hsts_max_age_secs: u64,
+    /// When set, `/metrics` answers only `Authorization: Bearer <this token>`.
+    pub metrics_token: Option<String>,
+    /// Whether `/metrics` is served with the API (false when it has an address of its own).
+    pub metrics_with_api: bool,
     pub request_timeout: Duration,
     pub body_limit_bytes: usize,
     /// Orders and holds a buyer may make per minute (0: no limit).
@@ -60,6 +75,10 @@ impl Default for Settings {
             trusted_proxies: Vec::new(),
             login_attempts_per_account_per_minute: 10,
             login_attempts_per_ip_per_minute: 60,
+            registrations_per_ip_per_minute: 30,
+            hsts_max_age_secs: 0,
+            metrics_token: None,
+            metrics_with_api: true,
             request_timeout: Duration::from_secs(30),
             body_limit_bytes: 1024 * 1024,
             purchases_per_user_per_minute: 60,
@@ -105,12 +124,13 @@ impl AppState {
         settings: Settings,
         services: Services,
     ) -> anyhow::Result<Self> {
+        let limit =
+            |per_minute: u32| (per_minute > 0).then(|| KeyedLimiter::per_minute(per_minute));
         let login_limits = LoginLimits {
             per_account: KeyedLimiter::per_minute(settings.login_attempts_per_account_per_minute),
             per_ip: KeyedLimiter::per_minute(settings.login_attempts_per_ip_per_minute),
+            registrations_per_ip: limit(settings.registrations_per_ip_per_minute),
         };
-        let limit =
-            |per_minute: u32| (per_minute > 0).then(|| KeyedLimiter::per_minute(per_minute));
         let purchase_limits = PurchaseLimits {
             per_user: limit(settings.purchases_per_user_per_minute),
             per_ip: limit(settings.purchases_per_ip_per_minute),
@@ -160,6 +180,13 @@ fn metrics_handle() -> anyhow::Result<PrometheusHandle> {
 pub fn router(state: AppState) -> Router {
     let x_request_id = HeaderName::from_static("x-request-id");
     let timeout = state.settings.request_timeout;
+    let hsts = (state.settings.hsts_max_age_secs > 0).then(|| {
+        HeaderValue::from_str(&format!(
+            "max-age={}; includeSubDomains",
+            state.settings.hsts_max_age_secs
+        ))
+        .unwrap_or(HeaderValue::from_static("max-age=31536000"))
+    });
     http::routes()
         .fallback(|| async { ApiError::not_found("route") })
         .method_not_allowed_fallback(|| async {
@@ -184,6 +211,10 @@ pub fn router(state: AppState) -> Router {
             )
             .into_response()
         }))
+        .layer(middleware::from_fn(problem_for_bare_errors))
+        .layer(middleware::from_fn(move |req: Request, next: Next| {
+            security_headers(hsts.clone(), req, next)
+        }))
         .layer(TraceLayer::new_for_http())
         .layer(SetSensitiveRequestHeadersLayer::new([
             axum::http::header::AUTHORIZATION,
@@ -206,6 +237,80 @@ async fn deadline(limit: Duration, req: Request, next: Next) -> Response {
     }
 }
 
+/// Turns an error answered by a layer or an extractor outside our handlers (a body over the
+/// limit, say) into a problem document, so that every client mistake reads the same way.
+async fn problem_for_bare_errors(req: Request, next: Next) -> Response {
+    let response = next.run(req).await;
+    let status = response.status();
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if is_problem || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let (code, detail) = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "the request body is too large"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            "unsupported_media_type",
+            "send the body as application/json",
+        ),
+        StatusCode::NOT_FOUND => ("not_found", "resource not found"),
+        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "this method is not allowed here"),
+        status if status.is_server_error() => ("internal", "an unexpected error occurred"),
+        _ => ("bad_request", "the request could not be understood"),
+    };
+    let mut problem = ApiError::new(status, code, detail).into_response();
+    // Keep what the original answer said about the connection or retrying.
+    for name in [header::RETRY_AFTER, header::ALLOW, header::CONNECTION] {
+        if let Some(value) = response.headers().get(&name) {
+            problem.headers_mut().insert(name, value.clone());
+        }
+    }
+    problem
+}
+
+/// The HTML pages may be shown only by this site, in no frame, with scripts and styles of its
+/// own (Swagger UI sets inline styles, never inline scripts).
+const HTML_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+    img-src 'self' data:; font-src 'self' data:; connect-src 'self'; object-src 'none'; \
+    base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// Headers every answer carries: no content sniffing, no referrer to other sites, personal
+/// answers kept out of caches, HTML locked down, and HSTS when the site is served over HTTPS.
+async fn security_headers(hsts: Option<HeaderValue>, req: Request, next: Next) -> Response {
+    let personal = req.headers().contains_key(header::AUTHORIZATION)
+        || req.headers().contains_key(header::COOKIE)
+        || req.uri().path().starts_with("/api/v1/auth/");
+    let mut response = next.run(req).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("strict-origin-when-cross-origin"),
+    );
+    if personal && !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    let is_html = headers
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    if is_html {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(HTML_CSP),
+        );
+        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
+    if let Some(hsts) = hsts {
+        headers.insert(header::STRICT_TRANSPORT_SECURITY, hsts);
+    }
+    response
+}
+
 async fn record_metrics(req: Request, next: Next) -> Response {
     let route = req
         .extensions()
@@ -222,8 +327,13 @@ async fn record_metrics(req: Request, next: Next) -> Response {
     response
 }
 
-/// Serves `router` on `listener` until Ctrl-C or SIGTERM, then drains open requests.
-pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> anyhow::Result<()> {
+/// Serves the app on `listener` (and `/metrics` on `metrics_listener` when it has an address of
+/// its own) until Ctrl-C or SIGTERM, then drains open requests.
+pub async fn serve(
+    listener: TcpListener,
+    metrics_listener: Option<TcpListener>,
+    state: AppState,
+) -> anyhow::Result<()> {
     let limits = (state.login_limits.clone(), state.purchase_limits.clone());
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
@@ -234,12 +344,63 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> anyhow
         }
     });
     crate::workers::spawn(&state);
-    axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await?;
+    if let Some(listener) = metrics_listener {
+        let router = http::ops::metrics_router(state.metrics.clone(), state.settings.clone());
+        tokio::spawn(serve_router(listener, router, std::future::pending()));
+    }
+    serve_router(listener, router(state), shutdown_signal()).await?;
+    Ok(())
+}
+
+/// Serves `router` on `listener` until `shutdown` completes, then gives open requests up to 30 s
+/// to finish. This is `axum::serve` with one difference: hyper drops a malformed header line
+/// (a control byte in a value, say) instead of answering a bare 400 before any of our code runs,
+/// so the request goes on without that header and its answer is a problem document.
+pub async fn serve_router(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder.http1().ignore_invalid_headers(true);
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    // Out of file descriptors, say: wait rather than spin.
+                    tracing::warn!(%error, "cannot accept a connection");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service = router
+            .clone()
+            .map_request(move |mut req: hyper::Request<Incoming>| {
+                req.extensions_mut().insert(ConnectInfo(peer));
+                req.map(axum::body::Body::new)
+            });
+        let connection = builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service))
+            .into_owned();
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                tracing::debug!(%error, "connection ended with an error");
+            }
+        });
+    }
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(Duration::from_secs(30)) => {
+            tracing::warn!("open requests did not finish within 30 s");
+        }
+    }
     Ok(())
 }
 

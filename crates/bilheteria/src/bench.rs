@@ -209,13 +209,11 @@ pub async fn run(args: QueueBenchArgs) -> anyhow::Result<()> {
     let app = AppState::new(store, Arc::new(SystemClock), Settings::default(), services)?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
-    let server = tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router(app).into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .await
-    });
+    let server = tokio::spawn(crate::app::serve_router(
+        listener,
+        router(app),
+        std::future::pending(),
+    ));
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(args.concurrency as usize)
         .build()?;

@@ -138,10 +138,11 @@ pub struct ServeArgs {
     #[arg(long, env = "BILHETERIA_ADDR", default_value = "127.0.0.1:8080")]
     pub addr: SocketAddr,
     /// Proxies (addresses or CIDR ranges, comma-separated) whose X-Forwarded-For is believed.
-    #[arg(long, env = "BILHETERIA_TRUSTED_PROXIES", value_delimiter = ',')]
+    #[arg(long, env = "BILHETERIA_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_ip_net)]
     pub trusted_proxies: Vec<ipnet::IpNet>,
-    /// How long a login lasts.
-    #[arg(long, env = "BILHETERIA_SESSION_TTL_HOURS", default_value_t = 336)]
+    /// How long a login lasts (at least 1).
+    #[arg(long, env = "BILHETERIA_SESSION_TTL_HOURS", default_value_t = 336,
+        value_parser = clap::value_parser!(u64).range(1..))]
     pub session_ttl_hours: u64,
     #[arg(
         long,
@@ -151,10 +152,27 @@ pub struct ServeArgs {
     pub login_attempts_per_account_per_minute: u32,
     #[arg(long, env = "BILHETERIA_LOGIN_ATTEMPTS_PER_IP", default_value_t = 60)]
     pub login_attempts_per_ip_per_minute: u32,
-    #[arg(long, env = "BILHETERIA_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    /// Sign-ups per client address per minute (0: no limit).
+    #[arg(long, env = "BILHETERIA_REGISTRATIONS_PER_IP", default_value_t = 30)]
+    pub registrations_per_ip_per_minute: u32,
+    /// Longest a request may run, in seconds (at least 1).
+    #[arg(long, env = "BILHETERIA_REQUEST_TIMEOUT_SECS", default_value_t = 30,
+        value_parser = clap::value_parser!(u64).range(1..))]
     pub request_timeout_secs: u64,
-    #[arg(long, env = "BILHETERIA_BODY_LIMIT_KIB", default_value_t = 1024)]
-    pub body_limit_kib: usize,
+    /// Largest request body, in KiB (at least 1).
+    #[arg(long, env = "BILHETERIA_BODY_LIMIT_KIB", default_value_t = 1024,
+        value_parser = clap::value_parser!(u64).range(1..))]
+    pub body_limit_kib: u64,
+    /// Sends `Strict-Transport-Security` with this max-age: set it when browsers reach the server
+    /// over HTTPS (TLS at a proxy in front). 0 sends none.
+    #[arg(long, env = "BILHETERIA_HSTS_MAX_AGE_SECS", default_value_t = 0)]
+    pub hsts_max_age_secs: u64,
+    /// `/metrics` answers only `Authorization: Bearer <this token>`.
+    #[arg(long, env = "BILHETERIA_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+    /// Serves `/metrics` on this address (e.g. an internal interface) and not with the API.
+    #[arg(long, env = "BILHETERIA_METRICS_ADDR")]
+    pub metrics_addr: Option<SocketAddr>,
     /// `simulated` (in-process), or the base URL of a Stripe-compatible provider.
     #[arg(long, env = "BILHETERIA_PAYMENT_PROVIDER", default_value = "simulated")]
     pub payment_provider: String,
@@ -190,13 +208,14 @@ pub struct ServeArgs {
     #[arg(long, env = "BILHETERIA_PURCHASES_PER_IP", default_value_t = 6_000)]
     pub purchases_per_ip_per_minute: u32,
     /// Addresses or CIDR ranges (comma-separated) that may not buy.
-    #[arg(long, env = "BILHETERIA_BLOCKED_IPS", value_delimiter = ',')]
+    #[arg(long, env = "BILHETERIA_BLOCKED_IPS", value_delimiter = ',', value_parser = parse_ip_net)]
     pub blocked_ips: Vec<ipnet::IpNet>,
     /// Redis for the waiting room's shared state and rate limits (a cluster); in process without it.
     #[arg(long, env = "BILHETERIA_REDIS_URL", hide_env_values = true)]
     pub redis_url: Option<String>,
-    /// How long an admitted buyer may buy before their turn passes.
-    #[arg(long, env = "BILHETERIA_ADMISSION_WINDOW_SECS", default_value_t = 600)]
+    /// How long an admitted buyer may buy before their turn passes (at least 30).
+    #[arg(long, env = "BILHETERIA_ADMISSION_WINDOW_SECS", default_value_t = 600,
+        value_parser = clap::value_parser!(i64).range(30..))]
     pub admission_window_secs: i64,
     /// Queue joins per address per minute.
     #[arg(long, env = "BILHETERIA_QUEUE_JOINS_PER_IP", default_value_t = 120)]
@@ -219,12 +238,17 @@ pub struct ServeArgs {
 impl ServeArgs {
     pub fn settings(&self) -> Settings {
         Settings {
-            session_ttl: Duration::from_secs(self.session_ttl_hours.max(1) * 3600),
+            session_ttl: Duration::from_secs(self.session_ttl_hours * 3600),
             trusted_proxies: self.trusted_proxies.clone(),
             login_attempts_per_account_per_minute: self.login_attempts_per_account_per_minute,
             login_attempts_per_ip_per_minute: self.login_attempts_per_ip_per_minute,
-            request_timeout: Duration::from_secs(self.request_timeout_secs.max(1)),
-            body_limit_bytes: self.body_limit_kib.max(1) * 1024,
+            registrations_per_ip_per_minute: self.registrations_per_ip_per_minute,
+            hsts_max_age_secs: self.hsts_max_age_secs,
+            metrics_token: self.metrics_token.clone().filter(|t| !t.is_empty()),
+            metrics_with_api: self.metrics_addr.is_none(),
+            request_timeout: Duration::from_secs(self.request_timeout_secs),
+            body_limit_bytes: usize::try_from(self.body_limit_kib.saturating_mul(1024))
+                .unwrap_or(usize::MAX),
             purchases_per_user_per_minute: self.purchases_per_user_per_minute,
             purchases_per_ip_per_minute: self.purchases_per_ip_per_minute,
             blocked_ips: self.blocked_ips.clone(),
@@ -235,7 +259,7 @@ impl ServeArgs {
 
     async fn waiting_room(&self, key_dir: &std::path::Path) -> anyhow::Result<WaitingRoom> {
         let secret = crate::queue::load_or_create_secret(&key_dir.join("queue.secret"))?;
-        let window = time::Duration::seconds(self.admission_window_secs.max(30));
+        let window = time::Duration::seconds(self.admission_window_secs);
         let per_minute = [
             self.queue_joins_per_ip_per_minute,
             self.queue_joins_per_account_per_minute,
@@ -387,6 +411,14 @@ async fn serve(storage: &StorageArgs, args: &ServeArgs) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
         .with_context(|| format!("cannot listen on {}", args.addr))?;
+    let metrics_listener = match args.metrics_addr {
+        Some(addr) => Some(
+            tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen on {addr} for metrics"))?,
+        ),
+        None => None,
+    };
     std::fs::create_dir_all(&storage.data_dir).with_context(|| {
         format!(
             "cannot create the data directory {}",
@@ -411,7 +443,17 @@ async fn serve(storage: &StorageArgs, args: &ServeArgs) -> anyhow::Result<()> {
         env!("CARGO_PKG_VERSION"),
         listener.local_addr()?,
     );
-    app::serve(listener, state).await
+    app::serve(listener, metrics_listener, state).await
+}
+
+/// An address or a CIDR range: a bare address is the range of that one address.
+pub fn parse_ip_net(raw: &str) -> Result<ipnet::IpNet, String> {
+    let raw = raw.trim();
+    raw.parse::<ipnet::IpNet>()
+        .or_else(|_| raw.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| {
+            format!("`{raw}` is neither an IP address nor a CIDR range such as 10.0.0.0/8")
+        })
 }
 
 async fn create_user(
@@ -460,4 +502,58 @@ async fn create_user(
         roles.join(", ")
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn serve_args(extra: &[&str]) -> Result<ServeArgs, clap::Error> {
+        let cli = Cli::try_parse_from(["bilheteria", "serve"].iter().chain(extra))?;
+        match cli.command {
+            Command::Serve(args) => Ok(args),
+            _ => unreachable!("parsed as serve"),
+        }
+    }
+
+    #[test]
+    fn bare_addresses_are_accepted_as_one_address_ranges() {
+        let args = serve_args(&[
+            "--trusted-proxies",
+            "127.0.0.1,::1,10.0.0.0/8",
+            "--blocked-ips",
+            "5.6.7.8,2001:db8::1",
+        ])
+        .unwrap();
+        let shown = |nets: &[ipnet::IpNet]| nets.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            shown(&args.trusted_proxies),
+            ["127.0.0.1/32", "::1/128", "10.0.0.0/8"]
+        );
+        assert_eq!(shown(&args.blocked_ips), ["5.6.7.8/32", "2001:db8::1/128"]);
+        let error = serve_args(&["--blocked-ips", "5.6.7"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("neither an IP address nor a CIDR range"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn settings_below_their_minimum_are_refused_at_start() {
+        for (flag, value) in [
+            ("--session-ttl-hours", "0"),
+            ("--request-timeout-secs", "0"),
+            ("--body-limit-kib", "0"),
+            ("--admission-window-secs", "29"),
+        ] {
+            assert!(
+                serve_args(&[flag, value]).is_err(),
+                "{flag} {value} was taken"
+            );
+        }
+        let args = serve_args(&["--session-ttl-hours", "1"]).unwrap();
+        assert_eq!(args.settings().session_ttl, Duration::from_secs(3600));
+    }
 }

@@ -35,10 +35,12 @@ impl KeyedLimiter {
 }
 
 /// Login attempts are limited per account (against password guessing) and per address
-/// (against credential stuffing across accounts).
+/// (against credential stuffing across accounts); sign-ups per address (against mass-made
+/// accounts), `None` meaning unlimited.
 pub struct LoginLimits {
     pub per_account: KeyedLimiter,
     pub per_ip: KeyedLimiter,
+    pub registrations_per_ip: Option<KeyedLimiter>,
 }
 
 impl LoginLimits {
@@ -49,9 +51,19 @@ impl LoginLimits {
         self.per_account.check(account)
     }
 
+    pub fn check_registration(&self, ip: Option<&str>) -> Result<(), Duration> {
+        match (&self.registrations_per_ip, ip) {
+            (Some(limiter), Some(ip)) => limiter.check(ip),
+            _ => Ok(()),
+        }
+    }
+
     pub fn forget_idle(&self) {
         self.per_account.forget_idle();
         self.per_ip.forget_idle();
+        if let Some(limiter) = &self.registrations_per_ip {
+            limiter.forget_idle();
+        }
     }
 }
 

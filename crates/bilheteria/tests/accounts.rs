@@ -20,6 +20,7 @@ on_both_backends!(
     login_rejects_bad_devices_and_credentials_alike,
     forged_expired_and_malformed_tokens_are_refused,
     login_attempts_are_rate_limited_per_account_and_per_ip,
+    registrations_are_rate_limited_per_address,
     admins_change_roles_and_find_users,
 );
 
@@ -41,6 +42,18 @@ async fn login_raw(
             .unwrap(),
     )
     .await
+}
+
+/// Sends `request` as it is over a plain TCP connection and reads the whole answer.
+async fn raw_http(app: &TestApp, request: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(app.base.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.unwrap();
+    String::from_utf8_lossy(&answer).into_owned()
 }
 
 async fn register_login_me_logout(db: TestDatabase) {
@@ -143,6 +156,41 @@ async fn registration_rejects_bad_input_and_keeps_nothing(db: TestDatabase) {
         )
         .await;
     assert_problem(&taken, StatusCode::CONFLICT, "email_taken");
+    // Fullwidth letters look the same and are the same address (NFKC, then lower case).
+    let look_alike = app
+        .post(
+            "/auth/register",
+            None,
+            json!({"email": "\u{ff41}na@example.com", "password": PASSWORD, "name": "Imposter"}),
+        )
+        .await;
+    assert_problem(&look_alike, StatusCode::CONFLICT, "email_taken");
+    let (status, _) = login_raw(
+        &app,
+        "\u{ff21}NA@example.com",
+        PASSWORD,
+        Some("device-0042"),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the look-alike spelling finds the account"
+    );
+
+    let spaces = app
+        .post(
+            "/auth/register",
+            None,
+            json!({"email": "c@example.com", "password": "        ", "name": "Spaces"}),
+        )
+        .await;
+    assert_problem(
+        &spaces,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    );
+    assert_eq!(error_fields(&spaces.1), vec!["password"]);
 
     let invalid = app
         .post(
@@ -239,20 +287,39 @@ async fn login_rejects_bad_devices_and_credentials_alike(db: TestDatabase) {
         StatusCode::BAD_REQUEST,
         "device_id_required",
     );
-    for absurd in [
-        "short",
-        &"d".repeat(129),
-        "with spaces in it",
-        "emoji-📱-device",
+    for (absurd, says) in [
+        ("short", "(this one has 5)"),
+        ("1234567", "(this one has 7)"),
+        (&"d".repeat(129), "(this one has 129)"),
+        ("with spaces in it", "(found U+0020)"),
+        ("emoji-📱-device", "(found '📱')"),
+        ("dispositivo-é", "(found 'é')"),
     ] {
         let result = login_raw(&app, "ana@example.com", PASSWORD, Some(absurd)).await;
         assert_problem(
             &result,
             StatusCode::UNPROCESSABLE_ENTITY,
-            "validation_failed",
+            "device_id_required",
         );
         assert_eq!(error_fields(&result.1), vec!["X-Device-Id"]);
+        let detail = result.1["detail"].as_str().unwrap();
+        assert!(detail.contains(says), "{absurd:?}: {detail}");
     }
+    // A control byte in a header is not HTTP, but the answer is still a problem document: the
+    // header line is dropped, and the login then lacks its device.
+    let body = json!({"email": "ana@example.com", "password": PASSWORD}).to_string();
+    let raw = raw_http(
+        &app,
+        &format!(
+            "POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nX-Device-Id: device\x01-0001\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    )
+    .await;
+    assert!(raw.starts_with("HTTP/1.1 400"), "{raw}");
+    assert!(raw.contains("application/problem+json"), "{raw}");
+    assert!(raw.contains("\"device_id_required\""), "{raw}");
     let wrong_password = login_raw(
         &app,
         "ana@example.com",
@@ -362,6 +429,54 @@ async fn login_attempts_are_rate_limited_per_account_and_per_ip(db: TestDatabase
     assert_problem(&other, StatusCode::UNAUTHORIZED, "invalid_credentials");
     let blocked = login_raw(&app, "caio@example.com", PASSWORD, Some("device-0003")).await;
     assert_problem(&blocked, StatusCode::TOO_MANY_REQUESTS, "rate_limited");
+}
+
+async fn registrations_are_rate_limited_per_address(db: TestDatabase) {
+    let settings = Settings {
+        registrations_per_ip_per_minute: 5,
+        ..Settings::default()
+    };
+    let app = TestApp::spawn_with(db, settings).await;
+    // 25 sign-ups from one address at once: the first 5 pass, the rest wait their turn (one
+    // every 12 s), and nothing of the refused ones is kept.
+    let attempts = (0..25).map(|i| {
+        app.post(
+            "/auth/register",
+            None,
+            json!({"email": format!("bulk{i}@example.com"), "password": PASSWORD, "name": "Bulk"}),
+        )
+    });
+    let results = futures_util::future::join_all(attempts).await;
+    let created = results
+        .iter()
+        .filter(|(status, _)| *status == StatusCode::CREATED)
+        .count();
+    assert_eq!(created, 5, "{results:?}");
+    for result in results
+        .iter()
+        .filter(|(status, _)| *status != StatusCode::CREATED)
+    {
+        assert_problem(result, StatusCode::TOO_MANY_REQUESTS, "rate_limited");
+    }
+    let users = app
+        .store
+        .list_users(None, &Default::default())
+        .await
+        .unwrap();
+    assert_eq!(users.items.len(), 5);
+    let response = app
+        .request(Method::POST, "/auth/register", None)
+        .json(&json!({"email": "late@example.com", "password": PASSWORD, "name": "Late"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry_after: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=13).contains(&retry_after), "Retry-After {retry_after}");
 }
 
 async fn admins_change_roles_and_find_users(db: TestDatabase) {

@@ -344,3 +344,244 @@ async fn operations_endpoints_answer(db: TestDatabase) {
         "method_not_allowed",
     );
 }
+
+/// The served OpenAPI document says what the server does: every `{name}` of a path is a path
+/// parameter and nothing else is; query strings are query parameters; the problems that shared
+/// extractors and layers answer are declared, as `application/problem+json`.
+#[tokio::test]
+async fn the_served_openapi_document_matches_the_routes() {
+    let app = TestApp::spawn(TestDatabase::sqlite()).await;
+    let (status, openapi) = app.get("/api/openapi.json", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let mut operations = 0;
+    for (path, item) in openapi["paths"].as_object().unwrap() {
+        let named: Vec<&str> = path
+            .split('{')
+            .skip(1)
+            .filter_map(|rest| rest.split('}').next())
+            .collect();
+        for (method, operation) in item.as_object().unwrap() {
+            operations += 1;
+            let at = format!("{method} {path}");
+            let empty = Vec::new();
+            let params = operation["parameters"].as_array().unwrap_or(&empty);
+            let in_path: Vec<&str> = params
+                .iter()
+                .filter(|p| p["in"] == "path")
+                .map(|p| p["name"].as_str().unwrap())
+                .collect();
+            assert_eq!(in_path, named, "{at}: path parameters");
+            for param in params.iter().filter(|p| p["in"] == "path") {
+                assert_eq!(param["schema"]["format"], "uuid", "{at}: ids are UUIDs");
+            }
+            let responses = operation["responses"].as_object().unwrap();
+            for (status, response) in responses {
+                for (mime, content) in response["content"].as_object().into_iter().flatten() {
+                    if content["schema"]["$ref"] == "#/components/schemas/Problem" {
+                        assert_eq!(mime, "application/problem+json", "{at} {status}");
+                    }
+                }
+            }
+            let has = |status: &str| responses.contains_key(status);
+            if operation.get("security").is_some() {
+                assert!(has("401"), "{at}: 401");
+            }
+            if !named.is_empty() {
+                assert!(has("404"), "{at}: 404");
+            }
+            if operation["requestBody"]["content"]["application/json"].is_object() {
+                assert!(has("400") && has("413"), "{at}: 400 and 413");
+            }
+        }
+    }
+    assert!(operations > 30, "{operations} operations");
+
+    let params = |method: &str, path: &str| -> Vec<(String, String)> {
+        openapi["paths"][path][method]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                (
+                    p["name"].as_str().unwrap().to_owned(),
+                    p["in"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let query = |names: &[&str]| -> Vec<(String, String)> {
+        names
+            .iter()
+            .map(|n| ((*n).to_owned(), "query".to_owned()))
+            .collect()
+    };
+    assert_eq!(
+        params("get", "/api/v1/events"),
+        query(&["q", "category", "from", "to", "limit", "cursor"])
+    );
+    assert_eq!(
+        params("get", "/api/v1/admin/audit"),
+        query(&["actor", "action", "target", "from", "to", "limit", "cursor"])
+    );
+    assert!(
+        params("get", "/api/v1/sessions/{id}/seats")
+            .contains(&("section_id".to_owned(), "query".to_owned()))
+    );
+    let limit = openapi["paths"]["/api/v1/events"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "limit")
+        .unwrap();
+    assert_eq!(
+        (&limit["schema"]["minimum"], &limit["schema"]["maximum"]),
+        (&json!(1), &json!(200))
+    );
+    let device = &openapi["paths"]["/api/v1/auth/login"]["post"]["parameters"][0];
+    assert_eq!(device["name"], "X-Device-Id");
+    assert_eq!(
+        (
+            &device["schema"]["minLength"],
+            &device["schema"]["maxLength"]
+        ),
+        (&json!(8), &json!(128))
+    );
+    let register = &openapi["components"]["schemas"]["RegisterRequest"]["properties"];
+    assert_eq!(register["password"]["minLength"], 8);
+    assert_eq!(register["email"]["format"], "email");
+    let order = &openapi["paths"]["/api/v1/orders"]["post"]["responses"];
+    for status in ["400", "401", "413", "415", "429"] {
+        assert!(order[status].is_object(), "POST /orders declares {status}");
+    }
+    assert!(
+        order["202"]["content"]["application/problem+json"].is_object(),
+        "payment_pending is a problem document"
+    );
+}
+
+/// Security headers on JSON, on HTML and on errors; personal answers are not cached; HSTS and
+/// the metrics token are settings.
+#[tokio::test]
+async fn every_answer_carries_the_security_headers() {
+    let settings = bilheteria::app::Settings {
+        hsts_max_age_secs: 31_536_000,
+        metrics_token: Some("metrics-secret-123".into()),
+        ..Default::default()
+    };
+    let app = TestApp::spawn_with(TestDatabase::sqlite(), settings).await;
+    let buyer = app.account("ana@example.com", &[]).await;
+    let get = |path: &str, token: Option<&str>| {
+        let request = app.request(Method::GET, path, token);
+        async move { request.send().await.unwrap() }
+    };
+    for response in [
+        get("/events", None).await,
+        get("/me", Some(&buyer.token)).await,
+        get("/no/such/route", None).await,
+        get("/docs/", None).await,
+    ] {
+        let headers = response.headers();
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{headers:?}");
+        assert_eq!(
+            headers["referrer-policy"],
+            "strict-origin-when-cross-origin"
+        );
+        assert_eq!(
+            headers["strict-transport-security"],
+            "max-age=31536000; includeSubDomains"
+        );
+    }
+    assert!(
+        !get("/events", None)
+            .await
+            .headers()
+            .contains_key("cache-control"),
+        "a public listing may be cached"
+    );
+    assert_eq!(
+        get("/me", Some(&buyer.token)).await.headers()["cache-control"],
+        "no-store"
+    );
+    let login = app
+        .request(Method::POST, "/auth/login", None)
+        .header("X-Device-Id", "device-0099")
+        .json(&json!({"email": "ana@example.com", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        login.headers()["cache-control"],
+        "no-store",
+        "a token is personal"
+    );
+    let docs = get("/docs/", None).await;
+    let csp = docs.headers()["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'"),
+        "{csp}"
+    );
+    assert_eq!(docs.headers()["x-frame-options"], "DENY");
+    assert!(
+        !get("/events", None)
+            .await
+            .headers()
+            .contains_key("content-security-policy"),
+        "the policy is for HTML"
+    );
+
+    // /metrics needs its token.
+    assert_problem(
+        &common::read(get("/metrics", None).await).await,
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+    );
+    let metrics = get("/metrics", Some("metrics-secret-123")).await;
+    assert_eq!(metrics.status(), StatusCode::OK);
+    assert!(
+        metrics
+            .text()
+            .await
+            .unwrap()
+            .contains("http_requests_total")
+    );
+
+    // Without the settings, no HSTS and open metrics (the embedded default).
+    let plain = TestApp::spawn(TestDatabase::sqlite()).await;
+    let response = plain
+        .request(Method::GET, "/metrics", None)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(!response.headers().contains_key("strict-transport-security"));
+}
+
+/// Every 413 is a problem document, whichever route read the body.
+#[tokio::test]
+async fn oversized_bodies_are_payload_too_large_problems() {
+    let settings = bilheteria::app::Settings {
+        webhook_secret: Some("whsec_test".into()),
+        ..Default::default()
+    };
+    let app = TestApp::spawn_with(TestDatabase::sqlite(), settings).await;
+    let huge = format!("{{\"pad\": \"{}\"}}", "x".repeat(2 * 1024 * 1024));
+    for path in ["/payments/webhook", "/auth/register", "/auth/login"] {
+        let response = app
+            .request(Method::POST, path, None)
+            .header("content-type", "application/json")
+            .body(huge.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/problem+json",
+            "{path}"
+        );
+        assert_problem(
+            &common::read(response).await,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+        );
+    }
+}

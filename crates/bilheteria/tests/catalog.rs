@@ -9,7 +9,7 @@ use bilheteria_domain::account::Role;
 use bilheteria_store::on_both_backends;
 use bilheteria_store::testing::TestDatabase;
 use common::{Account, TestApp, assert_problem, error_fields, session_body, venue_body};
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 on_both_backends!(
@@ -269,6 +269,59 @@ async fn another_organizer_is_denied_every_write(db: TestDatabase) {
             .await,
         StatusCode::NOT_FOUND,
         "not_found",
+    );
+    // Every read or write that names the draft's session: not found, the same on each endpoint.
+    let draft_session = id(&draft.session);
+    for (method, path, body) in [
+        (Method::GET, format!("/sessions/{draft_session}"), None),
+        (
+            Method::GET,
+            format!("/sessions/{draft_session}/integrity"),
+            None,
+        ),
+        (
+            Method::GET,
+            format!("/sessions/{draft_session}/queue/stats"),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/sessions/{draft_session}/queue"),
+            Some(json!({})),
+        ),
+        (
+            Method::PATCH,
+            format!("/sessions/{draft_session}/queue"),
+            Some(json!({"paused": true})),
+        ),
+        (
+            Method::POST,
+            format!("/sessions/{draft_session}/holds"),
+            Some(json!({"seat_ids": [draft.venue["sections"][0]["id"]]})),
+        ),
+        (
+            Method::GET,
+            format!("/events/{}/products", id(&draft.event)),
+            None,
+        ),
+    ] {
+        let answer = app.call(method.clone(), &path, token, body).await;
+        assert_problem(&answer, StatusCode::NOT_FOUND, "not_found");
+        assert!(
+            !answer.1["detail"].as_str().unwrap().contains("organizer"),
+            "{method} {path} says nothing about whose it is: {}",
+            answer.1
+        );
+    }
+    // The published session's report exists for everyone, and is the organizer's alone.
+    assert_problem(
+        &app.get(
+            &format!("/sessions/{}/integrity", id(&published.session)),
+            token,
+        )
+        .await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
     );
     // Moving one's own event to the rival's venue is refused too.
     let owner_token = Some(owner.token.as_str());

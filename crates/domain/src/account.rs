@@ -4,7 +4,7 @@ use crate::ids::{LoginSessionId, UserId};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-/// An email address, trimmed; compared and stored for uniqueness in lower case.
+/// An email address, trimmed; compared and stored for uniqueness by [`Email::normalize`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Email {
     display: String,
@@ -37,8 +37,15 @@ impl Email {
         }
         Ok(Self {
             display: value.to_owned(),
-            normalized: value.to_lowercase(),
+            normalized: Self::normalize(value),
         })
+    }
+
+    /// The key for uniqueness and look-up: Unicode compatibility form (NFKC), so that look-alike
+    /// spellings such as fullwidth letters are the same address, then lower case.
+    pub fn normalize(raw: &str) -> String {
+        use unicode_normalization::UnicodeNormalization;
+        raw.trim().nfkc().collect::<String>().to_lowercase()
     }
 
     /// As the user typed it (trimmed).
@@ -46,7 +53,7 @@ impl Email {
         &self.display
     }
 
-    /// Lower-cased: the key for uniqueness and look-up.
+    /// NFKC and lower-cased: the key for uniqueness and look-up.
     pub fn normalized(&self) -> &str {
         &self.normalized
     }
@@ -68,6 +75,13 @@ impl Password {
         }
         if chars > Self::MAX_CHARS {
             return Err(format!("must be at most {} characters", Self::MAX_CHARS));
+        }
+        // Spaces may be part of a passphrase, but they do not make one.
+        if raw.chars().filter(|c| !c.is_whitespace()).count() < Self::MIN_CHARS {
+            return Err(format!(
+                "must have at least {} characters that are not spaces",
+                Self::MIN_CHARS
+            ));
         }
         Ok(Self(raw.to_owned()))
     }
@@ -92,16 +106,29 @@ pub fn parse_name(raw: &str) -> Result<String, String> {
 pub struct DeviceId(String);
 
 impl DeviceId {
+    pub const MIN_CHARS: usize = 8;
+    pub const MAX_CHARS: usize = 128;
+
+    /// Says what is wrong with a bad id: a character it may not hold (named), or its length.
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let len = raw.len();
-        if !(8..=128).contains(&len) {
-            return Err("must be 8 to 128 characters".into());
+        let allowed = |c: char| c.is_ascii_alphanumeric() || "-_.:".contains(c);
+        if let Some(bad) = raw.chars().find(|c| !allowed(*c)) {
+            let shown = if bad.is_control() || bad.is_whitespace() {
+                format!("U+{:04X}", u32::from(bad))
+            } else {
+                format!("'{bad}'")
+            };
+            return Err(format!(
+                "may contain only ASCII letters, digits and - _ . : (found {shown})"
+            ));
         }
-        if !raw
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
-        {
-            return Err("may contain only letters, digits and - _ . :".into());
+        let chars = raw.chars().count();
+        if !(Self::MIN_CHARS..=Self::MAX_CHARS).contains(&chars) {
+            return Err(format!(
+                "must be {} to {} characters long (this one has {chars})",
+                Self::MIN_CHARS,
+                Self::MAX_CHARS
+            ));
         }
         Ok(Self(raw.to_owned()))
     }
@@ -289,6 +316,19 @@ mod tests {
     }
 
     #[test]
+    fn look_alike_emails_are_one_address() {
+        let plain = Email::parse("admin@example.com").unwrap();
+        let fullwidth = Email::parse("\u{ff41}dmin@example.com").unwrap();
+        assert_eq!(
+            fullwidth.as_str(),
+            "\u{ff41}dmin@example.com",
+            "shown as typed"
+        );
+        assert_eq!(fullwidth.normalized(), plain.normalized());
+        assert_eq!(Email::normalize(" ADMIN@Example.com "), "admin@example.com");
+    }
+
+    #[test]
     fn malformed_emails_are_rejected() {
         for bad in [
             "",
@@ -312,6 +352,12 @@ mod tests {
         assert!(Password::parse("12345678").is_ok());
         assert!(Password::parse(&"é".repeat(128)).is_ok());
         assert!(Password::parse(&"x".repeat(129)).is_err());
+        assert!(Password::parse("        ").is_err(), "eight spaces");
+        assert!(Password::parse(" a b c d e f g ").is_err(), "seven letters");
+        assert!(
+            Password::parse("correct horse").is_ok(),
+            "spaces inside count"
+        );
         assert_eq!(
             format!("{:?}", Password::parse("secret-pass").unwrap()),
             "Password(<hidden>)"
@@ -325,6 +371,24 @@ mod tests {
         assert!(DeviceId::parse(&"d".repeat(129)).is_err());
         assert!(DeviceId::parse("device with spaces").is_err());
         assert!(DeviceId::parse("device\u{0}nul00").is_err());
+        assert_eq!(
+            DeviceId::parse("dispositivo-é").unwrap_err(),
+            "may contain only ASCII letters, digits and - _ . : (found 'é')"
+        );
+        assert_eq!(
+            DeviceId::parse("1234567").unwrap_err(),
+            "must be 8 to 128 characters long (this one has 7)"
+        );
+        assert!(
+            DeviceId::parse(&"d".repeat(129))
+                .unwrap_err()
+                .contains("has 129")
+        );
+        assert!(
+            DeviceId::parse("tab\there00")
+                .unwrap_err()
+                .contains("U+0009")
+        );
     }
 
     #[test]

@@ -19,9 +19,12 @@ use time::OffsetDateTime;
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct RegisterRequest {
+    #[schema(format = "email", max_length = 254)]
     pub email: String,
-    /// 8 to 128 characters.
+    /// 8 to 128 characters, at least 8 of them not spaces.
+    #[schema(min_length = 8, max_length = 128)]
     pub password: String,
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
 }
 
@@ -30,11 +33,20 @@ pub struct RegisterRequest {
         (status = 201, description = "account created", body = User),
         (status = 409, description = "`email_taken`", body = Problem),
         (status = 422, description = "`validation_failed`", body = Problem),
+        (status = 429, description = "`rate_limited`: too many sign-ups from this address", body = Problem),
     ))]
 pub async fn register(
     State(state): State<AppState>,
+    client_ip: ClientIp,
     ApiJson(body): ApiJson<RegisterRequest>,
 ) -> ApiResult<(StatusCode, Json<User>)> {
+    if let Err(wait) = state
+        .login_limits
+        .check_registration(client_ip.to_option_string().as_deref())
+    {
+        metrics::counter!("accounts_registered_total", "outcome" => "rate_limited").increment(1);
+        return Err(ApiError::rate_limited(wait.as_secs() + 1));
+    }
     let mut errors = FieldErrors::new();
     let email = errors.check("email", Email::parse(&body.email));
     let password = errors.check("password", Password::parse(&body.password));
@@ -65,7 +77,9 @@ pub async fn register(
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct LoginRequest {
+    #[schema(format = "email", max_length = 254)]
     pub email: String,
+    #[schema(max_length = 128)]
     pub password: String,
 }
 
@@ -81,10 +95,11 @@ pub struct LoginResponse {
 pub const DEVICE_HEADER: &str = "x-device-id";
 
 #[utoipa::path(post, path = "/auth/login", tag = "accounts", request_body = LoginRequest,
-    params(("X-Device-Id" = String, Header, description = "the client's device id, 8..128 characters")),
+    params(("X-Device-Id" = String, Header, min_length = 8, max_length = 128, pattern = "^[A-Za-z0-9_.:-]{8,128}$", description = "the client's device id: 8..128 ASCII letters, digits and - _ . :")),
     responses(
         (status = 200, description = "logged in; other sessions of the user and of the device ended", body = LoginResponse),
-        (status = 400, description = "`device_id_required`", body = Problem),
+        (status = 400, description = "`device_id_required`: the header is missing", body = Problem),
+        (status = 422, description = "`device_id_required`: the header is malformed (its `errors` say how)", body = Problem),
         (status = 401, description = "`invalid_credentials`", body = Problem),
         (status = 429, description = "`rate_limited`", body = Problem),
     ))]
@@ -102,11 +117,20 @@ pub async fn login(
                 "send the X-Device-Id header (8 to 128 characters)",
             ));
         }
-        Some(value) => DeviceId::parse(value.to_str().unwrap_or_default())
-            .map_err(|message| ApiError::invalid_field("X-Device-Id", message))?,
+        // Bytes that are not UTF-8 are shown replaced, so the message can name them.
+        Some(value) => {
+            DeviceId::parse(&String::from_utf8_lossy(value.as_bytes())).map_err(|message| {
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "device_id_required",
+                    format!("X-Device-Id {message}"),
+                )
+                .with_field_error("X-Device-Id", message)
+            })?
+        }
     };
     let ip = client_ip.to_option_string();
-    let account_key = body.email.trim().to_lowercase();
+    let account_key = Email::normalize(&body.email);
     if let Err(wait) = state.login_limits.check(&account_key, ip.as_deref()) {
         metrics::counter!("auth_logins_total", "outcome" => "rate_limited").increment(1);
         return Err(ApiError::rate_limited(wait.as_secs() + 1));

@@ -24,7 +24,7 @@ pub struct RolesRequest {
 }
 
 #[utoipa::path(put, path = "/admin/users/{id}/roles", tag = "admin", security(("bearer" = [])),
-    params(("id" = String, Path)), request_body = RolesRequest,
+    params(("id" = String, Path, format = Uuid)), request_body = RolesRequest,
     responses(
         (status = 200, body = User),
         (status = 403, body = Problem),
@@ -72,11 +72,17 @@ pub async fn set_roles(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct UserListQuery {
     /// Prefix of the email or the name, any letter case.
+    #[param(max_length = 254)]
     pub q: Option<String>,
+    /// How many items, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    #[param(max_length = 512)]
     pub cursor: Option<String>,
 }
 
@@ -100,19 +106,27 @@ pub async fn list_users(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AuditListQuery {
     /// Id of the user who acted.
+    #[param(format = Uuid)]
     pub actor: Option<String>,
     /// e.g. `event.updated`.
     pub action: Option<String>,
     /// Id of the object acted on.
     pub target: Option<String>,
     /// RFC 3339; entries at or after.
+    #[param(format = DateTime)]
     pub from: Option<String>,
     /// RFC 3339; entries before.
+    #[param(format = DateTime)]
     pub to: Option<String>,
+    /// How many items, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    #[param(max_length = 512)]
     pub cursor: Option<String>,
 }
 

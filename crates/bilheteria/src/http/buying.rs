@@ -47,13 +47,14 @@ fn admit_purchase(state: &AppState, caller: &CurrentUser, client_ip: ClientIp) -
 }
 
 #[utoipa::path(post, path = "/sessions/{id}/holds", tag = "buying", security(("bearer" = [])),
-    params(("id" = String, Path), ("X-Admission-Token" = Option<String>, Header, description = "required when the session has a waiting room")),
+    params(("id" = String, Path, format = Uuid), ("X-Admission-Token" = Option<String>, Header, max_length = 1024, description = "required when the session has a waiting room")),
     request_body = HoldInput,
     responses(
         (status = 201, body = Hold),
         (status = 403, description = "`admission_required` or `ip_blocked`", body = Problem),
         (status = 409, description = "`seat_unavailable` (lists `seat_ids`), `sold_out`, `sales_not_open`, `sales_closed`", body = Problem),
         (status = 422, description = "`purchase_limit_exceeded` (C1) or `validation_failed`", body = Problem),
+        (status = 429, description = "`rate_limited`: too many holds and orders from this buyer or address", body = Problem),
     ))]
 pub async fn create_hold(
     State(state): State<AppState>,
@@ -122,7 +123,7 @@ pub async fn create_hold(
     Ok((StatusCode::CREATED, Json(result?)))
 }
 
-#[utoipa::path(delete, path = "/holds/{id}", tag = "buying", security(("bearer" = [])), params(("id" = String, Path)),
+#[utoipa::path(delete, path = "/holds/{id}", tag = "buying", security(("bearer" = [])), params(("id" = String, Path, format = Uuid)),
     responses((status = 204, description = "released"), (status = 404, body = Problem), (status = 409, description = "`hold_in_use`", body = Problem)))]
 pub async fn release_hold(
     State(state): State<AppState>,
@@ -144,7 +145,7 @@ pub const IDEMPOTENCY_HEADER: &str = "idempotency-key";
 pub const ADMISSION_HEADER: &str = "x-admission-token";
 
 #[utoipa::path(post, path = "/orders", tag = "buying", security(("bearer" = [])),
-    params(("Idempotency-Key" = String, Header, description = "8..64 characters, unique per purchase attempt")),
+    params(("Idempotency-Key" = String, Header, min_length = 8, max_length = 64, pattern = "^[A-Za-z0-9_.:-]{8,64}$", description = "8..64 characters, unique per purchase attempt")),
     request_body = OrderInput,
     responses(
         (status = 201, description = "paid, with its tickets", body = Order),
@@ -155,6 +156,7 @@ pub const ADMISSION_HEADER: &str = "x-admission-token";
         (status = 409, description = "`idempotency_in_progress`, `out_of_stock`, `hold_in_use`", body = Problem),
         (status = 410, description = "`hold_expired`", body = Problem),
         (status = 422, description = "`idempotency_key_reused` or `validation_failed`", body = Problem),
+        (status = 429, description = "`rate_limited`: too many holds and orders from this buyer or address", body = Problem),
     ))]
 pub async fn create_order(
     State(state): State<AppState>,
@@ -218,9 +220,14 @@ async fn visible_order(state: &AppState, id: OrderId, user: &User) -> ApiResult<
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PageQuery {
+    /// How many items, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    #[param(max_length = 512)]
     pub cursor: Option<String>,
 }
 
@@ -235,7 +242,7 @@ pub async fn list_orders(
     Ok(Json(state.store.list_orders(caller.user.id, &page).await?))
 }
 
-#[utoipa::path(get, path = "/orders/{id}", tag = "buying", security(("bearer" = [])), params(("id" = String, Path)),
+#[utoipa::path(get, path = "/orders/{id}", tag = "buying", security(("bearer" = [])), params(("id" = String, Path, format = Uuid)),
     responses((status = 200, body = Order), (status = 404, body = Problem)))]
 pub async fn get_order(
     State(state): State<AppState>,
@@ -245,7 +252,7 @@ pub async fn get_order(
     Ok(Json(visible_order(&state, id, &caller.user).await?))
 }
 
-#[utoipa::path(post, path = "/orders/{id}/refund", tag = "buying", security(("bearer" = [])), params(("id" = String, Path)),
+#[utoipa::path(post, path = "/orders/{id}/refund", tag = "buying", security(("bearer" = [])), params(("id" = String, Path, format = Uuid)),
     responses(
         (status = 200, description = "refunded: seats released, tickets cancelled", body = Order),
         (status = 403, body = Problem),
@@ -356,11 +363,16 @@ pub async fn payment_webhook(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct OutboxQuery {
     /// `pending`, `sent` or `dead`.
     pub status: Option<String>,
+    /// How many items, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    #[param(max_length = 512)]
     pub cursor: Option<String>,
 }
 
@@ -383,7 +395,7 @@ pub async fn list_outbox(
     Ok(Json(state.store.list_outbox(&status, &page).await?))
 }
 
-#[utoipa::path(get, path = "/sessions/{id}/integrity", tag = "buying", security(("bearer" = [])), params(("id" = String, Path)),
+#[utoipa::path(get, path = "/sessions/{id}/integrity", tag = "buying", security(("bearer" = [])), params(("id" = String, Path, format = Uuid)),
     responses((status = 200, description = "the sales invariants of the session, counted from the database", body = bilheteria_store::SalesIntegrity), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn sales_integrity(
     State(state): State<AppState>,
@@ -395,8 +407,13 @@ pub async fn sales_integrity(
         .get_session(id)
         .await?
         .ok_or_else(|| ApiError::not_found("session"))?;
-    let event = state.store.get_event(session.event_id).await?;
-    if !event.is_some_and(|event| manages(&caller.user, event.owner_id)) {
+    let event = state
+        .store
+        .get_event(session.event_id)
+        .await?
+        .filter(|event| can_see_event(Some(&caller.user), event))
+        .ok_or_else(|| ApiError::not_found("session"))?;
+    if !manages(&caller.user, event.owner_id) {
         return Err(ApiError::forbidden(
             "only the event's organizer or an admin can audit its sales",
         ));

@@ -124,7 +124,7 @@ pub async fn create_venue(
     Ok((StatusCode::CREATED, Json(created)))
 }
 
-#[utoipa::path(get, path = "/venues/{id}", tag = "catalog", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/venues/{id}", tag = "catalog", params(("id" = String, Path, format = Uuid)),
     responses((status = 200, body = Venue), (status = 404, body = Problem)))]
 pub async fn get_venue(
     State(state): State<AppState>,
@@ -165,7 +165,7 @@ pub async fn create_event(
 }
 
 #[utoipa::path(patch, path = "/events/{id}", tag = "catalog", security(("bearer" = [])),
-    params(("id" = String, Path)), request_body = EventPatch,
+    params(("id" = String, Path, format = Uuid)), request_body = EventPatch,
     responses(
         (status = 200, body = Event),
         (status = 403, body = Problem),
@@ -198,16 +198,23 @@ pub async fn update_event(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct EventListQuery {
     /// Words to find in the title, description, category or tags (prefixes match).
     pub q: Option<String>,
     pub category: Option<String>,
     /// RFC 3339: only events with a session starting at or after this instant.
+    #[param(format = DateTime)]
     pub from: Option<String>,
     /// RFC 3339: only events with a session starting before this instant.
+    #[param(format = DateTime)]
     pub to: Option<String>,
+    /// How many items, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    #[param(max_length = 512)]
     pub cursor: Option<String>,
 }
 
@@ -251,7 +258,7 @@ pub struct EventDetail {
     pub sessions: Vec<EventSession>,
 }
 
-#[utoipa::path(get, path = "/events/{id}", tag = "catalog", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/events/{id}", tag = "catalog", params(("id" = String, Path, format = Uuid)),
     responses((status = 200, body = EventDetail), (status = 404, body = Problem)))]
 pub async fn get_event(
     State(state): State<AppState>,
@@ -267,7 +274,7 @@ pub async fn get_event(
 // Sessions
 
 #[utoipa::path(post, path = "/events/{id}/sessions", tag = "catalog", security(("bearer" = [])),
-    params(("id" = String, Path)), request_body = SessionInput,
+    params(("id" = String, Path, format = Uuid)), request_body = SessionInput,
     responses((status = 201, body = EventSession), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn create_session(
     State(state): State<AppState>,
@@ -291,7 +298,7 @@ pub async fn create_session(
     Ok((StatusCode::CREATED, Json(created)))
 }
 
-#[utoipa::path(get, path = "/sessions/{id}", tag = "catalog", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/sessions/{id}", tag = "catalog", params(("id" = String, Path, format = Uuid)),
     responses((status = 200, body = EventSession), (status = 404, body = Problem)))]
 pub async fn get_session(
     State(state): State<AppState>,
@@ -304,13 +311,15 @@ pub async fn get_session(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct SeatMapQuery {
     /// Only this section (a buyer browsing a stadium looks at one section at a time).
+    #[param(format = Uuid)]
     pub section_id: Option<String>,
 }
 
-#[utoipa::path(get, path = "/sessions/{id}/seats", tag = "catalog", params(("id" = String, Path), SeatMapQuery),
+#[utoipa::path(get, path = "/sessions/{id}/seats", tag = "catalog", params(("id" = String, Path, format = Uuid), SeatMapQuery),
     responses((status = 200, description = "the availability of every section and seat", body = SeatMap), (status = 404, body = Problem)))]
 pub async fn seat_map(
     State(state): State<AppState>,
@@ -361,7 +370,7 @@ pub async fn create_product(
 }
 
 #[utoipa::path(patch, path = "/products/{id}", tag = "catalog", security(("bearer" = [])),
-    params(("id" = String, Path)), request_body = ProductPatch,
+    params(("id" = String, Path, format = Uuid)), request_body = ProductPatch,
     responses((status = 200, body = Product), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn update_product(
     State(state): State<AppState>,
@@ -394,7 +403,7 @@ pub async fn update_product(
     Ok(Json(updated))
 }
 
-#[utoipa::path(get, path = "/products/{id}", tag = "catalog", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/products/{id}", tag = "catalog", params(("id" = String, Path, format = Uuid)),
     responses((status = 200, body = Product), (status = 404, body = Problem)))]
 pub async fn get_product(
     State(state): State<AppState>,
@@ -409,7 +418,7 @@ pub async fn get_product(
     ))
 }
 
-#[utoipa::path(get, path = "/events/{id}/products", tag = "catalog", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/events/{id}/products", tag = "catalog", params(("id" = String, Path, format = Uuid)),
     responses((status = 200, description = "products offered with the event", body = Page<Product>), (status = 404, body = Problem)))]
 pub async fn list_event_products(
     State(state): State<AppState>,

@@ -57,6 +57,15 @@ impl ApiError {
         self
     }
 
+    /// Names the field at fault, as a validation problem does.
+    pub fn with_field_error(mut self, field: &str, message: impl Into<String>) -> Self {
+        self.errors.push(FieldError {
+            field: field.to_owned(),
+            message: message.into(),
+        });
+        self
+    }
+
     pub fn unauthenticated(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, "unauthenticated", detail)
     }

@@ -20,7 +20,11 @@ use error::{ApiError, ApiResult};
 use extract::{ClientIp, CurrentUser};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+use utoipa::openapi::OpenApi as OpenApiDocument;
+use utoipa::openapi::content::{Content, ContentBuilder};
+use utoipa::openapi::response::{Response, ResponseBuilder};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{Ref, RefOr};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -107,13 +111,117 @@ fn documented_routes() -> OpenApiRouter<AppState> {
 /// Every route of the server, with the OpenAPI document at `/api/openapi.json` and Swagger UI
 /// (bundled into the binary) at `/docs`.
 pub fn routes() -> Router<AppState> {
-    let (router, openapi) = documented_routes().split_for_parts();
+    let (router, mut openapi) = documented_routes().split_for_parts();
+    complete_document(&mut openapi);
     router.merge(SwaggerUi::new("/docs").url("/api/openapi.json", openapi))
 }
 
 /// The OpenAPI document, as the server serves it.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    documented_routes().into_openapi()
+pub fn openapi() -> OpenApiDocument {
+    let mut openapi = documented_routes().into_openapi();
+    complete_document(&mut openapi);
+    openapi
+}
+
+/// Adds to every operation what the handlers' annotations leave implicit because the shared
+/// extractors and layers answer it: problems are `application/problem+json`; an operation
+/// behind the bearer scheme may answer 401, one naming an object in its path 404 (a malformed
+/// id names nothing either), and one reading a JSON body 400 `malformed_json`, 413
+/// `payload_too_large` and, when the body is a typed schema read by `ApiJson`, 415.
+fn complete_document(openapi: &mut OpenApiDocument) {
+    for (path, item) in openapi.paths.paths.iter_mut() {
+        let names_an_object = path.contains('{');
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for operation in operations.into_iter().flatten() {
+            for response in operation.responses.responses.values_mut() {
+                if let RefOr::T(response) = response {
+                    as_problem_json(response);
+                }
+            }
+            let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+            let json_body = match &operation.request_body {
+                Some(RefOr::T(body)) => body
+                    .content
+                    .get("application/json")
+                    .map(|content| matches!(content, RefOr::T(c) if matches!(c.schema, Some(RefOr::Ref(_))))),
+                _ => None,
+            };
+            let mut implied = Vec::new();
+            if secured {
+                implied.push((
+                    "401",
+                    "`unauthenticated`, or `session_replaced` by a newer login",
+                ));
+            }
+            if names_an_object {
+                implied.push((
+                    "404",
+                    "`not_found`: no such object, or not one the caller may see",
+                ));
+            }
+            if let Some(typed) = json_body {
+                implied.push(("400", "`malformed_json`: the body is not JSON"));
+                implied.push((
+                    "413",
+                    "`payload_too_large`: the body is over the size limit",
+                ));
+                if typed {
+                    implied.push((
+                        "415",
+                        "`unsupported_media_type`: the body is not application/json",
+                    ));
+                }
+            }
+            for (status, description) in implied {
+                operation
+                    .responses
+                    .responses
+                    .entry(status.to_owned())
+                    .or_insert_with(|| RefOr::T(problem_response(description)));
+            }
+        }
+    }
+}
+
+fn problem_content() -> Content {
+    ContentBuilder::new()
+        .schema(Some(Ref::from_schema_name("Problem")))
+        .build()
+}
+
+fn problem_response(description: &str) -> Response {
+    ResponseBuilder::new()
+        .description(description)
+        .content(PROBLEM_JSON, problem_content())
+        .build()
+}
+
+const PROBLEM_JSON: &str = "application/problem+json";
+
+/// A response whose body is the `Problem` schema is sent as `application/problem+json`.
+fn as_problem_json(response: &mut Response) {
+    let is_problem = |content: &RefOr<Content>| match content {
+        RefOr::T(content) => {
+            matches!(&content.schema, Some(RefOr::Ref(r)) if r.ref_location.ends_with("/Problem"))
+        }
+        RefOr::Ref(_) => false,
+    };
+    if let Some(index) = response
+        .content
+        .iter()
+        .position(|(mime, content)| mime == "application/json" && is_problem(content))
+    {
+        response.content.shift_remove_index(index);
+        response
+            .content
+            .insert(PROBLEM_JSON.to_owned(), RefOr::T(problem_content()));
+    }
 }
 
 pub fn audit_context(caller: &CurrentUser, client_ip: ClientIp) -> AuditContext {

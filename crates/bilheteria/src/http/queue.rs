@@ -99,7 +99,7 @@ pub struct Challenge {
     pub bits: i64,
 }
 
-#[utoipa::path(get, path = "/sessions/{id}/queue/challenge", tag = "queue", security(("bearer" = [])), params(("id" = String, Path)),
+#[utoipa::path(get, path = "/sessions/{id}/queue/challenge", tag = "queue", security(("bearer" = [])), params(("id" = String, Path, format = Uuid)),
     responses((status = 200, body = Challenge), (status = 409, description = "`queue_not_enabled`", body = Problem)))]
 pub async fn challenge(
     State(state): State<AppState>,
@@ -158,7 +158,7 @@ fn check_proof_of_work(
     Ok(())
 }
 
-#[utoipa::path(post, path = "/sessions/{id}/queue", tag = "queue", security(("bearer" = [])), params(("id" = String, Path)),
+#[utoipa::path(post, path = "/sessions/{id}/queue", tag = "queue", security(("bearer" = [])), params(("id" = String, Path, format = Uuid)),
     responses(
         (status = 200, description = "in line (idempotent per account and device)", body = QueueView),
         (status = 403, description = "`proof_of_work_required`", body = Problem),
@@ -190,6 +190,7 @@ pub async fn join(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TokenQuery {
     /// The queue token, for clients that cannot set headers (EventSource).
     pub queue_token: Option<String>,
@@ -205,7 +206,7 @@ fn token_from(headers: &HeaderMap, query: &TokenQuery) -> ApiResult<String> {
 }
 
 #[utoipa::path(get, path = "/sessions/{id}/queue", tag = "queue",
-    params(("id" = String, Path), ("X-Queue-Token" = String, Header), TokenQuery),
+    params(("id" = String, Path, format = Uuid), ("X-Queue-Token" = String, Header), TokenQuery),
     responses(
         (status = 200, description = "position, or the admission token (answered without the database)", body = QueueView),
         (status = 401, description = "`invalid_queue_token`", body = Problem),
@@ -231,7 +232,7 @@ pub async fn poll(
 }
 
 #[utoipa::path(get, path = "/sessions/{id}/queue/events", tag = "queue",
-    params(("id" = String, Path), ("X-Queue-Token" = Option<String>, Header), TokenQuery),
+    params(("id" = String, Path, format = Uuid), ("X-Queue-Token" = Option<String>, Header), TokenQuery),
     responses((status = 200, description = "the same answers as server-sent events, until admitted", content_type = "text/event-stream"), (status = 401, body = Problem)))]
 pub async fn events(
     State(state): State<AppState>,
@@ -284,7 +285,7 @@ fn async_stream(
     })
 }
 
-#[utoipa::path(get, path = "/sessions/{id}/queue/stats", tag = "queue", security(("bearer" = [])), params(("id" = String, Path)),
+#[utoipa::path(get, path = "/sessions/{id}/queue/stats", tag = "queue", security(("bearer" = [])), params(("id" = String, Path, format = Uuid)),
     responses((status = 200, body = QueueStats), (status = 403, body = Problem), (status = 409, body = Problem)))]
 pub async fn stats(
     State(state): State<AppState>,
@@ -295,7 +296,7 @@ pub async fn stats(
     Ok(Json(state.queue.stats(&session, state.clock.now()).await?))
 }
 
-#[utoipa::path(patch, path = "/sessions/{id}/queue", tag = "queue", security(("bearer" = [])), params(("id" = String, Path)),
+#[utoipa::path(patch, path = "/sessions/{id}/queue", tag = "queue", security(("bearer" = [])), params(("id" = String, Path, format = Uuid)),
     request_body = QueuePatch,
     responses((status = 200, description = "the new settings (audited)", body = QueueSettings), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn update(

@@ -24,7 +24,7 @@ pub async fn list_tickets(
     Ok(Json(state.store.list_tickets(caller.user.id, &page).await?))
 }
 
-#[utoipa::path(get, path = "/tickets/{id}", tag = "tickets", security(("bearer" = [])), params(("id" = String, Path)),
+#[utoipa::path(get, path = "/tickets/{id}", tag = "tickets", security(("bearer" = [])), params(("id" = String, Path, format = Uuid)),
     responses((status = 200, body = Ticket), (status = 404, body = Problem)))]
 pub async fn get_ticket(
     State(state): State<AppState>,

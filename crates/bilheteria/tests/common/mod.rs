@@ -3,7 +3,7 @@
 
 #![allow(dead_code)]
 
-use bilheteria::app::{AppState, Services, Settings, router};
+use bilheteria::app::{AppState, Services, Settings, router, serve_router};
 use bilheteria::auth::PasswordHasher;
 use bilheteria::mail::MailSender;
 use bilheteria::payments::PaymentGateway;
@@ -17,7 +17,6 @@ use bilheteria_store::testing::TestDatabase;
 use bilheteria_store::{NewUser, Store};
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde_json::{Value, json};
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use time::OffsetDateTime;
@@ -90,14 +89,11 @@ impl TestApp {
             .expect("bind");
         let addr = listener.local_addr().expect("local addr");
         let served = state.clone();
-        tokio::spawn(async move {
-            axum::serve(
-                listener,
-                router(served).into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .await
-            .expect("server");
-        });
+        tokio::spawn(serve_router(
+            listener,
+            router(served),
+            std::future::pending(),
+        ));
         Self {
             base: format!("http://{addr}"),
             client: reqwest::Client::new(),
