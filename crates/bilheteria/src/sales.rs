@@ -8,11 +8,13 @@ use crate::http::error::ApiError;
 use crate::payments::{ChargeRequest, ChargeResult, GatewayError};
 use axum::http::StatusCode;
 use bilheteria_domain::audit::AuditContext;
-use bilheteria_domain::ids::{OrderId, TicketId, UserId};
+use bilheteria_domain::ids::{OrderId, SessionId, TicketId, UserId};
 use bilheteria_domain::sales::{IdempotencyKey, Order, OrderRequest, OrderStatus};
 use bilheteria_store::{
-    BeginOrder, NewOrder, OrderToSettle, PaymentOutcome, Settled, StoreError, TicketDraft,
+    BeginOrder, NewOrder, OrderToSettle, PaymentOutcome, SalesIntegrity, Settled, StoreError,
+    TicketDraft,
 };
+use futures_util::StreamExt;
 use std::time::Instant;
 use time::Duration;
 
@@ -211,8 +213,17 @@ pub async fn settle(
 ) -> Result<Settled, ApiError> {
     let now = state.clock.now();
     let outcome = match result {
-        Ok(ChargeResult::Succeeded { reference }) => PaymentOutcome::Paid {
-            reference,
+        Ok(ChargeResult::Succeeded(charge)) if !charge.pays(&draft.order) => {
+            // Never pay an order from a payment of something else; the order waits, and
+            // reconciliation asks again.
+            tracing::error!(order = %draft.order.id, ?charge, "the provider's payment does not match the order");
+            metrics::counter!("payments_mismatched_total").increment(1);
+            PaymentOutcome::Unknown {
+                retry_at: now + state.settings.reconcile_retry,
+            }
+        }
+        Ok(ChargeResult::Succeeded(charge)) => PaymentOutcome::Paid {
+            reference: charge.reference,
             tickets: draft
                 .units
                 .iter()
@@ -262,6 +273,50 @@ pub async fn settle(
         }
         settled => Ok(settled),
     }
+}
+
+/// A provider's webhook named `order`: a hint, never proof. An order whose outcome is unknown
+/// is settled from what the provider answers when asked again with the order's own idempotency
+/// key (the same payment, checked against the order by [`settle`]); an order still awaiting the
+/// answer of a charge in flight is left to that charge (or to reconciliation, should its process
+/// die); a settled order stays as it is.
+pub async fn settle_on_hint(state: &AppState, order: OrderId) -> Result<(), ApiError> {
+    let Some(draft) = state.store.order_to_settle(order).await? else {
+        return Ok(());
+    };
+    if draft.order.status == OrderStatus::PaymentPending {
+        charge_and_settle(state, &draft).await?;
+    }
+    Ok(())
+}
+
+/// The session's sales invariants: the store's counts, and each paid order's charge confirmed
+/// by the provider (a paid order the provider does not confirm breaks the report).
+pub async fn integrity(state: &AppState, session: SessionId) -> Result<SalesIntegrity, ApiError> {
+    let mut report = state.store.sales_integrity(session).await?;
+    let charges = state.store.paid_order_charges(session).await?;
+    let unconfirmed = futures_util::stream::iter(charges)
+        .map(|recorded| async move {
+            match state.gateway.succeeded_charge(&recorded.reference).await {
+                Ok(Some(charge)) => !charge.is_payment_of(
+                    recorded.order_id,
+                    recorded.amount_cents,
+                    &recorded.currency,
+                ),
+                Ok(None) => true,
+                Err(error) => {
+                    tracing::warn!(order = %recorded.order_id, %error, "cannot confirm a charge");
+                    true
+                }
+            }
+        })
+        .buffer_unordered(16)
+        .filter(|unconfirmed| std::future::ready(*unconfirmed))
+        .count()
+        .await;
+    report.paid_orders_unconfirmed = i64::try_from(unconfirmed).unwrap_or(i64::MAX);
+    report.settled_ok = report.holds();
+    Ok(report)
 }
 
 /// Gives back the charge of an order that failed after payment. If the provider cannot be

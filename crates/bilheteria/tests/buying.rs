@@ -8,6 +8,7 @@ mod common;
 use bilheteria::app::Settings;
 use bilheteria::{sales, workers};
 use bilheteria_domain::account::Role;
+use bilheteria_domain::clock::Clock;
 use bilheteria_store::on_both_backends;
 use bilheteria_store::testing::TestDatabase;
 use common::{TestApp, assert_problem, error_fields, on_sale, order_body};
@@ -28,6 +29,8 @@ on_both_backends!(
     mail_failures_never_fail_a_purchase_and_end_dead,
     blocked_addresses_and_fast_buyers_are_refused,
     a_refund_interrupted_after_the_provider_paid_back_is_finished_by_reconciliation,
+    a_signed_webhook_cannot_pay_an_order_the_provider_did_not_charge,
+    paid_orders_the_provider_does_not_confirm_break_the_integrity_report,
 );
 
 async fn hold(app: &TestApp, token: &str, session: &str, body: Value) -> (StatusCode, Value) {
@@ -1173,4 +1176,221 @@ async fn a_refund_interrupted_after_the_provider_paid_back_is_finished_by_reconc
     let intent = &app.payments.provider.intents()[0];
     assert_eq!(intent.refunded, intent.amount, "paid back once, not twice");
     assert_eq!(integrity(&app, &sale).await["settled_ok"], true);
+}
+
+const WEBHOOK_SECRET: &str = "whsec_test_hint";
+
+/// Starts `buyer`'s order of `hold` as `POST /orders` does before it calls the provider: the
+/// order awaits its charge's answer.
+async fn order_in_flight(
+    app: &TestApp,
+    buyer: &common::Account,
+    hold: &Value,
+    token: &str,
+) -> bilheteria_store::OrderToSettle {
+    let now = app.clock.now();
+    let begun = app
+        .store
+        .begin_order(bilheteria_store::NewOrder {
+            id: bilheteria_domain::ids::OrderId::new(),
+            user_id: buyer.id.parse().unwrap(),
+            idempotency_key: format!("in-flight-{}", hold["id"].as_str().unwrap()),
+            fingerprint: vec![1],
+            hold_id: hold["id"].as_str().unwrap().parse().unwrap(),
+            products: vec![],
+            payment_token: token.into(),
+            client_ip: None,
+            now,
+            settle_after: now + time::Duration::seconds(60),
+        })
+        .await
+        .unwrap();
+    match begun {
+        bilheteria_store::BeginOrder::Started(draft) => draft,
+        other => panic!("not started: {other:?}"),
+    }
+}
+
+async fn send_webhook(app: &TestApp, event: &Value) -> StatusCode {
+    let body = event.to_string();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    app.request(Method::POST, "/payments/webhook", None)
+        .header(
+            bilheteria::payments::webhook::SIGNATURE_HEADER,
+            bilheteria::payments::webhook::sign(WEBHOOK_SECRET, now, body.as_bytes()),
+        )
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+fn succeeded_event(order: &bilheteria_store::OrderToSettle) -> Value {
+    json!({"type": "payment_intent.succeeded", "data": {"object": {
+        "id": "pi_never_charged", "object": "payment_intent", "status": "succeeded",
+        "amount": order.order.total_cents, "currency": "brl",
+        "metadata": {"order_id": order.order.id.to_string()}}}})
+}
+
+async fn a_signed_webhook_cannot_pay_an_order_the_provider_did_not_charge(db: TestDatabase) {
+    let settings = Settings {
+        webhook_secret: Some(WEBHOOK_SECRET.into()),
+        ..Settings::default()
+    };
+    let app = TestApp::spawn_with(db, settings).await;
+    let sale = on_sale(&app, 10, 10, 5, json!({})).await;
+    let buyers = app.buyers(2).await;
+    let order_status = |buyer: &common::Account, draft: &bilheteria_store::OrderToSettle| {
+        let (app, token, id) = (&app, buyer.token.clone(), draft.order.id);
+        async move {
+            let (_, order) = app.get(&format!("/orders/{id}"), Some(&token)).await;
+            assert!(order["tickets"].as_array().unwrap().is_empty(), "{order}");
+            order["status"].as_str().unwrap().to_owned()
+        }
+    };
+
+    // A declining card's charge in flight: a signed "succeeded" for it changes nothing.
+    let (_, held) = hold(
+        &app,
+        &buyers[0].token,
+        &sale.session_id,
+        json!({"seat_ids": [sale.seat_ids[0]]}),
+    )
+    .await;
+    let in_flight = order_in_flight(&app, &buyers[0], &held, "tok_chargeDeclined").await;
+    assert_eq!(
+        send_webhook(&app, &succeeded_event(&in_flight)).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        order_status(&buyers[0], &in_flight).await,
+        "awaiting_payment"
+    );
+    // The charge's own answer settles it: declined.
+    sales::charge_and_settle(&app.state, &in_flight)
+        .await
+        .unwrap();
+    assert_eq!(order_status(&buyers[0], &in_flight).await, "failed");
+    assert_eq!(
+        send_webhook(&app, &succeeded_event(&in_flight)).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        order_status(&buyers[0], &in_flight).await,
+        "failed",
+        "a settled order stays"
+    );
+
+    // An order whose outcome is unknown: the hint makes the app ask the provider, who declines.
+    let (_, held) = hold(
+        &app,
+        &buyers[1].token,
+        &sale.session_id,
+        json!({"seat_ids": [sale.seat_ids[1]]}),
+    )
+    .await;
+    let unknown = order_in_flight(&app, &buyers[1], &held, "tok_chargeDeclined").await;
+    sales::settle(
+        &app.state,
+        &unknown,
+        Err(bilheteria::payments::GatewayError::Unknown("lost".into())),
+    )
+    .await
+    .unwrap();
+    assert_eq!(order_status(&buyers[1], &unknown).await, "payment_pending");
+    assert_eq!(
+        send_webhook(&app, &succeeded_event(&unknown)).await,
+        StatusCode::OK
+    );
+    assert_eq!(order_status(&buyers[1], &unknown).await, "failed");
+
+    assert!(
+        app.payments
+            .provider
+            .intents()
+            .iter()
+            .all(|intent| intent.status != "succeeded"),
+        "nothing was captured"
+    );
+    let report = integrity(&app, &sale).await;
+    assert_eq!(
+        (
+            report["paid_orders"].as_i64(),
+            report["settled_ok"].as_bool()
+        ),
+        (Some(0), Some(true)),
+        "{report}"
+    );
+}
+
+async fn paid_orders_the_provider_does_not_confirm_break_the_integrity_report(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let sale = on_sale(&app, 10, 10, 5, json!({})).await;
+    let buyers = app.buyers(2).await;
+    // A buyer who really paid: confirmed.
+    let (_, held) = hold(
+        &app,
+        &buyers[0].token,
+        &sale.session_id,
+        json!({"seat_ids": [sale.seat_ids[0]]}),
+    )
+    .await;
+    let (status, paid) = app
+        .order(
+            &buyers[0].token,
+            "confirmed-0001",
+            &order_body(&held["id"], "tok_visa"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{paid}");
+    let report = integrity(&app, &sale).await;
+    assert_eq!(
+        (
+            report["paid_orders_unconfirmed"].as_i64(),
+            report["settled_ok"].as_bool()
+        ),
+        (Some(0), Some(true)),
+        "{report}"
+    );
+
+    // A provider answer about another amount never pays the order.
+    let (_, held) = hold(
+        &app,
+        &buyers[1].token,
+        &sale.session_id,
+        json!({"seat_ids": [sale.seat_ids[1]]}),
+    )
+    .await;
+    let draft = order_in_flight(&app, &buyers[1], &held, "tok_visa").await;
+    let charge = |amount_cents: i64| {
+        Ok(bilheteria::payments::ChargeResult::Succeeded(
+            bilheteria::payments::Charge {
+                reference: "pi_never_charged".into(),
+                amount_cents,
+                currency: "brl".into(),
+                order_id: Some(draft.order.id.to_string()),
+            },
+        ))
+    };
+    sales::settle(&app.state, &draft, charge(1)).await.unwrap();
+    let order = app.store.get_order(draft.order.id).await.unwrap().unwrap();
+    assert_eq!(order.status.as_str(), "payment_pending");
+
+    // Recorded as paid with a payment the provider never made (as the webhook defect could):
+    // the report counts it and fails.
+    sales::settle(&app.state, &draft, charge(draft.order.total_cents))
+        .await
+        .unwrap();
+    let report = integrity(&app, &sale).await;
+    assert_eq!(
+        (
+            report["paid_orders"].as_i64(),
+            report["paid_orders_unconfirmed"].as_i64(),
+            report["settled_ok"].as_bool()
+        ),
+        (Some(2), Some(1), Some(false)),
+        "{report}"
+    );
 }

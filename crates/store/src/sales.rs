@@ -7,8 +7,8 @@ use super::shared::{Change, append_audit, finish, product_stock};
 use super::{Db, Own, Tx};
 use crate::{
     AnswerFor, BeginOrder, NewHold, NewOrder, OrderToSettle, OutboxMessage, PaymentOutcome,
-    QueueSnapshot, QueuedSession, SalesIntegrity, SalesStore, Settled, Store, StoreError,
-    StoreResult, TicketDraft, TicketUnit, is_unique_violation,
+    QueueSnapshot, QueuedSession, RecordedCharge, SalesIntegrity, SalesStore, Settled, Store,
+    StoreError, StoreResult, TicketDraft, TicketUnit, is_unique_violation,
 };
 use async_trait::async_trait;
 use bilheteria_domain::audit::AuditContext;
@@ -1658,19 +1658,34 @@ impl SalesStore for Own {
                 "SELECT CAST(COALESCE(SUM(total_cents), 0) AS BIGINT) FROM orders WHERE session_id = $1 AND status = 'paid'",
             )
             .await?,
+            paid_orders_unconfirmed: 0,
             settled_ok: false,
         };
-        report.settled_ok = report.seats_sold_twice == 0
-            && report.seat_status_mismatches == 0
-            && report.standing_oversold_sections == 0
-            && report.standing_count_mismatches == 0
-            && report.users_over_cap == 0
-            && report.paid_orders_without_charge == 0
-            && report.paid_orders_with_wrong_ticket_count == 0
-            && report.charges_without_paid_order_or_refund == 0
-            && report.double_charges == 0
-            && report.charged_cents - report.refunded_cents == report.paid_order_total_cents;
+        report.settled_ok = report.holds();
         Ok(report)
+    }
+
+    async fn paid_order_charges(&self, session: SessionId) -> StoreResult<Vec<RecordedCharge>> {
+        let rows = sqlx::query(
+            "SELECT o.id, p.reference, p.amount_cents, p.currency FROM orders o JOIN payments p \
+             ON p.order_id = o.id AND p.kind = 'charge' AND p.status = 'succeeded' \
+             WHERE o.session_id = $1 AND o.status = 'paid' ORDER BY o.id",
+        )
+        .bind(session.0)
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(RecordedCharge {
+                    order_id: OrderId(row.try_get("id")?),
+                    reference: row
+                        .try_get::<Option<String>, _>("reference")?
+                        .unwrap_or_default(),
+                    amount_cents: row.try_get("amount_cents")?,
+                    currency: row.try_get("currency")?,
+                })
+            })
+            .collect()
     }
 
     async fn queued_sessions(&self, now: OffsetDateTime) -> StoreResult<Vec<QueuedSession>> {

@@ -132,6 +132,10 @@ pub struct SalesIntegrity {
     pub paid_orders_with_wrong_ticket_count: i64,
     pub charges_without_paid_order_or_refund: i64,
     pub double_charges: i64,
+    /// Paid orders whose charge the payment provider, asked about it, does not confirm (no such
+    /// succeeded payment, or another amount, currency or order). Counted by the application,
+    /// which asks the provider; the store reports 0.
+    pub paid_orders_unconfirmed: i64,
     pub settled_ok: bool,
     /// Orders whose payment outcome is not known yet (they settle by reconciliation).
     pub orders_pending: i64,
@@ -140,6 +144,33 @@ pub struct SalesIntegrity {
     pub charged_cents: i64,
     pub refunded_cents: i64,
     pub paid_order_total_cents: i64,
+}
+
+impl SalesIntegrity {
+    /// Whether every invariant holds: nothing counted that must be zero, and the money adds up.
+    pub fn holds(&self) -> bool {
+        self.seats_sold_twice == 0
+            && self.seat_status_mismatches == 0
+            && self.standing_oversold_sections == 0
+            && self.standing_count_mismatches == 0
+            && self.users_over_cap == 0
+            && self.paid_orders_without_charge == 0
+            && self.paid_orders_with_wrong_ticket_count == 0
+            && self.charges_without_paid_order_or_refund == 0
+            && self.double_charges == 0
+            && self.paid_orders_unconfirmed == 0
+            && self.charged_cents - self.refunded_cents == self.paid_order_total_cents
+    }
+}
+
+/// The succeeded charge recorded for a paid order, as the store has it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordedCharge {
+    pub order_id: OrderId,
+    /// The provider's id of the payment.
+    pub reference: String,
+    pub amount_cents: i64,
+    pub currency: String,
 }
 
 #[async_trait]
@@ -231,6 +262,8 @@ pub trait SalesStore {
     async fn outbox_lag_seconds(&self, now: OffsetDateTime) -> StoreResult<f64>;
 
     async fn sales_integrity(&self, session: SessionId) -> StoreResult<SalesIntegrity>;
+    /// The recorded charge of every paid order of the session, for checking with the provider.
+    async fn paid_order_charges(&self, session: SessionId) -> StoreResult<Vec<RecordedCharge>>;
 
     // --- the waiting room's durable part ------------------------------------------------------
 

@@ -278,30 +278,11 @@ pub async fn refund_order(
     ))
 }
 
-#[derive(Deserialize)]
-struct WebhookEvent {
-    #[serde(rename = "type")]
-    kind: String,
-    data: WebhookData,
-}
-
-#[derive(Deserialize)]
-struct WebhookData {
-    object: WebhookIntent,
-}
-
-#[derive(Deserialize)]
-struct WebhookIntent {
-    id: String,
-    metadata: std::collections::HashMap<String, String>,
-    last_payment_error: Option<serde_json::Value>,
-}
-
 #[utoipa::path(post, path = "/payments/webhook", tag = "buying",
     request_body(content = String, content_type = "application/json", description = "a payment_intent event of the provider"),
     params(("Stripe-Signature" = String, Header, description = "t=<unix seconds>,v1=<HMAC-SHA256 hex>")),
     responses(
-        (status = 200, description = "accepted (or ignored: not an order event)"),
+        (status = 200, description = "accepted: a hint to ask the provider about the order it names (or ignored: not an order event)"),
         (status = 400, description = "`invalid_signature`", body = Problem),
         (status = 404, description = "webhooks are not configured", body = Problem),
     ))]
@@ -325,38 +306,9 @@ pub async fn payment_webhook(
         300,
     )
     .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_signature", e.to_string()))?;
-    let event: WebhookEvent = parse_json(&body)?;
-    let result = match event.kind.as_str() {
-        "payment_intent.succeeded" => Ok(crate::payments::ChargeResult::Succeeded {
-            reference: event.data.object.id.clone(),
-        }),
-        "payment_intent.payment_failed" => Ok(crate::payments::ChargeResult::Declined {
-            code: event
-                .data
-                .object
-                .last_payment_error
-                .as_ref()
-                .and_then(|e| e["decline_code"].as_str().or(e["code"].as_str()))
-                .unwrap_or("card_declined")
-                .to_owned(),
-            reference: Some(event.data.object.id.clone()),
-        }),
-        _ => return Ok(StatusCode::OK),
-    };
-    let Some(order_id) = event
-        .data
-        .object
-        .metadata
-        .get("order_id")
-        .and_then(|id| id.parse::<OrderId>().ok())
-    else {
-        return Ok(StatusCode::OK);
-    };
-    let Some(draft) = state.store.order_to_settle(order_id).await? else {
-        return Ok(StatusCode::OK);
-    };
-    if !draft.order.status.is_settled() {
-        sales::settle(&state, &draft, result).await?;
+    let event: webhook::Event = parse_json(&body)?;
+    if let Some(order_id) = event.order_id() {
+        sales::settle_on_hint(&state, order_id).await?;
     }
     metrics::counter!("payment_webhooks_total", "kind" => event.kind).increment(1);
     Ok(StatusCode::OK)
@@ -418,5 +370,5 @@ pub async fn sales_integrity(
             "only the event's organizer or an admin can audit its sales",
         ));
     }
-    Ok(Json(state.store.sales_integrity(id).await?))
+    Ok(Json(sales::integrity(&state, id).await?))
 }

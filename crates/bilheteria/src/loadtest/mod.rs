@@ -823,6 +823,10 @@ async fn audit(
         "paid orders, tickets and captured charges match one to one".into(),
     );
     check(
+        zero("paid_orders_unconfirmed"),
+        "the provider confirms every paid order's charge".into(),
+    );
+    check(
         zero("orders_pending"),
         "every payment outcome settled".into(),
     );

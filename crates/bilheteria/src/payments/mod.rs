@@ -11,6 +11,7 @@ pub mod webhook;
 
 use async_trait::async_trait;
 use bilheteria_domain::ids::OrderId;
+use bilheteria_domain::sales::Order;
 
 /// One charge, identified by `idempotency_key`: sending it again returns the first outcome and
 /// never charges twice.
@@ -24,11 +25,34 @@ pub struct ChargeRequest {
     pub token: String,
 }
 
+/// A succeeded payment as the provider reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Charge {
+    /// The provider's id of the payment (a payment intent).
+    pub reference: String,
+    pub amount_cents: i64,
+    /// ISO 4217, as the provider spells it.
+    pub currency: String,
+    /// The order named in the payment's metadata.
+    pub order_id: Option<String>,
+}
+
+impl Charge {
+    /// Whether this is the payment of exactly `order`: its id, amount and currency.
+    pub fn pays(&self, order: &Order) -> bool {
+        self.is_payment_of(order.id, order.total_cents, order.currency.as_str())
+    }
+
+    pub fn is_payment_of(&self, order: OrderId, amount_cents: i64, currency: &str) -> bool {
+        self.amount_cents == amount_cents
+            && self.currency.eq_ignore_ascii_case(currency)
+            && self.order_id.as_deref() == Some(order.to_string().as_str())
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ChargeResult {
-    Succeeded {
-        reference: String,
-    },
+    Succeeded(Charge),
     Declined {
         code: String,
         reference: Option<String>,
@@ -47,6 +71,8 @@ pub enum GatewayError {
 pub trait PaymentGateway: Send + Sync + 'static {
     fn name(&self) -> &'static str;
     async fn charge(&self, request: &ChargeRequest) -> Result<ChargeResult, GatewayError>;
+    /// The provider's own record of the payment `reference`, if it is a succeeded one.
+    async fn succeeded_charge(&self, reference: &str) -> Result<Option<Charge>, GatewayError>;
     /// Refunds `amount_cents` of the charge `reference`; returns the refund's reference.
     async fn refund(
         &self,

@@ -5,7 +5,7 @@
 //! Requests are idempotent by key: a repeated key returns the first outcome, and the lost answer
 //! of `tok_timeout` is found on the second ask, as with a real provider's idempotent API.
 
-use super::{ChargeRequest, ChargeResult, GatewayError, PaymentGateway};
+use super::{Charge, ChargeRequest, ChargeResult, GatewayError, PaymentGateway};
 use async_trait::async_trait;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -21,6 +21,17 @@ pub struct Intent {
     pub order_id: String,
     pub decline_code: Option<String>,
     pub refunded: i64,
+}
+
+impl Intent {
+    pub fn charge(&self) -> Charge {
+        Charge {
+            reference: self.id.clone(),
+            amount_cents: self.amount,
+            currency: self.currency.clone(),
+            order_id: Some(self.order_id.clone()),
+        }
+    }
 }
 
 /// What the provider did with a request, before any answer is (or is not) delivered.
@@ -162,9 +173,7 @@ impl PaymentGateway for SimulatedGateway {
             &request.order_id.to_string(),
         );
         match outcome {
-            Outcome::Succeeded(intent) => Ok(ChargeResult::Succeeded {
-                reference: intent.id,
-            }),
+            Outcome::Succeeded(intent) => Ok(ChargeResult::Succeeded(intent.charge())),
             Outcome::Declined(intent) => Ok(ChargeResult::Declined {
                 code: intent
                     .decline_code
@@ -175,6 +184,14 @@ impl PaymentGateway for SimulatedGateway {
                 "simulated lost answer (tok_timeout)".into(),
             )),
         }
+    }
+
+    async fn succeeded_charge(&self, reference: &str) -> Result<Option<Charge>, GatewayError> {
+        Ok(self
+            .provider
+            .intent(reference)
+            .filter(|intent| intent.status == "succeeded")
+            .map(|intent| intent.charge()))
     }
 
     async fn refund(

@@ -1,7 +1,7 @@
 //! A client for a Stripe-compatible PaymentIntents subset: form-encoded requests, amounts in minor
 //! units, an `Idempotency-Key` header on every write, errors as `{"error": {...}}`.
 
-use super::{ChargeRequest, ChargeResult, GatewayError, PaymentGateway};
+use super::{Charge, ChargeRequest, ChargeResult, GatewayError, PaymentGateway};
 use async_trait::async_trait;
 use reqwest::StatusCode;
 use serde::Deserialize;
@@ -32,7 +32,22 @@ impl StripeGateway {
 struct IntentBody {
     id: String,
     status: String,
+    amount: i64,
+    currency: String,
+    #[serde(default)]
+    metadata: std::collections::HashMap<String, String>,
     last_payment_error: Option<ErrorDetail>,
+}
+
+impl IntentBody {
+    fn charge(mut self) -> Charge {
+        Charge {
+            order_id: self.metadata.remove("order_id"),
+            reference: self.id,
+            amount_cents: self.amount,
+            currency: self.currency,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -100,9 +115,7 @@ impl PaymentGateway for StripeGateway {
                 let intent: IntentBody = serde_json::from_slice(&body)
                     .map_err(|e| GatewayError::Unknown(format!("unreadable answer: {e}")))?;
                 match intent.status.as_str() {
-                    "succeeded" => Ok(ChargeResult::Succeeded {
-                        reference: intent.id,
-                    }),
+                    "succeeded" => Ok(ChargeResult::Succeeded(intent.charge())),
                     "requires_payment_method" | "canceled" => Ok(ChargeResult::Declined {
                         code: intent
                             .last_payment_error
@@ -134,6 +147,27 @@ impl PaymentGateway for StripeGateway {
             }
             // Authentication, conflicts, rate limits and server errors say nothing final about
             // the charge: ask again later with the same key.
+            other => Err(GatewayError::Unknown(format!("provider answered {other}"))),
+        }
+    }
+
+    async fn succeeded_charge(&self, reference: &str) -> Result<Option<Charge>, GatewayError> {
+        let response = self
+            .client
+            .get(format!("{}/v1/payment_intents/{reference}", self.base_url))
+            .bearer_auth(&self.secret_key)
+            .send()
+            .await
+            .map_err(|e| GatewayError::Unknown(e.to_string()))?;
+        match response.status() {
+            StatusCode::OK => {
+                let intent: IntentBody = response
+                    .json()
+                    .await
+                    .map_err(|e| GatewayError::Unknown(format!("unreadable answer: {e}")))?;
+                Ok((intent.status == "succeeded").then(|| intent.charge()))
+            }
+            StatusCode::NOT_FOUND => Ok(None),
             other => Err(GatewayError::Unknown(format!("provider answered {other}"))),
         }
     }

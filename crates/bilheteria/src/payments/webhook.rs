@@ -1,11 +1,41 @@
 //! Webhook signatures in the Stripe style: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">`.
 //! A signature is refused when it does not match, or when its timestamp is outside the tolerance
-//! (a replayed or stale delivery).
+//! (a replayed or stale delivery). An event, even signed, is only a hint of which order to look
+//! at: what is true is what the provider answers when asked (`crate::sales::settle_on_hint`).
 
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
 pub const SIGNATURE_HEADER: &str = "stripe-signature";
+
+/// The part of a provider's event that bilheteria reads: its type and the order it names.
+#[derive(serde::Deserialize)]
+pub struct Event {
+    #[serde(rename = "type")]
+    pub kind: String,
+    data: EventData,
+}
+
+#[derive(serde::Deserialize)]
+struct EventData {
+    object: EventObject,
+}
+
+#[derive(serde::Deserialize)]
+struct EventObject {
+    #[serde(default)]
+    metadata: std::collections::HashMap<String, String>,
+}
+
+impl Event {
+    /// The order a payment event is about; `None` for other events, or none named.
+    pub fn order_id(&self) -> Option<bilheteria_domain::ids::OrderId> {
+        if !self.kind.starts_with("payment_intent.") {
+            return None;
+        }
+        self.data.object.metadata.get("order_id")?.parse().ok()
+    }
+}
 
 type HmacSha256 = Hmac<Sha256>;
 
