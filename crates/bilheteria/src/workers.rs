@@ -188,9 +188,10 @@ fn purchase_text(title: &str, order: &Order) -> String {
             Some(seat) => format!("{}, row {}, seat {}", seat.section, seat.row, seat.number),
             None => "standing".to_owned(),
         };
+        let code = ticket.code.as_deref().unwrap_or("(cancelled)");
         text.push_str(&format!(
-            "  {place}\n    ticket {}\n    code {}\n",
-            ticket.id, ticket.code
+            "  {place}\n    ticket {}\n    code {code}\n",
+            ticket.id
         ));
     }
     text.push_str("\nShow the code (or its QR) at the gate.\n");

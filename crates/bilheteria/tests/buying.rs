@@ -949,6 +949,22 @@ async fn an_organizer_refund_releases_seats_and_cancels_tickets(db: TestDatabase
             .iter()
             .all(|t| t["status"] == "cancelled" && t["version"] == 2)
     );
+    // A cancelled ticket shows no code: its last one is revoked, and none carries version 1
+    // of a ticket that is now at version 2.
+    for ticket in refunded["tickets"].as_array().unwrap() {
+        assert!(ticket["code"].is_null(), "{ticket}");
+        let (_, shown) = app
+            .get(
+                &format!("/tickets/{}", ticket["id"].as_str().unwrap()),
+                Some(&buyer.token),
+            )
+            .await;
+        assert_eq!(
+            (shown["version"].as_i64(), shown["code"].is_null()),
+            (Some(2), true),
+            "{shown}"
+        );
+    }
     assert_eq!(
         seat_status(&app, &sale.session_id, &sale.seat_ids[0]).await,
         "available"

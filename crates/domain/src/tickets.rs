@@ -155,8 +155,9 @@ pub struct Ticket {
     pub holder_id: UserId,
     pub status: TicketStatus,
     pub version: i64,
-    /// What the QR code encodes.
-    pub code: String,
+    /// What the QR code encodes; `null` once the ticket is cancelled (its last code is revoked,
+    /// and a gate that sees it finds the newer version in its bundle).
+    pub code: Option<String>,
 }
 
 #[cfg(test)]

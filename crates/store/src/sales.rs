@@ -294,6 +294,7 @@ fn ticket_from_row(row: &DbRow) -> Result<Ticket, sqlx::Error> {
         }),
         None => None,
     };
+    let status = TicketStatus::parse(&status).ok_or_else(|| corrupt("tickets.status"))?;
     Ok(Ticket {
         id: TicketId(row.try_get("id")?),
         order_id: OrderId(row.try_get("order_id")?),
@@ -303,9 +304,13 @@ fn ticket_from_row(row: &DbRow) -> Result<Ticket, sqlx::Error> {
         seat_id: seat_id.map(SeatId),
         section_id: SectionId(row.try_get("section_id")?),
         holder_id: UserId(row.try_get("holder_id")?),
-        status: TicketStatus::parse(&status).ok_or_else(|| corrupt("tickets.status"))?,
+        // The column keeps a cancelled ticket's last code, which is revoked: nothing to show.
+        code: match status {
+            TicketStatus::Cancelled => None,
+            _ => Some(row.try_get("code")?),
+        },
+        status,
         version: row.try_get("version")?,
-        code: row.try_get("code")?,
     })
 }
 
@@ -1858,7 +1863,7 @@ fn issued_tickets(order: &Order, holder: UserId, drafts: &[TicketDraft]) -> Vec<
             holder_id: holder,
             status: TicketStatus::Valid,
             version: draft.version,
-            code: draft.code.clone(),
+            code: Some(draft.code.clone()),
         })
         .collect();
     if tickets.iter().all(|ticket| ticket.seat_id.is_none()) {
