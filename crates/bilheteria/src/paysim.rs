@@ -4,7 +4,7 @@
 //! into declines at random; `tok_timeout` approves but answers only after the client has given
 //! up; and every outcome can be sent as a signed webhook.
 
-use crate::payments::simulator::{Intent, Outcome, SimulatedProvider};
+use crate::payments::simulator::{CancelError, Intent, Outcome, SimulatedProvider};
 use crate::payments::webhook;
 use axum::extract::{Form, Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -75,11 +75,14 @@ pub fn router(args: &PaysimArgs) -> anyhow::Result<Router> {
         events: AtomicU64::new(0),
     });
     Ok(Router::new()
-        .route("/v1/payment_intents", post(create_intent))
+        .route("/v1/payment_intents", post(create_intent).get(list_intents))
         .route("/v1/payment_intents/{id}", get(get_intent))
+        .route("/v1/payment_intents/{id}/cancel", post(cancel_intent))
         .route("/v1/refunds", post(create_refund))
         .route("/v1/charges/summary", get(summary))
         .route("/healthz", get(|| async { "ok" }))
+        .fallback(not_simulated)
+        .method_not_allowed_fallback(not_simulated)
         .with_state(state))
 }
 
@@ -183,13 +186,7 @@ async fn create_intent(
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
     if !authorised(&headers) {
-        return error(
-            StatusCode::UNAUTHORIZED,
-            "invalid_request_error",
-            "missing_api_key",
-            "send a bearer key",
-            None,
-        );
+        return unauthorised();
     }
     let Some(key) = headers
         .get("idempotency-key")
@@ -275,13 +272,7 @@ async fn get_intent(
     Path(id): Path<String>,
 ) -> Response {
     if !authorised(&headers) {
-        return error(
-            StatusCode::UNAUTHORIZED,
-            "invalid_request_error",
-            "missing_api_key",
-            "send a bearer key",
-            None,
-        );
+        return unauthorised();
     }
     match sim.provider.intent(&id) {
         Some(intent) => Json(intent_json(&intent)).into_response(),
@@ -295,40 +286,150 @@ async fn get_intent(
     }
 }
 
+/// What paysim does not simulate is answered as Stripe answers an unknown request.
+async fn not_simulated(method: axum::http::Method, uri: axum::http::Uri) -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        "invalid_request_error",
+        "resource_missing",
+        &format!(
+            "Unrecognized request URL ({method}: {}); paysim simulates payment_intents (create, retrieve, list, cancel) and refunds",
+            uri.path()
+        ),
+        None,
+    )
+}
+
+fn unauthorised() -> Response {
+    error(
+        StatusCode::UNAUTHORIZED,
+        "invalid_request_error",
+        "missing_api_key",
+        "send a bearer key",
+        None,
+    )
+}
+
+/// `GET /v1/payment_intents`: newest first, `limit` (1..100, default 10) after `starting_after`.
+async fn list_intents(
+    State(sim): State<Arc<Paysim>>,
+    headers: HeaderMap,
+    axum::extract::Query(query): axum::extract::Query<HashMap<String, String>>,
+) -> Response {
+    if !authorised(&headers) {
+        return unauthorised();
+    }
+    let limit = match query.get("limit").map(|l| l.parse::<usize>()) {
+        None => 10,
+        Some(Ok(limit)) if (1..=100).contains(&limit) => limit,
+        Some(_) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request_error",
+                "parameter_invalid_integer",
+                "limit must be an integer from 1 to 100",
+                None,
+            );
+        }
+    };
+    let intents = sim.provider.intents();
+    let start = match query.get("starting_after") {
+        None => 0,
+        Some(after) => match intents.iter().position(|i| &i.id == after) {
+            Some(at) => at + 1,
+            None => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request_error",
+                    "resource_missing",
+                    "no such payment_intent in starting_after",
+                    None,
+                );
+            }
+        },
+    };
+    let page: Vec<Value> = intents
+        .iter()
+        .skip(start)
+        .take(limit)
+        .map(intent_json)
+        .collect();
+    let has_more = intents.len() > start + page.len();
+    Json(
+        json!({"object": "list", "url": "/v1/payment_intents", "has_more": has_more, "data": page}),
+    )
+    .into_response()
+}
+
+/// `POST /v1/payment_intents/{id}/cancel`: for an intent that has not succeeded.
+async fn cancel_intent(
+    State(sim): State<Arc<Paysim>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    if !authorised(&headers) {
+        return unauthorised();
+    }
+    match sim.provider.cancel(&id) {
+        Ok(intent) => Json(intent_json(&intent)).into_response(),
+        Err(CancelError::UnknownPayment) => error(
+            StatusCode::NOT_FOUND,
+            "invalid_request_error",
+            "resource_missing",
+            "no such payment_intent",
+            None,
+        ),
+        Err(e @ CancelError::Succeeded) => error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            "payment_intent_unexpected_state",
+            &e.to_string(),
+            sim.provider.intent(&id).as_ref(),
+        ),
+    }
+}
+
 async fn create_refund(
     State(sim): State<Arc<Paysim>>,
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
     if !authorised(&headers) {
-        return error(
-            StatusCode::UNAUTHORIZED,
-            "invalid_request_error",
-            "missing_api_key",
-            "send a bearer key",
-            None,
-        );
+        return unauthorised();
     }
     let key = headers
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
-    let (Some(intent), Some(amount)) = (
-        form.get("payment_intent"),
-        form.get("amount").and_then(|a| a.parse::<i64>().ok()),
-    ) else {
+    let Some(intent) = form.get("payment_intent") else {
         return error(
             StatusCode::BAD_REQUEST,
             "invalid_request_error",
             "parameter_missing",
-            "payment_intent and amount are required",
+            "payment_intent is required",
             None,
         );
     };
+    // Without an amount, Stripe refunds all that remains of the charge.
+    let amount = match form.get("amount").map(|a| a.parse::<i64>()) {
+        None => None,
+        Some(Ok(amount)) => Some(amount),
+        Some(Err(_)) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request_error",
+                "parameter_invalid_integer",
+                "amount must be an integer number of minor units",
+                None,
+            );
+        }
+    };
     sim.think().await;
     match sim.provider.refund(&key, intent, amount) {
-        Ok(id) => Json(json!({"id": id, "object": "refund", "payment_intent": intent, "amount": amount, "status": "succeeded"})).into_response(),
+        Ok((id, amount)) => {
+            Json(json!({"id": id, "object": "refund", "payment_intent": intent, "amount": amount, "status": "succeeded"})).into_response()
+        }
         Err(e) => error(StatusCode::BAD_REQUEST, "invalid_request_error", "refund_failed", &e.to_string(), None),
     }
 }

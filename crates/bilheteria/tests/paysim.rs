@@ -342,5 +342,92 @@ async fn the_paysim_binary_speaks_the_stripe_subset() {
         .await
         .unwrap();
     assert_eq!(declined.status(), StatusCode::PAYMENT_REQUIRED);
+    let declined: Value = declined.json().await.unwrap();
+    let declined_id = declined["error"]["payment_intent"]["id"].as_str().unwrap();
+
+    // What Stripe's own clients send: a refund without an amount refunds the whole charge.
+    let paid_id = first["id"].as_str().unwrap();
+    let refund: Value = client
+        .post(format!("{base}/v1/refunds"))
+        .bearer_auth("sk_test")
+        .header("Idempotency-Key", "bin-refund-1")
+        .form(&[("payment_intent", paid_id)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (refund["status"].as_str(), refund["amount"].as_i64()),
+        (Some("succeeded"), Some(1000)),
+        "{refund}"
+    );
+    let retrieved: Value = client
+        .get(format!("{base}/v1/payment_intents/{paid_id}"))
+        .bearer_auth("sk_test")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(retrieved["amount_refunded"], 1000);
+
+    // Cancelling: an intent that did not succeed can be, one that succeeded cannot.
+    let cancel = |id: String| {
+        client
+            .post(format!("{base}/v1/payment_intents/{id}/cancel"))
+            .bearer_auth("sk_test")
+            .send()
+    };
+    let canceled = cancel(declined_id.to_owned()).await.unwrap();
+    assert_eq!(canceled.status(), StatusCode::OK);
+    assert_eq!(
+        canceled.json::<Value>().await.unwrap()["status"],
+        "canceled"
+    );
+    let refused = cancel(paid_id.to_owned()).await.unwrap();
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let refused: Value = refused.json().await.unwrap();
+    assert_eq!(refused["error"]["code"], "payment_intent_unexpected_state");
+
+    // Listing, newest first, in pages.
+    let list = |query: String| {
+        client
+            .get(format!("{base}/v1/payment_intents{query}"))
+            .bearer_auth("sk_test")
+            .send()
+    };
+    let page: Value = list("?limit=1".into()).await.unwrap().json().await.unwrap();
+    assert_eq!(
+        (page["object"].as_str(), page["has_more"].as_bool()),
+        (Some("list"), Some(true))
+    );
+    assert_eq!(page["data"][0]["id"], declined_id);
+    let rest: Value = list(format!("?starting_after={declined_id}"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(rest["data"][0]["id"], paid_id);
+    assert_eq!(rest["has_more"], false);
+
+    // What paysim does not simulate gets a Stripe-shaped error, never an empty body.
+    for (method, path) in [
+        (reqwest::Method::GET, "/v1/customers"),
+        (reqwest::Method::DELETE, "/v1/payment_intents"),
+    ] {
+        let answer = client
+            .request(method.clone(), format!("{base}{path}"))
+            .bearer_auth("sk_test")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), StatusCode::NOT_FOUND, "{method} {path}");
+        let body: Value = answer.json().await.unwrap();
+        assert_eq!(body["error"]["type"], "invalid_request_error", "{body}");
+    }
     child.kill().await.unwrap();
 }

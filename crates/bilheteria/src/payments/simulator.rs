@@ -51,10 +51,19 @@ pub enum RefundError {
     TooLarge,
 }
 
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CancelError {
+    #[error("no such payment_intent")]
+    UnknownPayment,
+    #[error("a payment_intent that succeeded cannot be canceled; refund it")]
+    Succeeded,
+}
+
 #[derive(Default)]
 struct Ledger {
     by_key: HashMap<String, Intent>,
-    refunds_by_key: HashMap<String, String>,
+    /// Each refund's id and amount, by its idempotency key.
+    refunds_by_key: HashMap<String, (String, i64)>,
     next: u64,
 }
 
@@ -122,7 +131,14 @@ impl SimulatedProvider {
         }
     }
 
-    pub fn refund(&self, key: &str, intent_id: &str, amount: i64) -> Result<String, RefundError> {
+    /// Refunds `amount`, or without it all that remains of the charge (as Stripe does); answers
+    /// the refund's id and amount.
+    pub fn refund(
+        &self,
+        key: &str,
+        intent_id: &str,
+        amount: Option<i64>,
+    ) -> Result<(String, i64), RefundError> {
         let mut ledger = self.ledger();
         if let Some(existing) = ledger.refunds_by_key.get(key) {
             return Ok(existing.clone());
@@ -132,23 +148,43 @@ impl SimulatedProvider {
             .values_mut()
             .find(|i| i.id == intent_id && i.status == "succeeded")
             .ok_or(RefundError::UnknownPayment)?;
+        let amount = amount.unwrap_or(intent.amount - intent.refunded);
         if amount <= 0 || intent.refunded + amount > intent.amount {
             return Err(RefundError::TooLarge);
         }
         intent.refunded += amount;
         ledger.next += 1;
         let id = format!("re_sim_{:012}", ledger.next);
-        ledger.refunds_by_key.insert(key.to_owned(), id.clone());
-        Ok(id)
+        ledger
+            .refunds_by_key
+            .insert(key.to_owned(), (id.clone(), amount));
+        Ok((id, amount))
     }
 
     pub fn intent(&self, id: &str) -> Option<Intent> {
         self.ledger().by_key.values().find(|i| i.id == id).cloned()
     }
 
-    /// Every intent, for audits of what was charged.
+    /// Cancels an intent that has not succeeded; cancelling one again answers it as it is.
+    pub fn cancel(&self, id: &str) -> Result<Intent, CancelError> {
+        let mut ledger = self.ledger();
+        let intent = ledger
+            .by_key
+            .values_mut()
+            .find(|i| i.id == id)
+            .ok_or(CancelError::UnknownPayment)?;
+        if intent.status == "succeeded" {
+            return Err(CancelError::Succeeded);
+        }
+        intent.status = "canceled".to_owned();
+        Ok(intent.clone())
+    }
+
+    /// Every intent, newest first (ids carry the order they were made in).
     pub fn intents(&self) -> Vec<Intent> {
-        self.ledger().by_key.values().cloned().collect()
+        let mut intents: Vec<Intent> = self.ledger().by_key.values().cloned().collect();
+        intents.sort_by(|a, b| b.id.cmp(&a.id));
+        intents
     }
 }
 
@@ -201,7 +237,8 @@ impl PaymentGateway for SimulatedGateway {
         idempotency_key: &str,
     ) -> Result<String, GatewayError> {
         self.provider
-            .refund(idempotency_key, reference, amount_cents)
+            .refund(idempotency_key, reference, Some(amount_cents))
+            .map(|(id, _)| id)
             .map_err(|e| GatewayError::Unknown(e.to_string()))
     }
 }
@@ -242,15 +279,45 @@ mod tests {
         else {
             panic!()
         };
-        let first = provider.refund("r1", &intent.id, 300).unwrap();
-        assert_eq!(provider.refund("r1", &intent.id, 300).unwrap(), first);
+        let (first, amount) = provider.refund("r1", &intent.id, Some(300)).unwrap();
+        assert_eq!(amount, 300);
         assert_eq!(
-            provider.refund("r2", &intent.id, 300),
+            provider.refund("r1", &intent.id, Some(300)).unwrap().0,
+            first
+        );
+        assert_eq!(
+            provider.refund("r2", &intent.id, Some(300)),
             Err(RefundError::TooLarge)
         );
         assert_eq!(
-            provider.refund("r3", "pi_nope", 1),
+            provider.refund("r3", "pi_nope", Some(1)),
             Err(RefundError::UnknownPayment)
         );
+        // Without an amount, what remains is refunded; then nothing remains.
+        assert_eq!(provider.refund("r4", &intent.id, None).unwrap().1, 200);
+        assert_eq!(provider.intent(&intent.id).unwrap().refunded, 500);
+        assert_eq!(
+            provider.refund("r5", &intent.id, None),
+            Err(RefundError::TooLarge)
+        );
+    }
+
+    #[test]
+    fn only_intents_that_did_not_succeed_can_be_canceled() {
+        let provider = SimulatedProvider::new();
+        let Outcome::Succeeded(paid) = provider.create_intent("k1", 500, "BRL", "tok_visa", "o1")
+        else {
+            panic!()
+        };
+        let Outcome::Declined(declined) =
+            provider.create_intent("k2", 500, "BRL", "tok_chargeDeclined", "o2")
+        else {
+            panic!()
+        };
+        assert_eq!(provider.cancel(&paid.id), Err(CancelError::Succeeded));
+        assert_eq!(provider.cancel(&declined.id).unwrap().status, "canceled");
+        assert_eq!(provider.cancel("pi_nope"), Err(CancelError::UnknownPayment));
+        let newest_first: Vec<String> = provider.intents().into_iter().map(|i| i.id).collect();
+        assert_eq!(newest_first, [declined.id, paid.id]);
     }
 }
