@@ -3,16 +3,17 @@
 //! polls go through the real `WaitingRoom` code; polls are also measured over HTTP on loopback
 //! against the real router (a poll never touches the database, so none is involved).
 
-use crate::app::{AppState, Services, Settings, router};
-use crate::mail::MailSender;
-use crate::payments::simulator::SimulatedGateway;
-use crate::queue::state::{MemoryQueue, QueueState, RedisQueue};
-use crate::queue::{RoomLimits, WaitingRoom};
-use crate::ticket_keys::TicketKeys;
+use bilheteria_app::mail::MailSender;
+use bilheteria_app::queue::state::{MemoryQueue, QueueState, RedisQueue};
+use bilheteria_app::queue::{RoomLimits, WaitingRoom};
+use bilheteria_app::ticket_keys::TicketKeys;
+use bilheteria_app::{App, Services, Settings};
 use bilheteria_domain::catalog::QueueSettings;
 use bilheteria_domain::clock::{Clock, SystemClock};
 use bilheteria_domain::ids::{EventId, SessionId, UserId};
+use bilheteria_payments::simulator::SimulatedGateway;
 use bilheteria_store::QueuedSession;
+use bilheteria_web::{router, serve_router};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -124,7 +125,7 @@ pub async fn run(args: QueueBenchArgs) -> anyhow::Result<()> {
                         SystemClock.now(),
                     )
                     .await
-                    .map_err(|e| anyhow::anyhow!("join failed: {}", e.detail))?;
+                    .map_err(|e| anyhow::anyhow!("join failed: {e}"))?;
                 if i % 1_000 == 0 {
                     tokens.push(view.queue_token);
                 }
@@ -172,7 +173,7 @@ pub async fn run(args: QueueBenchArgs) -> anyhow::Result<()> {
     let first_poll = room
         .poll(session.id, &tokens[0], None, SystemClock.now())
         .await
-        .map_err(|e| anyhow::anyhow!("poll failed: {}", e.detail))?;
+        .map_err(|e| anyhow::anyhow!("poll failed: {e}"))?;
     println!(
         "a poll answers: position {:?}, eta {:?} s",
         first_poll.position, first_poll.eta_seconds
@@ -204,16 +205,13 @@ pub async fn run(args: QueueBenchArgs) -> anyhow::Result<()> {
             "bench <bench@localhost>",
         )?),
         queue: room.clone(),
+        answers: Arc::new(bilheteria_web::api::buying::order_answer),
     };
     room.remember(session.clone());
-    let app = AppState::new(store, Arc::new(SystemClock), Settings::default(), services)?;
+    let app = App::new(store, Arc::new(SystemClock), Settings::default(), services);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
-    let server = tokio::spawn(crate::app::serve_router(
-        listener,
-        router(app),
-        std::future::pending(),
-    ));
+    let server = tokio::spawn(serve_router(listener, router(app)?, std::future::pending()));
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(args.concurrency as usize)
         .build()?;

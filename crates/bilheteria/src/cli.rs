@@ -1,19 +1,19 @@
 //! The command line: `serve`, `migrate`, `user create` and `audit verify`.
 
-use crate::app::{self, AppState, Services, Settings};
-use crate::auth::PasswordHasher;
-use crate::mail::MailSender;
-use crate::payments::PaymentGateway;
-use crate::payments::simulator::SimulatedGateway;
-use crate::payments::stripe::StripeGateway;
-use crate::queue::limits::{Limiter, RedisLimiter};
-use crate::queue::state::{MemoryQueue, QueueState, RedisQueue};
-use crate::queue::{RoomLimits, WaitingRoom};
-use crate::ticket_keys::TicketKeys;
 use anyhow::{Context, bail};
+use bilheteria_app::auth::PasswordHasher;
+use bilheteria_app::mail::MailSender;
+use bilheteria_app::queue::limits::{Limiter, RedisLimiter};
+use bilheteria_app::queue::state::{MemoryQueue, QueueState, RedisQueue};
+use bilheteria_app::queue::{RoomLimits, WaitingRoom};
+use bilheteria_app::ticket_keys::TicketKeys;
+use bilheteria_app::{App, Services, Settings};
 use bilheteria_domain::account::{Email, Password, Role, Roles, parse_name};
 use bilheteria_domain::audit::AuditContext;
 use bilheteria_domain::clock::{Clock, SystemClock};
+use bilheteria_payments::PaymentGateway;
+use bilheteria_payments::simulator::SimulatedGateway;
+use bilheteria_payments::stripe::StripeGateway;
 use bilheteria_store::{ConnectOptions, NewUser, Store, StoreError, redact_url};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::net::SocketAddr;
@@ -121,11 +121,11 @@ pub enum Command {
         command: UserCommand,
     },
     /// Runs the payment-provider simulator (a Stripe-compatible subset) for tests and load tests.
-    Paysim(crate::paysim::PaysimArgs),
+    Paysim(bilheteria_paysim::PaysimArgs),
     /// Measures the waiting room: joins and position polls with a large line, and its memory.
     QueueBench(crate::bench::QueueBenchArgs),
     /// Rehearses an on-sale against a running server and audits it (see BENCHMARKS.md).
-    Loadtest(crate::loadtest::LoadtestArgs),
+    Loadtest(bilheteria_loadtest::LoadtestArgs),
     /// Works with the audit log.
     Audit {
         #[command(subcommand)]
@@ -258,7 +258,7 @@ impl ServeArgs {
     }
 
     async fn waiting_room(&self, key_dir: &std::path::Path) -> anyhow::Result<WaitingRoom> {
-        let secret = crate::queue::load_or_create_secret(&key_dir.join("queue.secret"))?;
+        let secret = bilheteria_app::queue::load_or_create_secret(&key_dir.join("queue.secret"))?;
         let window = time::Duration::seconds(self.admission_window_secs);
         let per_minute = [
             self.queue_joins_per_ip_per_minute,
@@ -314,6 +314,7 @@ impl ServeArgs {
             None => MailSender::files(&data_dir.join("mail"), &self.mail_from)?,
         };
         Ok(Services {
+            answers: Arc::new(bilheteria_web::api::buying::order_answer),
             gateway,
             ticket_keys: Arc::new(TicketKeys::load_or_create(&key_dir)?),
             mail: Arc::new(mail),
@@ -358,10 +359,10 @@ pub fn init_logging(format: LogFormat) {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve(&cli.storage, &args).await,
-        Command::Paysim(args) => crate::paysim::run(args).await,
+        Command::Paysim(args) => bilheteria_paysim::run(args).await,
         Command::QueueBench(args) => crate::bench::run(args).await,
         Command::Loadtest(args) => {
-            let report = crate::loadtest::run(&args).await?;
+            let report = bilheteria_loadtest::run(&args).await?;
             println!("{}", report.table());
             println!("report written to {}", args.out.display());
             if !report.audit.ok {
@@ -427,12 +428,12 @@ async fn serve(storage: &StorageArgs, args: &ServeArgs) -> anyhow::Result<()> {
     })?;
     let services = args.services(&storage.data_dir).await?;
     let payments = services.gateway.name();
-    let state = AppState::new(
+    let state = App::new(
         store.clone(),
         Arc::new(SystemClock),
         args.settings(),
         services,
-    )?;
+    );
     tracing::info!(
         addr = %listener.local_addr()?,
         storage = store.backend().as_str(),
@@ -443,7 +444,7 @@ async fn serve(storage: &StorageArgs, args: &ServeArgs) -> anyhow::Result<()> {
         env!("CARGO_PKG_VERSION"),
         listener.local_addr()?,
     );
-    app::serve(listener, metrics_listener, state).await
+    bilheteria_web::serve(listener, metrics_listener, state).await
 }
 
 /// An address or a CIDR range: a bare address is the range of that one address.

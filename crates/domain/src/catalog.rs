@@ -679,6 +679,38 @@ pub struct EventSession {
     pub created_at: OffsetDateTime,
 }
 
+/// Where a session stands in its sale window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SaleWindow {
+    /// Before `sales_start_at`.
+    NotOpen,
+    Open,
+    /// From `starts_at` on: nothing is sold once the session has begun.
+    Closed,
+}
+
+/// The sale window of a session that starts selling at `sales_start_at` and starts at
+/// `starts_at`, at `now`.
+pub fn sale_window(
+    sales_start_at: OffsetDateTime,
+    starts_at: OffsetDateTime,
+    now: OffsetDateTime,
+) -> SaleWindow {
+    if now >= starts_at {
+        SaleWindow::Closed
+    } else if now < sales_start_at {
+        SaleWindow::NotOpen
+    } else {
+        SaleWindow::Open
+    }
+}
+
+impl EventSession {
+    pub fn sale_window(&self, now: OffsetDateTime) -> SaleWindow {
+        sale_window(self.sales_start_at, self.starts_at, now)
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct SeatCategory {
     pub id: CategoryId,

@@ -350,3 +350,18 @@ fn a_draw_takes_the_first_slices_first_and_never_more_than_they_hold() {
     assert_eq!(draw_from_slices(&[2, 2], 0), Some(vec![0, 0]));
     assert_eq!(draw_from_slices(&[], 1), None);
 }
+
+#[test]
+fn the_sale_window_opens_at_sales_start_and_closes_when_the_session_starts() {
+    let (opens, starts) = (
+        datetime!(2026-12-01 10:00 UTC),
+        datetime!(2026-12-20 21:00 UTC),
+    );
+    let at = |now| sale_window(opens, starts, now);
+    assert_eq!(at(datetime!(2026-12-01 09:59:59 UTC)), SaleWindow::NotOpen);
+    assert_eq!(at(opens), SaleWindow::Open);
+    assert_eq!(at(datetime!(2026-12-20 20:59:59 UTC)), SaleWindow::Open);
+    assert_eq!(at(starts), SaleWindow::Closed);
+    // A session whose sales would open after it starts never sells.
+    assert_eq!(sale_window(starts, opens, starts), SaleWindow::Closed);
+}

@@ -1,0 +1,81 @@
+//! What an operation of the application answers instead of its result. Each case names what went
+//! wrong and carries the facts a channel needs to say it; the channel alone chooses how (the
+//! JSON API: status, `code` and wording of API.md, in `web::api::error`).
+
+use crate::queue::state::QueueError;
+use bilheteria_domain::FieldErrors;
+use bilheteria_store::StoreError;
+use time::OffsetDateTime;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// No such object, or none the caller may see: `what` names its kind.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("forbidden: {0:?}")]
+    Forbidden(Denied),
+    #[error("invalid input: {0:?}")]
+    Invalid(FieldErrors),
+    #[error("too many requests; retry after {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("purchases from this address are not allowed")]
+    IpBlocked,
+    #[error("sales have not opened yet")]
+    SalesNotOpen { sales_start_at: OffsetDateTime },
+    #[error("the session has started")]
+    SalesClosed,
+    /// A queued session's hold without a valid admission.
+    #[error("admission required: {0:?}")]
+    AdmissionRequired(AdmissionProblem),
+    #[error("the queue token is missing, malformed, forged or for another session")]
+    InvalidQueueToken,
+    #[error("the session has no waiting room")]
+    QueueNotEnabled,
+    #[error("the buyer's turn has passed")]
+    AdmissionExpired,
+    #[error(transparent)]
+    Queue(#[from] QueueError),
+    #[error("the idempotency key was used with another request")]
+    IdempotencyKeyReused,
+    #[error("only a paid order can be refunded")]
+    OrderNotRefundable,
+    /// The payment provider could not do what was asked.
+    #[error("the payment provider failed: {0}")]
+    Provider(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Something that should not happen; logged in full, never shown.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// Why an authenticated caller may not do something.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Denied {
+    NeedsAdmin,
+    NeedsOrganizer,
+}
+
+/// What is wrong with a hold's admission to a queued session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AdmissionProblem {
+    Missing,
+    Malformed,
+    OtherSession,
+    OtherHolder,
+    Expired,
+}
+
+impl From<FieldErrors> for AppError {
+    fn from(errors: FieldErrors) -> Self {
+        Self::Invalid(errors)
+    }
+}
+
+impl AppError {
+    pub fn internal(error: impl std::fmt::Display) -> Self {
+        Self::Internal(error.to_string())
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;

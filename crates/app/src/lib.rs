@@ -1,0 +1,156 @@
+//! The application layer: every rule that is not a pure domain rule, and every operation a
+//! channel (the JSON API today, the pages next, the command line, the workers) performs. It
+//! knows nothing of HTTP: operations answer domain values or an [`AppError`] naming what went
+//! wrong, and the channel chooses how to say it.
+
+pub mod auth;
+pub mod authz;
+pub mod error;
+pub mod mail;
+pub mod queue;
+pub mod ratelimit;
+pub mod sales;
+pub mod ticket_keys;
+pub mod workers;
+
+pub use error::{AppError, AppResult};
+
+use auth::PasswordHasher;
+use bilheteria_domain::clock::Clock;
+use bilheteria_payments::PaymentGateway;
+use bilheteria_store::Store;
+use mail::MailSender;
+use queue::WaitingRoom;
+use ratelimit::{KeyedLimiter, LoginLimits, PurchaseLimits};
+use std::sync::Arc;
+use std::time::Duration;
+use ticket_keys::TicketKeys;
+
+/// The server's settings (the command line's flags, after checking).
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub session_ttl: Duration,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    pub login_attempts_per_account_per_minute: u32,
+    pub login_attempts_per_ip_per_minute: u32,
+    /// Sign-ups one address may make per minute (0: no limit).
+    pub registrations_per_ip_per_minute: u32,
+    /// `Strict-Transport-Security` max-age, sent when browsers reach the server over HTTPS
+    /// (TLS at a proxy in front); 0 sends none.
+    pub hsts_max_age_secs: u64,
+    /// When set, `/metrics` answers only `Authorization: Bearer <this token>`.
+    pub metrics_token: Option<String>,
+    /// Whether `/metrics` is served with the API (false when it has an address of its own).
+    pub metrics_with_api: bool,
+    pub request_timeout: Duration,
+    pub body_limit_bytes: usize,
+    /// Orders and holds a buyer may make per minute (0: no limit).
+    pub purchases_per_user_per_minute: u32,
+    /// Orders and holds one address may make per minute (0: no limit).
+    pub purchases_per_ip_per_minute: u32,
+    /// Addresses that may not buy (`ip_blocked`).
+    pub blocked_ips: Vec<ipnet::IpNet>,
+    /// Secret of the payment provider's webhook signatures; webhooks are refused without it.
+    pub webhook_secret: Option<String>,
+    /// How long a new order may await its payment before reconciliation looks at it.
+    pub reconcile_after: time::Duration,
+    /// How soon reconciliation asks again about an unknown payment outcome.
+    pub reconcile_retry: time::Duration,
+    /// How often holds are swept and payments reconciled.
+    pub sweep_interval: Duration,
+    pub outbox_max_attempts: u32,
+    /// The first retry delay of a failed mail; it doubles with each attempt.
+    pub outbox_backoff: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            session_ttl: Duration::from_secs(14 * 24 * 3600),
+            trusted_proxies: Vec::new(),
+            login_attempts_per_account_per_minute: 10,
+            login_attempts_per_ip_per_minute: 60,
+            registrations_per_ip_per_minute: 30,
+            hsts_max_age_secs: 0,
+            metrics_token: None,
+            metrics_with_api: true,
+            request_timeout: Duration::from_secs(30),
+            body_limit_bytes: 1024 * 1024,
+            purchases_per_user_per_minute: 60,
+            purchases_per_ip_per_minute: 6_000,
+            blocked_ips: Vec::new(),
+            webhook_secret: None,
+            reconcile_after: time::Duration::seconds(60),
+            reconcile_retry: time::Duration::seconds(5),
+            sweep_interval: Duration::from_secs(2),
+            outbox_max_attempts: 8,
+            outbox_backoff: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The application: what every operation needs, shared by the JSON API, the workers and the
+/// command line. Cheap to clone.
+#[derive(Clone)]
+pub struct App {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub settings: Arc<Settings>,
+    pub passwords: PasswordHasher,
+    pub login_limits: Arc<LoginLimits>,
+    pub purchase_limits: Arc<PurchaseLimits>,
+    pub gateway: Arc<dyn PaymentGateway>,
+    pub ticket_keys: Arc<TicketKeys>,
+    pub mail: Arc<MailSender>,
+    pub queue: Arc<WaitingRoom>,
+    /// Renders an order's answer for its idempotency key (see [`sales::RecordedAnswer`]).
+    pub answers: Arc<sales::RenderAnswer>,
+}
+
+/// What the application talks to besides its database.
+pub struct Services {
+    pub gateway: Arc<dyn PaymentGateway>,
+    pub ticket_keys: Arc<TicketKeys>,
+    pub mail: Arc<MailSender>,
+    pub queue: Arc<WaitingRoom>,
+    /// How the channel that takes orders words their answers.
+    pub answers: Arc<sales::RenderAnswer>,
+}
+
+impl App {
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        settings: Settings,
+        services: Services,
+    ) -> Self {
+        let limit =
+            |per_minute: u32| (per_minute > 0).then(|| KeyedLimiter::per_minute(per_minute));
+        let login_limits = LoginLimits {
+            per_account: KeyedLimiter::per_minute(settings.login_attempts_per_account_per_minute),
+            per_ip: KeyedLimiter::per_minute(settings.login_attempts_per_ip_per_minute),
+            registrations_per_ip: limit(settings.registrations_per_ip_per_minute),
+        };
+        let purchase_limits = PurchaseLimits {
+            per_user: limit(settings.purchases_per_user_per_minute),
+            per_ip: limit(settings.purchases_per_ip_per_minute),
+        };
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
+        Self {
+            store,
+            clock,
+            settings: Arc::new(settings),
+            passwords: PasswordHasher::new(cores * 2),
+            login_limits: Arc::new(login_limits),
+            purchase_limits: Arc::new(purchase_limits),
+            gateway: services.gateway,
+            ticket_keys: services.ticket_keys,
+            mail: services.mail,
+            queue: services.queue,
+            answers: services.answers,
+        }
+    }
+}

@@ -1,0 +1,368 @@
+//! The purchase path, orchestrated (DESIGN.md, "The purchase path"): record the idempotency key
+//! and the order, call the payment provider with no transaction open, then settle the order in
+//! one short transaction. Handlers, the reconciliation worker and the webhook all settle orders
+//! through [`settle`], which is safe to run more than once for the same order.
+
+use crate::App;
+use crate::error::{AppError, AppResult};
+use bilheteria_domain::audit::AuditContext;
+use bilheteria_domain::ids::{OrderId, SessionId, TicketId, UserId};
+use bilheteria_domain::sales::{IdempotencyKey, Order, OrderRequest, OrderStatus};
+use bilheteria_payments::{ChargeRequest, ChargeResult, GatewayError};
+use bilheteria_store::{
+    BeginOrder, NewOrder, OrderToSettle, PaymentOutcome, SalesIntegrity, Settled, StoreError,
+    TicketDraft,
+};
+use futures_util::StreamExt;
+use std::net::IpAddr;
+use std::time::Instant;
+use time::Duration;
+
+/// The answer to an order's request, as its channel first gave it: recorded with the order's
+/// key so that a retry gets it again, word for word. The application stores and replays it
+/// without reading it; the channel that took the order renders it ([`App::answers`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordedAnswer {
+    pub status: u16,
+    pub body: String,
+}
+
+/// Renders what a buyer is told about an order in the state it reached.
+pub type RenderAnswer = dyn Fn(&Order) -> RecordedAnswer + Send + Sync;
+
+/// Refuses a buyer on a blocked address, or over their purchase rate (holds and orders).
+pub fn admit_buyer(state: &App, user: UserId, ip: Option<IpAddr>) -> AppResult<()> {
+    if let Some(ip) = ip
+        && state
+            .settings
+            .blocked_ips
+            .iter()
+            .any(|net| net.contains(&ip))
+    {
+        return Err(AppError::IpBlocked);
+    }
+    state
+        .purchase_limits
+        .check(&user.to_string(), ip.map(|ip| ip.to_string()).as_deref())
+        .map_err(|wait| AppError::RateLimited {
+            retry_after_secs: wait.as_secs() + 1,
+        })
+}
+
+/// `POST /orders`: the first run of a key, or the replay of its first answer.
+pub async fn place_order(
+    state: &App,
+    user: UserId,
+    key: &IdempotencyKey,
+    fingerprint: Vec<u8>,
+    request: OrderRequest,
+    client_ip: Option<String>,
+) -> AppResult<RecordedAnswer> {
+    let started = Instant::now();
+    let now = state.clock.now();
+    let begun = state
+        .store
+        .begin_order(NewOrder {
+            id: OrderId::new(),
+            user_id: user,
+            idempotency_key: key.as_str().to_owned(),
+            fingerprint,
+            hold_id: request.hold_id,
+            products: request.products,
+            payment_token: request.payment_token,
+            client_ip,
+            now,
+            settle_after: now + state.settings.reconcile_after,
+        })
+        .await
+        .inspect_err(|e| {
+            let outcome = match e {
+                StoreError::Conflict { code, .. } => *code,
+                _ => "error",
+            };
+            metrics::counter!("orders_total", "outcome" => outcome).increment(1);
+        })?;
+    let reply = match begun {
+        BeginOrder::KeyReused => return Err(AppError::IdempotencyKeyReused),
+        BeginOrder::Replay { status, body } => {
+            metrics::counter!("orders_total", "outcome" => "replayed").increment(1);
+            return Ok(RecordedAnswer { status, body });
+        }
+        BeginOrder::Existing(order) => {
+            let reply = (state.answers)(&order);
+            if order.status != OrderStatus::AwaitingPayment {
+                // The first run settled but died before recording its answer.
+                state
+                    .store
+                    .save_order_response(user, key.as_str(), reply.status, &reply.body)
+                    .await?;
+            }
+            return Ok(reply);
+        }
+        BeginOrder::Started(draft) => {
+            let settled = match charge_and_settle(state, &draft).await? {
+                // The settlement recorded this answer with the order's new state.
+                Settled::Done(order) => return Ok(finish_order(state, user, &order, started).await),
+                Settled::Already(order) | Settled::MustRefund { order, .. } => order,
+            };
+            let reply = finish_order(state, user, &settled, started).await;
+            state
+                .store
+                .save_order_response(user, key.as_str(), reply.status, &reply.body)
+                .await?;
+            reply
+        }
+    };
+    Ok(reply)
+}
+
+/// The answer to the first run of an order's key, once the order settled.
+async fn finish_order(
+    state: &App,
+    user: UserId,
+    order: &Order,
+    started: Instant,
+) -> RecordedAnswer {
+    if order.status == OrderStatus::Paid && state.queue.session(order.session_id).is_some() {
+        // Done buying: a place among the active buyers of a queued session frees up.
+        let left = state
+            .queue
+            .state
+            .leave(
+                order.session_id,
+                user,
+                state.clock.now().unix_timestamp() * 1000,
+            )
+            .await;
+        if let Err(error) = left {
+            tracing::warn!(%error, "could not record leaving the queue");
+        }
+    }
+    metrics::histogram!("order_duration_seconds").record(started.elapsed().as_secs_f64());
+    (state.answers)(order)
+}
+
+fn charge_request(draft: &OrderToSettle) -> ChargeRequest {
+    ChargeRequest {
+        // The order id is the provider-side idempotency key: one order, at most one charge.
+        idempotency_key: format!("order-{}", draft.order.id),
+        order_id: draft.order.id,
+        amount_cents: draft.order.total_cents,
+        currency: draft.order.currency.as_str().to_owned(),
+        token: draft.payment_token.clone(),
+    }
+}
+
+/// Asks the provider (again, with the same key) and settles the order with its answer.
+pub async fn charge_and_settle(state: &App, draft: &OrderToSettle) -> AppResult<Settled> {
+    let started = Instant::now();
+    let result = state.gateway.charge(&charge_request(draft)).await;
+    metrics::histogram!("payment_provider_duration_seconds")
+        .record(started.elapsed().as_secs_f64());
+    settle(state, draft, result).await
+}
+
+/// Applies a provider's answer to an order, recording the answer its buyer is given. Running it
+/// twice for the same order changes nothing the second time.
+pub async fn settle(
+    state: &App,
+    draft: &OrderToSettle,
+    result: Result<ChargeResult, GatewayError>,
+) -> AppResult<Settled> {
+    let now = state.clock.now();
+    let outcome = match result {
+        Ok(ChargeResult::Succeeded(charge)) if !charge.pays(&draft.order) => {
+            // Never pay an order from a payment of something else; the order waits, and
+            // reconciliation asks again.
+            tracing::error!(order = %draft.order.id, ?charge, "the provider's payment does not match the order");
+            metrics::counter!("payments_mismatched_total").increment(1);
+            PaymentOutcome::Unknown {
+                retry_at: now + state.settings.reconcile_retry,
+            }
+        }
+        Ok(ChargeResult::Succeeded(charge)) => PaymentOutcome::Paid {
+            reference: charge.reference,
+            tickets: draft
+                .units
+                .iter()
+                .map(|unit| {
+                    let id = TicketId::new();
+                    TicketDraft {
+                        id,
+                        unit: unit.clone(),
+                        version: 1,
+                        code: state
+                            .ticket_keys
+                            .sign(id, draft.order.session_id, unit.seat_id, 1),
+                    }
+                })
+                .collect(),
+        },
+        Ok(ChargeResult::Declined { code, reference }) => {
+            PaymentOutcome::Declined { code, reference }
+        }
+        Err(GatewayError::Unknown(reason)) => {
+            tracing::warn!(order = %draft.order.id, %reason, "payment outcome unknown; will reconcile");
+            PaymentOutcome::Unknown {
+                retry_at: now + state.settings.reconcile_retry,
+            }
+        }
+    };
+    let label = match &outcome {
+        PaymentOutcome::Paid { .. } => "paid",
+        PaymentOutcome::Declined { .. } => "declined",
+        PaymentOutcome::Unknown { .. } => "unknown",
+    };
+    metrics::counter!("payments_total", "outcome" => label).increment(1);
+    let answer = |order: &Order| {
+        let reply = (state.answers)(order);
+        (reply.status, reply.body)
+    };
+    match state
+        .store
+        .settle_order(draft, outcome, now, &answer)
+        .await?
+    {
+        Settled::MustRefund { order, code } => {
+            tracing::warn!(order = %order.id, code, "paid order could not be honoured; refunding");
+            refund_failed_order(state, &order).await;
+            let order = state.store.get_order(order.id).await?.unwrap_or(order);
+            Ok(Settled::MustRefund { order, code })
+        }
+        settled => Ok(settled),
+    }
+}
+
+/// A provider's webhook named `order`: a hint, never proof. An order whose outcome is unknown
+/// is settled from what the provider answers when asked again with the order's own idempotency
+/// key (the same payment, checked against the order by [`settle`]); an order still awaiting the
+/// answer of a charge in flight is left to that charge (or to reconciliation, should its process
+/// die); a settled order stays as it is.
+pub async fn settle_on_hint(state: &App, order: OrderId) -> AppResult<()> {
+    let Some(draft) = state.store.order_to_settle(order).await? else {
+        return Ok(());
+    };
+    if draft.order.status == OrderStatus::PaymentPending {
+        charge_and_settle(state, &draft).await?;
+    }
+    Ok(())
+}
+
+/// The session's sales invariants: the store's counts, and each paid order's charge confirmed
+/// by the provider (a paid order the provider does not confirm breaks the report).
+pub async fn integrity(state: &App, session: SessionId) -> AppResult<SalesIntegrity> {
+    let mut report = state.store.sales_integrity(session).await?;
+    let charges = state.store.paid_order_charges(session).await?;
+    let unconfirmed = futures_util::stream::iter(charges)
+        .map(|recorded| async move {
+            match state.gateway.succeeded_charge(&recorded.reference).await {
+                Ok(Some(charge)) => !charge.is_payment_of(
+                    recorded.order_id,
+                    recorded.amount_cents,
+                    &recorded.currency,
+                ),
+                Ok(None) => true,
+                Err(error) => {
+                    tracing::warn!(order = %recorded.order_id, %error, "cannot confirm a charge");
+                    true
+                }
+            }
+        })
+        .buffer_unordered(16)
+        .filter(|unconfirmed| std::future::ready(*unconfirmed))
+        .count()
+        .await;
+    report.paid_orders_unconfirmed = i64::try_from(unconfirmed).unwrap_or(i64::MAX);
+    report.settled_ok = report.holds();
+    Ok(report)
+}
+
+/// Gives back the charge of an order that failed after payment. If the provider cannot be
+/// reached the order stays due, and reconciliation tries again.
+pub async fn refund_failed_order(state: &App, order: &Order) {
+    let Some(reference) = order.payment_reference.as_deref() else {
+        return;
+    };
+    let key = format!("refund-{}", order.id);
+    match state
+        .gateway
+        .refund(reference, order.total_cents, &key)
+        .await
+    {
+        Ok(refund) => {
+            if let Err(error) = state
+                .store
+                .record_failed_order_refund(order.id, &refund, state.clock.now())
+                .await
+            {
+                tracing::error!(order = %order.id, %error, "refund made but not recorded; reconciliation will retry");
+            }
+        }
+        Err(error) => {
+            tracing::warn!(order = %order.id, %error, "refund failed; reconciliation will retry")
+        }
+    }
+}
+
+/// Organizer or admin refund of a paid order.
+pub async fn refund_paid_order(
+    state: &App,
+    order: &Order,
+    audit: &AuditContext,
+) -> AppResult<Order> {
+    if order.status != OrderStatus::Paid {
+        return Err(AppError::OrderNotRefundable);
+    }
+    let reference = order
+        .payment_reference
+        .as_deref()
+        .ok_or_else(|| AppError::internal("a paid order without a payment reference"))?;
+    state
+        .store
+        .request_refund(order.id, state.clock.now() + state.settings.reconcile_after)
+        .await?;
+    let refund = state
+        .gateway
+        .refund(
+            reference,
+            order.total_cents,
+            &format!("refund-{}", order.id),
+        )
+        .await
+        .map_err(|e| AppError::Provider(e.to_string()))?;
+    Ok(state
+        .store
+        .refund_order(order.id, &refund, state.clock.now(), audit)
+        .await?)
+}
+
+/// One pass of reconciliation: settles orders whose outcome is unknown and refunds what is owed.
+pub async fn reconcile(state: &App) -> anyhow::Result<usize> {
+    let now = state.clock.now();
+    let due = state
+        .store
+        .orders_to_settle(now, now + Duration::seconds(60), 100)
+        .await?;
+    for draft in &due {
+        match draft.order.status {
+            OrderStatus::Failed => {
+                refund_failed_order(state, &draft.order).await;
+                continue;
+            }
+            OrderStatus::Paid => {
+                // A refund was requested and not finished: finish it (the provider's key makes
+                // asking again safe).
+                let system = AuditContext::default();
+                if let Err(error) = refund_paid_order(state, &draft.order, &system).await {
+                    tracing::warn!(order = %draft.order.id, %error, "refund still not finished");
+                }
+                continue;
+            }
+            _ => {}
+        }
+        if let Err(error) = charge_and_settle(state, draft).await {
+            tracing::warn!(order = %draft.order.id, %error, "reconciliation could not settle");
+        }
+    }
+    Ok(due.len())
+}

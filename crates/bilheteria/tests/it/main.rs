@@ -1,0 +1,14 @@
+//! The integration tests of the whole server: the real app on a loopback port over real HTTP,
+//! each storage test on both backends, in one binary (each test binary links the whole server).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+mod accounts;
+mod audit_and_operations;
+mod buying;
+mod catalog;
+mod loadtest;
+mod paysim;
+mod queue_state;
+mod race;
+mod waiting_room;

@@ -1,0 +1,429 @@
+//! The Stripe-compatible client against `bilheteria paysim` over real HTTP, with signed
+//! webhooks back to the app, on both backends; and the `paysim` binary itself.
+
+use bilheteria_app::Settings;
+use bilheteria_app::sales;
+use bilheteria_payments::stripe::StripeGateway;
+use bilheteria_payments::webhook;
+use bilheteria_paysim::{self as paysim, PaysimArgs};
+use bilheteria_store::on_both_backends;
+use bilheteria_store::testing::TestDatabase;
+use bilheteria_testkit::{TestApp, assert_problem, on_sale, order_body};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::time::Duration;
+
+on_both_backends!(
+    payments_through_paysim_settle_by_answer_by_webhook_and_refund,
+    an_unreachable_provider_leaves_orders_pending
+);
+
+const WEBHOOK_SECRET: &str = "whsec_test_paysim";
+
+fn paysim_args(webhook_url: Option<String>) -> PaysimArgs {
+    PaysimArgs {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        latency_median_ms: 5.0,
+        latency_sigma: 0.5,
+        decline_rate: 0.0,
+        lost_answer_ms: 1_500,
+        webhook_url,
+        webhook_secret: WEBHOOK_SECRET.into(),
+        // Later than the client waits, so the lost answer is surely lost first.
+        webhook_delay_ms: 1_000,
+    }
+}
+
+/// The app talking to a paysim on a real socket, which sends its webhooks back to the app.
+async fn app_with_paysim(db: TestDatabase) -> (TestApp, String) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let paysim_url = format!("http://{}", listener.local_addr().unwrap());
+    let gateway =
+        StripeGateway::new(&paysim_url, "sk_test_123", Duration::from_millis(400)).unwrap();
+    let settings = Settings {
+        webhook_secret: Some(WEBHOOK_SECRET.into()),
+        ..Settings::default()
+    };
+    let app = TestApp::spawn_with_gateway(db, settings, Some(Arc::new(gateway))).await;
+    let router = paysim::router(&paysim_args(Some(format!(
+        "{}/api/v1/payments/webhook",
+        app.base
+    ))))
+    .unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    (app, paysim_url)
+}
+
+async fn wait_for_status(app: &TestApp, token: &str, order: &str, wanted: &str) -> Value {
+    for _ in 0..100 {
+        let (_, body) = app.get(&format!("/orders/{order}"), Some(token)).await;
+        if body["status"] == wanted {
+            return body;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("order {order} never became {wanted}");
+}
+
+async fn summary(url: &str) -> Value {
+    reqwest::get(format!("{url}/v1/charges/summary"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn payments_through_paysim_settle_by_answer_by_webhook_and_refund(db: TestDatabase) {
+    let (app, paysim_url) = app_with_paysim(db).await;
+    let sale = on_sale(&app, 10, 10, 5, json!({})).await;
+    let buyers = app.buyers(3).await;
+    let hold = |token: String, seat: String| {
+        let app = &app;
+        let session = sale.session_id.clone();
+        async move {
+            app.post(
+                &format!("/sessions/{session}/holds"),
+                Some(&token),
+                json!({"seat_ids": [seat]}),
+            )
+            .await
+            .1
+        }
+    };
+
+    let approved = hold(buyers[0].token.clone(), sale.seat_ids[0].clone()).await;
+    let (status, paid) = app
+        .order(
+            &buyers[0].token,
+            "paysim-visa-01",
+            &order_body(&approved["id"], "tok_visa"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{paid}");
+    assert!(
+        paid["payment_reference"]
+            .as_str()
+            .unwrap()
+            .starts_with("pi_sim_")
+    );
+
+    let declined = hold(buyers[1].token.clone(), sale.seat_ids[1].clone()).await;
+    let refused = app
+        .order(
+            &buyers[1].token,
+            "paysim-decl-01",
+            &order_body(&declined["id"], "tok_chargeDeclinedInsufficientFunds"),
+        )
+        .await;
+    assert_problem(&refused, StatusCode::PAYMENT_REQUIRED, "payment_declined");
+    assert_eq!(refused.1["decline_code"], "insufficient_funds");
+
+    // The answer is lost (the client gives up first); the provider's webhook settles the order.
+    let lost = hold(buyers[2].token.clone(), sale.seat_ids[2].clone()).await;
+    let pending = app
+        .order(
+            &buyers[2].token,
+            "paysim-lost-01",
+            &order_body(&lost["id"], "tok_timeout"),
+        )
+        .await;
+    assert_problem(&pending, StatusCode::ACCEPTED, "payment_pending");
+    let order_id = pending.1["order_id"].as_str().unwrap();
+    let settled = wait_for_status(&app, &buyers[2].token, order_id, "paid").await;
+    assert_eq!(settled["tickets"].as_array().unwrap().len(), 1);
+    // Reconciliation later finds nothing to do, and asking again never charges twice.
+    app.clock.advance(time::Duration::seconds(120));
+    sales::reconcile(&app.state).await.unwrap();
+    let charges = summary(&paysim_url).await;
+    assert_eq!(charges["succeeded"], 2, "{charges}");
+    assert_eq!(charges["captured_cents"], 24_000);
+
+    let (status, refunded) = app
+        .call(
+            Method::POST,
+            &format!("/orders/{}/refund", paid["id"].as_str().unwrap()),
+            Some(&sale.organizer.token),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, refunded["status"].as_str()),
+        (StatusCode::OK, Some("refunded")),
+        "{refunded}"
+    );
+    assert_eq!(summary(&paysim_url).await["refunded_cents"], 12_000);
+    let (_, report) = app
+        .get(
+            &format!("/sessions/{}/integrity", sale.session_id),
+            Some(&sale.organizer.token),
+        )
+        .await;
+    assert_eq!(report["settled_ok"], true, "{report}");
+
+    // Webhooks that are not the provider's are refused.
+    let event = json!({"type": "payment_intent.succeeded", "data": {"object": {"id": "pi_forged", "metadata": {"order_id": order_id}}}}).to_string();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    for signature in [
+        webhook::sign("not-the-secret", now, event.as_bytes()),
+        webhook::sign(WEBHOOK_SECRET, now - 3_600, event.as_bytes()),
+        "t=garbage".to_owned(),
+    ] {
+        let response = app
+            .request(Method::POST, "/payments/webhook", None)
+            .header(webhook::SIGNATURE_HEADER, signature)
+            .header("content-type", "application/json")
+            .body(event.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_problem(
+            &bilheteria_testkit::read(response).await,
+            StatusCode::BAD_REQUEST,
+            "invalid_signature",
+        );
+    }
+    let tampered = webhook::sign(WEBHOOK_SECRET, now, event.as_bytes());
+    let response = app
+        .request(Method::POST, "/payments/webhook", None)
+        .header(webhook::SIGNATURE_HEADER, tampered)
+        .body(event.replace("pi_forged", "pi_other"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        StatusCode::BAD_REQUEST,
+        "a body changed after signing is refused"
+    );
+}
+
+async fn an_unreachable_provider_leaves_orders_pending(db: TestDatabase) {
+    // Nothing listens on port 9 of the loopback: every call fails to connect.
+    let gateway = StripeGateway::new(
+        "http://127.0.0.1:9",
+        "sk_test_123",
+        Duration::from_millis(300),
+    )
+    .unwrap();
+    let app = TestApp::spawn_with_gateway(db, Settings::default(), Some(Arc::new(gateway))).await;
+    let sale = on_sale(&app, 10, 10, 5, json!({})).await;
+    let buyer = app.account("fan@example.com", &[]).await;
+    let (_, held) = app
+        .post(
+            &format!("/sessions/{}/holds", sale.session_id),
+            Some(&buyer.token),
+            json!({"seat_ids": [sale.seat_ids[0]]}),
+        )
+        .await;
+    let pending = app
+        .order(
+            &buyer.token,
+            "provider-down-1",
+            &order_body(&held["id"], "tok_visa"),
+        )
+        .await;
+    assert_problem(&pending, StatusCode::ACCEPTED, "payment_pending");
+    app.clock.advance(time::Duration::seconds(6));
+    assert_eq!(sales::reconcile(&app.state).await.unwrap(), 1);
+    let (_, order) = app
+        .get(
+            &format!("/orders/{}", pending.1["order_id"].as_str().unwrap()),
+            Some(&buyer.token),
+        )
+        .await;
+    assert_eq!(
+        order["status"], "payment_pending",
+        "still unknown, still waiting"
+    );
+    assert!(order["tickets"].as_array().unwrap().is_empty());
+    let (_, report) = app
+        .get(
+            &format!("/sessions/{}/integrity", sale.session_id),
+            Some(&sale.organizer.token),
+        )
+        .await;
+    assert_eq!(
+        (
+            report["settled_ok"].as_bool(),
+            report["paid_orders"].as_i64()
+        ),
+        (Some(true), Some(0)),
+        "{report}"
+    );
+    // Webhooks are refused when no secret is configured.
+    let response = app
+        .request(Method::POST, "/payments/webhook", None)
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_paysim_binary_speaks_the_stripe_subset() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_bilheteria"))
+        .args([
+            "paysim",
+            "--addr",
+            &format!("127.0.0.1:{port}"),
+            "--latency-median-ms",
+            "2",
+        ])
+        .env("RUST_LOG", "error")
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let mut up = false;
+    for _ in 0..100 {
+        if client.get(format!("{base}/healthz")).send().await.is_ok() {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(up, "paysim started");
+    let form = [
+        ("amount", "1000"),
+        ("currency", "brl"),
+        ("payment_method", "tok_visa"),
+        ("confirm", "true"),
+    ];
+    let charge = |key: &'static str| {
+        client
+            .post(format!("{base}/v1/payment_intents"))
+            .bearer_auth("sk_test")
+            .header("Idempotency-Key", key)
+            .form(&form)
+            .send()
+    };
+    let first: Value = charge("bin-key-1").await.unwrap().json().await.unwrap();
+    let again: Value = charge("bin-key-1").await.unwrap().json().await.unwrap();
+    assert_eq!(first["status"], "succeeded");
+    assert_eq!(first, again, "idempotent by key");
+    let unauthenticated = client
+        .post(format!("{base}/v1/payment_intents"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unauthenticated.status(), StatusCode::UNAUTHORIZED);
+    let no_key = client
+        .post(format!("{base}/v1/payment_intents"))
+        .bearer_auth("sk_test")
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_key.status(), StatusCode::BAD_REQUEST);
+    let declined = client
+        .post(format!("{base}/v1/payment_intents"))
+        .bearer_auth("sk_test")
+        .header("Idempotency-Key", "bin-key-2")
+        .form(&[
+            ("amount", "1000"),
+            ("currency", "brl"),
+            ("payment_method", "tok_chargeDeclined"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(declined.status(), StatusCode::PAYMENT_REQUIRED);
+    let declined: Value = declined.json().await.unwrap();
+    let declined_id = declined["error"]["payment_intent"]["id"].as_str().unwrap();
+
+    // What Stripe's own clients send: a refund without an amount refunds the whole charge.
+    let paid_id = first["id"].as_str().unwrap();
+    let refund: Value = client
+        .post(format!("{base}/v1/refunds"))
+        .bearer_auth("sk_test")
+        .header("Idempotency-Key", "bin-refund-1")
+        .form(&[("payment_intent", paid_id)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (refund["status"].as_str(), refund["amount"].as_i64()),
+        (Some("succeeded"), Some(1000)),
+        "{refund}"
+    );
+    let retrieved: Value = client
+        .get(format!("{base}/v1/payment_intents/{paid_id}"))
+        .bearer_auth("sk_test")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(retrieved["amount_refunded"], 1000);
+
+    // Cancelling: an intent that did not succeed can be, one that succeeded cannot.
+    let cancel = |id: String| {
+        client
+            .post(format!("{base}/v1/payment_intents/{id}/cancel"))
+            .bearer_auth("sk_test")
+            .send()
+    };
+    let canceled = cancel(declined_id.to_owned()).await.unwrap();
+    assert_eq!(canceled.status(), StatusCode::OK);
+    assert_eq!(
+        canceled.json::<Value>().await.unwrap()["status"],
+        "canceled"
+    );
+    let refused = cancel(paid_id.to_owned()).await.unwrap();
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let refused: Value = refused.json().await.unwrap();
+    assert_eq!(refused["error"]["code"], "payment_intent_unexpected_state");
+
+    // Listing, newest first, in pages.
+    let list = |query: String| {
+        client
+            .get(format!("{base}/v1/payment_intents{query}"))
+            .bearer_auth("sk_test")
+            .send()
+    };
+    let page: Value = list("?limit=1".into()).await.unwrap().json().await.unwrap();
+    assert_eq!(
+        (page["object"].as_str(), page["has_more"].as_bool()),
+        (Some("list"), Some(true))
+    );
+    assert_eq!(page["data"][0]["id"], declined_id);
+    let rest: Value = list(format!("?starting_after={declined_id}"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(rest["data"][0]["id"], paid_id);
+    assert_eq!(rest["has_more"], false);
+
+    // What paysim does not simulate gets a Stripe-shaped error, never an empty body.
+    for (method, path) in [
+        (reqwest::Method::GET, "/v1/customers"),
+        (reqwest::Method::DELETE, "/v1/payment_intents"),
+    ] {
+        let answer = client
+            .request(method.clone(), format!("{base}{path}"))
+            .bearer_auth("sk_test")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), StatusCode::NOT_FOUND, "{method} {path}");
+        let body: Value = answer.json().await.unwrap();
+        assert_eq!(body["error"]["type"], "invalid_request_error", "{body}");
+    }
+    child.kill().await.unwrap();
+}

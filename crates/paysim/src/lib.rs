@@ -1,0 +1,447 @@
+//! `bilheteria paysim`: a standalone payment provider speaking the Stripe-compatible subset that
+//! [`bilheteria_payments::stripe::StripeGateway`] uses, for load tests and cluster tests. Latency
+//! follows a log-normal distribution (a median and a long tail); some approvals can be turned
+//! into declines at random; `tok_timeout` approves but answers only after the client has given
+//! up; and every outcome can be sent as a signed webhook.
+
+use axum::extract::{Form, Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use bilheteria_payments::simulator::{CancelError, Intent, Outcome, SimulatedProvider};
+use bilheteria_payments::webhook;
+use rand::Rng;
+use rand_distr::{Distribution, LogNormal};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+#[derive(Clone, Debug, clap::Args)]
+pub struct PaysimArgs {
+    #[arg(long, env = "PAYSIM_ADDR", default_value = "127.0.0.1:12111")]
+    pub addr: std::net::SocketAddr,
+    /// Median answer time.
+    #[arg(long, env = "PAYSIM_LATENCY_MEDIAN_MS", default_value_t = 150.0)]
+    pub latency_median_ms: f64,
+    /// Spread of the log-normal latency; 0.5 puts the 99th percentile near 3.2 × the median.
+    #[arg(long, env = "PAYSIM_LATENCY_SIGMA", default_value_t = 0.5)]
+    pub latency_sigma: f64,
+    /// Share (0..1) of approvable charges declined anyway.
+    #[arg(long, env = "PAYSIM_DECLINE_RATE", default_value_t = 0.0)]
+    pub decline_rate: f64,
+    /// How long the lost answer of `tok_timeout` takes (longer than clients wait).
+    #[arg(long, env = "PAYSIM_LOST_ANSWER_MS", default_value_t = 30_000)]
+    pub lost_answer_ms: u64,
+    /// Where to send webhooks, e.g. http://127.0.0.1:8080/api/v1/payments/webhook.
+    #[arg(long, env = "PAYSIM_WEBHOOK_URL")]
+    pub webhook_url: Option<String>,
+    #[arg(long, env = "PAYSIM_WEBHOOK_SECRET", default_value = "whsec_paysim")]
+    pub webhook_secret: String,
+    /// How long after the outcome a webhook is sent.
+    #[arg(long, env = "PAYSIM_WEBHOOK_DELAY_MS", default_value_t = 0)]
+    pub webhook_delay_ms: u64,
+}
+
+struct Paysim {
+    provider: SimulatedProvider,
+    latency: Option<LogNormal<f64>>,
+    decline_rate: f64,
+    lost_answer: Duration,
+    webhook_url: Option<String>,
+    webhook_secret: String,
+    webhook_delay: Duration,
+    client: reqwest::Client,
+    events: AtomicU64,
+}
+
+pub fn router(args: &PaysimArgs) -> anyhow::Result<Router> {
+    let latency = (args.latency_median_ms > 0.0)
+        .then(|| LogNormal::new(args.latency_median_ms.ln(), args.latency_sigma.max(0.0)))
+        .transpose()?;
+    let state = Arc::new(Paysim {
+        provider: SimulatedProvider::new(),
+        latency,
+        decline_rate: args.decline_rate.clamp(0.0, 1.0),
+        lost_answer: Duration::from_millis(args.lost_answer_ms),
+        webhook_url: args.webhook_url.clone(),
+        webhook_secret: args.webhook_secret.clone(),
+        webhook_delay: Duration::from_millis(args.webhook_delay_ms),
+        client: reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .build()?,
+        events: AtomicU64::new(0),
+    });
+    Ok(Router::new()
+        .route("/v1/payment_intents", post(create_intent).get(list_intents))
+        .route("/v1/payment_intents/{id}", get(get_intent))
+        .route("/v1/payment_intents/{id}/cancel", post(cancel_intent))
+        .route("/v1/refunds", post(create_refund))
+        .route("/v1/charges/summary", get(summary))
+        .route("/healthz", get(|| async { "ok" }))
+        .fallback(not_simulated)
+        .method_not_allowed_fallback(not_simulated)
+        .with_state(state))
+}
+
+pub async fn run(args: PaysimArgs) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(args.addr).await?;
+    tracing::info!(
+        addr = %listener.local_addr()?,
+        median_ms = args.latency_median_ms,
+        sigma = args.latency_sigma,
+        decline_rate = args.decline_rate,
+        "paysim serving a Stripe-compatible API"
+    );
+    axum::serve(listener, router(&args)?).await?;
+    Ok(())
+}
+
+fn intent_json(intent: &Intent) -> Value {
+    json!({
+        "id": intent.id,
+        "object": "payment_intent",
+        "amount": intent.amount,
+        "amount_refunded": intent.refunded,
+        "currency": intent.currency,
+        "status": intent.status,
+        "metadata": { "order_id": intent.order_id },
+        "last_payment_error": intent.decline_code.as_ref().map(|code| json!({"code": "card_declined", "decline_code": code})),
+    })
+}
+
+fn error(
+    status: StatusCode,
+    kind: &str,
+    code: &str,
+    message: &str,
+    intent: Option<&Intent>,
+) -> Response {
+    let mut body = json!({"error": {"type": kind, "code": code, "message": message}});
+    if let Some(intent) = intent {
+        body["error"]["decline_code"] = json!(intent.decline_code);
+        body["error"]["payment_intent"] = intent_json(intent);
+    }
+    (status, Json(body)).into_response()
+}
+
+impl Paysim {
+    async fn think(&self) {
+        if let Some(latency) = &self.latency {
+            let ms = latency.sample(&mut rand::rng()).min(60_000.0);
+            tokio::time::sleep(Duration::from_micros((ms * 1000.0) as u64)).await;
+        }
+    }
+
+    fn send_webhook(self: &Arc<Self>, kind: &str, intent: &Intent) {
+        let Some(url) = self.webhook_url.clone() else {
+            return;
+        };
+        let number = self.events.fetch_add(1, Ordering::Relaxed);
+        let body = json!({
+            "id": format!("evt_sim_{number:012}"),
+            "type": kind,
+            "created": time::OffsetDateTime::now_utc().unix_timestamp(),
+            "data": { "object": intent_json(intent) },
+        })
+        .to_string();
+        let this = self.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(this.webhook_delay).await;
+            for attempt in 0..3u32 {
+                let signature = webhook::sign(
+                    &this.webhook_secret,
+                    time::OffsetDateTime::now_utc().unix_timestamp(),
+                    body.as_bytes(),
+                );
+                let sent = this
+                    .client
+                    .post(&url)
+                    .header(webhook::SIGNATURE_HEADER, signature)
+                    .header("content-type", "application/json")
+                    .body(body.clone())
+                    .send()
+                    .await;
+                if sent.is_ok_and(|r| r.status().is_success()) {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(200 * 2u64.pow(attempt))).await;
+            }
+        });
+    }
+}
+
+fn authorised(headers: &HeaderMap) -> bool {
+    headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("Bearer ") && v.len() > 7)
+}
+
+async fn create_intent(
+    State(sim): State<Arc<Paysim>>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    if !authorised(&headers) {
+        return unauthorised();
+    }
+    let Some(key) = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .filter(|k| !k.is_empty())
+    else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            "idempotency_key_required",
+            "send an Idempotency-Key",
+            None,
+        );
+    };
+    let amount = form
+        .get("amount")
+        .and_then(|a| a.parse::<i64>().ok())
+        .filter(|a| *a >= 0);
+    let (Some(amount), Some(currency), Some(token)) =
+        (amount, form.get("currency"), form.get("payment_method"))
+    else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            "parameter_missing",
+            "amount, currency and payment_method are required",
+            None,
+        );
+    };
+    if !token.starts_with("tok_") {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            "resource_missing",
+            "no such payment method",
+            None,
+        );
+    }
+    let order = form.get("metadata[order_id]").cloned().unwrap_or_default();
+    sim.think().await;
+    let declined_by_chance =
+        sim.decline_rate > 0.0 && rand::rng().random::<f64>() < sim.decline_rate;
+    let token = if declined_by_chance && token != "tok_timeout" {
+        "tok_chargeDeclined"
+    } else {
+        token.as_str()
+    };
+    match sim
+        .provider
+        .create_intent(key, amount, currency, token, &order)
+    {
+        Outcome::Succeeded(intent) => {
+            sim.send_webhook("payment_intent.succeeded", &intent);
+            Json(intent_json(&intent)).into_response()
+        }
+        Outcome::Declined(intent) => {
+            sim.send_webhook("payment_intent.payment_failed", &intent);
+            error(
+                StatusCode::PAYMENT_REQUIRED,
+                "card_error",
+                "card_declined",
+                "your card was declined",
+                Some(&intent),
+            )
+        }
+        Outcome::AnswerLost(intent) => {
+            sim.send_webhook("payment_intent.succeeded", &intent);
+            tokio::time::sleep(sim.lost_answer).await;
+            error(
+                StatusCode::GATEWAY_TIMEOUT,
+                "api_error",
+                "timeout",
+                "the answer was lost",
+                None,
+            )
+        }
+    }
+}
+
+async fn get_intent(
+    State(sim): State<Arc<Paysim>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    if !authorised(&headers) {
+        return unauthorised();
+    }
+    match sim.provider.intent(&id) {
+        Some(intent) => Json(intent_json(&intent)).into_response(),
+        None => error(
+            StatusCode::NOT_FOUND,
+            "invalid_request_error",
+            "resource_missing",
+            "no such payment_intent",
+            None,
+        ),
+    }
+}
+
+/// What paysim does not simulate is answered as Stripe answers an unknown request.
+async fn not_simulated(method: axum::http::Method, uri: axum::http::Uri) -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        "invalid_request_error",
+        "resource_missing",
+        &format!(
+            "Unrecognized request URL ({method}: {}); paysim simulates payment_intents (create, retrieve, list, cancel) and refunds",
+            uri.path()
+        ),
+        None,
+    )
+}
+
+fn unauthorised() -> Response {
+    error(
+        StatusCode::UNAUTHORIZED,
+        "invalid_request_error",
+        "missing_api_key",
+        "send a bearer key",
+        None,
+    )
+}
+
+/// `GET /v1/payment_intents`: newest first, `limit` (1..100, default 10) after `starting_after`.
+async fn list_intents(
+    State(sim): State<Arc<Paysim>>,
+    headers: HeaderMap,
+    axum::extract::Query(query): axum::extract::Query<HashMap<String, String>>,
+) -> Response {
+    if !authorised(&headers) {
+        return unauthorised();
+    }
+    let limit = match query.get("limit").map(|l| l.parse::<usize>()) {
+        None => 10,
+        Some(Ok(limit)) if (1..=100).contains(&limit) => limit,
+        Some(_) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request_error",
+                "parameter_invalid_integer",
+                "limit must be an integer from 1 to 100",
+                None,
+            );
+        }
+    };
+    let intents = sim.provider.intents();
+    let start = match query.get("starting_after") {
+        None => 0,
+        Some(after) => match intents.iter().position(|i| &i.id == after) {
+            Some(at) => at + 1,
+            None => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request_error",
+                    "resource_missing",
+                    "no such payment_intent in starting_after",
+                    None,
+                );
+            }
+        },
+    };
+    let page: Vec<Value> = intents
+        .iter()
+        .skip(start)
+        .take(limit)
+        .map(intent_json)
+        .collect();
+    let has_more = intents.len() > start + page.len();
+    Json(
+        json!({"object": "list", "url": "/v1/payment_intents", "has_more": has_more, "data": page}),
+    )
+    .into_response()
+}
+
+/// `POST /v1/payment_intents/{id}/cancel`: for an intent that has not succeeded.
+async fn cancel_intent(
+    State(sim): State<Arc<Paysim>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    if !authorised(&headers) {
+        return unauthorised();
+    }
+    match sim.provider.cancel(&id) {
+        Ok(intent) => Json(intent_json(&intent)).into_response(),
+        Err(CancelError::UnknownPayment) => error(
+            StatusCode::NOT_FOUND,
+            "invalid_request_error",
+            "resource_missing",
+            "no such payment_intent",
+            None,
+        ),
+        Err(e @ CancelError::Succeeded) => error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            "payment_intent_unexpected_state",
+            &e.to_string(),
+            sim.provider.intent(&id).as_ref(),
+        ),
+    }
+}
+
+async fn create_refund(
+    State(sim): State<Arc<Paysim>>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    if !authorised(&headers) {
+        return unauthorised();
+    }
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let Some(intent) = form.get("payment_intent") else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            "parameter_missing",
+            "payment_intent is required",
+            None,
+        );
+    };
+    // Without an amount, Stripe refunds all that remains of the charge.
+    let amount = match form.get("amount").map(|a| a.parse::<i64>()) {
+        None => None,
+        Some(Ok(amount)) => Some(amount),
+        Some(Err(_)) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request_error",
+                "parameter_invalid_integer",
+                "amount must be an integer number of minor units",
+                None,
+            );
+        }
+    };
+    sim.think().await;
+    match sim.provider.refund(&key, intent, amount) {
+        Ok((id, amount)) => {
+            Json(json!({"id": id, "object": "refund", "payment_intent": intent, "amount": amount, "status": "succeeded"})).into_response()
+        }
+        Err(e) => error(StatusCode::BAD_REQUEST, "invalid_request_error", "refund_failed", &e.to_string(), None),
+    }
+}
+
+/// What was charged and refunded, for audits after a load test.
+async fn summary(State(sim): State<Arc<Paysim>>) -> Json<Value> {
+    let intents = sim.provider.intents();
+    let succeeded: Vec<&Intent> = intents.iter().filter(|i| i.status == "succeeded").collect();
+    Json(json!({
+        "intents": intents.len(),
+        "succeeded": succeeded.len(),
+        "captured_cents": succeeded.iter().map(|i| i.amount).sum::<i64>(),
+        "refunded_cents": succeeded.iter().map(|i| i.refunded).sum::<i64>(),
+    }))
+}

@@ -1,0 +1,242 @@
+//! Accounts and login sessions (S5, C2).
+
+use super::error::{ApiError, ApiResult, Problem};
+use super::extract::{ApiJson, ClientIp, CurrentUser};
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use bilheteria_app::App;
+use bilheteria_app::auth::{new_token, token_hash};
+use bilheteria_domain::FieldErrors;
+use bilheteria_domain::account::{
+    DeviceId, Email, Password, Roles, SessionEnd, SessionState, User, parse_name,
+};
+use bilheteria_domain::ids::LoginSessionId;
+use bilheteria_domain::page::Page;
+use bilheteria_store::{NewLoginSession, NewUser};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct RegisterRequest {
+    #[schema(format = "email", max_length = 254)]
+    pub email: String,
+    /// 8 to 128 characters, at least 8 of them not spaces.
+    #[schema(min_length = 8, max_length = 128)]
+    pub password: String,
+    #[schema(min_length = 1, max_length = 100)]
+    pub name: String,
+}
+
+#[utoipa::path(post, path = "/auth/register", tag = "accounts", request_body = RegisterRequest,
+    responses(
+        (status = 201, description = "account created", body = User),
+        (status = 409, description = "`email_taken`", body = Problem),
+        (status = 422, description = "`validation_failed`", body = Problem),
+        (status = 429, description = "`rate_limited`: too many sign-ups from this address", body = Problem),
+    ))]
+pub async fn register(
+    State(state): State<App>,
+    client_ip: ClientIp,
+    ApiJson(body): ApiJson<RegisterRequest>,
+) -> ApiResult<(StatusCode, Json<User>)> {
+    if let Err(wait) = state
+        .login_limits
+        .check_registration(client_ip.to_option_string().as_deref())
+    {
+        metrics::counter!("accounts_registered_total", "outcome" => "rate_limited").increment(1);
+        return Err(ApiError::rate_limited(wait.as_secs() + 1));
+    }
+    let mut errors = FieldErrors::new();
+    let email = errors.check("email", Email::parse(&body.email));
+    let password = errors.check("password", Password::parse(&body.password));
+    let name = errors.check("name", parse_name(&body.name));
+    let (email, password, name) = errors.finish(|| Some((email?, password?, name?)))?;
+    let password_hash = state
+        .passwords
+        .hash(&password)
+        .await
+        .map_err(ApiError::internal)?;
+    let user = state
+        .store
+        .create_user(
+            NewUser {
+                email: email.as_str().to_owned(),
+                email_normalized: email.normalized().to_owned(),
+                name,
+                password_hash,
+                roles: Roles::customer(),
+                created_at: state.clock.now(),
+            },
+            None,
+        )
+        .await?;
+    metrics::counter!("accounts_registered_total").increment(1);
+    Ok((StatusCode::CREATED, Json(user)))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct LoginRequest {
+    #[schema(format = "email", max_length = 254)]
+    pub email: String,
+    #[schema(max_length = 128)]
+    pub password: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct LoginResponse {
+    /// Send as `Authorization: Bearer <token>`.
+    pub token: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+    pub user: User,
+}
+
+pub const DEVICE_HEADER: &str = "x-device-id";
+
+#[utoipa::path(post, path = "/auth/login", tag = "accounts", request_body = LoginRequest,
+    params(("X-Device-Id" = String, Header, min_length = 8, max_length = 128, pattern = "^[A-Za-z0-9_.:-]{8,128}$", description = "the client's device id: 8..128 ASCII letters, digits and - _ . :")),
+    responses(
+        (status = 200, description = "logged in; other sessions of the user and of the device ended", body = LoginResponse),
+        (status = 400, description = "`device_id_required`: the header is missing", body = Problem),
+        (status = 422, description = "`device_id_required`: the header is malformed (its `errors` say how)", body = Problem),
+        (status = 401, description = "`invalid_credentials`", body = Problem),
+        (status = 429, description = "`rate_limited`", body = Problem),
+    ))]
+pub async fn login(
+    State(state): State<App>,
+    client_ip: ClientIp,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<LoginRequest>,
+) -> ApiResult<Json<LoginResponse>> {
+    let device = match headers.get(DEVICE_HEADER) {
+        None => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "device_id_required",
+                "send the X-Device-Id header (8 to 128 characters)",
+            ));
+        }
+        // Bytes that are not UTF-8 are shown replaced, so the message can name them.
+        Some(value) => {
+            DeviceId::parse(&String::from_utf8_lossy(value.as_bytes())).map_err(|message| {
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "device_id_required",
+                    format!("X-Device-Id {message}"),
+                )
+                .with_field_error("X-Device-Id", message)
+            })?
+        }
+    };
+    let ip = client_ip.to_option_string();
+    let account_key = Email::normalize(&body.email);
+    if let Err(wait) = state.login_limits.check(&account_key, ip.as_deref()) {
+        metrics::counter!("auth_logins_total", "outcome" => "rate_limited").increment(1);
+        return Err(ApiError::rate_limited(wait.as_secs() + 1));
+    }
+    let credentials = state.store.find_credentials(&account_key).await?;
+    let (user, stored_hash) = match credentials {
+        Some(c) => (Some(c.user), Some(c.password_hash)),
+        None => (None, None),
+    };
+    let valid = state
+        .passwords
+        .verify(&body.password, stored_hash)
+        .await
+        .map_err(ApiError::internal)?;
+    let Some(user) = user.filter(|_| valid) else {
+        metrics::counter!("auth_logins_total", "outcome" => "invalid_credentials").increment(1);
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+            "wrong email or password",
+        ));
+    };
+    let token = new_token().map_err(ApiError::internal)?;
+    let now = state.clock.now();
+    let expires_at = now + state.settings.session_ttl;
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|ua| ua.chars().take(256).collect());
+    let session = state
+        .store
+        .start_login_session(NewLoginSession {
+            user_id: user.id,
+            token_hash: token_hash(&token),
+            device_id: device.as_str().to_owned(),
+            ip,
+            user_agent,
+            created_at: now,
+            expires_at,
+        })
+        .await?;
+    metrics::counter!("auth_logins_total", "outcome" => "success").increment(1);
+    Ok(Json(LoginResponse {
+        token,
+        expires_at: session.expires_at,
+        user,
+    }))
+}
+
+#[utoipa::path(post, path = "/auth/logout", tag = "accounts", security(("bearer" = [])),
+    responses((status = 204, description = "the session is ended"), (status = 401, body = Problem)))]
+pub async fn logout(State(state): State<App>, caller: CurrentUser) -> ApiResult<StatusCode> {
+    state
+        .store
+        .end_login_session(caller.session_id, state.clock.now())
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/me", tag = "accounts", security(("bearer" = [])),
+    responses((status = 200, body = User), (status = 401, description = "`unauthenticated` or `session_replaced`", body = Problem)))]
+pub async fn me(caller: CurrentUser) -> Json<User> {
+    Json(caller.user)
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SessionView {
+    pub id: LoginSessionId,
+    pub device_id: String,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub ended_at: Option<OffsetDateTime>,
+    pub end_reason: Option<SessionEnd>,
+    pub active: bool,
+    /// The session making this request.
+    pub current: bool,
+}
+
+#[utoipa::path(get, path = "/me/sessions", tag = "accounts", security(("bearer" = [])),
+    responses((status = 200, description = "the caller's latest sessions, newest first", body = Page<SessionView>)))]
+pub async fn my_sessions(
+    State(state): State<App>,
+    caller: CurrentUser,
+) -> ApiResult<Json<Page<SessionView>>> {
+    let now = state.clock.now();
+    let sessions = state.store.list_login_sessions(caller.user.id).await?;
+    Ok(Json(Page::complete(
+        sessions
+            .into_iter()
+            .map(|s| SessionView {
+                active: s.state_at(now) == SessionState::Active,
+                current: s.id == caller.session_id,
+                id: s.id,
+                device_id: s.device_id,
+                ip: s.ip,
+                user_agent: s.user_agent,
+                created_at: s.created_at,
+                expires_at: s.expires_at,
+                ended_at: s.ended_at,
+                end_reason: s.end_reason,
+            })
+            .collect(),
+    )))
+}

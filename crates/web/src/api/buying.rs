@@ -1,0 +1,400 @@
+//! Buying (U2, U4, S1, S2, S8, C1): holds, orders with idempotency, refunds, and the payment
+//! provider's webhook. The purchase flow itself lives in `bilheteria_app::sales`.
+
+use super::error::{ApiError, ApiResult, Problem};
+use super::extract::{ApiJson, ApiQuery, ClientIp, CurrentUser, PathId, parse_json};
+use super::{audit_context, page_request};
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bilheteria_app::App;
+use bilheteria_app::AppError;
+use bilheteria_app::authz::{can_see_event, manages};
+use bilheteria_app::sales::{self, RecordedAnswer};
+use bilheteria_domain::FieldErrors;
+use bilheteria_domain::account::User;
+use bilheteria_domain::catalog::SaleWindow;
+use bilheteria_domain::ids::{HoldId, OrderId, SessionId};
+use bilheteria_domain::page::Page;
+use bilheteria_domain::sales::{
+    Hold, HoldInput, IdempotencyKey, Order, OrderInput, OrderStatus, request_fingerprint,
+};
+use bilheteria_payments::webhook;
+use bilheteria_store::{NewHold, StoreError};
+use serde::Deserialize;
+use std::time::Instant;
+
+#[utoipa::path(post, path = "/sessions/{id}/holds", tag = "buying", security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid), ("X-Admission-Token" = Option<String>, Header, max_length = 1024, description = "required when the session has a waiting room")),
+    request_body = HoldInput,
+    responses(
+        (status = 201, body = Hold),
+        (status = 403, description = "`admission_required` or `ip_blocked`", body = Problem),
+        (status = 409, description = "`seat_unavailable` (lists `seat_ids`), `sold_out`, `sales_not_open`, `sales_closed`", body = Problem),
+        (status = 422, description = "`purchase_limit_exceeded` (C1) or `validation_failed`", body = Problem),
+        (status = 429, description = "`rate_limited`: too many holds and orders from this buyer or address", body = Problem),
+    ))]
+pub async fn create_hold(
+    State(state): State<App>,
+    caller: CurrentUser,
+    client_ip: ClientIp,
+    headers: HeaderMap,
+    PathId(session_id): PathId<SessionId>,
+    ApiJson(body): ApiJson<HoldInput>,
+) -> ApiResult<(StatusCode, Json<Hold>)> {
+    let started = Instant::now();
+    sales::admit_buyer(&state, caller.user.id, client_ip.0)?;
+    let session = state
+        .store
+        .get_session(session_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("session"))?;
+    let event = state.store.get_event(session.event_id).await?;
+    if !event
+        .as_ref()
+        .is_some_and(|e| can_see_event(Some(&caller.user), e))
+    {
+        return Err(ApiError::not_found("session"));
+    }
+    let request = body.parse()?;
+    let now = state.clock.now();
+    match session.sale_window(now) {
+        SaleWindow::Open => {}
+        SaleWindow::NotOpen => {
+            return Err(AppError::SalesNotOpen {
+                sales_start_at: session.sales_start_at,
+            }
+            .into());
+        }
+        SaleWindow::Closed => return Err(AppError::SalesClosed.into()),
+    }
+    if session.queue.enabled {
+        let token = headers.get(ADMISSION_HEADER).and_then(|v| v.to_str().ok());
+        state
+            .queue
+            .check_admission(session_id, caller.user.id, &caller.device_id, token, now)?;
+    }
+    let result = state
+        .store
+        .create_hold(NewHold {
+            user_id: caller.user.id,
+            session_id,
+            request,
+            cap: session.max_tickets_per_user,
+            now,
+            expires_at: now + time::Duration::seconds(session.hold_seconds),
+        })
+        .await;
+    let outcome = match &result {
+        Ok(_) => "held",
+        Err(StoreError::SeatsUnavailable(_)) => "seat_unavailable",
+        Err(StoreError::Conflict { code, .. }) => code,
+        Err(_) => "error",
+    };
+    metrics::counter!("holds_total", "outcome" => outcome).increment(1);
+    metrics::histogram!("hold_duration_seconds").record(started.elapsed().as_secs_f64());
+    Ok((StatusCode::CREATED, Json(result?)))
+}
+
+#[utoipa::path(delete, path = "/holds/{id}", tag = "buying", security(("bearer" = [])), params(("id" = String, Path, format = Uuid)),
+    responses((status = 204, description = "released"), (status = 404, body = Problem), (status = 409, description = "`hold_in_use`", body = Problem)))]
+pub async fn release_hold(
+    State(state): State<App>,
+    caller: CurrentUser,
+    PathId(id): PathId<HoldId>,
+) -> ApiResult<StatusCode> {
+    state
+        .store
+        .release_hold(id, caller.user.id, state.clock.now())
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => ApiError::not_found("hold"),
+            other => other.into(),
+        })?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// What a buyer is told about an order in the state it reached: the order itself once paid, or
+/// a problem document. Recorded with the order's key, so that a retry gets it again.
+pub fn order_answer(order: &Order) -> RecordedAnswer {
+    let problem = |error: ApiError| RecordedAnswer {
+        status: error.status.as_u16(),
+        body: serde_json::to_string(&error.problem()).unwrap_or_default(),
+    };
+    match order.status {
+        OrderStatus::Paid | OrderStatus::Refunded => RecordedAnswer {
+            status: StatusCode::CREATED.as_u16(),
+            body: serde_json::to_string(order).unwrap_or_default(),
+        },
+        OrderStatus::PaymentPending => problem(
+            ApiError::new(
+                StatusCode::ACCEPTED,
+                "payment_pending",
+                "the payment provider's answer is not known yet; the order will settle shortly",
+            )
+            .with("order_id", order.id),
+        ),
+        OrderStatus::AwaitingPayment => problem(ApiError::new(
+            StatusCode::CONFLICT,
+            "idempotency_in_progress",
+            "a request with this Idempotency-Key is still running",
+        )),
+        OrderStatus::Failed => {
+            let code = order.failure_code.as_deref().unwrap_or("card_declined");
+            let error = match code {
+                "seats_unavailable" | "sold_out" | "purchase_limit_exceeded" => ApiError::new(
+                    StatusCode::GONE,
+                    "hold_expired",
+                    "the hold expired and its seats were taken before the payment settled; the charge was refunded",
+                ),
+                "out_of_stock" => ApiError::new(
+                    StatusCode::CONFLICT,
+                    "out_of_stock",
+                    "a product sold out before the payment settled; the charge was refunded",
+                ),
+                decline => ApiError::new(
+                    StatusCode::PAYMENT_REQUIRED,
+                    "payment_declined",
+                    "the payment was declined; the hold stays until it expires, so you can try again",
+                )
+                .with("decline_code", decline),
+            };
+            problem(error.with("order_id", order.id))
+        }
+    }
+}
+
+pub const IDEMPOTENCY_HEADER: &str = "idempotency-key";
+pub const ADMISSION_HEADER: &str = "x-admission-token";
+
+#[utoipa::path(post, path = "/orders", tag = "buying", security(("bearer" = [])),
+    params(("Idempotency-Key" = String, Header, min_length = 8, max_length = 64, pattern = "^[A-Za-z0-9_.:-]{8,64}$", description = "8..64 characters, unique per purchase attempt")),
+    request_body = OrderInput,
+    responses(
+        (status = 201, description = "paid, with its tickets", body = Order),
+        (status = 202, description = "`payment_pending`: the provider's answer is unknown; the order settles later", body = Problem),
+        (status = 400, description = "`idempotency_key_required`", body = Problem),
+        (status = 402, description = "`payment_declined`: the hold stays until it expires", body = Problem),
+        (status = 403, description = "`ip_blocked`", body = Problem),
+        (status = 409, description = "`idempotency_in_progress`, `out_of_stock`, `hold_in_use`", body = Problem),
+        (status = 410, description = "`hold_expired`", body = Problem),
+        (status = 422, description = "`idempotency_key_reused` or `validation_failed`", body = Problem),
+        (status = 429, description = "`rate_limited`: too many holds and orders from this buyer or address", body = Problem),
+    ))]
+pub async fn create_order(
+    State(state): State<App>,
+    caller: CurrentUser,
+    client_ip: ClientIp,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<serde_json::Value>,
+) -> ApiResult<Response> {
+    let key = match headers.get(IDEMPOTENCY_HEADER) {
+        None => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "idempotency_key_required",
+                "send an Idempotency-Key header (8 to 64 characters) unique to this purchase",
+            ));
+        }
+        Some(value) => IdempotencyKey::parse(value.to_str().unwrap_or_default())
+            .map_err(|message| ApiError::invalid_field("Idempotency-Key", message))?,
+    };
+    sales::admit_buyer(&state, caller.user.id, client_ip.0)?;
+    let fingerprint = request_fingerprint(&body);
+    let input: OrderInput = parse_json(body.to_string().as_bytes())?;
+    let request = input.parse()?;
+    let reply = sales::place_order(
+        &state,
+        caller.user.id,
+        &key,
+        fingerprint,
+        request,
+        client_ip.to_option_string(),
+    )
+    .await?;
+    let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let content_type = if status == StatusCode::CREATED {
+        "application/json"
+    } else {
+        "application/problem+json"
+    };
+    let mut response = (status, reply.body).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    Ok(response)
+}
+
+/// The order, if the caller may see it: its buyer, the event's organizer, or an admin.
+async fn visible_order(state: &App, id: OrderId, user: &User) -> ApiResult<Order> {
+    let order = state
+        .store
+        .get_order(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("order"))?;
+    if order.user_id == user.id {
+        return Ok(order);
+    }
+    let event = state.store.get_event(order.event_id).await?;
+    if event.is_some_and(|event| manages(user, event.owner_id)) {
+        Ok(order)
+    } else {
+        Err(ApiError::not_found("order"))
+    }
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    /// How many items, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    #[param(max_length = 512)]
+    pub cursor: Option<String>,
+}
+
+#[utoipa::path(get, path = "/orders", tag = "buying", security(("bearer" = [])), params(PageQuery),
+    responses((status = 200, description = "the caller's orders, newest first", body = Page<Order>)))]
+pub async fn list_orders(
+    State(state): State<App>,
+    caller: CurrentUser,
+    ApiQuery(query): ApiQuery<PageQuery>,
+) -> ApiResult<Json<Page<Order>>> {
+    let page = page_request(query.limit, query.cursor.as_deref())?;
+    Ok(Json(state.store.list_orders(caller.user.id, &page).await?))
+}
+
+#[utoipa::path(get, path = "/orders/{id}", tag = "buying", security(("bearer" = [])), params(("id" = String, Path, format = Uuid)),
+    responses((status = 200, body = Order), (status = 404, body = Problem)))]
+pub async fn get_order(
+    State(state): State<App>,
+    caller: CurrentUser,
+    PathId(id): PathId<OrderId>,
+) -> ApiResult<Json<Order>> {
+    Ok(Json(visible_order(&state, id, &caller.user).await?))
+}
+
+#[utoipa::path(post, path = "/orders/{id}/refund", tag = "buying", security(("bearer" = [])), params(("id" = String, Path, format = Uuid)),
+    responses(
+        (status = 200, description = "refunded: seats released, tickets cancelled", body = Order),
+        (status = 403, body = Problem),
+        (status = 404, body = Problem),
+        (status = 409, description = "`order_not_refundable`", body = Problem),
+        (status = 502, description = "`payment_provider_error`", body = Problem),
+    ))]
+pub async fn refund_order(
+    State(state): State<App>,
+    caller: CurrentUser,
+    client_ip: ClientIp,
+    PathId(id): PathId<OrderId>,
+) -> ApiResult<Json<Order>> {
+    let order = visible_order(&state, id, &caller.user).await?;
+    let event = state.store.get_event(order.event_id).await?;
+    if !event.is_some_and(|event| manages(&caller.user, event.owner_id)) {
+        return Err(ApiError::forbidden(
+            "only the event's organizer or an admin can refund",
+        ));
+    }
+    Ok(Json(
+        sales::refund_paid_order(&state, &order, &audit_context(&caller, client_ip)).await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/payments/webhook", tag = "buying",
+    request_body(content = String, content_type = "application/json", description = "a payment_intent event of the provider"),
+    params(("Stripe-Signature" = String, Header, description = "t=<unix seconds>,v1=<HMAC-SHA256 hex>")),
+    responses(
+        (status = 200, description = "accepted: a hint to ask the provider about the order it names (or ignored: not an order event)"),
+        (status = 400, description = "`invalid_signature`", body = Problem),
+        (status = 404, description = "webhooks are not configured", body = Problem),
+    ))]
+pub async fn payment_webhook(
+    State(state): State<App>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<StatusCode> {
+    let Some(secret) = state.settings.webhook_secret.as_deref() else {
+        return Err(ApiError::not_found("route"));
+    };
+    let signature = headers
+        .get(webhook::SIGNATURE_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    webhook::verify(
+        secret,
+        signature,
+        &body,
+        state.clock.now().unix_timestamp(),
+        300,
+    )
+    .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_signature", e.to_string()))?;
+    let event: webhook::Event = parse_json(&body)?;
+    if let Some(order_id) = event.order_id() {
+        sales::settle_on_hint(&state, order_id).await?;
+    }
+    metrics::counter!("payment_webhooks_total", "kind" => event.kind).increment(1);
+    Ok(StatusCode::OK)
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct OutboxQuery {
+    /// `pending`, `sent` or `dead`.
+    pub status: Option<String>,
+    /// How many items, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    #[param(max_length = 512)]
+    pub cursor: Option<String>,
+}
+
+#[utoipa::path(get, path = "/admin/outbox", tag = "admin", security(("bearer" = [])), params(OutboxQuery),
+    responses((status = 200, description = "notification messages by state, newest first", body = Page<bilheteria_store::OutboxMessage>), (status = 403, body = Problem)))]
+pub async fn list_outbox(
+    State(state): State<App>,
+    caller: CurrentUser,
+    ApiQuery(query): ApiQuery<OutboxQuery>,
+) -> ApiResult<Json<Page<bilheteria_store::OutboxMessage>>> {
+    bilheteria_app::authz::require_admin(&caller.user)?;
+    let status = query.status.unwrap_or_else(|| "dead".into());
+    if !["pending", "sent", "dead"].contains(&status.as_str()) {
+        return Err(ApiError::validation(FieldErrors::single(
+            "status",
+            "must be pending, sent or dead",
+        )));
+    }
+    let page = page_request(query.limit, query.cursor.as_deref())?;
+    Ok(Json(state.store.list_outbox(&status, &page).await?))
+}
+
+#[utoipa::path(get, path = "/sessions/{id}/integrity", tag = "buying", security(("bearer" = [])), params(("id" = String, Path, format = Uuid)),
+    responses((status = 200, description = "the sales invariants of the session, counted from the database", body = bilheteria_store::SalesIntegrity), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn sales_integrity(
+    State(state): State<App>,
+    caller: CurrentUser,
+    PathId(id): PathId<SessionId>,
+) -> ApiResult<Json<bilheteria_store::SalesIntegrity>> {
+    let session = state
+        .store
+        .get_session(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("session"))?;
+    let event = state
+        .store
+        .get_event(session.event_id)
+        .await?
+        .filter(|event| can_see_event(Some(&caller.user), event))
+        .ok_or_else(|| ApiError::not_found("session"))?;
+    if !manages(&caller.user, event.owner_id) {
+        return Err(ApiError::forbidden(
+            "only the event's organizer or an admin can audit its sales",
+        ));
+    }
+    Ok(Json(sales::integrity(&state, id).await?))
+}

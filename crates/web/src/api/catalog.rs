@@ -1,0 +1,428 @@
+//! The catalog (U1, U3, S6, S7): venues, events, sessions, seat maps and products. Organizers
+//! manage their own; admins manage all; published events and their sessions are public.
+
+use super::error::{ApiError, ApiResult, Problem};
+use super::extract::{ApiJson, ApiQuery, ClientIp, CurrentUser, PathId};
+use super::{audit_context, page_request, parse_instant};
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use bilheteria_app::App;
+use bilheteria_app::authz::{can_see_event, manages, require_catalog_author};
+use bilheteria_domain::FieldErrors;
+use bilheteria_domain::account::User;
+use bilheteria_domain::catalog::{
+    Event, EventInput, EventPatch, EventQuery, EventSession, Product, ProductFields, ProductInput,
+    ProductPatch, SeatMap, SessionInput, Venue, VenueInput, search_terms,
+};
+use bilheteria_domain::ids::{EventId, ProductId, SectionId, SessionId, VenueId};
+use bilheteria_domain::page::Page;
+use serde::{Deserialize, Serialize};
+
+// ---------------------------------------------------------------------------------------------
+// Look-ups that apply the visibility and ownership rules
+
+async fn visible_event(state: &App, id: EventId, viewer: Option<&User>) -> ApiResult<Event> {
+    match state.store.get_event(id).await? {
+        Some(event) if can_see_event(viewer, &event) => Ok(event),
+        _ => Err(ApiError::not_found("event")),
+    }
+}
+
+/// The event, if `user` may change it: 404 when they may not even see it, 403 when they may
+/// see it but it is someone else's.
+async fn managed_event(state: &App, id: EventId, user: &User) -> ApiResult<Event> {
+    let event = visible_event(state, id, Some(user)).await?;
+    if manages(user, event.owner_id) {
+        Ok(event)
+    } else {
+        Err(ApiError::forbidden(
+            "this event belongs to another organizer",
+        ))
+    }
+}
+
+/// A venue the caller may use for an event; `field` names it in a validation error.
+async fn usable_venue(state: &App, id: VenueId, user: &User, field: &str) -> ApiResult<Venue> {
+    let venue = state
+        .store
+        .get_venue(id)
+        .await?
+        .ok_or_else(|| ApiError::invalid_field(field, "no such venue"))?;
+    if manages(user, venue.owner_id) {
+        Ok(venue)
+    } else {
+        Err(ApiError::forbidden(
+            "this venue belongs to another organizer",
+        ))
+    }
+}
+
+/// Products may be offered only with events their author manages.
+async fn check_product_events(state: &App, fields: &ProductFields, user: &User) -> ApiResult<()> {
+    for (i, id) in fields.event_ids.iter().enumerate() {
+        match state.store.get_event(*id).await? {
+            Some(event) if manages(user, event.owner_id) => {}
+            Some(event) if can_see_event(Some(user), &event) => {
+                return Err(ApiError::forbidden(
+                    "a product can be offered only with your own events",
+                ));
+            }
+            _ => {
+                return Err(ApiError::invalid_field(
+                    &format!("event_ids[{i}]"),
+                    "no such event",
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn visible_session(
+    state: &App,
+    id: SessionId,
+    viewer: Option<&User>,
+) -> ApiResult<EventSession> {
+    let session = state
+        .store
+        .get_session(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("session"))?;
+    visible_event(state, session.event_id, viewer)
+        .await
+        .map_err(|_| ApiError::not_found("session"))?;
+    Ok(session)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Venues
+
+#[utoipa::path(post, path = "/venues", tag = "catalog", security(("bearer" = [])), request_body = VenueInput,
+    responses((status = 201, body = Venue), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn create_venue(
+    State(state): State<App>,
+    caller: CurrentUser,
+    client_ip: ClientIp,
+    ApiJson(body): ApiJson<VenueInput>,
+) -> ApiResult<(StatusCode, Json<Venue>)> {
+    require_catalog_author(&caller.user)?;
+    let venue = body.parse()?;
+    let created = state
+        .store
+        .create_venue(
+            caller.user.id,
+            venue,
+            state.clock.now(),
+            &audit_context(&caller, client_ip),
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+#[utoipa::path(get, path = "/venues/{id}", tag = "catalog", params(("id" = String, Path, format = Uuid)),
+    responses((status = 200, body = Venue), (status = 404, body = Problem)))]
+pub async fn get_venue(
+    State(state): State<App>,
+    PathId(id): PathId<VenueId>,
+) -> ApiResult<Json<Venue>> {
+    let venue = state
+        .store
+        .get_venue(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("venue"))?;
+    Ok(Json(venue))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Events
+
+#[utoipa::path(post, path = "/events", tag = "catalog", security(("bearer" = [])), request_body = EventInput,
+    responses((status = 201, body = Event), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn create_event(
+    State(state): State<App>,
+    caller: CurrentUser,
+    client_ip: ClientIp,
+    ApiJson(body): ApiJson<EventInput>,
+) -> ApiResult<(StatusCode, Json<Event>)> {
+    require_catalog_author(&caller.user)?;
+    let fields = body.parse()?;
+    usable_venue(&state, fields.venue_id, &caller.user, "venue_id").await?;
+    let created = state
+        .store
+        .create_event(
+            caller.user.id,
+            fields,
+            state.clock.now(),
+            &audit_context(&caller, client_ip),
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+#[utoipa::path(patch, path = "/events/{id}", tag = "catalog", security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid)), request_body = EventPatch,
+    responses(
+        (status = 200, body = Event),
+        (status = 403, body = Problem),
+        (status = 404, body = Problem),
+        (status = 409, description = "`event_has_sessions`: the venue of an event with sessions cannot change", body = Problem),
+        (status = 422, body = Problem),
+    ))]
+pub async fn update_event(
+    State(state): State<App>,
+    caller: CurrentUser,
+    client_ip: ClientIp,
+    PathId(id): PathId<EventId>,
+    ApiJson(patch): ApiJson<EventPatch>,
+) -> ApiResult<Json<Event>> {
+    let current = managed_event(&state, id, &caller.user).await?;
+    let fields = patch.apply_to(&current)?;
+    if fields.venue_id != current.venue_id {
+        usable_venue(&state, fields.venue_id, &caller.user, "venue_id").await?;
+    }
+    let updated = state
+        .store
+        .update_event(
+            id,
+            fields,
+            state.clock.now(),
+            &audit_context(&caller, client_ip),
+        )
+        .await?;
+    Ok(Json(updated))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct EventListQuery {
+    /// Words to find in the title, description, category or tags (prefixes match).
+    pub q: Option<String>,
+    pub category: Option<String>,
+    /// RFC 3339: only events with a session starting at or after this instant.
+    #[param(format = DateTime)]
+    pub from: Option<String>,
+    /// RFC 3339: only events with a session starting before this instant.
+    #[param(format = DateTime)]
+    pub to: Option<String>,
+    /// How many items, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    #[param(max_length = 512)]
+    pub cursor: Option<String>,
+}
+
+#[utoipa::path(get, path = "/events", tag = "catalog", params(EventListQuery),
+    responses((status = 200, description = "published events, earliest session first", body = Page<Event>), (status = 422, body = Problem)))]
+pub async fn list_events(
+    State(state): State<App>,
+    ApiQuery(query): ApiQuery<EventListQuery>,
+) -> ApiResult<Json<Page<Event>>> {
+    let mut errors = FieldErrors::new();
+    let from = query
+        .from
+        .as_deref()
+        .and_then(|raw| errors.check("from", parse_instant(raw)));
+    let to = query
+        .to
+        .as_deref()
+        .and_then(|raw| errors.check("to", parse_instant(raw)));
+    if query.q.as_ref().is_some_and(|q| q.len() > 500) {
+        errors.add("q", "must be at most 500 characters");
+    }
+    errors.finish(|| Some(()))?;
+    let page = page_request(query.limit, query.cursor.as_deref())?;
+    let filter = EventQuery {
+        terms: query.q.as_deref().map(search_terms).unwrap_or_default(),
+        category: query
+            .category
+            .filter(|c| !c.trim().is_empty())
+            .map(|c| c.trim().to_owned()),
+        from,
+        to,
+        include_drafts: false,
+    };
+    Ok(Json(state.store.list_events(&filter, &page).await?))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct EventDetail {
+    #[serde(flatten)]
+    pub event: Event,
+    pub sessions: Vec<EventSession>,
+}
+
+#[utoipa::path(get, path = "/events/{id}", tag = "catalog", params(("id" = String, Path, format = Uuid)),
+    responses((status = 200, body = EventDetail), (status = 404, body = Problem)))]
+pub async fn get_event(
+    State(state): State<App>,
+    caller: Option<CurrentUser>,
+    PathId(id): PathId<EventId>,
+) -> ApiResult<Json<EventDetail>> {
+    let event = visible_event(&state, id, caller.as_ref().map(|c| &c.user)).await?;
+    let sessions = state.store.list_event_sessions(id).await?;
+    Ok(Json(EventDetail { event, sessions }))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sessions
+
+#[utoipa::path(post, path = "/events/{id}/sessions", tag = "catalog", security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid)), request_body = SessionInput,
+    responses((status = 201, body = EventSession), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn create_session(
+    State(state): State<App>,
+    caller: CurrentUser,
+    client_ip: ClientIp,
+    PathId(id): PathId<EventId>,
+    ApiJson(body): ApiJson<SessionInput>,
+) -> ApiResult<(StatusCode, Json<EventSession>)> {
+    let event = managed_event(&state, id, &caller.user).await?;
+    let venue = state
+        .store
+        .get_venue(event.venue_id)
+        .await?
+        .ok_or_else(|| ApiError::internal("an event refers to a missing venue"))?;
+    let now = state.clock.now();
+    let session = body.parse(now, &venue)?;
+    let created = state
+        .store
+        .create_session(id, session, now, &audit_context(&caller, client_ip))
+        .await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+#[utoipa::path(get, path = "/sessions/{id}", tag = "catalog", params(("id" = String, Path, format = Uuid)),
+    responses((status = 200, body = EventSession), (status = 404, body = Problem)))]
+pub async fn get_session(
+    State(state): State<App>,
+    caller: Option<CurrentUser>,
+    PathId(id): PathId<SessionId>,
+) -> ApiResult<Json<EventSession>> {
+    Ok(Json(
+        visible_session(&state, id, caller.as_ref().map(|c| &c.user)).await?,
+    ))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct SeatMapQuery {
+    /// Only this section (a buyer browsing a stadium looks at one section at a time).
+    #[param(format = Uuid)]
+    pub section_id: Option<String>,
+}
+
+#[utoipa::path(get, path = "/sessions/{id}/seats", tag = "catalog", params(("id" = String, Path, format = Uuid), SeatMapQuery),
+    responses((status = 200, description = "the availability of every section and seat", body = SeatMap), (status = 404, body = Problem)))]
+pub async fn seat_map(
+    State(state): State<App>,
+    caller: Option<CurrentUser>,
+    PathId(id): PathId<SessionId>,
+    ApiQuery(query): ApiQuery<SeatMapQuery>,
+) -> ApiResult<Json<SeatMap>> {
+    let section = query
+        .section_id
+        .map(|raw| {
+            raw.parse::<SectionId>()
+                .map_err(|_| ApiError::invalid_field("section_id", "is not a section id"))
+        })
+        .transpose()?;
+    visible_session(&state, id, caller.as_ref().map(|c| &c.user)).await?;
+    let map = state
+        .store
+        .seat_map(id, section, state.clock.now())
+        .await?
+        .ok_or_else(|| ApiError::not_found("session"))?;
+    Ok(Json(map))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Products
+
+#[utoipa::path(post, path = "/products", tag = "catalog", security(("bearer" = [])), request_body = ProductInput,
+    responses((status = 201, body = Product), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn create_product(
+    State(state): State<App>,
+    caller: CurrentUser,
+    client_ip: ClientIp,
+    ApiJson(body): ApiJson<ProductInput>,
+) -> ApiResult<(StatusCode, Json<Product>)> {
+    require_catalog_author(&caller.user)?;
+    let fields = body.parse()?;
+    check_product_events(&state, &fields, &caller.user).await?;
+    let created = state
+        .store
+        .create_product(
+            caller.user.id,
+            fields,
+            state.clock.now(),
+            &audit_context(&caller, client_ip),
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+#[utoipa::path(patch, path = "/products/{id}", tag = "catalog", security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid)), request_body = ProductPatch,
+    responses((status = 200, body = Product), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn update_product(
+    State(state): State<App>,
+    caller: CurrentUser,
+    client_ip: ClientIp,
+    PathId(id): PathId<ProductId>,
+    ApiJson(patch): ApiJson<ProductPatch>,
+) -> ApiResult<Json<Product>> {
+    let current = state
+        .store
+        .get_product(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("product"))?;
+    if !manages(&caller.user, current.owner_id) {
+        return Err(ApiError::forbidden(
+            "this product belongs to another organizer",
+        ));
+    }
+    let fields = patch.apply_to(&current)?;
+    check_product_events(&state, &fields, &caller.user).await?;
+    let updated = state
+        .store
+        .update_product(
+            id,
+            fields,
+            state.clock.now(),
+            &audit_context(&caller, client_ip),
+        )
+        .await?;
+    Ok(Json(updated))
+}
+
+#[utoipa::path(get, path = "/products/{id}", tag = "catalog", params(("id" = String, Path, format = Uuid)),
+    responses((status = 200, body = Product), (status = 404, body = Problem)))]
+pub async fn get_product(
+    State(state): State<App>,
+    PathId(id): PathId<ProductId>,
+) -> ApiResult<Json<Product>> {
+    Ok(Json(
+        state
+            .store
+            .get_product(id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("product"))?,
+    ))
+}
+
+#[utoipa::path(get, path = "/events/{id}/products", tag = "catalog", params(("id" = String, Path, format = Uuid)),
+    responses((status = 200, description = "products offered with the event", body = Page<Product>), (status = 404, body = Problem)))]
+pub async fn list_event_products(
+    State(state): State<App>,
+    caller: Option<CurrentUser>,
+    PathId(id): PathId<EventId>,
+) -> ApiResult<Json<Page<Product>>> {
+    visible_event(&state, id, caller.as_ref().map(|c| &c.user)).await?;
+    Ok(Json(Page::complete(
+        state.store.list_event_products(id).await?,
+    )))
+}

@@ -1,0 +1,315 @@
+//! Every error the API returns, as RFC 9457 problem details with a stable `code`. Application,
+//! domain and storage errors become HTTP errors here and nowhere else: status, `code` and wording.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bilheteria_app::error::{AdmissionProblem, AppError, Denied};
+use bilheteria_app::queue::state::QueueError;
+use bilheteria_domain::{FieldError, FieldErrors};
+use bilheteria_store::StoreError;
+use serde::Serialize;
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// A URI naming the problem type.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Stable machine-readable code, e.g. `session_replaced`.
+    pub code: String,
+    /// Field errors of a `validation_failed` problem.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+    /// Members particular to a problem, e.g. `seat_ids` of `seat_unavailable` or `order_id`.
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub extensions: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub detail: String,
+    pub errors: Vec<FieldError>,
+    pub retry_after_secs: Option<u64>,
+    pub extensions: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            detail: detail.into(),
+            errors: Vec::new(),
+            retry_after_secs: None,
+            extensions: serde_json::Map::new(),
+        }
+    }
+
+    /// Adds a member to the problem document.
+    pub fn with(mut self, name: &str, value: impl Serialize) -> Self {
+        self.extensions.insert(
+            name.to_owned(),
+            serde_json::to_value(value).unwrap_or(serde_json::Value::Null),
+        );
+        self
+    }
+
+    /// Names the field at fault, as a validation problem does.
+    pub fn with_field_error(mut self, field: &str, message: impl Into<String>) -> Self {
+        self.errors.push(FieldError {
+            field: field.to_owned(),
+            message: message.into(),
+        });
+        self
+    }
+
+    pub fn unauthenticated(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthenticated", detail)
+    }
+
+    pub fn session_replaced() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "session_replaced",
+            "this session was ended by a newer login of the same account or on the same device",
+        )
+    }
+
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", detail)
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("{what} not found"),
+        )
+    }
+
+    pub fn validation(errors: FieldErrors) -> Self {
+        let detail = match errors.0.as_slice() {
+            [only] => format!("{}: {}", only.field, only.message),
+            many => format!("{} fields are invalid", many.len()),
+        };
+        Self {
+            errors: errors.0,
+            ..Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                detail,
+            )
+        }
+    }
+
+    pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
+        Self::validation(FieldErrors::single(field, message))
+    }
+
+    pub fn rate_limited(retry_after_secs: u64) -> Self {
+        Self {
+            retry_after_secs: Some(retry_after_secs.max(1)),
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "too many requests; retry later",
+            )
+        }
+    }
+
+    /// An unexpected failure: logged in full, answered without internals.
+    pub fn internal(error: impl std::fmt::Display) -> Self {
+        tracing::error!(%error, "request failed");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "an unexpected error occurred",
+        )
+    }
+
+    fn title(&self) -> &'static str {
+        self.status.canonical_reason().unwrap_or("Error")
+    }
+
+    pub fn problem(&self) -> Problem {
+        Problem {
+            kind: format!(
+                "https://bilheteria.dev/problems/{}",
+                self.code.replace('_', "-")
+            ),
+            title: self.title().to_owned(),
+            status: self.status.as_u16(),
+            detail: self.detail.clone(),
+            code: self.code.to_owned(),
+            errors: self.errors.clone(),
+            extensions: self.extensions.clone(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = serde_json::to_vec(&self.problem()).unwrap_or_default();
+        let mut response = (self.status, body).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if let Some(secs) = self.retry_after_secs {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
+    }
+}
+
+impl From<FieldErrors> for ApiError {
+    fn from(errors: FieldErrors) -> Self {
+        Self::validation(errors)
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::EmailTaken => Self::new(
+                StatusCode::CONFLICT,
+                "email_taken",
+                "this email is already registered",
+            ),
+            StoreError::NotFound => Self::not_found("resource"),
+            StoreError::InvalidCursor => Self::invalid_field("cursor", "is not a valid cursor"),
+            StoreError::Conflict {
+                code: "validation_failed",
+                message,
+            } => Self::invalid_field("body", message),
+            StoreError::Conflict {
+                code: "hold_not_found",
+                ..
+            } => Self::not_found("hold"),
+            StoreError::Conflict { code, message } => {
+                Self::new(status_of_rule(code), code, message)
+            }
+            StoreError::SeatsUnavailable(seats) => Self::new(
+                StatusCode::CONFLICT,
+                "seat_unavailable",
+                "some of these seats are held or sold; pick others",
+            )
+            .with("seat_ids", seats),
+            StoreError::Database(message) => {
+                tracing::error!(%message, "storage failed");
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "storage_unavailable",
+                    "storage is unavailable; retry later",
+                )
+            }
+        }
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(error: AppError) -> Self {
+        match error {
+            AppError::NotFound(what) => Self::not_found(what),
+            AppError::Forbidden(Denied::NeedsAdmin) => Self::forbidden("this needs the admin role"),
+            AppError::Forbidden(Denied::NeedsOrganizer) => {
+                Self::forbidden("this needs the organizer role")
+            }
+            AppError::Invalid(errors) => Self::validation(errors),
+            AppError::RateLimited { retry_after_secs } => Self::rate_limited(retry_after_secs),
+            AppError::IpBlocked => Self::new(
+                StatusCode::FORBIDDEN,
+                "ip_blocked",
+                "purchases from this address are not allowed",
+            ),
+            AppError::SalesNotOpen { sales_start_at } => Self::new(
+                StatusCode::CONFLICT,
+                "sales_not_open",
+                "sales for this session have not opened yet",
+            )
+            .with("sales_start_at", sales_start_at.unix_timestamp()),
+            AppError::SalesClosed => Self::new(
+                StatusCode::CONFLICT,
+                "sales_closed",
+                "this session has already started",
+            ),
+            AppError::AdmissionRequired(problem) => Self::new(
+                StatusCode::FORBIDDEN,
+                "admission_required",
+                match problem {
+                    AdmissionProblem::Missing => {
+                        "this session sells through its waiting room: join the queue and send X-Admission-Token"
+                    }
+                    AdmissionProblem::Malformed => "the admission token is malformed or forged",
+                    AdmissionProblem::OtherSession => "the admission token is for another session",
+                    AdmissionProblem::OtherHolder => {
+                        "the admission token belongs to another account or device"
+                    }
+                    AdmissionProblem::Expired => "the admission has expired; join the queue again",
+                },
+            ),
+            AppError::InvalidQueueToken => Self::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_queue_token",
+                "the queue token is missing, malformed, forged or for another session",
+            ),
+            AppError::QueueNotEnabled => Self::new(
+                StatusCode::CONFLICT,
+                "queue_not_enabled",
+                "this session has no waiting room (any more)",
+            ),
+            AppError::AdmissionExpired => Self::new(
+                StatusCode::GONE,
+                "admission_expired",
+                "your turn to buy has passed: each account gets one turn in this queue",
+            ),
+            AppError::Queue(QueueError::DeviceTaken) => Self::new(
+                StatusCode::CONFLICT,
+                "device_in_queue",
+                "this device is already in the line with another account",
+            ),
+            AppError::Queue(QueueError::Unavailable(reason)) => {
+                tracing::error!(%reason, "queue state unavailable");
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "queue_unavailable",
+                    "the waiting room is unavailable; retry shortly",
+                )
+            }
+            AppError::IdempotencyKeyReused => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency_key_reused",
+                "this Idempotency-Key was used with a different request body",
+            ),
+            AppError::OrderNotRefundable => Self::new(
+                StatusCode::CONFLICT,
+                "order_not_refundable",
+                "only a paid order can be refunded",
+            ),
+            AppError::Provider(reason) => Self::new(
+                StatusCode::BAD_GATEWAY,
+                "payment_provider_error",
+                format!("the refund could not be made: {reason}"),
+            ),
+            AppError::Store(error) => error.into(),
+            AppError::Internal(reason) => Self::internal(reason),
+        }
+    }
+}
+
+/// The status of a rule the store refused to break (codes of API.md).
+fn status_of_rule(code: &str) -> StatusCode {
+    match code {
+        "purchase_limit_exceeded" => StatusCode::UNPROCESSABLE_ENTITY,
+        "hold_expired" => StatusCode::GONE,
+        _ => StatusCode::CONFLICT,
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,313 @@
+//! Request extractors that turn every client mistake into a documented problem: JSON bodies,
+//! query strings, path ids, the caller's identity and address.
+
+use super::error::ApiError;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{
+    ConnectInfo, FromRequest, FromRequestParts, OptionalFromRequestParts, Request,
+};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use bilheteria_app::App;
+use bilheteria_app::auth::token_hash;
+use bilheteria_domain::account::{SessionEnd, SessionState, User};
+use bilheteria_domain::ids::LoginSessionId;
+use serde::de::DeserializeOwned;
+use std::net::{IpAddr, SocketAddr};
+use std::str::FromStr;
+
+/// A JSON body, deserialised with the path of the first offending field in the error.
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|mime| {
+                let mime = mime.trim();
+                mime.eq_ignore_ascii_case("application/json")
+                    || mime.to_ascii_lowercase().ends_with("+json")
+            })
+            .unwrap_or(false);
+        if !is_json {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send the body as application/json",
+            ));
+        }
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|rejection| match rejection {
+                BytesRejection::FailedToBufferBody(_)
+                    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE =>
+                {
+                    ApiError::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "payload_too_large",
+                        "the request body is too large",
+                    )
+                }
+                other => {
+                    ApiError::new(StatusCode::BAD_REQUEST, "malformed_body", other.body_text())
+                }
+            })?;
+        parse_json(&bytes).map(ApiJson)
+    }
+}
+
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "malformed_json",
+                format!("the body is not valid JSON: {inner}"),
+            )
+        } else {
+            let field = if path == "." { "body".to_owned() } else { path };
+            ApiError::invalid_field(&field, strip_position(&inner.to_string()))
+        }
+    })?;
+    deserializer.end().map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+            format!("the body is not valid JSON: {e}"),
+        )
+    })?;
+    Ok(value)
+}
+
+/// serde_json appends " at line L column C", which says nothing useful about a field.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(at) => message[..at].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+/// A query string, with bad values reported as `validation_failed`.
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or_default();
+        serde_urlencoded::from_str(query)
+            .map(ApiQuery)
+            .map_err(|e| ApiError::invalid_field("query", e.to_string()))
+    }
+}
+
+/// An id from the path; a malformed one names nothing, so it is `not_found`.
+pub struct PathId<T>(pub T);
+
+impl<S: Send + Sync, T: FromStr> FromRequestParts<S> for PathId<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let axum::extract::Path(raw) =
+            <axum::extract::Path<String> as FromRequestParts<S>>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| ApiError::not_found("resource"))?;
+        raw.parse()
+            .map(PathId)
+            .map_err(|_| ApiError::not_found("resource"))
+    }
+}
+
+/// The caller's address: the peer, or with a trusted proxy in front, the nearest address in
+/// `X-Forwarded-For` that is not itself a trusted proxy.
+#[derive(Clone, Copy, Debug)]
+pub struct ClientIp(pub Option<IpAddr>);
+
+impl ClientIp {
+    pub fn to_option_string(self) -> Option<String> {
+        self.0.map(|ip| ip.to_string())
+    }
+}
+
+impl FromRequestParts<App> for ClientIp {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &App) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|info| info.0.ip());
+        let forwarded = parts
+            .headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok());
+        Ok(ClientIp(peer.map(|peer| {
+            resolve_client_ip(peer, forwarded, &state.settings.trusted_proxies)
+        })))
+    }
+}
+
+pub fn resolve_client_ip(
+    peer: IpAddr,
+    forwarded_for: Option<&str>,
+    trusted: &[ipnet::IpNet],
+) -> IpAddr {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let Some(forwarded_for) = forwarded_for else {
+        return peer;
+    };
+    let mut hops = forwarded_for.split(',').rev().map(str::trim);
+    let mut nearest = peer;
+    for hop in hops.by_ref() {
+        match hop.parse::<IpAddr>() {
+            Ok(ip) if is_trusted(&ip) => nearest = ip,
+            Ok(ip) => return ip,
+            // A garbled hop was written by someone we do not trust; stop at the last good one.
+            Err(_) => return nearest,
+        }
+    }
+    nearest
+}
+
+/// The authenticated caller.
+#[derive(Clone, Debug)]
+pub struct CurrentUser {
+    pub user: User,
+    pub session_id: LoginSessionId,
+    /// The device this login is bound to (C2); admission tokens are bound to it too.
+    pub device_id: String,
+}
+
+impl FromRequestParts<App> for CurrentUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &App) -> Result<Self, Self::Rejection> {
+        let Some(header) = parts.headers.get(header::AUTHORIZATION) else {
+            return Err(ApiError::unauthenticated(
+                "send `Authorization: Bearer <token>`",
+            ));
+        };
+        authenticate(header.to_str().unwrap_or_default(), state).await
+    }
+}
+
+impl OptionalFromRequestParts<App> for CurrentUser {
+    type Rejection = ApiError;
+
+    /// Absent credentials make an anonymous caller; present but bad ones are still refused.
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &App,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        match parts.headers.get(header::AUTHORIZATION) {
+            None => Ok(None),
+            Some(header) => authenticate(header.to_str().unwrap_or_default(), state)
+                .await
+                .map(Some),
+        }
+    }
+}
+
+async fn authenticate(header: &str, state: &App) -> Result<CurrentUser, ApiError> {
+    let token = header
+        .strip_prefix("Bearer ")
+        .or_else(|| header.strip_prefix("bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty() && t.len() <= 128)
+        .ok_or_else(|| ApiError::unauthenticated("send `Authorization: Bearer <token>`"))?;
+    let found = state.store.find_login_session(&token_hash(token)).await?;
+    let Some((session, user)) = found else {
+        return Err(ApiError::unauthenticated("unknown or invalid token"));
+    };
+    match session.state_at(state.clock.now()) {
+        SessionState::Active => Ok(CurrentUser {
+            user,
+            session_id: session.id,
+            device_id: session.device_id,
+        }),
+        SessionState::Ended(SessionEnd::Replaced) => Err(ApiError::session_replaced()),
+        SessionState::Ended(SessionEnd::LoggedOut) => {
+            Err(ApiError::unauthenticated("this session was logged out"))
+        }
+        SessionState::Expired => Err(ApiError::unauthenticated(
+            "this session has expired; log in again",
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nets(list: &[&str]) -> Vec<ipnet::IpNet> {
+        list.iter().map(|n| n.parse().unwrap()).collect()
+    }
+
+    #[test]
+    fn an_untrusted_peer_cannot_claim_another_address() {
+        let peer: IpAddr = "203.0.113.9".parse().unwrap();
+        assert_eq!(
+            resolve_client_ip(peer, Some("1.2.3.4"), &nets(&["10.0.0.0/8"])),
+            peer
+        );
+    }
+
+    #[test]
+    fn behind_trusted_proxies_the_nearest_untrusted_hop_is_the_client() {
+        let peer: IpAddr = "10.0.0.2".parse().unwrap();
+        let trusted = nets(&["10.0.0.0/8"]);
+        let client = resolve_client_ip(peer, Some("6.6.6.6, 198.51.100.4, 10.0.0.7"), &trusted);
+        assert_eq!(
+            client,
+            "198.51.100.4".parse::<IpAddr>().unwrap(),
+            "a spoofed leftmost hop is ignored"
+        );
+        assert_eq!(resolve_client_ip(peer, None, &trusted), peer);
+        assert_eq!(
+            resolve_client_ip(peer, Some("garbage, 10.0.0.7"), &trusted),
+            "10.0.0.7".parse::<IpAddr>().unwrap()
+        );
+    }
+
+    #[test]
+    fn json_errors_name_the_field() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Body {
+            outer: Vec<Inner>,
+        }
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Inner {
+            n: i64,
+        }
+        let error = parse_json::<Body>(br#"{"outer": [{"n": 1}, {"n": "x"}]}"#).unwrap_err();
+        assert_eq!(error.code, "validation_failed");
+        assert_eq!(error.errors[0].field, "outer[1].n");
+        assert_eq!(
+            parse_json::<Body>(b"{oops").unwrap_err().code,
+            "malformed_json"
+        );
+        assert_eq!(
+            parse_json::<Body>(br#"{"outer": []} trailing"#)
+                .unwrap_err()
+                .code,
+            "malformed_json"
+        );
+        assert_eq!(
+            parse_json::<Body>(b"{}").unwrap_err().errors[0].field,
+            "body"
+        );
+    }
+}

@@ -1,0 +1,49 @@
+//! Tickets (S4): the holder's tickets and the public keys that verify their codes offline.
+
+use super::buying::PageQuery;
+use super::error::{ApiError, ApiResult, Problem};
+use super::extract::{ApiQuery, CurrentUser, PathId};
+use super::page_request;
+use axum::Json;
+use axum::extract::State;
+use bilheteria_app::App;
+use bilheteria_app::ticket_keys::PublicKey;
+use bilheteria_domain::account::Role;
+use bilheteria_domain::ids::TicketId;
+use bilheteria_domain::page::Page;
+use bilheteria_domain::tickets::Ticket;
+
+#[utoipa::path(get, path = "/tickets", tag = "tickets", security(("bearer" = [])), params(PageQuery),
+    responses((status = 200, description = "the caller's tickets, newest first", body = Page<Ticket>)))]
+pub async fn list_tickets(
+    State(state): State<App>,
+    caller: CurrentUser,
+    ApiQuery(query): ApiQuery<PageQuery>,
+) -> ApiResult<Json<Page<Ticket>>> {
+    let page = page_request(query.limit, query.cursor.as_deref())?;
+    Ok(Json(state.store.list_tickets(caller.user.id, &page).await?))
+}
+
+#[utoipa::path(get, path = "/tickets/{id}", tag = "tickets", security(("bearer" = [])), params(("id" = String, Path, format = Uuid)),
+    responses((status = 200, body = Ticket), (status = 404, body = Problem)))]
+pub async fn get_ticket(
+    State(state): State<App>,
+    caller: CurrentUser,
+    PathId(id): PathId<TicketId>,
+) -> ApiResult<Json<Ticket>> {
+    let ticket = state
+        .store
+        .get_ticket(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("ticket"))?;
+    if ticket.holder_id != caller.user.id && !caller.user.has_role(Role::Admin) {
+        return Err(ApiError::not_found("ticket"));
+    }
+    Ok(Json(ticket))
+}
+
+#[utoipa::path(get, path = "/checkin/keys", tag = "tickets",
+    responses((status = 200, description = "Ed25519 public keys that verify ticket codes offline", body = Page<PublicKey>)))]
+pub async fn checkin_keys(State(state): State<App>) -> Json<Page<PublicKey>> {
+    Json(Page::complete(state.ticket_keys.public_keys()))
+}
