@@ -12,6 +12,14 @@ pub enum AppError {
     /// No such object, or none the caller may see: `what` names its kind.
     #[error("{0} not found")]
     NotFound(&'static str),
+    #[error("not authenticated: {0:?}")]
+    NotAuthenticated(NotAuthenticated),
+    /// The login session was ended by a newer login of its user or on its device (C2).
+    #[error("the session was replaced by a newer login")]
+    SessionReplaced,
+    /// The same answer for an unknown email and a wrong password.
+    #[error("wrong email or password")]
+    InvalidCredentials,
     #[error("forbidden: {0:?}")]
     Forbidden(Denied),
     #[error("invalid input: {0:?}")]
@@ -49,11 +57,27 @@ pub enum AppError {
     Internal(String),
 }
 
+/// Why a token does not authenticate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NotAuthenticated {
+    UnknownToken,
+    LoggedOut,
+    Expired,
+}
+
 /// Why an authenticated caller may not do something.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Denied {
     NeedsAdmin,
     NeedsOrganizer,
+    OthersEvent,
+    OthersVenue,
+    OthersProduct,
+    /// A product offered with an event of another organizer.
+    ProductWithOthersEvent,
+    RefundOfOthersOrder,
+    OthersSalesAudit,
+    OthersQueue,
 }
 
 /// What is wrong with a hold's admission to a queued session.

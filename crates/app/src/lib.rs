@@ -3,6 +3,8 @@
 //! knows nothing of HTTP: operations answer domain values or an [`AppError`] naming what went
 //! wrong, and the channel chooses how to say it.
 
+pub mod access;
+pub mod accounts;
 pub mod auth;
 pub mod authz;
 pub mod error;

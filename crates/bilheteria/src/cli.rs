@@ -1,6 +1,8 @@
 //! The command line: `serve`, `migrate`, `user create` and `audit verify`.
 
 use anyhow::{Context, bail};
+use bilheteria_app::AppError;
+use bilheteria_app::accounts::{AccountForm, account_to_create};
 use bilheteria_app::auth::PasswordHasher;
 use bilheteria_app::mail::MailSender;
 use bilheteria_app::queue::limits::{Limiter, RedisLimiter};
@@ -8,13 +10,13 @@ use bilheteria_app::queue::state::{MemoryQueue, QueueState, RedisQueue};
 use bilheteria_app::queue::{RoomLimits, WaitingRoom};
 use bilheteria_app::ticket_keys::TicketKeys;
 use bilheteria_app::{App, Services, Settings};
-use bilheteria_domain::account::{Email, Password, Role, Roles, parse_name};
+use bilheteria_domain::account::{Role, Roles};
 use bilheteria_domain::audit::AuditContext;
 use bilheteria_domain::clock::{Clock, SystemClock};
 use bilheteria_payments::PaymentGateway;
 use bilheteria_payments::simulator::SimulatedGateway;
 use bilheteria_payments::stripe::StripeGateway;
-use bilheteria_store::{ConnectOptions, NewUser, Store, StoreError, redact_url};
+use bilheteria_store::{ConnectOptions, Store, StoreError, redact_url};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -464,35 +466,43 @@ async fn create_user(
     name: &str,
     roles: &[String],
 ) -> anyhow::Result<()> {
-    let email = Email::parse(email).map_err(|e| anyhow::anyhow!("--email {e}"))?;
-    let password = Password::parse(password).map_err(|e| anyhow::anyhow!("--password {e}"))?;
-    let name = parse_name(name).map_err(|e| anyhow::anyhow!("--name {e}"))?;
     let roles = roles
         .iter()
         .map(|r| Role::parse(r.trim()))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| anyhow::anyhow!("--role {e}"))?;
+    let form = AccountForm {
+        email,
+        password,
+        name,
+    };
+    let account = account_to_create(
+        &form,
+        Roles::from_roles(roles),
+        &PasswordHasher::new(1),
+        SystemClock.now(),
+    )
+    .await
+    .map_err(|error| match error {
+        AppError::Invalid(errors) => {
+            let shown: Vec<String> = errors
+                .0
+                .iter()
+                .map(|e| format!("--{} {}", e.field, e.message))
+                .collect();
+            anyhow::anyhow!("{}", shown.join("; "))
+        }
+        other => other.into(),
+    })?;
     let (store, _) = storage.open().await?;
-    let password_hash = PasswordHasher::new(1).hash(&password).await?;
+    // Made by an operator at the console: audited, with no acting account.
     let user = store
-        .create_user(
-            NewUser {
-                email: email.as_str().to_owned(),
-                email_normalized: email.normalized().to_owned(),
-                name,
-                password_hash,
-                roles: Roles::from_roles(roles),
-                created_at: SystemClock.now(),
-            },
-            // Made by an operator at the console: audited, with no acting account.
-            Some(&AuditContext::default()),
-        )
+        .create_user(account, Some(&AuditContext::default()))
         .await
         .map_err(|e| match e {
-            StoreError::EmailTaken => anyhow::anyhow!(
-                "an account with the email {} already exists",
-                email.as_str()
-            ),
+            StoreError::EmailTaken => {
+                anyhow::anyhow!("an account with the email {} already exists", email.trim())
+            }
             other => other.into(),
         })?;
     let roles: Vec<&str> = user.roles.iter().map(|r| r.as_str()).collect();

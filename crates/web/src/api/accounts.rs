@@ -6,14 +6,10 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use bilheteria_app::App;
-use bilheteria_app::auth::{new_token, token_hash};
-use bilheteria_domain::FieldErrors;
-use bilheteria_domain::account::{
-    DeviceId, Email, Password, Roles, SessionEnd, SessionState, User, parse_name,
-};
+use bilheteria_app::accounts::{self, AccountForm, LoginAttempt};
+use bilheteria_domain::account::{DeviceId, SessionEnd, SessionState, User};
 use bilheteria_domain::ids::LoginSessionId;
 use bilheteria_domain::page::Page;
-use bilheteria_store::{NewLoginSession, NewUser};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -40,38 +36,12 @@ pub async fn register(
     client_ip: ClientIp,
     ApiJson(body): ApiJson<RegisterRequest>,
 ) -> ApiResult<(StatusCode, Json<User>)> {
-    if let Err(wait) = state
-        .login_limits
-        .check_registration(client_ip.to_option_string().as_deref())
-    {
-        metrics::counter!("accounts_registered_total", "outcome" => "rate_limited").increment(1);
-        return Err(ApiError::rate_limited(wait.as_secs() + 1));
-    }
-    let mut errors = FieldErrors::new();
-    let email = errors.check("email", Email::parse(&body.email));
-    let password = errors.check("password", Password::parse(&body.password));
-    let name = errors.check("name", parse_name(&body.name));
-    let (email, password, name) = errors.finish(|| Some((email?, password?, name?)))?;
-    let password_hash = state
-        .passwords
-        .hash(&password)
-        .await
-        .map_err(ApiError::internal)?;
-    let user = state
-        .store
-        .create_user(
-            NewUser {
-                email: email.as_str().to_owned(),
-                email_normalized: email.normalized().to_owned(),
-                name,
-                password_hash,
-                roles: Roles::customer(),
-                created_at: state.clock.now(),
-            },
-            None,
-        )
-        .await?;
-    metrics::counter!("accounts_registered_total").increment(1);
+    let form = AccountForm {
+        email: &body.email,
+        password: &body.password,
+        name: &body.name,
+    };
+    let user = accounts::register(&state, &form, client_ip.to_option_string().as_deref()).await?;
     Ok((StatusCode::CREATED, Json(user)))
 }
 
@@ -129,54 +99,25 @@ pub async fn login(
             })?
         }
     };
-    let ip = client_ip.to_option_string();
-    let account_key = Email::normalize(&body.email);
-    if let Err(wait) = state.login_limits.check(&account_key, ip.as_deref()) {
-        metrics::counter!("auth_logins_total", "outcome" => "rate_limited").increment(1);
-        return Err(ApiError::rate_limited(wait.as_secs() + 1));
-    }
-    let credentials = state.store.find_credentials(&account_key).await?;
-    let (user, stored_hash) = match credentials {
-        Some(c) => (Some(c.user), Some(c.password_hash)),
-        None => (None, None),
-    };
-    let valid = state
-        .passwords
-        .verify(&body.password, stored_hash)
-        .await
-        .map_err(ApiError::internal)?;
-    let Some(user) = user.filter(|_| valid) else {
-        metrics::counter!("auth_logins_total", "outcome" => "invalid_credentials").increment(1);
-        return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "invalid_credentials",
-            "wrong email or password",
-        ));
-    };
-    let token = new_token().map_err(ApiError::internal)?;
-    let now = state.clock.now();
-    let expires_at = now + state.settings.session_ttl;
     let user_agent = headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .map(|ua| ua.chars().take(256).collect());
-    let session = state
-        .store
-        .start_login_session(NewLoginSession {
-            user_id: user.id,
-            token_hash: token_hash(&token),
-            device_id: device.as_str().to_owned(),
-            ip,
+    let logged_in = accounts::login(
+        &state,
+        LoginAttempt {
+            email: &body.email,
+            password: &body.password,
+            device,
+            ip: client_ip.to_option_string(),
             user_agent,
-            created_at: now,
-            expires_at,
-        })
-        .await?;
-    metrics::counter!("auth_logins_total", "outcome" => "success").increment(1);
+        },
+    )
+    .await?;
     Ok(Json(LoginResponse {
-        token,
-        expires_at: session.expires_at,
-        user,
+        token: logged_in.token,
+        expires_at: logged_in.session.expires_at,
+        user: logged_in.user,
     }))
 }
 

@@ -11,10 +11,10 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bilheteria_app::App;
 use bilheteria_app::AppError;
-use bilheteria_app::authz::{can_see_event, manages};
+use bilheteria_app::access;
+use bilheteria_app::error::Denied;
 use bilheteria_app::sales::{self, RecordedAnswer};
 use bilheteria_domain::FieldErrors;
-use bilheteria_domain::account::User;
 use bilheteria_domain::catalog::SaleWindow;
 use bilheteria_domain::ids::{HoldId, OrderId, SessionId};
 use bilheteria_domain::page::Page;
@@ -46,18 +46,7 @@ pub async fn create_hold(
 ) -> ApiResult<(StatusCode, Json<Hold>)> {
     let started = Instant::now();
     sales::admit_buyer(&state, caller.user.id, client_ip.0)?;
-    let session = state
-        .store
-        .get_session(session_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("session"))?;
-    let event = state.store.get_event(session.event_id).await?;
-    if !event
-        .as_ref()
-        .is_some_and(|e| can_see_event(Some(&caller.user), e))
-    {
-        return Err(ApiError::not_found("session"));
-    }
+    let (session, _) = access::visible_session(&state, session_id, Some(&caller.user)).await?;
     let request = body.parse()?;
     let now = state.clock.now();
     match session.sale_window(now) {
@@ -227,24 +216,6 @@ pub async fn create_order(
     Ok(response)
 }
 
-/// The order, if the caller may see it: its buyer, the event's organizer, or an admin.
-async fn visible_order(state: &App, id: OrderId, user: &User) -> ApiResult<Order> {
-    let order = state
-        .store
-        .get_order(id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("order"))?;
-    if order.user_id == user.id {
-        return Ok(order);
-    }
-    let event = state.store.get_event(order.event_id).await?;
-    if event.is_some_and(|event| manages(user, event.owner_id)) {
-        Ok(order)
-    } else {
-        Err(ApiError::not_found("order"))
-    }
-}
-
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
@@ -275,7 +246,7 @@ pub async fn get_order(
     caller: CurrentUser,
     PathId(id): PathId<OrderId>,
 ) -> ApiResult<Json<Order>> {
-    Ok(Json(visible_order(&state, id, &caller.user).await?))
+    Ok(Json(access::visible_order(&state, id, &caller.user).await?))
 }
 
 #[utoipa::path(post, path = "/orders/{id}/refund", tag = "buying", security(("bearer" = [])), params(("id" = String, Path, format = Uuid)),
@@ -292,13 +263,7 @@ pub async fn refund_order(
     client_ip: ClientIp,
     PathId(id): PathId<OrderId>,
 ) -> ApiResult<Json<Order>> {
-    let order = visible_order(&state, id, &caller.user).await?;
-    let event = state.store.get_event(order.event_id).await?;
-    if !event.is_some_and(|event| manages(&caller.user, event.owner_id)) {
-        return Err(ApiError::forbidden(
-            "only the event's organizer or an admin can refund",
-        ));
-    }
+    let order = access::refundable_order(&state, id, &caller.user).await?;
     Ok(Json(
         sales::refund_paid_order(&state, &order, &audit_context(&caller, client_ip)).await?,
     ))
@@ -380,21 +345,6 @@ pub async fn sales_integrity(
     caller: CurrentUser,
     PathId(id): PathId<SessionId>,
 ) -> ApiResult<Json<bilheteria_store::SalesIntegrity>> {
-    let session = state
-        .store
-        .get_session(id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("session"))?;
-    let event = state
-        .store
-        .get_event(session.event_id)
-        .await?
-        .filter(|event| can_see_event(Some(&caller.user), event))
-        .ok_or_else(|| ApiError::not_found("session"))?;
-    if !manages(&caller.user, event.owner_id) {
-        return Err(ApiError::forbidden(
-            "only the event's organizer or an admin can audit its sales",
-        ));
-    }
+    access::managed_session(&state, id, &caller.user, Denied::OthersSalesAudit).await?;
     Ok(Json(sales::integrity(&state, id).await?))
 }

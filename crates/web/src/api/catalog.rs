@@ -8,95 +8,19 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use bilheteria_app::App;
-use bilheteria_app::authz::{can_see_event, manages, require_catalog_author};
+use bilheteria_app::access::{
+    check_product_events, managed_event, managed_product, usable_venue, visible_event,
+    visible_session,
+};
+use bilheteria_app::authz::require_catalog_author;
 use bilheteria_domain::FieldErrors;
-use bilheteria_domain::account::User;
 use bilheteria_domain::catalog::{
-    Event, EventInput, EventPatch, EventQuery, EventSession, Product, ProductFields, ProductInput,
-    ProductPatch, SeatMap, SessionInput, Venue, VenueInput, search_terms,
+    Event, EventInput, EventPatch, EventQuery, EventSession, Product, ProductInput, ProductPatch,
+    SeatMap, SessionInput, Venue, VenueInput, search_terms,
 };
 use bilheteria_domain::ids::{EventId, ProductId, SectionId, SessionId, VenueId};
 use bilheteria_domain::page::Page;
 use serde::{Deserialize, Serialize};
-
-// ---------------------------------------------------------------------------------------------
-// Look-ups that apply the visibility and ownership rules
-
-async fn visible_event(state: &App, id: EventId, viewer: Option<&User>) -> ApiResult<Event> {
-    match state.store.get_event(id).await? {
-        Some(event) if can_see_event(viewer, &event) => Ok(event),
-        _ => Err(ApiError::not_found("event")),
-    }
-}
-
-/// The event, if `user` may change it: 404 when they may not even see it, 403 when they may
-/// see it but it is someone else's.
-async fn managed_event(state: &App, id: EventId, user: &User) -> ApiResult<Event> {
-    let event = visible_event(state, id, Some(user)).await?;
-    if manages(user, event.owner_id) {
-        Ok(event)
-    } else {
-        Err(ApiError::forbidden(
-            "this event belongs to another organizer",
-        ))
-    }
-}
-
-/// A venue the caller may use for an event; `field` names it in a validation error.
-async fn usable_venue(state: &App, id: VenueId, user: &User, field: &str) -> ApiResult<Venue> {
-    let venue = state
-        .store
-        .get_venue(id)
-        .await?
-        .ok_or_else(|| ApiError::invalid_field(field, "no such venue"))?;
-    if manages(user, venue.owner_id) {
-        Ok(venue)
-    } else {
-        Err(ApiError::forbidden(
-            "this venue belongs to another organizer",
-        ))
-    }
-}
-
-/// Products may be offered only with events their author manages.
-async fn check_product_events(state: &App, fields: &ProductFields, user: &User) -> ApiResult<()> {
-    for (i, id) in fields.event_ids.iter().enumerate() {
-        match state.store.get_event(*id).await? {
-            Some(event) if manages(user, event.owner_id) => {}
-            Some(event) if can_see_event(Some(user), &event) => {
-                return Err(ApiError::forbidden(
-                    "a product can be offered only with your own events",
-                ));
-            }
-            _ => {
-                return Err(ApiError::invalid_field(
-                    &format!("event_ids[{i}]"),
-                    "no such event",
-                ));
-            }
-        }
-    }
-    Ok(())
-}
-
-async fn visible_session(
-    state: &App,
-    id: SessionId,
-    viewer: Option<&User>,
-) -> ApiResult<EventSession> {
-    let session = state
-        .store
-        .get_session(id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("session"))?;
-    visible_event(state, session.event_id, viewer)
-        .await
-        .map_err(|_| ApiError::not_found("session"))?;
-    Ok(session)
-}
-
-// ---------------------------------------------------------------------------------------------
-// Venues
 
 #[utoipa::path(post, path = "/venues", tag = "catalog", security(("bearer" = [])), request_body = VenueInput,
     responses((status = 201, body = Venue), (status = 403, body = Problem), (status = 422, body = Problem)))]
@@ -301,9 +225,8 @@ pub async fn get_session(
     caller: Option<CurrentUser>,
     PathId(id): PathId<SessionId>,
 ) -> ApiResult<Json<EventSession>> {
-    Ok(Json(
-        visible_session(&state, id, caller.as_ref().map(|c| &c.user)).await?,
-    ))
+    let (session, _) = visible_session(&state, id, caller.as_ref().map(|c| &c.user)).await?;
+    Ok(Json(session))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -375,16 +298,7 @@ pub async fn update_product(
     PathId(id): PathId<ProductId>,
     ApiJson(patch): ApiJson<ProductPatch>,
 ) -> ApiResult<Json<Product>> {
-    let current = state
-        .store
-        .get_product(id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("product"))?;
-    if !manages(&caller.user, current.owner_id) {
-        return Err(ApiError::forbidden(
-            "this product belongs to another organizer",
-        ));
-    }
+    let current = managed_product(&state, id, &caller.user).await?;
     let fields = patch.apply_to(&current)?;
     check_product_events(&state, &fields, &caller.user).await?;
     let updated = state

@@ -3,7 +3,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use bilheteria_app::error::{AdmissionProblem, AppError, Denied};
+use bilheteria_app::error::{AdmissionProblem, AppError, Denied, NotAuthenticated};
 use bilheteria_app::queue::state::QueueError;
 use bilheteria_domain::{FieldError, FieldErrors};
 use bilheteria_store::StoreError;
@@ -217,10 +217,34 @@ impl From<AppError> for ApiError {
     fn from(error: AppError) -> Self {
         match error {
             AppError::NotFound(what) => Self::not_found(what),
-            AppError::Forbidden(Denied::NeedsAdmin) => Self::forbidden("this needs the admin role"),
-            AppError::Forbidden(Denied::NeedsOrganizer) => {
-                Self::forbidden("this needs the organizer role")
-            }
+            AppError::NotAuthenticated(why) => Self::unauthenticated(match why {
+                NotAuthenticated::UnknownToken => "unknown or invalid token",
+                NotAuthenticated::LoggedOut => "this session was logged out",
+                NotAuthenticated::Expired => "this session has expired; log in again",
+            }),
+            AppError::SessionReplaced => Self::session_replaced(),
+            AppError::InvalidCredentials => Self::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_credentials",
+                "wrong email or password",
+            ),
+            AppError::Forbidden(denied) => Self::forbidden(match denied {
+                Denied::NeedsAdmin => "this needs the admin role",
+                Denied::NeedsOrganizer => "this needs the organizer role",
+                Denied::OthersEvent => "this event belongs to another organizer",
+                Denied::OthersVenue => "this venue belongs to another organizer",
+                Denied::OthersProduct => "this product belongs to another organizer",
+                Denied::ProductWithOthersEvent => {
+                    "a product can be offered only with your own events"
+                }
+                Denied::RefundOfOthersOrder => "only the event's organizer or an admin can refund",
+                Denied::OthersSalesAudit => {
+                    "only the event's organizer or an admin can audit its sales"
+                }
+                Denied::OthersQueue => {
+                    "only the event's organizer or an admin can see or steer its queue"
+                }
+            }),
             AppError::Invalid(errors) => Self::validation(errors),
             AppError::RateLimited { retry_after_secs } => Self::rate_limited(retry_after_secs),
             AppError::IpBlocked => Self::new(

@@ -9,8 +9,8 @@ use axum::extract::{
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use bilheteria_app::App;
-use bilheteria_app::auth::token_hash;
-use bilheteria_domain::account::{SessionEnd, SessionState, User};
+use bilheteria_app::accounts;
+use bilheteria_domain::account::User;
 use bilheteria_domain::ids::LoginSessionId;
 use serde::de::DeserializeOwned;
 use std::net::{IpAddr, SocketAddr};
@@ -226,24 +226,12 @@ async fn authenticate(header: &str, state: &App) -> Result<CurrentUser, ApiError
         .map(str::trim)
         .filter(|t| !t.is_empty() && t.len() <= 128)
         .ok_or_else(|| ApiError::unauthenticated("send `Authorization: Bearer <token>`"))?;
-    let found = state.store.find_login_session(&token_hash(token)).await?;
-    let Some((session, user)) = found else {
-        return Err(ApiError::unauthenticated("unknown or invalid token"));
-    };
-    match session.state_at(state.clock.now()) {
-        SessionState::Active => Ok(CurrentUser {
-            user,
-            session_id: session.id,
-            device_id: session.device_id,
-        }),
-        SessionState::Ended(SessionEnd::Replaced) => Err(ApiError::session_replaced()),
-        SessionState::Ended(SessionEnd::LoggedOut) => {
-            Err(ApiError::unauthenticated("this session was logged out"))
-        }
-        SessionState::Expired => Err(ApiError::unauthenticated(
-            "this session has expired; log in again",
-        )),
-    }
+    let (user, session) = accounts::authenticate(state, token).await?;
+    Ok(CurrentUser {
+        user,
+        session_id: session.id,
+        device_id: session.device_id,
+    })
 }
 
 #[cfg(test)]

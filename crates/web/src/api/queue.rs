@@ -11,7 +11,8 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use bilheteria_app::App;
 use bilheteria_app::AppError;
-use bilheteria_app::authz::{can_see_event, manages};
+use bilheteria_app::access;
+use bilheteria_app::error::Denied;
 use bilheteria_app::queue::{QueueStats, QueueView};
 use bilheteria_domain::catalog::SaleWindow;
 use bilheteria_domain::catalog::{QueuePatch, QueueSettings};
@@ -52,24 +53,12 @@ async fn queued_session(
     caller: &CurrentUser,
     asker: Asker,
 ) -> ApiResult<QueuedSession> {
-    let session = state
-        .store
-        .get_session(id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("session"))?;
-    let event = state
-        .store
-        .get_event(session.event_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("session"))?;
-    if !can_see_event(Some(&caller.user), &event) {
-        return Err(ApiError::not_found("session"));
-    }
-    if asker == Asker::Manager && !manages(&caller.user, event.owner_id) {
-        return Err(ApiError::forbidden(
-            "only the event's organizer or an admin can see or steer its queue",
-        ));
-    }
+    let (session, _) = match asker {
+        Asker::Buyer => access::visible_session(state, id, Some(&caller.user)).await?,
+        Asker::Manager => {
+            access::managed_session(state, id, &caller.user, Denied::OthersQueue).await?
+        }
+    };
     if !session.queue.enabled {
         return Err(ApiError::new(
             StatusCode::CONFLICT,

@@ -1,14 +1,14 @@
 //! Tickets (S4): the holder's tickets and the public keys that verify their codes offline.
 
 use super::buying::PageQuery;
-use super::error::{ApiError, ApiResult, Problem};
+use super::error::{ApiResult, Problem};
 use super::extract::{ApiQuery, CurrentUser, PathId};
 use super::page_request;
 use axum::Json;
 use axum::extract::State;
 use bilheteria_app::App;
+use bilheteria_app::access;
 use bilheteria_app::ticket_keys::PublicKey;
-use bilheteria_domain::account::Role;
 use bilheteria_domain::ids::TicketId;
 use bilheteria_domain::page::Page;
 use bilheteria_domain::tickets::Ticket;
@@ -31,15 +31,9 @@ pub async fn get_ticket(
     caller: CurrentUser,
     PathId(id): PathId<TicketId>,
 ) -> ApiResult<Json<Ticket>> {
-    let ticket = state
-        .store
-        .get_ticket(id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("ticket"))?;
-    if ticket.holder_id != caller.user.id && !caller.user.has_role(Role::Admin) {
-        return Err(ApiError::not_found("ticket"));
-    }
-    Ok(Json(ticket))
+    Ok(Json(
+        access::visible_ticket(&state, id, &caller.user).await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/checkin/keys", tag = "tickets",
