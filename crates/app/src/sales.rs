@@ -103,7 +103,7 @@ pub async fn place_order(
             let settled = match charge_and_settle(state, &draft).await? {
                 // The settlement recorded this answer with the order's new state.
                 Settled::Done(order) => return Ok(finish_order(state, user, &order, started).await),
-                Settled::Already(order) | Settled::MustRefund { order, .. } => order,
+                Settled::AlreadySettled(order) | Settled::MustRefund { order, .. } => order,
             };
             let reply = finish_order(state, user, &settled, started).await;
             state

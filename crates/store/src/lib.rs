@@ -19,8 +19,8 @@ use bilheteria_domain::page::{Page, PageRequest};
 use std::sync::Arc;
 use time::OffsetDateTime;
 
+mod cache;
 mod group_commit;
-mod kept;
 pub mod postgres;
 mod sales_types;
 pub mod sqlite;

@@ -1,6 +1,6 @@
 //! The PostgreSQL backend: the store of record for a cluster of server nodes.
 
-use crate::kept::Kept;
+use crate::cache::Caches;
 use crate::{Backend, ConnectOptions, StoreResult};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgSslMode};
 use sqlx::{AssertSqlSafe, PgPool, Postgres, QueryBuilder, Transaction};
@@ -8,7 +8,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 type Db = Postgres;
-type Own = PgStore;
+type ThisBackend = PgStore;
 type Tx = Transaction<'static, Db>;
 type OneStatement<'q> = sqlx::query::Query<'q, Db, sqlx::postgres::PgArguments>;
 
@@ -26,7 +26,7 @@ pub struct PgStore {
     /// Write transactions.
     pool: PgPool,
     readers: PgPool,
-    kept: Kept,
+    caches: Caches,
 }
 
 /// Whether to skip TLS with a server on this machine, where it protects nothing: every statement
@@ -79,7 +79,7 @@ impl PgStore {
         Ok(Self {
             pool,
             readers,
-            kept: Kept::default(),
+            caches: Caches::default(),
         })
     }
 

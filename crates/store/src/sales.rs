@@ -4,7 +4,7 @@
 //! `begin_order` and `settle_order`).
 
 use super::shared::{Change, append_audit, finish, product_stock};
-use super::{Db, Own, Tx};
+use super::{Db, ThisBackend, Tx};
 use crate::{
     AnswerFor, BeginOrder, NewHold, NewOrder, OrderToSettle, OutboxMessage, PaymentOutcome,
     QueueSnapshot, QueuedSession, RecordedCharge, SalesIntegrity, SalesStore, Settled, Store,
@@ -103,7 +103,7 @@ async fn release(tx: &mut Tx, holds: &[HoldRow], status: &str) -> Result<(), sql
     }
     for ((session, section), quantity) in standing {
         let places = [session, section];
-        if !draw(tx, &RELEASE_HELD_PLACES, &places, quantity, Uuid::now_v7()).await? {
+        if !take_from_slices(tx, &RELEASE_HELD_PLACES, &places, quantity, Uuid::now_v7()).await? {
             return Err(corrupt("standing_slices.held"));
         }
     }
@@ -248,7 +248,7 @@ async fn expired_holds_where(
     let rows = sqlx::query(AssertSqlSafe(format!(
         "SELECT {} FROM holds WHERE {sql} AND status = 'active' AND expires_at <= $3{}",
         hold_columns!(),
-        Own::LOCK_ROW
+        ThisBackend::LOCK_ROW
     )))
     .bind(binds.0)
     .bind(binds.1)
@@ -379,7 +379,7 @@ fn push_id_list(query: &mut QueryBuilder<Db>, ids: &[Uuid]) {
     query.push(")");
 }
 
-impl Own {
+impl ThisBackend {
     /// Orders with their items and tickets, three queries whatever their number.
     async fn complete_orders(&self, rows: &[DbRow]) -> Result<Vec<Order>, sqlx::Error> {
         let ids = rows
@@ -576,7 +576,7 @@ async fn claim_for_sale(
             return Ok((sold != hold.quantity as u64).then_some("seats_unavailable"));
         }
         let places = [session, hold.section_id];
-        if !draw(tx, &SELL_HELD_PLACES, &places, hold.quantity, hold.id).await? {
+        if !take_from_slices(tx, &SELL_HELD_PLACES, &places, hold.quantity, hold.id).await? {
             return Err(corrupt("standing_slices.held").into());
         }
         return Ok(None);
@@ -596,7 +596,8 @@ async fn claim_for_sale(
         claimed.is_err().then_some("seats_unavailable")
     } else {
         let places = [session, hold.section_id];
-        let claimed = draw(tx, &SELL_FREE_PLACES, &places, hold.quantity, hold.id).await?;
+        let claimed =
+            take_from_slices(tx, &SELL_FREE_PLACES, &places, hold.quantity, hold.id).await?;
         (!claimed).then_some("sold_out")
     };
     if lost.is_some() {
@@ -611,7 +612,7 @@ async fn claim_for_sale(
     Ok((!allocated).then_some("purchase_limit_exceeded"))
 }
 
-impl Own {
+impl ThisBackend {
     async fn create_hold_once(&self, new: &NewHold) -> StoreResult<Hold> {
         let mut tx = self.begin_write().await?;
         let held = self.claim_hold(&mut tx, new).await;
@@ -686,7 +687,7 @@ impl Own {
             // The section's places are rows every standing buyer updates: they are claimed
             // last, so that a slice's lock is held for one statement and the commit.
             let places = [session, section_id.0];
-            let mut claimed = draw(tx, &HOLD_PLACES, &places, units, id.0).await?;
+            let mut claimed = take_from_slices(tx, &HOLD_PLACES, &places, units, id.0).await?;
             if !claimed {
                 // Lapsed holds of other buyers may still occupy the section.
                 let lapsed = expired_holds_where(
@@ -697,7 +698,7 @@ impl Own {
                 .await?;
                 if !lapsed.is_empty() {
                     release(tx, &lapsed, "expired").await?;
-                    claimed = draw(tx, &HOLD_PLACES, &places, units, id.0).await?;
+                    claimed = take_from_slices(tx, &HOLD_PLACES, &places, units, id.0).await?;
                 }
             }
             if !claimed {
@@ -725,14 +726,14 @@ impl Own {
     }
 }
 
-impl Own {
+impl ThisBackend {
     /// `begin_order` once its key is recorded as new: checks the hold, prices the order and
     /// writes it, awaiting payment. The caller commits, or rolls back what this refused.
     async fn start_paying(&self, tx: &mut Tx, new: NewOrder, now: i64) -> StoreResult<BeginOrder> {
         let hold = sqlx::query(AssertSqlSafe(format!(
             "SELECT {} FROM holds WHERE id = $1 AND user_id = $2{}",
             hold_columns!(),
-            Own::LOCK_ROW
+            ThisBackend::LOCK_ROW
         )))
         .bind(new.hold_id.0)
         .bind(new.user_id.0)
@@ -745,7 +746,7 @@ impl Own {
         if hold.status != "active" || hold.expires_at <= now {
             return Err(expired());
         }
-        // Kept in memory: a session's event never changes, and its currency not during a sale.
+        // Caches in memory: a session's event never changes, and its currency not during a sale.
         let session = self
             .get_session(SessionId(hold.session_id))
             .await?
@@ -862,7 +863,7 @@ impl Own {
         // While the provider is asked, the hold must not lapse and hand its seats to another
         // buyer: it lasts at least until reconciliation would look at the order.
         let paying_until = to_micros(new.settle_after).max(hold.expires_at);
-        let inserted = sqlx::query(Own::START_PAYING)
+        let inserted = sqlx::query(ThisBackend::START_PAYING)
             .bind(paying_until)
             .bind(hold.id)
             .bind(new.id.0)
@@ -928,8 +929,8 @@ impl Own {
 }
 
 #[async_trait]
-impl SalesStore for Own {
-    #[tracing::instrument(skip_all, fields(backend = Own::backend().as_str()))]
+impl SalesStore for ThisBackend {
+    #[tracing::instrument(skip_all, fields(backend = ThisBackend::backend().as_str()))]
     async fn create_hold(&self, new: NewHold) -> StoreResult<Hold> {
         let mut attempt = 0;
         loop {
@@ -976,7 +977,7 @@ impl SalesStore for Own {
         let row = sqlx::query(AssertSqlSafe(format!(
             "SELECT {} FROM holds WHERE id = $1 AND user_id = $2 AND status = 'active'{}",
             hold_columns!(),
-            Own::LOCK_ROW
+            ThisBackend::LOCK_ROW
         )))
         .bind(id.0)
         .bind(user.0)
@@ -1012,7 +1013,7 @@ impl SalesStore for Own {
         let rows = sqlx::query(AssertSqlSafe(format!(
             "SELECT {} FROM holds WHERE status = 'active' AND expires_at <= $1 ORDER BY expires_at LIMIT $2{}",
             hold_columns!(),
-            Own::LOCK_SKIP
+            ThisBackend::LOCK_SKIP
         )))
         .bind(to_micros(now))
         .bind(limit)
@@ -1027,7 +1028,7 @@ impl SalesStore for Own {
         Ok(holds.len() as u64)
     }
 
-    #[tracing::instrument(skip_all, fields(backend = Own::backend().as_str()))]
+    #[tracing::instrument(skip_all, fields(backend = ThisBackend::backend().as_str()))]
     async fn begin_order(&self, new: NewOrder) -> StoreResult<BeginOrder> {
         let now = to_micros(new.now);
         let mut tx = self.begin_write().await?;
@@ -1081,7 +1082,7 @@ impl SalesStore for Own {
         finish(tx, started).await
     }
 
-    #[tracing::instrument(skip_all, fields(backend = Own::backend().as_str()))]
+    #[tracing::instrument(skip_all, fields(backend = ThisBackend::backend().as_str()))]
     async fn settle_order(
         &self,
         draft: &OrderToSettle,
@@ -1098,7 +1099,7 @@ impl SalesStore for Own {
             "SELECT o.status AS order_status, o.user_id AS buyer_id, o.event_id, o.total_cents, o.currency, \
              o.idempotency_key, h.id, h.user_id, h.session_id, h.section_id, h.kind, h.quantity, h.status, \
              h.expires_at FROM orders o JOIN holds h ON h.id = o.hold_id WHERE o.id = $1{}",
-            Own::LOCK_ROW
+            ThisBackend::LOCK_ROW
         )))
         .bind(id.0)
         .fetch_optional(&mut *tx)
@@ -1109,7 +1110,7 @@ impl SalesStore for Own {
         if status.is_settled() {
             // Commit, not drop: see `begin_order`.
             tx.commit().await?;
-            return Ok(Settled::Already(
+            return Ok(Settled::AlreadySettled(
                 self.order_by_id(id.0).await?.ok_or(StoreError::NotFound)?,
             ));
         }
@@ -1196,7 +1197,7 @@ impl SalesStore for Own {
                         "payment_reference": reference, "tickets": tickets.len() });
                     // The `order.paid` audit entry is queued, not chained here: the audit head
                     // would be one more row that every paid order locks until its commit.
-                    sqlx::query(Own::MARK_PAID)
+                    sqlx::query(ThisBackend::MARK_PAID)
                         .bind(hold.id)
                         .bind(&reference)
                         .bind(at)
@@ -1227,7 +1228,7 @@ impl SalesStore for Own {
                     let mut tx = self.begin_write().await?;
                     let still_open = sqlx::query(AssertSqlSafe(format!(
                         "SELECT status FROM orders WHERE id = $1 AND status IN ('awaiting_payment', 'payment_pending'){}",
-                        Own::LOCK_ROW
+                        ThisBackend::LOCK_ROW
                     )))
                     .bind(id.0)
                     .fetch_optional(&mut *tx)
@@ -1236,7 +1237,7 @@ impl SalesStore for Own {
                         // Commit, not drop: see `begin_order`.
                         tx.commit().await?;
                         let order = self.order_by_id(id.0).await?.ok_or(StoreError::NotFound)?;
-                        return Ok(Settled::Already(order));
+                        return Ok(Settled::AlreadySettled(order));
                     }
                     record_charge("succeeded", Some(reference.clone()), None)
                         .execute(&mut *tx)
@@ -1292,7 +1293,7 @@ impl SalesStore for Own {
         Ok(())
     }
 
-    #[tracing::instrument(skip_all, fields(backend = Own::backend().as_str()))]
+    #[tracing::instrument(skip_all, fields(backend = ThisBackend::backend().as_str()))]
     async fn refund_order(
         &self,
         id: OrderId,
@@ -1304,7 +1305,7 @@ impl SalesStore for Own {
         let mut tx = self.begin_write().await?;
         let row = sqlx::query(AssertSqlSafe(format!(
             "SELECT status, session_id, user_id, hold_id, total_cents, currency FROM orders WHERE id = $1{}",
-            Own::LOCK_ROW
+            ThisBackend::LOCK_ROW
         )))
         .bind(id.0)
         .fetch_optional(&mut *tx)
@@ -1343,7 +1344,9 @@ impl SalesStore for Own {
                 .await?;
         }
         for (section, quantity) in standing {
-            if !draw(&mut tx, &UNSELL_PLACES, &[session, section], quantity, id.0).await? {
+            if !take_from_slices(&mut tx, &UNSELL_PLACES, &[session, section], quantity, id.0)
+                .await?
+            {
                 return Err(corrupt("standing_slices.sold").into());
             }
         }
@@ -1454,7 +1457,7 @@ impl SalesStore for Own {
         let ids = sqlx::query(AssertSqlSafe(format!(
             "UPDATE orders SET next_settle_at = $1 WHERE id IN (SELECT id FROM orders WHERE next_settle_at IS NOT NULL \
              AND next_settle_at <= $2 ORDER BY next_settle_at LIMIT $3{}) RETURNING id",
-            Own::LOCK_SKIP
+            ThisBackend::LOCK_SKIP
         )))
         .bind(to_micros(lease_until))
         .bind(to_micros(now))
@@ -1506,7 +1509,7 @@ impl SalesStore for Own {
         let rows = sqlx::query(AssertSqlSafe(format!(
             "UPDATE outbox SET next_attempt_at = $1, attempts = attempts + 1 WHERE id IN (SELECT id FROM outbox \
              WHERE status = 'pending' AND next_attempt_at <= $2 ORDER BY next_attempt_at LIMIT $3{}) RETURNING *",
-            Own::LOCK_SKIP
+            ThisBackend::LOCK_SKIP
         )))
         .bind(to_micros(lease_until))
         .bind(to_micros(now))
@@ -1728,7 +1731,7 @@ impl SalesStore for Own {
         let before = sqlx::query(AssertSqlSafe(format!(
             "SELECT queue_enabled, admit_per_minute, queue_paused, queue_max_active, queue_pow_bits \
              FROM event_sessions WHERE id = $1{}",
-            Own::LOCK_ROW
+            ThisBackend::LOCK_ROW
         )))
         .bind(session.0)
         .fetch_optional(&mut *tx)
@@ -1755,7 +1758,7 @@ impl SalesStore for Own {
         };
         append_audit(&mut tx, audit, now, change).await?;
         tx.commit().await?;
-        self.kept.sessions.forget(&session.0);
+        self.caches.sessions.forget(&session.0);
         Ok(())
     }
 
@@ -1899,7 +1902,7 @@ async fn take_stock(
     products: &[(Uuid, i64)],
 ) -> StoreResult<Option<&'static str>> {
     for (product, quantity) in products {
-        if !draw(tx, &TAKE_STOCK, &[*product], *quantity, order).await? {
+        if !take_from_slices(tx, &TAKE_STOCK, &[*product], *quantity, order).await? {
             return Ok(Some("out_of_stock"));
         }
     }
@@ -1953,7 +1956,7 @@ const UNSELL_PLACES: SliceMove = standing_places("sold", "sold = sold - $1");
 /// locked (PostgreSQL rechecks after locking), and such a lock out of order could close a cycle.
 /// Counters are taken in one order (products by id, then a standing section), so waits across
 /// counters cannot form a cycle either.
-async fn draw(
+async fn take_from_slices(
     tx: &mut Tx,
     how: &SliceMove,
     key: &[Uuid],
@@ -1980,7 +1983,7 @@ async fn draw(
         "UPDATE {table} SET {set} WHERE {where_key} AND {available} >= $1 AND slice = \
          (SELECT slice FROM {table} WHERE {where_key} AND {available} >= $1 \
          ORDER BY (slice + ${after_key}) % {MAX_SLICES} LIMIT 1{})",
-        Own::LOCK_SKIP
+        ThisBackend::LOCK_SKIP
     )))
     .bind(quantity);
     for part in key {
@@ -1993,7 +1996,7 @@ async fn draw(
     let mut all = sqlx::query(AssertSqlSafe(format!(
         "SELECT slice, {available} AS available FROM {table} WHERE {} ORDER BY slice{}",
         key_sql(1),
-        Own::LOCK_ROW
+        ThisBackend::LOCK_ROW
     )));
     for part in key {
         all = all.bind(*part);

@@ -100,7 +100,7 @@ pub enum Settled {
     /// The order moved to its new state, and its answer was recorded with it.
     Done(Order),
     /// It was already settled (by another worker, a webhook or an earlier attempt).
-    Already(Order),
+    AlreadySettled(Order),
     /// The payment succeeded but the seats, capacity or stock could not be kept: the order is
     /// failed and the charge must be refunded (`code` says why).
     MustRefund { order: Order, code: &'static str },

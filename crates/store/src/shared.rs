@@ -1,13 +1,13 @@
 //! The SQL both backends share. This file is compiled twice, as `postgres::shared` and
 //! `sqlite::shared`: there `Db` names the backend's sqlx database, `Tx` its write transaction and
-//! `Own` its store type, which provides `backend()`, `reader()`, `begin_write()`, `write_one()`
+//! `ThisBackend` its store type, which provides `backend()`, `reader()`, `begin_write()`, `write_one()`
 //! (one statement as a write of its own), `refresh_statistics()`, `push_search()`, `LOCK_ROW`,
-//! `APPEND_AUDIT_ENTRY`, and `kept`, what it keeps in memory (`kept.rs`). Every statement here
+//! `APPEND_AUDIT_ENTRY`, and `kept`, what it keeps in memory (`cache.rs`). Every statement here
 //! is valid on both: `$n` placeholders, instants as BIGINT microseconds, ids bound as `Uuid`
 //! (UUID in PostgreSQL, a 16-byte BLOB in SQLite).
 
-use super::{Db, Own, Tx};
-use crate::kept::{LaidOutSeat, Layout, SectionSeats};
+use super::{Db, ThisBackend, Tx};
+use crate::cache::{LaidOutSeat, Layout, SectionSeats};
 use crate::{
     Backend, Credentials, NewLoginSession, NewUser, Store, StoreError, StoreResult,
     is_unique_violation,
@@ -233,7 +233,7 @@ pub(super) async fn append_audit(
     record.hash = entry_hash(&record.prev_hash, &record).to_vec();
     // The entry and the head's new hash go in one round trip: the head row is locked from the
     // statement above until the commit.
-    sqlx::query(Own::APPEND_AUDIT_ENTRY)
+    sqlx::query(ThisBackend::APPEND_AUDIT_ENTRY)
         .bind(record.seq)
         .bind(record.id.0)
         .bind(record.at_micros)
@@ -254,7 +254,7 @@ pub(super) async fn append_audit(
 // ---------------------------------------------------------------------------------------------
 // Reads shared by several operations
 
-impl Own {
+impl ThisBackend {
     async fn venue_by_id(&self, id: Uuid) -> Result<Option<Venue>, sqlx::Error> {
         let pool = self.reader();
         let Some(row) =
@@ -515,7 +515,7 @@ pub(super) fn parse_cursor_uuid(page: &PageRequest) -> StoreResult<Option<Uuid>>
 // ---------------------------------------------------------------------------------------------
 // The interface
 
-impl Own {
+impl ThisBackend {
     /// A seated section's seats in seat order, given their status letters in id order.
     async fn seats_with_statuses(
         &self,
@@ -545,7 +545,7 @@ impl Own {
     /// Forgets the kept logins of sessions that just ended (rows of their `token_hash`).
     fn forget_logins(&self, ended: &[DbRow]) -> Result<(), sqlx::Error> {
         for row in ended {
-            self.kept
+            self.caches
                 .logins
                 .forget(row.try_get::<&[u8], _>("token_hash")?);
         }
@@ -554,7 +554,7 @@ impl Own {
 
     /// The seats of a section in seat order, from memory after the first read.
     async fn section_layout(&self, section: Uuid) -> Result<Layout, sqlx::Error> {
-        let stamp = match self.kept.layouts.get(&section) {
+        let stamp = match self.caches.layouts.get(&section) {
             Ok(layout) => return Ok(layout),
             Err(stamp) => stamp,
         };
@@ -575,15 +575,15 @@ impl Own {
                 })
                 .collect::<Result<_, sqlx::Error>>()?,
         ));
-        self.kept.layouts.put(stamp, section, &layout);
+        self.caches.layouts.put(stamp, section, &layout);
         Ok(layout)
     }
 }
 
 #[async_trait]
-impl Store for Own {
+impl Store for ThisBackend {
     fn backend(&self) -> Backend {
-        Own::backend()
+        ThisBackend::backend()
     }
 
     async fn ping(&self) -> StoreResult<()> {
@@ -591,7 +591,7 @@ impl Store for Own {
         Ok(())
     }
 
-    #[tracing::instrument(skip_all, fields(backend = Own::backend().as_str()))]
+    #[tracing::instrument(skip_all, fields(backend = ThisBackend::backend().as_str()))]
     async fn create_user(&self, user: NewUser, audit: Option<&AuditContext>) -> StoreResult<User> {
         let id = UserId::new();
         let mut tx = self.begin_write().await?;
@@ -670,13 +670,13 @@ impl Store for Own {
         Ok(row.as_ref().map(user_from_row).transpose()?)
     }
 
-    #[tracing::instrument(skip_all, fields(backend = Own::backend().as_str()))]
+    #[tracing::instrument(skip_all, fields(backend = ThisBackend::backend().as_str()))]
     async fn set_roles(&self, id: UserId, roles: Roles, audit: &AuditContext) -> StoreResult<User> {
         let mut tx = self.begin_write().await?;
         let before = sqlx::query(AssertSqlSafe(format!(
             "SELECT {} FROM users WHERE id = $1{}",
             user_columns!(""),
-            Own::LOCK_ROW
+            ThisBackend::LOCK_ROW
         )))
         .bind(id.0)
         .fetch_optional(&mut *tx)
@@ -706,8 +706,8 @@ impl Store for Own {
         )
         .await?;
         tx.commit().await?;
-        // Kept logins carry their user's roles; a change of roles is rare.
-        self.kept.logins.forget_all();
+        // Caches logins carry their user's roles; a change of roles is rare.
+        self.caches.logins.forget_all();
         Ok(after)
     }
 
@@ -751,7 +751,7 @@ impl Store for Own {
         }))
     }
 
-    #[tracing::instrument(skip_all, fields(backend = Own::backend().as_str()))]
+    #[tracing::instrument(skip_all, fields(backend = ThisBackend::backend().as_str()))]
     async fn start_login_session(&self, session: NewLoginSession) -> StoreResult<LoginSession> {
         let created_at = to_micros(session.created_at);
         let expires_at = to_micros(session.expires_at);
@@ -810,7 +810,7 @@ impl Store for Own {
         &self,
         token_hash: &[u8],
     ) -> StoreResult<Option<(LoginSession, User)>> {
-        let stamp = match self.kept.logins.get(token_hash) {
+        let stamp = match self.caches.logins.get(token_hash) {
             Ok(login) => return Ok(Some(login)),
             Err(stamp) => stamp,
         };
@@ -832,7 +832,7 @@ impl Store for Own {
             created_at: from_micros(row.try_get("user_created_at")?),
         };
         let login = (session, user);
-        self.kept.logins.put(stamp, token_hash.to_vec(), &login);
+        self.caches.logins.put(stamp, token_hash.to_vec(), &login);
         Ok(Some(login))
     }
 
@@ -933,7 +933,7 @@ impl Store for Own {
             .collect::<Result<_, _>>()?)
     }
 
-    #[tracing::instrument(skip_all, fields(backend = Own::backend().as_str()))]
+    #[tracing::instrument(skip_all, fields(backend = ThisBackend::backend().as_str()))]
     async fn create_venue(
         &self,
         owner: UserId,
@@ -1045,7 +1045,7 @@ impl Store for Own {
         Ok(self.venue_by_id(id.0).await?)
     }
 
-    #[tracing::instrument(skip_all, fields(backend = Own::backend().as_str()))]
+    #[tracing::instrument(skip_all, fields(backend = ThisBackend::backend().as_str()))]
     async fn create_event(
         &self,
         owner: UserId,
@@ -1101,7 +1101,7 @@ impl Store for Own {
         Ok(created)
     }
 
-    #[tracing::instrument(skip_all, fields(backend = Own::backend().as_str()))]
+    #[tracing::instrument(skip_all, fields(backend = ThisBackend::backend().as_str()))]
     async fn update_event(
         &self,
         id: EventId,
@@ -1114,7 +1114,7 @@ impl Store for Own {
         let row = sqlx::query(AssertSqlSafe(format!(
             "SELECT {} FROM events e WHERE e.id = $1{}",
             event_columns!(),
-            Own::LOCK_ROW
+            ThisBackend::LOCK_ROW
         )))
         .bind(id.0)
         .fetch_optional(&mut *tx)
@@ -1173,12 +1173,12 @@ impl Store for Own {
         )
         .await?;
         tx.commit().await?;
-        self.kept.events.forget(&id.0);
+        self.caches.events.forget(&id.0);
         Ok(after)
     }
 
     async fn get_event(&self, id: EventId) -> StoreResult<Option<Event>> {
-        let stamp = match self.kept.events.get(&id.0) {
+        let stamp = match self.caches.events.get(&id.0) {
             Ok(event) => return Ok(Some(event)),
             Err(stamp) => stamp,
         };
@@ -1192,7 +1192,7 @@ impl Store for Own {
         .await?;
         let event = row.as_ref().map(event_from_row).transpose()?;
         if let Some(event) = &event {
-            self.kept.events.put(stamp, id.0, event);
+            self.caches.events.put(stamp, id.0, event);
         }
         Ok(event)
     }
@@ -1228,7 +1228,7 @@ impl Store for Own {
             query.push_bind(category.to_lowercase());
         }
         if !filter.terms.is_empty() {
-            Own::push_search(&mut query, &filter.terms);
+            ThisBackend::push_search(&mut query, &filter.terms);
         }
         if filter.from.is_some() || filter.to.is_some() {
             query.push(" AND EXISTS (SELECT 1 FROM event_sessions s WHERE s.event_id = e.id");
@@ -1267,7 +1267,7 @@ impl Store for Own {
         })
     }
 
-    #[tracing::instrument(skip_all, fields(backend = Own::backend().as_str()))]
+    #[tracing::instrument(skip_all, fields(backend = ThisBackend::backend().as_str()))]
     async fn create_session(
         &self,
         event_id: EventId,
@@ -1281,7 +1281,7 @@ impl Store for Own {
         // Locking the event keeps its venue fixed while the inventory is laid out.
         let venue_id: Uuid = sqlx::query(AssertSqlSafe(format!(
             "SELECT venue_id FROM events WHERE id = $1{}",
-            Own::LOCK_ROW
+            ThisBackend::LOCK_ROW
         )))
         .bind(event_id.0)
         .fetch_optional(&mut *tx)
@@ -1388,20 +1388,20 @@ impl Store for Own {
         )
         .await?;
         tx.commit().await?;
-        self.kept.events.forget(&event_id.0);
+        self.caches.events.forget(&event_id.0);
         self.refresh_statistics("session_seats, session_sections")
             .await;
         Ok(created)
     }
 
     async fn get_session(&self, id: SessionId) -> StoreResult<Option<EventSession>> {
-        let stamp = match self.kept.sessions.get(&id.0) {
+        let stamp = match self.caches.sessions.get(&id.0) {
             Ok(session) => return Ok(Some(session)),
             Err(stamp) => stamp,
         };
         let session = self.load_sessions(false, id.0).await?.into_iter().next();
         if let Some(session) = &session {
-            self.kept.sessions.put(stamp, id.0, session);
+            self.caches.sessions.put(stamp, id.0, session);
         }
         Ok(session)
     }
@@ -1432,7 +1432,7 @@ impl Store for Own {
         query
             .push_bind(now)
             .push(" THEN 'h' ELSE 'a' END, '' ORDER BY seat.seat_id) FROM ")
-            .push(Own::SEATS_BY_SECTION)
+            .push(ThisBackend::SEATS_BY_SECTION)
             .push(
                 " WHERE seat.session_id = ss.session_id AND seat.section_id = ss.section_id) AS statuses \
                  FROM session_sections ss JOIN sections sec ON sec.id = ss.section_id \
@@ -1485,7 +1485,7 @@ impl Store for Own {
         }))
     }
 
-    #[tracing::instrument(skip_all, fields(backend = Own::backend().as_str()))]
+    #[tracing::instrument(skip_all, fields(backend = ThisBackend::backend().as_str()))]
     async fn create_product(
         &self,
         owner: UserId,
@@ -1543,7 +1543,7 @@ impl Store for Own {
         Ok(created)
     }
 
-    #[tracing::instrument(skip_all, fields(backend = Own::backend().as_str()))]
+    #[tracing::instrument(skip_all, fields(backend = ThisBackend::backend().as_str()))]
     async fn update_product(
         &self,
         id: ProductId,
@@ -1556,7 +1556,7 @@ impl Store for Own {
         let row = sqlx::query(AssertSqlSafe(format!(
             "SELECT {} FROM products p WHERE p.id = $1{}",
             product_columns!(),
-            Own::LOCK_ROW
+            ThisBackend::LOCK_ROW
         )))
         .bind(id.0)
         .fetch_optional(&mut *tx)
@@ -1750,14 +1750,14 @@ impl Store for Own {
     }
 }
 
-impl Own {
+impl ThisBackend {
     /// Appends up to `limit` queued audit entries to the chain, in one transaction and one
     /// update of the head.
     async fn chain_audit_batch(&self, limit: i64) -> StoreResult<u64> {
         let mut tx = self.begin_write().await?;
         let queued = sqlx::query(AssertSqlSafe(format!(
             "SELECT * FROM audit_queue ORDER BY id LIMIT $1{}",
-            Own::LOCK_SKIP
+            ThisBackend::LOCK_SKIP
         )))
         .bind(limit)
         .fetch_all(&mut *tx)

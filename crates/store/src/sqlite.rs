@@ -5,8 +5,8 @@
 //! write lock is taken up front, and one sync to disk serves every write queued behind it.
 //! Reads use a separate pool and see the last committed state through WAL.
 
+use crate::cache::Caches;
 use crate::group_commit::{GroupCommit, GroupTx};
-use crate::kept::Kept;
 use crate::{Backend, ConnectOptions, StoreResult};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Connection, QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
@@ -14,7 +14,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 type Db = Sqlite;
-type Own = SqliteStore;
+type ThisBackend = SqliteStore;
 type Tx = GroupTx;
 type OneStatement<'q> = sqlx::query::Query<'q, Db, sqlx::sqlite::SqliteArguments>;
 
@@ -31,7 +31,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 pub struct SqliteStore {
     writer: GroupCommit,
     readers: SqlitePool,
-    kept: Kept,
+    caches: Caches,
 }
 
 impl SqliteStore {
@@ -56,7 +56,7 @@ impl SqliteStore {
         Ok(Self {
             writer,
             readers,
-            kept: Kept::default(),
+            caches: Caches::default(),
         })
     }
 

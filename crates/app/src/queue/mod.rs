@@ -22,11 +22,19 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 use time::OffsetDateTime;
 
+/// Where a buyer in line stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LinePlace {
+    Waiting,
+    /// May buy now, with the admission token.
+    Admitted,
+}
+
 /// What a buyer in line is told.
 #[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct QueueView {
-    /// `waiting` or `admitted`.
-    pub status: &'static str,
+    pub status: LinePlace,
     /// Place in the line still ahead of the buyer, counting the buyer (1 = next); `null` until
     /// sales open and the line is shuffled.
     pub position: Option<u64>,
@@ -267,7 +275,7 @@ impl WaitingRoom {
         let Some(rank) = self.rank(session.id, claims.seq, &status) else {
             let until_sales = (session.sales_start_at - now).whole_seconds().max(0) as u64;
             return Ok(QueueView {
-                status: "waiting",
+                status: LinePlace::Waiting,
                 position: None,
                 eta_seconds: Some(until_sales),
                 queue_token,
@@ -281,7 +289,7 @@ impl WaitingRoom {
             let position = rank - status.watermark.admitted;
             let eta = eta_seconds(position, rate);
             return Ok(QueueView {
-                status: "waiting",
+                status: LinePlace::Waiting,
                 position: Some(position),
                 eta_seconds: Some(eta),
                 queue_token,
@@ -314,7 +322,7 @@ impl WaitingRoom {
             ..*claims
         };
         Ok(QueueView {
-            status: "admitted",
+            status: LinePlace::Admitted,
             position: Some(0),
             eta_seconds: Some(0),
             queue_token,

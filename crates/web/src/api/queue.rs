@@ -13,7 +13,7 @@ use bilheteria_app::App;
 use bilheteria_app::AppError;
 use bilheteria_app::access;
 use bilheteria_app::error::Denied;
-use bilheteria_app::queue::{QueueStats, QueueView};
+use bilheteria_app::queue::{LinePlace, QueueStats, QueueView};
 use bilheteria_domain::catalog::SaleWindow;
 use bilheteria_domain::catalog::{QueuePatch, QueueSettings};
 use bilheteria_domain::ids::SessionId;
@@ -39,7 +39,7 @@ fn with_retry_after(view: QueueView) -> Response {
 
 /// Who asks about a session's waiting room.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Asker {
+enum QueueAccess {
     /// A buyer: the session must still be on sale.
     Buyer,
     /// Its organizer (or an admin): to see and steer the queue.
@@ -51,11 +51,11 @@ async fn queued_session(
     state: &App,
     id: SessionId,
     caller: &CurrentUser,
-    asker: Asker,
+    asker: QueueAccess,
 ) -> ApiResult<QueuedSession> {
     let (session, _) = match asker {
-        Asker::Buyer => access::visible_session(state, id, Some(&caller.user)).await?,
-        Asker::Manager => {
+        QueueAccess::Buyer => access::visible_session(state, id, Some(&caller.user)).await?,
+        QueueAccess::Manager => {
             access::managed_session(state, id, &caller.user, Denied::OthersQueue).await?
         }
     };
@@ -66,7 +66,7 @@ async fn queued_session(
             "this session has no waiting room",
         ));
     }
-    if asker == Asker::Buyer && session.sale_window(state.clock.now()) == SaleWindow::Closed {
+    if asker == QueueAccess::Buyer && session.sale_window(state.clock.now()) == SaleWindow::Closed {
         return Err(AppError::SalesClosed.into());
     }
     Ok(QueuedSession {
@@ -93,7 +93,7 @@ pub async fn challenge(
     caller: CurrentUser,
     PathId(id): PathId<SessionId>,
 ) -> ApiResult<Json<Challenge>> {
-    let session = queued_session(&state, id, &caller, Asker::Buyer).await?;
+    let session = queued_session(&state, id, &caller, QueueAccess::Buyer).await?;
     let claims = QueueClaims {
         kind: TokenKind::Challenge,
         session: id,
@@ -159,7 +159,7 @@ pub async fn join(
     headers: HeaderMap,
     PathId(id): PathId<SessionId>,
 ) -> ApiResult<Response> {
-    let session = queued_session(&state, id, &caller, Asker::Buyer).await?;
+    let session = queued_session(&state, id, &caller, QueueAccess::Buyer).await?;
     check_proof_of_work(&state, &session, &caller, &headers)?;
     let ip = client_ip.to_option_string();
     let view = state
@@ -257,16 +257,17 @@ fn async_stream(
                 .event("queue")
                 .json_data(&view)
                 .unwrap_or_default();
-            let next = if view.status == "admitted" || tokio::time::Instant::now() > deadline {
-                None
-            } else {
-                tokio::time::sleep(Duration::from_secs(view.poll_after_seconds)).await;
-                state
-                    .queue
-                    .poll(id, &token, ip.as_deref(), state.clock.now())
-                    .await
-                    .ok()
-            };
+            let next =
+                if view.status == LinePlace::Admitted || tokio::time::Instant::now() > deadline {
+                    None
+                } else {
+                    tokio::time::sleep(Duration::from_secs(view.poll_after_seconds)).await;
+                    state
+                        .queue
+                        .poll(id, &token, ip.as_deref(), state.clock.now())
+                        .await
+                        .ok()
+                };
             Some((Ok(event), next))
         }
     })
@@ -279,7 +280,7 @@ pub async fn stats(
     caller: CurrentUser,
     PathId(id): PathId<SessionId>,
 ) -> ApiResult<Json<QueueStats>> {
-    let session = queued_session(&state, id, &caller, Asker::Manager).await?;
+    let session = queued_session(&state, id, &caller, QueueAccess::Manager).await?;
     Ok(Json(state.queue.stats(&session, state.clock.now()).await?))
 }
 
@@ -293,7 +294,7 @@ pub async fn update(
     PathId(id): PathId<SessionId>,
     ApiJson(patch): ApiJson<QueuePatch>,
 ) -> ApiResult<Json<QueueSettings>> {
-    let mut session = queued_session(&state, id, &caller, Asker::Manager).await?;
+    let mut session = queued_session(&state, id, &caller, QueueAccess::Manager).await?;
     let settings = patch.apply_to(&session.queue)?;
     state
         .store

@@ -9,7 +9,7 @@
 //!
 //! This node forgets an entry as soon as it changes it (a logout, a replaced login, a change of
 //! roles); a change made through another node shows here within that second. A read that raced
-//! with such a change is not kept (see `Recent::stamp`).
+//! with such a change is not kept (see `Cache::stamp`).
 
 use bilheteria_domain::account::{LoginSession, User};
 use bilheteria_domain::catalog::{Event, EventSession};
@@ -59,29 +59,29 @@ impl SectionSeats {
 
 pub(crate) type Layout = Arc<SectionSeats>;
 
-pub(crate) struct Kept {
-    pub layouts: Recent<Layout>,
-    pub sessions: Recent<EventSession>,
-    pub events: Recent<Event>,
+pub(crate) struct Caches {
+    pub layouts: Cache<Layout>,
+    pub sessions: Cache<EventSession>,
+    pub events: Cache<Event>,
     /// A login session and its user, by the SHA-256 of the session's token.
-    pub logins: Recent<(LoginSession, User), Vec<u8>>,
+    pub logins: Cache<(LoginSession, User), Vec<u8>>,
 }
 
-impl Default for Kept {
+impl Default for Caches {
     fn default() -> Self {
         let second = Duration::from_secs(1);
         Self {
-            layouts: Recent::new(Duration::MAX, 4_096),
-            sessions: Recent::new(second, 4_096),
-            events: Recent::new(second, 4_096),
+            layouts: Cache::new(Duration::MAX, 4_096),
+            sessions: Cache::new(second, 4_096),
+            events: Cache::new(second, 4_096),
             // One per buyer active in the last second: a big on-sale's worth.
-            logins: Recent::new(second, 100_000),
+            logins: Cache::new(second, 100_000),
         }
     }
 }
 
 /// Values by key, served while younger than `fresh_for`.
-pub(crate) struct Recent<T, K = Uuid> {
+pub(crate) struct Cache<T, K = Uuid> {
     entries: Mutex<Entries<K, T>>,
     fresh_for: Duration,
     /// Past this many entries it starts over, which only costs reloads.
@@ -94,11 +94,11 @@ struct Entries<K, T> {
     changes: u64,
 }
 
-/// Where a read from the database started, for `Recent::put`.
+/// Where a read from the database started, for `Cache::put`.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Stamp(u64);
 
-impl<T: Clone, K: Hash + Eq> Recent<T, K> {
+impl<T: Clone, K: Hash + Eq> Cache<T, K> {
     pub fn new(fresh_for: Duration, limit: usize) -> Self {
         Self {
             entries: Mutex::new(Entries {
@@ -180,7 +180,7 @@ mod tests {
 
     #[test]
     fn an_entry_is_served_until_forgotten() {
-        let recent = Recent::<String>::new(Duration::from_secs(60), 10);
+        let recent = Cache::<String>::new(Duration::from_secs(60), 10);
         let id = Uuid::now_v7();
         let stamp = recent.get(&id).unwrap_err();
         recent.put(stamp, id, &"first".to_owned());
@@ -191,7 +191,7 @@ mod tests {
 
     #[test]
     fn a_read_that_raced_with_a_change_is_not_kept() {
-        let recent = Recent::<String>::new(Duration::from_secs(60), 10);
+        let recent = Cache::<String>::new(Duration::from_secs(60), 10);
         let (changed, other) = (Uuid::now_v7(), Uuid::now_v7());
         let stamp = recent.get(&other).unwrap_err();
         // The change commits and is forgotten while the read of `other` is in flight.
@@ -205,11 +205,11 @@ mod tests {
 
     #[test]
     fn entries_age_out_and_the_limit_starts_over() {
-        let recent = Recent::<u32>::new(Duration::ZERO, 10);
+        let recent = Cache::<u32>::new(Duration::ZERO, 10);
         let id = Uuid::now_v7();
         recent.put(recent.get(&id).unwrap_err(), id, &1);
         assert!(recent.get(&id).is_err(), "older than fresh_for");
-        let recent = Recent::<u32>::new(Duration::from_secs(60), 2);
+        let recent = Cache::<u32>::new(Duration::from_secs(60), 2);
         let ids: Vec<Uuid> = (0..3).map(|_| Uuid::now_v7()).collect();
         for (n, id) in ids.iter().enumerate() {
             recent.put(recent.get(id).unwrap_err(), *id, &(n as u32));
