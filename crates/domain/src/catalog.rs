@@ -819,36 +819,6 @@ pub struct ProductFields {
 
 pub const MAX_STOCK: i64 = 10_000_000;
 
-/// At most this many slices hold a counter that many buyers draw from at once: a product's
-/// stock, a standing section's places.
-pub const MAX_SLICES: i64 = 16;
-
-/// How a counter of `units` is split into slices (rows), so that buyers drawing from it at the
-/// same moment do not all wait for one row: about one slice per 64 units, at most `MAX_SLICES`,
-/// as even as can be (the first slices take the remainder), and always at least one slice.
-pub fn split_into_slices(units: i64) -> Vec<i64> {
-    let units = units.max(0);
-    let count = (units / 64).clamp(1, MAX_SLICES);
-    (0..count)
-        .map(|slice| units / count + i64::from(slice < units % count))
-        .collect()
-}
-
-/// How many units to take from each of `slices` (their stock, in slice order) to take
-/// `quantity` in all, first slices first; `None` if they hold fewer than that together.
-pub fn draw_from_slices(slices: &[i64], quantity: i64) -> Option<Vec<i64>> {
-    let mut left = quantity.max(0);
-    let drawn = slices
-        .iter()
-        .map(|&stock| {
-            let take = stock.clamp(0, left);
-            left -= take;
-            take
-        })
-        .collect();
-    (left == 0).then_some(drawn)
-}
-
 fn parse_product_fields(
     name: &str,
     description: &str,

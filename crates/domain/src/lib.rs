@@ -6,6 +6,7 @@ pub mod audit;
 pub mod catalog;
 pub mod clock;
 pub mod ids;
+pub mod inventory;
 pub mod page;
 pub mod queue;
 pub mod sales;

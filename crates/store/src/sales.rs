@@ -12,7 +12,8 @@ use crate::{
 };
 use async_trait::async_trait;
 use bilheteria_domain::audit::AuditContext;
-use bilheteria_domain::catalog::{Currency, MAX_SLICES, QueueSettings, draw_from_slices};
+use bilheteria_domain::catalog::{Currency, QueueSettings};
+use bilheteria_domain::inventory::{MAX_SLICES, units_per_slice};
 use bilheteria_domain::clock::{from_micros, to_micros};
 use bilheteria_domain::ids::{
     AuditEntryId, EventId, HoldId, OrderId, OutboxId, SeatId, SectionId, SessionId, TicketId,
@@ -2013,7 +2014,7 @@ async fn take_from_slices(
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()?;
     let available: Vec<i64> = slices.iter().map(|(_, units)| *units).collect();
-    let Some(drawn) = draw_from_slices(&available, quantity) else {
+    let Some(drawn) = units_per_slice(&available, quantity) else {
         return Ok(false);
     };
     for ((slice, _), units) in slices.iter().zip(drawn).filter(|(_, units)| *units > 0) {

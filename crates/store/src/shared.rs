@@ -20,9 +20,10 @@ use bilheteria_domain::audit::{
 use bilheteria_domain::catalog::{
     Currency, Event, EventFields, EventQuery, EventSession, EventStatus, NewSession, NewVenue,
     Product, ProductFields, QueueSettings, RowSummary, SeatCategory, SeatMap, SeatMapSection,
-    SeatStatus, SeatView, Section, SectionKind, SectionLayout, Venue, split_into_slices,
+    SeatStatus, SeatView, Section, SectionKind, SectionLayout, Venue,
 };
 use bilheteria_domain::clock::{from_micros, to_micros};
+use bilheteria_domain::inventory::split_into_slices;
 use bilheteria_domain::ids::{
     AuditEntryId, CategoryId, EventId, LoginSessionId, ProductId, SeatId, SectionId, SessionId,
     UserId, VenueId,

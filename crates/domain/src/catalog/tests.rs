@@ -323,35 +323,6 @@ fn a_patch_without_stock_leaves_it_to_sales() {
 }
 
 #[test]
-fn counters_are_sliced_evenly_and_keep_every_unit() {
-    assert_eq!(
-        split_into_slices(0),
-        vec![0],
-        "a counter always has one slice"
-    );
-    assert_eq!(split_into_slices(63), vec![63]);
-    assert_eq!(split_into_slices(130), vec![65, 65]);
-    assert_eq!(split_into_slices(131), vec![66, 65]);
-    assert_eq!(split_into_slices(MAX_STOCK).len() as i64, MAX_SLICES);
-    for stock in (0..5_000).chain([MAX_STOCK - 1, MAX_STOCK]) {
-        let slices = split_into_slices(stock);
-        assert_eq!(slices.iter().sum::<i64>(), stock, "stock {stock}");
-        assert!(!slices.is_empty() && slices.len() as i64 <= MAX_SLICES);
-        let (min, max) = (slices.iter().min().unwrap(), slices.iter().max().unwrap());
-        assert!(max - min <= 1, "stock {stock}: {slices:?}");
-    }
-}
-
-#[test]
-fn a_draw_takes_the_first_slices_first_and_never_more_than_they_hold() {
-    assert_eq!(draw_from_slices(&[3, 0, 5], 6), Some(vec![3, 0, 3]));
-    assert_eq!(draw_from_slices(&[3, 0, 5], 8), Some(vec![3, 0, 5]));
-    assert_eq!(draw_from_slices(&[3, 0, 5], 9), None);
-    assert_eq!(draw_from_slices(&[2, 2], 0), Some(vec![0, 0]));
-    assert_eq!(draw_from_slices(&[], 1), None);
-}
-
-#[test]
 fn the_sale_window_opens_at_sales_start_and_closes_when_the_session_starts() {
     let (opens, starts) = (
         datetime!(2026-12-01 10:00 UTC),
