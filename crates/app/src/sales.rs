@@ -10,8 +10,8 @@ use bilheteria_domain::ids::{OrderId, SessionId, TicketId, UserId};
 use bilheteria_domain::sales::{IdempotencyKey, Order, OrderRequest, OrderStatus};
 use bilheteria_payments::{ChargeRequest, ChargeResult, GatewayError};
 use bilheteria_store::{
-    BeginOrder, NewOrder, OrderToSettle, PaymentOutcome, SalesIntegrity, Settled, StoreError,
-    TicketDraft,
+    BeginOrder, NewOrder, OrderToSettle, PaymentOutcome, Refusal, SalesIntegrity, Settled,
+    StoreError, TicketDraft,
 };
 use futures_util::StreamExt;
 use std::net::IpAddr;
@@ -29,6 +29,25 @@ pub struct RecordedAnswer {
 
 /// Renders what a buyer is told about an order in the state it reached.
 pub type RenderAnswer = dyn Fn(&Order) -> RecordedAnswer + Send + Sync;
+
+/// The metrics label of a refused hold or order.
+pub fn refusal_label(refusal: &Refusal) -> &'static str {
+    match refusal {
+        Refusal::PurchaseLimitExceeded { .. } => "purchase_limit_exceeded",
+        Refusal::SeatNotOnSale { .. }
+        | Refusal::NotAStandingSection
+        | Refusal::ProductNotOffered { .. }
+        | Refusal::TotalTooLarge
+        | Refusal::SectionNotOfVenue { .. } => "invalid",
+        Refusal::SoldOut => "sold_out",
+        Refusal::HoldNotFound => "hold_not_found",
+        Refusal::HoldExpired => "hold_expired",
+        Refusal::HoldInUse => "hold_in_use",
+        Refusal::OutOfStock { .. } => "out_of_stock",
+        Refusal::OrderNotRefundable => "order_not_refundable",
+        Refusal::EventHasSessions => "event_has_sessions",
+    }
+}
 
 /// Refuses a buyer on a blocked address, or over their purchase rate (holds and orders).
 pub fn admit_buyer(state: &App, user: UserId, ip: Option<IpAddr>) -> AppResult<()> {
@@ -77,7 +96,7 @@ pub async fn place_order(
         .await
         .inspect_err(|e| {
             let outcome = match e {
-                StoreError::Conflict { code, .. } => *code,
+                StoreError::Refused(refusal) => refusal_label(refusal),
                 _ => "error",
             };
             metrics::counter!("orders_total", "outcome" => outcome).increment(1);

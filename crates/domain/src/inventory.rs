@@ -47,7 +47,10 @@ mod tests {
         assert_eq!(split_into_slices(63), vec![63]);
         assert_eq!(split_into_slices(130), vec![65, 65]);
         assert_eq!(split_into_slices(131), vec![66, 65]);
-        assert_eq!(split_into_slices(crate::catalog::MAX_STOCK).len() as i64, MAX_SLICES);
+        assert_eq!(
+            split_into_slices(crate::catalog::MAX_STOCK).len() as i64,
+            MAX_SLICES
+        );
         for stock in (0..5_000).chain([crate::catalog::MAX_STOCK - 1, crate::catalog::MAX_STOCK]) {
             let slices = split_into_slices(stock);
             assert_eq!(slices.iter().sum::<i64>(), stock, "stock {stock}");

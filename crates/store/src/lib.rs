@@ -33,16 +33,51 @@ pub enum StoreError {
     EmailTaken,
     #[error("not found")]
     NotFound,
-    /// The change contradicts stored state; the code names the rule (API error code).
-    #[error("{message}")]
-    Conflict { code: &'static str, message: String },
+    /// The change breaks a rule that stored state decides; the case names the rule.
+    #[error("refused: {0:?}")]
+    Refused(Refusal),
     /// Some of the seats asked for cannot be had.
     #[error("seats are not available")]
     SeatsUnavailable(Vec<bilheteria_domain::ids::SeatId>),
     #[error("the pagination cursor is not valid")]
     InvalidCursor,
-    #[error("database error: {0}")]
-    Database(String),
+    /// The database failed. `transient` says the driver reported a failure that retrying the
+    /// whole transaction can cure (a deadlock, a serialization failure).
+    #[error("database error: {message}")]
+    Database { message: String, transient: bool },
+}
+
+/// A rule the store refused to break, with the facts a channel needs to say which.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// Held, bought and received tickets would pass the session's cap (C1).
+    PurchaseLimitExceeded {
+        cap: i64,
+    },
+    SeatNotOnSale {
+        seat: bilheteria_domain::ids::SeatId,
+    },
+    NotAStandingSection,
+    SoldOut,
+    HoldNotFound,
+    HoldExpired,
+    /// The hold is being paid for by another order, or was bought.
+    HoldInUse,
+    /// `products[index]` is not offered with the event.
+    ProductNotOffered {
+        index: usize,
+    },
+    OutOfStock {
+        product: bilheteria_domain::ids::ProductId,
+    },
+    TotalTooLarge,
+    OrderNotRefundable,
+    /// An event with sessions cannot move to another venue.
+    EventHasSessions,
+    /// `categories[category].section_ids` names a section that is not of the event's venue.
+    SectionNotOfVenue {
+        section: bilheteria_domain::ids::SectionId,
+    },
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -242,7 +277,7 @@ pub async fn connect(url: &str, options: &ConnectOptions) -> StoreResult<Arc<dyn
     } else if url.starts_with("sqlite:") {
         Ok(Arc::new(sqlite::SqliteStore::connect(url, options).await?))
     } else {
-        Err(StoreError::Database(format!(
+        Err(StoreError::database(format!(
             "unsupported database URL scheme in `{}`: use postgres:// or sqlite:",
             redact_url(url)
         )))
@@ -265,13 +300,19 @@ pub fn redact_url(url: &str) -> String {
 
 impl From<sqlx::Error> for StoreError {
     fn from(error: sqlx::Error) -> Self {
-        StoreError::Database(error.to_string())
+        // PostgreSQL's deadlock_detected and serialization_failure.
+        let transient = matches!(&error, sqlx::Error::Database(db)
+            if matches!(db.code().as_deref(), Some("40P01" | "40001")));
+        StoreError::Database {
+            message: error.to_string(),
+            transient,
+        }
     }
 }
 
 impl From<sqlx::migrate::MigrateError> for StoreError {
     fn from(error: sqlx::migrate::MigrateError) -> Self {
-        StoreError::Database(format!("migration failed: {error}"))
+        StoreError::database(format!("migration failed: {error}"))
     }
 }
 
@@ -280,10 +321,11 @@ fn is_unique_violation(error: &sqlx::Error) -> bool {
 }
 
 impl StoreError {
-    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
-        StoreError::Conflict {
-            code,
+    /// A failure of the database that retrying will not cure.
+    pub fn database(message: impl Into<String>) -> Self {
+        StoreError::Database {
             message: message.into(),
+            transient: false,
         }
     }
 }

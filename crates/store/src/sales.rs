@@ -5,6 +5,7 @@
 
 use super::shared::{Change, append_audit, finish, product_stock};
 use super::{Db, ThisBackend, Tx};
+use crate::Refusal;
 use crate::{
     AnswerFor, BeginOrder, NewHold, NewOrder, OrderToSettle, OutboxMessage, PaymentOutcome,
     QueueSnapshot, QueuedSession, RecordedCharge, SalesIntegrity, SalesStore, Settled, Store,
@@ -13,12 +14,12 @@ use crate::{
 use async_trait::async_trait;
 use bilheteria_domain::audit::AuditContext;
 use bilheteria_domain::catalog::{Currency, QueueSettings};
-use bilheteria_domain::inventory::{MAX_SLICES, units_per_slice};
 use bilheteria_domain::clock::{from_micros, to_micros};
 use bilheteria_domain::ids::{
     AuditEntryId, EventId, HoldId, OrderId, OutboxId, SeatId, SectionId, SessionId, TicketId,
     UserId,
 };
+use bilheteria_domain::inventory::{MAX_SLICES, units_per_slice};
 use bilheteria_domain::page::{Page, PageRequest};
 use bilheteria_domain::sales::{
     Hold, HoldRequest, ItemKind, Order, OrderItem, OrderStatus, order_total,
@@ -131,7 +132,13 @@ async fn release(tx: &mut Tx, holds: &[HoldRow], status: &str) -> Result<(), sql
 /// Whether a failed transaction lost a race PostgreSQL resolved by aborting it (deadlock or
 /// serialization failure): running it again is the cure.
 fn must_retry(error: &StoreError) -> bool {
-    matches!(error, StoreError::Database(message) if message.contains("40P01") || message.contains("40001") || message.contains("deadlock detected"))
+    matches!(
+        error,
+        StoreError::Database {
+            transient: true,
+            ..
+        }
+    )
 }
 
 /// Adds `units` to the buyer's allocation unless that would pass the cap (C1): false then, with
@@ -161,10 +168,7 @@ async fn allocate(
 }
 
 fn purchase_limit_exceeded(cap: i64) -> StoreError {
-    StoreError::conflict(
-        "purchase_limit_exceeded",
-        format!("at most {cap} tickets per buyer for this session, counting holds and purchases"),
-    )
+    StoreError::Refused(Refusal::PurchaseLimitExceeded { cap })
 }
 
 /// Claims the listed seats for `hold` unless someone else holds or bought them. Answers the
@@ -229,10 +233,9 @@ async fn claim_seats(
             .find(|s| !known.contains(&s.0))
             .copied()
             .unwrap_or_default();
-        return Err(StoreError::conflict(
-            "validation_failed",
-            format!("seat {unknown} is not on sale in this session"),
-        ));
+        return Err(StoreError::Refused(Refusal::SeatNotOnSale {
+            seat: unknown,
+        }));
     }
     Ok(Err(seats
         .iter()
@@ -646,10 +649,7 @@ impl ThisBackend {
                 .map(|row| row.try_get("kind"))
                 .transpose()?;
                 if kind.as_deref() != Some("standing") {
-                    return Err(StoreError::conflict(
-                        "validation_failed",
-                        "section_id is not a standing section on sale in this session",
-                    ));
+                    return Err(StoreError::Refused(Refusal::NotAStandingSection));
                 }
                 (*section_id, Vec::new())
             }
@@ -703,10 +703,7 @@ impl ThisBackend {
                 }
             }
             if !claimed {
-                return Err(StoreError::conflict(
-                    "sold_out",
-                    "not enough places left in this section",
-                ));
+                return Err(StoreError::Refused(Refusal::SoldOut));
             }
         } else {
             let mut insert = QueryBuilder::<Db>::new("INSERT INTO hold_seats (hold_id, seat_id) ");
@@ -740,10 +737,9 @@ impl ThisBackend {
         .bind(new.user_id.0)
         .fetch_optional(&mut **tx)
         .await?
-        .ok_or_else(|| StoreError::conflict("hold_not_found", "no such hold of yours"))?;
+        .ok_or(StoreError::Refused(Refusal::HoldNotFound))?;
         let hold = hold_from_row(&hold)?;
-        let expired =
-            || StoreError::conflict("hold_expired", "the hold has expired; hold the seats again");
+        let expired = || StoreError::Refused(Refusal::HoldExpired);
         if hold.status != "active" || hold.expires_at <= now {
             return Err(expired());
         }
@@ -751,7 +747,7 @@ impl ThisBackend {
         let session = self
             .get_session(SessionId(hold.session_id))
             .await?
-            .ok_or_else(|| StoreError::Database("a hold's session is missing".into()))?;
+            .ok_or_else(|| StoreError::database("a hold's session is missing"))?;
         let event_id = session.event_id.0;
         let currency = session.currency.as_str().to_owned();
 
@@ -779,7 +775,7 @@ impl ThisBackend {
                 }
                 let unit = seat_unit_from_row(row)?;
                 let (Some(seat), Some(label)) = (unit.seat_id, &unit.seat) else {
-                    return Err(StoreError::Database("a held seat without its label".into()));
+                    return Err(StoreError::database("a held seat without its label"));
                 };
                 items.push(OrderItem {
                     kind: ItemKind::Seat,
@@ -840,16 +836,12 @@ impl ThisBackend {
                 None => false,
             };
             let Some(row) = row.filter(|_| offered) else {
-                return Err(StoreError::conflict(
-                    "validation_failed",
-                    format!("products[{i}].product_id is not offered with this event"),
-                ));
+                return Err(StoreError::Refused(Refusal::ProductNotOffered { index: i }));
             };
             if row.try_get::<i64, _>("stock")? < *quantity {
-                return Err(StoreError::conflict(
-                    "out_of_stock",
-                    format!("not enough stock of product {product}"),
-                ));
+                return Err(StoreError::Refused(Refusal::OutOfStock {
+                    product: *product,
+                }));
             }
             items.push(OrderItem {
                 kind: ItemKind::Product,
@@ -859,8 +851,7 @@ impl ThisBackend {
                 unit_price_cents: row.try_get("price_cents")?,
             });
         }
-        let total = order_total(&items)
-            .ok_or_else(|| StoreError::conflict("validation_failed", "the total is too large"))?;
+        let total = order_total(&items).ok_or(StoreError::Refused(Refusal::TotalTooLarge))?;
         // While the provider is asked, the hold must not lapse and hand its seats to another
         // buyer: it lasts at least until reconciliation would look at the order.
         let paying_until = to_micros(new.settle_after).max(hold.expires_at);
@@ -882,10 +873,7 @@ impl ThisBackend {
             .await;
         match inserted {
             Err(error) if is_unique_violation(&error) => {
-                return Err(StoreError::conflict(
-                    "hold_in_use",
-                    "this hold is already being paid for or was bought",
-                ));
+                return Err(StoreError::Refused(Refusal::HoldInUse));
             }
             other => other?,
         };
@@ -912,7 +900,7 @@ impl ThisBackend {
             status: OrderStatus::AwaitingPayment,
             total_cents: total,
             currency: Currency::parse(&currency)
-                .map_err(|_| StoreError::Database("stored currency unreadable".into()))?,
+                .map_err(|_| StoreError::database("stored currency unreadable"))?,
             items,
             tickets: Vec::new(),
             payment_reference: None,
@@ -994,10 +982,7 @@ impl SalesStore for ThisBackend {
         .await?
         .try_get("n")?;
         if live > 0 {
-            return Err(StoreError::conflict(
-                "hold_in_use",
-                "an order for this hold is being paid",
-            ));
+            return Err(StoreError::Refused(Refusal::HoldInUse));
         }
         let status = if hold.expires_at <= to_micros(now) {
             "expired"
@@ -1073,8 +1058,8 @@ impl SalesStore for ThisBackend {
             let order: Uuid = row.try_get("order_id")?;
             return match self.order_by_id(order).await? {
                 Some(order) => Ok(BeginOrder::Existing(order)),
-                None => Err(StoreError::Database(
-                    "an idempotency key refers to a missing order".into(),
+                None => Err(StoreError::database(
+                    "an idempotency key refers to a missing order",
                 )),
             };
         }
@@ -1107,7 +1092,7 @@ impl SalesStore for ThisBackend {
         .await?
         .ok_or(StoreError::NotFound)?;
         let status = OrderStatus::parse(&row.try_get::<String, _>("order_status")?)
-            .ok_or_else(|| StoreError::Database("stored order status unreadable".into()))?;
+            .ok_or_else(|| StoreError::database("stored order status unreadable"))?;
         if status.is_settled() {
             // Commit, not drop: see `begin_order`.
             tx.commit().await?;
@@ -1313,10 +1298,7 @@ impl SalesStore for ThisBackend {
         .await?
         .ok_or(StoreError::NotFound)?;
         if row.try_get::<String, _>("status")? != "paid" {
-            return Err(StoreError::conflict(
-                "order_not_refundable",
-                "only a paid order can be refunded",
-            ));
+            return Err(StoreError::Refused(Refusal::OrderNotRefundable));
         }
         let session: Uuid = row.try_get("session_id")?;
         let tickets = sqlx::query("SELECT seat_id, section_id, holder_id FROM tickets WHERE order_id = $1 AND status <> 'cancelled'")
@@ -1399,10 +1381,7 @@ impl SalesStore for ThisBackend {
         if marked == 1 {
             Ok(())
         } else {
-            Err(StoreError::conflict(
-                "order_not_refundable",
-                "only a paid order can be refunded",
-            ))
+            Err(StoreError::Refused(Refusal::OrderNotRefundable))
         }
     }
 
@@ -1829,7 +1808,7 @@ async fn ordered_products(tx: &mut Tx, order: Uuid) -> StoreResult<Vec<(Uuid, i6
         .iter()
         .map(|line| {
             let product = Uuid::parse_str(&line.try_get::<String, _>("reference_id")?)
-                .map_err(|_| StoreError::Database("stored product reference unreadable".into()))?;
+                .map_err(|_| StoreError::database("stored product reference unreadable"))?;
             Ok((product, line.try_get::<i64, _>("quantity")?))
         })
         .collect()
@@ -1844,7 +1823,7 @@ fn products_of(order: &Order) -> StoreResult<Vec<(Uuid, i64)>> {
         .map(|item| {
             Uuid::parse_str(&item.reference_id)
                 .map(|product| (product, item.quantity))
-                .map_err(|_| StoreError::Database("stored product reference unreadable".into()))
+                .map_err(|_| StoreError::database("stored product reference unreadable"))
         })
         .collect::<StoreResult<Vec<_>>>()?;
     products.sort_unstable();
@@ -2076,7 +2055,7 @@ async fn insert_tickets(
     at: i64,
 ) -> StoreResult<()> {
     if tickets.len() as i64 != hold.quantity {
-        return Err(StoreError::Database(format!(
+        return Err(StoreError::database(format!(
             "{} tickets drafted for a hold of {}",
             tickets.len(),
             hold.quantity
@@ -2102,8 +2081,8 @@ async fn insert_tickets(
             .push_bind(at);
     });
     match insert.build().execute(&mut **tx).await {
-        Err(error) if is_unique_violation(&error) => Err(StoreError::Database(
-            "a seat would have been sold twice; the sale was refused".into(),
+        Err(error) if is_unique_violation(&error) => Err(StoreError::database(
+            "a seat would have been sold twice; the sale was refused",
         )),
         other => other.map(|_| ()).map_err(StoreError::from),
     }

@@ -7,6 +7,7 @@
 //! (UUID in PostgreSQL, a 16-byte BLOB in SQLite).
 
 use super::{Db, ThisBackend, Tx};
+use crate::Refusal;
 use crate::cache::{LaidOutSeat, Layout, SectionSeats};
 use crate::{
     Backend, Credentials, NewLoginSession, NewUser, Store, StoreError, StoreResult,
@@ -23,11 +24,11 @@ use bilheteria_domain::catalog::{
     SeatStatus, SeatView, Section, SectionKind, SectionLayout, Venue,
 };
 use bilheteria_domain::clock::{from_micros, to_micros};
-use bilheteria_domain::inventory::split_into_slices;
 use bilheteria_domain::ids::{
     AuditEntryId, CategoryId, EventId, LoginSessionId, ProductId, SeatId, SectionId, SessionId,
     UserId, VenueId,
 };
+use bilheteria_domain::inventory::split_into_slices;
 use bilheteria_domain::page::{Page, PageRequest};
 use serde::Serialize;
 use sqlx::{AssertSqlSafe, QueryBuilder, Row};
@@ -802,8 +803,8 @@ impl Store for ThisBackend {
                 end_reason: None,
             });
         }
-        Err(StoreError::Database(
-            "login kept colliding with concurrent logins".into(),
+        Err(StoreError::database(
+            "login kept colliding with concurrent logins",
         ))
     }
 
@@ -1130,10 +1131,7 @@ impl Store for ThisBackend {
                     .await?
                     .try_get("n")?;
             if sessions > 0 {
-                return Err(StoreError::Conflict {
-                    code: "event_has_sessions",
-                    message: "an event with sessions cannot move to another venue".into(),
-                });
+                return Err(StoreError::Refused(Refusal::EventHasSessions));
             }
         }
         sqlx::query(
@@ -1334,12 +1332,9 @@ impl Store for ThisBackend {
                 .execute(&mut *tx)
                 .await?;
                 if mapped.rows_affected() != 1 {
-                    return Err(StoreError::Conflict {
-                        code: "validation_failed",
-                        message: format!(
-                            "section {section_id} is not a section of the event's venue"
-                        ),
-                    });
+                    return Err(StoreError::Refused(Refusal::SectionNotOfVenue {
+                        section: *section_id,
+                    }));
                 }
             }
             categories.push(SeatCategory {

@@ -11,7 +11,9 @@ use bilheteria_domain::catalog::{
 use bilheteria_domain::ids::UserId;
 use bilheteria_domain::page::PageRequest;
 use bilheteria_store::testing::TestDatabase;
-use bilheteria_store::{Backend, NewLoginSession, NewUser, Store, StoreError, on_both_backends};
+use bilheteria_store::{
+    Backend, NewLoginSession, NewUser, Refusal, Store, StoreError, on_both_backends,
+};
 use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
 
@@ -609,13 +611,7 @@ async fn an_event_with_sessions_cannot_change_venue(db: TestDatabase) {
         .update_event(event.id, fields, now(), &audit_by(owner))
         .await;
     assert!(
-        matches!(
-            refused,
-            Err(StoreError::Conflict {
-                code: "event_has_sessions",
-                ..
-            })
-        ),
+        matches!(refused, Err(StoreError::Refused(Refusal::EventHasSessions))),
         "{refused:?}"
     );
     assert_eq!(

@@ -817,17 +817,29 @@ async fn holds_and_orders_reject_bad_input(db: TestDatabase) {
         StatusCode::UNPROCESSABLE_ENTITY,
         "validation_failed",
     );
+    assert_eq!(
+        error_fields(&unknown_product.1),
+        vec!["products[0].product_id"]
+    );
     let foreign_product = app
         .order(
             token,
             "bad-product-02",
-            &with_products(json!([{"product_id": other.product_id, "quantity": 1}])),
+            &with_products(json!([
+                {"product_id": sale.product_id, "quantity": 1},
+                {"product_id": other.product_id, "quantity": 1}
+            ])),
         )
         .await;
     assert_problem(
         &foreign_product,
         StatusCode::UNPROCESSABLE_ENTITY,
         "validation_failed",
+    );
+    assert_eq!(
+        error_fields(&foreign_product.1),
+        vec!["products[1].product_id"],
+        "the field at fault is named"
     );
     let beyond_stock = app
         .order(

@@ -79,7 +79,7 @@ pub async fn create_hold(
     let outcome = match &result {
         Ok(_) => "held",
         Err(StoreError::SeatsUnavailable(_)) => "seat_unavailable",
-        Err(StoreError::Conflict { code, .. }) => code,
+        Err(StoreError::Refused(refusal)) => sales::refusal_label(refusal),
         Err(_) => "error",
     };
     metrics::counter!("holds_total", "outcome" => outcome).increment(1);

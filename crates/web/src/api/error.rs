@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use bilheteria_app::error::{AdmissionProblem, AppError, Denied, NotAuthenticated};
 use bilheteria_app::queue::state::QueueError;
 use bilheteria_domain::{FieldError, FieldErrors};
-use bilheteria_store::StoreError;
+use bilheteria_store::{Refusal, StoreError};
 use serde::Serialize;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -184,24 +184,14 @@ impl From<StoreError> for ApiError {
             ),
             StoreError::NotFound => Self::not_found("resource"),
             StoreError::InvalidCursor => Self::invalid_field("cursor", "is not a valid cursor"),
-            StoreError::Conflict {
-                code: "validation_failed",
-                message,
-            } => Self::invalid_field("body", message),
-            StoreError::Conflict {
-                code: "hold_not_found",
-                ..
-            } => Self::not_found("hold"),
-            StoreError::Conflict { code, message } => {
-                Self::new(status_of_rule(code), code, message)
-            }
+            StoreError::Refused(refusal) => refusal.into(),
             StoreError::SeatsUnavailable(seats) => Self::new(
                 StatusCode::CONFLICT,
                 "seat_unavailable",
                 "some of these seats are held or sold; pick others",
             )
             .with("seat_ids", seats),
-            StoreError::Database(message) => {
+            StoreError::Database { message, .. } => {
                 tracing::error!(%message, "storage failed");
                 Self::new(
                     StatusCode::SERVICE_UNAVAILABLE,
@@ -327,12 +317,65 @@ impl From<AppError> for ApiError {
     }
 }
 
-/// The status of a rule the store refused to break (codes of API.md).
-fn status_of_rule(code: &str) -> StatusCode {
-    match code {
-        "purchase_limit_exceeded" => StatusCode::UNPROCESSABLE_ENTITY,
-        "hold_expired" => StatusCode::GONE,
-        _ => StatusCode::CONFLICT,
+impl From<Refusal> for ApiError {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::PurchaseLimitExceeded { cap } => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "purchase_limit_exceeded",
+                format!(
+                    "at most {cap} tickets per buyer for this session, counting holds and purchases"
+                ),
+            ),
+            Refusal::SeatNotOnSale { seat } => Self::invalid_field(
+                "seat_ids",
+                format!("seat {seat} is not on sale in this session"),
+            ),
+            Refusal::NotAStandingSection => Self::invalid_field(
+                "section_id",
+                "is not a standing section on sale in this session",
+            ),
+            Refusal::SoldOut => Self::new(
+                StatusCode::CONFLICT,
+                "sold_out",
+                "not enough places left in this section",
+            ),
+            Refusal::HoldNotFound => Self::not_found("hold"),
+            Refusal::HoldExpired => Self::new(
+                StatusCode::GONE,
+                "hold_expired",
+                "the hold has expired; hold the seats again",
+            ),
+            Refusal::HoldInUse => Self::new(
+                StatusCode::CONFLICT,
+                "hold_in_use",
+                "this hold is already being paid for or was bought",
+            ),
+            Refusal::ProductNotOffered { index } => Self::invalid_field(
+                &format!("products[{index}].product_id"),
+                "is not offered with this event",
+            ),
+            Refusal::OutOfStock { product } => Self::new(
+                StatusCode::CONFLICT,
+                "out_of_stock",
+                format!("not enough stock of product {product}"),
+            ),
+            Refusal::TotalTooLarge => Self::invalid_field("body", "the total is too large"),
+            Refusal::OrderNotRefundable => Self::new(
+                StatusCode::CONFLICT,
+                "order_not_refundable",
+                "only a paid order can be refunded",
+            ),
+            Refusal::EventHasSessions => Self::new(
+                StatusCode::CONFLICT,
+                "event_has_sessions",
+                "an event with sessions cannot move to another venue",
+            ),
+            Refusal::SectionNotOfVenue { section } => Self::invalid_field(
+                "categories",
+                format!("section {section} is not a section of the event's venue"),
+            ),
+        }
     }
 }
 
