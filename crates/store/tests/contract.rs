@@ -9,10 +9,14 @@ use bilheteria_domain::catalog::{
     SectionInput, SessionInput, Venue, VenueInput,
 };
 use bilheteria_domain::ids::UserId;
+use bilheteria_domain::ids::{OrderId, SeatId, TicketId};
 use bilheteria_domain::page::PageRequest;
+use bilheteria_domain::sales::{HoldRequest, Order, OrderStatus};
+use bilheteria_domain::tickets::TicketStatus;
 use bilheteria_store::testing::TestDatabase;
 use bilheteria_store::{
-    Backend, NewLoginSession, NewUser, Refusal, Store, StoreError, on_both_backends,
+    Backend, BeginOrder, NewHold, NewLoginSession, NewOrder, NewUser, OrderToSettle,
+    PaymentOutcome, Refusal, Settled, Store, StoreError, TicketDraft, on_both_backends,
 };
 use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
@@ -29,6 +33,7 @@ on_both_backends!(
     products_link_to_events,
     the_audit_chain_verifies_and_detects_tampering,
     a_forged_cursor_is_refused,
+    selling_holds_the_cap_and_settles_each_order_once,
 );
 
 fn now() -> OffsetDateTime {
@@ -798,4 +803,241 @@ async fn a_forged_cursor_is_refused(db: TestDatabase) {
         store.list_audit(&AuditQuery::default(), &forged).await,
         Err(StoreError::InvalidCursor)
     ));
+}
+
+/// The tickets a paid order issues, with made-up codes (signing is not the store's business).
+fn ticket_drafts(draft: &OrderToSettle) -> Vec<TicketDraft> {
+    draft
+        .units
+        .iter()
+        .enumerate()
+        .map(|(i, unit)| TicketDraft {
+            id: TicketId::new(),
+            unit: unit.clone(),
+            version: 1,
+            code: format!("code-{i}"),
+        })
+        .collect()
+}
+
+async fn selling_holds_the_cap_and_settles_each_order_once(db: TestDatabase) {
+    let store = db.store().await;
+    let owner = organizer(&store, "org@example.com").await;
+    let venue = venue(&store, owner).await;
+    let event = store
+        .create_event(
+            owner,
+            event_input(&venue, "Concerto", "music", EventStatus::Published)
+                .parse()
+                .unwrap(),
+            now(),
+            &audit_by(owner),
+        )
+        .await
+        .unwrap();
+    let session = store
+        .create_session(
+            event.id,
+            session_input(&venue, 10).parse(now(), &venue).unwrap(),
+            now(),
+            &audit_by(owner),
+        )
+        .await
+        .unwrap();
+    let map = store
+        .seat_map(session.id, None, now())
+        .await
+        .unwrap()
+        .unwrap();
+    let seats: Vec<SeatId> = map.sections[0]
+        .seats
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(|s| s.id)
+        .collect();
+    let buyer = store
+        .create_user(new_user("fan@example.com", "Fan"), None)
+        .await
+        .unwrap()
+        .id;
+    let rival = store
+        .create_user(new_user("rival@example.com", "Rival"), None)
+        .await
+        .unwrap()
+        .id;
+    let hold = |user: UserId, request: HoldRequest| NewHold {
+        user_id: user,
+        session_id: session.id,
+        request,
+        cap: session.max_tickets_per_user,
+        now: now(),
+        expires_at: now() + Duration::minutes(10),
+    };
+
+    // The cap (C1) counts every unit of a hold; a held seat is nobody else's.
+    let over = store
+        .create_hold(hold(buyer, HoldRequest::Seats(seats[..3].to_vec())))
+        .await;
+    assert!(
+        matches!(
+            over,
+            Err(StoreError::Refused(Refusal::PurchaseLimitExceeded {
+                cap: 2
+            }))
+        ),
+        "{over:?}"
+    );
+    let held = store
+        .create_hold(hold(buyer, HoldRequest::Seats(seats[..2].to_vec())))
+        .await
+        .unwrap();
+    let taken = store
+        .create_hold(hold(rival, HoldRequest::Seats(vec![seats[1]])))
+        .await;
+    assert!(
+        matches!(&taken, Err(StoreError::SeatsUnavailable(s)) if s == &vec![seats[1]]),
+        "{taken:?}"
+    );
+    let standing = HoldRequest::Standing {
+        section_id: venue.sections[1].id,
+        quantity: 1,
+    };
+    let at_cap = store.create_hold(hold(buyer, standing)).await;
+    assert!(
+        matches!(
+            at_cap,
+            Err(StoreError::Refused(Refusal::PurchaseLimitExceeded { .. }))
+        ),
+        "{at_cap:?}"
+    );
+
+    // One order per idempotency key and per hold.
+    let order = |key: &str, fingerprint: u8| NewOrder {
+        id: OrderId::new(),
+        user_id: buyer,
+        idempotency_key: key.into(),
+        fingerprint: vec![fingerprint],
+        hold_id: held.id,
+        products: vec![],
+        payment_token: "tok_visa".into(),
+        client_ip: None,
+        now: now(),
+        settle_after: now() + Duration::seconds(60),
+    };
+    let BeginOrder::Started(draft) = store.begin_order(order("key-0001", 1)).await.unwrap() else {
+        panic!("the first request starts the order")
+    };
+    assert_eq!(
+        (
+            draft.order.status,
+            draft.order.total_cents,
+            draft.units.len()
+        ),
+        (OrderStatus::AwaitingPayment, 30_000, 2)
+    );
+    assert!(
+        matches!(store.begin_order(order("key-0001", 1)).await.unwrap(), BeginOrder::Existing(o) if o.id == draft.order.id)
+    );
+    assert!(matches!(
+        store.begin_order(order("key-0001", 2)).await.unwrap(),
+        BeginOrder::KeyReused
+    ));
+    let second = store.begin_order(order("key-0002", 1)).await;
+    assert!(
+        matches!(second, Err(StoreError::Refused(Refusal::HoldInUse))),
+        "{second:?}"
+    );
+
+    // Settled once: tickets issued with the answer recorded; a second settlement changes nothing.
+    let answer = |order: &Order| (201, format!("paid {}", order.id));
+    let paid = |draft: &OrderToSettle| PaymentOutcome::Paid {
+        reference: "pi_contract".into(),
+        tickets: ticket_drafts(draft),
+    };
+    let Settled::Done(settled) = store
+        .settle_order(&draft, paid(&draft), now(), &answer)
+        .await
+        .unwrap()
+    else {
+        panic!("the first settlement settles")
+    };
+    assert_eq!(
+        (settled.status, settled.tickets.len()),
+        (OrderStatus::Paid, 2)
+    );
+    let again = store
+        .settle_order(&draft, paid(&draft), now(), &answer)
+        .await
+        .unwrap();
+    assert!(
+        matches!(&again, Settled::AlreadySettled(o) if o.tickets.len() == 2),
+        "{again:?}"
+    );
+    let replay = store.begin_order(order("key-0001", 1)).await.unwrap();
+    assert!(
+        matches!(&replay, BeginOrder::Replay { status: 201, body } if body == &format!("paid {}", draft.order.id)),
+        "{replay:?}"
+    );
+    let tickets = store
+        .list_tickets(buyer, &PageRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(tickets.items.len(), 2);
+    let mail = store
+        .claim_outbox(now(), now() + Duration::seconds(60), 10)
+        .await
+        .unwrap();
+    assert_eq!(mail.len(), 1, "the buyer's mail is queued with the sale");
+
+    let report = store.sales_integrity(session.id).await.unwrap();
+    assert!(report.holds(), "{report:?}");
+    assert_eq!(
+        (
+            report.paid_orders,
+            report.tickets_valid,
+            report.charged_cents
+        ),
+        (1, 2, 30_000)
+    );
+
+    // A refund releases the seats and cancels the tickets, once.
+    store
+        .request_refund(draft.order.id, now() + Duration::seconds(60))
+        .await
+        .unwrap();
+    let refunded = store
+        .refund_order(draft.order.id, "re_contract", now(), &audit_by(owner))
+        .await
+        .unwrap();
+    assert_eq!(refunded.status, OrderStatus::Refunded);
+    assert!(
+        refunded
+            .tickets
+            .iter()
+            .all(|t| t.status == TicketStatus::Cancelled && t.code.is_none())
+    );
+    let again = store
+        .refund_order(draft.order.id, "re_contract_2", now(), &audit_by(owner))
+        .await;
+    assert!(
+        matches!(again, Err(StoreError::Refused(Refusal::OrderNotRefundable))),
+        "{again:?}"
+    );
+    let map = store
+        .seat_map(session.id, None, now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        map.sections[0]
+            .seats
+            .as_ref()
+            .unwrap()
+            .iter()
+            .all(|s| s.status == SeatStatus::Available)
+    );
+    let report = store.sales_integrity(session.id).await.unwrap();
+    assert!(report.holds(), "{report:?}");
+    assert_eq!((report.paid_orders, report.refunded_cents), (0, 30_000));
 }
