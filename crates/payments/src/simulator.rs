@@ -61,7 +61,10 @@ pub enum CancelError {
 
 #[derive(Default)]
 struct Ledger {
-    by_key: HashMap<String, Intent>,
+    /// Intents by id.
+    intents: HashMap<String, Intent>,
+    /// The intent id each idempotency key made.
+    by_key: HashMap<String, String>,
     /// Each refund's id and amount, by its idempotency key.
     refunds_by_key: HashMap<String, (String, i64)>,
     next: u64,
@@ -100,7 +103,7 @@ impl SimulatedProvider {
         order_id: &str,
     ) -> Outcome {
         let mut ledger = self.ledger();
-        if let Some(existing) = ledger.by_key.get(key) {
+        if let Some(existing) = ledger.by_key.get(key).and_then(|id| ledger.intents.get(id)) {
             return if existing.status == "succeeded" {
                 Outcome::Succeeded(existing.clone())
             } else {
@@ -123,7 +126,8 @@ impl SimulatedProvider {
             decline_code: decline.map(str::to_owned),
             refunded: 0,
         };
-        ledger.by_key.insert(key.to_owned(), intent.clone());
+        ledger.by_key.insert(key.to_owned(), intent.id.clone());
+        ledger.intents.insert(intent.id.clone(), intent.clone());
         match (decline, token) {
             (Some(_), _) => Outcome::Declined(intent),
             (None, "tok_timeout") => Outcome::AnswerLost(intent),
@@ -144,9 +148,9 @@ impl SimulatedProvider {
             return Ok(existing.clone());
         }
         let intent = ledger
-            .by_key
-            .values_mut()
-            .find(|i| i.id == intent_id && i.status == "succeeded")
+            .intents
+            .get_mut(intent_id)
+            .filter(|i| i.status == "succeeded")
             .ok_or(RefundError::UnknownPayment)?;
         let amount = amount.unwrap_or(intent.amount - intent.refunded);
         if amount <= 0 || intent.refunded + amount > intent.amount {
@@ -162,16 +166,15 @@ impl SimulatedProvider {
     }
 
     pub fn intent(&self, id: &str) -> Option<Intent> {
-        self.ledger().by_key.values().find(|i| i.id == id).cloned()
+        self.ledger().intents.get(id).cloned()
     }
 
     /// Cancels an intent that has not succeeded; cancelling one again answers it as it is.
     pub fn cancel(&self, id: &str) -> Result<Intent, CancelError> {
         let mut ledger = self.ledger();
         let intent = ledger
-            .by_key
-            .values_mut()
-            .find(|i| i.id == id)
+            .intents
+            .get_mut(id)
             .ok_or(CancelError::UnknownPayment)?;
         if intent.status == "succeeded" {
             return Err(CancelError::Succeeded);
@@ -182,7 +185,7 @@ impl SimulatedProvider {
 
     /// Every intent, newest first (ids carry the order they were made in).
     pub fn intents(&self) -> Vec<Intent> {
-        let mut intents: Vec<Intent> = self.ledger().by_key.values().cloned().collect();
+        let mut intents: Vec<Intent> = self.ledger().intents.values().cloned().collect();
         intents.sort_by(|a, b| b.id.cmp(&a.id));
         intents
     }

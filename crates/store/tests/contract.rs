@@ -5,7 +5,7 @@
 use bilheteria_domain::account::{Role, Roles, SessionEnd};
 use bilheteria_domain::audit::{AuditContext, AuditQuery};
 use bilheteria_domain::catalog::{
-    CategoryInput, EventInput, EventQuery, EventStatus, ProductInput, RowInput, SeatStatus,
+    CategoryInput, Event, EventInput, EventQuery, EventStatus, ProductInput, RowInput, SeatStatus,
     SectionInput, SessionInput, Venue, VenueInput,
 };
 use bilheteria_domain::ids::UserId;
@@ -123,6 +123,20 @@ fn event_input(venue: &Venue, title: &str, category: &str, status: EventStatus) 
         venue_id: venue.id,
         status,
     }
+}
+
+async fn published_event(store: &Arc<dyn Store>, owner: UserId, venue: &Venue) -> Event {
+    store
+        .create_event(
+            owner,
+            event_input(venue, "Concerto", "music", EventStatus::Published)
+                .parse()
+                .unwrap(),
+            now(),
+            &audit_by(owner),
+        )
+        .await
+        .unwrap()
 }
 
 fn session_input(venue: &Venue, starts_in_days: i64) -> SessionInput {
@@ -401,17 +415,7 @@ async fn a_venue_session_and_seat_map_are_laid_out(db: TestDatabase) {
     assert_eq!(fetched.sections[0].rows.len(), 2);
     assert_eq!(fetched.sections[0].rows[1].seats, 6);
 
-    let event = store
-        .create_event(
-            owner,
-            event_input(&venue, "Concerto", "music", EventStatus::Published)
-                .parse()
-                .unwrap(),
-            now(),
-            &audit_by(owner),
-        )
-        .await
-        .unwrap();
+    let event = published_event(&store, owner, &venue).await;
     let session = session_input(&venue, 10).parse(now(), &venue).unwrap();
     let created = store
         .create_session(event.id, session, now(), &audit_by(owner))
@@ -824,17 +828,7 @@ async fn selling_holds_the_cap_and_settles_each_order_once(db: TestDatabase) {
     let store = db.store().await;
     let owner = organizer(&store, "org@example.com").await;
     let venue = venue(&store, owner).await;
-    let event = store
-        .create_event(
-            owner,
-            event_input(&venue, "Concerto", "music", EventStatus::Published)
-                .parse()
-                .unwrap(),
-            now(),
-            &audit_by(owner),
-        )
-        .await
-        .unwrap();
+    let event = published_event(&store, owner, &venue).await;
     let session = store
         .create_session(
             event.id,
