@@ -20,6 +20,7 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 
 mod cache;
+mod dialect;
 mod group_commit;
 pub mod postgres;
 mod sales_types;
@@ -129,15 +130,21 @@ pub struct NewLoginSession {
 
 pub use sales_types::*;
 
+/// The whole storage interface, one trait per area; callers hold an `Arc<dyn Store>`, whose
+/// methods of every area are callable without importing the area's trait.
 #[async_trait]
-pub trait Store: SalesStore + Send + Sync + 'static {
+pub trait Store:
+    AccountStore + CatalogStore + AuditStore + SalesStore + Send + Sync + 'static
+{
     fn backend(&self) -> Backend;
 
     /// Checks that the database answers.
     async fn ping(&self) -> StoreResult<()>;
+}
 
-    // --- accounts -------------------------------------------------------------------------
-
+/// Accounts and login sessions.
+#[async_trait]
+pub trait AccountStore {
     /// Fails with [`StoreError::EmailTaken`] when the normalised email exists. `audit` is given
     /// for accounts made by an operator (the CLI), not for self-registration.
     async fn create_user(&self, user: NewUser, audit: Option<&AuditContext>) -> StoreResult<User>;
@@ -166,9 +173,11 @@ pub trait Store: SalesStore + Send + Sync + 'static {
     async fn end_login_session(&self, id: LoginSessionId, at: OffsetDateTime) -> StoreResult<()>;
     /// The user's latest sessions (at most 100), newest first.
     async fn list_login_sessions(&self, user_id: UserId) -> StoreResult<Vec<LoginSession>>;
+}
 
-    // --- catalog --------------------------------------------------------------------------
-
+/// Venues, events, sessions with their inventory, seat maps, products.
+#[async_trait]
+pub trait CatalogStore {
     async fn create_venue(
         &self,
         owner: UserId,
@@ -234,9 +243,11 @@ pub trait Store: SalesStore + Send + Sync + 'static {
     ) -> StoreResult<Product>;
     async fn get_product(&self, id: ProductId) -> StoreResult<Option<Product>>;
     async fn list_event_products(&self, event_id: EventId) -> StoreResult<Vec<Product>>;
+}
 
-    // --- audit ----------------------------------------------------------------------------
-
+/// Reading and verifying the audit chain (appends happen inside the changes they record).
+#[async_trait]
+pub trait AuditStore {
     /// Newest first.
     async fn list_audit(
         &self,

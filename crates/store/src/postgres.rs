@@ -1,6 +1,7 @@
 //! The PostgreSQL backend: the store of record for a cluster of server nodes.
 
 use crate::cache::Caches;
+use crate::dialect::Dialect;
 use crate::{Backend, ConnectOptions, StoreResult};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgSslMode};
 use sqlx::{AssertSqlSafe, PgPool, Postgres, QueryBuilder, Transaction};
@@ -13,6 +14,15 @@ type Tx = Transaction<'static, Db>;
 type OneStatement<'q> = sqlx::query::Query<'q, Db, sqlx::postgres::PgArguments>;
 
 // The shared SQL, compiled once per backend on purpose.
+#[allow(clippy::duplicate_mod)]
+#[path = "accounts.rs"]
+mod accounts;
+#[allow(clippy::duplicate_mod)]
+#[path = "audit.rs"]
+mod audit;
+#[allow(clippy::duplicate_mod)]
+#[path = "catalog.rs"]
+mod catalog;
 #[allow(clippy::duplicate_mod)]
 #[path = "sales.rs"]
 mod sales;
@@ -82,43 +92,29 @@ impl PgStore {
             caches: Caches::default(),
         })
     }
+}
+
+impl Dialect for PgStore {
+    type Db = Db;
+    type Tx = Tx;
 
     /// Appended to a SELECT that reads a row the transaction is about to change.
     const LOCK_ROW: &str = " FOR UPDATE";
 
     /// Writes an audit entry ($1..$12) and moves the head's hash to it ($12), in one statement.
-    const APPEND_AUDIT_ENTRY: &str = "WITH entry AS (INSERT INTO audit_log (seq, id, at, actor_id, \
-        action, target_type, target_id, ip, before, after, prev_hash, hash) \
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)) \
-        UPDATE audit_head SET hash = $12 WHERE id = 1";
+    const APPEND_AUDIT_ENTRY: &str = include_str!("sql/postgres/append_audit_entry.sql");
 
     /// Keeps a hold ($2) and its seats until $1 while its order is paid for, and inserts the
     /// order ($3, awaiting payment: buyer $4, session $5, event $6, total $7, currency $8, token
     /// $9, client address $10, idempotency key $11, settle after $12, created at $13).
-    const START_PAYING: &str = "WITH held AS (UPDATE holds SET expires_at = $1 WHERE id = $2), \
-        seats AS (UPDATE session_seats SET held_until = $1 WHERE hold_id = $2 AND status = 'held') \
-        INSERT INTO orders (id, user_id, session_id, event_id, hold_id, status, \
-        total_cents, currency, payment_token, client_ip, idempotency_key, next_settle_at, \
-        created_at, updated_at) \
-        VALUES ($3, $4, $5, $6, $2, 'awaiting_payment', $7, $8, $9, $10, $11, $12, $13, $13)";
+    const START_PAYING: &str = include_str!("sql/postgres/start_paying.sql");
 
     /// Marks a paid order's hold ordered ($1) and the order ($4) paid with the provider's
     /// reference ($2) at $3; records the captured charge ($5: its id, $6 amount, $7 currency);
     /// queues the buyer's `order_paid` message ($8: its id, $9 dedupe key, $10 buyer, $14 order
     /// id as text) and the `order.paid` audit entry ($15: its id, $16 its summary; the buyer is
     /// the actor); and records the answer ($11 status, $12 body) to the key $13 unless one was.
-    const MARK_PAID: &str = "WITH held AS (UPDATE holds SET status = 'ordered' WHERE id = $1), \
-        paid AS (UPDATE orders SET status = 'paid', payment_reference = $2, next_settle_at = NULL, \
-        updated_at = $3 WHERE id = $4), \
-        charge AS (INSERT INTO payments (id, order_id, kind, status, reference, amount_cents, \
-        currency, created_at) VALUES ($5, $4, 'charge', 'succeeded', $2, $6, $7, $3)), \
-        notice AS (INSERT INTO outbox (id, kind, dedupe_key, payload, status, next_attempt_at, \
-        created_at) SELECT $8, 'order_paid', $9, jsonb_build_object('order_id', $14, 'to', email)::text, \
-        'pending', $3, $3 FROM users WHERE id = $10 ON CONFLICT (dedupe_key) DO NOTHING), \
-        audit AS (INSERT INTO audit_queue (id, at, actor_id, action, target_type, target_id, ip, \
-        before, after) VALUES ($15, $3, $10, 'order.paid', 'order', $14, NULL, NULL, $16)) \
-        UPDATE idempotency_keys SET response_status = $11, response_body = $12 \
-        WHERE user_id = $10 AND key = $13 AND response_status IS NULL";
+    const MARK_PAID: &str = include_str!("sql/postgres/mark_paid.sql");
 
     /// A session's seats, read section by section.
     const SEATS_BY_SECTION: &str = "session_seats seat";
@@ -130,7 +126,7 @@ impl PgStore {
         Backend::Postgres
     }
 
-    fn reader(&self) -> &PgPool {
+    fn reader(&self) -> &sqlx::Pool<Db> {
         &self.readers
     }
 

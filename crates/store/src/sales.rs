@@ -5,12 +5,13 @@
 
 use super::shared::{Change, append_audit, finish, product_stock};
 use super::{Db, ThisBackend, Tx};
-use crate::Refusal;
+use crate::dialect::Dialect;
 use crate::{
     AnswerFor, BeginOrder, NewHold, NewOrder, OrderToSettle, OutboxMessage, PaymentOutcome,
-    QueueSnapshot, QueuedSession, RecordedCharge, SalesIntegrity, SalesStore, Settled, Store,
-    StoreError, StoreResult, TicketDraft, TicketUnit, is_unique_violation,
+    QueueSnapshot, QueuedSession, RecordedCharge, SalesIntegrity, SalesStore, Settled, StoreError,
+    StoreResult, TicketDraft, TicketUnit, is_unique_violation,
 };
+use crate::{CatalogStore, Refusal};
 use async_trait::async_trait;
 use bilheteria_domain::audit::AuditContext;
 use bilheteria_domain::catalog::{Currency, QueueSettings};

@@ -1,0 +1,748 @@
+//! The SQL of the catalog: venues, events, sessions and their inventory, seat maps, products. Compiled twice, like `shared.rs`.
+
+use super::{Db, ThisBackend};
+use crate::Refusal;
+use crate::dialect::Dialect;
+use crate::{StoreError, StoreResult};
+use async_trait::async_trait;
+use bilheteria_domain::audit::AuditContext;
+use bilheteria_domain::catalog::{
+    Event, EventFields, EventQuery, EventSession, NewSession, NewVenue, Product, ProductFields,
+    RowSummary, SeatCategory, SeatMap, SeatMapSection, SeatStatus, Section, SectionKind,
+    SectionLayout, Venue,
+};
+use bilheteria_domain::clock::{from_micros, to_micros};
+use bilheteria_domain::ids::{
+    CategoryId, EventId, ProductId, SectionId, SessionId, UserId, VenueId,
+};
+use bilheteria_domain::page::{Page, PageRequest};
+use sqlx::{AssertSqlSafe, QueryBuilder, Row};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::shared::*;
+use crate::CatalogStore;
+
+#[async_trait]
+impl CatalogStore for ThisBackend {
+    #[tracing::instrument(skip_all, fields(backend = ThisBackend::backend().as_str()))]
+    async fn create_venue(
+        &self,
+        owner: UserId,
+        venue: NewVenue,
+        at: OffsetDateTime,
+        audit: &AuditContext,
+    ) -> StoreResult<Venue> {
+        let id = VenueId::new();
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO venues (id, owner_id, name, city, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(id.0)
+        .bind(owner.0)
+        .bind(&venue.name)
+        .bind(&venue.city)
+        .bind(to_micros(at))
+        .execute(&mut *tx)
+        .await?;
+        let mut sections = Vec::with_capacity(venue.sections.len());
+        // (id, section, row position, row label, number) of every seat, inserted in chunks.
+        let mut seats: Vec<(Uuid, Uuid, i64, &str, i64)> = Vec::new();
+        for (position, section) in venue.sections.iter().enumerate() {
+            let section_id = SectionId::new();
+            let (kind, rows) = match &section.layout {
+                SectionLayout::Seated { rows } => (SectionKind::Seated, rows.as_slice()),
+                SectionLayout::Standing { .. } => (SectionKind::Standing, [].as_slice()),
+            };
+            sqlx::query(
+                "INSERT INTO sections (id, venue_id, position, name, kind, capacity) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(section_id.0)
+            .bind(id.0)
+            .bind(position as i64)
+            .bind(&section.name)
+            .bind(kind.as_str())
+            .bind(section.capacity())
+            .execute(&mut *tx)
+            .await?;
+            for (row_position, (label, count)) in rows.iter().enumerate() {
+                for number in 1..=*count {
+                    seats.push((
+                        Uuid::now_v7(),
+                        section_id.0,
+                        row_position as i64,
+                        label,
+                        number,
+                    ));
+                }
+            }
+            sections.push(Section {
+                id: section_id,
+                name: section.name.clone(),
+                kind,
+                capacity: section.capacity(),
+                rows: rows
+                    .iter()
+                    .map(|(label, seats)| RowSummary {
+                        label: label.clone(),
+                        seats: *seats,
+                    })
+                    .collect(),
+            });
+        }
+        for chunk in seats.chunks(INSERT_CHUNK) {
+            let mut insert = QueryBuilder::<Db>::new(
+                "INSERT INTO seats (id, section_id, row_position, row_label, number) ",
+            );
+            insert.push_values(
+                chunk,
+                |mut values, (seat, section, row_position, label, number)| {
+                    values
+                        .push_bind(*seat)
+                        .push_bind(*section)
+                        .push_bind(*row_position)
+                        .push_bind(*label)
+                        .push_bind(*number);
+                },
+            );
+            insert.build().execute(&mut *tx).await?;
+        }
+        let created = Venue {
+            id,
+            owner_id: owner,
+            name: venue.name,
+            city: venue.city,
+            sections,
+            created_at: from_micros(to_micros(at)),
+        };
+        append_audit(
+            &mut tx,
+            audit,
+            at,
+            Change {
+                action: "venue.created",
+                target_type: "venue",
+                target_id: id.to_string(),
+                before: None,
+                after: to_json(&created),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.refresh_statistics("sections, seats").await;
+        Ok(created)
+    }
+
+    async fn get_venue(&self, id: VenueId) -> StoreResult<Option<Venue>> {
+        Ok(self.venue_by_id(id.0).await?)
+    }
+
+    #[tracing::instrument(skip_all, fields(backend = ThisBackend::backend().as_str()))]
+    async fn create_event(
+        &self,
+        owner: UserId,
+        event: EventFields,
+        at: OffsetDateTime,
+        audit: &AuditContext,
+    ) -> StoreResult<Event> {
+        let id = EventId::new();
+        let at = from_micros(to_micros(at));
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO events (id, owner_id, venue_id, title, description, category, tags, status, \
+             sort_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+        )
+        .bind(id.0)
+        .bind(owner.0)
+        .bind(event.venue_id.0)
+        .bind(&event.title)
+        .bind(&event.description)
+        .bind(&event.category)
+        .bind(event.tags.join(" "))
+        .bind(event.status.as_str())
+        .bind(i64::MAX)
+        .bind(to_micros(at))
+        .execute(&mut *tx)
+        .await?;
+        let created = Event {
+            id,
+            owner_id: owner,
+            venue_id: event.venue_id,
+            title: event.title,
+            description: event.description,
+            category: event.category,
+            tags: event.tags,
+            status: event.status,
+            created_at: at,
+            updated_at: at,
+        };
+        append_audit(
+            &mut tx,
+            audit,
+            at,
+            Change {
+                action: "event.created",
+                target_type: "event",
+                target_id: id.to_string(),
+                before: None,
+                after: to_json(&created),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(created)
+    }
+
+    #[tracing::instrument(skip_all, fields(backend = ThisBackend::backend().as_str()))]
+    async fn update_event(
+        &self,
+        id: EventId,
+        event: EventFields,
+        at: OffsetDateTime,
+        audit: &AuditContext,
+    ) -> StoreResult<Event> {
+        let at = from_micros(to_micros(at));
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {} FROM events e WHERE e.id = $1{}",
+            event_columns!(),
+            ThisBackend::LOCK_ROW
+        )))
+        .bind(id.0)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let before = event_from_row(&row)?;
+        if event.venue_id != before.venue_id {
+            let sessions: i64 =
+                sqlx::query("SELECT COUNT(*) AS n FROM event_sessions WHERE event_id = $1")
+                    .bind(id.0)
+                    .fetch_one(&mut *tx)
+                    .await?
+                    .try_get("n")?;
+            if sessions > 0 {
+                return Err(StoreError::Refused(Refusal::EventHasSessions));
+            }
+        }
+        sqlx::query(
+            "UPDATE events SET venue_id = $1, title = $2, description = $3, category = $4, tags = $5, \
+             status = $6, updated_at = $7 WHERE id = $8",
+        )
+        .bind(event.venue_id.0)
+        .bind(&event.title)
+        .bind(&event.description)
+        .bind(&event.category)
+        .bind(event.tags.join(" "))
+        .bind(event.status.as_str())
+        .bind(to_micros(at))
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await?;
+        let after = Event {
+            venue_id: event.venue_id,
+            title: event.title,
+            description: event.description,
+            category: event.category,
+            tags: event.tags,
+            status: event.status,
+            updated_at: at,
+            ..before.clone()
+        };
+        append_audit(
+            &mut tx,
+            audit,
+            at,
+            Change {
+                action: "event.updated",
+                target_type: "event",
+                target_id: id.to_string(),
+                before: to_json(&before),
+                after: to_json(&after),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.caches.events.forget(&id.0);
+        Ok(after)
+    }
+
+    async fn get_event(&self, id: EventId) -> StoreResult<Option<Event>> {
+        let stamp = match self.caches.events.get(&id.0) {
+            Ok(event) => return Ok(Some(event)),
+            Err(stamp) => stamp,
+        };
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            event_columns!(),
+            " FROM events e WHERE e.id = $1"
+        ))
+        .bind(id.0)
+        .fetch_optional(self.reader())
+        .await?;
+        let event = row.as_ref().map(event_from_row).transpose()?;
+        if let Some(event) = &event {
+            self.caches.events.put(stamp, id.0, event);
+        }
+        Ok(event)
+    }
+
+    async fn list_events(
+        &self,
+        filter: &EventQuery,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Event>> {
+        let after = page
+            .after
+            .as_deref()
+            .map(|key| {
+                let (sort_at, id) = key.split_once(':').ok_or(StoreError::InvalidCursor)?;
+                Ok::<_, StoreError>((
+                    sort_at
+                        .parse::<i64>()
+                        .map_err(|_| StoreError::InvalidCursor)?,
+                    Uuid::parse_str(id).map_err(|_| StoreError::InvalidCursor)?,
+                ))
+            })
+            .transpose()?;
+        let mut query = QueryBuilder::<Db>::new(concat!(
+            "SELECT ",
+            event_columns!(),
+            " FROM events e WHERE 1 = 1"
+        ));
+        if !filter.include_drafts {
+            query.push(" AND e.status = 'published'");
+        }
+        if let Some(category) = &filter.category {
+            query.push(" AND e.category = ");
+            query.push_bind(category.to_lowercase());
+        }
+        if !filter.terms.is_empty() {
+            ThisBackend::push_search(&mut query, &filter.terms);
+        }
+        if filter.from.is_some() || filter.to.is_some() {
+            query.push(" AND EXISTS (SELECT 1 FROM event_sessions s WHERE s.event_id = e.id");
+            if let Some(from) = filter.from {
+                query.push(" AND s.starts_at >= ");
+                query.push_bind(to_micros(from));
+            }
+            if let Some(to) = filter.to {
+                query.push(" AND s.starts_at < ");
+                query.push_bind(to_micros(to));
+            }
+            query.push(")");
+        }
+        if let Some((sort_at, id)) = after {
+            query.push(" AND (e.sort_at > ");
+            query.push_bind(sort_at);
+            query.push(" OR (e.sort_at = ");
+            query.push_bind(sort_at);
+            query.push(" AND e.id > ");
+            query.push_bind(id);
+            query.push("))");
+        }
+        query.push(" ORDER BY e.sort_at, e.id LIMIT ");
+        query.push_bind(page.limit + 1);
+        let rows = query.build().fetch_all(self.reader()).await?;
+        let mut keyed = Vec::with_capacity(rows.len());
+        for row in &rows {
+            keyed.push((row.try_get::<i64, _>("sort_at")?, event_from_row(row)?));
+        }
+        let page = Page::from_rows(keyed, page.limit, |(sort_at, event)| {
+            format!("{sort_at}:{}", event.id)
+        });
+        Ok(Page {
+            items: page.items.into_iter().map(|(_, event)| event).collect(),
+            next_cursor: page.next_cursor,
+        })
+    }
+
+    #[tracing::instrument(skip_all, fields(backend = ThisBackend::backend().as_str()))]
+    async fn create_session(
+        &self,
+        event_id: EventId,
+        session: NewSession,
+        at: OffsetDateTime,
+        audit: &AuditContext,
+    ) -> StoreResult<EventSession> {
+        let id = SessionId::new();
+        let at = from_micros(to_micros(at));
+        let mut tx = self.begin_write().await?;
+        // Locking the event keeps its venue fixed while the inventory is laid out.
+        let venue_id: Uuid = sqlx::query(AssertSqlSafe(format!(
+            "SELECT venue_id FROM events WHERE id = $1{}",
+            ThisBackend::LOCK_ROW
+        )))
+        .bind(event_id.0)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound)?
+        .try_get("venue_id")?;
+        sqlx::query(
+            "INSERT INTO event_sessions (id, event_id, starts_at, sales_start_at, max_tickets_per_user, \
+             hold_seconds, queue_enabled, admit_per_minute, currency, created_at, queue_paused, queue_max_active, \
+             queue_pow_bits) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        )
+        .bind(id.0)
+        .bind(event_id.0)
+        .bind(to_micros(session.starts_at))
+        .bind(to_micros(session.sales_start_at))
+        .bind(session.max_tickets_per_user)
+        .bind(session.hold_seconds)
+        .bind(session.queue.enabled)
+        .bind(session.queue.admit_per_minute)
+        .bind(session.currency.as_str())
+        .bind(to_micros(at))
+        .bind(session.queue.paused)
+        .bind(session.queue.max_active)
+        .bind(session.queue.proof_of_work_bits)
+        .execute(&mut *tx)
+        .await?;
+        let mut categories = Vec::with_capacity(session.categories.len());
+        for (position, category) in session.categories.iter().enumerate() {
+            let category_id = CategoryId::new();
+            sqlx::query(
+                "INSERT INTO seat_categories (id, session_id, position, name, price_cents) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(category_id.0)
+            .bind(id.0)
+            .bind(position as i64)
+            .bind(&category.name)
+            .bind(category.price_cents)
+            .execute(&mut *tx)
+            .await?;
+            for section_id in &category.section_ids {
+                let mapped = sqlx::query(
+                    "INSERT INTO session_sections (session_id, section_id, category_id, capacity) \
+                     SELECT $1, id, $2, capacity FROM sections WHERE id = $3 AND venue_id = $4",
+                )
+                .bind(id.0)
+                .bind(category_id.0)
+                .bind(section_id.0)
+                .bind(venue_id)
+                .execute(&mut *tx)
+                .await?;
+                if mapped.rows_affected() != 1 {
+                    return Err(StoreError::Refused(Refusal::SectionNotOfVenue {
+                        section: *section_id,
+                    }));
+                }
+            }
+            categories.push(SeatCategory {
+                id: category_id,
+                name: category.name.clone(),
+                price_cents: category.price_cents,
+                section_ids: category.section_ids.clone(),
+            });
+        }
+        lay_out_standing_places(&mut tx, id.0).await?;
+        sqlx::query(
+            "INSERT INTO session_seats (session_id, seat_id, section_id) \
+             SELECT ss.session_id, st.id, st.section_id FROM session_sections ss \
+             JOIN seats st ON st.section_id = ss.section_id WHERE ss.session_id = $1",
+        )
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE events SET sort_at = CASE WHEN sort_at > $1 THEN $1 ELSE sort_at END WHERE id = $2")
+            .bind(to_micros(session.starts_at))
+            .bind(event_id.0)
+            .execute(&mut *tx)
+            .await?;
+        let created = EventSession {
+            id,
+            event_id,
+            starts_at: from_micros(to_micros(session.starts_at)),
+            sales_start_at: from_micros(to_micros(session.sales_start_at)),
+            max_tickets_per_user: session.max_tickets_per_user,
+            hold_seconds: session.hold_seconds,
+            queue: session.queue,
+            currency: session.currency,
+            categories,
+            created_at: at,
+        };
+        append_audit(
+            &mut tx,
+            audit,
+            at,
+            Change {
+                action: "session.created",
+                target_type: "session",
+                target_id: id.to_string(),
+                before: None,
+                after: to_json(&created),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.caches.events.forget(&event_id.0);
+        self.refresh_statistics("session_seats, session_sections")
+            .await;
+        Ok(created)
+    }
+
+    async fn get_session(&self, id: SessionId) -> StoreResult<Option<EventSession>> {
+        let stamp = match self.caches.sessions.get(&id.0) {
+            Ok(session) => return Ok(Some(session)),
+            Err(stamp) => stamp,
+        };
+        let session = self.load_sessions(false, id.0).await?.into_iter().next();
+        if let Some(session) = &session {
+            self.caches.sessions.put(stamp, id.0, session);
+        }
+        Ok(session)
+    }
+
+    async fn list_event_sessions(&self, event_id: EventId) -> StoreResult<Vec<EventSession>> {
+        Ok(self.load_sessions(true, event_id.0).await?)
+    }
+
+    async fn seat_map(
+        &self,
+        id: SessionId,
+        section: Option<SectionId>,
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<SeatMap>> {
+        let now = to_micros(now);
+        // One row per section. A seated section's seats come as one string of status letters in
+        // the order of the seats' ids (`a`vailable, `h`eld, `s`old), a held seat whose hold has
+        // lapsed counting as available; the kept layout puts them in seat order, so the seats
+        // table is not read. Filters are appended only when asked for: `($2 IS NULL OR ...)`
+        // would keep the planner from using an index and read the whole venue for one section.
+        let mut query = QueryBuilder::<Db>::new(
+            "SELECT ss.section_id, sec.name, sec.kind, ss.category_id, c.price_cents, ss.capacity, \
+             CAST(COALESCE((SELECT SUM(sl.held + sl.sold) FROM standing_slices sl \
+             WHERE sl.session_id = ss.session_id AND sl.section_id = ss.section_id), 0) AS BIGINT) AS taken, \
+             (SELECT string_agg(CASE WHEN seat.status = 'sold' THEN 's' WHEN seat.status = 'held' \
+             AND seat.held_until > ",
+        );
+        query
+            .push_bind(now)
+            .push(" THEN 'h' ELSE 'a' END, '' ORDER BY seat.seat_id) FROM ")
+            .push(ThisBackend::SEATS_BY_SECTION)
+            .push(
+                " WHERE seat.session_id = ss.session_id AND seat.section_id = ss.section_id) AS statuses \
+                 FROM session_sections ss JOIN sections sec ON sec.id = ss.section_id \
+                 JOIN seat_categories c ON c.id = ss.category_id WHERE ss.session_id = ",
+            )
+            .push_bind(id.0);
+        if let Some(section) = section {
+            query.push(" AND ss.section_id = ").push_bind(section.0);
+        }
+        query.push(" ORDER BY sec.position");
+        let rows = query.build().fetch_all(self.reader()).await?;
+        if rows.is_empty() {
+            // Every session has at least one section on sale, so none means no such session.
+            return Ok(None);
+        }
+        let mut sections = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let section_id: Uuid = row.try_get("section_id")?;
+            let kind: String = row.try_get("kind")?;
+            let kind = SectionKind::parse(&kind).ok_or_else(|| corrupt("sections.kind"))?;
+            let capacity: i64 = row.try_get("capacity")?;
+            let (available, seats) = match kind {
+                SectionKind::Seated => {
+                    let letters: Option<String> = row.try_get("statuses")?;
+                    let seats = self
+                        .seats_with_statuses(section_id, letters.unwrap_or_default().as_bytes())
+                        .await?;
+                    let available = seats
+                        .iter()
+                        .filter(|s| s.status == SeatStatus::Available)
+                        .count();
+                    (available as i64, Some(seats))
+                }
+                SectionKind::Standing => (capacity - row.try_get::<i64, _>("taken")?, None),
+            };
+            sections.push(SeatMapSection {
+                id: SectionId(section_id),
+                name: row.try_get("name")?,
+                kind,
+                category_id: CategoryId(row.try_get("category_id")?),
+                price_cents: row.try_get("price_cents")?,
+                capacity,
+                available,
+                seats,
+            });
+        }
+        Ok(Some(SeatMap {
+            session_id: id,
+            sections,
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(backend = ThisBackend::backend().as_str()))]
+    async fn create_product(
+        &self,
+        owner: UserId,
+        product: ProductFields,
+        at: OffsetDateTime,
+        audit: &AuditContext,
+    ) -> StoreResult<Product> {
+        let id = ProductId::new();
+        let at = from_micros(to_micros(at));
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO products (id, owner_id, name, description, price_cents, currency, tags, \
+             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+        )
+        .bind(id.0)
+        .bind(owner.0)
+        .bind(&product.name)
+        .bind(&product.description)
+        .bind(product.price_cents)
+        .bind(product.currency.as_str())
+        .bind(product.tags.join(" "))
+        .bind(to_micros(at))
+        .execute(&mut *tx)
+        .await?;
+        let stock = product.stock.unwrap_or(0);
+        set_stock(&mut tx, id, stock).await?;
+        insert_product_events(&mut tx, id, &product.event_ids).await?;
+        let created = Product {
+            id,
+            owner_id: owner,
+            name: product.name,
+            description: product.description,
+            price_cents: product.price_cents,
+            currency: product.currency,
+            stock,
+            tags: product.tags,
+            event_ids: product.event_ids,
+            created_at: at,
+            updated_at: at,
+        };
+        append_audit(
+            &mut tx,
+            audit,
+            at,
+            Change {
+                action: "product.created",
+                target_type: "product",
+                target_id: id.to_string(),
+                before: None,
+                after: to_json(&created),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(created)
+    }
+
+    #[tracing::instrument(skip_all, fields(backend = ThisBackend::backend().as_str()))]
+    async fn update_product(
+        &self,
+        id: ProductId,
+        product: ProductFields,
+        at: OffsetDateTime,
+        audit: &AuditContext,
+    ) -> StoreResult<Product> {
+        let at = from_micros(to_micros(at));
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {} FROM products p WHERE p.id = $1{}",
+            product_columns!(),
+            ThisBackend::LOCK_ROW
+        )))
+        .bind(id.0)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let event_ids = sqlx::query(
+            "SELECT event_id FROM product_events WHERE product_id = $1 ORDER BY event_id",
+        )
+        .bind(id.0)
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|row| row.try_get("event_id").map(EventId))
+        .collect::<Result<Vec<_>, _>>()?;
+        let before = product_from_row(&row, event_ids)?;
+        sqlx::query(
+            "UPDATE products SET name = $1, description = $2, price_cents = $3, tags = $4, \
+             updated_at = $5 WHERE id = $6",
+        )
+        .bind(&product.name)
+        .bind(&product.description)
+        .bind(product.price_cents)
+        .bind(product.tags.join(" "))
+        .bind(to_micros(at))
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await?;
+        if product.event_ids != before.event_ids {
+            sqlx::query("DELETE FROM product_events WHERE product_id = $1")
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
+            insert_product_events(&mut tx, id, &product.event_ids).await?;
+        }
+        if let Some(stock) = product.stock {
+            set_stock(&mut tx, id, stock).await?;
+        }
+        let after = Product {
+            name: product.name,
+            description: product.description,
+            price_cents: product.price_cents,
+            stock: product.stock.unwrap_or(before.stock),
+            tags: product.tags,
+            event_ids: product.event_ids,
+            updated_at: at,
+            ..before.clone()
+        };
+        append_audit(
+            &mut tx,
+            audit,
+            at,
+            Change {
+                action: "product.updated",
+                target_type: "product",
+                target_id: id.to_string(),
+                before: to_json(&before),
+                after: to_json(&after),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    async fn get_product(&self, id: ProductId) -> StoreResult<Option<Product>> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            product_columns!(),
+            " FROM products p WHERE p.id = $1"
+        ))
+        .bind(id.0)
+        .fetch_optional(self.reader())
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let mut events = self.product_event_ids(&[id.0]).await?;
+        Ok(Some(product_from_row(
+            &row,
+            events.remove(&id.0).unwrap_or_default(),
+        )?))
+    }
+
+    async fn list_event_products(&self, event_id: EventId) -> StoreResult<Vec<Product>> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            product_columns!(),
+            " FROM products p JOIN product_events pe ON pe.product_id = p.id WHERE pe.event_id = $1 \
+             ORDER BY p.name, p.id"
+        ))
+        .bind(event_id.0)
+        .fetch_all(self.reader())
+        .await?;
+        let ids = rows
+            .iter()
+            .map(|row| row.try_get("id"))
+            .collect::<Result<Vec<Uuid>, _>>()?;
+        let mut events = self.product_event_ids(&ids).await?;
+        Ok(rows
+            .iter()
+            .zip(ids)
+            .map(|(row, id)| product_from_row(row, events.remove(&id).unwrap_or_default()))
+            .collect::<Result<_, _>>()?)
+    }
+}
