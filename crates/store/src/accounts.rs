@@ -1,6 +1,8 @@
 //! The SQL of accounts and login sessions (C2). Compiled twice, like `shared.rs`.
 
+use super::shared::*;
 use super::{Db, ThisBackend};
+use crate::AccountStore;
 use crate::dialect::Dialect;
 use crate::{Credentials, NewLoginSession, NewUser, StoreError, StoreResult, is_unique_violation};
 use async_trait::async_trait;
@@ -11,9 +13,6 @@ use bilheteria_domain::ids::{LoginSessionId, UserId};
 use bilheteria_domain::page::{Page, PageRequest};
 use sqlx::{AssertSqlSafe, QueryBuilder, Row};
 use time::OffsetDateTime;
-
-use super::shared::*;
-use crate::AccountStore;
 
 #[async_trait]
 impl AccountStore for ThisBackend {

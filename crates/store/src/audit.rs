@@ -1,6 +1,9 @@
-//! The SQL of reading and verifying the audit chain, and chaining queued entries. Compiled twice, like `shared.rs`.
+//! The SQL of reading and verifying the audit chain, and chaining queued entries. Compiled twice,
+//! like `shared.rs`.
 
+use super::shared::*;
 use super::{Db, ThisBackend};
+use crate::AuditStore;
 use crate::dialect::Dialect;
 use crate::{StoreError, StoreResult};
 use async_trait::async_trait;
@@ -8,9 +11,6 @@ use bilheteria_domain::audit::{AuditEntry, AuditQuery, AuditVerification, ChainV
 use bilheteria_domain::clock::to_micros;
 use bilheteria_domain::page::{Page, PageRequest};
 use sqlx::{QueryBuilder, Row};
-
-use super::shared::*;
-use crate::AuditStore;
 
 #[async_trait]
 impl AuditStore for ThisBackend {

@@ -1,6 +1,9 @@
-//! The SQL of the catalog: venues, events, sessions and their inventory, seat maps, products. Compiled twice, like `shared.rs`.
+//! The SQL of the catalog: venues, events, sessions and their inventory, seat maps, products.
+//! Compiled twice, like `shared.rs`.
 
+use super::shared::*;
 use super::{Db, ThisBackend};
+use crate::CatalogStore;
 use crate::Refusal;
 use crate::dialect::Dialect;
 use crate::{StoreError, StoreResult};
@@ -19,9 +22,6 @@ use bilheteria_domain::page::{Page, PageRequest};
 use sqlx::{AssertSqlSafe, QueryBuilder, Row};
 use time::OffsetDateTime;
 use uuid::Uuid;
-
-use super::shared::*;
-use crate::CatalogStore;
 
 #[async_trait]
 impl CatalogStore for ThisBackend {

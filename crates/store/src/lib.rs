@@ -134,7 +134,16 @@ pub use sales_types::*;
 /// methods of every area are callable without importing the area's trait.
 #[async_trait]
 pub trait Store:
-    AccountStore + CatalogStore + AuditStore + SalesStore + Send + Sync + 'static
+    AccountStore
+    + CatalogStore
+    + AuditStore
+    + SalesStore
+    + OutboxStore
+    + IntegrityStore
+    + QueueStore
+    + Send
+    + Sync
+    + 'static
 {
     fn backend(&self) -> Backend;
 

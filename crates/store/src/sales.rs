@@ -3,18 +3,17 @@
 //! transaction is open while the payment provider is called (the caller does that between
 //! `begin_order` and `settle_order`).
 
-use super::shared::{Change, append_audit, finish, product_stock};
+use super::shared::{Change, DbRow, append_audit, corrupt, finish, product_stock};
 use super::{Db, ThisBackend, Tx};
 use crate::dialect::Dialect;
 use crate::{
-    AnswerFor, BeginOrder, NewHold, NewOrder, OrderToSettle, OutboxMessage, PaymentOutcome,
-    QueueSnapshot, QueuedSession, RecordedCharge, SalesIntegrity, SalesStore, Settled, StoreError,
-    StoreResult, TicketDraft, TicketUnit, is_unique_violation,
+    AnswerFor, BeginOrder, NewHold, NewOrder, OrderToSettle, PaymentOutcome, SalesStore, Settled,
+    StoreError, StoreResult, TicketDraft, TicketUnit, is_unique_violation,
 };
 use crate::{CatalogStore, Refusal};
 use async_trait::async_trait;
 use bilheteria_domain::audit::AuditContext;
-use bilheteria_domain::catalog::{Currency, QueueSettings};
+use bilheteria_domain::catalog::Currency;
 use bilheteria_domain::clock::{from_micros, to_micros};
 use bilheteria_domain::ids::{
     AuditEntryId, EventId, HoldId, OrderId, OutboxId, SeatId, SectionId, SessionId, TicketId,
@@ -30,12 +29,6 @@ use sqlx::{AssertSqlSafe, QueryBuilder, Row};
 use std::collections::HashMap;
 use time::OffsetDateTime;
 use uuid::Uuid;
-
-type DbRow = <Db as sqlx::Database>::Row;
-
-fn corrupt(what: &str) -> sqlx::Error {
-    sqlx::Error::Decode(format!("unexpected stored value in {what}").into())
-}
 
 /// A hold as the tables keep it.
 struct HoldRow {
@@ -355,7 +348,7 @@ fn order_from_row(
 /// Ends a query whose WHERE clause is open with one newest-first page keyed on `column`, a
 /// time-ordered (v7) uuid: after the cursor, at most `limit + 1` rows (the extra one tells
 /// `Page::from_rows` that more follow).
-fn push_newest_first(
+pub(super) fn push_newest_first(
     query: &mut QueryBuilder<Db>,
     column: &'static str,
     page: &PageRequest,
@@ -546,20 +539,6 @@ async fn enqueue(
     .execute(&mut **tx)
     .await?;
     Ok(())
-}
-
-fn outbox_from_row(row: &DbRow) -> Result<OutboxMessage, sqlx::Error> {
-    let payload: String = row.try_get("payload")?;
-    Ok(OutboxMessage {
-        id: OutboxId(row.try_get("id")?),
-        kind: row.try_get("kind")?,
-        dedupe_key: row.try_get("dedupe_key")?,
-        payload: serde_json::from_str(&payload).unwrap_or(serde_json::Value::Null),
-        status: row.try_get("status")?,
-        attempts: row.try_get("attempts")?,
-        last_error: row.try_get("last_error")?,
-        created_at: from_micros(row.try_get("created_at")?),
-    })
 }
 
 /// Makes the hold's units sold for `order`. Returns the code of what could not be kept.
@@ -1479,322 +1458,6 @@ impl SalesStore for ThisBackend {
             ticket.id.to_string()
         }))
     }
-
-    async fn claim_outbox(
-        &self,
-        now: OffsetDateTime,
-        lease_until: OffsetDateTime,
-        limit: i64,
-    ) -> StoreResult<Vec<OutboxMessage>> {
-        let mut tx = self.begin_write().await?;
-        let rows = sqlx::query(AssertSqlSafe(format!(
-            "UPDATE outbox SET next_attempt_at = $1, attempts = attempts + 1 WHERE id IN (SELECT id FROM outbox \
-             WHERE status = 'pending' AND next_attempt_at <= $2 ORDER BY next_attempt_at LIMIT $3{}) RETURNING *",
-            ThisBackend::LOCK_SKIP
-        )))
-        .bind(to_micros(lease_until))
-        .bind(to_micros(now))
-        .bind(limit)
-        .fetch_all(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(rows.iter().map(outbox_from_row).collect::<Result<_, _>>()?)
-    }
-
-    async fn outbox_sent(&self, id: OutboxId, now: OffsetDateTime) -> StoreResult<()> {
-        self.write_one(
-            sqlx::query(
-                "UPDATE outbox SET status = 'sent', sent_at = $1, last_error = NULL WHERE id = $2",
-            )
-            .bind(to_micros(now))
-            .bind(id.0),
-        )
-        .await?;
-        Ok(())
-    }
-
-    async fn outbox_failed(
-        &self,
-        id: OutboxId,
-        error: &str,
-        retry_at: Option<OffsetDateTime>,
-    ) -> StoreResult<()> {
-        let error: String = error.chars().take(1000).collect();
-        let update = match retry_at {
-            Some(at) => {
-                sqlx::query("UPDATE outbox SET last_error = $1, next_attempt_at = $2 WHERE id = $3")
-                    .bind(error)
-                    .bind(to_micros(at))
-                    .bind(id.0)
-            }
-            None => sqlx::query("UPDATE outbox SET last_error = $1, status = 'dead' WHERE id = $2")
-                .bind(error)
-                .bind(id.0),
-        };
-        self.write_one(update).await?;
-        Ok(())
-    }
-
-    async fn list_outbox(
-        &self,
-        status: &str,
-        page: &PageRequest,
-    ) -> StoreResult<Page<OutboxMessage>> {
-        let mut query = QueryBuilder::<Db>::new("SELECT * FROM outbox WHERE status = ");
-        query.push_bind(status.to_owned());
-        push_newest_first(&mut query, "id", page)?;
-        let rows = query.build().fetch_all(self.reader()).await?;
-        let messages = rows
-            .iter()
-            .map(outbox_from_row)
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Page::from_rows(messages, page.limit, |m| m.id.to_string()))
-    }
-
-    async fn outbox_lag_seconds(&self, now: OffsetDateTime) -> StoreResult<f64> {
-        let oldest: Option<i64> =
-            sqlx::query("SELECT MIN(created_at) AS oldest FROM outbox WHERE status = 'pending'")
-                .fetch_one(self.reader())
-                .await?
-                .try_get("oldest")?;
-        Ok(oldest.map_or(0.0, |oldest| (to_micros(now) - oldest).max(0) as f64 / 1e6))
-    }
-
-    async fn sales_integrity(&self, session: SessionId) -> StoreResult<SalesIntegrity> {
-        // Its joins are planned from statistics, and tables an on-sale filled in the last minute
-        // can still have those of empty ones (PostgreSQL: 6 s for one count over 10,000 orders).
-        self.refresh_statistics("orders, payments, tickets, holds, allocations, standing_slices")
-            .await;
-        let pool = self.reader();
-        let count = |sql: &'static str| async move {
-            sqlx::query(sql)
-                .bind(session.0)
-                .fetch_one(pool)
-                .await
-                .and_then(|row| row.try_get::<i64, _>(0))
-        };
-        let mut report = SalesIntegrity {
-            seats_sold_twice: count(
-                "SELECT COUNT(*) FROM (SELECT seat_id FROM tickets WHERE session_id = $1 AND seat_id IS NOT NULL \
-                 AND status <> 'cancelled' GROUP BY seat_id HAVING COUNT(*) > 1) x",
-            )
-            .await?,
-            seat_status_mismatches: count(
-                "SELECT COUNT(*) FROM session_seats ss WHERE ss.session_id = $1 AND (ss.status = 'sold') <> EXISTS \
-                 (SELECT 1 FROM tickets t WHERE t.session_id = ss.session_id AND t.seat_id = ss.seat_id AND t.status <> 'cancelled')",
-            )
-            .await?,
-            standing_oversold_sections: count(
-                "SELECT COUNT(*) FROM (SELECT sl.section_id FROM standing_slices sl JOIN session_sections ss \
-                 ON ss.session_id = sl.session_id AND ss.section_id = sl.section_id WHERE sl.session_id = $1 \
-                 GROUP BY sl.section_id, ss.capacity \
-                 HAVING SUM(sl.held + sl.sold) > ss.capacity OR SUM(sl.capacity) <> ss.capacity) x",
-            )
-            .await?,
-            standing_count_mismatches: count(
-                "SELECT COUNT(*) FROM session_sections ss JOIN sections sec ON sec.id = ss.section_id \
-                 WHERE ss.session_id = $1 AND sec.kind = 'standing' AND (SELECT COALESCE(SUM(sl.sold), 0) \
-                 FROM standing_slices sl WHERE sl.session_id = ss.session_id AND sl.section_id = ss.section_id) \
-                 <> (SELECT COUNT(*) FROM tickets t \
-                 WHERE t.session_id = ss.session_id AND t.section_id = ss.section_id AND t.status <> 'cancelled')",
-            )
-            .await?,
-            users_over_cap: count(
-                "SELECT COUNT(*) FROM (SELECT u.user_id, SUM(u.n) AS n FROM ( \
-                 SELECT holder_id AS user_id, COUNT(*) AS n FROM tickets WHERE session_id = $1 AND status <> 'cancelled' GROUP BY holder_id \
-                 UNION ALL SELECT user_id, CAST(SUM(quantity) AS BIGINT) AS n FROM holds WHERE session_id = $1 AND status = 'active' GROUP BY user_id \
-                 ) u GROUP BY u.user_id) per_user JOIN event_sessions s ON s.id = $1 WHERE per_user.n > s.max_tickets_per_user",
-            )
-            .await?,
-            paid_orders_without_charge: count(
-                "SELECT COUNT(*) FROM orders o WHERE o.session_id = $1 AND o.status = 'paid' AND NOT EXISTS \
-                 (SELECT 1 FROM payments p WHERE p.order_id = o.id AND p.kind = 'charge' AND p.status = 'succeeded')",
-            )
-            .await?,
-            paid_orders_with_wrong_ticket_count: count(
-                "SELECT COUNT(*) FROM orders o JOIN holds h ON h.id = o.hold_id WHERE o.session_id = $1 AND o.status = 'paid' \
-                 AND h.quantity <> (SELECT COUNT(*) FROM tickets t WHERE t.order_id = o.id AND t.status <> 'cancelled')",
-            )
-            .await?,
-            charges_without_paid_order_or_refund: count(
-                "SELECT COUNT(*) FROM payments p JOIN orders o ON o.id = p.order_id WHERE o.session_id = $1 \
-                 AND p.kind = 'charge' AND p.status = 'succeeded' AND o.status <> 'paid' AND NOT EXISTS \
-                 (SELECT 1 FROM payments r WHERE r.order_id = o.id AND r.kind = 'refund' AND r.status = 'succeeded')",
-            )
-            .await?,
-            double_charges: count(
-                "SELECT COUNT(*) FROM (SELECT p.order_id FROM payments p JOIN orders o ON o.id = p.order_id \
-                 WHERE o.session_id = $1 AND p.kind = 'charge' AND p.status = 'succeeded' GROUP BY p.order_id HAVING COUNT(*) > 1) x",
-            )
-            .await?,
-                        paid_orders: count("SELECT COUNT(*) FROM orders WHERE session_id = $1 AND status = 'paid'").await?,
-            orders_pending: count(
-                "SELECT COUNT(*) FROM orders WHERE session_id = $1 AND status IN ('awaiting_payment', 'payment_pending')",
-            )
-            .await?,
-            tickets_valid: count("SELECT COUNT(*) FROM tickets WHERE session_id = $1 AND status = 'valid'").await?,
-            charged_cents: count(
-                "SELECT CAST(COALESCE(SUM(p.amount_cents), 0) AS BIGINT) FROM payments p JOIN orders o ON o.id = p.order_id \
-                 WHERE o.session_id = $1 AND p.kind = 'charge' AND p.status = 'succeeded'",
-            )
-            .await?,
-            refunded_cents: count(
-                "SELECT CAST(COALESCE(SUM(p.amount_cents), 0) AS BIGINT) FROM payments p JOIN orders o ON o.id = p.order_id \
-                 WHERE o.session_id = $1 AND p.kind = 'refund' AND p.status = 'succeeded'",
-            )
-            .await?,
-            paid_order_total_cents: count(
-                "SELECT CAST(COALESCE(SUM(total_cents), 0) AS BIGINT) FROM orders WHERE session_id = $1 AND status = 'paid'",
-            )
-            .await?,
-            paid_orders_unconfirmed: 0,
-            settled_ok: false,
-        };
-        report.settled_ok = report.holds();
-        Ok(report)
-    }
-
-    async fn paid_order_charges(&self, session: SessionId) -> StoreResult<Vec<RecordedCharge>> {
-        let rows = sqlx::query(
-            "SELECT o.id, p.reference, p.amount_cents, p.currency FROM orders o JOIN payments p \
-             ON p.order_id = o.id AND p.kind = 'charge' AND p.status = 'succeeded' \
-             WHERE o.session_id = $1 AND o.status = 'paid' ORDER BY o.id",
-        )
-        .bind(session.0)
-        .fetch_all(self.reader())
-        .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(RecordedCharge {
-                    order_id: OrderId(row.try_get("id")?),
-                    reference: row
-                        .try_get::<Option<String>, _>("reference")?
-                        .unwrap_or_default(),
-                    amount_cents: row.try_get("amount_cents")?,
-                    currency: row.try_get("currency")?,
-                })
-            })
-            .collect()
-    }
-
-    async fn queued_sessions(&self, now: OffsetDateTime) -> StoreResult<Vec<QueuedSession>> {
-        let rows = sqlx::query(
-            "SELECT s.id, s.event_id, s.sales_start_at, s.starts_at, s.queue_enabled, s.admit_per_minute, \
-             s.queue_paused, s.queue_max_active, s.queue_pow_bits FROM event_sessions s \
-             JOIN events e ON e.id = s.event_id WHERE s.queue_enabled = $1 AND s.starts_at > $2 AND e.status = 'published'",
-        )
-        .bind(true)
-        .bind(to_micros(now))
-        .fetch_all(self.reader())
-        .await?;
-        Ok(rows
-            .iter()
-            .map(|row| {
-                Ok(QueuedSession {
-                    id: SessionId(row.try_get("id")?),
-                    event_id: EventId(row.try_get("event_id")?),
-                    sales_start_at: from_micros(row.try_get("sales_start_at")?),
-                    starts_at: from_micros(row.try_get("starts_at")?),
-                    queue: super::shared::queue_settings_from_row(row)?,
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()?)
-    }
-
-    async fn update_queue_settings(
-        &self,
-        session: SessionId,
-        settings: &QueueSettings,
-        now: OffsetDateTime,
-        audit: &AuditContext,
-    ) -> StoreResult<()> {
-        let mut tx = self.begin_write().await?;
-        let before = sqlx::query(AssertSqlSafe(format!(
-            "SELECT queue_enabled, admit_per_minute, queue_paused, queue_max_active, queue_pow_bits \
-             FROM event_sessions WHERE id = $1{}",
-            ThisBackend::LOCK_ROW
-        )))
-        .bind(session.0)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(StoreError::NotFound)?;
-        let before = super::shared::queue_settings_from_row(&before)?;
-        sqlx::query(
-            "UPDATE event_sessions SET admit_per_minute = $1, queue_paused = $2, queue_max_active = $3, \
-             queue_pow_bits = $4 WHERE id = $5",
-        )
-        .bind(settings.admit_per_minute)
-        .bind(settings.paused)
-        .bind(settings.max_active)
-        .bind(settings.proof_of_work_bits)
-        .bind(session.0)
-        .execute(&mut *tx)
-        .await?;
-        let change = Change {
-            action: "queue.updated",
-            target_type: "session",
-            target_id: session.to_string(),
-            before: serde_json::to_string(&before).ok(),
-            after: serde_json::to_string(settings).ok(),
-        };
-        append_audit(&mut tx, audit, now, change).await?;
-        tx.commit().await?;
-        self.caches.sessions.forget(&session.0);
-        Ok(())
-    }
-
-    async fn save_queue_snapshot(
-        &self,
-        snapshot: &QueueSnapshot,
-        now: OffsetDateTime,
-    ) -> StoreResult<()> {
-        let mut tx = self.begin_write().await?;
-        // Counters only grow: a node with a stale view never moves the snapshot back.
-        sqlx::query(
-            "INSERT INTO queue_snapshots (session_id, joined, presale, seed, admitted, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (session_id) DO UPDATE SET \
-             joined = CASE WHEN excluded.joined > queue_snapshots.joined THEN excluded.joined ELSE queue_snapshots.joined END, \
-             presale = COALESCE(queue_snapshots.presale, excluded.presale), \
-             seed = COALESCE(queue_snapshots.seed, excluded.seed), \
-             admitted = CASE WHEN excluded.admitted > queue_snapshots.admitted THEN excluded.admitted ELSE queue_snapshots.admitted END, \
-             updated_at = excluded.updated_at",
-        )
-        .bind(snapshot.session.0)
-        .bind(to_i64(snapshot.joined))
-        .bind(snapshot.presale.map(to_i64))
-        .bind(snapshot.seed.map(|seed| seed.to_vec()))
-        .bind(to_i64(snapshot.admitted))
-        .bind(to_micros(now))
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    async fn queue_snapshot(&self, session: SessionId) -> StoreResult<Option<QueueSnapshot>> {
-        let row = sqlx::query("SELECT * FROM queue_snapshots WHERE session_id = $1")
-            .bind(session.0)
-            .fetch_optional(self.reader())
-            .await?;
-        Ok(row.as_ref().map(snapshot_from_row).transpose()?)
-    }
-}
-
-fn to_i64(n: u64) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
-}
-
-fn snapshot_from_row(row: &DbRow) -> Result<QueueSnapshot, sqlx::Error> {
-    let seed: Option<Vec<u8>> = row.try_get("seed")?;
-    Ok(QueueSnapshot {
-        session: SessionId(row.try_get("session_id")?),
-        joined: u64::try_from(row.try_get::<i64, _>("joined")?).unwrap_or(0),
-        presale: row
-            .try_get::<Option<i64>, _>("presale")?
-            .and_then(|p| u64::try_from(p).ok()),
-        seed: seed.and_then(|bytes| <[u8; 32]>::try_from(bytes.as_slice()).ok()),
-        admitted: u64::try_from(row.try_get::<i64, _>("admitted")?).unwrap_or(0),
-    })
 }
 
 /// An order's products and quantities, in product order (the order their rows are locked in).

@@ -237,7 +237,11 @@ pub trait SalesStore {
 
     async fn get_ticket(&self, id: TicketId) -> StoreResult<Option<Ticket>>;
     async fn list_tickets(&self, holder: UserId, page: &PageRequest) -> StoreResult<Page<Ticket>>;
+}
 
+/// The notification outbox: messages written with the changes they tell of, delivered after.
+#[async_trait]
+pub trait OutboxStore {
     /// Messages due for delivery, leased until `lease_until`.
     async fn claim_outbox(
         &self,
@@ -260,13 +264,19 @@ pub trait SalesStore {
     ) -> StoreResult<Page<OutboxMessage>>;
     /// Age in seconds of the oldest message waiting to be delivered.
     async fn outbox_lag_seconds(&self, now: OffsetDateTime) -> StoreResult<f64>;
+}
 
+/// The sales invariants of a session, counted from the tables.
+#[async_trait]
+pub trait IntegrityStore {
     async fn sales_integrity(&self, session: SessionId) -> StoreResult<SalesIntegrity>;
     /// The recorded charge of every paid order of the session, for checking with the provider.
     async fn paid_order_charges(&self, session: SessionId) -> StoreResult<Vec<RecordedCharge>>;
+}
 
-    // --- the waiting room's durable part ------------------------------------------------------
-
+/// The waiting room's durable part.
+#[async_trait]
+pub trait QueueStore {
     /// Sessions with a waiting room that have not started yet, with their settings.
     async fn queued_sessions(&self, now: OffsetDateTime) -> StoreResult<Vec<QueuedSession>>;
     /// Changes a session's queue settings (rate, pause, cap on active buyers, proof of work).

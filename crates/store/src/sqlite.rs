@@ -30,6 +30,15 @@ mod audit;
 #[path = "catalog.rs"]
 mod catalog;
 #[allow(clippy::duplicate_mod)]
+#[path = "integrity.rs"]
+mod integrity;
+#[allow(clippy::duplicate_mod)]
+#[path = "outbox.rs"]
+mod outbox;
+#[allow(clippy::duplicate_mod)]
+#[path = "queue.rs"]
+mod queue;
+#[allow(clippy::duplicate_mod)]
 #[path = "sales.rs"]
 mod sales;
 #[allow(clippy::duplicate_mod)]
