@@ -20,48 +20,51 @@ impl AccountStore for ThisBackend {
     async fn create_user(&self, user: NewUser, audit: Option<&AuditContext>) -> StoreResult<User> {
         let id = UserId::new();
         let mut tx = self.begin_write().await?;
-        let inserted = sqlx::query(
-            "INSERT INTO users (id, email, email_normalized, name, name_normalized, password_hash, roles, \
-             created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(id.0)
-        .bind(&user.email)
-        .bind(&user.email_normalized)
-        .bind(&user.name)
-        .bind(user.name.to_lowercase())
-        .bind(&user.password_hash)
-        .bind(user.roles.bits())
-        .bind(to_micros(user.created_at))
-        .execute(&mut *tx)
-        .await;
-        match inserted {
-            Err(error) if is_unique_violation(&error) => return Err(StoreError::EmailTaken),
-            other => other?,
-        };
-        let created = User {
-            id,
-            email: user.email,
-            name: user.name,
-            roles: user.roles.to_vec(),
-            created_at: from_micros(to_micros(user.created_at)),
-        };
-        if let Some(context) = audit {
-            append_audit(
-                &mut tx,
-                context,
-                user.created_at,
-                Change {
-                    action: "user.created",
-                    target_type: "user",
-                    target_id: id.to_string(),
-                    before: None,
-                    after: to_json(&created),
-                },
+        let outcome = async {
+            let inserted = sqlx::query(
+                "INSERT INTO users (id, email, email_normalized, name, name_normalized, password_hash, roles, \
+                 created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             )
-            .await?;
+            .bind(id.0)
+            .bind(&user.email)
+            .bind(&user.email_normalized)
+            .bind(&user.name)
+            .bind(user.name.to_lowercase())
+            .bind(&user.password_hash)
+            .bind(user.roles.bits())
+            .bind(to_micros(user.created_at))
+            .execute(&mut *tx)
+            .await;
+            match inserted {
+                Err(error) if is_unique_violation(&error) => return Err(StoreError::EmailTaken),
+                other => other?,
+            };
+            let created = User {
+                id,
+                email: user.email,
+                name: user.name,
+                roles: user.roles.to_vec(),
+                created_at: from_micros(to_micros(user.created_at)),
+            };
+            if let Some(context) = audit {
+                append_audit(
+                    &mut tx,
+                    context,
+                    user.created_at,
+                    Change {
+                        action: "user.created",
+                        target_type: "user",
+                        target_id: id.to_string(),
+                        before: None,
+                        after: to_json(&created),
+                    },
+                )
+                .await?;
+            }
+            Ok::<_, StoreError>(created)
         }
-        tx.commit().await?;
-        Ok(created)
+        .await;
+        finish(tx, outcome).await
     }
 
     async fn find_credentials(&self, email_normalized: &str) -> StoreResult<Option<Credentials>> {
@@ -98,39 +101,43 @@ impl AccountStore for ThisBackend {
     #[tracing::instrument(skip_all, fields(backend = ThisBackend::backend().as_str()))]
     async fn set_roles(&self, id: UserId, roles: Roles, audit: &AuditContext) -> StoreResult<User> {
         let mut tx = self.begin_write().await?;
-        let before = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {} FROM users WHERE id = $1{}",
-            user_columns!(""),
-            ThisBackend::LOCK_ROW
-        )))
-        .bind(id.0)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(StoreError::NotFound)?;
-        let before = user_from_row(&before)?;
-        sqlx::query("UPDATE users SET roles = $1 WHERE id = $2")
-            .bind(roles.bits())
+        let outcome = async {
+            let before = sqlx::query(AssertSqlSafe(format!(
+                "SELECT {} FROM users WHERE id = $1{}",
+                user_columns!(""),
+                ThisBackend::LOCK_ROW
+            )))
             .bind(id.0)
-            .execute(&mut *tx)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+            let before = user_from_row(&before)?;
+            sqlx::query("UPDATE users SET roles = $1 WHERE id = $2")
+                .bind(roles.bits())
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
+            let after = User {
+                roles: roles.to_vec(),
+                ..before.clone()
+            };
+            append_audit(
+                &mut tx,
+                audit,
+                OffsetDateTime::now_utc(),
+                Change {
+                    action: "user.roles_changed",
+                    target_type: "user",
+                    target_id: id.to_string(),
+                    before: to_json(&serde_json::json!({ "roles": before.roles })),
+                    after: to_json(&serde_json::json!({ "roles": after.roles })),
+                },
+            )
             .await?;
-        let after = User {
-            roles: roles.to_vec(),
-            ..before.clone()
-        };
-        append_audit(
-            &mut tx,
-            audit,
-            OffsetDateTime::now_utc(),
-            Change {
-                action: "user.roles_changed",
-                target_type: "user",
-                target_id: id.to_string(),
-                before: to_json(&serde_json::json!({ "roles": before.roles })),
-                after: to_json(&serde_json::json!({ "roles": after.roles })),
-            },
-        )
-        .await?;
-        tx.commit().await?;
+            Ok::<_, StoreError>(after)
+        }
+        .await;
+        let after = finish(tx, outcome).await?;
         // Caches logins carry their user's roles; a change of roles is rare.
         self.caches.logins.forget_all();
         Ok(after)
@@ -267,66 +274,69 @@ impl AccountStore for ThisBackend {
         audit: &AuditContext,
     ) -> StoreResult<Vec<User>> {
         let mut tx = self.begin_write().await?;
-        let mut created = Vec::with_capacity(buyers.len());
-        for chunk in buyers.chunks(500) {
-            let ids: Vec<UserId> = chunk.iter().map(|_| UserId::new()).collect();
-            let mut users = QueryBuilder::<Db>::new(
-                "INSERT INTO users (id, email, email_normalized, name, name_normalized, password_hash, roles, created_at) ",
-            );
-            users.push_values(chunk.iter().zip(&ids), |mut values, ((user, _), id)| {
-                values
-                    .push_bind(id.0)
-                    .push_bind(user.email.clone())
-                    .push_bind(user.email_normalized.clone())
-                    .push_bind(user.name.clone())
-                    .push_bind(user.name.to_lowercase())
-                    .push_bind(user.password_hash.clone())
-                    .push_bind(user.roles.bits())
-                    .push_bind(to_micros(user.created_at));
-            });
-            match users.build().execute(&mut *tx).await {
-                Err(error) if is_unique_violation(&error) => return Err(StoreError::EmailTaken),
-                other => other?,
-            };
-            let mut sessions = QueryBuilder::<Db>::new(
-                "INSERT INTO login_sessions (id, user_id, token_hash, device_id, ip, user_agent, created_at, expires_at) ",
-            );
-            sessions.push_values(chunk.iter().zip(&ids), |mut values, ((_, session), id)| {
-                values
-                    .push_bind(LoginSessionId::new().0)
-                    .push_bind(id.0)
-                    .push_bind(session.token_hash.clone())
-                    .push_bind(session.device_id.clone())
-                    .push_bind(session.ip.clone())
-                    .push_bind(session.user_agent.clone())
-                    .push_bind(to_micros(session.created_at))
-                    .push_bind(to_micros(session.expires_at));
-            });
-            sessions.build().execute(&mut *tx).await?;
-            for ((user, _), id) in chunk.iter().zip(ids) {
-                created.push(User {
-                    id,
-                    email: user.email.clone(),
-                    name: user.name.clone(),
-                    roles: user.roles.to_vec(),
-                    created_at: from_micros(to_micros(user.created_at)),
+        let outcome = async {
+            let mut created = Vec::with_capacity(buyers.len());
+            for chunk in buyers.chunks(500) {
+                let ids: Vec<UserId> = chunk.iter().map(|_| UserId::new()).collect();
+                let mut users = QueryBuilder::<Db>::new(
+                    "INSERT INTO users (id, email, email_normalized, name, name_normalized, password_hash, roles, created_at) ",
+                );
+                users.push_values(chunk.iter().zip(&ids), |mut values, ((user, _), id)| {
+                    values
+                        .push_bind(id.0)
+                        .push_bind(user.email.clone())
+                        .push_bind(user.email_normalized.clone())
+                        .push_bind(user.name.clone())
+                        .push_bind(user.name.to_lowercase())
+                        .push_bind(user.password_hash.clone())
+                        .push_bind(user.roles.bits())
+                        .push_bind(to_micros(user.created_at));
                 });
+                match users.build().execute(&mut *tx).await {
+                    Err(error) if is_unique_violation(&error) => return Err(StoreError::EmailTaken),
+                    other => other?,
+                };
+                let mut sessions = QueryBuilder::<Db>::new(
+                    "INSERT INTO login_sessions (id, user_id, token_hash, device_id, ip, user_agent, created_at, expires_at) ",
+                );
+                sessions.push_values(chunk.iter().zip(&ids), |mut values, ((_, session), id)| {
+                    values
+                        .push_bind(LoginSessionId::new().0)
+                        .push_bind(id.0)
+                        .push_bind(session.token_hash.clone())
+                        .push_bind(session.device_id.clone())
+                        .push_bind(session.ip.clone())
+                        .push_bind(session.user_agent.clone())
+                        .push_bind(to_micros(session.created_at))
+                        .push_bind(to_micros(session.expires_at));
+                });
+                sessions.build().execute(&mut *tx).await?;
+                for ((user, _), id) in chunk.iter().zip(ids) {
+                    created.push(User {
+                        id,
+                        email: user.email.clone(),
+                        name: user.name.clone(),
+                        roles: user.roles.to_vec(),
+                        created_at: from_micros(to_micros(user.created_at)),
+                    });
+                }
             }
+            let summary = serde_json::json!({ "buyers": created.len() });
+            let at = buyers
+                .first()
+                .map_or_else(OffsetDateTime::now_utc, |(user, _)| user.created_at);
+            let change = Change {
+                action: "loadtest.buyers_created",
+                target_type: "user",
+                target_id: format!("{} accounts", created.len()),
+                before: None,
+                after: to_json(&summary),
+            };
+            append_audit(&mut tx, audit, at, change).await?;
+            Ok::<_, StoreError>(created)
         }
-        let summary = serde_json::json!({ "buyers": created.len() });
-        let at = buyers
-            .first()
-            .map_or_else(OffsetDateTime::now_utc, |(user, _)| user.created_at);
-        let change = Change {
-            action: "loadtest.buyers_created",
-            target_type: "user",
-            target_id: format!("{} accounts", created.len()),
-            before: None,
-            after: to_json(&summary),
-        };
-        append_audit(&mut tx, audit, at, change).await?;
-        tx.commit().await?;
-        Ok(created)
+        .await;
+        finish(tx, outcome).await
     }
 
     async fn end_login_session(&self, id: LoginSessionId, at: OffsetDateTime) -> StoreResult<()> {

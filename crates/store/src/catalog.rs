@@ -148,49 +148,52 @@ impl CatalogStore for ThisBackend {
         let id = EventId::new();
         let at = from_micros(to_micros(at));
         let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "INSERT INTO events (id, owner_id, venue_id, title, description, category, tags, status, \
-             sort_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
-        )
-        .bind(id.0)
-        .bind(owner.0)
-        .bind(event.venue_id.0)
-        .bind(&event.title)
-        .bind(&event.description)
-        .bind(&event.category)
-        .bind(event.tags.join(" "))
-        .bind(event.status.as_str())
-        .bind(i64::MAX)
-        .bind(to_micros(at))
-        .execute(&mut *tx)
-        .await?;
-        let created = Event {
-            id,
-            owner_id: owner,
-            venue_id: event.venue_id,
-            title: event.title,
-            description: event.description,
-            category: event.category,
-            tags: event.tags,
-            status: event.status,
-            created_at: at,
-            updated_at: at,
-        };
-        append_audit(
-            &mut tx,
-            audit,
-            at,
-            Change {
-                action: "event.created",
-                target_type: "event",
-                target_id: id.to_string(),
-                before: None,
-                after: to_json(&created),
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(created)
+        let outcome = async {
+            sqlx::query(
+                "INSERT INTO events (id, owner_id, venue_id, title, description, category, tags, status, \
+                 sort_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+            )
+            .bind(id.0)
+            .bind(owner.0)
+            .bind(event.venue_id.0)
+            .bind(&event.title)
+            .bind(&event.description)
+            .bind(&event.category)
+            .bind(event.tags.join(" "))
+            .bind(event.status.as_str())
+            .bind(i64::MAX)
+            .bind(to_micros(at))
+            .execute(&mut *tx)
+            .await?;
+            let created = Event {
+                id,
+                owner_id: owner,
+                venue_id: event.venue_id,
+                title: event.title,
+                description: event.description,
+                category: event.category,
+                tags: event.tags,
+                status: event.status,
+                created_at: at,
+                updated_at: at,
+            };
+            append_audit(
+                &mut tx,
+                audit,
+                at,
+                Change {
+                    action: "event.created",
+                    target_type: "event",
+                    target_id: id.to_string(),
+                    before: None,
+                    after: to_json(&created),
+                },
+            )
+            .await?;
+            Ok::<_, StoreError>(created)
+        }
+        .await;
+        finish(tx, outcome).await
     }
 
     #[tracing::instrument(skip_all, fields(backend = ThisBackend::backend().as_str()))]
@@ -203,65 +206,69 @@ impl CatalogStore for ThisBackend {
     ) -> StoreResult<Event> {
         let at = from_micros(to_micros(at));
         let mut tx = self.begin_write().await?;
-        let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {} FROM events e WHERE e.id = $1{}",
-            event_columns!(),
-            ThisBackend::LOCK_ROW
-        )))
-        .bind(id.0)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(StoreError::NotFound)?;
-        let before = event_from_row(&row)?;
-        if event.venue_id != before.venue_id {
-            let sessions: i64 =
-                sqlx::query("SELECT COUNT(*) AS n FROM event_sessions WHERE event_id = $1")
-                    .bind(id.0)
-                    .fetch_one(&mut *tx)
-                    .await?
-                    .try_get("n")?;
-            if sessions > 0 {
-                return Err(StoreError::Refused(Refusal::EventHasSessions));
+        let outcome = async {
+            let row = sqlx::query(AssertSqlSafe(format!(
+                "SELECT {} FROM events e WHERE e.id = $1{}",
+                event_columns!(),
+                ThisBackend::LOCK_ROW
+            )))
+            .bind(id.0)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+            let before = event_from_row(&row)?;
+            if event.venue_id != before.venue_id {
+                let sessions: i64 =
+                    sqlx::query("SELECT COUNT(*) AS n FROM event_sessions WHERE event_id = $1")
+                        .bind(id.0)
+                        .fetch_one(&mut *tx)
+                        .await?
+                        .try_get("n")?;
+                if sessions > 0 {
+                    return Err(StoreError::Refused(Refusal::EventHasSessions));
+                }
             }
+            sqlx::query(
+                "UPDATE events SET venue_id = $1, title = $2, description = $3, category = $4, tags = $5, \
+                 status = $6, updated_at = $7 WHERE id = $8",
+            )
+            .bind(event.venue_id.0)
+            .bind(&event.title)
+            .bind(&event.description)
+            .bind(&event.category)
+            .bind(event.tags.join(" "))
+            .bind(event.status.as_str())
+            .bind(to_micros(at))
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
+            let after = Event {
+                venue_id: event.venue_id,
+                title: event.title,
+                description: event.description,
+                category: event.category,
+                tags: event.tags,
+                status: event.status,
+                updated_at: at,
+                ..before.clone()
+            };
+            append_audit(
+                &mut tx,
+                audit,
+                at,
+                Change {
+                    action: "event.updated",
+                    target_type: "event",
+                    target_id: id.to_string(),
+                    before: to_json(&before),
+                    after: to_json(&after),
+                },
+            )
+            .await?;
+            Ok::<_, StoreError>(after)
         }
-        sqlx::query(
-            "UPDATE events SET venue_id = $1, title = $2, description = $3, category = $4, tags = $5, \
-             status = $6, updated_at = $7 WHERE id = $8",
-        )
-        .bind(event.venue_id.0)
-        .bind(&event.title)
-        .bind(&event.description)
-        .bind(&event.category)
-        .bind(event.tags.join(" "))
-        .bind(event.status.as_str())
-        .bind(to_micros(at))
-        .bind(id.0)
-        .execute(&mut *tx)
-        .await?;
-        let after = Event {
-            venue_id: event.venue_id,
-            title: event.title,
-            description: event.description,
-            category: event.category,
-            tags: event.tags,
-            status: event.status,
-            updated_at: at,
-            ..before.clone()
-        };
-        append_audit(
-            &mut tx,
-            audit,
-            at,
-            Change {
-                action: "event.updated",
-                target_type: "event",
-                target_id: id.to_string(),
-                before: to_json(&before),
-                after: to_json(&after),
-            },
-        )
-        .await?;
-        tx.commit().await?;
+        .await;
+        let after = finish(tx, outcome).await?;
         self.caches.events.forget(&id.0);
         Ok(after)
     }
@@ -367,113 +374,117 @@ impl CatalogStore for ThisBackend {
         let id = SessionId::new();
         let at = from_micros(to_micros(at));
         let mut tx = self.begin_write().await?;
-        // Locking the event keeps its venue fixed while the inventory is laid out.
-        let venue_id: Uuid = sqlx::query(AssertSqlSafe(format!(
-            "SELECT venue_id FROM events WHERE id = $1{}",
-            ThisBackend::LOCK_ROW
-        )))
-        .bind(event_id.0)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(StoreError::NotFound)?
-        .try_get("venue_id")?;
-        sqlx::query(
-            "INSERT INTO event_sessions (id, event_id, starts_at, sales_start_at, max_tickets_per_user, \
-             hold_seconds, queue_enabled, admit_per_minute, currency, created_at, queue_paused, queue_max_active, \
-             queue_pow_bits) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-        )
-        .bind(id.0)
-        .bind(event_id.0)
-        .bind(to_micros(session.starts_at))
-        .bind(to_micros(session.sales_start_at))
-        .bind(session.max_tickets_per_user)
-        .bind(session.hold_seconds)
-        .bind(session.queue.enabled)
-        .bind(session.queue.admit_per_minute)
-        .bind(session.currency.as_str())
-        .bind(to_micros(at))
-        .bind(session.queue.paused)
-        .bind(session.queue.max_active)
-        .bind(session.queue.proof_of_work_bits)
-        .execute(&mut *tx)
-        .await?;
-        let mut categories = Vec::with_capacity(session.categories.len());
-        for (position, category) in session.categories.iter().enumerate() {
-            let category_id = CategoryId::new();
+        let outcome = async {
+            // Locking the event keeps its venue fixed while the inventory is laid out.
+            let venue_id: Uuid = sqlx::query(AssertSqlSafe(format!(
+                "SELECT venue_id FROM events WHERE id = $1{}",
+                ThisBackend::LOCK_ROW
+            )))
+            .bind(event_id.0)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound)?
+            .try_get("venue_id")?;
             sqlx::query(
-                "INSERT INTO seat_categories (id, session_id, position, name, price_cents) VALUES ($1, $2, $3, $4, $5)",
+                "INSERT INTO event_sessions (id, event_id, starts_at, sales_start_at, max_tickets_per_user, \
+                 hold_seconds, queue_enabled, admit_per_minute, currency, created_at, queue_paused, queue_max_active, \
+                 queue_pow_bits) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
             )
-            .bind(category_id.0)
             .bind(id.0)
-            .bind(position as i64)
-            .bind(&category.name)
-            .bind(category.price_cents)
+            .bind(event_id.0)
+            .bind(to_micros(session.starts_at))
+            .bind(to_micros(session.sales_start_at))
+            .bind(session.max_tickets_per_user)
+            .bind(session.hold_seconds)
+            .bind(session.queue.enabled)
+            .bind(session.queue.admit_per_minute)
+            .bind(session.currency.as_str())
+            .bind(to_micros(at))
+            .bind(session.queue.paused)
+            .bind(session.queue.max_active)
+            .bind(session.queue.proof_of_work_bits)
             .execute(&mut *tx)
             .await?;
-            for section_id in &category.section_ids {
-                let mapped = sqlx::query(
-                    "INSERT INTO session_sections (session_id, section_id, category_id, capacity) \
-                     SELECT $1, id, $2, capacity FROM sections WHERE id = $3 AND venue_id = $4",
+            let mut categories = Vec::with_capacity(session.categories.len());
+            for (position, category) in session.categories.iter().enumerate() {
+                let category_id = CategoryId::new();
+                sqlx::query(
+                    "INSERT INTO seat_categories (id, session_id, position, name, price_cents) VALUES ($1, $2, $3, $4, $5)",
                 )
-                .bind(id.0)
                 .bind(category_id.0)
-                .bind(section_id.0)
-                .bind(venue_id)
+                .bind(id.0)
+                .bind(position as i64)
+                .bind(&category.name)
+                .bind(category.price_cents)
                 .execute(&mut *tx)
                 .await?;
-                if mapped.rows_affected() != 1 {
-                    return Err(StoreError::Refused(Refusal::SectionNotOfVenue {
-                        section: *section_id,
-                    }));
+                for section_id in &category.section_ids {
+                    let mapped = sqlx::query(
+                        "INSERT INTO session_sections (session_id, section_id, category_id, capacity) \
+                         SELECT $1, id, $2, capacity FROM sections WHERE id = $3 AND venue_id = $4",
+                    )
+                    .bind(id.0)
+                    .bind(category_id.0)
+                    .bind(section_id.0)
+                    .bind(venue_id)
+                    .execute(&mut *tx)
+                    .await?;
+                    if mapped.rows_affected() != 1 {
+                        return Err(StoreError::Refused(Refusal::SectionNotOfVenue {
+                            section: *section_id,
+                        }));
+                    }
                 }
+                categories.push(SeatCategory {
+                    id: category_id,
+                    name: category.name.clone(),
+                    price_cents: category.price_cents,
+                    section_ids: category.section_ids.clone(),
+                });
             }
-            categories.push(SeatCategory {
-                id: category_id,
-                name: category.name.clone(),
-                price_cents: category.price_cents,
-                section_ids: category.section_ids.clone(),
-            });
-        }
-        lay_out_standing_places(&mut tx, id.0).await?;
-        sqlx::query(
-            "INSERT INTO session_seats (session_id, seat_id, section_id) \
-             SELECT ss.session_id, st.id, st.section_id FROM session_sections ss \
-             JOIN seats st ON st.section_id = ss.section_id WHERE ss.session_id = $1",
-        )
-        .bind(id.0)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("UPDATE events SET sort_at = CASE WHEN sort_at > $1 THEN $1 ELSE sort_at END WHERE id = $2")
-            .bind(to_micros(session.starts_at))
-            .bind(event_id.0)
+            lay_out_standing_places(&mut tx, id.0).await?;
+            sqlx::query(
+                "INSERT INTO session_seats (session_id, seat_id, section_id) \
+                 SELECT ss.session_id, st.id, st.section_id FROM session_sections ss \
+                 JOIN seats st ON st.section_id = ss.section_id WHERE ss.session_id = $1",
+            )
+            .bind(id.0)
             .execute(&mut *tx)
             .await?;
-        let created = EventSession {
-            id,
-            event_id,
-            starts_at: from_micros(to_micros(session.starts_at)),
-            sales_start_at: from_micros(to_micros(session.sales_start_at)),
-            max_tickets_per_user: session.max_tickets_per_user,
-            hold_seconds: session.hold_seconds,
-            queue: session.queue,
-            currency: session.currency,
-            categories,
-            created_at: at,
-        };
-        append_audit(
-            &mut tx,
-            audit,
-            at,
-            Change {
-                action: "session.created",
-                target_type: "session",
-                target_id: id.to_string(),
-                before: None,
-                after: to_json(&created),
-            },
-        )
-        .await?;
-        tx.commit().await?;
+            sqlx::query("UPDATE events SET sort_at = CASE WHEN sort_at > $1 THEN $1 ELSE sort_at END WHERE id = $2")
+                .bind(to_micros(session.starts_at))
+                .bind(event_id.0)
+                .execute(&mut *tx)
+                .await?;
+            let created = EventSession {
+                id,
+                event_id,
+                starts_at: from_micros(to_micros(session.starts_at)),
+                sales_start_at: from_micros(to_micros(session.sales_start_at)),
+                max_tickets_per_user: session.max_tickets_per_user,
+                hold_seconds: session.hold_seconds,
+                queue: session.queue,
+                currency: session.currency,
+                categories,
+                created_at: at,
+            };
+            append_audit(
+                &mut tx,
+                audit,
+                at,
+                Change {
+                    action: "session.created",
+                    target_type: "session",
+                    target_id: id.to_string(),
+                    before: None,
+                    after: to_json(&created),
+                },
+            )
+            .await?;
+            Ok::<_, StoreError>(created)
+        }
+        .await;
+        let created = finish(tx, outcome).await?;
         self.caches.events.forget(&event_id.0);
         self.refresh_statistics("session_seats, session_sections")
             .await;
@@ -582,51 +593,54 @@ impl CatalogStore for ThisBackend {
         let id = ProductId::new();
         let at = from_micros(to_micros(at));
         let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "INSERT INTO products (id, owner_id, name, description, price_cents, currency, tags, \
-             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
-        )
-        .bind(id.0)
-        .bind(owner.0)
-        .bind(&product.name)
-        .bind(&product.description)
-        .bind(product.price_cents)
-        .bind(product.currency.as_str())
-        .bind(product.tags.join(" "))
-        .bind(to_micros(at))
-        .execute(&mut *tx)
-        .await?;
-        let stock = product.stock.unwrap_or(0);
-        set_stock(&mut tx, id, stock).await?;
-        insert_product_events(&mut tx, id, &product.event_ids).await?;
-        let created = Product {
-            id,
-            owner_id: owner,
-            name: product.name,
-            description: product.description,
-            price_cents: product.price_cents,
-            currency: product.currency,
-            stock,
-            tags: product.tags,
-            event_ids: product.event_ids,
-            created_at: at,
-            updated_at: at,
-        };
-        append_audit(
-            &mut tx,
-            audit,
-            at,
-            Change {
-                action: "product.created",
-                target_type: "product",
-                target_id: id.to_string(),
-                before: None,
-                after: to_json(&created),
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(created)
+        let outcome = async {
+            sqlx::query(
+                "INSERT INTO products (id, owner_id, name, description, price_cents, currency, tags, \
+                 created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+            )
+            .bind(id.0)
+            .bind(owner.0)
+            .bind(&product.name)
+            .bind(&product.description)
+            .bind(product.price_cents)
+            .bind(product.currency.as_str())
+            .bind(product.tags.join(" "))
+            .bind(to_micros(at))
+            .execute(&mut *tx)
+            .await?;
+            let stock = product.stock.unwrap_or(0);
+            set_stock(&mut tx, id, stock).await?;
+            insert_product_events(&mut tx, id, &product.event_ids).await?;
+            let created = Product {
+                id,
+                owner_id: owner,
+                name: product.name,
+                description: product.description,
+                price_cents: product.price_cents,
+                currency: product.currency,
+                stock,
+                tags: product.tags,
+                event_ids: product.event_ids,
+                created_at: at,
+                updated_at: at,
+            };
+            append_audit(
+                &mut tx,
+                audit,
+                at,
+                Change {
+                    action: "product.created",
+                    target_type: "product",
+                    target_id: id.to_string(),
+                    before: None,
+                    after: to_json(&created),
+                },
+            )
+            .await?;
+            Ok::<_, StoreError>(created)
+        }
+        .await;
+        finish(tx, outcome).await
     }
 
     #[tracing::instrument(skip_all, fields(backend = ThisBackend::backend().as_str()))]
@@ -639,72 +653,75 @@ impl CatalogStore for ThisBackend {
     ) -> StoreResult<Product> {
         let at = from_micros(to_micros(at));
         let mut tx = self.begin_write().await?;
-        let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {} FROM products p WHERE p.id = $1{}",
-            product_columns!(),
-            ThisBackend::LOCK_ROW
-        )))
-        .bind(id.0)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(StoreError::NotFound)?;
-        let event_ids = sqlx::query(
-            "SELECT event_id FROM product_events WHERE product_id = $1 ORDER BY event_id",
-        )
-        .bind(id.0)
-        .fetch_all(&mut *tx)
-        .await?
-        .iter()
-        .map(|row| row.try_get("event_id").map(EventId))
-        .collect::<Result<Vec<_>, _>>()?;
-        let before = product_from_row(&row, event_ids)?;
-        sqlx::query(
-            "UPDATE products SET name = $1, description = $2, price_cents = $3, tags = $4, \
-             updated_at = $5 WHERE id = $6",
-        )
-        .bind(&product.name)
-        .bind(&product.description)
-        .bind(product.price_cents)
-        .bind(product.tags.join(" "))
-        .bind(to_micros(at))
-        .bind(id.0)
-        .execute(&mut *tx)
-        .await?;
-        if product.event_ids != before.event_ids {
-            sqlx::query("DELETE FROM product_events WHERE product_id = $1")
-                .bind(id.0)
-                .execute(&mut *tx)
-                .await?;
-            insert_product_events(&mut tx, id, &product.event_ids).await?;
+        let outcome = async {
+            let row = sqlx::query(AssertSqlSafe(format!(
+                "SELECT {} FROM products p WHERE p.id = $1{}",
+                product_columns!(),
+                ThisBackend::LOCK_ROW
+            )))
+            .bind(id.0)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+            let event_ids = sqlx::query(
+                "SELECT event_id FROM product_events WHERE product_id = $1 ORDER BY event_id",
+            )
+            .bind(id.0)
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|row| row.try_get("event_id").map(EventId))
+            .collect::<Result<Vec<_>, _>>()?;
+            let before = product_from_row(&row, event_ids)?;
+            sqlx::query(
+                "UPDATE products SET name = $1, description = $2, price_cents = $3, tags = $4, \
+                 updated_at = $5 WHERE id = $6",
+            )
+            .bind(&product.name)
+            .bind(&product.description)
+            .bind(product.price_cents)
+            .bind(product.tags.join(" "))
+            .bind(to_micros(at))
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
+            if product.event_ids != before.event_ids {
+                sqlx::query("DELETE FROM product_events WHERE product_id = $1")
+                    .bind(id.0)
+                    .execute(&mut *tx)
+                    .await?;
+                insert_product_events(&mut tx, id, &product.event_ids).await?;
+            }
+            if let Some(stock) = product.stock {
+                set_stock(&mut tx, id, stock).await?;
+            }
+            let after = Product {
+                name: product.name,
+                description: product.description,
+                price_cents: product.price_cents,
+                stock: product.stock.unwrap_or(before.stock),
+                tags: product.tags,
+                event_ids: product.event_ids,
+                updated_at: at,
+                ..before.clone()
+            };
+            append_audit(
+                &mut tx,
+                audit,
+                at,
+                Change {
+                    action: "product.updated",
+                    target_type: "product",
+                    target_id: id.to_string(),
+                    before: to_json(&before),
+                    after: to_json(&after),
+                },
+            )
+            .await?;
+            Ok::<_, StoreError>(after)
         }
-        if let Some(stock) = product.stock {
-            set_stock(&mut tx, id, stock).await?;
-        }
-        let after = Product {
-            name: product.name,
-            description: product.description,
-            price_cents: product.price_cents,
-            stock: product.stock.unwrap_or(before.stock),
-            tags: product.tags,
-            event_ids: product.event_ids,
-            updated_at: at,
-            ..before.clone()
-        };
-        append_audit(
-            &mut tx,
-            audit,
-            at,
-            Change {
-                action: "product.updated",
-                target_type: "product",
-                target_id: id.to_string(),
-                before: to_json(&before),
-                after: to_json(&after),
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(after)
+        .await;
+        finish(tx, outcome).await
     }
 
     async fn get_product(&self, id: ProductId) -> StoreResult<Option<Product>> {

@@ -2,11 +2,11 @@
 //! like `shared.rs`.
 
 use super::sales::push_newest_first;
-use super::shared::DbRow;
+use super::shared::{DbRow, finish};
 use super::{Db, ThisBackend};
 use crate::OutboxStore;
 use crate::dialect::Dialect;
-use crate::{OutboxMessage, StoreResult};
+use crate::{OutboxMessage, StoreError, StoreResult};
 use async_trait::async_trait;
 use bilheteria_domain::clock::{from_micros, to_micros};
 use bilheteria_domain::ids::OutboxId;
@@ -23,18 +23,21 @@ impl OutboxStore for ThisBackend {
         limit: i64,
     ) -> StoreResult<Vec<OutboxMessage>> {
         let mut tx = self.begin_write().await?;
-        let rows = sqlx::query(AssertSqlSafe(format!(
-            "UPDATE outbox SET next_attempt_at = $1, attempts = attempts + 1 WHERE id IN (SELECT id FROM outbox \
-             WHERE status = 'pending' AND next_attempt_at <= $2 ORDER BY next_attempt_at LIMIT $3{}) RETURNING *",
-            ThisBackend::LOCK_SKIP
-        )))
-        .bind(to_micros(lease_until))
-        .bind(to_micros(now))
-        .bind(limit)
-        .fetch_all(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(rows.iter().map(outbox_from_row).collect::<Result<_, _>>()?)
+        let outcome = async {
+            let rows = sqlx::query(AssertSqlSafe(format!(
+                "UPDATE outbox SET next_attempt_at = $1, attempts = attempts + 1 WHERE id IN (SELECT id FROM outbox \
+                 WHERE status = 'pending' AND next_attempt_at <= $2 ORDER BY next_attempt_at LIMIT $3{}) RETURNING *",
+                ThisBackend::LOCK_SKIP
+            )))
+            .bind(to_micros(lease_until))
+            .bind(to_micros(now))
+            .bind(limit)
+            .fetch_all(&mut *tx)
+            .await?;
+            Ok::<_, StoreError>(rows.iter().map(outbox_from_row).collect::<Result<_, _>>()?)
+        }
+        .await;
+        finish(tx, outcome).await
     }
 
     async fn outbox_sent(&self, id: OutboxId, now: OffsetDateTime) -> StoreResult<()> {

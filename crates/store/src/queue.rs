@@ -3,7 +3,7 @@
 
 use super::ThisBackend;
 use super::shared::DbRow;
-use super::shared::{Change, append_audit};
+use super::shared::{Change, append_audit, finish};
 use crate::QueueStore;
 use crate::dialect::Dialect;
 use crate::{QueueSnapshot, QueuedSession, StoreError, StoreResult};
@@ -49,36 +49,40 @@ impl QueueStore for ThisBackend {
         audit: &AuditContext,
     ) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
-        let before = sqlx::query(AssertSqlSafe(format!(
-            "SELECT queue_enabled, admit_per_minute, queue_paused, queue_max_active, queue_pow_bits \
-             FROM event_sessions WHERE id = $1{}",
-            ThisBackend::LOCK_ROW
-        )))
-        .bind(session.0)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(StoreError::NotFound)?;
-        let before = super::shared::queue_settings_from_row(&before)?;
-        sqlx::query(
-            "UPDATE event_sessions SET admit_per_minute = $1, queue_paused = $2, queue_max_active = $3, \
-             queue_pow_bits = $4 WHERE id = $5",
-        )
-        .bind(settings.admit_per_minute)
-        .bind(settings.paused)
-        .bind(settings.max_active)
-        .bind(settings.proof_of_work_bits)
-        .bind(session.0)
-        .execute(&mut *tx)
-        .await?;
-        let change = Change {
-            action: "queue.updated",
-            target_type: "session",
-            target_id: session.to_string(),
-            before: serde_json::to_string(&before).ok(),
-            after: serde_json::to_string(settings).ok(),
-        };
-        append_audit(&mut tx, audit, now, change).await?;
-        tx.commit().await?;
+        let outcome = async {
+            let before = sqlx::query(AssertSqlSafe(format!(
+                "SELECT queue_enabled, admit_per_minute, queue_paused, queue_max_active, queue_pow_bits \
+                 FROM event_sessions WHERE id = $1{}",
+                ThisBackend::LOCK_ROW
+            )))
+            .bind(session.0)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+            let before = super::shared::queue_settings_from_row(&before)?;
+            sqlx::query(
+                "UPDATE event_sessions SET admit_per_minute = $1, queue_paused = $2, queue_max_active = $3, \
+                 queue_pow_bits = $4 WHERE id = $5",
+            )
+            .bind(settings.admit_per_minute)
+            .bind(settings.paused)
+            .bind(settings.max_active)
+            .bind(settings.proof_of_work_bits)
+            .bind(session.0)
+            .execute(&mut *tx)
+            .await?;
+            let change = Change {
+                action: "queue.updated",
+                target_type: "session",
+                target_id: session.to_string(),
+                before: serde_json::to_string(&before).ok(),
+                after: serde_json::to_string(settings).ok(),
+            };
+            append_audit(&mut tx, audit, now, change).await?;
+            Ok::<_, StoreError>(())
+        }
+        .await;
+        finish(tx, outcome).await?;
         self.caches.sessions.forget(&session.0);
         Ok(())
     }
@@ -89,26 +93,29 @@ impl QueueStore for ThisBackend {
         now: OffsetDateTime,
     ) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
-        // Counters only grow: a node with a stale view never moves the snapshot back.
-        sqlx::query(
-            "INSERT INTO queue_snapshots (session_id, joined, presale, seed, admitted, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (session_id) DO UPDATE SET \
-             joined = CASE WHEN excluded.joined > queue_snapshots.joined THEN excluded.joined ELSE queue_snapshots.joined END, \
-             presale = COALESCE(queue_snapshots.presale, excluded.presale), \
-             seed = COALESCE(queue_snapshots.seed, excluded.seed), \
-             admitted = CASE WHEN excluded.admitted > queue_snapshots.admitted THEN excluded.admitted ELSE queue_snapshots.admitted END, \
-             updated_at = excluded.updated_at",
-        )
-        .bind(snapshot.session.0)
-        .bind(to_i64(snapshot.joined))
-        .bind(snapshot.presale.map(to_i64))
-        .bind(snapshot.seed.map(|seed| seed.to_vec()))
-        .bind(to_i64(snapshot.admitted))
-        .bind(to_micros(now))
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        let outcome = async {
+            // Counters only grow: a node with a stale view never moves the snapshot back.
+            sqlx::query(
+                "INSERT INTO queue_snapshots (session_id, joined, presale, seed, admitted, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (session_id) DO UPDATE SET \
+                 joined = CASE WHEN excluded.joined > queue_snapshots.joined THEN excluded.joined ELSE queue_snapshots.joined END, \
+                 presale = COALESCE(queue_snapshots.presale, excluded.presale), \
+                 seed = COALESCE(queue_snapshots.seed, excluded.seed), \
+                 admitted = CASE WHEN excluded.admitted > queue_snapshots.admitted THEN excluded.admitted ELSE queue_snapshots.admitted END, \
+                 updated_at = excluded.updated_at",
+            )
+            .bind(snapshot.session.0)
+            .bind(to_i64(snapshot.joined))
+            .bind(snapshot.presale.map(to_i64))
+            .bind(snapshot.seed.map(|seed| seed.to_vec()))
+            .bind(to_i64(snapshot.admitted))
+            .bind(to_micros(now))
+            .execute(&mut *tx)
+            .await?;
+            Ok::<_, StoreError>(())
+        }
+        .await;
+        finish(tx, outcome).await
     }
 
     async fn queue_snapshot(&self, session: SessionId) -> StoreResult<Option<QueueSnapshot>> {

@@ -943,55 +943,61 @@ impl SalesStore for ThisBackend {
 
     async fn release_hold(&self, id: HoldId, user: UserId, now: OffsetDateTime) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
-        let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {} FROM holds WHERE id = $1 AND user_id = $2 AND status = 'active'{}",
-            hold_columns!(),
-            ThisBackend::LOCK_ROW
-        )))
-        .bind(id.0)
-        .bind(user.0)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(StoreError::NotFound)?;
-        let hold = hold_from_row(&row)?;
-        let live: i64 = sqlx::query(
-            "SELECT COUNT(*) AS n FROM orders WHERE hold_id = $1 AND status IN ('awaiting_payment', 'payment_pending', 'paid')",
-        )
-        .bind(id.0)
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get("n")?;
-        if live > 0 {
-            return Err(StoreError::Refused(Refusal::HoldInUse));
+        let outcome = async {
+            let row = sqlx::query(AssertSqlSafe(format!(
+                "SELECT {} FROM holds WHERE id = $1 AND user_id = $2 AND status = 'active'{}",
+                hold_columns!(),
+                ThisBackend::LOCK_ROW
+            )))
+            .bind(id.0)
+            .bind(user.0)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+            let hold = hold_from_row(&row)?;
+            let live: i64 = sqlx::query(
+                "SELECT COUNT(*) AS n FROM orders WHERE hold_id = $1 AND status IN ('awaiting_payment', 'payment_pending', 'paid')",
+            )
+            .bind(id.0)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("n")?;
+            if live > 0 {
+                return Err(StoreError::Refused(Refusal::HoldInUse));
+            }
+            let status = if hold.expires_at <= to_micros(now) {
+                "expired"
+            } else {
+                "released"
+            };
+            release(&mut tx, &[hold], status).await?;
+            Ok::<_, StoreError>(())
         }
-        let status = if hold.expires_at <= to_micros(now) {
-            "expired"
-        } else {
-            "released"
-        };
-        release(&mut tx, &[hold], status).await?;
-        tx.commit().await?;
-        Ok(())
+        .await;
+        finish(tx, outcome).await
     }
 
     async fn expire_holds(&self, now: OffsetDateTime, limit: i64) -> StoreResult<u64> {
         let mut tx = self.begin_write().await?;
-        let rows = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {} FROM holds WHERE status = 'active' AND expires_at <= $1 ORDER BY expires_at LIMIT $2{}",
-            hold_columns!(),
-            ThisBackend::LOCK_SKIP
-        )))
-        .bind(to_micros(now))
-        .bind(limit)
-        .fetch_all(&mut *tx)
-        .await?;
-        let holds = rows
-            .iter()
-            .map(hold_from_row)
-            .collect::<Result<Vec<_>, _>>()?;
-        release(&mut tx, &holds, "expired").await?;
-        tx.commit().await?;
-        Ok(holds.len() as u64)
+        let outcome = async {
+            let rows = sqlx::query(AssertSqlSafe(format!(
+                "SELECT {} FROM holds WHERE status = 'active' AND expires_at <= $1 ORDER BY expires_at LIMIT $2{}",
+                hold_columns!(),
+                ThisBackend::LOCK_SKIP
+            )))
+            .bind(to_micros(now))
+            .bind(limit)
+            .fetch_all(&mut *tx)
+            .await?;
+            let holds = rows
+                .iter()
+                .map(hold_from_row)
+                .collect::<Result<Vec<_>, _>>()?;
+            release(&mut tx, &holds, "expired").await?;
+            Ok::<_, StoreError>(holds.len() as u64)
+        }
+        .await;
+        finish(tx, outcome).await
     }
 
     #[tracing::instrument(skip_all, fields(backend = ThisBackend::backend().as_str()))]
@@ -1235,28 +1241,31 @@ impl SalesStore for ThisBackend {
         now: OffsetDateTime,
     ) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
-        let row = sqlx::query(
-            "SELECT total_cents, currency FROM orders WHERE id = $1 AND status = 'failed'",
-        )
-        .bind(id.0)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(StoreError::NotFound)?;
-        insert_refund(
-            &mut tx,
-            id.0,
-            reference,
-            row.try_get("total_cents")?,
-            row.try_get("currency")?,
-            to_micros(now),
-        )
-        .await?;
-        sqlx::query("UPDATE orders SET next_settle_at = NULL WHERE id = $1")
+        let outcome = async {
+            let row = sqlx::query(
+                "SELECT total_cents, currency FROM orders WHERE id = $1 AND status = 'failed'",
+            )
             .bind(id.0)
-            .execute(&mut *tx)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+            insert_refund(
+                &mut tx,
+                id.0,
+                reference,
+                row.try_get("total_cents")?,
+                row.try_get("currency")?,
+                to_micros(now),
+            )
             .await?;
-        tx.commit().await?;
-        Ok(())
+            sqlx::query("UPDATE orders SET next_settle_at = NULL WHERE id = $1")
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
+            Ok::<_, StoreError>(())
+        }
+        .await;
+        finish(tx, outcome).await
     }
 
     #[tracing::instrument(skip_all, fields(backend = ThisBackend::backend().as_str()))]

@@ -603,68 +603,72 @@ impl ThisBackend {
     /// update of the head.
     pub(super) async fn chain_audit_batch(&self, limit: i64) -> StoreResult<u64> {
         let mut tx = self.begin_write().await?;
-        let queued = sqlx::query(AssertSqlSafe(format!(
-            "SELECT * FROM audit_queue ORDER BY id LIMIT $1{}",
-            ThisBackend::LOCK_SKIP
-        )))
-        .bind(limit)
-        .fetch_all(&mut *tx)
-        .await?;
-        if queued.is_empty() {
-            return Ok(0);
-        }
-        let count = i64::try_from(queued.len()).unwrap_or(i64::MAX);
-        // One head update for the whole batch: the head is locked once, not once per entry.
-        let head =
-            sqlx::query("UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash")
-                .bind(count)
-                .fetch_one(&mut *tx)
-                .await?;
-        let first_seq = head.try_get::<i64, _>("seq")? - count + 1;
-        let mut prev_hash: Vec<u8> = head.try_get("hash")?;
-        let mut records = Vec::with_capacity(queued.len());
-        for (seq, row) in (first_seq..).zip(&queued) {
-            let mut record = AuditRecord {
-                seq,
-                prev_hash: std::mem::take(&mut prev_hash),
-                ..audit_content_from_row(row)?
-            };
-            record.hash = entry_hash(&record.prev_hash, &record).to_vec();
-            prev_hash.clone_from(&record.hash);
-            records.push(record);
-        }
-        let mut insert = QueryBuilder::<Db>::new(
-            "INSERT INTO audit_log (seq, id, at, actor_id, action, target_type, target_id, ip, \
-             before, after, prev_hash, hash) ",
-        );
-        insert.push_values(&records, |mut values, record| {
-            values
-                .push_bind(record.seq)
-                .push_bind(record.id.0)
-                .push_bind(record.at_micros)
-                .push_bind(record.actor_id.map(|id| id.0))
-                .push_bind(record.action.clone())
-                .push_bind(record.target_type.clone())
-                .push_bind(record.target_id.clone())
-                .push_bind(record.ip.clone())
-                .push_bind(record.before.clone())
-                .push_bind(record.after.clone())
-                .push_bind(record.prev_hash.clone())
-                .push_bind(record.hash.clone());
-        });
-        insert.build().execute(&mut *tx).await?;
-        sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
-            .bind(&prev_hash)
-            .execute(&mut *tx)
+        let outcome = async {
+            let queued = sqlx::query(AssertSqlSafe(format!(
+                "SELECT * FROM audit_queue ORDER BY id LIMIT $1{}",
+                ThisBackend::LOCK_SKIP
+            )))
+            .bind(limit)
+            .fetch_all(&mut *tx)
             .await?;
-        let mut delete = QueryBuilder::<Db>::new("DELETE FROM audit_queue WHERE id IN (");
-        let mut ids = delete.separated(", ");
-        for record in &records {
-            ids.push_bind(record.id.0);
+            if queued.is_empty() {
+                return Ok(0);
+            }
+            let count = i64::try_from(queued.len()).unwrap_or(i64::MAX);
+            // One head update for the whole batch: the head is locked once, not once per entry.
+            let head = sqlx::query(
+                "UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash",
+            )
+            .bind(count)
+            .fetch_one(&mut *tx)
+            .await?;
+            let first_seq = head.try_get::<i64, _>("seq")? - count + 1;
+            let mut prev_hash: Vec<u8> = head.try_get("hash")?;
+            let mut records = Vec::with_capacity(queued.len());
+            for (seq, row) in (first_seq..).zip(&queued) {
+                let mut record = AuditRecord {
+                    seq,
+                    prev_hash: std::mem::take(&mut prev_hash),
+                    ..audit_content_from_row(row)?
+                };
+                record.hash = entry_hash(&record.prev_hash, &record).to_vec();
+                prev_hash.clone_from(&record.hash);
+                records.push(record);
+            }
+            let mut insert = QueryBuilder::<Db>::new(
+                "INSERT INTO audit_log (seq, id, at, actor_id, action, target_type, target_id, ip, \
+                 before, after, prev_hash, hash) ",
+            );
+            insert.push_values(&records, |mut values, record| {
+                values
+                    .push_bind(record.seq)
+                    .push_bind(record.id.0)
+                    .push_bind(record.at_micros)
+                    .push_bind(record.actor_id.map(|id| id.0))
+                    .push_bind(record.action.clone())
+                    .push_bind(record.target_type.clone())
+                    .push_bind(record.target_id.clone())
+                    .push_bind(record.ip.clone())
+                    .push_bind(record.before.clone())
+                    .push_bind(record.after.clone())
+                    .push_bind(record.prev_hash.clone())
+                    .push_bind(record.hash.clone());
+            });
+            insert.build().execute(&mut *tx).await?;
+            sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
+                .bind(&prev_hash)
+                .execute(&mut *tx)
+                .await?;
+            let mut delete = QueryBuilder::<Db>::new("DELETE FROM audit_queue WHERE id IN (");
+            let mut ids = delete.separated(", ");
+            for record in &records {
+                ids.push_bind(record.id.0);
+            }
+            delete.push(")");
+            delete.build().execute(&mut *tx).await?;
+            Ok::<_, StoreError>(queued.len() as u64)
         }
-        delete.push(")");
-        delete.build().execute(&mut *tx).await?;
-        tx.commit().await?;
-        Ok(queued.len() as u64)
+        .await;
+        finish(tx, outcome).await
     }
 }
