@@ -238,13 +238,14 @@ impl OrderStatus {
         .find(|s| s.as_str() == raw)
     }
 
-    /// The order state machine: the only moves an order may make.
+    /// The order state machine: the only moves an order may make. An order whose outcome is
+    /// unknown may be found unknown again (reconciliation asked, the provider still cannot say).
     pub fn can_become(self, next: OrderStatus) -> bool {
         use OrderStatus::*;
         matches!(
             (self, next),
             (AwaitingPayment, PaymentPending | Paid | Failed)
-                | (PaymentPending, Paid | Failed)
+                | (PaymentPending, PaymentPending | Paid | Failed)
                 | (Paid, Refunded)
         )
     }
@@ -449,6 +450,17 @@ mod tests {
         assert!(!Failed.can_become(Paid));
         assert!(!Refunded.can_become(Paid));
         assert!(!PaymentPending.can_become(AwaitingPayment));
+        assert!(PaymentPending.can_become(PaymentPending), "still unknown");
+        assert!(
+            !Paid.can_become(Paid) && !Failed.can_become(Failed),
+            "settled once"
+        );
+        for settled in [Paid, Failed, Refunded] {
+            assert!(settled.is_settled());
+            for next in [AwaitingPayment, PaymentPending, Paid, Failed] {
+                assert!(!settled.can_become(next), "{settled:?} -> {next:?}");
+            }
+        }
         assert_eq!(OrderStatus::parse("payment_pending"), Some(PaymentPending));
     }
 

@@ -1079,8 +1079,9 @@ impl SalesStore for ThisBackend {
         .ok_or(StoreError::NotFound)?;
         let status = OrderStatus::parse(&row.try_get::<String, _>("order_status")?)
             .ok_or_else(|| StoreError::database("stored order status unreadable"))?;
-        if status.is_settled() {
-            // Commit, not drop: see `begin_order`.
+        if !status.can_become(outcome.status()) {
+            // Settled already (the state machine allows no other move from here). Commit, not
+            // drop: see `begin_order`.
             tx.commit().await?;
             return Ok(Settled::AlreadySettled(
                 self.order_by_id(id.0).await?.ok_or(StoreError::NotFound)?,
@@ -1286,7 +1287,9 @@ impl SalesStore for ThisBackend {
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(StoreError::NotFound)?;
-        if row.try_get::<String, _>("status")? != "paid" {
+        let refundable = OrderStatus::parse(&row.try_get::<String, _>("status")?)
+            .is_some_and(|status| status.can_become(OrderStatus::Refunded));
+        if !refundable {
             return Err(StoreError::Refused(Refusal::OrderNotRefundable));
         }
         let session: Uuid = row.try_get("session_id")?;

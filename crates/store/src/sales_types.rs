@@ -8,7 +8,7 @@ use bilheteria_domain::ids::{
     HoldId, OrderId, OutboxId, ProductId, SeatId, SectionId, SessionId, TicketId, UserId,
 };
 use bilheteria_domain::page::{Page, PageRequest};
-use bilheteria_domain::sales::{Hold, HoldRequest, Order};
+use bilheteria_domain::sales::{Hold, HoldRequest, Order, OrderStatus};
 use bilheteria_domain::tickets::{SeatLabel, Ticket};
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -93,6 +93,17 @@ pub enum PaymentOutcome {
     },
     /// The answer is unknown; look again at `retry_at`.
     Unknown { retry_at: OffsetDateTime },
+}
+
+impl PaymentOutcome {
+    /// The status this outcome moves an order to.
+    pub fn status(&self) -> OrderStatus {
+        match self {
+            PaymentOutcome::Paid { .. } => OrderStatus::Paid,
+            PaymentOutcome::Declined { .. } => OrderStatus::Failed,
+            PaymentOutcome::Unknown { .. } => OrderStatus::PaymentPending,
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
