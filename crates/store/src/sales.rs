@@ -1197,7 +1197,7 @@ impl SalesStore for ThisBackend {
                 }
                 if let Some(code) = lost {
                     // Undo the partial claims, then record the charge that must be given back.
-                    drop(tx);
+                    tx.rollback().await?;
                     let mut tx = self.begin_write().await?;
                     let still_open = sqlx::query(AssertSqlSafe(format!(
                         "SELECT status FROM orders WHERE id = $1 AND status IN ('awaiting_payment', 'payment_pending'){}",
