@@ -205,7 +205,7 @@ pub async fn run(args: QueueBenchArgs) -> anyhow::Result<()> {
             "bench <bench@localhost>",
         )?),
         queue: room.clone(),
-        answers: Arc::new(bilheteria_web::api::buying::order_answer),
+        answers: bilheteria_web::api::buying::order_answers(),
     };
     room.remember(session.clone());
     let app = App::new(store, Arc::new(SystemClock), Settings::default(), services);

@@ -316,7 +316,7 @@ impl ServeArgs {
             None => MailSender::files(&data_dir.join("mail"), &self.mail_from)?,
         };
         Ok(Services {
-            answers: Arc::new(bilheteria_web::api::buying::order_answer),
+            answers: bilheteria_web::api::buying::order_answers(),
             gateway,
             ticket_keys: Arc::new(TicketKeys::load_or_create(&key_dir)?),
             mail: Arc::new(mail),

@@ -105,6 +105,12 @@ pub async fn release_hold(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// The renderer the application records order answers with (`App::answers`), for whoever wires
+/// an `App` to this web face.
+pub fn order_answers() -> std::sync::Arc<sales::RenderAnswer> {
+    std::sync::Arc::new(order_answer)
+}
+
 /// What a buyer is told about an order in the state it reached: the order itself once paid, or
 /// a problem document. Recorded with the order's key, so that a retry gets it again.
 pub fn order_answer(order: &Order) -> RecordedAnswer {
