@@ -3,6 +3,8 @@
 fn main() {
     println!("cargo::rustc-check-cfg=cfg(bilheteria_postgres_tests)");
     println!("cargo::rerun-if-env-changed=BILHETERIA_TEST_DATABASE_URL");
+    // `sqlx::migrate!` embeds the migrations: a new or changed one must rebuild the crate.
+    println!("cargo::rerun-if-changed=migrations");
     let configured =
         std::env::var("BILHETERIA_TEST_DATABASE_URL").is_ok_and(|url| !url.trim().is_empty());
     if configured {

@@ -106,8 +106,6 @@ pub struct App {
     pub ticket_keys: Arc<TicketKeys>,
     pub mail: Arc<MailSender>,
     pub queue: Arc<WaitingRoom>,
-    /// Renders an order's answer for its idempotency key (see [`sales::RecordedAnswer`]).
-    pub answers: Arc<sales::RenderAnswer>,
 }
 
 /// What the application talks to besides its database.
@@ -116,8 +114,6 @@ pub struct Services {
     pub ticket_keys: Arc<TicketKeys>,
     pub mail: Arc<MailSender>,
     pub queue: Arc<WaitingRoom>,
-    /// How the channel that takes orders words their answers.
-    pub answers: Arc<sales::RenderAnswer>,
 }
 
 impl App {
@@ -152,7 +148,6 @@ impl App {
             ticket_keys: services.ticket_keys,
             mail: services.mail,
             queue: services.queue,
-            answers: services.answers,
         }
     }
 }

@@ -18,18 +18,6 @@ use std::net::IpAddr;
 use std::time::Instant;
 use time::Duration;
 
-/// The answer to an order's request, as its channel first gave it: recorded with the order's
-/// key so that a retry gets it again, word for word. The application stores and replays it
-/// without reading it; the channel that took the order renders it ([`App::answers`]).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RecordedAnswer {
-    pub status: u16,
-    pub body: String,
-}
-
-/// Renders what a buyer is told about an order in the state it reached.
-pub type RenderAnswer = dyn Fn(&Order) -> RecordedAnswer + Send + Sync;
-
 /// The metrics label of a refused hold or order.
 pub fn refusal_label(refusal: &Refusal) -> &'static str {
     match refusal {
@@ -68,7 +56,10 @@ pub fn admit_buyer(state: &App, user: UserId, ip: Option<IpAddr>) -> AppResult<(
         })
 }
 
-/// `POST /orders`: the first run of a key, or the replay of its first answer.
+/// `POST /orders`: the first run of a key, or the replay of its first answer. Either way it
+/// answers the order as its first answer told it: in the status it had then (a retry after a
+/// `payment_pending` answer is told `payment_pending` again), with its tickets as they are now.
+/// The channel that took the request words it.
 pub async fn place_order(
     state: &App,
     user: UserId,
@@ -76,7 +67,7 @@ pub async fn place_order(
     fingerprint: Vec<u8>,
     request: OrderRequest,
     client_ip: Option<String>,
-) -> AppResult<RecordedAnswer> {
+) -> AppResult<Order> {
     let started = Instant::now();
     let now = state.clock.now();
     let begun = state
@@ -101,47 +92,48 @@ pub async fn place_order(
             };
             metrics::counter!("orders_total", "outcome" => outcome).increment(1);
         })?;
-    let reply = match begun {
+    let answered = match begun {
         BeginOrder::KeyReused => return Err(AppError::IdempotencyKeyReused),
-        BeginOrder::Replay { status, body } => {
+        BeginOrder::Answered { order, answered } => {
             metrics::counter!("orders_total", "outcome" => "replayed").increment(1);
-            return Ok(RecordedAnswer { status, body });
+            Order {
+                status: answered,
+                ..order
+            }
         }
         BeginOrder::Existing(order) => {
-            let reply = (state.answers)(&order);
             if order.status != OrderStatus::AwaitingPayment {
                 // The first run settled but died before recording its answer.
-                state
-                    .store
-                    .save_order_response(user, key.as_str(), reply.status, &reply.body)
-                    .await?;
+                record_answer(state, user, key, &order).await?;
             }
-            return Ok(reply);
+            order
         }
-        BeginOrder::Started(draft) => {
-            let settled = match charge_and_settle(state, &draft).await? {
-                // The settlement recorded this answer with the order's new state.
-                Settled::Done(order) => return Ok(finish_order(state, user, &order, started).await),
-                Settled::AlreadySettled(order) | Settled::MustRefund { order, .. } => order,
-            };
-            let reply = finish_order(state, user, &settled, started).await;
-            state
-                .store
-                .save_order_response(user, key.as_str(), reply.status, &reply.body)
-                .await?;
-            reply
-        }
+        BeginOrder::Started(draft) => match charge_and_settle(state, &draft).await? {
+            // The settlement recorded its outcome as the key's answer.
+            Settled::Done(order) => finish_order(state, user, order, started).await,
+            Settled::AlreadySettled(order) | Settled::MustRefund { order, .. } => {
+                record_answer(state, user, key, &order).await?;
+                finish_order(state, user, order, started).await
+            }
+        },
     };
-    Ok(reply)
+    Ok(answered)
 }
 
-/// The answer to the first run of an order's key, once the order settled.
-async fn finish_order(
+async fn record_answer(
     state: &App,
     user: UserId,
+    key: &IdempotencyKey,
     order: &Order,
-    started: Instant,
-) -> RecordedAnswer {
+) -> AppResult<()> {
+    Ok(state
+        .store
+        .record_order_answer(user, key.as_str(), order.status)
+        .await?)
+}
+
+/// The first run of an order's key, once the order settled.
+async fn finish_order(state: &App, user: UserId, order: Order, started: Instant) -> Order {
     if order.status == OrderStatus::Paid && state.queue.session(order.session_id).is_some() {
         // Done buying: a place among the active buyers of a queued session frees up.
         let left = state
@@ -158,7 +150,7 @@ async fn finish_order(
         }
     }
     metrics::histogram!("order_duration_seconds").record(started.elapsed().as_secs_f64());
-    (state.answers)(order)
+    order
 }
 
 fn charge_request(draft: &OrderToSettle) -> ChargeRequest {
@@ -181,7 +173,7 @@ pub async fn charge_and_settle(state: &App, draft: &OrderToSettle) -> AppResult<
     settle(state, draft, result).await
 }
 
-/// Applies a provider's answer to an order, recording the answer its buyer is given. Running it
+/// Applies a provider's answer to an order, recording its outcome as the buyer's answer. Running it
 /// twice for the same order changes nothing the second time.
 pub async fn settle(
     state: &App,
@@ -233,15 +225,7 @@ pub async fn settle(
         PaymentOutcome::Unknown { .. } => "unknown",
     };
     metrics::counter!("payments_total", "outcome" => label).increment(1);
-    let answer = |order: &Order| {
-        let reply = (state.answers)(order);
-        (reply.status, reply.body)
-    };
-    match state
-        .store
-        .settle_order(draft, outcome, now, &answer)
-        .await?
-    {
+    match state.store.settle_order(draft, outcome, now).await? {
         Settled::MustRefund { order, code } => {
             tracing::warn!(order = %order.id, code, "paid order could not be honoured; refunding");
             refund_failed_order(state, &order).await;

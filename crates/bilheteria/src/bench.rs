@@ -205,7 +205,6 @@ pub async fn run(args: QueueBenchArgs) -> anyhow::Result<()> {
             "bench <bench@localhost>",
         )?),
         queue: room.clone(),
-        answers: bilheteria_web::api::buying::order_answers(),
     };
     room.remember(session.clone());
     let app = App::new(store, Arc::new(SystemClock), Settings::default(), services);

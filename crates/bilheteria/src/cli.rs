@@ -316,7 +316,6 @@ impl ServeArgs {
             None => MailSender::files(&data_dir.join("mail"), &self.mail_from)?,
         };
         Ok(Services {
-            answers: bilheteria_web::api::buying::order_answers(),
             gateway,
             ticket_keys: Arc::new(TicketKeys::load_or_create(&key_dir)?),
             mail: Arc::new(mail),

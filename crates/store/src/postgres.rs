@@ -120,9 +120,9 @@ impl Dialect for PgStore {
 
     /// Marks a paid order's hold ordered ($1) and the order ($4) paid with the provider's
     /// reference ($2) at $3; records the captured charge ($5: its id, $6 amount, $7 currency);
-    /// queues the buyer's `order_paid` message ($8: its id, $9 dedupe key, $10 buyer, $14 order
-    /// id as text) and the `order.paid` audit entry ($15: its id, $16 its summary; the buyer is
-    /// the actor); and records the answer ($11 status, $12 body) to the key $13 unless one was.
+    /// queues the buyer's `order_paid` message ($8: its id, $9 dedupe key, $10 buyer, $12 order
+    /// id as text) and the `order.paid` audit entry ($13: its id, $14 its summary; the buyer is
+    /// the actor); and records `paid` as the answer to the buyer's key $11 unless one was.
     const MARK_PAID: &str = include_str!("sql/postgres/mark_paid.sql");
 
     /// A session's seats, read section by section.

@@ -7,8 +7,8 @@ use super::shared::{Change, DbRow, append_audit, corrupt, finish, product_stock}
 use super::{Db, ThisBackend, Tx};
 use crate::dialect::Dialect;
 use crate::{
-    AnswerFor, BeginOrder, NewHold, NewOrder, OrderToSettle, PaymentOutcome, SalesStore, Settled,
-    StoreError, StoreResult, TicketDraft, TicketUnit, is_unique_violation,
+    BeginOrder, NewHold, NewOrder, OrderToSettle, PaymentOutcome, SalesStore, Settled, StoreError,
+    StoreResult, TicketDraft, TicketUnit, is_unique_violation,
 };
 use crate::{CatalogStore, Refusal};
 use async_trait::async_trait;
@@ -1018,7 +1018,7 @@ impl SalesStore for ThisBackend {
         .rows_affected();
         if recorded == 0 {
             let row = sqlx::query(
-                "SELECT fingerprint, order_id, response_status, response_body FROM idempotency_keys \
+                "SELECT fingerprint, order_id, answered_status FROM idempotency_keys \
                  WHERE user_id = $1 AND key = $2",
             )
             .bind(new.user_id.0)
@@ -1032,22 +1032,21 @@ impl SalesStore for ThisBackend {
             if fingerprint != new.fingerprint {
                 return Ok(BeginOrder::KeyReused);
             }
-            if let (Some(status), Some(body)) = (
-                row.try_get::<Option<i64>, _>("response_status")?,
-                row.try_get::<Option<String>, _>("response_body")?,
-            ) {
-                return Ok(BeginOrder::Replay {
-                    status: u16::try_from(status).unwrap_or(500),
-                    body,
-                });
-            }
+            let answered = row
+                .try_get::<Option<String>, _>("answered_status")?
+                .map(|status| {
+                    OrderStatus::parse(&status)
+                        .ok_or_else(|| StoreError::database("stored answer status unreadable"))
+                })
+                .transpose()?;
             let order: Uuid = row.try_get("order_id")?;
-            return match self.order_by_id(order).await? {
-                Some(order) => Ok(BeginOrder::Existing(order)),
-                None => Err(StoreError::database(
-                    "an idempotency key refers to a missing order",
-                )),
-            };
+            let order = self.order_by_id(order).await?.ok_or_else(|| {
+                StoreError::database("an idempotency key refers to a missing order")
+            })?;
+            return Ok(match answered {
+                Some(answered) => BeginOrder::Answered { order, answered },
+                None => BeginOrder::Existing(order),
+            });
         }
 
         let started = self.start_paying(&mut tx, new, now).await;
@@ -1060,7 +1059,6 @@ impl SalesStore for ThisBackend {
         draft: &OrderToSettle,
         outcome: PaymentOutcome,
         now: OffsetDateTime,
-        answer: AnswerFor<'_>,
     ) -> StoreResult<Settled> {
         let id = draft.order.id;
         let at = to_micros(now);
@@ -1124,7 +1122,7 @@ impl SalesStore for ThisBackend {
                 .execute(&mut *tx)
                 .await?;
                 settled.status = OrderStatus::PaymentPending;
-                record_answer(&mut tx, user, &key, answer(&settled)).await?;
+                record_answer(&mut tx, user, &key, settled.status).await?;
                 tx.commit().await?;
             }
             PaymentOutcome::Declined { code, reference } => {
@@ -1144,7 +1142,7 @@ impl SalesStore for ThisBackend {
                 settled.status = OrderStatus::Failed;
                 settled.failure_code = Some(code);
                 settled.payment_reference = reference;
-                record_answer(&mut tx, user, &key, answer(&settled)).await?;
+                record_answer(&mut tx, user, &key, settled.status).await?;
                 tx.commit().await?;
             }
             PaymentOutcome::Paid { reference, tickets } => {
@@ -1165,7 +1163,6 @@ impl SalesStore for ThisBackend {
                     settled.status = OrderStatus::Paid;
                     settled.payment_reference = Some(reference.clone());
                     settled.tickets = issued_tickets(&draft.order, UserId(user), &tickets);
-                    let (status, body) = answer(&settled);
                     let summary = serde_json::json!({ "status": "paid", "total_cents": total, "currency": currency,
                         "payment_reference": reference, "tickets": tickets.len() });
                     // The `order.paid` audit entry is queued, not chained here: the audit head
@@ -1181,8 +1178,6 @@ impl SalesStore for ThisBackend {
                         .bind(OutboxId::new().0)
                         .bind(format!("order_paid:{id}"))
                         .bind(user)
-                        .bind(i64::from(status))
-                        .bind(body)
                         .bind(&key)
                         .bind(id.to_string())
                         .bind(AuditEntryId::new().0)
@@ -1381,18 +1376,16 @@ impl SalesStore for ThisBackend {
         Ok(self.to_settle(id.0).await?)
     }
 
-    async fn save_order_response(
+    async fn record_order_answer(
         &self,
         user: UserId,
         key: &str,
-        status: u16,
-        body: &str,
+        answered: OrderStatus,
     ) -> StoreResult<()> {
-        // The first recorded response wins; later writers (a recovery path) change nothing.
+        // The first recorded answer wins; later writers (a recovery path) change nothing.
         self.write_one(
             sqlx::query(RECORD_ANSWER)
-                .bind(i64::from(status))
-                .bind(body)
+                .bind(answered.as_str())
                 .bind(user.0)
                 .bind(key),
         )
@@ -1536,11 +1529,10 @@ async fn record_answer(
     tx: &mut Tx,
     user: Uuid,
     key: &str,
-    (status, body): (u16, String),
+    answered: OrderStatus,
 ) -> StoreResult<()> {
     sqlx::query(RECORD_ANSWER)
-        .bind(i64::from(status))
-        .bind(body)
+        .bind(answered.as_str())
         .bind(user)
         .bind(key)
         .execute(&mut **tx)
@@ -1548,8 +1540,8 @@ async fn record_answer(
     Ok(())
 }
 
-const RECORD_ANSWER: &str = "UPDATE idempotency_keys SET response_status = $1, response_body = $2 \
-     WHERE user_id = $3 AND key = $4 AND response_status IS NULL";
+const RECORD_ANSWER: &str = "UPDATE idempotency_keys SET answered_status = $1 \
+     WHERE user_id = $2 AND key = $3 AND answered_status IS NULL";
 
 /// Takes the products (in id order) out of stock, unless one has run out.
 async fn take_stock(

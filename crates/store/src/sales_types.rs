@@ -47,11 +47,6 @@ pub struct TicketUnit {
     pub section_id: SectionId,
 }
 
-/// What a client is told about an order in the state it reached: HTTP status and body. The store
-/// records it with the settlement, so the answer to a retried request is durable as soon as the
-/// order's new state is.
-pub type AnswerFor<'a> = &'a (dyn Fn(&Order) -> (u16, String) + Send + Sync);
-
 /// An order that still awaits its payment's outcome, with what it needs to be settled.
 #[derive(Clone, Debug)]
 pub struct OrderToSettle {
@@ -64,9 +59,10 @@ pub struct OrderToSettle {
 pub enum BeginOrder {
     /// A new order, awaiting payment.
     Started(OrderToSettle),
-    /// The key was used before with this body: the first response, to send again.
-    Replay { status: u16, body: String },
-    /// The key was used before with this body; its response was not recorded (yet).
+    /// The key was used before with this body and its first request was answered: the order,
+    /// and the status it had in that answer (a retry is told the same).
+    Answered { order: Order, answered: OrderStatus },
+    /// The key was used before with this body; no answer was recorded (yet).
     Existing(Order),
     /// The key was used before with another body.
     KeyReused,
@@ -108,7 +104,7 @@ impl PaymentOutcome {
 
 #[derive(Clone, Debug)]
 pub enum Settled {
-    /// The order moved to its new state, and its answer was recorded with it.
+    /// The order moved to its new state, recorded as the answer to its key.
     Done(Order),
     /// It was already settled (by another worker, a webhook or an earlier attempt).
     AlreadySettled(Order),
@@ -199,14 +195,13 @@ pub trait SalesStore {
     /// payment; or says what became of an earlier request with the same key.
     async fn begin_order(&self, order: NewOrder) -> StoreResult<BeginOrder>;
     /// Applies the payment's outcome exactly once: issues the tickets and marks seats sold in
-    /// the same transaction, or fails the order, or leaves it pending; and records `answer` of
-    /// the order's new state for its idempotency key, unless an answer was recorded before.
+    /// the same transaction, or fails the order, or leaves it pending; and records the order's
+    /// new status as the answer to its idempotency key, unless an answer was recorded before.
     async fn settle_order(
         &self,
         order: &OrderToSettle,
         outcome: PaymentOutcome,
         now: OffsetDateTime,
-        answer: AnswerFor<'_>,
     ) -> StoreResult<Settled>;
     /// Records the refund of a charge that `settle_order` could not honour.
     async fn record_failed_order_refund(
@@ -228,12 +223,13 @@ pub trait SalesStore {
     ) -> StoreResult<Order>;
     /// An order with what settling it needs, e.g. for a webhook.
     async fn order_to_settle(&self, id: OrderId) -> StoreResult<Option<OrderToSettle>>;
-    async fn save_order_response(
+    /// Records `answered` as the answer to the buyer's idempotency key; the first recorded
+    /// answer wins.
+    async fn record_order_answer(
         &self,
         user: UserId,
         key: &str,
-        status: u16,
-        body: &str,
+        answered: OrderStatus,
     ) -> StoreResult<()>;
     async fn get_order(&self, id: OrderId) -> StoreResult<Option<Order>>;
     async fn list_orders(&self, user: UserId, page: &PageRequest) -> StoreResult<Page<Order>>;

@@ -11,7 +11,7 @@ use bilheteria_domain::catalog::{
 use bilheteria_domain::ids::UserId;
 use bilheteria_domain::ids::{OrderId, SeatId, TicketId};
 use bilheteria_domain::page::PageRequest;
-use bilheteria_domain::sales::{HoldRequest, Order, OrderStatus};
+use bilheteria_domain::sales::{HoldRequest, OrderStatus};
 use bilheteria_domain::tickets::TicketStatus;
 use bilheteria_store::testing::TestDatabase;
 use bilheteria_store::{
@@ -943,14 +943,30 @@ async fn selling_holds_the_cap_and_settles_each_order_once(db: TestDatabase) {
         "{second:?}"
     );
 
-    // Settled once: tickets issued with the answer recorded; a second settlement changes nothing.
-    let answer = |order: &Order| (201, format!("paid {}", order.id));
+    // The provider's answer is lost first: the key is answered `payment_pending`, and a retry is
+    // told the same even once the order is paid.
+    let Settled::Done(pending) = store
+        .settle_order(
+            &draft,
+            PaymentOutcome::Unknown {
+                retry_at: now() + Duration::seconds(5),
+            },
+            now(),
+        )
+        .await
+        .unwrap()
+    else {
+        panic!("an unknown outcome leaves the order pending")
+    };
+    assert_eq!(pending.status, OrderStatus::PaymentPending);
+
+    // Settled once: tickets issued; a second settlement changes nothing.
     let paid = |draft: &OrderToSettle| PaymentOutcome::Paid {
         reference: "pi_contract".into(),
         tickets: ticket_drafts(draft),
     };
     let Settled::Done(settled) = store
-        .settle_order(&draft, paid(&draft), now(), &answer)
+        .settle_order(&draft, paid(&draft), now())
         .await
         .unwrap()
     else {
@@ -961,7 +977,7 @@ async fn selling_holds_the_cap_and_settles_each_order_once(db: TestDatabase) {
         (OrderStatus::Paid, 2)
     );
     let again = store
-        .settle_order(&draft, paid(&draft), now(), &answer)
+        .settle_order(&draft, paid(&draft), now())
         .await
         .unwrap();
     assert!(
@@ -970,7 +986,8 @@ async fn selling_holds_the_cap_and_settles_each_order_once(db: TestDatabase) {
     );
     let replay = store.begin_order(order("key-0001", 1)).await.unwrap();
     assert!(
-        matches!(&replay, BeginOrder::Replay { status: 201, body } if body == &format!("paid {}", draft.order.id)),
+        matches!(&replay, BeginOrder::Answered { order, answered: OrderStatus::PaymentPending }
+            if order.id == draft.order.id && order.status == OrderStatus::Paid && order.tickets.len() == 2),
         "{replay:?}"
     );
     let tickets = store

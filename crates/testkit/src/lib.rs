@@ -82,7 +82,6 @@ impl TestApp {
                     .expect("mailer"),
             ),
             queue: Arc::new(room.unwrap_or_else(|| memory_room(RoomLimits::local([10_000; 4])))),
-            answers: bilheteria_web::api::buying::order_answers(),
         };
         let state = App::new(store.clone(), clock.clone(), settings, services);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

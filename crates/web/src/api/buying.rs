@@ -7,13 +7,13 @@ use super::{audit_context, page_request};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bilheteria_app::App;
 use bilheteria_app::AppError;
 use bilheteria_app::access;
 use bilheteria_app::error::Denied;
-use bilheteria_app::sales::{self, RecordedAnswer};
+use bilheteria_app::sales;
 use bilheteria_domain::FieldErrors;
 use bilheteria_domain::catalog::SaleWindow;
 use bilheteria_domain::ids::{HoldId, OrderId, SessionId};
@@ -105,37 +105,24 @@ pub async fn release_hold(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The renderer the application records order answers with (`App::answers`), for whoever wires
-/// an `App` to this web face.
-pub fn order_answers() -> std::sync::Arc<sales::RenderAnswer> {
-    std::sync::Arc::new(order_answer)
-}
-
-/// What a buyer is told about an order in the state it reached: the order itself once paid, or
-/// a problem document. Recorded with the order's key, so that a retry gets it again.
-pub fn order_answer(order: &Order) -> RecordedAnswer {
-    let problem = |error: ApiError| RecordedAnswer {
-        status: error.status.as_u16(),
-        body: serde_json::to_string(&error.problem()).unwrap_or_default(),
-    };
-    match order.status {
-        OrderStatus::Paid | OrderStatus::Refunded => RecordedAnswer {
-            status: StatusCode::CREATED.as_u16(),
-            body: serde_json::to_string(order).unwrap_or_default(),
-        },
-        OrderStatus::PaymentPending => problem(
-            ApiError::new(
-                StatusCode::ACCEPTED,
-                "payment_pending",
-                "the payment provider's answer is not known yet; the order will settle shortly",
-            )
-            .with("order_id", order.id),
-        ),
-        OrderStatus::AwaitingPayment => problem(ApiError::new(
+/// What a buyer is told about an order in the status it was answered with: the order itself
+/// once paid, or a problem document. A retry with the same key is told the same.
+pub fn order_answer(order: &Order) -> Response {
+    let error = match order.status {
+        OrderStatus::Paid | OrderStatus::Refunded => {
+            return (StatusCode::CREATED, Json(order)).into_response();
+        }
+        OrderStatus::PaymentPending => ApiError::new(
+            StatusCode::ACCEPTED,
+            "payment_pending",
+            "the payment provider's answer is not known yet; the order will settle shortly",
+        )
+        .with("order_id", order.id),
+        OrderStatus::AwaitingPayment => ApiError::new(
             StatusCode::CONFLICT,
             "idempotency_in_progress",
             "a request with this Idempotency-Key is still running",
-        )),
+        ),
         OrderStatus::Failed => {
             let code = order.failure_code.as_deref().unwrap_or("card_declined");
             let error = match code {
@@ -156,9 +143,10 @@ pub fn order_answer(order: &Order) -> RecordedAnswer {
                 )
                 .with("decline_code", decline),
             };
-            problem(error.with("order_id", order.id))
+            error.with("order_id", order.id)
         }
-    }
+    };
+    error.into_response()
 }
 
 pub const IDEMPOTENCY_HEADER: &str = "idempotency-key";
@@ -200,7 +188,7 @@ pub async fn create_order(
     let fingerprint = request_fingerprint(&body);
     let input: OrderInput = parse_json(body.to_string().as_bytes())?;
     let request = input.parse()?;
-    let reply = sales::place_order(
+    let answered = sales::place_order(
         &state,
         caller.user.id,
         &key,
@@ -209,17 +197,7 @@ pub async fn create_order(
         client_ip.to_option_string(),
     )
     .await?;
-    let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let content_type = if status == StatusCode::CREATED {
-        "application/json"
-    } else {
-        "application/problem+json"
-    };
-    let mut response = (status, reply.body).into_response();
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    Ok(response)
+    Ok(order_answer(&answered))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
