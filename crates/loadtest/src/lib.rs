@@ -8,11 +8,15 @@
 pub mod report;
 
 use anyhow::{Context, bail};
+use bilheteria_client::{
+    CategoryInput, Client, ClientError, ClientResult, EventInput, HoldInput, Integrity, OrderInput,
+    Payment, ProductInput, ProductLine, QueueInput, RowInput, SectionInput, SessionInput,
+    VenueInput,
+};
 use rand::Rng;
 use rand::seq::IndexedRandom;
 use report::{Audit, Recorder, Report, RunInfo};
-use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
@@ -74,116 +78,6 @@ pub struct LoadtestArgs {
     pub quiet: bool,
 }
 
-/// A thin client of the public API, with the calls the rehearsal makes.
-#[derive(Clone)]
-struct Api {
-    client: reqwest::Client,
-    base: String,
-}
-
-/// An answer: status, and JSON body (or the problem's `code` on error).
-struct Answer {
-    status: StatusCode,
-    body: Value,
-}
-
-impl Answer {
-    fn parse(status: StatusCode, text: &str) -> Self {
-        Self {
-            status,
-            body: serde_json::from_str(text).unwrap_or(Value::Null),
-        }
-    }
-
-    fn code(&self) -> String {
-        self.body["code"]
-            .as_str()
-            .map_or_else(|| format!("http_{}", self.status.as_u16()), str::to_owned)
-    }
-}
-
-impl Api {
-    fn new(target: &str, pool: usize) -> anyhow::Result<Self> {
-        let client = reqwest::Client::builder()
-            .pool_max_idle_per_host(pool)
-            .timeout(Duration::from_secs(60))
-            .build()?;
-        Ok(Self {
-            client,
-            base: format!("{}/api/v1", target.trim_end_matches('/')),
-        })
-    }
-
-    async fn call(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        token: Option<&str>,
-        headers: &[(&str, &str)],
-        body: Option<&Value>,
-    ) -> anyhow::Result<Answer> {
-        let (status, text) = self.call_text(method, path, token, headers, body).await?;
-        Ok(Answer::parse(status, &text))
-    }
-
-    /// The answer's status and unparsed body, for callers that read only part of it.
-    async fn call_text(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        token: Option<&str>,
-        headers: &[(&str, &str)],
-        body: Option<&Value>,
-    ) -> anyhow::Result<(StatusCode, String)> {
-        let mut request = self.client.request(method, format!("{}{path}", self.base));
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        for (name, value) in headers {
-            request = request.header(*name, *value);
-        }
-        if let Some(body) = body {
-            request = request.json(body);
-        }
-        let response = request.send().await?;
-        let status = response.status();
-        Ok((status, response.text().await?))
-    }
-
-    async fn expect(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<&Value>,
-        wanted: StatusCode,
-    ) -> anyhow::Result<Value> {
-        let answer = self.call(method, path, token, &[], body).await?;
-        if answer.status != wanted {
-            bail!("{path} answered {}: {}", answer.status, answer.body);
-        }
-        Ok(answer.body)
-    }
-}
-
-/// The part of a seat map the rehearsal's buyers look at.
-#[derive(serde::Deserialize)]
-struct SeatMapView {
-    sections: Vec<SectionView>,
-}
-
-#[derive(serde::Deserialize)]
-struct SectionView {
-    #[serde(default)]
-    seats: Vec<SeatView>,
-}
-
-#[derive(serde::Deserialize)]
-struct SeatView {
-    id: String,
-    status: String,
-}
-
 struct Buyer {
     token: String,
 }
@@ -200,42 +94,26 @@ pub async fn run(args: &LoadtestArgs) -> anyhow::Result<Report> {
     if args.rate <= 0.0 || args.duration == 0 || args.buyers == 0 {
         bail!("--rate, --duration and --buyers must be positive");
     }
-    let api = Api::new(&args.target, args.max_in_flight.min(1_000))?;
-    let health = api
-        .client
-        .get(format!("{}/healthz", args.target.trim_end_matches('/')))
-        .send()
+    let api = Client::new(&args.target, args.max_in_flight.min(1_000))?;
+    let backend = api
+        .health()
         .await
-        .with_context(|| format!("cannot reach the server at {}", args.target))?;
-    let backend = health
-        .json::<Value>()
+        .with_context(|| format!("cannot reach the server at {}", args.target))?
+        .storage;
+    let device = format!("loadtest-admin-{}", uuid::Uuid::now_v7().simple());
+    let admin = match api
+        .login(&args.admin_email, &args.admin_password, &device)
         .await
-        .ok()
-        .and_then(|h| h["storage"].as_str().map(str::to_owned))
-        .unwrap_or_default();
-    let login = api
-        .call(
-            reqwest::Method::POST,
-            "/auth/login",
-            None,
-            &[(
-                "X-Device-Id",
-                &format!("loadtest-admin-{}", uuid::Uuid::now_v7().simple()),
-            )],
-            Some(&json!({"email": args.admin_email, "password": args.admin_password})),
-        )
-        .await?;
-    if login.status != StatusCode::OK {
-        bail!(
+    {
+        Ok(session) => session.token,
+        Err(ClientError::Transport(error)) => return Err(error.into()),
+        Err(refused) => bail!(
             "the admin login was refused ({}): check --admin-email and --admin-password",
-            login.code()
-        );
-    }
-    let admin = login.body["token"]
-        .as_str()
-        .context("login answered no token")?
-        .to_owned();
-    let paysim_before = paysim_summary(&api.client, args.paysim.as_deref()).await;
+            refused.code()
+        ),
+    };
+    let paysim = reqwest::Client::new();
+    let paysim_before = paysim_summary(&paysim, args.paysim.as_deref()).await;
 
     let say = |text: &str| {
         if !args.quiet {
@@ -253,7 +131,7 @@ pub async fn run(args: &LoadtestArgs) -> anyhow::Result<Report> {
     let recorder = Arc::new(Recorder::new());
     let measured = drive(&api, args, &sale, buyers, recorder.clone()).await;
     say("arrivals over; auditing");
-    let audit = audit(&api, &admin, &sale, &recorder, args, paysim_before).await;
+    let audit = audit(&api, &paysim, &admin, &sale, &recorder, args, paysim_before).await;
     let report = recorder.report(
         RunInfo {
             target: args.target.clone(),
@@ -283,30 +161,42 @@ pub async fn run(args: &LoadtestArgs) -> anyhow::Result<Report> {
     Ok(report)
 }
 
-async fn prepare_sale(api: &Api, admin: &str, args: &LoadtestArgs) -> anyhow::Result<Sale> {
+async fn prepare_sale(api: &Client, admin: &str, args: &LoadtestArgs) -> anyhow::Result<Sale> {
     let mut sections = Vec::new();
     let mut left = args.seats;
     while left > 0 {
         let in_section = left.min(500);
-        let rows: Vec<Value> = (0..in_section.div_ceil(50))
-            .map(|r| json!({"label": format!("R{r}"), "seats": (in_section - r * 50).min(50)}))
+        let rows = (0..in_section.div_ceil(50))
+            .map(|r| RowInput {
+                label: format!("R{r}"),
+                seats: (in_section - r * 50).min(50),
+            })
             .collect();
-        sections.push(json!({"name": format!("Setor {}", sections.len() + 1), "rows": rows}));
+        sections.push(SectionInput::Seated {
+            name: format!("Setor {}", sections.len() + 1),
+            rows,
+        });
         left -= in_section;
     }
     if args.standing > 0 {
-        sections.push(json!({"name": "Pista", "capacity": args.standing}));
+        sections.push(SectionInput::Standing {
+            name: "Pista".into(),
+            capacity: args.standing,
+        });
     }
     let run = uuid::Uuid::now_v7().simple().to_string();
     let venue = api
-        .expect(reqwest::Method::POST, "/venues", Some(admin), Some(&json!({"name": format!("Rehearsal arena {run}"), "city": "Loopback", "sections": sections})), StatusCode::CREATED)
-        .await?;
-    let section_ids: Vec<String> = venue["sections"]
-        .as_array()
-        .context("venue without sections")?
-        .iter()
-        .filter_map(|s| s["id"].as_str().map(str::to_owned))
-        .collect();
+        .create_venue(
+            admin,
+            &VenueInput {
+                name: format!("Rehearsal arena {run}"),
+                city: "Loopback".into(),
+                sections,
+            },
+        )
+        .await
+        .context("creating the venue")?;
+    let section_ids: Vec<String> = venue.sections.iter().map(|s| s.id.clone()).collect();
     let (seated, standing) = if args.standing > 0 {
         (
             section_ids[..section_ids.len() - 1].to_vec(),
@@ -316,8 +206,17 @@ async fn prepare_sale(api: &Api, admin: &str, args: &LoadtestArgs) -> anyhow::Re
         (section_ids.clone(), String::new())
     };
     let event = api
-        .expect(reqwest::Method::POST, "/events", Some(admin), Some(&json!({"title": format!("Rehearsal {run}"), "category": "rehearsal", "venue_id": venue["id"], "status": "published"})), StatusCode::CREATED)
-        .await?;
+        .create_event(
+            admin,
+            &EventInput {
+                title: format!("Rehearsal {run}"),
+                category: "rehearsal".into(),
+                venue_id: venue.id,
+                status: "published".into(),
+            },
+        )
+        .await
+        .context("creating the event")?;
     let now = time::OffsetDateTime::now_utc();
     let rfc = |t: time::OffsetDateTime| {
         t.format(&time::format_description::well_known::Rfc3339)
@@ -325,63 +224,65 @@ async fn prepare_sale(api: &Api, admin: &str, args: &LoadtestArgs) -> anyhow::Re
     };
     let mut categories = vec![];
     if !seated.is_empty() {
-        categories.push(json!({"name": "Cadeira", "price_cents": 15_000, "section_ids": seated}));
+        categories.push(CategoryInput {
+            name: "Cadeira".into(),
+            price_cents: 15_000,
+            section_ids: seated.clone(),
+        });
     }
     if !standing.is_empty() {
-        categories.push(json!({"name": "Pista", "price_cents": 9_000, "section_ids": [standing]}));
+        categories.push(CategoryInput {
+            name: "Pista".into(),
+            price_cents: 9_000,
+            section_ids: vec![standing.clone()],
+        });
     }
-    let mut session = json!({"starts_at": rfc(now + time::Duration::days(30)), "sales_start_at": rfc(now - time::Duration::minutes(1)), "categories": categories});
-    if let Some(rate) = args.queue_admit_per_minute {
-        session["queue"] = json!({"enabled": true, "admit_per_minute": rate});
-    }
-    let event_id = event["id"].as_str().context("event without id")?;
+    let session = SessionInput {
+        starts_at: rfc(now + time::Duration::days(30)),
+        sales_start_at: rfc(now - time::Duration::minutes(1)),
+        categories,
+        queue: args.queue_admit_per_minute.map(|rate| QueueInput {
+            enabled: true,
+            admit_per_minute: rate,
+        }),
+    };
     let session = api
-        .expect(
-            reqwest::Method::POST,
-            &format!("/events/{event_id}/sessions"),
-            Some(admin),
-            Some(&session),
-            StatusCode::CREATED,
-        )
-        .await?;
+        .create_session(admin, &event.id, &session)
+        .await
+        .context("creating the session")?;
     let product = api
-        .expect(reqwest::Method::POST, "/products", Some(admin), Some(&json!({"name": "Copo oficial", "price_cents": 2_500, "stock": 1_000_000, "event_ids": [event_id]})), StatusCode::CREATED)
-        .await?;
+        .create_product(
+            admin,
+            &ProductInput {
+                name: "Copo oficial".into(),
+                price_cents: 2_500,
+                stock: 1_000_000,
+                event_ids: vec![event.id],
+            },
+        )
+        .await
+        .context("creating the product")?;
     Ok(Sale {
-        session_id: session["id"]
-            .as_str()
-            .context("session without id")?
-            .to_owned(),
+        session_id: session.id,
         seated_sections: seated,
         standing_section: standing,
-        product_id: product["id"]
-            .as_str()
-            .context("product without id")?
-            .to_owned(),
+        product_id: product.id,
     })
 }
 
-async fn prepare_buyers(api: &Api, admin: &str, count: u64) -> anyhow::Result<Vec<Buyer>> {
+async fn prepare_buyers(api: &Client, admin: &str, count: u64) -> anyhow::Result<Vec<Buyer>> {
     let mut buyers = Vec::with_capacity(count as usize);
     while (buyers.len() as u64) < count {
         let batch = (count - buyers.len() as u64).min(5_000);
         let page = api
-            .expect(
-                reqwest::Method::POST,
-                "/admin/rehearsal/buyers",
-                Some(admin),
-                Some(&json!({"count": batch})),
-                StatusCode::CREATED,
-            )
-            .await?;
-        for item in page["items"].as_array().context("no buyers")? {
-            buyers.push(Buyer {
-                token: item["token"]
-                    .as_str()
-                    .context("buyer without token")?
-                    .to_owned(),
-            });
-        }
+            .rehearsal_buyers(admin, batch)
+            .await
+            .context("preparing buyers")?;
+        buyers.extend(
+            page.items
+                .into_iter()
+                .map(|buyer| Buyer { token: buyer.token }),
+        );
     }
     Ok(buyers)
 }
@@ -397,7 +298,7 @@ struct Measured {
 
 /// Schedules arrivals at the target rate (or a ramp) for the duration, each a buyer's journey.
 async fn drive(
-    api: &Api,
+    api: &Client,
     args: &LoadtestArgs,
     sale: &Sale,
     buyers: Vec<Buyer>,
@@ -502,17 +403,28 @@ async fn drive(
     }
 }
 
-fn outcome(answer: &Answer, wanted: StatusCode) -> Result<(), String> {
-    if answer.status == wanted {
-        Ok(())
-    } else {
-        Err(answer.code())
+/// Records a step's outcome and hands it back; a call the server never answered ends the
+/// journey instead (counted as a transport failure).
+fn record<T>(
+    recorder: &Recorder,
+    step: &'static str,
+    started: Instant,
+    result: ClientResult<T>,
+) -> anyhow::Result<ClientResult<T>> {
+    if let Err(ClientError::Transport(error)) = result {
+        return Err(error.into());
     }
+    let outcome = result
+        .as_ref()
+        .map(|_| ())
+        .map_err(|error| error.code().to_owned());
+    recorder.step(step, started.elapsed(), outcome);
+    Ok(result)
 }
 
 /// One buyer: (queue), seat map, hold, order with payment, tickets. True when it bought.
 async fn journey(
-    api: &Api,
+    api: &Client,
     sale: &Sale,
     buyer: &Buyer,
     args: &LoadtestArgs,
@@ -531,66 +443,45 @@ async fn journey(
     }
 }
 
+/// Waits in the session's line until admitted (bounded); the admission token, if it came.
+async fn wait_in_line(
+    api: &Client,
+    session: &str,
+    token: &str,
+    recorder: &Recorder,
+) -> anyhow::Result<Option<String>> {
+    let step = Instant::now();
+    let admitted: ClientResult<Option<String>> = async {
+        let mut view = api.join_queue(token, session).await?;
+        let deadline = Instant::now() + Duration::from_secs(600);
+        while view.status != "admitted" && Instant::now() < deadline {
+            let wait = view.poll_after_seconds.clamp(1, 5);
+            tokio::time::sleep(Duration::from_secs(wait)).await;
+            view = api.queue_place(session, &view.queue_token).await?;
+        }
+        Ok(view.admission_token)
+    }
+    .await;
+    if let Ok(None) = admitted {
+        recorder.step("queue", step.elapsed(), Err("not_admitted".into()));
+        return Ok(None);
+    }
+    Ok(record(recorder, "queue", step, admitted)?.ok().flatten())
+}
+
 async fn journey_steps(
-    api: &Api,
+    api: &Client,
     sale: &Sale,
     buyer: &Buyer,
     args: &LoadtestArgs,
     recorder: &Recorder,
 ) -> anyhow::Result<bool> {
     let started = Instant::now();
-    let token = Some(buyer.token.as_str());
+    let token = buyer.token.as_str();
     let session = &sale.session_id;
     let mut admission = None;
     if args.queue_admit_per_minute.is_some() {
-        let step = Instant::now();
-        let joined = api
-            .call(
-                reqwest::Method::POST,
-                &format!("/sessions/{session}/queue"),
-                token,
-                &[],
-                None,
-            )
-            .await?;
-        if joined.status != StatusCode::OK {
-            recorder.step("queue", step.elapsed(), Err(joined.code()));
-            return Ok(false);
-        }
-        let queue_token = joined.body["queue_token"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
-        let mut view = joined.body;
-        let deadline = Instant::now() + Duration::from_secs(600);
-        while view["status"] != "admitted" && Instant::now() < deadline {
-            let wait = view["poll_after_seconds"].as_u64().unwrap_or(2).min(5);
-            tokio::time::sleep(Duration::from_secs(wait)).await;
-            let polled = api
-                .call(
-                    reqwest::Method::GET,
-                    &format!("/sessions/{session}/queue"),
-                    None,
-                    &[("X-Queue-Token", &queue_token)],
-                    None,
-                )
-                .await?;
-            if polled.status != StatusCode::OK {
-                recorder.step("queue", step.elapsed(), Err(polled.code()));
-                return Ok(false);
-            }
-            view = polled.body;
-        }
-        admission = view["admission_token"].as_str().map(str::to_owned);
-        recorder.step(
-            "queue",
-            step.elapsed(),
-            if admission.is_some() {
-                Ok(())
-            } else {
-                Err("not_admitted".into())
-            },
-        );
+        admission = wait_in_line(api, session, token, recorder).await?;
         if admission.is_none() {
             return Ok(false);
         }
@@ -617,46 +508,26 @@ async fn journey_steps(
             roll >= args.decline_rate && roll < args.decline_rate + args.lost_answer_rate,
         )
     };
-    let mut headers: Vec<(&str, &str)> = Vec::new();
-    if let Some(admission) = admission.as_deref() {
-        headers.push(("X-Admission-Token", admission));
-    }
     // Up to three tries at a hold, as a buyer would pick other seats after losing a race.
     let mut held = None;
     for _ in 0..3 {
         let step = Instant::now();
-        let (status, map) = api
-            .call_text(
-                reqwest::Method::GET,
-                &format!("/sessions/{session}/seats?section_id={section}"),
-                token,
-                &[],
-                None,
-            )
-            .await?;
-        // Only the seats' ids and statuses are read: a typed parse of those is a fraction of the
-        // cost of a full JSON tree, and the rehearsal shares the machine with the server.
-        let map = if status == StatusCode::OK {
-            serde_json::from_str::<SeatMapView>(&map).map_err(|_| "unreadable_seat_map".to_owned())
-        } else {
-            Err(Answer::parse(status, &map).code())
-        };
-        recorder.step(
+        let map = record(
+            recorder,
             "seat_map",
-            step.elapsed(),
-            map.as_ref().map(|_| ()).map_err(Clone::clone),
-        );
-        let body = if seated {
-            let free: Vec<&str> = map
-                .as_ref()
+            step,
+            api.seat_map(token, session, &section).await,
+        )?;
+        let request = if seated {
+            let free: Vec<String> = map
                 .ok()
-                .and_then(|map| map.sections.first())
+                .and_then(|map| map.sections.into_iter().next())
                 .map(|section| {
                     section
                         .seats
-                        .iter()
+                        .into_iter()
                         .filter(|s| s.status == "available")
-                        .map(|s| s.id.as_str())
+                        .map(|s| s.id)
                         .collect()
                 })
                 .unwrap_or_default();
@@ -664,34 +535,30 @@ async fn journey_steps(
                 recorder.step("hold", Duration::ZERO, Err("sold_out".into()));
                 return Ok(false);
             }
-            let picked: Vec<&str> = {
+            let picked = {
                 let mut rng = rand::rng();
                 free.choose_multiple(&mut rng, quantity as usize)
-                    .copied()
+                    .cloned()
                     .collect()
             };
-            json!({"seat_ids": picked})
+            HoldInput::Seats { seat_ids: picked }
         } else {
-            json!({"section_id": section, "quantity": quantity})
+            HoldInput::Standing {
+                section_id: section.clone(),
+                quantity,
+            }
         };
         let step = Instant::now();
         let hold = api
-            .call(
-                reqwest::Method::POST,
-                &format!("/sessions/{session}/holds"),
-                token,
-                &headers,
-                Some(&body),
-            )
-            .await?;
-        recorder.step("hold", step.elapsed(), outcome(&hold, StatusCode::CREATED));
-        match hold.status {
-            StatusCode::CREATED => {
-                held = hold.body["id"].as_str().map(str::to_owned);
+            .hold(token, session, admission.as_deref(), &request)
+            .await;
+        match record(recorder, "hold", step, hold)? {
+            Ok(hold) => {
+                held = Some(hold.id);
                 break;
             }
-            StatusCode::CONFLICT if hold.code() == "seat_unavailable" => continue,
-            _ => return Ok(false),
+            Err(refused) if refused.code() == "seat_unavailable" => continue,
+            Err(_) => return Ok(false),
         }
     }
     let Some(hold_id) = held else {
@@ -705,40 +572,30 @@ async fn journey_steps(
     } else {
         "tok_visa"
     };
-    let order = json!({"hold_id": hold_id, "products": [{"product_id": sale.product_id, "quantity": 1}], "payment": {"method": "card", "token": card}});
+    let order = OrderInput {
+        hold_id: hold_id.clone(),
+        products: vec![ProductLine {
+            product_id: sale.product_id.clone(),
+            quantity: 1,
+        }],
+        payment: Payment {
+            method: "card".into(),
+            token: card.into(),
+        },
+    };
     let key = uuid::Uuid::now_v7().simple().to_string();
     let step = Instant::now();
-    let paid = api
-        .call(
-            reqwest::Method::POST,
-            "/orders",
-            token,
-            &[("Idempotency-Key", &key)],
-            Some(&order),
-        )
-        .await?;
-    recorder.step("order", step.elapsed(), outcome(&paid, StatusCode::CREATED));
-    if paid.status != StatusCode::CREATED {
-        if paid.status == StatusCode::PAYMENT_REQUIRED {
+    let paid = api.place_order(token, &key, &order).await;
+    if let Err(refused) = record(recorder, "order", step, paid)? {
+        if refused.code() == "payment_declined" {
             // A declined buyer lets the hold go, as the rehearsal's buyers do not retry.
-            let _ = api
-                .call(
-                    reqwest::Method::DELETE,
-                    &format!("/holds/{hold_id}"),
-                    token,
-                    &[],
-                    None,
-                )
-                .await;
+            let _ = api.release_hold(token, &hold_id).await;
         }
         return Ok(false);
     }
     recorder.step("purchase", started.elapsed(), Ok(()));
     let step = Instant::now();
-    let tickets = api
-        .call(reqwest::Method::GET, "/tickets", token, &[], None)
-        .await?;
-    recorder.step("tickets", step.elapsed(), outcome(&tickets, StatusCode::OK));
+    let _tickets = record(recorder, "tickets", step, api.tickets(token).await)?;
     Ok(true)
 }
 
@@ -756,7 +613,8 @@ async fn paysim_summary(client: &reqwest::Client, url: Option<&str>) -> Option<V
 
 /// The sale's invariants, from the server's own accounting (and the provider's, if reachable).
 async fn audit(
-    api: &Api,
+    api: &Client,
+    paysim: &reqwest::Client,
     admin: &str,
     sale: &Sale,
     recorder: &Recorder,
@@ -764,24 +622,13 @@ async fn audit(
     paysim_before: Option<Value>,
 ) -> Audit {
     let mut audit = Audit::default();
-    let path = format!("/sessions/{}/integrity", sale.session_id);
     // Lost answers settle through reconciliation: wait for them (bounded).
-    let mut integrity = Value::Null;
+    let mut integrity = Integrity::default();
     for _ in 0..60 {
-        match api
-            .expect(
-                reqwest::Method::GET,
-                &path,
-                Some(admin),
-                None,
-                StatusCode::OK,
-            )
-            .await
-        {
+        match api.integrity(admin, &sale.session_id).await {
             Ok(report) => {
-                let pending = report["orders_pending"].as_i64().unwrap_or(0);
                 integrity = report;
-                if pending == 0 {
+                if integrity.orders_pending == 0 {
                     break;
                 }
             }
@@ -801,53 +648,52 @@ async fn audit(
             audit.failures.push(text)
         }
     };
-    let zero = |name: &str| integrity[name].as_i64() == Some(0);
-    check(zero("seats_sold_twice"), "no seat sold twice".into());
+    let i = &integrity;
+    check(i.seats_sold_twice == 0, "no seat sold twice".into());
     check(
-        zero("seat_status_mismatches") && zero("standing_count_mismatches"),
+        i.seat_status_mismatches == 0 && i.standing_count_mismatches == 0,
         "every sold seat and standing place has exactly its ticket".into(),
     );
     check(
-        zero("standing_oversold_sections"),
+        i.standing_oversold_sections == 0,
         "no standing section sold beyond capacity".into(),
     );
     check(
-        zero("users_over_cap"),
+        i.users_over_cap == 0,
         "no buyer above the per-session cap".into(),
     );
     check(
-        zero("paid_orders_without_charge")
-            && zero("paid_orders_with_wrong_ticket_count")
-            && zero("charges_without_paid_order_or_refund")
-            && zero("double_charges"),
+        i.paid_orders_without_charge == 0
+            && i.paid_orders_with_wrong_ticket_count == 0
+            && i.charges_without_paid_order_or_refund == 0
+            && i.double_charges == 0,
         "paid orders, tickets and captured charges match one to one".into(),
     );
     check(
-        zero("paid_orders_unconfirmed"),
+        i.paid_orders_unconfirmed == 0,
         "the provider confirms every paid order's charge".into(),
     );
     check(
-        zero("orders_pending"),
+        i.orders_pending == 0,
         "every payment outcome settled".into(),
     );
-    let paid_total = integrity["paid_order_total_cents"].as_i64().unwrap_or(-1);
-    let charged = integrity["charged_cents"].as_i64().unwrap_or(-2)
-        - integrity["refunded_cents"].as_i64().unwrap_or(0);
+    let paid_total = i.paid_order_total_cents;
+    let charged = i.charged_cents - i.refunded_cents;
     check(
         charged == paid_total,
         format!("money reconciles: captured {charged} = paid orders {paid_total} (cents)"),
     );
-    let paid_orders = integrity["paid_orders"].as_i64().unwrap_or(-1);
     check(
-        paid_orders >= recorder.purchases() as i64,
+        i.paid_orders >= recorder.purchases() as i64,
         format!(
-            "every purchase the buyers saw is a paid order ({} seen, {paid_orders} paid)",
-            recorder.purchases()
+            "every purchase the buyers saw is a paid order ({} seen, {} paid)",
+            recorder.purchases(),
+            i.paid_orders
         ),
     );
     if let (Some(before), Some(after)) = (
         paysim_before,
-        paysim_summary(&api.client, args.paysim.as_deref()).await,
+        paysim_summary(paysim, args.paysim.as_deref()).await,
     ) {
         let net = |s: &Value| {
             s["captured_cents"].as_i64().unwrap_or(0) - s["refunded_cents"].as_i64().unwrap_or(0)
@@ -859,6 +705,6 @@ async fn audit(
         );
     }
     audit.ok = audit.failures.is_empty();
-    audit.integrity = integrity;
+    audit.integrity = serde_json::to_value(&integrity).unwrap_or_default();
     audit
 }

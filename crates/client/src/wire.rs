@@ -1,0 +1,232 @@
+//! The API's requests and answers as a client writes and reads them (`API.md`). Answers keep
+//! the fields a client of today reads; the rest of a body is ignored.
+
+use serde::{Deserialize, Serialize};
+
+/// A page of a listing.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    #[serde(default)]
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct Health {
+    pub status: String,
+    /// `sqlite` or `postgres`.
+    pub storage: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct LoginSession {
+    /// Sent as `Authorization: Bearer <token>`.
+    pub token: String,
+    pub expires_at: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct VenueInput {
+    pub name: String,
+    pub city: String,
+    pub sections: Vec<SectionInput>,
+}
+
+/// A seated section (rows of seats) or a standing one (a capacity).
+#[derive(Clone, Debug, Serialize)]
+#[serde(untagged)]
+pub enum SectionInput {
+    Seated { name: String, rows: Vec<RowInput> },
+    Standing { name: String, capacity: u64 },
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RowInput {
+    pub label: String,
+    pub seats: u64,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct Venue {
+    pub id: String,
+    pub name: String,
+    pub sections: Vec<VenueSection>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct VenueSection {
+    pub id: String,
+    pub name: String,
+    /// `seated` or `standing`.
+    pub kind: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct EventInput {
+    pub title: String,
+    pub category: String,
+    pub venue_id: String,
+    /// `draft` or `published`.
+    pub status: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct Event {
+    pub id: String,
+    pub title: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SessionInput {
+    /// RFC 3339.
+    pub starts_at: String,
+    /// RFC 3339.
+    pub sales_start_at: String,
+    pub categories: Vec<CategoryInput>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queue: Option<QueueInput>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CategoryInput {
+    pub name: String,
+    pub price_cents: i64,
+    pub section_ids: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct QueueInput {
+    pub enabled: bool,
+    pub admit_per_minute: i64,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct EventSession {
+    pub id: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ProductInput {
+    pub name: String,
+    pub price_cents: i64,
+    pub stock: i64,
+    pub event_ids: Vec<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct Product {
+    pub id: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct RehearsalBuyer {
+    pub id: String,
+    /// A bearer token of the buyer's login session.
+    pub token: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct QueueView {
+    /// `waiting` or `admitted`.
+    pub status: String,
+    pub position: Option<u64>,
+    pub queue_token: String,
+    pub admission_token: Option<String>,
+    pub poll_after_seconds: u64,
+}
+
+/// A session's seat map (the sections asked for).
+#[derive(Clone, Debug, Deserialize)]
+pub struct SeatMap {
+    pub sections: Vec<SeatMapSection>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct SeatMapSection {
+    /// The seats of a seated section; none for a standing one.
+    #[serde(default)]
+    pub seats: Vec<Seat>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct Seat {
+    pub id: String,
+    /// `available`, `held` or `sold`.
+    pub status: String,
+}
+
+/// Seats by id, or places of a standing section.
+#[derive(Clone, Debug, Serialize)]
+#[serde(untagged)]
+pub enum HoldInput {
+    Seats { seat_ids: Vec<String> },
+    Standing { section_id: String, quantity: u64 },
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct Hold {
+    pub id: String,
+    pub expires_at: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct OrderInput {
+    pub hold_id: String,
+    pub products: Vec<ProductLine>,
+    pub payment: Payment,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ProductLine {
+    pub product_id: String,
+    pub quantity: i64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Payment {
+    /// `card`.
+    pub method: String,
+    pub token: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct Order {
+    pub id: String,
+    pub status: String,
+    pub total_cents: i64,
+    pub currency: String,
+    #[serde(default)]
+    pub tickets: Vec<Ticket>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct Ticket {
+    pub id: String,
+    pub session_id: String,
+    /// `valid`, `used` or `cancelled`.
+    pub status: String,
+    /// The signed code of the QR; none once cancelled.
+    pub code: Option<String>,
+}
+
+/// A session's sales invariants, as the server counts them (every count should be 0).
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+pub struct Integrity {
+    pub seats_sold_twice: i64,
+    pub seat_status_mismatches: i64,
+    pub standing_oversold_sections: i64,
+    pub standing_count_mismatches: i64,
+    pub users_over_cap: i64,
+    pub paid_orders_without_charge: i64,
+    pub paid_orders_with_wrong_ticket_count: i64,
+    pub charges_without_paid_order_or_refund: i64,
+    pub double_charges: i64,
+    pub paid_orders_unconfirmed: i64,
+    pub settled_ok: bool,
+    pub orders_pending: i64,
+    pub paid_orders: i64,
+    pub tickets_valid: i64,
+    pub charged_cents: i64,
+    pub refunded_cents: i64,
+    pub paid_order_total_cents: i64,
+}
