@@ -190,36 +190,44 @@ impl AccountStore for ThisBackend {
         // A concurrent login of the same user or device can win the unique index between our
         // UPDATE and INSERT; ending it in a fresh transaction then makes ours the only one.
         for attempt in 0..3 {
-            let mut tx = self.begin_write().await?;
-            let replaced = sqlx::query(
-                "UPDATE login_sessions SET ended_at = $1, end_reason = 'replaced' \
-                 WHERE ended_at IS NULL AND (user_id = $2 OR device_id = $3) RETURNING token_hash",
-            )
-            .bind(created_at)
-            .bind(session.user_id.0)
-            .bind(&session.device_id)
-            .fetch_all(&mut *tx)
-            .await?;
             let id = LoginSessionId::new();
-            let inserted = sqlx::query(
-                "INSERT INTO login_sessions (id, user_id, token_hash, device_id, ip, user_agent, \
-                 created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(id.0)
-            .bind(session.user_id.0)
-            .bind(&session.token_hash)
-            .bind(&session.device_id)
-            .bind(&session.ip)
-            .bind(&session.user_agent)
-            .bind(created_at)
-            .bind(expires_at)
-            .execute(&mut *tx)
+            let mut tx = self.begin_write().await?;
+            let started = async {
+                let replaced = sqlx::query(
+                    "UPDATE login_sessions SET ended_at = $1, end_reason = 'replaced' \
+                     WHERE ended_at IS NULL AND (user_id = $2 OR device_id = $3) RETURNING token_hash",
+                )
+                .bind(created_at)
+                .bind(session.user_id.0)
+                .bind(&session.device_id)
+                .fetch_all(&mut *tx)
+                .await?;
+                let inserted = sqlx::query(
+                    "INSERT INTO login_sessions (id, user_id, token_hash, device_id, ip, user_agent, \
+                     created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(id.0)
+                .bind(session.user_id.0)
+                .bind(&session.token_hash)
+                .bind(&session.device_id)
+                .bind(&session.ip)
+                .bind(&session.user_agent)
+                .bind(created_at)
+                .bind(expires_at)
+                .execute(&mut *tx)
+                .await;
+                match inserted {
+                    Err(error) if is_unique_violation(&error) && attempt < 2 => {
+                        Ok(Ending::Rollback(None))
+                    }
+                    Err(error) => Err(error.into()),
+                    Ok(_) => Ok(Ending::Commit(Some(replaced))),
+                }
+            }
             .await;
-            match inserted {
-                Err(error) if is_unique_violation(&error) && attempt < 2 => continue,
-                other => other?,
+            let Some(replaced) = end(tx, started).await? else {
+                continue;
             };
-            tx.commit().await?;
             self.forget_logins(&replaced)?;
             return Ok(LoginSession {
                 id,
@@ -341,15 +349,19 @@ impl AccountStore for ThisBackend {
 
     async fn end_login_session(&self, id: LoginSessionId, at: OffsetDateTime) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
-        let ended = sqlx::query(
-            "UPDATE login_sessions SET ended_at = $1, end_reason = 'logged_out' WHERE id = $2 AND ended_at IS NULL \
-             RETURNING token_hash",
-        )
-        .bind(to_micros(at))
-        .bind(id.0)
-        .fetch_all(&mut *tx)
-        .await?;
-        tx.commit().await?;
+        let outcome = async {
+            let ended = sqlx::query(
+                "UPDATE login_sessions SET ended_at = $1, end_reason = 'logged_out' WHERE id = $2 AND ended_at IS NULL \
+                 RETURNING token_hash",
+            )
+            .bind(to_micros(at))
+            .bind(id.0)
+            .fetch_all(&mut *tx)
+            .await?;
+            Ok::<_, StoreError>(ended)
+        }
+        .await;
+        let ended = finish(tx, outcome).await?;
         self.forget_logins(&ended)?;
         Ok(())
     }

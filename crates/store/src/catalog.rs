@@ -35,100 +35,104 @@ impl CatalogStore for ThisBackend {
     ) -> StoreResult<Venue> {
         let id = VenueId::new();
         let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "INSERT INTO venues (id, owner_id, name, city, created_at) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(id.0)
-        .bind(owner.0)
-        .bind(&venue.name)
-        .bind(&venue.city)
-        .bind(to_micros(at))
-        .execute(&mut *tx)
-        .await?;
-        let mut sections = Vec::with_capacity(venue.sections.len());
-        // (id, section, row position, row label, number) of every seat, inserted in chunks.
-        let mut seats: Vec<(Uuid, Uuid, i64, &str, i64)> = Vec::new();
-        for (position, section) in venue.sections.iter().enumerate() {
-            let section_id = SectionId::new();
-            let (kind, rows) = match &section.layout {
-                SectionLayout::Seated { rows } => (SectionKind::Seated, rows.as_slice()),
-                SectionLayout::Standing { .. } => (SectionKind::Standing, [].as_slice()),
-            };
+        let outcome = async {
             sqlx::query(
-                "INSERT INTO sections (id, venue_id, position, name, kind, capacity) VALUES ($1, $2, $3, $4, $5, $6)",
+                "INSERT INTO venues (id, owner_id, name, city, created_at) VALUES ($1, $2, $3, $4, $5)",
             )
-            .bind(section_id.0)
             .bind(id.0)
-            .bind(position as i64)
-            .bind(&section.name)
-            .bind(kind.as_str())
-            .bind(section.capacity())
+            .bind(owner.0)
+            .bind(&venue.name)
+            .bind(&venue.city)
+            .bind(to_micros(at))
             .execute(&mut *tx)
             .await?;
-            for (row_position, (label, count)) in rows.iter().enumerate() {
-                for number in 1..=*count {
-                    seats.push((
-                        Uuid::now_v7(),
-                        section_id.0,
-                        row_position as i64,
-                        label,
-                        number,
-                    ));
+            let mut sections = Vec::with_capacity(venue.sections.len());
+            // (id, section, row position, row label, number) of every seat, inserted in chunks.
+            let mut seats: Vec<(Uuid, Uuid, i64, &str, i64)> = Vec::new();
+            for (position, section) in venue.sections.iter().enumerate() {
+                let section_id = SectionId::new();
+                let (kind, rows) = match &section.layout {
+                    SectionLayout::Seated { rows } => (SectionKind::Seated, rows.as_slice()),
+                    SectionLayout::Standing { .. } => (SectionKind::Standing, [].as_slice()),
+                };
+                sqlx::query(
+                    "INSERT INTO sections (id, venue_id, position, name, kind, capacity) VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(section_id.0)
+                .bind(id.0)
+                .bind(position as i64)
+                .bind(&section.name)
+                .bind(kind.as_str())
+                .bind(section.capacity())
+                .execute(&mut *tx)
+                .await?;
+                for (row_position, (label, count)) in rows.iter().enumerate() {
+                    for number in 1..=*count {
+                        seats.push((
+                            Uuid::now_v7(),
+                            section_id.0,
+                            row_position as i64,
+                            label,
+                            number,
+                        ));
+                    }
                 }
+                sections.push(Section {
+                    id: section_id,
+                    name: section.name.clone(),
+                    kind,
+                    capacity: section.capacity(),
+                    rows: rows
+                        .iter()
+                        .map(|(label, seats)| RowSummary {
+                            label: label.clone(),
+                            seats: *seats,
+                        })
+                        .collect(),
+                });
             }
-            sections.push(Section {
-                id: section_id,
-                name: section.name.clone(),
-                kind,
-                capacity: section.capacity(),
-                rows: rows
-                    .iter()
-                    .map(|(label, seats)| RowSummary {
-                        label: label.clone(),
-                        seats: *seats,
-                    })
-                    .collect(),
-            });
-        }
-        for chunk in seats.chunks(INSERT_CHUNK) {
-            let mut insert = QueryBuilder::<Db>::new(
-                "INSERT INTO seats (id, section_id, row_position, row_label, number) ",
-            );
-            insert.push_values(
-                chunk,
-                |mut values, (seat, section, row_position, label, number)| {
-                    values
-                        .push_bind(*seat)
-                        .push_bind(*section)
-                        .push_bind(*row_position)
-                        .push_bind(*label)
-                        .push_bind(*number);
+            for chunk in seats.chunks(INSERT_CHUNK) {
+                let mut insert = QueryBuilder::<Db>::new(
+                    "INSERT INTO seats (id, section_id, row_position, row_label, number) ",
+                );
+                insert.push_values(
+                    chunk,
+                    |mut values, (seat, section, row_position, label, number)| {
+                        values
+                            .push_bind(*seat)
+                            .push_bind(*section)
+                            .push_bind(*row_position)
+                            .push_bind(*label)
+                            .push_bind(*number);
+                    },
+                );
+                insert.build().execute(&mut *tx).await?;
+            }
+            let created = Venue {
+                id,
+                owner_id: owner,
+                name: venue.name,
+                city: venue.city,
+                sections,
+                created_at: from_micros(to_micros(at)),
+            };
+            append_audit(
+                &mut tx,
+                audit,
+                at,
+                Change {
+                    action: "venue.created",
+                    target_type: "venue",
+                    target_id: id.to_string(),
+                    before: None,
+                    after: to_json(&created),
                 },
-            );
-            insert.build().execute(&mut *tx).await?;
+            )
+            .await?;
+            Ok::<_, StoreError>(created)
         }
-        let created = Venue {
-            id,
-            owner_id: owner,
-            name: venue.name,
-            city: venue.city,
-            sections,
-            created_at: from_micros(to_micros(at)),
-        };
-        append_audit(
-            &mut tx,
-            audit,
-            at,
-            Change {
-                action: "venue.created",
-                target_type: "venue",
-                target_id: id.to_string(),
-                before: None,
-                after: to_json(&created),
-            },
-        )
-        .await?;
-        tx.commit().await?;
+        .await;
+        let created = finish(tx, outcome).await?;
         self.refresh_statistics("sections, seats").await;
         Ok(created)
     }

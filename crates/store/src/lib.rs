@@ -137,7 +137,10 @@ pub trait Store:
     AccountStore
     + CatalogStore
     + AuditStore
-    + SalesStore
+    + HoldStore
+    + OrderStore
+    + SettlementStore
+    + TicketStore
     + OutboxStore
     + IntegrityStore
     + QueueStore

@@ -1,7 +1,7 @@
 //! The SQL of the notification outbox: claiming due messages, recording deliveries. Compiled twice,
 //! like `shared.rs`.
 
-use super::sales::push_newest_first;
+use super::orders::push_newest_first;
 use super::shared::{DbRow, finish};
 use super::{Db, ThisBackend};
 use crate::OutboxStore;

@@ -24,6 +24,9 @@ mod audit;
 #[path = "catalog.rs"]
 mod catalog;
 #[allow(clippy::duplicate_mod)]
+#[path = "holds.rs"]
+mod holds;
+#[allow(clippy::duplicate_mod)]
 #[path = "integrity.rs"]
 mod integrity;
 #[allow(clippy::duplicate_mod)]
@@ -32,12 +35,25 @@ mod outbox;
 #[allow(clippy::duplicate_mod)]
 #[path = "queue.rs"]
 mod queue;
+
 #[allow(clippy::duplicate_mod)]
-#[path = "sales.rs"]
-mod sales;
+#[path = "orders.rs"]
+mod orders;
+
+#[allow(clippy::duplicate_mod)]
+#[path = "settlement.rs"]
+mod settlement;
+
+#[allow(clippy::duplicate_mod)]
+#[path = "slices.rs"]
+mod slices;
+
 #[allow(clippy::duplicate_mod)]
 #[path = "shared.rs"]
 mod shared;
+#[allow(clippy::duplicate_mod)]
+#[path = "tickets.rs"]
+mod tickets;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 

@@ -1,4 +1,4 @@
-//! The part of the storage interface that sells: holds, orders, payments, tickets, the outbox.
+//! The part of the storage interface that sells: holds, orders, settlement, tickets, the outbox.
 
 use crate::StoreResult;
 use async_trait::async_trait;
@@ -180,8 +180,9 @@ pub struct RecordedCharge {
     pub currency: String,
 }
 
+/// Holds: seats or standing places (and the buyer's cap) claimed until they expire or are ordered.
 #[async_trait]
-pub trait SalesStore {
+pub trait HoldStore {
     /// Claims the seats or standing units for `hold.expires_at` and moves the buyer's
     /// allocation, in one transaction. Expired holds of the same buyer are released first.
     async fn create_hold(&self, hold: NewHold) -> StoreResult<Hold>;
@@ -190,10 +191,39 @@ pub trait SalesStore {
     async fn release_hold(&self, id: HoldId, user: UserId, now: OffsetDateTime) -> StoreResult<()>;
     /// Releases up to `limit` holds past their expiry; returns how many.
     async fn expire_holds(&self, now: OffsetDateTime, limit: i64) -> StoreResult<u64>;
+}
 
+/// Orders: one per idempotency key, awaiting their payment's outcome until settled.
+#[async_trait]
+pub trait OrderStore {
     /// Records the idempotency key and creates the order from the hold and products, awaiting
     /// payment; or says what became of an earlier request with the same key.
     async fn begin_order(&self, order: NewOrder) -> StoreResult<BeginOrder>;
+    /// An order with what settling it needs, e.g. for a webhook.
+    async fn order_to_settle(&self, id: OrderId) -> StoreResult<Option<OrderToSettle>>;
+    /// Records `answered` as the answer to the buyer's idempotency key; the first recorded
+    /// answer wins.
+    async fn record_order_answer(
+        &self,
+        user: UserId,
+        key: &str,
+        answered: OrderStatus,
+    ) -> StoreResult<()>;
+    async fn get_order(&self, id: OrderId) -> StoreResult<Option<Order>>;
+    async fn list_orders(&self, user: UserId, page: &PageRequest) -> StoreResult<Page<Order>>;
+    /// Orders whose outcome is unknown, or whose refund is owed, due by `now`; each is leased
+    /// until `lease_until` so that several workers never take the same one.
+    async fn orders_to_settle(
+        &self,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+        limit: i64,
+    ) -> StoreResult<Vec<OrderToSettle>>;
+}
+
+/// A payment's outcome applied to its order exactly once, and refunds.
+#[async_trait]
+pub trait SettlementStore {
     /// Applies the payment's outcome exactly once: issues the tickets and marks seats sold in
     /// the same transaction, or fails the order, or leaves it pending; and records the order's
     /// new status as the answer to its idempotency key, unless an answer was recorded before.
@@ -221,27 +251,11 @@ pub trait SalesStore {
         now: OffsetDateTime,
         audit: &AuditContext,
     ) -> StoreResult<Order>;
-    /// An order with what settling it needs, e.g. for a webhook.
-    async fn order_to_settle(&self, id: OrderId) -> StoreResult<Option<OrderToSettle>>;
-    /// Records `answered` as the answer to the buyer's idempotency key; the first recorded
-    /// answer wins.
-    async fn record_order_answer(
-        &self,
-        user: UserId,
-        key: &str,
-        answered: OrderStatus,
-    ) -> StoreResult<()>;
-    async fn get_order(&self, id: OrderId) -> StoreResult<Option<Order>>;
-    async fn list_orders(&self, user: UserId, page: &PageRequest) -> StoreResult<Page<Order>>;
-    /// Orders whose outcome is unknown, or whose refund is owed, due by `now`; each is leased
-    /// until `lease_until` so that several workers never take the same one.
-    async fn orders_to_settle(
-        &self,
-        now: OffsetDateTime,
-        lease_until: OffsetDateTime,
-        limit: i64,
-    ) -> StoreResult<Vec<OrderToSettle>>;
+}
 
+/// Tickets issued by paid orders.
+#[async_trait]
+pub trait TicketStore {
     async fn get_ticket(&self, id: TicketId) -> StoreResult<Option<Ticket>>;
     async fn list_tickets(&self, holder: UserId, page: &PageRequest) -> StoreResult<Page<Ticket>>;
 }

@@ -422,9 +422,25 @@ impl ThisBackend {
 /// is used again; until then other writers wait for those rows and `SKIP LOCKED` work (the hold
 /// sweeper) passes over them.
 pub(super) async fn finish<T>(tx: Tx, outcome: StoreResult<T>) -> StoreResult<T> {
+    end(tx, outcome.map(Ending::Commit)).await
+}
+
+/// How a write transaction that may end either way without an error ends.
+pub(super) enum Ending<T> {
+    Commit(T),
+    /// Undo what it wrote: to try again, or to record something else instead.
+    Rollback(T),
+}
+
+/// [`finish`] for a transaction that may also roll back on success.
+pub(super) async fn end<T>(tx: Tx, outcome: StoreResult<Ending<T>>) -> StoreResult<T> {
     match outcome {
-        Ok(value) => {
+        Ok(Ending::Commit(value)) => {
             tx.commit().await?;
+            Ok(value)
+        }
+        Ok(Ending::Rollback(value)) => {
+            tx.rollback().await?;
             Ok(value)
         }
         Err(refused) => {

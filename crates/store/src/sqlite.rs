@@ -30,6 +30,9 @@ mod audit;
 #[path = "catalog.rs"]
 mod catalog;
 #[allow(clippy::duplicate_mod)]
+#[path = "holds.rs"]
+mod holds;
+#[allow(clippy::duplicate_mod)]
 #[path = "integrity.rs"]
 mod integrity;
 #[allow(clippy::duplicate_mod)]
@@ -38,12 +41,25 @@ mod outbox;
 #[allow(clippy::duplicate_mod)]
 #[path = "queue.rs"]
 mod queue;
+
 #[allow(clippy::duplicate_mod)]
-#[path = "sales.rs"]
-mod sales;
+#[path = "orders.rs"]
+mod orders;
+
+#[allow(clippy::duplicate_mod)]
+#[path = "settlement.rs"]
+mod settlement;
+
+#[allow(clippy::duplicate_mod)]
+#[path = "slices.rs"]
+mod slices;
+
 #[allow(clippy::duplicate_mod)]
 #[path = "shared.rs"]
 mod shared;
+#[allow(clippy::duplicate_mod)]
+#[path = "tickets.rs"]
+mod tickets;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -127,8 +143,13 @@ impl Dialect for SqliteStore {
     /// Runs one statement as a write of its own, in the current batch.
     async fn write_one(&self, query: OneStatement<'_>) -> Result<(), sqlx::Error> {
         let mut tx = self.begin_write().await?;
-        query.execute(&mut *tx).await?;
-        tx.commit().await
+        match query.execute(&mut *tx).await {
+            Ok(_) => tx.commit().await,
+            Err(error) => {
+                tx.rollback().await?;
+                Err(error)
+            }
+        }
     }
 
     /// SQLite plans these look-ups well without statistics.

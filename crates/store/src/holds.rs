@@ -1,0 +1,513 @@
+//! Holds, shared by both backends (compiled once inside each backend module): a buyer's claim on
+//! seats or standing places, and on the per-session cap (C1), until it expires or is ordered.
+//! Every claim is a conditional update inside one short transaction.
+
+use super::shared::{DbRow, corrupt, finish};
+use super::slices::{
+    HOLD_PLACES, RELEASE_HELD_PLACES, SELL_FREE_PLACES, SELL_HELD_PLACES, take_from_slices,
+};
+use super::{Db, ThisBackend, Tx};
+use crate::Refusal;
+use crate::dialect::Dialect;
+use crate::{HoldStore, NewHold, StoreError, StoreResult};
+use async_trait::async_trait;
+use bilheteria_domain::clock::{from_micros, to_micros};
+use bilheteria_domain::ids::{HoldId, SeatId, SectionId, SessionId, UserId};
+use bilheteria_domain::sales::{Hold, HoldRequest};
+use sqlx::{AssertSqlSafe, QueryBuilder, Row};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// A hold as the tables keep it.
+pub(super) struct HoldRow {
+    pub(super) id: Uuid,
+    pub(super) user_id: Uuid,
+    pub(super) session_id: Uuid,
+    pub(super) section_id: Uuid,
+    pub(super) seated: bool,
+    pub(super) quantity: i64,
+    pub(super) status: String,
+    pub(super) expires_at: i64,
+}
+
+macro_rules! hold_columns {
+    () => {
+        "id, user_id, session_id, section_id, kind, quantity, status, expires_at"
+    };
+}
+pub(super) use hold_columns;
+
+pub(super) fn hold_from_row(row: &DbRow) -> Result<HoldRow, sqlx::Error> {
+    let kind: String = row.try_get("kind")?;
+    Ok(HoldRow {
+        id: row.try_get("id")?,
+        user_id: row.try_get("user_id")?,
+        session_id: row.try_get("session_id")?,
+        section_id: row.try_get("section_id")?,
+        seated: kind == "seats",
+        quantity: row.try_get("quantity")?,
+        status: row.try_get("status")?,
+        expires_at: row.try_get("expires_at")?,
+    })
+}
+
+/// Ends `holds` with `status`, giving back their seats or standing units and their share of the
+/// buyers' allocations. A seat already taken over by another hold is left alone.
+///
+/// Lock order: inventory rows (seats, then standing places, each in key order) before allocation
+/// rows (in key order), so that concurrent transactions on PostgreSQL rarely wait on each other
+/// in a cycle. One exception: a new standing hold claims its section's places, rows every
+/// standing buyer draws on, after the buyer's allocation, to hold those locks for one statement
+/// only; the cycle it allows needs the same buyer in two transactions at once, and PostgreSQL
+/// breaks it (the hold is retried, see `must_retry`).
+async fn release(tx: &mut Tx, holds: &[HoldRow], status: &str) -> Result<(), sqlx::Error> {
+    let mut seated: Vec<Uuid> = holds.iter().filter(|h| h.seated).map(|h| h.id).collect();
+    seated.sort();
+    for hold in seated {
+        sqlx::query(
+            "UPDATE session_seats SET status = 'available', hold_id = NULL, held_until = NULL \
+             WHERE hold_id = $1 AND status = 'held'",
+        )
+        .bind(hold)
+        .execute(&mut **tx)
+        .await?;
+    }
+    let mut standing: std::collections::BTreeMap<(Uuid, Uuid), i64> =
+        std::collections::BTreeMap::new();
+    let mut allocations: std::collections::BTreeMap<(Uuid, Uuid), i64> =
+        std::collections::BTreeMap::new();
+    for hold in holds {
+        if !hold.seated {
+            *standing
+                .entry((hold.session_id, hold.section_id))
+                .or_default() += hold.quantity;
+        }
+        *allocations
+            .entry((hold.user_id, hold.session_id))
+            .or_default() += hold.quantity;
+    }
+    for ((session, section), quantity) in standing {
+        let places = [session, section];
+        if !take_from_slices(tx, &RELEASE_HELD_PLACES, &places, quantity, Uuid::now_v7()).await? {
+            return Err(corrupt("standing_slices.held"));
+        }
+    }
+    for ((user, session), quantity) in allocations {
+        sqlx::query(
+            "UPDATE allocations SET tickets = tickets - $1 WHERE user_id = $2 AND session_id = $3",
+        )
+        .bind(quantity)
+        .bind(user)
+        .bind(session)
+        .execute(&mut **tx)
+        .await?;
+    }
+    for hold in holds {
+        sqlx::query("UPDATE holds SET status = $1 WHERE id = $2")
+            .bind(status)
+            .bind(hold.id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Whether a failed transaction lost a race PostgreSQL resolved by aborting it (deadlock or
+/// serialization failure): running it again is the cure.
+fn must_retry(error: &StoreError) -> bool {
+    matches!(
+        error,
+        StoreError::Database {
+            transient: true,
+            ..
+        }
+    )
+}
+
+/// Adds `units` to the buyer's allocation unless that would pass the cap (C1): false then, with
+/// nothing changed and the transaction still usable. The table's CHECK holds the cap as well.
+async fn allocate(
+    tx: &mut Tx,
+    user: Uuid,
+    session: Uuid,
+    units: i64,
+    cap: i64,
+) -> Result<bool, sqlx::Error> {
+    if units > cap {
+        return Ok(false);
+    }
+    let moved = sqlx::query(
+        "INSERT INTO allocations (user_id, session_id, tickets, cap) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (user_id, session_id) DO UPDATE SET tickets = allocations.tickets + excluded.tickets, \
+         cap = excluded.cap WHERE allocations.tickets + excluded.tickets <= excluded.cap",
+    )
+    .bind(user)
+    .bind(session)
+    .bind(units)
+    .bind(cap)
+    .execute(&mut **tx)
+    .await?;
+    Ok(moved.rows_affected() == 1)
+}
+
+fn purchase_limit_exceeded(cap: i64) -> StoreError {
+    StoreError::Refused(Refusal::PurchaseLimitExceeded { cap })
+}
+
+/// Claims the listed seats for `hold` unless someone else holds or bought them. Answers the
+/// seats' section, or the seats that could not be claimed (the claim is then incomplete and must
+/// be rolled back).
+async fn claim_seats(
+    tx: &mut Tx,
+    session: Uuid,
+    hold: Uuid,
+    seats: &[SeatId],
+    until: i64,
+    now: i64,
+    new_status: &str,
+) -> StoreResult<Result<Uuid, Vec<SeatId>>> {
+    let mut update = QueryBuilder::<Db>::new("UPDATE session_seats SET status = ");
+    update.push_bind(new_status.to_owned());
+    update.push(", hold_id = ").push_bind(hold);
+    update.push(", held_until = ").push_bind(until);
+    update.push(" WHERE session_id = ").push_bind(session);
+    update
+        .push(" AND (status = 'available' OR (status = 'held' AND held_until <= ")
+        .push_bind(now);
+    update
+        .push(") OR (status = 'held' AND hold_id = ")
+        .push_bind(hold);
+    update.push(")) AND seat_id IN (");
+    let mut list = update.separated(", ");
+    for seat in seats {
+        list.push_bind(seat.0);
+    }
+    update.push(") RETURNING section_id");
+    let claimed = update.build().fetch_all(&mut **tx).await?;
+    if claimed.len() == seats.len()
+        && let Some(row) = claimed.first()
+    {
+        return Ok(Ok(row.try_get("section_id")?));
+    }
+    let mut query =
+        QueryBuilder::<Db>::new("SELECT seat_id, hold_id FROM session_seats WHERE session_id = ");
+    query.push_bind(session);
+    query.push(" AND seat_id IN (");
+    let mut list = query.separated(", ");
+    for seat in seats {
+        list.push_bind(seat.0);
+    }
+    query.push(")");
+    let rows = query.build().fetch_all(&mut **tx).await?;
+    let mut ours = std::collections::HashSet::new();
+    for row in &rows {
+        let seat: Uuid = row.try_get("seat_id")?;
+        if row.try_get::<Option<Uuid>, _>("hold_id")? == Some(hold) {
+            ours.insert(seat);
+        }
+    }
+    if rows.len() < seats.len() {
+        let known: std::collections::HashSet<Uuid> = rows
+            .iter()
+            .map(|r| r.try_get("seat_id"))
+            .collect::<Result<_, _>>()?;
+        let unknown = seats
+            .iter()
+            .find(|s| !known.contains(&s.0))
+            .copied()
+            .unwrap_or_default();
+        return Err(StoreError::Refused(Refusal::SeatNotOnSale {
+            seat: unknown,
+        }));
+    }
+    Ok(Err(seats
+        .iter()
+        .filter(|s| !ours.contains(&s.0))
+        .copied()
+        .collect()))
+}
+
+async fn expired_holds_where(
+    tx: &mut Tx,
+    sql: &str,
+    binds: (Uuid, Uuid, i64),
+) -> Result<Vec<HoldRow>, sqlx::Error> {
+    let rows = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {} FROM holds WHERE {sql} AND status = 'active' AND expires_at <= $3{}",
+        hold_columns!(),
+        ThisBackend::LOCK_ROW
+    )))
+    .bind(binds.0)
+    .bind(binds.1)
+    .bind(binds.2)
+    .fetch_all(&mut **tx)
+    .await?;
+    rows.iter().map(hold_from_row).collect()
+}
+
+/// Makes the hold's units sold for `order`. Returns the code of what could not be kept.
+pub(super) async fn claim_for_sale(
+    tx: &mut Tx,
+    hold: &HoldRow,
+    now: i64,
+) -> StoreResult<Option<&'static str>> {
+    let session = hold.session_id;
+    if hold.status == "active" {
+        if hold.seated {
+            let sold = sqlx::query(
+                "UPDATE session_seats SET status = 'sold', held_until = NULL WHERE hold_id = $1 AND status = 'held'",
+            )
+            .bind(hold.id)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected();
+            return Ok((sold != hold.quantity as u64).then_some("seats_unavailable"));
+        }
+        let places = [session, hold.section_id];
+        if !take_from_slices(tx, &SELL_HELD_PLACES, &places, hold.quantity, hold.id).await? {
+            return Err(corrupt("standing_slices.held").into());
+        }
+        return Ok(None);
+    }
+    // The hold ended before the payment settled: take the units again if they are still free
+    // (inventory first, then the allocation, as everywhere).
+    let lost = if hold.seated {
+        let seats =
+            sqlx::query("SELECT seat_id FROM hold_seats WHERE hold_id = $1 ORDER BY seat_id")
+                .bind(hold.id)
+                .fetch_all(&mut **tx)
+                .await?
+                .iter()
+                .map(|row| row.try_get("seat_id").map(SeatId))
+                .collect::<Result<Vec<_>, _>>()?;
+        let claimed = claim_seats(tx, session, hold.id, &seats, now, now, "sold").await?;
+        claimed.is_err().then_some("seats_unavailable")
+    } else {
+        let places = [session, hold.section_id];
+        let claimed =
+            take_from_slices(tx, &SELL_FREE_PLACES, &places, hold.quantity, hold.id).await?;
+        (!claimed).then_some("sold_out")
+    };
+    if lost.is_some() {
+        return Ok(lost);
+    }
+    let cap: i64 = sqlx::query("SELECT max_tickets_per_user FROM event_sessions WHERE id = $1")
+        .bind(session)
+        .fetch_one(&mut **tx)
+        .await?
+        .try_get("max_tickets_per_user")?;
+    let allocated = allocate(tx, hold.user_id, session, hold.quantity, cap).await?;
+    Ok((!allocated).then_some("purchase_limit_exceeded"))
+}
+
+impl ThisBackend {
+    async fn create_hold_once(&self, new: &NewHold) -> StoreResult<Hold> {
+        let mut tx = self.begin_write().await?;
+        let held = self.claim_hold(&mut tx, new).await;
+        finish(tx, held).await
+    }
+
+    /// `create_hold_once` inside its transaction, which the caller ends.
+    async fn claim_hold(&self, tx: &mut Tx, new: &NewHold) -> StoreResult<Hold> {
+        let id = HoldId::new();
+        let session = new.session_id.0;
+        let now = to_micros(new.now);
+        let until = to_micros(new.expires_at);
+        let units = new.request.units();
+        let (section_id, seat_ids) = match &new.request {
+            HoldRequest::Seats(seats) => {
+                let section = claim_seats(tx, session, id.0, seats, until, now, "held")
+                    .await?
+                    .map_err(StoreError::SeatsUnavailable)?;
+                (SectionId(section), seats.clone())
+            }
+            HoldRequest::Standing { section_id, .. } => {
+                let kind: Option<String> = sqlx::query(
+                    "SELECT sec.kind FROM session_sections ss JOIN sections sec ON sec.id = ss.section_id \
+                     WHERE ss.session_id = $1 AND ss.section_id = $2",
+                )
+                .bind(session)
+                .bind(section_id.0)
+                .fetch_optional(&mut **tx)
+                .await?
+                .map(|row| row.try_get("kind"))
+                .transpose()?;
+                if kind.as_deref() != Some("standing") {
+                    return Err(StoreError::Refused(Refusal::NotAStandingSection));
+                }
+                (*section_id, Vec::new())
+            }
+        };
+        // Seats were locked first; the allocation row comes after, and a standing section's
+        // places last of all (below).
+        if !allocate(tx, new.user_id.0, session, units, new.cap).await? {
+            // Lazy expiry: the buyer's own lapsed holds stop counting against the cap. They are
+            // looked for only when the cap is reached; the sweeper ends them otherwise.
+            let lapsed = expired_holds_where(
+                tx,
+                "user_id = $1 AND session_id = $2",
+                (new.user_id.0, session, now),
+            )
+            .await?;
+            release(tx, &lapsed, "expired").await?;
+            if lapsed.is_empty() || !allocate(tx, new.user_id.0, session, units, new.cap).await? {
+                return Err(purchase_limit_exceeded(new.cap));
+            }
+        }
+        sqlx::query(
+            "INSERT INTO holds (id, user_id, session_id, section_id, kind, quantity, status, expires_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8)",
+        )
+        .bind(id.0)
+        .bind(new.user_id.0)
+        .bind(session)
+        .bind(section_id.0)
+        .bind(if seat_ids.is_empty() { "standing" } else { "seats" })
+        .bind(units)
+        .bind(until)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+        if seat_ids.is_empty() {
+            // The section's places are rows every standing buyer updates: they are claimed
+            // last, so that a slice's lock is held for one statement and the commit.
+            let places = [session, section_id.0];
+            let mut claimed = take_from_slices(tx, &HOLD_PLACES, &places, units, id.0).await?;
+            if !claimed {
+                // Lapsed holds of other buyers may still occupy the section.
+                let lapsed = expired_holds_where(
+                    tx,
+                    "session_id = $1 AND section_id = $2",
+                    (session, section_id.0, now),
+                )
+                .await?;
+                if !lapsed.is_empty() {
+                    release(tx, &lapsed, "expired").await?;
+                    claimed = take_from_slices(tx, &HOLD_PLACES, &places, units, id.0).await?;
+                }
+            }
+            if !claimed {
+                return Err(StoreError::Refused(Refusal::SoldOut));
+            }
+        } else {
+            let mut insert = QueryBuilder::<Db>::new("INSERT INTO hold_seats (hold_id, seat_id) ");
+            insert.push_values(&seat_ids, |mut values, seat| {
+                values.push_bind(id.0).push_bind(seat.0);
+            });
+            insert.build().execute(&mut **tx).await?;
+        }
+        Ok(Hold {
+            id,
+            session_id: new.session_id,
+            user_id: new.user_id,
+            seat_ids,
+            section_id,
+            quantity: units,
+            expires_at: from_micros(until),
+        })
+    }
+}
+
+#[async_trait]
+impl HoldStore for ThisBackend {
+    #[tracing::instrument(skip_all, fields(backend = ThisBackend::backend().as_str()))]
+    async fn create_hold(&self, new: NewHold) -> StoreResult<Hold> {
+        let mut attempt = 0;
+        loop {
+            match self.create_hold_once(&new).await {
+                Err(error) if must_retry(&error) && attempt < 3 => attempt += 1,
+                other => return other,
+            }
+        }
+    }
+
+    async fn get_hold(&self, id: HoldId) -> StoreResult<Option<(Hold, String)>> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            hold_columns!(),
+            " FROM holds WHERE id = $1"
+        ))
+        .bind(id.0)
+        .fetch_optional(self.reader())
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let hold = hold_from_row(&row)?;
+        let seat_ids = self
+            .hold_units(hold.id)
+            .await?
+            .into_iter()
+            .filter_map(|unit| unit.seat_id)
+            .collect();
+        Ok(Some((
+            Hold {
+                id,
+                session_id: SessionId(hold.session_id),
+                user_id: UserId(hold.user_id),
+                seat_ids,
+                section_id: SectionId(hold.section_id),
+                quantity: hold.quantity,
+                expires_at: from_micros(hold.expires_at),
+            },
+            hold.status,
+        )))
+    }
+
+    async fn release_hold(&self, id: HoldId, user: UserId, now: OffsetDateTime) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        let outcome = async {
+            let row = sqlx::query(AssertSqlSafe(format!(
+                "SELECT {} FROM holds WHERE id = $1 AND user_id = $2 AND status = 'active'{}",
+                hold_columns!(),
+                ThisBackend::LOCK_ROW
+            )))
+            .bind(id.0)
+            .bind(user.0)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+            let hold = hold_from_row(&row)?;
+            let live: i64 = sqlx::query(
+                "SELECT COUNT(*) AS n FROM orders WHERE hold_id = $1 AND status IN ('awaiting_payment', 'payment_pending', 'paid')",
+            )
+            .bind(id.0)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("n")?;
+            if live > 0 {
+                return Err(StoreError::Refused(Refusal::HoldInUse));
+            }
+            let status = if hold.expires_at <= to_micros(now) {
+                "expired"
+            } else {
+                "released"
+            };
+            release(&mut tx, &[hold], status).await?;
+            Ok::<_, StoreError>(())
+        }
+        .await;
+        finish(tx, outcome).await
+    }
+
+    async fn expire_holds(&self, now: OffsetDateTime, limit: i64) -> StoreResult<u64> {
+        let mut tx = self.begin_write().await?;
+        let outcome = async {
+            let rows = sqlx::query(AssertSqlSafe(format!(
+                "SELECT {} FROM holds WHERE status = 'active' AND expires_at <= $1 ORDER BY expires_at LIMIT $2{}",
+                hold_columns!(),
+                ThisBackend::LOCK_SKIP
+            )))
+            .bind(to_micros(now))
+            .bind(limit)
+            .fetch_all(&mut *tx)
+            .await?;
+            let holds = rows
+                .iter()
+                .map(hold_from_row)
+                .collect::<Result<Vec<_>, _>>()?;
+            release(&mut tx, &holds, "expired").await?;
+            Ok::<_, StoreError>(holds.len() as u64)
+        }
+        .await;
+        finish(tx, outcome).await
+    }
+}

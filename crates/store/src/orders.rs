@@ -1,0 +1,650 @@
+//! Orders, shared by both backends (compiled once inside each backend module): one order per
+//! idempotency key, created from a hold awaiting its payment; no transaction is open while the
+//! payment provider is called (the caller does that between `begin_order` and `settle_order`).
+
+use super::holds::{hold_columns, hold_from_row};
+use super::shared::{Change, DbRow, corrupt, finish, product_stock};
+use super::tickets::{seat_unit_from_row, ticket_from_row, ticket_select};
+use super::{Db, ThisBackend, Tx};
+use crate::dialect::Dialect;
+use crate::{
+    BeginOrder, NewOrder, OrderStore, OrderToSettle, StoreError, StoreResult, TicketUnit,
+    is_unique_violation,
+};
+use crate::{CatalogStore, Refusal};
+use async_trait::async_trait;
+use bilheteria_domain::catalog::Currency;
+use bilheteria_domain::clock::{from_micros, to_micros};
+use bilheteria_domain::ids::{EventId, HoldId, OrderId, OutboxId, SectionId, SessionId, UserId};
+use bilheteria_domain::page::{Page, PageRequest};
+use bilheteria_domain::sales::{ItemKind, Order, OrderItem, OrderStatus, order_total};
+use bilheteria_domain::tickets::Ticket;
+use sqlx::{AssertSqlSafe, QueryBuilder, Row};
+use std::collections::HashMap;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// What an idempotency key recorded of its first request.
+struct EarlierRequest {
+    fingerprint: Vec<u8>,
+    order: Uuid,
+    answered: Option<String>,
+}
+
+macro_rules! order_columns {
+    () => {
+        "id, user_id, session_id, event_id, hold_id, status, total_cents, currency, payment_reference, \
+         failure_code, client_ip, created_at, updated_at"
+    };
+}
+
+fn order_from_row(
+    row: &DbRow,
+    items: Vec<OrderItem>,
+    tickets: Vec<Ticket>,
+) -> Result<Order, sqlx::Error> {
+    let status: String = row.try_get("status")?;
+    let currency: String = row.try_get("currency")?;
+    Ok(Order {
+        id: OrderId(row.try_get("id")?),
+        user_id: UserId(row.try_get("user_id")?),
+        session_id: SessionId(row.try_get("session_id")?),
+        event_id: EventId(row.try_get("event_id")?),
+        hold_id: HoldId(row.try_get("hold_id")?),
+        status: OrderStatus::parse(&status).ok_or_else(|| corrupt("orders.status"))?,
+        total_cents: row.try_get("total_cents")?,
+        currency: Currency::parse(&currency).map_err(|_| corrupt("orders.currency"))?,
+        items,
+        tickets,
+        payment_reference: row.try_get("payment_reference")?,
+        failure_code: row.try_get("failure_code")?,
+        client_ip: row.try_get("client_ip")?,
+        created_at: from_micros(row.try_get("created_at")?),
+        updated_at: from_micros(row.try_get("updated_at")?),
+    })
+}
+
+/// Ends a query whose WHERE clause is open with one newest-first page keyed on `column`, a
+/// time-ordered (v7) uuid: after the cursor, at most `limit + 1` rows (the extra one tells
+/// `Page::from_rows` that more follow).
+pub(super) fn push_newest_first(
+    query: &mut QueryBuilder<Db>,
+    column: &'static str,
+    page: &PageRequest,
+) -> StoreResult<()> {
+    if let Some(before) = super::shared::parse_cursor_uuid(page)? {
+        query
+            .push(" AND ")
+            .push(column)
+            .push(" < ")
+            .push_bind(before);
+    }
+    query
+        .push(" ORDER BY ")
+        .push(column)
+        .push(" DESC LIMIT ")
+        .push_bind(page.limit + 1);
+    Ok(())
+}
+
+fn push_id_list(query: &mut QueryBuilder<Db>, ids: &[Uuid]) {
+    query.push("(");
+    let mut list = query.separated(", ");
+    for id in ids {
+        list.push_bind(*id);
+    }
+    query.push(")");
+}
+
+impl ThisBackend {
+    /// Orders with their items and tickets, three queries whatever their number.
+    pub(super) async fn complete_orders(&self, rows: &[DbRow]) -> Result<Vec<Order>, sqlx::Error> {
+        let ids = rows
+            .iter()
+            .map(|r| r.try_get("id"))
+            .collect::<Result<Vec<Uuid>, _>>()?;
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut items_query = QueryBuilder::<Db>::new(
+            "SELECT order_id, kind, reference_id, description, quantity, unit_price_cents FROM order_items WHERE order_id IN ",
+        );
+        push_id_list(&mut items_query, &ids);
+        items_query.push(" ORDER BY order_id, position");
+        let mut items: HashMap<Uuid, Vec<OrderItem>> = HashMap::new();
+        for row in items_query.build().fetch_all(self.reader()).await? {
+            let kind: String = row.try_get("kind")?;
+            items
+                .entry(row.try_get("order_id")?)
+                .or_default()
+                .push(OrderItem {
+                    kind: ItemKind::parse(&kind).ok_or_else(|| corrupt("order_items.kind"))?,
+                    reference_id: row.try_get("reference_id")?,
+                    description: row.try_get("description")?,
+                    quantity: row.try_get("quantity")?,
+                    unit_price_cents: row.try_get("unit_price_cents")?,
+                });
+        }
+        let mut tickets_query =
+            QueryBuilder::<Db>::new(concat!(ticket_select!(), " WHERE t.order_id IN "));
+        push_id_list(&mut tickets_query, &ids);
+        tickets_query.push(" ORDER BY t.order_id, sec.position, st.row_position, st.number, t.id");
+        let mut tickets: HashMap<Uuid, Vec<Ticket>> = HashMap::new();
+        for row in tickets_query.build().fetch_all(self.reader()).await? {
+            tickets
+                .entry(row.try_get("order_id")?)
+                .or_default()
+                .push(ticket_from_row(&row)?);
+        }
+        rows.iter()
+            .zip(&ids)
+            .map(|(row, id)| {
+                order_from_row(
+                    row,
+                    items.remove(id).unwrap_or_default(),
+                    tickets.remove(id).unwrap_or_default(),
+                )
+            })
+            .collect()
+    }
+
+    pub(super) async fn order_by_id(&self, id: Uuid) -> Result<Option<Order>, sqlx::Error> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            order_columns!(),
+            " FROM orders WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_all(self.reader())
+        .await?;
+        Ok(self.complete_orders(&rows).await?.into_iter().next())
+    }
+
+    /// The units an order's hold covers, in seat order.
+    pub(super) async fn hold_units(&self, hold: Uuid) -> Result<Vec<TicketUnit>, sqlx::Error> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            hold_columns!(),
+            " FROM holds WHERE id = $1"
+        ))
+        .bind(hold)
+        .fetch_one(self.reader())
+        .await?;
+        let hold = hold_from_row(&row)?;
+        if !hold.seated {
+            let unit = TicketUnit {
+                seat_id: None,
+                seat: None,
+                section_id: SectionId(hold.section_id),
+            };
+            return Ok(vec![unit; usize::try_from(hold.quantity).unwrap_or(0)]);
+        }
+        let rows = sqlx::query(
+            "SELECT hs.seat_id, st.section_id, st.row_label, st.number, sec.name AS section_name \
+             FROM hold_seats hs JOIN seats st ON st.id = hs.seat_id JOIN sections sec ON sec.id = st.section_id \
+             WHERE hs.hold_id = $1 ORDER BY st.row_position, st.number",
+        )
+        .bind(hold.id)
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter().map(seat_unit_from_row).collect()
+    }
+
+    pub(super) async fn to_settle(
+        &self,
+        order: Uuid,
+    ) -> Result<Option<OrderToSettle>, sqlx::Error> {
+        let row = sqlx::query("SELECT payment_token, hold_id FROM orders WHERE id = $1")
+            .bind(order)
+            .fetch_optional(self.reader())
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let Some(full) = self.order_by_id(order).await? else {
+            return Ok(None);
+        };
+        Ok(Some(OrderToSettle {
+            order: full,
+            payment_token: row.try_get("payment_token")?,
+            units: self.hold_units(row.try_get("hold_id")?).await?,
+        }))
+    }
+}
+
+pub(super) fn order_change(
+    action: &str,
+    order: OrderId,
+    before: Option<serde_json::Value>,
+    after: serde_json::Value,
+) -> Change<'_> {
+    Change {
+        action,
+        target_type: "order",
+        target_id: order.to_string(),
+        before: before.map(|b| b.to_string()),
+        after: Some(after.to_string()),
+    }
+}
+
+/// Queues a message of `kind` about an order for its buyer, once per (kind, order).
+pub(super) async fn notify_buyer(
+    tx: &mut Tx,
+    kind: &str,
+    order: OrderId,
+    buyer: Uuid,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let email: String = sqlx::query("SELECT email FROM users WHERE id = $1")
+        .bind(buyer)
+        .fetch_one(&mut **tx)
+        .await?
+        .try_get("email")?;
+    let payload = serde_json::json!({ "order_id": order, "to": email });
+    enqueue(tx, kind, format!("{kind}:{order}"), payload, now).await
+}
+
+async fn enqueue(
+    tx: &mut Tx,
+    kind: &str,
+    dedupe_key: String,
+    payload: serde_json::Value,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO outbox (id, kind, dedupe_key, payload, status, next_attempt_at, created_at) \
+         VALUES ($1, $2, $3, $4, 'pending', $5, $5) ON CONFLICT (dedupe_key) DO NOTHING",
+    )
+    .bind(OutboxId::new().0)
+    .bind(kind)
+    .bind(dedupe_key)
+    .bind(payload.to_string())
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+impl ThisBackend {
+    /// `begin_order` once its key is recorded as new: checks the hold, prices the order and
+    /// writes it, awaiting payment. The caller commits, or rolls back what this refused.
+    async fn start_paying(&self, tx: &mut Tx, new: NewOrder, now: i64) -> StoreResult<BeginOrder> {
+        let hold = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {} FROM holds WHERE id = $1 AND user_id = $2{}",
+            hold_columns!(),
+            ThisBackend::LOCK_ROW
+        )))
+        .bind(new.hold_id.0)
+        .bind(new.user_id.0)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or(StoreError::Refused(Refusal::HoldNotFound))?;
+        let hold = hold_from_row(&hold)?;
+        let expired = || StoreError::Refused(Refusal::HoldExpired);
+        if hold.status != "active" || hold.expires_at <= now {
+            return Err(expired());
+        }
+        // Caches in memory: a session's event never changes, and its currency not during a sale.
+        let session = self
+            .get_session(SessionId(hold.session_id))
+            .await?
+            .ok_or_else(|| StoreError::database("a hold's session is missing"))?;
+        let event_id = session.event_id.0;
+        let currency = session.currency.as_str().to_owned();
+
+        let mut items = Vec::new();
+        let mut units = Vec::new();
+        if hold.seated {
+            let rows = sqlx::query(
+                "SELECT ss.seat_id, ss.hold_id, ss.status, st.section_id, st.row_label, st.number, sec.name AS section_name, \
+                 c.price_cents FROM hold_seats hs \
+                 JOIN session_seats ss ON ss.session_id = $2 AND ss.seat_id = hs.seat_id \
+                 JOIN seats st ON st.id = hs.seat_id JOIN sections sec ON sec.id = st.section_id \
+                 JOIN session_sections sse ON sse.session_id = $2 AND sse.section_id = st.section_id \
+                 JOIN seat_categories c ON c.id = sse.category_id \
+                 WHERE hs.hold_id = $1 ORDER BY sec.position, st.row_position, st.number",
+            )
+            .bind(hold.id)
+            .bind(hold.session_id)
+            .fetch_all(&mut **tx)
+            .await?;
+            for row in &rows {
+                let still_ours = row.try_get::<Option<Uuid>, _>("hold_id")? == Some(hold.id)
+                    && row.try_get::<String, _>("status")? == "held";
+                if !still_ours {
+                    return Err(expired());
+                }
+                let unit = seat_unit_from_row(row)?;
+                let (Some(seat), Some(label)) = (unit.seat_id, &unit.seat) else {
+                    return Err(StoreError::database("a held seat without its label"));
+                };
+                items.push(OrderItem {
+                    kind: ItemKind::Seat,
+                    reference_id: seat.to_string(),
+                    description: format!(
+                        "{}, row {}, seat {}",
+                        label.section, label.row, label.number
+                    ),
+                    quantity: 1,
+                    unit_price_cents: row.try_get("price_cents")?,
+                });
+                units.push(unit);
+            }
+        } else {
+            let row = sqlx::query(
+                "SELECT sec.name AS section_name, c.price_cents FROM session_sections ss \
+                 JOIN sections sec ON sec.id = ss.section_id JOIN seat_categories c ON c.id = ss.category_id \
+                 WHERE ss.session_id = $1 AND ss.section_id = $2",
+            )
+            .bind(hold.session_id)
+            .bind(hold.section_id)
+            .fetch_one(&mut **tx)
+            .await?;
+            items.push(OrderItem {
+                kind: ItemKind::Standing,
+                reference_id: hold.section_id.to_string(),
+                description: row.try_get("section_name")?,
+                quantity: hold.quantity,
+                unit_price_cents: row.try_get("price_cents")?,
+            });
+            let unit = TicketUnit {
+                seat_id: None,
+                seat: None,
+                section_id: SectionId(hold.section_id),
+            };
+            units.extend(std::iter::repeat_n(
+                unit,
+                usize::try_from(hold.quantity).unwrap_or(0),
+            ));
+        }
+        for (i, (product, quantity)) in new.products.iter().enumerate() {
+            let row = sqlx::query(concat!(
+                "SELECT p.name, p.price_cents, p.currency, ",
+                product_stock!(),
+                " AS stock, \
+                 (SELECT COUNT(*) FROM product_events pe WHERE pe.product_id = p.id AND pe.event_id = $2) AS offered \
+                 FROM products p WHERE p.id = $1"
+            ))
+            .bind(product.0)
+            .bind(event_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+            let offered = match &row {
+                Some(row) => {
+                    row.try_get::<i64, _>("offered")? > 0
+                        && row.try_get::<String, _>("currency")? == currency
+                }
+                None => false,
+            };
+            let Some(row) = row.filter(|_| offered) else {
+                return Err(StoreError::Refused(Refusal::ProductNotOffered { index: i }));
+            };
+            if row.try_get::<i64, _>("stock")? < *quantity {
+                return Err(StoreError::Refused(Refusal::OutOfStock {
+                    product: *product,
+                }));
+            }
+            items.push(OrderItem {
+                kind: ItemKind::Product,
+                reference_id: product.to_string(),
+                description: row.try_get("name")?,
+                quantity: *quantity,
+                unit_price_cents: row.try_get("price_cents")?,
+            });
+        }
+        let total = order_total(&items).ok_or(StoreError::Refused(Refusal::TotalTooLarge))?;
+        // While the provider is asked, the hold must not lapse and hand its seats to another
+        // buyer: it lasts at least until reconciliation would look at the order.
+        let paying_until = to_micros(new.settle_after).max(hold.expires_at);
+        let inserted = sqlx::query(ThisBackend::START_PAYING)
+            .bind(paying_until)
+            .bind(hold.id)
+            .bind(new.id.0)
+            .bind(new.user_id.0)
+            .bind(hold.session_id)
+            .bind(event_id)
+            .bind(total)
+            .bind(&currency)
+            .bind(&new.payment_token)
+            .bind(&new.client_ip)
+            .bind(&new.idempotency_key)
+            .bind(to_micros(new.settle_after))
+            .bind(now)
+            .execute(&mut **tx)
+            .await;
+        match inserted {
+            Err(error) if is_unique_violation(&error) => {
+                return Err(StoreError::Refused(Refusal::HoldInUse));
+            }
+            other => other?,
+        };
+        let mut insert = QueryBuilder::<Db>::new(
+            "INSERT INTO order_items (order_id, position, kind, reference_id, description, quantity, unit_price_cents) ",
+        );
+        insert.push_values(items.iter().enumerate(), |mut values, (position, item)| {
+            values
+                .push_bind(new.id.0)
+                .push_bind(position as i64)
+                .push_bind(item.kind.as_str())
+                .push_bind(item.reference_id.clone())
+                .push_bind(item.description.clone())
+                .push_bind(item.quantity)
+                .push_bind(item.unit_price_cents);
+        });
+        insert.build().execute(&mut **tx).await?;
+        let order = Order {
+            id: new.id,
+            user_id: new.user_id,
+            session_id: SessionId(hold.session_id),
+            event_id: EventId(event_id),
+            hold_id: HoldId(hold.id),
+            status: OrderStatus::AwaitingPayment,
+            total_cents: total,
+            currency: Currency::parse(&currency)
+                .map_err(|_| StoreError::database("stored currency unreadable"))?,
+            items,
+            tickets: Vec::new(),
+            payment_reference: None,
+            failure_code: None,
+            client_ip: new.client_ip,
+            created_at: from_micros(now),
+            updated_at: from_micros(now),
+        };
+        Ok(BeginOrder::Started(OrderToSettle {
+            order,
+            payment_token: new.payment_token,
+            units,
+        }))
+    }
+}
+
+#[async_trait]
+impl OrderStore for ThisBackend {
+    #[tracing::instrument(skip_all, fields(backend = ThisBackend::backend().as_str()))]
+    async fn begin_order(&self, new: NewOrder) -> StoreResult<BeginOrder> {
+        let now = to_micros(new.now);
+        let fingerprint = new.fingerprint.clone();
+        let mut tx = self.begin_write().await?;
+        let begun = async {
+            let recorded = sqlx::query(
+                "INSERT INTO idempotency_keys (user_id, key, fingerprint, order_id, created_at) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (user_id, key) DO NOTHING",
+            )
+            .bind(new.user_id.0)
+            .bind(&new.idempotency_key)
+            .bind(&new.fingerprint)
+            .bind(new.id.0)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if recorded == 1 {
+                return self.start_paying(&mut tx, new, now).await.map(Ok);
+            }
+            let row = sqlx::query(
+                "SELECT fingerprint, order_id, answered_status FROM idempotency_keys \
+                 WHERE user_id = $1 AND key = $2",
+            )
+            .bind(new.user_id.0)
+            .bind(&new.idempotency_key)
+            .fetch_one(&mut *tx)
+            .await?;
+            Ok(Err(EarlierRequest {
+                fingerprint: row.try_get("fingerprint")?,
+                order: row.try_get("order_id")?,
+                answered: row.try_get("answered_status")?,
+            }))
+        }
+        .await;
+        // Committed, not rolled back, when the key was used before: what it read may be another
+        // write of the same SQLite batch, and the reads below see it only once that batch is
+        // durable.
+        let earlier = match finish(tx, begun).await? {
+            Ok(started) => return Ok(started),
+            Err(earlier) => earlier,
+        };
+        if earlier.fingerprint != fingerprint {
+            return Ok(BeginOrder::KeyReused);
+        }
+        let answered = earlier
+            .answered
+            .map(|status| {
+                OrderStatus::parse(&status)
+                    .ok_or_else(|| StoreError::database("stored answer status unreadable"))
+            })
+            .transpose()?;
+        let order = self
+            .order_by_id(earlier.order)
+            .await?
+            .ok_or_else(|| StoreError::database("an idempotency key refers to a missing order"))?;
+        Ok(match answered {
+            Some(answered) => BeginOrder::Answered { order, answered },
+            None => BeginOrder::Existing(order),
+        })
+    }
+
+    async fn order_to_settle(&self, id: OrderId) -> StoreResult<Option<OrderToSettle>> {
+        Ok(self.to_settle(id.0).await?)
+    }
+
+    async fn record_order_answer(
+        &self,
+        user: UserId,
+        key: &str,
+        answered: OrderStatus,
+    ) -> StoreResult<()> {
+        // The first recorded answer wins; later writers (a recovery path) change nothing.
+        self.write_one(
+            sqlx::query(RECORD_ANSWER)
+                .bind(answered.as_str())
+                .bind(user.0)
+                .bind(key),
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn get_order(&self, id: OrderId) -> StoreResult<Option<Order>> {
+        Ok(self.order_by_id(id.0).await?)
+    }
+
+    async fn list_orders(&self, user: UserId, page: &PageRequest) -> StoreResult<Page<Order>> {
+        let mut query = QueryBuilder::<Db>::new(concat!(
+            "SELECT ",
+            order_columns!(),
+            " FROM orders WHERE user_id = "
+        ));
+        query.push_bind(user.0);
+        push_newest_first(&mut query, "id", page)?;
+        let rows = query.build().fetch_all(self.reader()).await?;
+        let orders = self.complete_orders(&rows).await?;
+        Ok(Page::from_rows(orders, page.limit, |order| {
+            order.id.to_string()
+        }))
+    }
+
+    async fn orders_to_settle(
+        &self,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+        limit: i64,
+    ) -> StoreResult<Vec<OrderToSettle>> {
+        let mut tx = self.begin_write().await?;
+        let outcome = async {
+            let ids = sqlx::query(AssertSqlSafe(format!(
+                "UPDATE orders SET next_settle_at = $1 WHERE id IN (SELECT id FROM orders WHERE next_settle_at IS NOT NULL \
+                 AND next_settle_at <= $2 ORDER BY next_settle_at LIMIT $3{}) RETURNING id",
+                ThisBackend::LOCK_SKIP
+            )))
+            .bind(to_micros(lease_until))
+            .bind(to_micros(now))
+            .bind(limit)
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|row| row.try_get::<Uuid, _>("id"))
+            .collect::<Result<Vec<_>, _>>()?;
+            Ok::<_, StoreError>(ids)
+        }
+        .await;
+        let ids = finish(tx, outcome).await?;
+        let mut due = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(order) = self.to_settle(id).await? {
+                due.push(order);
+            }
+        }
+        Ok(due)
+    }
+}
+
+/// An order's products and quantities, in product order (the order their rows are locked in).
+pub(super) async fn ordered_products(tx: &mut Tx, order: Uuid) -> StoreResult<Vec<(Uuid, i64)>> {
+    let lines = sqlx::query(
+        "SELECT reference_id, quantity FROM order_items WHERE order_id = $1 AND kind = 'product' ORDER BY reference_id",
+    )
+    .bind(order)
+    .fetch_all(&mut **tx)
+    .await?;
+    lines
+        .iter()
+        .map(|line| {
+            let product = Uuid::parse_str(&line.try_get::<String, _>("reference_id")?)
+                .map_err(|_| StoreError::database("stored product reference unreadable"))?;
+            Ok((product, line.try_get::<i64, _>("quantity")?))
+        })
+        .collect()
+}
+
+/// An order's products and quantities, in product order, from its items.
+pub(super) fn products_of(order: &Order) -> StoreResult<Vec<(Uuid, i64)>> {
+    let mut products = order
+        .items
+        .iter()
+        .filter(|item| item.kind == ItemKind::Product)
+        .map(|item| {
+            Uuid::parse_str(&item.reference_id)
+                .map(|product| (product, item.quantity))
+                .map_err(|_| StoreError::database("stored product reference unreadable"))
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    products.sort_unstable();
+    Ok(products)
+}
+
+/// Records the answer to an order's idempotency key; the first recorded answer wins.
+pub(super) async fn record_answer(
+    tx: &mut Tx,
+    user: Uuid,
+    key: &str,
+    answered: OrderStatus,
+) -> StoreResult<()> {
+    sqlx::query(RECORD_ANSWER)
+        .bind(answered.as_str())
+        .bind(user)
+        .bind(key)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+const RECORD_ANSWER: &str = "UPDATE idempotency_keys SET answered_status = $1 \
+     WHERE user_id = $2 AND key = $3 AND answered_status IS NULL";

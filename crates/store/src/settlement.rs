@@ -1,0 +1,528 @@
+//! Settlement and refunds, shared by both backends (compiled once inside each backend module):
+//! a payment's outcome applied to its order exactly once, in one short transaction.
+
+use super::holds::{HoldRow, claim_for_sale, hold_from_row};
+use super::orders::{notify_buyer, order_change, products_of, record_answer};
+use super::shared::{DbRow, Ending, append_audit, corrupt, end, finish};
+use super::slices::{UNSELL_PLACES, restock, take_from_slices, take_stock};
+use super::{Db, ThisBackend, Tx};
+use crate::Refusal;
+use crate::dialect::Dialect;
+use crate::{
+    OrderToSettle, PaymentOutcome, Settled, SettlementStore, StoreError, StoreResult, TicketDraft,
+    is_unique_violation,
+};
+use async_trait::async_trait;
+use bilheteria_domain::audit::AuditContext;
+use bilheteria_domain::clock::{from_micros, to_micros};
+use bilheteria_domain::ids::{AuditEntryId, OrderId, OutboxId, UserId};
+use bilheteria_domain::sales::{Order, OrderStatus};
+use bilheteria_domain::tickets::{Ticket, TicketStatus};
+use sqlx::{AssertSqlSafe, QueryBuilder, Row};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+#[async_trait]
+impl SettlementStore for ThisBackend {
+    #[tracing::instrument(skip_all, fields(backend = ThisBackend::backend().as_str()))]
+    async fn settle_order(
+        &self,
+        draft: &OrderToSettle,
+        outcome: PaymentOutcome,
+        now: OffsetDateTime,
+    ) -> StoreResult<Settled> {
+        let at = to_micros(now);
+        let mut tx = self.begin_write().await?;
+        let applied = apply_outcome(&mut tx, draft, outcome, at).await;
+        match end(tx, applied).await? {
+            Applied::Settled(order) => Ok(Settled::Done(*order)),
+            Applied::AlreadySettled => Ok(Settled::AlreadySettled(self.settled(draft).await?)),
+            Applied::PlacesLost { code, reference } => {
+                self.fail_paid_order(draft, code, &reference, at).await
+            }
+        }
+    }
+
+    async fn record_failed_order_refund(
+        &self,
+        id: OrderId,
+        reference: &str,
+        now: OffsetDateTime,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        let outcome = async {
+            let row = sqlx::query(
+                "SELECT total_cents, currency FROM orders WHERE id = $1 AND status = 'failed'",
+            )
+            .bind(id.0)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+            insert_refund(
+                &mut tx,
+                id.0,
+                reference,
+                row.try_get("total_cents")?,
+                row.try_get("currency")?,
+                to_micros(now),
+            )
+            .await?;
+            sqlx::query("UPDATE orders SET next_settle_at = NULL WHERE id = $1")
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
+            Ok::<_, StoreError>(())
+        }
+        .await;
+        finish(tx, outcome).await
+    }
+
+    #[tracing::instrument(skip_all, fields(backend = ThisBackend::backend().as_str()))]
+    async fn refund_order(
+        &self,
+        id: OrderId,
+        reference: &str,
+        now: OffsetDateTime,
+        audit: &AuditContext,
+    ) -> StoreResult<bilheteria_domain::sales::Order> {
+        let at = to_micros(now);
+        let mut tx = self.begin_write().await?;
+        let outcome = async {
+            let row = sqlx::query(AssertSqlSafe(format!(
+                "SELECT status, session_id, user_id, hold_id, total_cents, currency FROM orders WHERE id = $1{}",
+                ThisBackend::LOCK_ROW
+            )))
+            .bind(id.0)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+            let refundable = OrderStatus::parse(&row.try_get::<String, _>("status")?)
+                .is_some_and(|status| status.can_become(OrderStatus::Refunded));
+            if !refundable {
+                return Err(StoreError::Refused(Refusal::OrderNotRefundable));
+            }
+            let session: Uuid = row.try_get("session_id")?;
+            let tickets = sqlx::query("SELECT seat_id, section_id, holder_id FROM tickets WHERE order_id = $1 AND status <> 'cancelled'")
+                .bind(id.0)
+                .fetch_all(&mut *tx)
+                .await?;
+            let mut standing: std::collections::BTreeMap<Uuid, i64> = std::collections::BTreeMap::new();
+            for ticket in &tickets {
+                match ticket.try_get::<Option<Uuid>, _>("seat_id")? {
+                    Some(seat) => {
+                        sqlx::query(
+                            "UPDATE session_seats SET status = 'available', hold_id = NULL, held_until = NULL \
+                             WHERE session_id = $1 AND seat_id = $2 AND status = 'sold'",
+                        )
+                        .bind(session)
+                        .bind(seat)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    None => *standing.entry(ticket.try_get("section_id")?).or_default() += 1,
+                }
+                sqlx::query("UPDATE allocations SET tickets = tickets - 1 WHERE user_id = $1 AND session_id = $2")
+                    .bind(ticket.try_get::<Uuid, _>("holder_id")?)
+                    .bind(session)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            for (section, quantity) in standing {
+                if !take_from_slices(&mut tx, &UNSELL_PLACES, &[session, section], quantity, id.0)
+                    .await?
+                {
+                    return Err(corrupt("standing_slices.sold").into());
+                }
+            }
+            sqlx::query("UPDATE tickets SET status = 'cancelled', version = version + 1, updated_at = $1 WHERE order_id = $2 AND status <> 'cancelled'")
+                .bind(at)
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
+            restock(&mut tx, id.0).await?;
+            let total: i64 = row.try_get("total_cents")?;
+            insert_refund(
+                &mut tx,
+                id.0,
+                reference,
+                total,
+                row.try_get("currency")?,
+                at,
+            )
+            .await?;
+            sqlx::query("UPDATE orders SET status = 'refunded', next_settle_at = NULL, updated_at = $1 WHERE id = $2")
+                .bind(at)
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
+            notify_buyer(&mut tx, "order_refunded", id, row.try_get("user_id")?, at).await?;
+            let after = serde_json::json!({"status": "refunded", "refund_reference": reference, "amount_cents": total});
+            let before = serde_json::json!({"status": "paid"});
+            append_audit(
+                &mut tx,
+                audit,
+                now,
+                order_change("order.refunded", id, Some(before), after),
+            )
+            .await?;
+            Ok::<_, StoreError>(())
+        }
+        .await;
+        finish(tx, outcome).await?;
+        self.order_by_id(id.0).await?.ok_or(StoreError::NotFound)
+    }
+
+    async fn request_refund(&self, id: OrderId, retry_at: OffsetDateTime) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        let outcome = async {
+            let marked = sqlx::query(
+                "UPDATE orders SET next_settle_at = $1 WHERE id = $2 AND status = 'paid'",
+            )
+            .bind(to_micros(retry_at))
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            Ok::<_, StoreError>(marked)
+        }
+        .await;
+        let marked = finish(tx, outcome).await?;
+        if marked == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::Refused(Refusal::OrderNotRefundable))
+        }
+    }
+}
+
+/// What applying a payment's outcome came to, inside its transaction.
+enum Applied {
+    /// The order moved to its new state (built in memory, as it will read once committed).
+    Settled(Box<Order>),
+    /// Another settlement came first: the state machine allows no move from where it is.
+    AlreadySettled,
+    /// Paid, but a seat, a standing place or a product could not be kept: what was written is
+    /// undone, and the charge must be given back (`code` says why).
+    PlacesLost {
+        code: &'static str,
+        reference: String,
+    },
+}
+
+/// The order and the hold it sells, both locked, in one read (the hold's columns keep their
+/// names for `hold_from_row`).
+async fn lock_order_and_hold(tx: &mut Tx, order: Uuid) -> StoreResult<DbRow> {
+    sqlx::query(AssertSqlSafe(format!(
+        "SELECT o.status AS order_status, o.user_id AS buyer_id, o.event_id, o.total_cents, o.currency, \
+         o.idempotency_key, h.id, h.user_id, h.session_id, h.section_id, h.kind, h.quantity, h.status, \
+         h.expires_at FROM orders o JOIN holds h ON h.id = o.hold_id WHERE o.id = $1{}",
+        ThisBackend::LOCK_ROW
+    )))
+    .bind(order)
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or(StoreError::NotFound)
+}
+
+/// Applies `outcome` to the order inside `tx`, recording the order's new status as the answer
+/// to its idempotency key (unless one was recorded before).
+async fn apply_outcome(
+    tx: &mut Tx,
+    draft: &OrderToSettle,
+    outcome: PaymentOutcome,
+    at: i64,
+) -> StoreResult<Ending<Applied>> {
+    let row = lock_order_and_hold(tx, draft.order.id.0).await?;
+    let status = OrderStatus::parse(&row.try_get::<String, _>("order_status")?)
+        .ok_or_else(|| StoreError::database("stored order status unreadable"))?;
+    if !status.can_become(outcome.status()) {
+        // Commit, not roll back: what it read may be another write of the same SQLite batch,
+        // and the read that follows sees it only once that batch is durable.
+        return Ok(Ending::Commit(Applied::AlreadySettled));
+    }
+    let buyer: Uuid = row.try_get("buyer_id")?;
+    let key: String = row.try_get("idempotency_key")?;
+    let mut settled = Order {
+        updated_at: from_micros(at),
+        ..draft.order.clone()
+    };
+    match outcome {
+        PaymentOutcome::Unknown { retry_at } => {
+            sqlx::query(
+                "UPDATE orders SET status = 'payment_pending', settle_attempts = settle_attempts + 1, \
+                 next_settle_at = $1, updated_at = $2 WHERE id = $3",
+            )
+            .bind(to_micros(retry_at))
+            .bind(at)
+            .bind(settled.id.0)
+            .execute(&mut **tx)
+            .await?;
+            settled.status = OrderStatus::PaymentPending;
+        }
+        PaymentOutcome::Declined { code, reference } => {
+            record_charge(
+                tx,
+                &settled,
+                "declined",
+                reference.as_deref(),
+                Some(&code),
+                at,
+            )
+            .await?;
+            sqlx::query(
+                "UPDATE orders SET status = 'failed', failure_code = $1, payment_reference = $2, next_settle_at = NULL, \
+                 updated_at = $3 WHERE id = $4",
+            )
+            .bind(&code)
+            .bind(&reference)
+            .bind(at)
+            .bind(settled.id.0)
+            .execute(&mut **tx)
+            .await?;
+            settled.status = OrderStatus::Failed;
+            settled.failure_code = Some(code);
+            settled.payment_reference = reference;
+        }
+        PaymentOutcome::Paid { reference, tickets } => {
+            if let Some(code) = sell(tx, draft, &row, &reference, &tickets, at).await? {
+                return Ok(Ending::Rollback(Applied::PlacesLost { code, reference }));
+            }
+            settled.status = OrderStatus::Paid;
+            settled.payment_reference = Some(reference);
+            settled.tickets = issued_tickets(&draft.order, UserId(buyer), &tickets);
+            // `MARK_PAID` recorded the key's answer with the rest.
+            return Ok(Ending::Commit(Applied::Settled(Box::new(settled))));
+        }
+    }
+    record_answer(tx, buyer, &key, settled.status).await?;
+    Ok(Ending::Commit(Applied::Settled(Box::new(settled))))
+}
+
+/// Sells what the paid order's hold kept and issues its tickets; the code of what could not be
+/// kept, if anything (the caller then rolls it all back).
+async fn sell(
+    tx: &mut Tx,
+    draft: &OrderToSettle,
+    row: &DbRow,
+    reference: &str,
+    tickets: &[TicketDraft],
+    at: i64,
+) -> StoreResult<Option<&'static str>> {
+    let id = draft.order.id;
+    let hold = hold_from_row(row)?;
+    let products = products_of(&draft.order)?;
+    let buyer: Uuid = row.try_get("buyer_id")?;
+    let total: i64 = row.try_get("total_cents")?;
+    let currency: String = row.try_get("currency")?;
+    // Seats are claimed before their tickets are written (a lost seat must fail the order, not
+    // the unique index). The rows many orders update (a product's stock, then a standing
+    // section's places, each in slices) come last, with nothing read in between, so that their
+    // locks are held only until the commit.
+    if hold.seated
+        && let Some(lost) = claim_for_sale(tx, &hold, at).await?
+    {
+        return Ok(Some(lost));
+    }
+    let event: Uuid = row.try_get("event_id")?;
+    insert_tickets(tx, (id.0, event), &hold, buyer, tickets, at).await?;
+    let summary = serde_json::json!({ "status": "paid", "total_cents": total, "currency": currency,
+        "payment_reference": reference, "tickets": tickets.len() });
+    // The `order.paid` audit entry is queued, not chained here: the audit head would be one
+    // more row that every paid order locks until its commit.
+    sqlx::query(ThisBackend::MARK_PAID)
+        .bind(hold.id)
+        .bind(reference)
+        .bind(at)
+        .bind(id.0)
+        .bind(Uuid::now_v7())
+        .bind(total)
+        .bind(&currency)
+        .bind(OutboxId::new().0)
+        .bind(format!("order_paid:{id}"))
+        .bind(buyer)
+        .bind(row.try_get::<String, _>("idempotency_key")?)
+        .bind(id.to_string())
+        .bind(AuditEntryId::new().0)
+        .bind(summary.to_string())
+        .execute(&mut **tx)
+        .await?;
+    if let Some(lost) = take_stock(tx, id.0, &products).await? {
+        return Ok(Some(lost));
+    }
+    if !hold.seated {
+        // Standing holds draw on these slices too: they are held the shortest.
+        return claim_for_sale(tx, &hold, at).await;
+    }
+    Ok(None)
+}
+
+/// Records the order's charge as the provider reported it.
+async fn record_charge(
+    tx: &mut Tx,
+    order: &Order,
+    status: &str,
+    reference: Option<&str>,
+    detail: Option<&str>,
+    at: i64,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO payments (id, order_id, kind, status, reference, amount_cents, currency, detail, created_at) \
+         VALUES ($1, $2, 'charge', $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(Uuid::now_v7())
+    .bind(order.id.0)
+    .bind(status)
+    .bind(reference)
+    .bind(order.total_cents)
+    .bind(order.currency.as_str())
+    .bind(detail)
+    .bind(at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+impl ThisBackend {
+    /// The order as another settlement left it.
+    async fn settled(&self, draft: &OrderToSettle) -> StoreResult<Order> {
+        self.order_by_id(draft.order.id.0)
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// Fails a paid order whose places were lost and records the charge to give back, unless
+    /// another settlement came first.
+    async fn fail_paid_order(
+        &self,
+        draft: &OrderToSettle,
+        code: &'static str,
+        reference: &str,
+        at: i64,
+    ) -> StoreResult<Settled> {
+        let order = &draft.order;
+        let mut tx = self.begin_write().await?;
+        let failed = async {
+            let still_open = sqlx::query(AssertSqlSafe(format!(
+                "SELECT status FROM orders WHERE id = $1 AND status IN ('awaiting_payment', 'payment_pending'){}",
+                ThisBackend::LOCK_ROW
+            )))
+            .bind(order.id.0)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if still_open.is_none() {
+                return Ok(false);
+            }
+            record_charge(&mut tx, order, "succeeded", Some(reference), None, at).await?;
+            sqlx::query(
+                "UPDATE orders SET status = 'failed', failure_code = $1, payment_reference = $2, \
+                 next_settle_at = $3, updated_at = $3 WHERE id = $4",
+            )
+            .bind(code)
+            .bind(reference)
+            .bind(at)
+            .bind(order.id.0)
+            .execute(&mut *tx)
+            .await?;
+            Ok(true)
+        }
+        .await;
+        // Committed either way, not rolled back: see `apply_outcome`.
+        let failed = finish(tx, failed).await?;
+        let order = self.settled(draft).await?;
+        Ok(if failed {
+            Settled::MustRefund { order, code }
+        } else {
+            Settled::AlreadySettled(order)
+        })
+    }
+}
+
+/// The tickets of a paid order as `insert_tickets` writes them, in the order a read of the
+/// order lists them (seat order, then issue order).
+fn issued_tickets(order: &Order, holder: UserId, drafts: &[TicketDraft]) -> Vec<Ticket> {
+    let mut tickets: Vec<Ticket> = drafts
+        .iter()
+        .map(|draft| Ticket {
+            id: draft.id,
+            order_id: order.id,
+            session_id: order.session_id,
+            event_id: order.event_id,
+            seat: draft.unit.seat.clone(),
+            seat_id: draft.unit.seat_id,
+            section_id: draft.unit.section_id,
+            holder_id: holder,
+            status: TicketStatus::Valid,
+            version: draft.version,
+            code: Some(draft.code.clone()),
+        })
+        .collect();
+    if tickets.iter().all(|ticket| ticket.seat_id.is_none()) {
+        tickets.sort_by_key(|ticket| ticket.id.0);
+    }
+    tickets
+}
+
+async fn insert_refund(
+    tx: &mut Tx,
+    order: Uuid,
+    reference: &str,
+    amount: i64,
+    currency: String,
+    at: i64,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO payments (id, order_id, kind, status, reference, amount_cents, currency, created_at) \
+         VALUES ($1, $2, 'refund', 'succeeded', $3, $4, $5, $6)",
+    )
+    .bind(Uuid::now_v7())
+    .bind(order)
+    .bind(reference)
+    .bind(amount)
+    .bind(currency)
+    .bind(at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn insert_tickets(
+    tx: &mut Tx,
+    (order, event): (Uuid, Uuid),
+    hold: &HoldRow,
+    holder: Uuid,
+    tickets: &[TicketDraft],
+    at: i64,
+) -> StoreResult<()> {
+    if tickets.len() as i64 != hold.quantity {
+        return Err(StoreError::database(format!(
+            "{} tickets drafted for a hold of {}",
+            tickets.len(),
+            hold.quantity
+        )));
+    }
+    let mut insert = QueryBuilder::<Db>::new(
+        "INSERT INTO tickets (id, order_id, session_id, event_id, section_id, seat_id, holder_id, status, version, \
+         code, created_at, updated_at) ",
+    );
+    insert.push_values(tickets, |mut values, ticket| {
+        values
+            .push_bind(ticket.id.0)
+            .push_bind(order)
+            .push_bind(hold.session_id)
+            .push_bind(event)
+            .push_bind(ticket.unit.section_id.0)
+            .push_bind(ticket.unit.seat_id.map(|s| s.0))
+            .push_bind(holder)
+            .push_bind("valid")
+            .push_bind(ticket.version)
+            .push_bind(ticket.code.clone())
+            .push_bind(at)
+            .push_bind(at);
+    });
+    match insert.build().execute(&mut **tx).await {
+        Err(error) if is_unique_violation(&error) => Err(StoreError::database(
+            "a seat would have been sold twice; the sale was refused",
+        )),
+        other => other.map(|_| ()).map_err(StoreError::from),
+    }
+}

@@ -1,0 +1,93 @@
+//! Tickets as the tables keep them, shared by both backends (compiled once inside each backend
+//! module).
+
+use super::orders::push_newest_first;
+use super::shared::{DbRow, corrupt};
+use super::{Db, ThisBackend};
+use crate::dialect::Dialect;
+use crate::{StoreResult, TicketStore, TicketUnit};
+use async_trait::async_trait;
+use bilheteria_domain::ids::{EventId, OrderId, SeatId, SectionId, SessionId, TicketId, UserId};
+use bilheteria_domain::page::{Page, PageRequest};
+use bilheteria_domain::tickets::{SeatLabel, Ticket, TicketStatus};
+use sqlx::{QueryBuilder, Row};
+use uuid::Uuid;
+
+macro_rules! ticket_select {
+    () => {
+        "SELECT t.id, t.order_id, t.session_id, t.event_id, t.section_id, t.seat_id, t.holder_id, t.status, \
+         t.version, t.code, sec.name AS section_name, st.row_label, st.number \
+         FROM tickets t JOIN sections sec ON sec.id = t.section_id LEFT JOIN seats st ON st.id = t.seat_id"
+    };
+}
+pub(super) use ticket_select;
+
+/// A seat's ticket unit from a row with `seat_id`, `section_id`, `row_label`, `number` and
+/// `section_name`.
+pub(super) fn seat_unit_from_row(row: &DbRow) -> Result<TicketUnit, sqlx::Error> {
+    Ok(TicketUnit {
+        seat_id: Some(SeatId(row.try_get("seat_id")?)),
+        seat: Some(SeatLabel {
+            section: row.try_get("section_name")?,
+            row: row.try_get("row_label")?,
+            number: row.try_get("number")?,
+        }),
+        section_id: SectionId(row.try_get("section_id")?),
+    })
+}
+
+pub(super) fn ticket_from_row(row: &DbRow) -> Result<Ticket, sqlx::Error> {
+    let status: String = row.try_get("status")?;
+    let seat_id: Option<Uuid> = row.try_get("seat_id")?;
+    let seat = match seat_id {
+        Some(_) => Some(SeatLabel {
+            section: row.try_get("section_name")?,
+            row: row.try_get("row_label")?,
+            number: row.try_get("number")?,
+        }),
+        None => None,
+    };
+    let status = TicketStatus::parse(&status).ok_or_else(|| corrupt("tickets.status"))?;
+    Ok(Ticket {
+        id: TicketId(row.try_get("id")?),
+        order_id: OrderId(row.try_get("order_id")?),
+        session_id: SessionId(row.try_get("session_id")?),
+        event_id: EventId(row.try_get("event_id")?),
+        seat,
+        seat_id: seat_id.map(SeatId),
+        section_id: SectionId(row.try_get("section_id")?),
+        holder_id: UserId(row.try_get("holder_id")?),
+        // The column keeps a cancelled ticket's last code, which is revoked: nothing to show.
+        code: match status {
+            TicketStatus::Cancelled => None,
+            _ => Some(row.try_get("code")?),
+        },
+        status,
+        version: row.try_get("version")?,
+    })
+}
+
+#[async_trait]
+impl TicketStore for ThisBackend {
+    async fn get_ticket(&self, id: TicketId) -> StoreResult<Option<Ticket>> {
+        let row = sqlx::query(concat!(ticket_select!(), " WHERE t.id = $1"))
+            .bind(id.0)
+            .fetch_optional(self.reader())
+            .await?;
+        Ok(row.as_ref().map(ticket_from_row).transpose()?)
+    }
+
+    async fn list_tickets(&self, holder: UserId, page: &PageRequest) -> StoreResult<Page<Ticket>> {
+        let mut query = QueryBuilder::<Db>::new(concat!(ticket_select!(), " WHERE t.holder_id = "));
+        query.push_bind(holder.0);
+        push_newest_first(&mut query, "t.id", page)?;
+        let rows = query.build().fetch_all(self.reader()).await?;
+        let tickets = rows
+            .iter()
+            .map(ticket_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Page::from_rows(tickets, page.limit, |ticket| {
+            ticket.id.to_string()
+        }))
+    }
+}
