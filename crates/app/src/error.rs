@@ -47,6 +47,19 @@ pub enum AppError {
     IdempotencyKeyReused,
     #[error("only a paid order can be refunded")]
     OrderNotRefundable,
+    /// Not a code this system signed, or of no ticket.
+    #[error("not a ticket code")]
+    InvalidTicket,
+    #[error("the ticket is for another session")]
+    TicketWrongSession,
+    #[error("the ticket was let in before")]
+    TicketUsed {
+        first_scan_at: OffsetDateTime,
+        gate: String,
+    },
+    /// The code is of a cancelled ticket, or of a version replaced since (a transfer, a resale).
+    #[error("the ticket's code was revoked")]
+    TicketRevoked,
     /// The payment provider could not do what was asked.
     #[error("the payment provider failed: {0}")]
     Provider(String),
@@ -78,6 +91,8 @@ pub enum Denied {
     RefundOfOthersOrder,
     OthersSalesAudit,
     OthersQueue,
+    /// A scan at an event the caller is not staff of.
+    NotEventStaff,
 }
 
 /// What is wrong with a hold's admission to a queued session.

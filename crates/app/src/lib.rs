@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod auth;
 pub mod authz;
 pub mod error;
+pub mod gate;
 pub mod mail;
 pub mod queue;
 pub mod ratelimit;

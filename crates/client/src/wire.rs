@@ -216,6 +216,7 @@ pub struct Integrity {
     pub seat_status_mismatches: i64,
     pub standing_oversold_sections: i64,
     pub standing_count_mismatches: i64,
+    pub checkins_mismatched: i64,
     pub users_over_cap: i64,
     pub paid_orders_without_charge: i64,
     pub paid_orders_with_wrong_ticket_count: i64,

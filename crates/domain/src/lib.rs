@@ -5,6 +5,7 @@ pub mod account;
 pub mod audit;
 pub mod catalog;
 pub mod clock;
+pub mod gate;
 pub mod ids;
 pub mod inventory;
 pub mod page;

@@ -51,6 +51,14 @@ impl IntegrityStore for ThisBackend {
                  WHERE t.session_id = ss.session_id AND t.section_id = ss.section_id AND t.status <> 'cancelled')",
             )
             .await?,
+            // A used ticket has exactly one admission, and only a used (or since refunded)
+            // ticket has one; the unique index keeps it to one.
+            checkins_mismatched: count(
+                "SELECT COUNT(*) FROM tickets t WHERE t.session_id = $1 AND (t.status = 'used') <> EXISTS \
+                 (SELECT 1 FROM checkins c WHERE c.ticket_id = t.id AND c.result = 'admitted') \
+                 AND t.status <> 'cancelled'",
+            )
+            .await?,
             users_over_cap: count(
                 "SELECT COUNT(*) FROM (SELECT u.user_id, SUM(u.n) AS n FROM ( \
                  SELECT holder_id AS user_id, COUNT(*) AS n FROM tickets WHERE session_id = $1 AND status <> 'cancelled' GROUP BY holder_id \

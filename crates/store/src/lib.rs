@@ -21,6 +21,7 @@ use time::OffsetDateTime;
 
 mod cache;
 mod dialect;
+mod gate_types;
 mod group_commit;
 pub mod postgres;
 mod sales_types;
@@ -128,6 +129,7 @@ pub struct NewLoginSession {
     pub expires_at: OffsetDateTime,
 }
 
+pub use gate_types::*;
 pub use sales_types::*;
 
 /// The whole storage interface, one trait per area; callers hold an `Arc<dyn Store>`, whose
@@ -141,6 +143,7 @@ pub trait Store:
     + OrderStore
     + SettlementStore
     + TicketStore
+    + GateStore
     + OutboxStore
     + IntegrityStore
     + QueueStore

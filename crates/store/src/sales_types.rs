@@ -134,6 +134,8 @@ pub struct SalesIntegrity {
     pub seat_status_mismatches: i64,
     pub standing_oversold_sections: i64,
     pub standing_count_mismatches: i64,
+    /// Tickets used without one admission at a gate, or admitted and still valid.
+    pub checkins_mismatched: i64,
     pub users_over_cap: i64,
     pub paid_orders_without_charge: i64,
     pub paid_orders_with_wrong_ticket_count: i64,
@@ -160,6 +162,7 @@ impl SalesIntegrity {
             && self.seat_status_mismatches == 0
             && self.standing_oversold_sections == 0
             && self.standing_count_mismatches == 0
+            && self.checkins_mismatched == 0
             && self.users_over_cap == 0
             && self.paid_orders_without_charge == 0
             && self.paid_orders_with_wrong_ticket_count == 0

@@ -30,6 +30,10 @@ mod audit;
 #[path = "catalog.rs"]
 mod catalog;
 #[allow(clippy::duplicate_mod)]
+#[path = "gate.rs"]
+mod gate;
+
+#[allow(clippy::duplicate_mod)]
 #[path = "holds.rs"]
 mod holds;
 #[allow(clippy::duplicate_mod)]

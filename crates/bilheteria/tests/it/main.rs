@@ -7,6 +7,7 @@ mod accounts;
 mod audit_and_operations;
 mod buying;
 mod catalog;
+mod gate;
 mod loadtest;
 mod paysim;
 mod queue_state;

@@ -234,6 +234,9 @@ impl From<AppError> for ApiError {
                 Denied::OthersQueue => {
                     "only the event's organizer or an admin can see or steer its queue"
                 }
+                Denied::NotEventStaff => {
+                    "only staff assigned to this event, its organizer or an admin can check its tickets in"
+                }
             }),
             AppError::Invalid(errors) => Self::validation(errors),
             AppError::RateLimited { retry_after_secs } => Self::rate_limited(retry_after_secs),
@@ -305,6 +308,36 @@ impl From<AppError> for ApiError {
                 StatusCode::CONFLICT,
                 "order_not_refundable",
                 "only a paid order can be refunded",
+            ),
+            AppError::InvalidTicket => Self::new(
+                StatusCode::NOT_FOUND,
+                "invalid_ticket",
+                "this is not a ticket of ours: check the code, or show the ticket again",
+            ),
+            AppError::TicketWrongSession => Self::new(
+                StatusCode::CONFLICT,
+                "ticket_wrong_session",
+                "this ticket is for another session",
+            ),
+            AppError::TicketUsed {
+                first_scan_at,
+                gate,
+            } => Self::new(
+                StatusCode::CONFLICT,
+                "ticket_used",
+                format!("this ticket was let in before, at gate {gate}"),
+            )
+            .with(
+                "first_scan_at",
+                first_scan_at
+                    .format(&time::format_description::well_known::Rfc3339)
+                    .unwrap_or_default(),
+            )
+            .with("gate", gate),
+            AppError::TicketRevoked => Self::new(
+                StatusCode::GONE,
+                "ticket_revoked",
+                "this code is no longer valid: the ticket was cancelled, refunded or given a new code",
             ),
             AppError::Provider(reason) => Self::new(
                 StatusCode::BAD_GATEWAY,

@@ -126,6 +126,26 @@ impl<S: Send + Sync, T: FromStr> FromRequestParts<S> for PathId<T> {
     }
 }
 
+/// Two ids of the path, e.g. `/events/{id}/staff/{user_id}`; a malformed one is a 404 problem.
+pub struct PathIds<A, B>(pub A, pub B);
+
+impl<S: Send + Sync, A: FromStr, B: FromStr> FromRequestParts<S> for PathIds<A, B> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let axum::extract::Path((first, second)) =
+            <axum::extract::Path<(String, String)> as FromRequestParts<S>>::from_request_parts(
+                parts, state,
+            )
+            .await
+            .map_err(|_| ApiError::not_found("resource"))?;
+        match (first.parse(), second.parse()) {
+            (Ok(first), Ok(second)) => Ok(PathIds(first, second)),
+            _ => Err(ApiError::not_found("resource")),
+        }
+    }
+}
+
 /// The caller's address: the peer, or with a trusted proxy in front, the nearest address in
 /// `X-Forwarded-For` that is not itself a trusted proxy.
 #[derive(Clone, Copy, Debug)]

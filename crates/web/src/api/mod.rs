@@ -8,6 +8,7 @@ pub mod buying;
 pub mod catalog;
 pub mod error;
 pub mod extract;
+pub mod gate;
 pub mod ops;
 pub mod queue;
 pub mod tickets;
@@ -40,7 +41,8 @@ pub const API_PREFIX: &str = "/api/v1";
         (name = "accounts", description = "Registration, login and sessions (one per user and per device)"),
         (name = "catalog", description = "Venues, events, sessions, seat maps and products"),
         (name = "buying", description = "Holds, orders, payments and refunds"),
-                (name = "tickets", description = "Tickets and the keys that verify them"),
+        (name = "tickets", description = "Tickets and the keys that verify them"),
+        (name = "gate", description = "Check-in: staff assigned to events, and scans"),
         (name = "queue", description = "The waiting room of big on-sales"),
         (name = "admin", description = "Users, roles, the audit log and the outbox"),
         (name = "operations", description = "Health, readiness and metrics"),
@@ -93,6 +95,9 @@ fn api_routes() -> OpenApiRouter<App> {
         .routes(routes!(tickets::list_tickets))
         .routes(routes!(tickets::get_ticket))
         .routes(routes!(tickets::checkin_keys))
+        .routes(routes!(gate::assign_staff, gate::list_staff))
+        .routes(routes!(gate::remove_staff))
+        .routes(routes!(gate::checkin))
         .routes(routes!(queue::join, queue::poll, queue::update))
         .routes(routes!(queue::events))
         .routes(routes!(queue::challenge))

@@ -1,0 +1,224 @@
+//! The SQL of the gate, shared by both backends (compiled once inside each backend module):
+//! staff assignments, and scans that let a ticket in at most once.
+
+use super::shared::{Change, DbRow, append_audit, finish, user_columns, user_from_row};
+use super::{ThisBackend, Tx};
+use crate::dialect::Dialect;
+use crate::{Admission, GateStore, NewScan, ScanOutcome, StoreError, StoreResult};
+use async_trait::async_trait;
+use bilheteria_domain::account::User;
+use bilheteria_domain::audit::AuditContext;
+use bilheteria_domain::clock::{from_micros, to_micros};
+use bilheteria_domain::ids::{EventId, UserId};
+use sqlx::{AssertSqlSafe, Row};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+fn staff_change(action: &'static str, event: EventId, user: UserId) -> Change<'static> {
+    Change {
+        action,
+        target_type: "event",
+        target_id: event.to_string(),
+        before: None,
+        after: Some(serde_json::json!({ "staff_id": user }).to_string()),
+    }
+}
+
+fn admission_from_row(row: &DbRow) -> Result<Admission, sqlx::Error> {
+    Ok(Admission {
+        gate: row.try_get("gate")?,
+        at: from_micros(row.try_get("scanned_at")?),
+    })
+}
+
+/// Records the scan's result under its nonce.
+async fn record_scan(tx: &mut Tx, scan: &NewScan, result: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO checkins (id, nonce, ticket_id, session_id, gate, result, staff_id, scanned_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(Uuid::now_v7())
+    .bind(&scan.nonce)
+    .bind(scan.ticket_id.0)
+    .bind(scan.session_id.0)
+    .bind(&scan.gate)
+    .bind(result)
+    .bind(scan.staff_id.0)
+    .bind(to_micros(scan.at))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// The ticket's admission, if it was let in.
+async fn first_admission(tx: &mut Tx, scan: &NewScan) -> Result<Option<Admission>, sqlx::Error> {
+    sqlx::query(
+        "SELECT gate, scanned_at FROM checkins WHERE ticket_id = $1 AND result = 'admitted'",
+    )
+    .bind(scan.ticket_id.0)
+    .fetch_optional(&mut **tx)
+    .await?
+    .as_ref()
+    .map(admission_from_row)
+    .transpose()
+}
+
+async fn scan_once(tx: &mut Tx, scan: &NewScan) -> StoreResult<ScanOutcome> {
+    let ticket = sqlx::query(AssertSqlSafe(format!(
+        "SELECT status, version FROM tickets WHERE id = $1{}",
+        ThisBackend::LOCK_ROW
+    )))
+    .bind(scan.ticket_id.0)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(ticket) = ticket else {
+        return Ok(ScanOutcome::Unknown);
+    };
+    // A retried scan answers as its first time did, if that let the ticket in.
+    let earlier = sqlx::query("SELECT ticket_id, result FROM checkins WHERE nonce = $1")
+        .bind(&scan.nonce)
+        .fetch_optional(&mut **tx)
+        .await?;
+    if let Some(earlier) = &earlier {
+        let same_ticket = earlier.try_get::<Uuid, _>("ticket_id")? == scan.ticket_id.0;
+        if same_ticket && earlier.try_get::<String, _>("result")? == "admitted" {
+            let admission = first_admission(tx, scan).await?;
+            return Ok(admission.map_or(ScanOutcome::Revoked, ScanOutcome::Admitted));
+        }
+    }
+    let status: String = ticket.try_get("status")?;
+    let version: i64 = ticket.try_get("version")?;
+    let outcome = if status == "cancelled" || version != scan.version {
+        ScanOutcome::Revoked
+    } else if status == "used" {
+        match first_admission(tx, scan).await? {
+            Some(admission) => ScanOutcome::AlreadyUsed(admission),
+            None => return Err(StoreError::database("a used ticket has no admission")),
+        }
+    } else {
+        let admitted = sqlx::query(
+            "UPDATE tickets SET status = 'used', updated_at = $1 WHERE id = $2 AND status = 'valid' AND version = $3",
+        )
+        .bind(to_micros(scan.at))
+        .bind(scan.ticket_id.0)
+        .bind(scan.version)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+        if admitted != 1 {
+            return Err(StoreError::database(
+                "a locked valid ticket could not be used",
+            ));
+        }
+        ScanOutcome::Admitted(Admission {
+            gate: scan.gate.clone(),
+            // As stored (microseconds), so a retry answers the very same instant.
+            at: from_micros(to_micros(scan.at)),
+        })
+    };
+    if earlier.is_none() {
+        let result = match &outcome {
+            ScanOutcome::Admitted(_) => "admitted",
+            ScanOutcome::AlreadyUsed(_) => "ticket_used",
+            ScanOutcome::Revoked | ScanOutcome::Unknown => "ticket_revoked",
+        };
+        record_scan(tx, scan, result).await?;
+    }
+    Ok(outcome)
+}
+
+#[async_trait]
+impl GateStore for ThisBackend {
+    async fn assign_staff(
+        &self,
+        event: EventId,
+        user: UserId,
+        at: OffsetDateTime,
+        audit: &AuditContext,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        let outcome = async {
+            let added = sqlx::query(
+                "INSERT INTO event_staff (event_id, user_id, created_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (event_id, user_id) DO NOTHING",
+            )
+            .bind(event.0)
+            .bind(user.0)
+            .bind(to_micros(at))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if added == 1 {
+                append_audit(
+                    &mut tx,
+                    audit,
+                    at,
+                    staff_change("event.staff_assigned", event, user),
+                )
+                .await?;
+            }
+            Ok::<_, StoreError>(())
+        }
+        .await;
+        finish(tx, outcome).await
+    }
+
+    async fn remove_staff(
+        &self,
+        event: EventId,
+        user: UserId,
+        at: OffsetDateTime,
+        audit: &AuditContext,
+    ) -> StoreResult<bool> {
+        let mut tx = self.begin_write().await?;
+        let outcome = async {
+            let removed =
+                sqlx::query("DELETE FROM event_staff WHERE event_id = $1 AND user_id = $2")
+                    .bind(event.0)
+                    .bind(user.0)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+            if removed == 1 {
+                append_audit(
+                    &mut tx,
+                    audit,
+                    at,
+                    staff_change("event.staff_removed", event, user),
+                )
+                .await?;
+            }
+            Ok::<_, StoreError>(removed == 1)
+        }
+        .await;
+        finish(tx, outcome).await
+    }
+
+    async fn event_staff(&self, event: EventId) -> StoreResult<Vec<User>> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            user_columns!("u."),
+            " FROM event_staff s JOIN users u ON u.id = s.user_id WHERE s.event_id = $1 ORDER BY u.email"
+        ))
+        .bind(event.0)
+        .fetch_all(self.reader())
+        .await?;
+        Ok(rows.iter().map(user_from_row).collect::<Result<_, _>>()?)
+    }
+
+    async fn is_event_staff(&self, event: EventId, user: UserId) -> StoreResult<bool> {
+        let found = sqlx::query("SELECT 1 FROM event_staff WHERE event_id = $1 AND user_id = $2")
+            .bind(event.0)
+            .bind(user.0)
+            .fetch_optional(self.reader())
+            .await?;
+        Ok(found.is_some())
+    }
+
+    #[tracing::instrument(skip_all, fields(backend = ThisBackend::backend().as_str()))]
+    async fn check_in(&self, scan: NewScan) -> StoreResult<ScanOutcome> {
+        let mut tx = self.begin_write().await?;
+        let outcome = scan_once(&mut tx, &scan).await;
+        finish(tx, outcome).await
+    }
+}
