@@ -7,6 +7,7 @@ pub mod access;
 pub mod accounts;
 pub mod auth;
 pub mod authz;
+pub mod catalog;
 pub mod error;
 pub mod gate;
 pub mod mail;

@@ -4,13 +4,16 @@
 //! through [`settle`], which is safe to run more than once for the same order.
 
 use crate::App;
+use crate::access;
 use crate::error::{AppError, AppResult};
+use bilheteria_domain::account::User;
 use bilheteria_domain::audit::AuditContext;
-use bilheteria_domain::ids::{OrderId, SessionId, TicketId, UserId};
-use bilheteria_domain::sales::{IdempotencyKey, Order, OrderRequest, OrderStatus};
+use bilheteria_domain::catalog::SaleWindow;
+use bilheteria_domain::ids::{HoldId, OrderId, SessionId, TicketId, UserId};
+use bilheteria_domain::sales::{Hold, HoldInput, IdempotencyKey, Order, OrderRequest, OrderStatus};
 use bilheteria_payments::{ChargeRequest, ChargeResult, GatewayError};
 use bilheteria_store::{
-    BeginOrder, NewOrder, OrderToSettle, PaymentOutcome, Refusal, SalesIntegrity, Settled,
+    BeginOrder, NewHold, NewOrder, OrderToSettle, PaymentOutcome, Refusal, SalesIntegrity, Settled,
     StoreError, TicketDraft,
 };
 use futures_util::StreamExt;
@@ -54,6 +57,70 @@ pub fn admit_buyer(state: &App, user: UserId, ip: Option<IpAddr>) -> AppResult<(
         .map_err(|wait| AppError::RateLimited {
             retry_after_secs: wait.as_secs() + 1,
         })
+}
+
+/// `POST /sessions/{id}/holds`: claims seats or standing places for the buyer while the
+/// session is on sale, through its waiting room's admission when it has one, within the cap.
+pub async fn hold_places(
+    state: &App,
+    buyer: &User,
+    device_id: &str,
+    ip: Option<IpAddr>,
+    session_id: SessionId,
+    input: HoldInput,
+    admission_token: Option<&str>,
+) -> AppResult<Hold> {
+    let started = Instant::now();
+    admit_buyer(state, buyer.id, ip)?;
+    let (session, _) = access::visible_session(state, session_id, Some(buyer)).await?;
+    let request = input.parse()?;
+    let now = state.clock.now();
+    match session.sale_window(now) {
+        SaleWindow::Open => {}
+        SaleWindow::NotOpen => {
+            return Err(AppError::SalesNotOpen {
+                sales_start_at: session.sales_start_at,
+            });
+        }
+        SaleWindow::Closed => return Err(AppError::SalesClosed),
+    }
+    if session.queue.enabled {
+        state
+            .queue
+            .check_admission(session_id, buyer.id, device_id, admission_token, now)?;
+    }
+    let result = state
+        .store
+        .create_hold(NewHold {
+            user_id: buyer.id,
+            session_id,
+            request,
+            cap: session.max_tickets_per_user,
+            now,
+            expires_at: now + Duration::seconds(session.hold_seconds),
+        })
+        .await;
+    let outcome = match &result {
+        Ok(_) => "held",
+        Err(StoreError::SeatsUnavailable(_)) => "seat_unavailable",
+        Err(StoreError::Refused(refusal)) => refusal_label(refusal),
+        Err(_) => "error",
+    };
+    metrics::counter!("holds_total", "outcome" => outcome).increment(1);
+    metrics::histogram!("hold_duration_seconds").record(started.elapsed().as_secs_f64());
+    Ok(result?)
+}
+
+/// `DELETE /holds/{id}`: the buyer lets an active hold of theirs go.
+pub async fn release_hold(state: &App, buyer: &User, id: HoldId) -> AppResult<()> {
+    match state
+        .store
+        .release_hold(id, buyer.id, state.clock.now())
+        .await
+    {
+        Err(StoreError::NotFound) => Err(AppError::NotFound("hold")),
+        other => Ok(other?),
+    }
 }
 
 /// `POST /orders`: the first run of a key, or the replay of its first answer. Either way it

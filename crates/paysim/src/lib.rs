@@ -276,14 +276,18 @@ async fn get_intent(
     }
     match sim.provider.intent(&id) {
         Some(intent) => Json(intent_json(&intent)).into_response(),
-        None => error(
-            StatusCode::NOT_FOUND,
-            "invalid_request_error",
-            "resource_missing",
-            "no such payment_intent",
-            None,
-        ),
+        None => no_such_intent(),
     }
+}
+
+fn no_such_intent() -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        "invalid_request_error",
+        "resource_missing",
+        "no such payment_intent",
+        None,
+    )
 }
 
 /// What paysim does not simulate is answered as Stripe answers an unknown request.
@@ -372,13 +376,7 @@ async fn cancel_intent(
     }
     match sim.provider.cancel(&id) {
         Ok(intent) => Json(intent_json(&intent)).into_response(),
-        Err(CancelError::UnknownPayment) => error(
-            StatusCode::NOT_FOUND,
-            "invalid_request_error",
-            "resource_missing",
-            "no such payment_intent",
-            None,
-        ),
+        Err(CancelError::UnknownPayment) => no_such_intent(),
         Err(e @ CancelError::Succeeded) => error(
             StatusCode::BAD_REQUEST,
             "invalid_request_error",

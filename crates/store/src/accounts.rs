@@ -51,13 +51,7 @@ impl AccountStore for ThisBackend {
                     &mut tx,
                     context,
                     user.created_at,
-                    Change {
-                        action: "user.created",
-                        target_type: "user",
-                        target_id: id.to_string(),
-                        before: None,
-                        after: to_json(&created),
-                    },
+                    Change::created("user.created", "user", id, &created),
                 )
                 .await?;
             }

@@ -120,13 +120,7 @@ impl CatalogStore for ThisBackend {
                 &mut tx,
                 audit,
                 at,
-                Change {
-                    action: "venue.created",
-                    target_type: "venue",
-                    target_id: id.to_string(),
-                    before: None,
-                    after: to_json(&created),
-                },
+                Change::created("venue.created", "venue", id, &created),
             )
             .await?;
             Ok::<_, StoreError>(created)
@@ -185,13 +179,7 @@ impl CatalogStore for ThisBackend {
                 &mut tx,
                 audit,
                 at,
-                Change {
-                    action: "event.created",
-                    target_type: "event",
-                    target_id: id.to_string(),
-                    before: None,
-                    after: to_json(&created),
-                },
+                Change::created("event.created", "event", id, &created),
             )
             .await?;
             Ok::<_, StoreError>(created)
@@ -476,13 +464,7 @@ impl CatalogStore for ThisBackend {
                 &mut tx,
                 audit,
                 at,
-                Change {
-                    action: "session.created",
-                    target_type: "session",
-                    target_id: id.to_string(),
-                    before: None,
-                    after: to_json(&created),
-                },
+                Change::created("session.created", "session", id, &created),
             )
             .await?;
             Ok::<_, StoreError>(created)
@@ -632,13 +614,7 @@ impl CatalogStore for ThisBackend {
                 &mut tx,
                 audit,
                 at,
-                Change {
-                    action: "product.created",
-                    target_type: "product",
-                    target_id: id.to_string(),
-                    before: None,
-                    after: to_json(&created),
-                },
+                Change::created("product.created", "product", id, &created),
             )
             .await?;
             Ok::<_, StoreError>(created)

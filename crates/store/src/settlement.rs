@@ -213,8 +213,7 @@ enum Applied {
 /// names for `hold_from_row`).
 async fn lock_order_and_hold(tx: &mut Tx, order: Uuid) -> StoreResult<DbRow> {
     sqlx::query(AssertSqlSafe(format!(
-        "SELECT o.status AS order_status, o.user_id AS buyer_id, o.event_id, o.total_cents, o.currency, \
-         o.idempotency_key, h.id, h.user_id, h.session_id, h.section_id, h.kind, h.quantity, h.status, \
+        "SELECT o.status AS order_status, o.idempotency_key, h.id, h.user_id, h.session_id, h.section_id, h.kind, h.quantity, h.status, \
          h.expires_at FROM orders o JOIN holds h ON h.id = o.hold_id WHERE o.id = $1{}",
         ThisBackend::LOCK_ROW
     )))
@@ -240,7 +239,7 @@ async fn apply_outcome(
         // and the read that follows sees it only once that batch is durable.
         return Ok(Ending::Commit(Applied::AlreadySettled));
     }
-    let buyer: Uuid = row.try_get("buyer_id")?;
+    let buyer = draft.order.user_id;
     let key: String = row.try_get("idempotency_key")?;
     let mut settled = Order {
         updated_at: from_micros(at),
@@ -284,17 +283,17 @@ async fn apply_outcome(
             settled.payment_reference = reference;
         }
         PaymentOutcome::Paid { reference, tickets } => {
-            if let Some(code) = sell(tx, draft, &row, &reference, &tickets, at).await? {
+            if let Some(code) = sell(tx, draft, &row, &key, &reference, &tickets, at).await? {
                 return Ok(Ending::Rollback(Applied::PlacesLost { code, reference }));
             }
             settled.status = OrderStatus::Paid;
             settled.payment_reference = Some(reference);
-            settled.tickets = issued_tickets(&draft.order, UserId(buyer), &tickets);
+            settled.tickets = issued_tickets(&draft.order, buyer, &tickets);
             // `MARK_PAID` recorded the key's answer with the rest.
             return Ok(Ending::Commit(Applied::Settled(Box::new(settled))));
         }
     }
-    record_answer(tx, buyer, &key, settled.status).await?;
+    record_answer(tx, buyer.0, &key, settled.status).await?;
     Ok(Ending::Commit(Applied::Settled(Box::new(settled))))
 }
 
@@ -304,16 +303,16 @@ async fn sell(
     tx: &mut Tx,
     draft: &OrderToSettle,
     row: &DbRow,
+    key: &str,
     reference: &str,
     tickets: &[TicketDraft],
     at: i64,
 ) -> StoreResult<Option<&'static str>> {
-    let id = draft.order.id;
+    let order = &draft.order;
+    let (id, buyer) = (order.id, order.user_id.0);
+    let (total, currency) = (order.total_cents, order.currency.as_str());
     let hold = hold_from_row(row)?;
-    let products = products_of(&draft.order)?;
-    let buyer: Uuid = row.try_get("buyer_id")?;
-    let total: i64 = row.try_get("total_cents")?;
-    let currency: String = row.try_get("currency")?;
+    let products = products_of(order)?;
     // Seats are claimed before their tickets are written (a lost seat must fail the order, not
     // the unique index). The rows many orders update (a product's stock, then a standing
     // section's places, each in slices) come last, with nothing read in between, so that their
@@ -323,8 +322,7 @@ async fn sell(
     {
         return Ok(Some(lost));
     }
-    let event: Uuid = row.try_get("event_id")?;
-    insert_tickets(tx, (id.0, event), &hold, buyer, tickets, at).await?;
+    insert_tickets(tx, (id.0, order.event_id.0), &hold, buyer, tickets, at).await?;
     let summary = serde_json::json!({ "status": "paid", "total_cents": total, "currency": currency,
         "payment_reference": reference, "tickets": tickets.len() });
     // The `order.paid` audit entry is queued, not chained here: the audit head would be one
@@ -336,11 +334,11 @@ async fn sell(
         .bind(id.0)
         .bind(Uuid::now_v7())
         .bind(total)
-        .bind(&currency)
+        .bind(currency)
         .bind(OutboxId::new().0)
         .bind(format!("order_paid:{id}"))
         .bind(buyer)
-        .bind(row.try_get::<String, _>("idempotency_key")?)
+        .bind(key)
         .bind(id.to_string())
         .bind(AuditEntryId::new().0)
         .bind(summary.to_string())

@@ -208,6 +208,24 @@ pub(super) struct Change<'a> {
     pub(super) after: Option<String>,
 }
 
+impl<'a> Change<'a> {
+    /// The creation of `created`, recorded whole.
+    pub(super) fn created(
+        action: &'a str,
+        target_type: &'a str,
+        id: impl std::fmt::Display,
+        created: &impl Serialize,
+    ) -> Self {
+        Self {
+            action,
+            target_type,
+            target_id: id.to_string(),
+            before: None,
+            after: to_json(created),
+        }
+    }
+}
+
 pub(super) async fn append_audit(
     tx: &mut Tx,
     context: &AuditContext,

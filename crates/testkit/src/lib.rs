@@ -353,6 +353,24 @@ impl TestApp {
             .expect("order sent");
         read(response).await
     }
+
+    /// Holds seat `seat` of `sale` for the buyer of `token` and pays for it with an approving
+    /// card: the paid order, with its ticket.
+    pub async fn buy_seat(&self, sale: &OnSale, token: &str, seat: usize, key: &str) -> Value {
+        let (status, held) = self
+            .post(
+                &format!("/sessions/{}/holds", sale.session_id),
+                Some(token),
+                json!({"seat_ids": [sale.seat_ids[seat]]}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{held}");
+        let (status, order) = self
+            .order(token, key, &order_body(&held["id"], "tok_visa"))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{order}");
+        order
+    }
 }
 
 /// A published event with one session on sale now: a seated section of `seats` seats (rows of

@@ -3,9 +3,7 @@
 
 use bilheteria_store::on_both_backends;
 use bilheteria_store::testing::TestDatabase;
-use bilheteria_testkit::{
-    Account, OnSale, TestApp, assert_problem, error_fields, on_sale, order_body,
-};
+use bilheteria_testkit::{Account, OnSale, TestApp, assert_problem, error_fields, on_sale};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -23,19 +21,7 @@ async fn bought_ticket(
     seat: usize,
     key: &str,
 ) -> Value {
-    let (status, held) = app
-        .post(
-            &format!("/sessions/{}/holds", sale.session_id),
-            Some(&buyer.token),
-            json!({"seat_ids": [sale.seat_ids[seat]]}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{held}");
-    let (status, order) = app
-        .order(&buyer.token, key, &order_body(&held["id"], "tok_visa"))
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{order}");
-    order["tickets"][0].clone()
+    app.buy_seat(sale, &buyer.token, seat, key).await["tickets"][0].clone()
 }
 
 async fn staff_of(app: &TestApp, sale: &OnSale, email: &str) -> Account {

@@ -10,21 +10,17 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bilheteria_app::App;
-use bilheteria_app::AppError;
 use bilheteria_app::access;
 use bilheteria_app::error::Denied;
 use bilheteria_app::sales;
 use bilheteria_domain::FieldErrors;
-use bilheteria_domain::catalog::SaleWindow;
 use bilheteria_domain::ids::{HoldId, OrderId, SessionId};
 use bilheteria_domain::page::Page;
 use bilheteria_domain::sales::{
     Hold, HoldInput, IdempotencyKey, Order, OrderInput, OrderStatus, request_fingerprint,
 };
 use bilheteria_payments::webhook;
-use bilheteria_store::{NewHold, StoreError};
 use serde::Deserialize;
-use std::time::Instant;
 
 #[utoipa::path(post, path = "/sessions/{id}/holds", tag = "buying", security(("bearer" = [])),
     params(("id" = String, Path, format = Uuid), ("X-Admission-Token" = Option<String>, Header, max_length = 1024, description = "required when the session has a waiting room")),
@@ -44,47 +40,18 @@ pub async fn create_hold(
     PathId(session_id): PathId<SessionId>,
     ApiJson(body): ApiJson<HoldInput>,
 ) -> ApiResult<(StatusCode, Json<Hold>)> {
-    let started = Instant::now();
-    sales::admit_buyer(&state, caller.user.id, client_ip.0)?;
-    let (session, _) = access::visible_session(&state, session_id, Some(&caller.user)).await?;
-    let request = body.parse()?;
-    let now = state.clock.now();
-    match session.sale_window(now) {
-        SaleWindow::Open => {}
-        SaleWindow::NotOpen => {
-            return Err(AppError::SalesNotOpen {
-                sales_start_at: session.sales_start_at,
-            }
-            .into());
-        }
-        SaleWindow::Closed => return Err(AppError::SalesClosed.into()),
-    }
-    if session.queue.enabled {
-        let token = headers.get(ADMISSION_HEADER).and_then(|v| v.to_str().ok());
-        state
-            .queue
-            .check_admission(session_id, caller.user.id, &caller.device_id, token, now)?;
-    }
-    let result = state
-        .store
-        .create_hold(NewHold {
-            user_id: caller.user.id,
-            session_id,
-            request,
-            cap: session.max_tickets_per_user,
-            now,
-            expires_at: now + time::Duration::seconds(session.hold_seconds),
-        })
-        .await;
-    let outcome = match &result {
-        Ok(_) => "held",
-        Err(StoreError::SeatsUnavailable(_)) => "seat_unavailable",
-        Err(StoreError::Refused(refusal)) => sales::refusal_label(refusal),
-        Err(_) => "error",
-    };
-    metrics::counter!("holds_total", "outcome" => outcome).increment(1);
-    metrics::histogram!("hold_duration_seconds").record(started.elapsed().as_secs_f64());
-    Ok((StatusCode::CREATED, Json(result?)))
+    let admission = headers.get(ADMISSION_HEADER).and_then(|v| v.to_str().ok());
+    let held = sales::hold_places(
+        &state,
+        &caller.user,
+        &caller.device_id,
+        client_ip.0,
+        session_id,
+        body,
+        admission,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(held)))
 }
 
 #[utoipa::path(delete, path = "/holds/{id}", tag = "buying", security(("bearer" = [])), params(("id" = String, Path, format = Uuid)),
@@ -94,14 +61,7 @@ pub async fn release_hold(
     caller: CurrentUser,
     PathId(id): PathId<HoldId>,
 ) -> ApiResult<StatusCode> {
-    state
-        .store
-        .release_hold(id, caller.user.id, state.clock.now())
-        .await
-        .map_err(|e| match e {
-            StoreError::NotFound => ApiError::not_found("hold"),
-            other => other.into(),
-        })?;
+    sales::release_hold(&state, &caller.user, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

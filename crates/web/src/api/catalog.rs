@@ -8,11 +8,8 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use bilheteria_app::App;
-use bilheteria_app::access::{
-    check_product_events, managed_event, managed_product, usable_venue, visible_event,
-    visible_session,
-};
-use bilheteria_app::authz::require_catalog_author;
+use bilheteria_app::access::{visible_event, visible_session};
+use bilheteria_app::catalog;
 use bilheteria_domain::FieldErrors;
 use bilheteria_domain::catalog::{
     Event, EventInput, EventPatch, EventQuery, EventSession, Product, ProductInput, ProductPatch,
@@ -30,17 +27,8 @@ pub async fn create_venue(
     client_ip: ClientIp,
     ApiJson(body): ApiJson<VenueInput>,
 ) -> ApiResult<(StatusCode, Json<Venue>)> {
-    require_catalog_author(&caller.user)?;
-    let venue = body.parse()?;
-    let created = state
-        .store
-        .create_venue(
-            caller.user.id,
-            venue,
-            state.clock.now(),
-            &audit_context(&caller, client_ip),
-        )
-        .await?;
+    let audit = audit_context(&caller, client_ip);
+    let created = catalog::create_venue(&state, &caller.user, body, &audit).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -69,18 +57,8 @@ pub async fn create_event(
     client_ip: ClientIp,
     ApiJson(body): ApiJson<EventInput>,
 ) -> ApiResult<(StatusCode, Json<Event>)> {
-    require_catalog_author(&caller.user)?;
-    let fields = body.parse()?;
-    usable_venue(&state, fields.venue_id, &caller.user, "venue_id").await?;
-    let created = state
-        .store
-        .create_event(
-            caller.user.id,
-            fields,
-            state.clock.now(),
-            &audit_context(&caller, client_ip),
-        )
-        .await?;
+    let audit = audit_context(&caller, client_ip);
+    let created = catalog::create_event(&state, &caller.user, body, &audit).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -100,21 +78,10 @@ pub async fn update_event(
     PathId(id): PathId<EventId>,
     ApiJson(patch): ApiJson<EventPatch>,
 ) -> ApiResult<Json<Event>> {
-    let current = managed_event(&state, id, &caller.user).await?;
-    let fields = patch.apply_to(&current)?;
-    if fields.venue_id != current.venue_id {
-        usable_venue(&state, fields.venue_id, &caller.user, "venue_id").await?;
-    }
-    let updated = state
-        .store
-        .update_event(
-            id,
-            fields,
-            state.clock.now(),
-            &audit_context(&caller, client_ip),
-        )
-        .await?;
-    Ok(Json(updated))
+    let audit = audit_context(&caller, client_ip);
+    Ok(Json(
+        catalog::update_event(&state, &caller.user, id, patch, &audit).await?,
+    ))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -203,18 +170,8 @@ pub async fn create_session(
     PathId(id): PathId<EventId>,
     ApiJson(body): ApiJson<SessionInput>,
 ) -> ApiResult<(StatusCode, Json<EventSession>)> {
-    let event = managed_event(&state, id, &caller.user).await?;
-    let venue = state
-        .store
-        .get_venue(event.venue_id)
-        .await?
-        .ok_or_else(|| ApiError::internal("an event refers to a missing venue"))?;
-    let now = state.clock.now();
-    let session = body.parse(now, &venue)?;
-    let created = state
-        .store
-        .create_session(id, session, now, &audit_context(&caller, client_ip))
-        .await?;
+    let audit = audit_context(&caller, client_ip);
+    let created = catalog::create_session(&state, &caller.user, id, body, &audit).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -273,18 +230,8 @@ pub async fn create_product(
     client_ip: ClientIp,
     ApiJson(body): ApiJson<ProductInput>,
 ) -> ApiResult<(StatusCode, Json<Product>)> {
-    require_catalog_author(&caller.user)?;
-    let fields = body.parse()?;
-    check_product_events(&state, &fields, &caller.user).await?;
-    let created = state
-        .store
-        .create_product(
-            caller.user.id,
-            fields,
-            state.clock.now(),
-            &audit_context(&caller, client_ip),
-        )
-        .await?;
+    let audit = audit_context(&caller, client_ip);
+    let created = catalog::create_product(&state, &caller.user, body, &audit).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -298,19 +245,10 @@ pub async fn update_product(
     PathId(id): PathId<ProductId>,
     ApiJson(patch): ApiJson<ProductPatch>,
 ) -> ApiResult<Json<Product>> {
-    let current = managed_product(&state, id, &caller.user).await?;
-    let fields = patch.apply_to(&current)?;
-    check_product_events(&state, &fields, &caller.user).await?;
-    let updated = state
-        .store
-        .update_product(
-            id,
-            fields,
-            state.clock.now(),
-            &audit_context(&caller, client_ip),
-        )
-        .await?;
-    Ok(Json(updated))
+    let audit = audit_context(&caller, client_ip);
+    Ok(Json(
+        catalog::update_product(&state, &caller.user, id, patch, &audit).await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/products/{id}", tag = "catalog", params(("id" = String, Path, format = Uuid)),

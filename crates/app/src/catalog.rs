@@ -1,0 +1,114 @@
+//! The catalog's changes (U1, U3, S6, S7): who may make each, the checks across objects (a venue
+//! the organizer may use, products offered only with their own events), then the store.
+//! Organizers manage their own; admins manage all.
+
+use crate::App;
+use crate::access::{check_product_events, managed_event, managed_product, usable_venue};
+use crate::authz::require_catalog_author;
+use crate::error::{AppError, AppResult};
+use bilheteria_domain::account::User;
+use bilheteria_domain::audit::AuditContext;
+use bilheteria_domain::catalog::{
+    Event, EventInput, EventPatch, EventSession, Product, ProductInput, ProductPatch, SessionInput,
+    Venue, VenueInput,
+};
+use bilheteria_domain::ids::{EventId, ProductId};
+
+pub async fn create_venue(
+    app: &App,
+    author: &User,
+    input: VenueInput,
+    audit: &AuditContext,
+) -> AppResult<Venue> {
+    require_catalog_author(author)?;
+    let venue = input.parse()?;
+    Ok(app
+        .store
+        .create_venue(author.id, venue, app.clock.now(), audit)
+        .await?)
+}
+
+pub async fn create_event(
+    app: &App,
+    author: &User,
+    input: EventInput,
+    audit: &AuditContext,
+) -> AppResult<Event> {
+    require_catalog_author(author)?;
+    let fields = input.parse()?;
+    usable_venue(app, fields.venue_id, author, "venue_id").await?;
+    Ok(app
+        .store
+        .create_event(author.id, fields, app.clock.now(), audit)
+        .await?)
+}
+
+pub async fn update_event(
+    app: &App,
+    manager: &User,
+    id: EventId,
+    patch: EventPatch,
+    audit: &AuditContext,
+) -> AppResult<Event> {
+    let current = managed_event(app, id, manager).await?;
+    let fields = patch.apply_to(&current)?;
+    if fields.venue_id != current.venue_id {
+        usable_venue(app, fields.venue_id, manager, "venue_id").await?;
+    }
+    Ok(app
+        .store
+        .update_event(id, fields, app.clock.now(), audit)
+        .await?)
+}
+
+pub async fn create_session(
+    app: &App,
+    manager: &User,
+    event: EventId,
+    input: SessionInput,
+    audit: &AuditContext,
+) -> AppResult<EventSession> {
+    let event = managed_event(app, event, manager).await?;
+    let venue = app
+        .store
+        .get_venue(event.venue_id)
+        .await?
+        .ok_or_else(|| AppError::internal("an event refers to a missing venue"))?;
+    let now = app.clock.now();
+    let session = input.parse(now, &venue)?;
+    Ok(app
+        .store
+        .create_session(event.id, session, now, audit)
+        .await?)
+}
+
+pub async fn create_product(
+    app: &App,
+    author: &User,
+    input: ProductInput,
+    audit: &AuditContext,
+) -> AppResult<Product> {
+    require_catalog_author(author)?;
+    let fields = input.parse()?;
+    check_product_events(app, &fields, author).await?;
+    Ok(app
+        .store
+        .create_product(author.id, fields, app.clock.now(), audit)
+        .await?)
+}
+
+pub async fn update_product(
+    app: &App,
+    manager: &User,
+    id: ProductId,
+    patch: ProductPatch,
+    audit: &AuditContext,
+) -> AppResult<Product> {
+    let current = managed_product(app, id, manager).await?;
+    let fields = patch.apply_to(&current)?;
+    check_product_events(app, &fields, manager).await?;
+    Ok(app
+        .store
+        .update_product(id, fields, app.clock.now(), audit)
+        .await?)
+}
