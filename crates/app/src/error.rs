@@ -60,6 +60,9 @@ pub enum AppError {
     /// The code is of a cancelled ticket, or of a version replaced since (a transfer, a resale).
     #[error("the ticket's code was revoked")]
     TicketRevoked,
+    /// The ticket cannot change hands now (`transfer_not_allowed`).
+    #[error("the transfer is not allowed: {0:?}")]
+    TransferNotAllowed(bilheteria_domain::transfers::TransferBlock),
     /// The payment provider could not do what was asked.
     #[error("the payment provider failed: {0}")]
     Provider(String),
@@ -93,6 +96,10 @@ pub enum Denied {
     OthersQueue,
     /// A scan at an event the caller is not staff of.
     NotEventStaff,
+    /// The recipient of a transfer may cancel it only by declining.
+    OnlySenderCancels,
+    /// The sender may not accept or decline their own offer.
+    OnlyRecipientDecides,
 }
 
 /// What is wrong with a hold's admission to a queued session.

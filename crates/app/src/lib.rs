@@ -15,6 +15,7 @@ pub mod queue;
 pub mod ratelimit;
 pub mod sales;
 pub mod ticket_keys;
+pub mod transfers;
 pub mod workers;
 
 pub use error::{AppError, AppResult};

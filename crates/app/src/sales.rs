@@ -37,6 +37,7 @@ pub fn refusal_label(refusal: &Refusal) -> &'static str {
         Refusal::OutOfStock { .. } => "out_of_stock",
         Refusal::OrderNotRefundable => "order_not_refundable",
         Refusal::EventHasSessions => "event_has_sessions",
+        Refusal::TransferNotAllowed(_) => "transfer_not_allowed",
     }
 }
 

@@ -121,6 +121,31 @@ async fn compose(state: &App, message: &OutboxMessage) -> anyhow::Result<Email> 
         .as_str()
         .unwrap_or_default()
         .to_owned();
+    let (subject, body) = match message.kind.as_str() {
+        "order_paid" | "order_refunded" => order_mail(state, message).await?,
+        _ => transfer_mail(state, message).await?,
+    };
+    Ok(Email {
+        to,
+        subject,
+        body,
+        dedupe_key: message.dedupe_key.clone(),
+    })
+}
+
+async fn event_title(
+    state: &App,
+    event: bilheteria_domain::ids::EventId,
+) -> anyhow::Result<String> {
+    Ok(state
+        .store
+        .get_event(event)
+        .await?
+        .map(|e| e.title)
+        .unwrap_or_default())
+}
+
+async fn order_mail(state: &App, message: &OutboxMessage) -> anyhow::Result<(String, String)> {
     let order_id = message.payload["order_id"]
         .as_str()
         .and_then(|id| id.parse().ok())
@@ -130,18 +155,14 @@ async fn compose(state: &App, message: &OutboxMessage) -> anyhow::Result<Email> 
         .get_order(order_id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("order {order_id} not found"))?;
-    let title = state
-        .store
-        .get_event(order.event_id)
-        .await?
-        .map(|e| e.title)
-        .unwrap_or_default();
-    let (subject, body) = match message.kind.as_str() {
-        "order_paid" => (
+    let title = event_title(state, order.event_id).await?;
+    Ok(if message.kind == "order_paid" {
+        (
             format!("Your tickets for {title}"),
             purchase_text(&title, &order),
-        ),
-        "order_refunded" => (
+        )
+    } else {
+        (
             format!("Refund of your order for {title}"),
             format!(
                 "Your order {} for {title} was refunded: {} {}.\nIts tickets are cancelled.\n",
@@ -149,14 +170,69 @@ async fn compose(state: &App, message: &OutboxMessage) -> anyhow::Result<Email> 
                 money(order.total_cents),
                 order.currency.as_str()
             ),
+        )
+    })
+}
+
+/// The mails of a transfer (S10): the offer to the recipient (an invitation to sign up with that
+/// address if they have no account), and each decision to the other party.
+async fn transfer_mail(state: &App, message: &OutboxMessage) -> anyhow::Result<(String, String)> {
+    let transfer_id = message.payload["transfer_id"]
+        .as_str()
+        .and_then(|id| id.parse().ok())
+        .ok_or_else(|| anyhow::anyhow!("outbox message {} without a transfer", message.kind))?;
+    let transfer = state
+        .store
+        .get_transfer(transfer_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("transfer {transfer_id} not found"))?;
+    let title = event_title(state, transfer.event_id).await?;
+    let sender = state
+        .store
+        .get_user(transfer.from_user_id)
+        .await?
+        .map(|user| user.name)
+        .unwrap_or_default();
+    Ok(match message.kind.as_str() {
+        "transfer_offered" => (
+            format!("{sender} is sending you a ticket for {title}"),
+            format!(
+                "{sender} wants to give you a ticket for {title}.\n\n\
+                 Sign in (or create an account with this email address, {to}) and accept it under \
+                 your transfers before {expires} UTC. Transfer {id}.\n",
+                to = transfer.to_email,
+                expires = transfer.expires_at.date(),
+                id = transfer.id,
+            ),
+        ),
+        "transfer_accepted" => (
+            format!("Your ticket for {title} was accepted"),
+            format!(
+                "{} accepted the ticket you sent for {title}. It is theirs now, with a new code; \
+                 yours no longer opens the gate.\n",
+                transfer.to_email
+            ),
+        ),
+        "ticket_received" => (
+            format!("Your ticket for {title}"),
+            format!(
+                "The ticket {sender} sent you for {title} is yours. Download it from your tickets: \
+                 ticket {}.\n",
+                transfer.ticket_id
+            ),
+        ),
+        "transfer_declined" => (
+            format!("Your ticket for {title} was declined"),
+            format!(
+                "{} declined the ticket you offered for {title}. It is still yours.\n",
+                transfer.to_email
+            ),
+        ),
+        "transfer_cancelled" => (
+            format!("The ticket for {title} is no longer offered to you"),
+            format!("{sender} cancelled the ticket they offered you for {title}.\n"),
         ),
         other => anyhow::bail!("unknown outbox message kind {other}"),
-    };
-    Ok(Email {
-        to,
-        subject,
-        body,
-        dedupe_key: message.dedupe_key.clone(),
     })
 }
 

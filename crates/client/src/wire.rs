@@ -218,6 +218,10 @@ pub struct Integrity {
     pub standing_count_mismatches: i64,
     pub checkins_mismatched: i64,
     pub users_over_cap: i64,
+    #[serde(default)]
+    pub allocations_mismatched: i64,
+    #[serde(default)]
+    pub transfers_mismatched: i64,
     pub paid_orders_without_charge: i64,
     pub paid_orders_with_wrong_ticket_count: i64,
     pub charges_without_paid_order_or_refund: i64,

@@ -2,6 +2,7 @@
 //! categories, and add-on products. Request bodies are parsed here once into validated types.
 
 use crate::ids::{CategoryId, EventId, ProductId, SeatId, SectionId, SessionId, UserId, VenueId};
+use crate::transfers::TransferSettings;
 use crate::validation::{FieldErrors, in_range, text};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
@@ -443,6 +444,9 @@ pub struct SessionInput {
     pub queue: Option<QueueInput>,
     pub currency: Option<String>,
     pub categories: Vec<CategoryInput>,
+    /// Whether and until when holders may pass tickets on (S10); on until the start by default.
+    #[serde(default)]
+    pub transfers: Option<TransferSettings>,
 }
 
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
@@ -473,6 +477,7 @@ pub struct NewSession {
     pub queue: QueueSettings,
     pub currency: Currency,
     pub categories: Vec<NewCategory>,
+    pub transfers: TransferSettings,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -597,6 +602,10 @@ impl SessionInput {
                 }
             }
         };
+        let transfers = self
+            .transfers
+            .unwrap_or_default()
+            .validate("transfers", &mut errors);
         let currency = match &self.currency {
             None => Some(Currency::brl()),
             Some(raw) => errors.check("currency", Currency::parse(raw)),
@@ -657,6 +666,7 @@ impl SessionInput {
                 queue: queue?,
                 currency: currency?,
                 categories,
+                transfers: transfers?,
             })
         })
     }
@@ -675,6 +685,7 @@ pub struct EventSession {
     pub queue: QueueSettings,
     pub currency: Currency,
     pub categories: Vec<SeatCategory>,
+    pub transfers: TransferSettings,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
 }

@@ -55,4 +55,6 @@ id_type!(
     OrderId,
     TicketId,
     OutboxId,
+    TransferId,
+    ListingId,
 );

@@ -12,6 +12,7 @@ pub mod page;
 pub mod queue;
 pub mod sales;
 pub mod tickets;
+pub mod transfers;
 pub mod validation;
 
 pub use validation::{FieldError, FieldErrors};

@@ -659,8 +659,9 @@ async fn audit(
         "no standing section sold beyond capacity".into(),
     );
     check(
-        i.users_over_cap == 0,
-        "no buyer above the per-session cap".into(),
+        i.users_over_cap == 0 && i.allocations_mismatched == 0,
+        "no buyer above the per-session cap, and every allocation matches its tickets and holds"
+            .into(),
     );
     check(
         i.paid_orders_without_charge == 0

@@ -126,7 +126,7 @@ fn must_retry(error: &StoreError) -> bool {
 
 /// Adds `units` to the buyer's allocation unless that would pass the cap (C1): false then, with
 /// nothing changed and the transaction still usable. The table's CHECK holds the cap as well.
-async fn allocate(
+pub(super) async fn allocate(
     tx: &mut Tx,
     user: Uuid,
     session: Uuid,
@@ -150,7 +150,7 @@ async fn allocate(
     Ok(moved.rows_affected() == 1)
 }
 
-fn purchase_limit_exceeded(cap: i64) -> StoreError {
+pub(super) fn purchase_limit_exceeded(cap: i64) -> StoreError {
     StoreError::Refused(Refusal::PurchaseLimitExceeded { cap })
 }
 

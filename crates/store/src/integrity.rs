@@ -15,8 +15,10 @@ impl IntegrityStore for ThisBackend {
     async fn sales_integrity(&self, session: SessionId) -> StoreResult<SalesIntegrity> {
         // Its joins are planned from statistics, and tables an on-sale filled in the last minute
         // can still have those of empty ones (PostgreSQL: 6 s for one count over 10,000 orders).
-        self.refresh_statistics("orders, payments, tickets, holds, allocations, standing_slices")
-            .await;
+        self.refresh_statistics(
+            "orders, payments, tickets, holds, allocations, standing_slices, transfers",
+        )
+        .await;
         let pool = self.reader();
         let count = |sql: &'static str| async move {
             sqlx::query(sql)
@@ -64,6 +66,20 @@ impl IntegrityStore for ThisBackend {
                  SELECT holder_id AS user_id, COUNT(*) AS n FROM tickets WHERE session_id = $1 AND status <> 'cancelled' GROUP BY holder_id \
                  UNION ALL SELECT user_id, CAST(SUM(quantity) AS BIGINT) AS n FROM holds WHERE session_id = $1 AND status = 'active' GROUP BY user_id \
                  ) u GROUP BY u.user_id) per_user JOIN event_sessions s ON s.id = $1 WHERE per_user.n > s.max_tickets_per_user",
+            )
+            .await?,
+            // C1's ledger: what each buyer's allocation says equals what they hold, bought or
+            // received and still have (a transfer moves one unit from sender to recipient).
+            allocations_mismatched: count(
+                "SELECT COUNT(*) FROM allocations a WHERE a.session_id = $1 AND a.tickets <> \
+                 (SELECT COUNT(*) FROM tickets t WHERE t.session_id = a.session_id AND t.holder_id = a.user_id AND t.status <> 'cancelled') \
+                 + (SELECT COALESCE(SUM(h.quantity), 0) FROM holds h WHERE h.session_id = a.session_id AND h.user_id = a.user_id AND h.status = 'active')",
+            )
+            .await?,
+            // A pending transfer is of a ticket its sender still holds, valid.
+            transfers_mismatched: count(
+                "SELECT COUNT(*) FROM transfers tr JOIN tickets t ON t.id = tr.ticket_id WHERE tr.session_id = $1 \
+                 AND tr.status = 'pending' AND (t.holder_id <> tr.from_user_id OR t.status = 'cancelled')",
             )
             .await?,
             paid_orders_without_charge: count(

@@ -28,6 +28,7 @@ mod sales_types;
 pub mod sqlite;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod transfer_types;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -80,6 +81,8 @@ pub enum Refusal {
     SectionNotOfVenue {
         section: bilheteria_domain::ids::SectionId,
     },
+    /// The ticket cannot change hands now, or the transfer was decided before.
+    TransferNotAllowed(bilheteria_domain::transfers::TransferBlock),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -131,6 +134,7 @@ pub struct NewLoginSession {
 
 pub use gate_types::*;
 pub use sales_types::*;
+pub use transfer_types::*;
 
 /// The whole storage interface, one trait per area; callers hold an `Arc<dyn Store>`, whose
 /// methods of every area are callable without importing the area's trait.
@@ -144,6 +148,7 @@ pub trait Store:
     + SettlementStore
     + TicketStore
     + GateStore
+    + TransferStore
     + OutboxStore
     + IntegrityStore
     + QueueStore

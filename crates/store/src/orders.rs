@@ -3,7 +3,7 @@
 //! payment provider is called (the caller does that between `begin_order` and `settle_order`).
 
 use super::holds::{hold_columns, hold_from_row};
-use super::shared::{Change, DbRow, corrupt, finish, product_stock};
+use super::shared::{Change, DbRow, corrupt, enqueue, finish, product_stock};
 use super::tickets::{seat_unit_from_row, ticket_from_row, ticket_select};
 use super::{Db, ThisBackend, Tx};
 use crate::dialect::Dialect;
@@ -15,7 +15,7 @@ use crate::{CatalogStore, Refusal};
 use async_trait::async_trait;
 use bilheteria_domain::catalog::Currency;
 use bilheteria_domain::clock::{from_micros, to_micros};
-use bilheteria_domain::ids::{EventId, HoldId, OrderId, OutboxId, SectionId, SessionId, UserId};
+use bilheteria_domain::ids::{EventId, HoldId, OrderId, SectionId, SessionId, UserId};
 use bilheteria_domain::page::{Page, PageRequest};
 use bilheteria_domain::sales::{ItemKind, Order, OrderItem, OrderStatus, order_total};
 use bilheteria_domain::tickets::Ticket;
@@ -240,27 +240,6 @@ pub(super) async fn notify_buyer(
         .try_get("email")?;
     let payload = serde_json::json!({ "order_id": order, "to": email });
     enqueue(tx, kind, format!("{kind}:{order}"), payload, now).await
-}
-
-async fn enqueue(
-    tx: &mut Tx,
-    kind: &str,
-    dedupe_key: String,
-    payload: serde_json::Value,
-    now: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO outbox (id, kind, dedupe_key, payload, status, next_attempt_at, created_at) \
-         VALUES ($1, $2, $3, $4, 'pending', $5, $5) ON CONFLICT (dedupe_key) DO NOTHING",
-    )
-    .bind(OutboxId::new().0)
-    .bind(kind)
-    .bind(dedupe_key)
-    .bind(payload.to_string())
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
 }
 
 impl ThisBackend {

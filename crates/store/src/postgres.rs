@@ -58,6 +58,9 @@ mod shared;
 #[allow(clippy::duplicate_mod)]
 #[path = "tickets.rs"]
 mod tickets;
+#[allow(clippy::duplicate_mod)]
+#[path = "transfers.rs"]
+mod transfers;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 

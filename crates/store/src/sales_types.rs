@@ -137,6 +137,10 @@ pub struct SalesIntegrity {
     /// Tickets used without one admission at a gate, or admitted and still valid.
     pub checkins_mismatched: i64,
     pub users_over_cap: i64,
+    /// Buyers whose allocation (C1) differs from their tickets and active holds.
+    pub allocations_mismatched: i64,
+    /// Pending transfers of a ticket its sender no longer holds, or that was cancelled.
+    pub transfers_mismatched: i64,
     pub paid_orders_without_charge: i64,
     pub paid_orders_with_wrong_ticket_count: i64,
     pub charges_without_paid_order_or_refund: i64,
@@ -164,6 +168,8 @@ impl SalesIntegrity {
             && self.standing_count_mismatches == 0
             && self.checkins_mismatched == 0
             && self.users_over_cap == 0
+            && self.allocations_mismatched == 0
+            && self.transfers_mismatched == 0
             && self.paid_orders_without_charge == 0
             && self.paid_orders_with_wrong_ticket_count == 0
             && self.charges_without_paid_order_or_refund == 0

@@ -134,6 +134,13 @@ impl SettlementStore for ThisBackend {
                     return Err(corrupt("standing_slices.sold").into());
                 }
             }
+            // A cancelled ticket's offers end with it.
+            sqlx::query("UPDATE transfers SET status = 'cancelled', decided_at = $1 WHERE status = 'pending' \
+                         AND ticket_id IN (SELECT id FROM tickets WHERE order_id = $2)")
+                .bind(at)
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
             sqlx::query("UPDATE tickets SET status = 'cancelled', version = version + 1, updated_at = $1 WHERE order_id = $2 AND status <> 'cancelled'")
                 .bind(at)
                 .bind(id.0)

@@ -19,11 +19,12 @@ use bilheteria_domain::catalog::{
 };
 use bilheteria_domain::clock::{from_micros, to_micros};
 use bilheteria_domain::ids::{
-    AuditEntryId, CategoryId, EventId, LoginSessionId, ProductId, SeatId, SectionId, SessionId,
-    UserId, VenueId,
+    AuditEntryId, CategoryId, EventId, LoginSessionId, OutboxId, ProductId, SeatId, SectionId,
+    SessionId, UserId, VenueId,
 };
 use bilheteria_domain::inventory::split_into_slices;
 use bilheteria_domain::page::PageRequest;
+use bilheteria_domain::transfers::TransferSettings;
 use serde::Serialize;
 use sqlx::{AssertSqlSafe, QueryBuilder, Row};
 use std::collections::HashMap;
@@ -271,6 +272,29 @@ pub(super) async fn append_audit(
     Ok(())
 }
 
+/// Queues a message for delivery after commit (S9); a second with the same `dedupe_key` is a
+/// no-op.
+pub(super) async fn enqueue(
+    tx: &mut Tx,
+    kind: &str,
+    dedupe_key: String,
+    payload: serde_json::Value,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO outbox (id, kind, dedupe_key, payload, status, next_attempt_at, created_at) \
+         VALUES ($1, $2, $3, $4, 'pending', $5, $5) ON CONFLICT (dedupe_key) DO NOTHING",
+    )
+    .bind(OutboxId::new().0)
+    .bind(kind)
+    .bind(dedupe_key)
+    .bind(payload.to_string())
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 // ---------------------------------------------------------------------------------------------
 // Reads shared by several operations
 
@@ -403,6 +427,10 @@ impl ThisBackend {
                     categories: categories_by_session
                         .remove(&session_id)
                         .unwrap_or_default(),
+                    transfers: TransferSettings {
+                        enabled: row.try_get("transfers_enabled")?,
+                        cutoff_minutes: row.try_get("transfer_cutoff_minutes")?,
+                    },
                     created_at: from_micros(row.try_get("created_at")?),
                 })
             })

@@ -9,14 +9,16 @@ use bilheteria_domain::catalog::{
     SectionInput, SessionInput, Venue, VenueInput,
 };
 use bilheteria_domain::ids::UserId;
-use bilheteria_domain::ids::{OrderId, SeatId, TicketId};
+use bilheteria_domain::ids::{OrderId, SeatId, TicketId, TransferId};
 use bilheteria_domain::page::PageRequest;
 use bilheteria_domain::sales::{HoldRequest, OrderStatus};
 use bilheteria_domain::tickets::TicketStatus;
+use bilheteria_domain::transfers::{TransferBlock, TransferStatus};
 use bilheteria_store::testing::TestDatabase;
 use bilheteria_store::{
-    Backend, BeginOrder, NewHold, NewLoginSession, NewOrder, NewUser, OrderToSettle,
-    PaymentOutcome, Refusal, Settled, Store, StoreError, TicketDraft, on_both_backends,
+    Backend, BeginOrder, NewHold, NewLoginSession, NewOrder, NewTransfer, NewUser, OrderToSettle,
+    PaymentOutcome, Refusal, Settled, Store, StoreError, TicketDraft, TransferDecision,
+    on_both_backends,
 };
 use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
@@ -147,6 +149,7 @@ fn session_input(venue: &Venue, starts_in_days: i64) -> SessionInput {
         hold_seconds: None,
         queue: None,
         currency: None,
+        transfers: None,
         categories: vec![
             CategoryInput {
                 name: "Plateia".into(),
@@ -1011,6 +1014,98 @@ async fn selling_holds_the_cap_and_settles_each_order_once(db: TestDatabase) {
         ),
         (1, 2, 30_000)
     );
+
+    // A transfer (S10): one pending offer per ticket; accepting moves the holder, the code and
+    // the cap, and uses no capacity.
+    let ticket = &settled.tickets[0];
+    let offer = |to: &str| NewTransfer {
+        id: TransferId::new(),
+        ticket_id: ticket.id,
+        from_user_id: buyer,
+        to_email: to.into(),
+        expires_at: now() + Duration::hours(1),
+        at: now(),
+    };
+    let offered = store
+        .offer_transfer(offer("rival@example.com"), &audit_by(buyer))
+        .await
+        .unwrap();
+    assert_eq!(offered.to_user_id, Some(rival));
+    let twice = store
+        .offer_transfer(offer("other@example.com"), &audit_by(buyer))
+        .await;
+    assert!(
+        matches!(
+            twice,
+            Err(StoreError::Refused(Refusal::TransferNotAllowed(
+                TransferBlock::AlreadyPending
+            )))
+        ),
+        "{twice:?}"
+    );
+    let accept = |version: i64| TransferDecision::Accept {
+        recipient: rival,
+        expected_version: version,
+        new_code: "code-transferred".into(),
+    };
+    let stale = store
+        .decide_transfer(offered.id, accept(7), now(), &audit_by(rival))
+        .await;
+    assert!(
+        matches!(
+            stale,
+            Err(StoreError::Refused(Refusal::TransferNotAllowed(
+                TransferBlock::TicketNotValid
+            )))
+        ),
+        "a ticket changed since it was read is not moved: {stale:?}"
+    );
+    let accepted = store
+        .decide_transfer(offered.id, accept(1), now(), &audit_by(rival))
+        .await
+        .unwrap();
+    assert_eq!(accepted.status, TransferStatus::Accepted);
+    let moved = store.get_ticket(ticket.id).await.unwrap().unwrap();
+    assert_eq!(
+        (moved.holder_id, moved.version, moved.code.as_deref()),
+        (rival, 2, Some("code-transferred"))
+    );
+    let done = store
+        .decide_transfer(
+            offered.id,
+            TransferDecision::Cancel,
+            now(),
+            &audit_by(buyer),
+        )
+        .await;
+    assert!(
+        matches!(
+            done,
+            Err(StoreError::Refused(Refusal::TransferNotAllowed(
+                TransferBlock::NotPending(TransferStatus::Accepted)
+            )))
+        ),
+        "{done:?}"
+    );
+    let report = store.sales_integrity(session.id).await.unwrap();
+    assert!(report.holds(), "{report:?}");
+    assert_eq!(report.tickets_valid, 2, "no capacity used");
+    // The allocation check sees a ledger that does not match the tickets.
+    tamper(
+        &db,
+        "UPDATE allocations SET tickets = tickets + 1 WHERE tickets > 0",
+    )
+    .await;
+    let report = store.sales_integrity(session.id).await.unwrap();
+    assert!(
+        report.allocations_mismatched > 0 && !report.holds(),
+        "{report:?}"
+    );
+    tamper(
+        &db,
+        "UPDATE allocations SET tickets = tickets - 1 WHERE tickets > 0",
+    )
+    .await;
 
     // A refund releases the seats and cancels the tickets, once.
     store

@@ -12,4 +12,5 @@ mod loadtest;
 mod paysim;
 mod queue_state;
 mod race;
+mod transfers;
 mod waiting_room;

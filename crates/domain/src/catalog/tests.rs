@@ -172,6 +172,7 @@ fn session_input(venue: &Venue) -> SessionInput {
         hold_seconds: None,
         queue: None,
         currency: None,
+        transfers: None,
         categories: vec![
             CategoryInput {
                 name: "VIP".into(),

@@ -5,6 +5,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bilheteria_app::error::{AdmissionProblem, AppError, Denied, NotAuthenticated};
 use bilheteria_app::queue::state::QueueError;
+use bilheteria_domain::transfers::TransferBlock;
 use bilheteria_domain::{FieldError, FieldErrors};
 use bilheteria_store::{Refusal, StoreError};
 use serde::Serialize;
@@ -122,6 +123,33 @@ impl ApiError {
         }
     }
 
+    /// `transfer_not_allowed`, with the reason's stable word in `reason`.
+    fn transfer_not_allowed(block: TransferBlock) -> Self {
+        let detail = match block {
+            TransferBlock::Disabled => {
+                "the organizer does not allow transfers for this session".to_owned()
+            }
+            TransferBlock::PastCutoff => {
+                "transfers for this session have closed before its start".to_owned()
+            }
+            TransferBlock::TicketNotValid => {
+                "only a valid ticket you hold can change hands (not a used or cancelled one)"
+                    .to_owned()
+            }
+            TransferBlock::AlreadyPending => {
+                "this ticket already has a pending transfer; cancel it first".to_owned()
+            }
+            TransferBlock::Listed => {
+                "this ticket is listed for resale; withdraw the listing first".to_owned()
+            }
+            TransferBlock::NotPending(status) => {
+                format!("this transfer is {} already", status.as_str())
+            }
+        };
+        Self::new(StatusCode::CONFLICT, "transfer_not_allowed", detail)
+            .with("reason", block.as_str())
+    }
+
     /// An unexpected failure: logged in full, answered without internals.
     pub fn internal(error: impl std::fmt::Display) -> Self {
         tracing::error!(%error, "request failed");
@@ -237,6 +265,12 @@ impl From<AppError> for ApiError {
                 Denied::NotEventStaff => {
                     "only staff assigned to this event, its organizer or an admin can check its tickets in"
                 }
+                Denied::OnlySenderCancels => {
+                    "only the sender can cancel a transfer; the recipient declines it"
+                }
+                Denied::OnlyRecipientDecides => {
+                    "only the recipient can accept or decline a transfer; the sender cancels it"
+                }
             }),
             AppError::Invalid(errors) => Self::validation(errors),
             AppError::RateLimited { retry_after_secs } => Self::rate_limited(retry_after_secs),
@@ -339,6 +373,7 @@ impl From<AppError> for ApiError {
                 "ticket_revoked",
                 "this code is no longer valid: the ticket was cancelled, refunded or given a new code",
             ),
+            AppError::TransferNotAllowed(block) => Self::transfer_not_allowed(block),
             AppError::Provider(reason) => Self::new(
                 StatusCode::BAD_GATEWAY,
                 "payment_provider_error",
@@ -408,6 +443,7 @@ impl From<Refusal> for ApiError {
                 "categories",
                 format!("section {section} is not a section of the event's venue"),
             ),
+            Refusal::TransferNotAllowed(block) => Self::transfer_not_allowed(block),
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod gate;
 pub mod ops;
 pub mod queue;
 pub mod tickets;
+pub mod transfers;
 
 use axum::Router;
 use bilheteria_app::App;
@@ -95,6 +96,12 @@ fn api_routes() -> OpenApiRouter<App> {
         .routes(routes!(tickets::list_tickets))
         .routes(routes!(tickets::get_ticket))
         .routes(routes!(tickets::checkin_keys))
+        .routes(routes!(transfers::offer_transfer))
+        .routes(routes!(transfers::list_transfers))
+        .routes(routes!(transfers::get_transfer))
+        .routes(routes!(transfers::accept_transfer))
+        .routes(routes!(transfers::decline_transfer))
+        .routes(routes!(transfers::cancel_transfer))
         .routes(routes!(gate::assign_staff, gate::list_staff))
         .routes(routes!(gate::remove_staff))
         .routes(routes!(gate::checkin))

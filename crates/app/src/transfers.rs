@@ -1,0 +1,143 @@
+//! Transfers (S10): offer a ticket to an email, accept, decline or cancel. The session's rules
+//! (on or off, the cutoff) are checked here with the domain's pure rules; the store moves the
+//! ticket, the cap and the code in one transaction.
+
+use crate::App;
+use crate::error::{AppError, AppResult};
+use bilheteria_domain::account::{Email, User};
+use bilheteria_domain::audit::AuditContext;
+use bilheteria_domain::ids::{TicketId, TransferId};
+use bilheteria_domain::page::{Page, PageRequest};
+use bilheteria_domain::tickets::TicketStatus;
+use bilheteria_domain::transfers::{Decision, Transfer, TransferBlock, TransferInput};
+use bilheteria_store::{NewTransfer, TransferDecision};
+
+/// `POST /tickets/{id}/transfers`: the holder offers the ticket to `input.to_email`.
+pub async fn offer(
+    app: &App,
+    sender: &User,
+    ticket: TicketId,
+    input: TransferInput,
+    audit: &AuditContext,
+) -> AppResult<Transfer> {
+    let to_email = input.parse(&sender.email)?;
+    let ticket = app
+        .store
+        .get_ticket(ticket)
+        .await?
+        .filter(|ticket| ticket.holder_id == sender.id)
+        .ok_or(AppError::NotFound("ticket"))?;
+    if ticket.status != TicketStatus::Valid {
+        return Err(AppError::TransferNotAllowed(TransferBlock::TicketNotValid));
+    }
+    let session = app
+        .store
+        .get_session(ticket.session_id)
+        .await?
+        .ok_or(AppError::NotFound("session"))?;
+    let now = app.clock.now();
+    let expires_at = session
+        .transfers
+        .offer_expiry(session.starts_at, now)
+        .map_err(AppError::TransferNotAllowed)?;
+    let transfer = app
+        .store
+        .offer_transfer(
+            NewTransfer {
+                id: TransferId::new(),
+                ticket_id: ticket.id,
+                from_user_id: sender.id,
+                to_email,
+                expires_at,
+                at: now,
+            },
+            audit,
+        )
+        .await?;
+    metrics::counter!("transfers_total", "step" => "offered").increment(1);
+    Ok(transfer)
+}
+
+/// Whether `user` is the transfer's sender or its recipient (by email: the recipient may have
+/// signed up after the offer).
+fn is_party(transfer: &Transfer, user: &User, as_sender: bool) -> bool {
+    if as_sender {
+        transfer.from_user_id == user.id
+    } else {
+        transfer.to_email == Email::normalize(&user.email)
+    }
+}
+
+/// A transfer its sender or recipient may see, as of now.
+pub async fn visible(app: &App, id: TransferId, user: &User) -> AppResult<Transfer> {
+    let transfer = app
+        .store
+        .get_transfer(id)
+        .await?
+        .filter(|t| is_party(t, user, true) || is_party(t, user, false))
+        .ok_or(AppError::NotFound("transfer"))?;
+    Ok(as_of_now(app, transfer))
+}
+
+fn as_of_now(app: &App, mut transfer: Transfer) -> Transfer {
+    transfer.status = transfer.status.as_of(transfer.expires_at, app.clock.now());
+    transfer
+}
+
+/// `GET /transfers`: the caller's incoming and outgoing transfers, newest first.
+pub async fn list(app: &App, user: &User, page: &PageRequest) -> AppResult<Page<Transfer>> {
+    let mut listed = app
+        .store
+        .list_transfers(user.id, &Email::normalize(&user.email), page)
+        .await?;
+    listed.items = listed
+        .items
+        .into_iter()
+        .map(|transfer| as_of_now(app, transfer))
+        .collect();
+    Ok(listed)
+}
+
+/// `POST /transfers/{id}/accept`, `/decline` (the recipient) and `/cancel` (the sender).
+pub async fn decide(
+    app: &App,
+    user: &User,
+    id: TransferId,
+    decision: Decision,
+    audit: &AuditContext,
+) -> AppResult<Transfer> {
+    let transfer = visible(app, id, user).await?;
+    if !is_party(&transfer, user, decision.by_sender()) {
+        return Err(AppError::Forbidden(if decision.by_sender() {
+            crate::error::Denied::OnlySenderCancels
+        } else {
+            crate::error::Denied::OnlyRecipientDecides
+        }));
+    }
+    let store_decision = match decision {
+        Decision::Accept => {
+            let ticket = app
+                .store
+                .get_ticket(transfer.ticket_id)
+                .await?
+                .ok_or(AppError::NotFound("ticket"))?;
+            let next = u32::try_from(ticket.version + 1)
+                .map_err(|_| AppError::internal("ticket version out of range"))?;
+            TransferDecision::Accept {
+                recipient: user.id,
+                expected_version: ticket.version,
+                new_code: app
+                    .ticket_keys
+                    .sign(ticket.id, ticket.session_id, ticket.seat_id, next),
+            }
+        }
+        Decision::Decline => TransferDecision::Decline,
+        Decision::Cancel => TransferDecision::Cancel,
+    };
+    let decided = app
+        .store
+        .decide_transfer(id, store_decision, app.clock.now(), audit)
+        .await?;
+    metrics::counter!("transfers_total", "step" => decided.status.as_str()).increment(1);
+    Ok(decided)
+}
