@@ -8,6 +8,7 @@ pub mod clock;
 pub mod gate;
 pub mod ids;
 pub mod inventory;
+pub mod locale;
 pub mod page;
 pub mod queue;
 pub mod sales;

@@ -10,6 +10,7 @@ mod catalog;
 mod gate;
 mod loadtest;
 mod paysim;
+mod printing;
 mod queue_state;
 mod race;
 mod transfers;

@@ -96,6 +96,8 @@ fn api_routes() -> OpenApiRouter<App> {
         .routes(routes!(tickets::list_tickets))
         .routes(routes!(tickets::get_ticket))
         .routes(routes!(tickets::checkin_keys))
+        .routes(routes!(tickets::ticket_pdf))
+        .routes(routes!(tickets::order_pdf))
         .routes(routes!(transfers::offer_transfer))
         .routes(routes!(transfers::list_transfers))
         .routes(routes!(transfers::get_transfer))

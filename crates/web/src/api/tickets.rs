@@ -6,10 +6,13 @@ use super::extract::{ApiQuery, CurrentUser, PathId};
 use super::page_request;
 use axum::Json;
 use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use bilheteria_app::App;
 use bilheteria_app::access;
+use bilheteria_app::printing::{self, Printed};
 use bilheteria_app::ticket_keys::PublicKey;
-use bilheteria_domain::ids::TicketId;
+use bilheteria_domain::ids::{OrderId, TicketId};
 use bilheteria_domain::page::Page;
 use bilheteria_domain::tickets::Ticket;
 
@@ -40,4 +43,51 @@ pub async fn get_ticket(
     responses((status = 200, description = "Ed25519 public keys that verify ticket codes offline", body = Page<PublicKey>)))]
 pub async fn checkin_keys(State(state): State<App>) -> Json<Page<PublicKey>> {
     Json(Page::complete(state.ticket_keys.public_keys()))
+}
+
+fn pdf_response(printed: Printed) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"{}\"", printed.file_name),
+            ),
+            // A ticket is a bearer credential: no shared cache keeps it.
+            (header::CACHE_CONTROL, "private, no-store".to_owned()),
+        ],
+        printed.pdf,
+    )
+        .into_response()
+}
+
+#[utoipa::path(get, path = "/tickets/{id}/pdf", tag = "tickets", security(("bearer" = [])), params(("id" = String, Path, format = Uuid)),
+    responses(
+        (status = 200, description = "an A4 page with the QR code, to print or show on a phone", content_type = "application/pdf", body = Vec<u8>),
+        (status = 404, description = "no such ticket of the caller's", body = Problem),
+        (status = 410, description = "`ticket_revoked`: the ticket was cancelled", body = Problem),
+    ))]
+pub async fn ticket_pdf(
+    State(state): State<App>,
+    caller: CurrentUser,
+    PathId(id): PathId<TicketId>,
+) -> ApiResult<Response> {
+    Ok(pdf_response(
+        printing::ticket_pdf(&state, &caller.user, id).await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/orders/{id}/pdf", tag = "tickets", security(("bearer" = [])), params(("id" = String, Path, format = Uuid)),
+    responses(
+        (status = 200, description = "a page per ticket of the order that the caller still holds", content_type = "application/pdf", body = Vec<u8>),
+        (status = 404, description = "no such order of the caller's, or none of its tickets is still theirs", body = Problem),
+    ))]
+pub async fn order_pdf(
+    State(state): State<App>,
+    caller: CurrentUser,
+    PathId(id): PathId<OrderId>,
+) -> ApiResult<Response> {
+    Ok(pdf_response(
+        printing::order_pdf(&state, &caller.user, id).await?,
+    ))
 }

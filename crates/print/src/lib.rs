@@ -1,0 +1,373 @@
+//! Printable tickets (S4): one A4 page per ticket, good to print at home and to show on a phone.
+//! Each page carries the event, when and where, the place, the holder, the order and price, a
+//! vector QR code of the signed code with a short reference beside it, and the terms. Text is set
+//! in DejaVu Sans (from the `dejavu` crate), embedded and subset by krilla to the glyphs used.
+//!
+//! Pure: what to print comes in already worded ([`TicketSheet`]); nothing here reads a database,
+//! a clock or a locale.
+
+use krilla::color::rgb;
+use krilla::geom::{PathBuilder, Point, Rect};
+use krilla::metadata::Metadata;
+use krilla::num::NormalizedF32;
+use krilla::page::PageSettings;
+use krilla::paint::{Fill, FillRule};
+use krilla::surface::Surface;
+use krilla::text::{Font, TextDirection};
+use krilla::{Document, SerializeSettings};
+use qrcode::{EcLevel, QrCode};
+use std::sync::OnceLock;
+
+/// A4 in points.
+const PAGE_WIDTH: f32 = 595.28;
+const PAGE_HEIGHT: f32 = 841.89;
+const MARGIN: f32 = 48.0;
+/// The QR's side: 60 mm, easy for a gate's scanner at arm's length.
+const QR_SIDE: f32 = 170.0;
+
+/// One ticket, worded for people.
+#[derive(Clone, Debug, Default)]
+pub struct TicketSheet {
+    pub event_title: String,
+    /// "sábado, 6 de março de 2027, 20:00 (horário de Brasília)".
+    pub when: String,
+    /// "Estádio — Recife".
+    pub venue: String,
+    /// "Setor Cadeiras · Fila R0 · Assento 1", or "Pista (em pé)".
+    pub place: String,
+    pub category: String,
+    /// "Inteira", or "Meia-entrada (estudante)".
+    pub ticket_type: String,
+    pub holder: String,
+    pub order_id: String,
+    /// "R$ 120,00".
+    pub price: String,
+    /// What the QR encodes: the signed code.
+    pub code: String,
+    /// A short reference for people: staff can read it out when a QR will not scan.
+    pub reference: String,
+    /// Lines of the terms, printed small at the foot.
+    pub terms: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PrintError {
+    #[error("the code does not fit a QR code")]
+    CodeTooLong,
+    #[error("the PDF could not be written: {0}")]
+    Pdf(String),
+}
+
+struct Fonts {
+    regular: Font,
+    bold: Font,
+}
+
+/// Parsed once: a `Font` is a shared handle, cheap to clone per page.
+fn fonts() -> &'static Fonts {
+    static FONTS: OnceLock<Fonts> = OnceLock::new();
+    FONTS.get_or_init(|| {
+        let load = |data: &'static [u8]| {
+            // The bytes are a font the dejavu crate ships; failing to parse them is a broken build.
+            #[allow(clippy::expect_used)]
+            Font::new(data.into(), 0).expect("DejaVu parses")
+        };
+        Fonts {
+            regular: load(dejavu::sans::regular()),
+            bold: load(dejavu::sans::bold()),
+        }
+    })
+}
+
+fn fill(r: u8, g: u8, b: u8) -> Fill {
+    Fill {
+        paint: rgb::Color::new(r, g, b).into(),
+        opacity: NormalizedF32::ONE,
+        rule: FillRule::NonZero,
+    }
+}
+
+const INK: (u8, u8, u8) = (0x1b, 0x1f, 0x2a);
+const MUTED: (u8, u8, u8) = (0x5b, 0x63, 0x70);
+const BRAND: (u8, u8, u8) = (0x0b, 0x5d, 0x3b);
+
+/// Splits `text` into lines of at most `width` characters, at spaces where it can.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let mut word = word.to_owned();
+        while word.chars().count() > width {
+            let head: String = word.chars().take(width).collect();
+            word = word.chars().skip(width).collect();
+            if !line.is_empty() {
+                lines.push(std::mem::take(&mut line));
+            }
+            lines.push(head);
+        }
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(&word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+struct Pen<'s, 'p> {
+    surface: &'s mut Surface<'p>,
+}
+
+impl Pen<'_, '_> {
+    fn text(&mut self, x: f32, y: f32, font: &Font, size: f32, color: (u8, u8, u8), text: &str) {
+        self.surface.set_fill(Some(fill(color.0, color.1, color.2)));
+        self.surface.draw_text(
+            Point::from_xy(x, y),
+            font.clone(),
+            size,
+            text,
+            false,
+            TextDirection::Auto,
+        );
+    }
+
+    fn rect(&mut self, rect: Option<Rect>, color: (u8, u8, u8)) {
+        let Some(rect) = rect else { return };
+        let mut path = PathBuilder::new();
+        path.push_rect(rect);
+        if let Some(path) = path.finish() {
+            self.surface.set_fill(Some(fill(color.0, color.1, color.2)));
+            self.surface.set_stroke(None);
+            self.surface.draw_path(&path);
+        }
+    }
+
+    /// A label above its value; answers the y below them.
+    fn field(&mut self, x: f32, y: f32, label: &str, value: &str, width: usize) -> f32 {
+        let fonts = fonts();
+        self.text(x, y, &fonts.regular, 8.5, MUTED, label);
+        let mut y = y + 15.0;
+        for line in wrap(value, width) {
+            self.text(x, y, &fonts.bold, 12.0, INK, &line);
+            y += 15.0;
+        }
+        y + 8.0
+    }
+
+    /// The QR code of `code` as vector squares, one path for all dark modules.
+    fn qr(&mut self, x: f32, y: f32, code: &str) -> Result<(), PrintError> {
+        let qr = QrCode::with_error_correction_level(code.as_bytes(), EcLevel::M)
+            .map_err(|_| PrintError::CodeTooLong)?;
+        let modules = qr.width();
+        // A quiet zone of four modules on every side, inside the printed square.
+        let module = QR_SIDE / (modules + 8) as f32;
+        self.rect(Rect::from_xywh(x, y, QR_SIDE, QR_SIDE), (255, 255, 255));
+        // One rectangle per horizontal run of dark modules: half the path of a square each.
+        let colors = qr.to_colors();
+        let mut path = PathBuilder::new();
+        for (row, line) in colors.chunks(modules).enumerate() {
+            let mut column = 0;
+            while column < modules {
+                if line[column] != qrcode::Color::Dark {
+                    column += 1;
+                    continue;
+                }
+                let start = column;
+                while column < modules && line[column] == qrcode::Color::Dark {
+                    column += 1;
+                }
+                if let Some(run) = Rect::from_xywh(
+                    x + (start + 4) as f32 * module,
+                    y + (row + 4) as f32 * module,
+                    (column - start) as f32 * module,
+                    module,
+                ) {
+                    path.push_rect(run);
+                }
+            }
+        }
+        if let Some(path) = path.finish() {
+            self.surface.set_fill(Some(fill(0, 0, 0)));
+            self.surface.draw_path(&path);
+        }
+        Ok(())
+    }
+}
+
+fn draw_page(surface: &mut Surface<'_>, sheet: &TicketSheet) -> Result<(), PrintError> {
+    let fonts = fonts();
+    let mut pen = Pen { surface };
+    let inner = PAGE_WIDTH - 2.0 * MARGIN;
+    // The band: brand and title.
+    pen.rect(Rect::from_xywh(0.0, 0.0, PAGE_WIDTH, 118.0), BRAND);
+    pen.text(
+        MARGIN,
+        40.0,
+        &fonts.bold,
+        11.0,
+        (0xd8, 0xf3, 0xe6),
+        "bilheteria · INGRESSO / TICKET",
+    );
+    let mut y = 70.0;
+    for line in wrap(&sheet.event_title, 38).into_iter().take(2) {
+        pen.text(MARGIN, y, &fonts.bold, 22.0, (255, 255, 255), &line);
+        y += 26.0;
+    }
+
+    // Left column: the facts; right column: the QR and its reference.
+    let column = 40;
+    let mut y = 152.0;
+    for (label, value) in [
+        ("DATA E HORA / DATE AND TIME", &sheet.when),
+        ("LOCAL / VENUE", &sheet.venue),
+        ("LUGAR / PLACE", &sheet.place),
+        ("CATEGORIA / CATEGORY", &sheet.category),
+        ("TIPO / TYPE", &sheet.ticket_type),
+        ("TITULAR / HOLDER", &sheet.holder),
+        ("VALOR / PRICE", &sheet.price),
+    ] {
+        y = pen.field(MARGIN, y, label, value, column);
+    }
+    let qr_x = PAGE_WIDTH - MARGIN - QR_SIDE;
+    pen.qr(qr_x, 140.0, &sheet.code)?;
+    pen.text(
+        qr_x,
+        140.0 + QR_SIDE + 18.0,
+        &fonts.regular,
+        8.5,
+        MUTED,
+        "REFERÊNCIA / REFERENCE",
+    );
+    pen.text(
+        qr_x,
+        140.0 + QR_SIDE + 36.0,
+        &fonts.regular,
+        15.0,
+        INK,
+        &sheet.reference,
+    );
+    pen.text(
+        qr_x,
+        140.0 + QR_SIDE + 54.0,
+        &fonts.regular,
+        8.5,
+        MUTED,
+        "Apresente este QR na entrada.",
+    );
+
+    // The order and the full code, for a gate that must type it.
+    let y = y.max(140.0 + QR_SIDE + 80.0) + 6.0;
+    pen.rect(Rect::from_xywh(MARGIN, y, inner, 0.8), (0xd0, 0xd4, 0xda));
+    let y = pen.field(
+        MARGIN,
+        y + 20.0,
+        "PEDIDO / ORDER",
+        &sheet.order_id,
+        column * 2,
+    );
+    pen.text(MARGIN, y, &fonts.regular, 8.5, MUTED, "CÓDIGO / CODE");
+    let mut y = y + 13.0;
+    for line in wrap(&sheet.code, 64) {
+        pen.text(MARGIN, y, &fonts.regular, 8.0, INK, &line);
+        y += 11.0;
+    }
+
+    // The terms, at the foot.
+    let mut y = (y + 24.0).max(PAGE_HEIGHT - 190.0);
+    pen.rect(Rect::from_xywh(MARGIN, y, inner, 0.8), (0xd0, 0xd4, 0xda));
+    y += 18.0;
+    pen.text(MARGIN, y, &fonts.bold, 9.0, INK, "Termos / Terms");
+    y += 14.0;
+    for term in &sheet.terms {
+        for line in wrap(term, 100) {
+            if y > PAGE_HEIGHT - MARGIN {
+                break;
+            }
+            pen.text(MARGIN, y, &fonts.regular, 7.5, MUTED, &line);
+            y += 10.0;
+        }
+    }
+    Ok(())
+}
+
+/// A PDF with one A4 page per sheet, titled `title`.
+pub fn render(title: &str, sheets: &[TicketSheet]) -> Result<Vec<u8>, PrintError> {
+    // Content streams stay uncompressed: deflating them was half of a ticket's rendering time,
+    // for a page that is a few kilobytes of drawing operators.
+    let mut document = Document::new_with(SerializeSettings {
+        compress_content_streams: false,
+        ..SerializeSettings::default()
+    });
+    document.set_metadata(
+        Metadata::new()
+            .title(title.to_owned())
+            .creator("bilheteria".to_owned())
+            .language("pt-BR".to_owned()),
+    );
+    let settings = PageSettings::from_wh(PAGE_WIDTH, PAGE_HEIGHT)
+        .ok_or(PrintError::Pdf("page size".into()))?;
+    for sheet in sheets {
+        let mut page = document.start_page_with(settings.clone());
+        let mut surface = page.surface();
+        let drawn = draw_page(&mut surface, sheet);
+        surface.finish();
+        page.finish();
+        drawn?;
+    }
+    document
+        .finish()
+        .map_err(|error| PrintError::Pdf(format!("{error:?}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn sheet() -> TicketSheet {
+        TicketSheet {
+            event_title: "Grande Show de Verão com a Orquestra Sinfônica do Recife".into(),
+            when: "sábado, 6 de março de 2027, 20:00 (horário de Brasília)".into(),
+            venue: "Estádio — Recife".into(),
+            place: "Setor Cadeiras · Fila R0 · Assento 1".into(),
+            category: "Plateia".into(),
+            ticket_type: "Inteira".into(),
+            holder: "Ana Souza".into(),
+            order_id: "0190a0a0-0000-7000-8000-000000000000".into(),
+            price: "R$ 120,00".into(),
+            code: "A".repeat(159),
+            reference: "7F3A-91C2-0B44".into(),
+            terms: vec!["Válido para uma entrada.".into()],
+        }
+    }
+
+    #[test]
+    fn a_sheet_per_page_with_its_text_embedded() {
+        let pdf = render("Ingressos", &[sheet(), sheet()]).unwrap();
+        assert!(pdf.starts_with(b"%PDF-"));
+        let text = String::from_utf8_lossy(&pdf);
+        assert!(text.contains("/Count 2"), "two pages");
+        assert!(text.contains("/FontFile2"), "the font is embedded");
+        if let Ok(path) = std::env::var("BILHETERIA_PRINT_SAMPLE") {
+            std::fs::write(path, &pdf).unwrap();
+        }
+    }
+
+    #[test]
+    fn lines_wrap_at_spaces_and_long_words_are_cut() {
+        assert_eq!(wrap("um dois três", 7), ["um dois", "três"]);
+        assert_eq!(wrap("abcdefghij", 4), ["abcd", "efgh", "ij"]);
+        assert!(wrap("", 10).is_empty());
+    }
+
+    #[test]
+    fn a_code_too_long_for_a_qr_is_an_error_not_a_panic() {
+        let mut long = sheet();
+        long.code = "x".repeat(5_000);
+        assert!(matches!(render("x", &[long]), Err(PrintError::CodeTooLong)));
+    }
+}
