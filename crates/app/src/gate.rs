@@ -9,9 +9,9 @@ use crate::error::{AppError, AppResult, Denied};
 use bilheteria_domain::account::User;
 use bilheteria_domain::audit::AuditContext;
 use bilheteria_domain::gate::Scan;
-use bilheteria_domain::ids::{EventId, UserId};
-use bilheteria_domain::tickets::Ticket;
-use bilheteria_store::{NewScan, ScanOutcome};
+use bilheteria_domain::ids::{EventId, SessionId, UserId};
+use bilheteria_domain::tickets::{Ticket, TicketStatus};
+use bilheteria_store::{NewScan, ScanOutcome, SyncedScan};
 use time::OffsetDateTime;
 
 /// A ticket let in.
@@ -109,6 +109,7 @@ pub async fn check_in(app: &App, staff: &User, scan: Scan) -> AppResult<Admitted
             nonce: scan.nonce,
             staff_id: staff.id,
             at: app.clock.now(),
+            recorded_at: app.clock.now(),
         })
         .await?;
     metrics::counter!("checkins_total", "outcome" => match &outcome {
@@ -131,4 +132,236 @@ pub async fn check_in(app: &App, staff: &User, scan: Scan) -> AppResult<Admitted
         ScanOutcome::Revoked => Err(AppError::TicketRevoked),
         ScanOutcome::Unknown => Err(AppError::InvalidTicket),
     }
+}
+
+/// Tickets per page of a gate bundle.
+const BUNDLE_PAGE: i64 = 5_000;
+/// How far a finished delta steps back: a ticket changed by a transaction that committed after
+/// a later-stamped one is still sent at the next poll (a gate applies a repeat harmlessly).
+const DELTA_OVERLAP_MICROS: i64 = 10_000_000;
+
+/// Codes a gate must refuse: of `ticket_id`, every version up to `up_to_version`.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct RevokedCodes {
+    pub ticket_id: bilheteria_domain::ids::TicketId,
+    pub up_to_version: i64,
+}
+
+/// What the gate shows of the session it lets in.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct GateSession {
+    pub id: SessionId,
+    pub event_id: EventId,
+    pub event_title: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub starts_at: OffsetDateTime,
+    pub venue: String,
+}
+
+/// `GET /checkin/sessions/{id}/bundle`: everything a gate needs to check this session's
+/// tickets with no network.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Bundle {
+    pub session: GateSession,
+    /// Ed25519 keys that verify ticket codes.
+    pub keys: Vec<crate::ticket_keys::PublicKey>,
+    /// Tickets changed since `since` (all of them without it), oldest change first.
+    pub tickets: Vec<bilheteria_store::GateTicket>,
+    /// The same changes seen as codes to refuse: older versions, and cancelled tickets.
+    pub revoked: Vec<RevokedCodes>,
+    /// Send it back as `since` for the next page (while `complete` is false) or the next delta.
+    pub next_since: String,
+    pub complete: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    pub generated_at: OffsetDateTime,
+}
+
+fn parse_since(raw: Option<&str>) -> AppResult<i64> {
+    match raw {
+        None => Ok(0),
+        Some(raw) => raw
+            .parse::<i64>()
+            .ok()
+            .filter(|since| *since >= 0)
+            .ok_or_else(|| {
+                AppError::Invalid(bilheteria_domain::FieldErrors::single(
+                    "since",
+                    "must be the next_since of an earlier bundle",
+                ))
+            }),
+    }
+}
+
+pub async fn bundle(
+    app: &App,
+    staff: &User,
+    session_id: SessionId,
+    since: Option<&str>,
+) -> AppResult<Bundle> {
+    let since = parse_since(since)?;
+    let session = app
+        .store
+        .get_session(session_id)
+        .await?
+        .ok_or(AppError::NotFound("session"))?;
+    let event = app
+        .store
+        .get_event(session.event_id)
+        .await?
+        .ok_or(AppError::NotFound("session"))?;
+    if !may_scan(app, staff, event.id, event.owner_id).await? {
+        return Err(AppError::Forbidden(Denied::NotEventStaff));
+    }
+    let venue = app.store.get_venue(event.venue_id).await?;
+    let generated_at = app.clock.now();
+    let mut tickets = app
+        .store
+        .gate_tickets(session_id, since, BUNDLE_PAGE + 1)
+        .await?;
+    let complete = tickets.len() as i64 <= BUNDLE_PAGE;
+    tickets.truncate(BUNDLE_PAGE as usize);
+    let last = tickets.last().map_or(since, |ticket| ticket.changed_at);
+    let next_since = if complete {
+        (last - DELTA_OVERLAP_MICROS).max(since)
+    } else {
+        last
+    };
+    let revoked = tickets
+        .iter()
+        .filter_map(|ticket| {
+            let up_to_version = if ticket.status == TicketStatus::Cancelled {
+                ticket.version
+            } else {
+                ticket.version - 1
+            };
+            (up_to_version > 0).then_some(RevokedCodes {
+                ticket_id: ticket.ticket_id,
+                up_to_version,
+            })
+        })
+        .collect();
+    Ok(Bundle {
+        session: GateSession {
+            id: session.id,
+            event_id: event.id,
+            event_title: event.title,
+            starts_at: session.starts_at,
+            venue: venue.map_or_else(String::new, |v| format!("{} — {}", v.name, v.city)),
+        },
+        keys: app.ticket_keys.public_keys(),
+        tickets,
+        revoked,
+        next_since: next_since.to_string(),
+        complete,
+        generated_at,
+    })
+}
+
+/// What became of one scan made offline.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct SyncResult {
+    pub nonce: String,
+    pub ticket_id: Option<bilheteria_domain::ids::TicketId>,
+    /// `admitted` (the ticket's first scan), `duplicate` (another scan came first: `first_gate`
+    /// and `first_scan_at` say which), `ticket_revoked`, `invalid_ticket`, or `forbidden` (a
+    /// ticket of an event the caller does not check in).
+    pub result: &'static str,
+    pub gate: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub scanned_at: OffsetDateTime,
+    pub first_gate: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub first_scan_at: Option<OffsetDateTime>,
+    /// An admission recorded earlier (online, or synced by another gate) that this earlier scan
+    /// turned into a duplicate: the ticket was let in at both gates.
+    pub displaced_gate: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub displaced_at: Option<OffsetDateTime>,
+}
+
+/// `POST /checkin/sync`: applies scans made offline, earliest first; the first scan of a ticket
+/// wins wherever it was made and whenever it arrives.
+pub async fn sync(
+    app: &App,
+    staff: &User,
+    input: bilheteria_domain::gate::SyncInput,
+) -> AppResult<Vec<SyncResult>> {
+    let scans = input.parse(app.clock.now())?;
+    let mut results = Vec::with_capacity(scans.len());
+    let mut allowed: std::collections::HashMap<EventId, bool> = std::collections::HashMap::new();
+    for (scan, scanned_at) in scans {
+        let mut result = SyncResult {
+            nonce: scan.nonce.clone(),
+            ticket_id: None,
+            result: "invalid_ticket",
+            gate: scan.gate.clone(),
+            scanned_at,
+            first_gate: None,
+            first_scan_at: None,
+            displaced_gate: None,
+            displaced_at: None,
+        };
+        let Ok(claims) = app.ticket_keys.verify(&scan.code) else {
+            results.push(result);
+            continue;
+        };
+        result.ticket_id = Some(claims.ticket_id);
+        let Some(ticket) = app.store.get_ticket(claims.ticket_id).await? else {
+            results.push(result);
+            continue;
+        };
+        let may = match allowed.get(&ticket.event_id) {
+            Some(may) => *may,
+            None => {
+                let owner = app
+                    .store
+                    .get_event(ticket.event_id)
+                    .await?
+                    .map(|event| event.owner_id);
+                let may = match owner {
+                    Some(owner) => may_scan(app, staff, ticket.event_id, owner).await?,
+                    None => false,
+                };
+                allowed.insert(ticket.event_id, may);
+                may
+            }
+        };
+        if !may {
+            result.result = "forbidden";
+            results.push(result);
+            continue;
+        }
+        let synced = app
+            .store
+            .sync_scan(NewScan {
+                ticket_id: ticket.id,
+                version: i64::from(claims.version),
+                session_id: ticket.session_id,
+                gate: scan.gate,
+                nonce: scan.nonce,
+                staff_id: staff.id,
+                at: scanned_at,
+                recorded_at: app.clock.now(),
+            })
+            .await?;
+        result.result = match synced {
+            SyncedScan::Admitted { displaced } => {
+                if let Some(displaced) = displaced {
+                    result.displaced_gate = Some(displaced.gate);
+                    result.displaced_at = Some(displaced.at);
+                }
+                "admitted"
+            }
+            SyncedScan::Duplicate(first) => {
+                result.first_gate = Some(first.gate);
+                result.first_scan_at = Some(first.at);
+                "duplicate"
+            }
+            SyncedScan::Revoked => "ticket_revoked",
+            SyncedScan::Unknown => "invalid_ticket",
+        };
+        metrics::counter!("checkins_synced_total", "outcome" => result.result).increment(1);
+        results.push(result);
+    }
+    Ok(results)
 }

@@ -1,8 +1,10 @@
 //! The gate (check-in): what a scan must carry to be looked at.
 
+use crate::clock::{from_micros, to_micros};
 use crate::ids::SessionId;
 use crate::validation::{FieldErrors, text};
 use serde::Deserialize;
+use time::{Duration, OffsetDateTime};
 
 /// Longer than any code this system signs (119 characters today), short enough that a scanner's
 /// garbage is refused before any work.
@@ -60,6 +62,64 @@ impl ScanInput {
     }
 }
 
+/// Scans per sync request: a station syncs often, so a backlog arrives in a few requests.
+pub const MAX_SYNC_SCANS: usize = 500;
+
+/// A scan made while the gate had no network, sent later.
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OfflineScanInput {
+    #[schema(max_length = 512)]
+    pub code: String,
+    #[schema(min_length = 1, max_length = 64)]
+    pub gate: String,
+    #[schema(min_length = 8, max_length = 64)]
+    pub nonce: String,
+    /// When the gate scanned it.
+    #[serde(with = "time::serde::rfc3339")]
+    pub scanned_at: OffsetDateTime,
+}
+
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SyncInput {
+    #[schema(max_items = 500)]
+    pub scans: Vec<OfflineScanInput>,
+}
+
+impl SyncInput {
+    /// The scans, earliest first; none may be dated after `now` (with a minute of clock skew).
+    pub fn parse(self, now: OffsetDateTime) -> Result<Vec<(Scan, OffsetDateTime)>, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        if self.scans.is_empty() || self.scans.len() > MAX_SYNC_SCANS {
+            errors.add("scans", format!("must hold 1 to {MAX_SYNC_SCANS} scans"));
+        }
+        let mut scans = Vec::with_capacity(self.scans.len());
+        for (i, offline) in self.scans.into_iter().take(MAX_SYNC_SCANS).enumerate() {
+            if offline.scanned_at > now + Duration::minutes(1) {
+                errors.add(format!("scans[{i}].scanned_at"), "is in the future");
+            }
+            let input = ScanInput {
+                code: offline.code,
+                gate: offline.gate,
+                nonce: offline.nonce,
+                session_id: None,
+            };
+            match input.parse() {
+                // Kept to the microsecond, as stored: a retry then answers the very same instant.
+                Ok(scan) => scans.push((scan, from_micros(to_micros(offline.scanned_at)))),
+                Err(field_errors) => {
+                    for error in field_errors.0 {
+                        errors.add(format!("scans[{i}].{}", error.field), error.message);
+                    }
+                }
+            }
+        }
+        scans.sort_by_key(|(_, at)| *at);
+        errors.finish(|| Some(scans))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,5 +144,44 @@ mod tests {
         let fields: Vec<&str> = bad.0.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["code", "gate", "nonce"]);
         assert!(input("abc", "A", "bad nonce!").parse().is_err());
+    }
+
+    #[test]
+    fn a_sync_is_sorted_by_scan_time_and_refuses_the_future() {
+        let now = OffsetDateTime::UNIX_EPOCH + Duration::days(20_000);
+        let offline = |nonce: &str, at: OffsetDateTime| OfflineScanInput {
+            code: "abc".into(),
+            gate: "A".into(),
+            nonce: nonce.into(),
+            scanned_at: at,
+        };
+        let sync = SyncInput {
+            scans: vec![
+                offline("scan-0002", now - Duration::minutes(1)),
+                offline("scan-0001", now - Duration::minutes(5)),
+            ],
+        };
+        let nonces: Vec<String> = sync
+            .parse(now)
+            .unwrap()
+            .into_iter()
+            .map(|(scan, _)| scan.nonce)
+            .collect();
+        assert_eq!(nonces, ["scan-0001", "scan-0002"]);
+        let future = SyncInput {
+            scans: vec![
+                offline("scan-0001", now + Duration::minutes(5)),
+                offline("bad", now),
+            ],
+        };
+        let fields: Vec<String> = future
+            .parse(now)
+            .unwrap_err()
+            .0
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(fields, ["scans[0].scanned_at", "scans[1].nonce"]);
+        assert!(SyncInput { scans: vec![] }.parse(now).is_err());
     }
 }

@@ -1,15 +1,18 @@
 //! The SQL of the gate, shared by both backends (compiled once inside each backend module):
 //! staff assignments, and scans that let a ticket in at most once.
 
-use super::shared::{Change, DbRow, append_audit, finish, user_columns, user_from_row};
+use super::shared::{Change, DbRow, append_audit, corrupt, finish, user_columns, user_from_row};
 use super::{ThisBackend, Tx};
 use crate::dialect::Dialect;
-use crate::{Admission, GateStore, NewScan, ScanOutcome, StoreError, StoreResult};
+use crate::{
+    Admission, GateStore, GateTicket, NewScan, ScanOutcome, StoreError, StoreResult, SyncedScan,
+};
 use async_trait::async_trait;
 use bilheteria_domain::account::User;
 use bilheteria_domain::audit::AuditContext;
 use bilheteria_domain::clock::{from_micros, to_micros};
-use bilheteria_domain::ids::{EventId, UserId};
+use bilheteria_domain::ids::{EventId, SessionId, TicketId, UserId};
+use bilheteria_domain::tickets::TicketStatus;
 use sqlx::{AssertSqlSafe, Row};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -99,7 +102,7 @@ async fn scan_once(tx: &mut Tx, scan: &NewScan) -> StoreResult<ScanOutcome> {
         let admitted = sqlx::query(
             "UPDATE tickets SET status = 'used', updated_at = $1 WHERE id = $2 AND status = 'valid' AND version = $3",
         )
-        .bind(to_micros(scan.at))
+        .bind(to_micros(scan.recorded_at))
         .bind(scan.ticket_id.0)
         .bind(scan.version)
         .execute(&mut **tx)
@@ -125,6 +128,92 @@ async fn scan_once(tx: &mut Tx, scan: &NewScan) -> StoreResult<ScanOutcome> {
         record_scan(tx, scan, result).await?;
     }
     Ok(outcome)
+}
+
+/// `scan_once` for a scan made offline: the earliest scan of a ticket is its admission.
+async fn sync_once(tx: &mut Tx, scan: &NewScan) -> StoreResult<SyncedScan> {
+    let ticket = sqlx::query(AssertSqlSafe(format!(
+        "SELECT status, version FROM tickets WHERE id = $1{}",
+        ThisBackend::LOCK_ROW
+    )))
+    .bind(scan.ticket_id.0)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(ticket) = ticket else {
+        return Ok(SyncedScan::Unknown);
+    };
+    let earlier = sqlx::query("SELECT ticket_id, result FROM checkins WHERE nonce = $1")
+        .bind(&scan.nonce)
+        .fetch_optional(&mut **tx)
+        .await?;
+    if let Some(earlier) = earlier {
+        // Synced before: answer as then, as things stand now.
+        if earlier.try_get::<Uuid, _>("ticket_id")? != scan.ticket_id.0 {
+            return Ok(SyncedScan::Unknown);
+        }
+        let first = first_admission(tx, scan).await?;
+        return Ok(
+            match (earlier.try_get::<String, _>("result")?.as_str(), first) {
+                ("admitted", _) => SyncedScan::Admitted { displaced: None },
+                ("ticket_used", Some(first)) => SyncedScan::Duplicate(first),
+                _ => SyncedScan::Revoked,
+            },
+        );
+    }
+    let status: String = ticket.try_get("status")?;
+    let version: i64 = ticket.try_get("version")?;
+    if status == "cancelled" || version != scan.version {
+        record_scan(tx, scan, "ticket_revoked").await?;
+        return Ok(SyncedScan::Revoked);
+    }
+    let now = to_micros(scan.recorded_at);
+    let displaced = if status == "used" {
+        let first = first_admission(tx, scan)
+            .await?
+            .ok_or_else(|| StoreError::database("a used ticket has no admission"))?;
+        if first.at <= from_micros(to_micros(scan.at)) {
+            record_scan(tx, scan, "ticket_used").await?;
+            return Ok(SyncedScan::Duplicate(first));
+        }
+        // This scan came first: the admission recorded before becomes its duplicate.
+        sqlx::query(
+            "UPDATE checkins SET result = 'ticket_used' WHERE ticket_id = $1 AND result = 'admitted'",
+        )
+        .bind(scan.ticket_id.0)
+        .execute(&mut **tx)
+        .await?;
+        Some(first)
+    } else {
+        None
+    };
+    sqlx::query("UPDATE tickets SET status = 'used', updated_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(scan.ticket_id.0)
+        .execute(&mut **tx)
+        .await?;
+    record_scan(tx, scan, "admitted").await?;
+    Ok(SyncedScan::Admitted { displaced })
+}
+
+fn gate_ticket_from_row(row: &DbRow) -> Result<GateTicket, sqlx::Error> {
+    let status: String = row.try_get("status")?;
+    let section: String = row.try_get("section_name")?;
+    let place = match row.try_get::<Option<String>, _>("row_label")? {
+        Some(label) => format!("{section} · {label} · {}", row.try_get::<i64, _>("number")?),
+        None => section,
+    };
+    Ok(GateTicket {
+        ticket_id: TicketId(row.try_get("id")?),
+        version: row.try_get("version")?,
+        status: TicketStatus::parse(&status).ok_or_else(|| corrupt("tickets.status"))?,
+        place,
+        ticket_type: "full".to_owned(),
+        admitted_gate: row.try_get("gate")?,
+        admitted_at: row
+            .try_get::<Option<i64>, _>("scanned_at")?
+            .map(from_micros),
+        changed_at: row.try_get("updated_at")?,
+    })
 }
 
 #[async_trait]
@@ -219,6 +308,37 @@ impl GateStore for ThisBackend {
     async fn check_in(&self, scan: NewScan) -> StoreResult<ScanOutcome> {
         let mut tx = self.begin_write().await?;
         let outcome = scan_once(&mut tx, &scan).await;
+        finish(tx, outcome).await
+    }
+
+    async fn gate_tickets(
+        &self,
+        session: SessionId,
+        since: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<GateTicket>> {
+        let rows = sqlx::query(
+            "SELECT t.id, t.version, t.status, t.updated_at, sec.name AS section_name, st.row_label, st.number, \
+             c.gate, c.scanned_at FROM tickets t JOIN sections sec ON sec.id = t.section_id \
+             LEFT JOIN seats st ON st.id = t.seat_id \
+             LEFT JOIN checkins c ON c.ticket_id = t.id AND c.result = 'admitted' \
+             WHERE t.session_id = $1 AND t.updated_at > $2 ORDER BY t.updated_at, t.id LIMIT $3",
+        )
+        .bind(session.0)
+        .bind(since)
+        .bind(limit)
+        .fetch_all(self.reader())
+        .await?;
+        Ok(rows
+            .iter()
+            .map(gate_ticket_from_row)
+            .collect::<Result<_, _>>()?)
+    }
+
+    #[tracing::instrument(skip_all, fields(backend = ThisBackend::backend().as_str()))]
+    async fn sync_scan(&self, scan: NewScan) -> StoreResult<SyncedScan> {
+        let mut tx = self.begin_write().await?;
+        let outcome = sync_once(&mut tx, &scan).await;
         finish(tx, outcome).await
     }
 }

@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use bilheteria_domain::account::User;
 use bilheteria_domain::audit::AuditContext;
 use bilheteria_domain::ids::{EventId, SessionId, TicketId, UserId};
+use bilheteria_domain::tickets::TicketStatus;
 use time::OffsetDateTime;
 
 /// One scan of a code at a gate, its signature already checked.
@@ -18,7 +19,10 @@ pub struct NewScan {
     /// Chosen by the gate for this scan; a retry sends it again.
     pub nonce: String,
     pub staff_id: UserId,
+    /// When the code was scanned (for a scan made offline, earlier than it reached us).
     pub at: OffsetDateTime,
+    /// When the server records it: a change's time, which deltas of the gate bundle follow.
+    pub recorded_at: OffsetDateTime,
 }
 
 /// Where and when a ticket was let in.
@@ -37,6 +41,41 @@ pub enum ScanOutcome {
     /// The code is of a cancelled ticket or of an older version of it.
     Revoked,
     /// No such ticket.
+    Unknown,
+}
+
+/// A ticket as an offline gate needs it: whether a code of a given version opens the gate.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct GateTicket {
+    pub ticket_id: TicketId,
+    /// The current version: a code of an older one is revoked.
+    pub version: i64,
+    /// `valid`, `used` or `cancelled` (cancelled: every code of the ticket is revoked).
+    pub status: TicketStatus,
+    /// What the gate shows: "Cadeiras · R0 · 1", or the standing section's name.
+    pub place: String,
+    /// `full` (half-price tickets come with meia-entrada).
+    pub ticket_type: String,
+    /// Where and when it was let in, if it was.
+    pub admitted_gate: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub admitted_at: Option<OffsetDateTime>,
+    /// Microseconds since the epoch of its last change: the cursor of a delta.
+    #[serde(skip)]
+    pub changed_at: i64,
+}
+
+/// What a scan made offline came to once the server saw it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SyncedScan {
+    /// This scan was the ticket's first: the ticket is admitted by it. `displaced` is the
+    /// admission recorded before that this earlier scan turned into a duplicate.
+    Admitted {
+        displaced: Option<Admission>,
+    },
+    /// Another scan of the ticket came first (at another gate, or earlier at this one).
+    Duplicate(Admission),
+    Revoked,
     Unknown,
 }
 
@@ -63,4 +102,16 @@ pub trait GateStore {
     /// Records the scan and lets the ticket in if it is valid, in one transaction: of any number
     /// of scans of one ticket, at most one is admitted; a retried nonce answers as the first time.
     async fn check_in(&self, scan: NewScan) -> StoreResult<ScanOutcome>;
+    /// The session's tickets changed after `since` (microseconds; all when 0), oldest change
+    /// first, at most `limit`.
+    async fn gate_tickets(
+        &self,
+        session: SessionId,
+        since: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<GateTicket>>;
+    /// Applies a scan made offline at `scan.at`, in one transaction: the earliest scan of a
+    /// ticket is its admission whatever the order the gates sync in (a later admission already
+    /// recorded becomes a duplicate of it). A retried nonce answers as before.
+    async fn sync_scan(&self, scan: NewScan) -> StoreResult<SyncedScan>;
 }

@@ -11,6 +11,10 @@ on_both_backends!(
     staff_scan_tickets_once_and_a_retry_answers_the_same,
     scans_refuse_bad_codes_other_sessions_revoked_tickets_and_strangers,
     gates_racing_on_one_ticket_admit_it_once,
+    offline_scans_sync_and_the_first_scan_wins,
+    a_revoked_code_is_refused_online_and_offline_after_a_delta,
+    the_bundle_and_sync_refuse_bad_input_and_strangers,
+    gates_syncing_one_ticket_at_once_keep_the_earliest_scan,
 );
 
 /// A paid seat of `buyer` for `sale`: its ticket (with its code).
@@ -279,4 +283,372 @@ async fn gates_racing_on_one_ticket_admit_it_once(db: TestDatabase) {
     assert_eq!(used, 14, "every other scan is told the ticket was used");
     let report = integrity(&app, &sale).await;
     assert_eq!(report["checkins_mismatched"], 0, "{report}");
+}
+
+async fn bundle(
+    app: &TestApp,
+    sale: &OnSale,
+    token: &str,
+    since: Option<&str>,
+) -> (StatusCode, Value) {
+    let query = since.map_or_else(String::new, |since| format!("?since={since}"));
+    app.get(
+        &format!("/checkin/sessions/{}/bundle{query}", sale.session_id),
+        Some(token),
+    )
+    .await
+}
+
+fn offline(code: &Value, gate: &str, nonce: &str, at: time::OffsetDateTime) -> Value {
+    json!({"code": code, "gate": gate, "nonce": nonce,
+        "scanned_at": at.format(&time::format_description::well_known::Rfc3339).unwrap()})
+}
+
+async fn sync(app: &TestApp, token: &str, scans: Vec<Value>) -> (StatusCode, Value) {
+    app.post("/checkin/sync", Some(token), json!({"scans": scans}))
+        .await
+}
+
+fn now() -> time::OffsetDateTime {
+    time::OffsetDateTime::now_utc()
+}
+
+async fn offline_scans_sync_and_the_first_scan_wins(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let sale = on_sale(&app, 10, 10, 10, json!({})).await;
+    let buyer = app.account("fan@example.com", &[]).await;
+    let first = bought_ticket(&app, &sale, &buyer, 0, "gate-key-0001").await;
+    let second = bought_ticket(&app, &sale, &buyer, 1, "gate-key-0002").await;
+    let porta_a = staff_of(&app, &sale, "a@example.com").await;
+    let porta_b = staff_of(&app, &sale, "b@example.com").await;
+
+    let (status, full) = bundle(&app, &sale, &porta_a.token, None).await;
+    assert_eq!(status, StatusCode::OK, "{full}");
+    assert_eq!(full["tickets"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        (&full["complete"], &full["session"]["event_title"]),
+        (&json!(true), &json!("Grande Show"))
+    );
+    assert!(!full["keys"].as_array().unwrap().is_empty());
+    assert_eq!(full["tickets"][0]["status"], "valid");
+    assert_eq!(full["revoked"], json!([]));
+
+    // Gate B is online and lets the first ticket in now; gate A had scanned it ten minutes
+    // earlier with no network, and scanned the second twice.
+    let (status, _) = scan(
+        &app,
+        &porta_b.token,
+        &first["code"],
+        "Portão B",
+        "online-0001",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let scans = vec![
+        offline(
+            &second["code"],
+            "Portão A",
+            "offline-0002",
+            now() - time::Duration::minutes(8),
+        ),
+        offline(
+            &first["code"],
+            "Portão A",
+            "offline-0001",
+            now() - time::Duration::minutes(10),
+        ),
+        offline(
+            &second["code"],
+            "Portão A",
+            "offline-0003",
+            now() - time::Duration::minutes(7),
+        ),
+    ];
+    let (status, synced) = sync(&app, &porta_a.token, scans.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{synced}");
+    let results = synced["results"].as_array().unwrap();
+    let by_nonce = |nonce: &str| {
+        results
+            .iter()
+            .find(|r| r["nonce"] == nonce)
+            .unwrap()
+            .clone()
+    };
+    let earliest = by_nonce("offline-0001");
+    assert_eq!(
+        (&earliest["result"], &earliest["displaced_gate"]),
+        (&json!("admitted"), &json!("Portão B")),
+        "the earlier offline scan wins, and the online one is named: {earliest}"
+    );
+    assert_eq!(by_nonce("offline-0002")["result"], "admitted");
+    let twice = by_nonce("offline-0003");
+    assert_eq!(
+        (
+            &twice["result"],
+            &twice["first_gate"],
+            &twice["first_scan_at"]
+        ),
+        (
+            &json!("duplicate"),
+            &json!("Portão A"),
+            &by_nonce("offline-0002")["scanned_at"]
+        )
+    );
+    // The station retries the same sync: the same answers.
+    let (_, again) = sync(&app, &porta_a.token, scans).await;
+    let again_results = again["results"].as_array().unwrap();
+    for result in results {
+        let retried = again_results
+            .iter()
+            .find(|r| r["nonce"] == result["nonce"])
+            .unwrap();
+        assert_eq!(retried["result"], result["result"], "{retried}");
+    }
+    // Online, the ticket is told it was let in at gate A, first.
+    let used = scan(
+        &app,
+        &porta_b.token,
+        &first["code"],
+        "Portão B",
+        "online-0002",
+    )
+    .await;
+    assert_problem(&used, StatusCode::CONFLICT, "ticket_used");
+    assert_eq!(used.1["gate"], "Portão A");
+    let (_, delta) = bundle(&app, &sale, &porta_b.token, full["next_since"].as_str()).await;
+    let seen = delta["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["ticket_id"] == first["id"])
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (&seen["status"], &seen["admitted_gate"]),
+        (&json!("used"), &json!("Portão A"))
+    );
+    let report = integrity(&app, &sale).await;
+    assert_eq!(
+        (&report["checkins_mismatched"], &report["settled_ok"]),
+        (&json!(0), &json!(true)),
+        "{report}"
+    );
+}
+
+async fn a_revoked_code_is_refused_online_and_offline_after_a_delta(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let sale = on_sale(&app, 10, 10, 10, json!({})).await;
+    let buyer = app.account("fan@example.com", &[]).await;
+    let friend = app.account("friend@example.com", &[]).await;
+    let ticket = bought_ticket(&app, &sale, &buyer, 0, "gate-key-0001").await;
+    let refunded = app.buy_seat(&sale, &buyer.token, 1, "gate-key-0002").await;
+    let staff = staff_of(&app, &sale, "a@example.com").await;
+    let (_, before) = bundle(&app, &sale, &staff.token, None).await;
+
+    // The ticket changes hands (a new code) and another is refunded (no code at all).
+    let (_, offered) = app
+        .post(
+            &format!("/tickets/{}/transfers", ticket["id"].as_str().unwrap()),
+            Some(&buyer.token),
+            json!({"to_email": "friend@example.com"}),
+        )
+        .await;
+    let (status, _) = app
+        .call(
+            Method::POST,
+            &format!("/transfers/{}/accept", offered["id"].as_str().unwrap()),
+            Some(&friend.token),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = app
+        .call(
+            Method::POST,
+            &format!("/orders/{}/refund", refunded["id"].as_str().unwrap()),
+            Some(&sale.organizer.token),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    // The delta carries both, as tickets and as codes to refuse.
+    let (status, delta) = bundle(&app, &sale, &staff.token, before["next_since"].as_str()).await;
+    assert_eq!(status, StatusCode::OK, "{delta}");
+    let revoked = delta["revoked"].as_array().unwrap();
+    let up_to = |id: &Value| {
+        revoked
+            .iter()
+            .find(|r| &r["ticket_id"] == id)
+            .map(|r| r["up_to_version"].clone())
+    };
+    assert_eq!(up_to(&ticket["id"]), Some(json!(1)), "{delta}");
+    assert_eq!(
+        up_to(&refunded["tickets"][0]["id"]),
+        Some(json!(2)),
+        "{delta}"
+    );
+    // Online and offline, the old codes are refused; the new code lets the friend in.
+    let old = scan(&app, &staff.token, &ticket["code"], "A", "revoked-0001").await;
+    assert_problem(&old, StatusCode::GONE, "ticket_revoked");
+    let (_, synced) = sync(
+        &app,
+        &staff.token,
+        vec![
+            offline(&ticket["code"], "A", "revoked-0002", now()),
+            offline(&refunded["tickets"][0]["code"], "A", "revoked-0003", now()),
+        ],
+    )
+    .await;
+    let results: Vec<&Value> = synced["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["result"])
+        .collect();
+    assert_eq!(
+        results,
+        [&json!("ticket_revoked"), &json!("ticket_revoked")]
+    );
+    let (_, current) = app
+        .get(
+            &format!("/tickets/{}", ticket["id"].as_str().unwrap()),
+            Some(&friend.token),
+        )
+        .await;
+    let (status, _) = scan(&app, &staff.token, &current["code"], "A", "revoked-0004").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(integrity(&app, &sale).await["checkins_mismatched"], 0);
+}
+
+async fn the_bundle_and_sync_refuse_bad_input_and_strangers(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let sale = on_sale(&app, 10, 10, 10, json!({})).await;
+    let elsewhere = on_sale(&app, 10, 10, 10, json!({})).await;
+    let buyer = app.account("fan@example.com", &[]).await;
+    let ticket = bought_ticket(&app, &sale, &buyer, 0, "gate-key-0001").await;
+    let staff = staff_of(&app, &sale, "a@example.com").await;
+    let stranger = staff_of(&app, &elsewhere, "outro@example.com").await;
+
+    assert_problem(
+        &bundle(&app, &sale, &staff.token, Some("yesterday")).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    );
+    assert_problem(
+        &bundle(&app, &sale, &stranger.token, None).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    );
+    assert_problem(
+        &bundle(&app, &sale, &buyer.token, None).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    );
+    let (status, _) = app
+        .get(
+            "/checkin/sessions/0190a0a0-0000-7000-8000-000000000000/bundle",
+            Some(&staff.token),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    assert_problem(
+        &sync(&app, &staff.token, vec![]).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    );
+    let future = sync(
+        &app,
+        &staff.token,
+        vec![offline(
+            &ticket["code"],
+            "A",
+            "future-0001",
+            now() + time::Duration::hours(1),
+        )],
+    )
+    .await;
+    assert_problem(
+        &future,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    );
+    assert_eq!(error_fields(&future.1), ["scans[0].scanned_at"]);
+    let long = sync(
+        &app,
+        &staff.token,
+        vec![offline(&json!("x".repeat(5_000)), "A", "long-0001", now())],
+    )
+    .await;
+    assert_eq!(error_fields(&long.1), ["scans[0].code"]);
+    let too_many: Vec<Value> = (0..501)
+        .map(|i| offline(&ticket["code"], "A", &format!("many-{i:04}"), now()))
+        .collect();
+    assert_problem(
+        &sync(&app, &staff.token, too_many).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    );
+    // Per scan: garbage is not a ticket, and another organizer's staff may not let it in.
+    let (status, mixed) = sync(
+        &app,
+        &stranger.token,
+        vec![
+            offline(&json!("not-a-code"), "B", "stranger-0001", now()),
+            offline(&ticket["code"], "B", "stranger-0002", now()),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{mixed}");
+    let results: Vec<&Value> = mixed["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["result"])
+        .collect();
+    assert_eq!(results, [&json!("invalid_ticket"), &json!("forbidden")]);
+    let (_, held) = app
+        .get(
+            &format!("/tickets/{}", ticket["id"].as_str().unwrap()),
+            Some(&buyer.token),
+        )
+        .await;
+    assert_eq!(held["status"], "valid", "a refused sync lets nobody in");
+}
+
+async fn gates_syncing_one_ticket_at_once_keep_the_earliest_scan(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let sale = on_sale(&app, 10, 10, 10, json!({})).await;
+    let buyer = app.account("fan@example.com", &[]).await;
+    let ticket = bought_ticket(&app, &sale, &buyer, 0, "gate-key-0001").await;
+    let staff = staff_of(&app, &sale, "a@example.com").await;
+    let base = now() - time::Duration::minutes(30);
+    // Eight stations sync at once, each a scan of the same ticket made at its own minute.
+    let syncs: Vec<_> = (0..8i64)
+        .map(|i| {
+            let at = base + time::Duration::minutes(7 - i);
+            let request = app
+                .request(Method::POST, "/checkin/sync", Some(&staff.token))
+                .json(&json!({"scans": [offline(&ticket["code"], &format!("Portão {i}"), &format!("race-sync-{i:02}"), at)]}));
+            tokio::spawn(async move { bilheteria_testkit::read(request.send().await.unwrap()).await })
+        })
+        .collect();
+    for sync in syncs {
+        let (status, body) = sync.await.unwrap();
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    // Whatever the order they arrived in, the earliest scan (station 7) is the admission.
+    let (_, full) = bundle(&app, &sale, &staff.token, None).await;
+    assert_eq!(full["tickets"][0]["admitted_gate"], "Portão 7", "{full}");
+    let used = scan(
+        &app,
+        &staff.token,
+        &ticket["code"],
+        "Portão 9",
+        "race-sync-99",
+    )
+    .await;
+    assert_eq!(used.1["gate"], "Portão 7");
+    assert_eq!(integrity(&app, &sale).await["checkins_mismatched"], 0);
 }

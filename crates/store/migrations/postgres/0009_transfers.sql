@@ -20,3 +20,6 @@ CREATE TABLE transfers (
 CREATE UNIQUE INDEX transfers_one_pending ON transfers (ticket_id) WHERE status = 'pending';
 CREATE INDEX transfers_to_email ON transfers (to_email, id);
 CREATE INDEX transfers_from_user ON transfers (from_user_id, id);
+
+-- The gate bundle's deltas: a session's tickets in the order they changed.
+CREATE INDEX tickets_changed ON tickets (session_id, updated_at);

@@ -2,14 +2,14 @@
 
 use super::audit_context;
 use super::error::{ApiResult, Problem};
-use super::extract::{ApiJson, ClientIp, CurrentUser, PathId, PathIds};
+use super::extract::{ApiJson, ApiQuery, ClientIp, CurrentUser, PathId, PathIds};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use bilheteria_app::App;
 use bilheteria_app::gate;
 use bilheteria_domain::account::User;
-use bilheteria_domain::gate::ScanInput;
+use bilheteria_domain::gate::{ScanInput, SyncInput};
 use bilheteria_domain::ids::{EventId, SessionId, TicketId, UserId};
 use bilheteria_domain::page::Page;
 use bilheteria_domain::tickets::SeatLabel;
@@ -111,5 +111,55 @@ pub async fn checkin(
         seat: admitted.ticket.seat,
         gate: admitted.gate,
         scanned_at: admitted.scanned_at,
+    }))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct BundleQuery {
+    /// The `next_since` of the previous bundle: only what changed after it.
+    #[param(max_length = 32)]
+    pub since: Option<String>,
+}
+
+#[utoipa::path(get, path = "/checkin/sessions/{id}/bundle", tag = "gate", security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid), BundleQuery),
+    responses(
+        (status = 200, description = "keys, the session's tickets (or those changed since `since`) and the codes to refuse", body = gate::Bundle),
+        (status = 403, description = "not staff of the session's event", body = Problem),
+        (status = 404, body = Problem),
+        (status = 422, description = "`since` is not a `next_since`", body = Problem),
+    ))]
+pub async fn bundle(
+    State(state): State<App>,
+    caller: CurrentUser,
+    PathId(session): PathId<SessionId>,
+    ApiQuery(query): ApiQuery<BundleQuery>,
+) -> ApiResult<Json<gate::Bundle>> {
+    Ok(Json(
+        gate::bundle(&state, &caller.user, session, query.since.as_deref()).await?,
+    ))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SyncAnswer {
+    /// One per scan sent, earliest scan first.
+    pub results: Vec<gate::SyncResult>,
+}
+
+#[utoipa::path(post, path = "/checkin/sync", tag = "gate", security(("bearer" = [])),
+    request_body = SyncInput,
+    responses(
+        (status = 200, description = "what became of each scan: the first scan of a ticket wins; duplicates name both gates", body = SyncAnswer),
+        (status = 422, description = "`validation_failed` (1 to 500 scans, none in the future)", body = Problem),
+    ))]
+pub async fn sync(
+    State(state): State<App>,
+    caller: CurrentUser,
+    ApiJson(input): ApiJson<SyncInput>,
+) -> ApiResult<Json<SyncAnswer>> {
+    Ok(Json(SyncAnswer {
+        results: gate::sync(&state, &caller.user, input).await?,
     }))
 }

@@ -107,6 +107,8 @@ fn api_routes() -> OpenApiRouter<App> {
         .routes(routes!(gate::assign_staff, gate::list_staff))
         .routes(routes!(gate::remove_staff))
         .routes(routes!(gate::checkin))
+        .routes(routes!(gate::bundle))
+        .routes(routes!(gate::sync))
         .routes(routes!(queue::join, queue::poll, queue::update))
         .routes(routes!(queue::events))
         .routes(routes!(queue::challenge))
