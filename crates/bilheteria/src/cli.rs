@@ -128,6 +128,10 @@ pub enum Command {
     QueueBench(crate::bench::QueueBenchArgs),
     /// Rehearses an on-sale against a running server and audits it (see BENCHMARKS.md).
     Loadtest(bilheteria_loadtest::LoadtestArgs),
+    /// A check-in station for a laptop at the door: verifies codes offline (one per line on
+    /// standard input, from a scanner or typed), keeps its scans in a local SQLite file and
+    /// syncs them when the server answers.
+    Gate(bilheteria_station::StationArgs),
     /// Works with the audit log.
     Audit {
         #[command(subcommand)]
@@ -362,6 +366,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => serve(&cli.storage, &args).await,
         Command::Paysim(args) => bilheteria_paysim::run(args).await,
         Command::QueueBench(args) => crate::bench::run(args).await,
+        Command::Gate(args) => {
+            let summary = bilheteria_station::run(args).await?;
+            if summary.waiting_to_sync > 0 {
+                bail!(
+                    "{} admissions are not on the server yet: run the station again when it answers",
+                    summary.waiting_to_sync
+                );
+            }
+            Ok(())
+        }
         Command::Loadtest(args) => {
             let report = bilheteria_loadtest::run(&args).await?;
             println!("{}", report.table());

@@ -68,9 +68,20 @@ impl Client {
     /// A client of the server at `origin` (e.g. `http://127.0.0.1:8080`), keeping up to
     /// `idle_connections` open between calls.
     pub fn new(origin: &str, idle_connections: usize) -> ClientResult<Self> {
+        Self::with_timeout(origin, idle_connections, Duration::from_secs(60))
+    }
+
+    /// As [`Client::new`], giving up on a call after `timeout` (a gate must know soon that it is
+    /// offline).
+    pub fn with_timeout(
+        origin: &str,
+        idle_connections: usize,
+        timeout: Duration,
+    ) -> ClientResult<Self> {
         let http = reqwest::Client::builder()
             .pool_max_idle_per_host(idle_connections)
-            .timeout(Duration::from_secs(60))
+            .connect_timeout(timeout)
+            .timeout(timeout)
             .build()?;
         Ok(Self {
             http,
@@ -243,6 +254,32 @@ impl Client {
             &format!("/sessions/{session_id}/integrity"),
             Some(token),
         );
+        answer(request, StatusCode::OK).await
+    }
+
+    /// `GET /checkin/sessions/{id}/bundle` (staff of the event): what a gate needs offline;
+    /// `since` is the `next_since` of the previous page or bundle.
+    pub async fn gate_bundle(
+        &self,
+        token: &str,
+        session_id: &str,
+        since: Option<&str>,
+    ) -> ClientResult<GateBundle> {
+        // A `since` is digits (a `next_since`); anything else is sent as is and refused.
+        let query = since.map_or_else(String::new, |since| format!("?since={since}"));
+        let request = self.api(
+            Method::GET,
+            &format!("/checkin/sessions/{session_id}/bundle{query}"),
+            Some(token),
+        );
+        answer(request, StatusCode::OK).await
+    }
+
+    /// `POST /checkin/sync` (staff): scans made offline.
+    pub async fn sync_scans(&self, token: &str, scans: &[OfflineScan]) -> ClientResult<SyncAnswer> {
+        let request = self
+            .api(Method::POST, "/checkin/sync", Some(token))
+            .json(&serde_json::json!({ "scans": scans }));
         answer(request, StatusCode::OK).await
     }
 

@@ -235,3 +235,79 @@ pub struct Integrity {
     pub refunded_cents: i64,
     pub paid_order_total_cents: i64,
 }
+
+/// What a gate needs to check a session's tickets offline.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct GateBundle {
+    pub session: GateSession,
+    pub keys: Vec<PublicKey>,
+    pub tickets: Vec<GateTicket>,
+    pub revoked: Vec<RevokedCodes>,
+    pub next_since: String,
+    pub complete: bool,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct GateSession {
+    pub id: String,
+    pub event_id: String,
+    pub event_title: String,
+    pub starts_at: String,
+    pub venue: String,
+}
+
+/// An Ed25519 key that verifies ticket codes.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct PublicKey {
+    pub key_id: u16,
+    pub algorithm: String,
+    /// The raw 32-byte key, base64url.
+    pub public_key: String,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct GateTicket {
+    pub ticket_id: String,
+    pub version: i64,
+    /// `valid`, `used` or `cancelled`.
+    pub status: String,
+    pub place: String,
+    pub ticket_type: String,
+    pub admitted_gate: Option<String>,
+    pub admitted_at: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct RevokedCodes {
+    pub ticket_id: String,
+    pub up_to_version: i64,
+}
+
+/// A scan made offline, as sent to `POST /checkin/sync`.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct OfflineScan {
+    pub code: String,
+    pub gate: String,
+    pub nonce: String,
+    /// RFC 3339.
+    pub scanned_at: String,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct SyncAnswer {
+    pub results: Vec<SyncResult>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct SyncResult {
+    pub nonce: String,
+    pub ticket_id: Option<String>,
+    /// `admitted`, `duplicate`, `ticket_revoked`, `invalid_ticket` or `forbidden`.
+    pub result: String,
+    pub gate: String,
+    pub scanned_at: String,
+    pub first_gate: Option<String>,
+    pub first_scan_at: Option<String>,
+    pub displaced_gate: Option<String>,
+    pub displaced_at: Option<String>,
+}

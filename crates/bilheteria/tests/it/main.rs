@@ -13,5 +13,6 @@ mod paysim;
 mod printing;
 mod queue_state;
 mod race;
+mod station;
 mod transfers;
 mod waiting_room;
