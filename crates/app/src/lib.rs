@@ -14,6 +14,7 @@ pub mod mail;
 pub mod printing;
 pub mod queue;
 pub mod ratelimit;
+pub mod resale;
 pub mod sales;
 pub mod ticket_keys;
 pub mod transfers;

@@ -38,6 +38,8 @@ pub fn refusal_label(refusal: &Refusal) -> &'static str {
         Refusal::OrderNotRefundable => "order_not_refundable",
         Refusal::EventHasSessions => "event_has_sessions",
         Refusal::TransferNotAllowed(_) => "transfer_not_allowed",
+        Refusal::ResaleAboveFaceValue { .. } => "resale_above_face_value",
+        Refusal::ListingUnavailable => "listing_unavailable",
     }
 }
 
@@ -145,7 +147,7 @@ pub async fn place_order(
             user_id: user,
             idempotency_key: key.as_str().to_owned(),
             fingerprint,
-            hold_id: request.hold_id,
+            buys: request.buys,
             products: request.products,
             payment_token: request.payment_token,
             client_ip,
@@ -241,6 +243,38 @@ pub async fn charge_and_settle(state: &App, draft: &OrderToSettle) -> AppResult<
     settle(state, draft, result).await
 }
 
+/// The tickets a paid order issues: new ones for a hold's places, or, for a resale listing, its
+/// ticket again at its next version (a new code, which revokes the seller's).
+fn ticket_drafts(state: &App, draft: &OrderToSettle) -> AppResult<Vec<TicketDraft>> {
+    let session = draft.order.session_id;
+    if let (Some(sale), Some(unit)) = (&draft.listing, draft.units.first()) {
+        let version = sale.version + 1;
+        let signed = u32::try_from(version)
+            .map_err(|_| AppError::internal("ticket version out of range"))?;
+        return Ok(vec![TicketDraft {
+            id: sale.ticket_id,
+            unit: unit.clone(),
+            version,
+            code: state
+                .ticket_keys
+                .sign(sale.ticket_id, session, unit.seat_id, signed),
+        }]);
+    }
+    Ok(draft
+        .units
+        .iter()
+        .map(|unit| {
+            let id = TicketId::new();
+            TicketDraft {
+                id,
+                unit: unit.clone(),
+                version: 1,
+                code: state.ticket_keys.sign(id, session, unit.seat_id, 1),
+            }
+        })
+        .collect())
+}
+
 /// Applies a provider's answer to an order, recording its outcome as the buyer's answer. Running it
 /// twice for the same order changes nothing the second time.
 pub async fn settle(
@@ -261,21 +295,7 @@ pub async fn settle(
         }
         Ok(ChargeResult::Succeeded(charge)) => PaymentOutcome::Paid {
             reference: charge.reference,
-            tickets: draft
-                .units
-                .iter()
-                .map(|unit| {
-                    let id = TicketId::new();
-                    TicketDraft {
-                        id,
-                        unit: unit.clone(),
-                        version: 1,
-                        code: state
-                            .ticket_keys
-                            .sign(id, draft.order.session_id, unit.seat_id, 1),
-                    }
-                })
-                .collect(),
+            tickets: ticket_drafts(state, draft)?,
         },
         Ok(ChargeResult::Declined { code, reference }) => {
             PaymentOutcome::Declined { code, reference }
@@ -294,6 +314,11 @@ pub async fn settle(
     };
     metrics::counter!("payments_total", "outcome" => label).increment(1);
     match state.store.settle_order(draft, outcome, now).await? {
+        Settled::Done(order) if draft.listing.is_some() && order.status == OrderStatus::Paid => {
+            // The seller is paid back now; reconciliation retries what the provider refuses.
+            crate::resale::pay_out(state).await;
+            Ok(Settled::Done(order))
+        }
         Settled::MustRefund { order, code } => {
             tracing::warn!(order = %order.id, code, "paid order could not be honoured; refunding");
             refund_failed_order(state, &order).await;
@@ -392,15 +417,18 @@ pub async fn refund_paid_order(
         .store
         .request_refund(order.id, state.clock.now() + state.settings.reconcile_after)
         .await?;
-    let refund = state
-        .gateway
-        .refund(
-            reference,
-            order.total_cents,
-            &format!("refund-{}", order.id),
-        )
-        .await
-        .map_err(|e| AppError::Provider(e.to_string()))?;
+    // Tickets resold from the order were paid back to their seller by the resale.
+    let amount = order.total_cents - state.store.resold_face_value_cents(order.id).await?;
+    let refund = if amount > 0 {
+        state
+            .gateway
+            .refund(reference, amount, &format!("refund-{}", order.id))
+            .await
+            .map_err(|e| AppError::Provider(e.to_string()))?
+    } else {
+        // Every ticket was resold and its seller paid back: nothing is left to give back.
+        format!("nothing-left-{}", order.id)
+    };
     Ok(state
         .store
         .refund_order(order.id, &refund, state.clock.now(), audit)
@@ -414,6 +442,7 @@ pub async fn reconcile(state: &App) -> anyhow::Result<usize> {
         .store
         .orders_to_settle(now, now + Duration::seconds(60), 100)
         .await?;
+    crate::resale::pay_out(state).await;
     for draft in &due {
         match draft.order.status {
             OrderStatus::Failed => {

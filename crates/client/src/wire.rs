@@ -222,6 +222,8 @@ pub struct Integrity {
     pub allocations_mismatched: i64,
     #[serde(default)]
     pub transfers_mismatched: i64,
+    #[serde(default)]
+    pub listings_mismatched: i64,
     pub paid_orders_without_charge: i64,
     pub paid_orders_with_wrong_ticket_count: i64,
     pub charges_without_paid_order_or_refund: i64,
@@ -234,6 +236,10 @@ pub struct Integrity {
     pub charged_cents: i64,
     pub refunded_cents: i64,
     pub paid_order_total_cents: i64,
+    #[serde(default)]
+    pub paid_out_cents: i64,
+    #[serde(default)]
+    pub resale_adjustment_cents: i64,
 }
 
 /// What a gate needs to check a session's tickets offline.

@@ -11,6 +11,7 @@ pub mod inventory;
 pub mod locale;
 pub mod page;
 pub mod queue;
+pub mod resale;
 pub mod sales;
 pub mod tickets;
 pub mod transfers;

@@ -2,7 +2,9 @@
 //! and money arithmetic.
 
 use crate::catalog::Currency;
-use crate::ids::{EventId, HoldId, OrderId, ProductId, SeatId, SectionId, SessionId, UserId};
+use crate::ids::{
+    EventId, HoldId, ListingId, OrderId, ProductId, SeatId, SectionId, SessionId, UserId,
+};
 use crate::tickets::Ticket;
 use crate::validation::{FieldErrors, in_range};
 use serde::{Deserialize, Serialize};
@@ -128,7 +130,12 @@ impl IdempotencyKey {
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrderInput {
-    pub hold_id: HoldId,
+    /// The hold to buy; or, instead, `listing_id`.
+    #[serde(default)]
+    pub hold_id: Option<HoldId>,
+    /// A face-value resale listing to buy (no products with it).
+    #[serde(default)]
+    pub listing_id: Option<ListingId>,
     #[serde(default)]
     pub products: Vec<ProductLineInput>,
     pub payment: PaymentInput,
@@ -150,9 +157,16 @@ pub struct PaymentInput {
     pub token: String,
 }
 
+/// What an order buys: the places of a hold, or a ticket listed for resale.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Buys {
+    Hold(HoldId),
+    Listing(ListingId),
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OrderRequest {
-    pub hold_id: HoldId,
+    pub buys: Buys,
     pub products: Vec<(ProductId, i64)>,
     pub payment_token: String,
 }
@@ -183,11 +197,24 @@ impl OrderInput {
         if token.is_empty() || token.len() > 255 || !token.bytes().all(|b| b.is_ascii_graphic()) {
             errors.add("payment.token", "must be a payment provider token");
         }
+        let buys = match (self.hold_id, self.listing_id) {
+            (Some(hold), None) => Some(Buys::Hold(hold)),
+            (None, Some(listing)) => {
+                if !products.is_empty() {
+                    errors.add("products", "a resale order buys the listed ticket only");
+                }
+                Some(Buys::Listing(listing))
+            }
+            _ => {
+                errors.add("hold_id", "give either hold_id or listing_id");
+                None
+            }
+        };
         // A fixed order makes concurrent orders lock product rows in the same order.
         products.sort();
         errors.finish(|| {
             Some(OrderRequest {
-                hold_id: self.hold_id,
+                buys: buys?,
                 products,
                 payment_token: token.to_owned(),
             })
@@ -405,7 +432,8 @@ mod tests {
     fn orders_validate_every_line() {
         let product = ProductId::new();
         let input = OrderInput {
-            hold_id: HoldId::new(),
+            hold_id: Some(HoldId::new()),
+            listing_id: None,
             products: vec![
                 ProductLineInput {
                     product_id: product,
@@ -437,6 +465,43 @@ mod tests {
                 "payment.token"
             ]
         );
+    }
+
+    #[test]
+    fn an_order_buys_a_hold_or_a_listing_alone() {
+        let order = |hold_id, listing_id, products: Vec<ProductLineInput>| OrderInput {
+            hold_id,
+            listing_id,
+            products,
+            payment: PaymentInput {
+                method: "card".into(),
+                token: "tok_visa".into(),
+            },
+        };
+        let listing = ListingId::new();
+        assert_eq!(
+            order(None, Some(listing), vec![]).parse().unwrap().buys,
+            Buys::Listing(listing)
+        );
+        let fields = |input: OrderInput| -> Vec<String> {
+            input
+                .parse()
+                .unwrap_err()
+                .0
+                .into_iter()
+                .map(|e| e.field)
+                .collect()
+        };
+        assert_eq!(fields(order(None, None, vec![])), ["hold_id"]);
+        assert_eq!(
+            fields(order(Some(HoldId::new()), Some(listing), vec![])),
+            ["hold_id"]
+        );
+        let cup = ProductLineInput {
+            product_id: ProductId::new(),
+            quantity: 1,
+        };
+        assert_eq!(fields(order(None, Some(listing), vec![cup])), ["products"]);
     }
 
     #[test]

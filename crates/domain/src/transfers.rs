@@ -13,7 +13,8 @@ pub const OFFER_LIFETIME: Duration = Duration::hours(72);
 /// The largest cutoff an organizer may set: a week before the start.
 pub const MAX_CUTOFF_MINUTES: i64 = 7 * 24 * 60;
 
-/// What an organizer decides about a session's transfers.
+/// What an organizer decides about a session's tickets changing hands: transfers and
+/// face-value resale follow the same on/off and cutoff.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TransferSettings {
@@ -24,6 +25,11 @@ pub struct TransferSettings {
     #[serde(default)]
     #[schema(minimum = 0, maximum = 10080)]
     pub cutoff_minutes: i64,
+    /// The organizer's share of a resale, in percent of its price (0 to 20, default 0); the
+    /// seller is paid the rest.
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 20)]
+    pub resale_fee_percent: i64,
 }
 
 fn enabled_by_default() -> bool {
@@ -35,9 +41,13 @@ impl Default for TransferSettings {
         Self {
             enabled: true,
             cutoff_minutes: 0,
+            resale_fee_percent: 0,
         }
     }
 }
+
+/// The largest organizer's share of a resale.
+pub const MAX_RESALE_FEE_PERCENT: i64 = 20;
 
 impl TransferSettings {
     pub fn validate(self, field: &str, errors: &mut FieldErrors) -> Option<Self> {
@@ -45,6 +55,13 @@ impl TransferSettings {
             errors.add(
                 format!("{field}.cutoff_minutes"),
                 format!("must be 0 to {MAX_CUTOFF_MINUTES}"),
+            );
+            return None;
+        }
+        if !(0..=MAX_RESALE_FEE_PERCENT).contains(&self.resale_fee_percent) {
+            errors.add(
+                format!("{field}.resale_fee_percent"),
+                format!("must be 0 to {MAX_RESALE_FEE_PERCENT}"),
             );
             return None;
         }
@@ -233,8 +250,8 @@ mod tests {
     #[test]
     fn an_offer_lapses_after_its_lifetime_or_at_the_cutoff_whichever_is_first() {
         let settings = TransferSettings {
-            enabled: true,
             cutoff_minutes: 120,
+            ..TransferSettings::default()
         };
         let early = datetime!(2027-02-01 10:00 UTC);
         assert_eq!(
@@ -256,7 +273,7 @@ mod tests {
     fn a_session_without_transfers_refuses_every_offer() {
         let off = TransferSettings {
             enabled: false,
-            cutoff_minutes: 0,
+            ..TransferSettings::default()
         };
         assert_eq!(
             off.offer_expiry(START, datetime!(2027-01-01 0:00 UTC)),
@@ -304,18 +321,23 @@ mod tests {
     fn the_cutoff_is_bounded() {
         let mut errors = FieldErrors::new();
         let too_far = TransferSettings {
-            enabled: true,
             cutoff_minutes: MAX_CUTOFF_MINUTES + 1,
+            ..TransferSettings::default()
         };
         assert_eq!(too_far.validate("transfers", &mut errors), None);
         assert_eq!(errors.0[0].field, "transfers.cutoff_minutes");
         let negative = TransferSettings {
-            enabled: true,
             cutoff_minutes: -1,
+            ..TransferSettings::default()
         };
         assert_eq!(
             negative.validate("transfers", &mut FieldErrors::new()),
             None
         );
+        let greedy = TransferSettings {
+            resale_fee_percent: 21,
+            ..TransferSettings::default()
+        };
+        assert_eq!(greedy.validate("transfers", &mut FieldErrors::new()), None);
     }
 }

@@ -678,8 +678,8 @@ async fn audit(
         i.orders_pending == 0,
         "every payment outcome settled".into(),
     );
-    let paid_total = i.paid_order_total_cents;
-    let charged = i.charged_cents - i.refunded_cents;
+    let paid_total = i.paid_order_total_cents - i.resale_adjustment_cents;
+    let charged = i.charged_cents - i.refunded_cents - i.paid_out_cents;
     check(
         charged == paid_total,
         format!("money reconciles: captured {charged} = paid orders {paid_total} (cents)"),

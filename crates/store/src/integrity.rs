@@ -73,13 +73,22 @@ impl IntegrityStore for ThisBackend {
             allocations_mismatched: count(
                 "SELECT COUNT(*) FROM allocations a WHERE a.session_id = $1 AND a.tickets <> \
                  (SELECT COUNT(*) FROM tickets t WHERE t.session_id = a.session_id AND t.holder_id = a.user_id AND t.status <> 'cancelled') \
-                 + (SELECT COALESCE(SUM(h.quantity), 0) FROM holds h WHERE h.session_id = a.session_id AND h.user_id = a.user_id AND h.status = 'active')",
+                 + (SELECT COALESCE(SUM(h.quantity), 0) FROM holds h WHERE h.session_id = a.session_id AND h.user_id = a.user_id AND h.status = 'active') \
+                 + (SELECT COUNT(*) FROM resale_listings l JOIN orders o ON o.id = l.buyer_order_id \
+                    WHERE l.session_id = a.session_id AND l.status = 'reserved' AND o.user_id = a.user_id)",
             )
             .await?,
             // A pending transfer is of a ticket its sender still holds, valid.
             transfers_mismatched: count(
                 "SELECT COUNT(*) FROM transfers tr JOIN tickets t ON t.id = tr.ticket_id WHERE tr.session_id = $1 \
                  AND tr.status = 'pending' AND (t.holder_id <> tr.from_user_id OR t.status = 'cancelled')",
+            )
+            .await?,
+            // An open listing is of its seller's valid ticket; a sold one's ticket left them.
+            listings_mismatched: count(
+                "SELECT COUNT(*) FROM resale_listings l JOIN tickets t ON t.id = l.ticket_id WHERE l.session_id = $1 \
+                 AND ((l.status IN ('listed', 'reserved') AND (t.holder_id <> l.seller_id OR t.status <> 'valid')) \
+                 OR (l.status = 'sold' AND t.holder_id = l.seller_id))",
             )
             .await?,
             paid_orders_without_charge: count(
@@ -89,7 +98,8 @@ impl IntegrityStore for ThisBackend {
             .await?,
             paid_orders_with_wrong_ticket_count: count(
                 "SELECT COUNT(*) FROM orders o JOIN holds h ON h.id = o.hold_id WHERE o.session_id = $1 AND o.status = 'paid' \
-                 AND h.quantity <> (SELECT COUNT(*) FROM tickets t WHERE t.order_id = o.id AND t.status <> 'cancelled')",
+                 AND h.quantity - (SELECT COUNT(*) FROM resale_listings l WHERE l.source_order_id = o.id AND l.status = 'sold') \
+                 <> (SELECT COUNT(*) FROM tickets t WHERE t.order_id = o.id AND t.status <> 'cancelled')",
             )
             .await?,
             charges_without_paid_order_or_refund: count(
@@ -117,6 +127,19 @@ impl IntegrityStore for ThisBackend {
             refunded_cents: count(
                 "SELECT CAST(COALESCE(SUM(p.amount_cents), 0) AS BIGINT) FROM payments p JOIN orders o ON o.id = p.order_id \
                  WHERE o.session_id = $1 AND p.kind = 'refund' AND p.status = 'succeeded'",
+            )
+            .await?,
+            paid_out_cents: count(
+                "SELECT CAST(COALESCE(SUM(p.amount_cents), 0) AS BIGINT) FROM resale_payouts p \
+                 JOIN resale_listings l ON l.id = p.listing_id WHERE l.session_id = $1 AND p.status = 'succeeded'",
+            )
+            .await?,
+            // Of paid orders, what resales owe their sellers; of refunded ones, what the refund
+            // kept back (the face value of a resold ticket) beyond its seller's payout.
+            resale_adjustment_cents: count(
+                "SELECT CAST(COALESCE(SUM(CASE WHEN o.status = 'paid' THEN l.payout_cents \
+                 WHEN o.status = 'refunded' THEN l.payout_cents - l.face_value_cents ELSE 0 END), 0) AS BIGINT) \
+                 FROM resale_listings l JOIN orders o ON o.id = l.source_order_id WHERE l.session_id = $1 AND l.status = 'sold'",
             )
             .await?,
             paid_order_total_cents: count(

@@ -24,6 +24,7 @@ mod dialect;
 mod gate_types;
 mod group_commit;
 pub mod postgres;
+mod resale_types;
 mod sales_types;
 pub mod sqlite;
 #[cfg(feature = "testing")]
@@ -83,6 +84,12 @@ pub enum Refusal {
     },
     /// The ticket cannot change hands now, or the transfer was decided before.
     TransferNotAllowed(bilheteria_domain::transfers::TransferBlock),
+    /// A listing may ask at most what was paid for the ticket.
+    ResaleAboveFaceValue {
+        face_value_cents: i64,
+    },
+    /// The listing is sold, withdrawn, or being paid for by another buyer.
+    ListingUnavailable,
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -133,6 +140,7 @@ pub struct NewLoginSession {
 }
 
 pub use gate_types::*;
+pub use resale_types::*;
 pub use sales_types::*;
 pub use transfer_types::*;
 
@@ -149,6 +157,7 @@ pub trait Store:
     + TicketStore
     + GateStore
     + TransferStore
+    + ResaleStore
     + OutboxStore
     + IntegrityStore
     + QueueStore

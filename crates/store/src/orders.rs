@@ -17,7 +17,7 @@ use bilheteria_domain::catalog::Currency;
 use bilheteria_domain::clock::{from_micros, to_micros};
 use bilheteria_domain::ids::{EventId, HoldId, OrderId, SectionId, SessionId, UserId};
 use bilheteria_domain::page::{Page, PageRequest};
-use bilheteria_domain::sales::{ItemKind, Order, OrderItem, OrderStatus, order_total};
+use bilheteria_domain::sales::{Buys, ItemKind, Order, OrderItem, OrderStatus, order_total};
 use bilheteria_domain::tickets::Ticket;
 use sqlx::{AssertSqlSafe, QueryBuilder, Row};
 use std::collections::HashMap;
@@ -194,18 +194,27 @@ impl ThisBackend {
         &self,
         order: Uuid,
     ) -> Result<Option<OrderToSettle>, sqlx::Error> {
-        let row = sqlx::query("SELECT payment_token, hold_id FROM orders WHERE id = $1")
-            .bind(order)
-            .fetch_optional(self.reader())
-            .await?;
+        let row =
+            sqlx::query("SELECT payment_token, hold_id, listing_id FROM orders WHERE id = $1")
+                .bind(order)
+                .fetch_optional(self.reader())
+                .await?;
         let Some(row) = row else { return Ok(None) };
         let Some(full) = self.order_by_id(order).await? else {
             return Ok(None);
         };
+        let (units, listing) = match row.try_get::<Option<Uuid>, _>("listing_id")? {
+            Some(listing) => match self.listing_sale(listing).await? {
+                Some((sale, unit)) => (vec![unit], Some(sale)),
+                None => return Ok(None),
+            },
+            None => (self.hold_units(row.try_get("hold_id")?).await?, None),
+        };
         Ok(Some(OrderToSettle {
             order: full,
             payment_token: row.try_get("payment_token")?,
-            units: self.hold_units(row.try_get("hold_id")?).await?,
+            units,
+            listing,
         }))
     }
 }
@@ -242,16 +251,45 @@ pub(super) async fn notify_buyer(
     enqueue(tx, kind, format!("{kind}:{order}"), payload, now).await
 }
 
+/// Writes an order's items, in their order.
+pub(super) async fn record_order_items(
+    tx: &mut Tx,
+    order: OrderId,
+    items: &[OrderItem],
+) -> Result<(), sqlx::Error> {
+    let mut insert = QueryBuilder::<Db>::new(
+        "INSERT INTO order_items (order_id, position, kind, reference_id, description, quantity, unit_price_cents) ",
+    );
+    insert.push_values(items.iter().enumerate(), |mut values, (position, item)| {
+        values
+            .push_bind(order.0)
+            .push_bind(position as i64)
+            .push_bind(item.kind.as_str())
+            .push_bind(item.reference_id.clone())
+            .push_bind(item.description.clone())
+            .push_bind(item.quantity)
+            .push_bind(item.unit_price_cents);
+    });
+    insert.build().execute(&mut **tx).await?;
+    Ok(())
+}
+
 impl ThisBackend {
     /// `begin_order` once its key is recorded as new: checks the hold, prices the order and
     /// writes it, awaiting payment. The caller commits, or rolls back what this refused.
-    async fn start_paying(&self, tx: &mut Tx, new: NewOrder, now: i64) -> StoreResult<BeginOrder> {
+    async fn start_paying(
+        &self,
+        tx: &mut Tx,
+        new: NewOrder,
+        hold_id: HoldId,
+        now: i64,
+    ) -> StoreResult<BeginOrder> {
         let hold = sqlx::query(AssertSqlSafe(format!(
             "SELECT {} FROM holds WHERE id = $1 AND user_id = $2{}",
             hold_columns!(),
             ThisBackend::LOCK_ROW
         )))
-        .bind(new.hold_id.0)
+        .bind(hold_id.0)
         .bind(new.user_id.0)
         .fetch_optional(&mut **tx)
         .await?
@@ -395,20 +433,7 @@ impl ThisBackend {
             }
             other => other?,
         };
-        let mut insert = QueryBuilder::<Db>::new(
-            "INSERT INTO order_items (order_id, position, kind, reference_id, description, quantity, unit_price_cents) ",
-        );
-        insert.push_values(items.iter().enumerate(), |mut values, (position, item)| {
-            values
-                .push_bind(new.id.0)
-                .push_bind(position as i64)
-                .push_bind(item.kind.as_str())
-                .push_bind(item.reference_id.clone())
-                .push_bind(item.description.clone())
-                .push_bind(item.quantity)
-                .push_bind(item.unit_price_cents);
-        });
-        insert.build().execute(&mut **tx).await?;
+        record_order_items(tx, new.id, &items).await?;
         let order = Order {
             id: new.id,
             user_id: new.user_id,
@@ -431,6 +456,7 @@ impl ThisBackend {
             order,
             payment_token: new.payment_token,
             units,
+            listing: None,
         }))
     }
 }
@@ -456,7 +482,11 @@ impl OrderStore for ThisBackend {
             .await?
             .rows_affected();
             if recorded == 1 {
-                return self.start_paying(&mut tx, new, now).await.map(Ok);
+                let started = match new.buys {
+                    Buys::Hold(hold) => self.start_paying(&mut tx, new, hold, now).await,
+                    Buys::Listing(listing) => self.start_resale(&mut tx, new, listing, now).await,
+                };
+                return started.map(Ok);
             }
             let row = sqlx::query(
                 "SELECT fingerprint, order_id, answered_status FROM idempotency_keys \

@@ -45,6 +45,10 @@ mod queue;
 mod orders;
 
 #[allow(clippy::duplicate_mod)]
+#[path = "resale.rs"]
+mod resale;
+
+#[allow(clippy::duplicate_mod)]
 #[path = "settlement.rs"]
 mod settlement;
 

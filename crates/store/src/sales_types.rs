@@ -5,10 +5,10 @@ use async_trait::async_trait;
 use bilheteria_domain::audit::AuditContext;
 use bilheteria_domain::catalog::QueueSettings;
 use bilheteria_domain::ids::{
-    HoldId, OrderId, OutboxId, ProductId, SeatId, SectionId, SessionId, TicketId, UserId,
+    HoldId, ListingId, OrderId, OutboxId, ProductId, SeatId, SectionId, SessionId, TicketId, UserId,
 };
 use bilheteria_domain::page::{Page, PageRequest};
-use bilheteria_domain::sales::{Hold, HoldRequest, Order, OrderStatus};
+use bilheteria_domain::sales::{Buys, Hold, HoldRequest, Order, OrderStatus};
 use bilheteria_domain::tickets::{SeatLabel, Ticket};
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -30,7 +30,7 @@ pub struct NewOrder {
     pub user_id: UserId,
     pub idempotency_key: String,
     pub fingerprint: Vec<u8>,
-    pub hold_id: HoldId,
+    pub buys: Buys,
     pub products: Vec<(ProductId, i64)>,
     pub payment_token: String,
     pub client_ip: Option<String>,
@@ -53,6 +53,18 @@ pub struct OrderToSettle {
     pub order: Order,
     pub payment_token: String,
     pub units: Vec<TicketUnit>,
+    /// For an order of a resale listing: the ticket it hands over.
+    pub listing: Option<ListingSale>,
+}
+
+/// The ticket a resale order buys: on payment it is reissued to the buyer at `version + 1`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListingSale {
+    pub listing_id: ListingId,
+    pub ticket_id: TicketId,
+    pub seller_id: UserId,
+    /// The ticket's version when the order began.
+    pub version: i64,
 }
 
 #[derive(Clone, Debug)]
@@ -141,6 +153,9 @@ pub struct SalesIntegrity {
     pub allocations_mismatched: i64,
     /// Pending transfers of a ticket its sender no longer holds, or that was cancelled.
     pub transfers_mismatched: i64,
+    /// Open listings of a ticket that is not its seller's valid ticket, or sold ones whose
+    /// ticket stayed with the seller.
+    pub listings_mismatched: i64,
     pub paid_orders_without_charge: i64,
     pub paid_orders_with_wrong_ticket_count: i64,
     pub charges_without_paid_order_or_refund: i64,
@@ -156,6 +171,10 @@ pub struct SalesIntegrity {
     pub tickets_valid: i64,
     pub charged_cents: i64,
     pub refunded_cents: i64,
+    /// What resale sellers were paid back.
+    pub paid_out_cents: i64,
+    /// Payouts owed for resales of paid orders, less what refunds of resold orders kept back.
+    pub resale_adjustment_cents: i64,
     pub paid_order_total_cents: i64,
 }
 
@@ -170,12 +189,14 @@ impl SalesIntegrity {
             && self.users_over_cap == 0
             && self.allocations_mismatched == 0
             && self.transfers_mismatched == 0
+            && self.listings_mismatched == 0
             && self.paid_orders_without_charge == 0
             && self.paid_orders_with_wrong_ticket_count == 0
             && self.charges_without_paid_order_or_refund == 0
             && self.double_charges == 0
             && self.paid_orders_unconfirmed == 0
-            && self.charged_cents - self.refunded_cents == self.paid_order_total_cents
+            && self.charged_cents - self.refunded_cents - self.paid_out_cents
+                == self.paid_order_total_cents - self.resale_adjustment_cents
     }
 }
 

@@ -3,6 +3,7 @@
 
 use super::holds::{HoldRow, claim_for_sale, hold_from_row};
 use super::orders::{notify_buyer, order_change, products_of, record_answer};
+use super::resale::{refundable_cents, release_reservation, sell_listing};
 use super::shared::{DbRow, Ending, append_audit, corrupt, end, finish};
 use super::slices::{UNSELL_PLACES, restock, take_from_slices, take_stock};
 use super::{Db, ThisBackend, Tx};
@@ -134,7 +135,13 @@ impl SettlementStore for ThisBackend {
                     return Err(corrupt("standing_slices.sold").into());
                 }
             }
-            // A cancelled ticket's offers end with it.
+            // A cancelled ticket's offers and listings end with it.
+            sqlx::query("UPDATE resale_listings SET status = 'cancelled', closed_at = $1 WHERE status = 'listed' \
+                         AND ticket_id IN (SELECT id FROM tickets WHERE order_id = $2 AND status <> 'cancelled')")
+                .bind(at)
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
             sqlx::query("UPDATE transfers SET status = 'cancelled', decided_at = $1 WHERE status = 'pending' \
                          AND ticket_id IN (SELECT id FROM tickets WHERE order_id = $2)")
                 .bind(at)
@@ -148,11 +155,12 @@ impl SettlementStore for ThisBackend {
                 .await?;
             restock(&mut tx, id.0).await?;
             let total: i64 = row.try_get("total_cents")?;
+            let amount = refundable_cents(&mut tx, id.0, total).await?;
             insert_refund(
                 &mut tx,
                 id.0,
                 reference,
-                total,
+                amount,
                 row.try_get("currency")?,
                 at,
             )
@@ -285,12 +293,24 @@ async fn apply_outcome(
             .bind(settled.id.0)
             .execute(&mut **tx)
             .await?;
+            release_reservation(tx, settled.id.0, at).await?;
             settled.status = OrderStatus::Failed;
             settled.failure_code = Some(code);
             settled.payment_reference = reference;
         }
         PaymentOutcome::Paid { reference, tickets } => {
-            if let Some(code) = sell(tx, draft, &row, &key, &reference, &tickets, at).await? {
+            let lost = match (&draft.listing, tickets.first()) {
+                (Some(sale), Some(ticket)) => {
+                    let lost = sell_listing(tx, &draft.order, sale, ticket, at).await?;
+                    if lost.is_none() {
+                        let hold: Uuid = row.try_get("id")?;
+                        mark_paid(tx, &draft.order, hold, &key, &reference, 1, at).await?;
+                    }
+                    lost
+                }
+                _ => sell(tx, draft, &row, &key, &reference, &tickets, at).await?,
+            };
+            if let Some(code) = lost {
                 return Ok(Ending::Rollback(Applied::PlacesLost { code, reference }));
             }
             settled.status = OrderStatus::Paid;
@@ -317,7 +337,6 @@ async fn sell(
 ) -> StoreResult<Option<&'static str>> {
     let order = &draft.order;
     let (id, buyer) = (order.id, order.user_id.0);
-    let (total, currency) = (order.total_cents, order.currency.as_str());
     let hold = hold_from_row(row)?;
     let products = products_of(order)?;
     // Seats are claimed before their tickets are written (a lost seat must fail the order, not
@@ -330,12 +349,36 @@ async fn sell(
         return Ok(Some(lost));
     }
     insert_tickets(tx, (id.0, order.event_id.0), &hold, buyer, tickets, at).await?;
+    mark_paid(tx, order, hold.id, key, reference, tickets.len(), at).await?;
+    if let Some(lost) = take_stock(tx, id.0, &products).await? {
+        return Ok(Some(lost));
+    }
+    if !hold.seated {
+        // Standing holds draw on these slices too: they are held the shortest.
+        return claim_for_sale(tx, &hold, at).await;
+    }
+    Ok(None)
+}
+
+/// Records the order paid, its charge, its mail, its key's answer and its audit entry, in one
+/// statement.
+async fn mark_paid(
+    tx: &mut Tx,
+    order: &Order,
+    hold: Uuid,
+    key: &str,
+    reference: &str,
+    tickets: usize,
+    at: i64,
+) -> StoreResult<()> {
+    let (id, buyer) = (order.id, order.user_id.0);
+    let (total, currency) = (order.total_cents, order.currency.as_str());
     let summary = serde_json::json!({ "status": "paid", "total_cents": total, "currency": currency,
-        "payment_reference": reference, "tickets": tickets.len() });
+        "payment_reference": reference, "tickets": tickets });
     // The `order.paid` audit entry is queued, not chained here: the audit head would be one
     // more row that every paid order locks until its commit.
     sqlx::query(ThisBackend::MARK_PAID)
-        .bind(hold.id)
+        .bind(hold)
         .bind(reference)
         .bind(at)
         .bind(id.0)
@@ -351,14 +394,7 @@ async fn sell(
         .bind(summary.to_string())
         .execute(&mut **tx)
         .await?;
-    if let Some(lost) = take_stock(tx, id.0, &products).await? {
-        return Ok(Some(lost));
-    }
-    if !hold.seated {
-        // Standing holds draw on these slices too: they are held the shortest.
-        return claim_for_sale(tx, &hold, at).await;
-    }
-    Ok(None)
+    Ok(())
 }
 
 /// Records the order's charge as the provider reported it.
@@ -418,6 +454,7 @@ impl ThisBackend {
                 return Ok(false);
             }
             record_charge(&mut tx, order, "succeeded", Some(reference), None, at).await?;
+            release_reservation(&mut tx, order.id.0, at).await?;
             sqlx::query(
                 "UPDATE orders SET status = 'failed', failure_code = $1, payment_reference = $2, \
                  next_settle_at = $3, updated_at = $3 WHERE id = $4",

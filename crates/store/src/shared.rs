@@ -430,6 +430,7 @@ impl ThisBackend {
                     transfers: TransferSettings {
                         enabled: row.try_get("transfers_enabled")?,
                         cutoff_minutes: row.try_get("transfer_cutoff_minutes")?,
+                        resale_fee_percent: row.try_get("resale_fee_percent")?,
                     },
                     created_at: from_micros(row.try_get("created_at")?),
                 })

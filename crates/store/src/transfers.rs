@@ -100,6 +100,15 @@ async fn offer(tx: &mut Tx, new: &NewTransfer, audit: &AuditContext) -> StoreRes
         return Err(not_allowed(TransferBlock::TicketNotValid));
     }
     let now = to_micros(new.at);
+    let listed = sqlx::query(
+        "SELECT 1 FROM resale_listings WHERE ticket_id = $1 AND status IN ('listed', 'reserved')",
+    )
+    .bind(new.ticket_id.0)
+    .fetch_optional(&mut **tx)
+    .await?;
+    if listed.is_some() {
+        return Err(not_allowed(TransferBlock::Listed));
+    }
     // An offer nobody decided in time gives way to the new one.
     sqlx::query(
         "UPDATE transfers SET status = 'expired', decided_at = $1 \

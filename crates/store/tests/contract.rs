@@ -11,7 +11,7 @@ use bilheteria_domain::catalog::{
 use bilheteria_domain::ids::UserId;
 use bilheteria_domain::ids::{OrderId, SeatId, TicketId, TransferId};
 use bilheteria_domain::page::PageRequest;
-use bilheteria_domain::sales::{HoldRequest, OrderStatus};
+use bilheteria_domain::sales::{Buys, HoldRequest, OrderStatus};
 use bilheteria_domain::tickets::TicketStatus;
 use bilheteria_domain::transfers::{TransferBlock, TransferStatus};
 use bilheteria_store::testing::TestDatabase;
@@ -915,7 +915,7 @@ async fn selling_holds_the_cap_and_settles_each_order_once(db: TestDatabase) {
         user_id: buyer,
         idempotency_key: key.into(),
         fingerprint: vec![fingerprint],
-        hold_id: held.id,
+        buys: Buys::Hold(held.id),
         products: vec![],
         payment_token: "tok_visa".into(),
         client_ip: None,

@@ -1223,7 +1223,9 @@ async fn order_in_flight(
             user_id: buyer.id.parse().unwrap(),
             idempotency_key: format!("in-flight-{}", hold["id"].as_str().unwrap()),
             fingerprint: vec![1],
-            hold_id: hold["id"].as_str().unwrap().parse().unwrap(),
+            buys: bilheteria_domain::sales::Buys::Hold(
+                hold["id"].as_str().unwrap().parse().unwrap(),
+            ),
             products: vec![],
             payment_token: token.into(),
             client_ip: None,

@@ -13,6 +13,7 @@ mod paysim;
 mod printing;
 mod queue_state;
 mod race;
+mod resale;
 mod station;
 mod transfers;
 mod waiting_room;

@@ -444,6 +444,19 @@ impl From<Refusal> for ApiError {
                 format!("section {section} is not a section of the event's venue"),
             ),
             Refusal::TransferNotAllowed(block) => Self::transfer_not_allowed(block),
+            Refusal::ResaleAboveFaceValue { face_value_cents } => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "resale_above_face_value",
+                format!(
+                    "a ticket is resold at no more than was paid for it: at most {face_value_cents} cents"
+                ),
+            )
+            .with("face_value_cents", face_value_cents),
+            Refusal::ListingUnavailable => Self::new(
+                StatusCode::CONFLICT,
+                "listing_unavailable",
+                "this listing is sold, withdrawn, being bought by someone else, or your own",
+            ),
         }
     }
 }

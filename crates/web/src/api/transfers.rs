@@ -1,4 +1,5 @@
-//! Transfers (S10): `POST /tickets/{id}/transfers`, `GET /transfers` and the three decisions.
+//! Tickets changing hands (S10): transfers (`POST /tickets/{id}/transfers`, `GET /transfers`
+//! and the three decisions) and face-value resale listings (buying one is `POST /orders`).
 
 use super::audit_context;
 use super::buying::PageQuery;
@@ -9,9 +10,10 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use bilheteria_app::App;
-use bilheteria_app::transfers;
-use bilheteria_domain::ids::{TicketId, TransferId};
+use bilheteria_app::{resale, transfers};
+use bilheteria_domain::ids::{ListingId, SessionId, TicketId, TransferId};
 use bilheteria_domain::page::Page;
+use bilheteria_domain::resale::{Listing, ListingInput};
 use bilheteria_domain::transfers::{Decision, Transfer, TransferInput};
 
 #[utoipa::path(post, path = "/tickets/{id}/transfers", tag = "tickets", security(("bearer" = [])),
@@ -109,4 +111,69 @@ pub async fn cancel_transfer(
     PathId(id): PathId<TransferId>,
 ) -> ApiResult<Json<Transfer>> {
     decide(state, caller, client_ip, id, Decision::Cancel).await
+}
+
+#[utoipa::path(post, path = "/tickets/{id}/resale", tag = "tickets", security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid)),
+    request_body = ListingInput,
+    responses(
+        (status = 201, description = "listed: on sale to other buyers at this price", body = Listing),
+        (status = 404, description = "no such ticket of the caller's", body = Problem),
+        (status = 409, description = "`transfer_not_allowed` (used or cancelled, pending a transfer, listed already, resale closed for the session)", body = Problem),
+        (status = 422, description = "`resale_above_face_value` (with `face_value_cents`), or `validation_failed` (a price below 1)", body = Problem),
+    ))]
+pub async fn list_for_resale(
+    State(state): State<App>,
+    caller: CurrentUser,
+    client_ip: ClientIp,
+    PathId(ticket): PathId<TicketId>,
+    ApiJson(input): ApiJson<ListingInput>,
+) -> ApiResult<(StatusCode, Json<Listing>)> {
+    let audit = audit_context(&caller, client_ip);
+    let listing = resale::list(&state, &caller.user, ticket, input, &audit).await?;
+    Ok((StatusCode::CREATED, Json(listing)))
+}
+
+#[utoipa::path(delete, path = "/resale/{id}", tag = "tickets", security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid)),
+    responses(
+        (status = 204, description = "withdrawn"),
+        (status = 404, description = "no such listing of the caller's", body = Problem),
+        (status = 409, description = "`listing_unavailable`: sold, or a buyer is paying for it", body = Problem),
+    ))]
+pub async fn withdraw_listing(
+    State(state): State<App>,
+    caller: CurrentUser,
+    client_ip: ClientIp,
+    PathId(id): PathId<ListingId>,
+) -> ApiResult<StatusCode> {
+    let audit = audit_context(&caller, client_ip);
+    resale::withdraw(&state, &caller.user, id, &audit).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/resale/{id}", tag = "tickets", params(("id" = String, Path, format = Uuid)),
+    responses((status = 200, body = Listing), (status = 404, body = Problem)))]
+pub async fn get_listing(
+    State(state): State<App>,
+    caller: Option<CurrentUser>,
+    PathId(id): PathId<ListingId>,
+) -> ApiResult<Json<Listing>> {
+    Ok(Json(
+        resale::get(&state, caller.as_ref().map(|c| &c.user), id).await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/sessions/{id}/resale", tag = "tickets", params(("id" = String, Path, format = Uuid), PageQuery),
+    responses((status = 200, description = "listings on sale, cheapest first; buy one with `POST /orders` and `listing_id`", body = Page<Listing>), (status = 404, body = Problem)))]
+pub async fn session_listings(
+    State(state): State<App>,
+    caller: Option<CurrentUser>,
+    PathId(session): PathId<SessionId>,
+    ApiQuery(query): ApiQuery<PageQuery>,
+) -> ApiResult<Json<Page<Listing>>> {
+    let page = page_request(query.limit, query.cursor.as_deref())?;
+    Ok(Json(
+        resale::on_sale(&state, caller.as_ref().map(|c| &c.user), session, &page).await?,
+    ))
 }

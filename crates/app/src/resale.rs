@@ -1,0 +1,142 @@
+//! Face-value resale (the "troca"): list a ticket at no more than was paid for it, withdraw it,
+//! browse a session's listings; buying one is an order (`sales::place_order` with a listing).
+//! Sellers are paid back through the provider against their own charge, less the organizer's
+//! share.
+
+use crate::App;
+use crate::error::{AppError, AppResult};
+use bilheteria_domain::FieldErrors;
+use bilheteria_domain::account::User;
+use bilheteria_domain::audit::AuditContext;
+use bilheteria_domain::ids::{ListingId, SessionId, TicketId};
+use bilheteria_domain::page::{Page, PageRequest};
+use bilheteria_domain::resale::{Listing, ListingInput};
+use bilheteria_domain::tickets::TicketStatus;
+use bilheteria_domain::transfers::TransferBlock;
+use bilheteria_store::NewListing;
+
+/// `POST /tickets/{id}/resale`: the holder lists the ticket.
+pub async fn list(
+    app: &App,
+    seller: &User,
+    ticket: TicketId,
+    input: ListingInput,
+    audit: &AuditContext,
+) -> AppResult<Listing> {
+    if input.price_cents < 1 {
+        return Err(AppError::Invalid(FieldErrors::single(
+            "price_cents",
+            "must be at least 1 (a ticket is not given away here: transfer it)",
+        )));
+    }
+    let ticket = app
+        .store
+        .get_ticket(ticket)
+        .await?
+        .filter(|ticket| ticket.holder_id == seller.id)
+        .ok_or(AppError::NotFound("ticket"))?;
+    if ticket.status != TicketStatus::Valid {
+        return Err(AppError::TransferNotAllowed(TransferBlock::TicketNotValid));
+    }
+    let session = app
+        .store
+        .get_session(ticket.session_id)
+        .await?
+        .ok_or(AppError::NotFound("session"))?;
+    // A listing follows the session's rules for tickets changing hands.
+    session
+        .transfers
+        .offer_expiry(session.starts_at, app.clock.now())
+        .map_err(AppError::TransferNotAllowed)?;
+    let listing = app
+        .store
+        .list_ticket(
+            NewListing {
+                id: ListingId::new(),
+                ticket_id: ticket.id,
+                seller_id: seller.id,
+                asking: input,
+                fee_percent: session.transfers.resale_fee_percent,
+                at: app.clock.now(),
+            },
+            audit,
+        )
+        .await?;
+    metrics::counter!("resale_total", "step" => "listed").increment(1);
+    Ok(listing)
+}
+
+/// `DELETE /resale/{id}`: the seller takes back a listing nobody is paying for.
+pub async fn withdraw(
+    app: &App,
+    seller: &User,
+    id: ListingId,
+    audit: &AuditContext,
+) -> AppResult<()> {
+    match app
+        .store
+        .withdraw_listing(id, seller.id, app.clock.now(), audit)
+        .await
+    {
+        Err(bilheteria_store::StoreError::NotFound) => Err(AppError::NotFound("listing")),
+        other => Ok(other?),
+    }
+}
+
+/// `GET /sessions/{id}/resale`: listings on sale, cheapest first.
+pub async fn on_sale(
+    app: &App,
+    viewer: Option<&User>,
+    session: SessionId,
+    page: &PageRequest,
+) -> AppResult<Page<Listing>> {
+    crate::access::visible_session(app, session, viewer).await?;
+    Ok(app.store.session_listings(session, page).await?)
+}
+
+pub async fn get(app: &App, viewer: Option<&User>, id: ListingId) -> AppResult<Listing> {
+    let listing = app
+        .store
+        .get_listing(id)
+        .await?
+        .ok_or(AppError::NotFound("listing"))?;
+    crate::access::visible_session(app, listing.session_id, viewer)
+        .await
+        .map_err(|_| AppError::NotFound("listing"))?;
+    Ok(listing)
+}
+
+/// Pays back the sellers of sold listings: a partial refund of their own charge, keyed by the
+/// listing so that asking twice pays once. What the provider refuses waits for the next pass.
+pub async fn pay_out(app: &App) {
+    let due = match app.store.payouts_due(50).await {
+        Ok(due) => due,
+        Err(error) => {
+            tracing::warn!(%error, "cannot read the payouts due");
+            return;
+        }
+    };
+    for payout in due {
+        let key = format!("payout-{}", payout.listing_id);
+        let paid = app
+            .gateway
+            .refund(&payout.charge_reference, payout.amount_cents, &key)
+            .await;
+        match paid {
+            Ok(reference) => {
+                if let Err(error) = app
+                    .store
+                    .record_payout(payout.listing_id, &reference, app.clock.now())
+                    .await
+                {
+                    tracing::error!(listing = %payout.listing_id, %error, "payout made but not recorded; will retry");
+                } else {
+                    metrics::counter!("resale_total", "step" => "paid_out").increment(1);
+                }
+            }
+            Err(error) => {
+                tracing::warn!(listing = %payout.listing_id, %error, "payout failed; will retry")
+            }
+        }
+    }
+}

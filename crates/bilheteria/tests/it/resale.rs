@@ -1,0 +1,451 @@
+//! Face-value resale over real HTTP on both backends: a listing sold through the order path
+//! (new holder and code, the seller paid back less the organizer's share, money reconciled),
+//! every refusal, and races (buyers on one listing; a transfer against a listing).
+
+use bilheteria_store::on_both_backends;
+use bilheteria_store::testing::TestDatabase;
+use bilheteria_testkit::{Account, OnSale, TestApp, assert_problem, error_fields, on_sale};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+on_both_backends!(
+    a_listing_sells_at_face_value_and_pays_the_seller_back,
+    resale_refuses_what_it_must,
+    buyers_racing_for_one_listing_leave_one_winner,
+    a_transfer_racing_a_listing_leaves_one_winner,
+);
+
+fn id(value: &Value) -> &str {
+    value["id"].as_str().expect("id")
+}
+
+async fn list(app: &TestApp, seller: &Account, ticket: &Value, price: i64) -> (StatusCode, Value) {
+    app.post(
+        &format!("/tickets/{}/resale", id(ticket)),
+        Some(&seller.token),
+        json!({"price_cents": price}),
+    )
+    .await
+}
+
+fn buy_body(listing: &Value, token: &str) -> Value {
+    json!({"listing_id": listing["id"], "payment": {"method": "card", "token": token}})
+}
+
+async fn integrity(app: &TestApp, sale: &OnSale) -> Value {
+    app.get(
+        &format!("/sessions/{}/integrity", sale.session_id),
+        Some(&sale.organizer.token),
+    )
+    .await
+    .1
+}
+
+fn assert_clean(report: &Value) {
+    for field in [
+        "listings_mismatched",
+        "allocations_mismatched",
+        "transfers_mismatched",
+        "seats_sold_twice",
+        "seat_status_mismatches",
+        "paid_orders_with_wrong_ticket_count",
+        "users_over_cap",
+    ] {
+        assert_eq!(report[field], 0, "{field}: {report}");
+    }
+    assert_eq!(report["settled_ok"], true, "{report}");
+}
+
+async fn a_listing_sells_at_face_value_and_pays_the_seller_back(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let sale = on_sale(
+        &app,
+        10,
+        10,
+        10,
+        json!({"transfers": {"resale_fee_percent": 10}}),
+    )
+    .await;
+    let ana = app.account("ana@example.com", &[]).await;
+    let bia = app.account("bia@example.com", &[]).await;
+    // Ana bought two seats in one order (R$ 120,00 each).
+    let (_, held) = app
+        .post(
+            &format!("/sessions/{}/holds", sale.session_id),
+            Some(&ana.token),
+            json!({"seat_ids": [sale.seat_ids[0], sale.seat_ids[1]]}),
+        )
+        .await;
+    let (status, bought) = app
+        .order(
+            &ana.token,
+            "resale-key-0001",
+            &bilheteria_testkit::order_body(&held["id"], "tok_visa"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{bought}");
+    let ticket = bought["tickets"][0].clone();
+
+    let (status, listing) = list(&app, &ana, &ticket, 10_000).await;
+    assert_eq!(status, StatusCode::CREATED, "{listing}");
+    assert_eq!(
+        (
+            &listing["status"],
+            &listing["price_cents"],
+            &listing["face_value_cents"]
+        ),
+        (&json!("listed"), &json!(10_000), &json!(12_000))
+    );
+    let (status, browsing) = app
+        .get(&format!("/sessions/{}/resale", sale.session_id), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(browsing["items"][0]["id"], listing["id"], "{browsing}");
+    assert_eq!(browsing["items"][0]["seat"]["row"], "R0");
+
+    // Bia buys it through the order path, with an idempotency key.
+    let (status, resold) = app
+        .order(
+            &bia.token,
+            "resale-key-0002",
+            &buy_body(&listing, "tok_visa"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{resold}");
+    assert_eq!(
+        (
+            &resold["status"],
+            &resold["total_cents"],
+            &resold["tickets"][0]["id"]
+        ),
+        (&json!("paid"), &json!(10_000), &ticket["id"])
+    );
+    let replay = app
+        .order(
+            &bia.token,
+            "resale-key-0002",
+            &buy_body(&listing, "tok_visa"),
+        )
+        .await;
+    assert_eq!(
+        replay,
+        (StatusCode::CREATED, resold.clone()),
+        "a retry is told the same"
+    );
+    let (_, held_now) = app
+        .get(&format!("/tickets/{}", id(&ticket)), Some(&bia.token))
+        .await;
+    assert_eq!(
+        (
+            &held_now["holder_id"],
+            &held_now["version"],
+            &held_now["order_id"]
+        ),
+        (&json!(bia.id), &json!(2), &resold["id"])
+    );
+    assert_ne!(held_now["code"], ticket["code"]);
+    let (status, _) = app
+        .get(&format!("/tickets/{}", id(&ticket)), Some(&ana.token))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, closed) = app.get(&format!("/resale/{}", id(&listing)), None).await;
+    assert_eq!(closed["status"], "sold");
+    let (_, browsing) = app
+        .get(&format!("/sessions/{}/resale", sale.session_id), None)
+        .await;
+    assert_eq!(browsing["items"], json!([]));
+    // At the gate, Ana's code is revoked; Bia's lets her in.
+    let scan = |code: &Value, nonce: &str| {
+        app.post(
+            "/checkin",
+            Some(&sale.organizer.token),
+            json!({"code": code, "gate": "A", "nonce": nonce}),
+        )
+    };
+    assert_problem(
+        &scan(&ticket["code"], "resale-scan-1").await,
+        StatusCode::GONE,
+        "ticket_revoked",
+    );
+
+    // Ana is paid back R$ 90,00 (the price less the organizer's 10 %), and the money adds up.
+    let report = integrity(&app, &sale).await;
+    assert_clean(&report);
+    assert_eq!(
+        (
+            &report["paid_out_cents"],
+            &report["charged_cents"],
+            &report["paid_order_total_cents"]
+        ),
+        (&json!(9_000), &json!(34_000), &json!(34_000)),
+        "{report}"
+    );
+    let intent = app
+        .payments
+        .provider
+        .intent(bought["payment_reference"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(intent.refunded, 9_000, "paid back against Ana's own charge");
+
+    // The organizer refunds Ana's order: only her remaining ticket is given back (R$ 120,00);
+    // Bia's ticket is untouched.
+    let (status, refunded) = app
+        .call(
+            Method::POST,
+            &format!("/orders/{}/refund", id(&bought)),
+            Some(&sale.organizer.token),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{refunded}");
+    let intent = app
+        .payments
+        .provider
+        .intent(bought["payment_reference"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(intent.refunded, 9_000 + 12_000);
+    let (_, still) = app
+        .get(&format!("/tickets/{}", id(&ticket)), Some(&bia.token))
+        .await;
+    assert_eq!(still["status"], "valid");
+    let (status, _) = scan(&still["code"], "resale-scan-2").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_clean(&integrity(&app, &sale).await);
+}
+
+async fn resale_refuses_what_it_must(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let sale = on_sale(&app, 10, 10, 10, json!({"max_tickets_per_user": 2})).await;
+    let ana = app.account("ana@example.com", &[]).await;
+    let bia = app.account("bia@example.com", &[]).await;
+    let ticket = app.buy_seat(&sale, &ana.token, 0, "resale-key-0001").await["tickets"][0].clone();
+
+    // Prices: nothing, or above what was paid.
+    let free = list(&app, &ana, &ticket, 0).await;
+    assert_problem(&free, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    assert_eq!(error_fields(&free.1), ["price_cents"]);
+    let greedy = list(&app, &ana, &ticket, 12_001).await;
+    assert_problem(
+        &greedy,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "resale_above_face_value",
+    );
+    assert_eq!(greedy.1["face_value_cents"], 12_000);
+    // Not hers to sell.
+    assert_problem(
+        &list(&app, &bia, &ticket, 100).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+
+    // Listed: not twice, not transferred, not bought by herself, not withdrawn by another.
+    let (status, listing) = list(&app, &ana, &ticket, 12_000).await;
+    assert_eq!(status, StatusCode::CREATED, "{listing}");
+    let twice = list(&app, &ana, &ticket, 11_000).await;
+    assert_problem(&twice, StatusCode::CONFLICT, "transfer_not_allowed");
+    assert_eq!(twice.1["reason"], "listed_for_resale");
+    let (_, offered) = app
+        .post(
+            &format!("/tickets/{}/transfers", id(&ticket)),
+            Some(&ana.token),
+            json!({"to_email": "bia@example.com"}),
+        )
+        .await;
+    assert_eq!(offered["reason"], "listed_for_resale", "{offered}");
+    let own = app
+        .order(
+            &ana.token,
+            "resale-key-0002",
+            &buy_body(&listing, "tok_visa"),
+        )
+        .await;
+    assert_problem(&own, StatusCode::CONFLICT, "listing_unavailable");
+    let (status, _) = app
+        .call(
+            Method::DELETE,
+            &format!("/resale/{}", id(&listing)),
+            Some(&bia.token),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // A declined card leaves the listing on sale; a buyer at the cap is refused and changes
+    // nothing.
+    let declined = app
+        .order(
+            &bia.token,
+            "resale-key-0003",
+            &buy_body(&listing, "tok_chargeDeclined"),
+        )
+        .await;
+    assert_problem(&declined, StatusCode::PAYMENT_REQUIRED, "payment_declined");
+    let (_, again) = app.get(&format!("/resale/{}", id(&listing)), None).await;
+    assert_eq!(again["status"], "listed");
+    let full = app.account("cheia@example.com", &[]).await;
+    app.buy_seat(&sale, &full.token, 1, "resale-key-0004").await;
+    app.buy_seat(&sale, &full.token, 2, "resale-key-0005").await;
+    let capped = app
+        .order(
+            &full.token,
+            "resale-key-0006",
+            &buy_body(&listing, "tok_visa"),
+        )
+        .await;
+    assert_problem(
+        &capped,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "purchase_limit_exceeded",
+    );
+
+    // Withdrawn, it cannot be bought; and bad order bodies are named.
+    let (status, _) = app
+        .call(
+            Method::DELETE,
+            &format!("/resale/{}", id(&listing)),
+            Some(&ana.token),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let gone = app
+        .order(
+            &bia.token,
+            "resale-key-0007",
+            &buy_body(&listing, "tok_visa"),
+        )
+        .await;
+    assert_problem(&gone, StatusCode::CONFLICT, "listing_unavailable");
+    let (status, _) = app
+        .call(
+            Method::DELETE,
+            &format!("/resale/{}", id(&listing)),
+            Some(&ana.token),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "withdrawn already");
+    let both = app
+        .order(&bia.token, "resale-key-0008", &json!({"hold_id": listing["id"], "listing_id": listing["id"], "payment": {"method": "card", "token": "tok_visa"}}))
+        .await;
+    assert_problem(&both, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    let unknown = app
+        .order(
+            &bia.token,
+            "resale-key-0009",
+            &buy_body(
+                &json!({"id": "0190a0a0-0000-7000-8000-000000000000"}),
+                "tok_visa",
+            ),
+        )
+        .await;
+    assert_eq!(unknown.0, StatusCode::NOT_FOUND, "{}", unknown.1);
+
+    // A used ticket cannot be listed; nor any ticket of a session closed to changes of hands.
+    let (status, _) = app
+        .post(
+            "/checkin",
+            Some(&sale.organizer.token),
+            json!({"code": ticket["code"], "gate": "A", "nonce": "resale-scan-1"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let used = list(&app, &ana, &ticket, 100).await;
+    assert_eq!(used.1["reason"], "ticket_not_valid", "{}", used.1);
+    let closed = on_sale(&app, 10, 10, 10, json!({"transfers": {"enabled": false}})).await;
+    let other = app
+        .buy_seat(&closed, &bia.token, 0, "resale-key-0010")
+        .await["tickets"][0]
+        .clone();
+    let refused = list(&app, &bia, &other, 100).await;
+    assert_eq!(refused.1["reason"], "disabled", "{}", refused.1);
+    assert_clean(&integrity(&app, &sale).await);
+}
+
+async fn buyers_racing_for_one_listing_leave_one_winner(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let sale = on_sale(&app, 10, 10, 10, json!({})).await;
+    let ana = app.account("ana@example.com", &[]).await;
+    let ticket = app.buy_seat(&sale, &ana.token, 0, "resale-key-0001").await["tickets"][0].clone();
+    let (_, listing) = list(&app, &ana, &ticket, 12_000).await;
+    let buyers = app.buyers(8).await;
+    let racers: Vec<_> = buyers
+        .iter()
+        .enumerate()
+        .map(|(i, buyer)| {
+            let request = app
+                .request(Method::POST, "/orders", Some(&buyer.token))
+                .header("Idempotency-Key", format!("resale-race-{i:04}"))
+                .json(&buy_body(&listing, "tok_visa"));
+            tokio::spawn(
+                async move { bilheteria_testkit::read(request.send().await.unwrap()).await },
+            )
+        })
+        .collect();
+    let mut winners = Vec::new();
+    for (i, racer) in racers.into_iter().enumerate() {
+        let (status, body) = racer.await.unwrap();
+        match status {
+            StatusCode::CREATED => winners.push(i),
+            StatusCode::CONFLICT => assert_eq!(body["code"], "listing_unavailable", "{body}"),
+            other => panic!("{other} {body}"),
+        }
+    }
+    assert_eq!(winners.len(), 1, "one buyer wins: {winners:?}");
+    let winner = &buyers[winners[0]];
+    let (status, held) = app
+        .get(&format!("/tickets/{}", id(&ticket)), Some(&winner.token))
+        .await;
+    assert_eq!(
+        (status, &held["holder_id"]),
+        (StatusCode::OK, &json!(winner.id))
+    );
+    let report = integrity(&app, &sale).await;
+    assert_clean(&report);
+    assert_eq!(report["paid_out_cents"], 12_000, "paid back once: {report}");
+}
+
+async fn a_transfer_racing_a_listing_leaves_one_winner(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let sale = on_sale(&app, 10, 10, 10, json!({"max_tickets_per_user": 10})).await;
+    let ana = app.account("ana@example.com", &[]).await;
+    app.account("bia@example.com", &[]).await;
+    for round in 0..4 {
+        let ticket = app
+            .buy_seat(&sale, &ana.token, round, &format!("resale-race-{round:04}"))
+            .await["tickets"][0]
+            .clone();
+        let transfer = app
+            .request(
+                Method::POST,
+                &format!("/tickets/{}/transfers", id(&ticket)),
+                Some(&ana.token),
+            )
+            .json(&json!({"to_email": "bia@example.com"}));
+        let listing = app
+            .request(
+                Method::POST,
+                &format!("/tickets/{}/resale", id(&ticket)),
+                Some(&ana.token),
+            )
+            .json(&json!({"price_cents": 5_000}));
+        let (offered, listed) = tokio::join!(
+            async { bilheteria_testkit::read(transfer.send().await.unwrap()).await },
+            async { bilheteria_testkit::read(listing.send().await.unwrap()).await },
+        );
+        let won = [&offered, &listed]
+            .iter()
+            .filter(|(status, _)| *status == StatusCode::CREATED)
+            .count();
+        assert_eq!(
+            won, 1,
+            "one change of hands at a time: {offered:?} {listed:?}"
+        );
+        for (status, body) in [&offered, &listed] {
+            if *status != StatusCode::CREATED {
+                assert_eq!(body["code"], "transfer_not_allowed", "{body}");
+            }
+        }
+    }
+    assert_clean(&integrity(&app, &sale).await);
+}

@@ -1,0 +1,62 @@
+//! Face-value resale's part of the storage interface (listings and sellers' payouts; buying a
+//! listing is an order, in `OrderStore` and `SettlementStore`).
+
+use crate::StoreResult;
+use async_trait::async_trait;
+use bilheteria_domain::audit::AuditContext;
+use bilheteria_domain::ids::{ListingId, OrderId, SessionId, TicketId, UserId};
+use bilheteria_domain::page::{Page, PageRequest};
+use bilheteria_domain::resale::{Listing, ListingInput};
+use time::OffsetDateTime;
+
+#[derive(Clone, Debug)]
+pub struct NewListing {
+    pub id: ListingId,
+    pub ticket_id: TicketId,
+    pub seller_id: UserId,
+    /// Its price is checked against the ticket's face value, which the store knows.
+    pub asking: ListingInput,
+    pub fee_percent: i64,
+    pub at: OffsetDateTime,
+}
+
+/// A seller to pay back: `amount_cents` of the charge `reference` of their order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PayoutDue {
+    pub listing_id: ListingId,
+    pub order_id: OrderId,
+    pub charge_reference: String,
+    pub amount_cents: i64,
+}
+
+#[async_trait]
+pub trait ResaleStore {
+    /// Lists the seller's valid ticket at no more than its face value (what its order paid for
+    /// it), unless it is pending a transfer or listed already.
+    async fn list_ticket(&self, new: NewListing, audit: &AuditContext) -> StoreResult<Listing>;
+    /// The seller takes back a listing nobody is paying for (`ListingUnavailable` otherwise).
+    async fn withdraw_listing(
+        &self,
+        id: ListingId,
+        seller: UserId,
+        at: OffsetDateTime,
+        audit: &AuditContext,
+    ) -> StoreResult<()>;
+    async fn get_listing(&self, id: ListingId) -> StoreResult<Option<Listing>>;
+    /// A session's listings on sale, cheapest first.
+    async fn session_listings(
+        &self,
+        session: SessionId,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Listing>>;
+    /// The face value of the tickets resold from `order` (a refund of it gives back the rest).
+    async fn resold_face_value_cents(&self, order: OrderId) -> StoreResult<i64>;
+    /// Sold listings whose sellers are not paid back yet.
+    async fn payouts_due(&self, limit: i64) -> StoreResult<Vec<PayoutDue>>;
+    async fn record_payout(
+        &self,
+        listing: ListingId,
+        reference: &str,
+        at: OffsetDateTime,
+    ) -> StoreResult<()>;
+}
