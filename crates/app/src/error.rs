@@ -32,6 +32,9 @@ pub enum AppError {
     SalesNotOpen { sales_start_at: OffsetDateTime },
     #[error("the session has started")]
     SalesClosed,
+    /// A waitlist is for sold-out sessions: places are still on sale.
+    #[error("the session is not sold out")]
+    NotSoldOut,
     /// A queued session's hold without a valid admission.
     #[error("admission required: {0:?}")]
     AdmissionRequired(AdmissionProblem),

@@ -10,7 +10,7 @@ use bilheteria_domain::account::User;
 use bilheteria_domain::audit::AuditContext;
 use bilheteria_domain::ids::{ListingId, SessionId, TicketId};
 use bilheteria_domain::page::{Page, PageRequest};
-use bilheteria_domain::resale::{Listing, ListingInput};
+use bilheteria_domain::resale::{Listing, ListingInput, WaitlistEntry};
 use bilheteria_domain::tickets::TicketStatus;
 use bilheteria_domain::transfers::TransferBlock;
 use bilheteria_store::NewListing;
@@ -91,7 +91,95 @@ pub async fn on_sale(
     page: &PageRequest,
 ) -> AppResult<Page<Listing>> {
     crate::access::visible_session(app, session, viewer).await?;
-    Ok(app.store.session_listings(session, page).await?)
+    Ok(app
+        .store
+        .session_listings(session, viewer.map(|v| v.id), app.clock.now(), page)
+        .await?)
+}
+
+/// `GET /sessions/{id}/seats`: the availability map, with each section's tickets on resale.
+pub async fn seat_map(
+    app: &App,
+    viewer: Option<&User>,
+    session: SessionId,
+    section: Option<bilheteria_domain::ids::SectionId>,
+) -> AppResult<bilheteria_domain::catalog::SeatMap> {
+    crate::access::visible_session(app, session, viewer).await?;
+    let now = app.clock.now();
+    let mut map = app
+        .store
+        .seat_map(session, section, now)
+        .await?
+        .ok_or(AppError::NotFound("session"))?;
+    let resale = app
+        .store
+        .resale_by_section(session, viewer.map(|v| v.id), now)
+        .await?;
+    for section in &mut map.sections {
+        if let Some((_, listed, cheapest)) = resale.iter().find(|(id, _, _)| *id == section.id) {
+            section.resale = bilheteria_domain::catalog::ResaleAvailability {
+                listed: *listed,
+                from_price_cents: Some(*cheapest),
+            };
+        }
+    }
+    Ok(map)
+}
+
+/// Whether nothing of the session is left on sale: every section has no place available.
+async fn sold_out(app: &App, session: SessionId) -> AppResult<bool> {
+    let map = app
+        .store
+        .seat_map(session, None, app.clock.now())
+        .await?
+        .ok_or(AppError::NotFound("session"))?;
+    Ok(map.sections.iter().all(|section| section.available == 0))
+}
+
+/// `POST /sessions/{id}/waitlist`: a buyer waits for a sold-out session; listings are offered
+/// to the line in the order it formed. Answers the entry and whether it is new.
+pub async fn join_waitlist(
+    app: &App,
+    buyer: &User,
+    session: SessionId,
+) -> AppResult<(WaitlistEntry, bool)> {
+    let (found, _) = crate::access::visible_session(app, session, Some(buyer)).await?;
+    if found.sale_window(app.clock.now()) == bilheteria_domain::catalog::SaleWindow::Closed {
+        return Err(AppError::SalesClosed);
+    }
+    if app.store.waitlist_entry(session, buyer.id).await?.is_none()
+        && !sold_out(app, session).await?
+    {
+        return Err(AppError::NotSoldOut);
+    }
+    Ok(app
+        .store
+        .join_waitlist(session, buyer.id, app.clock.now())
+        .await?)
+}
+
+pub async fn waitlist_entry(
+    app: &App,
+    buyer: &User,
+    session: SessionId,
+) -> AppResult<WaitlistEntry> {
+    crate::access::visible_session(app, session, Some(buyer)).await?;
+    app.store
+        .waitlist_entry(session, buyer.id)
+        .await?
+        .ok_or(AppError::NotFound("waitlist entry"))
+}
+
+pub async fn leave_waitlist(app: &App, buyer: &User, session: SessionId) -> AppResult<()> {
+    if app
+        .store
+        .leave_waitlist(session, buyer.id, app.clock.now())
+        .await?
+    {
+        Ok(())
+    } else {
+        Err(AppError::NotFound("waitlist entry"))
+    }
 }
 
 pub async fn get(app: &App, viewer: Option<&User>, id: ListingId) -> AppResult<Listing> {

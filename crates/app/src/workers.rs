@@ -16,6 +16,9 @@ pub fn spawn(state: &App) {
     every(period, "holds", state.clone(), |s| async move {
         sweep_holds(&s).await.map(drop)
     });
+    every(period, "waitlist", state.clone(), |s| async move {
+        Ok(s.store.pass_lapsed_offers(s.clock.now()).await.map(drop)?)
+    });
     every(period, "payments", state.clone(), |s| async move {
         sales::reconcile(&s).await.map(drop)
     });
@@ -123,6 +126,7 @@ async fn compose(state: &App, message: &OutboxMessage) -> anyhow::Result<Email> 
         .to_owned();
     let (subject, body) = match message.kind.as_str() {
         "order_paid" | "order_refunded" => order_mail(state, message).await?,
+        "waitlist_offer" => waitlist_mail(state, message).await?,
         _ => transfer_mail(state, message).await?,
     };
     Ok(Email {
@@ -172,6 +176,33 @@ async fn order_mail(state: &App, message: &OutboxMessage) -> anyhow::Result<(Str
             ),
         )
     })
+}
+
+/// The head of a waitlist is offered a listing, for a while.
+async fn waitlist_mail(state: &App, message: &OutboxMessage) -> anyhow::Result<(String, String)> {
+    let listing_id = message.payload["listing_id"]
+        .as_str()
+        .and_then(|id| id.parse().ok())
+        .ok_or_else(|| anyhow::anyhow!("outbox message without a listing"))?;
+    let listing = state
+        .store
+        .get_listing(listing_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("listing {listing_id} not found"))?;
+    let title = event_title(state, listing.event_id).await?;
+    let until = listing
+        .offered_until
+        .map(|at| bilheteria_domain::locale::date_time_pt(at, bilheteria_domain::locale::BRASILIA))
+        .unwrap_or_default();
+    Ok((
+        format!("A ticket for {title} is yours to buy"),
+        format!(
+            "You were first in line for {title}: a ticket is offered to you alone at {} until {until} \
+             (Brasília time). Buy it from the session's resale listings (listing {}).\n",
+            bilheteria_domain::locale::brl(listing.price_cents),
+            listing.id
+        ),
+    ))
 }
 
 /// The mails of a transfer (S10): the offer to the recipient (an invitation to sign up with that

@@ -774,9 +774,18 @@ pub struct SeatMapSection {
     pub price_cents: i64,
     pub capacity: i64,
     pub available: i64,
+    /// Tickets of this section on face-value resale (`GET /sessions/{id}/resale` lists them).
+    pub resale: ResaleAvailability,
     /// Only for seated sections.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seats: Option<Vec<SeatView>>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct ResaleAvailability {
+    pub listed: i64,
+    /// The cheapest listing's price.
+    pub from_price_cents: Option<i64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]

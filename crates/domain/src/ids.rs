@@ -57,4 +57,5 @@ id_type!(
     OutboxId,
     TransferId,
     ListingId,
+    WaitlistId,
 );

@@ -2,7 +2,7 @@
 //! another buyer buys the listing through the normal order path; the seller is paid back the
 //! price less the organizer's share.
 
-use crate::ids::{EventId, ListingId, SectionId, SessionId, TicketId, UserId};
+use crate::ids::{EventId, ListingId, SectionId, SessionId, TicketId, UserId, WaitlistId};
 use crate::tickets::SeatLabel;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -92,8 +92,68 @@ pub struct Listing {
     pub face_value_cents: i64,
     pub currency: String,
     pub status: ListingStatus,
+    /// While set, the listing is offered only to the buyer at the head of the session's
+    /// waitlist (who sees it); everyone else sees it once this passes.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub offered_until: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
+}
+
+/// How long the head of a waitlist has to buy the listing offered to them.
+pub const WAITLIST_OFFER: time::Duration = time::Duration::minutes(15);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WaitlistStatus {
+    Waiting,
+    /// A listing is offered to this buyer alone until `offer_expires_at`.
+    Offered,
+    /// Bought the listing offered.
+    Served,
+    /// Let an offer pass.
+    Lapsed,
+    Left,
+}
+
+impl WaitlistStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WaitlistStatus::Waiting => "waiting",
+            WaitlistStatus::Offered => "offered",
+            WaitlistStatus::Served => "served",
+            WaitlistStatus::Lapsed => "lapsed",
+            WaitlistStatus::Left => "left",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [
+            WaitlistStatus::Waiting,
+            WaitlistStatus::Offered,
+            WaitlistStatus::Served,
+            WaitlistStatus::Lapsed,
+            WaitlistStatus::Left,
+        ]
+        .into_iter()
+        .find(|status| status.as_str() == raw)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct WaitlistEntry {
+    pub id: WaitlistId,
+    pub session_id: SessionId,
+    pub user_id: UserId,
+    pub status: WaitlistStatus,
+    /// 1 for the next buyer served, while waiting.
+    pub position: Option<i64>,
+    /// The listing offered, while offered.
+    pub listing_id: Option<ListingId>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub offer_expires_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub joined_at: OffsetDateTime,
 }
 
 #[cfg(test)]

@@ -11,8 +11,8 @@ use async_trait::async_trait;
 use bilheteria_domain::audit::AuditContext;
 use bilheteria_domain::catalog::{
     Event, EventFields, EventQuery, EventSession, NewSession, NewVenue, Product, ProductFields,
-    RowSummary, SeatCategory, SeatMap, SeatMapSection, SeatStatus, Section, SectionKind,
-    SectionLayout, Venue,
+    ResaleAvailability, RowSummary, SeatCategory, SeatMap, SeatMapSection, SeatStatus, Section,
+    SectionKind, SectionLayout, Venue,
 };
 use bilheteria_domain::clock::{from_micros, to_micros};
 use bilheteria_domain::ids::{
@@ -564,6 +564,7 @@ impl CatalogStore for ThisBackend {
                 price_cents: row.try_get("price_cents")?,
                 capacity,
                 available,
+                resale: ResaleAvailability::default(),
                 seats,
             });
         }

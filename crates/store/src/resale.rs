@@ -4,7 +4,7 @@
 
 use super::holds::{allocate, purchase_limit_exceeded};
 use super::orders::record_order_items;
-use super::shared::{Change, DbRow, append_audit, corrupt, finish};
+use super::shared::{Change, DbRow, append_audit, corrupt, enqueue, finish};
 use super::{Db, ThisBackend, Tx};
 use crate::dialect::Dialect;
 use crate::{
@@ -16,10 +16,13 @@ use bilheteria_domain::audit::AuditContext;
 use bilheteria_domain::catalog::Currency;
 use bilheteria_domain::clock::{from_micros, to_micros};
 use bilheteria_domain::ids::{
-    EventId, HoldId, ListingId, OrderId, SeatId, SectionId, SessionId, TicketId, UserId,
+    EventId, HoldId, ListingId, OrderId, SeatId, SectionId, SessionId, TicketId, UserId, WaitlistId,
 };
 use bilheteria_domain::page::{Page, PageRequest};
-use bilheteria_domain::resale::{Listing, ListingStatus, PriceProblem, payout_cents};
+use bilheteria_domain::resale::{
+    Listing, ListingStatus, PriceProblem, WAITLIST_OFFER, WaitlistEntry, WaitlistStatus,
+    payout_cents,
+};
 use bilheteria_domain::sales::{ItemKind, Order, OrderItem, OrderStatus};
 use bilheteria_domain::tickets::SeatLabel;
 use bilheteria_domain::transfers::TransferBlock;
@@ -28,7 +31,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 const LISTING_SELECT: &str = "SELECT l.id, l.ticket_id, l.session_id, l.event_id, l.seller_id, l.price_cents, \
-     l.face_value_cents, l.currency, l.status, l.created_at, t.section_id, t.seat_id, sec.name AS section_name, \
+     l.face_value_cents, l.currency, l.status, l.offered_until, l.created_at, t.section_id, t.seat_id, sec.name AS section_name, \
      st.row_label, st.number FROM resale_listings l JOIN tickets t ON t.id = l.ticket_id \
      JOIN sections sec ON sec.id = t.section_id LEFT JOIN seats st ON st.id = t.seat_id";
 
@@ -54,6 +57,9 @@ fn listing_from_row(row: &DbRow) -> Result<Listing, sqlx::Error> {
         face_value_cents: row.try_get("face_value_cents")?,
         currency: row.try_get("currency")?,
         status: ListingStatus::parse(&status).ok_or_else(|| corrupt("resale_listings.status"))?,
+        offered_until: row
+            .try_get::<Option<i64>, _>("offered_until")?
+            .map(from_micros),
         created_at: from_micros(row.try_get("created_at")?),
     })
 }
@@ -179,6 +185,7 @@ async fn list(tx: &mut Tx, new: &NewListing, audit: &AuditContext) -> StoreResul
         }
         other => other?,
     };
+    offer_to_next(tx, new.id.0, ticket.session, now).await?;
     append_audit(
         tx,
         audit,
@@ -202,6 +209,8 @@ async fn list(tx: &mut Tx, new: &NewListing, audit: &AuditContext) -> StoreResul
 struct ListingRow {
     id: Uuid,
     status: String,
+    /// The waitlist's buyer it is offered to alone, until when.
+    offered: Option<(Uuid, i64)>,
     seller: Uuid,
     ticket: Uuid,
     price: i64,
@@ -210,7 +219,8 @@ struct ListingRow {
 
 async fn lock_listing(tx: &mut Tx, id: Uuid) -> StoreResult<Option<ListingRow>> {
     let row = sqlx::query(AssertSqlSafe(format!(
-        "SELECT id, status, seller_id, ticket_id, price_cents, buyer_order_id FROM resale_listings WHERE id = $1{}",
+        "SELECT id, status, seller_id, ticket_id, price_cents, buyer_order_id, offered_to, offered_until \
+         FROM resale_listings WHERE id = $1{}",
         ThisBackend::LOCK_ROW
     )))
     .bind(id)
@@ -220,6 +230,9 @@ async fn lock_listing(tx: &mut Tx, id: Uuid) -> StoreResult<Option<ListingRow>> 
         Ok(ListingRow {
             id: row.try_get("id")?,
             status: row.try_get("status")?,
+            offered: row
+                .try_get::<Option<Uuid>, _>("offered_to")?
+                .zip(row.try_get::<Option<i64>, _>("offered_until")?),
             seller: row.try_get("seller_id")?,
             ticket: row.try_get("ticket_id")?,
             price: row.try_get("price_cents")?,
@@ -244,6 +257,13 @@ impl ThisBackend {
             .await?
             .ok_or(StoreError::NotFound)?;
         if listed.status != "listed" || listed.seller == new.user_id.0 {
+            return Err(unavailable());
+        }
+        if let Some((offered_to, until)) = listed.offered
+            && offered_to != new.user_id.0
+            && until > now
+        {
+            // Offered to the head of the waitlist for now.
             return Err(unavailable());
         }
         let ticket = lock_ticket(tx, listed.ticket).await?;
@@ -420,6 +440,84 @@ impl ThisBackend {
     }
 }
 
+/// Offers a listing on sale to the first buyer waiting for its session, alone, for
+/// `WAITLIST_OFFER`; with nobody waiting, it stays on sale to everyone.
+async fn offer_to_next(tx: &mut Tx, listing: Uuid, session: Uuid, now: i64) -> StoreResult<()> {
+    let next = sqlx::query(AssertSqlSafe(format!(
+        "SELECT id, user_id FROM waitlist WHERE session_id = $1 AND status = 'waiting' \
+         ORDER BY joined_at, id LIMIT 1{}",
+        ThisBackend::LOCK_ROW
+    )))
+    .bind(session)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(next) = next else {
+        sqlx::query(
+            "UPDATE resale_listings SET offered_to = NULL, offered_until = NULL WHERE id = $1",
+        )
+        .bind(listing)
+        .execute(&mut **tx)
+        .await?;
+        return Ok(());
+    };
+    let until = now + WAITLIST_OFFER.whole_microseconds() as i64;
+    let user: Uuid = next.try_get("user_id")?;
+    sqlx::query(
+        "UPDATE waitlist SET status = 'offered', listing_id = $1, offer_expires_at = $2 WHERE id = $3",
+    )
+    .bind(listing)
+    .bind(until)
+    .bind(next.try_get::<Uuid, _>("id")?)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("UPDATE resale_listings SET offered_to = $1, offered_until = $2 WHERE id = $3")
+        .bind(user)
+        .bind(until)
+        .bind(listing)
+        .execute(&mut **tx)
+        .await?;
+    let email: String = sqlx::query("SELECT email FROM users WHERE id = $1")
+        .bind(user)
+        .fetch_one(&mut **tx)
+        .await?
+        .try_get("email")?;
+    let payload = serde_json::json!({ "listing_id": ListingId(listing), "to": email });
+    enqueue(
+        tx,
+        "waitlist_offer",
+        format!("waitlist_offer:{listing}:{user}"),
+        payload,
+        now,
+    )
+    .await?;
+    Ok(())
+}
+
+fn waitlist_from_row(row: &DbRow) -> Result<WaitlistEntry, sqlx::Error> {
+    let status: String = row.try_get("status")?;
+    let status = WaitlistStatus::parse(&status).ok_or_else(|| corrupt("waitlist.status"))?;
+    Ok(WaitlistEntry {
+        id: WaitlistId(row.try_get("id")?),
+        session_id: SessionId(row.try_get("session_id")?),
+        user_id: UserId(row.try_get("user_id")?),
+        status,
+        position: (status == WaitlistStatus::Waiting)
+            .then(|| row.try_get::<i64, _>("ahead").map(|ahead| ahead + 1))
+            .transpose()?,
+        listing_id: row.try_get::<Option<Uuid>, _>("listing_id")?.map(ListingId),
+        offer_expires_at: row
+            .try_get::<Option<i64>, _>("offer_expires_at")?
+            .map(from_micros),
+        joined_at: from_micros(row.try_get("joined_at")?),
+    })
+}
+
+/// A user's current entry in a session's waitlist, with how many wait ahead of them.
+const WAITLIST_ENTRY: &str = "SELECT w.id, w.session_id, w.user_id, w.status, w.listing_id, w.offer_expires_at, w.joined_at, \
+     (SELECT COUNT(*) FROM waitlist a WHERE a.session_id = w.session_id AND a.status = 'waiting' \
+      AND (a.joined_at < w.joined_at OR (a.joined_at = w.joined_at AND a.id < w.id))) AS ahead \
+     FROM waitlist w WHERE w.session_id = $1 AND w.user_id = $2 AND w.status IN ('waiting', 'offered')";
+
 /// Hands the listed ticket to the paying buyer: a new holder, version and code, the seller's
 /// cap unit given back, the listing sold and the seller's payout queued. The code of what could
 /// not be kept (the ticket was used, refunded or cancelled meanwhile), if anything.
@@ -463,6 +561,13 @@ pub(super) async fn sell_listing(
         .bind(listed.id)
         .execute(&mut **tx)
         .await?;
+    sqlx::query(
+        "UPDATE waitlist SET status = 'served' WHERE listing_id = $1 AND user_id = $2 AND status = 'offered'",
+    )
+    .bind(listed.id)
+    .bind(order.user_id.0)
+    .execute(&mut **tx)
+    .await?;
     sqlx::query(
         "INSERT INTO resale_payouts (listing_id, order_id, amount_cents, currency, status, created_at) \
          SELECT id, source_order_id, payout_cents, currency, 'pending', $1 FROM resale_listings WHERE id = $2",
@@ -558,6 +663,14 @@ impl ResaleStore for ThisBackend {
             .bind(id.0)
             .execute(&mut *tx)
             .await?;
+            // Whoever it was offered to keeps their place in line.
+            sqlx::query(
+                "UPDATE waitlist SET status = 'waiting', listing_id = NULL, offer_expires_at = NULL \
+                 WHERE listing_id = $1 AND status = 'offered'",
+            )
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
             append_audit(
                 &mut tx,
                 audit,
@@ -588,13 +701,21 @@ impl ResaleStore for ThisBackend {
     async fn session_listings(
         &self,
         session: SessionId,
+        viewer: Option<UserId>,
+        now: OffsetDateTime,
         page: &PageRequest,
     ) -> StoreResult<Page<Listing>> {
         // Cheapest first; the cursor is "price:id" so pages neither skip nor repeat.
         let mut query = QueryBuilder::<Db>::new(LISTING_SELECT);
         query.push(" WHERE l.session_id = ");
         query.push_bind(session.0);
-        query.push(" AND l.status = 'listed'");
+        query.push(" AND l.status = 'listed' AND (l.offered_to IS NULL OR l.offered_until <= ");
+        query.push_bind(to_micros(now));
+        if let Some(viewer) = viewer {
+            query.push(" OR l.offered_to = ");
+            query.push_bind(viewer.0);
+        }
+        query.push(")");
         if let Some(cursor) = &page.after {
             let (price, id) = cursor
                 .split_once(':')
@@ -620,6 +741,148 @@ impl ResaleStore for ThisBackend {
         Ok(Page::from_rows(listings, page.limit, |listing| {
             format!("{}:{}", listing.price_cents, listing.id)
         }))
+    }
+
+    async fn resale_by_section(
+        &self,
+        session: SessionId,
+        viewer: Option<UserId>,
+        now: OffsetDateTime,
+    ) -> StoreResult<Vec<(SectionId, i64, i64)>> {
+        let rows = sqlx::query(
+            "SELECT t.section_id, COUNT(*) AS listed, MIN(l.price_cents) AS cheapest FROM resale_listings l \
+             JOIN tickets t ON t.id = l.ticket_id WHERE l.session_id = $1 AND l.status = 'listed' \
+             AND (l.offered_to IS NULL OR l.offered_until <= $2 OR l.offered_to = $3) GROUP BY t.section_id",
+        )
+        .bind(session.0)
+        .bind(to_micros(now))
+        .bind(viewer.map(|v| v.0))
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    SectionId(row.try_get("section_id")?),
+                    row.try_get("listed")?,
+                    row.try_get("cheapest")?,
+                ))
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(Into::into)
+    }
+
+    async fn join_waitlist(
+        &self,
+        session: SessionId,
+        user: UserId,
+        at: OffsetDateTime,
+    ) -> StoreResult<(WaitlistEntry, bool)> {
+        let mut tx = self.begin_write().await?;
+        let outcome = async {
+            let now = to_micros(at);
+            let inserted = sqlx::query(
+                "INSERT INTO waitlist (id, session_id, user_id, status, joined_at) VALUES ($1, $2, $3, 'waiting', $4) \
+                 ON CONFLICT (session_id, user_id) WHERE status IN ('waiting', 'offered') DO NOTHING",
+            )
+            .bind(WaitlistId::new().0)
+            .bind(session.0)
+            .bind(user.0)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+                == 1;
+            if inserted {
+                // A listing on sale to everyone goes to the head of the line, which may be them.
+                let open = sqlx::query(
+                    "SELECT id FROM resale_listings WHERE session_id = $1 AND status = 'listed' \
+                     AND (offered_to IS NULL OR offered_until <= $2) ORDER BY price_cents, id LIMIT 1",
+                )
+                .bind(session.0)
+                .bind(now)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if let Some(open) = open {
+                    offer_to_next(&mut tx, open.try_get("id")?, session.0, now).await?;
+                }
+            }
+            let entry = sqlx::query(WAITLIST_ENTRY)
+                .bind(session.0)
+                .bind(user.0)
+                .fetch_one(&mut *tx)
+                .await?;
+            Ok::<_, StoreError>((waitlist_from_row(&entry)?, inserted))
+        }
+        .await;
+        finish(tx, outcome).await
+    }
+
+    async fn waitlist_entry(
+        &self,
+        session: SessionId,
+        user: UserId,
+    ) -> StoreResult<Option<WaitlistEntry>> {
+        let row = sqlx::query(WAITLIST_ENTRY)
+            .bind(session.0)
+            .bind(user.0)
+            .fetch_optional(self.reader())
+            .await?;
+        Ok(row.as_ref().map(waitlist_from_row).transpose()?)
+    }
+
+    async fn leave_waitlist(
+        &self,
+        session: SessionId,
+        user: UserId,
+        at: OffsetDateTime,
+    ) -> StoreResult<bool> {
+        let mut tx = self.begin_write().await?;
+        let outcome = async {
+            let left = sqlx::query(
+                "UPDATE waitlist SET status = 'left' WHERE session_id = $1 AND user_id = $2 \
+                 AND status IN ('waiting', 'offered') RETURNING listing_id",
+            )
+            .bind(session.0)
+            .bind(user.0)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some(left) = left else { return Ok(false) };
+            if let Some(listing) = left.try_get::<Option<Uuid>, _>("listing_id")? {
+                // What was offered to them goes to the next in line.
+                offer_to_next(&mut tx, listing, session.0, to_micros(at)).await?;
+            }
+            Ok::<_, StoreError>(true)
+        }
+        .await;
+        finish(tx, outcome).await
+    }
+
+    async fn pass_lapsed_offers(&self, now: OffsetDateTime) -> StoreResult<u64> {
+        let mut tx = self.begin_write().await?;
+        let outcome = async {
+            let now = to_micros(now);
+            let lapsed = sqlx::query(AssertSqlSafe(format!(
+                "SELECT id, session_id FROM resale_listings WHERE status = 'listed' AND offered_to IS NOT NULL \
+                 AND offered_until <= $1 LIMIT 100{}",
+                ThisBackend::LOCK_SKIP
+            )))
+            .bind(now)
+            .fetch_all(&mut *tx)
+            .await?;
+            for listing in &lapsed {
+                let id: Uuid = listing.try_get("id")?;
+                sqlx::query(
+                    "UPDATE waitlist SET status = 'lapsed' WHERE listing_id = $1 AND status = 'offered'",
+                )
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                offer_to_next(&mut tx, id, listing.try_get("session_id")?, now).await?;
+            }
+            Ok::<_, StoreError>(lapsed.len() as u64)
+        }
+        .await;
+        finish(tx, outcome).await
     }
 
     async fn resold_face_value_cents(&self, order: OrderId) -> StoreResult<i64> {

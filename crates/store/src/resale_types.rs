@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use bilheteria_domain::audit::AuditContext;
 use bilheteria_domain::ids::{ListingId, OrderId, SessionId, TicketId, UserId};
 use bilheteria_domain::page::{Page, PageRequest};
+use bilheteria_domain::resale::WaitlistEntry;
 use bilheteria_domain::resale::{Listing, ListingInput};
 use time::OffsetDateTime;
 
@@ -43,12 +44,45 @@ pub trait ResaleStore {
         audit: &AuditContext,
     ) -> StoreResult<()>;
     async fn get_listing(&self, id: ListingId) -> StoreResult<Option<Listing>>;
-    /// A session's listings on sale, cheapest first.
+    /// A session's listings on sale to `viewer` at `now` (not those offered to another buyer of
+    /// the waitlist), cheapest first.
     async fn session_listings(
         &self,
         session: SessionId,
+        viewer: Option<UserId>,
+        now: OffsetDateTime,
         page: &PageRequest,
     ) -> StoreResult<Page<Listing>>;
+    /// Per section, the listings on sale to `viewer` at `now`: how many, and the cheapest.
+    async fn resale_by_section(
+        &self,
+        session: SessionId,
+        viewer: Option<UserId>,
+        now: OffsetDateTime,
+    ) -> StoreResult<Vec<(bilheteria_domain::ids::SectionId, i64, i64)>>;
+    /// Puts `user` in the session's waitlist (or answers their place in it): the entry, and
+    /// whether it is new. A listing on sale to everyone is offered to them at once if they are
+    /// first in line.
+    async fn join_waitlist(
+        &self,
+        session: SessionId,
+        user: UserId,
+        at: OffsetDateTime,
+    ) -> StoreResult<(WaitlistEntry, bool)>;
+    async fn waitlist_entry(
+        &self,
+        session: SessionId,
+        user: UserId,
+    ) -> StoreResult<Option<WaitlistEntry>>;
+    /// False if the user was not waiting.
+    async fn leave_waitlist(
+        &self,
+        session: SessionId,
+        user: UserId,
+        at: OffsetDateTime,
+    ) -> StoreResult<bool>;
+    /// Offers whose time passed lapse; their listings go to the next in line (or to everyone).
+    async fn pass_lapsed_offers(&self, now: OffsetDateTime) -> StoreResult<u64>;
     /// The face value of the tickets resold from `order` (a refund of it gives back the rest).
     async fn resold_face_value_cents(&self, order: OrderId) -> StoreResult<i64>;
     /// Sold listings whose sellers are not paid back yet.

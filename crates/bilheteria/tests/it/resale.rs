@@ -13,6 +13,7 @@ on_both_backends!(
     resale_refuses_what_it_must,
     buyers_racing_for_one_listing_leave_one_winner,
     a_transfer_racing_a_listing_leaves_one_winner,
+    a_sold_out_sessions_waitlist_is_offered_listings_in_order,
 );
 
 fn id(value: &Value) -> &str {
@@ -447,5 +448,137 @@ async fn a_transfer_racing_a_listing_leaves_one_winner(db: TestDatabase) {
             }
         }
     }
+    assert_clean(&integrity(&app, &sale).await);
+}
+
+async fn a_sold_out_sessions_waitlist_is_offered_listings_in_order(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let sale = on_sale(&app, 2, 1, 10, json!({})).await;
+    let ana = app.account("ana@example.com", &[]).await;
+    let bia = app.account("bia@example.com", &[]).await;
+    let caio = app.account("caio@example.com", &[]).await;
+    let waitlist = format!("/sessions/{}/waitlist", sale.session_id);
+    let first = app.buy_seat(&sale, &ana.token, 0, "wait-key-0001").await["tickets"][0].clone();
+    // One seat and the standing place are still on sale: no waiting yet.
+    let early = app
+        .call(Method::POST, &waitlist, Some(&bia.token), None)
+        .await;
+    assert_problem(&early, StatusCode::CONFLICT, "not_sold_out");
+    let second = app.buy_seat(&sale, &ana.token, 1, "wait-key-0002").await["tickets"][0].clone();
+    let (_, standing) = app
+        .post(
+            &format!("/sessions/{}/holds", sale.session_id),
+            Some(&caio.token),
+            json!({"section_id": sale.standing_section, "quantity": 1}),
+        )
+        .await;
+    let (status, _) = app
+        .order(
+            &caio.token,
+            "wait-key-0003",
+            &bilheteria_testkit::order_body(&standing["id"], "tok_visa"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    // Sold out: Bia, then Dani, wait in line; asking again keeps the place.
+    let dani = app.account("dani@example.com", &[]).await;
+    let (status, bia_entry) = app
+        .call(Method::POST, &waitlist, Some(&bia.token), None)
+        .await;
+    assert_eq!(
+        (status, &bia_entry["position"]),
+        (StatusCode::CREATED, &json!(1)),
+        "{bia_entry}"
+    );
+    let (status, dani_entry) = app
+        .call(Method::POST, &waitlist, Some(&dani.token), None)
+        .await;
+    assert_eq!(
+        (status, &dani_entry["position"]),
+        (StatusCode::CREATED, &json!(2))
+    );
+    let (status, again) = app
+        .call(Method::POST, &waitlist, Some(&bia.token), None)
+        .await;
+    assert_eq!((status, &again["id"]), (StatusCode::OK, &bia_entry["id"]));
+
+    // Ana lists a seat: it is offered to Bia alone, for a while.
+    let (_, listing) = list(&app, &ana, &first, 12_000).await;
+    assert!(listing["offered_until"].is_string(), "{listing}");
+    let (_, offered) = app.get(&waitlist, Some(&bia.token)).await;
+    assert_eq!(
+        (&offered["status"], &offered["listing_id"]),
+        (&json!("offered"), &listing["id"])
+    );
+    let (_, dani_sees) = app
+        .get(
+            &format!("/sessions/{}/resale", sale.session_id),
+            Some(&dani.token),
+        )
+        .await;
+    assert_eq!(dani_sees["items"], json!([]), "offered to another");
+    let (_, bia_sees) = app
+        .get(
+            &format!("/sessions/{}/resale", sale.session_id),
+            Some(&bia.token),
+        )
+        .await;
+    assert_eq!(bia_sees["items"][0]["id"], listing["id"]);
+    let cut_in = app
+        .order(
+            &dani.token,
+            "wait-key-0004",
+            &buy_body(&listing, "tok_visa"),
+        )
+        .await;
+    assert_problem(&cut_in, StatusCode::CONFLICT, "listing_unavailable");
+    bilheteria_app::workers::deliver_outbox(&app.state)
+        .await
+        .unwrap();
+    let told = std::fs::read_dir(app.mail_dir.path())
+        .unwrap()
+        .map(|entry| std::fs::read_to_string(entry.unwrap().path()).unwrap())
+        .any(|mail| mail.contains("To: bia@example.com") && mail.contains("is yours to buy"));
+    assert!(told, "Bia is mailed the offer");
+
+    // Bia lets it pass: it goes to Dani, who buys it.
+    app.clock.advance(time::Duration::minutes(16));
+    let passed = app
+        .store
+        .pass_lapsed_offers(bilheteria_domain::clock::Clock::now(app.clock.as_ref()))
+        .await
+        .unwrap();
+    assert_eq!(passed, 1);
+    let (status, _) = app.get(&waitlist, Some(&bia.token)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "Bia's offer lapsed");
+    let (_, dani_offer) = app.get(&waitlist, Some(&dani.token)).await;
+    assert_eq!(dani_offer["status"], "offered");
+    let (status, bought) = app
+        .order(
+            &dani.token,
+            "wait-key-0005",
+            &buy_body(&listing, "tok_visa"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{bought}");
+    let (status, _) = app.get(&waitlist, Some(&dani.token)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "served");
+
+    // With nobody waiting, a listing is on sale to everyone and shows on the seat map.
+    let (_, open) = list(&app, &ana, &second, 11_000).await;
+    assert_eq!(open["offered_until"], Value::Null);
+    let (_, map) = app
+        .get(&format!("/sessions/{}/seats", sale.session_id), None)
+        .await;
+    assert_eq!(
+        map["sections"][0]["resale"],
+        json!({"listed": 1, "from_price_cents": 11_000}),
+        "{map}"
+    );
+    let (status, _) = app
+        .call(Method::DELETE, &waitlist, Some(&caio.token), None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "Caio never waited");
     assert_clean(&integrity(&app, &sale).await);
 }

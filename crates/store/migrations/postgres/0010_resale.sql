@@ -16,6 +16,9 @@ CREATE TABLE resale_listings (
     status           TEXT NOT NULL CHECK (status IN ('listed', 'reserved', 'sold', 'withdrawn', 'cancelled')),
     -- The order paying for it, while reserved, and once sold.
     buyer_order_id   UUID REFERENCES orders (id),
+    -- Offered first to the head of the session's waitlist, until then.
+    offered_to       UUID REFERENCES users (id),
+    offered_until    BIGINT,
     created_at       BIGINT NOT NULL,
     closed_at        BIGINT
 );
@@ -37,3 +40,16 @@ CREATE TABLE resale_payouts (
     paid_at      BIGINT
 );
 CREATE INDEX resale_payouts_pending ON resale_payouts (created_at) WHERE status = 'pending';
+
+-- Buyers waiting for a sold-out session, served in the order they joined.
+CREATE TABLE waitlist (
+    id               UUID PRIMARY KEY,
+    session_id       UUID NOT NULL REFERENCES event_sessions (id),
+    user_id          UUID NOT NULL REFERENCES users (id),
+    status           TEXT NOT NULL CHECK (status IN ('waiting', 'offered', 'served', 'lapsed', 'left')),
+    listing_id       UUID REFERENCES resale_listings (id),
+    offer_expires_at BIGINT,
+    joined_at        BIGINT NOT NULL
+);
+CREATE UNIQUE INDEX waitlist_once ON waitlist (session_id, user_id) WHERE status IN ('waiting', 'offered');
+CREATE INDEX waitlist_in_line ON waitlist (session_id, joined_at, id) WHERE status = 'waiting';

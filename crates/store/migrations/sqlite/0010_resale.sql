@@ -16,6 +16,9 @@ CREATE TABLE resale_listings (
     status           TEXT NOT NULL CHECK (status IN ('listed', 'reserved', 'sold', 'withdrawn', 'cancelled')),
     -- The order paying for it, while reserved, and once sold.
     buyer_order_id   BLOB REFERENCES orders (id),
+    -- Offered first to the head of the session's waitlist, until then.
+    offered_to       BLOB REFERENCES users (id),
+    offered_until    INTEGER,
     created_at       INTEGER NOT NULL,
     closed_at        INTEGER
 );
@@ -37,3 +40,16 @@ CREATE TABLE resale_payouts (
     paid_at      INTEGER
 );
 CREATE INDEX resale_payouts_pending ON resale_payouts (created_at) WHERE status = 'pending';
+
+-- Buyers waiting for a sold-out session, served in the order they joined.
+CREATE TABLE waitlist (
+    id               BLOB PRIMARY KEY,
+    session_id       BLOB NOT NULL REFERENCES event_sessions (id),
+    user_id          BLOB NOT NULL REFERENCES users (id),
+    status           TEXT NOT NULL CHECK (status IN ('waiting', 'offered', 'served', 'lapsed', 'left')),
+    listing_id       BLOB REFERENCES resale_listings (id),
+    offer_expires_at INTEGER,
+    joined_at        INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX waitlist_once ON waitlist (session_id, user_id) WHERE status IN ('waiting', 'offered');
+CREATE INDEX waitlist_in_line ON waitlist (session_id, joined_at, id) WHERE status = 'waiting';

@@ -210,13 +210,10 @@ pub async fn seat_map(
                 .map_err(|_| ApiError::invalid_field("section_id", "is not a section id"))
         })
         .transpose()?;
-    visible_session(&state, id, caller.as_ref().map(|c| &c.user)).await?;
-    let map = state
-        .store
-        .seat_map(id, section, state.clock.now())
-        .await?
-        .ok_or_else(|| ApiError::not_found("session"))?;
-    Ok(Json(map))
+    let viewer = caller.as_ref().map(|c| &c.user);
+    Ok(Json(
+        bilheteria_app::resale::seat_map(&state, viewer, id, section).await?,
+    ))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -374,6 +374,11 @@ impl From<AppError> for ApiError {
                 "this code is no longer valid: the ticket was cancelled, refunded or given a new code",
             ),
             AppError::TransferNotAllowed(block) => Self::transfer_not_allowed(block),
+            AppError::NotSoldOut => Self::new(
+                StatusCode::CONFLICT,
+                "not_sold_out",
+                "places of this session are still on sale: buy them instead of waiting",
+            ),
             AppError::Provider(reason) => Self::new(
                 StatusCode::BAD_GATEWAY,
                 "payment_provider_error",

@@ -107,6 +107,11 @@ fn api_routes() -> OpenApiRouter<App> {
         .routes(routes!(transfers::list_for_resale))
         .routes(routes!(transfers::withdraw_listing, transfers::get_listing))
         .routes(routes!(transfers::session_listings))
+        .routes(routes!(
+            transfers::join_waitlist,
+            transfers::my_waitlist_entry,
+            transfers::leave_waitlist
+        ))
         .routes(routes!(gate::assign_staff, gate::list_staff))
         .routes(routes!(gate::remove_staff))
         .routes(routes!(gate::checkin))

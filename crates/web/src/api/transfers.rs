@@ -13,7 +13,7 @@ use bilheteria_app::App;
 use bilheteria_app::{resale, transfers};
 use bilheteria_domain::ids::{ListingId, SessionId, TicketId, TransferId};
 use bilheteria_domain::page::Page;
-use bilheteria_domain::resale::{Listing, ListingInput};
+use bilheteria_domain::resale::{Listing, ListingInput, WaitlistEntry};
 use bilheteria_domain::transfers::{Decision, Transfer, TransferInput};
 
 #[utoipa::path(post, path = "/tickets/{id}/transfers", tag = "tickets", security(("bearer" = [])),
@@ -176,4 +176,51 @@ pub async fn session_listings(
     Ok(Json(
         resale::on_sale(&state, caller.as_ref().map(|c| &c.user), session, &page).await?,
     ))
+}
+
+#[utoipa::path(post, path = "/sessions/{id}/waitlist", tag = "tickets", security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid)),
+    responses(
+        (status = 201, description = "in line: listings are offered to the line in order, each to one buyer alone for 15 minutes", body = WaitlistEntry),
+        (status = 200, description = "already in line: the place held", body = WaitlistEntry),
+        (status = 404, body = Problem),
+        (status = 409, description = "`not_sold_out`: places are still on sale; or `sales_closed`", body = Problem),
+    ))]
+pub async fn join_waitlist(
+    State(state): State<App>,
+    caller: CurrentUser,
+    PathId(session): PathId<SessionId>,
+) -> ApiResult<(StatusCode, Json<WaitlistEntry>)> {
+    let (entry, new) = resale::join_waitlist(&state, &caller.user, session).await?;
+    let status = if new {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(entry)))
+}
+
+#[utoipa::path(get, path = "/sessions/{id}/waitlist", tag = "tickets", security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid)),
+    responses((status = 200, description = "the caller's place in line, or the listing offered to them", body = WaitlistEntry), (status = 404, body = Problem)))]
+pub async fn my_waitlist_entry(
+    State(state): State<App>,
+    caller: CurrentUser,
+    PathId(session): PathId<SessionId>,
+) -> ApiResult<Json<WaitlistEntry>> {
+    Ok(Json(
+        resale::waitlist_entry(&state, &caller.user, session).await?,
+    ))
+}
+
+#[utoipa::path(delete, path = "/sessions/{id}/waitlist", tag = "tickets", security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid)),
+    responses((status = 204, description = "out of line (an offer goes to the next)"), (status = 404, body = Problem)))]
+pub async fn leave_waitlist(
+    State(state): State<App>,
+    caller: CurrentUser,
+    PathId(session): PathId<SessionId>,
+) -> ApiResult<StatusCode> {
+    resale::leave_waitlist(&state, &caller.user, session).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
