@@ -75,7 +75,8 @@ pub async fn create_session(
         .await?
         .ok_or_else(|| AppError::internal("an event refers to a missing venue"))?;
     let now = app.clock.now();
-    let session = input.parse(now, &venue)?;
+    let mut session = input.parse(now, &venue)?;
+    getrandom::fill(&mut session.screen_secret).map_err(AppError::internal)?;
     Ok(app
         .store
         .create_session(event.id, session, now, audit)

@@ -63,6 +63,15 @@ pub enum AppError {
     /// The code is of a cancelled ticket, or of a version replaced since (a transfer, a resale).
     #[error("the ticket's code was revoked")]
     TicketRevoked,
+    /// The session lets in only codes shown on the ticket's screen (they change every 15 s).
+    #[error("a code from the ticket's screen is required")]
+    ScreenCodeRequired,
+    /// An on-screen code from another time: a screenshot, or a clock far off.
+    #[error("the on-screen code has expired")]
+    ScreenCodeExpired,
+    /// The session's tickets are shown on screens only: there is nothing to print.
+    #[error("the session's tickets are shown on screens only")]
+    ScreenOnly,
     /// The ticket cannot change hands now (`transfer_not_allowed`).
     #[error("the transfer is not allowed: {0:?}")]
     TransferNotAllowed(bilheteria_domain::transfers::TransferBlock),

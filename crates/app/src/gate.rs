@@ -6,10 +6,13 @@ use crate::App;
 use crate::access::managed_event;
 use crate::authz::manages;
 use crate::error::{AppError, AppResult, Denied};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use bilheteria_domain::account::User;
 use bilheteria_domain::audit::AuditContext;
 use bilheteria_domain::gate::Scan;
 use bilheteria_domain::ids::{EventId, SessionId, UserId};
+use bilheteria_domain::screen::{self, ScreenCodes, ScreenError};
 use bilheteria_domain::tickets::{Ticket, TicketStatus};
 use bilheteria_store::{NewScan, ScanOutcome, SyncedScan};
 use time::OffsetDateTime;
@@ -74,12 +77,49 @@ async fn may_scan(app: &App, user: &User, event: EventId, owner: UserId) -> AppR
     Ok(manages(user, owner) || app.store.is_event_staff(event, user.id).await?)
 }
 
-/// `POST /checkin`: `admitted`, or why not.
-pub async fn check_in(app: &App, staff: &User, scan: Scan) -> AppResult<Admitted> {
+/// What a gate read, verified as of `at`: the signed part's signature, then its on-screen time
+/// part against the session's rule (`static`, `rotating` or `screen_only`).
+pub async fn verify_scanned(
+    app: &App,
+    code: &str,
+    at: OffsetDateTime,
+) -> AppResult<bilheteria_domain::tickets::TicketClaims> {
+    let scanned = screen::split(code).map_err(|_| AppError::InvalidTicket)?;
     let claims = app
         .ticket_keys
-        .verify(&scan.code)
+        .verify(scanned.signed)
         .map_err(|_| AppError::InvalidTicket)?;
+    let session = app
+        .store
+        .get_session(claims.session_id)
+        .await?
+        .ok_or(AppError::InvalidTicket)?;
+    if session.screen_codes != ScreenCodes::Static || scanned.time_part.is_some() {
+        let secret = app
+            .store
+            .screen_secret(claims.session_id)
+            .await?
+            .unwrap_or_default();
+        screen::check(
+            &scanned,
+            session.screen_codes,
+            &secret,
+            claims.ticket_id,
+            claims.version,
+            at,
+        )
+        .map_err(|error| match error {
+            ScreenError::Required => AppError::ScreenCodeRequired,
+            ScreenError::Expired => AppError::ScreenCodeExpired,
+            ScreenError::Malformed | ScreenError::BadTag => AppError::InvalidTicket,
+        })?;
+    }
+    Ok(claims)
+}
+
+/// `POST /checkin`: `admitted`, or why not.
+pub async fn check_in(app: &App, staff: &User, scan: Scan) -> AppResult<Admitted> {
+    let claims = verify_scanned(app, &scan.code, app.clock.now()).await?;
     if scan
         .session_id
         .is_some_and(|session| session != claims.session_id)
@@ -147,6 +187,13 @@ pub struct RevokedCodes {
     pub up_to_version: i64,
 }
 
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ScreenRule {
+    pub codes: ScreenCodes,
+    /// base64url; keep it on the gate: whoever has it can make any ticket's on-screen code.
+    pub secret: String,
+}
+
 /// What the gate shows of the session it lets in.
 #[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct GateSession {
@@ -165,6 +212,8 @@ pub struct Bundle {
     pub session: GateSession,
     /// Ed25519 keys that verify ticket codes.
     pub keys: Vec<crate::ticket_keys::PublicKey>,
+    /// How the session's on-screen codes are checked, and the secret that checks them.
+    pub screen: ScreenRule,
     /// Tickets changed since `since` (all of them without it), oldest change first.
     pub tickets: Vec<bilheteria_store::GateTicket>,
     /// The same changes seen as codes to refuse: older versions, and cancelled tickets.
@@ -249,6 +298,15 @@ pub async fn bundle(
             venue: venue.map_or_else(String::new, |v| format!("{} — {}", v.name, v.city)),
         },
         keys: app.ticket_keys.public_keys(),
+        screen: ScreenRule {
+            codes: session.screen_codes,
+            secret: URL_SAFE_NO_PAD.encode(
+                app.store
+                    .screen_secret(session_id)
+                    .await?
+                    .unwrap_or_default(),
+            ),
+        },
         tickets,
         revoked,
         next_since: next_since.to_string(),
@@ -263,8 +321,9 @@ pub struct SyncResult {
     pub nonce: String,
     pub ticket_id: Option<bilheteria_domain::ids::TicketId>,
     /// `admitted` (the ticket's first scan), `duplicate` (another scan came first: `first_gate`
-    /// and `first_scan_at` say which), `ticket_revoked`, `invalid_ticket`, or `forbidden` (a
-    /// ticket of an event the caller does not check in).
+    /// and `first_scan_at` say which), `ticket_revoked`, `invalid_ticket`, `forbidden` (a
+    /// ticket of an event the caller does not check in), `screen_code_required` or
+    /// `screen_code_expired` (as of when it was scanned).
     pub result: &'static str,
     pub gate: String,
     #[serde(with = "time::serde::rfc3339")]
@@ -301,9 +360,23 @@ pub async fn sync(
             displaced_gate: None,
             displaced_at: None,
         };
-        let Ok(claims) = app.ticket_keys.verify(&scan.code) else {
-            results.push(result);
-            continue;
+        let claims = match verify_scanned(app, &scan.code, scanned_at).await {
+            Ok(claims) => claims,
+            Err(AppError::ScreenCodeRequired) => {
+                result.result = "screen_code_required";
+                results.push(result);
+                continue;
+            }
+            Err(AppError::ScreenCodeExpired) => {
+                result.result = "screen_code_expired";
+                results.push(result);
+                continue;
+            }
+            Err(AppError::InvalidTicket) => {
+                results.push(result);
+                continue;
+            }
+            Err(other) => return Err(other),
         };
         result.ticket_id = Some(claims.ticket_id);
         let Some(ticket) = app.store.get_ticket(claims.ticket_id).await? else {
@@ -364,4 +437,53 @@ pub async fn sync(
         results.push(result);
     }
     Ok(results)
+}
+
+/// What the holder's phone shows at the gate: the live code, and the key to make the next ones.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ScreenCode {
+    pub ticket_id: bilheteria_domain::ids::TicketId,
+    pub codes: ScreenCodes,
+    /// The code to show now (the signed code plus a part that changes every `window_seconds`).
+    pub code: String,
+    pub window_seconds: i64,
+    /// This ticket's key (base64url): with it a phone makes the next codes offline
+    /// (`code.window.tag`, the tag being HMAC-SHA256(key, window as 8 bytes big-endian),
+    /// first 8 bytes, base64url).
+    pub key: String,
+}
+
+/// `GET /tickets/{id}/screen`: the holder's live on-screen code.
+pub async fn screen_code(
+    app: &App,
+    holder: &User,
+    id: bilheteria_domain::ids::TicketId,
+) -> AppResult<ScreenCode> {
+    let ticket = app
+        .store
+        .get_ticket(id)
+        .await?
+        .filter(|ticket| ticket.holder_id == holder.id)
+        .ok_or(AppError::NotFound("ticket"))?;
+    let signed = ticket.code.clone().ok_or(AppError::TicketRevoked)?;
+    let session = app
+        .store
+        .get_session(ticket.session_id)
+        .await?
+        .ok_or(AppError::NotFound("session"))?;
+    let secret = app
+        .store
+        .screen_secret(ticket.session_id)
+        .await?
+        .unwrap_or_default();
+    let version =
+        u32::try_from(ticket.version).map_err(|_| AppError::internal("ticket version"))?;
+    let key = screen::ticket_key(&secret, ticket.id, version);
+    Ok(ScreenCode {
+        ticket_id: ticket.id,
+        codes: session.screen_codes,
+        code: screen::rotating_code(&signed, &key, app.clock.now()),
+        window_seconds: screen::WINDOW_SECONDS,
+        key: URL_SAFE_NO_PAD.encode(key),
+    })
 }

@@ -8,6 +8,7 @@ use bilheteria_domain::account::User;
 use bilheteria_domain::catalog::{EventSession, Venue};
 use bilheteria_domain::ids::{OrderId, TicketId};
 use bilheteria_domain::locale::{BRASILIA, brl, date_time_pt};
+use bilheteria_domain::screen::ScreenCodes;
 use bilheteria_domain::tickets::{Ticket, TicketStatus};
 use bilheteria_print::{TicketSheet, render};
 
@@ -89,6 +90,9 @@ async fn print(
         .get_session(first.session_id)
         .await?
         .ok_or(AppError::NotFound("session"))?;
+    if session.screen_codes == ScreenCodes::ScreenOnly {
+        return Err(AppError::ScreenOnly);
+    }
     let event = app
         .store
         .get_event(first.event_id)

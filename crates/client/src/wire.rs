@@ -247,10 +247,21 @@ pub struct Integrity {
 pub struct GateBundle {
     pub session: GateSession,
     pub keys: Vec<PublicKey>,
+    #[serde(default)]
+    pub screen: ScreenRule,
     pub tickets: Vec<GateTicket>,
     pub revoked: Vec<RevokedCodes>,
     pub next_since: String,
     pub complete: bool,
+}
+
+/// How a session's on-screen codes are checked.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+pub struct ScreenRule {
+    /// `static`, `rotating` or `screen_only`.
+    pub codes: String,
+    /// base64url.
+    pub secret: String,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]

@@ -2,6 +2,7 @@
 //! categories, and add-on products. Request bodies are parsed here once into validated types.
 
 use crate::ids::{CategoryId, EventId, ProductId, SeatId, SectionId, SessionId, UserId, VenueId};
+use crate::screen::ScreenCodes;
 use crate::transfers::TransferSettings;
 use crate::validation::{FieldErrors, in_range, text};
 use serde::{Deserialize, Serialize};
@@ -447,6 +448,10 @@ pub struct SessionInput {
     /// Whether and until when holders may pass tickets on (S10); on until the start by default.
     #[serde(default)]
     pub transfers: Option<TransferSettings>,
+    /// `static` (default), `rotating` (phones show a code that changes every 15 s; printed
+    /// codes still pass) or `screen_only` (only the rotating code passes; no PDFs).
+    #[serde(default)]
+    pub screen_codes: Option<ScreenCodes>,
 }
 
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
@@ -478,6 +483,9 @@ pub struct NewSession {
     pub currency: Currency,
     pub categories: Vec<NewCategory>,
     pub transfers: TransferSettings,
+    pub screen_codes: ScreenCodes,
+    /// The secret of the session's rotating codes: random, chosen by the application.
+    pub screen_secret: [u8; 32],
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -667,6 +675,9 @@ impl SessionInput {
                 currency: currency?,
                 categories,
                 transfers: transfers?,
+                screen_codes: self.screen_codes.unwrap_or_default(),
+                // Replaced by the caller with a random one before the session is stored.
+                screen_secret: [0; 32],
             })
         })
     }
@@ -686,6 +697,7 @@ pub struct EventSession {
     pub currency: Currency,
     pub categories: Vec<SeatCategory>,
     pub transfers: TransferSettings,
+    pub screen_codes: ScreenCodes,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
 }

@@ -13,6 +13,7 @@ pub mod page;
 pub mod queue;
 pub mod resale;
 pub mod sales;
+pub mod screen;
 pub mod tickets;
 pub mod transfers;
 pub mod validation;

@@ -13,6 +13,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use bilheteria_client::{Client, ClientError, OfflineScan, PublicKey};
 use bilheteria_domain::ids::SessionId;
+use bilheteria_domain::screen::{self, ScreenCodes, ScreenError};
 use bilheteria_domain::tickets::{CodeError, TicketClaims, verify_code};
 use ed25519_dalek::VerifyingKey;
 use local::{KnownTicket, Local};
@@ -71,6 +72,10 @@ pub enum Verdict {
     Revoked,
     Invalid,
     WrongSession,
+    /// The session takes only the live code on the ticket's screen.
+    ScreenRequired,
+    /// An on-screen code from another moment: a screenshot.
+    ScreenExpired,
 }
 
 impl Verdict {
@@ -81,6 +86,8 @@ impl Verdict {
             Verdict::Revoked => "ticket_revoked",
             Verdict::Invalid => "invalid_ticket",
             Verdict::WrongSession => "ticket_wrong_session",
+            Verdict::ScreenRequired => "screen_code_required",
+            Verdict::ScreenExpired => "screen_code_expired",
         }
     }
 
@@ -94,6 +101,12 @@ impl Verdict {
             Verdict::Revoked => "NO   INGRESSO CANCELADO ou com código substituído".to_owned(),
             Verdict::Invalid => "NO   CÓDIGO INVÁLIDO (não é um ingresso nosso)".to_owned(),
             Verdict::WrongSession => "NO   INGRESSO DE OUTRA SESSÃO".to_owned(),
+            Verdict::ScreenRequired => {
+                "NO   MOSTRE O INGRESSO NA TELA (só vale o código que muda)".to_owned()
+            }
+            Verdict::ScreenExpired => {
+                "NO   CÓDIGO DE TELA VENCIDO (print de tela?): abra o ingresso ao vivo".to_owned()
+            }
         }
     }
 }
@@ -267,10 +280,30 @@ impl<W: Write> Station<'_, W> {
     }
 
     async fn scan(&mut self, code: &str, summary: &mut Summary) -> anyhow::Result<()> {
-        let claims = if code.chars().count() > bilheteria_domain::gate::MAX_CODE_CHARS {
-            Err(CodeError::Malformed)
+        let scanned = if code.chars().count() > bilheteria_domain::gate::MAX_CODE_CHARS {
+            Err(ScreenError::Malformed)
         } else {
-            verify_code(code, |id| self.keys.get(&id).copied())
+            screen::split(code)
+        };
+        let claims = match &scanned {
+            Ok(scanned) => verify_code(scanned.signed, |id| self.keys.get(&id).copied()),
+            Err(_) => Err(CodeError::Malformed),
+        };
+        let on_screen = match (&scanned, &claims) {
+            (Ok(scanned), Ok(claims)) => {
+                let (mode, secret) = self.local.screen_rule().await?;
+                let mode = ScreenCodes::parse(&mode).unwrap_or_default();
+                let secret = URL_SAFE_NO_PAD.decode(secret).unwrap_or_default();
+                screen::check(
+                    scanned,
+                    mode,
+                    &secret,
+                    claims.ticket_id,
+                    claims.version,
+                    OffsetDateTime::now_utc(),
+                )
+            }
+            _ => Ok(()),
         };
         let (known, here) = match &claims {
             Ok(claims) => (
@@ -279,12 +312,17 @@ impl<W: Write> Station<'_, W> {
             ),
             Err(_) => (None, None),
         };
-        let verdict = judge(
-            claims,
-            self.args.session,
-            known.as_ref(),
-            here.map(|at| clock(&at)),
-        );
+        let verdict = match on_screen {
+            Err(ScreenError::Required) => Verdict::ScreenRequired,
+            Err(ScreenError::Expired) => Verdict::ScreenExpired,
+            Err(_) => Verdict::Invalid,
+            Ok(()) => judge(
+                claims,
+                self.args.session,
+                known.as_ref(),
+                here.map(|at| clock(&at)),
+            ),
+        };
         summary.scanned += 1;
         if let (Verdict::Admitted { .. }, Ok(claims)) = (&verdict, claims) {
             summary.admitted += 1;

@@ -76,19 +76,28 @@ impl Local {
     }
 
     pub async fn since(&self) -> anyhow::Result<Option<String>> {
-        Ok(sqlx::query("SELECT value FROM meta WHERE key = 'since'")
+        self.meta_value("since").await
+    }
+
+    pub async fn session_title(&self) -> anyhow::Result<Option<String>> {
+        self.meta_value("title").await
+    }
+
+    async fn meta_value(&self, key: &str) -> anyhow::Result<Option<String>> {
+        Ok(sqlx::query("SELECT value FROM meta WHERE key = $1")
+            .bind(key)
             .fetch_optional(&self.pool)
             .await?
             .map(|row| row.try_get("value"))
             .transpose()?)
     }
 
-    pub async fn session_title(&self) -> anyhow::Result<Option<String>> {
-        Ok(sqlx::query("SELECT value FROM meta WHERE key = 'title'")
-            .fetch_optional(&self.pool)
-            .await?
-            .map(|row| row.try_get("value"))
-            .transpose()?)
+    /// The session's rule for on-screen codes and its secret, as the last bundle had them.
+    pub async fn screen_rule(&self) -> anyhow::Result<(String, String)> {
+        Ok((
+            self.meta_value("screen_codes").await?.unwrap_or_default(),
+            self.meta_value("screen_secret").await?.unwrap_or_default(),
+        ))
     }
 
     /// Keeps a page of a bundle, in one transaction: the keys, the tickets, the next cursor.
@@ -119,6 +128,8 @@ impl Local {
             .await?;
         }
         meta(&mut tx, "since", &bundle.next_since).await?;
+        meta(&mut tx, "screen_codes", &bundle.screen.codes).await?;
+        meta(&mut tx, "screen_secret", &bundle.screen.secret).await?;
         let title = format!("{} · {}", bundle.session.event_title, bundle.session.venue);
         meta(&mut tx, "title", &title).await?;
         tx.commit().await?;

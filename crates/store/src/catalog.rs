@@ -380,8 +380,8 @@ impl CatalogStore for ThisBackend {
             sqlx::query(
                 "INSERT INTO event_sessions (id, event_id, starts_at, sales_start_at, max_tickets_per_user, \
                  hold_seconds, queue_enabled, admit_per_minute, currency, created_at, queue_paused, queue_max_active, \
-                 queue_pow_bits, transfers_enabled, transfer_cutoff_minutes, resale_fee_percent) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+                 queue_pow_bits, transfers_enabled, transfer_cutoff_minutes, resale_fee_percent, screen_codes, \
+                 screen_secret) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
             )
             .bind(id.0)
             .bind(event_id.0)
@@ -399,6 +399,8 @@ impl CatalogStore for ThisBackend {
             .bind(session.transfers.enabled)
             .bind(session.transfers.cutoff_minutes)
             .bind(session.transfers.resale_fee_percent)
+            .bind(session.screen_codes.as_str())
+            .bind(session.screen_secret.to_vec())
             .execute(&mut *tx)
             .await?;
             let mut categories = Vec::with_capacity(session.categories.len());
@@ -463,6 +465,7 @@ impl CatalogStore for ThisBackend {
                 currency: session.currency,
                 categories,
                 transfers: session.transfers,
+                screen_codes: session.screen_codes,
                 created_at: at,
             };
             append_audit(

@@ -304,6 +304,17 @@ impl GateStore for ThisBackend {
         Ok(found.is_some())
     }
 
+    async fn screen_secret(&self, session: SessionId) -> StoreResult<Option<Vec<u8>>> {
+        let row = sqlx::query("SELECT screen_secret FROM event_sessions WHERE id = $1")
+            .bind(session.0)
+            .fetch_optional(self.reader())
+            .await?;
+        Ok(row
+            .map(|row| row.try_get::<Option<Vec<u8>>, _>("screen_secret"))
+            .transpose()?
+            .flatten())
+    }
+
     #[tracing::instrument(skip_all, fields(backend = ThisBackend::backend().as_str()))]
     async fn check_in(&self, scan: NewScan) -> StoreResult<ScanOutcome> {
         let mut tx = self.begin_write().await?;

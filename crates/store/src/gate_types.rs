@@ -99,6 +99,8 @@ pub trait GateStore {
     ) -> StoreResult<bool>;
     async fn event_staff(&self, event: EventId) -> StoreResult<Vec<User>>;
     async fn is_event_staff(&self, event: EventId, user: UserId) -> StoreResult<bool>;
+    /// The secret of the session's rotating on-screen codes.
+    async fn screen_secret(&self, session: SessionId) -> StoreResult<Option<Vec<u8>>>;
     /// Records the scan and lets the ticket in if it is valid, in one transaction: of any number
     /// of scans of one ticket, at most one is admitted; a retried nonce answers as the first time.
     async fn check_in(&self, scan: NewScan) -> StoreResult<ScanOutcome>;

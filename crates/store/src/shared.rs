@@ -24,6 +24,7 @@ use bilheteria_domain::ids::{
 };
 use bilheteria_domain::inventory::split_into_slices;
 use bilheteria_domain::page::PageRequest;
+use bilheteria_domain::screen::ScreenCodes;
 use bilheteria_domain::transfers::TransferSettings;
 use serde::Serialize;
 use sqlx::{AssertSqlSafe, QueryBuilder, Row};
@@ -432,6 +433,8 @@ impl ThisBackend {
                         cutoff_minutes: row.try_get("transfer_cutoff_minutes")?,
                         resale_fee_percent: row.try_get("resale_fee_percent")?,
                     },
+                    screen_codes: ScreenCodes::parse(&row.try_get::<String, _>("screen_codes")?)
+                        .ok_or_else(|| corrupt("event_sessions.screen_codes"))?,
                     created_at: from_micros(row.try_get("created_at")?),
                 })
             })

@@ -150,6 +150,7 @@ fn session_input(venue: &Venue, starts_in_days: i64) -> SessionInput {
         queue: None,
         currency: None,
         transfers: None,
+        screen_codes: None,
         categories: vec![
             CategoryInput {
                 name: "Plateia".into(),

@@ -15,6 +15,7 @@ on_both_backends!(
     a_revoked_code_is_refused_online_and_offline_after_a_delta,
     the_bundle_and_sync_refuse_bad_input_and_strangers,
     gates_syncing_one_ticket_at_once_keep_the_earliest_scan,
+    rotating_screen_codes_pass_while_fresh_and_screenshots_do_not,
 );
 
 /// A paid seat of `buyer` for `sale`: its ticket (with its code).
@@ -651,4 +652,115 @@ async fn gates_syncing_one_ticket_at_once_keep_the_earliest_scan(db: TestDatabas
     .await;
     assert_eq!(used.1["gate"], "Portão 7");
     assert_eq!(integrity(&app, &sale).await["checkins_mismatched"], 0);
+}
+
+async fn rotating_screen_codes_pass_while_fresh_and_screenshots_do_not(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let sale = on_sale(
+        &app,
+        10,
+        10,
+        10,
+        json!({"screen_codes": "screen_only", "max_tickets_per_user": 5}),
+    )
+    .await;
+    let buyer = app.account("fan@example.com", &[]).await;
+    let staff = staff_of(&app, &sale, "a@example.com").await;
+    let mut tickets = Vec::new();
+    for seat in 0..4 {
+        tickets
+            .push(bought_ticket(&app, &sale, &buyer, seat, &format!("screen-key-{seat:04}")).await);
+    }
+    let live = |ticket: &Value| {
+        let path = format!("/tickets/{}/screen", ticket["id"].as_str().unwrap());
+        let token = buyer.token.clone();
+        let app = &app;
+        async move { app.get(&path, Some(&token)).await }
+    };
+    let (status, shown) = live(&tickets[0]).await;
+    assert_eq!(status, StatusCode::OK, "{shown}");
+    assert_eq!(
+        (&shown["codes"], &shown["window_seconds"]),
+        (&json!("screen_only"), &json!(15))
+    );
+    assert!(
+        shown["code"]
+            .as_str()
+            .unwrap()
+            .starts_with(tickets[0]["code"].as_str().unwrap())
+    );
+
+    // Screen only: the printed (static) code does not pass, and nothing is printed.
+    let printed = scan(&app, &staff.token, &tickets[0]["code"], "A", "screen-0001").await;
+    assert_problem(&printed, StatusCode::CONFLICT, "screen_code_required");
+    let pdf = app
+        .get(
+            &format!("/tickets/{}/pdf", tickets[0]["id"].as_str().unwrap()),
+            Some(&buyer.token),
+        )
+        .await;
+    assert_problem(&pdf, StatusCode::CONFLICT, "ticket_screen_only");
+    // The live code passes; a tampered one is not ours.
+    let (status, _) = scan(&app, &staff.token, &shown["code"], "A", "screen-0002").await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, second) = live(&tickets[1]).await;
+    let mut tampered = second["code"].as_str().unwrap().to_owned();
+    tampered.pop();
+    tampered.push(if second["code"].as_str().unwrap().ends_with('A') {
+        'B'
+    } else {
+        'A'
+    });
+    assert_problem(
+        &scan(&app, &staff.token, &json!(tampered), "A", "screen-0003").await,
+        StatusCode::NOT_FOUND,
+        "invalid_ticket",
+    );
+    // A screenshot taken now stops working within a minute.
+    let (_, screenshot) = live(&tickets[2]).await;
+    let (_, offline_shot) = live(&tickets[3]).await;
+    let shot_at = now();
+    app.clock.advance(time::Duration::seconds(60));
+    assert_problem(
+        &scan(&app, &staff.token, &screenshot["code"], "A", "screen-0004").await,
+        StatusCode::CONFLICT,
+        "screen_code_expired",
+    );
+    // A gate offline scanned a live code then: synced later, it is judged as of its scan.
+    let (status, synced) = sync(
+        &app,
+        &staff.token,
+        vec![offline(&offline_shot["code"], "B", "screen-0005", shot_at)],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{synced}");
+    assert_eq!(synced["results"][0]["result"], "admitted", "{synced}");
+    let (_, full) = bundle(&app, &sale, &staff.token, None).await;
+    assert_eq!(full["screen"]["codes"], "screen_only");
+    assert_eq!(
+        full["screen"]["secret"].as_str().unwrap().len(),
+        43,
+        "32 bytes, base64url"
+    );
+
+    // In a session with rotating codes, a printed code still passes.
+    let rotating = on_sale(&app, 10, 10, 10, json!({"screen_codes": "rotating"})).await;
+    let printed = bought_ticket(&app, &rotating, &buyer, 0, "screen-key-0010").await;
+    let (status, _) = scan(
+        &app,
+        &rotating.organizer.token,
+        &printed["code"],
+        "A",
+        "screen-0006",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, bad) = app
+        .post(
+            &format!("/events/{}/sessions", sale.event_id),
+            Some(&sale.organizer.token),
+            json!({"starts_at": "2030-01-01T20:00:00Z", "categories": [], "screen_codes": "sometimes"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
 }

@@ -173,6 +173,7 @@ fn session_input(venue: &Venue) -> SessionInput {
         queue: None,
         currency: None,
         transfers: None,
+        screen_codes: None,
         categories: vec![
             CategoryInput {
                 name: "VIP".into(),

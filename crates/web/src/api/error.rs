@@ -374,6 +374,21 @@ impl From<AppError> for ApiError {
                 "this code is no longer valid: the ticket was cancelled, refunded or given a new code",
             ),
             AppError::TransferNotAllowed(block) => Self::transfer_not_allowed(block),
+            AppError::ScreenCodeRequired => Self::new(
+                StatusCode::CONFLICT,
+                "screen_code_required",
+                "this session takes only the code on the ticket's screen, which changes every 15 seconds",
+            ),
+            AppError::ScreenCodeExpired => Self::new(
+                StatusCode::CONFLICT,
+                "screen_code_expired",
+                "this on-screen code is from another moment (a screenshot?): show the live ticket",
+            ),
+            AppError::ScreenOnly => Self::new(
+                StatusCode::CONFLICT,
+                "ticket_screen_only",
+                "the organizer shows this session's tickets on screens only: open the ticket on your phone",
+            ),
             AppError::NotSoldOut => Self::new(
                 StatusCode::CONFLICT,
                 "not_sold_out",

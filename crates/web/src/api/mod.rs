@@ -98,6 +98,7 @@ fn api_routes() -> OpenApiRouter<App> {
         .routes(routes!(tickets::checkin_keys))
         .routes(routes!(tickets::ticket_pdf))
         .routes(routes!(tickets::order_pdf))
+        .routes(routes!(tickets::screen_code))
         .routes(routes!(transfers::offer_transfer))
         .routes(routes!(transfers::list_transfers))
         .routes(routes!(transfers::get_transfer))

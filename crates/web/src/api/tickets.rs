@@ -10,6 +10,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use bilheteria_app::App;
 use bilheteria_app::access;
+use bilheteria_app::gate;
 use bilheteria_app::printing::{self, Printed};
 use bilheteria_app::ticket_keys::PublicKey;
 use bilheteria_domain::ids::{OrderId, TicketId};
@@ -90,4 +91,18 @@ pub async fn order_pdf(
     Ok(pdf_response(
         printing::order_pdf(&state, &caller.user, id).await?,
     ))
+}
+
+#[utoipa::path(get, path = "/tickets/{id}/screen", tag = "tickets", security(("bearer" = [])), params(("id" = String, Path, format = Uuid)),
+    responses(
+        (status = 200, description = "the code to show on a phone now, and the ticket's key to make the next ones", body = gate::ScreenCode),
+        (status = 404, description = "no such ticket of the caller's", body = Problem),
+        (status = 410, description = "`ticket_revoked`", body = Problem),
+    ))]
+pub async fn screen_code(
+    State(state): State<App>,
+    caller: CurrentUser,
+    PathId(id): PathId<TicketId>,
+) -> ApiResult<Json<gate::ScreenCode>> {
+    Ok(Json(gate::screen_code(&state, &caller.user, id).await?))
 }
