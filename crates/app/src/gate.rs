@@ -459,18 +459,8 @@ pub async fn screen_code(
     holder: &User,
     id: bilheteria_domain::ids::TicketId,
 ) -> AppResult<ScreenCode> {
-    let ticket = app
-        .store
-        .get_ticket(id)
-        .await?
-        .filter(|ticket| ticket.holder_id == holder.id)
-        .ok_or(AppError::NotFound("ticket"))?;
+    let (ticket, session) = crate::access::held_ticket(app, id, holder).await?;
     let signed = ticket.code.clone().ok_or(AppError::TicketRevoked)?;
-    let session = app
-        .store
-        .get_session(ticket.session_id)
-        .await?
-        .ok_or(AppError::NotFound("session"))?;
     let secret = app
         .store
         .screen_secret(ticket.session_id)

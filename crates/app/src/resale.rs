@@ -11,8 +11,6 @@ use bilheteria_domain::audit::AuditContext;
 use bilheteria_domain::ids::{ListingId, SessionId, TicketId};
 use bilheteria_domain::page::{Page, PageRequest};
 use bilheteria_domain::resale::{Listing, ListingInput, WaitlistEntry};
-use bilheteria_domain::tickets::TicketStatus;
-use bilheteria_domain::transfers::TransferBlock;
 use bilheteria_store::NewListing;
 
 /// `POST /tickets/{id}/resale`: the holder lists the ticket.
@@ -29,25 +27,8 @@ pub async fn list(
             "must be at least 1 (a ticket is not given away here: transfer it)",
         )));
     }
-    let ticket = app
-        .store
-        .get_ticket(ticket)
-        .await?
-        .filter(|ticket| ticket.holder_id == seller.id)
-        .ok_or(AppError::NotFound("ticket"))?;
-    if ticket.status != TicketStatus::Valid {
-        return Err(AppError::TransferNotAllowed(TransferBlock::TicketNotValid));
-    }
-    let session = app
-        .store
-        .get_session(ticket.session_id)
-        .await?
-        .ok_or(AppError::NotFound("session"))?;
     // A listing follows the session's rules for tickets changing hands.
-    session
-        .transfers
-        .offer_expiry(session.starts_at, app.clock.now())
-        .map_err(AppError::TransferNotAllowed)?;
+    let (ticket, session, _) = crate::transfers::ticket_to_pass_on(app, seller, ticket).await?;
     let listing = app
         .store
         .list_ticket(

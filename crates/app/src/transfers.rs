@@ -3,12 +3,14 @@
 //! ticket, the cap and the code in one transaction.
 
 use crate::App;
+use crate::access::held_ticket;
 use crate::error::{AppError, AppResult};
 use bilheteria_domain::account::{Email, User};
 use bilheteria_domain::audit::AuditContext;
+use bilheteria_domain::catalog::EventSession;
 use bilheteria_domain::ids::{TicketId, TransferId};
 use bilheteria_domain::page::{Page, PageRequest};
-use bilheteria_domain::tickets::TicketStatus;
+use bilheteria_domain::tickets::{Ticket, TicketStatus};
 use bilheteria_domain::transfers::{Decision, Transfer, TransferBlock, TransferInput};
 use bilheteria_store::{NewTransfer, TransferDecision};
 
@@ -21,25 +23,8 @@ pub async fn offer(
     audit: &AuditContext,
 ) -> AppResult<Transfer> {
     let to_email = input.parse(&sender.email)?;
-    let ticket = app
-        .store
-        .get_ticket(ticket)
-        .await?
-        .filter(|ticket| ticket.holder_id == sender.id)
-        .ok_or(AppError::NotFound("ticket"))?;
-    if ticket.status != TicketStatus::Valid {
-        return Err(AppError::TransferNotAllowed(TransferBlock::TicketNotValid));
-    }
-    let session = app
-        .store
-        .get_session(ticket.session_id)
-        .await?
-        .ok_or(AppError::NotFound("session"))?;
+    let (ticket, _, expires_at) = ticket_to_pass_on(app, sender, ticket).await?;
     let now = app.clock.now();
-    let expires_at = session
-        .transfers
-        .offer_expiry(session.starts_at, now)
-        .map_err(AppError::TransferNotAllowed)?;
     let transfer = app
         .store
         .offer_transfer(
@@ -56,6 +41,24 @@ pub async fn offer(
         .await?;
     metrics::counter!("transfers_total", "step" => "offered").increment(1);
     Ok(transfer)
+}
+
+/// The holder's valid ticket, if its session lets tickets change hands now (by transfer or
+/// resale): with when an offer made now would lapse.
+pub(crate) async fn ticket_to_pass_on(
+    app: &App,
+    holder: &User,
+    id: TicketId,
+) -> AppResult<(Ticket, EventSession, time::OffsetDateTime)> {
+    let (ticket, session) = held_ticket(app, id, holder).await?;
+    if ticket.status != TicketStatus::Valid {
+        return Err(AppError::TransferNotAllowed(TransferBlock::TicketNotValid));
+    }
+    let expires_at = session
+        .transfers
+        .offer_expiry(session.starts_at, app.clock.now())
+        .map_err(AppError::TransferNotAllowed)?;
+    Ok((ticket, session, expires_at))
 }
 
 /// Whether `user` is the transfer's sender or its recipient (by email: the recipient may have

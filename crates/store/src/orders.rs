@@ -434,31 +434,49 @@ impl ThisBackend {
             other => other?,
         };
         record_order_items(tx, new.id, &items).await?;
-        let order = Order {
-            id: new.id,
-            user_id: new.user_id,
-            session_id: SessionId(hold.session_id),
-            event_id: EventId(event_id),
-            hold_id: HoldId(hold.id),
-            status: OrderStatus::AwaitingPayment,
-            total_cents: total,
-            currency: Currency::parse(&currency)
-                .map_err(|_| StoreError::database("stored currency unreadable"))?,
-            items,
-            tickets: Vec::new(),
-            payment_reference: None,
-            failure_code: None,
-            client_ip: new.client_ip,
-            created_at: from_micros(now),
-            updated_at: from_micros(now),
-        };
-        Ok(BeginOrder::Started(OrderToSettle {
-            order,
-            payment_token: new.payment_token,
-            units,
-            listing: None,
-        }))
+        let places = (
+            SessionId(hold.session_id),
+            EventId(event_id),
+            HoldId(hold.id),
+        );
+        started(new, places, (total, &currency), items, units, None, now)
     }
+}
+
+/// The answer of `begin_order` for an order just written, awaiting payment.
+pub(super) fn started(
+    new: NewOrder,
+    (session_id, event_id, hold_id): (SessionId, EventId, HoldId),
+    (total_cents, currency): (i64, &str),
+    items: Vec<OrderItem>,
+    units: Vec<TicketUnit>,
+    listing: Option<crate::ListingSale>,
+    now: i64,
+) -> StoreResult<BeginOrder> {
+    let order = Order {
+        id: new.id,
+        user_id: new.user_id,
+        session_id,
+        event_id,
+        hold_id,
+        status: OrderStatus::AwaitingPayment,
+        total_cents,
+        currency: Currency::parse(currency)
+            .map_err(|_| StoreError::database("stored currency unreadable"))?,
+        items,
+        tickets: Vec::new(),
+        payment_reference: None,
+        failure_code: None,
+        client_ip: new.client_ip,
+        created_at: from_micros(now),
+        updated_at: from_micros(now),
+    };
+    Ok(BeginOrder::Started(OrderToSettle {
+        order,
+        payment_token: new.payment_token,
+        units,
+        listing,
+    }))
 }
 
 #[async_trait]

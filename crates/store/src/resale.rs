@@ -3,17 +3,16 @@
 //! Every step locks the listing's row, then the ticket's, so a listing is sold at most once.
 
 use super::holds::{allocate, purchase_limit_exceeded};
-use super::orders::record_order_items;
+use super::orders::{record_order_items, started};
 use super::shared::{Change, DbRow, append_audit, corrupt, enqueue, finish};
 use super::{Db, ThisBackend, Tx};
 use crate::dialect::Dialect;
 use crate::{
-    BeginOrder, CatalogStore, ListingSale, NewListing, NewOrder, OrderToSettle, PayoutDue, Refusal,
-    ResaleStore, StoreError, StoreResult, TicketDraft, TicketUnit, is_unique_violation,
+    BeginOrder, CatalogStore, ListingSale, NewListing, NewOrder, PayoutDue, Refusal, ResaleStore,
+    StoreError, StoreResult, TicketDraft, TicketUnit, is_unique_violation,
 };
 use async_trait::async_trait;
 use bilheteria_domain::audit::AuditContext;
-use bilheteria_domain::catalog::Currency;
 use bilheteria_domain::clock::{from_micros, to_micros};
 use bilheteria_domain::ids::{
     EventId, HoldId, ListingId, OrderId, SeatId, SectionId, SessionId, TicketId, UserId, WaitlistId,
@@ -23,7 +22,7 @@ use bilheteria_domain::resale::{
     Listing, ListingStatus, PriceProblem, WAITLIST_OFFER, WaitlistEntry, WaitlistStatus,
     payout_cents,
 };
-use bilheteria_domain::sales::{ItemKind, Order, OrderItem, OrderStatus};
+use bilheteria_domain::sales::{ItemKind, Order, OrderItem};
 use bilheteria_domain::tickets::SeatLabel;
 use bilheteria_domain::transfers::TransferBlock;
 use sqlx::{AssertSqlSafe, QueryBuilder, Row};
@@ -343,35 +342,15 @@ impl ThisBackend {
         .bind(listed.id)
         .execute(&mut **tx)
         .await?;
-        let order = Order {
-            id: new.id,
-            user_id: new.user_id,
-            session_id: SessionId(ticket.session),
-            event_id: EventId(ticket.event),
-            hold_id: hold,
-            status: OrderStatus::AwaitingPayment,
-            total_cents: listed.price,
-            currency: Currency::parse(&currency)
-                .map_err(|_| StoreError::database("stored currency unreadable"))?,
-            items,
-            tickets: Vec::new(),
-            payment_reference: None,
-            failure_code: None,
-            client_ip: new.client_ip,
-            created_at: from_micros(now),
-            updated_at: from_micros(now),
+        let places = (SessionId(ticket.session), EventId(ticket.event), hold);
+        let sale = ListingSale {
+            listing_id: listing,
+            ticket_id: TicketId(listed.ticket),
+            seller_id: UserId(listed.seller),
+            version: ticket.version,
         };
-        Ok(BeginOrder::Started(OrderToSettle {
-            order,
-            payment_token: new.payment_token,
-            units: vec![unit],
-            listing: Some(ListingSale {
-                listing_id: listing,
-                ticket_id: TicketId(listed.ticket),
-                seller_id: UserId(listed.seller),
-                version: ticket.version,
-            }),
-        }))
+        let total = (listed.price, currency.as_str());
+        started(new, places, total, items, vec![unit], Some(sale), now)
     }
 
     async fn ticket_unit(&self, tx: &mut Tx, ticket: &TicketRow) -> StoreResult<TicketUnit> {
