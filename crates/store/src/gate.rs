@@ -66,7 +66,12 @@ async fn first_admission(tx: &mut Tx, scan: &NewScan) -> Result<Option<Admission
     .transpose()
 }
 
-async fn scan_once(tx: &mut Tx, scan: &NewScan) -> StoreResult<ScanOutcome> {
+/// The scanned ticket's row, locked (its status and version), and the scan recorded earlier
+/// under the same nonce, if any; `None` for no such ticket.
+async fn lock_scanned(
+    tx: &mut Tx,
+    scan: &NewScan,
+) -> Result<Option<(DbRow, Option<DbRow>)>, sqlx::Error> {
     let ticket = sqlx::query(AssertSqlSafe(format!(
         "SELECT status, version FROM tickets WHERE id = $1{}",
         ThisBackend::LOCK_ROW
@@ -75,13 +80,20 @@ async fn scan_once(tx: &mut Tx, scan: &NewScan) -> StoreResult<ScanOutcome> {
     .fetch_optional(&mut **tx)
     .await?;
     let Some(ticket) = ticket else {
-        return Ok(ScanOutcome::Unknown);
+        return Ok(None);
     };
-    // A retried scan answers as its first time did, if that let the ticket in.
     let earlier = sqlx::query("SELECT ticket_id, result FROM checkins WHERE nonce = $1")
         .bind(&scan.nonce)
         .fetch_optional(&mut **tx)
         .await?;
+    Ok(Some((ticket, earlier)))
+}
+
+async fn scan_once(tx: &mut Tx, scan: &NewScan) -> StoreResult<ScanOutcome> {
+    let Some((ticket, earlier)) = lock_scanned(tx, scan).await? else {
+        return Ok(ScanOutcome::Unknown);
+    };
+    // A retried scan answers as its first time did, if that let the ticket in.
     if let Some(earlier) = &earlier {
         let same_ticket = earlier.try_get::<Uuid, _>("ticket_id")? == scan.ticket_id.0;
         if same_ticket && earlier.try_get::<String, _>("result")? == "admitted" {
@@ -132,20 +144,9 @@ async fn scan_once(tx: &mut Tx, scan: &NewScan) -> StoreResult<ScanOutcome> {
 
 /// `scan_once` for a scan made offline: the earliest scan of a ticket is its admission.
 async fn sync_once(tx: &mut Tx, scan: &NewScan) -> StoreResult<SyncedScan> {
-    let ticket = sqlx::query(AssertSqlSafe(format!(
-        "SELECT status, version FROM tickets WHERE id = $1{}",
-        ThisBackend::LOCK_ROW
-    )))
-    .bind(scan.ticket_id.0)
-    .fetch_optional(&mut **tx)
-    .await?;
-    let Some(ticket) = ticket else {
+    let Some((ticket, earlier)) = lock_scanned(tx, scan).await? else {
         return Ok(SyncedScan::Unknown);
     };
-    let earlier = sqlx::query("SELECT ticket_id, result FROM checkins WHERE nonce = $1")
-        .bind(&scan.nonce)
-        .fetch_optional(&mut **tx)
-        .await?;
     if let Some(earlier) = earlier {
         // Synced before: answer as then, as things stand now.
         if earlier.try_get::<Uuid, _>("ticket_id")? != scan.ticket_id.0 {

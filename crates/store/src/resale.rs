@@ -5,6 +5,7 @@
 use super::holds::{allocate, purchase_limit_exceeded};
 use super::orders::{record_order_items, started};
 use super::shared::{Change, DbRow, append_audit, corrupt, enqueue, finish};
+use super::tickets::seat_label_from_row;
 use super::{Db, ThisBackend, Tx};
 use crate::dialect::Dialect;
 use crate::{
@@ -36,14 +37,7 @@ const LISTING_SELECT: &str = "SELECT l.id, l.ticket_id, l.session_id, l.event_id
 
 fn listing_from_row(row: &DbRow) -> Result<Listing, sqlx::Error> {
     let status: String = row.try_get("status")?;
-    let seat = match row.try_get::<Option<Uuid>, _>("seat_id")? {
-        Some(_) => Some(SeatLabel {
-            section: row.try_get("section_name")?,
-            row: row.try_get("row_label")?,
-            number: row.try_get("number")?,
-        }),
-        None => None,
-    };
+    let seat = seat_label_from_row(row)?;
     Ok(Listing {
         id: ListingId(row.try_get("id")?),
         ticket_id: TicketId(row.try_get("ticket_id")?),
@@ -393,14 +387,7 @@ impl ThisBackend {
         .await?;
         row.map(|row| {
             let seat_id: Option<Uuid> = row.try_get("seat_id")?;
-            let seat = match seat_id {
-                Some(_) => Some(SeatLabel {
-                    section: row.try_get("section_name")?,
-                    row: row.try_get("row_label")?,
-                    number: row.try_get("number")?,
-                }),
-                None => None,
-            };
+            let seat = seat_label_from_row(&row)?;
             Ok((
                 ListingSale {
                     listing_id: ListingId(row.try_get("id")?),

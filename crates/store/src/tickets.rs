@@ -36,17 +36,23 @@ pub(super) fn seat_unit_from_row(row: &DbRow) -> Result<TicketUnit, sqlx::Error>
     })
 }
 
-pub(super) fn ticket_from_row(row: &DbRow) -> Result<Ticket, sqlx::Error> {
-    let status: String = row.try_get("status")?;
-    let seat_id: Option<Uuid> = row.try_get("seat_id")?;
-    let seat = match seat_id {
-        Some(_) => Some(SeatLabel {
+/// The seat's label from a row with a nullable `seat_id`, `section_name`, `row_label` and
+/// `number`: `None` for a standing ticket.
+pub(super) fn seat_label_from_row(row: &DbRow) -> Result<Option<SeatLabel>, sqlx::Error> {
+    match row.try_get::<Option<Uuid>, _>("seat_id")? {
+        Some(_) => Ok(Some(SeatLabel {
             section: row.try_get("section_name")?,
             row: row.try_get("row_label")?,
             number: row.try_get("number")?,
-        }),
-        None => None,
-    };
+        })),
+        None => Ok(None),
+    }
+}
+
+pub(super) fn ticket_from_row(row: &DbRow) -> Result<Ticket, sqlx::Error> {
+    let status: String = row.try_get("status")?;
+    let seat_id: Option<Uuid> = row.try_get("seat_id")?;
+    let seat = seat_label_from_row(row)?;
     let status = TicketStatus::parse(&status).ok_or_else(|| corrupt("tickets.status"))?;
     Ok(Ticket {
         id: TicketId(row.try_get("id")?),
