@@ -203,6 +203,8 @@ pub struct GateSession {
     #[serde(with = "time::serde::rfc3339")]
     pub starts_at: OffsetDateTime,
     pub venue: String,
+    /// The venue's IANA time zone: a gate shows times in it.
+    pub time_zone: String,
 }
 
 /// `GET /checkin/sessions/{id}/bundle`: everything a gate needs to check this session's
@@ -295,7 +297,13 @@ pub async fn bundle(
             event_id: event.id,
             event_title: event.title,
             starts_at: session.starts_at,
-            venue: venue.map_or_else(String::new, |v| format!("{} — {}", v.name, v.city)),
+            venue: venue
+                .as_ref()
+                .map_or_else(String::new, |v| format!("{} — {}", v.name, v.city)),
+            time_zone: venue.map_or_else(
+                || bilheteria_domain::locale::DEFAULT_TIME_ZONE.to_owned(),
+                |v| v.time_zone,
+            ),
         },
         keys: app.ticket_keys.public_keys(),
         screen: ScreenRule {

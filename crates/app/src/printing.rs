@@ -1,13 +1,13 @@
 //! Printable tickets (S4): the holder's ticket, or every ticket of an order the caller still
 //! holds, as a PDF of one A4 page each. The facts are gathered and worded here (pt-BR, the
-//! venue's time); `bilheteria-print` lays them out.
+//! venue's time zone); `bilheteria-print` lays them out.
 
 use crate::App;
 use crate::error::{AppError, AppResult};
 use bilheteria_domain::account::User;
 use bilheteria_domain::catalog::{EventSession, Venue};
 use bilheteria_domain::ids::{OrderId, TicketId};
-use bilheteria_domain::locale::{BRASILIA, brl, date_time_pt};
+use bilheteria_domain::locale::{brl, session_time_pt};
 use bilheteria_domain::screen::ScreenCodes;
 use bilheteria_domain::tickets::{Ticket, TicketStatus};
 use bilheteria_print::{TicketSheet, render};
@@ -59,10 +59,7 @@ fn sheet(
     };
     Ok(TicketSheet {
         event_title: title.to_owned(),
-        when: format!(
-            "{} (horário de Brasília)",
-            date_time_pt(session.starts_at, BRASILIA)
-        ),
+        when: session_time_pt(session.starts_at, &venue.time_zone),
         venue: format!("{} — {}", venue.name, venue.city),
         place,
         category: category.map_or_else(String::new, |c| c.name.clone()),

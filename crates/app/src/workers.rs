@@ -149,6 +149,18 @@ async fn event_title(
         .unwrap_or_default())
 }
 
+/// The time zone of the event's venue.
+async fn venue_zone(state: &App, event: bilheteria_domain::ids::EventId) -> anyhow::Result<String> {
+    let venue = match state.store.get_event(event).await? {
+        Some(event) => state.store.get_venue(event.venue_id).await?,
+        None => None,
+    };
+    Ok(venue.map_or_else(
+        || bilheteria_domain::locale::DEFAULT_TIME_ZONE.to_owned(),
+        |venue| venue.time_zone,
+    ))
+}
+
 async fn order_mail(state: &App, message: &OutboxMessage) -> anyhow::Result<(String, String)> {
     let order_id = message.payload["order_id"]
         .as_str()
@@ -190,15 +202,16 @@ async fn waitlist_mail(state: &App, message: &OutboxMessage) -> anyhow::Result<(
         .await?
         .ok_or_else(|| anyhow::anyhow!("listing {listing_id} not found"))?;
     let title = event_title(state, listing.event_id).await?;
+    let zone = venue_zone(state, listing.event_id).await?;
     let until = listing
         .offered_until
-        .map(|at| bilheteria_domain::locale::date_time_pt(at, bilheteria_domain::locale::BRASILIA))
+        .map(|at| bilheteria_domain::locale::session_time_pt(at, &zone))
         .unwrap_or_default();
     Ok((
         format!("A ticket for {title} is yours to buy"),
         format!(
-            "You were first in line for {title}: a ticket is offered to you alone at {} until {until} \
-             (Brasília time). Buy it from the session's resale listings (listing {}).\n",
+            "You were first in line for {title}: a ticket is offered to you alone at {} until {until}. \
+             Buy it from the session's resale listings (listing {}).\n",
             bilheteria_domain::locale::brl(listing.price_cents),
             listing.id
         ),
@@ -230,9 +243,12 @@ async fn transfer_mail(state: &App, message: &OutboxMessage) -> anyhow::Result<(
             format!(
                 "{sender} wants to give you a ticket for {title}.\n\n\
                  Sign in (or create an account with this email address, {to}) and accept it under \
-                 your transfers before {expires} UTC. Transfer {id}.\n",
+                 your transfers before {expires}. Transfer {id}.\n",
                 to = transfer.to_email,
-                expires = transfer.expires_at.date(),
+                expires = bilheteria_domain::locale::session_time_pt(
+                    transfer.expires_at,
+                    &venue_zone(state, transfer.event_id).await?
+                ),
                 id = transfer.id,
             ),
         ),

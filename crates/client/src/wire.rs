@@ -271,6 +271,8 @@ pub struct GateSession {
     pub event_title: String,
     pub starts_at: String,
     pub venue: String,
+    #[serde(default)]
+    pub time_zone: String,
 }
 
 /// An Ed25519 key that verifies ticket codes.

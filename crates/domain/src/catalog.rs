@@ -2,6 +2,7 @@
 //! categories, and add-on products. Request bodies are parsed here once into validated types.
 
 use crate::ids::{CategoryId, EventId, ProductId, SeatId, SectionId, SessionId, UserId, VenueId};
+use crate::locale::{DEFAULT_TIME_ZONE, is_time_zone};
 use crate::screen::ScreenCodes;
 use crate::transfers::TransferSettings;
 use crate::validation::{FieldErrors, in_range, text};
@@ -76,6 +77,9 @@ fn price(value: i64) -> Result<i64, String> {
 pub struct VenueInput {
     pub name: String,
     pub city: String,
+    /// The IANA time zone sessions are shown in (default `America/Sao_Paulo`).
+    #[serde(default)]
+    pub time_zone: Option<String>,
     pub sections: Vec<SectionInput>,
 }
 
@@ -100,6 +104,7 @@ pub struct RowInput {
 pub struct NewVenue {
     pub name: String,
     pub city: String,
+    pub time_zone: String,
     pub sections: Vec<NewSection>,
 }
 
@@ -129,6 +134,17 @@ impl VenueInput {
         let mut errors = FieldErrors::new();
         let name = errors.check("name", text(&self.name, 1, 200));
         let city = errors.check("city", text(&self.city, 1, 100));
+        let time_zone = self
+            .time_zone
+            .as_deref()
+            .map(str::trim)
+            .unwrap_or(DEFAULT_TIME_ZONE);
+        if !is_time_zone(time_zone) {
+            errors.add(
+                "time_zone",
+                "must be an IANA time zone, such as America/Sao_Paulo or America/Manaus",
+            );
+        }
         if self.sections.is_empty() || self.sections.len() > MAX_SECTIONS {
             errors.add(
                 "sections",
@@ -209,6 +225,7 @@ impl VenueInput {
             Some(NewVenue {
                 name: name?,
                 city: city?,
+                time_zone: time_zone.to_owned(),
                 sections,
             })
         })
@@ -245,6 +262,7 @@ pub struct Venue {
     pub owner_id: UserId,
     pub name: String,
     pub city: String,
+    pub time_zone: String,
     pub sections: Vec<Section>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,

@@ -1,28 +1,72 @@
-//! How money and time are written for people in Brazilian Portuguese (B3): "R$ 1.234,56",
-//! "sábado, 6 de março de 2027, 20:00". Instants are shown at the venue's UTC offset.
+//! How money and time are written for people (B3): in Brazilian Portuguese "R$ 1.234,56" and
+//! "sábado, 6 de março de 2027, 20:00", in English "R$1,234.56". Instants are shown in the
+//! venue's IANA time zone (America/Sao_Paulo by default), from the time zone database bundled
+//! into the binary: no I/O, the same answer on every machine.
 
 use time::{OffsetDateTime, UtcOffset, Weekday};
 
-/// America/Sao_Paulo, the default zone of a venue: UTC−3 all year since Brazil ended daylight
-/// saving in 2019.
+/// A venue's zone when none is given.
+pub const DEFAULT_TIME_ZONE: &str = "America/Sao_Paulo";
+
+/// America/Sao_Paulo's offset: UTC−3 all year since Brazil ended daylight saving in 2019.
 pub const BRASILIA: UtcOffset = match UtcOffset::from_hms(-3, 0, 0) {
     Ok(offset) => offset,
     Err(_) => UtcOffset::UTC,
 };
 
+/// Whether `name` is a zone of the time zone database ("America/Manaus").
+pub fn is_time_zone(name: &str) -> bool {
+    jiff::tz::TimeZone::get(name).is_ok()
+}
+
+/// The offset of zone `name` at `at` (UTC for an unknown name, which validation keeps out).
+pub fn offset_in(name: &str, at: OffsetDateTime) -> UtcOffset {
+    let Ok(zone) = jiff::tz::TimeZone::get(name) else {
+        return UtcOffset::UTC;
+    };
+    let Ok(instant) = jiff::Timestamp::from_second(at.unix_timestamp()) else {
+        return UtcOffset::UTC;
+    };
+    UtcOffset::from_whole_seconds(zone.to_offset(instant).seconds()).unwrap_or(UtcOffset::UTC)
+}
+
+/// "UTC−03:00": an offset as people read it next to a time.
+pub fn offset_label(offset: UtcOffset) -> String {
+    let (hours, minutes, _) = offset.as_hms();
+    let sign = if offset.is_negative() { '−' } else { '+' };
+    format!("UTC{sign}{:02}:{:02}", hours.abs(), minutes.abs())
+}
+
+/// "sábado, 6 de março de 2027, 20:00 (UTC−03:00)" in zone `name`.
+pub fn session_time_pt(at: OffsetDateTime, zone: &str) -> String {
+    let offset = offset_in(zone, at);
+    format!("{} ({})", date_time_pt(at, offset), offset_label(offset))
+}
+
+/// `cents` in reais as English speakers write them: "R$1,234.56".
+pub fn brl_en(cents: i64) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    let cents = cents.unsigned_abs();
+    format!("{sign}R${}.{:02}", group(cents / 100, ','), cents % 100)
+}
+
+fn group(whole: u64, separator: char) -> String {
+    let digits = whole.to_string();
+    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            grouped.push(separator);
+        }
+        grouped.push(digit);
+    }
+    grouped
+}
+
 /// `cents` in reais as Brazilians write them: "R$ 1.234,56" (a minus sign before a negative).
 pub fn brl(cents: i64) -> String {
     let sign = if cents < 0 { "-" } else { "" };
     let cents = cents.unsigned_abs();
-    let whole = (cents / 100).to_string();
-    let mut grouped = String::with_capacity(whole.len() + whole.len() / 3);
-    for (i, digit) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i).is_multiple_of(3) {
-            grouped.push('.');
-        }
-        grouped.push(digit);
-    }
-    format!("{sign}R$ {grouped},{:02}", cents % 100)
+    format!("{sign}R$ {},{:02}", group(cents / 100, '.'), cents % 100)
 }
 
 fn weekday(day: Weekday) -> &'static str {
@@ -79,6 +123,45 @@ mod tests {
         assert_eq!(brl(123_456), "R$ 1.234,56");
         assert_eq!(brl(100_000_000), "R$ 1.000.000,00");
         assert_eq!(brl(-1_050), "-R$ 10,50");
+    }
+
+    #[test]
+    fn reais_in_english_use_a_decimal_point() {
+        assert_eq!(brl_en(123_456), "R$1,234.56");
+        assert_eq!(brl_en(5), "R$0.05");
+        assert_eq!(brl_en(-100_000_000), "-R$1,000,000.00");
+    }
+
+    #[test]
+    fn venues_in_every_brazilian_zone_show_their_own_time() {
+        let at = datetime!(2027-03-06 23:30 UTC);
+        assert!(is_time_zone("America/Manaus"));
+        assert!(!is_time_zone("America/Atlantis"));
+        assert_eq!(
+            session_time_pt(at, "America/Sao_Paulo"),
+            "sábado, 6 de março de 2027, 20:30 (UTC−03:00)"
+        );
+        assert_eq!(
+            session_time_pt(at, "America/Manaus"),
+            "sábado, 6 de março de 2027, 19:30 (UTC−04:00)"
+        );
+        assert_eq!(
+            session_time_pt(at, "America/Rio_Branco"),
+            "sábado, 6 de março de 2027, 18:30 (UTC−05:00)"
+        );
+        assert_eq!(
+            session_time_pt(at, "America/Noronha"),
+            "sábado, 6 de março de 2027, 21:30 (UTC−02:00)"
+        );
+        // Lisbon keeps summer time: the offset follows the date.
+        assert_eq!(
+            offset_label(offset_in("Europe/Lisbon", datetime!(2027-07-01 12:00 UTC))),
+            "UTC+01:00"
+        );
+        assert_eq!(
+            offset_label(offset_in("Europe/Lisbon", datetime!(2027-01-01 12:00 UTC))),
+            "UTC+00:00"
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::hint::black_box;
 fn sheet(i: usize) -> TicketSheet {
     TicketSheet {
         event_title: "Grande Show de Verão".into(),
-        when: "sábado, 6 de março de 2027, 20:00 (horário de Brasília)".into(),
+        when: "sábado, 6 de março de 2027, 20:00 (UTC−03:00)".into(),
         venue: "Estádio do Arruda — Recife".into(),
         place: format!("Setor Cadeiras · Fila R{} · Assento {}", i / 10, i % 10 + 1),
         category: "Plateia".into(),

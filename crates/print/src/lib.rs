@@ -29,7 +29,7 @@ const QR_SIDE: f32 = 170.0;
 #[derive(Clone, Debug, Default)]
 pub struct TicketSheet {
     pub event_title: String,
-    /// "sábado, 6 de março de 2027, 20:00 (horário de Brasília)".
+    /// "sábado, 6 de março de 2027, 20:00 (UTC−03:00)".
     pub when: String,
     /// "Estádio — Recife".
     pub venue: String,
@@ -331,7 +331,7 @@ mod tests {
     pub(crate) fn sheet() -> TicketSheet {
         TicketSheet {
             event_title: "Grande Show de Verão com a Orquestra Sinfônica do Recife".into(),
-            when: "sábado, 6 de março de 2027, 20:00 (horário de Brasília)".into(),
+            when: "sábado, 6 de março de 2027, 20:00 (UTC−03:00)".into(),
             venue: "Estádio — Recife".into(),
             place: "Setor Cadeiras · Fila R0 · Assento 1".into(),
             category: "Plateia".into(),

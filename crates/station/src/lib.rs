@@ -167,11 +167,12 @@ struct Station<'o, W: Write> {
     out: &'o mut W,
 }
 
-fn clock(at: &str) -> String {
+/// An RFC 3339 instant as the wall clock of the venue's zone shows it ("20:01:07").
+fn clock(at: &str, zone: &str) -> String {
     OffsetDateTime::parse(at, &Rfc3339)
         .ok()
         .and_then(|at| {
-            at.to_offset(bilheteria_domain::locale::BRASILIA)
+            at.to_offset(bilheteria_domain::locale::offset_in(zone, at))
                 .format(&time::macros::format_description!(
                     "[hour]:[minute]:[second]"
                 ))
@@ -246,6 +247,7 @@ impl<W: Write> Station<'_, W> {
             let sent = self.client.sync_scans(&self.token, &pending).await;
             match sent {
                 Ok(answer) => {
+                    let zone = self.local.time_zone().await?;
                     for result in &answer.results {
                         self.local
                             .mark_synced(&result.nonce, &result.result)
@@ -253,16 +255,16 @@ impl<W: Write> Station<'_, W> {
                         if result.result == "duplicate" {
                             let line = format!(
                                 "!!   o servidor diz: o ingresso lido às {} já tinha entrado por {} às {}",
-                                clock(&result.scanned_at),
+                                clock(&result.scanned_at, &zone),
                                 result.first_gate.clone().unwrap_or_default(),
-                                clock(result.first_scan_at.as_deref().unwrap_or_default())
+                                clock(result.first_scan_at.as_deref().unwrap_or_default(), &zone)
                             );
                             self.say(&line)?;
                         } else if result.result != "admitted" {
                             let line = format!(
                                 "!!   o servidor diz {} do ingresso lido às {}",
                                 result.result,
-                                clock(&result.scanned_at)
+                                clock(&result.scanned_at, &zone)
                             );
                             self.say(&line)?;
                         }
@@ -312,6 +314,12 @@ impl<W: Write> Station<'_, W> {
             ),
             Err(_) => (None, None),
         };
+        // Times as the venue's wall clock shows them.
+        let zone = self.local.time_zone().await?;
+        let known = known.map(|mut ticket| {
+            ticket.admitted_at = ticket.admitted_at.map(|at| clock(&at, &zone));
+            ticket
+        });
         let verdict = match on_screen {
             Err(ScreenError::Required) => Verdict::ScreenRequired,
             Err(ScreenError::Expired) => Verdict::ScreenExpired,
@@ -320,7 +328,7 @@ impl<W: Write> Station<'_, W> {
                 claims,
                 self.args.session,
                 known.as_ref(),
-                here.map(|at| clock(&at)),
+                here.map(|at| clock(&at, &zone)),
             ),
         };
         summary.scanned += 1;

@@ -92,6 +92,15 @@ impl Local {
             .transpose()?)
     }
 
+    /// The venue's time zone, as the last bundle had it.
+    pub async fn time_zone(&self) -> anyhow::Result<String> {
+        Ok(self
+            .meta_value("time_zone")
+            .await?
+            .filter(|zone| !zone.is_empty())
+            .unwrap_or_else(|| bilheteria_domain::locale::DEFAULT_TIME_ZONE.to_owned()))
+    }
+
     /// The session's rule for on-screen codes and its secret, as the last bundle had them.
     pub async fn screen_rule(&self) -> anyhow::Result<(String, String)> {
         Ok((
@@ -129,6 +138,7 @@ impl Local {
         }
         meta(&mut tx, "since", &bundle.next_since).await?;
         meta(&mut tx, "screen_codes", &bundle.screen.codes).await?;
+        meta(&mut tx, "time_zone", &bundle.session.time_zone).await?;
         meta(&mut tx, "screen_secret", &bundle.screen.secret).await?;
         let title = format!("{} · {}", bundle.session.event_title, bundle.session.venue);
         meta(&mut tx, "title", &title).await?;

@@ -37,13 +37,14 @@ impl CatalogStore for ThisBackend {
         let mut tx = self.begin_write().await?;
         let outcome = async {
             sqlx::query(
-                "INSERT INTO venues (id, owner_id, name, city, created_at) VALUES ($1, $2, $3, $4, $5)",
+                "INSERT INTO venues (id, owner_id, name, city, created_at, time_zone) VALUES ($1, $2, $3, $4, $5, $6)",
             )
             .bind(id.0)
             .bind(owner.0)
             .bind(&venue.name)
             .bind(&venue.city)
             .bind(to_micros(at))
+            .bind(&venue.time_zone)
             .execute(&mut *tx)
             .await?;
             let mut sections = Vec::with_capacity(venue.sections.len());
@@ -113,6 +114,7 @@ impl CatalogStore for ThisBackend {
                 owner_id: owner,
                 name: venue.name,
                 city: venue.city,
+                time_zone: venue.time_zone,
                 sections,
                 created_at: from_micros(to_micros(at)),
             };

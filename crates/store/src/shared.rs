@@ -303,7 +303,7 @@ impl ThisBackend {
     pub(super) async fn venue_by_id(&self, id: Uuid) -> Result<Option<Venue>, sqlx::Error> {
         let pool = self.reader();
         let Some(row) =
-            sqlx::query("SELECT id, owner_id, name, city, created_at FROM venues WHERE id = $1")
+            sqlx::query("SELECT id, owner_id, name, city, time_zone, created_at FROM venues WHERE id = $1")
                 .bind(id)
                 .fetch_optional(pool)
                 .await?
@@ -351,6 +351,7 @@ impl ThisBackend {
             owner_id: UserId(row.try_get("owner_id")?),
             name: row.try_get("name")?,
             city: row.try_get("city")?,
+            time_zone: row.try_get("time_zone")?,
             sections,
             created_at: from_micros(row.try_get("created_at")?),
         }))

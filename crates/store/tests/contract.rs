@@ -80,6 +80,7 @@ fn venue_input() -> VenueInput {
     VenueInput {
         name: "Teatro Municipal".into(),
         city: "Rio de Janeiro".into(),
+        time_zone: None,
         sections: vec![
             SectionInput {
                 name: "Plateia".into(),

@@ -421,8 +421,15 @@ async fn catalog_bad_input_is_refused_and_leaves_nothing(db: TestDatabase) {
     let token = Some(organizer.token.as_str());
     let catalog = build_catalog(&app, &organizer, "published").await;
     let other_venue = app.post("/venues", token, venue_body()).await.1;
+    let mut in_manaus = venue_body();
+    in_manaus["time_zone"] = json!("America/Manaus");
+    let (status, manaus) = app.post("/venues", token, in_manaus).await;
+    assert_eq!(
+        (status, &manaus["time_zone"]),
+        (StatusCode::CREATED, &json!("America/Manaus"))
+    );
 
-    let bad_venue = json!({"name": "", "city": "Rio", "sections": [
+    let bad_venue = json!({"name": "", "city": "Rio", "time_zone": "America/Atlantis", "sections": [
         {"name": "A", "rows": [{"label": "1", "seats": 0}]},
         {"name": "B", "rows": [{"label": "1", "seats": 2}], "capacity": 5},
         {"name": "C", "capacity": -1}
@@ -437,6 +444,7 @@ async fn catalog_bad_input_is_refused_and_leaves_nothing(db: TestDatabase) {
         error_fields(&refused.1),
         vec![
             "name",
+            "time_zone",
             "sections[0].rows[0].seats",
             "sections[1]",
             "sections[2].capacity"

@@ -47,6 +47,10 @@ async fn pdf(
 async fn holders_print_their_tickets_and_nobody_elses(db: TestDatabase) {
     let app = TestApp::spawn(db).await;
     let sale = on_sale(&app, 10, 10, 10, json!({})).await;
+    assert_eq!(
+        sale.venue["time_zone"], "America/Sao_Paulo",
+        "a venue's zone defaults to Brasília's"
+    );
     let ana = app.account("ana@example.com", &[]).await;
     let bia = app.account("bia@example.com", &[]).await;
     let (_, held) = app

@@ -124,6 +124,16 @@ async fn a_station_checks_tickets_in_offline_and_syncs_later(db: TestDatabase) {
     ] {
         assert!(out.contains(expected), "{expected:?} in\n{out}");
     }
+    // Times are the venue's wall clock (Recife: UTC−3), not RFC 3339.
+    let south = out
+        .lines()
+        .find_map(|line| line.split_once("JÁ ENTROU por Portão Sul às "))
+        .map(|(_, at)| at.to_owned())
+        .expect("the south gate's admission");
+    assert!(
+        south.len() == 8 && south.as_bytes()[2] == b':' && south.as_bytes()[5] == b':',
+        "{south}"
+    );
     assert_eq!(
         ticket_status(&app, &buyer, &first).await,
         "used",

@@ -12,6 +12,7 @@ fn venue_input() -> VenueInput {
     VenueInput {
         name: "Arena".into(),
         city: "São Paulo".into(),
+        time_zone: None,
         sections: vec![
             SectionInput {
                 name: "Plateia".into(),
@@ -34,6 +35,7 @@ fn venue() -> Venue {
         owner_id: UserId::new(),
         name: parsed.name,
         city: parsed.city,
+        time_zone: parsed.time_zone,
         sections: parsed
             .sections
             .iter()
@@ -93,6 +95,7 @@ fn a_venue_cannot_exceed_the_seat_limit() {
     let input = VenueInput {
         name: "Huge".into(),
         city: "X".into(),
+        time_zone: None,
         sections: vec![SectionInput {
             name: "All".into(),
             rows: Some(rows),
