@@ -302,11 +302,12 @@ pub(super) async fn enqueue(
 impl ThisBackend {
     pub(super) async fn venue_by_id(&self, id: Uuid) -> Result<Option<Venue>, sqlx::Error> {
         let pool = self.reader();
-        let Some(row) =
-            sqlx::query("SELECT id, owner_id, name, city, time_zone, created_at FROM venues WHERE id = $1")
-                .bind(id)
-                .fetch_optional(pool)
-                .await?
+        let Some(row) = sqlx::query(
+            "SELECT id, owner_id, name, city, time_zone, created_at FROM venues WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(pool)
+        .await?
         else {
             return Ok(None);
         };
