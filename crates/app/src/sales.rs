@@ -150,6 +150,7 @@ pub async fn place_order(
             buys: request.buys,
             products: request.products,
             payment_token: request.payment_token,
+            installments: request.installments,
             client_ip,
             now,
             settle_after: now + state.settings.reconcile_after,
@@ -231,6 +232,7 @@ fn charge_request(draft: &OrderToSettle) -> ChargeRequest {
         amount_cents: draft.order.total_cents,
         currency: draft.order.currency.as_str().to_owned(),
         token: draft.payment_token.clone(),
+        installments: draft.order.installments,
     }
 }
 

@@ -155,7 +155,13 @@ pub struct PaymentInput {
     pub method: String,
     /// A token from the payment provider; card numbers never reach us.
     pub token: String,
+    /// Card installments (parcelas), 1 to 12 (default 1).
+    #[serde(default)]
+    pub installments: Option<i64>,
 }
+
+/// The most installments a card payment may be split into.
+pub const MAX_INSTALLMENTS: i64 = 12;
 
 /// What an order buys: the places of a hold, or a ticket listed for resale.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -169,6 +175,7 @@ pub struct OrderRequest {
     pub buys: Buys,
     pub products: Vec<(ProductId, i64)>,
     pub payment_token: String,
+    pub installments: i64,
 }
 
 impl OrderInput {
@@ -193,6 +200,10 @@ impl OrderInput {
         if self.payment.method != "card" {
             errors.add("payment.method", "must be `card`");
         }
+        let installments = errors.check(
+            "payment.installments",
+            in_range(self.payment.installments.unwrap_or(1), 1, MAX_INSTALLMENTS),
+        );
         let token = self.payment.token.trim();
         if token.is_empty() || token.len() > 255 || !token.bytes().all(|b| b.is_ascii_graphic()) {
             errors.add("payment.token", "must be a payment provider token");
@@ -215,6 +226,7 @@ impl OrderInput {
         errors.finish(|| {
             Some(OrderRequest {
                 buys: buys?,
+                installments: installments?,
                 products,
                 payment_token: token.to_owned(),
             })
@@ -346,6 +358,8 @@ pub struct Order {
     pub status: OrderStatus,
     pub total_cents: i64,
     pub currency: Currency,
+    /// Card installments the total is paid in (1: at once).
+    pub installments: i64,
     pub items: Vec<OrderItem>,
     pub tickets: Vec<Ticket>,
     /// The provider's payment reference, once known.
@@ -447,6 +461,7 @@ mod tests {
             payment: PaymentInput {
                 method: "pix".into(),
                 token: " ".into(),
+                installments: Some(13),
             },
         };
         let fields: Vec<String> = input
@@ -462,6 +477,7 @@ mod tests {
                 "products[0].quantity",
                 "products[1].product_id",
                 "payment.method",
+                "payment.installments",
                 "payment.token"
             ]
         );
@@ -476,6 +492,7 @@ mod tests {
             payment: PaymentInput {
                 method: "card".into(),
                 token: "tok_visa".into(),
+                installments: None,
             },
         };
         let listing = ListingId::new();

@@ -23,6 +23,8 @@ pub struct ChargeRequest {
     /// ISO 4217, upper case.
     pub currency: String,
     pub token: String,
+    /// Card installments (1: at once).
+    pub installments: i64,
 }
 
 /// A succeeded payment as the provider reports it.

@@ -21,6 +21,8 @@ pub struct Intent {
     pub order_id: String,
     pub decline_code: Option<String>,
     pub refunded: i64,
+    /// The card installments asked for (1: at once).
+    pub installments: i64,
 }
 
 impl Intent {
@@ -102,6 +104,19 @@ impl SimulatedProvider {
         token: &str,
         order_id: &str,
     ) -> Outcome {
+        self.create_intent_in(key, amount, currency, token, order_id, 1)
+    }
+
+    /// `create_intent` of a card payment split into `installments`.
+    pub fn create_intent_in(
+        &self,
+        key: &str,
+        amount: i64,
+        currency: &str,
+        token: &str,
+        order_id: &str,
+        installments: i64,
+    ) -> Outcome {
         let mut ledger = self.ledger();
         if let Some(existing) = ledger.by_key.get(key).and_then(|id| ledger.intents.get(id)) {
             return if existing.status == "succeeded" {
@@ -125,6 +140,7 @@ impl SimulatedProvider {
             order_id: order_id.to_owned(),
             decline_code: decline.map(str::to_owned),
             refunded: 0,
+            installments,
         };
         ledger.by_key.insert(key.to_owned(), intent.id.clone());
         ledger.intents.insert(intent.id.clone(), intent.clone());
@@ -204,12 +220,13 @@ impl PaymentGateway for SimulatedGateway {
     }
 
     async fn charge(&self, request: &ChargeRequest) -> Result<ChargeResult, GatewayError> {
-        let outcome = self.provider.create_intent(
+        let outcome = self.provider.create_intent_in(
             &request.idempotency_key,
             request.amount_cents,
             &request.currency,
             &request.token,
             &request.order_id.to_string(),
+            request.installments,
         );
         match outcome {
             Outcome::Succeeded(intent) => Ok(ChargeResult::Succeeded(intent.charge())),

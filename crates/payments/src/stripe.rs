@@ -89,13 +89,34 @@ impl PaymentGateway for StripeGateway {
     }
 
     async fn charge(&self, request: &ChargeRequest) -> Result<ChargeResult, GatewayError> {
-        let form = [
+        let mut form = vec![
             ("amount", request.amount_cents.to_string()),
             ("currency", request.currency.to_ascii_lowercase()),
             ("payment_method", request.token.clone()),
             ("confirm", "true".to_owned()),
             ("metadata[order_id]", request.order_id.to_string()),
         ];
+        if request.installments > 1 {
+            // Stripe's shape of a fixed installment plan (parcelamento).
+            form.extend([
+                (
+                    "payment_method_options[card][installments][enabled]",
+                    "true".to_owned(),
+                ),
+                (
+                    "payment_method_options[card][installments][plan][count]",
+                    request.installments.to_string(),
+                ),
+                (
+                    "payment_method_options[card][installments][plan][interval]",
+                    "month".to_owned(),
+                ),
+                (
+                    "payment_method_options[card][installments][plan][type]",
+                    "fixed_count".to_owned(),
+                ),
+            ]);
+        }
         let response = self
             .client
             .post(format!("{}/v1/payment_intents", self.base_url))

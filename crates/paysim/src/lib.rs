@@ -108,6 +108,7 @@ fn intent_json(intent: &Intent) -> Value {
         "currency": intent.currency,
         "status": intent.status,
         "metadata": { "order_id": intent.order_id },
+        "payment_method_options": { "card": { "installments": { "plan": (intent.installments > 1).then(|| json!({"count": intent.installments, "interval": "month", "type": "fixed_count"})) } } },
         "last_payment_error": intent.decline_code.as_ref().map(|code| json!({"code": "card_declined", "decline_code": code})),
     })
 }
@@ -226,6 +227,21 @@ async fn create_intent(
         );
     }
     let order = form.get("metadata[order_id]").cloned().unwrap_or_default();
+    let installments = match form.get("payment_method_options[card][installments][plan][count]") {
+        None => 1,
+        Some(count) => match count.parse::<i64>() {
+            Ok(count @ 2..=12) => count,
+            _ => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request_error",
+                    "parameter_invalid_integer",
+                    "installments plan count must be 2 to 12",
+                    None,
+                );
+            }
+        },
+    };
     sim.think().await;
     let declined_by_chance =
         sim.decline_rate > 0.0 && rand::rng().random::<f64>() < sim.decline_rate;
@@ -236,7 +252,7 @@ async fn create_intent(
     };
     match sim
         .provider
-        .create_intent(key, amount, currency, token, &order)
+        .create_intent_in(key, amount, currency, token, &order, installments)
     {
         Outcome::Succeeded(intent) => {
             sim.send_webhook("payment_intent.succeeded", &intent);

@@ -33,8 +33,8 @@ struct EarlierRequest {
 
 macro_rules! order_columns {
     () => {
-        "id, user_id, session_id, event_id, hold_id, status, total_cents, currency, payment_reference, \
-         failure_code, client_ip, created_at, updated_at"
+        "id, user_id, session_id, event_id, hold_id, status, total_cents, currency, installments, \
+         payment_reference, failure_code, client_ip, created_at, updated_at"
     };
 }
 
@@ -54,6 +54,7 @@ fn order_from_row(
         status: OrderStatus::parse(&status).ok_or_else(|| corrupt("orders.status"))?,
         total_cents: row.try_get("total_cents")?,
         currency: Currency::parse(&currency).map_err(|_| corrupt("orders.currency"))?,
+        installments: row.try_get("installments")?,
         items,
         tickets,
         payment_reference: row.try_get("payment_reference")?,
@@ -425,6 +426,7 @@ impl ThisBackend {
             .bind(&new.idempotency_key)
             .bind(to_micros(new.settle_after))
             .bind(now)
+            .bind(new.installments)
             .execute(&mut **tx)
             .await;
         match inserted {
@@ -463,6 +465,7 @@ pub(super) fn started(
         total_cents,
         currency: Currency::parse(currency)
             .map_err(|_| StoreError::database("stored currency unreadable"))?,
+        installments: new.installments,
         items,
         tickets: Vec::new(),
         payment_reference: None,

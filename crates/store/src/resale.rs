@@ -293,8 +293,8 @@ impl ThisBackend {
         let currency = session.currency.as_str().to_owned();
         sqlx::query(
             "INSERT INTO orders (id, user_id, session_id, event_id, hold_id, status, total_cents, currency, payment_token, \
-             client_ip, idempotency_key, next_settle_at, created_at, updated_at, listing_id) \
-             VALUES ($1, $2, $3, $4, $5, 'awaiting_payment', $6, $7, $8, $9, $10, $11, $12, $12, $13)",
+             client_ip, idempotency_key, next_settle_at, created_at, updated_at, listing_id, installments) \
+             VALUES ($1, $2, $3, $4, $5, 'awaiting_payment', $6, $7, $8, $9, $10, $11, $12, $12, $13, $14)",
         )
         .bind(new.id.0)
         .bind(new.user_id.0)
@@ -309,6 +309,7 @@ impl ThisBackend {
         .bind(to_micros(new.settle_after))
         .bind(now)
         .bind(listing.0)
+        .bind(new.installments)
         .execute(&mut **tx)
         .await?;
         let (kind, reference, _) = bought_as(tx, &ticket).await?;

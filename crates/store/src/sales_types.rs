@@ -33,6 +33,7 @@ pub struct NewOrder {
     pub buys: Buys,
     pub products: Vec<(ProductId, i64)>,
     pub payment_token: String,
+    pub installments: i64,
     pub client_ip: Option<String>,
     pub now: OffsetDateTime,
     /// When reconciliation should look at the order if nothing settles it first.

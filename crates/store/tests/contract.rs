@@ -920,6 +920,7 @@ async fn selling_holds_the_cap_and_settles_each_order_once(db: TestDatabase) {
         buys: Buys::Hold(held.id),
         products: vec![],
         payment_token: "tok_visa".into(),
+        installments: 1,
         client_ip: None,
         now: now(),
         settle_after: now() + Duration::seconds(60),

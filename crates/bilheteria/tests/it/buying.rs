@@ -27,6 +27,7 @@ on_both_backends!(
     a_refund_interrupted_after_the_provider_paid_back_is_finished_by_reconciliation,
     a_signed_webhook_cannot_pay_an_order_the_provider_did_not_charge,
     paid_orders_the_provider_does_not_confirm_break_the_integrity_report,
+    card_installments_reach_the_provider_and_the_order,
 );
 
 async fn hold(app: &TestApp, token: &str, session: &str, body: Value) -> (StatusCode, Value) {
@@ -1228,6 +1229,7 @@ async fn order_in_flight(
             ),
             products: vec![],
             payment_token: token.into(),
+            installments: 1,
             client_ip: None,
             now,
             settle_after: now + time::Duration::seconds(60),
@@ -1423,4 +1425,46 @@ async fn paid_orders_the_provider_does_not_confirm_break_the_integrity_report(db
         (Some(2), Some(1), Some(false)),
         "{report}"
     );
+}
+
+async fn card_installments_reach_the_provider_and_the_order(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let sale = on_sale(&app, 10, 10, 10, json!({"max_tickets_per_user": 5})).await;
+    let buyer = app.account("fan@example.com", &[]).await;
+    let (_, held) = hold(
+        &app,
+        &buyer.token,
+        &sale.session_id,
+        json!({"seat_ids": [sale.seat_ids[0], sale.seat_ids[1]]}),
+    )
+    .await;
+    let in_parts = |installments: Value| json!({"hold_id": held["id"], "payment": {"method": "card", "token": "tok_visa", "installments": installments}});
+    for (bad, key) in [(json!(13), "parcelas-0001"), (json!(0), "parcelas-0002")] {
+        let refused = app.order(&buyer.token, key, &in_parts(bad)).await;
+        assert_problem(
+            &refused,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        );
+        assert_eq!(error_fields(&refused.1), ["payment.installments"]);
+    }
+    let (status, order) = app
+        .order(&buyer.token, "parcelas-0003", &in_parts(json!(3)))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{order}");
+    assert_eq!(
+        (&order["installments"], &order["total_cents"]),
+        (&json!(3), &json!(24_000))
+    );
+    let intent = app
+        .payments
+        .provider
+        .intent(order["payment_reference"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(
+        intent.installments, 3,
+        "the provider was asked for three installments"
+    );
+    let single = app.buy_seat(&sale, &buyer.token, 2, "parcelas-0004").await;
+    assert_eq!(single["installments"], 1, "at once by default");
 }

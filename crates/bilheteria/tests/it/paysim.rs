@@ -98,15 +98,25 @@ async fn payments_through_paysim_settle_by_answer_by_webhook_and_refund(db: Test
         .order(
             &buyers[0].token,
             "paysim-visa-01",
-            &order_body(&approved["id"], "tok_visa"),
+            &json!({"hold_id": approved["id"], "payment": {"method": "card", "token": "tok_visa", "installments": 2}}),
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{paid}");
-    assert!(
-        paid["payment_reference"]
-            .as_str()
-            .unwrap()
-            .starts_with("pi_sim_")
+    let reference = paid["payment_reference"].as_str().unwrap();
+    assert!(reference.starts_with("pi_sim_"));
+    // The installments travel in Stripe's shape and the provider keeps them.
+    let intent: Value = reqwest::Client::new()
+        .get(format!("{paysim_url}/v1/payment_intents/{reference}"))
+        .bearer_auth("sk_test_123")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        intent["payment_method_options"]["card"]["installments"]["plan"]["count"], 2,
+        "{intent}"
     );
 
     let declined = hold(buyers[1].token.clone(), sale.seat_ids[1].clone()).await;
