@@ -175,10 +175,11 @@ pub async fn get(app: &App, viewer: Option<&User>, id: ListingId) -> AppResult<L
     Ok(listing)
 }
 
-/// Pays back the sellers of sold listings: a partial refund of their own charge, keyed by the
-/// listing so that asking twice pays once. What the provider refuses waits for the next pass.
-pub async fn pay_out(app: &App) {
-    let due = match app.store.payouts_due(50).await {
+/// Pays back the sellers of sold listings (of `listing` alone, right after its sale; of all
+/// due, from reconciliation): a partial refund of their own charge, keyed by the listing so that
+/// asking twice pays once. What the provider refuses waits for the next pass.
+pub async fn pay_out(app: &App, listing: Option<ListingId>) {
+    let due = match app.store.payouts_due(listing, 50).await {
         Ok(due) => due,
         Err(error) => {
             tracing::warn!(%error, "cannot read the payouts due");

@@ -316,9 +316,11 @@ pub async fn settle(
     };
     metrics::counter!("payments_total", "outcome" => label).increment(1);
     match state.store.settle_order(draft, outcome, now).await? {
-        Settled::Done(order) if draft.listing.is_some() && order.status == OrderStatus::Paid => {
-            // The seller is paid back now; reconciliation retries what the provider refuses.
-            crate::resale::pay_out(state).await;
+        Settled::Done(order) if order.status == OrderStatus::Paid && draft.listing.is_some() => {
+            // This sale's seller is paid back now; reconciliation retries what the provider
+            // refuses, and pays every other payout due.
+            let listing = draft.listing.as_ref().map(|sale| sale.listing_id);
+            crate::resale::pay_out(state, listing).await;
             Ok(Settled::Done(order))
         }
         Settled::MustRefund { order, code } => {
@@ -444,7 +446,7 @@ pub async fn reconcile(state: &App) -> anyhow::Result<usize> {
         .store
         .orders_to_settle(now, now + Duration::seconds(60), 100)
         .await?;
-    crate::resale::pay_out(state).await;
+    crate::resale::pay_out(state, None).await;
     for draft in &due {
         match draft.order.status {
             OrderStatus::Failed => {

@@ -6,6 +6,7 @@
 use crate::App;
 use crate::mail::Email;
 use crate::sales;
+use bilheteria_domain::locale::DEFAULT_TIME_ZONE;
 use bilheteria_domain::sales::Order;
 use bilheteria_store::OutboxMessage;
 use std::time::Duration;
@@ -137,28 +138,20 @@ async fn compose(state: &App, message: &OutboxMessage) -> anyhow::Result<Email> 
     })
 }
 
-async fn event_title(
+/// The event's title and its venue's time zone, as a mail words them.
+async fn event_facts(
     state: &App,
     event: bilheteria_domain::ids::EventId,
-) -> anyhow::Result<String> {
-    Ok(state
-        .store
-        .get_event(event)
-        .await?
-        .map(|e| e.title)
-        .unwrap_or_default())
-}
-
-/// The time zone of the event's venue.
-async fn venue_zone(state: &App, event: bilheteria_domain::ids::EventId) -> anyhow::Result<String> {
-    let venue = match state.store.get_event(event).await? {
-        Some(event) => state.store.get_venue(event.venue_id).await?,
-        None => None,
+) -> anyhow::Result<(String, String)> {
+    let Some(event) = state.store.get_event(event).await? else {
+        return Ok((String::new(), DEFAULT_TIME_ZONE.to_owned()));
     };
-    Ok(venue.map_or_else(
-        || bilheteria_domain::locale::DEFAULT_TIME_ZONE.to_owned(),
-        |venue| venue.time_zone,
-    ))
+    let zone = state
+        .store
+        .get_venue(event.venue_id)
+        .await?
+        .map_or_else(|| DEFAULT_TIME_ZONE.to_owned(), |venue| venue.time_zone);
+    Ok((event.title, zone))
 }
 
 async fn order_mail(state: &App, message: &OutboxMessage) -> anyhow::Result<(String, String)> {
@@ -171,7 +164,7 @@ async fn order_mail(state: &App, message: &OutboxMessage) -> anyhow::Result<(Str
         .get_order(order_id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("order {order_id} not found"))?;
-    let title = event_title(state, order.event_id).await?;
+    let (title, _) = event_facts(state, order.event_id).await?;
     Ok(if message.kind == "order_paid" {
         (
             format!("Your tickets for {title}"),
@@ -201,8 +194,7 @@ async fn waitlist_mail(state: &App, message: &OutboxMessage) -> anyhow::Result<(
         .get_listing(listing_id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("listing {listing_id} not found"))?;
-    let title = event_title(state, listing.event_id).await?;
-    let zone = venue_zone(state, listing.event_id).await?;
+    let (title, zone) = event_facts(state, listing.event_id).await?;
     let until = listing
         .offered_until
         .map(|at| bilheteria_domain::locale::session_time_pt(at, &zone))
@@ -230,7 +222,7 @@ async fn transfer_mail(state: &App, message: &OutboxMessage) -> anyhow::Result<(
         .get_transfer(transfer_id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("transfer {transfer_id} not found"))?;
-    let title = event_title(state, transfer.event_id).await?;
+    let (title, zone) = event_facts(state, transfer.event_id).await?;
     let sender = state
         .store
         .get_user(transfer.from_user_id)
@@ -245,10 +237,7 @@ async fn transfer_mail(state: &App, message: &OutboxMessage) -> anyhow::Result<(
                  Sign in (or create an account with this email address, {to}) and accept it under \
                  your transfers before {expires}. Transfer {id}.\n",
                 to = transfer.to_email,
-                expires = bilheteria_domain::locale::session_time_pt(
-                    transfer.expires_at,
-                    &venue_zone(state, transfer.event_id).await?
-                ),
+                expires = bilheteria_domain::locale::session_time_pt(transfer.expires_at, &zone),
                 id = transfer.id,
             ),
         ),

@@ -5,7 +5,7 @@
 use super::holds::{allocate, purchase_limit_exceeded};
 use super::orders::{record_order_items, started};
 use super::shared::{Change, DbRow, append_audit, corrupt, enqueue, finish};
-use super::tickets::seat_label_from_row;
+use super::tickets::{TicketRow, lock_ticket, seat_label_from_row};
 use super::{Db, ThisBackend, Tx};
 use crate::dialect::Dialect;
 use crate::{
@@ -59,39 +59,6 @@ fn listing_from_row(row: &DbRow) -> Result<Listing, sqlx::Error> {
 
 fn unavailable() -> StoreError {
     StoreError::Refused(Refusal::ListingUnavailable)
-}
-
-/// A ticket's row, locked, with what a sale of it needs.
-struct TicketRow {
-    holder: Uuid,
-    valid: bool,
-    version: i64,
-    order: Uuid,
-    session: Uuid,
-    event: Uuid,
-    section: Uuid,
-    seat: Option<Uuid>,
-}
-
-async fn lock_ticket(tx: &mut Tx, ticket: Uuid) -> StoreResult<TicketRow> {
-    let row = sqlx::query(AssertSqlSafe(format!(
-        "SELECT holder_id, status, version, order_id, session_id, event_id, section_id, seat_id FROM tickets WHERE id = $1{}",
-        ThisBackend::LOCK_ROW
-    )))
-    .bind(ticket)
-    .fetch_optional(&mut **tx)
-    .await?
-    .ok_or(StoreError::NotFound)?;
-    Ok(TicketRow {
-        holder: row.try_get("holder_id")?,
-        valid: row.try_get::<String, _>("status")? == "valid",
-        version: row.try_get("version")?,
-        order: row.try_get("order_id")?,
-        session: row.try_get("session_id")?,
-        event: row.try_get("event_id")?,
-        section: row.try_get("section_id")?,
-        seat: row.try_get("seat_id")?,
-    })
 }
 
 /// The item of `ticket`'s order that it was bought as: its kind, reference and unit price.
@@ -582,17 +549,18 @@ pub(super) async fn release_reservation(tx: &mut Tx, order: Uuid, at: i64) -> St
     Ok(())
 }
 
+/// The face value of the tickets resold from order `$1`.
+const RESOLD_FACE_VALUE: &str = "SELECT CAST(COALESCE(SUM(face_value_cents), 0) AS BIGINT) AS resold \
+     FROM resale_listings WHERE source_order_id = $1 AND status = 'sold'";
+
 /// What refunding `order` gives back: its total, less the face value of tickets resold from it
 /// (their sellers were paid back by the resale).
 pub(super) async fn refundable_cents(tx: &mut Tx, order: Uuid, total: i64) -> StoreResult<i64> {
-    let resold: i64 = sqlx::query(
-        "SELECT CAST(COALESCE(SUM(face_value_cents), 0) AS BIGINT) AS resold FROM resale_listings \
-         WHERE source_order_id = $1 AND status = 'sold'",
-    )
-    .bind(order)
-    .fetch_one(&mut **tx)
-    .await?
-    .try_get("resold")?;
+    let resold: i64 = sqlx::query(RESOLD_FACE_VALUE)
+        .bind(order)
+        .fetch_one(&mut **tx)
+        .await?
+        .try_get("resold")?;
     Ok(total - resold)
 }
 
@@ -853,25 +821,28 @@ impl ResaleStore for ThisBackend {
     }
 
     async fn resold_face_value_cents(&self, order: OrderId) -> StoreResult<i64> {
-        let resold: i64 = sqlx::query(
-            "SELECT CAST(COALESCE(SUM(face_value_cents), 0) AS BIGINT) AS resold FROM resale_listings \
-             WHERE source_order_id = $1 AND status = 'sold'",
-        )
-        .bind(order.0)
-        .fetch_one(self.reader())
-        .await?
-        .try_get("resold")?;
+        let resold: i64 = sqlx::query(RESOLD_FACE_VALUE)
+            .bind(order.0)
+            .fetch_one(self.reader())
+            .await?
+            .try_get("resold")?;
         Ok(resold)
     }
 
-    async fn payouts_due(&self, limit: i64) -> StoreResult<Vec<PayoutDue>> {
-        let rows = sqlx::query(
+    async fn payouts_due(
+        &self,
+        listing: Option<ListingId>,
+        limit: i64,
+    ) -> StoreResult<Vec<PayoutDue>> {
+        let mut query = QueryBuilder::<Db>::new(
             "SELECT p.listing_id, p.order_id, p.amount_cents, o.payment_reference FROM resale_payouts p \
-             JOIN orders o ON o.id = p.order_id WHERE p.status = 'pending' ORDER BY p.created_at LIMIT $1",
-        )
-        .bind(limit)
-        .fetch_all(self.reader())
-        .await?;
+             JOIN orders o ON o.id = p.order_id WHERE p.status = 'pending'",
+        );
+        if let Some(listing) = listing {
+            query.push(" AND p.listing_id = ").push_bind(listing.0);
+        }
+        query.push(" ORDER BY p.created_at LIMIT ").push_bind(limit);
+        let rows = query.build().fetch_all(self.reader()).await?;
         rows.iter()
             .map(|row| {
                 Ok(PayoutDue {

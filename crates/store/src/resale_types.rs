@@ -85,8 +85,12 @@ pub trait ResaleStore {
     async fn pass_lapsed_offers(&self, now: OffsetDateTime) -> StoreResult<u64>;
     /// The face value of the tickets resold from `order` (a refund of it gives back the rest).
     async fn resold_face_value_cents(&self, order: OrderId) -> StoreResult<i64>;
-    /// Sold listings whose sellers are not paid back yet.
-    async fn payouts_due(&self, limit: i64) -> StoreResult<Vec<PayoutDue>>;
+    /// Sold listings whose sellers are not paid back yet (of `listing` alone, if given).
+    async fn payouts_due(
+        &self,
+        listing: Option<ListingId>,
+        limit: i64,
+    ) -> StoreResult<Vec<PayoutDue>>;
     async fn record_payout(
         &self,
         listing: ListingId,

@@ -293,7 +293,9 @@ async fn apply_outcome(
             .bind(settled.id.0)
             .execute(&mut **tx)
             .await?;
-            release_reservation(tx, settled.id.0, at).await?;
+            if draft.listing.is_some() {
+                release_reservation(tx, settled.id.0, at).await?;
+            }
             settled.status = OrderStatus::Failed;
             settled.failure_code = Some(code);
             settled.payment_reference = reference;
@@ -454,7 +456,9 @@ impl ThisBackend {
                 return Ok(false);
             }
             record_charge(&mut tx, order, "succeeded", Some(reference), None, at).await?;
-            release_reservation(&mut tx, order.id.0, at).await?;
+            if draft.listing.is_some() {
+                release_reservation(&mut tx, order.id.0, at).await?;
+            }
             sqlx::query(
                 "UPDATE orders SET status = 'failed', failure_code = $1, payment_reference = $2, \
                  next_settle_at = $3, updated_at = $3 WHERE id = $4",

@@ -3,14 +3,14 @@
 
 use super::orders::push_newest_first;
 use super::shared::{DbRow, corrupt};
-use super::{Db, ThisBackend};
+use super::{Db, ThisBackend, Tx};
 use crate::dialect::Dialect;
-use crate::{StoreResult, TicketStore, TicketUnit};
+use crate::{StoreError, StoreResult, TicketStore, TicketUnit};
 use async_trait::async_trait;
 use bilheteria_domain::ids::{EventId, OrderId, SeatId, SectionId, SessionId, TicketId, UserId};
 use bilheteria_domain::page::{Page, PageRequest};
 use bilheteria_domain::tickets::{SeatLabel, Ticket, TicketStatus};
-use sqlx::{QueryBuilder, Row};
+use sqlx::{AssertSqlSafe, QueryBuilder, Row};
 use uuid::Uuid;
 
 macro_rules! ticket_select {
@@ -70,6 +70,39 @@ pub(super) fn ticket_from_row(row: &DbRow) -> Result<Ticket, sqlx::Error> {
         },
         status,
         version: row.try_get("version")?,
+    })
+}
+
+/// A ticket's row, locked: what a change of hands (transfer, resale) checks and moves.
+pub(super) struct TicketRow {
+    pub(super) holder: Uuid,
+    pub(super) valid: bool,
+    pub(super) version: i64,
+    pub(super) order: Uuid,
+    pub(super) session: Uuid,
+    pub(super) event: Uuid,
+    pub(super) section: Uuid,
+    pub(super) seat: Option<Uuid>,
+}
+
+pub(super) async fn lock_ticket(tx: &mut Tx, ticket: Uuid) -> StoreResult<TicketRow> {
+    let row = sqlx::query(AssertSqlSafe(format!(
+        "SELECT holder_id, status, version, order_id, session_id, event_id, section_id, seat_id FROM tickets WHERE id = $1{}",
+        ThisBackend::LOCK_ROW
+    )))
+    .bind(ticket)
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    Ok(TicketRow {
+        holder: row.try_get("holder_id")?,
+        valid: row.try_get::<String, _>("status")? == "valid",
+        version: row.try_get("version")?,
+        order: row.try_get("order_id")?,
+        session: row.try_get("session_id")?,
+        event: row.try_get("event_id")?,
+        section: row.try_get("section_id")?,
+        seat: row.try_get("seat_id")?,
     })
 }
 

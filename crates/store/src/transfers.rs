@@ -5,6 +5,7 @@
 use super::holds::{allocate, purchase_limit_exceeded};
 use super::orders::push_newest_first;
 use super::shared::{Change, DbRow, append_audit, corrupt, enqueue, finish};
+use super::tickets::lock_ticket;
 use super::{Db, ThisBackend, Tx};
 use crate::dialect::Dialect;
 use crate::{
@@ -45,33 +46,6 @@ fn transfer_from_row(row: &DbRow) -> Result<Transfer, sqlx::Error> {
 
 fn not_allowed(block: TransferBlock) -> StoreError {
     StoreError::Refused(Refusal::TransferNotAllowed(block))
-}
-
-/// The ticket's row, locked: holder, status and version.
-struct LockedTicket {
-    holder: Uuid,
-    valid: bool,
-    version: i64,
-    session: Uuid,
-    event: Uuid,
-}
-
-async fn lock_ticket(tx: &mut Tx, ticket: Uuid) -> StoreResult<LockedTicket> {
-    let row = sqlx::query(AssertSqlSafe(format!(
-        "SELECT holder_id, status, version, session_id, event_id FROM tickets WHERE id = $1{}",
-        ThisBackend::LOCK_ROW
-    )))
-    .bind(ticket)
-    .fetch_optional(&mut **tx)
-    .await?
-    .ok_or(StoreError::NotFound)?;
-    Ok(LockedTicket {
-        holder: row.try_get("holder_id")?,
-        valid: row.try_get::<String, _>("status")? == "valid",
-        version: row.try_get("version")?,
-        session: row.try_get("session_id")?,
-        event: row.try_get("event_id")?,
-    })
 }
 
 async fn email_of(tx: &mut Tx, user: Uuid) -> Result<String, sqlx::Error> {
