@@ -114,7 +114,7 @@ async fn release(tx: &mut Tx, holds: &[HoldRow], status: &str) -> Result<(), sql
 
 /// Whether a failed transaction lost a race PostgreSQL resolved by aborting it (deadlock or
 /// serialization failure): running it again is the cure.
-fn must_retry(error: &StoreError) -> bool {
+pub(super) fn must_retry(error: &StoreError) -> bool {
     matches!(
         error,
         StoreError::Database {

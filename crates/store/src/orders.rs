@@ -2,7 +2,7 @@
 //! idempotency key, created from a hold awaiting its payment; no transaction is open while the
 //! payment provider is called (the caller does that between `begin_order` and `settle_order`).
 
-use super::holds::{hold_columns, hold_from_row};
+use super::holds::{hold_columns, hold_from_row, must_retry};
 use super::shared::{Change, DbRow, corrupt, enqueue, finish, product_stock};
 use super::tickets::{seat_unit_from_row, ticket_from_row, ticket_select};
 use super::{Db, ThisBackend, Tx};
@@ -482,10 +482,8 @@ pub(super) fn started(
     }))
 }
 
-#[async_trait]
-impl OrderStore for ThisBackend {
-    #[tracing::instrument(skip_all, fields(backend = ThisBackend::backend().as_str()))]
-    async fn begin_order(&self, new: NewOrder) -> StoreResult<BeginOrder> {
+impl ThisBackend {
+    async fn begin_order_once(&self, new: NewOrder) -> StoreResult<BeginOrder> {
         let now = to_micros(new.now);
         let fingerprint = new.fingerprint.clone();
         let mut tx = self.begin_write().await?;
@@ -549,6 +547,21 @@ impl OrderStore for ThisBackend {
             Some(answered) => BeginOrder::Answered { order, answered },
             None => BeginOrder::Existing(order),
         })
+    }
+}
+
+#[async_trait]
+impl OrderStore for ThisBackend {
+    #[tracing::instrument(skip_all, fields(backend = ThisBackend::backend().as_str()))]
+    async fn begin_order(&self, new: NewOrder) -> StoreResult<BeginOrder> {
+        // A deadlock or serialization failure aborted the whole transaction: run it again.
+        let mut attempt = 0;
+        loop {
+            match self.begin_order_once(new.clone()).await {
+                Err(error) if must_retry(&error) && attempt < 3 => attempt += 1,
+                other => return other,
+            }
+        }
     }
 
     async fn order_to_settle(&self, id: OrderId) -> StoreResult<Option<OrderToSettle>> {

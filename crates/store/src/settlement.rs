@@ -1,7 +1,7 @@
 //! Settlement and refunds, shared by both backends (compiled once inside each backend module):
 //! a payment's outcome applied to its order exactly once, in one short transaction.
 
-use super::holds::{HoldRow, claim_for_sale, hold_from_row};
+use super::holds::{HoldRow, claim_for_sale, hold_from_row, must_retry};
 use super::orders::{notify_buyer, order_change, products_of, record_answer};
 use super::resale::{refundable_cents, release_reservation, sell_listing};
 use super::shared::{DbRow, Ending, append_audit, corrupt, end, finish};
@@ -33,9 +33,18 @@ impl SettlementStore for ThisBackend {
         now: OffsetDateTime,
     ) -> StoreResult<Settled> {
         let at = to_micros(now);
-        let mut tx = self.begin_write().await?;
-        let applied = apply_outcome(&mut tx, draft, outcome, at).await;
-        match end(tx, applied).await? {
+        // A deadlock or serialization failure aborted the whole transaction: applying the
+        // outcome again is safe (the state machine allows one move).
+        let mut attempt = 0;
+        let applied = loop {
+            let mut tx = self.begin_write().await?;
+            let applied = apply_outcome(&mut tx, draft, outcome.clone(), at).await;
+            match end(tx, applied).await {
+                Err(error) if must_retry(&error) && attempt < 3 => attempt += 1,
+                other => break other?,
+            }
+        };
+        match applied {
             Applied::Settled(order) => Ok(Settled::Done(*order)),
             Applied::AlreadySettled => Ok(Settled::AlreadySettled(self.settled(draft).await?)),
             Applied::PlacesLost { code, reference } => {
