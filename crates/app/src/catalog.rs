@@ -77,10 +77,12 @@ pub async fn create_session(
     let now = app.clock.now();
     let mut session = input.parse(now, &venue)?;
     getrandom::fill(&mut session.screen_secret).map_err(AppError::internal)?;
-    Ok(app
+    let mut created = app
         .store
         .create_session(event.id, session, now, audit)
-        .await?)
+        .await?;
+    created.half_price = Some(app.store.half_price_availability(created.id).await?);
+    Ok(created)
 }
 
 pub async fn create_product(
@@ -112,4 +114,25 @@ pub async fn update_product(
         .store
         .update_product(id, fields, app.clock.now(), audit)
         .await?)
+}
+
+/// A session as buyers see it: with its half-price reserve as it stands (meia-entrada), which
+/// the law says the public must be shown.
+pub async fn session_for_buyers(
+    app: &App,
+    viewer: Option<&User>,
+    id: bilheteria_domain::ids::SessionId,
+) -> AppResult<EventSession> {
+    let (mut session, _) = crate::access::visible_session(app, id, viewer).await?;
+    session.half_price = Some(app.store.half_price_availability(id).await?);
+    Ok(session)
+}
+
+/// An event's sessions as buyers see them (`session_for_buyers`).
+pub async fn event_sessions_for_buyers(app: &App, event: EventId) -> AppResult<Vec<EventSession>> {
+    let mut sessions = app.store.list_event_sessions(event).await?;
+    for session in &mut sessions {
+        session.half_price = Some(app.store.half_price_availability(session.id).await?);
+    }
+    Ok(sessions)
 }

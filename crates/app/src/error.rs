@@ -32,6 +32,9 @@ pub enum AppError {
     SalesNotOpen { sales_start_at: OffsetDateTime },
     #[error("the session has started")]
     SalesClosed,
+    /// A half-price place (meia-entrada) asked for without the buyer's ground.
+    #[error("eligibility required for half-price places")]
+    EligibilityRequired,
     /// A waitlist is for sold-out sessions: places are still on sale.
     #[error("the session is not sold out")]
     NotSoldOut,

@@ -6,6 +6,7 @@ use crate::App;
 use crate::error::{AppError, AppResult};
 use bilheteria_domain::account::User;
 use bilheteria_domain::catalog::{EventSession, Venue};
+use bilheteria_domain::half_price::TicketType;
 use bilheteria_domain::ids::{OrderId, TicketId};
 use bilheteria_domain::locale::{brl, session_time_pt};
 use bilheteria_domain::screen::ScreenCodes;
@@ -63,10 +64,20 @@ fn sheet(
         venue: format!("{} — {}", venue.name, venue.city),
         place,
         category: category.map_or_else(String::new, |c| c.name.clone()),
-        ticket_type: "Inteira / Full price".to_owned(),
+        ticket_type: match (ticket.ticket_type, ticket.eligibility) {
+            (TicketType::Half, Some(ground)) => format!(
+                "MEIA-ENTRADA ({}). Apresente na entrada / show at the gate: {}",
+                ground.label_pt(),
+                ground.document_pt()
+            ),
+            (TicketType::Half, None) => "MEIA-ENTRADA / Half price".to_owned(),
+            (TicketType::Full, _) => "Inteira / Full price".to_owned(),
+        },
         holder: holder.name.clone(),
         order_id: ticket.order_id.to_string(),
-        price: category.map_or_else(String::new, |c| brl(c.price_cents)),
+        price: category.map_or_else(String::new, |c| {
+            brl(ticket.ticket_type.price_cents(c.price_cents))
+        }),
         code,
         reference: reference(ticket.id),
         terms: TERMS.iter().map(|term| (*term).to_owned()).collect(),

@@ -30,7 +30,8 @@ pub fn refusal_label(refusal: &Refusal) -> &'static str {
         | Refusal::ProductNotOffered { .. }
         | Refusal::TotalTooLarge
         | Refusal::SectionNotOfVenue { .. } => "invalid",
-        Refusal::SoldOut => "sold_out",
+        Refusal::SoldOut | Refusal::OpenPlacesSoldOut => "sold_out",
+        Refusal::HalfPriceSoldOut => "half_price_sold_out",
         Refusal::HoldNotFound => "hold_not_found",
         Refusal::HoldExpired => "hold_expired",
         Refusal::HoldInUse => "hold_in_use",
@@ -76,7 +77,10 @@ pub async fn hold_places(
     let started = Instant::now();
     admit_buyer(state, buyer.id, ip)?;
     let (session, _) = access::visible_session(state, session_id, Some(buyer)).await?;
-    let request = input.parse()?;
+    let parsed = input.parse()?;
+    if parsed.half_price.units > 0 && parsed.half_price.eligibility.is_none() {
+        return Err(AppError::EligibilityRequired);
+    }
     let now = state.clock.now();
     match session.sale_window(now) {
         SaleWindow::Open => {}
@@ -97,7 +101,9 @@ pub async fn hold_places(
         .create_hold(NewHold {
             user_id: buyer.id,
             session_id,
-            request,
+            request: parsed.request,
+            half_price: parsed.half_price,
+            reserve_open: session.half_price_settings().reserve_open_at(now),
             cap: session.max_tickets_per_user,
             now,
             expires_at: now + Duration::seconds(session.hold_seconds),

@@ -224,6 +224,16 @@ pub struct Integrity {
     pub transfers_mismatched: i64,
     #[serde(default)]
     pub listings_mismatched: i64,
+    #[serde(default)]
+    pub pools_mismatched: i64,
+    #[serde(default)]
+    pub half_price_quota_exceeded: i64,
+    #[serde(default)]
+    pub reserve_taken_before_release: i64,
+    #[serde(default)]
+    pub half_price_quota: i64,
+    #[serde(default)]
+    pub half_price_sold: i64,
     pub paid_orders_without_charge: i64,
     pub paid_orders_with_wrong_ticket_count: i64,
     pub charges_without_paid_order_or_refund: i64,

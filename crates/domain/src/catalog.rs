@@ -1,6 +1,7 @@
 //! The catalog (U1, U3, S6, S7): venues and their sections, events, dated sessions with seat
 //! categories, and add-on products. Request bodies are parsed here once into validated types.
 
+use crate::half_price::{HalfPriceAvailability, HalfPriceSettings, MIN_QUOTA_PERCENT};
 use crate::ids::{CategoryId, EventId, ProductId, SeatId, SectionId, SessionId, UserId, VenueId};
 use crate::locale::{DEFAULT_TIME_ZONE, is_time_zone};
 use crate::screen::ScreenCodes;
@@ -448,6 +449,8 @@ pub fn search_terms(q: &str) -> Vec<String> {
 
 pub const DEFAULT_MAX_TICKETS_PER_USER: i64 = 2;
 pub const DEFAULT_HOLD_SECONDS: i64 = 600;
+/// How long a Pix payment waits by default before it expires (15 minutes).
+pub const DEFAULT_PIX_EXPIRES_AFTER_SECONDS: i64 = 900;
 pub const DEFAULT_ADMIT_PER_MINUTE: i64 = 600;
 
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
@@ -470,6 +473,17 @@ pub struct SessionInput {
     /// codes still pass) or `screen_only` (only the rotating code passes; no PDFs).
     #[serde(default)]
     pub screen_codes: Option<ScreenCodes>,
+    /// The share of places reserved for half-price buyers (meia-entrada): 40 (the law's
+    /// minimum, and the default) to 100.
+    #[serde(default)]
+    pub half_price_quota_percent: Option<i64>,
+    /// From this moment the unsold half-price reserve is sold at full price too.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub half_price_release_at: Option<OffsetDateTime>,
+    /// How long a Pix payment may wait before it expires and the places are released (60 s to
+    /// 24 h; 15 minutes by default).
+    #[serde(default)]
+    pub pix_expires_after_seconds: Option<i64>,
 }
 
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
@@ -504,6 +518,8 @@ pub struct NewSession {
     pub screen_codes: ScreenCodes,
     /// The secret of the session's rotating codes: random, chosen by the application.
     pub screen_secret: [u8; 32],
+    pub half_price: HalfPriceSettings,
+    pub pix_expires_after_seconds: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -683,8 +699,24 @@ impl SessionInput {
                 });
             }
         }
+        let half_price = HalfPriceSettings {
+            quota_percent: self.half_price_quota_percent.unwrap_or(MIN_QUOTA_PERCENT),
+            release_at: self.half_price_release_at,
+        }
+        .validate("half_price", self.starts_at, &mut errors);
+        let pix_expires_after_seconds = errors.check(
+            "pix_expires_after_seconds",
+            in_range(
+                self.pix_expires_after_seconds
+                    .unwrap_or(DEFAULT_PIX_EXPIRES_AFTER_SECONDS),
+                60,
+                86_400,
+            ),
+        );
         errors.finish(|| {
             Some(NewSession {
+                half_price: half_price?,
+                pix_expires_after_seconds: pix_expires_after_seconds?,
                 starts_at: self.starts_at,
                 sales_start_at,
                 max_tickets_per_user: max_tickets_per_user?,
@@ -716,8 +748,26 @@ pub struct EventSession {
     pub categories: Vec<SeatCategory>,
     pub transfers: TransferSettings,
     pub screen_codes: ScreenCodes,
+    /// The share of places reserved for half-price buyers (meia-entrada).
+    pub half_price_quota_percent: i64,
+    /// When the unsold reserve opens to full-price buyers; never when absent.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub half_price_release_at: Option<OffsetDateTime>,
+    /// The reserve as it stands (quota, sold, held, available): in session and seat-map answers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub half_price: Option<HalfPriceAvailability>,
+    pub pix_expires_after_seconds: i64,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
+}
+
+impl EventSession {
+    pub fn half_price_settings(&self) -> HalfPriceSettings {
+        HalfPriceSettings {
+            quota_percent: self.half_price_quota_percent,
+            release_at: self.half_price_release_at,
+        }
+    }
 }
 
 /// Where a session stands in its sale window.
@@ -793,6 +843,8 @@ impl SeatStatus {
 pub struct SeatMap {
     pub session_id: SessionId,
     pub sections: Vec<SeatMapSection>,
+    /// The half-price reserve as it stands (meia-entrada).
+    pub half_price: HalfPriceAvailability,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod catalog;
 pub mod clock;
 pub mod gate;
+pub mod half_price;
 pub mod ids;
 pub mod inventory;
 pub mod locale;

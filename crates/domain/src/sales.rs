@@ -2,6 +2,7 @@
 //! and money arithmetic.
 
 use crate::catalog::Currency;
+use crate::half_price::{Eligibility, HalfPriceClaim, TicketType};
 use crate::ids::{
     EventId, HoldId, ListingId, OrderId, ProductId, SeatId, SectionId, SessionId, UserId,
 };
@@ -19,13 +20,30 @@ pub const MAX_PRODUCT_LINES: usize = 20;
 // ---------------------------------------------------------------------------------------------
 // Holds
 
-/// `{seat_ids}` for a seated section, or `{section_id, quantity}` for a standing one.
-#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+/// `{seat_ids}` for a seated section, or `{section_id, quantity}` for a standing one; half-price
+/// places (meia-entrada) among them with the buyer's ground.
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HoldInput {
     pub seat_ids: Option<Vec<SeatId>>,
     pub section_id: Option<SectionId>,
     pub quantity: Option<i64>,
+    /// The held seats sold at half price (a subset of `seat_ids`).
+    #[serde(default)]
+    pub half_price_seat_ids: Option<Vec<SeatId>>,
+    /// How many of a standing hold's places are half price.
+    #[serde(default)]
+    pub half_price_quantity: Option<i64>,
+    /// Why the buyer pays half: required with any half-price place.
+    #[serde(default)]
+    pub eligibility: Option<Eligibility>,
+}
+
+/// A valid hold request: its places, and which of them are half price.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParsedHold {
+    pub request: HoldRequest,
+    pub half_price: HalfPriceClaim,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,8 +65,68 @@ impl HoldRequest {
 }
 
 impl HoldInput {
-    pub fn parse(self) -> Result<HoldRequest, FieldErrors> {
-        match (self.seat_ids, self.section_id, self.quantity) {
+    /// Validates the request. A half-price place without `eligibility` passes here: the caller
+    /// answers it with its own problem (`eligibility_required`).
+    pub fn parse(self) -> Result<ParsedHold, FieldErrors> {
+        let half_seats = self.half_price_seat_ids.clone();
+        let (half_quantity, eligibility) = (self.half_price_quantity, self.eligibility);
+        let request = self.places()?;
+        let mut errors = FieldErrors::new();
+        let half_price = match (&request, half_seats, half_quantity) {
+            (HoldRequest::Seats(seats), half, None) => {
+                let mut half = half.unwrap_or_default();
+                half.sort();
+                half.dedup();
+                if half.iter().any(|seat| seats.binary_search(seat).is_err()) {
+                    errors.add("half_price_seat_ids", "must be seats of `seat_ids`");
+                }
+                HalfPriceClaim {
+                    units: half.len() as i64,
+                    seats: half,
+                    eligibility,
+                }
+            }
+            (HoldRequest::Standing { quantity, .. }, None, half) => {
+                let units = errors
+                    .check(
+                        "half_price_quantity",
+                        in_range(half.unwrap_or(0), 0, *quantity),
+                    )
+                    .unwrap_or(0);
+                HalfPriceClaim {
+                    seats: Vec::new(),
+                    units,
+                    eligibility,
+                }
+            }
+            (HoldRequest::Seats(_), _, Some(_)) => {
+                errors.add(
+                    "half_price_quantity",
+                    "a seated hold names its half-price seats",
+                );
+                HalfPriceClaim::default()
+            }
+            (HoldRequest::Standing { .. }, Some(_), _) => {
+                errors.add(
+                    "half_price_seat_ids",
+                    "a standing hold gives a half_price_quantity",
+                );
+                HalfPriceClaim::default()
+            }
+        };
+        if half_price.units == 0 && eligibility.is_some() {
+            errors.add("eligibility", "applies only to half-price places");
+        }
+        errors.finish(|| {
+            Some(ParsedHold {
+                request,
+                half_price,
+            })
+        })
+    }
+
+    fn places(&self) -> Result<HoldRequest, FieldErrors> {
+        match (self.seat_ids.clone(), self.section_id, self.quantity) {
             (Some(seats), None, None) => {
                 if seats.is_empty() || seats.len() as i64 > MAX_UNITS_PER_REQUEST {
                     return Err(FieldErrors::single(
@@ -97,6 +175,11 @@ pub struct Hold {
     /// The section of the hold: the standing section, or the first seat's section.
     pub section_id: SectionId,
     pub quantity: i64,
+    /// The held seats sold at half price (meia-entrada).
+    pub half_price_seat_ids: Vec<SeatId>,
+    /// How many of the held places are half price.
+    pub half_price_quantity: i64,
+    pub eligibility: Option<Eligibility>,
     #[serde(with = "time::serde::rfc3339")]
     pub expires_at: OffsetDateTime,
 }
@@ -333,6 +416,11 @@ pub struct OrderItem {
     pub description: String,
     pub quantity: i64,
     pub unit_price_cents: i64,
+    /// For places: full price or half (meia-entrada); absent for products.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ticket_type: Option<TicketType>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub eligibility: Option<Eligibility>,
 }
 
 impl OrderItem {
@@ -384,18 +472,24 @@ mod tests {
             seat_ids: Some(vec![b, a]),
             section_id: None,
             quantity: None,
+            ..HoldInput::default()
         };
-        assert_eq!(input.parse().unwrap(), HoldRequest::Seats(vec![a, b]));
+        assert_eq!(
+            input.parse().unwrap().request,
+            HoldRequest::Seats(vec![a, b])
+        );
         let twice = HoldInput {
             seat_ids: Some(vec![a, b, a]),
             section_id: None,
             quantity: None,
+            ..HoldInput::default()
         };
         assert_eq!(twice.parse().unwrap_err().0[0].field, "seat_ids[2]");
         let none = HoldInput {
             seat_ids: Some(vec![]),
             section_id: None,
             quantity: None,
+            ..HoldInput::default()
         };
         assert!(none.parse().is_err());
     }
@@ -408,6 +502,7 @@ mod tests {
                 seat_ids: None,
                 section_id: Some(section),
                 quantity: Some(bad),
+                ..HoldInput::default()
             };
             assert_eq!(input.parse().unwrap_err().0[0].field, "quantity");
         }
@@ -415,14 +510,60 @@ mod tests {
             seat_ids: None,
             section_id: Some(section),
             quantity: Some(2),
+            ..HoldInput::default()
         };
-        assert_eq!(good.parse().unwrap().units(), 2);
+        assert_eq!(good.parse().unwrap().request.units(), 2);
         let mixed = HoldInput {
             seat_ids: Some(vec![SeatId::new()]),
             section_id: Some(section),
             quantity: Some(1),
+            ..HoldInput::default()
         };
         assert_eq!(mixed.parse().unwrap_err().0[0].field, "body");
+    }
+
+    #[test]
+    fn half_price_places_are_among_the_held_ones() {
+        let (a, b, c) = (SeatId::new(), SeatId::new(), SeatId::new());
+        let seats = |half: Vec<SeatId>, eligibility| HoldInput {
+            seat_ids: Some(vec![a, b]),
+            half_price_seat_ids: Some(half),
+            eligibility,
+            ..HoldInput::default()
+        };
+        let parsed = seats(vec![b], Some(Eligibility::Student)).parse().unwrap();
+        assert_eq!(parsed.half_price.seats, vec![b]);
+        assert_eq!(parsed.half_price.quota_units(), 1);
+        let stray = seats(vec![c], Some(Eligibility::Student))
+            .parse()
+            .unwrap_err();
+        assert_eq!(stray.0[0].field, "half_price_seat_ids");
+        // Without a ground the request parses; the application answers eligibility_required.
+        let unproven = seats(vec![a], None).parse().unwrap();
+        assert_eq!(unproven.half_price.units, 1);
+        assert_eq!(unproven.half_price.eligibility, None);
+        let needless = seats(vec![], Some(Eligibility::Pcd)).parse().unwrap_err();
+        assert_eq!(needless.0[0].field, "eligibility");
+        let standing = |half| HoldInput {
+            section_id: Some(SectionId::new()),
+            quantity: Some(3),
+            half_price_quantity: Some(half),
+            eligibility: Some(Eligibility::Senior),
+            ..HoldInput::default()
+        };
+        let parsed = standing(2).parse().unwrap();
+        assert_eq!(
+            (parsed.half_price.units, parsed.half_price.quota_units()),
+            (2, 0)
+        );
+        assert_eq!(
+            standing(4).parse().unwrap_err().0[0].field,
+            "half_price_quantity"
+        );
+        assert_eq!(
+            standing(-1).parse().unwrap_err().0[0].field,
+            "half_price_quantity"
+        );
     }
 
     #[test]
@@ -554,6 +695,8 @@ mod tests {
             description: String::new(),
             quantity,
             unit_price_cents: price,
+            ticket_type: None,
+            eligibility: None,
         };
         assert_eq!(
             order_total(&[item(12_000, 2), item(7_900, 1)]),

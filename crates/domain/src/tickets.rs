@@ -2,6 +2,7 @@
 //! version) signed with Ed25519 and encoded base64url for the QR. A gate holding the public keys
 //! verifies a code offline; a transfer or cancellation bumps the version, which revokes old codes.
 
+use crate::half_price::{Eligibility, TicketType};
 use crate::ids::{EventId, OrderId, SeatId, SectionId, SessionId, TicketId, UserId};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -158,6 +159,10 @@ pub struct Ticket {
     /// What the QR code encodes; `null` once the ticket is cancelled (its last code is revoked,
     /// and a gate that sees it finds the newer version in its bundle).
     pub code: Option<String>,
+    /// Full price or half (meia-entrada): a half-price ticket's holder shows `eligibility`'s
+    /// document at the gate.
+    pub ticket_type: TicketType,
+    pub eligibility: Option<Eligibility>,
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! Compiled twice, like `shared.rs`.
 
 use super::shared::*;
+use super::slices::lay_out_pools;
 use super::{Db, ThisBackend};
 use crate::CatalogStore;
 use crate::Refusal;
@@ -15,6 +16,7 @@ use bilheteria_domain::catalog::{
     SectionKind, SectionLayout, Venue,
 };
 use bilheteria_domain::clock::{from_micros, to_micros};
+use bilheteria_domain::half_price::{HalfPriceAvailability, quota_places};
 use bilheteria_domain::ids::{
     CategoryId, EventId, ProductId, SectionId, SessionId, UserId, VenueId,
 };
@@ -383,7 +385,8 @@ impl CatalogStore for ThisBackend {
                 "INSERT INTO event_sessions (id, event_id, starts_at, sales_start_at, max_tickets_per_user, \
                  hold_seconds, queue_enabled, admit_per_minute, currency, created_at, queue_paused, queue_max_active, \
                  queue_pow_bits, transfers_enabled, transfer_cutoff_minutes, resale_fee_percent, screen_codes, \
-                 screen_secret) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+                 screen_secret, half_price_quota_percent, half_price_release_at, pix_expires_after_seconds) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)",
             )
             .bind(id.0)
             .bind(event_id.0)
@@ -403,6 +406,9 @@ impl CatalogStore for ThisBackend {
             .bind(session.transfers.resale_fee_percent)
             .bind(session.screen_codes.as_str())
             .bind(session.screen_secret.to_vec())
+            .bind(session.half_price.quota_percent)
+            .bind(session.half_price.release_at.map(to_micros))
+            .bind(session.pix_expires_after_seconds)
             .execute(&mut *tx)
             .await?;
             let mut categories = Vec::with_capacity(session.categories.len());
@@ -443,14 +449,25 @@ impl CatalogStore for ThisBackend {
                 });
             }
             lay_out_standing_places(&mut tx, id.0).await?;
-            sqlx::query(
+            let seats = sqlx::query(
                 "INSERT INTO session_seats (session_id, seat_id, section_id) \
                  SELECT ss.session_id, st.id, st.section_id FROM session_sections ss \
                  JOIN seats st ON st.section_id = ss.section_id WHERE ss.session_id = $1",
             )
             .bind(id.0)
             .execute(&mut *tx)
-            .await?;
+            .await?
+            .rows_affected();
+            let standing: i64 = sqlx::query(
+                "SELECT CAST(COALESCE(SUM(capacity), 0) AS BIGINT) AS places FROM standing_slices WHERE session_id = $1",
+            )
+            .bind(id.0)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("places")?;
+            let places = seats as i64 + standing;
+            let quota = quota_places(places, session.half_price.quota_percent);
+            lay_out_pools(&mut tx, id.0, places, quota).await?;
             sqlx::query("UPDATE events SET sort_at = CASE WHEN sort_at > $1 THEN $1 ELSE sort_at END WHERE id = $2")
                 .bind(to_micros(session.starts_at))
                 .bind(event_id.0)
@@ -468,6 +485,10 @@ impl CatalogStore for ThisBackend {
                 categories,
                 transfers: session.transfers,
                 screen_codes: session.screen_codes,
+                half_price_quota_percent: session.half_price.quota_percent,
+                half_price_release_at: session.half_price.release_at.map(|at| from_micros(to_micros(at))),
+                half_price: None,
+                pix_expires_after_seconds: session.pix_expires_after_seconds,
                 created_at: at,
             };
             append_audit(
@@ -576,7 +597,37 @@ impl CatalogStore for ThisBackend {
         Ok(Some(SeatMap {
             session_id: id,
             sections,
+            half_price: self.half_price_availability(id).await?,
         }))
+    }
+
+    async fn half_price_availability(&self, id: SessionId) -> StoreResult<HalfPriceAvailability> {
+        let row = sqlx::query(
+            "SELECT CAST(COALESCE(SUM(r.capacity), 0) AS BIGINT) AS quota, CAST(COALESCE(SUM(r.held), 0) AS BIGINT) AS held, \
+             CAST(COALESCE(SUM(r.sold), 0) AS BIGINT) AS sold, \
+             CAST(COALESCE((SELECT SUM(o.capacity) FROM open_slices o WHERE o.session_id = $1), 0) AS BIGINT) AS open \
+             FROM reserve_slices r WHERE r.session_id = $1",
+        )
+        .bind(id.0)
+        .fetch_one(self.reader())
+        .await?;
+        let quota_percent = self
+            .get_session(id)
+            .await?
+            .map_or(0, |session| session.half_price_quota_percent);
+        let (quota, held, sold): (i64, i64, i64) = (
+            row.try_get("quota")?,
+            row.try_get("held")?,
+            row.try_get("sold")?,
+        );
+        Ok(HalfPriceAvailability {
+            quota,
+            sold,
+            held,
+            available: quota - held - sold,
+            total_places: quota + row.try_get::<i64, _>("open")?,
+            quota_percent,
+        })
     }
 
     #[tracing::instrument(skip_all, fields(backend = ThisBackend::backend().as_str()))]

@@ -2,6 +2,7 @@
 //! staff assignments, and scans that let a ticket in at most once.
 
 use super::shared::{Change, DbRow, append_audit, corrupt, finish, user_columns, user_from_row};
+use super::tickets::{eligibility_from_row, ticket_type_from_row};
 use super::{ThisBackend, Tx};
 use crate::dialect::Dialect;
 use crate::{
@@ -208,7 +209,8 @@ fn gate_ticket_from_row(row: &DbRow) -> Result<GateTicket, sqlx::Error> {
         version: row.try_get("version")?,
         status: TicketStatus::parse(&status).ok_or_else(|| corrupt("tickets.status"))?,
         place,
-        ticket_type: "full".to_owned(),
+        ticket_type: ticket_type_from_row(row)?,
+        eligibility: eligibility_from_row(row)?,
         admitted_gate: row.try_get("gate")?,
         admitted_at: row
             .try_get::<Option<i64>, _>("scanned_at")?
@@ -330,7 +332,8 @@ impl GateStore for ThisBackend {
         limit: i64,
     ) -> StoreResult<Vec<GateTicket>> {
         let rows = sqlx::query(
-            "SELECT t.id, t.version, t.status, t.updated_at, sec.name AS section_name, st.row_label, st.number, \
+            "SELECT t.id, t.version, t.status, t.updated_at, t.ticket_type, t.eligibility, sec.name AS section_name, \
+             st.row_label, st.number, \
              c.gate, c.scanned_at FROM tickets t JOIN sections sec ON sec.id = t.section_id \
              LEFT JOIN seats st ON st.id = t.seat_id \
              LEFT JOIN checkins c ON c.ticket_id = t.id AND c.result = 'admitted' \

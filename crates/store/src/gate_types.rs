@@ -4,6 +4,7 @@ use crate::StoreResult;
 use async_trait::async_trait;
 use bilheteria_domain::account::User;
 use bilheteria_domain::audit::AuditContext;
+use bilheteria_domain::half_price::{Eligibility, TicketType};
 use bilheteria_domain::ids::{EventId, SessionId, TicketId, UserId};
 use bilheteria_domain::tickets::TicketStatus;
 use time::OffsetDateTime;
@@ -54,8 +55,9 @@ pub struct GateTicket {
     pub status: TicketStatus,
     /// What the gate shows: "Cadeiras · R0 · 1", or the standing section's name.
     pub place: String,
-    /// `full` (half-price tickets come with meia-entrada).
-    pub ticket_type: String,
+    /// `full` or `half` (meia-entrada: the holder shows the document of `eligibility`).
+    pub ticket_type: TicketType,
+    pub eligibility: Option<Eligibility>,
     /// Where and when it was let in, if it was.
     pub admitted_gate: Option<String>,
     #[serde(with = "time::serde::rfc3339::option")]

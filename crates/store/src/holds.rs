@@ -4,14 +4,16 @@
 
 use super::shared::{DbRow, corrupt, finish};
 use super::slices::{
-    HOLD_PLACES, RELEASE_HELD_PLACES, SELL_FREE_PLACES, SELL_HELD_PLACES, take_from_slices,
+    HOLD_PLACES, PoolSlices, RELEASE_HELD_PLACES, SELL_FREE_PLACES, SELL_HELD_PLACES,
+    take_from_slices,
 };
 use super::{Db, ThisBackend, Tx};
 use crate::Refusal;
 use crate::dialect::Dialect;
-use crate::{HoldStore, NewHold, StoreError, StoreResult};
+use crate::{HoldStore, NewHold, Pool, StoreError, StoreResult, TicketUnit};
 use async_trait::async_trait;
 use bilheteria_domain::clock::{from_micros, to_micros};
+use bilheteria_domain::half_price::{Eligibility, TicketType};
 use bilheteria_domain::ids::{HoldId, SeatId, SectionId, SessionId, UserId};
 use bilheteria_domain::sales::{Hold, HoldRequest};
 use sqlx::{AssertSqlSafe, QueryBuilder, Row};
@@ -28,11 +30,76 @@ pub(super) struct HoldRow {
     pub(super) quantity: i64,
     pub(super) status: String,
     pub(super) expires_at: i64,
+    /// Units drawn from the session's open places and from its half-price reserve.
+    pub(super) open_units: i64,
+    pub(super) reserve_units: i64,
+    /// How many of the units are half price, and on what ground.
+    pub(super) half_quantity: i64,
+    pub(super) eligibility: Option<Eligibility>,
+}
+
+impl HoldRow {
+    /// The pools the hold drew from, with their units, reserve last (the order every move
+    /// takes them in).
+    pub(super) fn pooled(&self) -> impl Iterator<Item = (Pool, i64)> {
+        [
+            (Pool::Open, self.open_units),
+            (Pool::Reserve, self.reserve_units),
+        ]
+        .into_iter()
+        .filter(|(_, units)| *units > 0)
+    }
+
+    /// Gives each of the hold's units (all of them, in any fixed order) the pool its place was
+    /// drawn from: a half-price place of the quota from the reserve, the others from the open
+    /// places as far as the hold drew there, the rest from the opened reserve. None for a hold
+    /// made before the pools existed.
+    pub(super) fn assign_pools(&self, units: &mut [TicketUnit]) {
+        let pooled = self.open_units + self.reserve_units > 0;
+        let quota = self.eligibility.is_some_and(Eligibility::in_quota);
+        let mut open_left = self.open_units;
+        for unit in units {
+            unit.pool = if !pooled {
+                None
+            } else if quota && unit.ticket_type == TicketType::Half {
+                Some(Pool::Reserve)
+            } else if open_left > 0 {
+                open_left -= 1;
+                Some(Pool::Open)
+            } else {
+                Some(Pool::Reserve)
+            };
+        }
+    }
+
+    /// A unit of this hold of `ticket_type`, seat, section and pool aside (a standing unit as
+    /// is; `assign_pools` sets the pool).
+    pub(super) fn unit(&self, ticket_type: TicketType) -> TicketUnit {
+        TicketUnit {
+            seat_id: None,
+            seat: None,
+            section_id: SectionId(self.section_id),
+            ticket_type,
+            eligibility: self.eligibility.filter(|_| ticket_type == TicketType::Half),
+            pool: None,
+        }
+    }
+
+    /// A standing hold's units, their pools assigned: its half-price ones first.
+    pub(super) fn standing_units(&self) -> Vec<TicketUnit> {
+        let half = usize::try_from(self.half_quantity).unwrap_or(0);
+        let all = usize::try_from(self.quantity).unwrap_or(0);
+        let mut units = vec![self.unit(TicketType::Half); half.min(all)];
+        units.resize(all, self.unit(TicketType::Full));
+        self.assign_pools(&mut units);
+        units
+    }
 }
 
 macro_rules! hold_columns {
     () => {
-        "id, user_id, session_id, section_id, kind, quantity, status, expires_at"
+        "id, user_id, session_id, section_id, kind, quantity, status, expires_at, open_units, reserve_units, \
+         half_quantity, eligibility"
     };
 }
 pub(super) use hold_columns;
@@ -48,6 +115,13 @@ pub(super) fn hold_from_row(row: &DbRow) -> Result<HoldRow, sqlx::Error> {
         quantity: row.try_get("quantity")?,
         status: row.try_get("status")?,
         expires_at: row.try_get("expires_at")?,
+        open_units: row.try_get("open_units")?,
+        reserve_units: row.try_get("reserve_units")?,
+        half_quantity: row.try_get("half_quantity")?,
+        eligibility: row
+            .try_get::<Option<String>, _>("eligibility")?
+            .map(|raw| Eligibility::parse(&raw).ok_or_else(|| corrupt("holds.eligibility")))
+            .transpose()?,
     })
 }
 
@@ -90,6 +164,21 @@ async fn release(tx: &mut Tx, holds: &[HoldRow], status: &str) -> Result<(), sql
         let places = [session, section];
         if !take_from_slices(tx, &RELEASE_HELD_PLACES, &places, quantity, Uuid::now_v7()).await? {
             return Err(corrupt("standing_slices.held"));
+        }
+    }
+    let mut pooled: std::collections::BTreeMap<(Uuid, bool), (Pool, i64)> =
+        std::collections::BTreeMap::new();
+    for hold in holds {
+        for (pool, units) in hold.pooled() {
+            pooled
+                .entry((hold.session_id, pool == Pool::Reserve))
+                .or_insert((pool, 0))
+                .1 += units;
+        }
+    }
+    for ((session, _), (pool, units)) in pooled {
+        if !take_from_slices(tx, pool.release_held(), &[session], units, Uuid::now_v7()).await? {
+            return Err(corrupt("pool slices held"));
         }
     }
     for ((user, session), quantity) in allocations {
@@ -245,6 +334,26 @@ async fn expired_holds_where(
     rows.iter().map(hold_from_row).collect()
 }
 
+/// Makes the hold's pool units sold (after every other row of the sale: the pools are the rows
+/// all of a session's buyers draw on). A hold that ended before its payment settled draws them
+/// again. Returns the code of what could not be kept.
+pub(super) async fn sell_pooled(tx: &mut Tx, hold: &HoldRow) -> StoreResult<Option<&'static str>> {
+    let session = [hold.session_id];
+    for (pool, units) in hold.pooled() {
+        if hold.status == "active" {
+            if !take_from_slices(tx, pool.sell_held(), &session, units, hold.id).await? {
+                return Err(corrupt("pool slices held").into());
+            }
+        } else if !take_from_slices(tx, pool.sell_free(), &session, units, hold.id).await? {
+            return Ok(Some(match pool {
+                Pool::Reserve => "half_price_sold_out",
+                Pool::Open => "sold_out",
+            }));
+        }
+    }
+    Ok(None)
+}
+
 /// Makes the hold's units sold for `order`. Returns the code of what could not be kept.
 pub(super) async fn claim_for_sale(
     tx: &mut Tx,
@@ -298,6 +407,99 @@ pub(super) async fn claim_for_sale(
         .try_get("max_tickets_per_user")?;
     let allocated = allocate(tx, hold.user_id, session, hold.quantity, cap).await?;
     Ok((!allocated).then_some("purchase_limit_exceeded"))
+}
+
+/// Draws a new hold's units from the session's pools, last of all its rows (every buyer of the
+/// session draws on them), open places before the reserve as every move takes them: the
+/// half-price places of the quota come from the reserve, the others from the open places, and,
+/// once the organizer has opened the reserve, what the open places lack from it. If a pool looks
+/// full, lapsed holds of the session are ended and the draw tried once more.
+async fn draw_from_pools(
+    tx: &mut Tx,
+    new: &NewHold,
+    hold: Uuid,
+    (open_units, reserve_units): (i64, i64),
+) -> StoreResult<()> {
+    let session = [new.session_id.0];
+    let now = to_micros(new.now);
+    let (mut open_left, mut quota_left, mut from_reserve) = (open_units, reserve_units, 0);
+    let mut swept = false;
+    loop {
+        if open_left > 0
+            && take_from_slices(tx, Pool::Open.hold(), &session, open_left, hold).await?
+        {
+            open_left = 0;
+        }
+        if open_left > 0 && new.reserve_open {
+            let free: i64 = sqlx::query(
+                "SELECT CAST(COALESCE(SUM(capacity - held - sold), 0) AS BIGINT) AS free FROM open_slices WHERE session_id = $1",
+            )
+            .bind(new.session_id.0)
+            .fetch_one(&mut **tx)
+            .await?
+            .try_get("free")?;
+            let free = free.clamp(0, open_left - 1);
+            if free > 0 && take_from_slices(tx, Pool::Open.hold(), &session, free, hold).await? {
+                open_left -= free;
+            }
+            if take_from_slices(tx, Pool::Reserve.hold(), &session, open_left, hold).await? {
+                from_reserve += open_left;
+                open_left = 0;
+            }
+        }
+        if open_left == 0
+            && quota_left > 0
+            && take_from_slices(tx, Pool::Reserve.hold(), &session, quota_left, hold).await?
+        {
+            quota_left = 0;
+        }
+        if open_left == 0 && quota_left == 0 {
+            break;
+        }
+        if swept || !release_lapsed_of_session(tx, new.session_id.0, now).await? {
+            // What was drawn is rolled back with the whole hold.
+            return Err(StoreError::Refused(if open_left == 0 {
+                Refusal::HalfPriceSoldOut
+            } else {
+                Refusal::OpenPlacesSoldOut
+            }));
+        }
+        swept = true;
+    }
+    if from_reserve > 0 {
+        sqlx::query(
+            "UPDATE holds SET open_units = open_units - $1, reserve_units = reserve_units + $1 WHERE id = $2",
+        )
+        .bind(from_reserve)
+        .bind(hold)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Ends up to 100 lapsed holds of a session (the sweeper ends the rest); whether there were any.
+async fn release_lapsed_of_session(
+    tx: &mut Tx,
+    session: Uuid,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let rows = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {} FROM holds WHERE session_id = $1 AND status = 'active' AND expires_at <= $2 \
+         ORDER BY expires_at LIMIT 100{}",
+        hold_columns!(),
+        ThisBackend::LOCK_SKIP
+    )))
+    .bind(session)
+    .bind(now)
+    .fetch_all(&mut **tx)
+    .await?;
+    let lapsed = rows
+        .iter()
+        .map(hold_from_row)
+        .collect::<Result<Vec<_>, _>>()?;
+    release(tx, &lapsed, "expired").await?;
+    Ok(!lapsed.is_empty())
 }
 
 impl ThisBackend {
@@ -354,9 +556,14 @@ impl ThisBackend {
                 return Err(purchase_limit_exceeded(new.cap));
             }
         }
+        let half = &new.half_price;
+        let reserve_units = half.quota_units();
+        // Recorded as drawn from the open places; changed below if the opened reserve gives them.
+        let open_units = units - reserve_units;
         sqlx::query(
-            "INSERT INTO holds (id, user_id, session_id, section_id, kind, quantity, status, expires_at, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8)",
+            "INSERT INTO holds (id, user_id, session_id, section_id, kind, quantity, status, expires_at, created_at, \
+             open_units, reserve_units, half_quantity, eligibility) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8, $9, $10, $11, $12)",
         )
         .bind(id.0)
         .bind(new.user_id.0)
@@ -366,6 +573,10 @@ impl ThisBackend {
         .bind(units)
         .bind(until)
         .bind(now)
+        .bind(open_units)
+        .bind(reserve_units)
+        .bind(half.units)
+        .bind(half.eligibility.map(Eligibility::as_str))
         .execute(&mut **tx)
         .await?;
         if seat_ids.is_empty() {
@@ -390,12 +601,23 @@ impl ThisBackend {
                 return Err(StoreError::Refused(Refusal::SoldOut));
             }
         } else {
-            let mut insert = QueryBuilder::<Db>::new("INSERT INTO hold_seats (hold_id, seat_id) ");
+            let mut insert =
+                QueryBuilder::<Db>::new("INSERT INTO hold_seats (hold_id, seat_id, ticket_type) ");
             insert.push_values(&seat_ids, |mut values, seat| {
-                values.push_bind(id.0).push_bind(seat.0);
+                let half = half.seats.binary_search(seat).is_ok();
+                let ticket_type = if half {
+                    TicketType::Half
+                } else {
+                    TicketType::Full
+                };
+                values
+                    .push_bind(id.0)
+                    .push_bind(seat.0)
+                    .push_bind(ticket_type.as_str());
             });
             insert.build().execute(&mut **tx).await?;
         }
+        draw_from_pools(tx, new, id.0, (open_units, reserve_units)).await?;
         Ok(Hold {
             id,
             session_id: new.session_id,
@@ -403,6 +625,9 @@ impl ThisBackend {
             seat_ids,
             section_id,
             quantity: units,
+            half_price_seat_ids: half.seats.clone(),
+            half_price_quantity: half.units,
+            eligibility: half.eligibility,
             expires_at: from_micros(until),
         })
     }
@@ -432,18 +657,23 @@ impl HoldStore for ThisBackend {
         .await?;
         let Some(row) = row else { return Ok(None) };
         let hold = hold_from_row(&row)?;
-        let seat_ids = self
-            .hold_units(hold.id)
-            .await?
-            .into_iter()
-            .filter_map(|unit| unit.seat_id)
-            .collect();
+        let units = self.hold_units(hold.id).await?;
+        let seats_of = |half: bool| -> Vec<SeatId> {
+            units
+                .iter()
+                .filter(|unit| !half || unit.ticket_type == TicketType::Half)
+                .filter_map(|unit| unit.seat_id)
+                .collect()
+        };
         Ok(Some((
             Hold {
                 id,
                 session_id: SessionId(hold.session_id),
                 user_id: UserId(hold.user_id),
-                seat_ids,
+                seat_ids: seats_of(false),
+                half_price_seat_ids: seats_of(true),
+                half_price_quantity: hold.half_quantity,
+                eligibility: hold.eligibility,
                 section_id: SectionId(hold.section_id),
                 quantity: hold.quantity,
                 expires_at: from_micros(hold.expires_at),

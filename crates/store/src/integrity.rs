@@ -16,7 +16,7 @@ impl IntegrityStore for ThisBackend {
         // Its joins are planned from statistics, and tables an on-sale filled in the last minute
         // can still have those of empty ones (PostgreSQL: 6 s for one count over 10,000 orders).
         self.refresh_statistics(
-            "orders, payments, tickets, holds, allocations, standing_slices, transfers",
+            "orders, payments, tickets, holds, allocations, standing_slices, transfers, open_slices, reserve_slices",
         )
         .await;
         let pool = self.reader();
@@ -89,6 +89,39 @@ impl IntegrityStore for ThisBackend {
                 "SELECT COUNT(*) FROM resale_listings l JOIN tickets t ON t.id = l.ticket_id WHERE l.session_id = $1 \
                  AND ((l.status IN ('listed', 'reserved') AND (t.holder_id <> l.seller_id OR t.status <> 'valid')) \
                  OR (l.status = 'sold' AND t.holder_id = l.seller_id))",
+            )
+            .await?,
+            // Each pool's counts within its capacity and equal to what was drawn from it: its
+            // tickets (sold) and the active holds' units (held).
+            pools_mismatched: count(
+                "SELECT COUNT(*) FROM (SELECT 'open' AS pool, SUM(capacity) AS c, SUM(held) AS h, SUM(sold) AS s \
+                 FROM open_slices WHERE session_id = $1 \
+                 UNION ALL SELECT 'reserve', SUM(capacity), SUM(held), SUM(sold) FROM reserve_slices WHERE session_id = $1) p \
+                 WHERE p.h + p.s > p.c \
+                 OR p.s <> (SELECT COUNT(*) FROM tickets t WHERE t.session_id = $1 AND t.pool = p.pool AND t.status <> 'cancelled') \
+                 OR p.h <> (SELECT COALESCE(SUM(CASE WHEN p.pool = 'open' THEN h.open_units ELSE h.reserve_units END), 0) \
+                 FROM holds h WHERE h.session_id = $1 AND h.status = 'active')",
+            )
+            .await?,
+            half_price_quota_exceeded: count(
+                "SELECT CAST(CASE WHEN (SELECT COUNT(*) FROM tickets t WHERE t.session_id = $1 AND t.ticket_type = 'half' \
+                 AND t.eligibility <> 'senior' AND t.status <> 'cancelled') \
+                 > (SELECT COALESCE(SUM(capacity), 0) FROM reserve_slices WHERE session_id = $1) THEN 1 ELSE 0 END AS BIGINT)",
+            )
+            .await?,
+            reserve_taken_before_release: count(
+                "SELECT COUNT(*) FROM tickets t JOIN event_sessions s ON s.id = t.session_id WHERE t.session_id = $1 \
+                 AND t.pool = 'reserve' AND t.status <> 'cancelled' \
+                 AND NOT (t.ticket_type = 'half' AND t.eligibility <> 'senior') \
+                 AND (s.half_price_release_at IS NULL OR t.created_at < s.half_price_release_at)",
+            )
+            .await?,
+            half_price_quota: count(
+                "SELECT CAST(COALESCE(SUM(capacity), 0) AS BIGINT) FROM reserve_slices WHERE session_id = $1",
+            )
+            .await?,
+            half_price_sold: count(
+                "SELECT COUNT(*) FROM tickets WHERE session_id = $1 AND ticket_type = 'half' AND status <> 'cancelled'",
             )
             .await?,
             paid_orders_without_charge: count(

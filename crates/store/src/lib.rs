@@ -12,6 +12,7 @@ use bilheteria_domain::catalog::{
     Event, EventFields, EventQuery, EventSession, NewSession, NewVenue, Product, ProductFields,
     SeatMap, Venue,
 };
+use bilheteria_domain::half_price::HalfPriceAvailability;
 use bilheteria_domain::ids::{
     EventId, LoginSessionId, ProductId, SectionId, SessionId, UserId, VenueId,
 };
@@ -63,6 +64,10 @@ pub enum Refusal {
     },
     NotAStandingSection,
     SoldOut,
+    /// The session's half-price reserve (meia-entrada) has no place left.
+    HalfPriceSoldOut,
+    /// The session's open places are gone; what is left is reserved for half-price buyers.
+    OpenPlacesSoldOut,
     HoldNotFound,
     HoldExpired,
     /// The hold is being paid for by another order, or was bought.
@@ -255,6 +260,8 @@ pub trait CatalogStore {
         section: Option<SectionId>,
         now: OffsetDateTime,
     ) -> StoreResult<Option<SeatMap>>;
+    /// The session's half-price reserve as it stands (meia-entrada): quota, sold, held.
+    async fn half_price_availability(&self, id: SessionId) -> StoreResult<HalfPriceAvailability>;
 
     async fn create_product(
         &self,

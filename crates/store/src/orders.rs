@@ -4,7 +4,7 @@
 
 use super::holds::{hold_columns, hold_from_row, must_retry};
 use super::shared::{Change, DbRow, corrupt, enqueue, finish, product_stock};
-use super::tickets::{seat_unit_from_row, ticket_from_row, ticket_select};
+use super::tickets::{eligibility_from_row, seat_unit_from_row, ticket_from_row, ticket_select};
 use super::{Db, ThisBackend, Tx};
 use crate::dialect::Dialect;
 use crate::{
@@ -15,7 +15,8 @@ use crate::{CatalogStore, Refusal};
 use async_trait::async_trait;
 use bilheteria_domain::catalog::Currency;
 use bilheteria_domain::clock::{from_micros, to_micros};
-use bilheteria_domain::ids::{EventId, HoldId, OrderId, SectionId, SessionId, UserId};
+use bilheteria_domain::half_price::{Eligibility, TicketType};
+use bilheteria_domain::ids::{EventId, HoldId, OrderId, SessionId, UserId};
 use bilheteria_domain::page::{Page, PageRequest};
 use bilheteria_domain::sales::{Buys, ItemKind, Order, OrderItem, OrderStatus, order_total};
 use bilheteria_domain::tickets::Ticket;
@@ -108,7 +109,8 @@ impl ThisBackend {
             return Ok(Vec::new());
         }
         let mut items_query = QueryBuilder::<Db>::new(
-            "SELECT order_id, kind, reference_id, description, quantity, unit_price_cents FROM order_items WHERE order_id IN ",
+            "SELECT order_id, kind, reference_id, description, quantity, unit_price_cents, ticket_type, eligibility \
+             FROM order_items WHERE order_id IN ",
         );
         push_id_list(&mut items_query, &ids);
         items_query.push(" ORDER BY order_id, position");
@@ -124,6 +126,14 @@ impl ThisBackend {
                     description: row.try_get("description")?,
                     quantity: row.try_get("quantity")?,
                     unit_price_cents: row.try_get("unit_price_cents")?,
+                    ticket_type: row
+                        .try_get::<Option<String>, _>("ticket_type")?
+                        .map(|raw| {
+                            TicketType::parse(&raw)
+                                .ok_or_else(|| corrupt("order_items.ticket_type"))
+                        })
+                        .transpose()?,
+                    eligibility: eligibility_from_row(&row)?,
                 });
         }
         let mut tickets_query =
@@ -173,22 +183,22 @@ impl ThisBackend {
         .await?;
         let hold = hold_from_row(&row)?;
         if !hold.seated {
-            let unit = TicketUnit {
-                seat_id: None,
-                seat: None,
-                section_id: SectionId(hold.section_id),
-            };
-            return Ok(vec![unit; usize::try_from(hold.quantity).unwrap_or(0)]);
+            return Ok(hold.standing_units());
         }
         let rows = sqlx::query(
-            "SELECT hs.seat_id, st.section_id, st.row_label, st.number, sec.name AS section_name \
+            "SELECT hs.seat_id, hs.ticket_type, st.section_id, st.row_label, st.number, sec.name AS section_name \
              FROM hold_seats hs JOIN seats st ON st.id = hs.seat_id JOIN sections sec ON sec.id = st.section_id \
              WHERE hs.hold_id = $1 ORDER BY st.row_position, st.number",
         )
         .bind(hold.id)
         .fetch_all(self.reader())
         .await?;
-        rows.iter().map(seat_unit_from_row).collect()
+        let mut units = rows
+            .iter()
+            .map(|row| seat_unit_from_row(row, &hold))
+            .collect::<Result<Vec<_>, _>>()?;
+        hold.assign_pools(&mut units);
+        Ok(units)
     }
 
     pub(super) async fn to_settle(
@@ -259,7 +269,8 @@ pub(super) async fn record_order_items(
     items: &[OrderItem],
 ) -> Result<(), sqlx::Error> {
     let mut insert = QueryBuilder::<Db>::new(
-        "INSERT INTO order_items (order_id, position, kind, reference_id, description, quantity, unit_price_cents) ",
+        "INSERT INTO order_items (order_id, position, kind, reference_id, description, quantity, unit_price_cents, \
+         ticket_type, eligibility) ",
     );
     insert.push_values(items.iter().enumerate(), |mut values, (position, item)| {
         values
@@ -269,7 +280,9 @@ pub(super) async fn record_order_items(
             .push_bind(item.reference_id.clone())
             .push_bind(item.description.clone())
             .push_bind(item.quantity)
-            .push_bind(item.unit_price_cents);
+            .push_bind(item.unit_price_cents)
+            .push_bind(item.ticket_type.map(TicketType::as_str))
+            .push_bind(item.eligibility.map(Eligibility::as_str));
     });
     insert.build().execute(&mut **tx).await?;
     Ok(())
@@ -312,7 +325,7 @@ impl ThisBackend {
         let mut units = Vec::new();
         if hold.seated {
             let rows = sqlx::query(
-                "SELECT ss.seat_id, ss.hold_id, ss.status, st.section_id, st.row_label, st.number, sec.name AS section_name, \
+                "SELECT ss.seat_id, ss.hold_id, ss.status, hs.ticket_type, st.section_id, st.row_label, st.number, sec.name AS section_name, \
                  c.price_cents FROM hold_seats hs \
                  JOIN session_seats ss ON ss.session_id = $2 AND ss.seat_id = hs.seat_id \
                  JOIN seats st ON st.id = hs.seat_id JOIN sections sec ON sec.id = st.section_id \
@@ -330,22 +343,23 @@ impl ThisBackend {
                 if !still_ours {
                     return Err(expired());
                 }
-                let unit = seat_unit_from_row(row)?;
+                let unit = seat_unit_from_row(row, &hold)?;
                 let (Some(seat), Some(label)) = (unit.seat_id, &unit.seat) else {
                     return Err(StoreError::database("a held seat without its label"));
                 };
-                items.push(OrderItem {
-                    kind: ItemKind::Seat,
-                    reference_id: seat.to_string(),
-                    description: format!(
+                items.push(place_item(
+                    ItemKind::Seat,
+                    seat.to_string(),
+                    format!(
                         "{}, row {}, seat {}",
                         label.section, label.row, label.number
                     ),
-                    quantity: 1,
-                    unit_price_cents: row.try_get("price_cents")?,
-                });
+                    (&unit, 1),
+                    row.try_get("price_cents")?,
+                ));
                 units.push(unit);
             }
+            hold.assign_pools(&mut units);
         } else {
             let row = sqlx::query(
                 "SELECT sec.name AS section_name, c.price_cents FROM session_sections ss \
@@ -356,22 +370,20 @@ impl ThisBackend {
             .bind(hold.section_id)
             .fetch_one(&mut **tx)
             .await?;
-            items.push(OrderItem {
-                kind: ItemKind::Standing,
-                reference_id: hold.section_id.to_string(),
-                description: row.try_get("section_name")?,
-                quantity: hold.quantity,
-                unit_price_cents: row.try_get("price_cents")?,
-            });
-            let unit = TicketUnit {
-                seat_id: None,
-                seat: None,
-                section_id: SectionId(hold.section_id),
-            };
-            units.extend(std::iter::repeat_n(
-                unit,
-                usize::try_from(hold.quantity).unwrap_or(0),
-            ));
+            let standing = hold.standing_units();
+            for ticket_type in [TicketType::Full, TicketType::Half] {
+                let of_type = standing.iter().filter(|u| u.ticket_type == ticket_type);
+                if let Some(unit) = of_type.clone().next() {
+                    items.push(place_item(
+                        ItemKind::Standing,
+                        hold.section_id.to_string(),
+                        row.try_get("section_name")?,
+                        (unit, of_type.count() as i64),
+                        row.try_get("price_cents")?,
+                    ));
+                }
+            }
+            units.extend(standing);
         }
         for (i, (product, quantity)) in new.products.iter().enumerate() {
             let row = sqlx::query(concat!(
@@ -406,6 +418,8 @@ impl ThisBackend {
                 description: row.try_get("name")?,
                 quantity: *quantity,
                 unit_price_cents: row.try_get("price_cents")?,
+                ticket_type: None,
+                eligibility: None,
             });
         }
         let total = order_total(&items).ok_or(StoreError::Refused(Refusal::TotalTooLarge))?;
@@ -442,6 +456,30 @@ impl ThisBackend {
             HoldId(hold.id),
         );
         started(new, places, (total, &currency), items, units, None, now)
+    }
+}
+
+/// The order line of `quantity` places like `unit` in a category priced `full_price_cents`: half
+/// price, and said so, for a half-price place (meia-entrada).
+pub(super) fn place_item(
+    kind: ItemKind,
+    reference_id: String,
+    description: String,
+    (unit, quantity): (&TicketUnit, i64),
+    full_price_cents: i64,
+) -> OrderItem {
+    let description = match unit.ticket_type {
+        TicketType::Full => description,
+        TicketType::Half => format!("{description} (meia-entrada)"),
+    };
+    OrderItem {
+        kind,
+        reference_id,
+        description,
+        quantity,
+        unit_price_cents: unit.ticket_type.price_cents(full_price_cents),
+        ticket_type: Some(unit.ticket_type),
+        eligibility: unit.eligibility,
     }
 }
 

@@ -5,16 +5,19 @@
 use super::holds::{allocate, purchase_limit_exceeded};
 use super::orders::{record_order_items, started};
 use super::shared::{Change, DbRow, append_audit, corrupt, enqueue, finish};
-use super::tickets::{TicketRow, lock_ticket, seat_label_from_row};
+use super::tickets::{
+    TicketRow, eligibility_from_row, lock_ticket, seat_label_from_row, ticket_type_from_row,
+};
 use super::{Db, ThisBackend, Tx};
 use crate::dialect::Dialect;
 use crate::{
-    BeginOrder, CatalogStore, ListingSale, NewListing, NewOrder, PayoutDue, Refusal, ResaleStore,
-    StoreError, StoreResult, TicketDraft, TicketUnit, is_unique_violation,
+    BeginOrder, CatalogStore, ListingSale, NewListing, NewOrder, PayoutDue, Pool, Refusal,
+    ResaleStore, StoreError, StoreResult, TicketDraft, TicketUnit, is_unique_violation,
 };
 use async_trait::async_trait;
 use bilheteria_domain::audit::AuditContext;
 use bilheteria_domain::clock::{from_micros, to_micros};
+use bilheteria_domain::half_price::{Eligibility, TicketType};
 use bilheteria_domain::ids::{
     EventId, HoldId, ListingId, OrderId, SeatId, SectionId, SessionId, TicketId, UserId, WaitlistId,
 };
@@ -245,8 +248,8 @@ impl ThisBackend {
         }
         let hold = HoldId::new();
         sqlx::query(
-            "INSERT INTO holds (id, user_id, session_id, section_id, kind, quantity, status, expires_at, created_at) \
-             VALUES ($1, $2, $3, $4, $5, 1, 'ordered', $6, $7)",
+            "INSERT INTO holds (id, user_id, session_id, section_id, kind, quantity, status, expires_at, created_at, \
+             half_quantity, eligibility) VALUES ($1, $2, $3, $4, $5, 1, 'ordered', $6, $7, $8, $9)",
         )
         .bind(hold.0)
         .bind(new.user_id.0)
@@ -255,6 +258,8 @@ impl ThisBackend {
         .bind(if ticket.seat.is_some() { "seats" } else { "standing" })
         .bind(to_micros(new.settle_after))
         .bind(now)
+        .bind(i64::from(ticket.ticket_type == TicketType::Half))
+        .bind(ticket.eligibility.map(Eligibility::as_str))
         .execute(&mut **tx)
         .await?;
         let currency = session.currency.as_str().to_owned();
@@ -292,9 +297,14 @@ impl ThisBackend {
         let items = vec![OrderItem {
             kind,
             reference_id: reference,
-            description: format!("Resale: {place}"),
+            description: match ticket.ticket_type {
+                TicketType::Full => format!("Resale: {place}"),
+                TicketType::Half => format!("Resale: {place} (meia-entrada)"),
+            },
             quantity: 1,
             unit_price_cents: listed.price,
+            ticket_type: Some(ticket.ticket_type),
+            eligibility: ticket.eligibility,
         }];
         record_order_items(tx, new.id, &items).await?;
         sqlx::query(
@@ -337,6 +347,9 @@ impl ThisBackend {
             seat_id: ticket.seat.map(SeatId),
             seat,
             section_id: SectionId(ticket.section),
+            ticket_type: ticket.ticket_type,
+            eligibility: ticket.eligibility,
+            pool: ticket.pool,
         })
     }
 
@@ -346,7 +359,8 @@ impl ThisBackend {
         listing: Uuid,
     ) -> Result<Option<(ListingSale, TicketUnit)>, sqlx::Error> {
         let row = sqlx::query(
-            "SELECT l.id, l.ticket_id, l.seller_id, t.version, t.section_id, t.seat_id, sec.name AS section_name, \
+            "SELECT l.id, l.ticket_id, l.seller_id, t.version, t.section_id, t.seat_id, t.ticket_type, t.eligibility, \
+             t.pool, sec.name AS section_name, \
              st.row_label, st.number FROM resale_listings l JOIN tickets t ON t.id = l.ticket_id \
              JOIN sections sec ON sec.id = t.section_id LEFT JOIN seats st ON st.id = t.seat_id WHERE l.id = $1",
         )
@@ -367,6 +381,11 @@ impl ThisBackend {
                     seat_id: seat_id.map(SeatId),
                     seat,
                     section_id: SectionId(row.try_get("section_id")?),
+                    ticket_type: ticket_type_from_row(&row)?,
+                    eligibility: eligibility_from_row(&row)?,
+                    pool: row
+                        .try_get::<Option<String>, _>("pool")?
+                        .and_then(|raw| Pool::parse(&raw)),
                 },
             ))
         })

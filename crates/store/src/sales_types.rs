@@ -4,6 +4,7 @@ use crate::StoreResult;
 use async_trait::async_trait;
 use bilheteria_domain::audit::AuditContext;
 use bilheteria_domain::catalog::QueueSettings;
+use bilheteria_domain::half_price::{Eligibility, HalfPriceClaim, TicketType};
 use bilheteria_domain::ids::{
     HoldId, ListingId, OrderId, OutboxId, ProductId, SeatId, SectionId, SessionId, TicketId, UserId,
 };
@@ -18,6 +19,10 @@ pub struct NewHold {
     pub user_id: UserId,
     pub session_id: SessionId,
     pub request: HoldRequest,
+    /// Which of the places are half price (meia-entrada), and on what ground.
+    pub half_price: HalfPriceClaim,
+    /// Whether the session's unsold half-price reserve is open to everyone now.
+    pub reserve_open: bool,
     /// The session's `max_tickets_per_user` (C1).
     pub cap: i64,
     pub now: OffsetDateTime,
@@ -46,6 +51,35 @@ pub struct TicketUnit {
     pub seat_id: Option<SeatId>,
     pub seat: Option<SeatLabel>,
     pub section_id: SectionId,
+    pub ticket_type: TicketType,
+    pub eligibility: Option<Eligibility>,
+    /// The pool the place was drawn from (none for a place held before pools existed).
+    pub pool: Option<Pool>,
+}
+
+/// A session's two pools of places (meia-entrada, `bilheteria_domain::half_price`): the reserve
+/// of half-price buyers of the quota, and the open places of everyone else.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pool {
+    Open,
+    Reserve,
+}
+
+impl Pool {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Pool::Open => "open",
+            Pool::Reserve => "reserve",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "open" => Some(Pool::Open),
+            "reserve" => Some(Pool::Reserve),
+            _ => None,
+        }
+    }
 }
 
 /// An order that still awaits its payment's outcome, with what it needs to be settled.
@@ -157,6 +191,17 @@ pub struct SalesIntegrity {
     /// Open listings of a ticket that is not its seller's valid ticket, or sold ones whose
     /// ticket stayed with the seller.
     pub listings_mismatched: i64,
+    /// Pools of places (open, half-price reserve) whose counts pass their capacity or differ
+    /// from the tickets and active holds drawn from them.
+    pub pools_mismatched: i64,
+    /// 1 if more half-price tickets of the quota were sold than the quota has places.
+    pub half_price_quota_exceeded: i64,
+    /// Places of the reserve sold to others than half-price buyers of the quota before the
+    /// organizer opened it.
+    pub reserve_taken_before_release: i64,
+    /// The session's half-price quota (meia-entrada), and the half-price tickets sold in it.
+    pub half_price_quota: i64,
+    pub half_price_sold: i64,
     pub paid_orders_without_charge: i64,
     pub paid_orders_with_wrong_ticket_count: i64,
     pub charges_without_paid_order_or_refund: i64,
@@ -191,6 +236,9 @@ impl SalesIntegrity {
             && self.allocations_mismatched == 0
             && self.transfers_mismatched == 0
             && self.listings_mismatched == 0
+            && self.pools_mismatched == 0
+            && self.half_price_quota_exceeded == 0
+            && self.reserve_taken_before_release == 0
             && self.paid_orders_without_charge == 0
             && self.paid_orders_with_wrong_ticket_count == 0
             && self.charges_without_paid_order_or_refund == 0

@@ -1,17 +1,17 @@
 //! Settlement and refunds, shared by both backends (compiled once inside each backend module):
 //! a payment's outcome applied to its order exactly once, in one short transaction.
 
-use super::holds::{HoldRow, claim_for_sale, hold_from_row, must_retry};
+use super::holds::{HoldRow, claim_for_sale, hold_from_row, must_retry, sell_pooled};
 use super::orders::{notify_buyer, order_change, products_of, record_answer};
 use super::resale::{refundable_cents, release_reservation, sell_listing};
 use super::shared::{DbRow, Ending, append_audit, corrupt, end, finish};
-use super::slices::{UNSELL_PLACES, restock, take_from_slices, take_stock};
+use super::slices::{PoolSlices, UNSELL_PLACES, restock, take_from_slices, take_stock};
 use super::{Db, ThisBackend, Tx};
 use crate::Refusal;
 use crate::dialect::Dialect;
 use crate::{
-    OrderToSettle, PaymentOutcome, Settled, SettlementStore, StoreError, StoreResult, TicketDraft,
-    is_unique_violation,
+    OrderToSettle, PaymentOutcome, Pool, Settled, SettlementStore, StoreError, StoreResult,
+    TicketDraft, is_unique_violation,
 };
 use async_trait::async_trait;
 use bilheteria_domain::audit::AuditContext;
@@ -112,12 +112,18 @@ impl SettlementStore for ThisBackend {
                 return Err(StoreError::Refused(Refusal::OrderNotRefundable));
             }
             let session: Uuid = row.try_get("session_id")?;
-            let tickets = sqlx::query("SELECT seat_id, section_id, holder_id FROM tickets WHERE order_id = $1 AND status <> 'cancelled'")
+            let tickets = sqlx::query("SELECT seat_id, section_id, holder_id, pool FROM tickets WHERE order_id = $1 AND status <> 'cancelled'")
                 .bind(id.0)
                 .fetch_all(&mut *tx)
                 .await?;
             let mut standing: std::collections::BTreeMap<Uuid, i64> = std::collections::BTreeMap::new();
+            let (mut open, mut reserve) = (0, 0);
             for ticket in &tickets {
+                match ticket.try_get::<Option<String>, _>("pool")?.and_then(|raw| Pool::parse(&raw)) {
+                    Some(Pool::Open) => open += 1,
+                    Some(Pool::Reserve) => reserve += 1,
+                    None => {}
+                }
                 match ticket.try_get::<Option<Uuid>, _>("seat_id")? {
                     Some(seat) => {
                         sqlx::query(
@@ -142,6 +148,11 @@ impl SettlementStore for ThisBackend {
                     .await?
                 {
                     return Err(corrupt("standing_slices.sold").into());
+                }
+            }
+            for (pool, units) in [(Pool::Open, open), (Pool::Reserve, reserve)] {
+                if units > 0 && !take_from_slices(&mut tx, pool.unsell(), &[session], units, id.0).await? {
+                    return Err(corrupt("pool slices sold").into());
                 }
             }
             // A cancelled ticket's offers and listings end with it.
@@ -238,7 +249,8 @@ enum Applied {
 async fn lock_order_and_hold(tx: &mut Tx, order: Uuid) -> StoreResult<DbRow> {
     sqlx::query(AssertSqlSafe(format!(
         "SELECT o.status AS order_status, o.idempotency_key, h.id, h.user_id, h.session_id, h.section_id, h.kind, h.quantity, h.status, \
-         h.expires_at FROM orders o JOIN holds h ON h.id = o.hold_id WHERE o.id = $1{}",
+         h.expires_at, h.open_units, h.reserve_units, h.half_quantity, h.eligibility \
+         FROM orders o JOIN holds h ON h.id = o.hold_id WHERE o.id = $1{}",
         ThisBackend::LOCK_ROW
     )))
     .bind(order)
@@ -364,11 +376,14 @@ async fn sell(
     if let Some(lost) = take_stock(tx, id.0, &products).await? {
         return Ok(Some(lost));
     }
-    if !hold.seated {
-        // Standing holds draw on these slices too: they are held the shortest.
-        return claim_for_sale(tx, &hold, at).await;
+    if !hold.seated
+        && let Some(lost) = claim_for_sale(tx, &hold, at).await?
+    {
+        return Ok(Some(lost));
     }
-    Ok(None)
+    // Standing places and the session's pools are drawn on by many orders: they are held the
+    // shortest, the pools (every buyer of the session) last.
+    sell_pooled(tx, &hold).await
 }
 
 /// Records the order paid, its charge, its mail, its key's answer and its audit entry, in one
@@ -509,6 +524,8 @@ fn issued_tickets(order: &Order, holder: UserId, drafts: &[TicketDraft]) -> Vec<
             status: TicketStatus::Valid,
             version: draft.version,
             code: Some(draft.code.clone()),
+            ticket_type: draft.unit.ticket_type,
+            eligibility: draft.unit.eligibility,
         })
         .collect();
     if tickets.iter().all(|ticket| ticket.seat_id.is_none()) {
@@ -557,7 +574,7 @@ async fn insert_tickets(
     }
     let mut insert = QueryBuilder::<Db>::new(
         "INSERT INTO tickets (id, order_id, session_id, event_id, section_id, seat_id, holder_id, status, version, \
-         code, created_at, updated_at) ",
+         code, created_at, updated_at, ticket_type, eligibility, pool) ",
     );
     insert.push_values(tickets, |mut values, ticket| {
         values
@@ -572,7 +589,10 @@ async fn insert_tickets(
             .push_bind(ticket.version)
             .push_bind(ticket.code.clone())
             .push_bind(at)
-            .push_bind(at);
+            .push_bind(at)
+            .push_bind(ticket.unit.ticket_type.as_str())
+            .push_bind(ticket.unit.eligibility.map(|e| e.as_str()))
+            .push_bind(ticket.unit.pool.map(Pool::as_str));
     });
     match insert.build().execute(&mut **tx).await {
         Err(error) if is_unique_violation(&error) => Err(StoreError::database(

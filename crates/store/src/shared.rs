@@ -437,6 +437,12 @@ impl ThisBackend {
                     },
                     screen_codes: ScreenCodes::parse(&row.try_get::<String, _>("screen_codes")?)
                         .ok_or_else(|| corrupt("event_sessions.screen_codes"))?,
+                    half_price_quota_percent: row.try_get("half_price_quota_percent")?,
+                    half_price_release_at: row
+                        .try_get::<Option<i64>, _>("half_price_release_at")?
+                        .map(from_micros),
+                    half_price: None,
+                    pix_expires_after_seconds: row.try_get("pix_expires_after_seconds")?,
                     created_at: from_micros(row.try_get("created_at")?),
                 })
             })

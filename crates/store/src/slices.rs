@@ -4,8 +4,8 @@
 
 use super::orders::ordered_products;
 use super::{ThisBackend, Tx};
-use crate::StoreResult;
 use crate::dialect::Dialect;
+use crate::{Pool, StoreResult};
 use bilheteria_domain::inventory::{MAX_SLICES, units_per_slice};
 use sqlx::{AssertSqlSafe, Row};
 use uuid::Uuid;
@@ -60,6 +60,96 @@ pub(super) const SELL_HELD_PLACES: SliceMove =
 pub(super) const SELL_FREE_PLACES: SliceMove = standing_places(FREE_PLACES, "sold = sold + $1");
 pub(super) const RELEASE_HELD_PLACES: SliceMove = standing_places("held", "held = held - $1");
 pub(super) const UNSELL_PLACES: SliceMove = standing_places("sold", "sold = sold - $1");
+
+/// The moves through a session's pools of places (`crate::Pool`).
+pub(super) trait PoolSlices {
+    fn hold(self) -> &'static SliceMove;
+    fn sell_held(self) -> &'static SliceMove;
+    fn sell_free(self) -> &'static SliceMove;
+    fn release_held(self) -> &'static SliceMove;
+    fn unsell(self) -> &'static SliceMove;
+}
+
+impl PoolSlices for Pool {
+    fn hold(self) -> &'static SliceMove {
+        &moves(self).hold
+    }
+    fn sell_held(self) -> &'static SliceMove {
+        &moves(self).sell_held
+    }
+    fn sell_free(self) -> &'static SliceMove {
+        &moves(self).sell_free
+    }
+    fn release_held(self) -> &'static SliceMove {
+        &moves(self).release_held
+    }
+    fn unsell(self) -> &'static SliceMove {
+        &moves(self).unsell
+    }
+}
+
+fn moves(pool: Pool) -> &'static PoolMoves {
+    match pool {
+        Pool::Open => &OPEN_MOVES,
+        Pool::Reserve => &RESERVE_MOVES,
+    }
+}
+
+struct PoolMoves {
+    hold: SliceMove,
+    sell_held: SliceMove,
+    sell_free: SliceMove,
+    release_held: SliceMove,
+    unsell: SliceMove,
+}
+
+const fn pool_moves(table: &'static str) -> PoolMoves {
+    const fn on(table: &'static str, available: &'static str, set: &'static str) -> SliceMove {
+        SliceMove {
+            table,
+            key: &["session_id"],
+            available,
+            set,
+        }
+    }
+    PoolMoves {
+        hold: on(table, FREE_PLACES, "held = held + $1"),
+        sell_held: on(table, "held", "held = held - $1, sold = sold + $1"),
+        sell_free: on(table, FREE_PLACES, "sold = sold + $1"),
+        release_held: on(table, "held", "held = held - $1"),
+        unsell: on(table, "sold", "sold = sold - $1"),
+    }
+}
+
+static OPEN_MOVES: PoolMoves = pool_moves("open_slices");
+static RESERVE_MOVES: PoolMoves = pool_moves("reserve_slices");
+
+/// Lays out a new session's pools: `reserve` places for half-price buyers, the rest open.
+pub(super) async fn lay_out_pools(
+    tx: &mut Tx,
+    session: Uuid,
+    places: i64,
+    reserve: i64,
+) -> Result<(), sqlx::Error> {
+    for (table, units) in [
+        ("open_slices", places - reserve),
+        ("reserve_slices", reserve),
+    ] {
+        let mut insert = sqlx::QueryBuilder::<super::Db>::new(format!(
+            "INSERT INTO {table} (session_id, slice, capacity) "
+        ));
+        insert.push_values(
+            bilheteria_domain::inventory::split_into_slices(units)
+                .into_iter()
+                .zip(0i32..),
+            |mut values, (units, slice)| {
+                values.push_bind(session).push_bind(slice).push_bind(units);
+            },
+        );
+        insert.build().execute(&mut **tx).await?;
+    }
+    Ok(())
+}
 
 /// Moves `quantity` units of the counter under `key` (bound in `how.key`'s order); false if
 /// its slices have fewer than that available in all.

@@ -1,12 +1,14 @@
 //! Tickets as the tables keep them, shared by both backends (compiled once inside each backend
 //! module).
 
+use super::holds::HoldRow;
 use super::orders::push_newest_first;
 use super::shared::{DbRow, corrupt};
 use super::{Db, ThisBackend, Tx};
 use crate::dialect::Dialect;
-use crate::{StoreError, StoreResult, TicketStore, TicketUnit};
+use crate::{Pool, StoreError, StoreResult, TicketStore, TicketUnit};
 use async_trait::async_trait;
+use bilheteria_domain::half_price::{Eligibility, TicketType};
 use bilheteria_domain::ids::{EventId, OrderId, SeatId, SectionId, SessionId, TicketId, UserId};
 use bilheteria_domain::page::{Page, PageRequest};
 use bilheteria_domain::tickets::{SeatLabel, Ticket, TicketStatus};
@@ -16,15 +18,16 @@ use uuid::Uuid;
 macro_rules! ticket_select {
     () => {
         "SELECT t.id, t.order_id, t.session_id, t.event_id, t.section_id, t.seat_id, t.holder_id, t.status, \
-         t.version, t.code, sec.name AS section_name, st.row_label, st.number \
+         t.version, t.code, t.ticket_type, t.eligibility, sec.name AS section_name, st.row_label, st.number \
          FROM tickets t JOIN sections sec ON sec.id = t.section_id LEFT JOIN seats st ON st.id = t.seat_id"
     };
 }
 pub(super) use ticket_select;
 
-/// A seat's ticket unit from a row with `seat_id`, `section_id`, `row_label`, `number` and
-/// `section_name`.
-pub(super) fn seat_unit_from_row(row: &DbRow) -> Result<TicketUnit, sqlx::Error> {
+/// A held seat's ticket unit from a row with `seat_id`, `section_id`, `row_label`, `number`,
+/// `section_name` and the hold's `ticket_type` for it.
+pub(super) fn seat_unit_from_row(row: &DbRow, hold: &HoldRow) -> Result<TicketUnit, sqlx::Error> {
+    let ticket_type = ticket_type_from_row(row)?;
     Ok(TicketUnit {
         seat_id: Some(SeatId(row.try_get("seat_id")?)),
         seat: Some(SeatLabel {
@@ -33,7 +36,19 @@ pub(super) fn seat_unit_from_row(row: &DbRow) -> Result<TicketUnit, sqlx::Error>
             number: row.try_get("number")?,
         }),
         section_id: SectionId(row.try_get("section_id")?),
+        ..hold.unit(ticket_type)
     })
+}
+
+pub(super) fn ticket_type_from_row(row: &DbRow) -> Result<TicketType, sqlx::Error> {
+    TicketType::parse(&row.try_get::<String, _>("ticket_type")?)
+        .ok_or_else(|| corrupt("ticket_type"))
+}
+
+pub(super) fn eligibility_from_row(row: &DbRow) -> Result<Option<Eligibility>, sqlx::Error> {
+    row.try_get::<Option<String>, _>("eligibility")?
+        .map(|raw| Eligibility::parse(&raw).ok_or_else(|| corrupt("eligibility")))
+        .transpose()
 }
 
 /// The seat's label from a row with a nullable `seat_id`, `section_name`, `row_label` and
@@ -70,6 +85,8 @@ pub(super) fn ticket_from_row(row: &DbRow) -> Result<Ticket, sqlx::Error> {
         },
         status,
         version: row.try_get("version")?,
+        ticket_type: ticket_type_from_row(row)?,
+        eligibility: eligibility_from_row(row)?,
     })
 }
 
@@ -83,11 +100,15 @@ pub(super) struct TicketRow {
     pub(super) event: Uuid,
     pub(super) section: Uuid,
     pub(super) seat: Option<Uuid>,
+    pub(super) ticket_type: TicketType,
+    pub(super) eligibility: Option<Eligibility>,
+    pub(super) pool: Option<Pool>,
 }
 
 pub(super) async fn lock_ticket(tx: &mut Tx, ticket: Uuid) -> StoreResult<TicketRow> {
     let row = sqlx::query(AssertSqlSafe(format!(
-        "SELECT holder_id, status, version, order_id, session_id, event_id, section_id, seat_id FROM tickets WHERE id = $1{}",
+        "SELECT holder_id, status, version, order_id, session_id, event_id, section_id, seat_id, ticket_type, \
+         eligibility, pool FROM tickets WHERE id = $1{}",
         ThisBackend::LOCK_ROW
     )))
     .bind(ticket)
@@ -103,6 +124,11 @@ pub(super) async fn lock_ticket(tx: &mut Tx, ticket: Uuid) -> StoreResult<Ticket
         event: row.try_get("event_id")?,
         section: row.try_get("section_id")?,
         seat: row.try_get("seat_id")?,
+        ticket_type: ticket_type_from_row(&row)?,
+        eligibility: eligibility_from_row(&row)?,
+        pool: row
+            .try_get::<Option<String>, _>("pool")?
+            .and_then(|raw| Pool::parse(&raw)),
     })
 }
 

@@ -8,6 +8,7 @@ use bilheteria_domain::catalog::{
     CategoryInput, Event, EventInput, EventQuery, EventStatus, ProductInput, RowInput, SeatStatus,
     SectionInput, SessionInput, Venue, VenueInput,
 };
+use bilheteria_domain::half_price::HalfPriceClaim;
 use bilheteria_domain::ids::UserId;
 use bilheteria_domain::ids::{OrderId, SeatId, TicketId, TransferId};
 use bilheteria_domain::page::PageRequest;
@@ -152,6 +153,9 @@ fn session_input(venue: &Venue, starts_in_days: i64) -> SessionInput {
         currency: None,
         transfers: None,
         screen_codes: None,
+        half_price_quota_percent: None,
+        half_price_release_at: None,
+        pix_expires_after_seconds: None,
         categories: vec![
             CategoryInput {
                 name: "Plateia".into(),
@@ -869,6 +873,8 @@ async fn selling_holds_the_cap_and_settles_each_order_once(db: TestDatabase) {
         user_id: user,
         session_id: session.id,
         request,
+        half_price: HalfPriceClaim::default(),
+        reserve_open: false,
         cap: session.max_tickets_per_user,
         now: now(),
         expires_at: now() + Duration::minutes(10),

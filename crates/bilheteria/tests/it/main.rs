@@ -8,6 +8,7 @@ mod audit_and_operations;
 mod buying;
 mod catalog;
 mod gate;
+mod half_price;
 mod loadtest;
 mod paysim;
 mod printing;

@@ -348,7 +348,16 @@ async fn racing_orders_drain_sliced_places_and_stock_to_the_unit(db: TestDatabas
     const PLACES_EACH: i64 = 3;
     const STOCK_EACH: i64 = 4;
     let app = TestApp::spawn(db).await;
-    let sale = on_sale(&app, 10, UNITS, UNITS, json!({"max_tickets_per_user": 4})).await;
+    // The organizer opened the half-price reserve to everyone: full-price holds drain the open
+    // places, then the reserve, to the unit too.
+    let sale = on_sale(
+        &app,
+        10,
+        UNITS,
+        UNITS,
+        json!({"max_tickets_per_user": 4, "half_price_release_at": "2020-01-01T00:00:00Z"}),
+    )
+    .await;
     let buyers = app.buyers(110).await;
     let base = format!("{}/api/v1", app.base);
     let mut tasks = Vec::new();

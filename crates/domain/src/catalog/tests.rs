@@ -177,6 +177,9 @@ fn session_input(venue: &Venue) -> SessionInput {
         currency: None,
         transfers: None,
         screen_codes: None,
+        half_price_quota_percent: None,
+        half_price_release_at: None,
+        pix_expires_after_seconds: None,
         categories: vec![
             CategoryInput {
                 name: "VIP".into(),
@@ -202,6 +205,24 @@ fn a_session_gets_its_defaults() {
     assert_eq!(session.hold_seconds, 600);
     assert!(!session.queue.enabled);
     assert_eq!(session.currency, Currency::brl());
+    assert_eq!(session.half_price.quota_percent, 40);
+    assert_eq!(session.pix_expires_after_seconds, 900);
+}
+
+#[test]
+fn a_session_reserves_at_least_the_law_s_half_price_share() {
+    let venue = venue();
+    let mut input = session_input(&venue);
+    input.half_price_quota_percent = Some(30);
+    input.pix_expires_after_seconds = Some(10);
+    let errors = input
+        .parse(datetime!(2026-10-01 0:00 UTC), &venue)
+        .unwrap_err();
+    let fields: Vec<&str> = errors.0.iter().map(|e| e.field.as_str()).collect();
+    assert_eq!(
+        fields,
+        ["half_price_quota_percent", "pix_expires_after_seconds"]
+    );
 }
 
 #[test]

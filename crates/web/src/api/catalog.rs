@@ -8,7 +8,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use bilheteria_app::App;
-use bilheteria_app::access::{visible_event, visible_session};
+use bilheteria_app::access::visible_event;
 use bilheteria_app::catalog;
 use bilheteria_domain::FieldErrors;
 use bilheteria_domain::catalog::{
@@ -153,7 +153,7 @@ pub async fn get_event(
     PathId(id): PathId<EventId>,
 ) -> ApiResult<Json<EventDetail>> {
     let event = visible_event(&state, id, caller.as_ref().map(|c| &c.user)).await?;
-    let sessions = state.store.list_event_sessions(id).await?;
+    let sessions = catalog::event_sessions_for_buyers(&state, id).await?;
     Ok(Json(EventDetail { event, sessions }))
 }
 
@@ -182,8 +182,8 @@ pub async fn get_session(
     caller: Option<CurrentUser>,
     PathId(id): PathId<SessionId>,
 ) -> ApiResult<Json<EventSession>> {
-    let (session, _) = visible_session(&state, id, caller.as_ref().map(|c| &c.user)).await?;
-    Ok(Json(session))
+    let viewer = caller.as_ref().map(|c| &c.user);
+    Ok(Json(catalog::session_for_buyers(&state, viewer, id).await?))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

@@ -389,6 +389,12 @@ impl From<AppError> for ApiError {
                 "ticket_screen_only",
                 "the organizer shows this session's tickets on screens only: open the ticket on your phone",
             ),
+            AppError::EligibilityRequired => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "eligibility_required",
+                "half-price places (meia-entrada) need `eligibility`: one of student, pcd, \
+                 pcd_companion, youth_low_income, senior",
+            ),
             AppError::NotSoldOut => Self::new(
                 StatusCode::CONFLICT,
                 "not_sold_out",
@@ -427,6 +433,16 @@ impl From<Refusal> for ApiError {
                 StatusCode::CONFLICT,
                 "sold_out",
                 "not enough places left in this section",
+            ),
+            Refusal::OpenPlacesSoldOut => Self::new(
+                StatusCode::CONFLICT,
+                "sold_out",
+                "no full-price places left: the remaining ones are reserved for half-price buyers (meia-entrada)",
+            ),
+            Refusal::HalfPriceSoldOut => Self::new(
+                StatusCode::CONFLICT,
+                "half_price_sold_out",
+                "no half-price places (meia-entrada) left in this session's quota",
             ),
             Refusal::HoldNotFound => Self::not_found("hold"),
             Refusal::HoldExpired => Self::new(

@@ -10,6 +10,7 @@ use bilheteria_app::App;
 use bilheteria_app::gate;
 use bilheteria_domain::account::User;
 use bilheteria_domain::gate::{ScanInput, SyncInput};
+use bilheteria_domain::half_price::{Eligibility, TicketType};
 use bilheteria_domain::ids::{EventId, SessionId, TicketId, UserId};
 use bilheteria_domain::page::Page;
 use bilheteria_domain::tickets::SeatLabel;
@@ -75,10 +76,14 @@ pub struct CheckinAnswer {
     pub session_id: SessionId,
     /// `admitted`.
     pub status: &'static str,
-    /// `full` (half-price tickets come with meia-entrada).
-    pub ticket_type: &'static str,
-    /// Whether the gate must see a document that entitles the holder to the ticket's price.
+    /// `full` or `half` (meia-entrada).
+    pub ticket_type: TicketType,
+    /// Whether the gate must see a document that entitles the holder to the ticket's price:
+    /// true for a half-price ticket.
     pub check_document: bool,
+    /// The ground of a half-price ticket, and the document to see (in Portuguese).
+    pub eligibility: Option<Eligibility>,
+    pub document: Option<&'static str>,
     /// `null` for a standing ticket.
     pub seat: Option<SeatLabel>,
     pub gate: String,
@@ -106,8 +111,10 @@ pub async fn checkin(
         ticket_id: admitted.ticket.id,
         session_id: admitted.ticket.session_id,
         status: "admitted",
-        ticket_type: "full",
-        check_document: false,
+        ticket_type: admitted.ticket.ticket_type,
+        check_document: admitted.ticket.ticket_type == TicketType::Half,
+        eligibility: admitted.ticket.eligibility,
+        document: admitted.ticket.eligibility.map(Eligibility::document_pt),
         seat: admitted.ticket.seat,
         gate: admitted.gate,
         scanned_at: admitted.scanned_at,
