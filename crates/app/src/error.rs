@@ -35,6 +35,12 @@ pub enum AppError {
     /// A half-price place (meia-entrada) asked for without the buyer's ground.
     #[error("eligibility required for half-price places")]
     EligibilityRequired,
+    /// Only the in-process simulated provider pays a Pix by hand.
+    #[error("the payment provider is not the simulator")]
+    NotSimulated,
+    /// The order has no Pix waiting to be paid (paid, expired, or a card order).
+    #[error("no Pix waiting for this order")]
+    PixNotPending,
     /// A waitlist is for sold-out sessions: places are still on sale.
     #[error("the session is not sold out")]
     NotSoldOut,

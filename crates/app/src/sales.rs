@@ -11,7 +11,7 @@ use bilheteria_domain::audit::AuditContext;
 use bilheteria_domain::catalog::SaleWindow;
 use bilheteria_domain::ids::{HoldId, OrderId, SessionId, TicketId, UserId};
 use bilheteria_domain::sales::{Hold, HoldInput, IdempotencyKey, Order, OrderRequest, OrderStatus};
-use bilheteria_payments::{ChargeRequest, ChargeResult, GatewayError};
+use bilheteria_payments::{Cancelled, ChargeRequest, ChargeResult, GatewayError};
 use bilheteria_store::{
     BeginOrder, NewHold, NewOrder, OrderToSettle, PaymentOutcome, Refusal, SalesIntegrity, Settled,
     StoreError, TicketDraft,
@@ -19,7 +19,7 @@ use bilheteria_store::{
 use futures_util::StreamExt;
 use std::net::IpAddr;
 use std::time::Instant;
-use time::Duration;
+use time::{Duration, OffsetDateTime};
 
 /// The metrics label of a refused hold or order.
 pub fn refusal_label(refusal: &Refusal) -> &'static str {
@@ -155,6 +155,7 @@ pub async fn place_order(
             fingerprint,
             buys: request.buys,
             products: request.products,
+            payment_method: request.method,
             payment_token: request.payment_token,
             installments: request.installments,
             client_ip,
@@ -230,7 +231,10 @@ async fn finish_order(state: &App, user: UserId, order: Order, started: Instant)
     order
 }
 
-fn charge_request(draft: &OrderToSettle) -> ChargeRequest {
+fn charge_request(draft: &OrderToSettle, now: OffsetDateTime) -> ChargeRequest {
+    let pix_left = draft
+        .pix_expires_at
+        .map_or(0, |at| (at - now).whole_seconds());
     ChargeRequest {
         // The order id is the provider-side idempotency key: one order, at most one charge.
         idempotency_key: format!("order-{}", draft.order.id),
@@ -239,13 +243,34 @@ fn charge_request(draft: &OrderToSettle) -> ChargeRequest {
         currency: draft.order.currency.as_str().to_owned(),
         token: draft.payment_token.clone(),
         installments: draft.order.installments,
+        method: draft.order.payment_method,
+        pix_expires_after_seconds: pix_left.max(MIN_PIX_SECONDS),
     }
 }
+
+/// The least time a Pix charge is asked for (a provider refuses less).
+const MIN_PIX_SECONDS: i64 = 10;
 
 /// Asks the provider (again, with the same key) and settles the order with its answer.
 pub async fn charge_and_settle(state: &App, draft: &OrderToSettle) -> AppResult<Settled> {
     let started = Instant::now();
-    let result = state.gateway.charge(&charge_request(draft)).await;
+    let now = state.clock.now();
+    let mut result = state.gateway.charge(&charge_request(draft, now)).await;
+    if let (Ok(ChargeResult::PixPending { reference, .. }), Some(deadline)) =
+        (&result, draft.pix_expires_at)
+        && now >= deadline
+    {
+        // The Pix expired unpaid on our side: cancel it at the provider, so that it can no
+        // longer be paid, unless the buyer's bank paid it first.
+        result = match state.gateway.cancel(reference).await {
+            Ok(Cancelled::Canceled) => Ok(ChargeResult::Declined {
+                code: bilheteria_domain::pix::PIX_EXPIRED_CODE.into(),
+                reference: Some(reference.clone()),
+            }),
+            Ok(Cancelled::AlreadySucceeded(charge)) => Ok(ChargeResult::Succeeded(charge)),
+            Err(error) => Err(error),
+        };
+    }
     metrics::histogram!("payment_provider_duration_seconds")
         .record(started.elapsed().as_secs_f64());
     settle(state, draft, result).await
@@ -308,6 +333,14 @@ pub async fn settle(
         Ok(ChargeResult::Declined { code, reference }) => {
             PaymentOutcome::Declined { code, reference }
         }
+        Ok(ChargeResult::PixPending {
+            reference,
+            copy_paste,
+            ..
+        }) => PaymentOutcome::PixPending {
+            reference,
+            copy_paste,
+        },
         Err(GatewayError::Unknown(reason)) => {
             tracing::warn!(order = %draft.order.id, %reason, "payment outcome unknown; will reconcile");
             PaymentOutcome::Unknown {
@@ -319,6 +352,7 @@ pub async fn settle(
         PaymentOutcome::Paid { .. } => "paid",
         PaymentOutcome::Declined { .. } => "declined",
         PaymentOutcome::Unknown { .. } => "unknown",
+        PaymentOutcome::PixPending { .. } => "pix_pending",
     };
     metrics::counter!("payments_total", "outcome" => label).increment(1);
     match state.store.settle_order(draft, outcome, now).await? {
@@ -454,6 +488,11 @@ pub async fn reconcile(state: &App) -> anyhow::Result<usize> {
         .await?;
     crate::resale::pay_out(state, None).await;
     for draft in &due {
+        if draft.order.status.is_settled() && !draft.settle_due {
+            // Leased while pending, then settled by another path (a webhook, the request):
+            // nothing is owed.
+            continue;
+        }
         match draft.order.status {
             OrderStatus::Failed => {
                 refund_failed_order(state, &draft.order).await;
@@ -475,4 +514,22 @@ pub async fn reconcile(state: &App) -> anyhow::Result<usize> {
         }
     }
     Ok(due.len())
+}
+
+/// `POST /orders/{id}/pix/pay`: with the in-process simulated provider only (the embedded
+/// default, tests and demos), the buyer's bank pays the order's waiting Pix; the order settles
+/// as a provider's webhook would have it.
+pub async fn pay_pix_in_simulator(state: &App, buyer: &User, id: OrderId) -> AppResult<Order> {
+    let order = access::visible_order(state, id, buyer).await?;
+    let simulator = state.gateway.simulator().ok_or(AppError::NotSimulated)?;
+    let reference = order
+        .payment_reference
+        .as_deref()
+        .filter(|_| order.pix.is_some())
+        .ok_or(AppError::PixNotPending)?;
+    simulator
+        .pay_pix(reference)
+        .map_err(|_| AppError::PixNotPending)?;
+    settle_on_hint(state, id).await?;
+    access::visible_order(state, id, buyer).await
 }

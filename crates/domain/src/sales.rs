@@ -6,6 +6,7 @@ use crate::half_price::{Eligibility, HalfPriceClaim, TicketType};
 use crate::ids::{
     EventId, HoldId, ListingId, OrderId, ProductId, SeatId, SectionId, SessionId, UserId,
 };
+use crate::pix::PixCharge;
 use crate::tickets::Ticket;
 use crate::validation::{FieldErrors, in_range};
 use serde::{Deserialize, Serialize};
@@ -234,10 +235,11 @@ pub struct ProductLineInput {
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PaymentInput {
-    /// `card`: the only method so far.
+    /// `card` or `pix`.
     pub method: String,
-    /// A token from the payment provider; card numbers never reach us.
-    pub token: String,
+    /// For a card: a token from the payment provider (card numbers never reach us).
+    #[serde(default)]
+    pub token: Option<String>,
     /// Card installments (parcelas), 1 to 12 (default 1).
     #[serde(default)]
     pub installments: Option<i64>,
@@ -245,6 +247,33 @@ pub struct PaymentInput {
 
 /// The most installments a card payment may be split into.
 pub const MAX_INSTALLMENTS: i64 = 12;
+
+/// How an order is paid.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentMethod {
+    #[default]
+    Card,
+    /// Paid from the buyer's bank with a code; the order waits for it until the Pix expires.
+    Pix,
+}
+
+impl PaymentMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentMethod::Card => "card",
+            PaymentMethod::Pix => "pix",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "card" => Some(PaymentMethod::Card),
+            "pix" => Some(PaymentMethod::Pix),
+            _ => None,
+        }
+    }
+}
 
 /// What an order buys: the places of a hold, or a ticket listed for resale.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -257,6 +286,8 @@ pub enum Buys {
 pub struct OrderRequest {
     pub buys: Buys,
     pub products: Vec<(ProductId, i64)>,
+    pub method: PaymentMethod,
+    /// The card's token; empty for Pix.
     pub payment_token: String,
     pub installments: i64,
 }
@@ -280,16 +311,31 @@ impl OrderInput {
                 products.push((line.product_id, quantity));
             }
         }
-        if self.payment.method != "card" {
-            errors.add("payment.method", "must be `card`");
+        let method = PaymentMethod::parse(&self.payment.method);
+        if method.is_none() {
+            errors.add("payment.method", "must be `card` or `pix`");
         }
         let installments = errors.check(
             "payment.installments",
             in_range(self.payment.installments.unwrap_or(1), 1, MAX_INSTALLMENTS),
         );
-        let token = self.payment.token.trim();
-        if token.is_empty() || token.len() > 255 || !token.bytes().all(|b| b.is_ascii_graphic()) {
-            errors.add("payment.token", "must be a payment provider token");
+        let token = self.payment.token.as_deref().unwrap_or_default().trim();
+        match method {
+            Some(PaymentMethod::Pix) => {
+                if self.payment.token.is_some() {
+                    errors.add("payment.token", "a Pix payment takes no token");
+                }
+                if installments.is_some_and(|n| n > 1) {
+                    errors.add("payment.installments", "only cards pay in installments");
+                }
+            }
+            _ if token.is_empty()
+                || token.len() > 255
+                || !token.bytes().all(|b| b.is_ascii_graphic()) =>
+            {
+                errors.add("payment.token", "must be a payment provider token");
+            }
+            _ => {}
         }
         let buys = match (self.hold_id, self.listing_id) {
             (Some(hold), None) => Some(Buys::Hold(hold)),
@@ -309,6 +355,7 @@ impl OrderInput {
         errors.finish(|| {
             Some(OrderRequest {
                 buys: buys?,
+                method: method?,
                 installments: installments?,
                 products,
                 payment_token: token.to_owned(),
@@ -448,6 +495,11 @@ pub struct Order {
     pub currency: Currency,
     /// Card installments the total is paid in (1: at once).
     pub installments: i64,
+    pub payment_method: PaymentMethod,
+    /// A Pix order's code while it awaits the buyer's bank (`copy_paste`, `qr_svg`,
+    /// `expires_at`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pix: Option<PixCharge>,
     pub items: Vec<OrderItem>,
     pub tickets: Vec<Ticket>,
     /// The provider's payment reference, once known.
@@ -600,8 +652,8 @@ mod tests {
                 },
             ],
             payment: PaymentInput {
-                method: "pix".into(),
-                token: " ".into(),
+                method: "cash".into(),
+                token: Some(" ".into()),
                 installments: Some(13),
             },
         };
@@ -625,6 +677,38 @@ mod tests {
     }
 
     #[test]
+    fn pix_takes_no_token_and_no_installments() {
+        let pay = |method: &str, token: Option<&str>, installments| OrderInput {
+            hold_id: Some(HoldId::new()),
+            listing_id: None,
+            products: vec![],
+            payment: PaymentInput {
+                method: method.into(),
+                token: token.map(str::to_owned),
+                installments,
+            },
+        };
+        assert_eq!(
+            pay("pix", None, None).parse().unwrap().method,
+            PaymentMethod::Pix
+        );
+        let fields = |input: OrderInput| -> Vec<String> {
+            input
+                .parse()
+                .unwrap_err()
+                .0
+                .into_iter()
+                .map(|e| e.field)
+                .collect()
+        };
+        assert_eq!(
+            fields(pay("pix", Some("tok_visa"), Some(3))),
+            ["payment.token", "payment.installments"]
+        );
+        assert_eq!(fields(pay("card", None, None)), ["payment.token"]);
+    }
+
+    #[test]
     fn an_order_buys_a_hold_or_a_listing_alone() {
         let order = |hold_id, listing_id, products: Vec<ProductLineInput>| OrderInput {
             hold_id,
@@ -632,7 +716,7 @@ mod tests {
             products,
             payment: PaymentInput {
                 method: "card".into(),
-                token: "tok_visa".into(),
+                token: Some("tok_visa".into()),
                 installments: None,
             },
         };

@@ -11,7 +11,7 @@ pub mod webhook;
 
 use async_trait::async_trait;
 use bilheteria_domain::ids::OrderId;
-use bilheteria_domain::sales::Order;
+use bilheteria_domain::sales::{Order, PaymentMethod};
 
 /// One charge, identified by `idempotency_key`: sending it again returns the first outcome and
 /// never charges twice.
@@ -22,9 +22,13 @@ pub struct ChargeRequest {
     pub amount_cents: i64,
     /// ISO 4217, upper case.
     pub currency: String,
+    /// A card's token (empty for Pix).
     pub token: String,
     /// Card installments (1: at once).
     pub installments: i64,
+    pub method: PaymentMethod,
+    /// How long a Pix charge waits for the buyer's bank.
+    pub pix_expires_after_seconds: i64,
 }
 
 /// A succeeded payment as the provider reports it.
@@ -59,6 +63,21 @@ pub enum ChargeResult {
         code: String,
         reference: Option<String>,
     },
+    /// A Pix charge made and not paid yet: the code the buyer's bank reads, until it expires.
+    PixPending {
+        reference: String,
+        copy_paste: String,
+        /// Seconds since the epoch.
+        expires_at: i64,
+    },
+}
+
+/// What cancelling a charge that has not succeeded came to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Cancelled {
+    Canceled,
+    /// Too late: it succeeded first.
+    AlreadySucceeded(Charge),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -75,6 +94,12 @@ pub trait PaymentGateway: Send + Sync + 'static {
     async fn charge(&self, request: &ChargeRequest) -> Result<ChargeResult, GatewayError>;
     /// The provider's own record of the payment `reference`, if it is a succeeded one.
     async fn succeeded_charge(&self, reference: &str) -> Result<Option<Charge>, GatewayError>;
+    /// The in-process simulated provider, when this is it (its Pix charges can be paid by hand).
+    fn simulator(&self) -> Option<&simulator::SimulatedProvider> {
+        None
+    }
+    /// Cancels the charge `reference` unless it succeeded (a Pix that expires on our side).
+    async fn cancel(&self, reference: &str) -> Result<Cancelled, GatewayError>;
     /// Refunds `amount_cents` of the charge `reference`; returns the refund's reference.
     async fn refund(
         &self,

@@ -4,9 +4,12 @@
 //! `tok_chargeDeclinedInsufficientFunds` decline, `tok_timeout` approves but loses the answer.
 //! Requests are idempotent by key: a repeated key returns the first outcome, and the lost answer
 //! of `tok_timeout` is found on the second ask, as with a real provider's idempotent API.
+//! A Pix charge waits (`requires_action`) with its BR Code until `pay_pix` pays it or it is
+//! cancelled; a Pix past its expiry cannot be paid.
 
-use super::{Charge, ChargeRequest, ChargeResult, GatewayError, PaymentGateway};
+use super::{Cancelled, Charge, ChargeRequest, ChargeResult, GatewayError, PaymentGateway};
 use async_trait::async_trait;
+use bilheteria_domain::sales::PaymentMethod;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -23,6 +26,9 @@ pub struct Intent {
     pub refunded: i64,
     /// The card installments asked for (1: at once).
     pub installments: i64,
+    /// A Pix charge's "copia e cola" and expiry (seconds since the epoch).
+    pub pix_copy_paste: Option<String>,
+    pub pix_expires_at: Option<i64>,
 }
 
 impl Intent {
@@ -43,6 +49,29 @@ pub enum Outcome {
     Declined(Intent),
     /// Approved, but the answer to this request is lost.
     AnswerLost(Intent),
+    /// A Pix charge awaiting the buyer's bank.
+    PixPending(Intent),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PayPixError {
+    #[error("no such Pix charge")]
+    UnknownPayment,
+    #[error("the Pix charge is {0}")]
+    NotPayable(String),
+    #[error("the Pix charge has expired")]
+    Expired,
+}
+
+/// The simulated receiver of Pix payments.
+pub const PIX_KEY: &str = "pix@bilheteria.dev";
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| {
+            i64::try_from(since.as_secs()).unwrap_or(i64::MAX)
+        })
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -119,11 +148,7 @@ impl SimulatedProvider {
     ) -> Outcome {
         let mut ledger = self.ledger();
         if let Some(existing) = ledger.by_key.get(key).and_then(|id| ledger.intents.get(id)) {
-            return if existing.status == "succeeded" {
-                Outcome::Succeeded(existing.clone())
-            } else {
-                Outcome::Declined(existing.clone())
-            };
+            return replay(existing);
         }
         ledger.next += 1;
         let decline = decline_code(token);
@@ -141,6 +166,8 @@ impl SimulatedProvider {
             decline_code: decline.map(str::to_owned),
             refunded: 0,
             installments,
+            pix_copy_paste: None,
+            pix_expires_at: None,
         };
         ledger.by_key.insert(key.to_owned(), intent.id.clone());
         ledger.intents.insert(intent.id.clone(), intent.clone());
@@ -149,6 +176,64 @@ impl SimulatedProvider {
             (None, "tok_timeout") => Outcome::AnswerLost(intent),
             (None, _) => Outcome::Succeeded(intent),
         }
+    }
+
+    /// A Pix charge of `amount` (in reais) that expires `expires_after_seconds` from now; a
+    /// repeated key answers the charge as it stands.
+    pub fn create_pix_intent(
+        &self,
+        key: &str,
+        amount: i64,
+        currency: &str,
+        order_id: &str,
+        expires_after_seconds: i64,
+    ) -> Outcome {
+        let mut ledger = self.ledger();
+        if let Some(existing) = ledger.by_key.get(key).and_then(|id| ledger.intents.get(id)) {
+            return replay(existing);
+        }
+        ledger.next += 1;
+        let id = format!("pi_sim_{:012}", ledger.next);
+        let copy_paste = bilheteria_domain::pix::br_code(&bilheteria_domain::pix::PixRequest {
+            key: PIX_KEY,
+            merchant_name: "Bilheteria",
+            merchant_city: "Sao Paulo",
+            amount_cents: amount,
+            txid: &id,
+        });
+        let intent = Intent {
+            id,
+            amount,
+            currency: currency.to_ascii_lowercase(),
+            status: "requires_action".to_owned(),
+            order_id: order_id.to_owned(),
+            decline_code: None,
+            refunded: 0,
+            installments: 1,
+            pix_copy_paste: Some(copy_paste),
+            pix_expires_at: Some(unix_now() + expires_after_seconds),
+        };
+        ledger.by_key.insert(key.to_owned(), intent.id.clone());
+        ledger.intents.insert(intent.id.clone(), intent.clone());
+        Outcome::PixPending(intent)
+    }
+
+    /// The buyer's bank pays a Pix charge that still waits (not after its expiry).
+    pub fn pay_pix(&self, id: &str) -> Result<Intent, PayPixError> {
+        let mut ledger = self.ledger();
+        let intent = ledger
+            .intents
+            .get_mut(id)
+            .filter(|i| i.pix_copy_paste.is_some())
+            .ok_or(PayPixError::UnknownPayment)?;
+        if intent.status != "requires_action" {
+            return Err(PayPixError::NotPayable(intent.status.clone()));
+        }
+        if intent.pix_expires_at.is_some_and(|at| unix_now() >= at) {
+            return Err(PayPixError::Expired);
+        }
+        intent.status = "succeeded".to_owned();
+        Ok(intent.clone())
     }
 
     /// Refunds `amount`, or without it all that remains of the charge (as Stripe does); answers
@@ -207,6 +292,15 @@ impl SimulatedProvider {
     }
 }
 
+/// How a repeated request finds its charge: as it stands now.
+fn replay(existing: &Intent) -> Outcome {
+    match existing.status.as_str() {
+        "succeeded" => Outcome::Succeeded(existing.clone()),
+        "requires_action" => Outcome::PixPending(existing.clone()),
+        _ => Outcome::Declined(existing.clone()),
+    }
+}
+
 /// The provider inside the server process (the embedded default).
 #[derive(Default)]
 pub struct SimulatedGateway {
@@ -220,15 +314,29 @@ impl PaymentGateway for SimulatedGateway {
     }
 
     async fn charge(&self, request: &ChargeRequest) -> Result<ChargeResult, GatewayError> {
-        let outcome = self.provider.create_intent_in(
-            &request.idempotency_key,
-            request.amount_cents,
-            &request.currency,
-            &request.token,
-            &request.order_id.to_string(),
-            request.installments,
-        );
+        let outcome = match request.method {
+            PaymentMethod::Card => self.provider.create_intent_in(
+                &request.idempotency_key,
+                request.amount_cents,
+                &request.currency,
+                &request.token,
+                &request.order_id.to_string(),
+                request.installments,
+            ),
+            PaymentMethod::Pix => self.provider.create_pix_intent(
+                &request.idempotency_key,
+                request.amount_cents,
+                &request.currency,
+                &request.order_id.to_string(),
+                request.pix_expires_after_seconds,
+            ),
+        };
         match outcome {
+            Outcome::PixPending(intent) => Ok(ChargeResult::PixPending {
+                copy_paste: intent.pix_copy_paste.unwrap_or_default(),
+                expires_at: intent.pix_expires_at.unwrap_or_default(),
+                reference: intent.id,
+            }),
             Outcome::Succeeded(intent) => Ok(ChargeResult::Succeeded(intent.charge())),
             Outcome::Declined(intent) => Ok(ChargeResult::Declined {
                 code: intent
@@ -248,6 +356,21 @@ impl PaymentGateway for SimulatedGateway {
             .intent(reference)
             .filter(|intent| intent.status == "succeeded")
             .map(|intent| intent.charge()))
+    }
+
+    async fn cancel(&self, reference: &str) -> Result<Cancelled, GatewayError> {
+        match self.provider.cancel(reference) {
+            Ok(_) => Ok(Cancelled::Canceled),
+            Err(CancelError::Succeeded) => match self.provider.intent(reference) {
+                Some(intent) => Ok(Cancelled::AlreadySucceeded(intent.charge())),
+                None => Err(GatewayError::Unknown("no such payment".into())),
+            },
+            Err(error) => Err(GatewayError::Unknown(error.to_string())),
+        }
+    }
+
+    fn simulator(&self) -> Option<&SimulatedProvider> {
+        Some(&self.provider)
     }
 
     async fn refund(
@@ -320,6 +443,44 @@ mod tests {
             provider.refund("r5", &intent.id, None),
             Err(RefundError::TooLarge)
         );
+    }
+
+    #[test]
+    fn a_pix_waits_until_paid_and_a_cancelled_one_cannot_be_paid() {
+        let provider = SimulatedProvider::new();
+        let Outcome::PixPending(pix) = provider.create_pix_intent("k1", 2_500, "BRL", "o1", 900)
+        else {
+            panic!("a Pix waits")
+        };
+        let code = pix.pix_copy_paste.clone().unwrap();
+        assert!(bilheteria_domain::pix::read_br_code(&code).is_some());
+        assert!(matches!(
+            provider.create_pix_intent("k1", 2_500, "BRL", "o1", 900),
+            Outcome::PixPending(again) if again.id == pix.id
+        ));
+        assert_eq!(provider.pay_pix(&pix.id).unwrap().status, "succeeded");
+        assert!(matches!(
+            provider.pay_pix(&pix.id),
+            Err(PayPixError::NotPayable(_))
+        ));
+        assert!(matches!(
+            provider.create_pix_intent("k1", 2_500, "BRL", "o1", 900),
+            Outcome::Succeeded(_)
+        ));
+        let Outcome::PixPending(late) = provider.create_pix_intent("k2", 100, "BRL", "o2", 900)
+        else {
+            panic!()
+        };
+        provider.cancel(&late.id).unwrap();
+        assert!(matches!(
+            provider.pay_pix(&late.id),
+            Err(PayPixError::NotPayable(_))
+        ));
+        let Outcome::PixPending(expired) = provider.create_pix_intent("k3", 100, "BRL", "o3", 0)
+        else {
+            panic!()
+        };
+        assert_eq!(provider.pay_pix(&expired.id), Err(PayPixError::Expired));
     }
 
     #[test]

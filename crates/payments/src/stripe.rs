@@ -1,8 +1,9 @@
 //! A client for a Stripe-compatible PaymentIntents subset: form-encoded requests, amounts in minor
 //! units, an `Idempotency-Key` header on every write, errors as `{"error": {...}}`.
 
-use super::{Charge, ChargeRequest, ChargeResult, GatewayError, PaymentGateway};
+use super::{Cancelled, Charge, ChargeRequest, ChargeResult, GatewayError, PaymentGateway};
 use async_trait::async_trait;
+use bilheteria_domain::sales::PaymentMethod;
 use reqwest::StatusCode;
 use serde::Deserialize;
 use std::time::Duration;
@@ -37,6 +38,20 @@ struct IntentBody {
     #[serde(default)]
     metadata: std::collections::HashMap<String, String>,
     last_payment_error: Option<ErrorDetail>,
+    next_action: Option<NextAction>,
+}
+
+/// Stripe's `next_action` of a Pix payment: `{type: "pix_display_qr_code", pix_display_qr_code:
+/// {data, expires_at, image_url_svg, …}}`.
+#[derive(Deserialize)]
+struct NextAction {
+    pix_display_qr_code: Option<PixDisplay>,
+}
+
+#[derive(Deserialize)]
+struct PixDisplay {
+    data: String,
+    expires_at: i64,
 }
 
 impl IntentBody {
@@ -92,10 +107,21 @@ impl PaymentGateway for StripeGateway {
         let mut form = vec![
             ("amount", request.amount_cents.to_string()),
             ("currency", request.currency.to_ascii_lowercase()),
-            ("payment_method", request.token.clone()),
             ("confirm", "true".to_owned()),
             ("metadata[order_id]", request.order_id.to_string()),
         ];
+        if request.method == PaymentMethod::Pix {
+            form.extend([
+                ("payment_method_types[]", "pix".to_owned()),
+                ("payment_method_data[type]", "pix".to_owned()),
+                (
+                    "payment_method_options[pix][expires_after_seconds]",
+                    request.pix_expires_after_seconds.to_string(),
+                ),
+            ]);
+        } else {
+            form.push(("payment_method", request.token.clone()));
+        }
         if request.installments > 1 {
             // Stripe's shape of a fixed installment plan (parcelamento).
             form.extend([
@@ -137,6 +163,18 @@ impl PaymentGateway for StripeGateway {
                     .map_err(|e| GatewayError::Unknown(format!("unreadable answer: {e}")))?;
                 match intent.status.as_str() {
                     "succeeded" => Ok(ChargeResult::Succeeded(intent.charge())),
+                    "requires_action" => match intent.next_action {
+                        Some(NextAction {
+                            pix_display_qr_code: Some(pix),
+                        }) => Ok(ChargeResult::PixPending {
+                            reference: intent.id,
+                            copy_paste: pix.data,
+                            expires_at: pix.expires_at,
+                        }),
+                        _ => Err(GatewayError::Unknown(
+                            "payment requires an action we do not take".into(),
+                        )),
+                    },
                     "requires_payment_method" | "canceled" => Ok(ChargeResult::Declined {
                         code: intent
                             .last_payment_error
@@ -190,6 +228,28 @@ impl PaymentGateway for StripeGateway {
             }
             StatusCode::NOT_FOUND => Ok(None),
             other => Err(GatewayError::Unknown(format!("provider answered {other}"))),
+        }
+    }
+
+    async fn cancel(&self, reference: &str) -> Result<Cancelled, GatewayError> {
+        let response = self
+            .client
+            .post(format!(
+                "{}/v1/payment_intents/{reference}/cancel",
+                self.base_url
+            ))
+            .bearer_auth(&self.secret_key)
+            .send()
+            .await
+            .map_err(|e| GatewayError::Unknown(e.to_string()))?;
+        match response.status() {
+            StatusCode::OK => Ok(Cancelled::Canceled),
+            // Stripe refuses to cancel a payment that succeeded: look it up to be sure.
+            StatusCode::BAD_REQUEST => match self.succeeded_charge(reference).await? {
+                Some(charge) => Ok(Cancelled::AlreadySucceeded(charge)),
+                None => Err(GatewayError::Unknown("cancel refused".into())),
+            },
+            other => Err(GatewayError::Unknown(format!("cancel answered {other}"))),
         }
     }
 

@@ -2,14 +2,19 @@
 //! [`bilheteria_payments::stripe::StripeGateway`] uses, for load tests and cluster tests. Latency
 //! follows a log-normal distribution (a median and a long tail); some approvals can be turned
 //! into declines at random; `tok_timeout` approves but answers only after the client has given
-//! up; and every outcome can be sent as a signed webhook.
+//! up; and every outcome can be sent as a signed webhook. Pix charges wait with their BR Code:
+//! a share of them is paid by the simulated buyer after a delay (`--pix-paid-share`,
+//! `--pix-pay-after-ms`), the rest never, and `POST /v1/test_helpers/pix/{id}/pay` pays one by
+//! hand.
 
 use axum::extract::{Form, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use bilheteria_payments::simulator::{CancelError, Intent, Outcome, SimulatedProvider};
+use bilheteria_payments::simulator::{
+    CancelError, Intent, Outcome, PayPixError, SimulatedProvider,
+};
 use bilheteria_payments::webhook;
 use rand::Rng;
 use rand_distr::{Distribution, LogNormal};
@@ -43,6 +48,13 @@ pub struct PaysimArgs {
     /// How long after the outcome a webhook is sent.
     #[arg(long, env = "PAYSIM_WEBHOOK_DELAY_MS", default_value_t = 0)]
     pub webhook_delay_ms: u64,
+    /// Share (0..1) of Pix charges the simulated buyers pay by themselves; the rest are never
+    /// paid (unless by `POST /v1/test_helpers/pix/{id}/pay`) and expire.
+    #[arg(long, env = "PAYSIM_PIX_PAID_SHARE", default_value_t = 0.0)]
+    pub pix_paid_share: f64,
+    /// Median time a simulated buyer takes to pay a Pix (log-normal, the latency's spread).
+    #[arg(long, env = "PAYSIM_PIX_PAY_AFTER_MS", default_value_t = 5_000.0)]
+    pub pix_pay_after_ms: f64,
 }
 
 struct Paysim {
@@ -55,6 +67,8 @@ struct Paysim {
     webhook_delay: Duration,
     client: reqwest::Client,
     events: AtomicU64,
+    pix_paid_share: f64,
+    pix_delay: Option<LogNormal<f64>>,
 }
 
 pub fn router(args: &PaysimArgs) -> anyhow::Result<Router> {
@@ -73,12 +87,17 @@ pub fn router(args: &PaysimArgs) -> anyhow::Result<Router> {
             .timeout(Duration::from_secs(5))
             .build()?,
         events: AtomicU64::new(0),
+        pix_paid_share: args.pix_paid_share.clamp(0.0, 1.0),
+        pix_delay: (args.pix_pay_after_ms > 0.0)
+            .then(|| LogNormal::new(args.pix_pay_after_ms.ln(), args.latency_sigma.max(0.0)))
+            .transpose()?,
     });
     Ok(Router::new()
         .route("/v1/payment_intents", post(create_intent).get(list_intents))
         .route("/v1/payment_intents/{id}", get(get_intent))
         .route("/v1/payment_intents/{id}/cancel", post(cancel_intent))
         .route("/v1/refunds", post(create_refund))
+        .route("/v1/test_helpers/pix/{id}/pay", post(pay_pix))
         .route("/v1/charges/summary", get(summary))
         .route("/healthz", get(|| async { "ok" }))
         .fallback(not_simulated)
@@ -110,6 +129,15 @@ fn intent_json(intent: &Intent) -> Value {
         "metadata": { "order_id": intent.order_id },
         "payment_method_options": { "card": { "installments": { "plan": (intent.installments > 1).then(|| json!({"count": intent.installments, "interval": "month", "type": "fixed_count"})) } } },
         "last_payment_error": intent.decline_code.as_ref().map(|code| json!({"code": "card_declined", "decline_code": code})),
+        "payment_method_types": [if intent.pix_copy_paste.is_some() { "pix" } else { "card" }],
+        "next_action": (intent.status == "requires_action").then(|| json!({
+            "type": "pix_display_qr_code",
+            "pix_display_qr_code": {
+                "data": intent.pix_copy_paste,
+                "expires_at": intent.pix_expires_at,
+                "hosted_instructions_url": format!("https://paysim.invalid/pix/{}", intent.id),
+            },
+        })),
     })
 }
 
@@ -174,6 +202,51 @@ impl Paysim {
     }
 }
 
+impl Paysim {
+    /// Whether and when the simulated buyer pays a new Pix charge.
+    fn buyer_pays_later(self: Arc<Self>, intent: &Intent) {
+        let pays = self.pix_paid_share > 0.0 && rand::rng().random::<f64>() < self.pix_paid_share;
+        if !pays {
+            return;
+        }
+        let delay = self
+            .pix_delay
+            .map_or(0.0, |delay| delay.sample(&mut rand::rng()).min(3_600_000.0));
+        let id = intent.id.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_micros((delay * 1000.0) as u64)).await;
+            if let Ok(paid) = self.provider.pay_pix(&id) {
+                self.send_webhook("payment_intent.succeeded", &paid);
+            }
+        });
+    }
+}
+
+/// `POST /v1/test_helpers/pix/{id}/pay`: the buyer's bank pays a Pix charge still waiting.
+async fn pay_pix(
+    State(sim): State<Arc<Paysim>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    if !authorised(&headers) {
+        return unauthorised();
+    }
+    match sim.provider.pay_pix(&id) {
+        Ok(intent) => {
+            sim.send_webhook("payment_intent.succeeded", &intent);
+            Json(intent_json(&intent)).into_response()
+        }
+        Err(PayPixError::UnknownPayment) => no_such_intent(),
+        Err(e) => error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            "payment_intent_unexpected_state",
+            &e.to_string(),
+            sim.provider.intent(&id).as_ref(),
+        ),
+    }
+}
+
 fn authorised(headers: &HeaderMap) -> bool {
     headers
         .get("authorization")
@@ -206,6 +279,44 @@ async fn create_intent(
         .get("amount")
         .and_then(|a| a.parse::<i64>().ok())
         .filter(|a| *a >= 0);
+    if form.get("payment_method_types[]").map(String::as_str) == Some("pix") {
+        let (Some(amount), Some(currency)) = (amount, form.get("currency")) else {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request_error",
+                "parameter_missing",
+                "amount and currency are required",
+                None,
+            );
+        };
+        let expires = form
+            .get("payment_method_options[pix][expires_after_seconds]")
+            .map_or(Ok(86_400), |s| s.parse::<i64>());
+        let Ok(expires @ 10..=1_209_600) = expires else {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request_error",
+                "parameter_invalid_integer",
+                "expires_after_seconds must be 10 to 1209600",
+                None,
+            );
+        };
+        let order = form.get("metadata[order_id]").cloned().unwrap_or_default();
+        sim.think().await;
+        return match sim
+            .provider
+            .create_pix_intent(key, amount, currency, &order, expires)
+        {
+            Outcome::PixPending(intent) => {
+                sim.clone().buyer_pays_later(&intent);
+                Json(intent_json(&intent)).into_response()
+            }
+            // A repeated key: the charge as it stands.
+            Outcome::Succeeded(intent)
+            | Outcome::Declined(intent)
+            | Outcome::AnswerLost(intent) => Json(intent_json(&intent)).into_response(),
+        };
+    }
     let (Some(amount), Some(currency), Some(token)) =
         (amount, form.get("currency"), form.get("payment_method"))
     else {
@@ -268,6 +379,7 @@ async fn create_intent(
                 Some(&intent),
             )
         }
+        Outcome::PixPending(intent) => Json(intent_json(&intent)).into_response(),
         Outcome::AnswerLost(intent) => {
             sim.send_webhook("payment_intent.succeeded", &intent);
             tokio::time::sleep(sim.lost_answer).await;
@@ -313,7 +425,7 @@ async fn not_simulated(method: axum::http::Method, uri: axum::http::Uri) -> Resp
         "invalid_request_error",
         "resource_missing",
         &format!(
-            "Unrecognized request URL ({method}: {}); paysim simulates payment_intents (create, retrieve, list, cancel) and refunds",
+            "Unrecognized request URL ({method}: {}); paysim simulates payment_intents (create, retrieve, list, cancel), refunds and paying a Pix",
             uri.path()
         ),
         None,

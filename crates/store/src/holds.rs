@@ -134,7 +134,11 @@ pub(super) fn hold_from_row(row: &DbRow) -> Result<HoldRow, sqlx::Error> {
 /// standing buyer draws on, after the buyer's allocation, to hold those locks for one statement
 /// only; the cycle it allows needs the same buyer in two transactions at once, and PostgreSQL
 /// breaks it (the hold is retried, see `must_retry`).
-async fn release(tx: &mut Tx, holds: &[HoldRow], status: &str) -> Result<(), sqlx::Error> {
+pub(super) async fn release(
+    tx: &mut Tx,
+    holds: &[HoldRow],
+    status: &str,
+) -> Result<(), sqlx::Error> {
     let mut seated: Vec<Uuid> = holds.iter().filter(|h| h.seated).map(|h| h.id).collect();
     seated.sort();
     for hold in seated {

@@ -13,12 +13,15 @@ use crate::{
 };
 use crate::{CatalogStore, Refusal};
 use async_trait::async_trait;
-use bilheteria_domain::catalog::Currency;
+use bilheteria_domain::catalog::{Currency, EventSession};
 use bilheteria_domain::clock::{from_micros, to_micros};
 use bilheteria_domain::half_price::{Eligibility, TicketType};
 use bilheteria_domain::ids::{EventId, HoldId, OrderId, SessionId, UserId};
 use bilheteria_domain::page::{Page, PageRequest};
-use bilheteria_domain::sales::{Buys, ItemKind, Order, OrderItem, OrderStatus, order_total};
+use bilheteria_domain::pix::PixCharge;
+use bilheteria_domain::sales::{
+    Buys, ItemKind, Order, OrderItem, OrderStatus, PaymentMethod, order_total,
+};
 use bilheteria_domain::tickets::Ticket;
 use sqlx::{AssertSqlSafe, QueryBuilder, Row};
 use std::collections::HashMap;
@@ -35,7 +38,8 @@ struct EarlierRequest {
 macro_rules! order_columns {
     () => {
         "id, user_id, session_id, event_id, hold_id, status, total_cents, currency, installments, \
-         payment_reference, failure_code, client_ip, created_at, updated_at"
+         payment_reference, failure_code, client_ip, created_at, updated_at, payment_method, pix_copy_paste, \
+         pix_expires_at"
     };
 }
 
@@ -45,17 +49,33 @@ fn order_from_row(
     tickets: Vec<Ticket>,
 ) -> Result<Order, sqlx::Error> {
     let status: String = row.try_get("status")?;
+    let status = OrderStatus::parse(&status).ok_or_else(|| corrupt("orders.status"))?;
     let currency: String = row.try_get("currency")?;
+    let method: String = row.try_get("payment_method")?;
+    // The code is shown while the order waits for it.
+    let pix = match (
+        row.try_get::<Option<String>, _>("pix_copy_paste")?,
+        row.try_get::<Option<i64>, _>("pix_expires_at")?,
+    ) {
+        (Some(copy_paste), Some(expires_at)) if !status.is_settled() => Some(PixCharge {
+            copy_paste,
+            expires_at: from_micros(expires_at),
+        }),
+        _ => None,
+    };
     Ok(Order {
         id: OrderId(row.try_get("id")?),
         user_id: UserId(row.try_get("user_id")?),
         session_id: SessionId(row.try_get("session_id")?),
         event_id: EventId(row.try_get("event_id")?),
         hold_id: HoldId(row.try_get("hold_id")?),
-        status: OrderStatus::parse(&status).ok_or_else(|| corrupt("orders.status"))?,
+        status,
         total_cents: row.try_get("total_cents")?,
         currency: Currency::parse(&currency).map_err(|_| corrupt("orders.currency"))?,
         installments: row.try_get("installments")?,
+        payment_method: PaymentMethod::parse(&method)
+            .ok_or_else(|| corrupt("orders.payment_method"))?,
+        pix,
         items,
         tickets,
         payment_reference: row.try_get("payment_reference")?,
@@ -205,15 +225,17 @@ impl ThisBackend {
         &self,
         order: Uuid,
     ) -> Result<Option<OrderToSettle>, sqlx::Error> {
-        let row =
-            sqlx::query("SELECT payment_token, hold_id, listing_id FROM orders WHERE id = $1")
-                .bind(order)
-                .fetch_optional(self.reader())
-                .await?;
+        let row = sqlx::query(
+            "SELECT payment_token, hold_id, listing_id, pix_expires_at, next_settle_at, status FROM orders WHERE id = $1",
+        )
+        .bind(order)
+        .fetch_optional(self.reader())
+        .await?;
         let Some(row) = row else { return Ok(None) };
         let Some(full) = self.order_by_id(order).await? else {
             return Ok(None);
         };
+        let status = full.status.as_str();
         let (units, listing) = match row.try_get::<Option<Uuid>, _>("listing_id")? {
             Some(listing) => match self.listing_sale(listing).await? {
                 Some((sale, unit)) => (vec![unit], Some(sale)),
@@ -226,6 +248,12 @@ impl ThisBackend {
             payment_token: row.try_get("payment_token")?,
             units,
             listing,
+            pix_expires_at: row
+                .try_get::<Option<i64>, _>("pix_expires_at")?
+                .map(from_micros),
+            // Two reads: an order settled between them (a webhook's) is not due.
+            settle_due: row.try_get::<Option<i64>, _>("next_settle_at")?.is_some()
+                && row.try_get::<String, _>("status")? == status,
         }))
     }
 }
@@ -424,8 +452,12 @@ impl ThisBackend {
         }
         let total = order_total(&items).ok_or(StoreError::Refused(Refusal::TotalTooLarge))?;
         // While the provider is asked, the hold must not lapse and hand its seats to another
-        // buyer: it lasts at least until reconciliation would look at the order.
-        let paying_until = to_micros(new.settle_after).max(hold.expires_at);
+        // buyer: it lasts at least until reconciliation would look at the order, and a Pix
+        // order's until its Pix expires.
+        let pix_expires_at = pix_deadline(&new, &session, now);
+        let paying_until = to_micros(new.settle_after)
+            .max(hold.expires_at)
+            .max(pix_expires_at.unwrap_or(0));
         let inserted = sqlx::query(ThisBackend::START_PAYING)
             .bind(paying_until)
             .bind(hold.id)
@@ -441,6 +473,8 @@ impl ThisBackend {
             .bind(to_micros(new.settle_after))
             .bind(now)
             .bind(new.installments)
+            .bind(new.payment_method.as_str())
+            .bind(pix_expires_at)
             .execute(&mut **tx)
             .await;
         match inserted {
@@ -455,8 +489,15 @@ impl ThisBackend {
             EventId(event_id),
             HoldId(hold.id),
         );
-        started(new, places, (total, &currency), items, units, None, now)
+        let paying = (None, pix_expires_at);
+        started(new, places, (total, &currency), items, units, paying, now)
     }
+}
+
+/// When a Pix order's code expires (the session's setting from now); none for a card.
+pub(super) fn pix_deadline(new: &NewOrder, session: &EventSession, now: i64) -> Option<i64> {
+    (new.payment_method == PaymentMethod::Pix)
+        .then(|| now + session.pix_expires_after_seconds * 1_000_000)
 }
 
 /// The order line of `quantity` places like `unit` in a category priced `full_price_cents`: half
@@ -490,7 +531,7 @@ pub(super) fn started(
     (total_cents, currency): (i64, &str),
     items: Vec<OrderItem>,
     units: Vec<TicketUnit>,
-    listing: Option<crate::ListingSale>,
+    (listing, pix_expires_at): (Option<crate::ListingSale>, Option<i64>),
     now: i64,
 ) -> StoreResult<BeginOrder> {
     let order = Order {
@@ -504,6 +545,8 @@ pub(super) fn started(
         currency: Currency::parse(currency)
             .map_err(|_| StoreError::database("stored currency unreadable"))?,
         installments: new.installments,
+        payment_method: new.payment_method,
+        pix: None,
         items,
         tickets: Vec::new(),
         payment_reference: None,
@@ -517,6 +560,8 @@ pub(super) fn started(
         payment_token: new.payment_token,
         units,
         listing,
+        pix_expires_at: pix_expires_at.map(from_micros),
+        settle_due: true,
     }))
 }
 

@@ -3,7 +3,7 @@
 //! Every step locks the listing's row, then the ticket's, so a listing is sold at most once.
 
 use super::holds::{allocate, purchase_limit_exceeded};
-use super::orders::{record_order_items, started};
+use super::orders::{pix_deadline, record_order_items, started};
 use super::shared::{Change, DbRow, append_audit, corrupt, enqueue, finish};
 use super::tickets::{
     TicketRow, eligibility_from_row, lock_ticket, seat_label_from_row, ticket_type_from_row,
@@ -263,10 +263,11 @@ impl ThisBackend {
         .execute(&mut **tx)
         .await?;
         let currency = session.currency.as_str().to_owned();
+        let pix_expires_at = pix_deadline(&new, &session, now);
         sqlx::query(
             "INSERT INTO orders (id, user_id, session_id, event_id, hold_id, status, total_cents, currency, payment_token, \
-             client_ip, idempotency_key, next_settle_at, created_at, updated_at, listing_id, installments) \
-             VALUES ($1, $2, $3, $4, $5, 'awaiting_payment', $6, $7, $8, $9, $10, $11, $12, $12, $13, $14)",
+             client_ip, idempotency_key, next_settle_at, created_at, updated_at, listing_id, installments, payment_method, \
+             pix_expires_at) VALUES ($1, $2, $3, $4, $5, 'awaiting_payment', $6, $7, $8, $9, $10, $11, $12, $12, $13, $14, $15, $16)",
         )
         .bind(new.id.0)
         .bind(new.user_id.0)
@@ -282,6 +283,8 @@ impl ThisBackend {
         .bind(now)
         .bind(listing.0)
         .bind(new.installments)
+        .bind(new.payment_method.as_str())
+        .bind(pix_expires_at)
         .execute(&mut **tx)
         .await?;
         let (kind, reference, _) = bought_as(tx, &ticket).await?;
@@ -322,7 +325,8 @@ impl ThisBackend {
             version: ticket.version,
         };
         let total = (listed.price, currency.as_str());
-        started(new, places, total, items, vec![unit], Some(sale), now)
+        let paying = (Some(sale), pix_expires_at);
+        started(new, places, total, items, vec![unit], paying, now)
     }
 
     async fn ticket_unit(&self, tx: &mut Tx, ticket: &TicketRow) -> StoreResult<TicketUnit> {

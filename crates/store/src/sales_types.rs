@@ -9,7 +9,7 @@ use bilheteria_domain::ids::{
     HoldId, ListingId, OrderId, OutboxId, ProductId, SeatId, SectionId, SessionId, TicketId, UserId,
 };
 use bilheteria_domain::page::{Page, PageRequest};
-use bilheteria_domain::sales::{Buys, Hold, HoldRequest, Order, OrderStatus};
+use bilheteria_domain::sales::{Buys, Hold, HoldRequest, Order, OrderStatus, PaymentMethod};
 use bilheteria_domain::tickets::{SeatLabel, Ticket};
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -37,6 +37,7 @@ pub struct NewOrder {
     pub fingerprint: Vec<u8>,
     pub buys: Buys,
     pub products: Vec<(ProductId, i64)>,
+    pub payment_method: PaymentMethod,
     pub payment_token: String,
     pub installments: i64,
     pub client_ip: Option<String>,
@@ -90,6 +91,11 @@ pub struct OrderToSettle {
     pub units: Vec<TicketUnit>,
     /// For an order of a resale listing: the ticket it hands over.
     pub listing: Option<ListingSale>,
+    /// When a Pix order's code expires: the order fails then unless paid.
+    pub pix_expires_at: Option<OffsetDateTime>,
+    /// Whether reconciliation still has something to do with it when it was read: a settled
+    /// order is due only for a refund owed (a failed order's charge, a requested refund).
+    pub settle_due: bool,
 }
 
 /// The ticket a resale order buys: on payment it is reissued to the buyer at `version + 1`.
@@ -136,6 +142,11 @@ pub enum PaymentOutcome {
     },
     /// The answer is unknown; look again at `retry_at`.
     Unknown { retry_at: OffsetDateTime },
+    /// A Pix charge awaits the buyer's bank: its code, shown until the order's Pix expires.
+    PixPending {
+        reference: String,
+        copy_paste: String,
+    },
 }
 
 impl PaymentOutcome {
@@ -144,7 +155,9 @@ impl PaymentOutcome {
         match self {
             PaymentOutcome::Paid { .. } => OrderStatus::Paid,
             PaymentOutcome::Declined { .. } => OrderStatus::Failed,
-            PaymentOutcome::Unknown { .. } => OrderStatus::PaymentPending,
+            PaymentOutcome::Unknown { .. } | PaymentOutcome::PixPending { .. } => {
+                OrderStatus::PaymentPending
+            }
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Settlement and refunds, shared by both backends (compiled once inside each backend module):
 //! a payment's outcome applied to its order exactly once, in one short transaction.
 
-use super::holds::{HoldRow, claim_for_sale, hold_from_row, must_retry, sell_pooled};
+use super::holds::{HoldRow, claim_for_sale, hold_from_row, must_retry, release, sell_pooled};
 use super::orders::{notify_buyer, order_change, products_of, record_answer};
 use super::resale::{refundable_cents, release_reservation, sell_listing};
 use super::shared::{DbRow, Ending, append_audit, corrupt, end, finish};
@@ -17,6 +17,7 @@ use async_trait::async_trait;
 use bilheteria_domain::audit::AuditContext;
 use bilheteria_domain::clock::{from_micros, to_micros};
 use bilheteria_domain::ids::{AuditEntryId, OrderId, OutboxId, UserId};
+use bilheteria_domain::pix::{PIX_EXPIRED_CODE, PixCharge};
 use bilheteria_domain::sales::{Order, OrderStatus};
 use bilheteria_domain::tickets::{Ticket, TicketStatus};
 use sqlx::{AssertSqlSafe, QueryBuilder, Row};
@@ -294,6 +295,32 @@ async fn apply_outcome(
             .await?;
             settled.status = OrderStatus::PaymentPending;
         }
+        PaymentOutcome::PixPending {
+            reference,
+            copy_paste,
+        } => {
+            // Looked at again when the Pix expires (a webhook settles it earlier when paid).
+            let expires_at = draft
+                .pix_expires_at
+                .ok_or_else(|| StoreError::database("a Pix charge for an order without Pix"))?;
+            sqlx::query(
+                "UPDATE orders SET status = 'payment_pending', payment_reference = $1, pix_copy_paste = $2, \
+                 next_settle_at = $3, updated_at = $4 WHERE id = $5",
+            )
+            .bind(&reference)
+            .bind(&copy_paste)
+            .bind(to_micros(expires_at))
+            .bind(at)
+            .bind(settled.id.0)
+            .execute(&mut **tx)
+            .await?;
+            settled.status = OrderStatus::PaymentPending;
+            settled.payment_reference = Some(reference);
+            settled.pix = Some(PixCharge {
+                copy_paste,
+                expires_at,
+            });
+        }
         PaymentOutcome::Declined { code, reference } => {
             record_charge(
                 tx,
@@ -316,6 +343,13 @@ async fn apply_outcome(
             .await?;
             if draft.listing.is_some() {
                 release_reservation(tx, settled.id.0, at).await?;
+            } else if code == PIX_EXPIRED_CODE {
+                // A declined card leaves the hold to the buyer until it lapses; an expired Pix
+                // gives its places back at once.
+                let hold = hold_from_row(&row)?;
+                if hold.status == "active" {
+                    release(tx, &[hold], "expired").await?;
+                }
             }
             settled.status = OrderStatus::Failed;
             settled.failure_code = Some(code);

@@ -925,6 +925,7 @@ async fn selling_holds_the_cap_and_settles_each_order_once(db: TestDatabase) {
         fingerprint: vec![fingerprint],
         buys: Buys::Hold(held.id),
         products: vec![],
+        payment_method: bilheteria_domain::sales::PaymentMethod::Card,
         payment_token: "tok_visa".into(),
         installments: 1,
         client_ip: None,

@@ -862,7 +862,7 @@ async fn holds_and_orders_reject_bad_input(db: TestDatabase) {
         .order(
             token,
             "bad-payment-01",
-            &json!({"hold_id": held["id"], "payment": {"method": "pix", "token": ""}}),
+            &json!({"hold_id": held["id"], "payment": {"method": "boleto", "token": ""}}),
         )
         .await;
     assert_eq!(
@@ -1228,6 +1228,7 @@ async fn order_in_flight(
                 hold["id"].as_str().unwrap().parse().unwrap(),
             ),
             products: vec![],
+            payment_method: bilheteria_domain::sales::PaymentMethod::Card,
             payment_token: token.into(),
             installments: 1,
             client_ip: None,

@@ -30,6 +30,8 @@ async fn rehearsal_app(db: TestDatabase) -> (TestApp, String) {
         webhook_url: None,
         webhook_secret: "unused".into(),
         webhook_delay_ms: 0,
+        pix_paid_share: 0.0,
+        pix_pay_after_ms: 0.0,
     })
     .unwrap();
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });

@@ -11,6 +11,7 @@ mod gate;
 mod half_price;
 mod loadtest;
 mod paysim;
+mod pix;
 mod printing;
 mod queue_state;
 mod race;

@@ -32,6 +32,8 @@ fn paysim_args(webhook_url: Option<String>) -> PaysimArgs {
         webhook_secret: WEBHOOK_SECRET.into(),
         // Later than the client waits, so the lost answer is surely lost first.
         webhook_delay_ms: 1_000,
+        pix_paid_share: 0.0,
+        pix_pay_after_ms: 0.0,
     }
 }
 

@@ -72,12 +72,23 @@ pub fn order_answer(order: &Order) -> Response {
         OrderStatus::Paid | OrderStatus::Refunded => {
             return (StatusCode::CREATED, Json(order)).into_response();
         }
-        OrderStatus::PaymentPending => ApiError::new(
-            StatusCode::ACCEPTED,
-            "payment_pending",
-            "the payment provider's answer is not known yet; the order will settle shortly",
-        )
-        .with("order_id", order.id),
+        OrderStatus::PaymentPending => match &order.pix {
+            Some(pix) => ApiError::new(
+                StatusCode::ACCEPTED,
+                "payment_pending",
+                "pay the Pix from your bank (scan the QR or copy and paste the code) before it \
+                 expires; the order is paid when the bank confirms",
+            )
+            .with("order_id", order.id)
+            .with("pix", pix)
+            .with("order", order),
+            None => ApiError::new(
+                StatusCode::ACCEPTED,
+                "payment_pending",
+                "the payment provider's answer is not known yet; the order will settle shortly",
+            )
+            .with("order_id", order.id),
+        },
         OrderStatus::AwaitingPayment => ApiError::new(
             StatusCode::CONFLICT,
             "idempotency_in_progress",
@@ -90,6 +101,11 @@ pub fn order_answer(order: &Order) -> Response {
                     StatusCode::GONE,
                     "hold_expired",
                     "the hold expired and its seats were taken before the payment settled; the charge was refunded",
+                ),
+                "pix_expired" => ApiError::new(
+                    StatusCode::GONE,
+                    "pix_expired",
+                    "the Pix expired before it was paid; its places were released",
                 ),
                 "out_of_stock" => ApiError::new(
                     StatusCode::CONFLICT,
@@ -191,6 +207,22 @@ pub async fn get_order(
     PathId(id): PathId<OrderId>,
 ) -> ApiResult<Json<Order>> {
     Ok(Json(access::visible_order(&state, id, &caller.user).await?))
+}
+
+#[utoipa::path(post, path = "/orders/{id}/pix/pay", tag = "buying", security(("bearer" = [])), params(("id" = String, Path, format = Uuid)),
+    responses(
+        (status = 200, description = "with the simulated provider: the Pix paid, the order settled", body = Order),
+        (status = 404, description = "`not_found`, or `not_simulated` (a real provider: pay from the bank)", body = Problem),
+        (status = 409, description = "`pix_not_pending`", body = Problem),
+    ))]
+pub async fn pay_pix(
+    State(state): State<App>,
+    caller: CurrentUser,
+    PathId(id): PathId<OrderId>,
+) -> ApiResult<Json<Order>> {
+    Ok(Json(
+        sales::pay_pix_in_simulator(&state, &caller.user, id).await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/orders/{id}/refund", tag = "buying", security(("bearer" = [])), params(("id" = String, Path, format = Uuid)),

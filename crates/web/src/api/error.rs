@@ -395,6 +395,16 @@ impl From<AppError> for ApiError {
                 "half-price places (meia-entrada) need `eligibility`: one of student, pcd, \
                  pcd_companion, youth_low_income, senior",
             ),
+            AppError::NotSimulated => Self::new(
+                StatusCode::NOT_FOUND,
+                "not_simulated",
+                "Pix payments are made from the buyer's bank; only the simulated provider pays them here",
+            ),
+            AppError::PixNotPending => Self::new(
+                StatusCode::CONFLICT,
+                "pix_not_pending",
+                "this order has no Pix waiting to be paid (paid, expired, or paid by card)",
+            ),
             AppError::NotSoldOut => Self::new(
                 StatusCode::CONFLICT,
                 "not_sold_out",

@@ -90,6 +90,7 @@ fn api_routes() -> OpenApiRouter<App> {
         .routes(routes!(buying::create_order, buying::list_orders))
         .routes(routes!(buying::get_order))
         .routes(routes!(buying::refund_order))
+        .routes(routes!(buying::pay_pix))
         .routes(routes!(buying::payment_webhook))
         .routes(routes!(buying::list_outbox))
         .routes(routes!(buying::sales_integrity))
