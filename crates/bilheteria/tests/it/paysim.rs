@@ -16,6 +16,7 @@ use std::time::Duration;
 
 on_both_backends!(
     payments_through_paysim_settle_by_answer_by_webhook_and_refund,
+    a_pix_through_paysim_is_paid_by_the_bank_and_another_expires,
     an_unreachable_provider_leaves_orders_pending
 );
 
@@ -75,6 +76,86 @@ async fn summary(url: &str) -> Value {
         .json()
         .await
         .unwrap()
+}
+
+/// Stripe's Pix shape both ways: the client asks for `payment_method_types[]=pix` with its
+/// expiry and reads `next_action.pix_display_qr_code`; the bank's payment arrives as a webhook;
+/// an unpaid Pix is cancelled at the provider when it expires.
+async fn a_pix_through_paysim_is_paid_by_the_bank_and_another_expires(db: TestDatabase) {
+    let (app, paysim_url) = app_with_paysim(db).await;
+    let sale = on_sale(&app, 10, 10, 5, json!({"pix_expires_after_seconds": 120})).await;
+    let buyers = app.buyers(2).await;
+    let mut waiting = Vec::new();
+    for (i, buyer) in buyers.iter().enumerate() {
+        let (_, held) = app
+            .post(
+                &format!("/sessions/{}/holds", sale.session_id),
+                Some(&buyer.token),
+                json!({"seat_ids": [sale.seat_ids[i]]}),
+            )
+            .await;
+        let (status, answer) = app
+            .order(
+                &buyer.token,
+                &format!("paysim-pix-{i:02}"),
+                &json!({"hold_id": held["id"], "payment": {"method": "pix"}}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
+        let code = answer["pix"]["copy_paste"].as_str().unwrap();
+        assert!(
+            bilheteria_domain::pix::read_br_code(code).is_some(),
+            "{code}"
+        );
+        waiting.push(answer["order"].clone());
+    }
+    let client = reqwest::Client::new();
+    let reference = waiting[0]["payment_reference"].as_str().unwrap();
+    let intent: Value = client
+        .get(format!("{paysim_url}/v1/payment_intents/{reference}"))
+        .bearer_auth("sk_test_123")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(intent["status"], "requires_action");
+    assert_eq!(intent["next_action"]["type"], "pix_display_qr_code");
+    let paid = client
+        .post(format!("{paysim_url}/v1/test_helpers/pix/{reference}/pay"))
+        .bearer_auth("sk_test_123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(paid.status(), StatusCode::OK);
+    let id = waiting[0]["id"].as_str().unwrap();
+    let settled = wait_for_status(&app, &buyers[0].token, id, "paid").await;
+    assert_eq!(settled["tickets"].as_array().unwrap().len(), 1);
+
+    app.clock.advance(time::Duration::seconds(121));
+    sales::reconcile(&app.state).await.unwrap();
+    let id = waiting[1]["id"].as_str().unwrap();
+    let (_, expired) = app
+        .get(&format!("/orders/{id}"), Some(&buyers[1].token))
+        .await;
+    assert_eq!(expired["failure_code"], "pix_expired", "{expired}");
+    let late = client
+        .post(format!(
+            "{paysim_url}/v1/test_helpers/pix/{}/pay",
+            waiting[1]["payment_reference"].as_str().unwrap()
+        ))
+        .bearer_auth("sk_test_123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        late.status(),
+        StatusCode::BAD_REQUEST,
+        "a cancelled Pix cannot be paid"
+    );
+    let totals = summary(&paysim_url).await;
+    assert_eq!(totals["captured_cents"], 12_000);
 }
 
 async fn payments_through_paysim_settle_by_answer_by_webhook_and_refund(db: TestDatabase) {
