@@ -241,6 +241,19 @@ impl Client {
         answer(request, StatusCode::CREATED).await
     }
 
+    /// `GET /orders/{id}`: one of the caller's orders as it stands.
+    pub async fn order(&self, token: &str, id: &str) -> ClientResult<Order> {
+        let request = self.api(Method::GET, &format!("/orders/{id}"), Some(token));
+        answer(request, StatusCode::OK).await
+    }
+
+    /// `POST /orders/{id}/pix/pay`: with the server's simulated provider, the buyer's bank pays
+    /// the order's Pix.
+    pub async fn pay_pix(&self, token: &str, id: &str) -> ClientResult<Order> {
+        let request = self.api(Method::POST, &format!("/orders/{id}/pix/pay"), Some(token));
+        answer(request, StatusCode::OK).await
+    }
+
     /// `GET /tickets`: the caller's tickets, first page.
     pub async fn tickets(&self, token: &str) -> ClientResult<Page<Ticket>> {
         let request = self.api(Method::GET, "/tickets", Some(token));
@@ -355,10 +368,14 @@ mod tests {
     fn a_hold_request_has_the_shape_of_the_api() {
         let seats = HoldInput::Seats {
             seat_ids: vec!["s1".into()],
+            half_price_seat_ids: vec![],
+            eligibility: None,
         };
         let standing = HoldInput::Standing {
             section_id: "p".into(),
             quantity: 2,
+            half_price_quantity: 1,
+            eligibility: Some("student".into()),
         };
         assert_eq!(
             serde_json::to_value(&seats).unwrap_or_default(),
@@ -366,7 +383,7 @@ mod tests {
         );
         assert_eq!(
             serde_json::to_value(&standing).unwrap_or_default(),
-            serde_json::json!({"section_id": "p", "quantity": 2})
+            serde_json::json!({"section_id": "p", "quantity": 2, "half_price_quantity": 1, "eligibility": "student"})
         );
     }
 }

@@ -85,6 +85,9 @@ pub struct SessionInput {
     pub categories: Vec<CategoryInput>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub queue: Option<QueueInput>,
+    /// How long a Pix waits for the buyer's bank (60 s and more).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pix_expires_after_seconds: Option<i64>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -155,12 +158,30 @@ pub struct Seat {
     pub status: String,
 }
 
-/// Seats by id, or places of a standing section.
+/// Seats by id, or places of a standing section; some of them at half price (meia-entrada)
+/// with the buyer's ground.
 #[derive(Clone, Debug, Serialize)]
 #[serde(untagged)]
 pub enum HoldInput {
-    Seats { seat_ids: Vec<String> },
-    Standing { section_id: String, quantity: u64 },
+    Seats {
+        seat_ids: Vec<String>,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        half_price_seat_ids: Vec<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        eligibility: Option<String>,
+    },
+    Standing {
+        section_id: String,
+        quantity: u64,
+        #[serde(skip_serializing_if = "is_zero")]
+        half_price_quantity: u64,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        eligibility: Option<String>,
+    },
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -184,9 +205,11 @@ pub struct ProductLine {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Payment {
-    /// `card`.
+    /// `card` or `pix`.
     pub method: String,
-    pub token: String,
+    /// A card's token (none for Pix).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -197,6 +220,8 @@ pub struct Order {
     pub currency: String,
     #[serde(default)]
     pub tickets: Vec<Ticket>,
+    #[serde(default)]
+    pub failure_code: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -234,6 +259,12 @@ pub struct Integrity {
     pub half_price_quota: i64,
     #[serde(default)]
     pub half_price_sold: i64,
+    #[serde(default)]
+    pub pix_orders: i64,
+    #[serde(default)]
+    pub pix_orders_paid: i64,
+    #[serde(default)]
+    pub pix_orders_expired: i64,
     pub paid_orders_without_charge: i64,
     pub paid_orders_with_wrong_ticket_count: i64,
     pub charges_without_paid_order_or_refund: i64,

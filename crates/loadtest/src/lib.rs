@@ -9,9 +9,9 @@ pub mod report;
 
 use anyhow::{Context, bail};
 use bilheteria_client::{
-    CategoryInput, Client, ClientError, ClientResult, EventInput, HoldInput, Integrity, OrderInput,
-    Payment, ProductInput, ProductLine, QueueInput, RowInput, SectionInput, SessionInput,
-    VenueInput,
+    CategoryInput, Client, ClientError, ClientResult, EventInput, HoldInput, Integrity, Order,
+    OrderInput, Payment, ProductInput, ProductLine, QueueInput, RowInput, SectionInput,
+    SessionInput, VenueInput,
 };
 use rand::Rng;
 use rand::seq::IndexedRandom;
@@ -58,6 +58,20 @@ pub struct LoadtestArgs {
     /// Sell through the waiting room, admitting this many buyers a minute.
     #[arg(long)]
     pub queue_admit_per_minute: Option<i64>,
+    /// Share (0..1) of buyers who buy every place at half price (meia-entrada, as students).
+    #[arg(long, default_value_t = 0.3)]
+    pub half_share: f64,
+    /// Share (0..1) of buyers who pay by Pix instead of card.
+    #[arg(long, default_value_t = 0.0)]
+    pub pix_share: f64,
+    /// How long the session's Pix charges wait for the buyer's bank (60 s at least).
+    #[arg(long, default_value_t = 60)]
+    pub pix_expires_after: i64,
+    /// Without `--paysim`: share (0..1) of Pix buyers whose bank pays (through the server's
+    /// simulated provider); the rest walk away and their Pix expires. With `--paysim`, paysim's
+    /// `--pix-paid-share` decides.
+    #[arg(long, default_value_t = 0.8)]
+    pub pix_paid_share: f64,
     /// Share of payments made with a declining card.
     #[arg(long, default_value_t = 0.02)]
     pub decline_rate: f64,
@@ -245,6 +259,7 @@ async fn prepare_sale(api: &Client, admin: &str, args: &LoadtestArgs) -> anyhow:
             enabled: true,
             admit_per_minute: rate,
         }),
+        pix_expires_after_seconds: Some(args.pix_expires_after.max(60)),
     };
     let session = api
         .create_session(admin, &event.id, &session)
@@ -487,6 +502,15 @@ async fn journey_steps(
         }
     }
 
+    let (half, pix, pix_pays) = {
+        let mut rng = rand::rng();
+        (
+            rng.random_bool(args.half_share.clamp(0.0, 1.0)),
+            rng.random_bool(args.pix_share.clamp(0.0, 1.0)),
+            rng.random_bool(args.pix_paid_share.clamp(0.0, 1.0)),
+        )
+    };
+    let eligibility = half.then(|| "student".to_owned());
     let (seated, quantity, section, decline, lost) = {
         let mut rng = rand::rng();
         let seated = !sale.seated_sections.is_empty()
@@ -535,17 +559,23 @@ async fn journey_steps(
                 recorder.step("hold", Duration::ZERO, Err("sold_out".into()));
                 return Ok(false);
             }
-            let picked = {
+            let picked: Vec<String> = {
                 let mut rng = rand::rng();
                 free.choose_multiple(&mut rng, quantity as usize)
                     .cloned()
                     .collect()
             };
-            HoldInput::Seats { seat_ids: picked }
+            HoldInput::Seats {
+                half_price_seat_ids: if half { picked.clone() } else { Vec::new() },
+                seat_ids: picked,
+                eligibility: eligibility.clone(),
+            }
         } else {
             HoldInput::Standing {
                 section_id: section.clone(),
                 quantity,
+                half_price_quantity: if half { quantity } else { 0 },
+                eligibility: eligibility.clone(),
             }
         };
         let step = Instant::now();
@@ -578,14 +608,24 @@ async fn journey_steps(
             product_id: sale.product_id.clone(),
             quantity: 1,
         }],
-        payment: Payment {
-            method: "card".into(),
-            token: card.into(),
+        payment: if pix {
+            Payment {
+                method: "pix".into(),
+                token: None,
+            }
+        } else {
+            Payment {
+                method: "card".into(),
+                token: Some(card.into()),
+            }
         },
     };
     let key = uuid::Uuid::now_v7().simple().to_string();
     let step = Instant::now();
     let paid = api.place_order(token, &key, &order).await;
+    if pix {
+        return pix_buyer(api, token, args, recorder, (step, paid), pix_pays, started).await;
+    }
     if let Err(refused) = record(recorder, "order", step, paid)? {
         if refused.code() == "payment_declined" {
             // A declined buyer lets the hold go, as the rehearsal's buyers do not retry.
@@ -597,6 +637,53 @@ async fn journey_steps(
     let step = Instant::now();
     let _tickets = record(recorder, "tickets", step, api.tickets(token).await)?;
     Ok(true)
+}
+
+/// A Pix buyer after placing the order: their bank pays it (through the server's simulator
+/// without paysim; paysim pays by itself), or they walk away and the Pix expires.
+async fn pix_buyer(
+    api: &Client,
+    token: &str,
+    args: &LoadtestArgs,
+    recorder: &Recorder,
+    (step, placed): (Instant, ClientResult<Order>),
+    pays: bool,
+    started: Instant,
+) -> anyhow::Result<bool> {
+    let order_id = match placed {
+        Err(ClientError::Problem { code, body, .. }) if code == "payment_pending" => {
+            recorder.step("order", step.elapsed(), Ok(()));
+            body["order_id"].as_str().unwrap_or_default().to_owned()
+        }
+        other => {
+            record(recorder, "order", step, other)?.ok();
+            return Ok(false);
+        }
+    };
+    let step = Instant::now();
+    let paid = if args.paysim.is_none() {
+        if !pays {
+            return Ok(false);
+        }
+        api.pay_pix(token, &order_id).await
+    } else {
+        // paysim's buyers pay in their own time: look until the order settles or expires.
+        let deadline = Instant::now() + Duration::from_secs(args.pix_expires_after.max(60) as u64);
+        loop {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            match api.order(token, &order_id).await {
+                Ok(order) if order.status == "payment_pending" && Instant::now() < deadline => {}
+                other => break other,
+            }
+        }
+    };
+    match record(recorder, "pix_paid", step, paid)? {
+        Ok(order) if order.status == "paid" => {
+            recorder.step("purchase", started.elapsed(), Ok(()));
+            Ok(true)
+        }
+        _ => Ok(false),
+    }
 }
 
 async fn paysim_summary(client: &reqwest::Client, url: Option<&str>) -> Option<Value> {
@@ -622,9 +709,15 @@ async fn audit(
     paysim_before: Option<Value>,
 ) -> Audit {
     let mut audit = Audit::default();
-    // Lost answers settle through reconciliation: wait for them (bounded).
+    // Lost answers settle through reconciliation, unpaid Pix when they expire: wait for them
+    // (bounded).
     let mut integrity = Integrity::default();
-    for _ in 0..60 {
+    let pix_wait = if args.pix_share > 0.0 {
+        args.pix_expires_after.max(60) as u64 + 30
+    } else {
+        0
+    };
+    for _ in 0..60 + pix_wait {
         match api.integrity(admin, &sale.session_id).await {
             Ok(report) => {
                 integrity = report;
@@ -678,6 +771,27 @@ async fn audit(
         i.orders_pending == 0,
         "every payment outcome settled".into(),
     );
+    check(
+        i.half_price_quota_exceeded == 0
+            && i.pools_mismatched == 0
+            && i.reserve_taken_before_release == 0,
+        format!(
+            "the half-price quota held: {} of {} reserved places sold at half price, none to others",
+            i.half_price_sold, i.half_price_quota
+        ),
+    );
+    if i.pix_orders > 0 {
+        check(
+            i.orders_pending == 0,
+            format!(
+                "every Pix ended: {} orders, {} paid, {} expired unpaid, {} failed otherwise",
+                i.pix_orders,
+                i.pix_orders_paid,
+                i.pix_orders_expired,
+                i.pix_orders - i.pix_orders_paid - i.pix_orders_expired
+            ),
+        );
+    }
     let paid_total = i.paid_order_total_cents - i.resale_adjustment_cents;
     let charged = i.charged_cents - i.refunded_cents - i.paid_out_cents;
     check(

@@ -124,6 +124,16 @@ impl IntegrityStore for ThisBackend {
                 "SELECT COUNT(*) FROM tickets WHERE session_id = $1 AND ticket_type = 'half' AND status <> 'cancelled'",
             )
             .await?,
+            pix_orders: count("SELECT COUNT(*) FROM orders WHERE session_id = $1 AND payment_method = 'pix'").await?,
+            pix_orders_paid: count(
+                "SELECT COUNT(*) FROM orders WHERE session_id = $1 AND payment_method = 'pix' AND status IN ('paid', 'refunded')",
+            )
+            .await?,
+            pix_orders_expired: count(
+                "SELECT COUNT(*) FROM orders WHERE session_id = $1 AND payment_method = 'pix' AND status = 'failed' \
+                 AND failure_code = 'pix_expired'",
+            )
+            .await?,
             paid_orders_without_charge: count(
                 "SELECT COUNT(*) FROM orders o WHERE o.session_id = $1 AND o.status = 'paid' AND NOT EXISTS \
                  (SELECT 1 FROM payments p WHERE p.order_id = o.id AND p.kind = 'charge' AND p.status = 'succeeded')",

@@ -215,6 +215,11 @@ pub struct SalesIntegrity {
     /// The session's half-price quota (meia-entrada), and the half-price tickets sold in it.
     pub half_price_quota: i64,
     pub half_price_sold: i64,
+    /// Orders paid by Pix: all of them, those paid (or since refunded), those whose Pix
+    /// expired unpaid.
+    pub pix_orders: i64,
+    pub pix_orders_paid: i64,
+    pub pix_orders_expired: i64,
     pub paid_orders_without_charge: i64,
     pub paid_orders_with_wrong_ticket_count: i64,
     pub charges_without_paid_order_or_refund: i64,

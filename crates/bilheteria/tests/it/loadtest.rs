@@ -15,6 +15,7 @@ use std::time::Duration;
 
 on_both_backends!(
     a_short_rehearsal_sells_and_passes_its_audit,
+    a_rehearsal_selling_half_price_and_pix_passes_its_audit,
     a_rehearsal_through_the_waiting_room_passes_its_audit
 );
 
@@ -55,6 +56,10 @@ fn args(app: &TestApp, paysim: &str, out: &std::path::Path) -> LoadtestArgs {
         ramp_step: None,
         ramp_every: 10,
         queue_admit_per_minute: None,
+        half_share: 0.3,
+        pix_share: 0.0,
+        pix_expires_after: 60,
+        pix_paid_share: 0.8,
         decline_rate: 0.1,
         lost_answer_rate: 0.0,
         max_in_flight: 500,
@@ -156,6 +161,52 @@ async fn a_rehearsal_through_the_waiting_room_passes_its_audit(db: TestDatabase)
     );
 }
 
+/// Half-price buyers and Pix buyers in the mix, with the server's own simulated provider: some
+/// Pix are paid by the buyers' banks, the others expire as the clock runs (a minute passes in a
+/// second here) and reconciliation passes; the audit checks the quota and that every Pix ended.
+async fn a_rehearsal_selling_half_price_and_pix_passes_its_audit(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    app.account("admin@example.com", &[Role::Admin]).await;
+    let (clock, state) = (app.clock.clone(), app.state.clone());
+    let ticker = tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            clock.advance(time::Duration::seconds(1));
+            let _ = bilheteria_app::sales::reconcile(&state).await;
+        }
+    });
+    let out = tempfile::tempdir().unwrap();
+    let mixed = LoadtestArgs {
+        paysim: None,
+        half_share: 0.4,
+        pix_share: 0.5,
+        pix_paid_share: 0.6,
+        decline_rate: 0.0,
+        duration: 2,
+        ..args(&app, "unused", out.path())
+    };
+    let report = loadtest::run(&mixed).await.unwrap();
+    ticker.abort();
+    assert!(report.audit.ok, "{}", report.table());
+    let said = |words: &str| report.audit.checks.iter().any(|c| c.contains(words));
+    assert!(said("every Pix ended"), "{:?}", report.audit.checks);
+    assert!(
+        said("the half-price quota held"),
+        "{:?}",
+        report.audit.checks
+    );
+    let integrity = &report.audit.integrity;
+    assert!(
+        integrity["pix_orders_paid"].as_i64().unwrap() > 0,
+        "{integrity}"
+    );
+    assert!(
+        integrity["half_price_sold"].as_i64().unwrap() > 0,
+        "{integrity}"
+    );
+    assert_eq!(integrity["orders_pending"], 0);
+}
+
 #[tokio::test]
 async fn an_unreachable_server_and_a_wrong_password_are_clear_errors() {
     let out = tempfile::tempdir().unwrap();
@@ -171,6 +222,10 @@ async fn an_unreachable_server_and_a_wrong_password_are_clear_errors() {
         ramp_step: None,
         ramp_every: 10,
         queue_admit_per_minute: None,
+        half_share: 0.0,
+        pix_share: 0.0,
+        pix_expires_after: 60,
+        pix_paid_share: 0.8,
         decline_rate: 0.0,
         lost_answer_rate: 0.0,
         max_in_flight: 10,
