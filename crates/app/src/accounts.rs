@@ -8,6 +8,7 @@ use bilheteria_domain::FieldErrors;
 use bilheteria_domain::account::{
     DeviceId, Email, LoginSession, Password, Roles, SessionEnd, SessionState, User, parse_name,
 };
+use bilheteria_domain::locale::Language;
 use bilheteria_store::{NewLoginSession, NewUser};
 use time::OffsetDateTime;
 
@@ -16,6 +17,9 @@ pub struct AccountForm<'a> {
     pub email: &'a str,
     pub password: &'a str,
     pub name: &'a str,
+    /// A language tag (`pt-BR`, `en`); absent, the one the channel guessed (`fallback`).
+    pub language: Option<&'a str>,
+    pub fallback_language: Language,
 }
 
 /// Checks every field of `form` (all errors at once) and hashes its password: the account to
@@ -30,7 +34,15 @@ pub async fn account_to_create(
     let email = errors.check("email", Email::parse(form.email));
     let password = errors.check("password", Password::parse(form.password));
     let name = errors.check("name", parse_name(form.name));
-    let (email, password, name) = errors.finish(|| Some((email?, password?, name?)))?;
+    let language = match form.language {
+        None => Some(form.fallback_language),
+        Some(tag) => errors.check(
+            "language",
+            Language::parse(tag).ok_or_else(|| "must be `pt-BR` or `en`".to_owned()),
+        ),
+    };
+    let (email, password, name, language) =
+        errors.finish(|| Some((email?, password?, name?, language?)))?;
     let password_hash = passwords
         .hash(&password)
         .await
@@ -41,6 +53,7 @@ pub async fn account_to_create(
         name,
         password_hash,
         roles,
+        language,
         created_at: now,
     })
 }

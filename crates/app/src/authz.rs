@@ -47,6 +47,7 @@ mod tests {
             email: "u@example.com".into(),
             name: "U".into(),
             roles: Roles::from_roles(roles.iter().copied()).to_vec(),
+            language: Default::default(),
             created_at: OffsetDateTime::UNIX_EPOCH,
         }
     }

@@ -11,6 +11,7 @@ pub mod catalog;
 pub mod error;
 pub mod gate;
 pub mod mail;
+pub mod mails;
 pub mod printing;
 pub mod queue;
 pub mod ratelimit;

@@ -488,6 +488,8 @@ async fn create_user(
         email,
         password,
         name,
+        language: None,
+        fallback_language: Default::default(),
     };
     let account = account_to_create(
         &form,

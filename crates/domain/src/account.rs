@@ -1,6 +1,7 @@
 //! Accounts: who a user is, what they may do, and the login sessions they hold.
 
 use crate::ids::{LoginSessionId, UserId};
+use crate::locale::Language;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -232,6 +233,8 @@ pub struct User {
     pub email: String,
     pub name: String,
     pub roles: Vec<Role>,
+    /// What mails (and pages) are written in: `pt-BR` (the default) or `en`.
+    pub language: Language,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
 }

@@ -110,10 +110,121 @@ pub fn date_time_pt(at: OffsetDateTime, offset: UtcOffset) -> String {
     )
 }
 
+/// The languages people read bilheteria in: Brazilian Portuguese first, and English.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+)]
+pub enum Language {
+    #[default]
+    #[serde(rename = "pt-BR")]
+    PtBr,
+    #[serde(rename = "en")]
+    En,
+}
+
+impl Language {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Language::PtBr => "pt-BR",
+            Language::En => "en",
+        }
+    }
+
+    /// A language tag (`pt-BR`, `pt`, `en`, `en-GB`, any case), if it is one we speak.
+    pub fn parse(tag: &str) -> Option<Self> {
+        let primary = tag.trim().split(['-', '_']).next()?.to_ascii_lowercase();
+        match primary.as_str() {
+            "pt" => Some(Language::PtBr),
+            "en" => Some(Language::En),
+            _ => None,
+        }
+    }
+
+    /// The language an `Accept-Language` header prefers among ours (by its `q` weights, first
+    /// listed first among equals); Portuguese when it names neither.
+    pub fn from_accept_language(header: &str) -> Self {
+        let mut best: Option<(f32, Language)> = None;
+        for part in header.split(',') {
+            let mut pieces = part.split(';');
+            let Some(language) = pieces.next().and_then(Language::parse) else {
+                continue;
+            };
+            let weight = pieces
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .and_then(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            if weight > 0.0 && best.is_none_or(|(w, _)| weight > w) {
+                best = Some((weight, language));
+            }
+        }
+        best.map_or_else(Language::default, |(_, language)| language)
+    }
+
+    /// An amount of reais as this language writes it.
+    pub fn money(self, cents: i64) -> String {
+        match self {
+            Language::PtBr => brl(cents),
+            Language::En => brl_en(cents),
+        }
+    }
+
+    /// A session's date and time in the venue's zone, with its offset, in this language.
+    pub fn session_time(self, at: OffsetDateTime, zone: &str) -> String {
+        match self {
+            Language::PtBr => session_time_pt(at, zone),
+            Language::En => {
+                let offset = offset_in(zone, at);
+                let local = at.to_offset(offset);
+                format!(
+                    "{}, {} {} {}, {:02}:{:02} ({})",
+                    local.weekday(),
+                    local.day(),
+                    local.month(),
+                    local.year(),
+                    local.hour(),
+                    local.minute(),
+                    offset_label(offset)
+                )
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use time::macros::datetime;
+
+    #[test]
+    fn languages_come_from_tags_and_accept_language() {
+        assert_eq!(Language::parse("pt-BR"), Some(Language::PtBr));
+        assert_eq!(Language::parse("EN-gb"), Some(Language::En));
+        assert_eq!(Language::parse("fr"), None);
+        assert_eq!(
+            Language::from_accept_language("fr-FR, en;q=0.8, pt-BR;q=0.9"),
+            Language::PtBr
+        );
+        assert_eq!(
+            Language::from_accept_language("en-US,en;q=0.9"),
+            Language::En
+        );
+        assert_eq!(Language::from_accept_language("de, fr"), Language::PtBr);
+        assert_eq!(Language::from_accept_language("en;q=0"), Language::PtBr);
+        assert_eq!(Language::En.money(123_456), "R$1,234.56");
+        assert_eq!(
+            Language::En.session_time(datetime!(2027-03-06 23:00 UTC), "America/Sao_Paulo"),
+            "Saturday, 6 March 2027, 20:00 (UTC−03:00)"
+        );
+    }
 
     #[test]
     fn reais_are_grouped_by_thousands_with_a_decimal_comma() {

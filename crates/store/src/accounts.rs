@@ -23,7 +23,7 @@ impl AccountStore for ThisBackend {
         let outcome = async {
             let inserted = sqlx::query(
                 "INSERT INTO users (id, email, email_normalized, name, name_normalized, password_hash, roles, \
-                 created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                 created_at, language) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             )
             .bind(id.0)
             .bind(&user.email)
@@ -33,6 +33,7 @@ impl AccountStore for ThisBackend {
             .bind(&user.password_hash)
             .bind(user.roles.bits())
             .bind(to_micros(user.created_at))
+            .bind(user.language.as_str())
             .execute(&mut *tx)
             .await;
             match inserted {
@@ -44,6 +45,7 @@ impl AccountStore for ThisBackend {
                 email: user.email,
                 name: user.name,
                 roles: user.roles.to_vec(),
+                language: user.language,
                 created_at: from_micros(to_micros(user.created_at)),
             };
             if let Some(context) = audit {
@@ -250,7 +252,7 @@ impl AccountStore for ThisBackend {
         };
         let row = sqlx::query(
             "SELECT s.id, s.user_id, s.device_id, s.ip, s.user_agent, s.created_at, s.expires_at, \
-             s.ended_at, s.end_reason, u.email, u.name, u.roles, u.created_at AS user_created_at \
+             s.ended_at, s.end_reason, u.email, u.name, u.roles, u.language, u.created_at AS user_created_at \
              FROM login_sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
         )
         .bind(token_hash)
@@ -263,6 +265,7 @@ impl AccountStore for ThisBackend {
             email: row.try_get("email")?,
             name: row.try_get("name")?,
             roles: Roles::from_bits(row.try_get("roles")?).to_vec(),
+            language: language_from_row(&row)?,
             created_at: from_micros(row.try_get("user_created_at")?),
         };
         let login = (session, user);
@@ -281,7 +284,8 @@ impl AccountStore for ThisBackend {
             for chunk in buyers.chunks(500) {
                 let ids: Vec<UserId> = chunk.iter().map(|_| UserId::new()).collect();
                 let mut users = QueryBuilder::<Db>::new(
-                    "INSERT INTO users (id, email, email_normalized, name, name_normalized, password_hash, roles, created_at) ",
+                    "INSERT INTO users (id, email, email_normalized, name, name_normalized, password_hash, roles, created_at, \
+                     language) ",
                 );
                 users.push_values(chunk.iter().zip(&ids), |mut values, ((user, _), id)| {
                     values
@@ -292,7 +296,8 @@ impl AccountStore for ThisBackend {
                         .push_bind(user.name.to_lowercase())
                         .push_bind(user.password_hash.clone())
                         .push_bind(user.roles.bits())
-                        .push_bind(to_micros(user.created_at));
+                        .push_bind(to_micros(user.created_at))
+                        .push_bind(user.language.as_str());
                 });
                 match users.build().execute(&mut *tx).await {
                     Err(error) if is_unique_violation(&error) => return Err(StoreError::EmailTaken),
@@ -319,6 +324,7 @@ impl AccountStore for ThisBackend {
                         email: user.email.clone(),
                         name: user.name.clone(),
                         roles: user.roles.to_vec(),
+                        language: user.language,
                         created_at: from_micros(to_micros(user.created_at)),
                     });
                 }

@@ -122,6 +122,7 @@ pub struct NewUser {
     pub name: String,
     pub password_hash: String,
     pub roles: Roles,
+    pub language: bilheteria_domain::locale::Language,
     pub created_at: OffsetDateTime,
 }
 

@@ -23,6 +23,7 @@ use bilheteria_domain::ids::{
     SessionId, UserId, VenueId,
 };
 use bilheteria_domain::inventory::split_into_slices;
+use bilheteria_domain::locale::Language;
 use bilheteria_domain::page::PageRequest;
 use bilheteria_domain::screen::ScreenCodes;
 use bilheteria_domain::transfers::TransferSettings;
@@ -68,6 +69,8 @@ macro_rules! user_columns {
             $p,
             "roles, ",
             $p,
+            "language, ",
+            $p,
             "created_at"
         )
     };
@@ -90,8 +93,13 @@ pub(super) fn user_from_row(row: &DbRow) -> Result<User, sqlx::Error> {
         email: row.try_get("email")?,
         name: row.try_get("name")?,
         roles: Roles::from_bits(row.try_get("roles")?).to_vec(),
+        language: language_from_row(row)?,
         created_at: from_micros(row.try_get("created_at")?),
     })
+}
+
+pub(super) fn language_from_row(row: &DbRow) -> Result<Language, sqlx::Error> {
+    Language::parse(&row.try_get::<String, _>("language")?).ok_or_else(|| corrupt("users.language"))
 }
 
 pub(super) fn login_session_from_row(row: &DbRow) -> Result<LoginSession, sqlx::Error> {

@@ -50,6 +50,7 @@ fn new_user(email: &str, name: &str) -> NewUser {
         name: name.to_owned(),
         password_hash: "$argon2id$not-a-real-hash".to_owned(),
         roles: Roles::customer(),
+        language: Default::default(),
         created_at: now(),
     }
 }

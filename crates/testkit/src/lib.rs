@@ -230,6 +230,7 @@ impl TestApp {
                     name: "Seeded".into(),
                     password_hash: hash,
                     roles: Roles::from_roles(roles.iter().copied()),
+                    language: Default::default(),
                     created_at: OffsetDateTime::now_utc(),
                 },
                 None,
@@ -314,6 +315,7 @@ impl TestApp {
                         name: format!("Buyer {i}"),
                         password_hash: "$argon2id$unused".into(),
                         roles: Roles::customer(),
+                        language: Default::default(),
                         created_at: OffsetDateTime::now_utc(),
                     },
                     None,
@@ -467,4 +469,37 @@ pub fn memory_room(limits: RoomLimits) -> WaitingRoom {
         time::Duration::minutes(10),
         limits,
     )
+}
+
+/// A mail the app wrote to its mail directory, decoded (headers and body may be encoded: mails
+/// are in Portuguese by default).
+#[derive(Clone, Debug)]
+pub struct SentMail {
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+}
+
+impl TestApp {
+    /// Every mail written so far, decoded.
+    pub fn mails(&self) -> Vec<SentMail> {
+        let mut mails = Vec::new();
+        for entry in std::fs::read_dir(self.mail_dir.path()).expect("mail dir") {
+            let raw = std::fs::read(entry.expect("mail file").path()).expect("mail readable");
+            let message = mail_parser::MessageParser::default()
+                .parse(&raw)
+                .expect("a mail message");
+            mails.push(SentMail {
+                to: message
+                    .to()
+                    .and_then(|to| to.first())
+                    .and_then(|address| address.address())
+                    .unwrap_or_default()
+                    .to_owned(),
+                subject: message.subject().unwrap_or_default().to_owned(),
+                body: message.body_text(0).unwrap_or_default().into_owned(),
+            });
+        }
+        mails
+    }
 }

@@ -18,6 +18,7 @@ on_both_backends!(
     login_attempts_are_rate_limited_per_account_and_per_ip,
     registrations_are_rate_limited_per_address,
     admins_change_roles_and_find_users,
+    buyers_read_their_mail_in_their_language,
 );
 
 async fn login_raw(
@@ -617,4 +618,60 @@ async fn admins_change_roles_and_find_users(db: TestDatabase) {
         StatusCode::UNPROCESSABLE_ENTITY,
         "validation_failed",
     );
+}
+
+/// The language comes from the sign-up (or its `Accept-Language`), Portuguese by default, and
+/// the buyer's mails are written in it, with amounts as that language writes them.
+async fn buyers_read_their_mail_in_their_language(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let body = |email: &str, language: Option<&str>| {
+        let mut body = json!({"email": email, "password": PASSWORD, "name": "Fã"});
+        if let Some(language) = language {
+            body["language"] = json!(language);
+        }
+        body
+    };
+    let (status, english) = app
+        .post("/auth/register", None, body("ann@example.com", Some("en")))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{english}");
+    assert_eq!(english["language"], "en");
+    let response = app
+        .request(Method::POST, "/auth/register", None)
+        .header("Accept-Language", "en-US,en;q=0.9")
+        .json(&body("bob@example.com", None))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read(response).await.1["language"], "en");
+    let (_, default) = app
+        .post("/auth/register", None, body("caio@example.com", None))
+        .await;
+    assert_eq!(default["language"], "pt-BR");
+    let unknown = app
+        .post("/auth/register", None, body("dani@example.com", Some("fr")))
+        .await;
+    assert_eq!(error_fields(&unknown.1), ["language"]);
+
+    let sale = bilheteria_testkit::on_sale(&app, 10, 10, 10, json!({})).await;
+    for (i, email) in ["ann@example.com", "caio@example.com"].iter().enumerate() {
+        let token = app.login_on(email, &app.next_device()).await;
+        app.buy_seat(&sale, &token, i, &format!("lang-order-{i}"))
+            .await;
+    }
+    bilheteria_app::workers::deliver_outbox(&app.state)
+        .await
+        .unwrap();
+    let mails = app.mails();
+    let to = |who: &str| mails.iter().find(|m| m.to == who).expect("a mail");
+    assert_eq!(
+        to("ann@example.com").subject,
+        "Your tickets for Grande Show"
+    );
+    assert!(to("ann@example.com").body.contains("Total: R$120.00"));
+    assert_eq!(
+        to("caio@example.com").subject,
+        "Seus ingressos para Grande Show"
+    );
+    assert!(to("caio@example.com").body.contains("Total: R$ 120,00"));
 }

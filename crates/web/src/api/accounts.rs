@@ -9,6 +9,7 @@ use bilheteria_app::App;
 use bilheteria_app::accounts::{self, AccountForm, LoginAttempt};
 use bilheteria_domain::account::{DeviceId, SessionEnd, SessionState, User};
 use bilheteria_domain::ids::LoginSessionId;
+use bilheteria_domain::locale::Language;
 use bilheteria_domain::page::Page;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -22,6 +23,10 @@ pub struct RegisterRequest {
     pub password: String,
     #[schema(min_length = 1, max_length = 100)]
     pub name: String,
+    /// `pt-BR` or `en`: what mails are written in. Absent, the request's `Accept-Language`
+    /// decides (Portuguese when it names neither).
+    #[serde(default)]
+    pub language: Option<String>,
 }
 
 #[utoipa::path(post, path = "/auth/register", tag = "accounts", request_body = RegisterRequest,
@@ -34,12 +39,19 @@ pub struct RegisterRequest {
 pub async fn register(
     State(state): State<App>,
     client_ip: ClientIp,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<RegisterRequest>,
 ) -> ApiResult<(StatusCode, Json<User>)> {
+    let accepted = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
     let form = AccountForm {
         email: &body.email,
         password: &body.password,
         name: &body.name,
+        language: body.language.as_deref(),
+        fallback_language: Language::from_accept_language(accepted),
     };
     let user = accounts::register(&state, &form, client_ip.to_option_string().as_deref()).await?;
     Ok((StatusCode::CREATED, Json(user)))

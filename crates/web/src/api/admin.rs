@@ -229,6 +229,7 @@ pub async fn rehearsal_buyers(
                 // Not a PHC string: no password can ever match it.
                 password_hash: "!rehearsal".into(),
                 roles: Roles::customer(),
+                language: Default::default(),
                 created_at: now,
             },
             bilheteria_store::NewLoginSession {
