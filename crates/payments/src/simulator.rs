@@ -101,6 +101,35 @@ struct Ledger {
     next: u64,
 }
 
+impl Ledger {
+    /// A new intent of `key`, made by `make` from the next id.
+    fn insert(&mut self, key: &str, make: impl FnOnce(String) -> Intent) -> Intent {
+        self.next += 1;
+        let intent = make(format!("pi_sim_{:012}", self.next));
+        self.by_key.insert(key.to_owned(), intent.id.clone());
+        self.intents.insert(intent.id.clone(), intent.clone());
+        intent
+    }
+}
+
+impl Intent {
+    /// An intent of `amount` for `order_id`: a card's that succeeded unless changed.
+    fn new(id: String, amount: i64, currency: &str, order_id: &str) -> Self {
+        Intent {
+            id,
+            amount,
+            currency: currency.to_ascii_lowercase(),
+            status: "succeeded".to_owned(),
+            order_id: order_id.to_owned(),
+            decline_code: None,
+            refunded: 0,
+            installments: 1,
+            pix_copy_paste: None,
+            pix_expires_at: None,
+        }
+    }
+}
+
 #[derive(Default)]
 pub struct SimulatedProvider {
     ledger: Mutex<Ledger>,
@@ -150,27 +179,17 @@ impl SimulatedProvider {
         if let Some(existing) = ledger.by_key.get(key).and_then(|id| ledger.intents.get(id)) {
             return replay(existing);
         }
-        ledger.next += 1;
         let decline = decline_code(token);
-        let intent = Intent {
-            id: format!("pi_sim_{:012}", ledger.next),
-            amount,
-            currency: currency.to_ascii_lowercase(),
-            status: if decline.is_some() {
-                "requires_payment_method"
-            } else {
-                "succeeded"
-            }
-            .to_owned(),
-            order_id: order_id.to_owned(),
-            decline_code: decline.map(str::to_owned),
-            refunded: 0,
-            installments,
-            pix_copy_paste: None,
-            pix_expires_at: None,
+        let status = match decline {
+            Some(_) => "requires_payment_method",
+            None => "succeeded",
         };
-        ledger.by_key.insert(key.to_owned(), intent.id.clone());
-        ledger.intents.insert(intent.id.clone(), intent.clone());
+        let intent = ledger.insert(key, |id| Intent {
+            status: status.to_owned(),
+            decline_code: decline.map(str::to_owned),
+            installments,
+            ..Intent::new(id, amount, currency, order_id)
+        });
         match (decline, token) {
             (Some(_), _) => Outcome::Declined(intent),
             (None, "tok_timeout") => Outcome::AnswerLost(intent),
@@ -192,29 +211,21 @@ impl SimulatedProvider {
         if let Some(existing) = ledger.by_key.get(key).and_then(|id| ledger.intents.get(id)) {
             return replay(existing);
         }
-        ledger.next += 1;
-        let id = format!("pi_sim_{:012}", ledger.next);
-        let copy_paste = bilheteria_domain::pix::br_code(&bilheteria_domain::pix::PixRequest {
-            key: PIX_KEY,
-            merchant_name: "Bilheteria",
-            merchant_city: "Sao Paulo",
-            amount_cents: amount,
-            txid: &id,
+        let intent = ledger.insert(key, |id| {
+            let copy_paste = bilheteria_domain::pix::br_code(&bilheteria_domain::pix::PixRequest {
+                key: PIX_KEY,
+                merchant_name: "Bilheteria",
+                merchant_city: "Sao Paulo",
+                amount_cents: amount,
+                txid: &id,
+            });
+            Intent {
+                status: "requires_action".to_owned(),
+                pix_copy_paste: Some(copy_paste),
+                pix_expires_at: Some(unix_now() + expires_after_seconds),
+                ..Intent::new(id, amount, currency, order_id)
+            }
         });
-        let intent = Intent {
-            id,
-            amount,
-            currency: currency.to_ascii_lowercase(),
-            status: "requires_action".to_owned(),
-            order_id: order_id.to_owned(),
-            decline_code: None,
-            refunded: 0,
-            installments: 1,
-            pix_copy_paste: Some(copy_paste),
-            pix_expires_at: Some(unix_now() + expires_after_seconds),
-        };
-        ledger.by_key.insert(key.to_owned(), intent.id.clone());
-        ledger.intents.insert(intent.id.clone(), intent.clone());
         Outcome::PixPending(intent)
     }
 

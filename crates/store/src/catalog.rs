@@ -25,6 +25,47 @@ use sqlx::{AssertSqlSafe, QueryBuilder, Row};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+/// A session's half-price reserve (`quota`, `reserve_held`, `reserve_sold`) and its open
+/// places (`open`), summed over their slices, as one row.
+fn push_pool_sums(query: &mut QueryBuilder<Db>, session: Uuid) {
+    query.push(
+        "SELECT CAST(COALESCE(SUM(r.capacity), 0) AS BIGINT) AS quota, \
+         CAST(COALESCE(SUM(r.held), 0) AS BIGINT) AS reserve_held, \
+         CAST(COALESCE(SUM(r.sold), 0) AS BIGINT) AS reserve_sold, \
+         CAST(COALESCE((SELECT SUM(o.capacity) FROM open_slices o WHERE o.session_id = ",
+    );
+    query.push_bind(session);
+    query.push("), 0) AS BIGINT) AS open FROM reserve_slices r WHERE r.session_id = ");
+    query.push_bind(session);
+}
+
+impl ThisBackend {
+    /// The reserve as the public sees it, from a row of `push_pool_sums`.
+    async fn availability_from_row(
+        &self,
+        id: SessionId,
+        row: &DbRow,
+    ) -> StoreResult<HalfPriceAvailability> {
+        let quota_percent = self
+            .get_session(id)
+            .await?
+            .map_or(0, |session| session.half_price_quota_percent);
+        let (quota, held, sold): (i64, i64, i64) = (
+            row.try_get("quota")?,
+            row.try_get("reserve_held")?,
+            row.try_get("reserve_sold")?,
+        );
+        Ok(HalfPriceAvailability {
+            quota,
+            sold,
+            held,
+            available: quota - held - sold,
+            total_places: quota + row.try_get::<i64, _>("open")?,
+            quota_percent,
+        })
+    }
+}
+
 #[async_trait]
 impl CatalogStore for ThisBackend {
     #[tracing::instrument(skip_all, fields(backend = ThisBackend::backend().as_str()))]
@@ -536,8 +577,12 @@ impl CatalogStore for ThisBackend {
         // lapsed counting as available; the kept layout puts them in seat order, so the seats
         // table is not read. Filters are appended only when asked for: `($2 IS NULL OR ...)`
         // would keep the planner from using an index and read the whole venue for one section.
-        let mut query = QueryBuilder::<Db>::new(
-            "SELECT ss.section_id, sec.name, sec.kind, ss.category_id, c.price_cents, ss.capacity, \
+        // The half-price reserve's sums come along in the same statement.
+        let mut query = QueryBuilder::<Db>::new("WITH pools AS (");
+        push_pool_sums(&mut query, id.0);
+        query.push(
+            ") SELECT pools.quota, pools.reserve_held, pools.reserve_sold, pools.open, \
+             ss.section_id, sec.name, sec.kind, ss.category_id, c.price_cents, ss.capacity, \
              CAST(COALESCE((SELECT SUM(sl.held + sl.sold) FROM standing_slices sl \
              WHERE sl.session_id = ss.session_id AND sl.section_id = ss.section_id), 0) AS BIGINT) AS taken, \
              (SELECT string_agg(CASE WHEN seat.status = 'sold' THEN 's' WHEN seat.status = 'held' \
@@ -549,7 +594,7 @@ impl CatalogStore for ThisBackend {
             .push(ThisBackend::SEATS_BY_SECTION)
             .push(
                 " WHERE seat.session_id = ss.session_id AND seat.section_id = ss.section_id) AS statuses \
-                 FROM session_sections ss JOIN sections sec ON sec.id = ss.section_id \
+                 FROM pools, session_sections ss JOIN sections sec ON sec.id = ss.section_id \
                  JOIN seat_categories c ON c.id = ss.category_id WHERE ss.session_id = ",
             )
             .push_bind(id.0);
@@ -594,40 +639,19 @@ impl CatalogStore for ThisBackend {
                 seats,
             });
         }
+        let half_price = self.availability_from_row(id, &rows[0]).await?;
         Ok(Some(SeatMap {
             session_id: id,
             sections,
-            half_price: self.half_price_availability(id).await?,
+            half_price,
         }))
     }
 
     async fn half_price_availability(&self, id: SessionId) -> StoreResult<HalfPriceAvailability> {
-        let row = sqlx::query(
-            "SELECT CAST(COALESCE(SUM(r.capacity), 0) AS BIGINT) AS quota, CAST(COALESCE(SUM(r.held), 0) AS BIGINT) AS held, \
-             CAST(COALESCE(SUM(r.sold), 0) AS BIGINT) AS sold, \
-             CAST(COALESCE((SELECT SUM(o.capacity) FROM open_slices o WHERE o.session_id = $1), 0) AS BIGINT) AS open \
-             FROM reserve_slices r WHERE r.session_id = $1",
-        )
-        .bind(id.0)
-        .fetch_one(self.reader())
-        .await?;
-        let quota_percent = self
-            .get_session(id)
-            .await?
-            .map_or(0, |session| session.half_price_quota_percent);
-        let (quota, held, sold): (i64, i64, i64) = (
-            row.try_get("quota")?,
-            row.try_get("held")?,
-            row.try_get("sold")?,
-        );
-        Ok(HalfPriceAvailability {
-            quota,
-            sold,
-            held,
-            available: quota - held - sold,
-            total_places: quota + row.try_get::<i64, _>("open")?,
-            quota_percent,
-        })
+        let mut query = QueryBuilder::<Db>::new("");
+        push_pool_sums(&mut query, id.0);
+        let row = query.build().fetch_one(self.reader()).await?;
+        self.availability_from_row(id, &row).await
     }
 
     #[tracing::instrument(skip_all, fields(backend = ThisBackend::backend().as_str()))]

@@ -8,7 +8,7 @@ use bilheteria_domain::catalog::{
     CategoryInput, Event, EventInput, EventQuery, EventStatus, ProductInput, RowInput, SeatStatus,
     SectionInput, SessionInput, Venue, VenueInput,
 };
-use bilheteria_domain::half_price::HalfPriceClaim;
+use bilheteria_domain::half_price::{Eligibility, HalfPriceClaim};
 use bilheteria_domain::ids::UserId;
 use bilheteria_domain::ids::{OrderId, SeatId, TicketId, TransferId};
 use bilheteria_domain::page::PageRequest;
@@ -18,8 +18,8 @@ use bilheteria_domain::transfers::{TransferBlock, TransferStatus};
 use bilheteria_store::testing::TestDatabase;
 use bilheteria_store::{
     Backend, BeginOrder, NewHold, NewLoginSession, NewOrder, NewTransfer, NewUser, OrderToSettle,
-    PaymentOutcome, Refusal, Settled, Store, StoreError, TicketDraft, TransferDecision,
-    on_both_backends,
+    PaymentOutcome, Refusal, Settled, Store, StoreError, StoreResult, TicketDraft,
+    TransferDecision, on_both_backends,
 };
 use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
@@ -37,6 +37,7 @@ on_both_backends!(
     the_audit_chain_verifies_and_detects_tampering,
     a_forged_cursor_is_refused,
     selling_holds_the_cap_and_settles_each_order_once,
+    half_price_places_come_from_the_reserve_and_go_back_to_it,
 );
 
 fn now() -> OffsetDateTime {
@@ -1157,4 +1158,82 @@ async fn selling_holds_the_cap_and_settles_each_order_once(db: TestDatabase) {
     let report = store.sales_integrity(session.id).await.unwrap();
     assert!(report.holds(), "{report:?}");
     assert_eq!((report.paid_orders, report.refunded_cents), (0, 30_000));
+}
+
+/// 10 seats and 300 standing places: 124 reserved for half-price buyers (40 %, rounded up), 186
+/// open. Holds draw from the pool their places belong to, refused whole when it has too few;
+/// a release gives the units back; an opened reserve sells to everyone.
+async fn half_price_places_come_from_the_reserve_and_go_back_to_it(db: TestDatabase) {
+    let store = db.store().await;
+    let owner = organizer(&store, "org@example.com").await;
+    let venue = venue(&store, owner).await;
+    let event = published_event(&store, owner, &venue).await;
+    let session = store
+        .create_session(
+            event.id,
+            session_input(&venue, 10).parse(now(), &venue).unwrap(),
+            now(),
+            &audit_by(owner),
+        )
+        .await
+        .unwrap();
+    let buyer = store
+        .create_user(new_user("fan@example.com", "Fan"), None)
+        .await
+        .unwrap()
+        .id;
+    let reserve = || async { store.half_price_availability(session.id).await.unwrap() };
+    let first = reserve().await;
+    assert_eq!(
+        (first.quota, first.available, first.total_places),
+        (124, 124, 310)
+    );
+    let standing = |quantity: i64, half: i64, reserve_open: bool| NewHold {
+        user_id: buyer,
+        session_id: session.id,
+        request: HoldRequest::Standing {
+            section_id: venue.sections[1].id,
+            quantity,
+        },
+        half_price: HalfPriceClaim {
+            seats: vec![],
+            units: half,
+            eligibility: (half > 0).then_some(Eligibility::Student),
+        },
+        reserve_open,
+        cap: 300,
+        now: now(),
+        expires_at: now() + Duration::minutes(10),
+    };
+    let refused = |result: StoreResult<_>, wanted: Refusal| {
+        assert!(
+            matches!(&result, Err(StoreError::Refused(r)) if *r == wanted),
+            "{wanted:?}: {:?}",
+            result.map(|_: bilheteria_domain::sales::Hold| ())
+        );
+    };
+    refused(
+        store.create_hold(standing(125, 125, false)).await,
+        Refusal::HalfPriceSoldOut,
+    );
+    let mixed = store.create_hold(standing(5, 3, false)).await.unwrap();
+    assert_eq!(reserve().await.held, 3, "the half-price places only");
+    refused(
+        store.create_hold(standing(185, 0, false)).await,
+        Refusal::OpenPlacesSoldOut,
+    );
+    store.create_hold(standing(184, 0, false)).await.unwrap();
+    refused(
+        store.create_hold(standing(1, 0, false)).await,
+        Refusal::OpenPlacesSoldOut,
+    );
+    store.release_hold(mixed.id, buyer, now()).await.unwrap();
+    assert_eq!(reserve().await.held, 0, "released back to the reserve");
+    store.create_hold(standing(2, 0, false)).await.unwrap();
+    // Opened, the reserve sells at full price too.
+    store.create_hold(standing(3, 0, true)).await.unwrap();
+    let now_held = reserve().await;
+    assert_eq!((now_held.held, now_held.available), (3, 121));
+    let report = store.sales_integrity(session.id).await.unwrap();
+    assert_eq!(report.pools_mismatched, 0, "{report:?}");
 }
