@@ -35,6 +35,9 @@ pub enum AppError {
     /// A half-price place (meia-entrada) asked for without the buyer's ground.
     #[error("eligibility required for half-price places")]
     EligibilityRequired,
+    /// `seed --demo` ran before on this database.
+    #[error("the demo box office was seeded before")]
+    DemoAlreadySeeded,
     /// Only the in-process simulated provider pays a Pix by hand.
     #[error("the payment provider is not the simulator")]
     NotSimulated,

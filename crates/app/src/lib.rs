@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod auth;
 pub mod authz;
 pub mod catalog;
+pub mod demo;
 pub mod error;
 pub mod gate;
 pub mod mail;

@@ -122,6 +122,9 @@ pub enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Fills the database with a demo box office (an organizer, a theatre, a stadium, events
+    /// with sessions in the coming weeks, products), then exits.
+    Seed(SeedArgs),
     /// Runs the payment-provider simulator (a Stripe-compatible subset) for tests and load tests.
     Paysim(bilheteria_paysim::PaysimArgs),
     /// Measures the waiting room: joins and position polls with a large line, and its memory.
@@ -137,6 +140,17 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct SeedArgs {
+    /// The demo box office (the only seed there is, and required, so that nothing is seeded by
+    /// accident).
+    #[arg(long, required = true)]
+    pub demo: bool,
+    /// The server's settings, where seeding needs them (its key directory, its provider).
+    #[command(flatten)]
+    pub serve: ServeArgs,
 }
 
 #[derive(Debug, Args)]
@@ -364,6 +378,7 @@ pub fn init_logging(format: LogFormat) {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve(&cli.storage, &args).await,
+        Command::Seed(args) => seed(&cli.storage, &args.serve).await,
         Command::Paysim(args) => bilheteria_paysim::run(args).await,
         Command::QueueBench(args) => crate::bench::run(args).await,
         Command::Gate(args) => {
@@ -420,6 +435,35 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
     }
+}
+
+/// `bilheteria seed --demo`: the demo box office, through the application as an organizer.
+async fn seed(storage: &StorageArgs, args: &ServeArgs) -> anyhow::Result<()> {
+    let (store, _) = storage.open().await?;
+    std::fs::create_dir_all(&storage.data_dir).with_context(|| {
+        format!(
+            "cannot create the data directory {}",
+            storage.data_dir.display()
+        )
+    })?;
+    let services = args.services(&storage.data_dir).await?;
+    let state = App::new(store, Arc::new(SystemClock), args.settings(), services);
+    let seeded = match bilheteria_app::demo::seed(&state).await {
+        Err(bilheteria_app::error::AppError::DemoAlreadySeeded) => {
+            println!("the demo box office is already in this database; nothing was added");
+            return Ok(());
+        }
+        other => other.map_err(|e| anyhow::anyhow!("seeding failed: {e}"))?,
+    };
+    println!("seeded the demo box office:");
+    for (id, title) in &seeded.events {
+        println!("  event {id}  {title}");
+    }
+    println!(
+        "the demo organizer signs in as {} with the password {} (shown once)",
+        seeded.organizer_email, seeded.organizer_password
+    );
+    Ok(())
 }
 
 async fn serve(storage: &StorageArgs, args: &ServeArgs) -> anyhow::Result<()> {

@@ -13,6 +13,7 @@ on_both_backends!(
     the_audit_chain_verifies_and_then_catches_a_tampered_row,
     the_cli_creates_the_first_admin,
     operations_endpoints_answer,
+    the_cli_seeds_the_demo_box_office_once,
 );
 
 fn cli(db: &TestDatabase, args: &[&str]) -> std::process::Output {
@@ -580,4 +581,63 @@ async fn oversized_bodies_are_payload_too_large_problems() {
             "payload_too_large",
         );
     }
+}
+
+/// `bilheteria seed --demo` fills an empty database with a box office to browse: published
+/// events with sessions ahead (one queued, opening minutes later), half-price reserves,
+/// products; its organizer signs in with the password it prints; a second run adds nothing.
+async fn the_cli_seeds_the_demo_box_office_once(db: TestDatabase) {
+    let data = tempfile::tempdir().unwrap();
+    let seed = |db: &TestDatabase| {
+        Command::new(env!("CARGO_BIN_EXE_bilheteria"))
+            .args(["seed", "--demo"])
+            .env("BILHETERIA_DATABASE_URL", &db.url)
+            .env("BILHETERIA_DATA_DIR", data.path())
+            .env("RUST_LOG", "error")
+            .output()
+            .expect("the bilheteria binary runs")
+    };
+    let first = seed(&db);
+    assert!(first.status.success(), "{first:?}");
+    let said = String::from_utf8_lossy(&first.stdout).to_string();
+    let password = said
+        .split("with the password ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("the password is printed")
+        .to_owned();
+    let again = seed(&db);
+    assert!(again.status.success());
+    assert!(String::from_utf8_lossy(&again.stdout).contains("already"));
+
+    let app = TestApp::spawn(db).await;
+    let (_, events) = app.get("/events?limit=50", None).await;
+    let items = events["items"].as_array().unwrap();
+    assert_eq!(items.len(), 4, "{events}");
+    let mut queued = 0;
+    for event in items {
+        let (_, detail) = app
+            .get(&format!("/events/{}", event["id"].as_str().unwrap()), None)
+            .await;
+        for session in detail["sessions"].as_array().unwrap() {
+            assert!(session["half_price"]["quota"].as_i64().unwrap() > 0);
+            queued += i32::from(session["queue"]["enabled"] == true);
+        }
+    }
+    assert_eq!(queued, 1, "one session sells through the waiting room");
+    let response = app
+        .request(Method::POST, "/auth/login", None)
+        .header("X-Device-Id", app.next_device())
+        .json(&json!({"email": bilheteria_app::demo::DEMO_ORGANIZER, "password": password}))
+        .send()
+        .await
+        .unwrap();
+    let (status, login) = bilheteria_testkit::read(response).await;
+    assert_eq!(status, StatusCode::OK, "{login}");
+    assert!(
+        login["user"]["roles"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("organizer"))
+    );
 }

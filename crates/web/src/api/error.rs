@@ -395,6 +395,11 @@ impl From<AppError> for ApiError {
                 "half-price places (meia-entrada) need `eligibility`: one of student, pcd, \
                  pcd_companion, youth_low_income, senior",
             ),
+            AppError::DemoAlreadySeeded => Self::new(
+                StatusCode::CONFLICT,
+                "demo_already_seeded",
+                "the demo box office is already here",
+            ),
             AppError::NotSimulated => Self::new(
                 StatusCode::NOT_FOUND,
                 "not_simulated",
