@@ -58,6 +58,13 @@ pub async fn account_to_create(
     })
 }
 
+/// `PATCH /me`: the caller's language (`pt-BR` or `en`), for mails and pages.
+pub async fn set_language(app: &App, user: &User, tag: &str) -> AppResult<User> {
+    let language = Language::parse(tag)
+        .ok_or_else(|| FieldErrors::single("language", "must be `pt-BR` or `en`"))?;
+    Ok(app.store.set_language(user.id, language).await?)
+}
+
 /// A customer's sign-up from `ip` (limited per address, before any work).
 pub async fn register(app: &App, form: &AccountForm<'_>, ip: Option<&str>) -> AppResult<User> {
     if let Err(wait) = app.login_limits.check_registration(ip) {

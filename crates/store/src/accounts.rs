@@ -10,6 +10,7 @@ use bilheteria_domain::account::{LoginSession, Roles, User};
 use bilheteria_domain::audit::AuditContext;
 use bilheteria_domain::clock::{from_micros, to_micros};
 use bilheteria_domain::ids::{LoginSessionId, UserId};
+use bilheteria_domain::locale::Language;
 use bilheteria_domain::page::{Page, PageRequest};
 use sqlx::{AssertSqlSafe, QueryBuilder, Row};
 use time::OffsetDateTime;
@@ -137,6 +138,38 @@ impl AccountStore for ThisBackend {
         // Caches logins carry their user's roles; a change of roles is rare.
         self.caches.logins.forget_all();
         Ok(after)
+    }
+
+    async fn set_language(&self, id: UserId, language: Language) -> StoreResult<User> {
+        let mut tx = self.begin_write().await?;
+        let outcome = async {
+            sqlx::query("UPDATE users SET language = $1 WHERE id = $2")
+                .bind(language.as_str())
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
+            let user = sqlx::query(concat!(
+                "SELECT ",
+                user_columns!(""),
+                " FROM users WHERE id = $1"
+            ))
+            .bind(id.0)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+            let sessions = sqlx::query(
+                "SELECT token_hash FROM login_sessions WHERE user_id = $1 AND ended_at IS NULL",
+            )
+            .bind(id.0)
+            .fetch_all(&mut *tx)
+            .await?;
+            Ok::<_, StoreError>((user_from_row(&user)?, sessions))
+        }
+        .await;
+        let (user, sessions) = finish(tx, outcome).await?;
+        // Cached logins carry their user: this user's are read again.
+        self.forget_logins(&sessions)?;
+        Ok(user)
     }
 
     async fn list_users(

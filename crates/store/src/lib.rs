@@ -186,6 +186,12 @@ pub trait AccountStore {
     async fn find_credentials(&self, email_normalized: &str) -> StoreResult<Option<Credentials>>;
     async fn get_user(&self, id: UserId) -> StoreResult<Option<User>>;
     async fn set_roles(&self, id: UserId, roles: Roles, audit: &AuditContext) -> StoreResult<User>;
+    /// The language the user reads mails and pages in.
+    async fn set_language(
+        &self,
+        id: UserId,
+        language: bilheteria_domain::locale::Language,
+    ) -> StoreResult<User>;
     /// Users whose normalised email or name starts with `prefix`, in creation order.
     async fn list_users(&self, prefix: Option<&str>, page: &PageRequest)
     -> StoreResult<Page<User>>;

@@ -620,8 +620,9 @@ async fn admins_change_roles_and_find_users(db: TestDatabase) {
     );
 }
 
-/// The language comes from the sign-up (or its `Accept-Language`), Portuguese by default, and
-/// the buyer's mails are written in it, with amounts as that language writes them.
+/// The language comes from the sign-up (or its `Accept-Language`), Portuguese by default, may be
+/// changed (`PATCH /me`), and the buyer's mails are written in it, with amounts as that language
+/// writes them.
 async fn buyers_read_their_mail_in_their_language(db: TestDatabase) {
     let app = TestApp::spawn(db).await;
     let body = |email: &str, language: Option<&str>| {
@@ -652,6 +653,34 @@ async fn buyers_read_their_mail_in_their_language(db: TestDatabase) {
         .post("/auth/register", None, body("dani@example.com", Some("fr")))
         .await;
     assert_eq!(error_fields(&unknown.1), ["language"]);
+
+    // Caio switches to English and back; a bad tag changes nothing.
+    let caio = app.login_on("caio@example.com", &app.next_device()).await;
+    let (status, switched) = app
+        .patch("/me", Some(&caio), json!({"language": "en"}))
+        .await;
+    assert_eq!(
+        (status, &switched["language"]),
+        (StatusCode::OK, &json!("en"))
+    );
+    assert_eq!(app.get("/me", Some(&caio)).await.1["language"], "en");
+    let refused = app
+        .patch("/me", Some(&caio), json!({"language": "de"}))
+        .await;
+    assert_eq!(error_fields(&refused.1), ["language"]);
+    let strange = app
+        .patch("/me", Some(&caio), json!({"roles": ["admin"]}))
+        .await;
+    assert_eq!(strange.0, StatusCode::UNPROCESSABLE_ENTITY, "{}", strange.1);
+    assert_problem(
+        &app.patch("/me", None, json!({"language": "en"})).await,
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+    );
+    let (_, back) = app
+        .patch("/me", Some(&caio), json!({"language": "pt-BR"}))
+        .await;
+    assert_eq!(back["language"], "pt-BR");
 
     let sale = bilheteria_testkit::on_sale(&app, 10, 10, 10, json!({})).await;
     for (i, email) in ["ann@example.com", "caio@example.com"].iter().enumerate() {

@@ -149,6 +149,31 @@ pub async fn me(caller: CurrentUser) -> Json<User> {
     Json(caller.user)
 }
 
+/// What a user may change of their own account.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MePatch {
+    /// `pt-BR` or `en`: what mails (and pages) are written in.
+    #[schema(example = "en")]
+    pub language: String,
+}
+
+#[utoipa::path(patch, path = "/me", tag = "accounts", security(("bearer" = [])), request_body = MePatch,
+    responses(
+        (status = 200, description = "the account as changed", body = User),
+        (status = 401, body = Problem),
+        (status = 422, description = "`validation_failed`", body = Problem),
+    ))]
+pub async fn update_me(
+    State(state): State<App>,
+    caller: CurrentUser,
+    ApiJson(body): ApiJson<MePatch>,
+) -> ApiResult<Json<User>> {
+    Ok(Json(
+        accounts::set_language(&state, &caller.user, &body.language).await?,
+    ))
+}
+
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct SessionView {
     pub id: LoginSessionId,

@@ -68,7 +68,7 @@ fn api_routes() -> OpenApiRouter<App> {
         .routes(routes!(accounts::register))
         .routes(routes!(accounts::login))
         .routes(routes!(accounts::logout))
-        .routes(routes!(accounts::me))
+        .routes(routes!(accounts::me, accounts::update_me))
         .routes(routes!(accounts::my_sessions))
         .routes(routes!(admin::set_roles))
         .routes(routes!(admin::list_users))
