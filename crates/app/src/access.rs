@@ -153,18 +153,22 @@ pub async fn visible_ticket(app: &App, id: TicketId, user: &User) -> AppResult<T
     }
 }
 
+/// A ticket `holder` holds; anyone else is told it does not exist.
+pub async fn holder_ticket(app: &App, id: TicketId, holder: &User) -> AppResult<Ticket> {
+    app.store
+        .get_ticket(id)
+        .await?
+        .filter(|ticket| ticket.holder_id == holder.id)
+        .ok_or(AppError::NotFound("ticket"))
+}
+
 /// A ticket `holder` holds (anyone else is told it does not exist), with its session.
 pub async fn held_ticket(
     app: &App,
     id: TicketId,
     holder: &User,
 ) -> AppResult<(Ticket, EventSession)> {
-    let ticket = app
-        .store
-        .get_ticket(id)
-        .await?
-        .filter(|ticket| ticket.holder_id == holder.id)
-        .ok_or(AppError::NotFound("ticket"))?;
+    let ticket = holder_ticket(app, id, holder).await?;
     let session = app
         .store
         .get_session(ticket.session_id)

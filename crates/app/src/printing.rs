@@ -126,12 +126,7 @@ async fn print(
 
 /// `GET /tickets/{id}/pdf`: the holder's ticket; anyone else is told it does not exist.
 pub async fn ticket_pdf(app: &App, holder: &User, id: TicketId) -> AppResult<Printed> {
-    let ticket = app
-        .store
-        .get_ticket(id)
-        .await?
-        .filter(|ticket| ticket.holder_id == holder.id)
-        .ok_or(AppError::NotFound("ticket"))?;
+    let ticket = crate::access::holder_ticket(app, id, holder).await?;
     if ticket.status == TicketStatus::Cancelled {
         return Err(AppError::TicketRevoked);
     }

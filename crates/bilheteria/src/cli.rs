@@ -437,15 +437,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-/// `bilheteria seed --demo`: the demo box office, through the application as an organizer.
-async fn seed(storage: &StorageArgs, args: &ServeArgs) -> anyhow::Result<()> {
-    let (store, _) = storage.open().await?;
+fn create_data_dir(storage: &StorageArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&storage.data_dir).with_context(|| {
         format!(
             "cannot create the data directory {}",
             storage.data_dir.display()
         )
-    })?;
+    })
+}
+
+/// `bilheteria seed --demo`: the demo box office, through the application as an organizer.
+async fn seed(storage: &StorageArgs, args: &ServeArgs) -> anyhow::Result<()> {
+    let (store, _) = storage.open().await?;
+    create_data_dir(storage)?;
     let services = args.services(&storage.data_dir).await?;
     let state = App::new(store, Arc::new(SystemClock), args.settings(), services);
     let seeded = match bilheteria_app::demo::seed(&state).await {
@@ -479,12 +483,7 @@ async fn serve(storage: &StorageArgs, args: &ServeArgs) -> anyhow::Result<()> {
         ),
         None => None,
     };
-    std::fs::create_dir_all(&storage.data_dir).with_context(|| {
-        format!(
-            "cannot create the data directory {}",
-            storage.data_dir.display()
-        )
-    })?;
+    create_data_dir(storage)?;
     let services = args.services(&storage.data_dir).await?;
     let payments = services.gateway.name();
     let state = App::new(

@@ -225,17 +225,24 @@ impl ThisBackend {
         &self,
         order: Uuid,
     ) -> Result<Option<OrderToSettle>, sqlx::Error> {
-        let row = sqlx::query(
-            "SELECT payment_token, hold_id, listing_id, pix_expires_at, next_settle_at, status FROM orders WHERE id = $1",
-        )
+        // One read of the order's row: what is settled is what is due (a webhook may settle
+        // the order as reconciliation leases it).
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            order_columns!(),
+            ", payment_token, listing_id, next_settle_at FROM orders WHERE id = $1"
+        ))
         .bind(order)
         .fetch_optional(self.reader())
         .await?;
         let Some(row) = row else { return Ok(None) };
-        let Some(full) = self.order_by_id(order).await? else {
+        let Some(full) = self
+            .complete_orders(std::slice::from_ref(&row))
+            .await?
+            .pop()
+        else {
             return Ok(None);
         };
-        let status = full.status.as_str();
         let (units, listing) = match row.try_get::<Option<Uuid>, _>("listing_id")? {
             Some(listing) => match self.listing_sale(listing).await? {
                 Some((sale, unit)) => (vec![unit], Some(sale)),
@@ -251,9 +258,7 @@ impl ThisBackend {
             pix_expires_at: row
                 .try_get::<Option<i64>, _>("pix_expires_at")?
                 .map(from_micros),
-            // Two reads: an order settled between them (a webhook's) is not due.
-            settle_due: row.try_get::<Option<i64>, _>("next_settle_at")?.is_some()
-                && row.try_get::<String, _>("status")? == status,
+            settle_due: row.try_get::<Option<i64>, _>("next_settle_at")?.is_some(),
         }))
     }
 }
