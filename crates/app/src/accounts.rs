@@ -8,6 +8,7 @@ use bilheteria_domain::FieldErrors;
 use bilheteria_domain::account::{
     DeviceId, Email, LoginSession, Password, Roles, SessionEnd, SessionState, User, parse_name,
 };
+use bilheteria_domain::ids::LoginSessionId;
 use bilheteria_domain::locale::Language;
 use bilheteria_store::{NewLoginSession, NewUser};
 use time::OffsetDateTime;
@@ -141,6 +142,16 @@ pub async fn login(app: &App, attempt: LoginAttempt<'_>) -> AppResult<LoggedIn> 
         session,
         user,
     })
+}
+
+/// Ends login session `id` of `user` (the current one, or another device's from the list of
+/// their sessions); someone else's session is not found.
+pub async fn end_session(app: &App, user: &User, id: LoginSessionId) -> AppResult<()> {
+    let sessions = app.store.list_login_sessions(user.id).await?;
+    if !sessions.iter().any(|s| s.id == id) {
+        return Err(AppError::NotFound("login session"));
+    }
+    Ok(app.store.end_login_session(id, app.clock.now()).await?)
 }
 
 /// The user and active login session a bearer token stands for.

@@ -18,6 +18,8 @@ pub mod queue;
 pub mod ratelimit;
 pub mod resale;
 pub mod sales;
+pub mod seat_maps;
+pub mod setup;
 pub mod ticket_keys;
 pub mod transfers;
 pub mod workers;
@@ -48,6 +50,8 @@ pub struct Settings {
     /// `Strict-Transport-Security` max-age, sent when browsers reach the server over HTTPS
     /// (TLS at a proxy in front); 0 sends none.
     pub hsts_max_age_secs: u64,
+    /// Whether the box office's cookies are marked `Secure` (browsers reach it over HTTPS).
+    pub secure_cookies: bool,
     /// When set, `/metrics` answers only `Authorization: Bearer <this token>`.
     pub metrics_token: Option<String>,
     /// Whether `/metrics` is served with the API (false when it has an address of its own).
@@ -71,6 +75,8 @@ pub struct Settings {
     pub outbox_max_attempts: u32,
     /// The first retry delay of a failed mail; it doubles with each attempt.
     pub outbox_backoff: Duration,
+    /// How old a seat map served to buyers may be (`seat_maps`); zero reads it every time.
+    pub seat_map_max_age: Duration,
 }
 
 impl Default for Settings {
@@ -82,6 +88,7 @@ impl Default for Settings {
             login_attempts_per_ip_per_minute: 60,
             registrations_per_ip_per_minute: 30,
             hsts_max_age_secs: 0,
+            secure_cookies: false,
             metrics_token: None,
             metrics_with_api: true,
             request_timeout: Duration::from_secs(30),
@@ -95,6 +102,7 @@ impl Default for Settings {
             sweep_interval: Duration::from_secs(2),
             outbox_max_attempts: 8,
             outbox_backoff: Duration::from_secs(10),
+            seat_map_max_age: Duration::ZERO,
         }
     }
 }
@@ -113,6 +121,9 @@ pub struct App {
     pub ticket_keys: Arc<TicketKeys>,
     pub mail: Arc<MailSender>,
     pub queue: Arc<WaitingRoom>,
+    pub seat_maps: Arc<seat_maps::SeatMaps>,
+    /// The one-time link that makes the first admin of an empty box office.
+    pub setup: Arc<setup::SetupLink>,
 }
 
 /// What the application talks to besides its database.
@@ -155,6 +166,8 @@ impl App {
             ticket_keys: services.ticket_keys,
             mail: services.mail,
             queue: services.queue,
+            seat_maps: Arc::default(),
+            setup: Arc::default(),
         }
     }
 }

@@ -78,35 +78,6 @@ pub async fn on_sale(
         .await?)
 }
 
-/// `GET /sessions/{id}/seats`: the availability map, with each section's tickets on resale.
-pub async fn seat_map(
-    app: &App,
-    viewer: Option<&User>,
-    session: SessionId,
-    section: Option<bilheteria_domain::ids::SectionId>,
-) -> AppResult<bilheteria_domain::catalog::SeatMap> {
-    crate::access::visible_session(app, session, viewer).await?;
-    let now = app.clock.now();
-    let mut map = app
-        .store
-        .seat_map(session, section, now)
-        .await?
-        .ok_or(AppError::NotFound("session"))?;
-    let resale = app
-        .store
-        .resale_by_section(session, viewer.map(|v| v.id), now)
-        .await?;
-    for section in &mut map.sections {
-        if let Some((_, listed, cheapest)) = resale.iter().find(|(id, _, _)| *id == section.id) {
-            section.resale = bilheteria_domain::catalog::ResaleAvailability {
-                listed: *listed,
-                from_price_cents: Some(*cheapest),
-            };
-        }
-    }
-    Ok(map)
-}
-
 /// Whether nothing of the session is left on sale: every section has no place available.
 async fn sold_out(app: &App, session: SessionId) -> AppResult<bool> {
     let map = app

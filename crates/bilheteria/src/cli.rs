@@ -187,6 +187,15 @@ pub struct ServeArgs {
     /// over HTTPS (TLS at a proxy in front). 0 sends none.
     #[arg(long, env = "BILHETERIA_HSTS_MAX_AGE_SECS", default_value_t = 0)]
     pub hsts_max_age_secs: u64,
+    /// Marks the box office's cookies `Secure` (browsers send them over HTTPS only): set it when
+    /// browsers reach the server over HTTPS. Implied by a non-zero HSTS max-age.
+    #[arg(long, env = "BILHETERIA_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+    /// How old a seat map served to buyers may be, in milliseconds: a map viewed by many is read
+    /// from the database at most this often. 0 reads it for every view.
+    #[arg(long, env = "BILHETERIA_SEAT_MAP_MAX_AGE_MS", default_value_t = 250,
+        value_parser = clap::value_parser!(u64).range(0..=5000))]
+    pub seat_map_max_age_ms: u64,
     /// `/metrics` answers only `Authorization: Bearer <this token>`.
     #[arg(long, env = "BILHETERIA_METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<String>,
@@ -264,6 +273,8 @@ impl ServeArgs {
             login_attempts_per_ip_per_minute: self.login_attempts_per_ip_per_minute,
             registrations_per_ip_per_minute: self.registrations_per_ip_per_minute,
             hsts_max_age_secs: self.hsts_max_age_secs,
+            secure_cookies: self.secure_cookies || self.hsts_max_age_secs > 0,
+            seat_map_max_age: Duration::from_millis(self.seat_map_max_age_ms),
             metrics_token: self.metrics_token.clone().filter(|t| !t.is_empty()),
             metrics_with_api: self.metrics_addr.is_none(),
             request_timeout: Duration::from_secs(self.request_timeout_secs),
@@ -502,6 +513,15 @@ async fn serve(storage: &StorageArgs, args: &ServeArgs) -> anyhow::Result<()> {
         env!("CARGO_PKG_VERSION"),
         listener.local_addr()?,
     );
+    if let Some(token) = bilheteria_app::setup::prepare(&state)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot read the accounts: {e}"))?
+    {
+        tracing::warn!(
+            "no account yet: open http://{}/setup/{token} to make the first admin (the link works once)",
+            listener.local_addr()?
+        );
+    }
     bilheteria_web::serve(listener, metrics_listener, state).await
 }
 

@@ -426,6 +426,8 @@ pub struct EventQuery {
     /// Words that must all appear (as prefixes) in the title, description, category or tags.
     pub terms: Vec<String>,
     pub category: Option<String>,
+    /// Only events at a venue in this city (any case).
+    pub city: Option<String>,
     /// Only events with a session starting at or after this instant.
     pub from: Option<OffsetDateTime>,
     /// Only events with a session starting before this instant.

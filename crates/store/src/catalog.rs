@@ -360,6 +360,11 @@ impl CatalogStore for ThisBackend {
             query.push(" AND e.category = ");
             query.push_bind(category.to_lowercase());
         }
+        if let Some(city) = &filter.city {
+            query.push(" AND e.venue_id IN (SELECT v.id FROM venues v WHERE lower(v.city) = ");
+            query.push_bind(city.to_lowercase());
+            query.push(")");
+        }
         if !filter.terms.is_empty() {
             ThisBackend::push_search(&mut query, &filter.terms);
         }

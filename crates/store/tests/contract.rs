@@ -578,6 +578,12 @@ async fn the_public_listing_hides_drafts_and_searches_filters_and_pages(db: Test
         ..Default::default()
     };
     assert_eq!(list(theatre, 50).await, vec!["Hamlet"]);
+    let city = |name: &str| EventQuery {
+        city: Some(name.into()),
+        ..Default::default()
+    };
+    assert_eq!(list(city("rio de JANEIRO"), 50).await.len(), 4, "any case");
+    assert!(list(city("Nowhere"), 50).await.is_empty());
     let window = EventQuery {
         from: Some(now() + Duration::days(37) + Duration::hours(12)),
         to: Some(now() + Duration::days(39) + Duration::hours(12)),

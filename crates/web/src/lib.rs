@@ -2,6 +2,8 @@
 //! problem+json, the OpenAPI document) over the application layer, and the server loop.
 
 pub mod api;
+pub mod cookies;
+pub mod pages;
 
 use api::error::ApiError;
 use axum::Router;
@@ -62,7 +64,11 @@ pub fn router(state: App) -> anyhow::Result<Router> {
         .unwrap_or(HeaderValue::from_static("max-age=31536000"))
     });
     Ok(api::routes()
-        .fallback(|| async { ApiError::not_found("route") })
+        .merge(pages::routes(state.clone()))
+        .fallback(|req: Request| async move {
+            pages::not_found_page(&req)
+                .unwrap_or_else(|| ApiError::not_found("route").into_response())
+        })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -116,11 +122,15 @@ async fn deadline(limit: Duration, req: Request, next: Next) -> Response {
 async fn problem_for_bare_errors(req: Request, next: Next) -> Response {
     let response = next.run(req).await;
     let status = response.status();
-    let is_problem = response
+    // A problem document already, or a page's friendly error page.
+    let is_answer = response
         .headers()
         .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
-    if is_problem || !(status.is_client_error() || status.is_server_error()) {
+        .is_some_and(|v| {
+            v.as_bytes().starts_with(b"application/problem+json")
+                || v.as_bytes().starts_with(b"text/html")
+        });
+    if is_answer || !(status.is_client_error() || status.is_server_error()) {
         return response;
     }
     let (code, detail) = match status {
@@ -145,14 +155,19 @@ async fn problem_for_bare_errors(req: Request, next: Next) -> Response {
 }
 
 /// The HTML pages may be shown only by this site, in no frame, with scripts and styles of its
-/// own (Swagger UI sets inline styles, never inline scripts).
-const HTML_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+/// own and nothing inline.
+const HTML_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+    img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; \
+    base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+/// Swagger UI (`/docs`) sets inline styles, never inline scripts.
+const DOCS_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
     img-src 'self' data:; font-src 'self' data:; connect-src 'self'; object-src 'none'; \
     base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /// Headers every answer carries: no content sniffing, no referrer to other sites, personal
 /// answers kept out of caches, HTML locked down, and HSTS when the site is served over HTTPS.
 async fn security_headers(hsts: Option<HeaderValue>, req: Request, next: Next) -> Response {
+    let docs = req.uri().path().starts_with("/docs");
     let personal = req.headers().contains_key(header::AUTHORIZATION)
         || req.headers().contains_key(header::COOKIE)
         || req.uri().path().starts_with("/api/v1/auth/");
@@ -175,7 +190,7 @@ async fn security_headers(hsts: Option<HeaderValue>, req: Request, next: Next) -
     if is_html {
         headers.insert(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(HTML_CSP),
+            HeaderValue::from_static(if docs { DOCS_CSP } else { HTML_CSP }),
         );
         headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     }

@@ -414,7 +414,7 @@ async fn the_served_openapi_document_matches_the_routes() {
     };
     assert_eq!(
         params("get", "/api/v1/events"),
-        query(&["q", "category", "from", "to", "limit", "cursor"])
+        query(&["q", "category", "city", "from", "to", "limit", "cursor"])
     );
     assert_eq!(
         params("get", "/api/v1/admin/audit"),

@@ -5,6 +5,7 @@
 
 mod accounts;
 mod audit_and_operations;
+mod browser;
 mod buying;
 mod catalog;
 mod gate;

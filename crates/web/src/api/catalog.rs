@@ -6,10 +6,11 @@ use super::extract::{ApiJson, ApiQuery, ClientIp, CurrentUser, PathId};
 use super::{audit_context, page_request, parse_instant};
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use bilheteria_app::App;
 use bilheteria_app::access::visible_event;
-use bilheteria_app::catalog;
+use bilheteria_app::{catalog, seat_maps};
 use bilheteria_domain::FieldErrors;
 use bilheteria_domain::catalog::{
     Event, EventInput, EventPatch, EventQuery, EventSession, Product, ProductInput, ProductPatch,
@@ -91,6 +92,8 @@ pub struct EventListQuery {
     /// Words to find in the title, description, category or tags (prefixes match).
     pub q: Option<String>,
     pub category: Option<String>,
+    /// Only events at a venue in this city (any case).
+    pub city: Option<String>,
     /// RFC 3339: only events with a session starting at or after this instant.
     #[param(format = DateTime)]
     pub from: Option<String>,
@@ -129,6 +132,10 @@ pub async fn list_events(
         terms: query.q.as_deref().map(search_terms).unwrap_or_default(),
         category: query
             .category
+            .filter(|c| !c.trim().is_empty())
+            .map(|c| c.trim().to_owned()),
+        city: query
+            .city
             .filter(|c| !c.trim().is_empty())
             .map(|c| c.trim().to_owned()),
         from,
@@ -196,13 +203,14 @@ pub struct SeatMapQuery {
 }
 
 #[utoipa::path(get, path = "/sessions/{id}/seats", tag = "catalog", params(("id" = String, Path, format = Uuid), SeatMapQuery),
-    responses((status = 200, description = "the availability of every section and seat", body = SeatMap), (status = 404, body = Problem)))]
+    responses((status = 200, description = "the availability of every section and seat, from a snapshot at most a few hundred milliseconds old, with an `ETag`", body = SeatMap), (status = 304, description = "unchanged since the `If-None-Match` ETag"), (status = 404, body = Problem)))]
 pub async fn seat_map(
     State(state): State<App>,
     caller: Option<CurrentUser>,
     PathId(id): PathId<SessionId>,
+    headers: HeaderMap,
     ApiQuery(query): ApiQuery<SeatMapQuery>,
-) -> ApiResult<Json<SeatMap>> {
+) -> ApiResult<Response> {
     let section = query
         .section_id
         .map(|raw| {
@@ -211,9 +219,30 @@ pub async fn seat_map(
         })
         .transpose()?;
     let viewer = caller.as_ref().map(|c| &c.user);
-    Ok(Json(
-        bilheteria_app::resale::seat_map(&state, viewer, id, section).await?,
-    ))
+    let snapshot = seat_maps::seat_map(&state, viewer, id, section).await?;
+    let fresh = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|tags| tags.split(',').any(|tag| tag.trim() == snapshot.etag));
+    let etag = HeaderValue::from_str(&snapshot.etag).unwrap_or(HeaderValue::from_static("\"\""));
+    let mut response = if fresh {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        (
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            snapshot.json.clone(),
+        )
+            .into_response()
+    };
+    response.headers_mut().insert(header::ETAG, etag);
+    // Shared by every viewer, so a cache may keep it, but must ask again each time.
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    Ok(response)
 }
 
 // ---------------------------------------------------------------------------------------------

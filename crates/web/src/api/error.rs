@@ -29,7 +29,7 @@ pub struct Problem {
     pub extensions: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
@@ -40,6 +40,15 @@ pub struct ApiError {
 }
 
 impl ApiError {
+    /// A cookie-authenticated write without the page's CSRF proof.
+    pub fn csrf_failed() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "csrf_failed",
+            "this form or request is missing its CSRF proof: reload the page and try again",
+        )
+    }
+
     pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
         Self {
             status,

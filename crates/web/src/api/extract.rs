@@ -2,12 +2,13 @@
 //! query strings, path ids, the caller's identity and address.
 
 use super::error::ApiError;
+use crate::cookies;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{
     ConnectInfo, FromRequest, FromRequestParts, OptionalFromRequestParts, Request,
 };
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
+use axum::http::{Method, StatusCode, header};
 use bilheteria_app::App;
 use bilheteria_app::accounts;
 use bilheteria_domain::account::User;
@@ -213,12 +214,12 @@ impl FromRequestParts<App> for CurrentUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &App) -> Result<Self, Self::Rejection> {
-        let Some(header) = parts.headers.get(header::AUTHORIZATION) else {
-            return Err(ApiError::unauthenticated(
+        match credentials(parts)? {
+            Some(token) => authenticate(token, state).await,
+            None => Err(ApiError::unauthenticated(
                 "send `Authorization: Bearer <token>`",
-            ));
-        };
-        authenticate(header.to_str().unwrap_or_default(), state).await
+            )),
+        }
     }
 }
 
@@ -230,22 +231,46 @@ impl OptionalFromRequestParts<App> for CurrentUser {
         parts: &mut Parts,
         state: &App,
     ) -> Result<Option<Self>, Self::Rejection> {
-        match parts.headers.get(header::AUTHORIZATION) {
+        match credentials(parts)? {
+            Some(token) => authenticate(token, state).await.map(Some),
             None => Ok(None),
-            Some(header) => authenticate(header.to_str().unwrap_or_default(), state)
-                .await
-                .map(Some),
         }
     }
 }
 
-async fn authenticate(header: &str, state: &App) -> Result<CurrentUser, ApiError> {
-    let token = header
-        .strip_prefix("Bearer ")
-        .or_else(|| header.strip_prefix("bearer "))
-        .map(str::trim)
-        .filter(|t| !t.is_empty() && t.len() <= 128)
-        .ok_or_else(|| ApiError::unauthenticated("send `Authorization: Bearer <token>`"))?;
+/// The login token the request carries: `Authorization: Bearer`, or else the box office's
+/// login cookie, which a write must back with its CSRF proof (`X-CSRF-Token`) since a browser
+/// sends cookies whoever made the request.
+fn credentials(parts: &Parts) -> Result<Option<&str>, ApiError> {
+    if let Some(header) = parts.headers.get(header::AUTHORIZATION) {
+        let header = header.to_str().unwrap_or_default();
+        return header
+            .strip_prefix("Bearer ")
+            .or_else(|| header.strip_prefix("bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(Some)
+            .ok_or_else(|| ApiError::unauthenticated("send `Authorization: Bearer <token>`"));
+    }
+    let Some(token) = cookies::get(&parts.headers, cookies::LOGIN) else {
+        return Ok(None);
+    };
+    let reads_only = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+    let proof = parts
+        .headers
+        .get(cookies::CSRF_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if !reads_only && !cookies::csrf_matches(token, proof) {
+        return Err(ApiError::csrf_failed());
+    }
+    Ok(Some(token))
+}
+
+async fn authenticate(token: &str, state: &App) -> Result<CurrentUser, ApiError> {
+    if token.len() > 128 {
+        return Err(ApiError::unauthenticated("unknown or invalid token"));
+    }
     let (user, session) = accounts::authenticate(state, token).await?;
     Ok(CurrentUser {
         user,

@@ -14,6 +14,7 @@ use bilheteria_app::AppError;
 use bilheteria_app::access;
 use bilheteria_app::error::Denied;
 use bilheteria_app::queue::{LinePlace, QueueStats, QueueView};
+use bilheteria_domain::account::User;
 use bilheteria_domain::catalog::SaleWindow;
 use bilheteria_domain::catalog::{QueuePatch, QueueSettings};
 use bilheteria_domain::ids::SessionId;
@@ -39,7 +40,7 @@ fn with_retry_after(view: QueueView) -> Response {
 
 /// Who asks about a session's waiting room.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum QueueAccess {
+pub enum QueueAccess {
     /// A buyer: the session must still be on sale.
     Buyer,
     /// Its organizer (or an admin): to see and steer the queue.
@@ -47,16 +48,16 @@ enum QueueAccess {
 }
 
 /// The session's waiting room, if the caller may see it (or manage it) and it has one.
-async fn queued_session(
+pub async fn queued_session(
     state: &App,
     id: SessionId,
-    caller: &CurrentUser,
+    caller: &User,
     asker: QueueAccess,
 ) -> ApiResult<QueuedSession> {
     let (session, _) = match asker {
-        QueueAccess::Buyer => access::visible_session(state, id, Some(&caller.user)).await?,
+        QueueAccess::Buyer => access::visible_session(state, id, Some(caller)).await?,
         QueueAccess::Manager => {
-            access::managed_session(state, id, &caller.user, Denied::OthersQueue).await?
+            access::managed_session(state, id, caller, Denied::OthersQueue).await?
         }
     };
     if !session.queue.enabled {
@@ -93,7 +94,7 @@ pub async fn challenge(
     caller: CurrentUser,
     PathId(id): PathId<SessionId>,
 ) -> ApiResult<Json<Challenge>> {
-    let session = queued_session(&state, id, &caller, QueueAccess::Buyer).await?;
+    let session = queued_session(&state, id, &caller.user, QueueAccess::Buyer).await?;
     let claims = QueueClaims {
         kind: TokenKind::Challenge,
         session: id,
@@ -108,11 +109,12 @@ pub async fn challenge(
     }))
 }
 
-fn check_proof_of_work(
+/// Checks a joiner's proof of work (`challenge`, `nonce`) when the queue asks for one.
+pub fn check_proof_of_work(
     state: &App,
     session: &QueuedSession,
-    caller: &CurrentUser,
-    headers: &HeaderMap,
+    caller: &User,
+    proof: Option<(&str, &str)>,
 ) -> ApiResult<()> {
     let bits = u8::try_from(session.queue.proof_of_work_bits).unwrap_or(0);
     if bits == 0 {
@@ -125,8 +127,7 @@ fn check_proof_of_work(
             "this queue asks for a proof of work: GET .../queue/challenge, solve it, join with X-Queue-Challenge and X-Queue-Nonce",
         )
     };
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let (Some(challenge), Some(nonce)) = (header(CHALLENGE_HEADER), header(NONCE_HEADER)) else {
+    let Some((challenge, nonce)) = proof else {
         return Err(required());
     };
     let claims = state
@@ -136,7 +137,7 @@ fn check_proof_of_work(
     let now_ms = state.clock.now().unix_timestamp() * 1000;
     let fresh = now_ms - claims.time_ms <= CHALLENGE_MS && claims.time_ms <= now_ms + 1000;
     if claims.session != session.id
-        || claims.user != caller.user.id
+        || claims.user != caller.id
         || !fresh
         || !proof_of_work_ok(challenge, nonce, bits)
     {
@@ -159,8 +160,10 @@ pub async fn join(
     headers: HeaderMap,
     PathId(id): PathId<SessionId>,
 ) -> ApiResult<Response> {
-    let session = queued_session(&state, id, &caller, QueueAccess::Buyer).await?;
-    check_proof_of_work(&state, &session, &caller, &headers)?;
+    let session = queued_session(&state, id, &caller.user, QueueAccess::Buyer).await?;
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let proof = header(CHALLENGE_HEADER).zip(header(NONCE_HEADER));
+    check_proof_of_work(&state, &session, &caller.user, proof)?;
     let ip = client_ip.to_option_string();
     let view = state
         .queue
@@ -280,7 +283,7 @@ pub async fn stats(
     caller: CurrentUser,
     PathId(id): PathId<SessionId>,
 ) -> ApiResult<Json<QueueStats>> {
-    let session = queued_session(&state, id, &caller, QueueAccess::Manager).await?;
+    let session = queued_session(&state, id, &caller.user, QueueAccess::Manager).await?;
     Ok(Json(state.queue.stats(&session, state.clock.now()).await?))
 }
 
@@ -294,7 +297,7 @@ pub async fn update(
     PathId(id): PathId<SessionId>,
     ApiJson(patch): ApiJson<QueuePatch>,
 ) -> ApiResult<Json<QueueSettings>> {
-    let mut session = queued_session(&state, id, &caller, QueueAccess::Manager).await?;
+    let mut session = queued_session(&state, id, &caller.user, QueueAccess::Manager).await?;
     let settings = patch.apply_to(&session.queue)?;
     state
         .store

@@ -1,0 +1,295 @@
+// The web box office walked through in Chromium, as buyers would, against a server with the
+// demo box office in it (started by crates/bilheteria/tests/it/browser.rs). Every page visited
+// is checked with axe-core (no serious or critical violation) and screenshotted on a phone and
+// a desktop viewport into $SHOTS. Any failed check ends the walk with a non-zero exit.
+import { chromium } from "playwright-core";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+
+const base = process.env.BASE_URL;
+const shots = process.env.SHOTS;
+const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+const stamp = Date.now();
+const PHONE = { width: 390, height: 844 };
+const DESKTOP = { width: 1280, height: 860 };
+const problems = [];
+let shot = 0;
+
+function assert(condition, message) {
+  if (!condition) throw new Error("assertion failed: " + message);
+}
+
+function step(name) {
+  console.log("· " + name);
+}
+
+/** Screenshots on this viewport and the other one, after an accessibility check. */
+async function check(page, name, { axe = true } = {}) {
+  if (axe) await audit(page, name);
+  const viewport = page.viewportSize();
+  const label = (v) => (v.width < 600 ? "phone" : "desktop");
+  const other = viewport.width < 600 ? DESKTOP : PHONE;
+  const number = String(++shot).padStart(2, "0");
+  await page.screenshot({ path: `${shots}/${number}-${name}-${label(viewport)}.png`, fullPage: true });
+  await page.setViewportSize(other);
+  await page.screenshot({ path: `${shots}/${number}-${name}-${label(other)}.png`, fullPage: true });
+  await page.setViewportSize(viewport);
+}
+
+async function audit(page, name) {
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
+  const serious = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  for (const v of serious) {
+    problems.push(`${name}: ${v.id} (${v.impact}) at ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ")}`);
+  }
+}
+
+async function newBuyer(browser, { viewport, locale, javaScriptEnabled = true }) {
+  const context = await browser.newContext({ viewport, locale, javaScriptEnabled });
+  const page = await context.newPage();
+  page.on("console", (message) => {
+    const text = message.text();
+    if (message.type() === "error" && !text.startsWith("Failed to load resource")) {
+      problems.push(`console error on ${page.url()}: ${text}`);
+    }
+  });
+  page.on("pageerror", (error) => problems.push(`script error on ${page.url()}: ${error.message}`));
+  return page;
+}
+
+async function text(page, selector) {
+  return (await page.locator(selector).first().textContent()).trim();
+}
+
+async function register(page, name, email) {
+  await page.goto(base + "/register");
+  await page.fill('input[name="name"]', name);
+  await page.fill('input[name="email"]', email);
+  await page.fill('input[name="password"]', "uma senha bem longa");
+  await Promise.all([page.waitForNavigation(), page.click('main button[type="submit"]')]);
+  assert((await text(page, ".who")) === name, `${name} is logged in`);
+}
+
+async function login(page, email) {
+  await page.goto(base + "/login");
+  await page.fill('input[name="email"]', email);
+  await page.fill('input[name="password"]', "uma senha bem longa");
+  await Promise.all([page.waitForNavigation(), page.click('main button[type="submit"]')]);
+}
+
+async function openEvent(page, title) {
+  await page.goto(base + "/");
+  await Promise.all([page.waitForNavigation(), page.click(`.card a:has-text("${title}")`)]);
+}
+
+/** Picks the first section of the session's overview and lands on its seats. */
+async function firstSection(page) {
+  await Promise.all([page.waitForNavigation(), page.locator("svg.overview-map a").first().click()]);
+}
+
+async function hold(page) {
+  await Promise.all([page.waitForURL(/\/checkout\//), page.click("form.hold button[type=submit]")]);
+}
+
+const browser = await chromium.launch({ executablePath: process.env.CHROMIUM, args: ["--no-sandbox"] });
+try {
+  // ---- Ana, on a phone, in Portuguese ----------------------------------------------------
+  const ana = await newBuyer(browser, { viewport: PHONE, locale: "pt-BR" });
+  const anaEmail = `ana-${stamp}@example.com`;
+  step("the home page lists the demo's events, and searches");
+  await ana.goto(base + "/");
+  assert((await text(ana, "h1")) === "Próximos eventos", "home in Portuguese");
+  assert((await ana.locator(".card").count()) === 4, "four events");
+  await check(ana, "home");
+  await ana.fill('input[name="q"]', "orquestra");
+  await Promise.all([ana.waitForNavigation(), ana.click("form.search button")]);
+  assert((await ana.locator(".card").count()) === 1, "one event found");
+  assert((await text(ana, ".card h2")).includes("Orquestra"), "the orchestra found");
+  await ana.goto(base + "/?city=recife");
+  assert((await ana.locator(".card").count()) === 2, "two events in Recife");
+
+  step("Ana signs up");
+  await ana.goto(base + "/register");
+  await check(ana, "register");
+  await register(ana, "Ana Souza", anaEmail);
+
+  step("Ana waits in the waiting room and is let in");
+  await openEvent(ana, "Festival Verão Nordeste");
+  await check(ana, "event");
+  await Promise.all([ana.waitForNavigation(), ana.click('a.button:has-text("fila")')]);
+  await check(ana, "queue");
+  await Promise.all([ana.waitForNavigation(), ana.click("section.queue button")]);
+  await ana.waitForURL(/\/sessions\/[0-9a-f-]+$/, { timeout: 30000 });
+
+  step("Ana picks two seats on the map, one with the mouse, one with the keyboard");
+  await check(ana, "session");
+  await firstSection(ana);
+  const seats = ana.locator("rect.seat.avail");
+  await seats.first().click();
+  await ana.keyboard.press("ArrowRight");
+  await ana.keyboard.press("Space");
+  assert((await ana.locator("rect.seat.picked").count()) === 2, "two seats picked");
+  assert((await text(ana, ".picked-count")).endsWith("2"), "the count says two");
+  assert((await ana.locator("input[name=seat_ids]:checked").count()) === 2, "the form has them");
+  await check(ana, "section");
+  await hold(ana);
+  await check(ana, "checkout");
+  assert((await ana.locator(".items tbody tr").count()) === 2, "two places held");
+
+  step("Ana pays by card in three installments");
+  await ana.selectOption('select[name="installments"]', "3");
+  await Promise.all([ana.waitForURL(/\/orders\//), ana.click("form.pay button[type=submit]")]);
+  assert((await text(ana, "h1")) === "Compra confirmada", "paid");
+  assert((await ana.locator(".ticket-links a").count()) === 2, "two tickets");
+  await check(ana, "order-paid");
+
+  step("the PDF downloads and is a PDF");
+  const [download] = await Promise.all([ana.waitForEvent("download"), ana.click("a[download]")]);
+  const pdf = readFileSync(await download.path());
+  assert(pdf.subarray(0, 5).toString() === "%PDF-", "a PDF");
+
+  step("a ticket shows its QR");
+  await Promise.all([ana.waitForNavigation(), ana.locator(".ticket-links a").first().click()]);
+  const ticketUrl = ana.url();
+  await ana.waitForFunction(() => {
+    const img = document.querySelector(".ticket-qr img");
+    return img && img.complete && img.naturalWidth > 0;
+  });
+  await check(ana, "ticket");
+
+  // ---- Bruno, on a desktop, in English ---------------------------------------------------
+  const bruno = await newBuyer(browser, { viewport: DESKTOP, locale: "en-US" });
+  const brunoEmail = `bruno-${stamp}@example.com`;
+  step("Bruno signs up in English");
+  await register(bruno, "Bruno Lima", brunoEmail);
+  assert((await bruno.getAttribute("html", "lang")) === "en", "pages in English");
+
+  step("Ana transfers a ticket to Bruno, who accepts it in his browser");
+  await ana.goto(ticketUrl);
+  await ana.fill('input[name="to_email"]', brunoEmail);
+  await Promise.all([ana.waitForURL(/\/transfers/), ana.click('.move form[action$="/transfer"] button')]);
+  assert((await text(ana, ".notice")).includes("Transferência oferecida"), "offered");
+  await check(ana, "transfers");
+  await bruno.goto(base + "/transfers");
+  await check(bruno, "transfers-incoming");
+  await Promise.all([bruno.waitForURL(/\/tickets\//), bruno.click('button:has-text("Accept")')]);
+  assert((await text(bruno, ".state")) === "Valid", "the ticket is Bruno's");
+
+  step("Bruno buys a half-price seat with Pix, and the bank pays it");
+  await openEvent(bruno, "Stand-up");
+  await Promise.all([bruno.waitForNavigation(), bruno.click('a.button:has-text("Choose places")')]);
+  await firstSection(bruno);
+  await bruno.locator("rect.seat.avail").nth(3).click();
+  await bruno.fill('input[name="half_quantity"]', "1");
+  await bruno.selectOption('select[name="eligibility"]', "student");
+  await hold(bruno);
+  assert((await text(bruno, ".document")).includes("student"), "the document to show is named");
+  await bruno.check('input[name="method"][value="pix"]');
+  await Promise.all([bruno.waitForURL(/\/orders\//), bruno.click("form.pay button[type=submit]")]);
+  assert((await text(bruno, "h1")) === "Awaiting payment", "a Pix to pay");
+  assert((await bruno.locator(".pix .qr svg").count()) === 1, "its QR");
+  assert((await bruno.inputValue("#pix-code")).startsWith("000201"), "its BR Code");
+  await check(bruno, "order-pix");
+  await Promise.all([bruno.waitForNavigation(), bruno.click('.pix button[type="submit"]')]);
+  await bruno.waitForFunction(() => document.querySelector("h1").textContent.includes("Purchase confirmed"), null, { timeout: 15000 });
+
+  step("a declined card keeps the hold and says so");
+  await openEvent(bruno, "Stand-up");
+  await Promise.all([bruno.waitForNavigation(), bruno.click('a.button:has-text("Choose places")')]);
+  await firstSection(bruno);
+  await bruno.locator("rect.seat.avail").nth(5).click();
+  await hold(bruno);
+  await bruno.selectOption('select[name="token"]', "tok_chargeDeclined");
+  await Promise.all([bruno.waitForURL(/declined=card/), bruno.click("form.pay button[type=submit]")]);
+  assert((await text(bruno, ".notice")).includes("declined"), "the decline explained");
+  await check(bruno, "checkout-declined");
+  await Promise.all([bruno.waitForURL(/\/sessions\//), bruno.click("form.release button")]);
+
+  step("orders, tickets and the account");
+  await bruno.goto(base + "/orders");
+  assert((await bruno.locator(".list li").count()) >= 2, "Bruno's orders");
+  await check(bruno, "orders");
+  await bruno.goto(base + "/tickets");
+  assert((await bruno.locator(".list li").count()) === 2, "the transferred ticket and the Pix one");
+  await check(bruno, "tickets");
+  await bruno.goto(base + "/account");
+  await check(bruno, "account");
+
+  step("a forged form without its CSRF proof is refused");
+  const forged = await bruno.evaluate(async () => {
+    const response = await fetch("/account/language", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: "language=pt-BR",
+    });
+    return response.status;
+  });
+  assert(forged === 403, `the forged form is refused (${forged})`);
+  const api = await bruno.evaluate(async () => {
+    const patch = (headers) =>
+      fetch("/api/v1/me", { method: "PATCH", headers: { "content-type": "application/json", ...headers }, body: '{"language":"en"}' });
+    const without = await patch({});
+    const body = await without.json();
+    const withProof = await patch({ "x-csrf-token": window.bilheteria.csrfToken() });
+    return [without.status, body.code, withProof.status];
+  });
+  assert(api[0] === 403 && api[1] === "csrf_failed" && api[2] === 200, `the API asks the cookie's proof too (${api})`);
+  const forging = bruno.evaluate(() => {
+    const form = document.createElement("form");
+    form.method = "post";
+    form.action = "/account/language";
+    const input = document.createElement("input");
+    input.name = "language";
+    input.value = "pt-BR";
+    form.appendChild(input);
+    document.body.appendChild(form);
+    form.submit();
+  });
+  await Promise.all([bruno.waitForNavigation(), forging]);
+  assert((await text(bruno, "h1")) === "Form expired", "the forged form is refused with a page");
+  await check(bruno, "csrf-refused");
+
+  step("one session per user: Ana logs in on another device, and the phone is told");
+  const anaLaptop = await newBuyer(browser, { viewport: DESKTOP, locale: "pt-BR" });
+  await login(anaLaptop, anaEmail);
+  assert((await text(anaLaptop, ".who")) === "Ana Souza", "Ana on her laptop");
+  await ana.goto(base + "/tickets");
+  assert(ana.url().includes("/login"), "the phone must log in again");
+  assert((await text(ana, ".notice")).includes("outro aparelho"), "and is told why");
+  await check(ana, "session-replaced");
+
+  step("a page that does not exist is a friendly page");
+  await ana.goto(base + "/events/not-an-event");
+  assert((await text(ana, "h1")) === "Página não encontrada", "not found, in Portuguese");
+  await check(ana, "not-found");
+
+  step("the language switch");
+  await ana.goto(base + "/");
+  await Promise.all([ana.waitForNavigation(), ana.click("a.lang")]);
+  assert((await ana.getAttribute("html", "lang")) === "en", "switched to English");
+
+  step("without JavaScript the seats are picked from the list");
+  const plain = await newBuyer(browser, { viewport: PHONE, locale: "pt-BR", javaScriptEnabled: false });
+  await register(plain, "Caio Lima", `caio-${stamp}@example.com`);
+  await openEvent(plain, "Stand-up");
+  await Promise.all([plain.waitForNavigation(), plain.click('a.button:has-text("Escolher lugares")')]);
+  await Promise.all([plain.waitForNavigation(), plain.locator("table.section-list a").first().click()]);
+  await plain.locator("input[name=seat_ids]").nth(10).check();
+  // axe-core is a script: this page was checked with it above.
+  await check(plain, "section-without-js", { axe: false });
+  await Promise.all([plain.waitForURL(/\/checkout\//), plain.click("form.hold button[type=submit]")]);
+  assert((await plain.locator(".items tbody tr").count()) === 1, "one place held without JavaScript");
+  await Promise.all([plain.waitForURL(/\/orders\//), plain.click("form.pay button[type=submit]")]);
+  assert((await text(plain, "h1")) === "Compra confirmada", "bought without JavaScript");
+} catch (error) {
+  problems.push(String(error && error.stack ? error.stack : error));
+} finally {
+  await browser.close();
+}
+
+if (problems.length) {
+  console.error("the walk found problems:\n- " + problems.join("\n- "));
+  process.exit(1);
+}
+console.log(`the walk passed; screenshots in ${shots}`);

@@ -1,0 +1,102 @@
+//! The web box office walked through in a real browser: `browser/walk.mjs` drives Chromium with
+//! Playwright against the real server on a loopback port, on each backend, over the demo box
+//! office. Runs when `BILHETERIA_TEST_BROWSER` names a Chromium (`.ci/run` installs Debian's);
+//! reported as ignored otherwise. Screenshots land in `target/browser-shots/<backend>/`.
+
+use bilheteria_domain::clock::Clock;
+use bilheteria_store::testing::TestDatabase;
+use bilheteria_testkit::TestApp;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Installs the browser tests' npm packages from the lockfile when they are missing.
+fn npm_ci(dir: &Path) {
+    if dir.join("node_modules/playwright-core").exists()
+        && dir.join("node_modules/axe-core").exists()
+    {
+        return;
+    }
+    let status = std::process::Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund"])
+        .current_dir(dir)
+        .status()
+        .expect("npm runs (install Node.js)");
+    assert!(status.success(), "npm ci failed in {}", dir.display());
+}
+
+async fn walk(db: TestDatabase, backend: &str) {
+    let chromium = std::env::var("BILHETERIA_TEST_BROWSER").expect("BILHETERIA_TEST_BROWSER");
+    let app = TestApp::spawn(db).await;
+    bilheteria_app::demo::seed(&app.state)
+        .await
+        .expect("the demo box office");
+    // The queued session's sales open five minutes after seeding: be there.
+    app.clock.advance(time::Duration::minutes(6));
+    // Time goes on as in a real box office, and the waiting room admits at its pace.
+    let ticking = {
+        let (state, clock) = (app.state.clone(), app.clock.clone());
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis(250)).await;
+                clock.advance(time::Duration::milliseconds(250));
+                let _ = state.queue.tick(state.store.as_ref(), clock.now()).await;
+            }
+        })
+    };
+    let dir = repo().join("browser");
+    npm_ci(&dir);
+    let shots = repo().join("target/browser-shots").join(backend);
+    std::fs::create_dir_all(&shots).expect("screenshot directory");
+    let walked = tokio::time::timeout(
+        Duration::from_secs(300),
+        tokio::process::Command::new("node")
+            .arg("walk.mjs")
+            .env("BASE_URL", &app.base)
+            .env("CHROMIUM", &chromium)
+            .env("SHOTS", &shots)
+            .current_dir(&dir)
+            .kill_on_drop(true)
+            .status(),
+    )
+    .await
+    .expect("the walk ends within five minutes")
+    .expect("node runs");
+    ticking.abort();
+    assert!(walked.success(), "the browser walk failed on {backend}");
+    // What the browsers did left the books straight.
+    let events = app
+        .store
+        .list_events(&Default::default(), &Default::default())
+        .await
+        .unwrap();
+    for event in events.items {
+        for session in app.store.list_event_sessions(event.id).await.unwrap() {
+            let report = bilheteria_app::sales::integrity(&app.state, session.id)
+                .await
+                .unwrap();
+            assert!(report.holds(), "{}: {report:?}", event.title);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(bilheteria_browser_tests),
+    ignore = "browser: set BILHETERIA_TEST_BROWSER to a Chromium to run"
+)]
+async fn a_buyer_walks_the_box_office_in_a_browser_on_sqlite() {
+    walk(TestDatabase::sqlite(), "sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(all(bilheteria_browser_tests, bilheteria_postgres_tests)),
+    ignore = "browser on PostgreSQL: set BILHETERIA_TEST_BROWSER and BILHETERIA_TEST_DATABASE_URL"
+)]
+async fn a_buyer_walks_the_box_office_in_a_browser_on_postgres() {
+    walk(TestDatabase::postgres().await, "postgres").await;
+}

@@ -1,0 +1,384 @@
+//! Accounts in the browser: sign up, log in (a login cookie, under the one-session rule of C2),
+//! log out, the account page with its devices and sessions, the language, and the one-time
+//! setup link that makes the first admin.
+
+use super::{
+    Chrome, PageError, PageResult, Visitor, field, form_pairs, lenient_query, local_path, see_other,
+};
+use crate::api::error::ApiError;
+use crate::cookies;
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::Response;
+use bilheteria_app::accounts::{self, AccountForm, LoginAttempt};
+use bilheteria_app::{App, AppError, setup};
+use bilheteria_domain::account::{SessionEnd, SessionState, User};
+use bilheteria_domain::ids::LoginSessionId;
+use bilheteria_domain::locale::Language;
+use serde::Deserialize;
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct CredentialsPage {
+    c: Chrome,
+    heading: &'static str,
+    intro: Option<&'static str>,
+    problems: Vec<String>,
+    action: String,
+    next: String,
+    with_name: bool,
+    name: String,
+    email: String,
+    button: &'static str,
+    other: Option<(String, &'static str)>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct Next {
+    next: Option<String>,
+}
+
+impl CredentialsPage {
+    fn login(visitor: &Visitor, next: &str) -> Self {
+        let w = visitor.w;
+        CredentialsPage {
+            c: visitor.chrome(None),
+            heading: w.login_title,
+            intro: None,
+            problems: Vec::new(),
+            action: "/login".to_owned(),
+            next: next.to_owned(),
+            with_name: false,
+            name: String::new(),
+            email: String::new(),
+            button: w.nav_login,
+            other: Some((
+                format!("/register?next={}", super::encode(next)),
+                w.register_instead,
+            )),
+        }
+    }
+
+    fn register(visitor: &Visitor, next: &str) -> Self {
+        let w = visitor.w;
+        CredentialsPage {
+            heading: w.register_title,
+            action: "/register".to_owned(),
+            with_name: true,
+            button: w.nav_register,
+            other: Some((
+                format!("/login?next={}", super::encode(next)),
+                w.login_instead,
+            )),
+            ..Self::login(visitor, next)
+        }
+    }
+}
+
+/// A form shown again with what went wrong, in the visitor's language.
+fn with_problem(visitor: &Visitor, mut form: CredentialsPage, error: AppError) -> PageResult {
+    let problem = ApiError::from(error);
+    let (title, text) = super::words::problem(
+        visitor.lang,
+        problem.status,
+        problem.code,
+        Some(&problem.detail),
+    );
+    form.problems = if problem.errors.is_empty() {
+        vec![format!("{title}. {text}")]
+    } else {
+        problem
+            .errors
+            .iter()
+            .map(|e| format!("{}: {}", field_name(visitor.lang, &e.field), e.message))
+            .collect()
+    };
+    if problem.code == "invalid_credentials" {
+        form.problems = vec![match visitor.lang {
+            Language::PtBr => "E-mail ou senha incorretos.".to_owned(),
+            Language::En => "Wrong email or password.".to_owned(),
+        }];
+    }
+    let mut response = visitor.page(&form);
+    *response.status_mut() = problem.status;
+    Ok(response)
+}
+
+fn field_name(lang: Language, field: &str) -> &str {
+    let w = super::words::of(lang);
+    match field {
+        "email" => w.email,
+        "password" => w.password,
+        "name" => w.your_name,
+        other => other,
+    }
+}
+
+/// `GET /login`.
+pub async fn login_form(visitor: Visitor, RawQuery(query): RawQuery) -> Response {
+    let next = local_path(lenient_query::<Next>(query).next.as_deref());
+    visitor.page(&CredentialsPage::login(&visitor, &next))
+}
+
+/// `GET /register`.
+pub async fn register_form(visitor: Visitor, RawQuery(query): RawQuery) -> Response {
+    let next = local_path(lenient_query::<Next>(query).next.as_deref());
+    visitor.page(&CredentialsPage::register(&visitor, &next))
+}
+
+/// Logs the visitor in on their device (ending their other sessions, C2) and sends them on.
+async fn log_in(
+    app: &App,
+    visitor: &Visitor,
+    headers: &HeaderMap,
+    email: &str,
+    password: &str,
+    next: &str,
+) -> Result<Response, AppError> {
+    let logged_in = accounts::login(
+        app,
+        LoginAttempt {
+            email,
+            password,
+            device: visitor.device.clone(),
+            ip: visitor.ip.to_option_string(),
+            user_agent: headers
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(|ua| ua.chars().take(256).collect()),
+        },
+    )
+    .await?;
+    let lasts = (logged_in.session.expires_at - app.clock.now()).whole_seconds();
+    let mut response = see_other(next);
+    if let Ok(value) =
+        HeaderValue::from_str(&visitor.cookie(cookies::LOGIN, &logged_in.token, lasts))
+    {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    Ok(response)
+}
+
+/// `POST /login`.
+pub async fn login(
+    State(app): State<App>,
+    visitor: Visitor,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PageResult {
+    let form = form_pairs(&body);
+    visitor.check_csrf(field(&form, "csrf"))?;
+    let next = local_path(field(&form, "next"));
+    let email = field(&form, "email").unwrap_or_default();
+    let password = field(&form, "password").unwrap_or_default();
+    match log_in(&app, &visitor, &headers, email, password, &next).await {
+        Ok(response) => Ok(response),
+        Err(error) => {
+            let mut page = CredentialsPage::login(&visitor, &next);
+            page.email = email.to_owned();
+            with_problem(&visitor, page, error)
+        }
+    }
+}
+
+/// `POST /register`: creates the account and logs it in.
+pub async fn register(
+    State(app): State<App>,
+    visitor: Visitor,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PageResult {
+    let form = form_pairs(&body);
+    visitor.check_csrf(field(&form, "csrf"))?;
+    let next = local_path(field(&form, "next"));
+    let (email, password, name) = (
+        field(&form, "email").unwrap_or_default(),
+        field(&form, "password").unwrap_or_default(),
+        field(&form, "name").unwrap_or_default(),
+    );
+    let account = AccountForm {
+        email,
+        password,
+        name,
+        language: None,
+        fallback_language: visitor.lang,
+    };
+    let ip = visitor.ip.to_option_string();
+    let made = match accounts::register(&app, &account, ip.as_deref()).await {
+        Ok(_) => log_in(&app, &visitor, &headers, email, password, &next).await,
+        Err(error) => Err(error),
+    };
+    made.or_else(|error| {
+        let mut page = CredentialsPage::register(&visitor, &next);
+        page.email = email.to_owned();
+        page.name = name.to_owned();
+        with_problem(&visitor, page, error)
+    })
+}
+
+/// `POST /logout`: ends this browser's session, or (with `session`) another of the user's.
+pub async fn logout(State(app): State<App>, visitor: Visitor, body: Bytes) -> PageResult {
+    let form = form_pairs(&body);
+    visitor.check_csrf(field(&form, "csrf"))?;
+    let user = visitor.user()?;
+    let current = visitor.login.as_ref().map(|l| l.id);
+    let ending = match field(&form, "session") {
+        Some(raw) => raw
+            .parse::<LoginSessionId>()
+            .map_err(|_| super::browse::not_found())?,
+        None => current.ok_or_else(super::browse::not_found)?,
+    };
+    accounts::end_session(&app, user, ending).await?;
+    if Some(ending) != current {
+        return Ok(see_other("/account"));
+    }
+    let mut response = see_other("/");
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        cookies::clear(cookies::LOGIN, visitor.secure()),
+    );
+    Ok(response)
+}
+
+struct DeviceRow {
+    id: LoginSessionId,
+    agent: String,
+    started: String,
+    state: &'static str,
+    active: bool,
+    this: bool,
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage {
+    c: Chrome,
+    name: String,
+    email: String,
+    language: &'static str,
+    devices: Vec<DeviceRow>,
+}
+
+/// `GET /account`: who is logged in, the language, and the sessions on each device.
+pub async fn account(State(app): State<App>, visitor: Visitor) -> PageResult {
+    let user = visitor.user()?;
+    let w = visitor.w;
+    let now = app.clock.now();
+    let current = visitor.login.as_ref().map(|l| l.id);
+    let devices = app
+        .store
+        .list_login_sessions(user.id)
+        .await?
+        .into_iter()
+        .take(20)
+        .map(|session| {
+            let state = session.state_at(now);
+            DeviceRow {
+                id: session.id,
+                agent: session
+                    .user_agent
+                    .clone()
+                    .unwrap_or_else(|| session.device_id.chars().take(16).collect()),
+                started: visitor.lang.session_time(
+                    session.created_at,
+                    bilheteria_domain::locale::DEFAULT_TIME_ZONE,
+                ),
+                state: match state {
+                    SessionState::Active => w.session_active,
+                    SessionState::Ended(SessionEnd::Replaced) => w.session_replaced_short,
+                    SessionState::Ended(SessionEnd::LoggedOut) => w.session_logged_out,
+                    SessionState::Expired => w.session_expired,
+                },
+                active: state == SessionState::Active,
+                this: Some(session.id) == current,
+            }
+        })
+        .collect();
+    Ok(visitor.page(&AccountPage {
+        c: visitor.chrome(None),
+        name: user.name.clone(),
+        email: user.email.clone(),
+        language: user.language.as_str(),
+        devices,
+    }))
+}
+
+/// `POST /account/language`: the language of the account's mails, and of these pages.
+pub async fn set_language(State(app): State<App>, visitor: Visitor, body: Bytes) -> PageResult {
+    let form = form_pairs(&body);
+    visitor.check_csrf(field(&form, "csrf"))?;
+    let user: &User = visitor.user()?;
+    let tag = field(&form, "language").unwrap_or_default();
+    let updated = accounts::set_language(&app, user, tag).await?;
+    let mut response = see_other("/account");
+    if let Ok(value) = HeaderValue::from_str(&visitor.cookie(
+        cookies::LANGUAGE,
+        updated.language.as_str(),
+        365 * 24 * 3600,
+    )) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    Ok(response)
+}
+
+fn setup_page(visitor: &Visitor, token: &str) -> CredentialsPage {
+    let w = visitor.w;
+    CredentialsPage {
+        heading: w.setup_title,
+        intro: Some(w.setup_intro),
+        action: format!("/setup/{token}"),
+        button: w.setup_title,
+        other: None,
+        ..CredentialsPage::register(visitor, "/account")
+    }
+}
+
+/// `GET /setup/{token}`: the form of the first admin, while the link is unused.
+pub async fn setup_form(
+    State(app): State<App>,
+    visitor: Visitor,
+    Path(token): Path<String>,
+) -> PageResult {
+    if !app.setup.is_valid(&token) {
+        return Err(super::browse::not_found());
+    }
+    Ok(visitor.page(&setup_page(&visitor, &token)))
+}
+
+/// `POST /setup/{token}`: makes the first admin, spends the link and logs the admin in.
+pub async fn setup(
+    State(app): State<App>,
+    visitor: Visitor,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+    body: Bytes,
+) -> PageResult {
+    let form = form_pairs(&body);
+    visitor.check_csrf(field(&form, "csrf"))?;
+    let (email, password, name) = (
+        field(&form, "email").unwrap_or_default(),
+        field(&form, "password").unwrap_or_default(),
+        field(&form, "name").unwrap_or_default(),
+    );
+    let account = AccountForm {
+        email,
+        password,
+        name,
+        language: Some(visitor.lang.as_str()),
+        fallback_language: visitor.lang,
+    };
+    match setup::complete(&app, &token, &account).await {
+        Ok(_) => log_in(&app, &visitor, &headers, email, password, "/account")
+            .await
+            .map_err(PageError::from),
+        Err(AppError::NotFound(_)) => Err(super::browse::not_found()),
+        Err(error) => {
+            let mut page = setup_page(&visitor, &token);
+            page.email = email.to_owned();
+            page.name = name.to_owned();
+            with_problem(&visitor, page, error)
+        }
+    }
+}

@@ -1,0 +1,522 @@
+//! Browsing and picking: the home page with its search, an event with its sessions, a session
+//! with its seat map, and the form that holds the places picked.
+
+use super::seatmap::{self, category_class};
+use super::words::{self, eligibility};
+use super::{
+    Chrome, PageError, PageResult, Visitor, encode, field, form_pairs, lenient_query, see_other,
+};
+use crate::cookies;
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::HeaderMap;
+use bilheteria_app::{App, access, catalog, sales, seat_maps};
+use bilheteria_domain::catalog::{
+    EventQuery, EventSession, SaleWindow, SeatMapSection, Venue, search_terms,
+};
+use bilheteria_domain::half_price::{Eligibility, half_price_cents};
+use bilheteria_domain::ids::{EventId, SeatId, SectionId, SessionId};
+use bilheteria_domain::locale::{BRASILIA, Language};
+use bilheteria_domain::page::PageRequest;
+use bilheteria_domain::sales::HoldInput;
+use serde::Deserialize;
+use std::collections::HashMap;
+use time::OffsetDateTime;
+use time::macros::format_description;
+
+/// Events per page of the home page.
+const HOME_PAGE_SIZE: i64 = 12;
+
+#[derive(Deserialize, Default)]
+pub struct HomeQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    city: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+    cursor: Option<String>,
+}
+
+struct EventCard {
+    id: EventId,
+    title: String,
+    category: String,
+    venue: String,
+    next: Option<String>,
+    price_from: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    c: Chrome,
+    q: String,
+    category: String,
+    city: String,
+    from: String,
+    to: String,
+    problems: Vec<String>,
+    cards: Vec<EventCard>,
+    more: Option<String>,
+}
+
+/// A date of the search form (`2027-03-06`), as the start of that day in Brasília.
+fn parse_day(raw: &str) -> Result<Option<OffsetDateTime>, ()> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    time::Date::parse(raw, format_description!("[year]-[month]-[day]"))
+        .map(|day| Some(day.midnight().assume_offset(BRASILIA)))
+        .map_err(|_| ())
+}
+
+/// `GET /`: upcoming events, searched by words, category, city and dates, a page at a time.
+pub async fn home(
+    State(app): State<App>,
+    visitor: Visitor,
+    RawQuery(query): RawQuery,
+) -> PageResult {
+    let query: HomeQuery = lenient_query(query);
+    let lang = visitor.lang;
+    let mut problems = Vec::new();
+    let bad_date = match lang {
+        Language::PtBr => "Data inválida: use o seletor de datas.",
+        Language::En => "Invalid date: use the date picker.",
+    };
+    let from = parse_day(&query.from).unwrap_or_else(|()| {
+        problems.push(bad_date.to_owned());
+        None
+    });
+    let to = parse_day(&query.to)
+        .unwrap_or_else(|()| {
+            problems.push(bad_date.to_owned());
+            None
+        })
+        // "Until the 6th" includes the 6th.
+        .map(|day| day + time::Duration::days(1));
+    let trimmed = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty() && s.len() <= 200);
+    let filter = EventQuery {
+        terms: search_terms(&query.q.chars().take(200).collect::<String>()),
+        category: trimmed(&query.category),
+        city: trimmed(&query.city),
+        // Only what is still ahead, unless the visitor asked for dates.
+        from: from.or(Some(app.clock.now())),
+        to,
+        include_drafts: false,
+    };
+    let page =
+        PageRequest::parse(Some(HOME_PAGE_SIZE), query.cursor.as_deref()).unwrap_or(PageRequest {
+            limit: HOME_PAGE_SIZE,
+            after: None,
+        });
+    let events = app.store.list_events(&filter, &page).await?;
+    let mut venues: HashMap<_, Venue> = HashMap::new();
+    let mut cards = Vec::with_capacity(events.items.len());
+    for event in events.items {
+        if !venues.contains_key(&event.venue_id)
+            && let Some(venue) = app.store.get_venue(event.venue_id).await?
+        {
+            venues.insert(event.venue_id, venue);
+        }
+        let venue = venues.get(&event.venue_id);
+        let sessions = app.store.list_event_sessions(event.id).await?;
+        let now = app.clock.now();
+        let zone = venue.map_or(bilheteria_domain::locale::DEFAULT_TIME_ZONE, |v| {
+            v.time_zone.as_str()
+        });
+        let next = sessions
+            .iter()
+            .filter(|s| s.starts_at > now)
+            .map(|s| s.starts_at)
+            .min()
+            .map(|at| lang.session_time(at, zone));
+        let price_from = sessions
+            .iter()
+            .flat_map(|s| s.categories.iter().map(|c| c.price_cents))
+            .min()
+            .map(|cents| lang.money(cents));
+        cards.push(EventCard {
+            id: event.id,
+            title: event.title,
+            category: event.category,
+            venue: venue.map_or_else(String::new, |v| format!("{} · {}", v.name, v.city)),
+            next,
+            price_from,
+        });
+    }
+    let more = events.next_cursor.map(|cursor| {
+        format!(
+            "/?q={}&category={}&city={}&from={}&to={}&cursor={}",
+            encode(&query.q),
+            encode(&query.category),
+            encode(&query.city),
+            encode(&query.from),
+            encode(&query.to),
+            encode(&cursor)
+        )
+    });
+    Ok(visitor.page(&HomePage {
+        c: visitor.chrome(None),
+        q: query.q,
+        category: query.category,
+        city: query.city,
+        from: query.from,
+        to: query.to,
+        problems,
+        cards,
+        more,
+    }))
+}
+
+struct PriceRow {
+    name: String,
+    color: String,
+    full: String,
+    half: String,
+}
+
+struct SessionRow {
+    when: String,
+    sales: String,
+    prices: Vec<PriceRow>,
+    half: String,
+    open: bool,
+    link: String,
+    action: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "event.html")]
+struct EventPage {
+    c: Chrome,
+    title: String,
+    venue: String,
+    description: Vec<String>,
+    sessions: Vec<SessionRow>,
+    products: Vec<(String, String)>,
+}
+
+/// `GET /events/{id}`: the event, its sessions in the venue's time, prices and half price.
+pub async fn event(State(app): State<App>, visitor: Visitor, Path(id): Path<String>) -> PageResult {
+    let id: EventId = id.parse().map_err(|_| not_found())?;
+    let lang = visitor.lang;
+    let event = access::visible_event(&app, id, visitor.user.as_ref()).await?;
+    let venue = app
+        .store
+        .get_venue(event.venue_id)
+        .await?
+        .ok_or_else(not_found)?;
+    let sessions = catalog::event_sessions_for_buyers(&app, id).await?;
+    let now = app.clock.now();
+    let rows = sessions
+        .iter()
+        .map(|session| {
+            let window = session.sale_window(now);
+            let sales = match window {
+                SaleWindow::Open if session.queue.enabled => visitor.w.queue_on.to_owned(),
+                SaleWindow::Open => visitor.w.on_sale.to_owned(),
+                SaleWindow::NotOpen => words::sales_open_at(
+                    lang,
+                    &lang.session_time(session.sales_start_at, &venue.time_zone),
+                ),
+                SaleWindow::Closed => visitor.w.sales_closed.to_owned(),
+            };
+            let (link, action) = if session.queue.enabled {
+                (
+                    format!("/sessions/{}/queue", session.id),
+                    visitor.w.enter_queue,
+                )
+            } else {
+                (format!("/sessions/{}", session.id), visitor.w.buy_tickets)
+            };
+            SessionRow {
+                when: lang.session_time(session.starts_at, &venue.time_zone),
+                sales,
+                prices: price_rows(lang, session),
+                half: half_line(lang, session),
+                // A queued session's waiting room opens before its sales.
+                open: window == SaleWindow::Open
+                    || (session.queue.enabled && window == SaleWindow::NotOpen),
+                link,
+                action,
+            }
+        })
+        .collect();
+    let products = app
+        .store
+        .list_event_products(id)
+        .await?
+        .into_iter()
+        .map(|p| (p.name, lang.money(p.price_cents)))
+        .collect();
+    Ok(visitor.page(&EventPage {
+        c: visitor.chrome(None),
+        title: event.title,
+        venue: format!("{} · {}", venue.name, venue.city),
+        description: event
+            .description
+            .split("\n\n")
+            .map(str::to_owned)
+            .filter(|p| !p.trim().is_empty())
+            .collect(),
+        sessions: rows,
+        products,
+    }))
+}
+
+fn price_rows(lang: Language, session: &EventSession) -> Vec<PriceRow> {
+    session
+        .categories
+        .iter()
+        .enumerate()
+        .map(|(i, category)| PriceRow {
+            name: category.name.clone(),
+            color: category_class(i),
+            full: lang.money(category.price_cents),
+            half: lang.money(half_price_cents(category.price_cents)),
+        })
+        .collect()
+}
+
+fn half_line(lang: Language, session: &EventSession) -> String {
+    session.half_price.as_ref().map_or_else(String::new, |h| {
+        words::half_available(lang, h.available, h.quota)
+    })
+}
+
+pub fn not_found() -> PageError {
+    PageError::Problem(crate::api::error::ApiError::not_found("page"))
+}
+
+struct SectionRow {
+    id: SectionId,
+    name: String,
+    color: String,
+    full: String,
+    half: String,
+    available: i64,
+    current: bool,
+}
+
+struct Pick {
+    id: SectionId,
+    name: String,
+    color: String,
+    seated: bool,
+    svg: String,
+    rows: Vec<(String, Vec<(SeatId, i64)>)>,
+}
+
+#[derive(Template)]
+#[template(path = "session.html")]
+struct SessionPage {
+    c: Chrome,
+    session_id: SessionId,
+    event_id: EventId,
+    title: String,
+    when: String,
+    venue: String,
+    cap: String,
+    cap_number: i64,
+    half: String,
+    hold_time: String,
+    overview: String,
+    sections: Vec<SectionRow>,
+    pick: Option<Pick>,
+    eligibilities: Vec<(&'static str, &'static str)>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct SessionQuery {
+    section: Option<String>,
+}
+
+/// `GET /sessions/{id}`: the sections at a glance, then the one picked with its seats (or a
+/// quantity for a standing one). Maps come from the shared snapshots, never a read per view.
+pub async fn session(
+    State(app): State<App>,
+    visitor: Visitor,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> PageResult {
+    let id: SessionId = id.parse().map_err(|_| not_found())?;
+    let lang = visitor.lang;
+    let viewer = visitor.user.as_ref();
+    let (session, event) = access::visible_session(&app, id, viewer).await?;
+    let venue = app
+        .store
+        .get_venue(event.venue_id)
+        .await?
+        .ok_or_else(not_found)?;
+    let overview_map = seat_maps::seat_map(&app, viewer, id, None).await?;
+    let picked = lenient_query::<SessionQuery>(query)
+        .section
+        .and_then(|raw| raw.parse::<SectionId>().ok())
+        .filter(|s| overview_map.map.sections.iter().any(|m| m.id == *s));
+    let category_index = |section: &SeatMapSection| {
+        session
+            .categories
+            .iter()
+            .position(|c| c.id == section.category_id)
+            .unwrap_or(0)
+    };
+    let sections = overview_map
+        .map
+        .sections
+        .iter()
+        .map(|s| SectionRow {
+            id: s.id,
+            name: s.name.clone(),
+            color: category_class(category_index(s)),
+            full: lang.money(s.price_cents),
+            half: lang.money(half_price_cents(s.price_cents)),
+            available: s.available,
+            current: Some(s.id) == picked,
+        })
+        .collect();
+    let pick = match picked {
+        None => None,
+        Some(section_id) => {
+            let snapshot = seat_maps::seat_map(&app, viewer, id, Some(section_id)).await?;
+            snapshot.map.sections.first().map(|section| {
+                let color = category_class(category_index(section));
+                let price = lang.money(section.price_cents);
+                let mut rows: Vec<(String, Vec<(SeatId, i64)>)> = Vec::new();
+                for seat in section.seats.iter().flatten() {
+                    if seat.status != bilheteria_domain::catalog::SeatStatus::Available {
+                        continue;
+                    }
+                    match rows.last_mut() {
+                        Some((row, list)) if *row == seat.row => list.push((seat.id, seat.number)),
+                        _ => rows.push((seat.row.clone(), vec![(seat.id, seat.number)])),
+                    }
+                }
+                Pick {
+                    id: section.id,
+                    name: section.name.clone(),
+                    seated: seatmap::is_seated(section),
+                    svg: seatmap::section_seats(lang, section, &color, &price),
+                    color,
+                    rows,
+                }
+            })
+        }
+    };
+    let half = app.store.half_price_availability(id).await.ok();
+    Ok(visitor.page(&SessionPage {
+        c: visitor.chrome(None),
+        session_id: id,
+        event_id: event.id,
+        title: event.title.clone(),
+        when: lang.session_time(session.starts_at, &venue.time_zone),
+        venue: format!("{} · {}", venue.name, venue.city),
+        cap: words::cap(lang, session.max_tickets_per_user),
+        cap_number: session.max_tickets_per_user,
+        half: half.map_or_else(String::new, |h| {
+            words::half_available(lang, h.available, h.quota)
+        }),
+        hold_time: words::hold_time(lang, session.hold_seconds),
+        overview: seatmap::overview(
+            lang,
+            id,
+            &overview_map.map.sections,
+            picked.map(|p| p.to_string()).as_deref(),
+        ),
+        sections,
+        pick,
+        eligibilities: Eligibility::ALL
+            .iter()
+            .map(|e| (e.as_str(), eligibility(lang, *e)))
+            .collect(),
+    }))
+}
+
+/// The cookie that carries a buyer's admission to a queued session's sale.
+pub fn admission_cookie(session: SessionId) -> String {
+    format!("bilheteria_admission_{}", session.0.simple())
+}
+
+/// `POST /sessions/{id}/hold`: holds the seats ticked (or the quantity of a standing section),
+/// some of them half price with the buyer's ground, and goes to checkout.
+pub async fn hold(
+    State(app): State<App>,
+    visitor: Visitor,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> PageResult {
+    let id: SessionId = id.parse().map_err(|_| not_found())?;
+    let form = form_pairs(&body);
+    visitor.check_csrf(field(&form, "csrf"))?;
+    let buyer = visitor.user()?;
+    let number = |name: &str| -> Result<i64, PageError> {
+        match field(&form, name).map(str::trim).filter(|v| !v.is_empty()) {
+            None => Ok(0),
+            Some(raw) => raw.parse().map_err(|_| {
+                PageError::Problem(crate::api::error::ApiError::invalid_field(
+                    name,
+                    "must be a whole number",
+                ))
+            }),
+        }
+    };
+    let seat_ids: Vec<SeatId> = form
+        .iter()
+        .filter(|(k, _)| k == "seat_ids")
+        .filter_map(|(_, v)| v.parse().ok())
+        .collect();
+    let half = number("half_quantity")?;
+    let eligibility = match field(&form, "eligibility").filter(|e| !e.is_empty()) {
+        None => None,
+        Some(raw) => Some(Eligibility::parse(raw).ok_or_else(|| {
+            PageError::Problem(crate::api::error::ApiError::invalid_field(
+                "eligibility",
+                "is not a ground for half price",
+            ))
+        })?),
+    };
+    let input = if seat_ids.is_empty() {
+        let section = field(&form, "section_id")
+            .and_then(|raw| raw.parse::<SectionId>().ok())
+            .ok_or_else(|| {
+                PageError::Problem(crate::api::error::ApiError::invalid_field(
+                    "seat_ids",
+                    "pick at least one seat",
+                ))
+            })?;
+        HoldInput {
+            section_id: Some(section),
+            quantity: Some(number("quantity")?),
+            half_price_quantity: (half > 0).then_some(half),
+            eligibility,
+            ..HoldInput::default()
+        }
+    } else {
+        let half = usize::try_from(half).unwrap_or(0).min(seat_ids.len());
+        HoldInput {
+            half_price_seat_ids: (half > 0).then(|| seat_ids[..half].to_vec()),
+            seat_ids: Some(seat_ids),
+            eligibility,
+            ..HoldInput::default()
+        }
+    };
+    let admission = cookies::get(&headers, &admission_cookie(id));
+    let held = sales::hold_places(
+        &app,
+        buyer,
+        visitor.device.as_str(),
+        visitor.ip.0,
+        id,
+        input,
+        admission,
+    )
+    .await?;
+    Ok(see_other(&format!("/checkout/{}", held.id)))
+}

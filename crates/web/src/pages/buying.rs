@@ -1,0 +1,478 @@
+//! Checkout and after: the hold with its countdown, add-on products and the payment (card with
+//! installments, or Pix); the order page (paid with its tickets, a Pix to pay with its live
+//! status, or why it failed); the buyer's orders. The idempotency key travels with the form, so
+//! a double click or a resubmitted form buys once.
+
+use super::browse::not_found;
+use super::words;
+use super::{Chrome, PageError, PageResult, Visitor, field, form_pairs, lenient_query, see_other};
+use crate::api::error::ApiError;
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use bilheteria_app::{App, AppError, access, sales, seat_maps};
+use bilheteria_domain::catalog::SeatMap;
+use bilheteria_domain::half_price::half_price_cents;
+use bilheteria_domain::ids::{HoldId, OrderId};
+use bilheteria_domain::locale::Language;
+use bilheteria_domain::page::PageRequest;
+use bilheteria_domain::sales::{
+    Hold, IdempotencyKey, Order, OrderInput, OrderStatus, PaymentMethod, request_fingerprint,
+};
+use serde::Deserialize;
+use serde_json::json;
+
+#[derive(Template)]
+#[template(path = "checkout.html")]
+struct CheckoutPage {
+    c: Chrome,
+    hold_id: HoldId,
+    title: String,
+    when: String,
+    expires_iso: String,
+    expires_text: String,
+    lines: Vec<(String, String, String)>,
+    total: String,
+    ground: Option<String>,
+    key: String,
+    products: Vec<(String, String, String)>,
+    simulated: bool,
+    installments: Vec<(i64, String)>,
+    pix_hint: String,
+}
+
+/// The buyer's hold, while it still holds.
+async fn active_hold(app: &App, visitor: &Visitor, id: &str) -> PageResult<Hold> {
+    let buyer = visitor.user()?;
+    let id: HoldId = id.parse().map_err(|_| not_found())?;
+    match app.store.get_hold(id).await? {
+        Some((hold, status))
+            if hold.user_id == buyer.id
+                && status == "active"
+                && hold.expires_at > app.clock.now() =>
+        {
+            Ok(hold)
+        }
+        Some((hold, _)) if hold.user_id == buyer.id => Err(PageError::Problem(ApiError::new(
+            axum::http::StatusCode::GONE,
+            "hold_expired",
+            "the hold is no longer active",
+        ))),
+        _ => Err(not_found()),
+    }
+}
+
+/// The places of a hold as lines of (place, type, price), and their total.
+fn hold_lines(lang: Language, hold: &Hold, map: &SeatMap) -> (Vec<(String, String, String)>, i64) {
+    let w = words::of(lang);
+    let mut lines = Vec::new();
+    let mut total = 0;
+    let mut line = |place: String, half: bool, full_price: i64| {
+        let price = if half {
+            half_price_cents(full_price)
+        } else {
+            full_price
+        };
+        total += price;
+        let kind = if half { w.half_price } else { w.full_ticket };
+        lines.push((place, kind.to_owned(), lang.money(price)));
+    };
+    if hold.seat_ids.is_empty() {
+        let section = map.sections.iter().find(|s| s.id == hold.section_id);
+        let (name, price) = section.map_or((String::new(), 0), |s| (s.name.clone(), s.price_cents));
+        for i in 0..hold.quantity {
+            let place = format!("{name} · {}", w.standing);
+            line(place, i < hold.half_price_quantity, price);
+        }
+    } else {
+        for seat_id in &hold.seat_ids {
+            let found = map.sections.iter().find_map(|section| {
+                section
+                    .seats
+                    .iter()
+                    .flatten()
+                    .find(|seat| seat.id == *seat_id)
+                    .map(|seat| (section, seat))
+            });
+            if let Some((section, seat)) = found {
+                let place = format!(
+                    "{} · {}",
+                    section.name,
+                    words::row_seat(lang, &seat.row, seat.number)
+                );
+                line(
+                    place,
+                    hold.half_price_seat_ids.contains(seat_id),
+                    section.price_cents,
+                );
+            }
+        }
+    }
+    (lines, total)
+}
+
+/// `GET /checkout/{hold}`: what is held and until when, the products, the payment.
+pub async fn checkout(
+    State(app): State<App>,
+    visitor: Visitor,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> PageResult {
+    let hold = active_hold(&app, &visitor, &id).await?;
+    let lang = visitor.lang;
+    let (session, event) =
+        access::visible_session(&app, hold.session_id, visitor.user.as_ref()).await?;
+    let venue = app
+        .store
+        .get_venue(event.venue_id)
+        .await?
+        .ok_or_else(not_found)?;
+    let map = seat_maps::seat_map(&app, visitor.user.as_ref(), hold.session_id, None).await?;
+    let (lines, total) = hold_lines(lang, &hold, &map.map);
+    let products = app
+        .store
+        .list_event_products(event.id)
+        .await?
+        .into_iter()
+        .filter(|p| p.stock > 0)
+        .map(|p| (p.id.to_string(), p.name, lang.money(p.price_cents)))
+        .collect();
+    let declined: Declined = lenient_query(query);
+    let notice = declined.declined.map(|kind| match kind.as_str() {
+        "pix" => visitor.w.pix_expired_text.to_owned(),
+        _ => visitor.w.declined_text.to_owned(),
+    });
+    let key = format!("web-{}", uuid::Uuid::new_v4().simple());
+    Ok(visitor.page(&CheckoutPage {
+        c: visitor.chrome(notice),
+        hold_id: hold.id,
+        title: event.title,
+        when: lang.session_time(session.starts_at, &venue.time_zone),
+        expires_iso: rfc3339(hold.expires_at),
+        expires_text: words::expires_at(lang, &clock_time(hold.expires_at, &venue.time_zone)),
+        lines,
+        total: lang.money(total),
+        ground: hold.eligibility.map(|e| words::document(lang, e)),
+        key,
+        products,
+        simulated: app.gateway.simulator().is_some(),
+        installments: (1..=12)
+            .map(|n| {
+                (
+                    n,
+                    words::installment(lang, n, &lang.money((total + n - 1) / n)),
+                )
+            })
+            .collect(),
+        pix_hint: words::pix_hint(lang, (session.pix_expires_after_seconds + 59) / 60),
+    }))
+}
+
+#[derive(Deserialize, Default)]
+pub struct Declined {
+    declined: Option<String>,
+}
+
+fn rfc3339(at: time::OffsetDateTime) -> String {
+    at.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// "20:15:30" in the venue's zone.
+fn clock_time(at: time::OffsetDateTime, zone: &str) -> String {
+    let local = at.to_offset(bilheteria_domain::locale::offset_in(zone, at));
+    format!(
+        "{:02}:{:02}:{:02}",
+        local.hour(),
+        local.minute(),
+        local.second()
+    )
+}
+
+/// `POST /checkout/{hold}`: places the order with the form's idempotency key and shows how it
+/// went: the order page, or the checkout again after a decline (the hold is kept).
+pub async fn pay(
+    State(app): State<App>,
+    visitor: Visitor,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> PageResult {
+    let form = form_pairs(&body);
+    visitor.check_csrf(field(&form, "csrf"))?;
+    let buyer = visitor.user()?;
+    let hold: HoldId = id.parse().map_err(|_| not_found())?;
+    let key = IdempotencyKey::parse(field(&form, "key").unwrap_or_default())
+        .map_err(|message| ApiError::invalid_field("key", message))?;
+    let mut products = Vec::new();
+    for (name, value) in &form {
+        let Some(product) = name.strip_prefix("product:") else {
+            continue;
+        };
+        let quantity: i64 = value
+            .trim()
+            .parse()
+            .map_err(|_| ApiError::invalid_field(name, "must be a whole number"))?;
+        if quantity > 0 {
+            products.push(json!({"product_id": product, "quantity": quantity}));
+        }
+    }
+    let method = field(&form, "method").unwrap_or("card");
+    let payment = if method == "pix" {
+        json!({"method": "pix"})
+    } else {
+        let installments: i64 = field(&form, "installments")
+            .unwrap_or("1")
+            .parse()
+            .map_err(|_| ApiError::invalid_field("installments", "must be 1 to 12"))?;
+        json!({"method": method, "token": field(&form, "token").unwrap_or_default(), "installments": installments})
+    };
+    // The same body the API takes, so a resubmitted form is the same request to the key.
+    let body = json!({"hold_id": hold, "products": products, "payment": payment});
+    sales::admit_buyer(&app, buyer.id, visitor.ip.0)?;
+    let input: OrderInput = serde_json::from_value(body.clone())
+        .map_err(|e| ApiError::invalid_field("body", e.to_string()))?;
+    let order = sales::place_order(
+        &app,
+        buyer.id,
+        &key,
+        request_fingerprint(&body),
+        input.parse()?,
+        visitor.ip.to_option_string(),
+    )
+    .await?;
+    match (order.status, order.failure_code.as_deref()) {
+        (OrderStatus::Failed, Some(code)) if is_decline(code) => {
+            Ok(see_other(&format!("/checkout/{hold}?declined=card")))
+        }
+        _ => Ok(see_other(&format!("/orders/{}", order.id))),
+    }
+}
+
+/// A card decline (the hold stays, so the buyer may try again) rather than places lost.
+fn is_decline(code: &str) -> bool {
+    !matches!(
+        code,
+        "seats_unavailable"
+            | "sold_out"
+            | "purchase_limit_exceeded"
+            | "pix_expired"
+            | "out_of_stock"
+    )
+}
+
+/// `POST /checkout/{hold}/release`: the buyer gives the places back.
+pub async fn release(
+    State(app): State<App>,
+    visitor: Visitor,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> PageResult {
+    let form = form_pairs(&body);
+    visitor.check_csrf(field(&form, "csrf"))?;
+    let buyer = visitor.user()?;
+    let hold: HoldId = id.parse().map_err(|_| not_found())?;
+    let session = app.store.get_hold(hold).await?.map(|(h, _)| h.session_id);
+    sales::release_hold(&app, buyer, hold).await?;
+    Ok(see_other(
+        &session.map_or("/".to_owned(), |s| format!("/sessions/{s}")),
+    ))
+}
+
+struct PixView {
+    qr: String,
+    code: String,
+    expires_iso: String,
+    expires_text: String,
+}
+
+#[derive(Template)]
+#[template(path = "order.html")]
+struct OrderPage {
+    c: Chrome,
+    order_id: OrderId,
+    heading: &'static str,
+    title: String,
+    when: String,
+    status_class: &'static str,
+    explanation: &'static str,
+    refresh: bool,
+    pix: Option<PixView>,
+    simulated: bool,
+    lines: Vec<(String, String)>,
+    total: String,
+    tickets: Vec<(String, String)>,
+    retry: Option<String>,
+}
+
+/// `GET /orders/{id}`: the order as it stands.
+pub async fn order(State(app): State<App>, visitor: Visitor, Path(id): Path<String>) -> PageResult {
+    let buyer = visitor.user()?;
+    let id: OrderId = id.parse().map_err(|_| not_found())?;
+    let order = access::visible_order(&app, id, buyer).await?;
+    let lang = visitor.lang;
+    let w = visitor.w;
+    let (session, event) = access::visible_session(&app, order.session_id, Some(buyer)).await?;
+    let venue = app
+        .store
+        .get_venue(event.venue_id)
+        .await?
+        .ok_or_else(not_found)?;
+    let pending = matches!(
+        order.status,
+        OrderStatus::AwaitingPayment | OrderStatus::PaymentPending
+    );
+    let (heading, status_class, explanation) = match order.status {
+        OrderStatus::Paid => (w.order_paid, "ok", w.paid_text),
+        OrderStatus::Refunded => (w.order_refunded, "muted", w.refunded_text),
+        _ if pending && order.payment_method == PaymentMethod::Pix => {
+            (w.order_pending, "wait", w.pending_pix_text)
+        }
+        _ if pending => (w.order_pending, "wait", w.pending_card_text),
+        _ => (
+            w.order_failed,
+            "bad",
+            match order.failure_code.as_deref() {
+                Some("pix_expired") => w.pix_expired_text,
+                Some(code) if is_decline(code) => w.declined_text,
+                _ => w.hold_lost_text,
+            },
+        ),
+    };
+    let pix = order.pix.as_ref().filter(|_| pending).map(|pix| PixView {
+        qr: bilheteria_domain::pix::qr_svg(&pix.copy_paste).unwrap_or_default(),
+        code: pix.copy_paste.clone(),
+        expires_iso: rfc3339(pix.expires_at),
+        expires_text: words::pix_expires_at(lang, &clock_time(pix.expires_at, &venue.time_zone)),
+    });
+    let lines = order
+        .items
+        .iter()
+        .map(|item| {
+            let mut text = item.description.clone();
+            if item.quantity > 1 {
+                text = format!("{} × {text}", item.quantity);
+            }
+            if let Some(e) = item.eligibility {
+                text = format!("{text} · {}", words::eligibility(lang, e));
+            }
+            (text, lang.money(item.line_total().unwrap_or(0)))
+        })
+        .collect();
+    let tickets = order
+        .tickets
+        .iter()
+        .map(|t| (t.id.to_string(), ticket_label(lang, t)))
+        .collect();
+    let failed = order.status == OrderStatus::Failed;
+    Ok(visitor.page(&OrderPage {
+        c: visitor.chrome(None),
+        order_id: order.id,
+        heading,
+        title: event.title,
+        when: lang.session_time(session.starts_at, &venue.time_zone),
+        status_class,
+        explanation,
+        refresh: pending,
+        pix,
+        simulated: app.gateway.simulator().is_some(),
+        lines,
+        total: lang.money(order.total_cents),
+        tickets,
+        retry: failed.then(|| format!("/sessions/{}", order.session_id)),
+    }))
+}
+
+/// "Plateia · Fila A, assento 3" or "Pista".
+pub fn ticket_label(lang: Language, ticket: &bilheteria_domain::tickets::Ticket) -> String {
+    match &ticket.seat {
+        Some(seat) => format!(
+            "{} · {}",
+            seat.section,
+            words::row_seat(lang, &seat.row, seat.number)
+        ),
+        None => words::of(lang).standing.to_owned(),
+    }
+}
+
+/// `POST /orders/{id}/pix`: with the simulated provider, plays the buyer's bank paying the Pix.
+pub async fn pay_pix(
+    State(app): State<App>,
+    visitor: Visitor,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> PageResult {
+    let form = form_pairs(&body);
+    visitor.check_csrf(field(&form, "csrf"))?;
+    let buyer = visitor.user()?;
+    let id: OrderId = id.parse().map_err(|_| not_found())?;
+    match sales::pay_pix_in_simulator(&app, buyer, id).await {
+        // Paid meanwhile, or expired: the order page tells which.
+        Ok(_) | Err(AppError::PixNotPending) => Ok(see_other(&format!("/orders/{id}"))),
+        Err(other) => Err(other.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "orders.html")]
+struct OrdersPage {
+    c: Chrome,
+    rows: Vec<(OrderId, String, String)>,
+    more: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct Cursor {
+    pub cursor: Option<String>,
+}
+
+/// The page of a list a cursor asks for (a bad cursor starts over).
+pub fn list_page(cursor: Option<&str>) -> PageRequest {
+    PageRequest::parse(Some(20), cursor).unwrap_or(PageRequest {
+        limit: 20,
+        after: None,
+    })
+}
+
+/// `GET /orders`: the buyer's orders, newest first.
+pub async fn orders(
+    State(app): State<App>,
+    visitor: Visitor,
+    RawQuery(query): RawQuery,
+) -> PageResult {
+    let buyer = visitor.user()?;
+    let cursor = lenient_query::<Cursor>(query).cursor;
+    let page = app
+        .store
+        .list_orders(buyer.id, &list_page(cursor.as_deref()))
+        .await?;
+    let lang = visitor.lang;
+    let w = visitor.w;
+    let rows = page
+        .items
+        .iter()
+        .map(|order: &Order| {
+            let status = match order.status {
+                OrderStatus::Paid => w.order_paid,
+                OrderStatus::Refunded => w.order_refunded,
+                OrderStatus::Failed => w.order_failed,
+                _ => w.order_pending,
+            };
+            let what = order
+                .items
+                .first()
+                .map_or_else(String::new, |i| i.description.clone());
+            (
+                order.id,
+                format!("{what} — {}", lang.money(order.total_cents)),
+                status.to_owned(),
+            )
+        })
+        .collect();
+    Ok(visitor.page(&OrdersPage {
+        c: visitor.chrome(None),
+        rows,
+        more: page
+            .next_cursor
+            .map(|c| format!("/orders?cursor={}", super::encode(&c))),
+    }))
+}

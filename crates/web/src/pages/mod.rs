@@ -1,0 +1,300 @@
+//! The web box office: server-rendered pages (askama templates in `crates/web/templates/`,
+//! compiled into the binary) over the application layer, in Brazilian Portuguese and English.
+//! Pages work without JavaScript; `static/app.js` adds the live parts (seat picking on the map,
+//! countdowns, the queue, the Pix status). Every write is a form with the visitor's CSRF proof.
+
+mod account;
+mod assets;
+mod browse;
+mod buying;
+mod queue;
+mod seatmap;
+mod tickets;
+mod visitor;
+pub mod words;
+
+use crate::api::error::ApiError;
+use askama::Template;
+use axum::Router;
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use bilheteria_app::{App, AppError};
+use bilheteria_domain::locale::Language;
+pub use visitor::Visitor;
+use words::Words;
+
+/// Every page, with the layers pages need: the device cookie, and friendly error pages.
+pub fn routes(state: App) -> Router<App> {
+    Router::new()
+        .route("/", get(browse::home))
+        .route("/events/{id}", get(browse::event))
+        .route("/sessions/{id}", get(browse::session))
+        .route("/sessions/{id}/hold", post(browse::hold))
+        .route("/sessions/{id}/queue", get(queue::room).post(queue::join))
+        .route("/checkout/{hold}", get(buying::checkout).post(buying::pay))
+        .route("/checkout/{hold}/release", post(buying::release))
+        .route("/orders", get(buying::orders))
+        .route("/orders/{id}", get(buying::order))
+        .route("/orders/{id}/pix", post(buying::pay_pix))
+        .route("/tickets", get(tickets::list))
+        .route("/tickets/{id}", get(tickets::ticket))
+        .route("/tickets/{id}/qr", get(tickets::qr))
+        .route("/tickets/{id}/transfer", post(tickets::offer_transfer))
+        .route("/tickets/{id}/resale", post(tickets::list_for_resale))
+        .route("/transfers", get(tickets::transfers))
+        .route("/transfers/{id}/{decision}", post(tickets::decide))
+        .route("/login", get(account::login_form).post(account::login))
+        .route(
+            "/register",
+            get(account::register_form).post(account::register),
+        )
+        .route("/logout", post(account::logout))
+        .route("/account", get(account::account))
+        .route("/account/language", post(account::set_language))
+        .route(
+            "/setup/{token}",
+            get(account::setup_form).post(account::setup),
+        )
+        .route("/language/{tag}", get(switch_language))
+        .route("/static/{file}", get(assets::serve))
+        .layer(middleware::from_fn_with_state(
+            state,
+            visitor::ensure_device,
+        ))
+}
+
+/// A page for a request that matched no route, when a browser asked for HTML; `None` for API
+/// clients, who are answered a problem document.
+pub fn not_found_page(req: &Request) -> Option<Response> {
+    let path = req.uri().path();
+    let wants_html = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"));
+    if !wants_html || path.starts_with("/api/") {
+        return None;
+    }
+    let lang = visitor::language_of(req.headers(), None);
+    Some(error_page(
+        lang,
+        StatusCode::NOT_FOUND,
+        "not_found",
+        None,
+        &[],
+    ))
+}
+
+/// What every page shows around its content: the navigation, the language switch, a notice.
+pub struct Chrome {
+    pub w: &'static Words,
+    pub lang: &'static str,
+    pub user_name: Option<String>,
+    pub csrf: String,
+    /// This page's path and query, for the language switch and the way back after login.
+    pub here: String,
+    pub other_lang: &'static str,
+    pub other_lang_label: &'static str,
+    pub notice: Option<String>,
+}
+
+/// A failed page: shown as a friendly page in the visitor's language, or a redirect (to the
+/// login page, say).
+pub enum PageError {
+    Redirect(String),
+    Problem(ApiError),
+}
+
+pub type PageResult<T = Response> = Result<T, PageError>;
+
+impl From<AppError> for PageError {
+    fn from(error: AppError) -> Self {
+        PageError::Problem(error.into())
+    }
+}
+
+impl From<ApiError> for PageError {
+    fn from(error: ApiError) -> Self {
+        PageError::Problem(error)
+    }
+}
+
+impl From<bilheteria_domain::FieldErrors> for PageError {
+    fn from(errors: bilheteria_domain::FieldErrors) -> Self {
+        PageError::Problem(errors.into())
+    }
+}
+
+impl From<bilheteria_store::StoreError> for PageError {
+    fn from(error: bilheteria_store::StoreError) -> Self {
+        PageError::Problem(error.into())
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        match self {
+            PageError::Redirect(to) => see_other(&to),
+            // Rendered in the visitor's language by `visitor::ensure_device`, which knows it.
+            PageError::Problem(problem) => {
+                let mut response = problem.status.into_response();
+                response.extensions_mut().insert(ProblemToShow(problem));
+                response
+            }
+        }
+    }
+}
+
+/// A problem a page ran into, carried to the layer that writes its page.
+#[derive(Clone)]
+struct ProblemToShow(ApiError);
+
+/// After a form: "303 See Other" to the page that shows its outcome.
+pub fn see_other(to: &str) -> Response {
+    Redirect::to(to).into_response()
+}
+
+/// Renders a page; a template that fails (it cannot, short of a bug) is a 500 page.
+pub fn render(page: &impl Template) -> Response {
+    match page.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(error) => {
+            tracing::error!(%error, "a page failed to render");
+            error_page(
+                Language::default(),
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                None,
+                &[],
+            )
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    c: Chrome,
+    status: u16,
+    title: &'a str,
+    text: String,
+    fields: &'a [String],
+}
+
+/// The friendly page of a problem: a title and an explanation of what to do, in `lang`.
+pub fn error_page(
+    lang: Language,
+    status: StatusCode,
+    code: &str,
+    detail: Option<&str>,
+    fields: &[String],
+) -> Response {
+    let (title, text) = words::problem(lang, status, code, detail);
+    let page = ErrorPage {
+        c: Chrome::anonymous(lang, "/"),
+        status: status.as_u16(),
+        title,
+        text,
+        fields,
+    };
+    let mut response = match page.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(_) => "error".into_response(),
+    };
+    *response.status_mut() = status;
+    response
+}
+
+impl Chrome {
+    /// The frame of a page shown without knowing the visitor (an error page).
+    fn anonymous(lang: Language, here: &str) -> Self {
+        let w = words::of(lang);
+        let other = words::other(lang);
+        Chrome {
+            w,
+            lang: lang.as_str(),
+            user_name: None,
+            csrf: String::new(),
+            here: here.to_owned(),
+            other_lang: other.as_str(),
+            other_lang_label: words::of(other).language_name,
+            notice: None,
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct Back {
+    back: Option<String>,
+}
+
+/// `GET /language/{tag}?back=/path`: remembers the visitor's language and goes back.
+async fn switch_language(
+    visitor: Visitor,
+    axum::extract::Path(tag): axum::extract::Path<String>,
+    axum::extract::Query(back): axum::extract::Query<Back>,
+) -> Response {
+    let Some(lang) = Language::parse(&tag) else {
+        return PageError::Problem(ApiError::not_found("language")).into_response();
+    };
+    let mut response = see_other(&local_path(back.back.as_deref()));
+    if let Ok(value) = HeaderValue::from_str(&visitor.cookie(
+        crate::cookies::LANGUAGE,
+        lang.as_str(),
+        365 * 24 * 3600,
+    )) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}
+
+/// A path of this site to go back to; anything else (another site, say) is the home page.
+pub fn local_path(raw: Option<&str>) -> String {
+    match raw {
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
+            path.to_owned()
+        }
+        _ => "/".to_owned(),
+    }
+}
+
+/// `value` for a query string.
+pub fn encode(value: &str) -> String {
+    form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+/// The pairs of a form body (a field may repeat: `seat_ids`), or a friendly 400.
+pub fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
+    form_urlencoded::parse(body).into_owned().collect()
+}
+
+/// The query of a page, read leniently: a parameter a person mangled is as if absent.
+pub fn lenient_query<T: serde::de::DeserializeOwned + Default>(raw: Option<String>) -> T {
+    raw.and_then(|raw| serde_urlencoded::from_str(&raw).ok())
+        .unwrap_or_default()
+}
+
+/// The first value of field `name` in a form.
+pub fn field<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_gone_back_to() {
+        assert_eq!(local_path(Some("/events/1?x=2")), "/events/1?x=2");
+        assert_eq!(local_path(Some("//evil.example/")), "/");
+        assert_eq!(local_path(Some("https://evil.example/")), "/");
+        assert_eq!(local_path(Some("/\\evil.example")), "/");
+        assert_eq!(local_path(None), "/");
+    }
+}

@@ -1,0 +1,158 @@
+//! The waiting room page: join the line, see the place and the estimate (the page refreshes by
+//! itself; `app.js` follows the server-sent events instead), and on admission move on to the
+//! seat map with the admission in a cookie.
+
+use super::browse::{admission_cookie, not_found};
+use super::words;
+use super::{Chrome, PageResult, Visitor, field, form_pairs, see_other};
+use crate::api::queue::{QueueAccess, check_proof_of_work, queued_session};
+use crate::cookies;
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::Response;
+use bilheteria_app::{App, AppError};
+use bilheteria_domain::ids::{EventId, SessionId};
+
+/// The cookie that keeps a buyer's place in a session's line.
+fn queue_cookie(session: SessionId) -> String {
+    format!("bilheteria_queue_{}", session.0.simple())
+}
+
+#[derive(Template)]
+#[template(path = "queue.html")]
+struct QueuePage {
+    c: Chrome,
+    session_id: SessionId,
+    event_id: EventId,
+    title: String,
+    when: String,
+    joined: bool,
+    position: String,
+    estimate: String,
+    queue_token: String,
+    pow_bits: i64,
+}
+
+/// `GET /sessions/{id}/queue`: the buyer's place in line, or the button to join it.
+pub async fn room(
+    State(app): State<App>,
+    visitor: Visitor,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> PageResult {
+    let id: SessionId = id.parse().map_err(|_| not_found())?;
+    let buyer = visitor.user()?;
+    let lang = visitor.lang;
+    let queued = queued_session(&app, id, buyer, QueueAccess::Buyer).await?;
+    let (_, event) = bilheteria_app::access::visible_session(&app, id, Some(buyer)).await?;
+    let venue = app
+        .store
+        .get_venue(event.venue_id)
+        .await?
+        .ok_or_else(not_found)?;
+    let mut page = QueuePage {
+        c: visitor.chrome(None),
+        session_id: id,
+        event_id: event.id,
+        title: event.title.clone(),
+        when: lang.session_time(queued.starts_at, &venue.time_zone),
+        joined: false,
+        position: String::new(),
+        estimate: String::new(),
+        queue_token: String::new(),
+        pow_bits: queued.queue.proof_of_work_bits,
+    };
+    let Some(token) = cookies::get(&headers, &queue_cookie(id)) else {
+        return Ok(visitor.page(&page));
+    };
+    let ip = visitor.ip.to_option_string();
+    let view = match app
+        .queue
+        .poll(id, token, ip.as_deref(), app.clock.now())
+        .await
+    {
+        Ok(view) => view,
+        // A place from another line or an admission that ran out: join again.
+        Err(AppError::InvalidQueueToken | AppError::AdmissionExpired) => {
+            return Ok(visitor.page(&page));
+        }
+        Err(other) => return Err(other.into()),
+    };
+    if let (Some(admission), Some(until)) = (&view.admission_token, view.admission_expires_at) {
+        let seconds = (until - app.clock.now()).whole_seconds().max(1);
+        let mut response = see_other(&format!("/sessions/{id}"));
+        set_cookie(
+            &mut response,
+            &visitor,
+            &admission_cookie(id),
+            admission,
+            seconds,
+        );
+        return Ok(response);
+    }
+    page.joined = true;
+    page.queue_token = view.queue_token.clone();
+    match view.position {
+        Some(position) => {
+            page.position = words::queue_position(lang, position.saturating_sub(1) as i64);
+            page.estimate = view
+                .eta_seconds
+                .map(|eta| words::queue_estimate(lang, eta as i64))
+                .unwrap_or_default();
+        }
+        None => {
+            page.position = words::queue_before_start(
+                lang,
+                &lang.session_time(view.sales_start_at, &venue.time_zone),
+            );
+        }
+    }
+    Ok(visitor.page(&page))
+}
+
+/// `POST /sessions/{id}/queue`: joins the line (with the proof of work `app.js` found when the
+/// queue asks for one) and shows the place.
+pub async fn join(
+    State(app): State<App>,
+    visitor: Visitor,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> PageResult {
+    let id: SessionId = id.parse().map_err(|_| not_found())?;
+    let form = form_pairs(&body);
+    visitor.check_csrf(field(&form, "csrf"))?;
+    let buyer = visitor.user()?;
+    let queued = queued_session(&app, id, buyer, QueueAccess::Buyer).await?;
+    let proof = field(&form, "challenge").zip(field(&form, "nonce"));
+    check_proof_of_work(&app, &queued, buyer, proof)?;
+    let ip = visitor.ip.to_option_string();
+    let view = app
+        .queue
+        .join(
+            app.store.as_ref(),
+            &queued,
+            buyer.id,
+            visitor.device.as_str(),
+            ip.as_deref(),
+            app.clock.now(),
+        )
+        .await?;
+    let mut response = see_other(&format!("/sessions/{id}/queue"));
+    let lasts = (queued.starts_at - app.clock.now()).whole_seconds().max(60);
+    set_cookie(
+        &mut response,
+        &visitor,
+        &queue_cookie(id),
+        &view.queue_token,
+        lasts,
+    );
+    Ok(response)
+}
+
+fn set_cookie(response: &mut Response, visitor: &Visitor, name: &str, value: &str, secs: i64) {
+    if let Ok(value) = HeaderValue::from_str(&visitor.cookie(name, value, secs)) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+}

@@ -1,0 +1,216 @@
+//! Who is looking at a page: their device, their login (from the login cookie, under the same
+//! one-session rule as a bearer token), their language, and the CSRF proof of their forms.
+
+use super::words::{self, Words};
+use super::{Chrome, PageError, ProblemToShow, encode, error_page};
+use crate::api::extract::ClientIp;
+use crate::cookies;
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::Response;
+use bilheteria_app::{App, AppError, accounts};
+use bilheteria_domain::account::{DeviceId, LoginSession, User};
+use bilheteria_domain::locale::Language;
+
+/// How long the device cookie lives (the login cookie lives as long as its session).
+const DEVICE_COOKIE_SECS: i64 = 400 * 24 * 3600;
+
+pub struct Visitor {
+    pub user: Option<User>,
+    pub login: Option<LoginSession>,
+    login_token: Option<String>,
+    pub device: DeviceId,
+    pub lang: Language,
+    pub w: &'static Words,
+    pub ip: ClientIp,
+    /// The login cookie names a session that ended: the page says why and the cookie goes.
+    pub ended: Option<&'static str>,
+    here: String,
+    secure: bool,
+}
+
+/// The visitor's language: their choice on the switch, else their account's, else their
+/// browser's.
+pub fn language_of(headers: &HeaderMap, account: Option<Language>) -> Language {
+    cookies::get(headers, cookies::LANGUAGE)
+        .and_then(Language::parse)
+        .or(account)
+        .unwrap_or_else(|| {
+            Language::from_accept_language(
+                headers
+                    .get(header::ACCEPT_LANGUAGE)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default(),
+            )
+        })
+}
+
+/// Gives a browser without a device id one (a login is bound to it), and writes the page of a
+/// problem a page ran into in the visitor's language.
+pub async fn ensure_device(State(app): State<App>, mut req: Request, next: Next) -> Response {
+    let secure = app.settings.secure_cookies;
+    let new_device = match cookies::get(req.headers(), cookies::DEVICE).map(DeviceId::parse) {
+        Some(Ok(_)) => None,
+        _ => bilheteria_app::auth::new_token()
+            .ok()
+            .map(|token| format!("web-{token}")),
+    };
+    if let Some(device) = &new_device {
+        // The handlers read it as if the browser had sent it.
+        if let Ok(value) = HeaderValue::from_str(&format!("{}={device}", cookies::DEVICE)) {
+            req.headers_mut().append(header::COOKIE, value);
+        }
+    }
+    let lang = language_of(req.headers(), None);
+    let mut response = next.run(req).await;
+    if let Some(ProblemToShow(problem)) = response.extensions_mut().remove::<ProblemToShow>() {
+        let fields: Vec<String> = problem
+            .errors
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect();
+        let mut page = error_page(
+            lang,
+            problem.status,
+            problem.code,
+            Some(&problem.detail),
+            &fields,
+        );
+        for (name, value) in response.headers() {
+            if name == header::SET_COOKIE || name == header::RETRY_AFTER {
+                page.headers_mut().append(name, value.clone());
+            }
+        }
+        response = page;
+    }
+    if let Some(device) = new_device {
+        response.headers_mut().append(
+            header::SET_COOKIE,
+            cookies::set(cookies::DEVICE, &device, DEVICE_COOKIE_SECS, secure),
+        );
+    }
+    response
+}
+
+impl FromRequestParts<App> for Visitor {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
+        let ip = ClientIp::from_request_parts(parts, app)
+            .await
+            .unwrap_or(ClientIp(None));
+        let device = cookies::get(&parts.headers, cookies::DEVICE)
+            .and_then(|raw| DeviceId::parse(raw).ok())
+            .ok_or_else(|| PageError::Redirect(parts.uri.to_string()))?;
+        let mut ended = None;
+        let mut found = None;
+        let token = cookies::get(&parts.headers, cookies::LOGIN)
+            .filter(|t| t.len() <= 128)
+            .map(str::to_owned);
+        if let Some(token) = &token {
+            match accounts::authenticate(app, token).await {
+                Ok(found_login) => found = Some(found_login),
+                Err(AppError::SessionReplaced) => ended = Some("replaced"),
+                Err(AppError::NotAuthenticated(_)) => ended = Some("ended"),
+                Err(other) => return Err(other.into()),
+            }
+        }
+        let (user, login) = found.unzip();
+        let lang = language_of(&parts.headers, user.as_ref().map(|u| u.language));
+        Ok(Visitor {
+            login_token: token.filter(|_| login.is_some()),
+            user,
+            login,
+            device,
+            lang,
+            w: words::of(lang),
+            ip,
+            ended,
+            here: parts
+                .uri
+                .path_and_query()
+                .map_or("/".to_owned(), |p| p.as_str().to_owned()),
+            secure: app.settings.secure_cookies,
+        })
+    }
+}
+
+impl Visitor {
+    /// The CSRF proof the visitor's forms carry.
+    pub fn csrf(&self) -> String {
+        cookies::csrf_proof(self.csrf_secret())
+    }
+
+    fn csrf_secret(&self) -> &str {
+        self.login_token
+            .as_deref()
+            .unwrap_or_else(|| self.device.as_str())
+    }
+
+    /// Refuses a form without the visitor's proof: another site's form cannot make one.
+    pub fn check_csrf(&self, offered: Option<&str>) -> Result<(), PageError> {
+        if cookies::csrf_matches(self.csrf_secret(), offered.unwrap_or_default()) {
+            Ok(())
+        } else {
+            Err(PageError::Problem(
+                crate::api::error::ApiError::csrf_failed(),
+            ))
+        }
+    }
+
+    /// The logged-in buyer, or the way to the login page and back here.
+    pub fn user(&self) -> Result<&User, PageError> {
+        self.user.as_ref().ok_or_else(|| {
+            let reason = self.ended.map_or(String::new(), |r| format!("&ended={r}"));
+            PageError::Redirect(format!("/login?next={}{reason}", encode(&self.here)))
+        })
+    }
+
+    /// A `Set-Cookie` header value of this box office.
+    pub fn cookie(&self, name: &str, value: &str, max_age_secs: i64) -> String {
+        cookies::set(name, value, max_age_secs, self.secure)
+            .to_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    pub fn secure(&self) -> bool {
+        self.secure
+    }
+
+    /// The frame of a page for this visitor, with a notice on top when there is one to give.
+    pub fn chrome(&self, notice: Option<String>) -> Chrome {
+        let other = words::other(self.lang);
+        let ended = self.ended.map(|why| {
+            match why {
+                "replaced" => self.w.session_replaced,
+                _ => self.w.session_ended,
+            }
+            .to_owned()
+        });
+        Chrome {
+            w: self.w,
+            lang: self.lang.as_str(),
+            user_name: self.user.as_ref().map(|u| u.name.clone()),
+            csrf: self.csrf(),
+            here: encode(&self.here),
+            other_lang: other.as_str(),
+            other_lang_label: words::of(other).language_name,
+            notice: notice.or(ended),
+        }
+    }
+
+    /// A page for this visitor: the login cookie of an ended session is forgotten with it.
+    pub fn page(&self, page: &impl askama::Template) -> Response {
+        let mut response = super::render(page);
+        if self.ended.is_some() {
+            response.headers_mut().append(
+                header::SET_COOKIE,
+                cookies::clear(cookies::LOGIN, self.secure),
+            );
+        }
+        response
+    }
+}

@@ -1,0 +1,540 @@
+//! Every string of the pages, in Brazilian Portuguese and in English, side by side: a string
+//! missing in one language does not compile. Phrases with numbers in them are functions below.
+
+use axum::http::StatusCode;
+use bilheteria_domain::half_price::Eligibility;
+use bilheteria_domain::locale::Language;
+
+macro_rules! words {
+    ($($name:ident: $pt:literal, $en:literal;)*) => {
+        /// The fixed strings of the pages in one language.
+        pub struct Words { $(pub $name: &'static str,)* }
+        pub const PT: Words = Words { $($name: $pt,)* };
+        pub const EN: Words = Words { $($name: $en,)* };
+    };
+}
+
+words! {
+    language_name: "Português", "English";
+    skip_to_content: "Pular para o conteúdo", "Skip to content";
+    nav_label: "Navegação principal", "Main navigation";
+    nav_events: "Eventos", "Events";
+    nav_tickets: "Meus ingressos", "My tickets";
+    nav_orders: "Meus pedidos", "My orders";
+    nav_login: "Entrar", "Log in";
+    nav_register: "Criar conta", "Sign up";
+    nav_logout: "Sair", "Log out";
+    footer: "bilheteria — ingressos vendidos com justiça: ninguém compra o mesmo lugar duas vezes.", "bilheteria — tickets sold fairly: no place is ever sold twice.";
+    back_home: "Voltar aos eventos", "Back to the events";
+    home_title: "Próximos eventos", "Upcoming events";
+    search_words: "Buscar", "Search";
+    search_category: "Categoria", "Category";
+    search_city: "Cidade", "City";
+    search_from: "De", "From";
+    search_to: "Até", "To";
+    search_button: "Buscar", "Search";
+    no_events: "Nenhum evento encontrado. Tente outras palavras ou datas.", "No events found. Try other words or dates.";
+    price_from: "a partir de", "from";
+    more_events: "Mais eventos", "More events";
+    more: "Mais", "More";
+    sessions: "Sessões", "Sessions";
+    no_sessions: "Nenhuma sessão à venda por enquanto.", "No sessions on sale yet.";
+    prices: "Preços por categoria", "Prices per category";
+    category: "Categoria", "Category";
+    full_price: "Inteira", "Full price";
+    half_price: "Meia-entrada", "Half price";
+    products: "Produtos do evento", "Event products";
+    choose_section: "Escolha o setor", "Choose a section";
+    section: "Setor", "Section";
+    available: "Disponíveis", "Available";
+    seat_available: "livre", "free";
+    seat_picked: "escolhido", "picked";
+    seat_held: "reservado", "held";
+    seat_sold: "vendido", "sold";
+    seat_keyboard_hint: "Use as setas para andar pelos assentos e Espaço ou Enter para escolher.", "Use the arrow keys to move between seats and Space or Enter to pick one.";
+    picked_count: "Assentos escolhidos: {n}", "Seats picked: {n}";
+    seat_list: "Assentos livres", "Free seats";
+    section_sold_out: "Este setor está esgotado.", "This section is sold out.";
+    quantity: "Quantidade", "Quantity";
+    half_price_title: "Meia-entrada", "Half price (meia-entrada)";
+    half_price_explained: "Estudantes, pessoas com deficiência e seu acompanhante, jovens de baixa renda e idosos pagam meia. Diga quantos dos ingressos são meia e o seu direito; o documento é conferido na entrada.", "Students, people with disabilities and their companion, low-income youth and seniors pay half. Say how many of the tickets are half price and on what ground; the document is checked at the gate.";
+    half_count: "Quantos são meia-entrada", "How many are half price";
+    eligibility: "Direito à meia", "Ground for half price";
+    hold_button: "Reservar e ir para o pagamento", "Hold and go to payment";
+    queue_title: "Fila de espera", "Waiting room";
+    queue_join: "Entrar na fila", "Join the line";
+    queue_how_title: "Como a fila funciona", "How the line works";
+    queue_how: "Quem chega antes da abertura das vendas entra num sorteio: na abertura, a ordem de todos esses é embaralhada ao acaso, então não adianta chegar horas antes. Quem chega depois entra no fim da fila. As pessoas são chamadas aos poucos, no ritmo em que o sistema atende bem.", "Everyone who arrives before sales open is shuffled at random when they open, so arriving hours early does not help. Whoever arrives later joins the end of the line. People are let in a few at a time, at the pace the box office serves well.";
+    queue_keep_open: "Deixe esta página aberta: ela se atualiza sozinha e leva você ao mapa de assentos quando chegar a sua vez.", "Keep this page open: it updates by itself and takes you to the seat map when your turn comes.";
+    checkout_title: "Pagamento", "Checkout";
+    hold_expired_now: "A reserva expirou. Escolha os lugares de novo.", "The hold expired. Pick your places again.";
+    your_places: "Seus lugares", "Your places";
+    place: "Lugar", "Place";
+    ticket_type: "Tipo", "Type";
+    price: "Preço", "Price";
+    item: "Item", "Item";
+    tickets_total: "Total dos ingressos", "Tickets total";
+    total: "Total", "Total";
+    payment: "Forma de pagamento", "Payment";
+    pay_card: "Cartão de crédito", "Credit card";
+    pay_pix: "Pix", "Pix";
+    test_card: "Cartão de teste", "Test card";
+    card_approved: "Aprovado", "Approved";
+    card_declined: "Recusado", "Declined";
+    card_timeout: "Sem resposta a tempo", "No answer in time";
+    card_token: "Token do cartão", "Card token";
+    installments: "Parcelas", "Installments";
+    pay_button: "Pagar", "Pay";
+    paying: "Pagando…", "Paying…";
+    release_hold: "Desistir e liberar os lugares", "Give up and release the places";
+    pix_title: "Pague com Pix", "Pay with Pix";
+    pix_copy_paste: "Pix copia e cola", "Pix copy and paste";
+    copy: "Copiar código", "Copy code";
+    copied: "Copiado!", "Copied!";
+    pix_expired_now: "O Pix expirou.", "The Pix expired.";
+    pix_simulate: "Simular o pagamento pelo banco (teste)", "Simulate the bank's payment (test)";
+    download_pdf: "Baixar PDF", "Download PDF";
+    print: "Imprimir", "Print";
+    try_again: "Tentar de novo", "Try again";
+    no_orders: "Você ainda não fez pedidos.", "You have no orders yet.";
+    no_tickets: "Você ainda não tem ingressos.", "You have no tickets yet.";
+    ticket_title: "Ingresso", "Ticket";
+    reference: "Referência", "Reference";
+    transfer_title: "Transferir para outra pessoa", "Transfer to someone else";
+    transfer_to: "E-mail de quem vai receber", "Recipient's email";
+    transfer_button: "Transferir", "Transfer";
+    resale_title: "Revender pelo preço de face", "Resell at face value";
+    resale_price: "Preço (R$)", "Price (R$)";
+    resale_button: "Anunciar", "List for resale";
+    transfers_title: "Transferências", "Transfers";
+    no_transfers: "Nenhuma transferência.", "No transfers.";
+    your_name: "Seu nome", "Your name";
+    email: "E-mail", "Email";
+    password: "Senha", "Password";
+    login_title: "Entrar", "Log in";
+    register_title: "Criar conta", "Create an account";
+    register_instead: "Não tem conta? Crie uma.", "No account? Create one.";
+    login_instead: "Já tem conta? Entre.", "Have an account? Log in.";
+    setup_title: "Criar o primeiro administrador", "Create the first admin";
+    setup_intro: "Esta bilheteria ainda não tem contas. Quem criar esta conta será o administrador (e organizador). Este link só funciona uma vez.", "This box office has no accounts yet. This account will be its admin (and organizer). This link works once.";
+    account_title: "Minha conta", "My account";
+    mail_language: "Idioma das páginas e e-mails", "Language of pages and mails";
+    save: "Salvar", "Save";
+    devices_title: "Aparelhos e sessões", "Devices and sessions";
+    devices_rule: "Você fica conectado em um aparelho por vez: entrar em outro encerra a sessão anterior.", "You stay logged in on one device at a time: logging in on another ends the previous session.";
+    device: "Aparelho", "Device";
+    started: "Início", "Started";
+    state: "Situação", "State";
+    actions: "Ações", "Actions";
+    this_device: "este aparelho", "this device";
+    end_session: "Encerrar esta sessão", "End this session";
+    session_active: "ativa", "active";
+    session_replaced_short: "encerrada por outro login", "ended by another login";
+    session_logged_out: "encerrada", "ended";
+    session_expired: "expirada", "expired";
+    session_replaced: "Sua sessão foi encerrada porque você entrou em outro aparelho. Entre de novo para continuar aqui.", "Your session ended because you logged in on another device. Log in again to continue here.";
+    session_ended: "Sua sessão terminou. Entre de novo para continuar.", "Your session ended. Log in again to continue.";
+    welcome: "Bem-vindo(a)! Você está conectado(a).", "Welcome! You are logged in.";
+    logged_out: "Você saiu.", "You logged out.";
+    on_sale: "À venda", "On sale";
+    sales_closed: "Vendas encerradas", "Sales closed";
+    buy_tickets: "Escolher lugares", "Choose places";
+    enter_queue: "Entrar na fila de espera", "Enter the waiting room";
+    queue_on: "Venda com fila de espera", "Sold through a waiting room";
+    ticket_valid: "Válido", "Valid";
+    ticket_used: "Já utilizado", "Already used";
+    ticket_cancelled: "Cancelado", "Cancelled";
+    standing: "Pista (em pé)", "Standing";
+    full_ticket: "Inteira", "Full price";
+    transfer_sent: "Transferência oferecida. A pessoa recebe um e-mail para aceitar.", "Transfer offered. The recipient gets an email to accept it.";
+    listed: "Ingresso anunciado para revenda.", "Ticket listed for resale.";
+    accept: "Aceitar", "Accept";
+    decline: "Recusar", "Decline";
+    cancel: "Cancelar", "Cancel";
+    pending: "pendente", "pending";
+    accepted: "aceita", "accepted";
+    declined: "recusada", "declined";
+    cancelled: "cancelada", "cancelled";
+    expired: "expirada", "expired";
+    order_paid: "Compra confirmada", "Purchase confirmed";
+    order_pending: "Aguardando pagamento", "Awaiting payment";
+    order_failed: "Pagamento não concluído", "Payment not completed";
+    order_refunded: "Pedido reembolsado", "Order refunded";
+    paid_text: "Pagamento aprovado. Seus ingressos estão abaixo e também foram enviados por e-mail.", "Payment approved. Your tickets are below and were sent by email too.";
+    pending_card_text: "O pagamento está sendo confirmado com o emissor do cartão. Esta página se atualiza sozinha.", "The payment is being confirmed with the card issuer. This page updates by itself.";
+    pending_pix_text: "Pague o Pix no app do seu banco: leia o QR Code ou copie o código. Esta página se atualiza quando o banco confirmar.", "Pay the Pix in your bank's app: scan the QR code or copy the code. This page updates when the bank confirms.";
+    declined_text: "O pagamento foi recusado pelo emissor do cartão. Seus lugares continuam reservados até o fim do prazo: tente outro cartão ou o Pix.", "The card issuer declined the payment. Your places stay held until the hold runs out: try another card or Pix.";
+    pix_expired_text: "O Pix expirou antes de ser pago e os lugares foram liberados.", "The Pix expired before it was paid, and the places were released.";
+    hold_lost_text: "A reserva expirou e os lugares foram vendidos antes de o pagamento ser confirmado. O valor foi estornado.", "The hold expired and the places were sold before the payment was confirmed. The charge was refunded.";
+    refunded_text: "Este pedido foi reembolsado e seus ingressos cancelados.", "This order was refunded and its tickets cancelled.";
+    product: "Produto", "Product";
+    refresh: "Atualizar", "Refresh";
+}
+
+pub fn of(lang: Language) -> &'static Words {
+    match lang {
+        Language::PtBr => &PT,
+        Language::En => &EN,
+    }
+}
+
+/// The language the switch offers.
+pub fn other(lang: Language) -> Language {
+    match lang {
+        Language::PtBr => Language::En,
+        Language::En => Language::PtBr,
+    }
+}
+
+/// "até 4 ingressos por pessoa".
+pub fn cap(lang: Language, n: i64) -> String {
+    match (lang, n) {
+        (Language::PtBr, 1) => "Até 1 ingresso por pessoa".to_owned(),
+        (Language::PtBr, n) => format!("Até {n} ingressos por pessoa"),
+        (Language::En, 1) => "Up to 1 ticket per person".to_owned(),
+        (Language::En, n) => format!("Up to {n} tickets per person"),
+    }
+}
+
+/// How long a hold keeps the places.
+pub fn hold_time(lang: Language, seconds: i64) -> String {
+    let minutes = (seconds + 59) / 60;
+    match lang {
+        Language::PtBr => {
+            format!("Os lugares ficam reservados por {minutes} min enquanto você paga")
+        }
+        Language::En => format!("Places are held for {minutes} min while you pay"),
+    }
+}
+
+/// The half-price reserve as the law says the public must be told it.
+pub fn half_available(lang: Language, available: i64, quota: i64) -> String {
+    match lang {
+        Language::PtBr => {
+            format!("Meia-entrada: {available} de {quota} lugares reservados ainda disponíveis")
+        }
+        Language::En => {
+            format!("Half price: {available} of {quota} reserved places still available")
+        }
+    }
+}
+
+pub fn sales_open_at(lang: Language, when: &str) -> String {
+    match lang {
+        Language::PtBr => format!("Vendas a partir de {when}"),
+        Language::En => format!("Sales open {when}"),
+    }
+}
+
+pub fn seats_free(lang: Language, n: i64) -> String {
+    match lang {
+        Language::PtBr => format!("{n} livres"),
+        Language::En => format!("{n} free"),
+    }
+}
+
+pub fn expires_at(lang: Language, when: &str) -> String {
+    match lang {
+        Language::PtBr => format!("Reservado até {when}"),
+        Language::En => format!("Held until {when}"),
+    }
+}
+
+pub fn pix_expires_at(lang: Language, when: &str) -> String {
+    match lang {
+        Language::PtBr => format!("O Pix vale até {when}"),
+        Language::En => format!("The Pix is valid until {when}"),
+    }
+}
+
+pub fn installment(lang: Language, n: i64, each: &str) -> String {
+    match (lang, n) {
+        (Language::PtBr, 1) => format!("À vista ({each})"),
+        (Language::PtBr, n) => format!("{n}x de {each} sem juros"),
+        (Language::En, 1) => format!("In full ({each})"),
+        (Language::En, n) => format!("{n} interest-free installments of {each}"),
+    }
+}
+
+pub fn pix_hint(lang: Language, minutes: i64) -> String {
+    match lang {
+        Language::PtBr => format!(
+            "Com Pix você recebe um QR Code e um código copia e cola, válidos por {minutes} min; os lugares ficam reservados até lá."
+        ),
+        Language::En => format!(
+            "With Pix you get a QR code and a copy-and-paste code, valid for {minutes} min; the places stay held until then."
+        ),
+    }
+}
+
+pub fn row_seat(lang: Language, row: &str, number: i64) -> String {
+    match lang {
+        Language::PtBr => format!("Fila {row}, assento {number}"),
+        Language::En => format!("Row {row}, seat {number}"),
+    }
+}
+
+pub fn queue_position(lang: Language, ahead: i64) -> String {
+    match (lang, ahead) {
+        (Language::PtBr, 0) => "Você é o próximo!".to_owned(),
+        (Language::PtBr, 1) => "Há 1 pessoa na sua frente.".to_owned(),
+        (Language::PtBr, n) => format!("Há {n} pessoas na sua frente."),
+        (Language::En, 0) => "You are next!".to_owned(),
+        (Language::En, 1) => "There is 1 person ahead of you.".to_owned(),
+        (Language::En, n) => format!("There are {n} people ahead of you."),
+    }
+}
+
+pub fn queue_estimate(lang: Language, seconds: i64) -> String {
+    let minutes = (seconds + 59) / 60;
+    match lang {
+        Language::PtBr => format!("Espera estimada: cerca de {minutes} min."),
+        Language::En => format!("Estimated wait: about {minutes} min."),
+    }
+}
+
+pub fn queue_before_start(lang: Language, when: &str) -> String {
+    match lang {
+        Language::PtBr => format!(
+            "Você está na fila. As vendas abrem {when}; nessa hora a ordem de quem já chegou é sorteada."
+        ),
+        Language::En => format!(
+            "You are in line. Sales open {when}; then the order of everyone already here is drawn at random."
+        ),
+    }
+}
+
+pub fn eligibility(lang: Language, e: Eligibility) -> &'static str {
+    match lang {
+        Language::PtBr => e.label_pt(),
+        Language::En => e.label_en(),
+    }
+}
+
+/// "Meia-entrada (estudante): apresente … na entrada".
+pub fn document(lang: Language, e: Eligibility) -> String {
+    match lang {
+        Language::PtBr => format!(
+            "Meia-entrada ({}): apresente {} na entrada.",
+            e.label_pt(),
+            e.document_pt()
+        ),
+        Language::En => format!(
+            "Half price ({}): show {} at the gate.",
+            e.label_en(),
+            e.document_en()
+        ),
+    }
+}
+
+pub fn resale_hint(lang: Language, face: &str) -> String {
+    match lang {
+        Language::PtBr => format!(
+            "Revenda só pelo preço de face ou menos (no máximo {face}). Quem comprar recebe um ingresso novo e o seu é cancelado."
+        ),
+        Language::En => format!(
+            "Resale at face value or less (at most {face}). The buyer gets a new ticket and yours is cancelled."
+        ),
+    }
+}
+
+pub fn transfer_line(lang: Language, outgoing: bool, who: &str, ticket: &str) -> String {
+    match (lang, outgoing) {
+        (Language::PtBr, true) => format!("{ticket} para {who}"),
+        (Language::PtBr, false) => format!("{ticket} de {who}"),
+        (Language::En, true) => format!("{ticket} to {who}"),
+        (Language::En, false) => format!("{ticket} from {who}"),
+    }
+}
+
+/// The title and explanation of a problem a page ran into, by its stable code.
+pub fn problem(
+    lang: Language,
+    status: StatusCode,
+    code: &str,
+    detail: Option<&str>,
+) -> (&'static str, String) {
+    let pt = lang == Language::PtBr;
+    let pick = |p: &'static str, e: &'static str| if pt { p } else { e };
+    let (title, text): (&'static str, &'static str) = match code {
+        "not_found" => (
+            pick("Página não encontrada", "Page not found"),
+            pick(
+                "O endereço não existe ou não está mais disponível.",
+                "This address does not exist or is no longer available.",
+            ),
+        ),
+        "csrf_failed" => (
+            pick("Formulário expirado", "Form expired"),
+            pick(
+                "Por segurança, este formulário precisa ser enviado a partir da página dele. Volte, recarregue a página e tente de novo.",
+                "For your safety this form must be sent from its own page. Go back, reload the page and try again.",
+            ),
+        ),
+        "seat_unavailable" => (
+            pick("Assento indisponível", "Seat unavailable"),
+            pick(
+                "Alguém reservou um dos assentos antes de você. Volte ao mapa e escolha outro.",
+                "Someone held one of those seats first. Go back to the map and pick another.",
+            ),
+        ),
+        "sold_out" => (
+            pick("Esgotado", "Sold out"),
+            pick(
+                "Não há mais lugares suficientes neste setor. Tente outro setor ou outra sessão.",
+                "There are not enough places left in this section. Try another section or session.",
+            ),
+        ),
+        "half_price_sold_out" => (
+            pick("Meia-entrada esgotada", "Half price sold out"),
+            pick(
+                "Os lugares reservados para meia-entrada acabaram nesta sessão.",
+                "The places reserved for half price are gone for this session.",
+            ),
+        ),
+        "purchase_limit_exceeded" => (
+            pick("Limite por pessoa", "Limit per person"),
+            pick(
+                "Esta sessão tem um limite de ingressos por pessoa e o pedido passaria dele (contando os que você já tem ou reservou).",
+                "This session limits tickets per person, and this would go past it (counting those you already have or hold).",
+            ),
+        ),
+        "sales_not_open" => (
+            pick("Vendas ainda não abertas", "Sales not open yet"),
+            pick(
+                "As vendas desta sessão ainda não começaram.",
+                "Sales for this session have not started yet.",
+            ),
+        ),
+        "sales_closed" => (
+            pick("Vendas encerradas", "Sales closed"),
+            pick(
+                "As vendas desta sessão terminaram.",
+                "Sales for this session are over.",
+            ),
+        ),
+        "admission_required" | "admission_expired" => (
+            pick("Passe pela fila", "Go through the waiting room"),
+            pick(
+                "Esta venda tem fila de espera. Entre na fila e aguarde a sua vez.",
+                "This sale has a waiting room. Join it and wait for your turn.",
+            ),
+        ),
+        "eligibility_required" => (
+            pick(
+                "Diga o seu direito à meia",
+                "Say your ground for half price",
+            ),
+            pick(
+                "Para comprar meia-entrada, escolha o seu direito (estudante, PcD, …). O documento é conferido na entrada.",
+                "To buy half price, choose your ground (student, disability, …). The document is checked at the gate.",
+            ),
+        ),
+        "hold_expired" => (
+            pick("Reserva expirada", "Hold expired"),
+            pick(
+                "O tempo para pagar acabou e os lugares foram liberados. Escolha-os de novo.",
+                "The time to pay ran out and the places were released. Pick them again.",
+            ),
+        ),
+        "rate_limited" => (
+            pick("Muitas tentativas", "Too many attempts"),
+            pick(
+                "Espere um pouco e tente de novo.",
+                "Wait a moment and try again.",
+            ),
+        ),
+        "email_taken" => (
+            pick("E-mail já cadastrado", "Email already registered"),
+            pick(
+                "Já existe uma conta com este e-mail. Entre com ela.",
+                "There is already an account with this email. Log in with it.",
+            ),
+        ),
+        "transfer_not_allowed" => (
+            pick("Transferência não permitida", "Transfer not allowed"),
+            pick(
+                "Este ingresso não pode ser transferido agora (o organizador não permite, o prazo passou, ou há outra transferência ou revenda em andamento).",
+                "This ticket cannot be transferred now (the organizer does not allow it, the cutoff passed, or another transfer or listing is open).",
+            ),
+        ),
+        "validation_failed" => (
+            pick("Confira os dados", "Check the form"),
+            pick(
+                "Alguns campos não estão certos:",
+                "Some fields are not right:",
+            ),
+        ),
+        "forbidden" => (
+            pick("Sem permissão", "Not allowed"),
+            pick(
+                "Sua conta não pode fazer isto.",
+                "Your account cannot do this.",
+            ),
+        ),
+        "internal" => (
+            pick("Algo deu errado", "Something went wrong"),
+            pick(
+                "Tivemos um problema do nosso lado. Nada foi cobrado em dobro; tente de novo em instantes.",
+                "Something failed on our side. Nothing was charged twice; try again in a moment.",
+            ),
+        ),
+        _ => (
+            match status.as_u16() {
+                400..=499 => pick("Não foi possível continuar", "This could not go on"),
+                _ => pick("Algo deu errado", "Something went wrong"),
+            },
+            "",
+        ),
+    };
+    let text = if text.is_empty() {
+        detail.unwrap_or_default().to_owned()
+    } else {
+        text.to_owned()
+    };
+    (title, text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phrases_count_in_each_language() {
+        assert_eq!(cap(Language::PtBr, 2), "Até 2 ingressos por pessoa");
+        assert_eq!(cap(Language::En, 1), "Up to 1 ticket per person");
+        assert_eq!(
+            queue_position(Language::PtBr, 3),
+            "Há 3 pessoas na sua frente."
+        );
+        assert_eq!(
+            installment(Language::PtBr, 3, "R$ 10,00"),
+            "3x de R$ 10,00 sem juros"
+        );
+    }
+
+    #[test]
+    fn every_problem_has_a_title_in_both_languages() {
+        for code in [
+            "not_found",
+            "csrf_failed",
+            "seat_unavailable",
+            "an_unknown_code",
+        ] {
+            for lang in [Language::PtBr, Language::En] {
+                let (title, _) = problem(lang, StatusCode::CONFLICT, code, Some("detail"));
+                assert!(!title.is_empty());
+            }
+        }
+        let (_, text) = problem(
+            Language::En,
+            StatusCode::CONFLICT,
+            "an_unknown_code",
+            Some("d"),
+        );
+        assert_eq!(
+            text, "d",
+            "an unknown code falls back to the problem's detail"
+        );
+    }
+}

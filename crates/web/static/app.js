@@ -1,0 +1,223 @@
+// bilheteria: the live parts of the pages. Every page works without this script; with it,
+// seats are picked on the map (mouse and keyboard), countdowns tick, the waiting room follows
+// its server-sent events, a Pix or card payment being confirmed is followed, and rotating
+// ticket codes rotate.
+"use strict";
+
+document.documentElement.classList.add("js");
+
+function csrfToken() {
+  const meta = document.querySelector('meta[name="csrf-token"]');
+  return meta ? meta.content : "";
+}
+
+// ---- Seat map -------------------------------------------------------------------------------
+
+function setupSeatMap(map) {
+  const form = map.closest("form");
+  const cap = parseInt(form.dataset.cap || "10", 10);
+  const counter = form.querySelector(".picked-count");
+  const seats = () => Array.from(map.querySelectorAll("rect.seat.avail"));
+  const box = (seat) => document.getElementById("seat-" + seat.dataset.seat);
+
+  function pickedCount() {
+    return map.querySelectorAll("rect.seat.picked").length;
+  }
+  function showCount() {
+    if (counter) counter.textContent = counter.dataset.template.replace("{n}", pickedCount());
+  }
+  function toggle(seat) {
+    const picking = !seat.classList.contains("picked");
+    if (picking && pickedCount() >= cap) return;
+    seat.classList.toggle("picked", picking);
+    seat.setAttribute("aria-checked", picking ? "true" : "false");
+    const input = box(seat);
+    if (input) input.checked = picking;
+    showCount();
+  }
+  function focusSeat(seat) {
+    seats().forEach((s) => s.setAttribute("tabindex", "-1"));
+    seat.setAttribute("tabindex", "0");
+    seat.focus();
+  }
+  function neighbour(seat, dRow, dN) {
+    const row = parseInt(seat.dataset.row, 10) + dRow;
+    const n = parseInt(seat.dataset.n, 10);
+    const candidates = seats().filter((s) => parseInt(s.dataset.row, 10) === row);
+    if (dRow === 0) {
+      const ordered = candidates.sort((a, b) => a.dataset.n - b.dataset.n);
+      return dN > 0 ? ordered.find((s) => s.dataset.n > n) : ordered.reverse().find((s) => s.dataset.n < n);
+    }
+    let best = null;
+    for (const s of candidates) {
+      if (!best || Math.abs(s.dataset.n - n) < Math.abs(best.dataset.n - n)) best = s;
+    }
+    return best;
+  }
+
+  const first = seats()[0];
+  if (first) first.setAttribute("tabindex", "0");
+  map.addEventListener("click", (e) => {
+    const seat = e.target.closest("rect.seat.avail");
+    if (seat) { toggle(seat); focusSeat(seat); }
+  });
+  map.addEventListener("keydown", (e) => {
+    const seat = e.target.closest("rect.seat.avail");
+    if (!seat) return;
+    const moves = { ArrowLeft: [0, -1], ArrowRight: [0, 1], ArrowUp: [-1, 0], ArrowDown: [1, 0] };
+    if (e.key === " " || e.key === "Enter") {
+      e.preventDefault();
+      toggle(seat);
+    } else if (moves[e.key]) {
+      e.preventDefault();
+      const next = neighbour(seat, moves[e.key][0], moves[e.key][1]);
+      if (next) focusSeat(next);
+    }
+  });
+  showCount();
+
+  // Keep the map fresh while it is open: seats taken meanwhile turn grey.
+  const live = map.dataset.live;
+  if (live) {
+    setInterval(async () => {
+      try {
+        const response = await fetch(live, { credentials: "same-origin" });
+        if (!response.ok) return;
+        const data = await response.json();
+        for (const section of data.sections || []) {
+          for (const s of section.seats || []) {
+            if (s.status === "available") continue;
+            const rect = map.querySelector('rect[data-seat="' + s.id + '"]');
+            if (!rect || !rect.classList.contains("avail")) continue;
+            rect.classList.remove("avail", "picked");
+            rect.classList.add(s.status);
+            rect.setAttribute("role", "img");
+            rect.setAttribute("tabindex", "-1");
+            rect.removeAttribute("aria-checked");
+            const input = box(rect);
+            if (input) { input.checked = false; input.disabled = true; }
+          }
+        }
+        showCount();
+      } catch (_) { /* offline for a moment: try again at the next tick */ }
+    }, 4000);
+  }
+}
+
+// ---- Countdowns -----------------------------------------------------------------------------
+
+function setupCountdown(el) {
+  const until = Date.parse(el.dataset.until);
+  const original = el.textContent;
+  function tick() {
+    const left = Math.round((until - Date.now()) / 1000);
+    if (left <= 0) {
+      el.textContent = el.dataset.expired;
+      return false;
+    }
+    const m = Math.floor(left / 60);
+    const s = String(left % 60).padStart(2, "0");
+    el.textContent = original + " (" + m + ":" + s + ")";
+    return true;
+  }
+  if (tick()) {
+    const timer = setInterval(() => { if (!tick()) clearInterval(timer); }, 1000);
+  }
+}
+
+// ---- The waiting room -----------------------------------------------------------------------
+
+function setupQueue(section) {
+  const token = section.dataset.token;
+  if (!token || !window.EventSource) return;
+  const url = "/api/v1/sessions/" + section.dataset.session + "/queue/events?queue_token=" + encodeURIComponent(token);
+  const events = new EventSource(url);
+  events.addEventListener("queue", (e) => {
+    try {
+      const view = JSON.parse(e.data);
+      if (view.admission_token) { events.close(); window.location.reload(); }
+    } catch (_) { /* not a view */ }
+  });
+}
+
+async function sha256Hex(text) {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return new Uint8Array(digest);
+}
+
+function leadingZeroBits(bytes) {
+  let count = 0;
+  for (const b of bytes) {
+    if (b === 0) { count += 8; continue; }
+    return count + Math.clz32(b) - 24;
+  }
+  return count;
+}
+
+function setupProofOfWork(form) {
+  const bits = parseInt(form.dataset.pow || "0", 10);
+  if (!bits) return;
+  form.addEventListener("submit", async (e) => {
+    if (form.dataset.solved) return;
+    e.preventDefault();
+    const button = form.querySelector("button");
+    if (button) button.disabled = true;
+    const response = await fetch("/api/v1/sessions/" + form.dataset.session + "/queue/challenge", { credentials: "same-origin" });
+    const challenge = await response.json();
+    let nonce = 0;
+    while (leadingZeroBits(await sha256Hex(challenge.challenge + ":" + nonce)) < challenge.bits) nonce++;
+    for (const [name, value] of [["challenge", challenge.challenge], ["nonce", String(nonce)]]) {
+      const input = document.createElement("input");
+      input.type = "hidden"; input.name = name; input.value = value;
+      form.appendChild(input);
+    }
+    form.dataset.solved = "1";
+    form.submit();
+  });
+}
+
+// ---- Payments and tickets -------------------------------------------------------------------
+
+function setupPendingOrder(el) {
+  if (el.dataset.pending !== "true") return;
+  setInterval(async () => {
+    try {
+      const response = await fetch("/api/v1/orders/" + el.dataset.order, { credentials: "same-origin" });
+      if (!response.ok) return;
+      const order = await response.json();
+      if (order.status !== "payment_pending" && order.status !== "awaiting_payment") window.location.reload();
+    } catch (_) { /* try again */ }
+  }, 2000);
+}
+
+function setupRotatingCode(el) {
+  const img = el.querySelector("img");
+  if (!img) return;
+  setInterval(() => { img.src = img.src.split("?")[0] + "?at=" + Date.now(); }, 15000);
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll(".seatmap").forEach(setupSeatMap);
+  document.querySelectorAll("[data-until]").forEach(setupCountdown);
+  document.querySelectorAll(".queue[data-token]").forEach(setupQueue);
+  document.querySelectorAll("form.join[data-pow]").forEach(setupProofOfWork);
+  document.querySelectorAll("[data-order][data-pending]").forEach(setupPendingOrder);
+  document.querySelectorAll(".ticket-qr[data-screen]").forEach(setupRotatingCode);
+  document.querySelectorAll("[data-copy]").forEach((button) => {
+    button.addEventListener("click", async () => {
+      const field = document.getElementById(button.dataset.copy);
+      try { await navigator.clipboard.writeText(field.value); } catch (_) { field.select(); }
+      button.textContent = button.dataset.done;
+    });
+  });
+  document.querySelectorAll("button.print").forEach((b) => b.addEventListener("click", () => window.print()));
+  // One purchase per click: the form's idempotency key would refuse a second, but say so at once.
+  document.querySelectorAll("button[data-once]").forEach((button) => {
+    button.form.addEventListener("submit", () => {
+      setTimeout(() => { button.disabled = true; button.textContent = button.dataset.once; }, 0);
+    });
+  });
+});
+
+// Used by scripts that call the JSON API with the login cookie.
+window.bilheteria = { csrfToken };
