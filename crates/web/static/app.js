@@ -135,7 +135,11 @@ function setupQueue(section) {
   events.addEventListener("queue", (e) => {
     try {
       const view = JSON.parse(e.data);
-      if (view.admission_token) { events.close(); window.location.reload(); }
+      if (view.admission_token) { events.close(); window.location.reload(); return; }
+      const place = section.querySelector(".position");
+      if (place && place.dataset.template && view.position) {
+        place.textContent = place.dataset.template.replace("{n}", String(view.position - 1));
+      }
     } catch (_) { /* not a view */ }
   });
 }

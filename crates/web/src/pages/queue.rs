@@ -30,6 +30,8 @@ struct QueuePage {
     when: String,
     joined: bool,
     position: String,
+    /// The place in words with `{n}` for the number ahead, for `app.js` to keep current.
+    position_template: String,
     estimate: String,
     queue_token: String,
     pow_bits: i64,
@@ -60,6 +62,7 @@ pub async fn room(
         when: lang.session_time(queued.starts_at, &venue.time_zone),
         joined: false,
         position: String::new(),
+        position_template: String::new(),
         estimate: String::new(),
         queue_token: String::new(),
         pow_bits: queued.queue.proof_of_work_bits,
@@ -97,6 +100,8 @@ pub async fn room(
     match view.position {
         Some(position) => {
             page.position = words::queue_position(lang, position.saturating_sub(1) as i64);
+            page.position_template =
+                words::queue_position(lang, 1_000_000).replace("1000000", "{n}");
             page.estimate = view
                 .eta_seconds
                 .map(|eta| words::queue_estimate(lang, eta as i64))

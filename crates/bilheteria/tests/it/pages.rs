@@ -1,0 +1,501 @@
+//! The web box office over real HTTP on both backends, as a browser without JavaScript sends
+//! it: the setup link, the CSRF proof, friendly pages for bad input, a checkout form sent many
+//! times at once buying once, and seat maps served from snapshots with ETags.
+
+use bilheteria_app::Settings;
+use bilheteria_domain::account::Role;
+use bilheteria_store::on_both_backends;
+use bilheteria_store::testing::TestDatabase;
+use bilheteria_testkit::{PASSWORD, TestApp, on_sale};
+use reqwest::header::{self, HeaderMap};
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+on_both_backends!(
+    the_setup_link_makes_the_first_admin_once,
+    forms_need_their_csrf_proof_and_bad_input_gets_a_friendly_page,
+    a_checkout_form_sent_many_times_at_once_buys_once,
+    seat_maps_are_shared_snapshots_with_etags,
+    a_seat_map_read_every_time_changes_its_etag_with_the_seats,
+);
+
+/// A browser without JavaScript: keeps its cookies, follows no redirect by itself.
+#[derive(Clone)]
+struct Browser {
+    base: String,
+    client: reqwest::Client,
+    cookies: Arc<Mutex<HashMap<String, String>>>,
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: String,
+}
+
+impl Answer {
+    fn location(&self) -> &str {
+        self.headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    }
+
+    /// The CSRF proof the page's forms carry.
+    fn csrf(&self) -> String {
+        let at = self
+            .body
+            .find("name=\"csrf-token\" content=\"")
+            .expect("csrf meta")
+            + 27;
+        self.body[at..at + self.body[at..].find('"').unwrap()].to_owned()
+    }
+
+    fn is_friendly_page(&self) -> bool {
+        self.headers[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+            && self.body.contains("<h1>")
+    }
+}
+
+impl Browser {
+    fn new(app: &TestApp) -> Self {
+        Browser {
+            base: app.base.clone(),
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            cookies: Arc::default(),
+        }
+    }
+
+    async fn send(&self, method: Method, path: &str, form: Option<&[(&str, &str)]>) -> Answer {
+        let cookie_line = self
+            .cookies
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .header(header::ACCEPT, "text/html")
+            .header(header::ACCEPT_LANGUAGE, "pt-BR")
+            .header(header::COOKIE, cookie_line);
+        if let Some(form) = form {
+            request = request.form(form);
+        }
+        let response = request.send().await.unwrap();
+        let headers = response.headers().clone();
+        for set in headers.get_all(header::SET_COOKIE) {
+            let pair = set.to_str().unwrap().split(';').next().unwrap();
+            let (name, value) = pair.split_once('=').unwrap();
+            let mut jar = self.cookies.lock().unwrap();
+            if value.is_empty() {
+                jar.remove(name);
+            } else {
+                jar.insert(name.to_owned(), value.to_owned());
+            }
+        }
+        Answer {
+            status: response.status(),
+            headers,
+            body: response.text().await.unwrap(),
+        }
+    }
+
+    async fn get(&self, path: &str) -> Answer {
+        self.send(Method::GET, path, None).await
+    }
+
+    async fn post(&self, path: &str, form: &[(&str, &str)]) -> Answer {
+        self.send(Method::POST, path, Some(form)).await
+    }
+
+    /// Signs up (and so logs in) through the pages.
+    async fn sign_up(&self, email: &str) {
+        let page = self.get("/register").await;
+        let answer = self
+            .post(
+                "/register",
+                &[
+                    ("csrf", &page.csrf()),
+                    ("name", "Comprador"),
+                    ("email", email),
+                    ("password", PASSWORD),
+                    ("next", "/"),
+                ],
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
+        assert!(
+            self.cookies
+                .lock()
+                .unwrap()
+                .contains_key("bilheteria_login")
+        );
+    }
+}
+
+async fn the_setup_link_makes_the_first_admin_once(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let token = bilheteria_app::setup::prepare(&app.state)
+        .await
+        .unwrap()
+        .expect("an empty box office has a setup link");
+    let path = format!("/setup/{token}");
+    let browser = Browser::new(&app);
+    assert_eq!(
+        browser.get("/setup/not-the-token").await.status,
+        StatusCode::NOT_FOUND
+    );
+    let page = browser.get(&path).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let csrf = page.csrf();
+    let form = |password: &'static str| {
+        vec![
+            ("name", "Dona da Casa"),
+            ("email", "admin@example.com"),
+            ("password", password),
+        ]
+    };
+    let refused = browser.post(&path, &form(PASSWORD)).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "no CSRF proof");
+    assert!(refused.is_friendly_page());
+    let mut short = form("short");
+    short.push(("csrf", &csrf));
+    let shown_again = browser.post(&path, &short).await;
+    assert_eq!(shown_again.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        shown_again.body.contains("admin@example.com"),
+        "the form keeps what was typed"
+    );
+    let mut good = form(PASSWORD);
+    good.push(("csrf", &csrf));
+    let made = browser.post(&path, &good).await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);
+    assert_eq!(made.location(), "/account");
+    let account = browser.get("/account").await;
+    assert!(
+        account.body.contains("Dona da Casa"),
+        "logged in as the admin"
+    );
+    let admin = app
+        .store
+        .find_credentials("admin@example.com")
+        .await
+        .unwrap()
+        .unwrap()
+        .user;
+    assert!(admin.roles.contains(&Role::Admin));
+    // Spent: a second visit, or a second box office start, offers nothing.
+    let again = Browser::new(&app);
+    assert_eq!(again.get(&path).await.status, StatusCode::NOT_FOUND);
+    assert!(
+        bilheteria_app::setup::prepare(&app.state)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+async fn forms_need_their_csrf_proof_and_bad_input_gets_a_friendly_page(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let sale = on_sale(&app, 20, 50, 10, json!({})).await;
+    let buyer = Browser::new(&app);
+    buyer.sign_up("comprador@example.com").await;
+    let session = format!("/sessions/{}", sale.session_id);
+    let page = buyer.get(&session).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let csrf = page.csrf();
+    let hold = format!("{session}/hold");
+
+    // Another site's form has no proof, nor a proof of another browser.
+    let stranger = Browser::new(&app);
+    let strangers_csrf = stranger.get("/").await.csrf();
+    for proof in ["", "forged", strangers_csrf.as_str()] {
+        let answer = buyer
+            .post(&hold, &[("csrf", proof), ("seat_ids", &sale.seat_ids[0])])
+            .await;
+        assert_eq!(answer.status, StatusCode::FORBIDDEN, "proof {proof:?}");
+        assert!(answer.body.contains("Formulário expirado"));
+    }
+    // The API with the login cookie asks for the proof too.
+    let login = buyer.cookies.lock().unwrap()["bilheteria_login"].clone();
+    let patch = |proof: Option<&str>| {
+        let mut request = app
+            .client
+            .patch(app.url("/me"))
+            .header(header::COOKIE, format!("bilheteria_login={login}"))
+            .json(&json!({"language": "en"}));
+        if let Some(proof) = proof {
+            request = request.header("x-csrf-token", proof);
+        }
+        request.send()
+    };
+    let refused = patch(None).await.unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        refused.json::<serde_json::Value>().await.unwrap()["code"],
+        "csrf_failed"
+    );
+    assert_eq!(patch(Some(&csrf)).await.unwrap().status(), StatusCode::OK);
+    let reads = app
+        .client
+        .get(app.url("/me"))
+        .header(header::COOKIE, format!("bilheteria_login={login}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reads.status(), StatusCode::OK, "a read needs no proof");
+
+    // Bad input: a friendly page with the problem, never a 500, and nothing held.
+    let csrf = buyer.get(&session).await.csrf();
+    let cases: Vec<(Vec<(&str, &str)>, StatusCode)> = vec![
+        (vec![], StatusCode::UNPROCESSABLE_ENTITY),
+        (
+            vec![("seat_ids", "not-a-seat")],
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            vec![("section_id", &sale.standing_section), ("quantity", "abc")],
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            vec![
+                ("section_id", &sale.standing_section),
+                ("quantity", "99999"),
+            ],
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            vec![
+                ("seat_ids", &sale.seat_ids[0]),
+                ("half_quantity", "1"),
+                ("eligibility", "alien"),
+            ],
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            vec![("seat_ids", &sale.seat_ids[0]), ("half_quantity", "1")],
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    ];
+    for (fields, status) in cases {
+        let mut form = fields.clone();
+        form.push(("csrf", &csrf));
+        let answer = buyer.post(&hold, &form).await;
+        assert_eq!(answer.status, status, "{fields:?}: {}", answer.body);
+        assert!(answer.is_friendly_page(), "{fields:?}");
+    }
+    for path in [
+        "/sessions/not-a-session",
+        "/checkout/not-a-hold",
+        "/orders/01a24280-c719-70de-97db-b3a922bdbdb1",
+        "/tickets/nope",
+        "/no/such/page",
+    ] {
+        let answer = buyer.get(path).await;
+        assert_eq!(answer.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(answer.body.contains("Página não encontrada"), "{path}");
+    }
+    // An API client is still answered a problem document.
+    let (status, problem) = app.get("/no/such/page", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(problem["code"], "not_found");
+    // Pages that need a login send there, and back.
+    let anonymous = Browser::new(&app);
+    let sent = anonymous.get("/tickets").await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER);
+    assert_eq!(sent.location(), "/login?next=%2Ftickets");
+    let (_, integrity) = app
+        .get(
+            &format!("/sessions/{}/integrity", sale.session_id),
+            Some(&sale.organizer.token),
+        )
+        .await;
+    assert_eq!(integrity["seats_sold_twice"], 0);
+    let (_, map) = app
+        .get(&format!("/sessions/{}/seats", sale.session_id), None)
+        .await;
+    assert!(
+        map["sections"][0]["seats"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["status"] == "available"),
+        "no bad form held anything"
+    );
+}
+
+async fn a_checkout_form_sent_many_times_at_once_buys_once(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let sale = on_sale(&app, 20, 50, 10, json!({})).await;
+    let buyer = Browser::new(&app);
+    buyer.sign_up("pressa@example.com").await;
+    let session = format!("/sessions/{}", sale.session_id);
+    let csrf = buyer.get(&session).await.csrf();
+    let held = buyer
+        .post(
+            &format!("{session}/hold"),
+            &[
+                ("csrf", &csrf),
+                ("seat_ids", &sale.seat_ids[0]),
+                ("seat_ids", &sale.seat_ids[1]),
+            ],
+        )
+        .await;
+    assert_eq!(held.status, StatusCode::SEE_OTHER, "{}", held.body);
+    let checkout_path = held.location().to_owned();
+    let checkout = buyer.get(&checkout_path).await;
+    assert_eq!(checkout.status, StatusCode::OK);
+    let key_at = checkout.body.find("name=\"key\" value=\"").unwrap() + 19;
+    let key = checkout.body[key_at..key_at + checkout.body[key_at..].find('"').unwrap()].to_owned();
+    // A double click, a reload that sends the form again, a flaky phone: 8 at once.
+    let mut sends = Vec::new();
+    for _ in 0..8 {
+        let (buyer, path, csrf, key) = (
+            buyer.clone(),
+            checkout_path.clone(),
+            checkout.csrf(),
+            key.clone(),
+        );
+        sends.push(tokio::spawn(async move {
+            buyer
+                .post(
+                    &path,
+                    &[
+                        ("csrf", &csrf),
+                        ("key", &key),
+                        ("method", "card"),
+                        ("token", "tok_visa"),
+                        ("installments", "2"),
+                    ],
+                )
+                .await
+        }));
+    }
+    let mut orders = std::collections::HashSet::new();
+    for send in sends {
+        let answer = send.await.unwrap();
+        match answer.status {
+            StatusCode::SEE_OTHER => {
+                orders.insert(answer.location().to_owned());
+            }
+            // A twin still running: the page says so, and nothing else happens.
+            StatusCode::CONFLICT => {
+                assert!(answer.body.contains("<h1>"));
+            }
+            other => panic!("{other}: {}", answer.body),
+        }
+    }
+    assert_eq!(orders.len(), 1, "one order: {orders:?}");
+    let order_page = buyer.get(orders.iter().next().unwrap()).await;
+    assert!(
+        order_page.body.contains("Compra confirmada"),
+        "{}",
+        order_page.body
+    );
+    let (_, listed) = app
+        .get(
+            &format!("/sessions/{}/integrity", sale.session_id),
+            Some(&sale.organizer.token),
+        )
+        .await;
+    assert_eq!(listed["paid_orders"], 1);
+    assert_eq!(listed["double_charges"], 0);
+    assert_eq!(listed["tickets_valid"], 2);
+}
+
+async fn seat_maps_are_shared_snapshots_with_etags(db: TestDatabase) {
+    let settings = Settings {
+        seat_map_max_age: Duration::from_secs(3600),
+        ..Settings::default()
+    };
+    let app = TestApp::spawn_with(db, settings).await;
+    let sale = on_sale(&app, 20, 50, 10, json!({})).await;
+    let path = app.url(&format!("/sessions/{}/seats", sale.session_id));
+    let first = app.client.get(&path).send().await.unwrap();
+    assert_eq!(first.status(), StatusCode::OK);
+    let etag = first.headers()[header::ETAG].to_str().unwrap().to_owned();
+    assert!(etag.starts_with('"') && etag.len() > 10);
+    let unchanged = app
+        .client
+        .get(&path)
+        .header(header::IF_NONE_MATCH, &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unchanged.status(), StatusCode::NOT_MODIFIED);
+    assert_eq!(unchanged.headers()[header::ETAG].to_str().unwrap(), etag);
+    // A hold changes the database, not the snapshot viewers share until it is rebuilt.
+    let buyer = app.account("snap@example.com", &[Role::Customer]).await;
+    let (status, _) = app
+        .post(
+            &format!("/sessions/{}/holds", sale.session_id),
+            Some(&buyer.token),
+            json!({"seat_ids": [sale.seat_ids[0]]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let shared = app
+        .client
+        .get(&path)
+        .header(header::IF_NONE_MATCH, &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        shared.status(),
+        StatusCode::NOT_MODIFIED,
+        "the snapshot is shared"
+    );
+    // But the store decides holds: the seat the snapshot shows free is refused.
+    let other = app.account("late@example.com", &[Role::Customer]).await;
+    let (status, problem) = app
+        .post(
+            &format!("/sessions/{}/holds", sale.session_id),
+            Some(&other.token),
+            json!({"seat_ids": [sale.seat_ids[0]]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+    assert_eq!(problem["code"], "seat_unavailable");
+}
+
+async fn a_seat_map_read_every_time_changes_its_etag_with_the_seats(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let sale = on_sale(&app, 20, 50, 10, json!({})).await;
+    let path = app.url(&format!("/sessions/{}/seats", sale.session_id));
+    let etag = |response: &reqwest::Response| {
+        response.headers()[header::ETAG]
+            .to_str()
+            .unwrap()
+            .to_owned()
+    };
+    let before = etag(&app.client.get(&path).send().await.unwrap());
+    let buyer = app.account("etag@example.com", &[Role::Customer]).await;
+    app.post(
+        &format!("/sessions/{}/holds", sale.session_id),
+        Some(&buyer.token),
+        json!({"seat_ids": [sale.seat_ids[0]]}),
+    )
+    .await;
+    let after = app
+        .client
+        .get(&path)
+        .header(header::IF_NONE_MATCH, &before)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(after.status(), StatusCode::OK, "the map changed");
+    assert_ne!(etag(&after), before);
+}
