@@ -3,6 +3,8 @@
 //!   section, for good: seats never change once their venue is created, so a seat map reads
 //!   only its seats' statuses from the database, as one short string per section in id order
 //!   instead of a row per seat, and without reading the seats table;
+//! - venues, for good: a venue (its name, city, zone and sections) never changes once made,
+//!   and every page of a session shows it;
 //! - sessions and events, for one second: every seat map and hold of an on-sale reads them;
 //! - login sessions with their user, for one second: every request of a buyer authenticates,
 //!   and a purchase is four requests within about a second.
@@ -12,7 +14,7 @@
 //! with such a change is not kept (see `Cache::stamp`).
 
 use bilheteria_domain::account::{LoginSession, User};
-use bilheteria_domain::catalog::{Event, EventSession};
+use bilheteria_domain::catalog::{Event, EventSession, Venue};
 use bilheteria_domain::ids::SeatId;
 use std::borrow::Borrow;
 use std::collections::HashMap;
@@ -61,6 +63,7 @@ pub(crate) type Layout = Arc<SectionSeats>;
 
 pub(crate) struct Caches {
     pub layouts: Cache<Layout>,
+    pub venues: Cache<Venue>,
     pub sessions: Cache<EventSession>,
     pub events: Cache<Event>,
     /// A login session and its user, by the SHA-256 of the session's token.
@@ -72,6 +75,7 @@ impl Default for Caches {
         let second = Duration::from_secs(1);
         Self {
             layouts: Cache::new(Duration::MAX, 4_096),
+            venues: Cache::new(Duration::MAX, 4_096),
             sessions: Cache::new(second, 4_096),
             events: Cache::new(second, 4_096),
             // One per buyer active in the last second: a big on-sale's worth.

@@ -177,7 +177,15 @@ impl CatalogStore for ThisBackend {
     }
 
     async fn get_venue(&self, id: VenueId) -> StoreResult<Option<Venue>> {
-        Ok(self.venue_by_id(id.0).await?)
+        let stamp = match self.caches.venues.get(&id.0) {
+            Ok(venue) => return Ok(Some(venue)),
+            Err(stamp) => stamp,
+        };
+        let venue = self.venue_by_id(id.0).await?;
+        if let Some(venue) = &venue {
+            self.caches.venues.put(stamp, id.0, venue);
+        }
+        Ok(venue)
     }
 
     #[tracing::instrument(skip_all, fields(backend = ThisBackend::backend().as_str()))]

@@ -14,6 +14,7 @@ on_both_backends!(
     the_cli_creates_the_first_admin,
     operations_endpoints_answer,
     the_cli_seeds_the_demo_box_office_once,
+    an_empty_box_office_logs_its_setup_link,
 );
 
 fn cli(db: &TestDatabase, args: &[&str]) -> std::process::Output {
@@ -640,4 +641,42 @@ async fn the_cli_seeds_the_demo_box_office_once(db: TestDatabase) {
             .unwrap()
             .contains(&json!("organizer"))
     );
+}
+
+/// `bilheteria serve` on a database without accounts logs the link that makes the first admin
+/// in a page; the link opens that page.
+async fn an_empty_box_office_logs_its_setup_link(db: TestDatabase) {
+    use tokio::io::AsyncBufReadExt;
+    let data = tempfile::tempdir().unwrap();
+    let mut server = tokio::process::Command::new(env!("CARGO_BIN_EXE_bilheteria"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--log-format", "json"])
+        .env("BILHETERIA_DATABASE_URL", &db.url)
+        .env("BILHETERIA_DATA_DIR", data.path())
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the bilheteria binary runs");
+    let mut lines = tokio::io::BufReader::new(server.stdout.take().unwrap()).lines();
+    let link = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(at) = line.find("http://") {
+                let url: String = line[at..]
+                    .chars()
+                    .take_while(|c| !c.is_whitespace() && *c != '"')
+                    .collect();
+                if url.contains("/setup/") {
+                    return url;
+                }
+            }
+        }
+        panic!("the server ended without logging a setup link");
+    })
+    .await
+    .expect("the setup link is logged at start");
+    let page = reqwest::get(&link).await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.text().await.unwrap().contains("/setup/"));
+    server.kill().await.unwrap();
 }

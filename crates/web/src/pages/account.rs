@@ -3,14 +3,14 @@
 //! setup link that makes the first admin.
 
 use super::{
-    Chrome, PageError, PageResult, Visitor, field, form_pairs, lenient_query, local_path, see_other,
+    Chrome, PageError, PageResult, Visitor, lenient_query, local_path, not_found, see_other,
 };
 use crate::api::error::ApiError;
 use crate::cookies;
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, header};
 use axum::response::Response;
 use bilheteria_app::accounts::{self, AccountForm, LoginAttempt};
 use bilheteria_app::{App, AppError, setup};
@@ -153,11 +153,7 @@ async fn log_in(
     .await?;
     let lasts = (logged_in.session.expires_at - app.clock.now()).whole_seconds();
     let mut response = see_other(next);
-    if let Ok(value) =
-        HeaderValue::from_str(&visitor.cookie(cookies::LOGIN, &logged_in.token, lasts))
-    {
-        response.headers_mut().append(header::SET_COOKIE, value);
-    }
+    visitor.set_cookie(&mut response, cookies::LOGIN, &logged_in.token, lasts);
     Ok(response)
 }
 
@@ -168,11 +164,10 @@ pub async fn login(
     headers: HeaderMap,
     body: Bytes,
 ) -> PageResult {
-    let form = form_pairs(&body);
-    visitor.check_csrf(field(&form, "csrf"))?;
-    let next = local_path(field(&form, "next"));
-    let email = field(&form, "email").unwrap_or_default();
-    let password = field(&form, "password").unwrap_or_default();
+    let form = visitor.form(&body)?;
+    let next = local_path(form.get("next"));
+    let email = form.get("email").unwrap_or_default();
+    let password = form.get("password").unwrap_or_default();
     match log_in(&app, &visitor, &headers, email, password, &next).await {
         Ok(response) => Ok(response),
         Err(error) => {
@@ -190,13 +185,12 @@ pub async fn register(
     headers: HeaderMap,
     body: Bytes,
 ) -> PageResult {
-    let form = form_pairs(&body);
-    visitor.check_csrf(field(&form, "csrf"))?;
-    let next = local_path(field(&form, "next"));
+    let form = visitor.form(&body)?;
+    let next = local_path(form.get("next"));
     let (email, password, name) = (
-        field(&form, "email").unwrap_or_default(),
-        field(&form, "password").unwrap_or_default(),
-        field(&form, "name").unwrap_or_default(),
+        form.get("email").unwrap_or_default(),
+        form.get("password").unwrap_or_default(),
+        form.get("name").unwrap_or_default(),
     );
     let account = AccountForm {
         email,
@@ -220,15 +214,12 @@ pub async fn register(
 
 /// `POST /logout`: ends this browser's session, or (with `session`) another of the user's.
 pub async fn logout(State(app): State<App>, visitor: Visitor, body: Bytes) -> PageResult {
-    let form = form_pairs(&body);
-    visitor.check_csrf(field(&form, "csrf"))?;
+    let form = visitor.form(&body)?;
     let user = visitor.user()?;
     let current = visitor.login.as_ref().map(|l| l.id);
-    let ending = match field(&form, "session") {
-        Some(raw) => raw
-            .parse::<LoginSessionId>()
-            .map_err(|_| super::browse::not_found())?,
-        None => current.ok_or_else(super::browse::not_found)?,
+    let ending = match form.get("session") {
+        Some(raw) => raw.parse::<LoginSessionId>().map_err(|_| not_found())?,
+        None => current.ok_or_else(not_found)?,
     };
     accounts::end_session(&app, user, ending).await?;
     if Some(ending) != current {
@@ -307,19 +298,17 @@ pub async fn account(State(app): State<App>, visitor: Visitor) -> PageResult {
 
 /// `POST /account/language`: the language of the account's mails, and of these pages.
 pub async fn set_language(State(app): State<App>, visitor: Visitor, body: Bytes) -> PageResult {
-    let form = form_pairs(&body);
-    visitor.check_csrf(field(&form, "csrf"))?;
+    let form = visitor.form(&body)?;
     let user: &User = visitor.user()?;
-    let tag = field(&form, "language").unwrap_or_default();
+    let tag = form.get("language").unwrap_or_default();
     let updated = accounts::set_language(&app, user, tag).await?;
     let mut response = see_other("/account");
-    if let Ok(value) = HeaderValue::from_str(&visitor.cookie(
+    visitor.set_cookie(
+        &mut response,
         cookies::LANGUAGE,
         updated.language.as_str(),
-        365 * 24 * 3600,
-    )) {
-        response.headers_mut().append(header::SET_COOKIE, value);
-    }
+        super::ONE_YEAR,
+    );
     Ok(response)
 }
 
@@ -342,7 +331,7 @@ pub async fn setup_form(
     Path(token): Path<String>,
 ) -> PageResult {
     if !app.setup.is_valid(&token) {
-        return Err(super::browse::not_found());
+        return Err(not_found());
     }
     Ok(visitor.page(&setup_page(&visitor, &token)))
 }
@@ -355,12 +344,11 @@ pub async fn setup(
     Path(token): Path<String>,
     body: Bytes,
 ) -> PageResult {
-    let form = form_pairs(&body);
-    visitor.check_csrf(field(&form, "csrf"))?;
+    let form = visitor.form(&body)?;
     let (email, password, name) = (
-        field(&form, "email").unwrap_or_default(),
-        field(&form, "password").unwrap_or_default(),
-        field(&form, "name").unwrap_or_default(),
+        form.get("email").unwrap_or_default(),
+        form.get("password").unwrap_or_default(),
+        form.get("name").unwrap_or_default(),
     );
     let account = AccountForm {
         email,
@@ -373,7 +361,7 @@ pub async fn setup(
         Ok(_) => log_in(&app, &visitor, &headers, email, password, "/account")
             .await
             .map_err(PageError::from),
-        Err(AppError::NotFound(_)) => Err(super::browse::not_found()),
+        Err(AppError::NotFound(_)) => Err(not_found()),
         Err(error) => {
             let mut page = setup_page(&visitor, &token);
             page.email = email.to_owned();

@@ -48,8 +48,7 @@ fn etags() -> &'static [String] {
 /// `GET /static/{file}`.
 pub async fn serve(Path(file): Path<String>, headers: HeaderMap) -> Response {
     let Some(index) = ASSETS.iter().position(|a| a.name == file) else {
-        return super::PageError::Problem(crate::api::error::ApiError::not_found("file"))
-            .into_response();
+        return super::not_found().into_response();
     };
     let asset = &ASSETS[index];
     let etag = &etags()[index];

@@ -4,12 +4,12 @@
 use super::seatmap::{self, category_class};
 use super::words::{self, eligibility};
 use super::{
-    Chrome, PageError, PageResult, Visitor, encode, field, form_pairs, lenient_query, see_other,
+    Chrome, PageError, PageId, PageResult, Visitor, encode, lenient_query, not_found, see_other,
 };
 use crate::cookies;
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use bilheteria_app::{App, access, catalog, sales, seat_maps};
 use bilheteria_domain::catalog::{
@@ -204,8 +204,11 @@ struct EventPage {
 }
 
 /// `GET /events/{id}`: the event, its sessions in the venue's time, prices and half price.
-pub async fn event(State(app): State<App>, visitor: Visitor, Path(id): Path<String>) -> PageResult {
-    let id: EventId = id.parse().map_err(|_| not_found())?;
+pub async fn event(
+    State(app): State<App>,
+    visitor: Visitor,
+    PageId(id): PageId<EventId>,
+) -> PageResult {
     let lang = visitor.lang;
     let event = access::visible_event(&app, id, visitor.user.as_ref()).await?;
     let venue = app
@@ -291,10 +294,6 @@ fn half_line(lang: Language, session: &EventSession) -> String {
     })
 }
 
-pub fn not_found() -> PageError {
-    PageError::Problem(crate::api::error::ApiError::not_found("page"))
-}
-
 struct SectionRow {
     id: SectionId,
     name: String,
@@ -343,10 +342,9 @@ pub struct SessionQuery {
 pub async fn session(
     State(app): State<App>,
     visitor: Visitor,
-    Path(id): Path<String>,
+    PageId(id): PageId<SessionId>,
     RawQuery(query): RawQuery,
 ) -> PageResult {
-    let id: SessionId = id.parse().map_err(|_| not_found())?;
     let lang = visitor.lang;
     let viewer = visitor.user.as_ref();
     let (session, event) = access::visible_session(&app, id, viewer).await?;
@@ -409,7 +407,7 @@ pub async fn session(
             })
         }
     };
-    let half = app.store.half_price_availability(id).await.ok();
+    let half = &overview_map.map.half_price;
     Ok(visitor.page(&SessionPage {
         c: visitor.chrome(None),
         session_id: id,
@@ -419,9 +417,7 @@ pub async fn session(
         venue: format!("{} · {}", venue.name, venue.city),
         cap: words::cap(lang, session.max_tickets_per_user),
         cap_number: session.max_tickets_per_user,
-        half: half.map_or_else(String::new, |h| {
-            words::half_available(lang, h.available, h.quota)
-        }),
+        half: words::half_available(lang, half.available, half.quota),
         hold_time: words::hold_time(lang, session.hold_seconds),
         overview: seatmap::overview(
             lang,
@@ -449,15 +445,13 @@ pub async fn hold(
     State(app): State<App>,
     visitor: Visitor,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    PageId(id): PageId<SessionId>,
     body: Bytes,
 ) -> PageResult {
-    let id: SessionId = id.parse().map_err(|_| not_found())?;
-    let form = form_pairs(&body);
-    visitor.check_csrf(field(&form, "csrf"))?;
+    let form = visitor.form(&body)?;
     let buyer = visitor.user()?;
     let number = |name: &str| -> Result<i64, PageError> {
-        match field(&form, name).map(str::trim).filter(|v| !v.is_empty()) {
+        match form.get(name).map(str::trim).filter(|v| !v.is_empty()) {
             None => Ok(0),
             Some(raw) => raw.parse().map_err(|_| {
                 PageError::Problem(crate::api::error::ApiError::invalid_field(
@@ -468,12 +462,11 @@ pub async fn hold(
         }
     };
     let seat_ids: Vec<SeatId> = form
-        .iter()
-        .filter(|(k, _)| k == "seat_ids")
-        .filter_map(|(_, v)| v.parse().ok())
+        .all("seat_ids")
+        .filter_map(|v| v.parse().ok())
         .collect();
     let half = number("half_quantity")?;
-    let eligibility = match field(&form, "eligibility").filter(|e| !e.is_empty()) {
+    let eligibility = match form.get("eligibility").filter(|e| !e.is_empty()) {
         None => None,
         Some(raw) => Some(Eligibility::parse(raw).ok_or_else(|| {
             PageError::Problem(crate::api::error::ApiError::invalid_field(
@@ -483,7 +476,8 @@ pub async fn hold(
         })?),
     };
     let input = if seat_ids.is_empty() {
-        let section = field(&form, "section_id")
+        let section = form
+            .get("section_id")
             .and_then(|raw| raw.parse::<SectionId>().ok())
             .ok_or_else(|| {
                 PageError::Problem(crate::api::error::ApiError::invalid_field(

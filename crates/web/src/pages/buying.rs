@@ -3,13 +3,12 @@
 //! status, or why it failed); the buyer's orders. The idempotency key travels with the form, so
 //! a double click or a resubmitted form buys once.
 
-use super::browse::not_found;
 use super::words;
-use super::{Chrome, PageError, PageResult, Visitor, field, form_pairs, lenient_query, see_other};
+use super::{Chrome, PageError, PageId, PageResult, Visitor, lenient_query, not_found, see_other};
 use crate::api::error::ApiError;
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use bilheteria_app::{App, AppError, access, sales, seat_maps};
 use bilheteria_domain::catalog::SeatMap;
 use bilheteria_domain::half_price::half_price_cents;
@@ -42,9 +41,8 @@ struct CheckoutPage {
 }
 
 /// The buyer's hold, while it still holds.
-async fn active_hold(app: &App, visitor: &Visitor, id: &str) -> PageResult<Hold> {
+async fn active_hold(app: &App, visitor: &Visitor, id: HoldId) -> PageResult<Hold> {
     let buyer = visitor.user()?;
-    let id: HoldId = id.parse().map_err(|_| not_found())?;
     match app.store.get_hold(id).await? {
         Some((hold, status))
             if hold.user_id == buyer.id
@@ -115,10 +113,10 @@ fn hold_lines(lang: Language, hold: &Hold, map: &SeatMap) -> (Vec<(String, Strin
 pub async fn checkout(
     State(app): State<App>,
     visitor: Visitor,
-    Path(id): Path<String>,
+    PageId(id): PageId<HoldId>,
     RawQuery(query): RawQuery,
 ) -> PageResult {
-    let hold = active_hold(&app, &visitor, &id).await?;
+    let hold = active_hold(&app, &visitor, id).await?;
     let lang = visitor.lang;
     let (session, event) =
         access::visible_session(&app, hold.session_id, visitor.user.as_ref()).await?;
@@ -194,17 +192,15 @@ fn clock_time(at: time::OffsetDateTime, zone: &str) -> String {
 pub async fn pay(
     State(app): State<App>,
     visitor: Visitor,
-    Path(id): Path<String>,
+    PageId(hold): PageId<HoldId>,
     body: Bytes,
 ) -> PageResult {
-    let form = form_pairs(&body);
-    visitor.check_csrf(field(&form, "csrf"))?;
+    let form = visitor.form(&body)?;
     let buyer = visitor.user()?;
-    let hold: HoldId = id.parse().map_err(|_| not_found())?;
-    let key = IdempotencyKey::parse(field(&form, "key").unwrap_or_default())
+    let key = IdempotencyKey::parse(form.get("key").unwrap_or_default())
         .map_err(|message| ApiError::invalid_field("key", message))?;
     let mut products = Vec::new();
-    for (name, value) in &form {
+    for (name, value) in form.pairs() {
         let Some(product) = name.strip_prefix("product:") else {
             continue;
         };
@@ -216,15 +212,16 @@ pub async fn pay(
             products.push(json!({"product_id": product, "quantity": quantity}));
         }
     }
-    let method = field(&form, "method").unwrap_or("card");
+    let method = form.get("method").unwrap_or("card");
     let payment = if method == "pix" {
         json!({"method": "pix"})
     } else {
-        let installments: i64 = field(&form, "installments")
+        let installments: i64 = form
+            .get("installments")
             .unwrap_or("1")
             .parse()
             .map_err(|_| ApiError::invalid_field("installments", "must be 1 to 12"))?;
-        json!({"method": method, "token": field(&form, "token").unwrap_or_default(), "installments": installments})
+        json!({"method": method, "token": form.get("token").unwrap_or_default(), "installments": installments})
     };
     // The same body the API takes, so a resubmitted form is the same request to the key.
     let body = json!({"hold_id": hold, "products": products, "payment": payment});
@@ -264,13 +261,11 @@ fn is_decline(code: &str) -> bool {
 pub async fn release(
     State(app): State<App>,
     visitor: Visitor,
-    Path(id): Path<String>,
+    PageId(hold): PageId<HoldId>,
     body: Bytes,
 ) -> PageResult {
-    let form = form_pairs(&body);
-    visitor.check_csrf(field(&form, "csrf"))?;
+    visitor.form(&body)?;
     let buyer = visitor.user()?;
-    let hold: HoldId = id.parse().map_err(|_| not_found())?;
     let session = app.store.get_hold(hold).await?.map(|(h, _)| h.session_id);
     sales::release_hold(&app, buyer, hold).await?;
     Ok(see_other(
@@ -305,9 +300,12 @@ struct OrderPage {
 }
 
 /// `GET /orders/{id}`: the order as it stands.
-pub async fn order(State(app): State<App>, visitor: Visitor, Path(id): Path<String>) -> PageResult {
+pub async fn order(
+    State(app): State<App>,
+    visitor: Visitor,
+    PageId(id): PageId<OrderId>,
+) -> PageResult {
     let buyer = visitor.user()?;
-    let id: OrderId = id.parse().map_err(|_| not_found())?;
     let order = access::visible_order(&app, id, buyer).await?;
     let lang = visitor.lang;
     let w = visitor.w;
@@ -398,13 +396,11 @@ pub fn ticket_label(lang: Language, ticket: &bilheteria_domain::tickets::Ticket)
 pub async fn pay_pix(
     State(app): State<App>,
     visitor: Visitor,
-    Path(id): Path<String>,
+    PageId(id): PageId<OrderId>,
     body: Bytes,
 ) -> PageResult {
-    let form = form_pairs(&body);
-    visitor.check_csrf(field(&form, "csrf"))?;
+    visitor.form(&body)?;
     let buyer = visitor.user()?;
-    let id: OrderId = id.parse().map_err(|_| not_found())?;
     match sales::pay_pix_in_simulator(&app, buyer, id).await {
         // Paid meanwhile, or expired: the order page tells which.
         Ok(_) | Err(AppError::PixNotPending) => Ok(see_other(&format!("/orders/{id}"))),

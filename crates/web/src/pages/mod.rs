@@ -17,7 +17,7 @@ use crate::api::error::ApiError;
 use askama::Template;
 use axum::Router;
 use axum::extract::Request;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::middleware;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -226,6 +226,9 @@ impl Chrome {
     }
 }
 
+/// How long the language chosen with the switch is remembered.
+pub const ONE_YEAR: i64 = 365 * 24 * 3600;
+
 #[derive(serde::Deserialize)]
 struct Back {
     back: Option<String>,
@@ -238,16 +241,15 @@ async fn switch_language(
     axum::extract::Query(back): axum::extract::Query<Back>,
 ) -> Response {
     let Some(lang) = Language::parse(&tag) else {
-        return PageError::Problem(ApiError::not_found("language")).into_response();
+        return not_found().into_response();
     };
     let mut response = see_other(&local_path(back.back.as_deref()));
-    if let Ok(value) = HeaderValue::from_str(&visitor.cookie(
+    visitor.set_cookie(
+        &mut response,
         crate::cookies::LANGUAGE,
         lang.as_str(),
-        365 * 24 * 3600,
-    )) {
-        response.headers_mut().append(header::SET_COOKIE, value);
-    }
+        ONE_YEAR,
+    );
     response
 }
 
@@ -266,23 +268,63 @@ pub fn encode(value: &str) -> String {
     form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
 
-/// The pairs of a form body (a field may repeat: `seat_ids`), or a friendly 400.
-pub fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
-    form_urlencoded::parse(body).into_owned().collect()
+/// A form as sent (a field may repeat: `seat_ids`), once its CSRF proof was checked
+/// (`Visitor::form`).
+pub struct Form(Vec<(String, String)>);
+
+impl Form {
+    fn parse(body: &[u8]) -> Self {
+        Form(form_urlencoded::parse(body).into_owned().collect())
+    }
+
+    /// The first value of field `name`.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// Every value of field `name`, in order.
+    pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.0
+            .iter()
+            .filter(move |(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    }
+
+    pub fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+}
+
+/// An id from the path; a malformed one names nothing, so it is the friendly 404 page.
+pub struct PageId<T>(pub T);
+
+impl<S: Send + Sync, T: std::str::FromStr> axum::extract::FromRequestParts<S> for PageId<T> {
+    type Rejection = PageError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let axum::extract::Path(raw) =
+            axum::extract::Path::<String>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| not_found())?;
+        raw.parse().map(PageId).map_err(|_| not_found())
+    }
+}
+
+/// The friendly page of something that is not there.
+pub fn not_found() -> PageError {
+    PageError::Problem(ApiError::not_found("page"))
 }
 
 /// The query of a page, read leniently: a parameter a person mangled is as if absent.
 pub fn lenient_query<T: serde::de::DeserializeOwned + Default>(raw: Option<String>) -> T {
     raw.and_then(|raw| serde_urlencoded::from_str(&raw).ok())
         .unwrap_or_default()
-}
-
-/// The first value of field `name` in a form.
-pub fn field<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    pairs
-        .iter()
-        .find(|(key, _)| key == name)
-        .map(|(_, value)| value.as_str())
 }
 
 #[cfg(test)]

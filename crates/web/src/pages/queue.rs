@@ -2,16 +2,15 @@
 //! itself; `app.js` follows the server-sent events instead), and on admission move on to the
 //! seat map with the admission in a cookie.
 
-use super::browse::{admission_cookie, not_found};
+use super::browse::admission_cookie;
 use super::words;
-use super::{Chrome, PageResult, Visitor, field, form_pairs, see_other};
+use super::{Chrome, PageId, PageResult, Visitor, not_found, see_other};
 use crate::api::queue::{QueueAccess, check_proof_of_work, queued_session};
 use crate::cookies;
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, header};
-use axum::response::Response;
+use axum::extract::State;
+use axum::http::HeaderMap;
 use bilheteria_app::{App, AppError};
 use bilheteria_domain::ids::{EventId, SessionId};
 
@@ -42,9 +41,8 @@ pub async fn room(
     State(app): State<App>,
     visitor: Visitor,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    PageId(id): PageId<SessionId>,
 ) -> PageResult {
-    let id: SessionId = id.parse().map_err(|_| not_found())?;
     let buyer = visitor.user()?;
     let lang = visitor.lang;
     let queued = queued_session(&app, id, buyer, QueueAccess::Buyer).await?;
@@ -86,13 +84,7 @@ pub async fn room(
     if let (Some(admission), Some(until)) = (&view.admission_token, view.admission_expires_at) {
         let seconds = (until - app.clock.now()).whole_seconds().max(1);
         let mut response = see_other(&format!("/sessions/{id}"));
-        set_cookie(
-            &mut response,
-            &visitor,
-            &admission_cookie(id),
-            admission,
-            seconds,
-        );
+        visitor.set_cookie(&mut response, &admission_cookie(id), admission, seconds);
         return Ok(response);
     }
     page.joined = true;
@@ -122,15 +114,13 @@ pub async fn room(
 pub async fn join(
     State(app): State<App>,
     visitor: Visitor,
-    Path(id): Path<String>,
+    PageId(id): PageId<SessionId>,
     body: Bytes,
 ) -> PageResult {
-    let id: SessionId = id.parse().map_err(|_| not_found())?;
-    let form = form_pairs(&body);
-    visitor.check_csrf(field(&form, "csrf"))?;
+    let form = visitor.form(&body)?;
     let buyer = visitor.user()?;
     let queued = queued_session(&app, id, buyer, QueueAccess::Buyer).await?;
-    let proof = field(&form, "challenge").zip(field(&form, "nonce"));
+    let proof = form.get("challenge").zip(form.get("nonce"));
     check_proof_of_work(&app, &queued, buyer, proof)?;
     let ip = visitor.ip.to_option_string();
     let view = app
@@ -146,18 +136,6 @@ pub async fn join(
         .await?;
     let mut response = see_other(&format!("/sessions/{id}/queue"));
     let lasts = (queued.starts_at - app.clock.now()).whole_seconds().max(60);
-    set_cookie(
-        &mut response,
-        &visitor,
-        &queue_cookie(id),
-        &view.queue_token,
-        lasts,
-    );
+    visitor.set_cookie(&mut response, &queue_cookie(id), &view.queue_token, lasts);
     Ok(response)
-}
-
-fn set_cookie(response: &mut Response, visitor: &Visitor, name: &str, value: &str, secs: i64) {
-    if let Ok(value) = HeaderValue::from_str(&visitor.cookie(name, value, secs)) {
-        response.headers_mut().append(header::SET_COOKIE, value);
-    }
 }

@@ -1,10 +1,9 @@
 //! After the sale: the buyer's tickets, a ticket with its QR on screen (rotating when the
 //! session wants it), the PDF, transfers (offer, accept, decline, cancel) and resale listing.
 
-use super::browse::not_found;
 use super::buying::{Cursor, list_page, ticket_label};
 use super::words;
-use super::{Chrome, PageResult, Visitor, field, form_pairs, lenient_query, see_other};
+use super::{Chrome, PageId, PageResult, Visitor, lenient_query, not_found, see_other};
 use crate::api::error::ApiError;
 use askama::Template;
 use axum::body::Bytes;
@@ -104,10 +103,9 @@ struct TicketPage {
 pub async fn ticket(
     State(app): State<App>,
     visitor: Visitor,
-    Path(id): Path<String>,
+    PageId(id): PageId<TicketId>,
 ) -> PageResult {
     let holder = visitor.user()?;
-    let id: TicketId = id.parse().map_err(|_| not_found())?;
     let (ticket, session) = access::held_ticket(&app, id, holder).await?;
     let lang = visitor.lang;
     let w = visitor.w;
@@ -185,9 +183,13 @@ pub async fn ticket(
 
 /// `GET /tickets/{id}/qr`: the QR to show now, as SVG: the rotating code when the session
 /// wants one, else the ticket's code.
-pub async fn qr(State(app): State<App>, visitor: Visitor, Path(id): Path<String>) -> PageResult {
+pub async fn qr(
+    State(app): State<App>,
+    visitor: Visitor,
+    PageId(id): PageId<TicketId>,
+) -> PageResult {
     let holder = visitor.user()?;
-    let id: TicketId = id.parse().map_err(|_| not_found())?;
+
     let (ticket, session) = access::held_ticket(&app, id, holder).await?;
     let code = if session.screen_codes == ScreenCodes::Static {
         ticket.code.ok_or_else(not_found)?
@@ -210,15 +212,13 @@ pub async fn qr(State(app): State<App>, visitor: Visitor, Path(id): Path<String>
 pub async fn offer_transfer(
     State(app): State<App>,
     visitor: Visitor,
-    Path(id): Path<String>,
+    PageId(id): PageId<TicketId>,
     body: Bytes,
 ) -> PageResult {
-    let form = form_pairs(&body);
-    visitor.check_csrf(field(&form, "csrf"))?;
+    let form = visitor.form(&body)?;
     let holder = visitor.user()?;
-    let id: TicketId = id.parse().map_err(|_| not_found())?;
     let input = TransferInput {
-        to_email: field(&form, "to_email").unwrap_or_default().to_owned(),
+        to_email: form.get("to_email").unwrap_or_default().to_owned(),
     };
     transfers::offer(&app, holder, id, input, &audit(&visitor)).await?;
     Ok(see_other("/transfers?sent=1"))
@@ -242,14 +242,12 @@ fn parse_reais(raw: &str) -> Option<i64> {
 pub async fn list_for_resale(
     State(app): State<App>,
     visitor: Visitor,
-    Path(id): Path<String>,
+    PageId(id): PageId<TicketId>,
     body: Bytes,
 ) -> PageResult {
-    let form = form_pairs(&body);
-    visitor.check_csrf(field(&form, "csrf"))?;
+    let form = visitor.form(&body)?;
     let holder = visitor.user()?;
-    let id: TicketId = id.parse().map_err(|_| not_found())?;
-    let price_cents = parse_reais(field(&form, "price").unwrap_or_default())
+    let price_cents = parse_reais(form.get("price").unwrap_or_default())
         .ok_or_else(|| ApiError::invalid_field("price", "write an amount like 45,50"))?;
     resale::list(
         &app,
@@ -344,8 +342,7 @@ pub async fn decide(
     Path((id, decision)): Path<(String, String)>,
     body: Bytes,
 ) -> PageResult {
-    let form = form_pairs(&body);
-    visitor.check_csrf(field(&form, "csrf"))?;
+    visitor.form(&body)?;
     let user = visitor.user()?;
     let id: TransferId = id.parse().map_err(|_| not_found())?;
     let decision = match decision.as_str() {

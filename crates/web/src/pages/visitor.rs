@@ -2,7 +2,7 @@
 //! one-session rule as a bearer token), their language, and the CSRF proof of their forms.
 
 use super::words::{self, Words};
-use super::{Chrome, PageError, ProblemToShow, encode, error_page};
+use super::{Chrome, Form, PageError, ProblemToShow, encode, error_page};
 use crate::api::extract::ClientIp;
 use crate::cookies;
 use axum::extract::{FromRequestParts, Request, State};
@@ -149,10 +149,12 @@ impl Visitor {
             .unwrap_or_else(|| self.device.as_str())
     }
 
-    /// Refuses a form without the visitor's proof: another site's form cannot make one.
-    pub fn check_csrf(&self, offered: Option<&str>) -> Result<(), PageError> {
-        if cookies::csrf_matches(self.csrf_secret(), offered.unwrap_or_default()) {
-            Ok(())
+    /// The form of a `POST`, refused without the visitor's CSRF proof: another site's form
+    /// cannot make one.
+    pub fn form(&self, body: &[u8]) -> Result<Form, PageError> {
+        let form = Form::parse(body);
+        if cookies::csrf_matches(self.csrf_secret(), form.get("csrf").unwrap_or_default()) {
+            Ok(form)
         } else {
             Err(PageError::Problem(
                 crate::api::error::ApiError::csrf_failed(),
@@ -168,12 +170,12 @@ impl Visitor {
         })
     }
 
-    /// A `Set-Cookie` header value of this box office.
-    pub fn cookie(&self, name: &str, value: &str, max_age_secs: i64) -> String {
-        cookies::set(name, value, max_age_secs, self.secure)
-            .to_str()
-            .unwrap_or_default()
-            .to_owned()
+    /// Sets a cookie of this box office on `response`.
+    pub fn set_cookie(&self, response: &mut Response, name: &str, value: &str, max_age_secs: i64) {
+        response.headers_mut().append(
+            header::SET_COOKIE,
+            cookies::set(name, value, max_age_secs, self.secure),
+        );
     }
 
     pub fn secure(&self) -> bool {
