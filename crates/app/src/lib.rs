@@ -77,6 +77,8 @@ pub struct Settings {
     pub outbox_backoff: Duration,
     /// How old a seat map served to buyers may be (`seat_maps`); zero reads it every time.
     pub seat_map_max_age: Duration,
+    /// Where buyers reach the box office (mails link to its pages), without a trailing slash.
+    pub public_url: String,
 }
 
 impl Default for Settings {
@@ -103,6 +105,7 @@ impl Default for Settings {
             outbox_max_attempts: 8,
             outbox_backoff: Duration::from_secs(10),
             seat_map_max_age: Duration::ZERO,
+            public_url: "http://127.0.0.1:8080".to_owned(),
         }
     }
 }

@@ -86,7 +86,12 @@ async fn order_mail(
                 format!("Seus ingressos para {title}"),
                 format!("Your tickets for {title}"),
             ),
-            purchase_text(&title, &order, language),
+            purchase_text(
+                &title,
+                &order,
+                language,
+                &page(state, &format!("/orders/{}", order.id)),
+            ),
         )
     } else {
         let total = language.money(order.total_cents);
@@ -99,19 +104,26 @@ async fn order_mail(
             say(
                 language,
                 format!(
-                    "Seu pedido {} para {title} foi reembolsado: {total}.\nSeus ingressos foram cancelados.\n",
-                    order.id
+                    "Seu pedido {} para {title} foi reembolsado: {total}.\nSeus ingressos foram cancelados.\n{}\n",
+                    order.id,
+                    page(state, &format!("/orders/{}", order.id))
                 ),
                 format!(
-                    "Your order {} for {title} was refunded: {total}.\nIts tickets are cancelled.\n",
-                    order.id
+                    "Your order {} for {title} was refunded: {total}.\nIts tickets are cancelled.\n{}\n",
+                    order.id,
+                    page(state, &format!("/orders/{}", order.id))
                 ),
             ),
         )
     })
 }
 
-fn purchase_text(title: &str, order: &Order, language: Language) -> String {
+/// The address of one of the box office's pages, for a mail.
+fn page(state: &App, path: &str) -> String {
+    format!("{}{path}", state.settings.public_url)
+}
+
+fn purchase_text(title: &str, order: &Order, language: Language, link: &str) -> String {
     let mut text = say(
         language,
         format!(
@@ -180,10 +192,10 @@ fn purchase_text(title: &str, order: &Order, language: Language) -> String {
             ));
         }
     }
-    text.push_str(say(
+    text.push_str(&say(
         language,
-        "\nApresente o código (ou o QR dele) na entrada.\n",
-        "\nShow the code (or its QR) at the gate.\n",
+        format!("\nApresente o código (ou o QR dele) na entrada. Seus ingressos, o PDF e a transferência: {link}\n"),
+        format!("\nShow the code (or its QR) at the gate. Your tickets, their PDF and transfers: {link}\n"),
     ));
     text
 }
@@ -256,6 +268,7 @@ async fn transfer_mail(
         .unwrap_or_default();
     let (to, id, ticket) = (&transfer.to_email, transfer.id, transfer.ticket_id);
     let expires = language.session_time(transfer.expires_at, &zone);
+    let transfers = page(state, "/transfers");
     let (pt, en) = match message.kind.as_str() {
         "transfer_offered" => (
             (
@@ -263,7 +276,7 @@ async fn transfer_mail(
                 format!(
                     "{sender} quer passar para você um ingresso para {title}.\n\n\
                      Entre (ou crie uma conta com este e-mail, {to}) e aceite-o nas suas \
-                     transferências até {expires}. Transferência {id}.\n"
+                     transferências até {expires}: {transfers}\nTransferência {id}.\n"
                 ),
             ),
             (
@@ -271,7 +284,7 @@ async fn transfer_mail(
                 format!(
                     "{sender} wants to give you a ticket for {title}.\n\n\
                      Sign in (or create an account with this email address, {to}) and accept it \
-                     under your transfers before {expires}. Transfer {id}.\n"
+                     under your transfers before {expires}: {transfers}\nTransfer {id}.\n"
                 ),
             ),
         ),

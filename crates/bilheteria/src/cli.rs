@@ -196,6 +196,10 @@ pub struct ServeArgs {
     #[arg(long, env = "BILHETERIA_SEAT_MAP_MAX_AGE_MS", default_value_t = 250,
         value_parser = clap::value_parser!(u64).range(0..=5000))]
     pub seat_map_max_age_ms: u64,
+    /// The box office's address as buyers reach it, for the links in mails
+    /// (default: http:// and `--addr`).
+    #[arg(long, env = "BILHETERIA_PUBLIC_URL")]
+    pub public_url: Option<String>,
     /// `/metrics` answers only `Authorization: Bearer <this token>`.
     #[arg(long, env = "BILHETERIA_METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<String>,
@@ -275,6 +279,13 @@ impl ServeArgs {
             hsts_max_age_secs: self.hsts_max_age_secs,
             secure_cookies: self.secure_cookies || self.hsts_max_age_secs > 0,
             seat_map_max_age: Duration::from_millis(self.seat_map_max_age_ms),
+            public_url: self
+                .public_url
+                .clone()
+                .filter(|url| !url.trim().is_empty())
+                .unwrap_or_else(|| format!("http://{}", self.addr))
+                .trim_end_matches('/')
+                .to_owned(),
             metrics_token: self.metrics_token.clone().filter(|t| !t.is_empty()),
             metrics_with_api: self.metrics_addr.is_none(),
             request_timeout: Duration::from_secs(self.request_timeout_secs),

@@ -157,6 +157,13 @@ async fn an_accepted_transfer_moves_the_ticket_the_code_and_the_cap(db: TestData
             "a mail with {subject:?}: {mails:?}"
         );
     }
+    assert!(
+        mails
+            .iter()
+            .any(|mail| mail.body.contains("transferências até")
+                && mail.body.contains("http://127.0.0.1:8080/transfers")),
+        "the offer links to the page where it is accepted"
+    );
     let admin = app
         .account(
             "admin@example.com",

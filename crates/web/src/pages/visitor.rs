@@ -85,6 +85,12 @@ pub async fn ensure_device(State(app): State<App>, mut req: Request, next: Next)
         }
         response = page;
     }
+    // Pages carry the visitor's CSRF proof and often their name: never kept by a cache.
+    if !response.headers().contains_key(header::CACHE_CONTROL) {
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     if let Some(device) = new_device {
         response.headers_mut().append(
             header::SET_COOKIE,
