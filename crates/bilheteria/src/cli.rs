@@ -131,6 +131,10 @@ pub enum Command {
     QueueBench(crate::bench::QueueBenchArgs),
     /// Rehearses an on-sale against a running server and audits it (see BENCHMARKS.md).
     Loadtest(bilheteria_loadtest::LoadtestArgs),
+    /// The whole rehearsal in one command: starts paysim and a server of its own (SQLite in a
+    /// temporary directory, or `--database-url`), runs `loadtest` against them, audits the
+    /// sale and the money, and stops what it started.
+    Rehearse(crate::rehearse::RehearseArgs),
     /// A check-in station for a laptop at the door: verifies codes offline (one per line on
     /// standard input, from a scanner or typed), keeps its scans in a local SQLite file and
     /// syncs them when the server answers.
@@ -418,6 +422,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", report.table());
             println!("report written to {}", args.out.display());
             if !report.audit.ok {
+                bail!("the invariant audit FAILED");
+            }
+            Ok(())
+        }
+        Command::Rehearse(args) => {
+            if !crate::rehearse::run(&args, cli.storage.database_url.as_deref()).await? {
                 bail!("the invariant audit FAILED");
             }
             Ok(())

@@ -16,7 +16,8 @@ use std::time::Duration;
 on_both_backends!(
     a_short_rehearsal_sells_and_passes_its_audit,
     a_rehearsal_selling_half_price_and_pix_passes_its_audit,
-    a_rehearsal_through_the_waiting_room_passes_its_audit
+    a_rehearsal_through_the_waiting_room_passes_its_audit,
+    the_whole_rehearsal_runs_in_one_command
 );
 
 async fn rehearsal_app(db: TestDatabase) -> (TestApp, String) {
@@ -249,4 +250,45 @@ async fn an_unreachable_server_and_a_wrong_password_are_clear_errors() {
         format!("{error:#}").contains("admin login was refused"),
         "{error:#}"
     );
+}
+
+/// `bilheteria rehearse` starts paysim and a server of its own (SQLite in a temporary
+/// directory, or the PostgreSQL database it is given), rehearses, audits, and leaves nothing
+/// running.
+async fn the_whole_rehearsal_runs_in_one_command(db: TestDatabase) {
+    let out = tempfile::tempdir().unwrap();
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_bilheteria"));
+    command
+        .args([
+            "rehearse",
+            "--rate",
+            "15",
+            "--duration",
+            "2",
+            "--seats",
+            "400",
+        ])
+        .args(["--standing", "100", "--pix-share", "0", "--quiet", "--out"])
+        .arg(out.path())
+        .env_remove("BILHETERIA_DATABASE_URL")
+        .env("RUST_LOG", "warn")
+        .kill_on_drop(true);
+    if db.url.starts_with("postgres") {
+        command.args(["--database-url", &db.url]);
+    }
+    let ran = tokio::time::timeout(Duration::from_secs(180), command.output())
+        .await
+        .expect("the rehearsal ends by itself")
+        .unwrap();
+    let said = String::from_utf8_lossy(&ran.stdout);
+    assert!(
+        ran.status.success(),
+        "{said}\n{}",
+        String::from_utf8_lossy(&ran.stderr)
+    );
+    assert!(said.contains("audit: PASSED"), "{said}");
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.path().join("report.json")).unwrap()).unwrap();
+    assert!(report["audit"]["ok"].as_bool().unwrap(), "{report}");
+    assert!(out.path().join("report.html").exists());
 }
