@@ -3,7 +3,7 @@
 //! setup link that makes the first admin.
 
 use super::{
-    Chrome, PageError, PageResult, Visitor, lenient_query, local_path, not_found, see_other,
+    Chrome, Form, PageError, PageResult, Visitor, lenient_query, local_path, not_found, see_other,
 };
 use crate::api::error::ApiError;
 use crate::cookies;
@@ -61,6 +61,13 @@ impl CredentialsPage {
         }
     }
 
+    /// The form shown again with what was typed in it (never the password).
+    fn typed(mut self, account: &AccountForm<'_>) -> Self {
+        self.email = account.email.to_owned();
+        self.name = account.name.to_owned();
+        self
+    }
+
     fn register(visitor: &Visitor, next: &str) -> Self {
         let w = visitor.w;
         CredentialsPage {
@@ -96,10 +103,7 @@ fn with_problem(visitor: &Visitor, mut form: CredentialsPage, error: AppError) -
             .collect()
     };
     if problem.code == "invalid_credentials" {
-        form.problems = vec![match visitor.lang {
-            Language::PtBr => "E-mail ou senha incorretos.".to_owned(),
-            Language::En => "Wrong email or password.".to_owned(),
-        }];
+        form.problems = vec![visitor.w.wrong_credentials.to_owned()];
     }
     let mut response = visitor.page(&form);
     *response.status_mut() = problem.status;
@@ -187,29 +191,38 @@ pub async fn register(
 ) -> PageResult {
     let form = visitor.form(&body)?;
     let next = local_path(form.get("next"));
-    let (email, password, name) = (
-        form.get("email").unwrap_or_default(),
-        form.get("password").unwrap_or_default(),
-        form.get("name").unwrap_or_default(),
-    );
-    let account = AccountForm {
-        email,
-        password,
-        name,
-        language: None,
-        fallback_language: visitor.lang,
-    };
+    let account = account_fields(&form, &visitor);
     let ip = visitor.ip.to_option_string();
     let made = match accounts::register(&app, &account, ip.as_deref()).await {
-        Ok(_) => log_in(&app, &visitor, &headers, email, password, &next).await,
+        Ok(_) => {
+            log_in(
+                &app,
+                &visitor,
+                &headers,
+                account.email,
+                account.password,
+                &next,
+            )
+            .await
+        }
         Err(error) => Err(error),
     };
     made.or_else(|error| {
-        let mut page = CredentialsPage::register(&visitor, &next);
-        page.email = email.to_owned();
-        page.name = name.to_owned();
-        with_problem(&visitor, page, error)
+        let page = CredentialsPage::register(&visitor, &next);
+        with_problem(&visitor, page.typed(&account), error)
     })
+}
+
+/// The fields of a sign-up form (the setup link's too); the account speaks the visitor's
+/// language.
+fn account_fields<'a>(form: &'a Form, visitor: &Visitor) -> AccountForm<'a> {
+    AccountForm {
+        email: form.get("email").unwrap_or_default(),
+        password: form.get("password").unwrap_or_default(),
+        name: form.get("name").unwrap_or_default(),
+        language: None,
+        fallback_language: visitor.lang,
+    }
 }
 
 /// `POST /logout`: ends this browser's session, or (with `session`) another of the user's.
@@ -345,28 +358,22 @@ pub async fn setup(
     body: Bytes,
 ) -> PageResult {
     let form = visitor.form(&body)?;
-    let (email, password, name) = (
-        form.get("email").unwrap_or_default(),
-        form.get("password").unwrap_or_default(),
-        form.get("name").unwrap_or_default(),
-    );
-    let account = AccountForm {
-        email,
-        password,
-        name,
-        language: Some(visitor.lang.as_str()),
-        fallback_language: visitor.lang,
-    };
+    let account = account_fields(&form, &visitor);
     match setup::complete(&app, &token, &account).await {
-        Ok(_) => log_in(&app, &visitor, &headers, email, password, "/account")
-            .await
-            .map_err(PageError::from),
+        Ok(_) => log_in(
+            &app,
+            &visitor,
+            &headers,
+            account.email,
+            account.password,
+            "/account",
+        )
+        .await
+        .map_err(PageError::from),
         Err(AppError::NotFound(_)) => Err(not_found()),
         Err(error) => {
-            let mut page = setup_page(&visitor, &token);
-            page.email = email.to_owned();
-            page.name = name.to_owned();
-            with_problem(&visitor, page, error)
+            let page = setup_page(&visitor, &token);
+            with_problem(&visitor, page.typed(&account), error)
         }
     }
 }

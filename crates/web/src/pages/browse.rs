@@ -86,10 +86,7 @@ pub async fn home(
     let query: HomeQuery = lenient_query(query);
     let lang = visitor.lang;
     let mut problems = Vec::new();
-    let bad_date = match lang {
-        Language::PtBr => "Data inválida: use o seletor de datas.",
-        Language::En => "Invalid date: use the date picker.",
-    };
+    let bad_date = visitor.w.bad_date;
     let from = parse_day(&query.from).unwrap_or_else(|()| {
         problems.push(bad_date.to_owned());
         None

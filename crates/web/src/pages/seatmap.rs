@@ -63,10 +63,7 @@ pub fn overview(
         r#"<svg class="overview-map" viewBox="0 0 {width} {height}" role="group" aria-label="{}" xmlns="http://www.w3.org/2000/svg">"#,
         xml(w.choose_section)
     );
-    let stage = match lang {
-        Language::PtBr => "PALCO",
-        Language::En => "STAGE",
-    };
+    let stage = w.stage;
     let _ = write!(
         svg,
         r#"<rect class="stage" x="{TILE_GAP}" y="6" width="{}" height="24" rx="4"/><text class="stage-label" x="{}" y="23" text-anchor="middle">{stage}</text>"#,

@@ -89,7 +89,7 @@ struct TicketPage {
     place: String,
     kind: String,
     state: &'static str,
-    qr: Option<String>,
+    show_qr: bool,
     qr_hint: &'static str,
     rotating: bool,
     reference: String,
@@ -141,17 +141,10 @@ pub async fn ticket(
                 .map(|i| i.unit_price_cents)
         })
         .unwrap_or(0);
-    let qr_hint = match lang {
-        bilheteria_domain::locale::Language::PtBr if rotating => {
-            "Este código muda a cada 15 segundos: mostre esta tela na entrada (uma captura de tela não serve)."
-        }
-        bilheteria_domain::locale::Language::PtBr => {
-            "Mostre este código na entrada, na tela ou impresso."
-        }
-        _ if rotating => {
-            "This code changes every 15 seconds: show this screen at the gate (a screenshot will not do)."
-        }
-        _ => "Show this code at the gate, on screen or printed.",
+    let qr_hint = if rotating {
+        w.qr_hint_rotating
+    } else {
+        w.qr_hint_static
     };
     Ok(visitor.page(&TicketPage {
         c: visitor.chrome(None),
@@ -162,15 +155,7 @@ pub async fn ticket(
         place: ticket_label(lang, &ticket),
         kind,
         state: status_text(w, ticket.status),
-        qr: valid.then(|| {
-            format!(
-                r#"<img src="/tickets/{id}/qr" width="240" height="240" alt="{}">"#,
-                match lang {
-                    bilheteria_domain::locale::Language::PtBr => "QR Code do ingresso",
-                    _ => "The ticket's QR code",
-                }
-            )
-        }),
+        show_qr: valid,
         qr_hint,
         rotating,
         reference: printing::reference(id),

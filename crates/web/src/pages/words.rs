@@ -169,6 +169,12 @@ words! {
     refunded_text: "Este pedido foi reembolsado e seus ingressos cancelados.", "This order was refunded and its tickets cancelled.";
     product: "Produto", "Product";
     refresh: "Atualizar", "Refresh";
+    bad_date: "Data inválida: use o seletor de datas.", "Invalid date: use the date picker.";
+    qr_alt: "QR Code do ingresso", "The ticket's QR code";
+    qr_hint_rotating: "Este código muda a cada 15 segundos: mostre esta tela na entrada (uma captura de tela não serve).", "This code changes every 15 seconds: show this screen at the gate (a screenshot will not do).";
+    qr_hint_static: "Mostre este código na entrada, na tela ou impresso.", "Show this code at the gate, on screen or printed.";
+    wrong_credentials: "E-mail ou senha incorretos.", "Wrong email or password.";
+    stage: "PALCO", "STAGE";
 }
 
 pub fn of(lang: Language) -> &'static Words {
