@@ -259,6 +259,18 @@ try {
   assert((await text(ana, ".notice")).includes("outro aparelho"), "and is told why");
   await check(ana, "session-replaced");
 
+  step("Ana lists her other ticket for resale, and it shows on the session's resale page");
+  await anaLaptop.goto(base + "/tickets");
+  await Promise.all([anaLaptop.waitForNavigation(), anaLaptop.locator(".list a").first().click()]);
+  await Promise.all([anaLaptop.waitForURL(/listed=1/), anaLaptop.click('.move form[action$="/resale"] button')]);
+  await openEvent(anaLaptop, "Festival Verão Nordeste");
+  const queueLink = await anaLaptop.getAttribute('a.button:has-text("fila")', "href");
+  await anaLaptop.goto(base + queueLink.replace("/queue", "/resale"));
+  assert((await anaLaptop.locator("table.items tbody tr").count()) === 1, "one ticket on resale");
+  await check(anaLaptop, "resale");
+  await Promise.all([anaLaptop.waitForNavigation(), anaLaptop.click("table.items a.button")]);
+  await check(anaLaptop, "listing");
+
   step("a page that does not exist is a friendly page");
   await ana.goto(base + "/events/not-an-event");
   assert((await text(ana, "h1")) === "Página não encontrada", "not found, in Portuguese");

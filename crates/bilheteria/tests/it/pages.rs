@@ -20,6 +20,7 @@ on_both_backends!(
     a_checkout_form_sent_many_times_at_once_buys_once,
     seat_maps_are_shared_snapshots_with_etags,
     a_seat_map_read_every_time_changes_its_etag_with_the_seats,
+    a_ticket_on_resale_is_bought_through_the_pages,
 );
 
 /// A browser without JavaScript: keeps its cookies, follows no redirect by itself.
@@ -498,4 +499,80 @@ async fn a_seat_map_read_every_time_changes_its_etag_with_the_seats(db: TestData
         .unwrap();
     assert_eq!(after.status(), StatusCode::OK, "the map changed");
     assert_ne!(etag(&after), before);
+}
+
+async fn a_ticket_on_resale_is_bought_through_the_pages(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let sale = on_sale(&app, 20, 50, 10, json!({})).await;
+    let seller = app.account("vende@example.com", &[Role::Customer]).await;
+    let bought = app
+        .buy_seat(&sale, &seller.token, 3, "resale-page-0001")
+        .await;
+    let ticket = bought["tickets"][0]["id"].as_str().unwrap();
+    let (status, listing) = app
+        .post(
+            &format!("/tickets/{ticket}/resale"),
+            Some(&seller.token),
+            json!({"price_cents": 9_000}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{listing}");
+    let listing_id = listing["id"].as_str().unwrap();
+
+    let buyer = Browser::new(&app);
+    buyer.sign_up("compra-revenda@example.com").await;
+    let session = format!("/sessions/{}", sale.session_id);
+    assert!(
+        buyer
+            .get(&session)
+            .await
+            .body
+            .contains(&format!("{session}/resale"))
+    );
+    let listed = buyer.get(&format!("{session}/resale")).await;
+    assert!(
+        listed.body.contains(&format!("/listings/{listing_id}")),
+        "{}",
+        listed.body
+    );
+    assert!(listed.body.contains("R$ 90,00"));
+    let page = buyer.get(&format!("/listings/{listing_id}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let key_at = page.body.find("name=\"key\" value=\"").unwrap() + 19;
+    let key = page.body[key_at..key_at + page.body[key_at..].find('"').unwrap()].to_owned();
+    let paid = buyer
+        .post(
+            &format!("/listings/{listing_id}"),
+            &[
+                ("csrf", &page.csrf()),
+                ("key", &key),
+                ("method", "card"),
+                ("token", "tok_visa"),
+                ("installments", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(paid.status, StatusCode::SEE_OTHER, "{}", paid.body);
+    assert!(paid.location().starts_with("/orders/"));
+    assert!(
+        buyer
+            .get(paid.location())
+            .await
+            .body
+            .contains("Compra confirmada")
+    );
+    // Sold: no longer offered, and a second buyer is told so on a page.
+    let late = Browser::new(&app);
+    late.sign_up("tarde@example.com").await;
+    let gone = late.get(&format!("/listings/{listing_id}")).await;
+    assert_eq!(gone.status, StatusCode::GONE);
+    assert!(gone.is_friendly_page());
+    let (_, report) = app
+        .get(
+            &format!("/sessions/{}/integrity", sale.session_id),
+            Some(&sale.organizer.token),
+        )
+        .await;
+    assert_eq!(report["listings_mismatched"], 0, "{report}");
+    assert_eq!(report["paid_orders"], 2, "{report}");
 }

@@ -326,6 +326,8 @@ struct SessionPage {
     overview: String,
     sections: Vec<SectionRow>,
     pick: Option<Pick>,
+    /// Tickets of the session on face-value resale.
+    resale_listed: i64,
     eligibilities: Vec<(&'static str, &'static str)>,
 }
 
@@ -422,6 +424,12 @@ pub async fn session(
             &overview_map.map.sections,
             picked.map(|p| p.to_string()).as_deref(),
         ),
+        resale_listed: overview_map
+            .map
+            .sections
+            .iter()
+            .map(|s| s.resale.listed)
+            .sum(),
         sections,
         pick,
         eligibilities: Eligibility::ALL

@@ -4,7 +4,9 @@
 //! a double click or a resubmitted form buys once.
 
 use super::words;
-use super::{Chrome, PageError, PageId, PageResult, Visitor, lenient_query, not_found, see_other};
+use super::{
+    Chrome, Form, PageError, PageId, PageResult, Visitor, lenient_query, not_found, see_other,
+};
 use crate::api::error::ApiError;
 use askama::Template;
 use axum::body::Bytes;
@@ -135,12 +137,8 @@ pub async fn checkout(
         .filter(|p| p.stock > 0)
         .map(|p| (p.id.to_string(), p.name, lang.money(p.price_cents)))
         .collect();
-    let declined: Declined = lenient_query(query);
-    let notice = declined.declined.map(|kind| match kind.as_str() {
-        "pix" => visitor.w.pix_expired_text.to_owned(),
-        _ => visitor.w.declined_text.to_owned(),
-    });
-    let key = format!("web-{}", uuid::Uuid::new_v4().simple());
+    let notice = declined_notice(&visitor, query);
+    let key = new_key();
     Ok(visitor.page(&CheckoutPage {
         c: visitor.chrome(notice),
         hold_id: hold.id,
@@ -154,14 +152,8 @@ pub async fn checkout(
         key,
         products,
         simulated: app.gateway.simulator().is_some(),
-        installments: (1..=12)
-            .map(|n| {
-                (
-                    n,
-                    words::installment(lang, n, &lang.money((total + n - 1) / n)),
-                )
-            })
-            .collect(),
+        installments: installments(lang, total),
+
         pix_hint: words::pix_hint(lang, (session.pix_expires_after_seconds + 59) / 60),
     }))
 }
@@ -196,9 +188,6 @@ pub async fn pay(
     body: Bytes,
 ) -> PageResult {
     let form = visitor.form(&body)?;
-    let buyer = visitor.user()?;
-    let key = IdempotencyKey::parse(form.get("key").unwrap_or_default())
-        .map_err(|message| ApiError::invalid_field("key", message))?;
     let mut products = Vec::new();
     for (name, value) in form.pairs() {
         let Some(product) = name.strip_prefix("product:") else {
@@ -212,37 +201,87 @@ pub async fn pay(
             products.push(json!({"product_id": product, "quantity": quantity}));
         }
     }
+    let body = json!({"hold_id": hold, "products": products, "payment": payment_of(&form)?});
+    let order = place(&app, &visitor, &form, body).await?;
+    Ok(after_payment(&order, &format!("/checkout/{hold}")))
+}
+
+/// The payment a form chose, as the API's `payment` takes it.
+pub fn payment_of(form: &Form) -> PageResult<serde_json::Value> {
     let method = form.get("method").unwrap_or("card");
-    let payment = if method == "pix" {
-        json!({"method": "pix"})
-    } else {
-        let installments: i64 = form
-            .get("installments")
-            .unwrap_or("1")
-            .parse()
-            .map_err(|_| ApiError::invalid_field("installments", "must be 1 to 12"))?;
-        json!({"method": method, "token": form.get("token").unwrap_or_default(), "installments": installments})
-    };
-    // The same body the API takes, so a resubmitted form is the same request to the key.
-    let body = json!({"hold_id": hold, "products": products, "payment": payment});
-    sales::admit_buyer(&app, buyer.id, visitor.ip.0)?;
+    if method == "pix" {
+        return Ok(json!({"method": "pix"}));
+    }
+    let installments: i64 = form
+        .get("installments")
+        .unwrap_or("1")
+        .parse()
+        .map_err(|_| ApiError::invalid_field("installments", "must be 1 to 12"))?;
+    Ok(
+        json!({"method": method, "token": form.get("token").unwrap_or_default(), "installments": installments}),
+    )
+}
+
+/// Places the order `body` (the API's body, so that a resubmitted form is the same request to
+/// its key) under the form's idempotency key.
+pub async fn place(
+    app: &App,
+    visitor: &Visitor,
+    form: &Form,
+    body: serde_json::Value,
+) -> PageResult<Order> {
+    let buyer = visitor.user()?;
+    let key = IdempotencyKey::parse(form.get("key").unwrap_or_default())
+        .map_err(|message| ApiError::invalid_field("key", message))?;
+    sales::admit_buyer(app, buyer.id, visitor.ip.0)?;
     let input: OrderInput = serde_json::from_value(body.clone())
         .map_err(|e| ApiError::invalid_field("body", e.to_string()))?;
-    let order = sales::place_order(
-        &app,
+    Ok(sales::place_order(
+        app,
         buyer.id,
         &key,
         request_fingerprint(&body),
         input.parse()?,
         visitor.ip.to_option_string(),
     )
-    .await?;
+    .await?)
+}
+
+/// Where a placed order sends the buyer: back to `retry` after a card decline (what was held
+/// stays), else to the order's page.
+pub fn after_payment(order: &Order, retry: &str) -> axum::response::Response {
     match (order.status, order.failure_code.as_deref()) {
         (OrderStatus::Failed, Some(code)) if is_decline(code) => {
-            Ok(see_other(&format!("/checkout/{hold}?declined=card")))
+            see_other(&format!("{retry}?declined=card"))
         }
-        _ => Ok(see_other(&format!("/orders/{}", order.id))),
+        _ => see_other(&format!("/orders/{}", order.id)),
     }
+}
+
+/// The payment choices of a checkout for `total` (installments priced), in `lang`.
+pub fn installments(lang: Language, total: i64) -> Vec<(i64, String)> {
+    (1..=12)
+        .map(|n| {
+            (
+                n,
+                words::installment(lang, n, &lang.money((total + n - 1) / n)),
+            )
+        })
+        .collect()
+}
+
+/// The checkout's idempotency key: one per page shown, sent back with its form.
+pub fn new_key() -> String {
+    format!("web-{}", uuid::Uuid::new_v4().simple())
+}
+
+/// The notice of a checkout shown again after a decline.
+pub fn declined_notice(visitor: &Visitor, query: Option<String>) -> Option<String> {
+    let declined: Declined = lenient_query(query);
+    declined.declined.map(|kind| match kind.as_str() {
+        "pix" => visitor.w.pix_expired_text.to_owned(),
+        _ => visitor.w.declined_text.to_owned(),
+    })
 }
 
 /// A card decline (the hold stays, so the buyer may try again) rather than places lost.

@@ -8,6 +8,7 @@ mod assets;
 mod browse;
 mod buying;
 mod queue;
+mod resale;
 mod seatmap;
 mod tickets;
 mod visitor;
@@ -34,6 +35,8 @@ pub fn routes(state: App) -> Router<App> {
         .route("/sessions/{id}", get(browse::session))
         .route("/sessions/{id}/hold", post(browse::hold))
         .route("/sessions/{id}/queue", get(queue::room).post(queue::join))
+        .route("/sessions/{id}/resale", get(resale::listings))
+        .route("/listings/{id}", get(resale::listing).post(resale::buy))
         .route("/checkout/{hold}", get(buying::checkout).post(buying::pay))
         .route("/checkout/{hold}/release", post(buying::release))
         .route("/orders", get(buying::orders))

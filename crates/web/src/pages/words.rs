@@ -175,6 +175,12 @@ words! {
     qr_hint_static: "Mostre este código na entrada, na tela ou impresso.", "Show this code at the gate, on screen or printed.";
     wrong_credentials: "E-mail ou senha incorretos.", "Wrong email or password.";
     stage: "PALCO", "STAGE";
+    resale_on_sale: "Ingressos na revenda", "Tickets on resale";
+    resale_explained: "Ingressos revendidos por quem não pode ir, no máximo pelo preço que pagou. Quem compra recebe um ingresso novo, com um código novo.", "Tickets resold by people who cannot go, at most at the price they paid. The buyer gets a new ticket with a new code.";
+    no_resale: "Nenhum ingresso na revenda agora.", "No tickets on resale right now.";
+    face_value: "Preço de face", "Face value";
+    buy: "Comprar", "Buy";
+    resale_link: "Ver ingressos na revenda", "See tickets on resale";
 }
 
 pub fn of(lang: Language) -> &'static Words {
@@ -462,6 +468,13 @@ pub fn problem(
             pick(
                 "Este ingresso não pode ser transferido agora (o organizador não permite, o prazo passou, ou há outra transferência ou revenda em andamento).",
                 "This ticket cannot be transferred now (the organizer does not allow it, the cutoff passed, or another transfer or listing is open).",
+            ),
+        ),
+        "listing_not_available" => (
+            pick("Ingresso indisponível", "Ticket unavailable"),
+            pick(
+                "Este ingresso não está mais na revenda: outra pessoa comprou, ou quem vendia desistiu.",
+                "This ticket is no longer on resale: someone else bought it, or the seller withdrew it.",
             ),
         ),
         "validation_failed" => (
