@@ -4,7 +4,8 @@
 use super::seatmap::{self, category_class};
 use super::words::{self, eligibility};
 use super::{
-    Chrome, PageError, PageId, PageResult, Visitor, encode, lenient_query, not_found, see_other,
+    Chrome, PageError, PageId, PageResult, Visitor, encode, lenient_query, see_other,
+    session_at_venue, venue_of,
 };
 use crate::cookies;
 use askama::Template;
@@ -208,11 +209,7 @@ pub async fn event(
 ) -> PageResult {
     let lang = visitor.lang;
     let event = access::visible_event(&app, id, visitor.user.as_ref()).await?;
-    let venue = app
-        .store
-        .get_venue(event.venue_id)
-        .await?
-        .ok_or_else(not_found)?;
+    let venue = venue_of(&app, &event).await?;
     let sessions = catalog::event_sessions_for_buyers(&app, id).await?;
     let now = app.clock.now();
     let rows = sessions
@@ -346,12 +343,7 @@ pub async fn session(
 ) -> PageResult {
     let lang = visitor.lang;
     let viewer = visitor.user.as_ref();
-    let (session, event) = access::visible_session(&app, id, viewer).await?;
-    let venue = app
-        .store
-        .get_venue(event.venue_id)
-        .await?
-        .ok_or_else(not_found)?;
+    let (session, event, venue) = session_at_venue(&app, id, viewer).await?;
     let overview_map = seat_maps::seat_map(&app, viewer, id, None).await?;
     let picked = lenient_query::<SessionQuery>(query)
         .section

@@ -6,6 +6,7 @@
 use super::words;
 use super::{
     Chrome, Form, PageError, PageId, PageResult, Visitor, lenient_query, not_found, see_other,
+    session_at_venue,
 };
 use crate::api::error::ApiError;
 use askama::Template;
@@ -120,13 +121,8 @@ pub async fn checkout(
 ) -> PageResult {
     let hold = active_hold(&app, &visitor, id).await?;
     let lang = visitor.lang;
-    let (session, event) =
-        access::visible_session(&app, hold.session_id, visitor.user.as_ref()).await?;
-    let venue = app
-        .store
-        .get_venue(event.venue_id)
-        .await?
-        .ok_or_else(not_found)?;
+    let (session, event, venue) =
+        session_at_venue(&app, hold.session_id, visitor.user.as_ref()).await?;
     let map = seat_maps::seat_map(&app, visitor.user.as_ref(), hold.session_id, None).await?;
     let (lines, total) = hold_lines(lang, &hold, &map.map);
     let products = app
@@ -348,12 +344,7 @@ pub async fn order(
     let order = access::visible_order(&app, id, buyer).await?;
     let lang = visitor.lang;
     let w = visitor.w;
-    let (session, event) = access::visible_session(&app, order.session_id, Some(buyer)).await?;
-    let venue = app
-        .store
-        .get_venue(event.venue_id)
-        .await?
-        .ok_or_else(not_found)?;
+    let (session, event, venue) = session_at_venue(&app, order.session_id, Some(buyer)).await?;
     let pending = matches!(
         order.status,
         OrderStatus::AwaitingPayment | OrderStatus::PaymentPending

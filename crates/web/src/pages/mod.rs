@@ -319,6 +319,32 @@ impl<S: Send + Sync, T: std::str::FromStr> axum::extract::FromRequestParts<S> fo
     }
 }
 
+/// The venue of `event` (every page of an event shows where it is).
+pub async fn venue_of(
+    app: &App,
+    event: &bilheteria_domain::catalog::Event,
+) -> PageResult<bilheteria_domain::catalog::Venue> {
+    app.store
+        .get_venue(event.venue_id)
+        .await?
+        .ok_or_else(not_found)
+}
+
+/// A session the viewer may see, with its event and venue.
+pub async fn session_at_venue(
+    app: &App,
+    id: bilheteria_domain::ids::SessionId,
+    viewer: Option<&bilheteria_domain::account::User>,
+) -> PageResult<(
+    bilheteria_domain::catalog::EventSession,
+    bilheteria_domain::catalog::Event,
+    bilheteria_domain::catalog::Venue,
+)> {
+    let (session, event) = bilheteria_app::access::visible_session(app, id, viewer).await?;
+    let venue = venue_of(app, &event).await?;
+    Ok((session, event, venue))
+}
+
 /// The friendly page of something that is not there.
 pub fn not_found() -> PageError {
     PageError::Problem(ApiError::not_found("page"))

@@ -4,7 +4,7 @@
 
 use super::browse::admission_cookie;
 use super::words;
-use super::{Chrome, PageId, PageResult, Visitor, not_found, see_other};
+use super::{Chrome, PageId, PageResult, Visitor, see_other, session_at_venue};
 use crate::api::queue::{QueueAccess, check_proof_of_work, queued_session};
 use crate::cookies;
 use askama::Template;
@@ -46,12 +46,7 @@ pub async fn room(
     let buyer = visitor.user()?;
     let lang = visitor.lang;
     let queued = queued_session(&app, id, buyer, QueueAccess::Buyer).await?;
-    let (_, event) = bilheteria_app::access::visible_session(&app, id, Some(buyer)).await?;
-    let venue = app
-        .store
-        .get_venue(event.venue_id)
-        .await?
-        .ok_or_else(not_found)?;
+    let (_, event, venue) = session_at_venue(&app, id, Some(buyer)).await?;
     let mut page = QueuePage {
         c: visitor.chrome(None),
         session_id: id,

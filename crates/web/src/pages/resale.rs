@@ -3,13 +3,13 @@
 
 use super::buying::{after_payment, declined_notice, installments, new_key, payment_of, place};
 use super::words;
-use super::{Chrome, PageId, PageResult, Visitor, not_found};
+use super::{Chrome, PageId, PageResult, Visitor, session_at_venue};
 use crate::api::error::ApiError;
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
-use bilheteria_app::{App, access, resale};
+use bilheteria_app::{App, resale};
 use bilheteria_domain::ids::{ListingId, SessionId};
 use bilheteria_domain::page::PageRequest;
 use bilheteria_domain::resale::{Listing, ListingStatus};
@@ -44,12 +44,7 @@ pub async fn listings(
     PageId(id): PageId<SessionId>,
 ) -> PageResult {
     let lang = visitor.lang;
-    let (session, event) = access::visible_session(&app, id, visitor.user.as_ref()).await?;
-    let venue = app
-        .store
-        .get_venue(event.venue_id)
-        .await?
-        .ok_or_else(not_found)?;
+    let (session, event, venue) = session_at_venue(&app, id, visitor.user.as_ref()).await?;
     let page = PageRequest {
         limit: 100,
         after: None,
@@ -111,13 +106,8 @@ pub async fn listing(
         )
         .into());
     }
-    let (session, event) =
-        access::visible_session(&app, listing.session_id, visitor.user.as_ref()).await?;
-    let venue = app
-        .store
-        .get_venue(event.venue_id)
-        .await?
-        .ok_or_else(not_found)?;
+    let (session, event, venue) =
+        session_at_venue(&app, listing.session_id, visitor.user.as_ref()).await?;
     Ok(visitor.page(&ListingPage {
         c: visitor.chrome(declined_notice(&visitor, query)),
         listing_id: id,

@@ -3,7 +3,7 @@
 
 use super::buying::{Cursor, list_page, ticket_label};
 use super::words;
-use super::{Chrome, PageId, PageResult, Visitor, lenient_query, not_found, see_other};
+use super::{Chrome, PageId, PageResult, Visitor, lenient_query, not_found, see_other, venue_of};
 use crate::api::error::ApiError;
 use askama::Template;
 use axum::body::Bytes;
@@ -114,11 +114,7 @@ pub async fn ticket(
         .get_event(ticket.event_id)
         .await?
         .ok_or_else(not_found)?;
-    let venue = app
-        .store
-        .get_venue(event.venue_id)
-        .await?
-        .ok_or_else(not_found)?;
+    let venue = venue_of(&app, &event).await?;
     let valid = ticket.status == TicketStatus::Valid;
     let rotating = valid && session.screen_codes != ScreenCodes::Static;
     let kind = match (ticket.ticket_type, ticket.eligibility) {
