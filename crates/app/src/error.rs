@@ -28,6 +28,9 @@ pub enum AppError {
     RateLimited { retry_after_secs: u64 },
     #[error("purchases from this address are not allowed")]
     IpBlocked,
+    /// The box office is at capacity: a new buyer is asked to come back (see `load`).
+    #[error("at capacity; retry after {retry_after_secs} s")]
+    Overloaded { retry_after_secs: u64 },
     #[error("sales have not opened yet")]
     SalesNotOpen { sales_start_at: OffsetDateTime },
     #[error("the session has started")]

@@ -11,6 +11,7 @@ pub mod catalog;
 pub mod demo;
 pub mod error;
 pub mod gate;
+pub mod load;
 pub mod mail;
 pub mod mails;
 pub mod printing;
@@ -79,6 +80,9 @@ pub struct Settings {
     pub seat_map_max_age: Duration,
     /// Where buyers reach the box office (mails link to its pages), without a trailing slash.
     pub public_url: String,
+    /// The purchase path's database work in flight past which new buyers' holds are refused
+    /// (`overloaded`); 0 never refuses. See [`load`].
+    pub max_purchase_work_in_flight: usize,
 }
 
 impl Default for Settings {
@@ -106,6 +110,7 @@ impl Default for Settings {
             outbox_backoff: Duration::from_secs(10),
             seat_map_max_age: Duration::ZERO,
             public_url: "http://127.0.0.1:8080".to_owned(),
+            max_purchase_work_in_flight: 0,
         }
     }
 }
@@ -127,6 +132,7 @@ pub struct App {
     pub seat_maps: Arc<seat_maps::SeatMaps>,
     /// The one-time link that makes the first admin of an empty box office.
     pub setup: Arc<setup::SetupLink>,
+    pub load: Arc<load::Load>,
 }
 
 /// What the application talks to besides its database.
@@ -155,6 +161,7 @@ impl App {
             per_user: limit(settings.purchases_per_user_per_minute),
             per_ip: limit(settings.purchases_per_ip_per_minute),
         };
+        let load = Arc::new(load::Load::new(settings.max_purchase_work_in_flight));
         let cores = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2);
@@ -171,6 +178,7 @@ impl App {
             queue: services.queue,
             seat_maps: Arc::default(),
             setup: Arc::default(),
+            load,
         }
     }
 }

@@ -75,6 +75,9 @@ pub async fn hold_places(
     admission_token: Option<&str>,
 ) -> AppResult<Hold> {
     let started = Instant::now();
+    let _working = state.load.admit_new_work().inspect_err(|_| {
+        metrics::counter!("holds_total", "outcome" => "overloaded").increment(1);
+    })?;
     admit_buyer(state, buyer.id, ip)?;
     let (session, _) = access::visible_session(state, session_id, Some(buyer)).await?;
     let parsed = input.parse()?;
@@ -146,6 +149,7 @@ pub async fn place_order(
 ) -> AppResult<Order> {
     let started = Instant::now();
     let now = state.clock.now();
+    let working = state.load.work();
     let begun = state
         .store
         .begin_order(NewOrder {
@@ -170,6 +174,7 @@ pub async fn place_order(
             };
             metrics::counter!("orders_total", "outcome" => outcome).increment(1);
         })?;
+    drop(working);
     let answered = match begun {
         BeginOrder::KeyReused => return Err(AppError::IdempotencyKeyReused),
         BeginOrder::Answered { order, answered } => {
@@ -355,7 +360,10 @@ pub async fn settle(
         PaymentOutcome::PixPending { .. } => "pix_pending",
     };
     metrics::counter!("payments_total", "outcome" => label).increment(1);
-    match state.store.settle_order(draft, outcome, now).await? {
+    let working = state.load.work();
+    let settled = state.store.settle_order(draft, outcome, now).await?;
+    drop(working);
+    match settled {
         Settled::Done(order) if order.status == OrderStatus::Paid && draft.listing.is_some() => {
             // This sale's seller is paid back now; reconciliation retries what the provider
             // refuses, and pays every other payout due.

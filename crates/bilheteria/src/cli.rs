@@ -200,6 +200,15 @@ pub struct ServeArgs {
     #[arg(long, env = "BILHETERIA_SEAT_MAP_MAX_AGE_MS", default_value_t = 250,
         value_parser = clap::value_parser!(u64).range(0..=5000))]
     pub seat_map_max_age_ms: u64,
+    /// Holds, orders and settlements in flight in the database past which a new buyer's hold
+    /// is refused at once (503 `overloaded`, `Retry-After`) while those already holding or
+    /// paying go on. 0 never refuses.
+    #[arg(
+        long,
+        env = "BILHETERIA_MAX_PURCHASE_WORK_IN_FLIGHT",
+        default_value_t = 64
+    )]
+    pub max_purchase_work_in_flight: usize,
     /// The box office's address as buyers reach it, for the links in mails
     /// (default: http:// and `--addr`).
     #[arg(long, env = "BILHETERIA_PUBLIC_URL")]
@@ -283,6 +292,7 @@ impl ServeArgs {
             hsts_max_age_secs: self.hsts_max_age_secs,
             secure_cookies: self.secure_cookies || self.hsts_max_age_secs > 0,
             seat_map_max_age: Duration::from_millis(self.seat_map_max_age_ms),
+            max_purchase_work_in_flight: self.max_purchase_work_in_flight,
             public_url: self
                 .public_url
                 .clone()

@@ -6,6 +6,7 @@
 
 use anyhow::{Context, bail};
 use bilheteria_loadtest::LoadtestArgs;
+use bilheteria_loadtest::cpu::{Watched, Which};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
@@ -142,6 +143,7 @@ pub async fn run(args: &RehearseArgs, database_url: Option<&str>) -> anyhow::Res
     )?);
     let paysim = started.0.last_mut().context("paysim")?;
     wait_ready(&format!("{paysim_url}/healthz"), paysim, "paysim").await?;
+    let paysim_pid = paysim.id();
 
     let admin_email = "rehearsal-admin@bilheteria.localhost";
     let admin_password = bilheteria_app::auth::new_token()?;
@@ -193,6 +195,22 @@ pub async fn run(args: &RehearseArgs, database_url: Option<&str>) -> anyhow::Res
     )?);
     let server = started.0.last_mut().context("server")?;
     wait_ready(&format!("{server_url}/readyz"), server, "the server").await?;
+    let mut watch: Vec<Watched> = [("server", server.id()), ("paysim", paysim_pid)]
+        .into_iter()
+        .filter_map(|(name, pid)| {
+            Some(Watched {
+                name: name.to_owned(),
+                which: Which::Pid(pid?),
+            })
+        })
+        .collect();
+    if database_url.is_some_and(|url| url.starts_with("postgres")) {
+        // PostgreSQL's backends serving this rehearsal (and any other work it has meanwhile).
+        watch.push(Watched {
+            name: "database".to_owned(),
+            which: Which::Command("postgres".to_owned()),
+        });
+    }
 
     let arrivals = (args.rate * args.duration as f64).ceil() as u64;
     let loadtest = LoadtestArgs {
@@ -218,6 +236,7 @@ pub async fn run(args: &RehearseArgs, database_url: Option<&str>) -> anyhow::Res
         paysim: Some(paysim_url),
         out: args.out.clone(),
         quiet: args.quiet,
+        watch,
     };
     let report = bilheteria_loadtest::run(&loadtest).await?;
     println!("{}", report.table());

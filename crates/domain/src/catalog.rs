@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use time::OffsetDateTime;
 
-pub const MAX_SECTIONS: usize = 100;
+pub const MAX_SECTIONS: usize = 500;
 pub const MAX_ROWS_PER_SECTION: usize = 500;
 pub const MAX_SEATS_PER_ROW: i64 = 1_000;
 pub const MAX_SEATS_PER_VENUE: i64 = 150_000;

@@ -5,6 +5,7 @@
 //! writes the report (table, JSON, HTML). Traffic goes to the target only; runs are bounded in
 //! count and time and stop by themselves.
 
+pub mod cpu;
 pub mod report;
 
 use anyhow::{Context, bail};
@@ -18,6 +19,7 @@ use rand::seq::IndexedRandom;
 use report::{Audit, Recorder, Report, RunInfo};
 use serde_json::Value;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 
@@ -90,6 +92,11 @@ pub struct LoadtestArgs {
     /// No live progress bar (e.g. in CI).
     #[arg(long)]
     pub quiet: bool,
+    /// A process whose processor time the report splits out, as `NAME=PID` or
+    /// `NAME=comm:COMMAND` (every process of that command name, e.g. `database=comm:postgres`);
+    /// repeatable. The load generator itself and the rest of the machine are always counted.
+    #[arg(long = "watch", value_name = "NAME=PID")]
+    pub watch: Vec<cpu::Watched>,
 }
 
 struct Buyer {
@@ -143,7 +150,9 @@ pub async fn run(args: &LoadtestArgs) -> anyhow::Result<Report> {
     say("prepared; the sale starts");
 
     let recorder = Arc::new(Recorder::new());
+    let cpu_start = cpu::start(&args.watch);
     let measured = drive(&api, args, &sale, buyers, recorder.clone()).await;
+    let cpu = cpu_start.and_then(|start| start.finish(recorder.purchases()));
     say("arrivals over; auditing");
     let audit = audit(&api, &paysim, &admin, &sale, &recorder, args, paysim_before).await;
     let report = recorder.report(
@@ -158,12 +167,14 @@ pub async fn run(args: &LoadtestArgs) -> anyhow::Result<Report> {
             late_arrivals: measured.late,
             shed_arrivals: measured.shed,
             interrupted: measured.interrupted,
+            purchases_during_arrivals: measured.purchases_during_arrivals,
             seats: args.seats,
             standing: args.standing,
             buyers: args.buyers,
             queue: args.queue_admit_per_minute.is_some(),
         },
         audit,
+        cpu,
     );
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
@@ -309,6 +320,9 @@ struct Measured {
     late: u64,
     shed: u64,
     interrupted: bool,
+    /// Purchases completed before the last arrival was due: the sale's pace while it was fed,
+    /// without the tail of late Pix payments and expiries.
+    purchases_during_arrivals: u64,
 }
 
 /// Schedules arrivals at the target rate (or a ramp) for the duration, each a buyer's journey.
@@ -343,6 +357,7 @@ async fn drive(
     let end = start + Duration::from_secs(args.duration);
     let (mut arrivals, mut late, mut shed) = (0u64, 0u64, 0u64);
     let mut tasks = tokio::task::JoinSet::new();
+    let during_arrivals = Arc::new(AtomicU64::new(0));
     let mut interrupted = false;
     let mut offset = 0.0f64;
     let mut buyers = buyers.into_iter();
@@ -375,11 +390,19 @@ async fn drive(
             shed += 1;
             continue;
         };
-        let (task_api, task_sale, task_recorder, task_args) =
-            (api.clone(), sale.clone(), recorder.clone(), args.clone());
+        let (task_api, task_sale, task_recorder, task_args, task_during) = (
+            api.clone(),
+            sale.clone(),
+            recorder.clone(),
+            args.clone(),
+            during_arrivals.clone(),
+        );
         tasks.spawn(async move {
             let purchased =
                 journey(&task_api, &task_sale, &buyer, &task_args, &task_recorder).await;
+            if purchased && Instant::now() <= end {
+                task_during.fetch_add(1, Ordering::Relaxed);
+            }
             let second = scheduled.duration_since(start).as_secs() as usize;
             task_recorder.journey(second, purchased, scheduled.elapsed());
             drop(permit);
@@ -415,6 +438,7 @@ async fn drive(
         late,
         shed,
         interrupted,
+        purchases_during_arrivals: during_arrivals.load(Ordering::Relaxed),
     }
 }
 

@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use crate::cpu::CpuSplit;
+
 pub const STEPS: [&str; 6] = ["queue", "seat_map", "hold", "order", "tickets", "purchase"];
 
 struct StepData {
@@ -92,7 +94,7 @@ impl Recorder {
             .map_or(0, |s| s.ok)
     }
 
-    pub fn report(&self, meta: RunInfo, audit: Audit) -> Report {
+    pub fn report(&self, meta: RunInfo, audit: Audit, cpu: Option<CpuSplit>) -> Report {
         let steps = self.steps.lock().unwrap_or_else(|p| p.into_inner());
         let seconds = meta.measured_seconds.max(0.001);
         let purchases = steps.get("purchase").map_or(0, |s| s.ok);
@@ -140,8 +142,11 @@ impl Recorder {
             })
             .collect();
         Report {
+            purchases_per_second_during_arrivals: meta.purchases_during_arrivals as f64
+                / (meta.planned_seconds as f64).max(0.001),
             run: meta,
             purchases_per_second: purchases as f64 / seconds,
+            cpu,
             steps: step_reports,
             timeline,
             audit,
@@ -164,6 +169,7 @@ pub struct RunInfo {
     /// Arrivals not started because the in-flight limit was reached.
     pub shed_arrivals: u64,
     pub interrupted: bool,
+    pub purchases_during_arrivals: u64,
     pub seats: u64,
     pub standing: u64,
     pub buyers: u64,
@@ -202,7 +208,12 @@ pub struct SecondReport {
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
     pub run: RunInfo,
+    /// Every purchase over the whole run, the drain of journeys under way included.
     pub purchases_per_second: f64,
+    /// Purchases completed while arrivals were due, over the arrivals' planned seconds.
+    pub purchases_per_second_during_arrivals: f64,
+    /// Where the processor time went over the run, when the machine says (Linux).
+    pub cpu: Option<CpuSplit>,
     pub steps: Vec<StepReport>,
     pub timeline: Vec<SecondReport>,
     pub audit: Audit,
@@ -230,6 +241,12 @@ impl Report {
             self.run.shed_arrivals,
         );
         out.push_str(&format!(
+            "{} purchases/s while arrivals were due ({} in {} s)\n\n",
+            fmt(self.purchases_per_second_during_arrivals),
+            self.run.purchases_during_arrivals,
+            self.run.planned_seconds
+        ));
+        out.push_str(&format!(
             "{:<10} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}  errors\n",
             "step", "ok", "per s", "p50 ms", "p90 ms", "p99 ms", "max ms"
         ));
@@ -252,6 +269,9 @@ impl Report {
             ));
         }
         out.push_str("(purchase: end to end, measured from each buyer's scheduled arrival, so queueing delays count)\n\n");
+        if let Some(cpu) = &self.cpu {
+            out.push_str(&cpu.table());
+        }
         out.push_str(&format!(
             "audit: {}\n",
             if self.audit.ok { "PASSED" } else { "FAILED" }
@@ -401,6 +421,7 @@ mod tests {
             late_arrivals: 0,
             shed_arrivals: 0,
             interrupted: false,
+            purchases_during_arrivals: 1,
             seats: 10,
             standing: 0,
             buyers: 3,
@@ -426,11 +447,13 @@ mod tests {
                 ok: true,
                 ..Audit::default()
             },
+            None,
         );
         let hold = report.steps.iter().find(|s| s.step == "hold").unwrap();
         assert_eq!((hold.ok, hold.errors["seat_unavailable"]), (1, 1));
         assert!((hold.p99_ms - 8.0).abs() < 0.1);
         assert_eq!(report.purchases_per_second, 0.5);
+        assert_eq!(report.purchases_per_second_during_arrivals, 0.5);
         assert_eq!(report.timeline.len(), 2);
         assert!(report.table().contains("audit: PASSED"));
         let html = report.html();

@@ -24,6 +24,7 @@ on_both_backends!(
     an_organizer_refund_releases_seats_and_cancels_tickets,
     mail_failures_never_fail_a_purchase_and_end_dead,
     blocked_addresses_and_fast_buyers_are_refused,
+    at_capacity_new_buyers_are_turned_away_at_once_and_holders_still_pay,
     a_refund_interrupted_after_the_provider_paid_back_is_finished_by_reconciliation,
     a_signed_webhook_cannot_pay_an_order_the_provider_did_not_charge,
     paid_orders_the_provider_does_not_confirm_break_the_integrity_report,
@@ -1141,6 +1142,114 @@ async fn blocked_addresses_and_fast_buyers_are_refused(db: TestDatabase) {
         StatusCode::TOO_MANY_REQUESTS,
         "rate_limited",
     );
+}
+
+async fn at_capacity_new_buyers_are_turned_away_at_once_and_holders_still_pay(db: TestDatabase) {
+    let app = TestApp::spawn_with(
+        db,
+        Settings {
+            max_purchase_work_in_flight: 2,
+            ..Settings::default()
+        },
+    )
+    .await;
+    let sale = on_sale(&app, 40, 10, 5, json!({})).await;
+    let buyers = app.buyers(2).await;
+    let (holder, newcomer) = (&buyers[0], &buyers[1]);
+    let (status, held) = hold(
+        &app,
+        &holder.token,
+        &sale.session_id,
+        json!({"seat_ids": [sale.seat_ids[0]]}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{held}");
+
+    // The line is reached: two pieces of purchase work are in flight.
+    let busy = [app.state.load.work(), app.state.load.work()];
+    let response = app
+        .request(
+            Method::POST,
+            &format!("/sessions/{}/holds", sale.session_id),
+            Some(&newcomer.token),
+        )
+        .json(&json!({"seat_ids": [sale.seat_ids[1]]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["retry-after"], "1");
+    assert_problem(
+        &bilheteria_testkit::read(response).await,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "overloaded",
+    );
+    assert_eq!(
+        seat_status(&app, &sale.session_id, &sale.seat_ids[1]).await,
+        "available"
+    );
+    // Whoever already holds places still pays, past the line.
+    let (status, order) = app
+        .order(
+            &holder.token,
+            "capacity-order-1",
+            &order_body(&held["id"], "tok_visa"),
+        )
+        .await;
+    assert_eq!(
+        (status, order["status"].as_str()),
+        (StatusCode::CREATED, Some("paid")),
+        "{order}"
+    );
+    drop(busy);
+    assert_eq!(
+        app.state.load.in_flight(),
+        0,
+        "every piece of work was counted out"
+    );
+    let (status, _) = hold(
+        &app,
+        &newcomer.token,
+        &sale.session_id,
+        json!({"seat_ids": [sale.seat_ids[1]]}),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "admitted once the work drained"
+    );
+
+    // A stampede past the line: every answer is a hold, a lost race or an early refusal, and
+    // nothing refused was held.
+    let racers = app.buyers(30).await;
+    let answers = futures_util::future::join_all(racers.iter().enumerate().map(|(i, buyer)| {
+        hold(
+            &app,
+            &buyer.token,
+            &sale.session_id,
+            json!({"seat_ids": [sale.seat_ids[2 + i % 20]]}),
+        )
+    }))
+    .await;
+    let mut held_seats = std::collections::HashSet::new();
+    for (i, (status, body)) in answers.iter().enumerate() {
+        match status.as_u16() {
+            201 => assert!(held_seats.insert(&sale.seat_ids[2 + i % 20]), "held twice"),
+            409 => assert_eq!(body["code"], "seat_unavailable", "{body}"),
+            503 => assert_eq!(body["code"], "overloaded", "{body}"),
+            _ => panic!("unexpected answer {status}: {body}"),
+        }
+    }
+    assert!(!held_seats.is_empty());
+    for seat in &sale.seat_ids[2..22] {
+        let expected = if held_seats.contains(seat) {
+            "held"
+        } else {
+            "available"
+        };
+        assert_eq!(seat_status(&app, &sale.session_id, seat).await, expected);
+    }
+    assert_eq!(app.state.load.in_flight(), 0);
 }
 
 async fn a_refund_interrupted_after_the_provider_paid_back_is_finished_by_reconciliation(

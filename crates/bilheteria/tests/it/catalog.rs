@@ -16,6 +16,7 @@ on_both_backends!(
     customers_and_anonymous_callers_cannot_author,
     catalog_bad_input_is_refused_and_leaves_nothing,
     listing_and_search_filter_and_page,
+    a_stadium_of_a_hundred_thousand_seats_is_created_and_sold,
 );
 
 struct Catalog {
@@ -648,4 +649,88 @@ async fn listing_and_search_filter_and_page(db: TestDatabase) {
             "validation_failed",
         );
     }
+}
+
+/// The Maracanã has 78,838 seats: a 100,000-seat stadium in 200 sectors of 500 is made, put on
+/// sale and sold from, its last sector's seat map read like any other.
+async fn a_stadium_of_a_hundred_thousand_seats_is_created_and_sold(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let organizer = app.account("estadio@example.com", &[Role::Organizer]).await;
+    let token = Some(organizer.token.as_str());
+    let sectors: Vec<Value> = (1..=200)
+        .map(|n| {
+            let rows: Vec<Value> = (0..10)
+                .map(|r| json!({"label": format!("F{r}"), "seats": 50}))
+                .collect();
+            json!({"name": format!("Setor {n}"), "rows": rows})
+        })
+        .collect();
+    let (status, venue) = app
+        .post(
+            "/venues",
+            token,
+            json!({"name": "Estádio Gigante", "city": "Rio de Janeiro", "sections": sectors}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{venue}");
+    let sections = venue["sections"].as_array().unwrap();
+    assert_eq!(sections.len(), 200);
+    let seats: i64 = sections
+        .iter()
+        .map(|s| s["capacity"].as_i64().unwrap())
+        .sum();
+    assert_eq!(seats, 100_000);
+    let (_, event) = app
+        .post(
+            "/events",
+            token,
+            json!({"title": "Final", "category": "sports", "venue_id": venue["id"], "status": "published"}),
+        )
+        .await;
+    let all: Vec<&Value> = sections.iter().map(|s| &s["id"]).collect();
+    let mut session = session_body(&venue);
+    session["categories"] =
+        json!([{"name": "Arquibancada", "price_cents": 8000, "section_ids": all}]);
+    let (status, session) = app
+        .post(
+            &format!("/events/{}/sessions", event["id"].as_str().unwrap()),
+            token,
+            session,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{session}");
+    let last = sections[199]["id"].as_str().unwrap();
+    let (status, map) = app
+        .get(
+            &format!(
+                "/sessions/{}/seats?section_id={last}",
+                session["id"].as_str().unwrap()
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{map}");
+    let seat = map["sections"][0]["seats"][499].clone();
+    assert_eq!(seat["status"], "available", "{seat}");
+    let buyer = app.account("torcedor@example.com", &[]).await;
+    let (status, hold) = app
+        .post(
+            &format!("/sessions/{}/holds", session["id"].as_str().unwrap()),
+            Some(&buyer.token),
+            json!({"seat_ids": [seat["id"]]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{hold}");
+    let (status, order) = app
+        .order(
+            &buyer.token,
+            "stadium-order-1",
+            &bilheteria_testkit::order_body(&hold["id"], "tok_visa"),
+        )
+        .await;
+    assert_eq!(
+        (status, order["status"].as_str()),
+        (StatusCode::CREATED, Some("paid")),
+        "{order}"
+    );
 }

@@ -67,6 +67,7 @@ fn args(app: &TestApp, paysim: &str, out: &std::path::Path) -> LoadtestArgs {
         paysim: Some(paysim.to_owned()),
         out: out.to_path_buf(),
         quiet: true,
+        watch: Vec::new(),
     }
 }
 
@@ -233,6 +234,7 @@ async fn an_unreachable_server_and_a_wrong_password_are_clear_errors() {
         paysim: None,
         out: out.path().to_path_buf(),
         quiet: true,
+        watch: Vec::new(),
     };
     let error = loadtest::run(&unreachable).await.unwrap_err();
     assert!(
@@ -291,4 +293,25 @@ async fn the_whole_rehearsal_runs_in_one_command(db: TestDatabase) {
         serde_json::from_slice(&std::fs::read(out.path().join("report.json")).unwrap()).unwrap();
     assert!(report["audit"]["ok"].as_bool().unwrap(), "{report}");
     assert!(out.path().join("report.html").exists());
+    // The processor time is split between the processes the rehearsal started.
+    let names: Vec<&str> = report["cpu"]["processes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    let expected: &[&str] = if db.url.starts_with("postgres") {
+        &["load generator", "server", "paysim", "database", "other"]
+    } else {
+        &["load generator", "server", "paysim", "other"]
+    };
+    assert_eq!(names, expected, "{report}");
+    assert!(
+        report["cpu"]["processes"][1]["cpu_seconds"]
+            .as_f64()
+            .unwrap()
+            > 0.0,
+        "the server worked: {report}"
+    );
+    assert!(said.contains("ms/purchase"), "{said}");
 }

@@ -106,6 +106,37 @@ fn a_venue_cannot_exceed_the_seat_limit() {
 }
 
 #[test]
+fn a_stadium_of_a_hundred_thousand_seats_fits_and_the_section_limit_holds() {
+    let sector = |i: usize| SectionInput {
+        name: format!("Setor {i}"),
+        rows: Some((0..10).map(|r| row(&format!("F{r}"), 50)).collect()),
+        capacity: None,
+    };
+    let stadium = VenueInput {
+        name: "Estádio".into(),
+        city: "Rio de Janeiro".into(),
+        time_zone: None,
+        sections: (0..200).map(sector).collect(),
+    };
+    let parsed = stadium.clone().parse().unwrap();
+    assert_eq!(parsed.sections.len(), 200);
+    let booths = |count: usize| VenueInput {
+        sections: (0..count)
+            .map(|i| SectionInput {
+                name: format!("Camarote {i}"),
+                rows: Some(vec![row("A", 1)]),
+                capacity: None,
+            })
+            .collect(),
+        ..stadium.clone()
+    };
+    assert!(booths(MAX_SECTIONS).parse().is_ok());
+    let refused = booths(MAX_SECTIONS + 1).parse().unwrap_err().0;
+    assert_eq!(refused[0].field, "sections");
+    assert!(refused[0].message.contains("500 sections"), "{refused:?}");
+}
+
+#[test]
 fn tags_are_normalised_and_bounded() {
     assert_eq!(
         parse_tags(&["Rock".into(), "rock".into(), "ao-vivo".into()]),

@@ -283,6 +283,14 @@ impl From<AppError> for ApiError {
             }),
             AppError::Invalid(errors) => Self::validation(errors),
             AppError::RateLimited { retry_after_secs } => Self::rate_limited(retry_after_secs),
+            AppError::Overloaded { retry_after_secs } => Self {
+                retry_after_secs: Some(retry_after_secs.max(1)),
+                ..Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "overloaded",
+                    "the box office is at capacity right now; nothing was held; try again shortly",
+                )
+            },
             AppError::IpBlocked => Self::new(
                 StatusCode::FORBIDDEN,
                 "ip_blocked",

@@ -456,6 +456,13 @@ pub fn problem(
                 "Wait a moment and try again.",
             ),
         ),
+        "overloaded" => (
+            pick("Muita procura agora", "Very busy right now"),
+            pick(
+                "Muita gente está comprando neste momento e nada foi reservado para você. Tente de novo em alguns segundos.",
+                "A great many people are buying right now and nothing was held for you. Try again in a few seconds.",
+            ),
+        ),
         "email_taken" => (
             pick("E-mail já cadastrado", "Email already registered"),
             pick(
