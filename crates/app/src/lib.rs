@@ -133,6 +133,7 @@ pub struct App {
     /// The one-time link that makes the first admin of an empty box office.
     pub setup: Arc<setup::SetupLink>,
     pub load: Arc<load::Load>,
+    pub settled_here: Arc<sales::SettledHere>,
 }
 
 /// What the application talks to besides its database.
@@ -179,6 +180,7 @@ impl App {
             seat_maps: Arc::default(),
             setup: Arc::default(),
             load,
+            settled_here: Arc::default(),
         }
     }
 }

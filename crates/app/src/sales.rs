@@ -17,6 +17,7 @@ use bilheteria_store::{
     StoreError, TicketDraft,
 };
 use futures_util::StreamExt;
+use std::collections::HashSet;
 use std::net::IpAddr;
 use std::time::Instant;
 use time::{Duration, OffsetDateTime};
@@ -258,6 +259,7 @@ const MIN_PIX_SECONDS: i64 = 10;
 
 /// Asks the provider (again, with the same key) and settles the order with its answer.
 pub async fn charge_and_settle(state: &App, draft: &OrderToSettle) -> AppResult<Settled> {
+    let _charging = state.settled_here.charging(draft.order.id);
     let started = Instant::now();
     let now = state.clock.now();
     let mut result = state.gateway.charge(&charge_request(draft, now)).await;
@@ -363,6 +365,14 @@ pub async fn settle(
     let working = state.load.work();
     let settled = state.store.settle_order(draft, outcome, now).await?;
     drop(working);
+    if let Settled::Done(order) | Settled::AlreadySettled(order) = &settled
+        && !matches!(
+            order.status,
+            OrderStatus::AwaitingPayment | OrderStatus::PaymentPending
+        )
+    {
+        state.settled_here.remember(order.id);
+    }
     match settled {
         Settled::Done(order) if order.status == OrderStatus::Paid && draft.listing.is_some() => {
             // This sale's seller is paid back now; reconciliation retries what the provider
@@ -387,6 +397,10 @@ pub async fn settle(
 /// answer of a charge in flight is left to that charge (or to reconciliation, should its process
 /// die); a settled order stays as it is.
 pub async fn settle_on_hint(state: &App, order: OrderId) -> AppResult<()> {
+    if state.settled_here.knows(order) {
+        // Being charged or settled for good by this process: the hint has nothing to add.
+        return Ok(());
+    }
     let Some(draft) = state.store.order_to_settle(order).await? else {
         return Ok(());
     };
@@ -540,4 +554,102 @@ pub async fn pay_pix_in_simulator(state: &App, buyer: &User, id: OrderId) -> App
         .map_err(|_| AppError::PixNotPending)?;
     settle_on_hint(state, id).await?;
     access::visible_order(state, id, buyer).await
+}
+
+/// The orders this process is charging now, and those it settled for good (paid, failed,
+/// refunded) most recently: the provider's webhook that follows each charge is then answered
+/// without reading the order, as reading it would change nothing (a charge in flight settles
+/// the order itself, or leaves it to reconciliation). Bounded; an order forgotten is simply
+/// read, as any other hint.
+pub struct SettledHere {
+    recent: std::sync::Mutex<(std::collections::VecDeque<OrderId>, HashSet<OrderId>)>,
+    charging: std::sync::Mutex<HashSet<OrderId>>,
+    capacity: usize,
+}
+
+/// An order being charged by this process; forgotten when dropped.
+pub struct Charging<'a>(&'a SettledHere, OrderId);
+
+impl Drop for Charging<'_> {
+    fn drop(&mut self) {
+        let mut charging = self.0.charging.lock().unwrap_or_else(|p| p.into_inner());
+        charging.remove(&self.1);
+    }
+}
+
+impl Default for SettledHere {
+    fn default() -> Self {
+        Self::new(65_536)
+    }
+}
+
+impl SettledHere {
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            recent: Default::default(),
+            charging: Default::default(),
+            capacity: capacity.max(1),
+        }
+    }
+
+    pub fn remember(&self, order: OrderId) {
+        let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
+        let (order_of_arrival, set) = &mut *recent;
+        if set.insert(order) {
+            order_of_arrival.push_back(order);
+            if order_of_arrival.len() > self.capacity
+                && let Some(oldest) = order_of_arrival.pop_front()
+            {
+                set.remove(&oldest);
+            }
+        }
+    }
+
+    pub fn charging(&self, order: OrderId) -> Charging<'_> {
+        let mut charging = self.charging.lock().unwrap_or_else(|p| p.into_inner());
+        charging.insert(order);
+        Charging(self, order)
+    }
+
+    /// Whether the order is being charged here, or was settled for good here lately.
+    pub fn knows(&self, order: OrderId) -> bool {
+        let charging = self.charging.lock().unwrap_or_else(|p| p.into_inner());
+        if charging.contains(&order) {
+            return true;
+        }
+        drop(charging);
+        let recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
+        recent.1.contains(&order)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_oldest_settled_order_is_forgotten_first() {
+        let settled = SettledHere::new(2);
+        let (a, b, c) = (OrderId::new(), OrderId::new(), OrderId::new());
+        settled.remember(a);
+        settled.remember(b);
+        settled.remember(a);
+        assert!(settled.knows(a) && settled.knows(b));
+        settled.remember(c);
+        assert!(!settled.knows(a), "the oldest goes");
+        assert!(settled.knows(b) && settled.knows(c));
+    }
+
+    #[test]
+    fn an_order_is_known_while_it_is_being_charged() {
+        let settled = SettledHere::new(2);
+        let order = OrderId::new();
+        let charging = settled.charging(order);
+        assert!(settled.knows(order));
+        drop(charging);
+        assert!(
+            !settled.knows(order),
+            "a Pix left pending is read on the next hint"
+        );
+    }
 }

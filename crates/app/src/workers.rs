@@ -82,6 +82,7 @@ pub async fn deliver_outbox(state: &App) -> anyhow::Result<usize> {
         .store
         .claim_outbox(now, now + time::Duration::seconds(60), 50)
         .await?;
+    let mut delivered = Vec::with_capacity(messages.len());
     for message in &messages {
         let sent = match crate::mails::compose(state, message).await {
             Ok(email) => state.mail.send(email).await,
@@ -89,10 +90,7 @@ pub async fn deliver_outbox(state: &App) -> anyhow::Result<usize> {
         };
         match sent {
             Ok(()) => {
-                state
-                    .store
-                    .outbox_sent(message.id, state.clock.now())
-                    .await?;
+                delivered.push(message.id);
                 metrics::counter!("outbox_delivered_total", "kind" => message.kind.clone())
                     .increment(1);
             }
@@ -113,5 +111,11 @@ pub async fn deliver_outbox(state: &App) -> anyhow::Result<usize> {
             }
         }
     }
+    // One write for the whole batch; should it be lost, the claim's lease lapses and the
+    // messages go again (delivery is at least once, as it always was).
+    state
+        .store
+        .outbox_sent(&delivered, state.clock.now())
+        .await?;
     Ok(messages.len())
 }

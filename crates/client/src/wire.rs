@@ -138,24 +138,37 @@ pub struct QueueView {
     pub poll_after_seconds: u64,
 }
 
-/// A session's seat map (the sections asked for).
-#[derive(Clone, Debug, Deserialize)]
-pub struct SeatMap {
-    pub sections: Vec<SeatMapSection>,
+/// A session's seat map (the sections asked for), read in place: only each seat's id and
+/// status (`available`, `held` or `sold`), borrowed from the answer.
+#[derive(Debug, Deserialize)]
+pub struct SeatMapView<'a> {
+    #[serde(borrow)]
+    pub sections: Vec<SectionView<'a>>,
 }
 
-#[derive(Clone, Debug, Deserialize)]
-pub struct SeatMapSection {
+#[derive(Debug, Deserialize)]
+pub struct SectionView<'a> {
     /// The seats of a seated section; none for a standing one.
-    #[serde(default)]
-    pub seats: Vec<Seat>,
+    #[serde(default, borrow)]
+    pub seats: Vec<SeatView<'a>>,
 }
 
-#[derive(Clone, Debug, Deserialize)]
-pub struct Seat {
-    pub id: String,
-    /// `available`, `held` or `sold`.
-    pub status: String,
+#[derive(Debug, Deserialize)]
+pub struct SeatView<'a> {
+    #[serde(borrow)]
+    pub id: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    pub status: std::borrow::Cow<'a, str>,
+}
+
+impl SectionView<'_> {
+    pub fn available_ids(self) -> Vec<String> {
+        self.seats
+            .into_iter()
+            .filter(|seat| seat.status == "available")
+            .map(|seat| seat.id.into_owned())
+            .collect()
+    }
 }
 
 /// Seats by id, or places of a standing section; some of them at half price (meia-entrada)

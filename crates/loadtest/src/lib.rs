@@ -560,25 +560,14 @@ async fn journey_steps(
     let mut held = None;
     for _ in 0..3 {
         let step = Instant::now();
-        let map = record(
+        let free = record(
             recorder,
             "seat_map",
             step,
-            api.seat_map(token, session, &section).await,
+            api.available_seats(token, session, &section).await,
         )?;
         let request = if seated {
-            let free: Vec<String> = map
-                .ok()
-                .and_then(|map| map.sections.into_iter().next())
-                .map(|section| {
-                    section
-                        .seats
-                        .into_iter()
-                        .filter(|s| s.status == "available")
-                        .map(|s| s.id)
-                        .collect()
-                })
-                .unwrap_or_default();
+            let free = free.unwrap_or_default();
             if free.is_empty() {
                 recorder.step("hold", Duration::ZERO, Err("sold_out".into()));
                 return Ok(false);

@@ -40,15 +40,20 @@ impl OutboxStore for ThisBackend {
         finish(tx, outcome).await
     }
 
-    async fn outbox_sent(&self, id: OutboxId, now: OffsetDateTime) -> StoreResult<()> {
-        self.write_one(
-            sqlx::query(
-                "UPDATE outbox SET status = 'sent', sent_at = $1, last_error = NULL WHERE id = $2",
-            )
-            .bind(to_micros(now))
-            .bind(id.0),
-        )
-        .await?;
+    async fn outbox_sent(&self, ids: &[OutboxId], now: OffsetDateTime) -> StoreResult<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let mut update = QueryBuilder::<Db>::new(
+            "UPDATE outbox SET status = 'sent', last_error = NULL, sent_at = ",
+        );
+        update.push_bind(to_micros(now)).push(" WHERE id IN (");
+        let mut listed = update.separated(", ");
+        for id in ids {
+            listed.push_bind(id.0);
+        }
+        update.push(")");
+        self.write_one(update.build()).await?;
         Ok(())
     }
 

@@ -367,7 +367,8 @@ pub trait OutboxStore {
         lease_until: OffsetDateTime,
         limit: i64,
     ) -> StoreResult<Vec<OutboxMessage>>;
-    async fn outbox_sent(&self, id: OutboxId, now: OffsetDateTime) -> StoreResult<()>;
+    /// Records messages delivered, in one write however many.
+    async fn outbox_sent(&self, ids: &[OutboxId], now: OffsetDateTime) -> StoreResult<()>;
     /// Records a failed delivery: retried at `retry_at`, or dead when `retry_at` is `None`.
     async fn outbox_failed(
         &self,
