@@ -8,6 +8,8 @@
 #   BENCH_BACKENDS  "sqlite postgres"        BENCH_RATES  "520"
 #   BENCH_SECONDS   30                       BENCH_SEATS  20000   BENCH_STANDING 10000
 #   BENCH_FLAGS     extra flags for rehearse (default: all full price, by card)
+#   BENCH_YARDSTICK 1 (0: no pgbench, for a sitting's middle runs)   BENCH_OUT target/bench-rehearse
+#   BENCH_TAG       a suffix for this call's run directories
 set -euo pipefail
 bin=target/release/bilheteria
 pg="${BILHETERIA_BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/bench_rehearse}"
@@ -23,7 +25,7 @@ yardstick() {
 }
 
 echo "== $(date -u +%FT%TZ) $(git rev-parse --short HEAD) on $(nproc) processors"
-yardstick | tee "$out/pgbench-before.txt"
+[ "${BENCH_YARDSTICK:-1}" = 0 ] || yardstick | tee "$out/pgbench-before.txt"
 for backend in ${BENCH_BACKENDS:-sqlite postgres}; do
   for rate in ${BENCH_RATES:-520}; do
     database=()
@@ -31,7 +33,7 @@ for backend in ${BENCH_BACKENDS:-sqlite postgres}; do
       psql "$admin" -qc "DROP DATABASE IF EXISTS ${pg##*/}" -c "CREATE DATABASE ${pg##*/}" >/dev/null
       database=(--database-url "$pg")
     fi
-    run="$out/$backend-$rate"
+    run="$out/$backend-$rate${BENCH_TAG:+-$BENCH_TAG}"
     echo "== $backend at $rate arrivals/s"
     # shellcheck disable=SC2086
     $bin "${database[@]}" rehearse --rate "$rate" --duration "${BENCH_SECONDS:-30}" \
@@ -40,4 +42,4 @@ for backend in ${BENCH_BACKENDS:-sqlite postgres}; do
     grep -E "purchases/s|^(seat_map|hold|order|purchase) |^(load generator|server|paysim|database|other) |processor time|audit:" "$run.txt"
   done
 done
-yardstick | tee "$out/pgbench-after.txt"
+[ "${BENCH_YARDSTICK:-1}" = 0 ] || yardstick | tee "$out/pgbench-after.txt"
