@@ -45,12 +45,15 @@ impl IntegrityStore for ThisBackend {
                  HAVING SUM(sl.held + sl.sold) > ss.capacity OR SUM(sl.capacity) <> ss.capacity) x",
             )
             .await?,
+            // Counted per section once, then compared (a correlated count per section reads
+            // the session's tickets once per section: SQLite, 0.6 s for 23,000 tickets).
             standing_count_mismatches: count(
                 "SELECT COUNT(*) FROM session_sections ss JOIN sections sec ON sec.id = ss.section_id \
-                 WHERE ss.session_id = $1 AND sec.kind = 'standing' AND (SELECT COALESCE(SUM(sl.sold), 0) \
-                 FROM standing_slices sl WHERE sl.session_id = ss.session_id AND sl.section_id = ss.section_id) \
-                 <> (SELECT COUNT(*) FROM tickets t \
-                 WHERE t.session_id = ss.session_id AND t.section_id = ss.section_id AND t.status <> 'cancelled')",
+                 LEFT JOIN (SELECT section_id, SUM(sold) AS n FROM standing_slices WHERE session_id = $1 \
+                 GROUP BY section_id) sl ON sl.section_id = ss.section_id \
+                 LEFT JOIN (SELECT section_id, COUNT(*) AS n FROM tickets WHERE session_id = $1 \
+                 AND status <> 'cancelled' GROUP BY section_id) t ON t.section_id = ss.section_id \
+                 WHERE ss.session_id = $1 AND sec.kind = 'standing' AND COALESCE(sl.n, 0) <> COALESCE(t.n, 0)",
             )
             .await?,
             // A used ticket has exactly one admission, and only a used (or since refunded)
@@ -70,12 +73,17 @@ impl IntegrityStore for ThisBackend {
             .await?,
             // C1's ledger: what each buyer's allocation says equals what they hold, bought or
             // received and still have (a transfer moves one unit from sender to recipient).
+            // Counted per buyer once, then joined: correlated counts per allocation took SQLite
+            // 86 s for 16,000 buyers of one session.
             allocations_mismatched: count(
-                "SELECT COUNT(*) FROM allocations a WHERE a.session_id = $1 AND a.tickets <> \
-                 (SELECT COUNT(*) FROM tickets t WHERE t.session_id = a.session_id AND t.holder_id = a.user_id AND t.status <> 'cancelled') \
-                 + (SELECT COALESCE(SUM(h.quantity), 0) FROM holds h WHERE h.session_id = a.session_id AND h.user_id = a.user_id AND h.status = 'active') \
-                 + (SELECT COUNT(*) FROM resale_listings l JOIN orders o ON o.id = l.buyer_order_id \
-                    WHERE l.session_id = a.session_id AND l.status = 'reserved' AND o.user_id = a.user_id)",
+                "SELECT COUNT(*) FROM allocations a \
+                 LEFT JOIN (SELECT holder_id AS user_id, COUNT(*) AS n FROM tickets WHERE session_id = $1 \
+                 AND status <> 'cancelled' GROUP BY holder_id) t ON t.user_id = a.user_id \
+                 LEFT JOIN (SELECT user_id, SUM(quantity) AS n FROM holds WHERE session_id = $1 \
+                 AND status = 'active' GROUP BY user_id) h ON h.user_id = a.user_id \
+                 LEFT JOIN (SELECT o.user_id, COUNT(*) AS n FROM resale_listings l JOIN orders o ON o.id = l.buyer_order_id \
+                 WHERE l.session_id = $1 AND l.status = 'reserved' GROUP BY o.user_id) r ON r.user_id = a.user_id \
+                 WHERE a.session_id = $1 AND a.tickets <> COALESCE(t.n, 0) + COALESCE(h.n, 0) + COALESCE(r.n, 0)",
             )
             .await?,
             // A pending transfer is of a ticket its sender still holds, valid.

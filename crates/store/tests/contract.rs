@@ -1124,6 +1124,22 @@ async fn selling_holds_the_cap_and_settles_each_order_once(db: TestDatabase) {
         "UPDATE allocations SET tickets = tickets - 1 WHERE tickets > 0",
     )
     .await;
+    // So does the standing count: places sold that no ticket stands for.
+    tamper(
+        &db,
+        "UPDATE standing_slices SET sold = sold + 1 WHERE slice = 0 AND held + sold < capacity",
+    )
+    .await;
+    let report = store.sales_integrity(session.id).await.unwrap();
+    assert!(
+        report.standing_count_mismatches > 0 && !report.holds(),
+        "{report:?}"
+    );
+    tamper(
+        &db,
+        "UPDATE standing_slices SET sold = sold - 1 WHERE slice = 0 AND sold > 0",
+    )
+    .await;
 
     // A refund releases the seats and cancels the tickets, once.
     store
