@@ -5,6 +5,8 @@
 //! one.
 
 use serde::{Serialize, Serializer};
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
 use time::OffsetDateTime;
 
 /// The failure code of an order whose Pix expired unpaid.
@@ -111,6 +113,25 @@ pub fn qr_svg(data: &str) -> Option<String> {
     )
 }
 
+/// [`qr_svg`], drawn once per code: a pending Pix order is answered again and again while its
+/// buyer's bank pays (its page asks every few seconds), and drawing the QR costs more than all
+/// the rest of the answer. Deterministic, so a memo changes nothing but the cost; bounded (it
+/// starts over past a few thousand codes, far more than are pending at once).
+pub fn shared_qr_svg(data: &str) -> Option<Arc<str>> {
+    static DRAWN: LazyLock<Mutex<HashMap<String, Arc<str>>>> = LazyLock::new(Mutex::default);
+    const KEPT: usize = 4_096;
+    if let Some(svg) = DRAWN.lock().unwrap_or_else(|p| p.into_inner()).get(data) {
+        return Some(svg.clone());
+    }
+    let svg: Arc<str> = qr_svg(data)?.into();
+    let mut drawn = DRAWN.lock().unwrap_or_else(|p| p.into_inner());
+    if drawn.len() >= KEPT {
+        drawn.clear();
+    }
+    drawn.insert(data.to_owned(), svg.clone());
+    Some(svg)
+}
+
 /// A Pix charge awaiting the buyer's bank: the code to copy and paste or scan, until it
 /// expires.
 #[derive(Clone, Debug, PartialEq, Eq, utoipa::ToSchema)]
@@ -125,7 +146,7 @@ impl Serialize for PixCharge {
         use serde::ser::SerializeStruct;
         let mut out = serializer.serialize_struct("PixCharge", 3)?;
         out.serialize_field("copy_paste", &self.copy_paste)?;
-        out.serialize_field("qr_svg", &qr_svg(&self.copy_paste))?;
+        out.serialize_field("qr_svg", &shared_qr_svg(&self.copy_paste).as_deref())?;
         let expires = self
             .expires_at
             .format(&time::format_description::well_known::Rfc3339)
@@ -172,5 +193,9 @@ mod tests {
         assert_eq!(read_br_code(&tampered), None);
         assert_eq!(read_br_code("not a code"), None);
         assert!(qr_svg(&code).unwrap().starts_with("<?xml"));
+        // Drawn once, then shared: the same image, not drawn again.
+        let first = shared_qr_svg(&code).unwrap();
+        assert_eq!(*first, qr_svg(&code).unwrap());
+        assert!(Arc::ptr_eq(&first, &shared_qr_svg(&code).unwrap()));
     }
 }

@@ -18,6 +18,7 @@ on_both_backends!(
     the_setup_link_makes_the_first_admin_once,
     forms_need_their_csrf_proof_and_bad_input_gets_a_friendly_page,
     a_checkout_form_sent_many_times_at_once_buys_once,
+    at_capacity_the_hold_form_answers_a_friendly_page_and_holds_nothing,
     seat_maps_are_shared_snapshots_with_etags,
     a_seat_map_read_every_time_changes_its_etag_with_the_seats,
     a_ticket_on_resale_is_bought_through_the_pages,
@@ -334,6 +335,48 @@ async fn forms_need_their_csrf_proof_and_bad_input_gets_a_friendly_page(db: Test
             .iter()
             .all(|s| s["status"] == "available"),
         "no bad form held anything"
+    );
+}
+
+async fn at_capacity_the_hold_form_answers_a_friendly_page_and_holds_nothing(db: TestDatabase) {
+    let app = TestApp::spawn_with(
+        db,
+        Settings {
+            max_purchase_work_in_flight: 1,
+            ..Settings::default()
+        },
+    )
+    .await;
+    let sale = on_sale(&app, 20, 50, 10, json!({})).await;
+    let buyer = Browser::new(&app);
+    buyer.sign_up("lotado@example.com").await;
+    let session = format!("/sessions/{}", sale.session_id);
+    let csrf = buyer.get(&session).await.csrf();
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("seat_ids", sale.seat_ids[0].as_str()),
+    ];
+    let busy = app.state.load.work();
+    let refused = buyer.post(&format!("{session}/hold"), &form).await;
+    assert_eq!(refused.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(refused.headers[header::RETRY_AFTER], "1");
+    assert!(refused.is_friendly_page(), "{}", refused.body);
+    assert!(
+        refused.body.contains("Muita procura agora"),
+        "{}",
+        refused.body
+    );
+    let (_, map) = app
+        .get(&format!("/sessions/{}/seats", sale.session_id), None)
+        .await;
+    assert_eq!(map["sections"][0]["seats"][0]["status"], "available");
+    drop(busy);
+    let held = buyer.post(&format!("{session}/hold"), &form).await;
+    assert_eq!(held.status, StatusCode::SEE_OTHER, "{}", held.body);
+    assert!(
+        held.location().starts_with("/checkout/"),
+        "{}",
+        held.location()
     );
 }
 
