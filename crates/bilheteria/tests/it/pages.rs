@@ -19,6 +19,7 @@ on_both_backends!(
     forms_need_their_csrf_proof_and_bad_input_gets_a_friendly_page,
     a_checkout_form_sent_many_times_at_once_buys_once,
     at_capacity_the_hold_form_answers_a_friendly_page_and_holds_nothing,
+    pages_and_seat_maps_travel_gzipped_to_browsers_that_ask,
     seat_maps_are_shared_snapshots_with_etags,
     a_seat_map_read_every_time_changes_its_etag_with_the_seats,
     a_ticket_on_resale_is_bought_through_the_pages,
@@ -378,6 +379,49 @@ async fn at_capacity_the_hold_form_answers_a_friendly_page_and_holds_nothing(db:
         "{}",
         held.location()
     );
+}
+
+async fn pages_and_seat_maps_travel_gzipped_to_browsers_that_ask(db: TestDatabase) {
+    use std::io::Read;
+    let app = TestApp::spawn(db).await;
+    let sale = on_sale(&app, 200, 50, 10, json!({})).await;
+    let section = format!(
+        "/sessions/{}?section={}",
+        sale.session_id,
+        sale.venue["sections"][0]["id"].as_str().unwrap()
+    );
+    let seats = format!("/api/v1/sessions/{}/seats", sale.session_id);
+    for path in [section, seats] {
+        let get = |encoding: Option<&'static str>| {
+            // A returning visitor, so that the page is the same each time.
+            let mut request = app
+                .client
+                .get(format!("{}{path}", app.base))
+                .header(header::COOKIE, "bilheteria_device=gzip-test-visitor-0001");
+            if let Some(encoding) = encoding {
+                request = request.header(header::ACCEPT_ENCODING, encoding);
+            }
+            request.send()
+        };
+        let plain = get(None).await.unwrap();
+        assert_eq!(plain.status(), StatusCode::OK, "{path}");
+        assert!(!plain.headers().contains_key(header::CONTENT_ENCODING));
+        let plain = plain.bytes().await.unwrap();
+        let zipped = get(Some("gzip, br")).await.unwrap();
+        assert_eq!(zipped.headers()[header::CONTENT_ENCODING], "gzip", "{path}");
+        let zipped = zipped.bytes().await.unwrap();
+        assert!(
+            zipped.len() * 4 < plain.len(),
+            "{path}: {} of {} bytes",
+            zipped.len(),
+            plain.len()
+        );
+        let mut unzipped = Vec::new();
+        flate2::read::GzDecoder::new(&zipped[..])
+            .read_to_end(&mut unzipped)
+            .unwrap();
+        assert_eq!(unzipped, plain, "{path}");
+    }
 }
 
 async fn a_checkout_form_sent_many_times_at_once_buys_once(db: TestDatabase) {
