@@ -9,13 +9,16 @@ use bilheteria_domain::catalog::{ResaleAvailability, SeatMap};
 use bilheteria_domain::ids::{SectionId, SessionId};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
+use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// One map as it stood when read, with its JSON and ETag made once.
+/// One map as it stood when read, with its JSON (plain and gzipped) and ETag made once.
 pub struct Snapshot {
     pub map: SeatMap,
     pub json: Vec<u8>,
+    /// `json` gzipped, for the browsers that ask: compressed once, not once per viewer.
+    pub gzipped: Vec<u8>,
     /// A strong ETag (quoted), the hash of `json`.
     pub etag: String,
     taken_at: Instant,
@@ -91,6 +94,12 @@ async fn read(app: &App, session: SessionId, section: Option<SectionId>) -> AppR
         }
     }
     let json = serde_json::to_vec(&map).map_err(|e| AppError::Internal(e.to_string()))?;
+    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gzip.write_all(&json)
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let gzipped = gzip
+        .finish()
+        .map_err(|e| AppError::Internal(e.to_string()))?;
     let digest = Sha256::digest(&json);
     let etag = format!(
         "\"{}\"",
@@ -102,6 +111,7 @@ async fn read(app: &App, session: SessionId, section: Option<SectionId>) -> AppR
     Ok(Snapshot {
         map,
         json,
+        gzipped,
         etag,
         taken_at: Instant::now(),
     })

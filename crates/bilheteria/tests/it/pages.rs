@@ -409,6 +409,13 @@ async fn pages_and_seat_maps_travel_gzipped_to_browsers_that_ask(db: TestDatabas
         let plain = plain.bytes().await.unwrap();
         let zipped = get(Some("gzip, br")).await.unwrap();
         assert_eq!(zipped.headers()[header::CONTENT_ENCODING], "gzip", "{path}");
+        assert!(
+            zipped.headers()[header::VARY]
+                .to_str()
+                .unwrap()
+                .contains("accept-encoding"),
+            "{path}: caches keep both"
+        );
         let zipped = zipped.bytes().await.unwrap();
         assert!(
             zipped.len() * 4 < plain.len(),

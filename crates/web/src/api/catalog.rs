@@ -225,8 +225,25 @@ pub async fn seat_map(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|tags| tags.split(',').any(|tag| tag.trim() == snapshot.etag));
     let etag = HeaderValue::from_str(&snapshot.etag).unwrap_or(HeaderValue::from_static("\"\""));
+    let gzip = headers
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(accepts_gzip);
     let mut response = if fresh {
         StatusCode::NOT_MODIFIED.into_response()
+    } else if gzip {
+        // Compressed once with the snapshot (the compression layer leaves it as it is).
+        (
+            [
+                (
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                ),
+                (header::CONTENT_ENCODING, HeaderValue::from_static("gzip")),
+            ],
+            snapshot.gzipped.clone(),
+        )
+            .into_response()
     } else {
         (
             [(
@@ -237,12 +254,26 @@ pub async fn seat_map(
         )
             .into_response()
     };
+    response
+        .headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     response.headers_mut().insert(header::ETAG, etag);
     // Shared by every viewer, so a cache may keep it, but must ask again each time.
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     Ok(response)
+}
+
+/// Whether an `Accept-Encoding` takes gzip (listed, and not with `q=0`).
+fn accepts_gzip(accepted: &str) -> bool {
+    accepted.split(',').any(|coding| {
+        let mut parts = coding.split(';').map(str::trim);
+        parts
+            .next()
+            .is_some_and(|name| name.eq_ignore_ascii_case("gzip"))
+            && !parts.any(|param| param.replace(' ', "") == "q=0" || param == "q=0.0")
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -303,4 +334,17 @@ pub async fn list_event_products(
     Ok(Json(Page::complete(
         state.store.list_event_products(id).await?,
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn gzip_is_taken_unless_refused() {
+        use super::accepts_gzip;
+        assert!(accepts_gzip("gzip"));
+        assert!(accepts_gzip("br, GZIP;q=0.8, deflate"));
+        assert!(!accepts_gzip("br, deflate"));
+        assert!(!accepts_gzip("gzip;q=0"));
+        assert!(!accepts_gzip("identity"));
+    }
 }
