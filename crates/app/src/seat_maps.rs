@@ -7,6 +7,7 @@
 use crate::{App, AppError, AppResult};
 use bilheteria_domain::catalog::{ResaleAvailability, SeatMap};
 use bilheteria_domain::ids::{SectionId, SessionId};
+use bytes::Bytes;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::io::Write;
@@ -16,9 +17,10 @@ use std::time::{Duration, Instant};
 /// One map as it stood when read, with its JSON (plain and gzipped) and ETag made once.
 pub struct Snapshot {
     pub map: SeatMap,
-    pub json: Vec<u8>,
+    /// Shared buffers: every viewer's answer is the same bytes, never a copy.
+    pub json: Bytes,
     /// `json` gzipped, for the browsers that ask: compressed once, not once per viewer.
-    pub gzipped: Vec<u8>,
+    pub gzipped: Bytes,
     /// A strong ETag (quoted), the hash of `json`.
     pub etag: String,
     taken_at: Instant,
@@ -110,8 +112,8 @@ async fn read(app: &App, session: SessionId, section: Option<SectionId>) -> AppR
     );
     Ok(Snapshot {
         map,
-        json,
-        gzipped,
+        json: json.into(),
+        gzipped: gzipped.into(),
         etag,
         taken_at: Instant::now(),
     })

@@ -231,28 +231,23 @@ pub async fn seat_map(
         .is_some_and(accepts_gzip);
     let mut response = if fresh {
         StatusCode::NOT_MODIFIED.into_response()
-    } else if gzip {
-        // Compressed once with the snapshot (the compression layer leaves it as it is).
-        (
-            [
-                (
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static("application/json"),
-                ),
-                (header::CONTENT_ENCODING, HeaderValue::from_static("gzip")),
-            ],
-            snapshot.gzipped.clone(),
-        )
-            .into_response()
     } else {
-        (
-            [(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            )],
-            snapshot.json.clone(),
-        )
-            .into_response()
+        let body = if gzip {
+            &snapshot.gzipped
+        } else {
+            &snapshot.json
+        };
+        let mut response = body.clone().into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        if gzip {
+            // Compressed once with the snapshot (the compression layer leaves it as it is).
+            headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        }
+        response
     };
     response
         .headers_mut()
@@ -272,7 +267,12 @@ fn accepts_gzip(accepted: &str) -> bool {
         parts
             .next()
             .is_some_and(|name| name.eq_ignore_ascii_case("gzip"))
-            && !parts.any(|param| param.replace(' ', "") == "q=0" || param == "q=0.0")
+            && !parts.any(|param| {
+                param
+                    .strip_prefix("q=")
+                    .and_then(|q| q.trim().parse::<f32>().ok())
+                    == Some(0.0)
+            })
     })
 }
 

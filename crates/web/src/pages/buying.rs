@@ -309,7 +309,8 @@ pub async fn release(
 }
 
 struct PixView {
-    qr: String,
+    /// Shared with every other view of the same code (`pix::shared_qr_svg`).
+    qr: std::sync::Arc<str>,
     code: String,
     expires_iso: String,
     expires_text: String,
@@ -367,9 +368,7 @@ pub async fn order(
         ),
     };
     let pix = order.pix.as_ref().filter(|_| pending).map(|pix| PixView {
-        qr: bilheteria_domain::pix::shared_qr_svg(&pix.copy_paste)
-            .map(|svg| svg.to_string())
-            .unwrap_or_default(),
+        qr: bilheteria_domain::pix::shared_qr_svg(&pix.copy_paste).unwrap_or_default(),
         code: pix.copy_paste.clone(),
         expires_iso: rfc3339(pix.expires_at),
         expires_text: words::pix_expires_at(lang, &clock_time(pix.expires_at, &venue.time_zone)),
