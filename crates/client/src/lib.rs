@@ -99,6 +99,22 @@ impl Client {
         answer(request, StatusCode::OK).await
     }
 
+    /// `GET /metrics`: the server's Prometheus text (on servers that serve it with the API and
+    /// without a token).
+    pub async fn metrics(&self) -> ClientResult<String> {
+        let response = self
+            .http
+            .get(format!("{}/metrics", self.origin))
+            .send()
+            .await?;
+        let status = response.status();
+        let text = response.text().await?;
+        if status != StatusCode::OK {
+            return Err(problem(status, &text));
+        }
+        Ok(text)
+    }
+
     /// `POST /auth/login` from the device `device_id`.
     pub async fn login(
         &self,

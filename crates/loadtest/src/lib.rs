@@ -7,6 +7,7 @@
 
 pub mod cpu;
 pub mod report;
+pub mod writer;
 
 use anyhow::{Context, bail};
 use bilheteria_client::{
@@ -151,11 +152,16 @@ pub async fn run(args: &LoadtestArgs) -> anyhow::Result<Report> {
 
     let recorder = Arc::new(Recorder::new());
     let cpu_start = cpu::start(&args.watch);
+    let writer_start = writer_counters(&api).await;
     let measured = drive(&api, args, &sale, buyers, recorder.clone()).await;
     let cpu = cpu_start.and_then(|start| start.finish(recorder.purchases()));
+    let sqlite_writer = match (writer_start, writer_counters(&api).await) {
+        (Some(start), Some(end)) => Some(start.until(&end, measured.seconds, recorder.purchases())),
+        _ => None,
+    };
     say("arrivals over; auditing");
     let audit = audit(&api, &paysim, &admin, &sale, &recorder, args, paysim_before).await;
-    let report = recorder.report(
+    let mut report = recorder.report(
         RunInfo {
             target: args.target.clone(),
             started_at: measured.started_at,
@@ -176,6 +182,7 @@ pub async fn run(args: &LoadtestArgs) -> anyhow::Result<Report> {
         audit,
         cpu,
     );
+    report.sqlite_writer = sqlite_writer;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
     std::fs::write(
@@ -184,6 +191,11 @@ pub async fn run(args: &LoadtestArgs) -> anyhow::Result<Report> {
     )?;
     std::fs::write(args.out.join("report.html"), report.html())?;
     Ok(report)
+}
+
+/// The SQLite writer's counters, when the server runs on SQLite and shows its metrics.
+async fn writer_counters(api: &Client) -> Option<writer::WriterCounters> {
+    writer::WriterCounters::parse(&api.metrics().await.ok()?)
 }
 
 async fn prepare_sale(api: &Client, admin: &str, args: &LoadtestArgs) -> anyhow::Result<Sale> {

@@ -9,6 +9,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use crate::cpu::CpuSplit;
+use crate::writer::WriterLoad;
 
 pub const STEPS: [&str; 6] = ["queue", "seat_map", "hold", "order", "tickets", "purchase"];
 
@@ -147,6 +148,7 @@ impl Recorder {
             run: meta,
             purchases_per_second: purchases as f64 / seconds,
             cpu,
+            sqlite_writer: None,
             steps: step_reports,
             timeline,
             audit,
@@ -214,6 +216,8 @@ pub struct Report {
     pub purchases_per_second_during_arrivals: f64,
     /// Where the processor time went over the run, when the machine says (Linux).
     pub cpu: Option<CpuSplit>,
+    /// How busy the SQLite writer was, when the server runs on SQLite and shows its metrics.
+    pub sqlite_writer: Option<WriterLoad>,
     pub steps: Vec<StepReport>,
     pub timeline: Vec<SecondReport>,
     pub audit: Audit,
@@ -271,6 +275,9 @@ impl Report {
         out.push_str("(purchase: end to end, measured from each buyer's scheduled arrival, so queueing delays count)\n\n");
         if let Some(cpu) = &self.cpu {
             out.push_str(&cpu.table());
+        }
+        if let Some(writer) = &self.sqlite_writer {
+            out.push_str(&writer.line());
         }
         out.push_str(&format!(
             "audit: {}\n",

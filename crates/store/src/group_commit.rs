@@ -12,12 +12,17 @@
 //! transaction: committing waits until what it saw is durable and visible to readers.
 //!
 //! The writer connection sits behind a FIFO mutex. A transaction (`GroupTx`) holds it from its
-//! `SAVEPOINT` to its `RELEASE`; the batch's commit runs on a spawned task that queues for the
+//! `SAVEPOINT` to its commit; the batch's commit runs on a spawned task that queues for the
 //! same mutex, so it commits after the transactions already waiting and before later ones.
+//!
+//! Every statement is a round trip to the connection's thread, the writer's main cost under
+//! load, so a committed transaction's `RELEASE` is not sent on its own: it goes with the next
+//! transaction's `SAVEPOINT`, or is left to the batch's `COMMIT`, which releases it.
 
 use sqlx::{Executor, SqliteConnection};
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
+use std::time::Instant;
 use tokio::sync::{Mutex, OwnedMutexGuard, watch};
 
 /// What a batch's waiters hear: `None` until the batch ends, then its commit's outcome.
@@ -31,9 +36,18 @@ struct Writer {
     conn: SqliteConnection,
     /// The batch whose transaction is open on the connection, if any.
     batch: Option<Batch>,
-    /// A transaction's savepoint may still be open (its holder ended without releasing it, or
-    /// was cancelled): it must be rolled back before the connection is used again.
-    savepoint_open: bool,
+    savepoint: Savepoint,
+}
+
+/// The savepoint of the latest transaction on the connection.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Savepoint {
+    None,
+    /// Not committed: if its holder lets go of the writer so (it gave up, failed or was
+    /// cancelled), it is rolled back before the connection is used again.
+    Open,
+    /// Committed into the batch and not yet released: released with the next statement.
+    Kept,
 }
 
 struct Batch {
@@ -47,7 +61,7 @@ impl GroupCommit {
             writer: Arc::new(Mutex::new(Writer {
                 conn,
                 batch: None,
-                savepoint_open: false,
+                savepoint: Savepoint::None,
             })),
         }
     }
@@ -58,8 +72,11 @@ impl GroupCommit {
         // and the bookkeeping of what that statement did.
         let group = self.writer.clone();
         tokio::spawn(async move {
+            let asked = Instant::now();
             let mut writer = group.clone().lock_owned().await;
-            writer.undo_open_savepoint().await;
+            let taken = Instant::now();
+            metrics::histogram!("sqlite_writer_wait_seconds").record(taken - asked);
+            writer.undo_uncommitted_savepoint().await;
             if writer.batch.is_none() {
                 // BEGIN IMMEDIATE takes the database's write lock up front.
                 writer.conn.execute("BEGIN IMMEDIATE").await?;
@@ -68,12 +85,26 @@ impl GroupCommit {
                     commit_scheduled: false,
                 });
             }
-            if let Err(error) = writer.conn.execute("SAVEPOINT write").await {
+            if writer.savepoint == Savepoint::Kept {
+                let opened = writer
+                    .conn
+                    .execute("RELEASE SAVEPOINT write; SAVEPOINT write")
+                    .await;
+                if let Err(error) = opened {
+                    // Whether the kept write was released is unknown: its batch fails whole.
+                    writer.end_batch(Err(error.to_string())).await;
+                    return Err(error);
+                }
+            } else if let Err(error) = writer.conn.execute("SAVEPOINT write").await {
                 schedule_commit(&mut writer, &group);
                 return Err(error);
             }
-            writer.savepoint_open = true;
-            Ok(GroupTx { writer, group })
+            writer.savepoint = Savepoint::Open;
+            Ok(GroupTx {
+                writer,
+                group,
+                taken,
+            })
         })
         .await
         .map_err(|_| sqlx::Error::WorkerCrashed)?
@@ -83,11 +114,11 @@ impl GroupCommit {
 impl Writer {
     /// Rolls back a transaction that ended without committing. If that cannot be done (SQLite
     /// may already have rolled the whole batch back after an I/O error), the batch fails.
-    async fn undo_open_savepoint(&mut self) {
-        if !self.savepoint_open {
+    async fn undo_uncommitted_savepoint(&mut self) {
+        if self.savepoint != Savepoint::Open {
             return;
         }
-        self.savepoint_open = false;
+        self.savepoint = Savepoint::None;
         let undone = self
             .conn
             .execute("ROLLBACK TO SAVEPOINT write; RELEASE SAVEPOINT write")
@@ -102,6 +133,9 @@ impl Writer {
         let Some(batch) = self.batch.take() else {
             return;
         };
+        // COMMIT releases a kept savepoint; ROLLBACK undoes it.
+        self.savepoint = Savepoint::None;
+        let started = Instant::now();
         let outcome = match outcome {
             Ok(()) => self
                 .conn
@@ -115,13 +149,14 @@ impl Writer {
             // Leave the connection outside any transaction, whatever state the failure left.
             let _ = self.conn.execute("ROLLBACK").await;
         }
+        metrics::histogram!("sqlite_commit_seconds").record(started.elapsed());
         batch.done.send_replace(Some(outcome));
     }
 }
 
 async fn commit_batch(group: &Mutex<Writer>) {
     let mut writer = group.lock().await;
-    writer.undo_open_savepoint().await;
+    writer.undo_uncommitted_savepoint().await;
     writer.end_batch(Ok(())).await;
 }
 
@@ -146,15 +181,14 @@ fn schedule_commit(writer: &mut Writer, group: &Arc<Mutex<Writer>>) {
 pub struct GroupTx {
     writer: OwnedMutexGuard<Writer>,
     group: Arc<Mutex<Writer>>,
+    /// When it took the writer, which every other write then waits for.
+    taken: Instant,
 }
 
 impl GroupTx {
     /// Answers once the transaction's batch is durably committed (or failed as a whole).
     pub async fn commit(self) -> Result<(), sqlx::Error> {
-        // On a task of its own, like `begin`: a released savepoint is always accounted for.
-        let mut done = tokio::spawn(self.release())
-            .await
-            .map_err(|_| sqlx::Error::WorkerCrashed)??;
+        let mut done = self.keep()?;
         let outcome = done
             .wait_for(Option::is_some)
             .await
@@ -176,14 +210,14 @@ impl GroupTx {
         Ok(())
     }
 
-    /// Ends the savepoint into the batch and answers where the batch's outcome will appear.
-    async fn release(mut self) -> Result<watch::Receiver<Outcome>, sqlx::Error> {
-        self.writer.conn.execute("RELEASE SAVEPOINT write").await?;
-        self.writer.savepoint_open = false;
+    /// Keeps the savepoint in the batch and answers where the batch's outcome will appear.
+    /// Nothing is sent to the connection, so a cancelled caller cannot leave this half done.
+    fn keep(mut self) -> Result<watch::Receiver<Outcome>, sqlx::Error> {
         let done = match self.writer.batch.as_ref() {
             Some(batch) => batch.done.subscribe(),
             None => return Err(sqlx::Error::WorkerCrashed),
         };
+        self.writer.savepoint = Savepoint::Kept;
         // Dropping the transaction lets the next writer in and schedules the batch's commit.
         drop(self);
         Ok(done)
@@ -195,6 +229,7 @@ impl Drop for GroupTx {
         // A savepoint left open is rolled back before the batch commits; scheduling the commit
         // here makes sure a batch never stays open, whether or not another write comes.
         schedule_commit(&mut self.writer, &self.group);
+        metrics::histogram!("sqlite_writer_held_seconds").record(self.taken.elapsed());
     }
 }
 
@@ -308,6 +343,36 @@ mod tests {
             .unwrap();
         tx.commit().await.unwrap();
         assert_eq!(stored(&options).await, vec![2]);
+    }
+
+    #[tokio::test]
+    async fn a_write_given_up_after_a_committed_one_undoes_only_itself() {
+        let (group, _dir, options) = group().await;
+        // On one thread the first write's commit runs before the second write begins, and the
+        // batch's commit after it: the second write's savepoint follows the first one's, kept
+        // but not yet released.
+        let committed = {
+            let mut tx = group.begin().await.unwrap();
+            sqlx::query("INSERT INTO t (n) VALUES (1)")
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            tokio::spawn(tx.commit())
+        };
+        let mut given_up = group.begin().await.unwrap();
+        sqlx::query("INSERT INTO t (n) VALUES (2)")
+            .execute(&mut *given_up)
+            .await
+            .unwrap();
+        drop(given_up);
+        let mut last = group.begin().await.unwrap();
+        sqlx::query("INSERT INTO t (n) VALUES (3)")
+            .execute(&mut *last)
+            .await
+            .unwrap();
+        last.commit().await.unwrap();
+        committed.await.unwrap().unwrap();
+        assert_eq!(stored(&options).await, vec![1, 3]);
     }
 
     #[tokio::test]
