@@ -39,7 +39,7 @@ for backend in ${BENCH_BACKENDS:-sqlite postgres}; do
     $bin "${database[@]}" rehearse --rate "$rate" --duration "${BENCH_SECONDS:-30}" \
       --seats "${BENCH_SEATS:-20000}" --standing "${BENCH_STANDING:-10000}" \
       ${BENCH_FLAGS:---half-share 0 --pix-share 0} --quiet --out "$run" >"$run.txt" 2>&1 || true
-    grep -E "purchases/s|^(seat_map|hold|order|purchase) |^(load generator|server|paysim|database|other) |processor time|audit:" "$run.txt"
+    grep -E "purchases/s|^(seat_map|hold|order|purchase) |^(load generator|server|paysim|database|other) |processor time|^SQLite writer|audit:" "$run.txt"
   done
 done
 [ "${BENCH_YARDSTICK:-1}" = 0 ] || yardstick | tee "$out/pgbench-after.txt"
