@@ -2,6 +2,7 @@
 //! problem+json, the OpenAPI document) over the application layer, and the server loop.
 
 pub mod api;
+pub mod conditional;
 pub mod cookies;
 pub mod pages;
 

@@ -391,7 +391,7 @@ async fn pages_and_seat_maps_travel_gzipped_to_browsers_that_ask(db: TestDatabas
         sale.venue["sections"][0]["id"].as_str().unwrap()
     );
     let seats = format!("/api/v1/sessions/{}/seats", sale.session_id);
-    for path in [section, seats] {
+    for path in [section, seats.clone()] {
         let get = |encoding: Option<&'static str>| {
             // A returning visitor, so that the page is the same each time.
             let mut request = app
@@ -429,6 +429,56 @@ async fn pages_and_seat_maps_travel_gzipped_to_browsers_that_ask(db: TestDatabas
             .unwrap();
         assert_eq!(unzipped, plain, "{path}");
     }
+    // The seat map's two representations have ETags of their own, and a revalidation is
+    // answered for the representation asked for.
+    let seat_map = |encoding: &'static str, tag: Option<String>| {
+        let mut request = app
+            .client
+            .get(format!("{}{seats}", app.base))
+            .header(header::ACCEPT_ENCODING, encoding);
+        if let Some(tag) = tag {
+            request = request.header(header::IF_NONE_MATCH, tag);
+        }
+        request.send()
+    };
+    let etag = |response: &reqwest::Response| {
+        response.headers()[header::ETAG]
+            .to_str()
+            .unwrap()
+            .to_owned()
+    };
+    let plain_tag = etag(&seat_map("identity", None).await.unwrap());
+    let gzip_tag = etag(&seat_map("gzip", None).await.unwrap());
+    assert_ne!(plain_tag, gzip_tag);
+    let again = seat_map("gzip", Some(gzip_tag.clone())).await.unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+    assert_eq!(etag(&again), gzip_tag);
+    let other = seat_map("identity", Some(gzip_tag)).await.unwrap();
+    assert_eq!(
+        other.status(),
+        StatusCode::OK,
+        "the plain map is not the gzipped one"
+    );
+    assert_eq!(etag(&other), plain_tag);
+    // So do the static assets, which the compression layer gzips.
+    let script = app.client.get(format!("{}/static/app.js", app.base));
+    let zipped = script
+        .header(header::ACCEPT_ENCODING, "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(zipped.headers()[header::CONTENT_ENCODING], "gzip");
+    let zipped_tag = etag(&zipped);
+    assert!(zipped_tag.ends_with("-gzip\""), "{zipped_tag}");
+    let again = app
+        .client
+        .get(format!("{}/static/app.js", app.base))
+        .header(header::ACCEPT_ENCODING, "gzip")
+        .header(header::IF_NONE_MATCH, &zipped_tag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
 }
 
 async fn a_checkout_form_sent_many_times_at_once_buys_once(db: TestDatabase) {

@@ -4,6 +4,7 @@
 use super::error::{ApiError, ApiResult, Problem};
 use super::extract::{ApiJson, ApiQuery, ClientIp, CurrentUser, PathId};
 use super::{audit_context, page_request, parse_instant};
+use crate::conditional;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -220,15 +221,10 @@ pub async fn seat_map(
         .transpose()?;
     let viewer = caller.as_ref().map(|c| &c.user);
     let snapshot = seat_maps::seat_map(&state, viewer, id, section).await?;
-    let fresh = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|tags| tags.split(',').any(|tag| tag.trim() == snapshot.etag));
-    let etag = HeaderValue::from_str(&snapshot.etag).unwrap_or(HeaderValue::from_static("\"\""));
-    let gzip = headers
-        .get(header::ACCEPT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(accepts_gzip);
+    let gzip = conditional::accepts_gzip(&headers);
+    let etag = conditional::etag(&snapshot.etag, gzip);
+    let fresh = conditional::not_modified(&headers, &etag);
+    let etag = HeaderValue::from_str(&etag).unwrap_or(HeaderValue::from_static("\"\""));
     let mut response = if fresh {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
@@ -258,22 +254,6 @@ pub async fn seat_map(
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     Ok(response)
-}
-
-/// Whether an `Accept-Encoding` takes gzip (listed, and not with `q=0`).
-fn accepts_gzip(accepted: &str) -> bool {
-    accepted.split(',').any(|coding| {
-        let mut parts = coding.split(';').map(str::trim);
-        parts
-            .next()
-            .is_some_and(|name| name.eq_ignore_ascii_case("gzip"))
-            && !parts.any(|param| {
-                param
-                    .strip_prefix("q=")
-                    .and_then(|q| q.trim().parse::<f32>().ok())
-                    == Some(0.0)
-            })
-    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -334,17 +314,4 @@ pub async fn list_event_products(
     Ok(Json(Page::complete(
         state.store.list_event_products(id).await?,
     )))
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn gzip_is_taken_unless_refused() {
-        use super::accepts_gzip;
-        assert!(accepts_gzip("gzip"));
-        assert!(accepts_gzip("br, GZIP;q=0.8, deflate"));
-        assert!(!accepts_gzip("br, deflate"));
-        assert!(!accepts_gzip("gzip;q=0"));
-        assert!(!accepts_gzip("identity"));
-    }
 }

@@ -1,6 +1,7 @@
 //! The stylesheet, script and icon of the pages, compiled into the binary and served with an
 //! ETag so that a browser asks again cheaply (304) and never runs a stale script.
 
+use crate::conditional;
 use axum::extract::Path;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -51,12 +52,9 @@ pub async fn serve(Path(file): Path<String>, headers: HeaderMap) -> Response {
         return super::not_found().into_response();
     };
     let asset = &ASSETS[index];
-    let etag = &etags()[index];
-    let unchanged = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|tags| tags.split(',').any(|t| t.trim() == etag));
-    let mut response = if unchanged {
+    // The compression layer gzips the answer for a browser that asks: another representation.
+    let etag = conditional::etag(&etags()[index], conditional::accepts_gzip(&headers));
+    let mut response = if conditional::not_modified(&headers, &etag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         (
@@ -68,9 +66,12 @@ pub async fn serve(Path(file): Path<String>, headers: HeaderMap) -> Response {
         )
             .into_response()
     };
-    if let Ok(value) = HeaderValue::from_str(etag) {
+    if let Ok(value) = HeaderValue::from_str(&etag) {
         response.headers_mut().insert(header::ETAG, value);
     }
+    response
+        .headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     response.headers_mut().insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=300"),
