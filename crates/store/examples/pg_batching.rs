@@ -19,9 +19,11 @@
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{Executor, PgPool};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
-use tokio::sync::{Mutex, mpsc, oneshot};
+use std::time::Duration;
+use tokio::sync::{Mutex, mpsc};
 use uuid::Uuid;
+
+mod common;
 
 const SCHEMA: &str = "
     DROP SCHEMA IF EXISTS hold_batching CASCADE;
@@ -70,47 +72,39 @@ async fn fresh(pool: &PgPool, seats: u64) -> anyhow::Result<()> {
 }
 
 async fn one_by_one(pool: &PgPool, holds: u64, tasks: u64) -> anyhow::Result<Duration> {
-    let started = Instant::now();
-    let mut running = tokio::task::JoinSet::new();
-    for task in 0..tasks {
+    let pool = pool.clone();
+    common::from_tasks(holds, tasks, move |i| {
         let pool = pool.clone();
-        running.spawn(async move {
-            let mut i = task;
-            while i < holds {
-                let (hold, user, first, second) = hold_of(i);
-                let mut tx = pool.begin().await?;
-                let claimed = sqlx::query(CLAIM)
-                    .bind(hold)
-                    .bind(first)
-                    .bind(second)
-                    .execute(&mut *tx)
-                    .await?;
-                anyhow::ensure!(claimed.rows_affected() == 2, "seats of hold {i} taken");
-                sqlx::query(ALLOCATE).bind(user).execute(&mut *tx).await?;
-                sqlx::query(HOLD)
-                    .bind(hold)
-                    .bind(user)
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query(HOLD_SEATS)
-                    .bind(hold)
-                    .bind(first)
-                    .bind(second)
-                    .execute(&mut *tx)
-                    .await?;
-                tx.commit().await?;
-                i += tasks;
-            }
-            anyhow::Ok(())
-        });
-    }
-    while let Some(done) = running.join_next().await {
-        done??;
-    }
-    Ok(started.elapsed())
+        async move {
+            let (hold, user, first, second) = hold_of(i);
+            let mut tx = pool.begin().await?;
+            let claimed = sqlx::query(CLAIM)
+                .bind(hold)
+                .bind(first)
+                .bind(second)
+                .execute(&mut *tx)
+                .await?;
+            anyhow::ensure!(claimed.rows_affected() == 2, "seats of hold {i} taken");
+            sqlx::query(ALLOCATE).bind(user).execute(&mut *tx).await?;
+            sqlx::query(HOLD)
+                .bind(hold)
+                .bind(user)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(HOLD_SEATS)
+                .bind(hold)
+                .bind(first)
+                .bind(second)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(())
+        }
+    })
+    .await
 }
 
-type Job = ((Uuid, i64, i64, i64), oneshot::Sender<Result<(), String>>);
+type Job = common::Job<(Uuid, i64, i64, i64)>;
 
 /// Writes the buyers of one batch in one transaction.
 async fn write_batch(pool: &PgPool, batch: &[Job]) -> anyhow::Result<()> {
@@ -184,26 +178,13 @@ async fn batched(
             }
         });
     }
-    let started = Instant::now();
-    let mut running = tokio::task::JoinSet::new();
-    for task in 0..tasks {
-        let send = send.clone();
-        running.spawn(async move {
-            let mut i = task;
-            while i < holds {
-                let (answer, answered) = oneshot::channel();
-                send.send((hold_of(i), answer)).await?;
-                answered.await?.map_err(anyhow::Error::msg)?;
-                i += tasks;
-            }
-            anyhow::Ok(())
-        });
-    }
+    let writer = send.clone();
+    let elapsed = common::from_tasks(holds, tasks, move |i| {
+        let writer = writer.clone();
+        async move { common::ask(&writer, hold_of(i)).await }
+    })
+    .await?;
     drop(send);
-    while let Some(done) = running.join_next().await {
-        done??;
-    }
-    let elapsed = started.elapsed();
     while collectors.join_next().await.is_some() {}
     Ok(elapsed)
 }

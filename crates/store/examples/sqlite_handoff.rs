@@ -19,8 +19,10 @@ use sqlx::{Connection, Executor, SqliteConnection};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
-use tokio::sync::{Mutex, mpsc, oneshot};
+use std::time::Duration;
+use tokio::sync::{Mutex, mpsc};
+
+mod common;
 
 const SCHEMA: &str = "
     CREATE TABLE seats (id INTEGER PRIMARY KEY, status TEXT NOT NULL, hold_id BLOB);
@@ -72,68 +74,57 @@ async fn through_sqlx(path: &str, transactions: u64, tasks: u64) -> anyhow::Resu
         0u32,
     )));
     let queued = Arc::new(AtomicUsize::new(0));
-    let started = Instant::now();
-    let mut running = tokio::task::JoinSet::new();
-    for task in 0..tasks {
+    let last = writer.clone();
+    let took = common::from_tasks(transactions, tasks, move |i| {
         let (writer, queued) = (writer.clone(), queued.clone());
-        running.spawn(async move {
-            let mut i = task;
-            while i < transactions {
-                let (hold, user, first, second) = hold_of(i);
-                queued.fetch_add(1, Ordering::AcqRel);
-                let mut guard = writer.lock().await;
-                queued.fetch_sub(1, Ordering::AcqRel);
-                let (conn, open) = &mut *guard;
-                if *open == 0 {
-                    conn.execute("BEGIN IMMEDIATE").await?;
-                }
-                *open += 1;
-                conn.execute("SAVEPOINT write").await?;
-                sqlx::query(CLAIM)
-                    .bind(&hold)
-                    .bind(first)
-                    .bind(second)
-                    .execute(&mut *conn)
-                    .await?;
-                sqlx::query(ALLOCATE).bind(user).execute(&mut *conn).await?;
-                sqlx::query(HOLD)
-                    .bind(&hold)
-                    .bind(user)
-                    .execute(&mut *conn)
-                    .await?;
-                sqlx::query(HOLD_SEATS)
-                    .bind(&hold)
-                    .bind(first)
-                    .bind(second)
-                    .execute(&mut *conn)
-                    .await?;
-                conn.execute("RELEASE write").await?;
-                // The last of a burst commits the batch, as the thread below does (the store's
-                // committer does it on a task of its own; the number of syncs is what matters).
-                if queued.load(Ordering::Acquire) == 0 || *open >= 64 {
-                    conn.execute("COMMIT").await?;
-                    *open = 0;
-                }
-                drop(guard);
-                i += tasks;
+        async move {
+            let (hold, user, first, second) = hold_of(i);
+            queued.fetch_add(1, Ordering::AcqRel);
+            let mut guard = writer.lock().await;
+            queued.fetch_sub(1, Ordering::AcqRel);
+            let (conn, open) = &mut *guard;
+            if *open == 0 {
+                conn.execute("BEGIN IMMEDIATE").await?;
             }
-            anyhow::Ok(())
-        });
-    }
-    while let Some(done) = running.join_next().await {
-        done??;
-    }
-    let mut guard = writer.lock().await;
+            *open += 1;
+            conn.execute("SAVEPOINT write").await?;
+            sqlx::query(CLAIM)
+                .bind(&hold)
+                .bind(first)
+                .bind(second)
+                .execute(&mut *conn)
+                .await?;
+            sqlx::query(ALLOCATE).bind(user).execute(&mut *conn).await?;
+            sqlx::query(HOLD)
+                .bind(&hold)
+                .bind(user)
+                .execute(&mut *conn)
+                .await?;
+            sqlx::query(HOLD_SEATS)
+                .bind(&hold)
+                .bind(first)
+                .bind(second)
+                .execute(&mut *conn)
+                .await?;
+            conn.execute("RELEASE write").await?;
+            // The last of a burst commits the batch, as the thread below does (the store's
+            // committer does it on a task of its own; the number of syncs is what matters).
+            if queued.load(Ordering::Acquire) == 0 || *open >= 64 {
+                conn.execute("COMMIT").await?;
+                *open = 0;
+            }
+            Ok(())
+        }
+    })
+    .await?;
+    let mut guard = last.lock().await;
     if guard.1 > 0 {
         guard.0.execute("COMMIT").await?;
     }
-    Ok(started.elapsed())
+    Ok(took)
 }
 
-type Job = (
-    (Vec<u8>, i64, i64, i64),
-    oneshot::Sender<Result<(), String>>,
-);
+type Job = common::Job<(Vec<u8>, i64, i64, i64)>;
 
 /// The lever: one rusqlite connection on a thread of its own runs each whole transaction as a
 /// savepoint of the batch and commits when its queue is empty (or the batch is 64 long).
@@ -181,26 +172,13 @@ async fn through_one_handoff(
     let (send, jobs) = mpsc::channel::<Job>(1024);
     let path = path.to_owned();
     let thread = std::thread::spawn(move || writer_thread(path, jobs));
-    let started = Instant::now();
-    let mut running = tokio::task::JoinSet::new();
-    for task in 0..tasks {
-        let send = send.clone();
-        running.spawn(async move {
-            let mut i = task;
-            while i < transactions {
-                let (answer, answered) = oneshot::channel();
-                send.send((hold_of(i), answer)).await?;
-                answered.await?.map_err(anyhow::Error::msg)?;
-                i += tasks;
-            }
-            anyhow::Ok(())
-        });
-    }
+    let writer = send.clone();
+    let elapsed = common::from_tasks(transactions, tasks, move |i| {
+        let writer = writer.clone();
+        async move { common::ask(&writer, hold_of(i)).await }
+    })
+    .await?;
     drop(send);
-    while let Some(done) = running.join_next().await {
-        done??;
-    }
-    let elapsed = started.elapsed();
     thread
         .join()
         .map_err(|_| anyhow::anyhow!("the writer thread panicked"))??;
