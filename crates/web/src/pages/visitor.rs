@@ -78,15 +78,16 @@ pub async fn ensure_device(State(app): State<App>, mut req: Request, next: Next)
             Some(&problem.detail),
             &fields,
         );
-        if let Some(secs) = problem.retry_after_secs {
-            // Overloaded, rate limited: the browser (and the buyer) may come back after this.
-            page.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
-        }
         for (name, value) in response.headers() {
             if name == header::SET_COOKIE || name == header::RETRY_AFTER {
                 page.headers_mut().append(name, value.clone());
             }
+        }
+        if let Some(secs) = problem.retry_after_secs {
+            // Overloaded, rate limited: the browser (and the buyer) may come back after this.
+            // Inserted last, so that the page says it once.
+            page.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response = page;
     }
