@@ -21,6 +21,7 @@ pub async fn compose(state: &App, message: &OutboxMessage) -> anyhow::Result<Ema
     let (subject, body) = match message.kind.as_str() {
         "order_paid" | "order_refunded" => order_mail(state, message, language).await?,
         "waitlist_offer" => waitlist_mail(state, message, language).await?,
+        "listing_sold" => sale_mail(state, message, language).await?,
         _ => transfer_mail(state, message, language).await?,
     };
     Ok(Email {
@@ -206,15 +207,7 @@ async fn waitlist_mail(
     message: &OutboxMessage,
     language: Language,
 ) -> anyhow::Result<(String, String)> {
-    let listing_id = message.payload["listing_id"]
-        .as_str()
-        .and_then(|id| id.parse().ok())
-        .ok_or_else(|| anyhow::anyhow!("outbox message without a listing"))?;
-    let listing = state
-        .store
-        .get_listing(listing_id)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("listing {listing_id} not found"))?;
+    let listing = listing_of(state, message).await?;
     let (title, zone) = event_facts(state, listing.event_id).await?;
     let until = listing
         .offered_until
@@ -238,6 +231,58 @@ async fn waitlist_mail(
                 "You were first in line for {title}: a ticket is offered to you alone at {price} \
                  until {until}. Buy it from the session's resale listings (listing {}).\n",
                 listing.id
+            ),
+        ),
+    ))
+}
+
+/// The listing a message is about.
+async fn listing_of(
+    state: &App,
+    message: &OutboxMessage,
+) -> anyhow::Result<bilheteria_domain::resale::Listing> {
+    let listing_id = message.payload["listing_id"]
+        .as_str()
+        .and_then(|id| id.parse().ok())
+        .ok_or_else(|| anyhow::anyhow!("outbox message without a listing"))?;
+    let listing = state
+        .store
+        .get_listing(listing_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("listing {listing_id} not found"))?;
+    Ok(listing)
+}
+
+/// The seller's mail of a ticket sold on resale: for how much, and what they are paid back.
+async fn sale_mail(
+    state: &App,
+    message: &OutboxMessage,
+    language: Language,
+) -> anyhow::Result<(String, String)> {
+    let listing = listing_of(state, message).await?;
+    let payout = state
+        .store
+        .seller_listing(listing.ticket_id, listing.seller_id)
+        .await?
+        .map_or(0, |sold| sold.payout_cents);
+    let (title, _) = event_facts(state, listing.event_id).await?;
+    let (price, payout) = (language.money(listing.price_cents), language.money(payout));
+    let link = page(state, &format!("/tickets/{}", listing.ticket_id));
+    Ok((
+        say(
+            language,
+            format!("Seu ingresso para {title} foi vendido"),
+            format!("Your ticket for {title} was sold"),
+        ),
+        say(
+            language,
+            format!(
+                "Seu ingresso para {title} foi vendido na revenda por {price}. Você vai receber \
+                 {payout}, devolvidos no meio de pagamento da sua compra.\n{link}\n"
+            ),
+            format!(
+                "Your ticket for {title} was sold on resale for {price}. You will receive \
+                 {payout}, paid back to how you paid for it.\n{link}\n"
             ),
         ),
     ))

@@ -64,6 +64,15 @@ pub async fn withdraw(
     }
 }
 
+/// The seller's latest listing of their ticket (or of a ticket they sold), with their payout.
+pub async fn seller_listing(
+    app: &App,
+    seller: &User,
+    ticket: TicketId,
+) -> AppResult<Option<bilheteria_store::SellerListing>> {
+    Ok(app.store.seller_listing(ticket, seller.id).await?)
+}
+
 /// `GET /sessions/{id}/resale`: listings on sale, cheapest first.
 pub async fn on_sale(
     app: &App,

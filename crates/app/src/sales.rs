@@ -136,6 +136,37 @@ pub async fn release_hold(state: &App, buyer: &User, id: HoldId) -> AppResult<()
     }
 }
 
+/// What a buyer's hold is now: still holding, become an order (paid or being paid), or gone
+/// (expired, released, or its order failed) with the places it had.
+pub enum HoldNow {
+    Holding(Hold),
+    Ordered(OrderId),
+    Gone(Hold),
+}
+
+/// The buyer's own hold as it stands; anyone else's is not found.
+pub async fn hold_now(state: &App, buyer: &User, id: HoldId) -> AppResult<HoldNow> {
+    let Some((hold, status)) = state.store.get_hold(id).await? else {
+        return Err(AppError::NotFound("hold"));
+    };
+    if hold.user_id != buyer.id {
+        return Err(AppError::NotFound("hold"));
+    }
+    if status == "active" && hold.expires_at > state.clock.now() {
+        return Ok(HoldNow::Holding(hold));
+    }
+    Ok(match state.store.live_order_of_hold(id).await? {
+        Some(order) => HoldNow::Ordered(order),
+        None => HoldNow::Gone(hold),
+    })
+}
+
+/// The places of a session the buyer already has against its cap (C1): their tickets and the
+/// places they hold.
+pub async fn places_taken(state: &App, buyer: &User, session: SessionId) -> AppResult<i64> {
+    Ok(state.store.allocated_places(buyer.id, session).await?)
+}
+
 /// `POST /orders`: the first run of a key, or the replay of its first answer. Either way it
 /// answers the order as its first answer told it: in the status it had then (a retry after a
 /// `payment_pending` answer is told `payment_pending` again), with its tickets as they are now.

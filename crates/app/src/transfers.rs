@@ -101,6 +101,12 @@ pub async fn list(app: &App, user: &User, page: &PageRequest) -> AppResult<Page<
     Ok(listed)
 }
 
+/// The accepted transfer by which `user` gave `ticket` away, if they did: what their old page
+/// of the ticket tells them.
+pub async fn handed_over(app: &App, user: &User, ticket: TicketId) -> AppResult<Option<Transfer>> {
+    Ok(app.store.handed_over(ticket, user.id).await?)
+}
+
 /// `POST /transfers/{id}/accept`, `/decline` (the recipient) and `/cancel` (the sender).
 pub async fn decide(
     app: &App,

@@ -179,20 +179,37 @@ impl Language {
 
     /// A session's date and time in the venue's zone, with its offset, in this language.
     pub fn session_time(self, at: OffsetDateTime, zone: &str) -> String {
+        let offset = offset_in(zone, at);
+        format!("{} ({})", self.list_time(at, zone), offset_label(offset))
+    }
+
+    /// A time for a page, in the venue's zone: its offset is said only when it is not
+    /// Brasília's at that moment (most buyers read Brasília's time), so that a venue in Manaus
+    /// still reads unambiguously.
+    pub fn local_time(self, at: OffsetDateTime, zone: &str) -> String {
+        let offset = offset_in(zone, at);
+        if offset == BRASILIA {
+            self.list_time(at, zone)
+        } else {
+            self.session_time(at, zone)
+        }
+    }
+
+    /// A time in a list, in the venue's zone, with no offset: the item's own page says it.
+    pub fn list_time(self, at: OffsetDateTime, zone: &str) -> String {
+        let offset = offset_in(zone, at);
         match self {
-            Language::PtBr => session_time_pt(at, zone),
+            Language::PtBr => date_time_pt(at, offset),
             Language::En => {
-                let offset = offset_in(zone, at);
                 let local = at.to_offset(offset);
                 format!(
-                    "{}, {} {} {}, {:02}:{:02} ({})",
+                    "{}, {} {} {}, {:02}:{:02}",
                     local.weekday(),
                     local.day(),
                     local.month(),
                     local.year(),
                     local.hour(),
                     local.minute(),
-                    offset_label(offset)
                 )
             }
         }
@@ -203,6 +220,23 @@ impl Language {
 mod tests {
     use super::*;
     use time::macros::datetime;
+
+    #[test]
+    fn pages_say_the_offset_only_away_from_brasilia() {
+        let at = datetime!(2027-03-06 23:00 UTC);
+        for lang in [Language::PtBr, Language::En] {
+            assert!(!lang.local_time(at, "America/Sao_Paulo").contains("UTC"));
+            assert!(
+                lang.local_time(at, "America/Manaus")
+                    .ends_with("(UTC−04:00)")
+            );
+            assert!(!lang.list_time(at, "America/Manaus").contains("UTC"));
+            assert_eq!(
+                lang.session_time(at, "America/Sao_Paulo"),
+                format!("{} (UTC−03:00)", lang.list_time(at, "America/Sao_Paulo"))
+            );
+        }
+    }
 
     #[test]
     fn languages_come_from_tags_and_accept_language() {

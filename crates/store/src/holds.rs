@@ -14,7 +14,7 @@ use crate::{HoldStore, NewHold, Pool, StoreError, StoreResult, TicketUnit};
 use async_trait::async_trait;
 use bilheteria_domain::clock::{from_micros, to_micros};
 use bilheteria_domain::half_price::{Eligibility, TicketType};
-use bilheteria_domain::ids::{HoldId, SeatId, SectionId, SessionId, UserId};
+use bilheteria_domain::ids::{HoldId, OrderId, SeatId, SectionId, SessionId, UserId};
 use bilheteria_domain::sales::{Hold, HoldRequest};
 use sqlx::{AssertSqlSafe, QueryBuilder, Row};
 use time::OffsetDateTime;
@@ -684,6 +684,32 @@ impl HoldStore for ThisBackend {
             },
             hold.status,
         )))
+    }
+
+    async fn live_order_of_hold(&self, id: HoldId) -> StoreResult<Option<OrderId>> {
+        let row = sqlx::query(
+            "SELECT id FROM orders WHERE hold_id = $1 AND status IN ('awaiting_payment', 'payment_pending', 'paid')",
+        )
+        .bind(id.0)
+        .fetch_optional(self.reader())
+        .await?;
+        Ok(row
+            .map(|row| row.try_get::<Uuid, _>("id"))
+            .transpose()?
+            .map(OrderId))
+    }
+
+    async fn allocated_places(&self, user: UserId, session: SessionId) -> StoreResult<i64> {
+        let row =
+            sqlx::query("SELECT tickets FROM allocations WHERE user_id = $1 AND session_id = $2")
+                .bind(user.0)
+                .bind(session.0)
+                .fetch_optional(self.reader())
+                .await?;
+        Ok(row
+            .map(|row| row.try_get("tickets"))
+            .transpose()?
+            .unwrap_or(0))
     }
 
     async fn release_hold(&self, id: HoldId, user: UserId, now: OffsetDateTime) -> StoreResult<()> {

@@ -12,7 +12,8 @@ use super::{Db, ThisBackend, Tx};
 use crate::dialect::Dialect;
 use crate::{
     BeginOrder, CatalogStore, ListingSale, NewListing, NewOrder, PayoutDue, Pool, Refusal,
-    ResaleStore, StoreError, StoreResult, TicketDraft, TicketUnit, is_unique_violation,
+    ResaleStore, SellerListing, StoreError, StoreResult, TicketDraft, TicketUnit,
+    is_unique_violation,
 };
 use async_trait::async_trait;
 use bilheteria_domain::audit::AuditContext;
@@ -533,6 +534,21 @@ pub(super) async fn sell_listing(
     .bind(listed.id)
     .execute(&mut **tx)
     .await?;
+    // The seller hears of the sale and of what they will be paid back.
+    let email: String = sqlx::query("SELECT email FROM users WHERE id = $1")
+        .bind(sale.seller_id.0)
+        .fetch_one(&mut **tx)
+        .await?
+        .try_get("email")?;
+    let payload = serde_json::json!({ "listing_id": ListingId(listed.id), "to": email });
+    enqueue(
+        tx,
+        "listing_sold",
+        format!("listing_sold:{}", listed.id),
+        payload,
+        at,
+    )
+    .await?;
     Ok(None)
 }
 
@@ -589,6 +605,39 @@ pub(super) async fn refundable_cents(tx: &mut Tx, order: Uuid, total: i64) -> St
 
 #[async_trait]
 impl ResaleStore for ThisBackend {
+    async fn seller_listing(
+        &self,
+        ticket: TicketId,
+        seller: UserId,
+    ) -> StoreResult<Option<SellerListing>> {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "{LISTING_SELECT} WHERE l.ticket_id = $1 AND l.seller_id = $2 ORDER BY l.created_at DESC, l.id DESC LIMIT 1"
+        )))
+        .bind(ticket.0)
+        .bind(seller.0)
+        .fetch_optional(self.reader())
+        .await?;
+        let Some(listing) = row.as_ref().map(listing_from_row).transpose()? else {
+            return Ok(None);
+        };
+        let money = sqlx::query(
+            "SELECT l.payout_cents, l.closed_at, p.paid_at FROM resale_listings l \
+             LEFT JOIN resale_payouts p ON p.listing_id = l.id AND p.status = 'succeeded' WHERE l.id = $1",
+        )
+        .bind(listing.id.0)
+        .fetch_one(self.reader())
+        .await?;
+        let instant = |column: &str| -> Result<Option<OffsetDateTime>, sqlx::Error> {
+            Ok(money.try_get::<Option<i64>, _>(column)?.map(from_micros))
+        };
+        Ok(Some(SellerListing {
+            payout_cents: money.try_get("payout_cents")?,
+            closed_at: instant("closed_at")?,
+            paid_out_at: instant("paid_at")?,
+            listing,
+        }))
+    }
+
     async fn list_ticket(&self, new: NewListing, audit: &AuditContext) -> StoreResult<Listing> {
         let mut tx = self.begin_write().await?;
         let outcome = list(&mut tx, &new, audit).await;

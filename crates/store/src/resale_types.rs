@@ -30,8 +30,25 @@ pub struct PayoutDue {
     pub amount_cents: i64,
 }
 
+/// A listing as its seller sees it: with what they are paid back once it sells, and when.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SellerListing {
+    pub listing: Listing,
+    pub payout_cents: i64,
+    /// When it sold, was withdrawn or cancelled.
+    pub closed_at: Option<OffsetDateTime>,
+    /// When the seller's payout went through.
+    pub paid_out_at: Option<OffsetDateTime>,
+}
+
 #[async_trait]
 pub trait ResaleStore {
+    /// The latest listing of `ticket` by `seller`, whatever became of it.
+    async fn seller_listing(
+        &self,
+        ticket: TicketId,
+        seller: UserId,
+    ) -> StoreResult<Option<SellerListing>>;
     /// Lists the seller's valid ticket at no more than its face value (what its order paid for
     /// it), unless it is pending a transfer or listed already.
     async fn list_ticket(&self, new: NewListing, audit: &AuditContext) -> StoreResult<Listing>;

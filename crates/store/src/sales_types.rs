@@ -284,6 +284,10 @@ pub trait HoldStore {
     /// allocation, in one transaction. Expired holds of the same buyer are released first.
     async fn create_hold(&self, hold: NewHold) -> StoreResult<Hold>;
     async fn get_hold(&self, id: HoldId) -> StoreResult<Option<(Hold, String)>>;
+    /// The order a hold became, unless it failed (at most one, by a partial unique index).
+    async fn live_order_of_hold(&self, id: HoldId) -> StoreResult<Option<OrderId>>;
+    /// The places of a session `user` has against the cap (C1): tickets and holds.
+    async fn allocated_places(&self, user: UserId, session: SessionId) -> StoreResult<i64>;
     /// Releases an active hold of `user`.
     async fn release_hold(&self, id: HoldId, user: UserId, now: OffsetDateTime) -> StoreResult<()>;
     /// Releases up to `limit` holds past their expiry; returns how many.

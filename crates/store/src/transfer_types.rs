@@ -40,6 +40,8 @@ pub trait TransferStore {
     async fn offer_transfer(&self, new: NewTransfer, audit: &AuditContext)
     -> StoreResult<Transfer>;
     async fn get_transfer(&self, id: TransferId) -> StoreResult<Option<Transfer>>;
+    /// The latest accepted transfer of `ticket` sent by `from`: how it left their hands.
+    async fn handed_over(&self, ticket: TicketId, from: UserId) -> StoreResult<Option<Transfer>>;
     /// Transfers sent by `user` or offered to `email` (normalized), newest first.
     async fn list_transfers(
         &self,

@@ -305,6 +305,18 @@ impl TransferStore for ThisBackend {
         Ok(row.as_ref().map(transfer_from_row).transpose()?)
     }
 
+    async fn handed_over(&self, ticket: TicketId, from: UserId) -> StoreResult<Option<Transfer>> {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "{TRANSFER_SELECT} WHERE ticket_id = $1 AND from_user_id = $2 AND status = 'accepted' \
+             ORDER BY decided_at DESC LIMIT 1"
+        )))
+        .bind(ticket.0)
+        .bind(from.0)
+        .fetch_optional(self.reader())
+        .await?;
+        Ok(row.as_ref().map(transfer_from_row).transpose()?)
+    }
+
     async fn list_transfers(
         &self,
         user: UserId,

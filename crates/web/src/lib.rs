@@ -68,10 +68,13 @@ pub fn router(state: App) -> anyhow::Result<Router> {
     });
     Ok(api::routes()
         .merge(pages::routes(state.clone()))
-        .fallback(|req: Request| async move {
-            pages::not_found_page(&req)
-                .unwrap_or_else(|| ApiError::not_found("route").into_response())
-        })
+        .fallback(
+            |axum::extract::State(app): axum::extract::State<App>, req: Request| async move {
+                pages::not_found_page(&app, req)
+                    .await
+                    .unwrap_or_else(|| ApiError::not_found("route").into_response())
+            },
+        )
         .method_not_allowed_fallback(|| async {
             ApiError::new(
                 StatusCode::METHOD_NOT_ALLOWED,

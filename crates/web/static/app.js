@@ -28,7 +28,11 @@ function setupSeatMap(map) {
   }
   function toggle(seat) {
     const picking = !seat.classList.contains("picked");
-    if (picking && pickedCount() >= cap) return;
+    if (picking && pickedCount() >= cap) {
+      // Say why nothing happened: the cap counts the places the buyer already has.
+      if (counter) counter.textContent = form.dataset.capReached || "";
+      return;
+    }
     seat.classList.toggle("picked", picking);
     seat.setAttribute("aria-checked", picking ? "true" : "false");
     const input = box(seat);

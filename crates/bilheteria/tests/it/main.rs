@@ -6,6 +6,7 @@
 mod accounts;
 mod audit_and_operations;
 mod browser;
+mod buyer_pages;
 mod buying;
 mod catalog;
 mod gate;

@@ -27,20 +27,20 @@ on_both_backends!(
 
 /// A browser without JavaScript: keeps its cookies, follows no redirect by itself.
 #[derive(Clone)]
-struct Browser {
+pub(crate) struct Browser {
     base: String,
     client: reqwest::Client,
     cookies: Arc<Mutex<HashMap<String, String>>>,
 }
 
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
+pub(crate) struct Answer {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: String,
 }
 
 impl Answer {
-    fn location(&self) -> &str {
+    pub(crate) fn location(&self) -> &str {
         self.headers
             .get(header::LOCATION)
             .and_then(|v| v.to_str().ok())
@@ -48,7 +48,7 @@ impl Answer {
     }
 
     /// The CSRF proof the page's forms carry.
-    fn csrf(&self) -> String {
+    pub(crate) fn csrf(&self) -> String {
         let at = self
             .body
             .find("name=\"csrf-token\" content=\"")
@@ -57,7 +57,7 @@ impl Answer {
         self.body[at..at + self.body[at..].find('"').unwrap()].to_owned()
     }
 
-    fn is_friendly_page(&self) -> bool {
+    pub(crate) fn is_friendly_page(&self) -> bool {
         self.headers[header::CONTENT_TYPE]
             .to_str()
             .unwrap()
@@ -67,7 +67,7 @@ impl Answer {
 }
 
 impl Browser {
-    fn new(app: &TestApp) -> Self {
+    pub(crate) fn new(app: &TestApp) -> Self {
         Browser {
             base: app.base.clone(),
             client: reqwest::Client::builder()
@@ -78,7 +78,12 @@ impl Browser {
         }
     }
 
-    async fn send(&self, method: Method, path: &str, form: Option<&[(&str, &str)]>) -> Answer {
+    pub(crate) async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        form: Option<&[(&str, &str)]>,
+    ) -> Answer {
         let cookie_line = self
             .cookies
             .lock()
@@ -115,16 +120,16 @@ impl Browser {
         }
     }
 
-    async fn get(&self, path: &str) -> Answer {
+    pub(crate) async fn get(&self, path: &str) -> Answer {
         self.send(Method::GET, path, None).await
     }
 
-    async fn post(&self, path: &str, form: &[(&str, &str)]) -> Answer {
+    pub(crate) async fn post(&self, path: &str, form: &[(&str, &str)]) -> Answer {
         self.send(Method::POST, path, Some(form)).await
     }
 
     /// Signs up (and so logs in) through the pages.
-    async fn sign_up(&self, email: &str) {
+    pub(crate) async fn sign_up(&self, email: &str) {
         let page = self.get("/register").await;
         let answer = self
             .post(
@@ -308,7 +313,12 @@ async fn forms_need_their_csrf_proof_and_bad_input_gets_a_friendly_page(db: Test
     ] {
         let answer = buyer.get(path).await;
         assert_eq!(answer.status, StatusCode::NOT_FOUND, "{path}");
-        assert!(answer.body.contains("Página não encontrada"), "{path}");
+        // In the buyer's own language: English, which they chose above through the API.
+        assert!(
+            answer.body.contains("Page not found"),
+            "{path}: {}",
+            answer.body
+        );
     }
     // An API client is still answered a problem document.
     let (status, problem) = app.get("/no/such/page", None).await;

@@ -285,7 +285,7 @@ pub async fn account(State(app): State<App>, visitor: Visitor) -> PageResult {
                     .user_agent
                     .clone()
                     .unwrap_or_else(|| session.device_id.chars().take(16).collect()),
-                started: visitor.lang.session_time(
+                started: visitor.lang.local_time(
                     session.created_at,
                     bilheteria_domain::locale::DEFAULT_TIME_ZONE,
                 ),

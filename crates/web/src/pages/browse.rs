@@ -134,7 +134,7 @@ pub async fn home(
             .filter(|s| s.starts_at > now)
             .map(|s| s.starts_at)
             .min()
-            .map(|at| lang.session_time(at, zone));
+            .map(|at| lang.list_time(at, zone));
         let price_from = sessions
             .iter()
             .flat_map(|s| s.categories.iter().map(|c| c.price_cents))
@@ -221,7 +221,7 @@ pub async fn event(
                 SaleWindow::Open => visitor.w.on_sale.to_owned(),
                 SaleWindow::NotOpen => words::sales_open_at(
                     lang,
-                    &lang.session_time(session.sales_start_at, &venue.time_zone),
+                    &lang.local_time(session.sales_start_at, &venue.time_zone),
                 ),
                 SaleWindow::Closed => visitor.w.sales_closed.to_owned(),
             };
@@ -234,7 +234,7 @@ pub async fn event(
                 (format!("/sessions/{}", session.id), visitor.w.buy_tickets)
             };
             SessionRow {
-                when: lang.session_time(session.starts_at, &venue.time_zone),
+                when: lang.local_time(session.starts_at, &venue.time_zone),
                 sales,
                 prices: price_rows(lang, session),
                 half: half_line(lang, session),
@@ -298,13 +298,16 @@ struct SectionRow {
     current: bool,
 }
 
+/// A row's free seats: id, number, and whether it is picked.
+type RowSeats = (String, Vec<(SeatId, i64, bool)>);
+
 struct Pick {
     id: SectionId,
     name: String,
     color: String,
     seated: bool,
     svg: String,
-    rows: Vec<(String, Vec<(SeatId, i64)>)>,
+    rows: Vec<RowSeats>,
 }
 
 #[derive(Template)]
@@ -317,7 +320,12 @@ struct SessionPage {
     when: String,
     venue: String,
     cap: String,
-    cap_number: i64,
+    /// How many more places the visitor may pick (the cap less what they already have).
+    cap_left: i64,
+    /// What the visitor already has against the cap, when they have some.
+    taken: Option<String>,
+    /// What the map says when a pick would pass the cap.
+    cap_reached: String,
     half: String,
     hold_time: String,
     overview: String,
@@ -326,11 +334,94 @@ struct SessionPage {
     /// Tickets of the session on face-value resale.
     resale_listed: i64,
     eligibilities: Vec<(&'static str, &'static str)>,
+    picks: Picks,
+    /// What went wrong with the hold form, shown beside it.
+    problems: Vec<String>,
 }
 
-#[derive(Deserialize, Default)]
-pub struct SessionQuery {
-    section: Option<String>,
+/// What a hold form had in it: from the form itself when it is shown again with a problem, or
+/// from the session page's query when a visitor comes back from logging in.
+#[derive(Default)]
+pub struct Picks {
+    section: Option<SectionId>,
+    seats: Vec<SeatId>,
+    quantity: String,
+    half: String,
+    eligibility: String,
+}
+
+impl Picks {
+    /// The picks of a hold form.
+    fn of_form(form: &super::Form) -> Self {
+        Picks {
+            section: form.get("section_id").and_then(|raw| raw.parse().ok()),
+            seats: form
+                .all("seat_ids")
+                .filter_map(|v| v.parse().ok())
+                .collect(),
+            quantity: form.get("quantity").unwrap_or_default().to_owned(),
+            half: form.get("half_quantity").unwrap_or_default().to_owned(),
+            eligibility: form.get("eligibility").unwrap_or_default().to_owned(),
+        }
+    }
+
+    /// The places a hold had, to pick them again.
+    pub(super) fn of_hold(hold: &bilheteria_domain::sales::Hold) -> Self {
+        let count = |n: i64| if n > 0 { n.to_string() } else { String::new() };
+        Picks {
+            section: Some(hold.section_id),
+            seats: hold.seat_ids.clone(),
+            quantity: if hold.seat_ids.is_empty() {
+                count(hold.quantity)
+            } else {
+                String::new()
+            },
+            half: count(hold.half_price_seat_ids.len() as i64 + hold.half_price_quantity),
+            eligibility: hold
+                .eligibility
+                .map(|e| e.as_str().to_owned())
+                .unwrap_or_default(),
+        }
+    }
+
+    /// The picks a session page's query carries (`section`, `seat` repeated, `quantity`,
+    /// `half`, `eligibility`); what does not parse is left out.
+    fn of_query(raw: Option<&str>) -> Self {
+        let mut picks = Picks::default();
+        for (name, value) in form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
+            let short = |v: &str| v.chars().take(20).collect::<String>();
+            match name.as_ref() {
+                "section" => picks.section = value.parse().ok(),
+                "seat" => picks.seats.extend(value.parse::<SeatId>().ok()),
+                "quantity" => picks.quantity = short(&value),
+                "half" => picks.half = short(&value),
+                "eligibility" => picks.eligibility = short(&value),
+                _ => {}
+            }
+        }
+        picks
+    }
+
+    /// The session page showing these picks, for the way back after logging in.
+    fn page(&self, session: SessionId) -> String {
+        let mut to = format!("/sessions/{session}?");
+        if let Some(section) = self.section {
+            to.push_str(&format!("section={section}"));
+        }
+        for seat in &self.seats {
+            to.push_str(&format!("&seat={seat}"));
+        }
+        for (name, value) in [
+            ("quantity", &self.quantity),
+            ("half", &self.half),
+            ("eligibility", &self.eligibility),
+        ] {
+            if !value.is_empty() {
+                to.push_str(&format!("&{name}={}", encode(value)));
+            }
+        }
+        to
+    }
 }
 
 /// `GET /sessions/{id}`: the sections at a glance, then the one picked with its seats (or a
@@ -341,13 +432,27 @@ pub async fn session(
     PageId(id): PageId<SessionId>,
     RawQuery(query): RawQuery,
 ) -> PageResult {
+    let picks = Picks::of_query(query.as_deref());
+    let notice = (!picks.seats.is_empty() || !picks.quantity.is_empty())
+        .then(|| visitor.w.picks_kept.to_owned());
+    session_page(&app, &visitor, id, picks, notice, None).await
+}
+
+/// The session page with `picks` ticked and, when the hold form failed, its problem beside it.
+pub(super) async fn session_page(
+    app: &App,
+    visitor: &Visitor,
+    id: SessionId,
+    picks: Picks,
+    notice: Option<String>,
+    problem: Option<&crate::api::error::ApiError>,
+) -> PageResult {
     let lang = visitor.lang;
     let viewer = visitor.user.as_ref();
-    let (session, event, venue) = session_at_venue(&app, id, viewer).await?;
-    let overview_map = seat_maps::seat_map(&app, viewer, id, None).await?;
-    let picked = lenient_query::<SessionQuery>(query)
+    let (session, event, venue) = session_at_venue(app, id, viewer).await?;
+    let overview_map = seat_maps::seat_map(app, viewer, id, None).await?;
+    let picked = picks
         .section
-        .and_then(|raw| raw.parse::<SectionId>().ok())
         .filter(|s| overview_map.map.sections.iter().any(|m| m.id == *s));
     let category_index = |section: &SeatMapSection| {
         session
@@ -373,41 +478,49 @@ pub async fn session(
     let pick = match picked {
         None => None,
         Some(section_id) => {
-            let snapshot = seat_maps::seat_map(&app, viewer, id, Some(section_id)).await?;
+            let snapshot = seat_maps::seat_map(app, viewer, id, Some(section_id)).await?;
             snapshot.map.sections.first().map(|section| {
                 let color = category_class(category_index(section));
                 let price = lang.money(section.price_cents);
-                let mut rows: Vec<(String, Vec<(SeatId, i64)>)> = Vec::new();
+                let mut rows: Vec<RowSeats> = Vec::new();
                 for seat in section.seats.iter().flatten() {
                     if seat.status != bilheteria_domain::catalog::SeatStatus::Available {
                         continue;
                     }
+                    let place = (seat.id, seat.number, picks.seats.contains(&seat.id));
                     match rows.last_mut() {
-                        Some((row, list)) if *row == seat.row => list.push((seat.id, seat.number)),
-                        _ => rows.push((seat.row.clone(), vec![(seat.id, seat.number)])),
+                        Some((row, list)) if *row == seat.row => list.push(place),
+                        _ => rows.push((seat.row.clone(), vec![place])),
                     }
                 }
                 Pick {
                     id: section.id,
                     name: section.name.clone(),
                     seated: seatmap::is_seated(section),
-                    svg: seatmap::section_seats(lang, section, &color, &price),
+                    svg: seatmap::section_seats(lang, section, &color, &price, &picks.seats),
                     color,
                     rows,
                 }
             })
         }
     };
+    let cap = session.max_tickets_per_user;
+    let taken = match viewer {
+        Some(buyer) => sales::places_taken(app, buyer, id).await?,
+        None => 0,
+    };
     let half = &overview_map.map.half_price;
-    Ok(visitor.page(&SessionPage {
-        c: visitor.chrome(None),
+    let page = SessionPage {
+        c: visitor.chrome(notice),
         session_id: id,
         event_id: event.id,
         title: event.title.clone(),
-        when: lang.session_time(session.starts_at, &venue.time_zone),
+        when: lang.local_time(session.starts_at, &venue.time_zone),
         venue: format!("{} · {}", venue.name, venue.city),
-        cap: words::cap(lang, session.max_tickets_per_user),
-        cap_number: session.max_tickets_per_user,
+        cap: words::cap(lang, cap),
+        cap_left: (cap - taken).max(0),
+        taken: (taken > 0).then(|| words::places_taken(lang, taken, (cap - taken).max(0))),
+        cap_reached: words::cap_reached(lang, cap, taken),
         half: words::half_available(lang, half.available, half.quota),
         hold_time: words::hold_time(lang, session.hold_seconds),
         overview: seatmap::overview(
@@ -428,7 +541,13 @@ pub async fn session(
             .iter()
             .map(|e| (e.as_str(), eligibility(lang, *e)))
             .collect(),
-    }))
+        picks,
+        problems: problem.map_or_else(Vec::new, |p| super::problem_lines(lang, p)),
+    };
+    Ok(match problem {
+        Some(problem) => super::shown_again(visitor, &page, problem),
+        None => visitor.page(&page),
+    })
 }
 
 /// The cookie that carries a buyer's admission to a queued session's sale.
@@ -437,7 +556,9 @@ pub fn admission_cookie(session: SessionId) -> String {
 }
 
 /// `POST /sessions/{id}/hold`: holds the seats ticked (or the quantity of a standing section),
-/// some of them half price with the buyer's ground, and goes to checkout.
+/// some of them half price with the buyer's ground, and goes to checkout. A visitor not logged
+/// in goes to log in and comes back to the session with the picks still ticked; a refused hold
+/// shows the session again with the problem beside the form and the picks kept.
 pub async fn hold(
     State(app): State<App>,
     visitor: Visitor,
@@ -446,16 +567,52 @@ pub async fn hold(
     body: Bytes,
 ) -> PageResult {
     let form = visitor.form(&body)?;
-    let buyer = visitor.user()?;
-    let number = |name: &str| -> Result<i64, PageError> {
+    let picks = Picks::of_form(&form);
+    let Some(buyer) = visitor.user.as_ref() else {
+        let back = picks.page(id);
+        return Err(PageError::Redirect(format!(
+            "/login?next={}",
+            encode(&back)
+        )));
+    };
+    let admission = cookies::get(&headers, &admission_cookie(id));
+    let held = match hold_input(&form) {
+        Ok(input) => sales::hold_places(
+            &app,
+            buyer,
+            visitor.device.as_str(),
+            visitor.ip.0,
+            id,
+            input,
+            admission,
+        )
+        .await
+        .map_err(crate::api::error::ApiError::from),
+        Err(problem) => Err(problem),
+    };
+    match held {
+        Ok(held) => Ok(see_other(&format!("/checkout/{}", held.id))),
+        Err(problem) => session_page(&app, &visitor, id, picks, None, Some(&problem))
+            .await
+            .or(Err(PageError::Problem(problem))),
+    }
+}
+
+/// `GET /sessions/{id}/hold`, where only an old link or a reload after logging in leads: the
+/// session's page.
+pub async fn hold_page(PageId(id): PageId<SessionId>) -> PageResult {
+    Ok(see_other(&format!("/sessions/{id}")))
+}
+
+/// The hold a form asks for.
+fn hold_input(form: &super::Form) -> Result<HoldInput, crate::api::error::ApiError> {
+    use crate::api::error::ApiError;
+    let number = |name: &str| -> Result<i64, ApiError> {
         match form.get(name).map(str::trim).filter(|v| !v.is_empty()) {
             None => Ok(0),
-            Some(raw) => raw.parse().map_err(|_| {
-                PageError::Problem(crate::api::error::ApiError::invalid_field(
-                    name,
-                    "must be a whole number",
-                ))
-            }),
+            Some(raw) => raw
+                .parse()
+                .map_err(|_| ApiError::invalid_field(name, "must be a whole number")),
         }
     };
     let seat_ids: Vec<SeatId> = form
@@ -466,22 +623,14 @@ pub async fn hold(
     let eligibility = match form.get("eligibility").filter(|e| !e.is_empty()) {
         None => None,
         Some(raw) => Some(Eligibility::parse(raw).ok_or_else(|| {
-            PageError::Problem(crate::api::error::ApiError::invalid_field(
-                "eligibility",
-                "is not a ground for half price",
-            ))
+            ApiError::invalid_field("eligibility", "is not a ground for half price")
         })?),
     };
-    let input = if seat_ids.is_empty() {
+    Ok(if seat_ids.is_empty() {
         let section = form
             .get("section_id")
             .and_then(|raw| raw.parse::<SectionId>().ok())
-            .ok_or_else(|| {
-                PageError::Problem(crate::api::error::ApiError::invalid_field(
-                    "seat_ids",
-                    "pick at least one seat",
-                ))
-            })?;
+            .ok_or_else(|| ApiError::invalid_field("seat_ids", "pick at least one seat"))?;
         HoldInput {
             section_id: Some(section),
             quantity: Some(number("quantity")?),
@@ -497,17 +646,5 @@ pub async fn hold(
             eligibility,
             ..HoldInput::default()
         }
-    };
-    let admission = cookies::get(&headers, &admission_cookie(id));
-    let held = sales::hold_places(
-        &app,
-        buyer,
-        visitor.device.as_str(),
-        visitor.ip.0,
-        id,
-        input,
-        admission,
-    )
-    .await?;
-    Ok(see_other(&format!("/checkout/{}", held.id)))
+    })
 }

@@ -5,13 +5,15 @@
 
 use super::words;
 use super::{
-    Chrome, Form, PageError, PageId, PageResult, Visitor, lenient_query, not_found, see_other,
-    session_at_venue,
+    Chrome, Form, PageId, PageResult, Visitor, lenient_query, see_other, session_at_venue,
 };
 use crate::api::error::ApiError;
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use bilheteria_app::sales::HoldNow;
 use bilheteria_app::{App, AppError, access, sales, seat_maps};
 use bilheteria_domain::catalog::SeatMap;
 use bilheteria_domain::half_price::half_price_cents;
@@ -43,24 +45,59 @@ struct CheckoutPage {
     pix_hint: String,
 }
 
-/// The buyer's hold, while it still holds.
-async fn active_hold(app: &App, visitor: &Visitor, id: HoldId) -> PageResult<Hold> {
-    let buyer = visitor.user()?;
-    match app.store.get_hold(id).await? {
-        Some((hold, status))
-            if hold.user_id == buyer.id
-                && status == "active"
-                && hold.expires_at > app.clock.now() =>
-        {
-            Ok(hold)
+/// The buyer's hold while it still holds; otherwise the page that says what became of it: the
+/// order it became, or (expired, released, its payment failed) the session again with its
+/// places picked anew and the problem beside the form.
+async fn active_hold(app: &App, visitor: &Visitor, id: HoldId) -> Result<Hold, Response> {
+    let outcome: PageResult<Result<Response, Hold>> = async {
+        let buyer = visitor.user()?;
+        match sales::hold_now(app, buyer, id).await? {
+            HoldNow::Holding(hold) => Ok(Err(hold)),
+            HoldNow::Ordered(order) => Ok(Ok(ordered_page(app, visitor, order).await?)),
+            HoldNow::Gone(hold) => {
+                let problem = ApiError::new(
+                    StatusCode::GONE,
+                    "hold_expired",
+                    "the hold is no longer active",
+                );
+                let page = super::browse::session_page(
+                    app,
+                    visitor,
+                    hold.session_id,
+                    super::browse::Picks::of_hold(&hold),
+                    Some(visitor.w.hold_gone_notice.to_owned()),
+                    Some(&problem),
+                )
+                .await?;
+                Ok(Ok(page))
+            }
         }
-        Some((hold, _)) if hold.user_id == buyer.id => Err(PageError::Problem(ApiError::new(
-            axum::http::StatusCode::GONE,
-            "hold_expired",
-            "the hold is no longer active",
-        ))),
-        _ => Err(not_found()),
     }
+    .await;
+    match outcome {
+        Ok(Err(hold)) => Ok(hold),
+        Ok(Ok(page)) => Err(page),
+        Err(error) => Err(IntoResponse::into_response(error)),
+    }
+}
+
+/// The checkout of a hold that became an order: paid (or being paid), with the way to it.
+async fn ordered_page(app: &App, visitor: &Visitor, id: OrderId) -> PageResult {
+    let buyer = visitor.user()?;
+    let order = access::visible_order(app, id, buyer).await?;
+    let w = visitor.w;
+    let (heading, text) = if order.status == OrderStatus::Paid {
+        (w.hold_paid_title, w.hold_paid_text)
+    } else {
+        (w.order_pending, w.hold_ordered_text)
+    };
+    Ok(visitor.page(&super::MovedPage {
+        c: visitor.chrome(None),
+        heading,
+        text: text.to_owned(),
+        link: format!("/orders/{id}"),
+        link_label: w.see_order,
+    }))
 }
 
 /// The places of a hold as lines of (place, type, price), and their total.
@@ -119,7 +156,10 @@ pub async fn checkout(
     PageId(id): PageId<HoldId>,
     RawQuery(query): RawQuery,
 ) -> PageResult {
-    let hold = active_hold(&app, &visitor, id).await?;
+    let hold = match active_hold(&app, &visitor, id).await {
+        Ok(hold) => hold,
+        Err(page) => return Ok(page),
+    };
     let lang = visitor.lang;
     let (session, event, venue) =
         session_at_venue(&app, hold.session_id, visitor.user.as_ref()).await?;
@@ -139,7 +179,7 @@ pub async fn checkout(
         c: visitor.chrome(notice),
         hold_id: hold.id,
         title: event.title,
-        when: lang.session_time(session.starts_at, &venue.time_zone),
+        when: lang.local_time(session.starts_at, &venue.time_zone),
         expires_iso: rfc3339(hold.expires_at),
         expires_text: words::expires_at(lang, &clock_time(hold.expires_at, &venue.time_zone)),
         lines,
@@ -184,6 +224,9 @@ pub async fn pay(
     body: Bytes,
 ) -> PageResult {
     let form = visitor.form(&body)?;
+    if let Err(page) = active_hold(&app, &visitor, hold).await {
+        return Ok(page);
+    }
     let mut products = Vec::new();
     for (name, value) in form.pairs() {
         let Some(product) = name.strip_prefix("product:") else {
@@ -332,6 +375,11 @@ struct OrderPage {
     lines: Vec<(String, String)>,
     total: String,
     tickets: Vec<(String, String)>,
+    /// Only a paid order's tickets print; a refunded one says why there is no PDF.
+    printable: bool,
+    refunded: bool,
+    purchased_at: String,
+    paid_with: String,
     retry: Option<String>,
 }
 
@@ -398,7 +446,7 @@ pub async fn order(
         order_id: order.id,
         heading,
         title: event.title,
-        when: lang.session_time(session.starts_at, &venue.time_zone),
+        when: lang.local_time(session.starts_at, &venue.time_zone),
         status_class,
         explanation,
         refresh: pending,
@@ -407,6 +455,17 @@ pub async fn order(
         lines,
         total: lang.money(order.total_cents),
         tickets,
+        printable: order.status == OrderStatus::Paid,
+        refunded: order.status == OrderStatus::Refunded,
+        purchased_at: lang.local_time(
+            order.created_at,
+            bilheteria_domain::locale::DEFAULT_TIME_ZONE,
+        ),
+        paid_with: match order.payment_method {
+            PaymentMethod::Pix => w.pay_pix.to_owned(),
+            _ if order.installments > 1 => format!("{} · {}x", w.pay_card, order.installments),
+            _ => w.pay_card.to_owned(),
+        },
         retry: failed.then(|| format!("/sessions/{}", order.session_id)),
     }))
 }
@@ -460,6 +519,24 @@ pub fn list_page(cursor: Option<&str>) -> PageRequest {
     })
 }
 
+/// "Grande Show · sáb., 6 de março de 2027, 20:00": what an order is for, as a list names it.
+async fn session_name(app: &App, lang: Language, order: &Order) -> PageResult<String> {
+    let event = app.store.get_event(order.event_id).await?;
+    let session = app.store.get_session(order.session_id).await?;
+    let Some(event) = event else {
+        return Ok(String::new());
+    };
+    let venue = super::venue_of(app, &event).await?;
+    Ok(match session {
+        Some(session) => format!(
+            "{} · {}",
+            event.title,
+            lang.list_time(session.starts_at, &venue.time_zone)
+        ),
+        None => event.title,
+    })
+}
+
 /// `GET /orders`: the buyer's orders, newest first.
 pub async fn orders(
     State(app): State<App>,
@@ -474,27 +551,25 @@ pub async fn orders(
         .await?;
     let lang = visitor.lang;
     let w = visitor.w;
-    let rows = page
-        .items
-        .iter()
-        .map(|order: &Order| {
-            let status = match order.status {
-                OrderStatus::Paid => w.order_paid,
-                OrderStatus::Refunded => w.order_refunded,
-                OrderStatus::Failed => w.order_failed,
-                _ => w.order_pending,
-            };
-            let what = order
-                .items
-                .first()
-                .map_or_else(String::new, |i| i.description.clone());
-            (
-                order.id,
-                format!("{what} — {}", lang.money(order.total_cents)),
-                status.to_owned(),
-            )
-        })
-        .collect();
+    let mut named = std::collections::HashMap::new();
+    let mut rows = Vec::with_capacity(page.items.len());
+    for order in &page.items {
+        if let std::collections::hash_map::Entry::Vacant(slot) = named.entry(order.session_id) {
+            slot.insert(session_name(&app, lang, order).await?);
+        }
+        let status = match order.status {
+            OrderStatus::Paid => w.order_paid,
+            OrderStatus::Refunded => w.order_refunded,
+            OrderStatus::Failed => w.order_failed,
+            _ => w.order_pending,
+        };
+        let what = named.get(&order.session_id).cloned().unwrap_or_default();
+        rows.push((
+            order.id,
+            format!("{what} — {}", lang.money(order.total_cents)),
+            status.to_owned(),
+        ));
+    }
     Ok(visitor.page(&OrdersPage {
         c: visitor.chrome(None),
         rows,

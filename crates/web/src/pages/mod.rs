@@ -33,7 +33,10 @@ pub fn routes(state: App) -> Router<App> {
         .route("/", get(browse::home))
         .route("/events/{id}", get(browse::event))
         .route("/sessions/{id}", get(browse::session))
-        .route("/sessions/{id}/hold", post(browse::hold))
+        .route(
+            "/sessions/{id}/hold",
+            get(browse::hold_page).post(browse::hold),
+        )
         .route("/sessions/{id}/queue", get(queue::room).post(queue::join))
         .route("/sessions/{id}/resale", get(resale::listings))
         .route("/listings/{id}", get(resale::listing).post(resale::buy))
@@ -47,6 +50,10 @@ pub fn routes(state: App) -> Router<App> {
         .route("/tickets/{id}/qr", get(tickets::qr))
         .route("/tickets/{id}/transfer", post(tickets::offer_transfer))
         .route("/tickets/{id}/resale", post(tickets::list_for_resale))
+        .route(
+            "/tickets/{id}/resale/withdraw",
+            post(tickets::withdraw_listing),
+        )
         .route("/transfers", get(tickets::transfers))
         .route("/transfers/{id}/{decision}", post(tickets::decide))
         .route("/login", get(account::login_form).post(account::login))
@@ -69,9 +76,9 @@ pub fn routes(state: App) -> Router<App> {
         ))
 }
 
-/// A page for a request that matched no route, when a browser asked for HTML; `None` for API
-/// clients, who are answered a problem document.
-pub fn not_found_page(req: &Request) -> Option<Response> {
+/// A page for a request that matched no route, when a browser asked for HTML, in the visitor's
+/// own frame; `None` for API clients, who are answered a problem document.
+pub async fn not_found_page(app: &App, req: Request) -> Option<Response> {
     let path = req.uri().path();
     let wants_html = req
         .headers()
@@ -81,9 +88,10 @@ pub fn not_found_page(req: &Request) -> Option<Response> {
     if !wants_html || path.starts_with("/api/") {
         return None;
     }
-    let lang = visitor::language_of(req.headers(), None);
-    Some(error_page(
-        lang,
+    let (parts, _) = req.into_parts();
+    let chrome = visitor::chrome_for(app, parts.method, parts.uri, parts.headers).await;
+    Some(problem_page(
+        chrome,
         StatusCode::NOT_FOUND,
         "not_found",
         None,
@@ -177,6 +185,18 @@ pub fn render(page: &impl Template) -> Response {
     }
 }
 
+/// A page about something that moved on (a ticket given away, a hold that became an order):
+/// what became of it, and the way to where it is now.
+#[derive(Template)]
+#[template(path = "moved.html")]
+pub struct MovedPage {
+    pub c: Chrome,
+    pub heading: &'static str,
+    pub text: String,
+    pub link: String,
+    pub link_label: &'static str,
+}
+
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage<'a> {
@@ -195,9 +215,21 @@ pub fn error_page(
     detail: Option<&str>,
     fields: &[String],
 ) -> Response {
+    problem_page(Chrome::anonymous(lang, "/"), status, code, detail, fields)
+}
+
+/// The friendly page of a problem inside `c`, the frame of whoever ran into it.
+fn problem_page(
+    c: Chrome,
+    status: StatusCode,
+    code: &str,
+    detail: Option<&str>,
+    fields: &[String],
+) -> Response {
+    let lang = Language::parse(c.lang).unwrap_or_default();
     let (title, text) = words::problem(lang, status, code, detail);
     let page = ErrorPage {
-        c: Chrome::anonymous(lang, "/"),
+        c,
         status: status.as_u16(),
         title,
         text,
@@ -227,6 +259,33 @@ impl Chrome {
             notice: None,
         }
     }
+}
+
+/// A problem as the lines shown beside the form it came from, in `lang`: what happened and
+/// what to do, then each field's complaint.
+pub fn problem_lines(lang: Language, problem: &ApiError) -> Vec<String> {
+    let (title, text) = words::problem(lang, problem.status, problem.code, Some(&problem.detail));
+    std::iter::once(format!("{title}. {text}"))
+        .chain(
+            problem
+                .errors
+                .iter()
+                .map(|e| format!("{}: {}", e.field, e.message)),
+        )
+        .collect()
+}
+
+/// A form's page shown again with `problem` beside the form: answered with the problem's status
+/// (and its `Retry-After`), so that the browser's history and any client see what it was.
+pub fn shown_again(visitor: &Visitor, page: &impl Template, problem: &ApiError) -> Response {
+    let mut response = visitor.page(page);
+    *response.status_mut() = problem.status;
+    if let Some(secs) = problem.retry_after_secs {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, axum::http::HeaderValue::from(secs));
+    }
+    response
 }
 
 /// How long the language chosen with the switch is remembered.

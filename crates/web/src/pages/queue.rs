@@ -52,7 +52,7 @@ pub async fn room(
         session_id: id,
         event_id: event.id,
         title: event.title.clone(),
-        when: lang.session_time(queued.starts_at, &venue.time_zone),
+        when: lang.local_time(queued.starts_at, &venue.time_zone),
         joined: false,
         position: String::new(),
         position_template: String::new(),
@@ -97,7 +97,7 @@ pub async fn room(
         None => {
             page.position = words::queue_before_start(
                 lang,
-                &lang.session_time(view.sales_start_at, &venue.time_zone),
+                &lang.local_time(view.sales_start_at, &venue.time_zone),
             );
         }
     }

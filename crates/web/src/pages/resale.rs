@@ -66,7 +66,7 @@ pub async fn listings(
         c: visitor.chrome(None),
         session_id: id,
         title: event.title,
-        when: lang.session_time(session.starts_at, &venue.time_zone),
+        when: lang.local_time(session.starts_at, &venue.time_zone),
         rows,
     }))
 }
@@ -113,7 +113,7 @@ pub async fn listing(
         listing_id: id,
         session_id: listing.session_id,
         title: event.title,
-        when: lang.session_time(session.starts_at, &venue.time_zone),
+        when: lang.local_time(session.starts_at, &venue.time_zone),
         place: place_of(&visitor, &listing),
         price: lang.money(listing.price_cents),
         face: lang.money(listing.face_value_cents),

@@ -5,7 +5,7 @@
 
 use super::words;
 use bilheteria_domain::catalog::{SeatMapSection, SeatStatus, SectionKind};
-use bilheteria_domain::ids::SessionId;
+use bilheteria_domain::ids::{SeatId, SessionId};
 use bilheteria_domain::locale::Language;
 use std::fmt::Write;
 
@@ -100,12 +100,14 @@ pub fn overview(
 const SEAT: i64 = 26;
 const LABEL_W: i64 = 34;
 
-/// A seated section's seats, a row per line, each seat a focusable checkbox for `app.js`.
+/// A seated section's seats, a row per line, each seat a focusable checkbox for `app.js`;
+/// the free ones of `picked` are shown ticked (the picks of a form shown again).
 pub fn section_seats(
     lang: Language,
     section: &SeatMapSection,
     category: &str,
     price: &str,
+    picked: &[SeatId],
 ) -> String {
     let Some(seats) = &section.seats else {
         return String::new();
@@ -150,9 +152,14 @@ pub fn section_seats(
                 words::row_seat(lang, row, seat.number)
             );
             if seat.status == SeatStatus::Available {
+                let (picked_class, checked) = if picked.contains(&seat.id) {
+                    (" picked", "true")
+                } else {
+                    ("", "false")
+                };
                 let _ = write!(
                     svg,
-                    r#"<rect class="seat avail {category}" data-seat="{}" data-row="{r}" data-n="{}" x="{}" y="{}" width="{}" height="{}" rx="4" role="checkbox" aria-checked="false" tabindex="-1" aria-label="{}"/>"#,
+                    r#"<rect class="seat avail {category}{picked_class}" data-seat="{}" data-row="{r}" data-n="{}" x="{}" y="{}" width="{}" height="{}" rx="4" role="checkbox" aria-checked="{checked}" tabindex="-1" aria-label="{}"/>"#,
                     seat.id,
                     seat.number,
                     x + 2,
@@ -188,7 +195,7 @@ pub fn is_seated(section: &SeatMapSection) -> bool {
 mod tests {
     use super::*;
     use bilheteria_domain::catalog::{ResaleAvailability, SeatView};
-    use bilheteria_domain::ids::{CategoryId, SeatId, SectionId};
+    use bilheteria_domain::ids::{CategoryId, SectionId};
 
     fn section(statuses: &[SeatStatus]) -> SeatMapSection {
         SeatMapSection {
@@ -221,7 +228,7 @@ mod tests {
     #[test]
     fn only_free_seats_can_be_picked_and_every_seat_is_labelled() {
         let section = section(&[SeatStatus::Available, SeatStatus::Sold, SeatStatus::Held]);
-        let svg = section_seats(Language::PtBr, &section, "cat0", "R$ 100,00");
+        let svg = section_seats(Language::PtBr, &section, "cat0", "R$ 100,00", &[]);
         assert_eq!(svg.matches("role=\"checkbox\"").count(), 1);
         assert!(svg.contains("aria-label=\"Fila A, assento 1, R$ 100,00, livre\""));
         assert!(svg.contains("aria-label=\"Fila A, assento 2, R$ 100,00, vendido\""));

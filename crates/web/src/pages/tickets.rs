@@ -3,18 +3,20 @@
 
 use super::buying::{Cursor, list_page, ticket_label};
 use super::words;
-use super::{Chrome, PageId, PageResult, Visitor, lenient_query, not_found, see_other, venue_of};
+use super::{
+    Chrome, PageError, PageId, PageResult, Visitor, lenient_query, not_found, see_other, venue_of,
+};
 use crate::api::error::ApiError;
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderValue, header};
 use axum::response::IntoResponse;
-use bilheteria_app::{App, access, gate, printing, resale, transfers};
+use bilheteria_app::{App, AppError, access, gate, printing, resale, transfers};
 use bilheteria_domain::audit::AuditContext;
 use bilheteria_domain::half_price::TicketType;
 use bilheteria_domain::ids::{TicketId, TransferId};
-use bilheteria_domain::resale::ListingInput;
+use bilheteria_domain::resale::{ListingInput, ListingStatus};
 use bilheteria_domain::screen::ScreenCodes;
 use bilheteria_domain::tickets::TicketStatus;
 use bilheteria_domain::transfers::{Decision, TransferInput, TransferStatus};
@@ -96,25 +98,66 @@ struct TicketPage {
     printable: bool,
     can_move: bool,
     resale_hint: String,
-    face_value: String,
+    /// The ticket on resale: what it is listed for and what the seller gets, and whether it
+    /// may still be withdrawn (nobody is paying for it).
+    listing: Option<(String, bool)>,
+    /// A half-price ticket: its recipient must show the document too.
+    transfer_warning: Option<String>,
+    typed: Typed,
 }
 
-/// `GET /tickets/{id}`: the ticket to show at the gate.
+/// What was typed in the ticket's forms, and what went wrong with each, to show them again.
+#[derive(Default)]
+struct Typed {
+    /// The problem to show came from the resale form (else from the transfer's or withdrawal's).
+    from_resale: bool,
+    price: String,
+    price_problems: Vec<String>,
+    to_email: String,
+    transfer_problems: Vec<String>,
+}
+
+/// `GET /tickets/{id}`: the ticket to show at the gate; to whoever passed it on, what became
+/// of it.
 pub async fn ticket(
     State(app): State<App>,
     visitor: Visitor,
     PageId(id): PageId<TicketId>,
+    RawQuery(query): RawQuery,
+) -> PageResult {
+    let notice = lenient_query::<Listed>(query)
+        .withdrawn
+        .map(|_| visitor.w.listing_withdrawn.to_owned());
+    ticket_page(&app, &visitor, id, notice, Typed::default(), None).await
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct Listed {
+    withdrawn: Option<String>,
+}
+
+async fn ticket_page(
+    app: &App,
+    visitor: &Visitor,
+    id: TicketId,
+    notice: Option<String>,
+    mut typed: Typed,
+    problem: Option<&ApiError>,
 ) -> PageResult {
     let holder = visitor.user()?;
-    let (ticket, session) = access::held_ticket(&app, id, holder).await?;
     let lang = visitor.lang;
     let w = visitor.w;
+    let (ticket, session) = match access::held_ticket(app, id, holder).await {
+        Ok(held) => held,
+        Err(AppError::NotFound(what)) => return passed_on(app, visitor, holder, id, what).await,
+        Err(other) => return Err(other.into()),
+    };
     let event = app
         .store
         .get_event(ticket.event_id)
         .await?
         .ok_or_else(not_found)?;
-    let venue = venue_of(&app, &event).await?;
+    let venue = venue_of(app, &event).await?;
     let valid = ticket.status == TicketStatus::Valid;
     let rotating = valid && session.screen_codes != ScreenCodes::Static;
     let kind = match (ticket.ticket_type, ticket.eligibility) {
@@ -142,13 +185,49 @@ pub async fn ticket(
     } else {
         w.qr_hint_static
     };
-    Ok(visitor.page(&TicketPage {
-        c: visitor.chrome(None),
+    let listing = resale::seller_listing(app, holder, id)
+        .await?
+        .filter(|l| {
+            matches!(
+                l.listing.status,
+                ListingStatus::Listed | ListingStatus::Reserved
+            )
+        })
+        .map(|l| {
+            let text = words::listed_for(
+                lang,
+                &lang.money(l.listing.price_cents),
+                &lang.money(l.payout_cents),
+            );
+            (text, l.listing.status == ListingStatus::Listed)
+        });
+    if typed.price.is_empty() {
+        typed.price = format!("{},{:02}", paid / 100, paid % 100);
+    }
+    if let Some(problem) = problem {
+        let lines = super::problem_lines(lang, problem);
+        if typed.from_resale {
+            typed.price_problems = lines;
+        } else {
+            typed.transfer_problems = lines;
+        }
+    }
+    let page = TicketPage {
+        c: visitor.chrome(notice),
         ticket_id: id,
         title: event.title,
-        when: lang.session_time(session.starts_at, &venue.time_zone),
+        when: lang.local_time(session.starts_at, &venue.time_zone),
         venue: format!("{} · {}", venue.name, venue.city),
         place: ticket_label(lang, &ticket),
+        transfer_warning: (ticket.ticket_type == TicketType::Half).then(|| {
+            words::transfer_half_warning(
+                lang,
+                &ticket.eligibility.map_or_else(
+                    || w.half_price.to_owned(),
+                    |ground| words::document(lang, ground),
+                ),
+            )
+        }),
         kind,
         state: status_text(w, ticket.status),
         show_qr: valid,
@@ -156,10 +235,69 @@ pub async fn ticket(
         rotating,
         reference: printing::reference(id),
         printable: valid && session.screen_codes != ScreenCodes::ScreenOnly,
-        can_move: valid,
+        can_move: valid && listing.is_none(),
+        listing,
         resale_hint: words::resale_hint(lang, &lang.money(paid)),
-        face_value: format!("{},{:02}", paid / 100, paid % 100),
-    }))
+        typed,
+    };
+    Ok(match problem {
+        Some(problem) => super::shown_again(visitor, &page, problem),
+        None => visitor.page(&page),
+    })
+}
+
+/// The page of a ticket `user` no longer holds: given away by a transfer, or sold on resale
+/// (with their payout); anything else is not found.
+async fn passed_on(
+    app: &App,
+    visitor: &Visitor,
+    user: &bilheteria_domain::account::User,
+    id: TicketId,
+    what: &'static str,
+) -> PageResult {
+    let lang = visitor.lang;
+    let w = visitor.w;
+    let when = |at: time::OffsetDateTime| {
+        lang.local_time(at, bilheteria_domain::locale::DEFAULT_TIME_ZONE)
+    };
+    let gone = if let Some(transfer) = transfers::handed_over(app, user, id).await? {
+        let at = transfer.decided_at.unwrap_or(transfer.created_at);
+        Some((
+            w.ticket_transferred,
+            words::transferred_to(lang, &transfer.to_email, &when(at)),
+        ))
+    } else if let Some(sold) = resale::seller_listing(app, user, id)
+        .await?
+        .filter(|l| l.listing.status == ListingStatus::Sold)
+    {
+        let at = sold.closed_at.unwrap_or(sold.listing.created_at);
+        let payout = lang.money(sold.payout_cents);
+        let paid_out = sold.paid_out_at.map(when);
+        Some((
+            w.ticket_resold,
+            words::resold(
+                lang,
+                &lang.money(sold.listing.price_cents),
+                &when(at),
+                &payout,
+                paid_out.as_deref(),
+            ),
+        ))
+    } else {
+        None
+    };
+    let Some((heading, text)) = gone else {
+        return Err(AppError::NotFound(what).into());
+    };
+    let mut response = visitor.page(&super::MovedPage {
+        c: visitor.chrome(None),
+        heading,
+        text,
+        link: "/tickets".to_owned(),
+        link_label: w.see_my_tickets,
+    });
+    *response.status_mut() = axum::http::StatusCode::GONE;
+    Ok(response)
 }
 
 /// `GET /tickets/{id}/qr`: the QR to show now, as SVG: the rotating code when the session
@@ -198,11 +336,20 @@ pub async fn offer_transfer(
 ) -> PageResult {
     let form = visitor.form(&body)?;
     let holder = visitor.user()?;
+    let to_email = form.get("to_email").unwrap_or_default().to_owned();
     let input = TransferInput {
-        to_email: form.get("to_email").unwrap_or_default().to_owned(),
+        to_email: to_email.clone(),
     };
-    transfers::offer(&app, holder, id, input, &audit(&visitor)).await?;
-    Ok(see_other("/transfers?sent=1"))
+    match transfers::offer(&app, holder, id, input, &audit(&visitor)).await {
+        Ok(_) => Ok(see_other("/transfers?sent=1")),
+        Err(error) => {
+            let typed = Typed {
+                to_email,
+                ..Typed::default()
+            };
+            shown_again(&app, &visitor, id, typed, error.into()).await
+        }
+    }
 }
 
 /// "45,50", "45.50" or "45" reais in centavos.
@@ -228,17 +375,67 @@ pub async fn list_for_resale(
 ) -> PageResult {
     let form = visitor.form(&body)?;
     let holder = visitor.user()?;
-    let price_cents = parse_reais(form.get("price").unwrap_or_default())
-        .ok_or_else(|| ApiError::invalid_field("price", "write an amount like 45,50"))?;
-    resale::list(
-        &app,
-        holder,
-        id,
-        ListingInput { price_cents },
-        &audit(&visitor),
-    )
-    .await?;
-    Ok(see_other(&format!("/tickets/{id}?listed=1")))
+    let typed = Typed {
+        from_resale: true,
+        price: form
+            .get("price")
+            .unwrap_or_default()
+            .chars()
+            .take(40)
+            .collect(),
+        ..Typed::default()
+    };
+    let listed = match parse_reais(&typed.price) {
+        None => Err(ApiError::invalid_field(
+            "price",
+            "write an amount like 45,50",
+        )),
+        Some(price_cents) => resale::list(
+            &app,
+            holder,
+            id,
+            ListingInput { price_cents },
+            &audit(&visitor),
+        )
+        .await
+        .map_err(ApiError::from),
+    };
+    match listed {
+        Ok(_) => Ok(see_other(&format!("/tickets/{id}"))),
+        Err(problem) => shown_again(&app, &visitor, id, typed, problem).await,
+    }
+}
+
+/// The ticket's page again with what was typed in its form and the problem beside it; the
+/// friendly problem page when the ticket itself cannot be shown.
+async fn shown_again(
+    app: &App,
+    visitor: &Visitor,
+    id: TicketId,
+    typed: Typed,
+    problem: ApiError,
+) -> PageResult {
+    ticket_page(app, visitor, id, None, typed, Some(&problem))
+        .await
+        .or(Err(PageError::Problem(problem)))
+}
+
+/// `POST /tickets/{id}/resale/withdraw`: the seller takes the ticket off resale.
+pub async fn withdraw_listing(
+    State(app): State<App>,
+    visitor: Visitor,
+    PageId(id): PageId<TicketId>,
+    body: Bytes,
+) -> PageResult {
+    visitor.form(&body)?;
+    let seller = visitor.user()?;
+    let listing = resale::seller_listing(&app, seller, id)
+        .await?
+        .ok_or_else(not_found)?;
+    if let Err(error) = resale::withdraw(&app, seller, listing.listing.id, &audit(&visitor)).await {
+        return shown_again(&app, &visitor, id, Typed::default(), error.into()).await;
+    }
+    Ok(see_other(&format!("/tickets/{id}?withdrawn=1")))
 }
 
 struct TransferRow {

@@ -2,7 +2,7 @@
 //! one-session rule as a bearer token), their language, and the CSRF proof of their forms.
 
 use super::words::{self, Words};
-use super::{Chrome, Form, PageError, ProblemToShow, encode, error_page};
+use super::{Chrome, Form, PageError, ProblemToShow, encode, problem_page};
 use crate::api::extract::ClientIp;
 use crate::cookies;
 use axum::extract::{FromRequestParts, Request, State};
@@ -47,6 +47,31 @@ pub fn language_of(headers: &HeaderMap, account: Option<Language>) -> Language {
         })
 }
 
+/// The frame of a page for whoever sent a request, logged in or not, when no handler made one
+/// (a problem's page, a path that is no page): their name in the header, their language.
+pub async fn chrome_for(
+    app: &App,
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+) -> Chrome {
+    let mut parts = Request::new(()).into_parts().0;
+    parts.method = method;
+    parts.uri = uri;
+    parts.headers = headers;
+    match Visitor::from_request_parts(&mut parts, app).await {
+        Ok(visitor) => {
+            let mut chrome = visitor.chrome(None);
+            if parts.method != axum::http::Method::GET {
+                // A form's address is no page to come back to.
+                chrome.here = "%2F".to_owned();
+            }
+            chrome
+        }
+        Err(_) => Chrome::anonymous(language_of(&parts.headers, None), "/"),
+    }
+}
+
 /// Gives a browser without a device id one (a login is bound to it), and writes the page of a
 /// problem a page ran into in the visitor's language.
 pub async fn ensure_device(State(app): State<App>, mut req: Request, next: Next) -> Response {
@@ -63,7 +88,12 @@ pub async fn ensure_device(State(app): State<App>, mut req: Request, next: Next)
             req.headers_mut().append(header::COOKIE, value);
         }
     }
-    let lang = language_of(req.headers(), None);
+    // Kept to frame a problem's page for this visitor, with their own header.
+    let (method, uri, headers) = (
+        req.method().clone(),
+        req.uri().clone(),
+        req.headers().clone(),
+    );
     let mut response = next.run(req).await;
     if let Some(ProblemToShow(problem)) = response.extensions_mut().remove::<ProblemToShow>() {
         let fields: Vec<String> = problem
@@ -71,8 +101,8 @@ pub async fn ensure_device(State(app): State<App>, mut req: Request, next: Next)
             .iter()
             .map(|e| format!("{}: {}", e.field, e.message))
             .collect();
-        let mut page = error_page(
-            lang,
+        let mut page = problem_page(
+            chrome_for(&app, method, uri, headers).await,
             problem.status,
             problem.code,
             Some(&problem.detail),

@@ -181,6 +181,21 @@ words! {
     face_value: "Preço de face", "Face value";
     buy: "Comprar", "Buy";
     resale_link: "Ver ingressos na revenda", "See tickets on resale";
+    picks_kept: "Seus lugares escolhidos continuam marcados: confira e reserve.", "Your picks are kept: check them and hold them.";
+    listing_withdrawn: "Ingresso retirado da revenda: ele é seu de novo.", "Ticket taken off resale: it is yours again.";
+    withdraw_listing: "Retirar da revenda", "Take off resale";
+    listing_reserved: "Alguém está pagando por ele agora: não dá mais para retirar.", "Someone is paying for it right now: it can no longer be taken off.";
+    ticket_transferred: "Ingresso transferido", "Ticket transferred";
+    ticket_resold: "Ingresso vendido na revenda", "Ticket sold on resale";
+    see_my_tickets: "Ver meus ingressos", "See my tickets";
+    hold_paid_title: "Esta reserva já foi paga", "This hold is already paid";
+    hold_paid_text: "O pagamento desta reserva já foi feito: os ingressos estão no pedido.", "This hold has been paid for: the tickets are in the order.";
+    hold_ordered_text: "Esta reserva já virou um pedido: veja como está o pagamento.", "This hold has become an order: see how its payment stands.";
+    see_order: "Ver o pedido", "See the order";
+    hold_gone_notice: "A reserva expirou e os lugares foram liberados. Os que ainda estão livres estão marcados de novo: reserve outra vez.", "The hold expired and its places were released. Those still free are ticked again: hold them once more.";
+    purchased_at: "Comprado em", "Bought on";
+    paid_with: "Pagamento", "Payment";
+    no_pdf_refunded: "Pedido reembolsado: os ingressos foram cancelados e não há PDF.", "Order refunded: its tickets were cancelled and there is no PDF.";
 }
 
 pub fn of(lang: Language) -> &'static Words {
@@ -519,6 +534,96 @@ pub fn problem(
         text.to_owned()
     };
     (title, text)
+}
+
+/// What a buyer already has against a session's cap, and how many more they may pick.
+pub fn places_taken(lang: Language, taken: i64, left: i64) -> String {
+    match (lang, left) {
+        (Language::PtBr, 0) => {
+            format!("Você já tem {taken} lugar(es) nesta sessão: o máximo por pessoa.")
+        }
+        (Language::PtBr, _) => {
+            format!("Você já tem {taken} lugar(es) nesta sessão: pode escolher mais {left}.")
+        }
+        (Language::En, 0) => {
+            format!("You already have {taken} place(s) for this session: the most per person.")
+        }
+        (Language::En, _) => {
+            format!("You already have {taken} place(s) for this session: you may pick {left} more.")
+        }
+    }
+}
+
+/// Said when a pick on the map would pass the cap.
+pub fn cap_reached(lang: Language, cap: i64, taken: i64) -> String {
+    match (lang, taken) {
+        (Language::PtBr, 0) => format!("Limite atingido: até {cap} lugar(es) por pessoa."),
+        (Language::PtBr, _) => format!(
+            "Limite atingido: até {cap} lugar(es) por pessoa, e você já tem {taken} nesta sessão."
+        ),
+        (Language::En, 0) => format!("Limit reached: up to {cap} place(s) per person."),
+        (Language::En, _) => format!(
+            "Limit reached: up to {cap} place(s) per person, and you already have {taken} for this session."
+        ),
+    }
+}
+
+/// A ticket on resale as its seller sees it.
+pub fn listed_for(lang: Language, price: &str, payout: &str) -> String {
+    match lang {
+        Language::PtBr => {
+            format!("À venda na revenda por {price}. Se vender, você recebe {payout}.")
+        }
+        Language::En => format!("On resale for {price}. If it sells, you receive {payout}."),
+    }
+}
+
+/// The transfer form of a half-price ticket.
+pub fn transfer_half_warning(lang: Language, document: &str) -> String {
+    match lang {
+        Language::PtBr => format!(
+            "Este ingresso é meia-entrada: quem o receber precisa ter direito à meia e mostrar na entrada o documento ({document})."
+        ),
+        Language::En => format!(
+            "This is a half-price ticket: whoever receives it must be entitled to half price and show the document at the gate ({document})."
+        ),
+    }
+}
+
+/// A ticket's page to whoever transferred it.
+pub fn transferred_to(lang: Language, to: &str, when: &str) -> String {
+    match lang {
+        Language::PtBr => format!(
+            "Você transferiu este ingresso para {to} em {when}. O código antigo não vale mais; o ingresso agora é de quem o recebeu."
+        ),
+        Language::En => format!(
+            "You transferred this ticket to {to} on {when}. Its old code no longer works; the ticket now belongs to its recipient."
+        ),
+    }
+}
+
+/// A ticket's page to whoever sold it on resale, with their payout.
+pub fn resold(
+    lang: Language,
+    price: &str,
+    when: &str,
+    payout: &str,
+    paid_on: Option<&str>,
+) -> String {
+    match (lang, paid_on) {
+        (Language::PtBr, Some(on)) => format!(
+            "Você vendeu este ingresso na revenda por {price} em {when}. Você recebeu {payout}, devolvidos no seu cartão em {on}."
+        ),
+        (Language::PtBr, None) => format!(
+            "Você vendeu este ingresso na revenda por {price} em {when}. Você vai receber {payout}, devolvidos no meio de pagamento da compra."
+        ),
+        (Language::En, Some(on)) => format!(
+            "You sold this ticket on resale for {price} on {when}. You received {payout}, paid back to your card on {on}."
+        ),
+        (Language::En, None) => format!(
+            "You sold this ticket on resale for {price} on {when}. You will receive {payout}, paid back to how you paid."
+        ),
+    }
 }
 
 #[cfg(test)]
