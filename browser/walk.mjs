@@ -124,8 +124,12 @@ try {
 
   step("Ana picks two seats on the map, one with the mouse, one with the keyboard");
   await check(ana, "session");
+  const festival = ana.url();
   await firstSection(ana);
   const seats = ana.locator("rect.seat.avail");
+  // On a phone the section is seen whole at first: a tap there zooms in, the next one picks.
+  await seats.first().click();
+  assert((await ana.locator("rect.seat.picked").count()) === 0, "the first tap only zooms in");
   await seats.first().click();
   await ana.keyboard.press("ArrowRight");
   await ana.keyboard.press("Space");
@@ -157,6 +161,40 @@ try {
     return img && img.complete && img.naturalWidth > 0;
   });
   await check(ana, "ticket");
+
+  step("a 2,000-seat stadium section on a phone: whole with its stage, then zoomed and panned");
+  await ana.goto(festival);
+  await Promise.all([ana.waitForNavigation(), ana.click('table.section-list a:has-text("Arquibancada Norte")')]);
+  assert((await ana.locator("svg.seats rect.seat").count()) === 2000, "two thousand seats");
+  assert(await ana.locator("svg.seats .stage-label").isVisible(), "the stage is shown");
+  const whole = await ana.locator("svg.seats").boundingBox();
+  assert(whole.width <= PHONE.width, `the whole section fits the phone (${whole.width}px)`);
+  assert((await ana.locator(".seatmap.numbers").count()) === 0, "no numbers while too small to read");
+  await check(ana, "stadium-whole");
+  await ana.click('[data-zoom="in"]');
+  await ana.click('[data-zoom="in"]');
+  assert((await ana.locator(".seatmap.numbers").count()) === 1, "numbers once zoomed");
+  assert(await ana.locator(".pan-hint").isVisible(), "the map says it pans");
+  const seat = ana.locator("svg.seats rect.seat[data-n]").nth(1234);
+  await seat.scrollIntoViewIfNeeded();
+  const number = await seat.getAttribute("data-n");
+  assert((await ana.locator(`svg.seats text.seat-n:text-is("${number}")`).count()) > 0, "seat numbers drawn");
+  await check(ana, "stadium-zoomed");
+
+  step("a 1,000-seat theatre section on a phone: seats picked far apart stay in sight");
+  await openEvent(ana, "Orquestra");
+  await Promise.all([ana.waitForNavigation(), ana.locator('a.button:has-text("Escolher lugares")').first().click()]);
+  await firstSection(ana);
+  await ana.click('[data-zoom="in"]');
+  const theatreSeats = ana.locator("rect.seat.avail");
+  await theatreSeats.nth(2).click();
+  await theatreSeats.nth(47).click();
+  assert((await ana.locator(".picked-list li").count()) === 2, "both picked seats listed");
+  const bar = await ana.locator(".picked-bar").boundingBox();
+  assert(bar && bar.y + bar.height <= PHONE.height + 1, "the picked seats are on screen");
+  await check(ana, "theatre-picked");
+  await ana.locator(".picked-list button").first().click();
+  assert((await ana.locator("rect.seat.picked").count()) === 1, "a seat unpicked from the list");
 
   // ---- Bruno, on a desktop, in English ---------------------------------------------------
   const bruno = await newBuyer(browser, { viewport: DESKTOP, locale: "en-US" });

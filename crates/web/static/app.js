@@ -23,8 +23,23 @@ function setupSeatMap(map) {
   function pickedCount() {
     return map.querySelectorAll("rect.seat.picked").length;
   }
+  const list = form.querySelector(".picked-list");
   function showCount() {
     if (counter) counter.textContent = counter.dataset.template.replace("{n}", pickedCount());
+    if (!list) return;
+    // The seats picked, named, each with its way out: in sight wherever the map is scrolled.
+    list.textContent = "";
+    for (const seat of map.querySelectorAll("rect.seat.picked")) {
+      const item = document.createElement("li");
+      item.textContent = seat.getAttribute("aria-label").split(",").slice(0, 2).join(",");
+      const remove = document.createElement("button");
+      remove.type = "button";
+      remove.textContent = "×";
+      remove.setAttribute("aria-label", list.dataset.remove + ": " + item.textContent);
+      remove.addEventListener("click", () => toggle(seat));
+      item.appendChild(remove);
+      list.appendChild(item);
+    }
   }
   function toggle(seat) {
     const picking = !seat.classList.contains("picked");
@@ -61,7 +76,10 @@ function setupSeatMap(map) {
 
   const first = seats()[0];
   if (first) first.setAttribute("tabindex", "0");
+  const zoom = setupZoom(map);
   map.addEventListener("click", (e) => {
+    // Seen whole, a big section's seats are too small to tap: a tap zooms in there first.
+    if (zoom && zoom.tooSmall()) { zoom.zoomAt(e.clientX, e.clientY); return; }
     const seat = e.target.closest("rect.seat.avail");
     if (seat) { toggle(seat); focusSeat(seat); }
   });
@@ -106,6 +124,78 @@ function setupSeatMap(map) {
       } catch (_) { /* offline for a moment: try again at the next tick */ }
     }, 4000);
   }
+}
+
+// Zoom and pan of a section's seats: the whole section fits the screen at first (with its
+// stage), the buttons (or a tap) zoom in, the map then scrolls both ways under the finger, and
+// seat numbers show once seats are big enough to read them.
+function setupZoom(map) {
+  const svg = map.querySelector("svg.seats");
+  const tools = map.parentElement.querySelector(".map-tools");
+  if (!svg || !tools) return null;
+  const width = parseFloat(svg.getAttribute("width"));
+  const height = parseFloat(svg.getAttribute("height"));
+  const hint = tools.querySelector(".pan-hint");
+  const fit = () => Math.min(1, (map.clientWidth - 12) / width);
+  const levels = () => [...new Set([fit(), 0.6, 1, 1.6].filter((v) => v >= fit()))].sort((a, b) => a - b);
+  let scale = fit();
+  let numbered = false;
+
+  function addNumbers() {
+    numbered = true;
+    const ns = "http://www.w3.org/2000/svg";
+    for (const seat of svg.querySelectorAll("rect.seat[data-n]")) {
+      const n = document.createElementNS(ns, "text");
+      n.setAttribute("class", "seat-n");
+      n.setAttribute("aria-hidden", "true");
+      n.setAttribute("text-anchor", "middle");
+      n.setAttribute("x", parseFloat(seat.getAttribute("x")) + parseFloat(seat.getAttribute("width")) / 2);
+      n.setAttribute("y", parseFloat(seat.getAttribute("y")) + parseFloat(seat.getAttribute("height")) / 2 + 4);
+      n.textContent = seat.dataset.n;
+      seat.after(n);
+    }
+  }
+  // Zooms to `next`, keeping the point (x, y) of the map's box where it was.
+  function apply(next, x = map.clientWidth / 2, y = map.clientHeight / 2) {
+    const px = (map.scrollLeft + x) / scale;
+    const py = (map.scrollTop + y) / scale;
+    scale = next;
+    svg.style.width = width * scale + "px";
+    svg.style.height = height * scale + "px";
+    const readable = scale >= 0.6;
+    if (readable && !numbered) addNumbers();
+    map.classList.toggle("numbers", readable);
+    map.scrollLeft = px * scale - x;
+    map.scrollTop = py * scale - y;
+    const all = levels();
+    tools.querySelector('[data-zoom="in"]').disabled = scale >= all[all.length - 1];
+    tools.querySelector('[data-zoom="out"]').disabled = scale <= all[0];
+    tools.querySelector('[data-zoom="fit"]').disabled = scale <= all[0];
+    if (hint) hint.hidden = width * scale <= map.clientWidth && height * scale <= map.clientHeight;
+  }
+  function step(direction) {
+    const all = levels();
+    const at = all.findIndex((v) => v >= scale - 1e-6);
+    const next = all[Math.max(0, Math.min(all.length - 1, at + direction))];
+    apply(next);
+  }
+  tools.addEventListener("click", (e) => {
+    const button = e.target.closest("button[data-zoom]");
+    if (!button) return;
+    const kind = button.dataset.zoom;
+    if (kind === "fit") apply(fit());
+    else step(kind === "in" ? 1 : -1);
+  });
+  // A seat reached with the keyboard while zoomed out: zoom in so that it can be seen.
+  map.addEventListener("focusin", () => { if (scale < 0.6) apply(1); });
+  apply(scale);
+  return {
+    tooSmall: () => scale < 0.6,
+    zoomAt(clientX, clientY) {
+      const box = map.getBoundingClientRect();
+      apply(1, clientX - box.left, clientY - box.top);
+    },
+  };
 }
 
 // ---- Countdowns -----------------------------------------------------------------------------

@@ -99,6 +99,8 @@ pub fn overview(
 
 const SEAT: i64 = 26;
 const LABEL_W: i64 = 34;
+/// The band at the top of a section's seats that says where the stage is.
+const STAGE_H: i64 = 34;
 
 /// A seated section's seats, a row per line, each seat a focusable checkbox for `app.js`;
 /// the free ones of `picked` are shown ticked (the picks of a form shown again).
@@ -125,15 +127,25 @@ pub fn section_seats(
         .max()
         .unwrap_or(1);
     let width = LABEL_W + widest * SEAT + 10;
-    let height = rows.len() as i64 * SEAT + 10;
+    let height = STAGE_H + rows.len() as i64 * SEAT + 10;
     let mut svg = String::new();
     let _ = write!(
         svg,
         r#"<svg class="seats" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="group" aria-label="{}" xmlns="http://www.w3.org/2000/svg">"#,
         xml(&section.name)
     );
+    // The stage, so that a buyer zoomed into part of a big section still knows which way it is.
+    let _ = write!(
+        svg,
+        r#"<rect class="stage" x="{LABEL_W}" y="4" width="{}" height="{}" rx="4"/><text class="stage-label" x="{}" y="{}" text-anchor="middle">{}</text>"#,
+        width - LABEL_W - 10,
+        STAGE_H - 12,
+        LABEL_W + (width - LABEL_W - 10) / 2,
+        STAGE_H - 12,
+        xml(words::of(lang).stage)
+    );
     for (r, (row, list)) in rows.iter().enumerate() {
-        let y = 5 + r as i64 * SEAT;
+        let y = STAGE_H + r as i64 * SEAT;
         let _ = write!(
             svg,
             r#"<text class="row-name" x="4" y="{}" aria-hidden="true">{}</text>"#,
@@ -171,8 +183,9 @@ pub fn section_seats(
             } else {
                 let _ = write!(
                     svg,
-                    r#"<rect class="seat {}" x="{}" y="{}" width="{}" height="{}" rx="4" role="img" aria-label="{}"/>"#,
+                    r#"<rect class="seat {}" data-n="{}" x="{}" y="{}" width="{}" height="{}" rx="4" role="img" aria-label="{}"/>"#,
                     seat.status.as_str(),
+                    seat.number,
                     x + 2,
                     y + 2,
                     SEAT - 4,
@@ -234,6 +247,19 @@ mod tests {
         assert!(svg.contains("aria-label=\"Fila A, assento 2, R$ 100,00, vendido\""));
         assert!(svg.contains("Plateia &lt;A&gt;"), "names are escaped");
         assert!(!svg.contains("<A>"));
+    }
+
+    #[test]
+    fn a_section_shows_its_stage_and_the_seats_picked_before() {
+        let section = section(&[SeatStatus::Available, SeatStatus::Available]);
+        let seats = section.seats.clone().unwrap();
+        let svg = section_seats(Language::En, &section, "cat0", "R$ 1,00", &[seats[1].id]);
+        assert!(svg.contains(r#"class="stage""#) && svg.contains(">STAGE</text>"));
+        assert!(svg.contains(&format!(
+            r#"class="seat avail cat0 picked" data-seat="{}""#,
+            seats[1].id
+        )));
+        assert_eq!(svg.matches(r#"aria-checked="true""#).count(), 1);
     }
 
     #[test]

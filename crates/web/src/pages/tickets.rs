@@ -401,7 +401,7 @@ pub async fn list_for_resale(
         .map_err(ApiError::from),
     };
     match listed {
-        Ok(_) => Ok(see_other(&format!("/tickets/{id}"))),
+        Ok(_) => Ok(see_other(&format!("/tickets/{id}?listed=1"))),
         Err(problem) => shown_again(&app, &visitor, id, typed, problem).await,
     }
 }

@@ -196,6 +196,12 @@ words! {
     purchased_at: "Comprado em", "Bought on";
     paid_with: "Pagamento", "Payment";
     no_pdf_refunded: "Pedido reembolsado: os ingressos foram cancelados e não há PDF.", "Order refunded: its tickets were cancelled and there is no PDF.";
+    map_zoom: "Zoom do mapa", "Map zoom";
+    zoom_in: "Aproximar", "Zoom in";
+    zoom_out: "Afastar", "Zoom out";
+    zoom_fit: "Ver o setor todo", "Whole section";
+    pan_hint: "Arraste o mapa para ver o resto do setor.", "Drag the map to see the rest of the section.";
+    remove_seat: "Tirar", "Remove";
 }
 
 pub fn of(lang: Language) -> &'static Words {
