@@ -179,6 +179,13 @@ try {
   await seat.scrollIntoViewIfNeeded();
   const number = await seat.getAttribute("data-n");
   assert((await ana.locator(`svg.seats text.seat-n:text-is("${number}")`).count()) > 0, "seat numbers drawn");
+  await ana.waitForTimeout(100);
+  const mapBox = await ana.locator(".seatmap").boundingBox();
+  const rowName = await ana.locator("svg.seats text.row-name").nth(24).boundingBox();
+  assert(rowName.x >= mapBox.x && rowName.x < mapBox.x + 40, `the row's name stays at the left (${rowName.x})`);
+  const stageBox = await ana.locator("svg.seats .stage-label").boundingBox();
+  assert(stageBox.y >= mapBox.y && stageBox.y < mapBox.y + 40, `the stage stays at the top (${stageBox.y})`);
+  assert(stageBox.x >= mapBox.x && stageBox.x + stageBox.width <= mapBox.x + mapBox.width, `the stage's name in view (${stageBox.x})`);
   await check(ana, "stadium-zoomed");
 
   step("a 1,000-seat theatre section on a phone: seats picked far apart stay in sight");

@@ -140,6 +140,11 @@ function setupZoom(map) {
   const levels = () => [...new Set([fit(), 0.6, 1, 1.6].filter((v) => v >= fit()))].sort((a, b) => a - b);
   let scale = fit();
   let numbered = false;
+  // Panned into a big section, the row names stay at the left edge and the stage at the top,
+  // drawn last so that they float over the seats they pass.
+  const rowNames = Array.from(svg.querySelectorAll("text.row-name"));
+  const stage = Array.from(svg.querySelectorAll(".stage, .stage-label"));
+  for (const part of [...rowNames, ...stage]) svg.appendChild(part);
 
   function addNumbers() {
     numbered = true;
@@ -172,6 +177,7 @@ function setupZoom(map) {
     tools.querySelector('[data-zoom="out"]').disabled = scale <= all[0];
     tools.querySelector('[data-zoom="fit"]').disabled = scale <= all[0];
     if (hint) hint.hidden = width * scale <= map.clientWidth && height * scale <= map.clientHeight;
+    follow();
   }
   function step(direction) {
     const all = levels();
@@ -186,6 +192,19 @@ function setupZoom(map) {
     if (kind === "fit") apply(fit());
     else step(kind === "in" ? 1 : -1);
   });
+  function follow() {
+    const dx = map.scrollLeft / scale;
+    const dy = map.scrollTop / scale;
+    for (const name of rowNames) name.setAttribute("transform", "translate(" + dx + " 0)");
+    for (const part of stage) {
+      // The stage's name stays in the middle of what is in view.
+      const x = part.classList.contains("stage-label")
+        ? dx + map.clientWidth / scale / 2 - parseFloat(part.getAttribute("x"))
+        : 0;
+      part.setAttribute("transform", "translate(" + x + " " + dy + ")");
+    }
+  }
+  map.addEventListener("scroll", follow, { passive: true });
   // A seat reached with the keyboard while zoomed out: zoom in so that it can be seen.
   map.addEventListener("focusin", () => { if (scale < 0.6) apply(1); });
   apply(scale);
