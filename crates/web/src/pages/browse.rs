@@ -404,12 +404,12 @@ impl Picks {
 
     /// The session page showing these picks, for the way back after logging in.
     fn page(&self, session: SessionId) -> String {
-        let mut to = format!("/sessions/{session}?");
+        let mut query = form_urlencoded::Serializer::new(String::new());
         if let Some(section) = self.section {
-            to.push_str(&format!("section={section}"));
+            query.append_pair("section", &section.to_string());
         }
         for seat in &self.seats {
-            to.push_str(&format!("&seat={seat}"));
+            query.append_pair("seat", &seat.to_string());
         }
         for (name, value) in [
             ("quantity", &self.quantity),
@@ -417,10 +417,10 @@ impl Picks {
             ("eligibility", &self.eligibility),
         ] {
             if !value.is_empty() {
-                to.push_str(&format!("&{name}={}", encode(value)));
+                query.append_pair(name, value);
             }
         }
-        to
+        format!("/sessions/{session}?{}", query.finish())
     }
 }
 
@@ -569,11 +569,7 @@ pub async fn hold(
     let form = visitor.form(&body)?;
     let picks = Picks::of_form(&form);
     let Some(buyer) = visitor.user.as_ref() else {
-        let back = picks.page(id);
-        return Err(PageError::Redirect(format!(
-            "/login?next={}",
-            encode(&back)
-        )));
+        return Err(visitor.to_log_in(&picks.page(id)));
     };
     let admission = cookies::get(&headers, &admission_cookie(id));
     let held = match hold_input(&form) {

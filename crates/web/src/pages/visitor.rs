@@ -206,10 +206,13 @@ impl Visitor {
 
     /// The logged-in buyer, or the way to the login page and back here.
     pub fn user(&self) -> Result<&User, PageError> {
-        self.user.as_ref().ok_or_else(|| {
-            let reason = self.ended.map_or(String::new(), |r| format!("&ended={r}"));
-            PageError::Redirect(format!("/login?next={}{reason}", encode(&self.here)))
-        })
+        self.user.as_ref().ok_or_else(|| self.to_log_in(&self.here))
+    }
+
+    /// The way to the login page, and from there to `back` (saying why the last login ended).
+    pub fn to_log_in(&self, back: &str) -> PageError {
+        let reason = self.ended.map_or(String::new(), |r| format!("&ended={r}"));
+        PageError::Redirect(format!("/login?next={}{reason}", encode(back)))
     }
 
     /// Sets a cookie of this box office on `response`.
