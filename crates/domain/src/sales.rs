@@ -476,6 +476,28 @@ impl OrderItem {
     }
 }
 
+/// What an order paid for one place: the line of that seat (or standing section) and ticket
+/// type. Lines made before meia-entrada have no type and were full price. A ticket's face value
+/// is this, fixed when the ticket is issued.
+pub fn place_price_cents(
+    items: &[OrderItem],
+    place: (Option<SeatId>, SectionId),
+    ticket_type: TicketType,
+) -> Option<i64> {
+    let (kind, reference) = match place {
+        (Some(seat), _) => (ItemKind::Seat, seat.to_string()),
+        (None, section) => (ItemKind::Standing, section.to_string()),
+    };
+    items
+        .iter()
+        .find(|item| {
+            item.kind == kind
+                && item.reference_id == reference
+                && item.ticket_type.unwrap_or(TicketType::Full) == ticket_type
+        })
+        .map(|item| item.unit_price_cents)
+}
+
 /// The total of `items`, or `None` if it would overflow.
 pub fn order_total(items: &[OrderItem]) -> Option<i64> {
     items
