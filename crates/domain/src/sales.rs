@@ -248,6 +248,41 @@ pub struct PaymentInput {
 /// The most installments a card payment may be split into.
 pub const MAX_INSTALLMENTS: i64 = 12;
 
+/// A total paid in `count` installments (parcelas) without interest, in whole centavos that add
+/// up to the total exactly: every parcel is the total divided by the count, rounded down, and
+/// the first one also carries the centavos left over (R$ 180,00 in 7: one of R$ 25,74, then six
+/// of R$ 25,71).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Installments {
+    pub count: i64,
+    pub first_cents: i64,
+    /// Each of the other `count - 1` parcels (equal to the first when nothing is left over).
+    pub others_cents: i64,
+}
+
+impl Installments {
+    /// `total_cents` (at least 0) in `count` parcels, `count` clamped to 1..=`MAX_INSTALLMENTS`.
+    pub fn split(total_cents: i64, count: i64) -> Self {
+        let count = count.clamp(1, MAX_INSTALLMENTS);
+        let total = total_cents.max(0);
+        let others_cents = total / count;
+        Installments {
+            count,
+            first_cents: others_cents + total % count,
+            others_cents,
+        }
+    }
+
+    /// Whether every parcel is the same amount.
+    pub fn is_even(&self) -> bool {
+        self.first_cents == self.others_cents
+    }
+
+    pub fn total_cents(&self) -> i64 {
+        self.first_cents + self.others_cents * (self.count - 1)
+    }
+}
+
 /// How an order is paid.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -538,6 +573,25 @@ pub struct Order {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn installments_add_up_to_the_total_with_the_first_carrying_the_rest() {
+        let seven = Installments::split(18_000, 7);
+        assert_eq!(
+            (seven.first_cents, seven.others_cents, seven.is_even()),
+            (2_574, 2_571, false)
+        );
+        assert_eq!(Installments::split(3_000, 3).first_cents, 1_000);
+        assert!(Installments::split(3_000, 3).is_even());
+        assert_eq!(Installments::split(500, 0).count, 1, "at least one parcel");
+        for total in [0, 1, 11, 999, 18_000, 123_457, 9_999_999] {
+            for count in 1..=MAX_INSTALLMENTS {
+                let plan = Installments::split(total, count);
+                assert_eq!(plan.total_cents(), total, "{total} in {count}");
+                assert!(plan.first_cents - plan.others_cents < count);
+            }
+        }
+    }
 
     #[test]
     fn seat_holds_reject_duplicates_and_sort() {
