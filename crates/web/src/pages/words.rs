@@ -30,6 +30,7 @@ words! {
     home_title: "Próximos eventos", "Upcoming events";
     search_words: "Buscar", "Search";
     search_category: "Categoria", "Category";
+    unknown_category: "Não conhecemos essa categoria: escolha uma da lista.", "We do not know that category: pick one from the list.";
     search_city: "Cidade", "City";
     search_from: "De", "From";
     search_to: "Até", "To";

@@ -14,3 +14,19 @@ UPDATE tickets t SET face_value_cents = COALESCE((
       AND oi.reference_id = COALESCE(t.seat_id, t.section_id)::text
       AND COALESCE(oi.ticket_type, 'full') = t.ticket_type
 ), 0);
+
+-- Search ignores accents and case (`bilheteria_domain::text::fold`, NFKD without combining
+-- marks, lower case): the application stores each event's folded search document and each
+-- venue's folded city, and folds every query alike. (The `unaccent` extension would need a
+-- superuser to install.) Rows made before are folded by the store when it starts, while these
+-- columns are still NULL (their free-text category becomes a `Category` code then, `other`
+-- when it names none).
+ALTER TABLE events DROP COLUMN search;
+ALTER TABLE events ADD COLUMN search_folded TEXT;
+ALTER TABLE events ADD COLUMN search TSVECTOR GENERATED ALWAYS AS (
+    to_tsvector('simple', COALESCE(search_folded, ''))
+) STORED;
+CREATE INDEX events_search ON events USING GIN (search);
+ALTER TABLE venues ADD COLUMN city_folded TEXT;
+CREATE INDEX venues_by_city ON venues (city_folded);
+
