@@ -245,6 +245,65 @@ pub struct PaymentInput {
     pub installments: Option<i64>,
 }
 
+/// Why an order failed, as its `failure_code` records it: the places or products it bought
+/// were lost before its payment settled (the charge is given back), its Pix expired, or the
+/// provider declined the payment (any other code is the provider's own decline code). One
+/// enum, so that the store, the API and the pages cannot drift apart on what a code means.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OrderFailure {
+    SeatsUnavailable,
+    SoldOut,
+    HalfPriceSoldOut,
+    PurchaseLimitExceeded,
+    OutOfStock,
+    /// A resale listing sold or withdrawn under the buyer.
+    ListingUnavailable,
+    PixExpired,
+    /// The provider declined the payment; the hold stays, so the buyer may try again.
+    Declined,
+}
+
+impl OrderFailure {
+    pub const ALL: [OrderFailure; 8] = [
+        OrderFailure::SeatsUnavailable,
+        OrderFailure::SoldOut,
+        OrderFailure::HalfPriceSoldOut,
+        OrderFailure::PurchaseLimitExceeded,
+        OrderFailure::OutOfStock,
+        OrderFailure::ListingUnavailable,
+        OrderFailure::PixExpired,
+        OrderFailure::Declined,
+    ];
+
+    /// The code recorded for it (a decline records the provider's code instead).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderFailure::SeatsUnavailable => "seats_unavailable",
+            OrderFailure::SoldOut => "sold_out",
+            OrderFailure::HalfPriceSoldOut => "half_price_sold_out",
+            OrderFailure::PurchaseLimitExceeded => "purchase_limit_exceeded",
+            OrderFailure::OutOfStock => "out_of_stock",
+            OrderFailure::ListingUnavailable => "listing_unavailable",
+            OrderFailure::PixExpired => crate::pix::PIX_EXPIRED_CODE,
+            OrderFailure::Declined => "card_declined",
+        }
+    }
+
+    /// What a recorded `failure_code` means: one of ours, else a provider's decline.
+    pub fn of(code: &str) -> Self {
+        OrderFailure::ALL
+            .into_iter()
+            .find(|failure| failure.as_str() == code)
+            .unwrap_or(OrderFailure::Declined)
+    }
+
+    /// Whether the payment was declined (what was held stays held) rather than what it bought
+    /// lost or its Pix expired.
+    pub fn is_decline(self) -> bool {
+        self == OrderFailure::Declined
+    }
+}
+
 /// The most installments a card payment may be split into.
 pub const MAX_INSTALLMENTS: i64 = 12;
 
@@ -573,6 +632,21 @@ pub struct Order {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn failure_codes_are_read_back_as_written_and_anything_else_is_a_decline() {
+        let codes: HashSet<_> = OrderFailure::ALL.iter().map(|f| f.as_str()).collect();
+        assert_eq!(codes.len(), OrderFailure::ALL.len(), "distinct codes");
+        for failure in OrderFailure::ALL {
+            assert_eq!(OrderFailure::of(failure.as_str()), failure);
+        }
+        assert_eq!(
+            OrderFailure::of("insufficient_funds"),
+            OrderFailure::Declined
+        );
+        assert!(!OrderFailure::of("listing_unavailable").is_decline());
+        assert!(!OrderFailure::of("half_price_sold_out").is_decline());
+    }
 
     #[test]
     fn installments_add_up_to_the_total_with_the_first_carrying_the_rest() {

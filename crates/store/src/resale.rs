@@ -26,7 +26,7 @@ use bilheteria_domain::resale::{
     Listing, ListingStatus, PriceProblem, WAITLIST_OFFER, WaitlistEntry, WaitlistStatus,
     payout_cents,
 };
-use bilheteria_domain::sales::{ItemKind, Order, OrderItem};
+use bilheteria_domain::sales::{ItemKind, Order, OrderFailure, OrderItem};
 use bilheteria_domain::tickets::SeatLabel;
 use bilheteria_domain::transfers::TransferBlock;
 use sqlx::{AssertSqlSafe, QueryBuilder, Row};
@@ -475,14 +475,14 @@ pub(super) async fn sell_listing(
     at: i64,
 ) -> StoreResult<Option<&'static str>> {
     let Some(listed) = lock_listing(tx, sale.listing_id.0).await? else {
-        return Ok(Some("listing_unavailable"));
+        return Ok(Some(OrderFailure::ListingUnavailable.as_str()));
     };
     if listed.status != "reserved" || listed.buyer_order != Some(order.id.0) {
-        return Ok(Some("listing_unavailable"));
+        return Ok(Some(OrderFailure::ListingUnavailable.as_str()));
     }
     let row = lock_ticket(tx, sale.ticket_id.0).await?;
     if !row.valid || row.holder != sale.seller_id.0 || row.version != sale.version {
-        return Ok(Some("listing_unavailable"));
+        return Ok(Some(OrderFailure::ListingUnavailable.as_str()));
     }
     // The ticket's face value becomes what its new holder's order paid for it: a refund of that
     // order, or a later resale, is measured against it.

@@ -19,8 +19,8 @@ use bilheteria_domain::ids::{HoldId, OrderId};
 use bilheteria_domain::locale::Language;
 use bilheteria_domain::page::PageRequest;
 use bilheteria_domain::sales::{
-    Hold, IdempotencyKey, Installments, MAX_INSTALLMENTS, Order, OrderInput, OrderStatus,
-    PaymentMethod, request_fingerprint,
+    Hold, IdempotencyKey, Installments, MAX_INSTALLMENTS, Order, OrderFailure, OrderInput,
+    OrderStatus, PaymentMethod, request_fingerprint,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -257,10 +257,9 @@ pub async fn place(
 /// stays), else to the order's page.
 pub fn after_payment(order: &Order, retry: &str) -> axum::response::Response {
     match (order.status, order.failure_code.as_deref()) {
-        (OrderStatus::Failed, Some(code)) if is_decline(code) => see_other(&format!(
-            "{retry}?declined=card&installments={}",
-            order.installments
-        )),
+        (OrderStatus::Failed, Some(code)) if OrderFailure::of(code).is_decline() => see_other(
+            &format!("{retry}?declined=card&installments={}", order.installments),
+        ),
         _ => see_other(&format!("/orders/{}", order.id)),
     }
 }
@@ -291,18 +290,6 @@ pub fn after_decline(visitor: &Visitor, query: Option<String>) -> Retry {
         }),
         installments: declined.installments.unwrap_or(1),
     }
-}
-
-/// A card decline (the hold stays, so the buyer may try again) rather than places lost.
-fn is_decline(code: &str) -> bool {
-    !matches!(
-        code,
-        "seats_unavailable"
-            | "sold_out"
-            | "purchase_limit_exceeded"
-            | "pix_expired"
-            | "out_of_stock"
-    )
 }
 
 /// `POST /checkout/{hold}/release`: the buyer gives the places back.
@@ -373,9 +360,9 @@ pub async fn order(
         _ => (
             w.order_failed,
             "bad",
-            match order.failure_code.as_deref() {
-                Some("pix_expired") => w.pix_expired_text,
-                Some(code) if is_decline(code) => w.declined_text,
+            match order.failure_code.as_deref().map(OrderFailure::of) {
+                Some(OrderFailure::PixExpired) => w.pix_expired_text,
+                Some(OrderFailure::Declined) => w.declined_text,
                 _ => w.hold_lost_text,
             },
         ),

@@ -100,8 +100,8 @@ pub async fn listing(
     let listing = resale::get(&app, visitor.user.as_ref(), id).await?;
     if listing.status != ListingStatus::Listed {
         return Err(ApiError::new(
-            StatusCode::GONE,
-            "listing_not_available",
+            StatusCode::CONFLICT,
+            "listing_unavailable",
             "this ticket is no longer on resale",
         )
         .into());

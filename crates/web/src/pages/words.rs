@@ -489,7 +489,7 @@ pub fn problem(
                 "This ticket cannot be transferred now (the organizer does not allow it, the cutoff passed, or another transfer or listing is open).",
             ),
         ),
-        "listing_not_available" => (
+        "listing_unavailable" => (
             pick("Ingresso indisponível", "Ticket unavailable"),
             pick(
                 "Este ingresso não está mais na revenda: outra pessoa comprou, ou quem vendia desistiu.",
