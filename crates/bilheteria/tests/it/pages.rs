@@ -727,7 +727,7 @@ async fn a_ticket_on_resale_is_bought_through_the_pages(db: TestDatabase) {
     let late = Browser::new(&app);
     late.sign_up("tarde@example.com").await;
     let gone = late.get(&format!("/listings/{listing_id}")).await;
-    assert_eq!(gone.status, StatusCode::GONE);
+    assert_eq!(gone.status, StatusCode::CONFLICT);
     assert!(gone.is_friendly_page());
     let (_, report) = app
         .get(
