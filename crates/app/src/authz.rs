@@ -59,7 +59,7 @@ mod tests {
             venue_id: VenueId::new(),
             title: "T".into(),
             description: String::new(),
-            category: "music".into(),
+            category: bilheteria_domain::catalog::Category::Music,
             tags: vec![],
             status,
             created_at: OffsetDateTime::UNIX_EPOCH,

@@ -3,8 +3,9 @@
 
 use crate::half_price::{HalfPriceAvailability, HalfPriceSettings, MIN_QUOTA_PERCENT};
 use crate::ids::{CategoryId, EventId, ProductId, SeatId, SectionId, SessionId, UserId, VenueId};
-use crate::locale::{DEFAULT_TIME_ZONE, is_time_zone};
+use crate::locale::{DEFAULT_TIME_ZONE, Language, is_time_zone};
 use crate::screen::ScreenCodes;
+use crate::text::fold;
 use crate::transfers::TransferSettings;
 use crate::validation::{FieldErrors, in_range, text};
 use serde::{Deserialize, Serialize};
@@ -313,6 +314,102 @@ impl EventStatus {
     }
 }
 
+/// What kind of event it is: a fixed list, so that filters match and pages can name it in the
+/// reader's language. Stored and sent by its code (`music`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    Music,
+    Theatre,
+    Comedy,
+    Dance,
+    Sports,
+    Festival,
+    Kids,
+    Talks,
+    Film,
+    Other,
+}
+
+impl Category {
+    pub const ALL: [Category; 10] = [
+        Category::Music,
+        Category::Theatre,
+        Category::Comedy,
+        Category::Dance,
+        Category::Sports,
+        Category::Festival,
+        Category::Kids,
+        Category::Talks,
+        Category::Film,
+        Category::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Music => "music",
+            Category::Theatre => "theatre",
+            Category::Comedy => "comedy",
+            Category::Dance => "dance",
+            Category::Sports => "sports",
+            Category::Festival => "festival",
+            Category::Kids => "kids",
+            Category::Talks => "talks",
+            Category::Film => "film",
+            Category::Other => "other",
+        }
+    }
+
+    /// Its name for people. The labels live here, beside the codes, because a filter accepts
+    /// either language's label as well as the code.
+    pub fn label(self, lang: Language) -> &'static str {
+        match (self, lang) {
+            (Category::Music, Language::PtBr) => "Música",
+            (Category::Music, Language::En) => "Music",
+            (Category::Theatre, Language::PtBr) => "Teatro",
+            (Category::Theatre, Language::En) => "Theatre",
+            (Category::Comedy, Language::PtBr) => "Comédia",
+            (Category::Comedy, Language::En) => "Comedy",
+            (Category::Dance, Language::PtBr) => "Dança",
+            (Category::Dance, Language::En) => "Dance",
+            (Category::Sports, Language::PtBr) => "Esportes",
+            (Category::Sports, Language::En) => "Sports",
+            (Category::Festival, Language::PtBr) => "Festivais",
+            (Category::Festival, Language::En) => "Festivals",
+            (Category::Kids, Language::PtBr) => "Infantil",
+            (Category::Kids, Language::En) => "Kids",
+            (Category::Talks, Language::PtBr) => "Palestras",
+            (Category::Talks, Language::En) => "Talks",
+            (Category::Film, Language::PtBr) => "Cinema",
+            (Category::Film, Language::En) => "Film",
+            (Category::Other, Language::PtBr) => "Outros",
+            (Category::Other, Language::En) => "Other",
+        }
+    }
+
+    /// A listing's category filter: none when `raw` is blank, else the category it names.
+    pub fn filter(raw: &str) -> Result<Option<Self>, String> {
+        if raw.trim().is_empty() {
+            return Ok(None);
+        }
+        Category::parse(raw)
+            .map(Some)
+            .ok_or_else(|| "not a known category".to_owned())
+    }
+
+    /// The category named by `raw`: its code or its label in either language, accents and
+    /// case ignored ("música", "MUSIC", "Musica").
+    pub fn parse(raw: &str) -> Option<Self> {
+        let wanted = fold(raw.trim());
+        Category::ALL.into_iter().find(|category| {
+            fold(category.as_str()) == wanted
+                || Language::ALL
+                    .iter()
+                    .any(|lang| fold(category.label(*lang)) == wanted)
+        })
+    }
+}
+
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventInput {
@@ -344,7 +441,7 @@ pub struct EventPatch {
 pub struct EventFields {
     pub title: String,
     pub description: String,
-    pub category: String,
+    pub category: Category,
     pub tags: Vec<String>,
     pub venue_id: VenueId,
     pub status: EventStatus,
@@ -361,9 +458,12 @@ fn parse_event_fields(
     let mut errors = FieldErrors::new();
     let title = errors.check("title", text(title, 1, 200));
     let description = errors.check("description", text(description, 0, 10_000));
-    let category = errors
-        .check("category", text(category, 1, 60))
-        .map(|c| c.to_lowercase());
+    // A category the box office does not know is kept as `other` rather than refused: clients
+    // written before categories were a closed list still create their events.
+    let category = errors.check(
+        "category",
+        text(category, 1, 60).map(|named| Category::parse(&named).unwrap_or(Category::Other)),
+    );
     let tags = errors.check("tags", parse_tags(tags));
     errors.finish(|| {
         Some(EventFields {
@@ -396,7 +496,9 @@ impl EventPatch {
         parse_event_fields(
             self.title.as_deref().unwrap_or(&current.title),
             self.description.as_deref().unwrap_or(&current.description),
-            self.category.as_deref().unwrap_or(&current.category),
+            self.category
+                .as_deref()
+                .unwrap_or(current.category.as_str()),
             self.tags.as_deref().unwrap_or(&current.tags),
             self.venue_id.unwrap_or(current.venue_id),
             self.status.unwrap_or(current.status),
@@ -411,7 +513,7 @@ pub struct Event {
     pub venue_id: VenueId,
     pub title: String,
     pub description: String,
-    pub category: String,
+    pub category: Category,
     pub tags: Vec<String>,
     pub status: EventStatus,
     #[serde(with = "time::serde::rfc3339")]
@@ -423,10 +525,11 @@ pub struct Event {
 /// Filters of the public event listing.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct EventQuery {
-    /// Words that must all appear (as prefixes) in the title, description, category or tags.
+    /// Words that must all appear (as prefixes) in the title, description, category or tags,
+    /// folded (`text::fold`).
     pub terms: Vec<String>,
-    pub category: Option<String>,
-    /// Only events at a venue in this city (any case).
+    pub category: Option<Category>,
+    /// Only events at a venue in this city, folded (accents and case ignored).
     pub city: Option<String>,
     /// Only events with a session starting at or after this instant.
     pub from: Option<OffsetDateTime>,
@@ -436,14 +539,33 @@ pub struct EventQuery {
     pub include_drafts: bool,
 }
 
-/// Splits free text into search words: letters and digits only, lower case, at most 8 words.
-/// Everything else is a separator, so no input can inject query syntax into either backend.
+/// Splits free text into search words: letters and digits only, folded (no accents, lower
+/// case), at most 8 words. Everything else is a separator, so no input can inject query syntax
+/// into either backend.
 pub fn search_terms(q: &str) -> Vec<String> {
-    q.split(|c: char| !c.is_alphanumeric())
+    fold(q)
+        .split(|c: char| !c.is_alphanumeric())
         .filter(|word| !word.is_empty())
-        .map(|word| word.to_lowercase().chars().take(40).collect())
+        .map(|word| word.chars().take(40).collect())
         .take(8)
         .collect()
+}
+
+/// What is stored for an event's search: its title, description, tags and its category's code
+/// and labels in every language, folded as `search_terms` folds a query.
+pub fn search_document(event: &EventFields) -> String {
+    let mut document = format!(
+        "{} {} {} {}",
+        event.title,
+        event.description,
+        event.tags.join(" "),
+        event.category.as_str()
+    );
+    for lang in Language::ALL {
+        document.push(' ');
+        document.push_str(event.category.label(lang));
+    }
+    fold(&document)
 }
 
 // ---------------------------------------------------------------------------------------------

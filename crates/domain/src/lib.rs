@@ -16,6 +16,7 @@ pub mod queue;
 pub mod resale;
 pub mod sales;
 pub mod screen;
+pub mod text;
 pub mod tickets;
 pub mod transfers;
 pub mod validation;

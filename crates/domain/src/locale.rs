@@ -132,6 +132,9 @@ pub enum Language {
 }
 
 impl Language {
+    /// Every language the box office speaks.
+    pub const ALL: [Language; 2] = [Language::PtBr, Language::En];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Language::PtBr => "pt-BR",

@@ -245,8 +245,102 @@ pub struct PaymentInput {
     pub installments: Option<i64>,
 }
 
+/// Why an order failed, as its `failure_code` records it: the places or products it bought
+/// were lost before its payment settled (the charge is given back), its Pix expired, or the
+/// provider declined the payment (any other code is the provider's own decline code). One
+/// enum, so that the store, the API and the pages cannot drift apart on what a code means.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OrderFailure {
+    SeatsUnavailable,
+    SoldOut,
+    HalfPriceSoldOut,
+    PurchaseLimitExceeded,
+    OutOfStock,
+    /// A resale listing sold or withdrawn under the buyer.
+    ListingUnavailable,
+    PixExpired,
+    /// The provider declined the payment; the hold stays, so the buyer may try again.
+    Declined,
+}
+
+impl OrderFailure {
+    pub const ALL: [OrderFailure; 8] = [
+        OrderFailure::SeatsUnavailable,
+        OrderFailure::SoldOut,
+        OrderFailure::HalfPriceSoldOut,
+        OrderFailure::PurchaseLimitExceeded,
+        OrderFailure::OutOfStock,
+        OrderFailure::ListingUnavailable,
+        OrderFailure::PixExpired,
+        OrderFailure::Declined,
+    ];
+
+    /// The code recorded for it (a decline records the provider's code instead).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderFailure::SeatsUnavailable => "seats_unavailable",
+            OrderFailure::SoldOut => "sold_out",
+            OrderFailure::HalfPriceSoldOut => "half_price_sold_out",
+            OrderFailure::PurchaseLimitExceeded => "purchase_limit_exceeded",
+            OrderFailure::OutOfStock => "out_of_stock",
+            OrderFailure::ListingUnavailable => "listing_unavailable",
+            OrderFailure::PixExpired => crate::pix::PIX_EXPIRED_CODE,
+            OrderFailure::Declined => "card_declined",
+        }
+    }
+
+    /// What a recorded `failure_code` means: one of ours, else a provider's decline.
+    pub fn of(code: &str) -> Self {
+        OrderFailure::ALL
+            .into_iter()
+            .find(|failure| failure.as_str() == code)
+            .unwrap_or(OrderFailure::Declined)
+    }
+
+    /// Whether the payment was declined (what was held stays held) rather than what it bought
+    /// lost or its Pix expired.
+    pub fn is_decline(self) -> bool {
+        self == OrderFailure::Declined
+    }
+}
+
 /// The most installments a card payment may be split into.
 pub const MAX_INSTALLMENTS: i64 = 12;
+
+/// A total paid in `count` installments (parcelas) without interest, in whole centavos that add
+/// up to the total exactly: every parcel is the total divided by the count, rounded down, and
+/// the first one also carries the centavos left over (R$ 180,00 in 7: one of R$ 25,74, then six
+/// of R$ 25,71).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Installments {
+    pub count: i64,
+    pub first_cents: i64,
+    /// Each of the other `count - 1` parcels (equal to the first when nothing is left over).
+    pub others_cents: i64,
+}
+
+impl Installments {
+    /// `total_cents` (at least 0) in `count` parcels, `count` clamped to 1..=`MAX_INSTALLMENTS`.
+    pub fn split(total_cents: i64, count: i64) -> Self {
+        let count = count.clamp(1, MAX_INSTALLMENTS);
+        let total = total_cents.max(0);
+        let others_cents = total / count;
+        Installments {
+            count,
+            first_cents: others_cents + total % count,
+            others_cents,
+        }
+    }
+
+    /// Whether every parcel is the same amount.
+    pub fn is_even(&self) -> bool {
+        self.first_cents == self.others_cents
+    }
+
+    pub fn total_cents(&self) -> i64 {
+        self.first_cents + self.others_cents * (self.count - 1)
+    }
+}
 
 /// How an order is paid.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -476,6 +570,28 @@ impl OrderItem {
     }
 }
 
+/// What an order paid for one place: the line of that seat (or standing section) and ticket
+/// type. Lines made before meia-entrada have no type and were full price. A ticket's face value
+/// is this, fixed when the ticket is issued.
+pub fn place_price_cents(
+    items: &[OrderItem],
+    place: (Option<SeatId>, SectionId),
+    ticket_type: TicketType,
+) -> Option<i64> {
+    let (kind, reference) = match place {
+        (Some(seat), _) => (ItemKind::Seat, seat.to_string()),
+        (None, section) => (ItemKind::Standing, section.to_string()),
+    };
+    items
+        .iter()
+        .find(|item| {
+            item.kind == kind
+                && item.reference_id == reference
+                && item.ticket_type.unwrap_or(TicketType::Full) == ticket_type
+        })
+        .map(|item| item.unit_price_cents)
+}
+
 /// The total of `items`, or `None` if it would overflow.
 pub fn order_total(items: &[OrderItem]) -> Option<i64> {
     items
@@ -516,6 +632,40 @@ pub struct Order {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn failure_codes_are_read_back_as_written_and_anything_else_is_a_decline() {
+        let codes: HashSet<_> = OrderFailure::ALL.iter().map(|f| f.as_str()).collect();
+        assert_eq!(codes.len(), OrderFailure::ALL.len(), "distinct codes");
+        for failure in OrderFailure::ALL {
+            assert_eq!(OrderFailure::of(failure.as_str()), failure);
+        }
+        assert_eq!(
+            OrderFailure::of("insufficient_funds"),
+            OrderFailure::Declined
+        );
+        assert!(!OrderFailure::of("listing_unavailable").is_decline());
+        assert!(!OrderFailure::of("half_price_sold_out").is_decline());
+    }
+
+    #[test]
+    fn installments_add_up_to_the_total_with_the_first_carrying_the_rest() {
+        let seven = Installments::split(18_000, 7);
+        assert_eq!(
+            (seven.first_cents, seven.others_cents, seven.is_even()),
+            (2_574, 2_571, false)
+        );
+        assert_eq!(Installments::split(3_000, 3).first_cents, 1_000);
+        assert!(Installments::split(3_000, 3).is_even());
+        assert_eq!(Installments::split(500, 0).count, 1, "at least one parcel");
+        for total in [0, 1, 11, 999, 18_000, 123_457, 9_999_999] {
+            for count in 1..=MAX_INSTALLMENTS {
+                let plan = Installments::split(total, count);
+                assert_eq!(plan.total_cents(), total, "{total} in {count}");
+                assert!(plan.first_cents - plan.others_cents < count);
+            }
+        }
+    }
 
     #[test]
     fn seat_holds_reject_duplicates_and_sort() {

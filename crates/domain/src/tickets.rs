@@ -163,6 +163,9 @@ pub struct Ticket {
     /// document at the gate.
     pub ticket_type: TicketType,
     pub eligibility: Option<Eligibility>,
+    /// What the holder's order paid for this place (half of the category's price for a half
+    /// ticket; a resold ticket's is its resale price): resale's cap and refunds use it.
+    pub face_value_cents: i64,
 }
 
 #[cfg(test)]

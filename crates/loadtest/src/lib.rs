@@ -247,7 +247,7 @@ async fn prepare_sale(api: &Client, admin: &str, args: &LoadtestArgs) -> anyhow:
             admin,
             &EventInput {
                 title: format!("Rehearsal {run}"),
-                category: "rehearsal".into(),
+                category: "music".into(),
                 venue_id: venue.id,
                 status: "published".into(),
             },

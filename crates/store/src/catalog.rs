@@ -13,7 +13,7 @@ use bilheteria_domain::audit::AuditContext;
 use bilheteria_domain::catalog::{
     Event, EventFields, EventQuery, EventSession, NewSession, NewVenue, Product, ProductFields,
     ResaleAvailability, RowSummary, SeatCategory, SeatMap, SeatMapSection, SeatStatus, Section,
-    SectionKind, SectionLayout, Venue,
+    SectionKind, SectionLayout, Venue, search_document,
 };
 use bilheteria_domain::clock::{from_micros, to_micros};
 use bilheteria_domain::half_price::{HalfPriceAvailability, quota_places};
@@ -21,6 +21,7 @@ use bilheteria_domain::ids::{
     CategoryId, EventId, ProductId, SectionId, SessionId, UserId, VenueId,
 };
 use bilheteria_domain::page::{Page, PageRequest};
+use bilheteria_domain::text::fold;
 use sqlx::{AssertSqlSafe, QueryBuilder, Row};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -66,6 +67,57 @@ impl ThisBackend {
     }
 }
 
+impl ThisBackend {
+    /// Folds what search compares of the events and venues made before search was folded
+    /// (migration 0018 left their folded columns NULL), and makes their free-text category a
+    /// `Category` (`other` when it names none). Run at start-up; nothing to do after the first.
+    pub(super) async fn fold_search_columns(&self) -> StoreResult<()> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            event_columns!(),
+            " FROM events e WHERE e.search_folded IS NULL"
+        ))
+        .fetch_all(self.reader())
+        .await?;
+        let venues = sqlx::query("SELECT id, city FROM venues WHERE city_folded IS NULL")
+            .fetch_all(self.reader())
+            .await?;
+        if rows.is_empty() && venues.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.begin_write().await?;
+        let outcome = async {
+            for row in &rows {
+                let event = event_from_row(row)?;
+                let fields = EventFields {
+                    title: event.title,
+                    description: event.description,
+                    category: event.category,
+                    tags: event.tags,
+                    venue_id: event.venue_id,
+                    status: event.status,
+                };
+                sqlx::query("UPDATE events SET category = $1, search_folded = $2 WHERE id = $3")
+                    .bind(fields.category.as_str())
+                    .bind(search_document(&fields))
+                    .bind(event.id.0)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            for venue in &venues {
+                sqlx::query("UPDATE venues SET city_folded = $1 WHERE id = $2")
+                    .bind(fold(&venue.try_get::<String, _>("city")?))
+                    .bind(venue.try_get::<Uuid, _>("id")?)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            Ok::<_, StoreError>(())
+        }
+        .await;
+        finish(tx, outcome).await
+    }
+}
+
 #[async_trait]
 impl CatalogStore for ThisBackend {
     #[tracing::instrument(skip_all, fields(backend = ThisBackend::backend().as_str()))]
@@ -80,7 +132,8 @@ impl CatalogStore for ThisBackend {
         let mut tx = self.begin_write().await?;
         let outcome = async {
             sqlx::query(
-                "INSERT INTO venues (id, owner_id, name, city, created_at, time_zone) VALUES ($1, $2, $3, $4, $5, $6)",
+                "INSERT INTO venues (id, owner_id, name, city, created_at, time_zone, city_folded) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
             )
             .bind(id.0)
             .bind(owner.0)
@@ -88,6 +141,7 @@ impl CatalogStore for ThisBackend {
             .bind(&venue.city)
             .bind(to_micros(at))
             .bind(&venue.time_zone)
+            .bind(fold(&venue.city))
             .execute(&mut *tx)
             .await?;
             let mut sections = Vec::with_capacity(venue.sections.len());
@@ -202,18 +256,20 @@ impl CatalogStore for ThisBackend {
         let outcome = async {
             sqlx::query(
                 "INSERT INTO events (id, owner_id, venue_id, title, description, category, tags, status, \
-                 sort_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+                 sort_at, created_at, updated_at, search_folded) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11)",
             )
             .bind(id.0)
             .bind(owner.0)
             .bind(event.venue_id.0)
             .bind(&event.title)
             .bind(&event.description)
-            .bind(&event.category)
+            .bind(event.category.as_str())
             .bind(event.tags.join(" "))
             .bind(event.status.as_str())
             .bind(i64::MAX)
             .bind(to_micros(at))
+            .bind(search_document(&event))
             .execute(&mut *tx)
             .await?;
             let created = Event {
@@ -275,16 +331,17 @@ impl CatalogStore for ThisBackend {
             }
             sqlx::query(
                 "UPDATE events SET venue_id = $1, title = $2, description = $3, category = $4, tags = $5, \
-                 status = $6, updated_at = $7 WHERE id = $8",
+                 status = $6, updated_at = $7, search_folded = $9 WHERE id = $8",
             )
             .bind(event.venue_id.0)
             .bind(&event.title)
             .bind(&event.description)
-            .bind(&event.category)
+            .bind(event.category.as_str())
             .bind(event.tags.join(" "))
             .bind(event.status.as_str())
             .bind(to_micros(at))
             .bind(id.0)
+            .bind(search_document(&event))
             .execute(&mut *tx)
             .await?;
             let after = Event {
@@ -366,11 +423,11 @@ impl CatalogStore for ThisBackend {
         }
         if let Some(category) = &filter.category {
             query.push(" AND e.category = ");
-            query.push_bind(category.to_lowercase());
+            query.push_bind(category.as_str());
         }
         if let Some(city) = &filter.city {
-            query.push(" AND e.venue_id IN (SELECT v.id FROM venues v WHERE lower(v.city) = ");
-            query.push_bind(city.to_lowercase());
+            query.push(" AND e.venue_id IN (SELECT v.id FROM venues v WHERE v.city_folded = ");
+            query.push_bind(fold(city));
             query.push(")");
         }
         if !filter.terms.is_empty() {

@@ -15,7 +15,7 @@ use async_trait::async_trait;
 use bilheteria_domain::clock::{from_micros, to_micros};
 use bilheteria_domain::half_price::{Eligibility, TicketType};
 use bilheteria_domain::ids::{HoldId, OrderId, SeatId, SectionId, SessionId, UserId};
-use bilheteria_domain::sales::{Hold, HoldRequest};
+use bilheteria_domain::sales::{Hold, HoldRequest, OrderFailure};
 use sqlx::{AssertSqlSafe, QueryBuilder, Row};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -350,8 +350,8 @@ pub(super) async fn sell_pooled(tx: &mut Tx, hold: &HoldRow) -> StoreResult<Opti
             }
         } else if !take_from_slices(tx, pool.sell_free(), &session, units, hold.id).await? {
             return Ok(Some(match pool {
-                Pool::Reserve => "half_price_sold_out",
-                Pool::Open => "sold_out",
+                Pool::Reserve => OrderFailure::HalfPriceSoldOut.as_str(),
+                Pool::Open => OrderFailure::SoldOut.as_str(),
             }));
         }
     }
@@ -374,7 +374,9 @@ pub(super) async fn claim_for_sale(
             .execute(&mut **tx)
             .await?
             .rows_affected();
-            return Ok((sold != hold.quantity as u64).then_some("seats_unavailable"));
+            return Ok(
+                (sold != hold.quantity as u64).then_some(OrderFailure::SeatsUnavailable.as_str())
+            );
         }
         let places = [session, hold.section_id];
         if !take_from_slices(tx, &SELL_HELD_PLACES, &places, hold.quantity, hold.id).await? {
@@ -394,12 +396,14 @@ pub(super) async fn claim_for_sale(
                 .map(|row| row.try_get("seat_id").map(SeatId))
                 .collect::<Result<Vec<_>, _>>()?;
         let claimed = claim_seats(tx, session, hold.id, &seats, now, now, "sold").await?;
-        claimed.is_err().then_some("seats_unavailable")
+        claimed
+            .is_err()
+            .then_some(OrderFailure::SeatsUnavailable.as_str())
     } else {
         let places = [session, hold.section_id];
         let claimed =
             take_from_slices(tx, &SELL_FREE_PLACES, &places, hold.quantity, hold.id).await?;
-        (!claimed).then_some("sold_out")
+        (!claimed).then_some(OrderFailure::SoldOut.as_str())
     };
     if lost.is_some() {
         return Ok(lost);
@@ -410,7 +414,7 @@ pub(super) async fn claim_for_sale(
         .await?
         .try_get("max_tickets_per_user")?;
     let allocated = allocate(tx, hold.user_id, session, hold.quantity, cap).await?;
-    Ok((!allocated).then_some("purchase_limit_exceeded"))
+    Ok((!allocated).then_some(OrderFailure::PurchaseLimitExceeded.as_str()))
 }
 
 /// Draws a new hold's units from the session's pools, last of all its rows (every buyer of the

@@ -122,11 +122,13 @@ impl PgStore {
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(connect)
             .await?;
-        Ok(Self {
+        let store = Self {
             pool,
             readers,
             caches: Caches::default(),
-        })
+        };
+        store.fold_search_columns().await?;
+        Ok(store)
     }
 }
 

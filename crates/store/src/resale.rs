@@ -27,7 +27,7 @@ use bilheteria_domain::resale::{
     Listing, ListingStatus, PriceProblem, WAITLIST_OFFER, WaitlistEntry, WaitlistStatus,
     payout_cents,
 };
-use bilheteria_domain::sales::{ItemKind, Order, OrderItem};
+use bilheteria_domain::sales::{ItemKind, Order, OrderFailure, OrderItem};
 use bilheteria_domain::tickets::SeatLabel;
 use bilheteria_domain::transfers::TransferBlock;
 use sqlx::{AssertSqlSafe, QueryBuilder, Row};
@@ -65,23 +65,12 @@ fn unavailable() -> StoreError {
     StoreError::Refused(Refusal::ListingUnavailable)
 }
 
-/// The item of `ticket`'s order that it was bought as: its kind, reference and unit price.
-async fn bought_as(tx: &mut Tx, ticket: &TicketRow) -> StoreResult<(ItemKind, String, i64)> {
-    let (kind, reference) = match ticket.seat {
+/// The kind and reference of the order line a ticket of `ticket`'s place is sold as.
+fn bought_as(ticket: &TicketRow) -> (ItemKind, String) {
+    match ticket.seat {
         Some(seat) => (ItemKind::Seat, SeatId(seat).to_string()),
         None => (ItemKind::Standing, SectionId(ticket.section).to_string()),
-    };
-    let price: i64 = sqlx::query(
-        "SELECT unit_price_cents FROM order_items WHERE order_id = $1 AND kind = $2 AND reference_id = $3",
-    )
-    .bind(ticket.order)
-    .bind(kind.as_str())
-    .bind(&reference)
-    .fetch_optional(&mut **tx)
-    .await?
-    .ok_or_else(|| StoreError::database("a ticket without its order item"))?
-    .try_get("unit_price_cents")?;
-    Ok((kind, reference, price))
+    }
 }
 
 async fn list(tx: &mut Tx, new: &NewListing, audit: &AuditContext) -> StoreResult<Uuid> {
@@ -104,7 +93,7 @@ async fn list(tx: &mut Tx, new: &NewListing, audit: &AuditContext) -> StoreResul
             TransferBlock::AlreadyPending,
         )));
     }
-    let (_, _, face_value) = bought_as(tx, &ticket).await?;
+    let face_value = ticket.face_value_cents;
     let price = match new.asking.check(face_value) {
         Ok(price) => price,
         Err(PriceProblem::AboveFaceValue { face_value_cents }) => {
@@ -288,7 +277,7 @@ impl ThisBackend {
         .bind(pix_expires_at)
         .execute(&mut **tx)
         .await?;
-        let (kind, reference, _) = bought_as(tx, &ticket).await?;
+        let (kind, reference) = bought_as(&ticket);
         let unit = self.ticket_unit(tx, &ticket).await?;
         let place = match &unit.seat {
             Some(seat) => format!("{}, row {}, seat {}", seat.section, seat.row, seat.number),
@@ -487,17 +476,20 @@ pub(super) async fn sell_listing(
     at: i64,
 ) -> StoreResult<Option<&'static str>> {
     let Some(listed) = lock_listing(tx, sale.listing_id.0).await? else {
-        return Ok(Some("listing_unavailable"));
+        return Ok(Some(OrderFailure::ListingUnavailable.as_str()));
     };
     if listed.status != "reserved" || listed.buyer_order != Some(order.id.0) {
-        return Ok(Some("listing_unavailable"));
+        return Ok(Some(OrderFailure::ListingUnavailable.as_str()));
     }
     let row = lock_ticket(tx, sale.ticket_id.0).await?;
     if !row.valid || row.holder != sale.seller_id.0 || row.version != sale.version {
-        return Ok(Some("listing_unavailable"));
+        return Ok(Some(OrderFailure::ListingUnavailable.as_str()));
     }
+    // The ticket's face value becomes what its new holder's order paid for it: a refund of that
+    // order, or a later resale, is measured against it.
     sqlx::query(
-        "UPDATE tickets SET holder_id = $1, version = $2, code = $3, order_id = $4, updated_at = $5 WHERE id = $6",
+        "UPDATE tickets SET holder_id = $1, version = $2, code = $3, order_id = $4, updated_at = $5, \
+         face_value_cents = $7 WHERE id = $6",
     )
     .bind(order.user_id.0)
     .bind(ticket.version)
@@ -505,6 +497,7 @@ pub(super) async fn sell_listing(
     .bind(order.id.0)
     .bind(at)
     .bind(sale.ticket_id.0)
+    .bind(listed.price)
     .execute(&mut **tx)
     .await?;
     sqlx::query(

@@ -18,7 +18,7 @@ use bilheteria_domain::audit::AuditContext;
 use bilheteria_domain::clock::{from_micros, to_micros};
 use bilheteria_domain::ids::{AuditEntryId, OrderId, OutboxId, UserId};
 use bilheteria_domain::pix::{PIX_EXPIRED_CODE, PixCharge};
-use bilheteria_domain::sales::{Order, OrderStatus};
+use bilheteria_domain::sales::{Order, OrderStatus, place_price_cents};
 use bilheteria_domain::tickets::{Ticket, TicketStatus};
 use sqlx::{AssertSqlSafe, QueryBuilder, Row};
 use time::OffsetDateTime;
@@ -372,7 +372,7 @@ async fn apply_outcome(
             }
             settled.status = OrderStatus::Paid;
             settled.payment_reference = Some(reference);
-            settled.tickets = issued_tickets(&draft.order, buyer, &tickets);
+            settled.tickets = issued_tickets(&draft.order, buyer, &tickets)?;
             // `MARK_PAID` recorded the key's answer with the rest.
             return Ok(Ending::Commit(Applied::Settled(Box::new(settled))));
         }
@@ -405,7 +405,7 @@ async fn sell(
     {
         return Ok(Some(lost));
     }
-    insert_tickets(tx, (id.0, order.event_id.0), &hold, buyer, tickets, at).await?;
+    insert_tickets(tx, order, &hold, buyer, tickets, at).await?;
     mark_paid(tx, order, hold.id, key, reference, tickets.len(), at).await?;
     if let Some(lost) = take_stock(tx, id.0, &products).await? {
         return Ok(Some(lost));
@@ -541,31 +541,49 @@ impl ThisBackend {
     }
 }
 
+/// A new ticket's face value: what its order's line for its place and type charged.
+fn face_value(order: &Order, draft: &TicketDraft) -> StoreResult<i64> {
+    let unit = &draft.unit;
+    place_price_cents(
+        &order.items,
+        (unit.seat_id, unit.section_id),
+        unit.ticket_type,
+    )
+    .ok_or_else(|| StoreError::database("a ticket without its order line"))
+}
+
 /// The tickets of a paid order as `insert_tickets` writes them, in the order a read of the
 /// order lists them (seat order, then issue order).
-fn issued_tickets(order: &Order, holder: UserId, drafts: &[TicketDraft]) -> Vec<Ticket> {
-    let mut tickets: Vec<Ticket> = drafts
+fn issued_tickets(
+    order: &Order,
+    holder: UserId,
+    drafts: &[TicketDraft],
+) -> StoreResult<Vec<Ticket>> {
+    let mut tickets = drafts
         .iter()
-        .map(|draft| Ticket {
-            id: draft.id,
-            order_id: order.id,
-            session_id: order.session_id,
-            event_id: order.event_id,
-            seat: draft.unit.seat.clone(),
-            seat_id: draft.unit.seat_id,
-            section_id: draft.unit.section_id,
-            holder_id: holder,
-            status: TicketStatus::Valid,
-            version: draft.version,
-            code: Some(draft.code.clone()),
-            ticket_type: draft.unit.ticket_type,
-            eligibility: draft.unit.eligibility,
+        .map(|draft| {
+            Ok(Ticket {
+                id: draft.id,
+                order_id: order.id,
+                session_id: order.session_id,
+                event_id: order.event_id,
+                seat: draft.unit.seat.clone(),
+                seat_id: draft.unit.seat_id,
+                section_id: draft.unit.section_id,
+                holder_id: holder,
+                status: TicketStatus::Valid,
+                version: draft.version,
+                code: Some(draft.code.clone()),
+                ticket_type: draft.unit.ticket_type,
+                eligibility: draft.unit.eligibility,
+                face_value_cents: face_value(order, draft)?,
+            })
         })
-        .collect();
+        .collect::<StoreResult<Vec<_>>>()?;
     if tickets.iter().all(|ticket| ticket.seat_id.is_none()) {
         tickets.sort_by_key(|ticket| ticket.id.0);
     }
-    tickets
+    Ok(tickets)
 }
 
 async fn insert_refund(
@@ -593,7 +611,7 @@ async fn insert_refund(
 
 async fn insert_tickets(
     tx: &mut Tx,
-    (order, event): (Uuid, Uuid),
+    order: &Order,
     hold: &HoldRow,
     holder: Uuid,
     tickets: &[TicketDraft],
@@ -606,28 +624,36 @@ async fn insert_tickets(
             hold.quantity
         )));
     }
+    let face_values = tickets
+        .iter()
+        .map(|ticket| face_value(order, ticket))
+        .collect::<StoreResult<Vec<_>>>()?;
     let mut insert = QueryBuilder::<Db>::new(
         "INSERT INTO tickets (id, order_id, session_id, event_id, section_id, seat_id, holder_id, status, version, \
-         code, created_at, updated_at, ticket_type, eligibility, pool) ",
+         code, created_at, updated_at, ticket_type, eligibility, pool, face_value_cents) ",
     );
-    insert.push_values(tickets, |mut values, ticket| {
-        values
-            .push_bind(ticket.id.0)
-            .push_bind(order)
-            .push_bind(hold.session_id)
-            .push_bind(event)
-            .push_bind(ticket.unit.section_id.0)
-            .push_bind(ticket.unit.seat_id.map(|s| s.0))
-            .push_bind(holder)
-            .push_bind("valid")
-            .push_bind(ticket.version)
-            .push_bind(ticket.code.clone())
-            .push_bind(at)
-            .push_bind(at)
-            .push_bind(ticket.unit.ticket_type.as_str())
-            .push_bind(ticket.unit.eligibility.map(|e| e.as_str()))
-            .push_bind(ticket.unit.pool.map(Pool::as_str));
-    });
+    insert.push_values(
+        tickets.iter().zip(face_values),
+        |mut values, (ticket, face_value)| {
+            values
+                .push_bind(ticket.id.0)
+                .push_bind(order.id.0)
+                .push_bind(hold.session_id)
+                .push_bind(order.event_id.0)
+                .push_bind(ticket.unit.section_id.0)
+                .push_bind(ticket.unit.seat_id.map(|s| s.0))
+                .push_bind(holder)
+                .push_bind("valid")
+                .push_bind(ticket.version)
+                .push_bind(ticket.code.clone())
+                .push_bind(at)
+                .push_bind(at)
+                .push_bind(ticket.unit.ticket_type.as_str())
+                .push_bind(ticket.unit.eligibility.map(|e| e.as_str()))
+                .push_bind(ticket.unit.pool.map(Pool::as_str))
+                .push_bind(face_value);
+        },
+    );
     match insert.build().execute(&mut **tx).await {
         Err(error) if is_unique_violation(&error) => Err(StoreError::database(
             "a seat would have been sold twice; the sale was refused",

@@ -14,8 +14,8 @@ use async_trait::async_trait;
 use bilheteria_domain::account::{LoginSession, Roles, SessionEnd, User};
 use bilheteria_domain::audit::{AuditContext, AuditRecord, entry_hash};
 use bilheteria_domain::catalog::{
-    Currency, Event, EventSession, EventStatus, Product, QueueSettings, RowSummary, SeatCategory,
-    SeatStatus, SeatView, Section, SectionKind, Venue,
+    Category, Currency, Event, EventSession, EventStatus, Product, QueueSettings, RowSummary,
+    SeatCategory, SeatStatus, SeatView, Section, SectionKind, Venue,
 };
 use bilheteria_domain::clock::{from_micros, to_micros};
 use bilheteria_domain::ids::{
@@ -133,7 +133,8 @@ pub(super) fn event_from_row(row: &DbRow) -> Result<Event, sqlx::Error> {
         venue_id: VenueId(row.try_get("venue_id")?),
         title: row.try_get("title")?,
         description: row.try_get("description")?,
-        category: row.try_get("category")?,
+        // A category stored before categories were a fixed list names one, or is `other`.
+        category: Category::parse(row.try_get("category")?).unwrap_or(Category::Other),
         tags: split_tags(row.try_get("tags")?),
         status: EventStatus::parse(&status).ok_or_else(|| corrupt("events.status"))?,
         created_at: from_micros(row.try_get("created_at")?),

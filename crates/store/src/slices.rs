@@ -7,6 +7,7 @@ use super::{ThisBackend, Tx};
 use crate::dialect::Dialect;
 use crate::{Pool, StoreResult};
 use bilheteria_domain::inventory::{MAX_SLICES, units_per_slice};
+use bilheteria_domain::sales::OrderFailure;
 use sqlx::{AssertSqlSafe, Row};
 use uuid::Uuid;
 
@@ -18,7 +19,7 @@ pub(super) async fn take_stock(
 ) -> StoreResult<Option<&'static str>> {
     for (product, quantity) in products {
         if !take_from_slices(tx, &TAKE_STOCK, &[*product], *quantity, order).await? {
-            return Ok(Some("out_of_stock"));
+            return Ok(Some(OrderFailure::OutOfStock.as_str()));
         }
     }
     Ok(None)

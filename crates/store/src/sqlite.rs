@@ -99,11 +99,13 @@ impl SqliteStore {
             .max_connections(options.max_connections.clamp(1, 8))
             .connect_with(connect.read_only(true))
             .await?;
-        Ok(Self {
+        let store = Self {
             writer,
             readers,
             caches: Caches::default(),
-        })
+        };
+        store.fold_search_columns().await?;
+        Ok(store)
     }
 }
 

@@ -18,7 +18,7 @@ use uuid::Uuid;
 macro_rules! ticket_select {
     () => {
         "SELECT t.id, t.order_id, t.session_id, t.event_id, t.section_id, t.seat_id, t.holder_id, t.status, \
-         t.version, t.code, t.ticket_type, t.eligibility, sec.name AS section_name, st.row_label, st.number \
+         t.version, t.code, t.ticket_type, t.eligibility, t.face_value_cents, sec.name AS section_name, st.row_label, st.number \
          FROM tickets t JOIN sections sec ON sec.id = t.section_id LEFT JOIN seats st ON st.id = t.seat_id"
     };
 }
@@ -87,6 +87,7 @@ pub(super) fn ticket_from_row(row: &DbRow) -> Result<Ticket, sqlx::Error> {
         version: row.try_get("version")?,
         ticket_type: ticket_type_from_row(row)?,
         eligibility: eligibility_from_row(row)?,
+        face_value_cents: row.try_get("face_value_cents")?,
     })
 }
 
@@ -103,12 +104,13 @@ pub(super) struct TicketRow {
     pub(super) ticket_type: TicketType,
     pub(super) eligibility: Option<Eligibility>,
     pub(super) pool: Option<Pool>,
+    pub(super) face_value_cents: i64,
 }
 
 pub(super) async fn lock_ticket(tx: &mut Tx, ticket: Uuid) -> StoreResult<TicketRow> {
     let row = sqlx::query(AssertSqlSafe(format!(
         "SELECT holder_id, status, version, order_id, session_id, event_id, section_id, seat_id, ticket_type, \
-         eligibility, pool FROM tickets WHERE id = $1{}",
+         eligibility, pool, face_value_cents FROM tickets WHERE id = $1{}",
         ThisBackend::LOCK_ROW
     )))
     .bind(ticket)
@@ -129,6 +131,7 @@ pub(super) async fn lock_ticket(tx: &mut Tx, ticket: Uuid) -> StoreResult<Ticket
         pool: row
             .try_get::<Option<String>, _>("pool")?
             .and_then(|raw| Pool::parse(&raw)),
+        face_value_cents: row.try_get("face_value_cents")?,
     })
 }
 

@@ -5,8 +5,8 @@
 use bilheteria_domain::account::{Role, Roles, SessionEnd};
 use bilheteria_domain::audit::{AuditContext, AuditQuery};
 use bilheteria_domain::catalog::{
-    CategoryInput, Event, EventInput, EventQuery, EventStatus, ProductInput, RowInput, SeatStatus,
-    SectionInput, SessionInput, Venue, VenueInput,
+    Category, CategoryInput, Event, EventInput, EventQuery, EventStatus, ProductInput, RowInput,
+    SeatStatus, SectionInput, SessionInput, Venue, VenueInput,
 };
 use bilheteria_domain::half_price::{Eligibility, HalfPriceClaim};
 use bilheteria_domain::ids::UserId;
@@ -82,7 +82,7 @@ async fn organizer(store: &Arc<dyn Store>, email: &str) -> UserId {
 fn venue_input() -> VenueInput {
     VenueInput {
         name: "Teatro Municipal".into(),
-        city: "Rio de Janeiro".into(),
+        city: "São Paulo".into(),
         time_zone: None,
         sections: vec![
             SectionInput {
@@ -573,16 +573,37 @@ async fn the_public_listing_hides_drafts_and_searches_filters_and_pages(db: Test
         "tags are searched"
     );
     assert!(list(search("zzz"), 50).await.is_empty());
-    let theatre = EventQuery {
-        category: Some("Theatre".into()),
-        ..Default::default()
-    };
-    assert_eq!(list(theatre, 50).await, vec!["Hamlet"]);
+    assert_eq!(
+        list(search("SINFONICA"), 50).await,
+        vec!["Orquestra Sinfônica"],
+        "accents and case ignored"
+    );
+    assert_eq!(
+        list(search("sinfônica"), 50).await,
+        vec!["Orquestra Sinfônica"]
+    );
+    assert_eq!(
+        list(search("musica"), 50).await.len(),
+        3,
+        "a category is found by its label"
+    );
+    for name in ["theatre", "Teatro", "teatro"] {
+        let theatre = EventQuery {
+            category: Category::parse(name),
+            ..Default::default()
+        };
+        assert_eq!(list(theatre, 50).await, vec!["Hamlet"], "{name}");
+    }
     let city = |name: &str| EventQuery {
         city: Some(name.into()),
         ..Default::default()
     };
-    assert_eq!(list(city("rio de JANEIRO"), 50).await.len(), 4, "any case");
+    assert_eq!(
+        list(city("sao PAULO"), 50).await.len(),
+        4,
+        "accents and case ignored"
+    );
+    assert_eq!(list(city("São Paulo"), 50).await.len(), 4);
     assert!(list(city("Nowhere"), 50).await.is_empty());
     let window = EventQuery {
         from: Some(now() + Duration::days(37) + Duration::hours(12)),

@@ -476,14 +476,31 @@ async fn catalog_bad_input_is_refused_and_leaves_nothing(db: TestDatabase) {
         .post(
             "/events",
             token,
-            json!({"title": "T", "category": "c", "venue_id": uuid::Uuid::now_v7()}),
+            json!({"title": "T", "category": "music", "venue_id": uuid::Uuid::now_v7()}),
         )
         .await;
     assert_eq!(error_fields(&unknown_venue.1), vec!["venue_id"]);
-    let bad_status = app.post("/events", token, json!({"title": "T", "category": "c", "venue_id": catalog.venue["id"], "status": "live"})).await;
+    let bad_status = app.post("/events", token, json!({"title": "T", "category": "music", "venue_id": catalog.venue["id"], "status": "live"})).await;
     assert_eq!(error_fields(&bad_status.1), vec!["status"]);
-    let bad_tags = app.post("/events", token, json!({"title": "T", "category": "c", "venue_id": catalog.venue["id"], "tags": ["two words"]})).await;
+    let bad_tags = app.post("/events", token, json!({"title": "T", "category": "music", "venue_id": catalog.venue["id"], "tags": ["two words"]})).await;
     assert_eq!(error_fields(&bad_tags.1), vec!["tags"]);
+    let bad_category = app
+        .post(
+            "/events",
+            token,
+            json!({"title": "T", "category": " ", "venue_id": catalog.venue["id"]}),
+        )
+        .await;
+    assert_eq!(error_fields(&bad_category.1), vec!["category"]);
+    let unknown_category = app
+        .post(
+            "/events",
+            token,
+            json!({"title": "T", "category": "rock", "venue_id": catalog.venue["id"]}),
+        )
+        .await;
+    assert_eq!(unknown_category.0, StatusCode::CREATED);
+    assert_eq!(unknown_category.1["category"], "other");
 
     let sessions_path = format!("/events/{}/sessions", id(&catalog.event));
     let foreign_section = app
@@ -614,10 +631,64 @@ async fn listing_and_search_filter_and_page(db: TestDatabase) {
         titles(&app.get("/events?category=theatre", None).await.1),
         ["Hamlet"]
     );
+    // Accents and case are ignored by search, the city and the category, which is a code or
+    // either language's label.
+    let mut paulista = venue_body();
+    paulista["city"] = json!("São Paulo");
+    let paulista = app.post("/venues", token, paulista).await.1;
+    let (code, standup) = app
+        .post("/events", token, json!({"title": "Riso Paulistano", "category": "Comédia", "venue_id": paulista["id"], "status": "published"}))
+        .await;
+    assert_eq!(
+        (code, &standup["category"]),
+        (StatusCode::CREATED, &json!("comedy")),
+        "{standup}"
+    );
+    app.post(
+        &format!("/events/{}/sessions", id(&standup)),
+        token,
+        session_body(&paulista),
+    )
+    .await;
+    assert_eq!(
+        titles(&app.get("/events?q=SAMBODROMO", None).await.1),
+        ["Sambódromo Ensaio"]
+    );
+    assert_eq!(
+        titles(&app.get("/events?city=sao%20paulo", None).await.1),
+        ["Riso Paulistano"]
+    );
+    for category in ["comedy", "Comedy", "com%C3%A9dia", "COMEDIA"] {
+        assert_eq!(
+            titles(
+                &app.get(&format!("/events?category={category}"), None)
+                    .await
+                    .1
+            ),
+            ["Riso Paulistano"],
+            "{category}"
+        );
+    }
+    assert_eq!(
+        titles(&app.get("/events?category=m%C3%BAsica", None).await.1).len(),
+        3
+    );
+    let home = reqwest::Client::new()
+        .get(format!("{}/?category=musica", app.base))
+        .header("accept", "text/html")
+        .header("accept-language", "pt-BR")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(home.contains(">Música</span>"), "{home}");
+    assert!(!home.contains(">music</span>"));
     assert!(titles(&app.get("/events?from=2099-01-01T00:00:00Z", None).await.1).is_empty());
     assert_eq!(
         titles(&app.get("/events?to=2099-01-01T00:00:00Z", None).await.1).len(),
-        4
+        5
     );
     assert!(
         titles(&app.get("/events?q=%22%27%3B--%20OR%201%3D1", None).await.1).is_empty(),
@@ -635,8 +706,9 @@ async fn listing_and_search_filter_and_page(db: TestDatabase) {
             None => break,
         }
     }
-    assert_eq!(all.len(), 4);
+    assert_eq!(all.len(), 5);
     for bad in [
+        "/events?category=rock",
         "/events?from=yesterday",
         "/events?limit=500",
         "/events?cursor=%%%",

@@ -23,6 +23,7 @@ on_both_backends!(
     seat_maps_are_shared_snapshots_with_etags,
     a_seat_map_read_every_time_changes_its_etag_with_the_seats,
     a_ticket_on_resale_is_bought_through_the_pages,
+    installments_add_up_and_a_declined_card_keeps_the_choice,
 );
 
 /// A browser without JavaScript: keeps its cookies, follows no redirect by itself.
@@ -54,6 +55,12 @@ impl Answer {
             .find("name=\"csrf-token\" content=\"")
             .expect("csrf meta")
             + 27;
+        self.body[at..at + self.body[at..].find('"').unwrap()].to_owned()
+    }
+
+    /// The idempotency key a checkout's form carries.
+    fn form_key(&self) -> String {
+        let at = self.body.find("name=\"key\" value=\"").expect("key field") + 19;
         self.body[at..at + self.body[at..].find('"').unwrap()].to_owned()
     }
 
@@ -491,11 +498,15 @@ async fn pages_and_seat_maps_travel_gzipped_to_browsers_that_ask(db: TestDatabas
     assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
 }
 
-async fn a_checkout_form_sent_many_times_at_once_buys_once(db: TestDatabase) {
-    let app = TestApp::spawn(db).await;
-    let sale = on_sale(&app, 20, 50, 10, json!({})).await;
-    let buyer = Browser::new(&app);
-    buyer.sign_up("pressa@example.com").await;
+/// A new buyer `email`, signed up in a browser, at the checkout of the sale's first two seats:
+/// the browser, the checkout's path and its page.
+async fn at_checkout_of_two_seats(
+    app: &TestApp,
+    sale: &bilheteria_testkit::OnSale,
+    email: &str,
+) -> (Browser, String, Answer) {
+    let buyer = Browser::new(app);
+    buyer.sign_up(email).await;
     let session = format!("/sessions/{}", sale.session_id);
     let csrf = buyer.get(&session).await.csrf();
     let held = buyer
@@ -511,9 +522,16 @@ async fn a_checkout_form_sent_many_times_at_once_buys_once(db: TestDatabase) {
     assert_eq!(held.status, StatusCode::SEE_OTHER, "{}", held.body);
     let checkout_path = held.location().to_owned();
     let checkout = buyer.get(&checkout_path).await;
+    (buyer, checkout_path, checkout)
+}
+
+async fn a_checkout_form_sent_many_times_at_once_buys_once(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let sale = on_sale(&app, 20, 50, 10, json!({})).await;
+    let (buyer, checkout_path, checkout) =
+        at_checkout_of_two_seats(&app, &sale, "pressa@example.com").await;
     assert_eq!(checkout.status, StatusCode::OK);
-    let key_at = checkout.body.find("name=\"key\" value=\"").unwrap() + 19;
-    let key = checkout.body[key_at..key_at + checkout.body[key_at..].find('"').unwrap()].to_owned();
+    let key = checkout.form_key();
     // A double click, a reload that sends the form again, a flaky phone: 8 at once.
     let mut sends = Vec::new();
     for _ in 0..8 {
@@ -719,7 +737,7 @@ async fn a_ticket_on_resale_is_bought_through_the_pages(db: TestDatabase) {
     let late = Browser::new(&app);
     late.sign_up("tarde@example.com").await;
     let gone = late.get(&format!("/listings/{listing_id}")).await;
-    assert_eq!(gone.status, StatusCode::GONE);
+    assert_eq!(gone.status, StatusCode::CONFLICT);
     assert!(gone.is_friendly_page());
     let (_, report) = app
         .get(
@@ -729,4 +747,41 @@ async fn a_ticket_on_resale_is_bought_through_the_pages(db: TestDatabase) {
         .await;
     assert_eq!(report["listings_mismatched"], 0, "{report}");
     assert_eq!(report["paid_orders"], 2, "{report}");
+}
+
+/// Two seats of R$ 120,00 in 7 installments: the parcels add up to R$ 240,00 (the first carries
+/// the centavos left over), and after a declined card the checkout keeps 7 selected.
+async fn installments_add_up_and_a_declined_card_keeps_the_choice(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let sale = on_sale(&app, 20, 50, 10, json!({})).await;
+    let (buyer, checkout_path, checkout) =
+        at_checkout_of_two_seats(&app, &sale, "parcelas@example.com").await;
+    let seven = "<option value=\"7\">7x sem juros: 1x de R$ 34,32 + 6x de R$ 34,28</option>";
+    assert!(checkout.body.contains(seven), "{}", checkout.body);
+    assert!(checkout.body.contains("<option value=\"1\" selected>"));
+
+    let key = checkout.form_key();
+    let declined = buyer
+        .post(
+            &checkout_path,
+            &[
+                ("csrf", &checkout.csrf()),
+                ("key", &key),
+                ("method", "card"),
+                ("token", "tok_chargeDeclined"),
+                ("installments", "7"),
+            ],
+        )
+        .await;
+    assert_eq!(declined.status, StatusCode::SEE_OTHER, "{}", declined.body);
+    let again = buyer.get(declined.location()).await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert!(
+        again
+            .body
+            .contains("<option value=\"7\" selected>7x sem juros"),
+        "{}",
+        again.body
+    );
+    assert!(!again.body.contains("<option value=\"1\" selected>"));
 }

@@ -14,6 +14,7 @@ on_both_backends!(
     buyers_racing_for_one_listing_leave_one_winner,
     a_transfer_racing_a_listing_leaves_one_winner,
     a_sold_out_sessions_waitlist_is_offered_listings_in_order,
+    each_ticket_of_a_mixed_order_has_its_own_face_value,
 );
 
 fn id(value: &Value) -> &str {
@@ -27,6 +28,42 @@ async fn list(app: &TestApp, seller: &Account, ticket: &Value, price: i64) -> (S
         json!({"price_cents": price}),
     )
     .await
+}
+
+/// A sale whose organizer keeps 10 % of resales, and two buyers, Ana and Bia.
+async fn with_a_resale_fee(app: &TestApp) -> (OnSale, Account, Account) {
+    let sale = on_sale(
+        app,
+        10,
+        10,
+        10,
+        json!({"transfers": {"resale_fee_percent": 10}}),
+    )
+    .await;
+    let ana = app.account("ana@example.com", &[]).await;
+    let bia = app.account("bia@example.com", &[]).await;
+    (sale, ana, bia)
+}
+
+/// The organizer refunds `order`; the provider's record of its charge afterwards.
+async fn refund(
+    app: &TestApp,
+    sale: &OnSale,
+    order: &Value,
+) -> bilheteria_payments::simulator::Intent {
+    let (status, refunded) = app
+        .call(
+            Method::POST,
+            &format!("/orders/{}/refund", id(order)),
+            Some(&sale.organizer.token),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{refunded}");
+    app.payments
+        .provider
+        .intent(order["payment_reference"].as_str().unwrap())
+        .unwrap()
 }
 
 fn buy_body(listing: &Value, token: &str) -> Value {
@@ -60,16 +97,7 @@ fn assert_clean(report: &Value) {
 
 async fn a_listing_sells_at_face_value_and_pays_the_seller_back(db: TestDatabase) {
     let app = TestApp::spawn(db).await;
-    let sale = on_sale(
-        &app,
-        10,
-        10,
-        10,
-        json!({"transfers": {"resale_fee_percent": 10}}),
-    )
-    .await;
-    let ana = app.account("ana@example.com", &[]).await;
-    let bia = app.account("bia@example.com", &[]).await;
+    let (sale, ana, bia) = with_a_resale_fee(&app).await;
     // Ana bought two seats in one order (R$ 120,00 each).
     let (_, held) = app
         .post(
@@ -191,20 +219,7 @@ async fn a_listing_sells_at_face_value_and_pays_the_seller_back(db: TestDatabase
 
     // The organizer refunds Ana's order: only her remaining ticket is given back (R$ 120,00);
     // Bia's ticket is untouched.
-    let (status, refunded) = app
-        .call(
-            Method::POST,
-            &format!("/orders/{}/refund", id(&bought)),
-            Some(&sale.organizer.token),
-            None,
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{refunded}");
-    let intent = app
-        .payments
-        .provider
-        .intent(bought["payment_reference"].as_str().unwrap())
-        .unwrap();
+    let intent = refund(&app, &sale, &bought).await;
     assert_eq!(intent.refunded, 9_000 + 12_000);
     let (_, still) = app
         .get(&format!("/tickets/{}", id(&ticket)), Some(&bia.token))
@@ -589,5 +604,93 @@ async fn a_sold_out_sessions_waitlist_is_offered_listings_in_order(db: TestDatab
         .call(Method::DELETE, &waitlist, Some(&caio.token), None)
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "Caio never waited");
+    assert_clean(&integrity(&app, &sale).await);
+}
+
+/// One standing order of a full place (R$ 60,00) and a half one (R$ 30,00): each ticket's face
+/// value is its own, so the half ticket cannot be resold at the full price, and the refund of
+/// the order after the half ticket's resale keeps back exactly what the resale paid for it.
+async fn each_ticket_of_a_mixed_order_has_its_own_face_value(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let (sale, ana, bia) = with_a_resale_fee(&app).await;
+    let (status, held) = app
+        .post(
+            &format!("/sessions/{}/holds", sale.session_id),
+            Some(&ana.token),
+            json!({"section_id": sale.standing_section, "quantity": 2,
+                   "half_price_quantity": 1, "eligibility": "student"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{held}");
+    let (status, bought) = app
+        .order(
+            &ana.token,
+            "mixed-face-0001",
+            &bilheteria_testkit::order_body(&held["id"], "tok_visa"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{bought}");
+    assert_eq!(bought["total_cents"], 9_000);
+    let of_type = |kind: &str| {
+        bought["tickets"]
+            .as_array()
+            .expect("tickets")
+            .iter()
+            .find(|t| t["ticket_type"] == kind)
+            .expect("a ticket of each type")
+            .clone()
+    };
+    let (half, full) = (of_type("half"), of_type("full"));
+    assert_eq!(
+        (&half["face_value_cents"], &full["face_value_cents"]),
+        (&json!(3_000), &json!(6_000))
+    );
+    let (_, read) = app
+        .get(&format!("/tickets/{}", id(&half)), Some(&ana.token))
+        .await;
+    assert_eq!(read["face_value_cents"], 3_000, "{read}");
+
+    let greedy = list(&app, &ana, &half, 3_001).await;
+    assert_problem(
+        &greedy,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "resale_above_face_value",
+    );
+    assert_eq!(greedy.1["face_value_cents"], 3_000);
+    let (status, at_full) = list(&app, &ana, &full, 6_000).await;
+    assert_eq!(status, StatusCode::CREATED, "{at_full}");
+    let (status, _) = app
+        .call(
+            Method::DELETE,
+            &format!("/resale/{}", id(&at_full)),
+            Some(&ana.token),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+
+    // Bia buys the half ticket at its face value; it is hers at what she paid.
+    let (status, listing) = list(&app, &ana, &half, 3_000).await;
+    assert_eq!(
+        (status, &listing["face_value_cents"]),
+        (StatusCode::CREATED, &json!(3_000))
+    );
+    let (status, resold) = app
+        .order(
+            &bia.token,
+            "mixed-face-0002",
+            &buy_body(&listing, "tok_visa"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{resold}");
+    let (_, hers) = app
+        .get(&format!("/tickets/{}", id(&half)), Some(&bia.token))
+        .await;
+    assert_eq!(hers["face_value_cents"], 3_000, "{hers}");
+
+    // Refunding Ana's order gives back her full ticket (R$ 60,00) on top of the payout of the
+    // half one (R$ 27,00: R$ 30,00 less 10 %).
+    let intent = refund(&app, &sale, &bought).await;
+    assert_eq!(intent.refunded, 2_700 + 6_000);
     assert_clean(&integrity(&app, &sale).await);
 }

@@ -150,9 +150,40 @@ fn tags_are_normalised_and_bounded() {
 fn search_terms_strip_query_syntax() {
     assert_eq!(
         search_terms("Rock\" OR 1=1 -- *São*"),
-        vec!["rock", "or", "1", "1", "são"]
+        vec!["rock", "or", "1", "1", "sao"]
     );
     assert!(search_terms("  ***  ").is_empty());
+}
+
+#[test]
+fn categories_are_named_by_code_or_either_label_accents_and_case_ignored() {
+    for (raw, category) in [
+        ("music", Category::Music),
+        ("Música", Category::Music),
+        ("MUSICA", Category::Music),
+        ("comédia", Category::Comedy),
+        ("Comedy", Category::Comedy),
+        (" danca ", Category::Dance),
+        ("theatre", Category::Theatre),
+        ("Teatro", Category::Theatre),
+    ] {
+        assert_eq!(Category::parse(raw), Some(category), "{raw}");
+    }
+    assert_eq!(Category::parse("rock"), None);
+    for lang in Language::ALL {
+        let labels: HashSet<_> = Category::ALL.iter().map(|c| fold(c.label(lang))).collect();
+        assert_eq!(
+            labels.len(),
+            Category::ALL.len(),
+            "labels are distinct in {lang:?}"
+        );
+    }
+    for category in Category::ALL {
+        assert_eq!(Category::parse(category.as_str()), Some(category));
+        for lang in Language::ALL {
+            assert_eq!(Category::parse(category.label(lang)), Some(category));
+        }
+    }
 }
 
 #[test]
@@ -167,7 +198,7 @@ fn event_patch_keeps_absent_fields() {
     }
     .parse()
     .unwrap();
-    assert_eq!(created.category, "music");
+    assert_eq!(created.category, Category::Music);
     let event = Event {
         id: EventId::new(),
         owner_id: UserId::new(),

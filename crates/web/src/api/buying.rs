@@ -17,7 +17,8 @@ use bilheteria_domain::FieldErrors;
 use bilheteria_domain::ids::{HoldId, OrderId, SessionId};
 use bilheteria_domain::page::Page;
 use bilheteria_domain::sales::{
-    Hold, HoldInput, IdempotencyKey, Order, OrderInput, OrderStatus, request_fingerprint,
+    Hold, HoldInput, IdempotencyKey, Order, OrderFailure, OrderInput, OrderStatus,
+    request_fingerprint,
 };
 use bilheteria_payments::webhook;
 use serde::Deserialize;
@@ -96,28 +97,36 @@ pub fn order_answer(order: &Order) -> Response {
         ),
         OrderStatus::Failed => {
             let code = order.failure_code.as_deref().unwrap_or("card_declined");
-            let error = match code {
-                "seats_unavailable" | "sold_out" | "purchase_limit_exceeded" => ApiError::new(
+            let error = match OrderFailure::of(code) {
+                OrderFailure::SeatsUnavailable
+                | OrderFailure::SoldOut
+                | OrderFailure::HalfPriceSoldOut
+                | OrderFailure::PurchaseLimitExceeded => ApiError::new(
                     StatusCode::GONE,
                     "hold_expired",
                     "the hold expired and its seats were taken before the payment settled; the charge was refunded",
                 ),
-                "pix_expired" => ApiError::new(
+                OrderFailure::ListingUnavailable => ApiError::new(
+                    StatusCode::CONFLICT,
+                    "listing_unavailable",
+                    "the ticket on resale was sold or withdrawn before the payment settled; the charge was refunded",
+                ),
+                OrderFailure::PixExpired => ApiError::new(
                     StatusCode::GONE,
                     "pix_expired",
                     "the Pix expired before it was paid; its places were released",
                 ),
-                "out_of_stock" => ApiError::new(
+                OrderFailure::OutOfStock => ApiError::new(
                     StatusCode::CONFLICT,
                     "out_of_stock",
                     "a product sold out before the payment settled; the charge was refunded",
                 ),
-                decline => ApiError::new(
+                OrderFailure::Declined => ApiError::new(
                     StatusCode::PAYMENT_REQUIRED,
                     "payment_declined",
                     "the payment was declined; the hold stays until it expires, so you can try again",
                 )
-                .with("decline_code", decline),
+                .with("decline_code", code),
             };
             error.with("order_id", order.id)
         }

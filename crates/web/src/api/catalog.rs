@@ -14,8 +14,8 @@ use bilheteria_app::access::visible_event;
 use bilheteria_app::{catalog, seat_maps};
 use bilheteria_domain::FieldErrors;
 use bilheteria_domain::catalog::{
-    Event, EventInput, EventPatch, EventQuery, EventSession, Product, ProductInput, ProductPatch,
-    SeatMap, SessionInput, Venue, VenueInput, search_terms,
+    Category, Event, EventInput, EventPatch, EventQuery, EventSession, Product, ProductInput,
+    ProductPatch, SeatMap, SessionInput, Venue, VenueInput, search_terms,
 };
 use bilheteria_domain::ids::{EventId, ProductId, SectionId, SessionId, VenueId};
 use bilheteria_domain::page::Page;
@@ -92,8 +92,10 @@ pub async fn update_event(
 pub struct EventListQuery {
     /// Words to find in the title, description, category or tags (prefixes match).
     pub q: Option<String>,
+    /// A category's code (`music`) or its label in Portuguese or English (`Música`), accents
+    /// and case ignored; an unknown one is `validation_failed`.
     pub category: Option<String>,
-    /// Only events at a venue in this city (any case).
+    /// Only events at a venue in this city (accents and case ignored).
     pub city: Option<String>,
     /// RFC 3339: only events with a session starting at or after this instant.
     #[param(format = DateTime)]
@@ -127,14 +129,16 @@ pub async fn list_events(
     if query.q.as_ref().is_some_and(|q| q.len() > 500) {
         errors.add("q", "must be at most 500 characters");
     }
+    let category = query
+        .category
+        .as_deref()
+        .and_then(|raw| errors.check("category", Category::filter(raw)))
+        .flatten();
     errors.finish(|| Some(()))?;
     let page = page_request(query.limit, query.cursor.as_deref())?;
     let filter = EventQuery {
         terms: query.q.as_deref().map(search_terms).unwrap_or_default(),
-        category: query
-            .category
-            .filter(|c| !c.trim().is_empty())
-            .map(|c| c.trim().to_owned()),
+        category,
         city: query
             .city
             .filter(|c| !c.trim().is_empty())

@@ -14,7 +14,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use bilheteria_app::{App, access, catalog, sales, seat_maps};
 use bilheteria_domain::catalog::{
-    EventQuery, EventSession, SaleWindow, SeatMapSection, Venue, search_terms,
+    Category, EventQuery, EventSession, SaleWindow, SeatMapSection, Venue, search_terms,
 };
 use bilheteria_domain::half_price::{Eligibility, half_price_cents};
 use bilheteria_domain::ids::{EventId, SeatId, SectionId, SessionId};
@@ -59,6 +59,8 @@ struct HomePage {
     c: Chrome,
     q: String,
     category: String,
+    /// The categories' labels, offered as the visitor types one.
+    categories: [&'static str; Category::ALL.len()],
     city: String,
     from: String,
     to: String,
@@ -100,9 +102,13 @@ pub async fn home(
         // "Until the 6th" includes the 6th.
         .map(|day| day + time::Duration::days(1));
     let trimmed = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty() && s.len() <= 200);
+    let category = Category::filter(&query.category).unwrap_or_else(|_| {
+        problems.push(visitor.w.unknown_category.to_owned());
+        None
+    });
     let filter = EventQuery {
         terms: search_terms(&query.q.chars().take(200).collect::<String>()),
-        category: trimmed(&query.category),
+        category,
         city: trimmed(&query.city),
         // Only what is still ahead, unless the visitor asked for dates.
         from: from.or(Some(app.clock.now())),
@@ -143,7 +149,7 @@ pub async fn home(
         cards.push(EventCard {
             id: event.id,
             title: event.title,
-            category: event.category,
+            category: event.category.label(lang).to_owned(),
             venue: venue.map_or_else(String::new, |v| format!("{} · {}", v.name, v.city)),
             next,
             price_from,
@@ -164,6 +170,7 @@ pub async fn home(
         c: visitor.chrome(None),
         q: query.q,
         category: query.category,
+        categories: Category::ALL.map(|c| c.label(lang)),
         city: query.city,
         from: query.from,
         to: query.to,

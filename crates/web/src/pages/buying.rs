@@ -21,7 +21,8 @@ use bilheteria_domain::ids::{HoldId, OrderId};
 use bilheteria_domain::locale::Language;
 use bilheteria_domain::page::PageRequest;
 use bilheteria_domain::sales::{
-    Hold, IdempotencyKey, Order, OrderInput, OrderStatus, PaymentMethod, request_fingerprint,
+    Hold, IdempotencyKey, Installments, MAX_INSTALLMENTS, Order, OrderFailure, OrderInput,
+    OrderStatus, PaymentMethod, request_fingerprint,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -41,7 +42,7 @@ struct CheckoutPage {
     key: String,
     products: Vec<(String, String, String)>,
     simulated: bool,
-    installments: Vec<(i64, String)>,
+    installments: Vec<(i64, String, bool)>,
     pix_hint: String,
 }
 
@@ -173,10 +174,10 @@ pub async fn checkout(
         .filter(|p| p.stock > 0)
         .map(|p| (p.id.to_string(), p.name, lang.money(p.price_cents)))
         .collect();
-    let notice = declined_notice(&visitor, query);
+    let retry = after_decline(&visitor, query);
     let key = new_key();
     Ok(visitor.page(&CheckoutPage {
-        c: visitor.chrome(notice),
+        c: visitor.chrome(retry.notice),
         hold_id: hold.id,
         title: event.title,
         when: lang.local_time(session.starts_at, &venue.time_zone),
@@ -188,15 +189,24 @@ pub async fn checkout(
         key,
         products,
         simulated: app.gateway.simulator().is_some(),
-        installments: installments(lang, total),
-
+        installments: installments(lang, total, retry.installments),
         pix_hint: words::pix_hint(lang, (session.pix_expires_after_seconds + 59) / 60),
     }))
 }
 
+/// A checkout shown again after a decline: what went wrong, and the installments the buyer had
+/// chosen (kept selected).
 #[derive(Deserialize, Default)]
 pub struct Declined {
     declined: Option<String>,
+    installments: Option<i64>,
+}
+
+/// What a checkout shown (again) says and keeps: the notice of a decline, the installments
+/// chosen before it (1 otherwise).
+pub struct Retry {
+    pub notice: Option<String>,
+    pub installments: i64,
 }
 
 fn rfc3339(at: time::OffsetDateTime) -> String {
@@ -290,21 +300,20 @@ pub async fn place(
 /// stays), else to the order's page.
 pub fn after_payment(order: &Order, retry: &str) -> axum::response::Response {
     match (order.status, order.failure_code.as_deref()) {
-        (OrderStatus::Failed, Some(code)) if is_decline(code) => {
-            see_other(&format!("{retry}?declined=card"))
-        }
+        (OrderStatus::Failed, Some(code)) if OrderFailure::of(code).is_decline() => see_other(
+            &format!("{retry}?declined=card&installments={}", order.installments),
+        ),
         _ => see_other(&format!("/orders/{}", order.id)),
     }
 }
 
-/// The payment choices of a checkout for `total` (installments priced), in `lang`.
-pub fn installments(lang: Language, total: i64) -> Vec<(i64, String)> {
-    (1..=12)
+/// The installment choices of a checkout for `total` (each priced, the `chosen` one
+/// selected), in `lang`.
+pub fn installments(lang: Language, total: i64, chosen: i64) -> Vec<(i64, String, bool)> {
+    (1..=MAX_INSTALLMENTS)
         .map(|n| {
-            (
-                n,
-                words::installment(lang, n, &lang.money((total + n - 1) / n)),
-            )
+            let plan = Installments::split(total, n);
+            (n, words::installment(lang, plan), n == chosen)
         })
         .collect()
 }
@@ -314,25 +323,16 @@ pub fn new_key() -> String {
     format!("web-{}", uuid::Uuid::new_v4().simple())
 }
 
-/// The notice of a checkout shown again after a decline.
-pub fn declined_notice(visitor: &Visitor, query: Option<String>) -> Option<String> {
+/// The notice and kept choices of a checkout shown again after a decline.
+pub fn after_decline(visitor: &Visitor, query: Option<String>) -> Retry {
     let declined: Declined = lenient_query(query);
-    declined.declined.map(|kind| match kind.as_str() {
-        "pix" => visitor.w.pix_expired_text.to_owned(),
-        _ => visitor.w.declined_text.to_owned(),
-    })
-}
-
-/// A card decline (the hold stays, so the buyer may try again) rather than places lost.
-fn is_decline(code: &str) -> bool {
-    !matches!(
-        code,
-        "seats_unavailable"
-            | "sold_out"
-            | "purchase_limit_exceeded"
-            | "pix_expired"
-            | "out_of_stock"
-    )
+    Retry {
+        notice: declined.declined.map(|kind| match kind.as_str() {
+            "pix" => visitor.w.pix_expired_text.to_owned(),
+            _ => visitor.w.declined_text.to_owned(),
+        }),
+        installments: declined.installments.unwrap_or(1),
+    }
 }
 
 /// `POST /checkout/{hold}/release`: the buyer gives the places back.
@@ -408,9 +408,9 @@ pub async fn order(
         _ => (
             w.order_failed,
             "bad",
-            match order.failure_code.as_deref() {
-                Some("pix_expired") => w.pix_expired_text,
-                Some(code) if is_decline(code) => w.declined_text,
+            match order.failure_code.as_deref().map(OrderFailure::of) {
+                Some(OrderFailure::PixExpired) => w.pix_expired_text,
+                Some(OrderFailure::Declined) => w.declined_text,
                 _ => w.hold_lost_text,
             },
         ),

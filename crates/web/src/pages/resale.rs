@@ -1,7 +1,7 @@
 //! Face-value resale for buyers: a session's tickets on resale, and buying one (the same
 //! payment as checkout; the seller is paid back by the application).
 
-use super::buying::{after_payment, declined_notice, installments, new_key, payment_of, place};
+use super::buying::{after_decline, after_payment, installments, new_key, payment_of, place};
 use super::words;
 use super::{Chrome, PageId, PageResult, Visitor, session_at_venue};
 use crate::api::error::ApiError;
@@ -84,7 +84,7 @@ struct ListingPage {
     face: String,
     key: String,
     simulated: bool,
-    installments: Vec<(i64, String)>,
+    installments: Vec<(i64, String, bool)>,
     pix_hint: String,
 }
 
@@ -100,16 +100,17 @@ pub async fn listing(
     let listing = resale::get(&app, visitor.user.as_ref(), id).await?;
     if listing.status != ListingStatus::Listed {
         return Err(ApiError::new(
-            StatusCode::GONE,
-            "listing_not_available",
+            StatusCode::CONFLICT,
+            "listing_unavailable",
             "this ticket is no longer on resale",
         )
         .into());
     }
     let (session, event, venue) =
         session_at_venue(&app, listing.session_id, visitor.user.as_ref()).await?;
+    let retry = after_decline(&visitor, query);
     Ok(visitor.page(&ListingPage {
-        c: visitor.chrome(declined_notice(&visitor, query)),
+        c: visitor.chrome(retry.notice),
         listing_id: id,
         session_id: listing.session_id,
         title: event.title,
@@ -119,7 +120,7 @@ pub async fn listing(
         face: lang.money(listing.face_value_cents),
         key: new_key(),
         simulated: app.gateway.simulator().is_some(),
-        installments: installments(lang, listing.price_cents),
+        installments: installments(lang, listing.price_cents, retry.installments),
         pix_hint: words::pix_hint(lang, (session.pix_expires_after_seconds + 59) / 60),
     }))
 }

@@ -165,21 +165,7 @@ async fn ticket_page(
         (TicketType::Half, None) => w.half_price.to_owned(),
         (TicketType::Full, _) => w.full_ticket.to_owned(),
     };
-    let order = app.store.get_order(ticket.order_id).await?;
-    let paid = order
-        .as_ref()
-        .and_then(|o| {
-            o.items
-                .iter()
-                .find(|i| {
-                    let place = ticket
-                        .seat_id
-                        .map_or_else(|| ticket.section_id.to_string(), |s| s.to_string());
-                    i.reference_id == place && i.ticket_type == Some(ticket.ticket_type)
-                })
-                .map(|i| i.unit_price_cents)
-        })
-        .unwrap_or(0);
+    let paid = ticket.face_value_cents;
     let qr_hint = if rotating {
         w.qr_hint_rotating
     } else {

@@ -4,6 +4,7 @@
 use axum::http::StatusCode;
 use bilheteria_domain::half_price::Eligibility;
 use bilheteria_domain::locale::Language;
+use bilheteria_domain::sales::Installments;
 
 macro_rules! words {
     ($($name:ident: $pt:literal, $en:literal;)*) => {
@@ -29,6 +30,7 @@ words! {
     home_title: "Próximos eventos", "Upcoming events";
     search_words: "Buscar", "Search";
     search_category: "Categoria", "Category";
+    unknown_category: "Não conhecemos essa categoria: escolha uma da lista.", "We do not know that category: pick one from the list.";
     search_city: "Cidade", "City";
     search_from: "De", "From";
     search_to: "Até", "To";
@@ -280,12 +282,22 @@ pub fn pix_expires_at(lang: Language, when: &str) -> String {
     }
 }
 
-pub fn installment(lang: Language, n: i64, each: &str) -> String {
-    match (lang, n) {
-        (Language::PtBr, 1) => format!("À vista ({each})"),
-        (Language::PtBr, n) => format!("{n}x de {each} sem juros"),
-        (Language::En, 1) => format!("In full ({each})"),
-        (Language::En, n) => format!("{n} interest-free installments of {each}"),
+/// A choice of installments, every parcel said so that they visibly add up to the total (the
+/// first carries the centavos left over: `Installments::split`).
+pub fn installment(lang: Language, plan: Installments) -> String {
+    let (n, rest) = (plan.count, plan.count - 1);
+    let (first, each) = (lang.money(plan.first_cents), lang.money(plan.others_cents));
+    match (lang, n, plan.is_even()) {
+        (Language::PtBr, 1, _) => format!("À vista ({first})"),
+        (Language::PtBr, n, true) => format!("{n}x de {each} sem juros"),
+        (Language::PtBr, n, false) => {
+            format!("{n}x sem juros: 1x de {first} + {rest}x de {each}")
+        }
+        (Language::En, 1, _) => format!("In full ({first})"),
+        (Language::En, n, true) => format!("{n} interest-free installments of {each}"),
+        (Language::En, n, false) => {
+            format!("{n} interest-free installments: 1 of {first} + {rest} of {each}")
+        }
     }
 }
 
@@ -498,7 +510,7 @@ pub fn problem(
                 "This ticket cannot be transferred now (the organizer does not allow it, the cutoff passed, or another transfer or listing is open).",
             ),
         ),
-        "listing_not_available" => (
+        "listing_unavailable" => (
             pick("Ingresso indisponível", "Ticket unavailable"),
             pick(
                 "Este ingresso não está mais na revenda: outra pessoa comprou, ou quem vendia desistiu.",
@@ -645,8 +657,16 @@ mod tests {
             "Há 3 pessoas na sua frente."
         );
         assert_eq!(
-            installment(Language::PtBr, 3, "R$ 10,00"),
+            installment(Language::PtBr, Installments::split(3_000, 3)),
             "3x de R$ 10,00 sem juros"
+        );
+        assert_eq!(
+            installment(Language::PtBr, Installments::split(18_000, 7)),
+            "7x sem juros: 1x de R$ 25,74 + 6x de R$ 25,71"
+        );
+        assert_eq!(
+            installment(Language::En, Installments::split(18_000, 7)),
+            "7 interest-free installments: 1 of R$25.74 + 6 of R$25.71"
         );
     }
 
