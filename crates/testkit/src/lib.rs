@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a harness fails loudly by design
 
+pub mod smtp;
+
 use bilheteria_app::auth::PasswordHasher;
 use bilheteria_app::mail::MailSender;
 use bilheteria_app::queue::state::MemoryQueue;
@@ -32,7 +34,8 @@ pub struct TestApp {
     pub state: App,
     /// The in-process payment provider (used unless the test passed another gateway).
     pub payments: Arc<SimulatedGateway>,
-    pub mail_dir: tempfile::TempDir,
+    /// The mail server the app sends to, over SMTP.
+    pub smtp: smtp::SmtpSink,
     pub db: TestDatabase,
     devices: AtomicUsize,
 }
@@ -73,13 +76,12 @@ impl TestApp {
         let store = db.store().await;
         let clock = Arc::new(ManualClock::new(OffsetDateTime::now_utc()));
         let payments = Arc::new(SimulatedGateway::default());
-        let mail_dir = tempfile::tempdir().expect("mail dir");
+        let smtp = smtp::SmtpSink::start().await;
         let services = Services {
             gateway: gateway.unwrap_or_else(|| payments.clone()),
             ticket_keys: Arc::new(TicketKeys::ephemeral().expect("keys")),
             mail: Arc::new(
-                MailSender::files(mail_dir.path(), "bilheteria <tickets@example.com>")
-                    .expect("mailer"),
+                MailSender::smtp(&smtp.url(), "bilheteria <tickets@example.com>").expect("mailer"),
             ),
             queue: Arc::new(room.unwrap_or_else(|| memory_room(RoomLimits::local([10_000; 4])))),
         };
@@ -101,7 +103,7 @@ impl TestApp {
             clock,
             state,
             payments,
-            mail_dir,
+            smtp,
             db,
             devices: AtomicUsize::new(0),
         }
@@ -471,21 +473,24 @@ pub fn memory_room(limits: RoomLimits) -> WaitingRoom {
     )
 }
 
-/// A mail the app wrote to its mail directory, decoded (headers and body may be encoded: mails
-/// are in Portuguese by default).
+/// A mail the app sent, decoded (headers and body may be encoded: mails are in Portuguese by
+/// default).
 #[derive(Clone, Debug)]
 pub struct SentMail {
     pub to: String,
     pub subject: String,
+    /// The plain-text part.
     pub body: String,
+    /// The message as the mail server received it.
+    pub raw: Vec<u8>,
 }
 
 impl TestApp {
-    /// Every mail written so far, decoded.
+    /// Every mail the SMTP server received so far, decoded.
     pub fn mails(&self) -> Vec<SentMail> {
         let mut mails = Vec::new();
-        for entry in std::fs::read_dir(self.mail_dir.path()).expect("mail dir") {
-            let raw = std::fs::read(entry.expect("mail file").path()).expect("mail readable");
+        for received in self.smtp.messages() {
+            let raw = received.data;
             let message = mail_parser::MessageParser::default()
                 .parse(&raw)
                 .expect("a mail message");
@@ -498,6 +503,7 @@ impl TestApp {
                     .to_owned(),
                 subject: message.subject().unwrap_or_default().to_owned(),
                 body: message.body_text(0).unwrap_or_default().into_owned(),
+                raw: raw.clone(),
             });
         }
         mails
