@@ -135,7 +135,7 @@ impl Letter {
         text
     }
 
-    fn into_email(self, to: String, dedupe_key: String) -> anyhow::Result<Email> {
+    pub(crate) fn into_email(self, to: String, dedupe_key: String) -> anyhow::Result<Email> {
         Ok(Email {
             html: self.html()?,
             text: self.text(),
@@ -510,6 +510,80 @@ async fn refund_mail(
     ))
 }
 
+/// The link to choose a new password (`credentials`), for one hour.
+pub fn password_reset_letter(link: &str, language: Language) -> Letter {
+    let mut letter = Letter::new(language);
+    letter.subject = say(
+        language,
+        "Redefinir sua senha da bilheteria",
+        "Reset your bilheteria password",
+    )
+    .to_owned();
+    letter.heading = say(language, "Redefinir a senha", "Reset your password").to_owned();
+    letter.paragraphs.push(
+        say(
+            language,
+            "Alguém (talvez você) pediu para redefinir a senha da conta deste e-mail. O link abaixo \
+             vale por uma hora e uma única vez; ao usá-lo, todas as sessões da conta terminam.",
+            "Someone (perhaps you) asked to reset the password of this address's account. The link \
+             below works for one hour, once; using it ends every session of the account.",
+        )
+        .to_owned(),
+    );
+    letter.action = Some(Action {
+        label: say(language, "Escolher uma nova senha", "Choose a new password").to_owned(),
+        url: link.to_owned(),
+    });
+    letter.after.push(
+        say(
+            language,
+            "Se não foi você, ignore esta mensagem: sua senha continua a mesma.",
+            "If it was not you, ignore this mail: your password stays as it is.",
+        )
+        .to_owned(),
+    );
+    letter
+}
+
+/// The link that confirms an address (`credentials`), mailed at sign-up.
+pub fn verify_email_letter(link: &str, name: &str, language: Language) -> Letter {
+    let mut letter = Letter::new(language);
+    letter.subject = say(
+        language,
+        "Confirme seu e-mail na bilheteria",
+        "Confirm your email address at bilheteria",
+    )
+    .to_owned();
+    letter.heading = say(
+        language,
+        format!("Olá, {name}! Confirme seu e-mail"),
+        format!("Hello, {name}! Confirm your email address"),
+    );
+    letter.paragraphs.push(
+        say(
+            language,
+            "Confirme que este e-mail é seu para receber ingressos transferidos para ele. O link \
+             vale por sete dias.",
+            "Confirm that this address is yours to receive tickets transferred to it. The link \
+             works for seven days.",
+        )
+        .to_owned(),
+    );
+    letter.action = Some(Action {
+        label: say(language, "Confirmar meu e-mail", "Confirm my email address").to_owned(),
+        url: link.to_owned(),
+    });
+    letter.after.push(
+        say(
+            language,
+            "Se você não criou uma conta, ignore esta mensagem.",
+            "If you did not sign up, ignore this mail.",
+        )
+        .to_owned(),
+    );
+    letter
+}
+
 /// What a waitlist offer tells.
 #[derive(Clone, Debug, Default)]
 pub struct WaitlistFacts {
@@ -854,6 +928,18 @@ mod tests {
                 ),
             ),
         ];
+        letters.push((
+            "password_reset",
+            password_reset_letter("https://bilheteria.example/password-reset/TOKEN", language),
+        ));
+        letters.push((
+            "verify_email",
+            verify_email_letter(
+                "https://bilheteria.example/verify-email/TOKEN",
+                "Zoë",
+                language,
+            ),
+        ));
         for kind in [
             "transfer_offered",
             "transfer_accepted",

@@ -195,10 +195,35 @@ impl TestApp {
         body["token"].as_str().expect("token").to_owned()
     }
 
-    /// A new account with `roles`, logged in on a device of its own. Roles are granted straight
-    /// in the store, so that tests about other things need no admin.
+    /// The token of the last link to `path_prefix` (`/verify-email/`, `/password-reset/`)
+    /// mailed to `email`, if any.
+    pub fn mailed_token(&self, email: &str, path_prefix: &str) -> Option<String> {
+        self.mails()
+            .iter()
+            .rev()
+            .filter(|mail| mail.to == email)
+            .find_map(|mail| {
+                let (_, rest) = mail.body.split_once(path_prefix)?;
+                Some(rest.split_whitespace().next()?.to_owned())
+            })
+    }
+
+    /// Confirms `email`'s address through the link mailed to it at sign-up.
+    pub async fn verify_email(&self, email: &str) {
+        let token = self
+            .mailed_token(email, "/verify-email/")
+            .expect("a confirmation mail");
+        let (status, body) = self
+            .post(&format!("/auth/verify-email/{token}"), None, json!({}))
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    }
+
+    /// A new account with `roles`, its address confirmed, logged in on a device of its own.
+    /// Roles are granted straight in the store, so that tests about other things need no admin.
     pub async fn account(&self, email: &str, roles: &[Role]) -> Account {
         let user = self.register(email).await;
+        self.verify_email(email).await;
         let id = user["id"].as_str().expect("id").to_owned();
         if !roles.is_empty() {
             self.store
@@ -233,6 +258,7 @@ impl TestApp {
                     password_hash: hash,
                     roles: Roles::from_roles(roles.iter().copied()),
                     language: Default::default(),
+                    email_verified: true,
                     created_at: OffsetDateTime::now_utc(),
                 },
                 None,
@@ -318,6 +344,7 @@ impl TestApp {
                         password_hash: "$argon2id$unused".into(),
                         roles: Roles::customer(),
                         language: Default::default(),
+                        email_verified: true,
                         created_at: OffsetDateTime::now_utc(),
                     },
                     None,
