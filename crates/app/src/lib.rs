@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod auth;
 pub mod authz;
 pub mod catalog;
+pub mod credentials;
 pub mod demo;
 pub mod error;
 pub mod gate;
@@ -124,6 +125,7 @@ pub struct App {
     pub settings: Arc<Settings>,
     pub passwords: PasswordHasher,
     pub login_limits: Arc<LoginLimits>,
+    pub credential_limits: Arc<credentials::CredentialLimits>,
     pub purchase_limits: Arc<PurchaseLimits>,
     pub gateway: Arc<dyn PaymentGateway>,
     pub ticket_keys: Arc<TicketKeys>,
@@ -172,6 +174,7 @@ impl App {
             settings: Arc::new(settings),
             passwords: PasswordHasher::new(cores * 2),
             login_limits: Arc::new(login_limits),
+            credential_limits: Arc::default(),
             purchase_limits: Arc::new(purchase_limits),
             gateway: services.gateway,
             ticket_keys: services.ticket_keys,

@@ -125,6 +125,10 @@ pub async fn decide(
     }
     let store_decision = match decision {
         Decision::Accept => {
+            // Whoever registered an address first is not yet its owner: its owner confirmed it.
+            if !user.email_verified {
+                return Err(AppError::EmailNotVerified);
+            }
             let ticket = app
                 .store
                 .get_ticket(transfer.ticket_id)
