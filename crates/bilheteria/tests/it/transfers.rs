@@ -4,12 +4,15 @@
 
 use bilheteria_store::on_both_backends;
 use bilheteria_store::testing::TestDatabase;
-use bilheteria_testkit::{Account, OnSale, TestApp, assert_problem, error_fields, on_sale};
+use bilheteria_testkit::{
+    Account, OnSale, TestApp, assert_problem, error_fields, on_sale, order_body,
+};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 on_both_backends!(
     an_accepted_transfer_moves_the_ticket_the_code_and_the_cap,
+    the_senders_order_no_longer_shows_a_passed_on_ticket,
     transfers_refuse_what_they_must,
     a_recipient_without_an_account_accepts_after_signing_up,
     the_cap_counts_received_tickets,
@@ -175,6 +178,76 @@ async fn an_accepted_transfer_moves_the_ticket_the_code_and_the_cap(db: TestData
         .await;
     assert_eq!(audit["items"].as_array().unwrap().len(), 1, "{audit}");
     assert_clean(&integrity(&app, &sale).await);
+}
+
+/// A ticket passed on keeps its `order_id`; its new code must reach no one but its new holder:
+/// not through the sender's order (the API's one and list, the order page), nor to the event's
+/// organizer reading the order.
+async fn the_senders_order_no_longer_shows_a_passed_on_ticket(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let sale = on_sale(&app, 10, 10, 10, json!({})).await;
+    let ana = app.account("ana@example.com", &[]).await;
+    let bia = app.account("bia@example.com", &[]).await;
+    let (status, held) = app
+        .post(
+            &format!("/sessions/{}/holds", sale.session_id),
+            Some(&ana.token),
+            json!({"seat_ids": [sale.seat_ids[0], sale.seat_ids[1]]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{held}");
+    let (status, order) = app
+        .order(
+            &ana.token,
+            "passed-on-key-01",
+            &order_body(&held["id"], "tok_visa"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{order}");
+    let (given, kept) = (order["tickets"][0].clone(), order["tickets"][1].clone());
+    let (_, offered) = offer(&app, &ana, &given, "bia@example.com").await;
+    let (status, accepted) = decide(&app, &bia, &offered, "accept").await;
+    assert_eq!(status, StatusCode::OK, "{accepted}");
+    let (_, received) = app
+        .get(&path("/tickets", &given["id"]), Some(&bia.token))
+        .await;
+    let new_code = received["code"]
+        .as_str()
+        .expect("the recipient's code")
+        .to_owned();
+
+    let order_path = path("/orders", &order["id"]);
+    let (status, one) = app.get(&order_path, Some(&ana.token)).await;
+    assert_eq!(status, StatusCode::OK, "{one}");
+    let (_, list) = app.get("/orders", Some(&ana.token)).await;
+    for shown in [&one, &list["items"][0]] {
+        assert_eq!(shown["tickets"], json!([kept]), "only what Ana still holds");
+        assert!(!shown.to_string().contains(&new_code), "{shown}");
+    }
+    let page = reqwest::Client::new()
+        .get(format!(
+            "{}/orders/{}",
+            app.base,
+            order["id"].as_str().unwrap()
+        ))
+        .header("Accept", "text/html")
+        .header("Cookie", format!("bilheteria_login={}", ana.token))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let page = page.text().await.unwrap();
+    assert!(page.contains(kept["id"].as_str().unwrap()), "{page}");
+    assert!(!page.contains(given["id"].as_str().unwrap()), "{page}");
+
+    let (status, managed) = app.get(&order_path, Some(&sale.organizer.token)).await;
+    assert_eq!(status, StatusCode::OK, "{managed}");
+    assert_eq!(managed["tickets"][0]["id"], kept["id"]);
+    assert_eq!(
+        managed["tickets"][0]["code"],
+        Value::Null,
+        "a code is its holder's"
+    );
 }
 
 async fn transfers_refuse_what_they_must(db: TestDatabase) {
