@@ -23,6 +23,7 @@ on_both_backends!(
     seat_maps_are_shared_snapshots_with_etags,
     a_seat_map_read_every_time_changes_its_etag_with_the_seats,
     a_ticket_on_resale_is_bought_through_the_pages,
+    redirects_taken_from_input_stay_on_this_site,
 );
 
 /// A browser without JavaScript: keeps its cookies, follows no redirect by itself.
@@ -208,6 +209,65 @@ async fn the_setup_link_makes_the_first_admin_once(db: TestDatabase) {
             .unwrap()
             .is_none()
     );
+}
+
+/// `back` and `next` are read as a browser reads them (tabs and newlines dropped, `\\` for `/`):
+/// anything that would leave the site goes home, and a control character is never a 500.
+async fn redirects_taken_from_input_stay_on_this_site(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let browser = Browser::new(&app);
+    for (back, to) in [
+        ("/%09/evil.example/phish", "/"),
+        ("/%5C/evil.example", "/"),
+        ("%0A//evil.example", "/"),
+        ("/events%0D%0ASet-Cookie:%20x=1", "/eventsSet-Cookie: x=1"),
+        ("/events?page=2", "/events?page=2"),
+    ] {
+        let answer = browser.get(&format!("/language/en?back={back}")).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::SEE_OTHER,
+            "{back}: {}",
+            answer.body
+        );
+        assert_eq!(answer.location(), to, "{back}");
+    }
+    let page = browser.get("/register").await;
+    let made = browser
+        .post(
+            "/register",
+            &[
+                ("csrf", &page.csrf()),
+                ("name", "Comprador"),
+                ("email", "redirect@example.com"),
+                ("password", PASSWORD),
+                ("next", "/\t/evil.example"),
+            ],
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);
+    assert_eq!(made.location(), "/");
+    let other = Browser::new(&app);
+    let page = other.get("/login?next=%0D%0A").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let logged_in = other
+        .post(
+            "/login",
+            &[
+                ("csrf", &page.csrf()),
+                ("email", "redirect@example.com"),
+                ("password", PASSWORD),
+                ("next", "/account\r\nLocation: //evil.example"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        logged_in.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        logged_in.body
+    );
+    assert_eq!(logged_in.location(), "/accountLocation: //evil.example");
 }
 
 async fn forms_need_their_csrf_proof_and_bad_input_gets_a_friendly_page(db: TestDatabase) {
