@@ -59,6 +59,13 @@ pub struct Settings {
     pub metrics_with_api: bool,
     pub request_timeout: Duration,
     pub body_limit_bytes: usize,
+    /// How long a request's head may take to arrive once the server waits for it (also the
+    /// longest a kept-alive connection waits for its next request).
+    pub header_read_timeout: Duration,
+    /// How long a connection may move no byte either way before it is closed.
+    pub idle_timeout: Duration,
+    /// Connections open at once; more wait to be accepted.
+    pub max_connections: usize,
     /// Orders and holds a buyer may make per minute (0: no limit).
     pub purchases_per_user_per_minute: u32,
     /// Orders and holds one address may make per minute (0: no limit).
@@ -99,6 +106,9 @@ impl Default for Settings {
             metrics_with_api: true,
             request_timeout: Duration::from_secs(30),
             body_limit_bytes: 1024 * 1024,
+            header_read_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: 10_000,
             purchases_per_user_per_minute: 60,
             purchases_per_ip_per_minute: 6_000,
             blocked_ips: Vec::new(),

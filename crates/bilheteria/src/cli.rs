@@ -183,6 +183,20 @@ pub struct ServeArgs {
     #[arg(long, env = "BILHETERIA_REQUEST_TIMEOUT_SECS", default_value_t = 30,
         value_parser = clap::value_parser!(u64).range(1..))]
     pub request_timeout_secs: u64,
+    /// How long a request's head may take to arrive, in seconds, counted from when the server
+    /// waits for it (a kept-alive connection waiting for its next request included; at least 1).
+    #[arg(long, env = "BILHETERIA_HEADER_READ_TIMEOUT_SECS", default_value_t = 10,
+        value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_read_timeout_secs: u64,
+    /// A connection that moves no byte either way for this many seconds is closed (at least 1).
+    #[arg(long, env = "BILHETERIA_IDLE_TIMEOUT_SECS", default_value_t = 60,
+        value_parser = clap::value_parser!(u64).range(1..))]
+    pub idle_timeout_secs: u64,
+    /// Connections open at once (at least 1); more wait in the listening socket's backlog until
+    /// one closes.
+    #[arg(long, env = "BILHETERIA_MAX_CONNECTIONS", default_value_t = 10_000,
+        value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_connections: u64,
     /// Largest request body, in KiB (at least 1).
     #[arg(long, env = "BILHETERIA_BODY_LIMIT_KIB", default_value_t = 1024,
         value_parser = clap::value_parser!(u64).range(1..))]
@@ -303,6 +317,9 @@ impl ServeArgs {
             metrics_token: self.metrics_token.clone().filter(|t| !t.is_empty()),
             metrics_with_api: self.metrics_addr.is_none(),
             request_timeout: Duration::from_secs(self.request_timeout_secs),
+            header_read_timeout: Duration::from_secs(self.header_read_timeout_secs),
+            idle_timeout: Duration::from_secs(self.idle_timeout_secs),
+            max_connections: usize::try_from(self.max_connections).unwrap_or(usize::MAX),
             body_limit_bytes: usize::try_from(self.body_limit_kib.saturating_mul(1024))
                 .unwrap_or(usize::MAX),
             purchases_per_user_per_minute: self.purchases_per_user_per_minute,

@@ -8,6 +8,7 @@ mod audit_and_operations;
 mod browser;
 mod buying;
 mod catalog;
+mod connections;
 mod gate;
 mod half_price;
 mod loadtest;
