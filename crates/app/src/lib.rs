@@ -33,7 +33,7 @@ use bilheteria_payments::PaymentGateway;
 use bilheteria_store::Store;
 use mail::MailSender;
 use queue::WaitingRoom;
-use ratelimit::{KeyedLimiter, LoginLimits, PurchaseLimits};
+use ratelimit::{KeyedLimiter, LoginLimits, OfferLimits, PurchaseLimits};
 use std::sync::Arc;
 use std::time::Duration;
 use ticket_keys::TicketKeys;
@@ -70,6 +70,10 @@ pub struct Settings {
     pub purchases_per_user_per_minute: u32,
     /// Orders and holds one address may make per minute (0: no limit).
     pub purchases_per_ip_per_minute: u32,
+    /// Transfer offers a holder may make per hour (0: no limit).
+    pub transfer_offers_per_user_per_hour: u32,
+    /// Transfer offers of one ticket per hour (0: no limit).
+    pub transfer_offers_per_ticket_per_hour: u32,
     /// Addresses that may not buy (`ip_blocked`).
     pub blocked_ips: Vec<ipnet::IpNet>,
     /// Secret of the payment provider's webhook signatures; webhooks are refused without it.
@@ -111,6 +115,8 @@ impl Default for Settings {
             max_connections: 10_000,
             purchases_per_user_per_minute: 60,
             purchases_per_ip_per_minute: 6_000,
+            transfer_offers_per_user_per_hour: 20,
+            transfer_offers_per_ticket_per_hour: 5,
             blocked_ips: Vec::new(),
             webhook_secret: None,
             reconcile_after: time::Duration::seconds(60),
@@ -135,6 +141,7 @@ pub struct App {
     pub passwords: PasswordHasher,
     pub login_limits: Arc<LoginLimits>,
     pub purchase_limits: Arc<PurchaseLimits>,
+    pub offer_limits: Arc<OfferLimits>,
     pub gateway: Arc<dyn PaymentGateway>,
     pub ticket_keys: Arc<TicketKeys>,
     pub mail: Arc<MailSender>,
@@ -169,8 +176,13 @@ impl App {
             registrations_per_ip: limit(settings.registrations_per_ip_per_minute),
         };
         let purchase_limits = PurchaseLimits {
-            per_user: limit(settings.purchases_per_user_per_minute),
-            per_ip: limit(settings.purchases_per_ip_per_minute),
+            per_key: limit(settings.purchases_per_user_per_minute),
+            per_other_key: limit(settings.purchases_per_ip_per_minute),
+        };
+        let per_hour = |per_hour: u32| (per_hour > 0).then(|| KeyedLimiter::per_hour(per_hour));
+        let offer_limits = OfferLimits {
+            per_key: per_hour(settings.transfer_offers_per_user_per_hour),
+            per_other_key: per_hour(settings.transfer_offers_per_ticket_per_hour),
         };
         let load = Arc::new(load::Load::new(settings.max_purchase_work_in_flight));
         let cores = std::thread::available_parallelism()
@@ -183,6 +195,7 @@ impl App {
             passwords: PasswordHasher::new(cores * 2),
             login_limits: Arc::new(login_limits),
             purchase_limits: Arc::new(purchase_limits),
+            offer_limits: Arc::new(offer_limits),
             gateway: services.gateway,
             ticket_keys: services.ticket_keys,
             mail: services.mail,

@@ -272,7 +272,9 @@ async fn transfer_mail(
     let (pt, en) = match message.kind.as_str() {
         "transfer_offered" => (
             (
-                format!("{sender} está enviando um ingresso para {title}"),
+                // The sender's name is free text: kept out of the subject, where it would read
+                // as the box office's own words.
+                format!("Um ingresso para {title} está sendo enviado para você"),
                 format!(
                     "{sender} quer passar para você um ingresso para {title}.\n\n\
                      Entre (ou crie uma conta com este e-mail, {to}) e aceite-o nas suas \
@@ -280,7 +282,7 @@ async fn transfer_mail(
                 ),
             ),
             (
-                format!("{sender} is sending you a ticket for {title}"),
+                format!("A ticket for {title} is being sent to you"),
                 format!(
                     "{sender} wants to give you a ticket for {title}.\n\n\
                      Sign in (or create an account with this email address, {to}) and accept it \

@@ -267,6 +267,20 @@ pub struct ServeArgs {
     /// Holds and orders per client address per minute (0: no limit).
     #[arg(long, env = "BILHETERIA_PURCHASES_PER_IP", default_value_t = 6_000)]
     pub purchases_per_ip_per_minute: u32,
+    /// Transfer offers a holder may make per hour (0: no limit); each mails an address.
+    #[arg(
+        long,
+        env = "BILHETERIA_TRANSFER_OFFERS_PER_USER",
+        default_value_t = 20
+    )]
+    pub transfer_offers_per_user_per_hour: u32,
+    /// Transfer offers of one ticket per hour (0: no limit).
+    #[arg(
+        long,
+        env = "BILHETERIA_TRANSFER_OFFERS_PER_TICKET",
+        default_value_t = 5
+    )]
+    pub transfer_offers_per_ticket_per_hour: u32,
     /// Addresses or CIDR ranges (comma-separated) that may not buy.
     #[arg(long, env = "BILHETERIA_BLOCKED_IPS", value_delimiter = ',', value_parser = parse_ip_net)]
     pub blocked_ips: Vec<ipnet::IpNet>,
@@ -324,6 +338,8 @@ impl ServeArgs {
                 .unwrap_or(usize::MAX),
             purchases_per_user_per_minute: self.purchases_per_user_per_minute,
             purchases_per_ip_per_minute: self.purchases_per_ip_per_minute,
+            transfer_offers_per_user_per_hour: self.transfer_offers_per_user_per_hour,
+            transfer_offers_per_ticket_per_hour: self.transfer_offers_per_ticket_per_hour,
             blocked_ips: self.blocked_ips.clone(),
             webhook_secret: self.webhook_secret.clone().filter(|s| !s.is_empty()),
             ..Settings::default()

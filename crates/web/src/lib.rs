@@ -233,13 +233,14 @@ pub async fn serve(
     metrics_listener: Option<TcpListener>,
     state: App,
 ) -> anyhow::Result<()> {
-    let limits = (state.login_limits.clone(), state.purchase_limits.clone());
+    let limits = state.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
         loop {
             tick.tick().await;
-            limits.0.forget_idle();
-            limits.1.forget_idle();
+            limits.login_limits.forget_idle();
+            limits.purchase_limits.forget_idle();
+            limits.offer_limits.forget_idle();
         }
     });
     bilheteria_app::workers::spawn(&state);

@@ -5,7 +5,7 @@
 use bilheteria_store::on_both_backends;
 use bilheteria_store::testing::TestDatabase;
 use bilheteria_testkit::{
-    Account, OnSale, TestApp, assert_problem, error_fields, on_sale, order_body,
+    Account, OnSale, PASSWORD, TestApp, assert_problem, error_fields, on_sale, order_body,
 };
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 on_both_backends!(
     an_accepted_transfer_moves_the_ticket_the_code_and_the_cap,
     the_senders_order_no_longer_shows_a_passed_on_ticket,
+    offers_are_limited_and_a_quick_cancel_is_not_mailed,
     transfers_refuse_what_they_must,
     a_recipient_without_an_account_accepts_after_signing_up,
     the_cap_counts_received_tickets,
@@ -151,7 +152,7 @@ async fn an_accepted_transfer_moves_the_ticket_the_code_and_the_cap(db: TestData
     assert!(delivered >= 3, "offer, acceptance, receipt: {delivered}");
     let mails = app.mails();
     for subject in [
-        "está enviando um ingresso para Grande Show",
+        "Um ingresso para Grande Show está sendo enviado para você",
         "Seu ingresso para Grande Show foi aceito",
         "Seu ingresso para Grande Show",
     ] {
@@ -247,6 +248,112 @@ async fn the_senders_order_no_longer_shows_a_passed_on_ticket(db: TestDatabase) 
         managed["tickets"][0]["code"],
         Value::Null,
         "a code is its holder's"
+    );
+}
+
+/// Each offer mails an address its sender chose: offers are limited per ticket and per sender
+/// (429 `rate_limited` with `Retry-After`), a cancel minutes after the offer is not mailed, and
+/// the sender's own words stay out of the subject.
+async fn offers_are_limited_and_a_quick_cancel_is_not_mailed(db: TestDatabase) {
+    let settings = bilheteria_app::Settings {
+        transfer_offers_per_user_per_hour: 7,
+        transfer_offers_per_ticket_per_hour: 5,
+        ..Default::default()
+    };
+    let app = TestApp::spawn_with(db, settings).await;
+    let sale = on_sale(&app, 10, 10, 10, json!({})).await;
+    let (status, made) = app
+        .post(
+            "/auth/register",
+            None,
+            json!({"email": "ana@example.com", "password": PASSWORD,
+                   "name": "Seu banco: confirme seus dados"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    let ana = Account {
+        id: made["id"].as_str().unwrap().to_owned(),
+        email: "ana@example.com".into(),
+        token: app.login_on("ana@example.com", &app.next_device()).await,
+    };
+    let first = app.buy_seat(&sale, &ana.token, 0, "limited-key-01").await["tickets"][0].clone();
+    let second = app.buy_seat(&sale, &ana.token, 1, "limited-key-02").await["tickets"][0].clone();
+    let offer_and_cancel = |ticket: Value| {
+        let (app, ana) = (&app, &ana);
+        async move {
+            let (status, offered) = offer(app, ana, &ticket, "alvo@example.com").await;
+            if status == StatusCode::CREATED {
+                let (status, cancelled) = decide(app, ana, &offered, "cancel").await;
+                assert_eq!(status, StatusCode::OK, "{cancelled}");
+            }
+            (status, offered)
+        }
+    };
+    for _ in 0..5 {
+        let (status, offered) = offer_and_cancel(first.clone()).await;
+        assert_eq!(status, StatusCode::CREATED, "{offered}");
+    }
+    let refused = app
+        .request(
+            Method::POST,
+            &format!("{}/transfers", path("/tickets", &first["id"])),
+            Some(&ana.token),
+        )
+        .json(&json!({"to_email": "alvo@example.com"}))
+        .send()
+        .await
+        .unwrap();
+    let retry_after: u64 = refused.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry_after >= 1, "Retry-After {retry_after}");
+    assert_problem(
+        &bilheteria_testkit::read(refused).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+    );
+    // The other ticket has offers left, until the sender's own limit (7 an hour) is reached.
+    for _ in 0..2 {
+        let (status, offered) = offer_and_cancel(second.clone()).await;
+        assert_eq!(status, StatusCode::CREATED, "{offered}");
+    }
+    assert_problem(
+        &offer_and_cancel(second.clone()).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+    );
+
+    // Someone else's offer, cancelled once it had time to be read, is mailed as cancelled.
+    let bia = app.account("bia@example.com", &[]).await;
+    let hers = app.buy_seat(&sale, &bia.token, 2, "limited-key-03").await["tickets"][0].clone();
+    let (_, offered) = offer(&app, &bia, &hers, "alvo@example.com").await;
+    app.clock.advance(time::Duration::minutes(6));
+    let (status, cancelled) = decide(&app, &bia, &offered, "cancel").await;
+    assert_eq!(status, StatusCode::OK, "{cancelled}");
+
+    bilheteria_app::workers::deliver_outbox(&app.state)
+        .await
+        .unwrap();
+    let subjects: Vec<String> = app
+        .mails()
+        .into_iter()
+        .filter(|mail| mail.to.contains("alvo@example.com"))
+        .map(|mail| mail.subject)
+        .collect();
+    let offers = subjects
+        .iter()
+        .filter(|s| s.contains("está sendo enviado para você"))
+        .count();
+    let cancels = subjects
+        .iter()
+        .filter(|s| s.contains("não está mais oferecido"))
+        .count();
+    assert_eq!((offers, cancels), (8, 1), "{subjects:?}");
+    assert!(
+        subjects.iter().all(|subject| !subject.contains("banco")),
+        "the sender's words stay out of subjects: {subjects:?}"
     );
 }
 
