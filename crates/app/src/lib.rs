@@ -171,7 +171,9 @@ impl App {
         let limit =
             |per_minute: u32| (per_minute > 0).then(|| KeyedLimiter::per_minute(per_minute));
         let login_limits = LoginLimits {
-            per_account: KeyedLimiter::per_minute(settings.login_attempts_per_account_per_minute),
+            per_account_and_ip: KeyedLimiter::per_minute(
+                settings.login_attempts_per_account_per_minute,
+            ),
             per_ip: KeyedLimiter::per_minute(settings.login_attempts_per_ip_per_minute),
             registrations_per_ip: limit(settings.registrations_per_ip_per_minute),
         };

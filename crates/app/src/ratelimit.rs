@@ -46,11 +46,12 @@ fn at_least_one(n: u32) -> NonZeroU32 {
     NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN)
 }
 
-/// Login attempts are limited per account (against password guessing) and per address
-/// (against credential stuffing across accounts); sign-ups per address (against mass-made
-/// accounts), `None` meaning unlimited.
+/// Login attempts are limited per account from one address (against password guessing) and per
+/// address (against credential stuffing across accounts); sign-ups per address (against
+/// mass-made accounts), `None` meaning unlimited. An account is never limited as a whole, so
+/// that guesses from elsewhere cannot lock its owner out.
 pub struct LoginLimits {
-    pub per_account: KeyedLimiter,
+    pub per_account_and_ip: KeyedLimiter,
     pub per_ip: KeyedLimiter,
     pub registrations_per_ip: Option<KeyedLimiter>,
 }
@@ -60,7 +61,9 @@ impl LoginLimits {
         if let Some(ip) = ip {
             self.per_ip.check(ip)?;
         }
-        self.per_account.check(account)
+        // An address cannot appear in a normalized email, so the pair's key is unambiguous.
+        self.per_account_and_ip
+            .check(&format!("{account} {}", ip.unwrap_or_default()))
     }
 
     pub fn check_registration(&self, ip: Option<&str>) -> Result<(), Duration> {
@@ -71,7 +74,7 @@ impl LoginLimits {
     }
 
     pub fn forget_idle(&self) {
-        self.per_account.forget_idle();
+        self.per_account_and_ip.forget_idle();
         self.per_ip.forget_idle();
         if let Some(limiter) = &self.registrations_per_ip {
             limiter.forget_idle();
@@ -129,5 +132,27 @@ mod tests {
             "{wait:?}"
         );
         assert!(limiter.check("b").is_ok());
+    }
+
+    #[test]
+    fn guesses_from_one_address_do_not_lock_the_account_out_elsewhere() {
+        let limits = LoginLimits {
+            per_account_and_ip: KeyedLimiter::per_minute(3),
+            per_ip: KeyedLimiter::per_minute(100),
+            registrations_per_ip: None,
+        };
+        for _ in 0..3 {
+            assert!(
+                limits
+                    .check("ana@example.com", Some("198.51.100.7"))
+                    .is_ok()
+            );
+        }
+        assert!(
+            limits
+                .check("ana@example.com", Some("198.51.100.7"))
+                .is_err()
+        );
+        assert!(limits.check("ana@example.com", Some("203.0.113.5")).is_ok());
     }
 }

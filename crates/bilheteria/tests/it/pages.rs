@@ -24,6 +24,7 @@ on_both_backends!(
     a_seat_map_read_every_time_changes_its_etag_with_the_seats,
     a_ticket_on_resale_is_bought_through_the_pages,
     redirects_taken_from_input_stay_on_this_site,
+    a_login_page_past_its_limit_says_when_to_come_back,
 );
 
 /// A browser without JavaScript: keeps its cookies, follows no redirect by itself.
@@ -268,6 +269,41 @@ async fn redirects_taken_from_input_stay_on_this_site(db: TestDatabase) {
         logged_in.body
     );
     assert_eq!(logged_in.location(), "/accountLocation: //evil.example");
+}
+
+async fn a_login_page_past_its_limit_says_when_to_come_back(db: TestDatabase) {
+    let settings = Settings {
+        login_attempts_per_account_per_minute: 2,
+        ..Settings::default()
+    };
+    let app = TestApp::spawn_with(db, settings).await;
+    app.register("ana@example.com").await;
+    let browser = Browser::new(&app);
+    let csrf = browser.get("/login").await.csrf();
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("email", "ana@example.com"),
+        ("password", "wrong password!"),
+        ("next", "/"),
+    ];
+    let attempt = || browser.post("/login", &form);
+    for _ in 0..2 {
+        assert_eq!(attempt().await.status, StatusCode::UNAUTHORIZED);
+    }
+    let limited = attempt().await;
+    assert_eq!(
+        limited.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        limited.body
+    );
+    assert!(limited.is_friendly_page());
+    let retry_after: u64 = limited.headers[header::RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry_after >= 1);
 }
 
 async fn forms_need_their_csrf_proof_and_bad_input_gets_a_friendly_page(db: TestDatabase) {

@@ -18,7 +18,7 @@ use crate::api::error::ApiError;
 use askama::Template;
 use axum::Router;
 use axum::extract::Request;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -158,6 +158,18 @@ struct ProblemToShow(ApiError);
 /// After a form: "303 See Other" to the page that shows its outcome.
 pub fn see_other(to: &str) -> Response {
     Redirect::to(to).into_response()
+}
+
+/// Gives a page that shows `problem` the problem's status and, when it has one (rate limited,
+/// overloaded), its `Retry-After`: the browser (and the buyer) may come back after that. Set
+/// last, so that the page says it once.
+pub fn answer_problem(response: &mut Response, problem: &ApiError) {
+    *response.status_mut() = problem.status;
+    if let Some(secs) = problem.retry_after_secs {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
 }
 
 /// Renders a page; a template that fails (it cannot, short of a bug) is a 500 page.
