@@ -17,6 +17,7 @@ on_both_backends!(
     forged_expired_and_malformed_tokens_are_refused,
     login_attempts_are_rate_limited_per_account_and_per_ip,
     guesses_from_elsewhere_do_not_lock_the_owner_out,
+    names_and_titles_refuse_reordering_characters,
     registrations_are_rate_limited_per_address,
     admins_change_roles_and_find_users,
     buyers_read_their_mail_in_their_language,
@@ -458,6 +459,39 @@ async fn guesses_from_elsewhere_do_not_lock_the_owner_out(db: TestDatabase) {
     );
     let (status, owner) = login_from("203.0.113.5", PASSWORD).await;
     assert_eq!(status, StatusCode::OK, "{owner}");
+}
+
+/// A name ending in U+202E and "gnp.exe" would read "…exe.png" wherever it is shown: refused,
+/// in an account's name as in an event's title.
+async fn names_and_titles_refuse_reordering_characters(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let refused = app
+        .post(
+            "/auth/register",
+            None,
+            json!({"email": "rlo@example.com", "password": PASSWORD, "name": "foto\u{202E}gnp.exe"}),
+        )
+        .await;
+    assert_problem(
+        &refused,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    );
+    assert_eq!(error_fields(&refused.1), vec!["name"]);
+    let sale = bilheteria_testkit::on_sale(&app, 1, 1, 1, json!({})).await;
+    let refused = app
+        .patch(
+            &format!("/events/{}", sale.event_id),
+            Some(&sale.organizer.token),
+            json!({"title": "Show\u{200B}"}),
+        )
+        .await;
+    assert_problem(
+        &refused,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    );
+    assert_eq!(error_fields(&refused.1), vec!["title"]);
 }
 
 async fn registrations_are_rate_limited_per_address(db: TestDatabase) {
