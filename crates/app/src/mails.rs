@@ -775,10 +775,12 @@ pub fn transfer_letter(
     let mut letter = Letter::new(language);
     let (subject, heading, paragraph, action) = match kind {
         "transfer_offered" => (
+            // The sender's name is free text: kept out of the subject, where it would read as
+            // the box office's own words.
             say(
                 language,
-                format!("{sender} está enviando um ingresso para {title}"),
-                format!("{sender} is sending you a ticket for {title}"),
+                format!("Um ingresso para {title} está sendo enviado para você"),
+                format!("A ticket for {title} is being sent to you"),
             ),
             say(language, "Um ingresso para você", "A ticket for you"),
             say(

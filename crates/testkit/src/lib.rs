@@ -17,6 +17,7 @@ use bilheteria_payments::PaymentGateway;
 use bilheteria_payments::simulator::SimulatedGateway;
 use bilheteria_store::testing::TestDatabase;
 use bilheteria_store::{NewUser, Store};
+use bilheteria_web::connections::ConnectionLimits;
 use bilheteria_web::{router, serve_router};
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde_json::{Value, json};
@@ -94,6 +95,7 @@ impl TestApp {
         tokio::spawn(serve_router(
             listener,
             router(served).expect("router"),
+            ConnectionLimits::from(state.settings.as_ref()),
             std::future::pending(),
         ));
         Self {

@@ -9,6 +9,7 @@ mod browser;
 mod buyer_pages;
 mod buying;
 mod catalog;
+mod connections;
 mod credentials;
 mod gate;
 mod half_price;
