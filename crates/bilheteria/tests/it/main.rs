@@ -11,6 +11,7 @@ mod catalog;
 mod gate;
 mod half_price;
 mod loadtest;
+mod openapi_check;
 mod pages;
 mod paysim;
 mod pix;
