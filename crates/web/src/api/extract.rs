@@ -71,7 +71,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             if !whole_numbers_as_integers(&mut value) {
                 return Err(refused);
             }
-            serde_path_to_error::deserialize(value).map_err(|error| field_error(error))
+            serde_path_to_error::deserialize(value).map_err(field_error)
         }
         parsed => parsed,
     }
