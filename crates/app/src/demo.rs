@@ -87,7 +87,8 @@ fn session(
     SessionInput {
         starts_at,
         sales_start_at,
-        max_tickets_per_user: Some(4),
+        // The requirement's cap, as every new session has it.
+        max_tickets_per_user: None,
         hold_seconds: None,
         queue: None,
         currency: None,

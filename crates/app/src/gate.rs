@@ -227,13 +227,17 @@ pub struct Bundle {
     pub generated_at: OffsetDateTime,
 }
 
+/// The longest `since` taken: a `next_since` is at most 19 digits; leading zeros past this are
+/// refused, as the API document says.
+pub const MAX_SINCE_LEN: usize = 32;
+
 fn parse_since(raw: Option<&str>) -> AppResult<i64> {
     match raw {
         None => Ok(0),
         Some(raw) => raw
             .parse::<i64>()
             .ok()
-            .filter(|since| *since >= 0)
+            .filter(|since| *since >= 0 && raw.len() <= MAX_SINCE_LEN)
             .ok_or_else(|| {
                 AppError::Invalid(bilheteria_domain::FieldErrors::single(
                     "since",
@@ -484,4 +488,21 @@ pub async fn screen_code(
         window_seconds: screen::WINDOW_SECONDS,
         key: URL_SAFE_NO_PAD.encode(key),
     })
+}
+
+#[cfg(test)]
+mod since_tests {
+    use super::*;
+
+    #[test]
+    fn since_is_a_next_since_no_longer_than_the_document_allows() {
+        assert_eq!(parse_since(None).unwrap(), 0);
+        assert_eq!(
+            parse_since(Some("1765000000000000")).unwrap(),
+            1_765_000_000_000_000
+        );
+        assert!(parse_since(Some(&"0".repeat(MAX_SINCE_LEN))).is_ok());
+        assert!(parse_since(Some(&"0".repeat(MAX_SINCE_LEN + 1))).is_err());
+        assert!(parse_since(Some("-1")).is_err());
+    }
 }

@@ -268,10 +268,7 @@ async fn finish_order(state: &App, user: UserId, order: Order, started: Instant)
     order
 }
 
-fn charge_request(draft: &OrderToSettle, now: OffsetDateTime) -> ChargeRequest {
-    let pix_left = draft
-        .pix_expires_at
-        .map_or(0, |at| (at - now).whole_seconds());
+fn charge_request(draft: &OrderToSettle) -> ChargeRequest {
     ChargeRequest {
         // The order id is the provider-side idempotency key: one order, at most one charge.
         idempotency_key: format!("order-{}", draft.order.id),
@@ -281,19 +278,17 @@ fn charge_request(draft: &OrderToSettle, now: OffsetDateTime) -> ChargeRequest {
         token: draft.payment_token.clone(),
         installments: draft.order.installments,
         method: draft.order.payment_method,
-        pix_expires_after_seconds: pix_left.max(MIN_PIX_SECONDS),
+        // The order's own expiry, never one counted from now: a retry sends the same request.
+        pix_expires_at: draft.pix_expires_at.map(OffsetDateTime::unix_timestamp),
     }
 }
-
-/// The least time a Pix charge is asked for (a provider refuses less).
-const MIN_PIX_SECONDS: i64 = 10;
 
 /// Asks the provider (again, with the same key) and settles the order with its answer.
 pub async fn charge_and_settle(state: &App, draft: &OrderToSettle) -> AppResult<Settled> {
     let _charging = state.settled_here.charging(draft.order.id);
     let started = Instant::now();
     let now = state.clock.now();
-    let mut result = state.gateway.charge(&charge_request(draft, now)).await;
+    let mut result = state.gateway.charge(&charge_request(draft)).await;
     if let (Ok(ChargeResult::PixPending { reference, .. }), Some(deadline)) =
         (&result, draft.pix_expires_at)
         && now >= deadline

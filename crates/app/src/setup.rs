@@ -1,13 +1,13 @@
-//! The first run: a box office without any account logs a one-time setup link; whoever opens
-//! it makes the first admin in a page, without the command line. The link lives in memory until
-//! used (a restart of a still-empty box office logs a new one).
+//! The first run: a box office without an admin logs a one-time setup link; whoever opens it
+//! makes the first admin in a page, without the command line. Other accounts do not close it:
+//! after `seed --demo` there is a demo organizer and still nobody to run the box office. The link
+//! lives in memory until used (a restart of a box office still without an admin logs a new one).
 
 use crate::accounts::{AccountForm, account_to_create};
 use crate::auth::new_token;
 use crate::{App, AppError, AppResult};
 use bilheteria_domain::account::{Role, Roles, User};
 use bilheteria_domain::audit::AuditContext;
-use bilheteria_domain::page::PageRequest;
 use std::sync::Mutex;
 
 #[derive(Default)]
@@ -26,20 +26,10 @@ impl SetupLink {
     }
 }
 
-/// When the box office has no account yet, a new setup token (the path of the link is
+/// When the box office has no admin yet, a new setup token (the path of the link is
 /// `/setup/{token}`); `None` when it has one.
 pub async fn prepare(app: &App) -> AppResult<Option<String>> {
-    let first = app
-        .store
-        .list_users(
-            None,
-            &PageRequest {
-                limit: 1,
-                after: None,
-            },
-        )
-        .await?;
-    if !first.items.is_empty() {
+    if app.store.any_user_has_role(Role::Admin).await? {
         return Ok(None);
     }
     let token = new_token().map_err(|e| AppError::Internal(e.to_string()))?;

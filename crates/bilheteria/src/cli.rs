@@ -582,7 +582,7 @@ async fn serve(storage: &StorageArgs, args: &ServeArgs) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("cannot read the accounts: {e}"))?
     {
         tracing::warn!(
-            "no account yet: open http://{}/setup/{token} to make the first admin (the link works once)",
+            "no admin yet: open http://{}/setup/{token} to make the first admin (the link works once)",
             listener.local_addr()?
         );
     }

@@ -163,7 +163,8 @@ pub enum Role {
 impl Role {
     pub const ALL: [Role; 4] = [Role::Customer, Role::Organizer, Role::Staff, Role::Admin];
 
-    fn bit(self) -> i64 {
+    /// The role's bit in a stored role set (`users.roles`).
+    pub fn bit(self) -> i64 {
         match self {
             Role::Customer => 1,
             Role::Organizer => 2,

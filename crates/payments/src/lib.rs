@@ -27,8 +27,10 @@ pub struct ChargeRequest {
     /// Card installments (1: at once).
     pub installments: i64,
     pub method: PaymentMethod,
-    /// How long a Pix charge waits for the buyer's bank.
-    pub pix_expires_after_seconds: i64,
+    /// When a Pix charge stops waiting for the buyer's bank (seconds since the epoch; `None`:
+    /// the provider's default, a day): a moment, not a duration, so that asking again sends the
+    /// very same request.
+    pub pix_expires_at: Option<i64>,
 }
 
 /// A succeeded payment as the provider reports it.

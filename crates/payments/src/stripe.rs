@@ -112,13 +112,14 @@ impl PaymentGateway for StripeGateway {
         ];
         if request.method == PaymentMethod::Pix {
             form.extend([
-                ("payment_method_types[]", "pix".to_owned()),
+                ("payment_method_types[0]", "pix".to_owned()),
                 ("payment_method_data[type]", "pix".to_owned()),
-                (
-                    "payment_method_options[pix][expires_after_seconds]",
-                    request.pix_expires_after_seconds.to_string(),
-                ),
             ]);
+            // A moment rather than a duration: a retry with the same key must send the same
+            // parameters, or the provider refuses it.
+            if let Some(at) = request.pix_expires_at {
+                form.push(("payment_method_options[pix][expires_at]", at.to_string()));
+            }
         } else {
             form.push(("payment_method", request.token.clone()));
         }

@@ -13,7 +13,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use bilheteria_payments::simulator::{
-    CancelError, Intent, Outcome, PayPixError, SimulatedProvider,
+    CancelError, ConfirmError, Intent, Method, NewIntent, Outcome, PIX_DEFAULT_SECONDS,
+    PayPixError, RefundError, SimulatedProvider, unix_now,
 };
 use bilheteria_payments::webhook;
 use rand::Rng;
@@ -96,6 +97,7 @@ pub fn router(args: &PaysimArgs) -> anyhow::Result<Router> {
         .route("/v1/payment_intents", post(create_intent).get(list_intents))
         .route("/v1/payment_intents/{id}", get(get_intent))
         .route("/v1/payment_intents/{id}/cancel", post(cancel_intent))
+        .route("/v1/payment_intents/{id}/confirm", post(confirm_intent))
         .route("/v1/refunds", post(create_refund))
         .route("/v1/test_helpers/pix/{id}/pay", post(pay_pix))
         .route("/v1/charges/summary", get(summary))
@@ -129,7 +131,7 @@ fn intent_json(intent: &Intent) -> Value {
         "metadata": { "order_id": intent.order_id },
         "payment_method_options": { "card": { "installments": { "plan": (intent.installments > 1).then(|| json!({"count": intent.installments, "interval": "month", "type": "fixed_count"})) } } },
         "last_payment_error": intent.decline_code.as_ref().map(|code| json!({"code": "card_declined", "decline_code": code})),
-        "payment_method_types": [if intent.pix_copy_paste.is_some() { "pix" } else { "card" }],
+        "payment_method_types": [intent.method],
         "next_action": (intent.status == "requires_action").then(|| json!({
             "type": "pix_display_qr_code",
             "pix_display_qr_code": {
@@ -237,13 +239,7 @@ async fn pay_pix(
             Json(intent_json(&intent)).into_response()
         }
         Err(PayPixError::UnknownPayment) => no_such_intent(),
-        Err(e) => error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request_error",
-            "payment_intent_unexpected_state",
-            &e.to_string(),
-            sim.provider.intent(&id).as_ref(),
-        ),
+        Err(e) => unexpected_state(&sim, &id, e),
     }
 }
 
@@ -254,19 +250,231 @@ fn authorised(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.starts_with("Bearer ") && v.len() > 7)
 }
 
+/// A form as Stripe's clients send it, pairs in order: arrays as `name[]` or `name[0]`,
+/// `name[1]`…, nested objects as `a[b][c]`.
+struct Params(Vec<(String, String)>);
+
+impl Params {
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// The items of the array `name`, in their indexes' order.
+    fn list(&self, name: &str) -> Vec<&str> {
+        let mut items: Vec<(Option<u64>, &str)> = self
+            .0
+            .iter()
+            .filter_map(|(key, value)| {
+                let index = key
+                    .strip_prefix(name)?
+                    .strip_prefix('[')?
+                    .strip_suffix(']')?;
+                match index {
+                    "" => Some((None, value.as_str())),
+                    digits => digits.parse().ok().map(|i| (Some(i), value.as_str())),
+                }
+            })
+            .collect();
+        items.sort_by_key(|(index, _)| *index);
+        items.into_iter().map(|(_, value)| value).collect()
+    }
+
+    /// What the request asked, whatever the order of its parameters: a key sent again must
+    /// come with the same.
+    fn fingerprint(&self, path: &str) -> String {
+        let mut pairs: Vec<String> = self
+            .0
+            .iter()
+            .map(|(key, value)| format!("{key}={value}"))
+            .collect();
+        pairs.sort();
+        format!("{path}?{}", pairs.join("&"))
+    }
+}
+
+/// The smallest charge in each currency paysim takes, in minor units (Stripe's minimums, about
+/// half a US dollar); a currency not listed is refused as an unknown one.
+const CURRENCIES: &[(&str, i64)] = &[
+    ("brl", 50),
+    ("usd", 50),
+    ("eur", 50),
+    ("gbp", 30),
+    ("cad", 50),
+    ("aud", 50),
+    ("chf", 50),
+    ("mxn", 1_000),
+    ("jpy", 50),
+    ("ars", 50),
+    ("clp", 50),
+    ("cop", 50),
+    ("pen", 50),
+    ("uyu", 50),
+];
+
+/// The largest amount Stripe takes (eight digits of minor units).
+const MAX_AMOUNT: i64 = 99_999_999;
+
+/// An invalid parameter, answered as Stripe's `invalid_request_error` naming it.
+struct Invalid {
+    param: &'static str,
+    code: Option<&'static str>,
+    message: String,
+}
+
+impl IntoResponse for Invalid {
+    fn into_response(self) -> Response {
+        let body = json!({"error": {
+            "type": "invalid_request_error",
+            "code": self.code,
+            "param": self.param,
+            "message": self.message,
+        }});
+        (StatusCode::BAD_REQUEST, Json(body)).into_response()
+    }
+}
+
+fn invalid(param: &'static str, code: Option<&'static str>, message: &str) -> Invalid {
+    Invalid {
+        param,
+        code,
+        message: message.to_owned(),
+    }
+}
+
+fn key_reused(e: impl std::fmt::Display) -> Response {
+    let body = json!({"error": {"type": "idempotency_error", "message": e.to_string()}});
+    (StatusCode::BAD_REQUEST, Json(body)).into_response()
+}
+
+/// `amount` and `currency` as Stripe checks them: an integer of minor units at least the
+/// currency's minimum, and a currency it knows.
+fn amount_and_currency(params: &Params) -> Result<(i64, String), Invalid> {
+    let (Some(amount), Some(currency)) = (params.get("amount"), params.get("currency")) else {
+        let missing = if params.get("amount").is_none() {
+            "amount"
+        } else {
+            "currency"
+        };
+        return Err(invalid(
+            missing,
+            Some("parameter_missing"),
+            &format!("Missing required param: {missing}."),
+        ));
+    };
+    let currency = currency.to_ascii_lowercase();
+    let Some((_, minimum)) = CURRENCIES.iter().find(|(code, _)| *code == currency) else {
+        return Err(invalid(
+            "currency",
+            None,
+            &format!(
+                "Invalid currency: {currency}. paysim takes these currencies: {}.",
+                CURRENCIES
+                    .iter()
+                    .map(|(code, _)| *code)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ));
+    };
+    let Ok(amount) = amount.parse::<i64>() else {
+        return Err(invalid(
+            "amount",
+            Some("parameter_invalid_integer"),
+            "Invalid integer: amount must be a whole number of minor units.",
+        ));
+    };
+    if amount < *minimum {
+        return Err(invalid(
+            "amount",
+            Some("amount_too_small"),
+            &format!("Amount must be at least {minimum} {currency} minor units."),
+        ));
+    }
+    if amount > MAX_AMOUNT {
+        return Err(invalid(
+            "amount",
+            Some("amount_too_large"),
+            &format!("Amount must be no more than {MAX_AMOUNT} minor units."),
+        ));
+    }
+    Ok((amount, currency))
+}
+
+/// The card installments asked for (`payment_method_options[card][installments][plan][count]`).
+fn installments(params: &Params) -> Result<i64, Invalid> {
+    match params.get("payment_method_options[card][installments][plan][count]") {
+        None => Ok(1),
+        Some(count) => match count.parse::<i64>() {
+            Ok(count @ 2..=12) => Ok(count),
+            _ => Err(invalid(
+                "payment_method_options[card][installments][plan][count]",
+                Some("parameter_invalid_integer"),
+                "installments plan count must be 2 to 12",
+            )),
+        },
+    }
+}
+
+/// When a Pix charge expires: `expires_at` (a moment) or `expires_after_seconds` (10 s to 14
+/// days, a day by default), not both.
+fn pix_expiry(params: &Params) -> Result<i64, Invalid> {
+    const AFTER: &str = "payment_method_options[pix][expires_after_seconds]";
+    const AT: &str = "payment_method_options[pix][expires_at]";
+    match (params.get(AFTER), params.get(AT)) {
+        (Some(_), Some(_)) => Err(invalid(
+            AT,
+            None,
+            "expires_at and expires_after_seconds cannot both be given",
+        )),
+        (None, Some(at)) => at.parse::<i64>().map_err(|_| {
+            invalid(
+                AT,
+                Some("parameter_invalid_integer"),
+                "expires_at must be a Unix timestamp",
+            )
+        }),
+        (after, None) => match after.map_or(Ok(PIX_DEFAULT_SECONDS), str::parse::<i64>) {
+            Ok(seconds @ 10..=1_209_600) => Ok(unix_now() + seconds),
+            _ => Err(invalid(
+                AFTER,
+                Some("parameter_invalid_integer"),
+                "expires_after_seconds must be 10 to 1209600",
+            )),
+        },
+    }
+}
+
+/// The card `payment_method`, when given: paysim knows test tokens (`tok_…`) only.
+fn card_token(params: &Params) -> Result<Option<&str>, Invalid> {
+    match params.get("payment_method") {
+        Some(token) if !token.starts_with("tok_") => Err(invalid(
+            "payment_method",
+            Some("resource_missing"),
+            &format!("No such PaymentMethod: '{token}'"),
+        )),
+        token => Ok(token),
+    }
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .filter(|k| !k.is_empty())
+}
+
 async fn create_intent(
     State(sim): State<Arc<Paysim>>,
     headers: HeaderMap,
-    Form(form): Form<HashMap<String, String>>,
+    Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
     if !authorised(&headers) {
         return unauthorised();
     }
-    let Some(key) = headers
-        .get("idempotency-key")
-        .and_then(|v| v.to_str().ok())
-        .filter(|k| !k.is_empty())
-    else {
+    let Some(key) = idempotency_key(&headers) else {
         return error(
             StatusCode::BAD_REQUEST,
             "invalid_request_error",
@@ -275,121 +483,148 @@ async fn create_intent(
             None,
         );
     };
-    let amount = form
-        .get("amount")
-        .and_then(|a| a.parse::<i64>().ok())
-        .filter(|a| *a >= 0);
-    if form.get("payment_method_types[]").map(String::as_str) == Some("pix") {
-        let (Some(amount), Some(currency)) = (amount, form.get("currency")) else {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "invalid_request_error",
-                "parameter_missing",
-                "amount and currency are required",
-                None,
-            );
-        };
-        let expires = form
-            .get("payment_method_options[pix][expires_after_seconds]")
-            .map_or(Ok(86_400), |s| s.parse::<i64>());
-        let Ok(expires @ 10..=1_209_600) = expires else {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "invalid_request_error",
-                "parameter_invalid_integer",
-                "expires_after_seconds must be 10 to 1209600",
-                None,
-            );
-        };
-        let order = form.get("metadata[order_id]").cloned().unwrap_or_default();
-        sim.think().await;
-        return match sim
-            .provider
-            .create_pix_intent(key, amount, currency, &order, expires)
-        {
-            Outcome::PixPending(intent) => {
-                sim.clone().buyer_pays_later(&intent);
-                Json(intent_json(&intent)).into_response()
-            }
-            // A repeated key: the charge as it stands.
-            Outcome::Succeeded(intent)
-            | Outcome::Declined(intent)
-            | Outcome::AnswerLost(intent) => Json(intent_json(&intent)).into_response(),
-        };
-    }
-    let (Some(amount), Some(currency), Some(token)) =
-        (amount, form.get("currency"), form.get("payment_method"))
-    else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request_error",
-            "parameter_missing",
-            "amount, currency and payment_method are required",
-            None,
-        );
+    let params = Params(form);
+    let (amount, currency) = match amount_and_currency(&params) {
+        Ok(checked) => checked,
+        Err(refused) => return refused.into_response(),
     };
-    if !token.starts_with("tok_") {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request_error",
-            "resource_missing",
-            "no such payment method",
-            None,
-        );
+    let types = params.list("payment_method_types");
+    let method = match types.as_slice() {
+        [] | ["card"] => Method::Card,
+        ["pix"] => Method::Pix,
+        _ => {
+            return invalid(
+                "payment_method_types",
+                Some("payment_method_unactivated"),
+                "paysim takes one payment method type: card or pix",
+            )
+            .into_response();
+        }
+    };
+    if method == Method::Pix && currency != "brl" {
+        return invalid(
+            "currency",
+            Some("payment_intent_invalid_currency"),
+            "a Pix charge is in brl",
+        )
+        .into_response();
     }
-    let order = form.get("metadata[order_id]").cloned().unwrap_or_default();
-    let installments = match form.get("payment_method_options[card][installments][plan][count]") {
-        None => 1,
-        Some(count) => match count.parse::<i64>() {
-            Ok(count @ 2..=12) => count,
-            _ => {
-                return error(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_request_error",
-                    "parameter_invalid_integer",
-                    "installments plan count must be 2 to 12",
-                    None,
-                );
-            }
+    let confirm = params.get("confirm") == Some("true");
+    let token = match card_token(&params) {
+        Ok(token) => token,
+        Err(refused) => return refused.into_response(),
+    };
+    if method == Method::Card && confirm && token.is_none() {
+        return invalid(
+            "payment_method",
+            Some("parameter_missing"),
+            "confirm needs a payment_method",
+        )
+        .into_response();
+    }
+    let installments = match installments(&params) {
+        Ok(count) => count,
+        Err(refused) => return refused.into_response(),
+    };
+    let pix_expires_at = match method {
+        Method::Pix => match pix_expiry(&params) {
+            Ok(at) => Some(at),
+            Err(refused) => return refused.into_response(),
         },
+        Method::Card => None,
     };
+    let order = params.get("metadata[order_id]").unwrap_or_default();
     sim.think().await;
-    let declined_by_chance =
-        sim.decline_rate > 0.0 && rand::rng().random::<f64>() < sim.decline_rate;
-    let token = if declined_by_chance && token != "tok_timeout" {
-        "tok_chargeDeclined"
-    } else {
-        token.as_str()
+    let token = token.map(|token| sim.maybe_decline(token));
+    let new = NewIntent {
+        amount,
+        currency: &currency,
+        order_id: order,
+        method,
+        token,
+        installments,
+        pix_expires_at,
+        confirm,
     };
     match sim
         .provider
-        .create_intent_in(key, amount, currency, token, &order, installments)
+        .create(key, &params.fingerprint("/v1/payment_intents"), &new)
     {
-        Outcome::Succeeded(intent) => {
-            sim.send_webhook("payment_intent.succeeded", &intent);
-            Json(intent_json(&intent)).into_response()
+        Ok(outcome) => sim.answer(outcome).await,
+        Err(reused) => key_reused(reused),
+    }
+}
+
+/// `POST /v1/payment_intents/{id}/confirm`: confirms an intent made without `confirm` (or one
+/// declined), with the card `payment_method` when given.
+async fn confirm_intent(
+    State(sim): State<Arc<Paysim>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    if !authorised(&headers) {
+        return unauthorised();
+    }
+    let params = Params(form);
+    let token = match card_token(&params) {
+        Ok(token) => token,
+        Err(refused) => return refused.into_response(),
+    };
+    sim.think().await;
+    let token = token.map(|token| sim.maybe_decline(token));
+    match sim.provider.confirm(&id, token) {
+        Ok(outcome) => sim.answer(outcome).await,
+        Err(ConfirmError::UnknownPayment) => no_such_intent(),
+        Err(e) => unexpected_state(&sim, &id, e),
+    }
+}
+
+impl Paysim {
+    /// `token`, or a decline in its place for the share of approvals declined anyway.
+    fn maybe_decline<'a>(&self, token: &'a str) -> &'a str {
+        let declined_by_chance =
+            self.decline_rate > 0.0 && rand::rng().random::<f64>() < self.decline_rate;
+        if declined_by_chance && token != "tok_timeout" {
+            "tok_chargeDeclined"
+        } else {
+            token
         }
-        Outcome::Declined(intent) => {
-            sim.send_webhook("payment_intent.payment_failed", &intent);
-            error(
-                StatusCode::PAYMENT_REQUIRED,
-                "card_error",
-                "card_declined",
-                "your card was declined",
-                Some(&intent),
-            )
-        }
-        Outcome::PixPending(intent) => Json(intent_json(&intent)).into_response(),
-        Outcome::AnswerLost(intent) => {
-            sim.send_webhook("payment_intent.succeeded", &intent);
-            tokio::time::sleep(sim.lost_answer).await;
-            error(
-                StatusCode::GATEWAY_TIMEOUT,
-                "api_error",
-                "timeout",
-                "the answer was lost",
-                None,
-            )
+    }
+
+    /// The answer to a create or confirm (or a replay of either), with its webhook.
+    async fn answer(self: &Arc<Self>, outcome: Outcome) -> Response {
+        match outcome {
+            Outcome::PixPending(intent) => {
+                self.clone().buyer_pays_later(&intent);
+                Json(intent_json(&intent)).into_response()
+            }
+            Outcome::Unconfirmed(intent) => Json(intent_json(&intent)).into_response(),
+            Outcome::Succeeded(intent) => {
+                self.send_webhook("payment_intent.succeeded", &intent);
+                Json(intent_json(&intent)).into_response()
+            }
+            Outcome::Declined(intent) => {
+                self.send_webhook("payment_intent.payment_failed", &intent);
+                error(
+                    StatusCode::PAYMENT_REQUIRED,
+                    "card_error",
+                    "card_declined",
+                    "your card was declined",
+                    Some(&intent),
+                )
+            }
+            Outcome::AnswerLost(intent) => {
+                self.send_webhook("payment_intent.succeeded", &intent);
+                tokio::time::sleep(self.lost_answer).await;
+                error(
+                    StatusCode::GATEWAY_TIMEOUT,
+                    "api_error",
+                    "timeout",
+                    "the answer was lost",
+                    None,
+                )
+            }
         }
     }
 }
@@ -406,6 +641,17 @@ async fn get_intent(
         Some(intent) => Json(intent_json(&intent)).into_response(),
         None => no_such_intent(),
     }
+}
+
+/// An intent asked for what its state does not allow, answered with the intent as it is.
+fn unexpected_state(sim: &Paysim, id: &str, e: impl std::fmt::Display) -> Response {
+    error(
+        StatusCode::BAD_REQUEST,
+        "invalid_request_error",
+        "payment_intent_unexpected_state",
+        &e.to_string(),
+        sim.provider.intent(id).as_ref(),
+    )
 }
 
 fn no_such_intent() -> Response {
@@ -425,7 +671,7 @@ async fn not_simulated(method: axum::http::Method, uri: axum::http::Uri) -> Resp
         "invalid_request_error",
         "resource_missing",
         &format!(
-            "Unrecognized request URL ({method}: {}); paysim simulates payment_intents (create, retrieve, list, cancel), refunds and paying a Pix",
+            "Unrecognized request URL ({method}: {}); paysim simulates payment_intents (create, retrieve, list, confirm, cancel), refunds and paying a Pix",
             uri.path()
         ),
         None,
@@ -505,57 +751,49 @@ async fn cancel_intent(
     match sim.provider.cancel(&id) {
         Ok(intent) => Json(intent_json(&intent)).into_response(),
         Err(CancelError::UnknownPayment) => no_such_intent(),
-        Err(e @ CancelError::Succeeded) => error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request_error",
-            "payment_intent_unexpected_state",
-            &e.to_string(),
-            sim.provider.intent(&id).as_ref(),
-        ),
+        Err(e @ CancelError::Succeeded) => unexpected_state(&sim, &id, e),
     }
 }
 
 async fn create_refund(
     State(sim): State<Arc<Paysim>>,
     headers: HeaderMap,
-    Form(form): Form<HashMap<String, String>>,
+    Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
     if !authorised(&headers) {
         return unauthorised();
     }
-    let key = headers
-        .get("idempotency-key")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    let Some(intent) = form.get("payment_intent") else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request_error",
-            "parameter_missing",
-            "payment_intent is required",
-            None,
-        );
+    let params = Params(form);
+    let Some(intent) = params.get("payment_intent") else {
+        return invalid(
+            "payment_intent",
+            Some("parameter_missing"),
+            "Missing required param: payment_intent.",
+        )
+        .into_response();
     };
     // Without an amount, Stripe refunds all that remains of the charge.
-    let amount = match form.get("amount").map(|a| a.parse::<i64>()) {
+    let amount = match params.get("amount").map(str::parse::<i64>) {
         None => None,
         Some(Ok(amount)) => Some(amount),
         Some(Err(_)) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "invalid_request_error",
-                "parameter_invalid_integer",
+            return invalid(
+                "amount",
+                Some("parameter_invalid_integer"),
                 "amount must be an integer number of minor units",
-                None,
-            );
+            )
+            .into_response();
         }
     };
+    let fingerprint = params.fingerprint("/v1/refunds");
+    // Without a key, each request is a refund of its own.
+    let key = idempotency_key(&headers).map(|key| (key, fingerprint.as_str()));
     sim.think().await;
-    match sim.provider.refund(&key, intent, amount) {
+    match sim.provider.refund(key, intent, amount) {
         Ok((id, amount)) => {
             Json(json!({"id": id, "object": "refund", "payment_intent": intent, "amount": amount, "status": "succeeded"})).into_response()
         }
+        Err(RefundError::KeyReused(reused)) => key_reused(reused),
         Err(e) => error(StatusCode::BAD_REQUEST, "invalid_request_error", "refund_failed", &e.to_string(), None),
     }
 }

@@ -9,7 +9,7 @@ use crate::{
     is_unique_violation,
 };
 use async_trait::async_trait;
-use bilheteria_domain::account::{LoginSession, Roles, User};
+use bilheteria_domain::account::{LoginSession, Role, Roles, User};
 use bilheteria_domain::audit::AuditContext;
 use bilheteria_domain::clock::{from_micros, to_micros};
 use bilheteria_domain::ids::{LoginSessionId, UserId};
@@ -320,6 +320,14 @@ impl AccountStore for ThisBackend {
         Ok(Page::from_rows(users, page.limit, |user| {
             user.id.to_string()
         }))
+    }
+
+    async fn any_user_has_role(&self, role: Role) -> StoreResult<bool> {
+        let found = sqlx::query("SELECT 1 FROM users WHERE (roles & $1) <> 0 LIMIT 1")
+            .bind(role.bit())
+            .fetch_optional(self.reader())
+            .await?;
+        Ok(found.is_some())
     }
 
     #[tracing::instrument(skip_all, fields(backend = ThisBackend::backend().as_str()))]

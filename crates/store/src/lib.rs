@@ -223,6 +223,8 @@ pub trait AccountStore {
     /// Users whose normalised email or name starts with `prefix`, in creation order.
     async fn list_users(&self, prefix: Option<&str>, page: &PageRequest)
     -> StoreResult<Page<User>>;
+    /// Whether any account holds `role` (the first run asks whether an admin exists).
+    async fn any_user_has_role(&self, role: bilheteria_domain::account::Role) -> StoreResult<bool>;
 
     /// Starts a login session and, in the same transaction, ends every other active session of
     /// the user and every active session on the device (C2). At most one active session per user

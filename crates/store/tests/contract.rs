@@ -28,6 +28,7 @@ on_both_backends!(
     users_are_unique_by_normalised_email,
     users_are_found_by_email_or_name_prefix_page_by_page,
     role_changes_are_audited,
+    an_admin_is_found_by_role,
     a_login_replaces_the_users_and_the_devices_other_sessions,
     concurrent_logins_of_one_user_leave_one_active_session,
     a_venue_session_and_seat_map_are_laid_out,
@@ -312,6 +313,33 @@ async fn role_changes_are_audited(db: TestDatabase) {
         .set_roles(UserId::new(), Roles::customer(), &audit_by(admin.id))
         .await;
     assert!(matches!(missing, Err(StoreError::NotFound)));
+}
+
+async fn an_admin_is_found_by_role(db: TestDatabase) {
+    let store = db.store().await;
+    assert!(!store.any_user_has_role(Role::Customer).await.unwrap());
+    let organizer = store
+        .create_user(
+            NewUser {
+                roles: Roles::from_roles([Role::Organizer]),
+                ..new_user("org@example.com", "Org")
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(store.any_user_has_role(Role::Organizer).await.unwrap());
+    assert!(!store.any_user_has_role(Role::Admin).await.unwrap());
+    store
+        .set_roles(
+            organizer.id,
+            Roles::from_roles([Role::Organizer, Role::Admin]),
+            &audit_by(organizer.id),
+        )
+        .await
+        .unwrap();
+    assert!(store.any_user_has_role(Role::Admin).await.unwrap());
+    assert!(!store.any_user_has_role(Role::Staff).await.unwrap());
 }
 
 fn login(user: UserId, device: &str, token: u8) -> NewLoginSession {

@@ -599,8 +599,9 @@ async fn oversized_bodies_are_payload_too_large_problems() {
 }
 
 /// `bilheteria seed --demo` fills an empty database with a box office to browse: published
-/// events with sessions ahead (one queued, opening minutes later), half-price reserves,
-/// products; its organizer signs in with the password it prints; a second run adds nothing.
+/// events with sessions ahead (one queued, opening minutes later), half-price reserves, the
+/// default cap of tickets per buyer, products; its organizer signs in with the password it
+/// prints; a second run adds nothing; and, with no admin yet, the setup link is still offered.
 async fn the_cli_seeds_the_demo_box_office_once(db: TestDatabase) {
     let data = tempfile::tempdir().unwrap();
     let seed = |db: &TestDatabase| {
@@ -636,6 +637,11 @@ async fn the_cli_seeds_the_demo_box_office_once(db: TestDatabase) {
             .await;
         for session in detail["sessions"].as_array().unwrap() {
             assert!(session["half_price"]["quota"].as_i64().unwrap() > 0);
+            assert_eq!(
+                session["max_tickets_per_user"],
+                json!(bilheteria_domain::catalog::DEFAULT_MAX_TICKETS_PER_USER),
+                "{session}"
+            );
             queued += i32::from(session["queue"]["enabled"] == true);
         }
     }
@@ -654,6 +660,13 @@ async fn the_cli_seeds_the_demo_box_office_once(db: TestDatabase) {
             .as_array()
             .unwrap()
             .contains(&json!("organizer"))
+    );
+    assert!(
+        bilheteria_app::setup::prepare(&app.state)
+            .await
+            .unwrap()
+            .is_some(),
+        "the demo's organizer is no admin: the first admin is still to be made"
     );
 }
 

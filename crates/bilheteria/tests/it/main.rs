@@ -15,6 +15,7 @@ mod gate;
 mod half_price;
 mod loadtest;
 mod mails;
+mod openapi_check;
 mod pages;
 mod paysim;
 mod pix;

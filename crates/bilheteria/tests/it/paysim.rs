@@ -69,6 +69,19 @@ async fn wait_for_status(app: &TestApp, token: &str, order: &str, wanted: &str) 
     panic!("order {order} never became {wanted}");
 }
 
+/// The provider's record of the payment intent `id`.
+async fn intent_at(url: &str, id: &str) -> Value {
+    reqwest::Client::new()
+        .get(format!("{url}/v1/payment_intents/{id}"))
+        .bearer_auth("sk_test_123")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 async fn summary(url: &str) -> Value {
     reqwest::get(format!("{url}/v1/charges/summary"))
         .await
@@ -78,7 +91,7 @@ async fn summary(url: &str) -> Value {
         .unwrap()
 }
 
-/// Stripe's Pix shape both ways: the client asks for `payment_method_types[]=pix` with its
+/// Stripe's Pix shape both ways: the client asks for `payment_method_types[0]=pix` with its
 /// expiry and reads `next_action.pix_display_qr_code`; the bank's payment arrives as a webhook;
 /// an unpaid Pix is cancelled at the provider when it expires.
 async fn a_pix_through_paysim_is_paid_by_the_bank_and_another_expires(db: TestDatabase) {
@@ -111,15 +124,7 @@ async fn a_pix_through_paysim_is_paid_by_the_bank_and_another_expires(db: TestDa
     }
     let client = reqwest::Client::new();
     let reference = waiting[0]["payment_reference"].as_str().unwrap();
-    let intent: Value = client
-        .get(format!("{paysim_url}/v1/payment_intents/{reference}"))
-        .bearer_auth("sk_test_123")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let intent = intent_at(&paysim_url, reference).await;
     assert_eq!(intent["status"], "requires_action");
     assert_eq!(intent["next_action"]["type"], "pix_display_qr_code");
     let paid = client
@@ -188,15 +193,7 @@ async fn payments_through_paysim_settle_by_answer_by_webhook_and_refund(db: Test
     let reference = paid["payment_reference"].as_str().unwrap();
     assert!(reference.starts_with("pi_sim_"));
     // The installments travel in Stripe's shape and the provider keeps them.
-    let intent: Value = reqwest::Client::new()
-        .get(format!("{paysim_url}/v1/payment_intents/{reference}"))
-        .bearer_auth("sk_test_123")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let intent = intent_at(&paysim_url, reference).await;
     assert_eq!(
         intent["payment_method_options"]["card"]["installments"]["plan"]["count"], 2,
         "{intent}"
@@ -426,6 +423,7 @@ async fn the_paysim_binary_speaks_the_stripe_subset() {
             ("amount", "1000"),
             ("currency", "brl"),
             ("payment_method", "tok_chargeDeclined"),
+            ("confirm", "true"),
         ])
         .send()
         .await
@@ -519,4 +517,182 @@ async fn the_paysim_binary_speaks_the_stripe_subset() {
         assert_eq!(body["error"]["type"], "invalid_request_error", "{body}");
     }
     child.kill().await.unwrap();
+}
+
+/// paysim on a loopback port, without webhooks: what a Stripe client talks to.
+async fn bare_paysim() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let router = paysim::router(&PaysimArgs {
+        latency_median_ms: 0.0,
+        ..paysim_args(None)
+    })
+    .unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    url
+}
+
+/// A form-encoded POST as Stripe's own clients send it (indexed arrays, nested options), with
+/// an `Idempotency-Key` when given.
+async fn stripe_post(url: &str, key: Option<&str>, form: &[(&str, &str)]) -> (StatusCode, Value) {
+    let mut request = reqwest::Client::new().post(url).bearer_auth("sk_test_123");
+    if let Some(key) = key {
+        request = request.header("Idempotency-Key", key);
+    }
+    let response = request.form(form).send().await.unwrap();
+    (response.status(), response.json().await.unwrap())
+}
+
+/// What the official Stripe clients send, and what Stripe refuses, as paysim answers them.
+#[tokio::test]
+async fn paysim_answers_stripes_own_clients_as_stripe_does() {
+    let base = bare_paysim().await;
+    let intents = format!("{base}/v1/payment_intents");
+    let card = |amount: &'static str| {
+        vec![
+            ("amount", amount),
+            ("currency", "brl"),
+            ("payment_method", "tok_visa"),
+            ("confirm", "true"),
+        ]
+    };
+
+    // Pix with an indexed array, as stripe-python and stripe-node encode lists.
+    let (status, pix) = stripe_post(
+        &intents,
+        Some("pix-1"),
+        &[
+            ("amount", "2500"),
+            ("currency", "brl"),
+            ("payment_method_types[0]", "pix"),
+            ("payment_method_data[type]", "pix"),
+            ("payment_method_options[pix][expires_after_seconds]", "600"),
+            ("confirm", "true"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{pix}");
+    assert_eq!(pix["status"], "requires_action", "{pix}");
+    assert_eq!(pix["payment_method_types"], json!(["pix"]));
+    let code = pix["next_action"]["pix_display_qr_code"]["data"]
+        .as_str()
+        .unwrap();
+    assert!(bilheteria_domain::pix::read_br_code(code).is_some());
+
+    // Refunds without a key are each their own, whatever payment they are of.
+    let (_, first) = stripe_post(&intents, Some("card-1"), &card("1000")).await;
+    let (_, second) = stripe_post(&intents, Some("card-2"), &card("3000")).await;
+    let refunds = format!("{base}/v1/refunds");
+    let part_of_first = [
+        ("payment_intent", first["id"].as_str().unwrap()),
+        ("amount", "400"),
+    ];
+    let (status, one) = stripe_post(&refunds, None, &part_of_first).await;
+    assert_eq!(status, StatusCode::OK, "{one}");
+    let (status, other) = stripe_post(
+        &refunds,
+        None,
+        &[("payment_intent", second["id"].as_str().unwrap())],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{other}");
+    assert_ne!(
+        one["id"], other["id"],
+        "not a replay of the other payment's refund"
+    );
+    assert_eq!(other["amount"], 3000);
+    let (_, again) = stripe_post(&refunds, None, &part_of_first).await;
+    assert_ne!(
+        one["id"], again["id"],
+        "a second refund, not the first again"
+    );
+    let refunded = intent_at(&base, first["id"].as_str().unwrap()).await;
+    assert_eq!(refunded["amount_refunded"], 800);
+
+    // A key sent again with other parameters is refused; with the same, replayed.
+    let (status, reused) = stripe_post(&intents, Some("card-1"), &card("1500")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{reused}");
+    assert_eq!(reused["error"]["type"], "idempotency_error", "{reused}");
+    let (status, replayed) = stripe_post(&intents, Some("card-1"), &card("1000")).await;
+    assert_eq!((status, &replayed["id"]), (StatusCode::OK, &first["id"]));
+    let (status, reused) = stripe_post(
+        &refunds,
+        Some("card-1"),
+        &[("payment_intent", first["id"].as_str().unwrap())],
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{reused}");
+    assert_eq!(reused["error"]["type"], "idempotency_error");
+
+    // Made without `confirm`, with a plan of installments; confirmed later with a card.
+    let (status, waiting) = stripe_post(
+        &intents,
+        Some("later-1"),
+        &[
+            ("amount", "9000"),
+            ("currency", "brl"),
+            ("payment_method_types[0]", "card"),
+            (
+                "payment_method_options[card][installments][enabled]",
+                "true",
+            ),
+            (
+                "payment_method_options[card][installments][plan][count]",
+                "3",
+            ),
+            (
+                "payment_method_options[card][installments][plan][interval]",
+                "month",
+            ),
+            (
+                "payment_method_options[card][installments][plan][type]",
+                "fixed_count",
+            ),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{waiting}");
+    assert_eq!(waiting["status"], "requires_payment_method");
+    let confirm = format!("{intents}/{}/confirm", waiting["id"].as_str().unwrap());
+    let (status, declined) =
+        stripe_post(&confirm, None, &[("payment_method", "tok_chargeDeclined")]).await;
+    assert_eq!(status, StatusCode::PAYMENT_REQUIRED, "{declined}");
+    let (status, confirmed) = stripe_post(&confirm, None, &[("payment_method", "tok_visa")]).await;
+    assert_eq!(status, StatusCode::OK, "{confirmed}");
+    assert_eq!(confirmed["status"], "succeeded");
+    assert_eq!(
+        confirmed["payment_method_options"]["card"]["installments"]["plan"]["count"],
+        3
+    );
+    let (status, twice) = stripe_post(&confirm, None, &[]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{twice}");
+    assert_eq!(twice["error"]["code"], "payment_intent_unexpected_state");
+
+    // Amounts below the minimum and unknown currencies are refused, naming the parameter.
+    for (amount, currency, param, code) in [
+        ("0", "brl", "amount", json!("amount_too_small")),
+        ("49", "brl", "amount", json!("amount_too_small")),
+        ("100000000", "brl", "amount", json!("amount_too_large")),
+        ("1000", "zzz", "currency", Value::Null),
+    ] {
+        let (status, refused) = stripe_post(
+            &intents,
+            Some(&format!("bad-{amount}-{currency}")),
+            &[
+                ("amount", amount),
+                ("currency", currency),
+                ("payment_method", "tok_visa"),
+                ("confirm", "true"),
+            ],
+        )
+        .await;
+        assert_eq!(
+            status,
+            StatusCode::BAD_REQUEST,
+            "{amount} {currency}: {refused}"
+        );
+        assert_eq!(refused["error"]["type"], "invalid_request_error");
+        assert_eq!(refused["error"]["param"], param, "{refused}");
+        assert_eq!(refused["error"]["code"], code, "{refused}");
+    }
 }

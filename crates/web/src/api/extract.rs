@@ -63,19 +63,65 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
 }
 
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    match parse_json_as_sent(bytes) {
+        Err(refused) if refused.code == "validation_failed" => {
+            // `402.0` is the integer 402 to JSON: read again with such numbers as integers.
+            let mut value: serde_json::Value =
+                serde_json::from_slice(bytes).map_err(|_| refused.clone())?;
+            if !whole_numbers_as_integers(&mut value) {
+                return Err(refused);
+            }
+            serde_path_to_error::deserialize(value).map_err(field_error)
+        }
+        parsed => parsed,
+    }
+}
+
+/// Turns every number with a zero fraction (in the range of an integer) into that integer;
+/// whether any was.
+fn whole_numbers_as_integers(value: &mut serde_json::Value) -> bool {
+    use serde_json::Value;
+    match value {
+        Value::Number(number) => match number.as_f64() {
+            Some(float)
+                if number.is_f64()
+                    && float.fract() == 0.0
+                    && float >= i64::MIN as f64
+                    && float < i64::MAX as f64 =>
+            {
+                *value = Value::from(float as i64);
+                true
+            }
+            _ => false,
+        },
+        Value::Array(items) => items
+            .iter_mut()
+            .fold(false, |any, item| whole_numbers_as_integers(item) | any),
+        Value::Object(fields) => fields
+            .values_mut()
+            .fold(false, |any, item| whole_numbers_as_integers(item) | any),
+        _ => false,
+    }
+}
+
+fn field_error(error: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+    let path = error.path().to_string();
+    let inner = error.into_inner();
+    let field = if path == "." { "body".to_owned() } else { path };
+    ApiError::invalid_field(&field, strip_position(&inner.to_string()))
+}
+
+fn parse_json_as_sent<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-        let path = error.path().to_string();
-        let inner = error.into_inner();
-        if inner.is_syntax() || inner.is_eof() {
+        if error.inner().is_syntax() || error.inner().is_eof() {
             ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "malformed_json",
-                format!("the body is not valid JSON: {inner}"),
+                format!("the body is not valid JSON: {}", error.into_inner()),
             )
         } else {
-            let field = if path == "." { "body".to_owned() } else { path };
-            ApiError::invalid_field(&field, strip_position(&inner.to_string()))
+            field_error(error)
         }
     })?;
     deserializer.end().map_err(|e| {
@@ -311,6 +357,25 @@ mod tests {
             resolve_client_ip(peer, Some("garbage, 10.0.0.7"), &trusted),
             "10.0.0.7".parse::<IpAddr>().unwrap()
         );
+    }
+
+    #[test]
+    fn an_integer_written_with_a_zero_fraction_is_that_integer() {
+        #[derive(serde::Deserialize, Debug, PartialEq)]
+        struct Body {
+            amount: i64,
+            parts: Vec<u32>,
+        }
+        assert_eq!(
+            parse_json::<Body>(br#"{"amount": 402.0, "parts": [1, 2.0]}"#).unwrap(),
+            Body {
+                amount: 402,
+                parts: vec![1, 2]
+            }
+        );
+        let fraction = parse_json::<Body>(br#"{"amount": 402.5, "parts": []}"#).unwrap_err();
+        assert_eq!(fraction.code, "validation_failed");
+        assert_eq!(fraction.detail.split(':').next(), Some("amount"));
     }
 
     #[test]

@@ -125,7 +125,8 @@ pub async fn checkin(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct BundleQuery {
-    /// The `next_since` of the previous bundle: only what changed after it.
+    /// The `next_since` of the previous bundle: only what changed after it (at most
+    /// `bilheteria_app::gate::MAX_SINCE_LEN` characters).
     #[param(max_length = 32)]
     pub since: Option<String>,
 }

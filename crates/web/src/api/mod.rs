@@ -158,7 +158,9 @@ pub fn openapi() -> OpenApiDocument {
 /// extractors and layers answer it: problems are `application/problem+json`; an operation
 /// behind the bearer scheme may answer 401, one naming an object in its path 404 (a malformed
 /// id names nothing either), and one reading a JSON body 400 `malformed_json`, 413
-/// `payload_too_large` and, when the body is a typed schema read by `ApiJson`, 415.
+/// `payload_too_large` and, when the body is a typed schema read by `ApiJson`, 415. Query
+/// strings and bodies are read strictly (`deny_unknown_fields`, the schema's bounds): an
+/// operation with query parameters or a JSON body may answer 422 `validation_failed`.
 fn complete_document(openapi: &mut OpenApiDocument) {
     for (path, item) in openapi.paths.paths.iter_mut() {
         let names_an_object = path.contains('{');
@@ -183,7 +185,16 @@ fn complete_document(openapi: &mut OpenApiDocument) {
                     .map(|content| matches!(content, RefOr::T(c) if matches!(c.schema, Some(RefOr::Ref(_))))),
                 _ => None,
             };
+            let reads_query = operation.parameters.iter().flatten().any(|parameter| {
+                matches!(parameter, RefOr::T(p) if p.parameter_in == utoipa::openapi::path::ParameterIn::Query)
+            });
             let mut implied = Vec::new();
+            if reads_query || json_body.is_some() {
+                implied.push((
+                    "422",
+                    "`validation_failed`: an unknown query parameter or body field, or a value the schema refuses (each named in `errors`)",
+                ));
+            }
             if secured {
                 implied.push((
                     "401",

@@ -289,7 +289,7 @@ pub async fn stats(
 
 #[utoipa::path(patch, path = "/sessions/{id}/queue", tag = "queue", security(("bearer" = [])), params(("id" = String, Path, format = Uuid)),
     request_body = QueuePatch,
-    responses((status = 200, description = "the new settings (audited)", body = QueueSettings), (status = 403, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, description = "the new settings (audited)", body = QueueSettings), (status = 403, body = Problem), (status = 409, description = "`queue_not_enabled`: the session sells without a waiting room", body = Problem), (status = 422, body = Problem)))]
 pub async fn update(
     State(state): State<App>,
     caller: CurrentUser,
