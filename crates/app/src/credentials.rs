@@ -123,7 +123,12 @@ async fn issue(
 /// `POST /auth/password-reset`: mails a reset link to `email` if it has an account; the
 /// answer is the same either way.
 pub async fn request_password_reset(app: &App, email: &str, ip: Option<&str>) -> AppResult<()> {
-    let address = Email::normalize(email);
+    // Only the shape of the address is judged here, which says nothing of whether it has an
+    // account; what is not an address could never have one.
+    let address = Email::parse(email)
+        .map_err(|why| FieldErrors::single("email", why))?
+        .normalized()
+        .to_owned();
     app.credential_limits
         .check_mail(TokenPurpose::PasswordReset, &address, ip)?;
     let app = app.clone();
