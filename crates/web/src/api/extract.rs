@@ -1,7 +1,7 @@
 //! Request extractors that turn every client mistake into a documented problem: JSON bodies,
 //! query strings, path ids, the caller's identity and address.
 
-use super::error::ApiError;
+use super::error::{ApiError, ProblemCode};
 use crate::cookies;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{
@@ -38,7 +38,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
         if !is_json {
             return Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
+                ProblemCode::UnsupportedMediaType,
                 "send the body as application/json",
             ));
         }
@@ -50,13 +50,15 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                 {
                     ApiError::new(
                         StatusCode::PAYLOAD_TOO_LARGE,
-                        "payload_too_large",
+                        ProblemCode::PayloadTooLarge,
                         "the request body is too large",
                     )
                 }
-                other => {
-                    ApiError::new(StatusCode::BAD_REQUEST, "malformed_body", other.body_text())
-                }
+                other => ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    ProblemCode::MalformedBody,
+                    other.body_text(),
+                ),
             })?;
         parse_json(&bytes).map(ApiJson)
     }
@@ -70,7 +72,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         if inner.is_syntax() || inner.is_eof() {
             ApiError::new(
                 StatusCode::BAD_REQUEST,
-                "malformed_json",
+                ProblemCode::MalformedJson,
                 format!("the body is not valid JSON: {inner}"),
             )
         } else {
@@ -81,7 +83,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     deserializer.end().map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
-            "malformed_json",
+            ProblemCode::MalformedJson,
             format!("the body is not valid JSON: {e}"),
         )
     })?;
@@ -326,17 +328,17 @@ mod tests {
             n: i64,
         }
         let error = parse_json::<Body>(br#"{"outer": [{"n": 1}, {"n": "x"}]}"#).unwrap_err();
-        assert_eq!(error.code, "validation_failed");
+        assert_eq!(error.code, ProblemCode::ValidationFailed);
         assert_eq!(error.errors[0].field, "outer[1].n");
         assert_eq!(
             parse_json::<Body>(b"{oops").unwrap_err().code,
-            "malformed_json"
+            ProblemCode::MalformedJson
         );
         assert_eq!(
             parse_json::<Body>(br#"{"outer": []} trailing"#)
                 .unwrap_err()
                 .code,
-            "malformed_json"
+            ProblemCode::MalformedJson
         );
         assert_eq!(
             parse_json::<Body>(b"{}").unwrap_err().errors[0].field,
