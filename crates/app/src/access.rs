@@ -110,7 +110,9 @@ pub async fn check_product_events(app: &App, fields: &ProductFields, user: &User
     Ok(())
 }
 
-/// The order, if `user` may see it: its buyer, the event's organizer, or an admin.
+/// The order, if `user` may see it: its buyer, the event's organizer, or an admin. The store
+/// lists only the tickets the buyer still holds, so their codes are the buyer's; anyone else
+/// sees the tickets without their codes.
 pub async fn visible_order(app: &App, id: OrderId, user: &User) -> AppResult<Order> {
     let order = app
         .store
@@ -122,7 +124,7 @@ pub async fn visible_order(app: &App, id: OrderId, user: &User) -> AppResult<Ord
     }
     let event = app.store.get_event(order.event_id).await?;
     if event.is_some_and(|event| manages(user, event.owner_id)) {
-        Ok(order)
+        Ok(order.without_codes())
     } else {
         Err(AppError::NotFound("order"))
     }

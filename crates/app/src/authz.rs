@@ -48,6 +48,7 @@ mod tests {
             name: "U".into(),
             roles: Roles::from_roles(roles.iter().copied()).to_vec(),
             language: Default::default(),
+            email_verified: true,
             created_at: OffsetDateTime::UNIX_EPOCH,
         }
     }

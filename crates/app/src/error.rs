@@ -22,6 +22,12 @@ pub enum AppError {
     InvalidCredentials,
     #[error("forbidden: {0:?}")]
     Forbidden(Denied),
+    /// A mailed link's token that is unknown, used or expired.
+    #[error("the link is used, expired or unknown")]
+    InvalidToken,
+    /// Accepting a transfer needs the recipient's address confirmed.
+    #[error("the account's email address is not confirmed")]
+    EmailNotVerified,
     #[error("invalid input: {0:?}")]
     Invalid(FieldErrors),
     #[error("too many requests; retry after {retry_after_secs} s")]

@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod auth;
 pub mod authz;
 pub mod catalog;
+pub mod credentials;
 pub mod demo;
 pub mod error;
 pub mod gate;
@@ -33,7 +34,7 @@ use bilheteria_payments::PaymentGateway;
 use bilheteria_store::Store;
 use mail::MailSender;
 use queue::WaitingRoom;
-use ratelimit::{KeyedLimiter, LoginLimits, PurchaseLimits};
+use ratelimit::{KeyedLimiter, LoginLimits, OfferLimits, PurchaseLimits};
 use std::sync::Arc;
 use std::time::Duration;
 use ticket_keys::TicketKeys;
@@ -59,10 +60,21 @@ pub struct Settings {
     pub metrics_with_api: bool,
     pub request_timeout: Duration,
     pub body_limit_bytes: usize,
+    /// How long a request's head may take to arrive once the server waits for it (also the
+    /// longest a kept-alive connection waits for its next request).
+    pub header_read_timeout: Duration,
+    /// How long a connection may move no byte either way before it is closed.
+    pub idle_timeout: Duration,
+    /// Connections open at once; more wait to be accepted.
+    pub max_connections: usize,
     /// Orders and holds a buyer may make per minute (0: no limit).
     pub purchases_per_user_per_minute: u32,
     /// Orders and holds one address may make per minute (0: no limit).
     pub purchases_per_ip_per_minute: u32,
+    /// Transfer offers a holder may make per hour (0: no limit).
+    pub transfer_offers_per_user_per_hour: u32,
+    /// Transfer offers of one ticket per hour (0: no limit).
+    pub transfer_offers_per_ticket_per_hour: u32,
     /// Addresses that may not buy (`ip_blocked`).
     pub blocked_ips: Vec<ipnet::IpNet>,
     /// Secret of the payment provider's webhook signatures; webhooks are refused without it.
@@ -99,8 +111,13 @@ impl Default for Settings {
             metrics_with_api: true,
             request_timeout: Duration::from_secs(30),
             body_limit_bytes: 1024 * 1024,
+            header_read_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: 10_000,
             purchases_per_user_per_minute: 60,
             purchases_per_ip_per_minute: 6_000,
+            transfer_offers_per_user_per_hour: 20,
+            transfer_offers_per_ticket_per_hour: 5,
             blocked_ips: Vec::new(),
             webhook_secret: None,
             reconcile_after: time::Duration::seconds(60),
@@ -124,7 +141,9 @@ pub struct App {
     pub settings: Arc<Settings>,
     pub passwords: PasswordHasher,
     pub login_limits: Arc<LoginLimits>,
+    pub credential_limits: Arc<credentials::CredentialLimits>,
     pub purchase_limits: Arc<PurchaseLimits>,
+    pub offer_limits: Arc<OfferLimits>,
     pub gateway: Arc<dyn PaymentGateway>,
     pub ticket_keys: Arc<TicketKeys>,
     pub mail: Arc<MailSender>,
@@ -154,13 +173,20 @@ impl App {
         let limit =
             |per_minute: u32| (per_minute > 0).then(|| KeyedLimiter::per_minute(per_minute));
         let login_limits = LoginLimits {
-            per_account: KeyedLimiter::per_minute(settings.login_attempts_per_account_per_minute),
+            per_account_and_ip: KeyedLimiter::per_minute(
+                settings.login_attempts_per_account_per_minute,
+            ),
             per_ip: KeyedLimiter::per_minute(settings.login_attempts_per_ip_per_minute),
             registrations_per_ip: limit(settings.registrations_per_ip_per_minute),
         };
         let purchase_limits = PurchaseLimits {
-            per_user: limit(settings.purchases_per_user_per_minute),
-            per_ip: limit(settings.purchases_per_ip_per_minute),
+            per_key: limit(settings.purchases_per_user_per_minute),
+            per_other_key: limit(settings.purchases_per_ip_per_minute),
+        };
+        let per_hour = |per_hour: u32| (per_hour > 0).then(|| KeyedLimiter::per_hour(per_hour));
+        let offer_limits = OfferLimits {
+            per_key: per_hour(settings.transfer_offers_per_user_per_hour),
+            per_other_key: per_hour(settings.transfer_offers_per_ticket_per_hour),
         };
         let load = Arc::new(load::Load::new(settings.max_purchase_work_in_flight));
         let cores = std::thread::available_parallelism()
@@ -172,7 +198,9 @@ impl App {
             settings: Arc::new(settings),
             passwords: PasswordHasher::new(cores * 2),
             login_limits: Arc::new(login_limits),
+            credential_limits: Arc::default(),
             purchase_limits: Arc::new(purchase_limits),
+            offer_limits: Arc::new(offer_limits),
             gateway: services.gateway,
             ticket_keys: services.ticket_keys,
             mail: services.mail,

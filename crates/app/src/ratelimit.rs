@@ -13,9 +13,17 @@ pub struct KeyedLimiter {
 impl KeyedLimiter {
     /// Allows `per_minute` events per key, all of them at once if they come in a burst.
     pub fn per_minute(per_minute: u32) -> Self {
-        let per_minute = NonZeroU32::new(per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
+        Self::with(Quota::per_minute(at_least_one(per_minute)))
+    }
+
+    /// Allows `per_hour` events per key, all of them at once if they come in a burst.
+    pub fn per_hour(per_hour: u32) -> Self {
+        Self::with(Quota::per_hour(at_least_one(per_hour)))
+    }
+
+    fn with(quota: Quota) -> Self {
         Self {
-            limiter: DefaultKeyedRateLimiter::keyed(Quota::per_minute(per_minute)),
+            limiter: DefaultKeyedRateLimiter::keyed(quota),
             clock: DefaultClock::default(),
         }
     }
@@ -34,11 +42,16 @@ impl KeyedLimiter {
     }
 }
 
-/// Login attempts are limited per account (against password guessing) and per address
-/// (against credential stuffing across accounts); sign-ups per address (against mass-made
-/// accounts), `None` meaning unlimited.
+fn at_least_one(n: u32) -> NonZeroU32 {
+    NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN)
+}
+
+/// Login attempts are limited per account from one address (against password guessing) and per
+/// address (against credential stuffing across accounts); sign-ups per address (against
+/// mass-made accounts), `None` meaning unlimited. An account is never limited as a whole, so
+/// that guesses from elsewhere cannot lock its owner out.
 pub struct LoginLimits {
-    pub per_account: KeyedLimiter,
+    pub per_account_and_ip: KeyedLimiter,
     pub per_ip: KeyedLimiter,
     pub registrations_per_ip: Option<KeyedLimiter>,
 }
@@ -48,7 +61,9 @@ impl LoginLimits {
         if let Some(ip) = ip {
             self.per_ip.check(ip)?;
         }
-        self.per_account.check(account)
+        // An address cannot appear in a normalized email, so the pair's key is unambiguous.
+        self.per_account_and_ip
+            .check(&format!("{account} {}", ip.unwrap_or_default()))
     }
 
     pub fn check_registration(&self, ip: Option<&str>) -> Result<(), Duration> {
@@ -59,7 +74,7 @@ impl LoginLimits {
     }
 
     pub fn forget_idle(&self) {
-        self.per_account.forget_idle();
+        self.per_account_and_ip.forget_idle();
         self.per_ip.forget_idle();
         if let Some(limiter) = &self.registrations_per_ip {
             limiter.forget_idle();
@@ -67,27 +82,36 @@ impl LoginLimits {
     }
 }
 
-/// Holds and orders are limited per buyer and per address (S2); `None` means unlimited.
-pub struct PurchaseLimits {
-    pub per_user: Option<KeyedLimiter>,
-    pub per_ip: Option<KeyedLimiter>,
+/// Two limits counted together, each `None` when unlimited: holds and orders per buyer and per
+/// address (S2, `PurchaseLimits`); transfer offers per holder and per ticket (`OfferLimits`:
+/// each offer mails an address its sender chose, so unlimited offers would make the box office
+/// a mail relay).
+pub struct LimitPair {
+    pub per_key: Option<KeyedLimiter>,
+    /// Checked first; its key may be unknown (a request without a client address).
+    pub per_other_key: Option<KeyedLimiter>,
 }
 
-impl PurchaseLimits {
-    pub fn check(&self, user: &str, ip: Option<&str>) -> Result<(), Duration> {
-        if let (Some(limiter), Some(ip)) = (&self.per_ip, ip) {
-            limiter.check(ip)?;
+pub type PurchaseLimits = LimitPair;
+pub type OfferLimits = LimitPair;
+
+impl LimitPair {
+    /// Counts one event for `key` and `other_key`; when over either limit, says how long to
+    /// wait.
+    pub fn check(&self, key: &str, other_key: Option<&str>) -> Result<(), Duration> {
+        if let (Some(limiter), Some(other)) = (&self.per_other_key, other_key) {
+            limiter.check(other)?;
         }
-        match &self.per_user {
-            Some(limiter) => limiter.check(user),
+        match &self.per_key {
+            Some(limiter) => limiter.check(key),
             None => Ok(()),
         }
     }
 
     pub fn forget_idle(&self) {
-        self.per_user
+        self.per_key
             .iter()
-            .chain(&self.per_ip)
+            .chain(&self.per_other_key)
             .for_each(KeyedLimiter::forget_idle);
     }
 }
@@ -108,5 +132,27 @@ mod tests {
             "{wait:?}"
         );
         assert!(limiter.check("b").is_ok());
+    }
+
+    #[test]
+    fn guesses_from_one_address_do_not_lock_the_account_out_elsewhere() {
+        let limits = LoginLimits {
+            per_account_and_ip: KeyedLimiter::per_minute(3),
+            per_ip: KeyedLimiter::per_minute(100),
+            registrations_per_ip: None,
+        };
+        for _ in 0..3 {
+            assert!(
+                limits
+                    .check("ana@example.com", Some("198.51.100.7"))
+                    .is_ok()
+            );
+        }
+        assert!(
+            limits
+                .check("ana@example.com", Some("198.51.100.7"))
+                .is_err()
+        );
+        assert!(limits.check("ana@example.com", Some("203.0.113.5")).is_ok());
     }
 }

@@ -14,7 +14,8 @@ use bilheteria_domain::tickets::{Ticket, TicketStatus};
 use bilheteria_domain::transfers::{Decision, Transfer, TransferBlock, TransferInput};
 use bilheteria_store::{NewTransfer, TransferDecision};
 
-/// `POST /tickets/{id}/transfers`: the holder offers the ticket to `input.to_email`.
+/// `POST /tickets/{id}/transfers`: the holder offers the ticket to `input.to_email`, within the
+/// offers a holder and a ticket may make per hour (each offer mails that address).
 pub async fn offer(
     app: &App,
     sender: &User,
@@ -24,6 +25,15 @@ pub async fn offer(
 ) -> AppResult<Transfer> {
     let to_email = input.parse(&sender.email)?;
     let (ticket, _, expires_at) = ticket_to_pass_on(app, sender, ticket).await?;
+    if let Err(wait) = app
+        .offer_limits
+        .check(&sender.id.to_string(), Some(&ticket.id.to_string()))
+    {
+        metrics::counter!("transfers_total", "step" => "rate_limited").increment(1);
+        return Err(AppError::RateLimited {
+            retry_after_secs: wait.as_secs() + 1,
+        });
+    }
     let now = app.clock.now();
     let transfer = app
         .store
@@ -125,6 +135,10 @@ pub async fn decide(
     }
     let store_decision = match decision {
         Decision::Accept => {
+            // Whoever registered an address first is not yet its owner: its owner confirmed it.
+            if !user.email_verified {
+                return Err(AppError::EmailNotVerified);
+            }
             let ticket = app
                 .store
                 .get_ticket(transfer.ticket_id)

@@ -32,6 +32,15 @@ pub fn spawn(state: &App) {
         |s| async move { Ok(s.store.chain_queued_audit().await.map(drop)?) },
     );
     every(
+        Duration::from_secs(60),
+        "credential limits",
+        state.clone(),
+        |s| async move {
+            s.credential_limits.forget_idle();
+            Ok(())
+        },
+    );
+    every(
         Duration::from_secs(1),
         "queue",
         state.clone(),

@@ -13,6 +13,7 @@ use bilheteria_domain::clock::{Clock, SystemClock};
 use bilheteria_domain::ids::{EventId, SessionId, UserId};
 use bilheteria_payments::simulator::SimulatedGateway;
 use bilheteria_store::QueuedSession;
+use bilheteria_web::connections::ConnectionLimits;
 use bilheteria_web::{router, serve_router};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -210,7 +211,13 @@ pub async fn run(args: QueueBenchArgs) -> anyhow::Result<()> {
     let app = App::new(store, Arc::new(SystemClock), Settings::default(), services);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
-    let server = tokio::spawn(serve_router(listener, router(app)?, std::future::pending()));
+    let limits = ConnectionLimits::from(app.settings.as_ref());
+    let server = tokio::spawn(serve_router(
+        listener,
+        router(app)?,
+        limits,
+        std::future::pending(),
+    ));
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(args.concurrency as usize)
         .build()?;

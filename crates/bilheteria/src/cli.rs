@@ -183,6 +183,20 @@ pub struct ServeArgs {
     #[arg(long, env = "BILHETERIA_REQUEST_TIMEOUT_SECS", default_value_t = 30,
         value_parser = clap::value_parser!(u64).range(1..))]
     pub request_timeout_secs: u64,
+    /// How long a request's head may take to arrive, in seconds, counted from when the server
+    /// waits for it (a kept-alive connection waiting for its next request included; at least 1).
+    #[arg(long, env = "BILHETERIA_HEADER_READ_TIMEOUT_SECS", default_value_t = 10,
+        value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_read_timeout_secs: u64,
+    /// A connection that moves no byte either way for this many seconds is closed (at least 1).
+    #[arg(long, env = "BILHETERIA_IDLE_TIMEOUT_SECS", default_value_t = 60,
+        value_parser = clap::value_parser!(u64).range(1..))]
+    pub idle_timeout_secs: u64,
+    /// Connections open at once (at least 1); more wait in the listening socket's backlog until
+    /// one closes.
+    #[arg(long, env = "BILHETERIA_MAX_CONNECTIONS", default_value_t = 10_000,
+        value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_connections: u64,
     /// Largest request body, in KiB (at least 1).
     #[arg(long, env = "BILHETERIA_BODY_LIMIT_KIB", default_value_t = 1024,
         value_parser = clap::value_parser!(u64).range(1..))]
@@ -253,6 +267,20 @@ pub struct ServeArgs {
     /// Holds and orders per client address per minute (0: no limit).
     #[arg(long, env = "BILHETERIA_PURCHASES_PER_IP", default_value_t = 6_000)]
     pub purchases_per_ip_per_minute: u32,
+    /// Transfer offers a holder may make per hour (0: no limit); each mails an address.
+    #[arg(
+        long,
+        env = "BILHETERIA_TRANSFER_OFFERS_PER_USER",
+        default_value_t = 20
+    )]
+    pub transfer_offers_per_user_per_hour: u32,
+    /// Transfer offers of one ticket per hour (0: no limit).
+    #[arg(
+        long,
+        env = "BILHETERIA_TRANSFER_OFFERS_PER_TICKET",
+        default_value_t = 5
+    )]
+    pub transfer_offers_per_ticket_per_hour: u32,
     /// Addresses or CIDR ranges (comma-separated) that may not buy.
     #[arg(long, env = "BILHETERIA_BLOCKED_IPS", value_delimiter = ',', value_parser = parse_ip_net)]
     pub blocked_ips: Vec<ipnet::IpNet>,
@@ -303,10 +331,15 @@ impl ServeArgs {
             metrics_token: self.metrics_token.clone().filter(|t| !t.is_empty()),
             metrics_with_api: self.metrics_addr.is_none(),
             request_timeout: Duration::from_secs(self.request_timeout_secs),
+            header_read_timeout: Duration::from_secs(self.header_read_timeout_secs),
+            idle_timeout: Duration::from_secs(self.idle_timeout_secs),
+            max_connections: usize::try_from(self.max_connections).unwrap_or(usize::MAX),
             body_limit_bytes: usize::try_from(self.body_limit_kib.saturating_mul(1024))
                 .unwrap_or(usize::MAX),
             purchases_per_user_per_minute: self.purchases_per_user_per_minute,
             purchases_per_ip_per_minute: self.purchases_per_ip_per_minute,
+            transfer_offers_per_user_per_hour: self.transfer_offers_per_user_per_hour,
+            transfer_offers_per_ticket_per_hour: self.transfer_offers_per_ticket_per_hour,
             blocked_ips: self.blocked_ips.clone(),
             webhook_secret: self.webhook_secret.clone().filter(|s| !s.is_empty()),
             ..Settings::default()

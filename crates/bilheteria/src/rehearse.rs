@@ -147,6 +147,8 @@ pub async fn run(args: &RehearseArgs, database_url: Option<&str>) -> anyhow::Res
 
     let admin_email = "rehearsal-admin@bilheteria.localhost";
     let admin_password = bilheteria_app::auth::new_token()?;
+    // The writer's load is read from the server's /metrics, which answers only with a token.
+    let metrics_token = bilheteria_app::auth::new_token()?;
     let made = Command::new(&exe)
         .args([
             "user",
@@ -189,6 +191,8 @@ pub async fn run(args: &RehearseArgs, database_url: Option<&str>) -> anyhow::Res
             "0",
             "--registrations-per-ip-per-minute",
             "0",
+            "--metrics-token",
+            &metrics_token,
         ],
         &data.path().join("server.log"),
         &storage,
@@ -237,6 +241,7 @@ pub async fn run(args: &RehearseArgs, database_url: Option<&str>) -> anyhow::Res
         out: args.out.clone(),
         quiet: args.quiet,
         watch,
+        metrics_token: Some(metrics_token),
     };
     let report = bilheteria_loadtest::run(&loadtest).await?;
     println!("{}", report.table());

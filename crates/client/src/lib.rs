@@ -99,12 +99,13 @@ impl Client {
         answer(request, StatusCode::OK).await
     }
 
-    /// `GET /metrics`: the server's Prometheus text (on servers that serve it with the API and
-    /// without a token).
-    pub async fn metrics(&self) -> ClientResult<String> {
+    /// `GET /metrics`: the server's Prometheus text, shown the server's metrics token (a server
+    /// serves it with the API only behind one).
+    pub async fn metrics(&self, token: &str) -> ClientResult<String> {
         let response = self
             .http
             .get(format!("{}/metrics", self.origin))
+            .bearer_auth(token)
             .send()
             .await?;
         let status = response.status();

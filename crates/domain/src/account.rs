@@ -235,6 +235,8 @@ pub struct User {
     pub roles: Vec<Role>,
     /// What mails (and pages) are written in: `pt-BR` (the default) or `en`.
     pub language: Language,
+    /// Whether the owner of `email` confirmed it through the link mailed to it.
+    pub email_verified: bool,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
 }

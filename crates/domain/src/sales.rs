@@ -629,6 +629,17 @@ pub struct Order {
     pub updated_at: OffsetDateTime,
 }
 
+impl Order {
+    /// The order as someone other than its tickets' holder sees it: the tickets without the
+    /// codes that let one in.
+    pub fn without_codes(mut self) -> Self {
+        for ticket in &mut self.tickets {
+            ticket.code = None;
+        }
+        self
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -240,12 +240,43 @@ pub struct Transfer {
     pub decided_at: Option<OffsetDateTime>,
 }
 
+/// A cancelled offer younger than this is not mailed to its recipient: the offer's own mail has
+/// hardly been read, and mailing both would give anyone two mails per offer to any address.
+pub const CANCEL_UNMAILED_WITHIN: Duration = Duration::minutes(5);
+
+impl Transfer {
+    /// Whether cancelling this offer at `at` is mailed to its recipient.
+    pub fn cancel_is_mailed(&self, at: OffsetDateTime) -> bool {
+        at - self.created_at >= CANCEL_UNMAILED_WITHIN
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use time::macros::datetime;
 
     const START: OffsetDateTime = datetime!(2027-03-01 20:00 UTC);
+
+    #[test]
+    fn only_a_cancel_of_an_offer_minutes_old_is_mailed() {
+        let offer = Transfer {
+            id: TransferId::new(),
+            ticket_id: TicketId::new(),
+            session_id: SessionId::new(),
+            event_id: EventId::new(),
+            from_user_id: UserId::new(),
+            to_email: "bia@example.com".into(),
+            to_user_id: None,
+            status: TransferStatus::Pending,
+            expires_at: START,
+            created_at: START - Duration::hours(3),
+            decided_at: None,
+        };
+        assert!(!offer.cancel_is_mailed(offer.created_at + Duration::seconds(5)));
+        assert!(!offer.cancel_is_mailed(offer.created_at + Duration::seconds(299)));
+        assert!(offer.cancel_is_mailed(offer.created_at + CANCEL_UNMAILED_WITHIN));
+    }
 
     #[test]
     fn an_offer_lapses_after_its_lifetime_or_at_the_cutoff_whichever_is_first() {

@@ -56,7 +56,19 @@ impl FieldErrors {
     }
 }
 
-/// Trims `raw` and checks its length in characters and that it holds no control characters.
+/// Characters that change how the text around them is shown without being seen: direction
+/// overrides, embeddings and isolates (a name ending in U+202E and "gnp.exe" reads "exe.png"),
+/// zero-width spaces and joiners, the byte-order mark, the soft hyphen. Every free-text name
+/// and title ends up in pages, PDFs, mails and at the gate, where they would deceive.
+fn is_invisible_or_reordering(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
+}
+
+/// Trims `raw` and checks its length in characters and that it holds no control characters
+/// and no invisible or direction-changing ones. Every free-text field of the domain (names,
+/// titles, labels, descriptions) goes through it.
 pub fn text(raw: &str, min: usize, max: usize) -> Result<String, String> {
     let value = raw.trim();
     let len = value.chars().count();
@@ -75,6 +87,9 @@ pub fn text(raw: &str, min: usize, max: usize) -> Result<String, String> {
         .any(|c| c.is_control() && c != '\n' && c != '\t')
     {
         return Err("must not contain control characters".into());
+    }
+    if value.chars().any(is_invisible_or_reordering) {
+        return Err("must not contain invisible or direction-changing characters".into());
     }
     Ok(value.to_owned())
 }
@@ -106,6 +121,32 @@ mod tests {
             text("ção", 3, 3),
             Ok("ção".into()),
             "length counts characters, not bytes"
+        );
+    }
+
+    #[test]
+    fn text_refuses_what_reorders_or_hides() {
+        for sneaky in [
+            "foto\u{202E}gnp.exe",
+            "a\u{200B}b",
+            "a\u{2066}b\u{2069}",
+            "\u{FEFF}Arena",
+            "Ana\u{200D}",
+        ] {
+            assert_eq!(
+                text(sneaky, 1, 100),
+                Err("must not contain invisible or direction-changing characters".into()),
+                "{sneaky:?}"
+            );
+        }
+        assert_eq!(
+            text("Teatro Amazonas 🎭", 1, 100),
+            Ok("Teatro Amazonas 🎭".into())
+        );
+        assert_eq!(
+            text("عرض", 1, 100),
+            Ok("عرض".into()),
+            "right-to-left text itself is fine"
         );
     }
 

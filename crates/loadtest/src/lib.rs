@@ -93,6 +93,10 @@ pub struct LoadtestArgs {
     /// No live progress bar (e.g. in CI).
     #[arg(long)]
     pub quiet: bool,
+    /// The server's metrics token: with it the report says how busy a SQLite server's writer
+    /// was (from `/metrics`).
+    #[arg(long, env = "BILHETERIA_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
     /// A process whose processor time the report splits out, as `NAME=PID` or
     /// `NAME=comm:COMMAND` (every process of that command name, e.g. `database=comm:postgres`);
     /// repeatable. The load generator itself and the rest of the machine are always counted.
@@ -152,10 +156,13 @@ pub async fn run(args: &LoadtestArgs) -> anyhow::Result<Report> {
 
     let recorder = Arc::new(Recorder::new());
     let cpu_start = cpu::start(&args.watch);
-    let writer_start = writer_counters(&api).await;
+    let writer_start = writer_counters(&api, args.metrics_token.as_deref()).await;
     let measured = drive(&api, args, &sale, buyers, recorder.clone()).await;
     let cpu = cpu_start.and_then(|start| start.finish(recorder.purchases()));
-    let sqlite_writer = match (writer_start, writer_counters(&api).await) {
+    let sqlite_writer = match (
+        writer_start,
+        writer_counters(&api, args.metrics_token.as_deref()).await,
+    ) {
         (Some(start), Some(end)) => Some(start.until(&end, measured.seconds, recorder.purchases())),
         _ => None,
     };
@@ -193,9 +200,10 @@ pub async fn run(args: &LoadtestArgs) -> anyhow::Result<Report> {
     Ok(report)
 }
 
-/// The SQLite writer's counters, when the server runs on SQLite and shows its metrics.
-async fn writer_counters(api: &Client) -> Option<writer::WriterCounters> {
-    writer::WriterCounters::parse(&api.metrics().await.ok()?)
+/// The SQLite writer's counters, when the server runs on SQLite and shows its metrics (with the
+/// token it was given).
+async fn writer_counters(api: &Client, token: Option<&str>) -> Option<writer::WriterCounters> {
+    writer::WriterCounters::parse(&api.metrics(token?).await.ok()?)
 }
 
 async fn prepare_sale(api: &Client, admin: &str, args: &LoadtestArgs) -> anyhow::Result<Sale> {

@@ -56,6 +56,44 @@ pub enum PrintError {
     CodeTooLong,
     #[error("the PDF could not be written: {0}")]
     Pdf(String),
+    #[error("the PNG could not be written: {0}")]
+    Png(String),
+}
+
+/// The QR code of `code` as a PNG (8-bit grey), `module_px` pixels a module, with the quiet zone
+/// of four modules the standard asks for. Mail clients show PNG where many refuse SVG.
+pub fn qr_png(code: &str, module_px: usize) -> Result<Vec<u8>, PrintError> {
+    let qr = QrCode::with_error_correction_level(code.as_bytes(), EcLevel::M)
+        .map_err(|_| PrintError::CodeTooLong)?;
+    let modules = qr.width();
+    let colors = qr.to_colors();
+    let module_px = module_px.max(1);
+    let side = (modules + 8) * module_px;
+    let mut pixels = vec![255u8; side * side];
+    for (index, color) in colors.iter().enumerate() {
+        if *color != qrcode::Color::Dark {
+            continue;
+        }
+        let (row, column) = (index / modules + 4, index % modules + 4);
+        for y in row * module_px..(row + 1) * module_px {
+            pixels[y * side + column * module_px..y * side + (column + 1) * module_px].fill(0);
+        }
+    }
+    let side_u32 = u32::try_from(side).map_err(|_| PrintError::CodeTooLong)?;
+    let mut png_bytes = Vec::new();
+    let mut encoder = png::Encoder::new(&mut png_bytes, side_u32, side_u32);
+    encoder.set_color(png::ColorType::Grayscale);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder
+        .write_header()
+        .map_err(|error| PrintError::Png(error.to_string()))?;
+    writer
+        .write_image_data(&pixels)
+        .map_err(|error| PrintError::Png(error.to_string()))?;
+    writer
+        .finish()
+        .map_err(|error| PrintError::Png(error.to_string()))?;
+    Ok(png_bytes)
 }
 
 struct Fonts {
@@ -362,6 +400,23 @@ mod tests {
         assert_eq!(wrap("um dois três", 7), ["um dois", "três"]);
         assert_eq!(wrap("abcdefghij", 4), ["abcd", "efgh", "ij"]);
         assert!(wrap("", 10).is_empty());
+    }
+
+    #[test]
+    fn a_qr_png_has_its_quiet_zone_and_dark_finder_corners() {
+        let png_bytes = qr_png("BH1.some-signed-code", 5).unwrap();
+        let decoder = png::Decoder::new(std::io::Cursor::new(png_bytes));
+        let mut reader = decoder.read_info().unwrap();
+        let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+        let info = reader.next_frame(&mut pixels).unwrap();
+        assert_eq!(info.width, info.height);
+        let side = info.width as usize;
+        assert_eq!(side % 5, 0);
+        let at = |x: usize, y: usize| pixels[y * side + x];
+        assert_eq!(at(0, 0), 255, "the quiet zone is white");
+        assert_eq!(at(19, 19), 255, "four modules of it");
+        assert_eq!(at(20, 20), 0, "the finder pattern starts dark");
+        assert_eq!(at(side - 21, 20), 0, "and so does the top right one");
     }
 
     #[test]

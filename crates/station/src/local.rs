@@ -42,10 +42,30 @@ async fn meta(conn: &mut SqliteConnection, key: &str, value: &str) -> sqlx::Resu
     Ok(())
 }
 
+/// Makes the station's file (created empty if missing) readable by its owner alone: it holds
+/// the session's screen secret and every scan. SQLite gives its `-wal` and `-shm` files the
+/// database file's mode.
+fn owner_only(path: &Path) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(path)?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
 impl Local {
     /// Opens (or creates) the file of the station of `session`; a file of another session is
     /// refused rather than mixed.
     pub async fn open(path: &Path, session: SessionId) -> anyhow::Result<Self> {
+        owner_only(path)?;
         let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal);
@@ -262,5 +282,28 @@ impl Local {
         .fetch_one(&self.pool)
         .await?;
         Ok((row.try_get("admitted")?, row.try_get("waiting")?))
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[tokio::test]
+    async fn the_stations_files_are_its_owners_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gate.sqlite3");
+        let session = SessionId::new();
+        Local::open(&path, session).await.unwrap();
+        // A file left readable by an older station is closed up too.
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let local = Local::open(&path, session).await.unwrap();
+        assert!(local.since().await.unwrap().is_none());
+        for entry in std::fs::read_dir(dir.path()).unwrap() {
+            let entry = entry.unwrap();
+            let mode = entry.metadata().unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{:?}", entry.file_name());
+        }
     }
 }

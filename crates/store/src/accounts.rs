@@ -4,7 +4,10 @@ use super::shared::*;
 use super::{Db, ThisBackend};
 use crate::AccountStore;
 use crate::dialect::Dialect;
-use crate::{Credentials, NewLoginSession, NewUser, StoreError, StoreResult, is_unique_violation};
+use crate::{
+    Credentials, NewAccountToken, NewLoginSession, NewUser, StoreError, StoreResult, TokenPurpose,
+    is_unique_violation,
+};
 use async_trait::async_trait;
 use bilheteria_domain::account::{LoginSession, Roles, User};
 use bilheteria_domain::audit::AuditContext;
@@ -24,7 +27,7 @@ impl AccountStore for ThisBackend {
         let outcome = async {
             let inserted = sqlx::query(
                 "INSERT INTO users (id, email, email_normalized, name, name_normalized, password_hash, roles, \
-                 created_at, language) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                 created_at, language, email_verified_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             )
             .bind(id.0)
             .bind(&user.email)
@@ -35,6 +38,7 @@ impl AccountStore for ThisBackend {
             .bind(user.roles.bits())
             .bind(to_micros(user.created_at))
             .bind(user.language.as_str())
+            .bind(user.email_verified.then(|| to_micros(user.created_at)))
             .execute(&mut *tx)
             .await;
             match inserted {
@@ -47,6 +51,7 @@ impl AccountStore for ThisBackend {
                 name: user.name,
                 roles: user.roles.to_vec(),
                 language: user.language,
+                email_verified: user.email_verified,
                 created_at: from_micros(to_micros(user.created_at)),
             };
             if let Some(context) = audit {
@@ -172,6 +177,111 @@ impl AccountStore for ThisBackend {
         Ok(user)
     }
 
+    async fn create_account_token(&self, token: NewAccountToken) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        let outcome = sqlx::query(
+            "INSERT INTO account_tokens (token_hash, user_id, purpose, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&token.token_hash)
+        .bind(token.user_id.0)
+        .bind(token.purpose.as_str())
+        .bind(to_micros(token.created_at))
+        .bind(to_micros(token.expires_at))
+        .execute(&mut *tx)
+        .await
+        .map(drop)
+        .map_err(StoreError::from);
+        finish(tx, outcome).await
+    }
+
+    #[tracing::instrument(skip_all, fields(backend = ThisBackend::backend().as_str()))]
+    async fn use_account_token(
+        &self,
+        token_hash: &[u8],
+        purpose: TokenPurpose,
+        password_hash: Option<&str>,
+        at: OffsetDateTime,
+    ) -> StoreResult<Option<User>> {
+        let mut tx = self.begin_write().await?;
+        let outcome = async {
+            // Marking it used is the lock: of two uses at once, one updates the row.
+            let used = sqlx::query(
+                "UPDATE account_tokens SET used_at = $1 WHERE token_hash = $2 AND purpose = $3 \
+                 AND used_at IS NULL AND expires_at > $1 RETURNING user_id",
+            )
+            .bind(to_micros(at))
+            .bind(token_hash)
+            .bind(purpose.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some(used) = used else {
+                return Ok::<_, StoreError>(None);
+            };
+            let user_id: uuid::Uuid = used.try_get("user_id")?;
+            let ended = match (purpose, password_hash) {
+                (TokenPurpose::PasswordReset, Some(hash)) => {
+                    change_password(&mut tx, user_id, hash, None, at).await?
+                }
+                (TokenPurpose::PasswordReset, None) => {
+                    return Err(StoreError::Database {
+                        message: "a password reset without a password".into(),
+                        transient: false,
+                    });
+                }
+                (TokenPurpose::VerifyEmail, _) => {
+                    sqlx::query(
+                        "UPDATE users SET email_verified_at = COALESCE(email_verified_at, $1) \
+                         WHERE id = $2",
+                    )
+                    .bind(to_micros(at))
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await?;
+                    sqlx::query(
+                        "SELECT token_hash FROM login_sessions WHERE user_id = $1 AND ended_at IS NULL",
+                    )
+                    .bind(user_id)
+                    .fetch_all(&mut *tx)
+                    .await?
+                }
+            };
+            let user = sqlx::query(concat!(
+                "SELECT ",
+                user_columns!(""),
+                " FROM users WHERE id = $1"
+            ))
+            .bind(user_id)
+            .fetch_one(&mut *tx)
+            .await?;
+            Ok(Some((user_from_row(&user)?, ended)))
+        }
+        .await;
+        let Some((user, ended)) = finish(tx, outcome).await? else {
+            return Ok(None);
+        };
+        // Cached logins carry their user (now verified) or are ended.
+        self.forget_logins(&ended)?;
+        Ok(Some(user))
+    }
+
+    #[tracing::instrument(skip_all, fields(backend = ThisBackend::backend().as_str()))]
+    async fn set_password(
+        &self,
+        id: UserId,
+        password_hash: &str,
+        keep: Option<LoginSessionId>,
+        at: OffsetDateTime,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        let outcome = change_password(&mut tx, id.0, password_hash, keep, at)
+            .await
+            .map_err(StoreError::from);
+        let ended = finish(tx, outcome).await?;
+        self.forget_logins(&ended)?;
+        Ok(())
+    }
+
     async fn list_users(
         &self,
         prefix: Option<&str>,
@@ -285,7 +395,7 @@ impl AccountStore for ThisBackend {
         };
         let row = sqlx::query(
             "SELECT s.id, s.user_id, s.device_id, s.ip, s.user_agent, s.created_at, s.expires_at, \
-             s.ended_at, s.end_reason, u.email, u.name, u.roles, u.language, u.created_at AS user_created_at \
+             s.ended_at, s.end_reason, u.email, u.name, u.roles, u.language, u.email_verified_at, u.created_at AS user_created_at \
              FROM login_sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
         )
         .bind(token_hash)
@@ -299,6 +409,9 @@ impl AccountStore for ThisBackend {
             name: row.try_get("name")?,
             roles: Roles::from_bits(row.try_get("roles")?).to_vec(),
             language: language_from_row(&row)?,
+            email_verified: row
+                .try_get::<Option<i64>, _>("email_verified_at")?
+                .is_some(),
             created_at: from_micros(row.try_get("user_created_at")?),
         };
         let login = (session, user);
@@ -358,6 +471,8 @@ impl AccountStore for ThisBackend {
                         name: user.name.clone(),
                         roles: user.roles.to_vec(),
                         language: user.language,
+                        // Rehearsal buyers never confirm an address.
+                        email_verified: false,
                         created_at: from_micros(to_micros(user.created_at)),
                     });
                 }
@@ -412,4 +527,30 @@ impl AccountStore for ThisBackend {
             .map(login_session_from_row)
             .collect::<Result<_, _>>()?)
     }
+}
+
+/// Sets a password and ends the user's active sessions but `keep`; answers the ended sessions'
+/// token hashes, for the login cache to forget.
+async fn change_password(
+    tx: &mut super::Tx,
+    user_id: uuid::Uuid,
+    password_hash: &str,
+    keep: Option<LoginSessionId>,
+    at: OffsetDateTime,
+) -> Result<Vec<DbRow>, sqlx::Error> {
+    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+        .bind(password_hash)
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await?;
+    let keep = keep.map(|id| id.0);
+    sqlx::query(
+        "UPDATE login_sessions SET ended_at = $1, end_reason = 'logged_out' WHERE user_id = $2 \
+         AND ended_at IS NULL AND ($3 IS NULL OR id <> $3) RETURNING token_hash",
+    )
+    .bind(to_micros(at))
+    .bind(user_id)
+    .bind(keep)
+    .fetch_all(&mut **tx)
+    .await
 }

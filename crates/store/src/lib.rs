@@ -123,7 +123,35 @@ pub struct NewUser {
     pub password_hash: String,
     pub roles: Roles,
     pub language: bilheteria_domain::locale::Language,
+    /// Made by the command line or the demo, whose addresses are taken as given.
+    pub email_verified: bool,
     pub created_at: OffsetDateTime,
+}
+
+/// What a mailed single-use token is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenPurpose {
+    PasswordReset,
+    VerifyEmail,
+}
+
+impl TokenPurpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenPurpose::PasswordReset => "password_reset",
+            TokenPurpose::VerifyEmail => "verify_email",
+        }
+    }
+}
+
+/// A token mailed to a user; only its hash is stored.
+#[derive(Clone, Debug)]
+pub struct NewAccountToken {
+    pub token_hash: Vec<u8>,
+    pub user_id: UserId,
+    pub purpose: TokenPurpose,
+    pub created_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
 }
 
 /// A user and the hash to check a password against.
@@ -214,6 +242,26 @@ pub trait AccountStore {
     async fn end_login_session(&self, id: LoginSessionId, at: OffsetDateTime) -> StoreResult<()>;
     /// The user's latest sessions (at most 100), newest first.
     async fn list_login_sessions(&self, user_id: UserId) -> StoreResult<Vec<LoginSession>>;
+    async fn create_account_token(&self, token: NewAccountToken) -> StoreResult<()>;
+    /// Uses the unexpired, unused token of `purpose` whose hash is `token_hash` (at most once),
+    /// and in the same transaction: for a password reset, sets `password_hash` (which must be
+    /// given) and ends every session of the user; for an address, marks it verified. `None`:
+    /// no such token.
+    async fn use_account_token(
+        &self,
+        token_hash: &[u8],
+        purpose: TokenPurpose,
+        password_hash: Option<&str>,
+        at: OffsetDateTime,
+    ) -> StoreResult<Option<User>>;
+    /// Sets a user's password and ends their sessions but `keep` (the one that changed it).
+    async fn set_password(
+        &self,
+        id: UserId,
+        password_hash: &str,
+        keep: Option<LoginSessionId>,
+        at: OffsetDateTime,
+    ) -> StoreResult<()>;
 }
 
 /// Venues, events, sessions with their inventory, seat maps, products.

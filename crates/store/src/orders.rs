@@ -119,7 +119,8 @@ fn push_id_list(query: &mut QueryBuilder<Db>, ids: &[Uuid]) {
 }
 
 impl ThisBackend {
-    /// Orders with their items and tickets, three queries whatever their number.
+    /// Orders with their items and the tickets their buyers hold, three queries whatever their
+    /// number.
     pub(super) async fn complete_orders(&self, rows: &[DbRow]) -> Result<Vec<Order>, sqlx::Error> {
         let ids = rows
             .iter()
@@ -156,8 +157,12 @@ impl ThisBackend {
                     eligibility: eligibility_from_row(&row)?,
                 });
         }
-        let mut tickets_query =
-            QueryBuilder::<Db>::new(concat!(ticket_select!(), " WHERE t.order_id IN "));
+        // An order lists only the tickets its buyer still holds: one passed on by a transfer
+        // keeps its `order_id`, but its new code is its new holder's alone.
+        let mut tickets_query = QueryBuilder::<Db>::new(concat!(
+            ticket_select!(),
+            " JOIN orders o ON o.id = t.order_id AND o.user_id = t.holder_id WHERE t.order_id IN "
+        ));
         push_id_list(&mut tickets_query, &ids);
         tickets_query.push(" ORDER BY t.order_id, sec.position, st.row_position, st.number, t.id");
         let mut tickets: HashMap<Uuid, Vec<Ticket>> = HashMap::new();

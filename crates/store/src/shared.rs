@@ -71,6 +71,8 @@ macro_rules! user_columns {
             $p,
             "language, ",
             $p,
+            "email_verified_at, ",
+            $p,
             "created_at"
         )
     };
@@ -94,6 +96,9 @@ pub(super) fn user_from_row(row: &DbRow) -> Result<User, sqlx::Error> {
         name: row.try_get("name")?,
         roles: Roles::from_bits(row.try_get("roles")?).to_vec(),
         language: language_from_row(row)?,
+        email_verified: row
+            .try_get::<Option<i64>, _>("email_verified_at")?
+            .is_some(),
         created_at: from_micros(row.try_get("created_at")?),
     })
 }

@@ -280,7 +280,10 @@ async fn decide(
             notify(tx, "ticket_received", id, before.to_email.clone(), now).await?;
         }
         TransferStatus::Declined => notify(tx, "transfer_declined", id, sender, now).await?,
-        _ => notify(tx, "transfer_cancelled", id, before.to_email.clone(), now).await?,
+        _ if before.cancel_is_mailed(at) => {
+            notify(tx, "transfer_cancelled", id, before.to_email.clone(), now).await?;
+        }
+        _ => {}
     }
     Ok(after)
 }

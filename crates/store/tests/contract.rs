@@ -52,6 +52,7 @@ fn new_user(email: &str, name: &str) -> NewUser {
         password_hash: "$argon2id$not-a-real-hash".to_owned(),
         roles: Roles::customer(),
         language: Default::default(),
+        email_verified: false,
         created_at: now(),
     }
 }

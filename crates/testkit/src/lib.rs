@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a harness fails loudly by design
 
+pub mod smtp;
+
 use bilheteria_app::auth::PasswordHasher;
 use bilheteria_app::mail::MailSender;
 use bilheteria_app::queue::state::MemoryQueue;
@@ -15,6 +17,7 @@ use bilheteria_payments::PaymentGateway;
 use bilheteria_payments::simulator::SimulatedGateway;
 use bilheteria_store::testing::TestDatabase;
 use bilheteria_store::{NewUser, Store};
+use bilheteria_web::connections::ConnectionLimits;
 use bilheteria_web::{router, serve_router};
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde_json::{Value, json};
@@ -32,7 +35,8 @@ pub struct TestApp {
     pub state: App,
     /// The in-process payment provider (used unless the test passed another gateway).
     pub payments: Arc<SimulatedGateway>,
-    pub mail_dir: tempfile::TempDir,
+    /// The mail server the app sends to, over SMTP.
+    pub smtp: smtp::SmtpSink,
     pub db: TestDatabase,
     devices: AtomicUsize,
 }
@@ -73,13 +77,12 @@ impl TestApp {
         let store = db.store().await;
         let clock = Arc::new(ManualClock::new(OffsetDateTime::now_utc()));
         let payments = Arc::new(SimulatedGateway::default());
-        let mail_dir = tempfile::tempdir().expect("mail dir");
+        let smtp = smtp::SmtpSink::start().await;
         let services = Services {
             gateway: gateway.unwrap_or_else(|| payments.clone()),
             ticket_keys: Arc::new(TicketKeys::ephemeral().expect("keys")),
             mail: Arc::new(
-                MailSender::files(mail_dir.path(), "bilheteria <tickets@example.com>")
-                    .expect("mailer"),
+                MailSender::smtp(&smtp.url(), "bilheteria <tickets@example.com>").expect("mailer"),
             ),
             queue: Arc::new(room.unwrap_or_else(|| memory_room(RoomLimits::local([10_000; 4])))),
         };
@@ -92,6 +95,7 @@ impl TestApp {
         tokio::spawn(serve_router(
             listener,
             router(served).expect("router"),
+            ConnectionLimits::from(state.settings.as_ref()),
             std::future::pending(),
         ));
         Self {
@@ -101,7 +105,7 @@ impl TestApp {
             clock,
             state,
             payments,
-            mail_dir,
+            smtp,
             db,
             devices: AtomicUsize::new(0),
         }
@@ -193,10 +197,35 @@ impl TestApp {
         body["token"].as_str().expect("token").to_owned()
     }
 
-    /// A new account with `roles`, logged in on a device of its own. Roles are granted straight
-    /// in the store, so that tests about other things need no admin.
+    /// The token of the last link to `path_prefix` (`/verify-email/`, `/password-reset/`)
+    /// mailed to `email`, if any.
+    pub fn mailed_token(&self, email: &str, path_prefix: &str) -> Option<String> {
+        self.mails()
+            .iter()
+            .rev()
+            .filter(|mail| mail.to == email)
+            .find_map(|mail| {
+                let (_, rest) = mail.body.split_once(path_prefix)?;
+                Some(rest.split_whitespace().next()?.to_owned())
+            })
+    }
+
+    /// Confirms `email`'s address through the link mailed to it at sign-up.
+    pub async fn verify_email(&self, email: &str) {
+        let token = self
+            .mailed_token(email, "/verify-email/")
+            .expect("a confirmation mail");
+        let (status, body) = self
+            .post(&format!("/auth/verify-email/{token}"), None, json!({}))
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    }
+
+    /// A new account with `roles`, its address confirmed, logged in on a device of its own.
+    /// Roles are granted straight in the store, so that tests about other things need no admin.
     pub async fn account(&self, email: &str, roles: &[Role]) -> Account {
         let user = self.register(email).await;
+        self.verify_email(email).await;
         let id = user["id"].as_str().expect("id").to_owned();
         if !roles.is_empty() {
             self.store
@@ -231,6 +260,7 @@ impl TestApp {
                     password_hash: hash,
                     roles: Roles::from_roles(roles.iter().copied()),
                     language: Default::default(),
+                    email_verified: true,
                     created_at: OffsetDateTime::now_utc(),
                 },
                 None,
@@ -316,6 +346,7 @@ impl TestApp {
                         password_hash: "$argon2id$unused".into(),
                         roles: Roles::customer(),
                         language: Default::default(),
+                        email_verified: true,
                         created_at: OffsetDateTime::now_utc(),
                     },
                     None,
@@ -471,21 +502,24 @@ pub fn memory_room(limits: RoomLimits) -> WaitingRoom {
     )
 }
 
-/// A mail the app wrote to its mail directory, decoded (headers and body may be encoded: mails
-/// are in Portuguese by default).
+/// A mail the app sent, decoded (headers and body may be encoded: mails are in Portuguese by
+/// default).
 #[derive(Clone, Debug)]
 pub struct SentMail {
     pub to: String,
     pub subject: String,
+    /// The plain-text part.
     pub body: String,
+    /// The message as the mail server received it.
+    pub raw: Vec<u8>,
 }
 
 impl TestApp {
-    /// Every mail written so far, decoded.
+    /// Every mail the SMTP server received so far, decoded.
     pub fn mails(&self) -> Vec<SentMail> {
         let mut mails = Vec::new();
-        for entry in std::fs::read_dir(self.mail_dir.path()).expect("mail dir") {
-            let raw = std::fs::read(entry.expect("mail file").path()).expect("mail readable");
+        for received in self.smtp.messages() {
+            let raw = received.data;
             let message = mail_parser::MessageParser::default()
                 .parse(&raw)
                 .expect("a mail message");
@@ -498,6 +532,7 @@ impl TestApp {
                     .to_owned(),
                 subject: message.subject().unwrap_or_default().to_owned(),
                 body: message.body_text(0).unwrap_or_default().into_owned(),
+                raw: raw.clone(),
             });
         }
         mails

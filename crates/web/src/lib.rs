@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod conditional;
+pub mod connections;
 pub mod cookies;
 pub mod pages;
 
@@ -13,8 +14,9 @@ use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use bilheteria_app::App;
+use connections::{Activity, ConnectionLimits, Watched};
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
@@ -245,39 +247,61 @@ pub async fn serve(
     metrics_listener: Option<TcpListener>,
     state: App,
 ) -> anyhow::Result<()> {
-    let limits = (state.login_limits.clone(), state.purchase_limits.clone());
+    let limits = state.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
         loop {
             tick.tick().await;
-            limits.0.forget_idle();
-            limits.1.forget_idle();
+            limits.login_limits.forget_idle();
+            limits.purchase_limits.forget_idle();
+            limits.offer_limits.forget_idle();
         }
     });
     bilheteria_app::workers::spawn(&state);
     let router = router(state.clone())?;
+    let limits = ConnectionLimits::from(state.settings.as_ref());
     if let Some(listener) = metrics_listener {
         let router = api::ops::metrics_router(metrics_handle()?, state.settings.clone());
-        tokio::spawn(serve_router(listener, router, std::future::pending()));
+        tokio::spawn(serve_router(
+            listener,
+            router,
+            limits,
+            std::future::pending(),
+        ));
     }
-    serve_router(listener, router, shutdown_signal()).await?;
+    serve_router(listener, router, limits, shutdown_signal()).await?;
     Ok(())
 }
 
 /// Serves `router` on `listener` until `shutdown` completes, then gives open requests up to 30 s
-/// to finish. This is `axum::serve` with one difference: hyper drops a malformed header line
+/// to finish. This is `axum::serve` with two differences: hyper drops a malformed header line
 /// (a control byte in a value, say) instead of answering a bare 400 before any of our code runs,
-/// so the request goes on without that header and its answer is a problem document.
+/// so the request goes on without that header and its answer is a problem document; and
+/// connections are bounded by `limits` (how many, how slow a head, how long idle).
 pub async fn serve_router(
     listener: TcpListener,
     router: Router,
+    limits: ConnectionLimits,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let mut builder = Builder::new(TokioExecutor::new());
-    builder.http1().ignore_invalid_headers(true);
+    builder
+        .http1()
+        .ignore_invalid_headers(true)
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout);
+    let open = std::sync::Arc::new(tokio::sync::Semaphore::new(limits.permits()));
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
+        // A connection past the cap waits in the backlog until one closes.
+        let permit = tokio::select! {
+            permit = open.clone().acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
@@ -297,13 +321,32 @@ pub async fn serve_router(
                 req.extensions_mut().insert(ConnectInfo(peer));
                 req.map(axum::body::Body::new)
             });
+        let activity = Activity::new();
+        let stream = Watched::new(stream, activity.clone());
         let connection = builder
             .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service))
             .into_owned();
         let connection = graceful.watch(connection);
+        let idle = limits.idle_timeout;
         tokio::spawn(async move {
-            if let Err(error) = connection.await {
-                tracing::debug!(%error, "connection ended with an error");
+            let _permit = permit;
+            let mut connection = std::pin::pin!(connection);
+            loop {
+                tokio::select! {
+                    ended = connection.as_mut() => {
+                        if let Err(error) = ended {
+                            tracing::debug!(%error, "connection ended with an error");
+                        }
+                        return;
+                    }
+                    () = tokio::time::sleep_until(activity.idle_at(idle)) => {
+                        if activity.idle_at(idle) <= tokio::time::Instant::now() {
+                            // Dropping the connection closes its socket.
+                            tracing::debug!(?idle, "closing an idle connection");
+                            return;
+                        }
+                    }
+                }
             }
         });
     }

@@ -16,6 +16,8 @@ on_both_backends!(
     login_rejects_bad_devices_and_credentials_alike,
     forged_expired_and_malformed_tokens_are_refused,
     login_attempts_are_rate_limited_per_account_and_per_ip,
+    guesses_from_elsewhere_do_not_lock_the_owner_out,
+    names_and_titles_refuse_reordering_characters,
     registrations_are_rate_limited_per_address,
     admins_change_roles_and_find_users,
     buyers_read_their_mail_in_their_language,
@@ -428,6 +430,70 @@ async fn login_attempts_are_rate_limited_per_account_and_per_ip(db: TestDatabase
     assert_problem(&blocked, StatusCode::TOO_MANY_REQUESTS, "rate_limited");
 }
 
+/// The per-account limit counts attempts from one address: someone guessing from elsewhere
+/// is stopped without locking the owner out.
+async fn guesses_from_elsewhere_do_not_lock_the_owner_out(db: TestDatabase) {
+    let settings = Settings {
+        login_attempts_per_account_per_minute: 3,
+        trusted_proxies: vec!["127.0.0.1/32".parse().unwrap()],
+        ..Settings::default()
+    };
+    let app = TestApp::spawn_with(db, settings).await;
+    app.register("ana@example.com").await;
+    let login_from = |address: &'static str, password: &'static str| {
+        let request = app
+            .request(Method::POST, "/auth/login", None)
+            .header("X-Device-Id", "device-0001")
+            .header("X-Forwarded-For", address)
+            .json(&json!({"email": "ana@example.com", "password": password}));
+        async move { read(request.send().await.unwrap()).await }
+    };
+    for _ in 0..3 {
+        let guess = login_from("198.51.100.7", "wrong password!").await;
+        assert_problem(&guess, StatusCode::UNAUTHORIZED, "invalid_credentials");
+    }
+    assert_problem(
+        &login_from("198.51.100.7", PASSWORD).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+    );
+    let (status, owner) = login_from("203.0.113.5", PASSWORD).await;
+    assert_eq!(status, StatusCode::OK, "{owner}");
+}
+
+/// A name ending in U+202E and "gnp.exe" would read "…exe.png" wherever it is shown: refused,
+/// in an account's name as in an event's title.
+async fn names_and_titles_refuse_reordering_characters(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let refused = app
+        .post(
+            "/auth/register",
+            None,
+            json!({"email": "rlo@example.com", "password": PASSWORD, "name": "foto\u{202E}gnp.exe"}),
+        )
+        .await;
+    assert_problem(
+        &refused,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    );
+    assert_eq!(error_fields(&refused.1), vec!["name"]);
+    let sale = bilheteria_testkit::on_sale(&app, 1, 1, 1, json!({})).await;
+    let refused = app
+        .patch(
+            &format!("/events/{}", sale.event_id),
+            Some(&sale.organizer.token),
+            json!({"title": "Show\u{200B}"}),
+        )
+        .await;
+    assert_problem(
+        &refused,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    );
+    assert_eq!(error_fields(&refused.1), vec!["title"]);
+}
+
 async fn registrations_are_rate_limited_per_address(db: TestDatabase) {
     let settings = Settings {
         registrations_per_ip_per_minute: 5,
@@ -692,7 +758,12 @@ async fn buyers_read_their_mail_in_their_language(db: TestDatabase) {
         .await
         .unwrap();
     let mails = app.mails();
-    let to = |who: &str| mails.iter().find(|m| m.to == who).expect("a mail");
+    let to = |who: &str| {
+        mails
+            .iter()
+            .find(|m| m.to == who && m.subject.contains("Grande Show"))
+            .expect("a mail")
+    };
     assert_eq!(
         to("ann@example.com").subject,
         "Your tickets for Grande Show"

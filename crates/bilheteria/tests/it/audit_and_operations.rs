@@ -267,7 +267,11 @@ async fn the_cli_creates_the_first_admin(db: TestDatabase) {
 }
 
 async fn operations_endpoints_answer(db: TestDatabase) {
-    let app = TestApp::spawn(db).await;
+    let settings = bilheteria_app::Settings {
+        metrics_token: Some("metrics-token-1".into()),
+        ..Default::default()
+    };
+    let app = TestApp::spawn_with(db, settings).await;
     let backend = app.db.backend.as_str();
     let (status, health) = app.get("/healthz", None).await;
     assert_eq!(
@@ -282,7 +286,7 @@ async fn operations_endpoints_answer(db: TestDatabase) {
 
     app.get("/events", None).await;
     let metrics = app
-        .request(Method::GET, "/metrics", None)
+        .request(Method::GET, "/metrics", Some("metrics-token-1"))
         .send()
         .await
         .unwrap()
@@ -370,7 +374,12 @@ async fn the_served_openapi_document_matches_the_routes() {
                 .collect();
             assert_eq!(in_path, named, "{at}: path parameters");
             for param in params.iter().filter(|p| p["in"] == "path") {
-                assert_eq!(param["schema"]["format"], "uuid", "{at}: ids are UUIDs");
+                if param["name"] == "token" {
+                    // A mailed link's token: 32 random bytes in base64url.
+                    assert_eq!(param["schema"]["pattern"], "^[A-Za-z0-9_-]{43}$", "{at}");
+                } else {
+                    assert_eq!(param["schema"]["format"], "uuid", "{at}: ids are UUIDs");
+                }
             }
             let responses = operation["responses"].as_object().unwrap();
             for (status, response) in responses {
@@ -543,15 +552,20 @@ async fn every_answer_carries_the_security_headers() {
             .contains("http_requests_total")
     );
 
-    // Without the settings, no HSTS and open metrics (the embedded default).
+    // Without the settings, no HSTS, and no metrics with the API: they are not public unless a
+    // token guards them.
     let plain = TestApp::spawn(TestDatabase::sqlite()).await;
     let response = plain
         .request(Method::GET, "/metrics", None)
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
     assert!(!response.headers().contains_key("strict-transport-security"));
+    assert_problem(
+        &bilheteria_testkit::read(response).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
 }
 
 /// Every 413 is a problem document, whichever route read the body.

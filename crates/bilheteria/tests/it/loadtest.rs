@@ -20,6 +20,8 @@ on_both_backends!(
     the_whole_rehearsal_runs_in_one_command
 );
 
+const METRICS_TOKEN: &str = "rehearsal-metrics-token";
+
 async fn rehearsal_app(db: TestDatabase) -> (TestApp, String) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let paysim_url = format!("http://{}", listener.local_addr().unwrap());
@@ -39,7 +41,11 @@ async fn rehearsal_app(db: TestDatabase) -> (TestApp, String) {
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
     let gateway =
         StripeGateway::new(&paysim_url, "sk_test_rehearsal", Duration::from_secs(5)).unwrap();
-    let app = TestApp::spawn_with_gateway(db, Settings::default(), Some(Arc::new(gateway))).await;
+    let settings = Settings {
+        metrics_token: Some(METRICS_TOKEN.into()),
+        ..Settings::default()
+    };
+    let app = TestApp::spawn_with_gateway(db, settings, Some(Arc::new(gateway))).await;
     app.account("admin@example.com", &[Role::Admin]).await;
     (app, paysim_url)
 }
@@ -68,6 +74,7 @@ fn args(app: &TestApp, paysim: &str, out: &std::path::Path) -> LoadtestArgs {
         out: out.to_path_buf(),
         quiet: true,
         watch: Vec::new(),
+        metrics_token: Some(METRICS_TOKEN.into()),
     }
 }
 
@@ -89,6 +96,12 @@ async fn a_short_rehearsal_sells_and_passes_its_audit(db: TestDatabase) {
         report.audit.checks
     );
     assert_eq!(report.run.arrivals, 120, "40 a second for 3 seconds");
+    if app.db.backend.as_str() == "sqlite" {
+        assert!(
+            report.sqlite_writer.is_some(),
+            "the writer's load is read from /metrics with the token"
+        );
+    }
     let purchases = report.steps.iter().find(|s| s.step == "purchase").unwrap();
     assert!(purchases.ok > 0, "{}", report.table());
     let orders = report.steps.iter().find(|s| s.step == "order").unwrap();
@@ -235,6 +248,7 @@ async fn an_unreachable_server_and_a_wrong_password_are_clear_errors() {
         out: out.path().to_path_buf(),
         quiet: true,
         watch: Vec::new(),
+        metrics_token: None,
     };
     let error = loadtest::run(&unreachable).await.unwrap_err();
     assert!(

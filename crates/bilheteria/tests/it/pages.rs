@@ -24,6 +24,8 @@ on_both_backends!(
     a_seat_map_read_every_time_changes_its_etag_with_the_seats,
     a_ticket_on_resale_is_bought_through_the_pages,
     installments_add_up_and_a_declined_card_keeps_the_choice,
+    redirects_taken_from_input_stay_on_this_site,
+    a_login_page_past_its_limit_says_when_to_come_back,
 );
 
 /// A browser without JavaScript: keeps its cookies, follows no redirect by itself.
@@ -220,6 +222,100 @@ async fn the_setup_link_makes_the_first_admin_once(db: TestDatabase) {
             .unwrap()
             .is_none()
     );
+}
+
+/// `back` and `next` are read as a browser reads them (tabs and newlines dropped, `\\` for `/`):
+/// anything that would leave the site goes home, and a control character is never a 500.
+async fn redirects_taken_from_input_stay_on_this_site(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let browser = Browser::new(&app);
+    for (back, to) in [
+        ("/%09/evil.example/phish", "/"),
+        ("/%5C/evil.example", "/"),
+        ("%0A//evil.example", "/"),
+        ("/events%0D%0ASet-Cookie:%20x=1", "/eventsSet-Cookie: x=1"),
+        ("/events?page=2", "/events?page=2"),
+    ] {
+        let answer = browser.get(&format!("/language/en?back={back}")).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::SEE_OTHER,
+            "{back}: {}",
+            answer.body
+        );
+        assert_eq!(answer.location(), to, "{back}");
+    }
+    let page = browser.get("/register").await;
+    let made = browser
+        .post(
+            "/register",
+            &[
+                ("csrf", &page.csrf()),
+                ("name", "Comprador"),
+                ("email", "redirect@example.com"),
+                ("password", PASSWORD),
+                ("next", "/\t/evil.example"),
+            ],
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);
+    assert_eq!(made.location(), "/");
+    let other = Browser::new(&app);
+    let page = other.get("/login?next=%0D%0A").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let logged_in = other
+        .post(
+            "/login",
+            &[
+                ("csrf", &page.csrf()),
+                ("email", "redirect@example.com"),
+                ("password", PASSWORD),
+                ("next", "/account\r\nLocation: //evil.example"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        logged_in.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        logged_in.body
+    );
+    assert_eq!(logged_in.location(), "/accountLocation: //evil.example");
+}
+
+async fn a_login_page_past_its_limit_says_when_to_come_back(db: TestDatabase) {
+    let settings = Settings {
+        login_attempts_per_account_per_minute: 2,
+        ..Settings::default()
+    };
+    let app = TestApp::spawn_with(db, settings).await;
+    app.register("ana@example.com").await;
+    let browser = Browser::new(&app);
+    let csrf = browser.get("/login").await.csrf();
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("email", "ana@example.com"),
+        ("password", "wrong password!"),
+        ("next", "/"),
+    ];
+    let attempt = || browser.post("/login", &form);
+    for _ in 0..2 {
+        assert_eq!(attempt().await.status, StatusCode::UNAUTHORIZED);
+    }
+    let limited = attempt().await;
+    assert_eq!(
+        limited.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        limited.body
+    );
+    assert!(limited.is_friendly_page());
+    let retry_after: u64 = limited.headers[header::RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry_after >= 1);
 }
 
 async fn forms_need_their_csrf_proof_and_bad_input_gets_a_friendly_page(db: TestDatabase) {

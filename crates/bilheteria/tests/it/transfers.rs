@@ -4,12 +4,16 @@
 
 use bilheteria_store::on_both_backends;
 use bilheteria_store::testing::TestDatabase;
-use bilheteria_testkit::{Account, OnSale, TestApp, assert_problem, error_fields, on_sale};
+use bilheteria_testkit::{
+    Account, OnSale, PASSWORD, TestApp, assert_problem, error_fields, on_sale, order_body,
+};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 on_both_backends!(
     an_accepted_transfer_moves_the_ticket_the_code_and_the_cap,
+    the_senders_order_no_longer_shows_a_passed_on_ticket,
+    offers_are_limited_and_a_quick_cancel_is_not_mailed,
     transfers_refuse_what_they_must,
     a_recipient_without_an_account_accepts_after_signing_up,
     the_cap_counts_received_tickets,
@@ -148,7 +152,7 @@ async fn an_accepted_transfer_moves_the_ticket_the_code_and_the_cap(db: TestData
     assert!(delivered >= 3, "offer, acceptance, receipt: {delivered}");
     let mails = app.mails();
     for subject in [
-        "está enviando um ingresso para Grande Show",
+        "Um ingresso para Grande Show está sendo enviado para você",
         "Seu ingresso para Grande Show foi aceito",
         "Seu ingresso para Grande Show",
     ] {
@@ -175,6 +179,182 @@ async fn an_accepted_transfer_moves_the_ticket_the_code_and_the_cap(db: TestData
         .await;
     assert_eq!(audit["items"].as_array().unwrap().len(), 1, "{audit}");
     assert_clean(&integrity(&app, &sale).await);
+}
+
+/// A ticket passed on keeps its `order_id`; its new code must reach no one but its new holder:
+/// not through the sender's order (the API's one and list, the order page), nor to the event's
+/// organizer reading the order.
+async fn the_senders_order_no_longer_shows_a_passed_on_ticket(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let sale = on_sale(&app, 10, 10, 10, json!({})).await;
+    let ana = app.account("ana@example.com", &[]).await;
+    let bia = app.account("bia@example.com", &[]).await;
+    let (status, held) = app
+        .post(
+            &format!("/sessions/{}/holds", sale.session_id),
+            Some(&ana.token),
+            json!({"seat_ids": [sale.seat_ids[0], sale.seat_ids[1]]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{held}");
+    let (status, order) = app
+        .order(
+            &ana.token,
+            "passed-on-key-01",
+            &order_body(&held["id"], "tok_visa"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{order}");
+    let (given, kept) = (order["tickets"][0].clone(), order["tickets"][1].clone());
+    let (_, offered) = offer(&app, &ana, &given, "bia@example.com").await;
+    let (status, accepted) = decide(&app, &bia, &offered, "accept").await;
+    assert_eq!(status, StatusCode::OK, "{accepted}");
+    let (_, received) = app
+        .get(&path("/tickets", &given["id"]), Some(&bia.token))
+        .await;
+    let new_code = received["code"]
+        .as_str()
+        .expect("the recipient's code")
+        .to_owned();
+
+    let order_path = path("/orders", &order["id"]);
+    let (status, one) = app.get(&order_path, Some(&ana.token)).await;
+    assert_eq!(status, StatusCode::OK, "{one}");
+    let (_, list) = app.get("/orders", Some(&ana.token)).await;
+    for shown in [&one, &list["items"][0]] {
+        assert_eq!(shown["tickets"], json!([kept]), "only what Ana still holds");
+        assert!(!shown.to_string().contains(&new_code), "{shown}");
+    }
+    let page = reqwest::Client::new()
+        .get(format!(
+            "{}/orders/{}",
+            app.base,
+            order["id"].as_str().unwrap()
+        ))
+        .header("Accept", "text/html")
+        .header("Cookie", format!("bilheteria_login={}", ana.token))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let page = page.text().await.unwrap();
+    assert!(page.contains(kept["id"].as_str().unwrap()), "{page}");
+    assert!(!page.contains(given["id"].as_str().unwrap()), "{page}");
+
+    let (status, managed) = app.get(&order_path, Some(&sale.organizer.token)).await;
+    assert_eq!(status, StatusCode::OK, "{managed}");
+    assert_eq!(managed["tickets"][0]["id"], kept["id"]);
+    assert_eq!(
+        managed["tickets"][0]["code"],
+        Value::Null,
+        "a code is its holder's"
+    );
+}
+
+/// Each offer mails an address its sender chose: offers are limited per ticket and per sender
+/// (429 `rate_limited` with `Retry-After`), a cancel minutes after the offer is not mailed, and
+/// the sender's own words stay out of the subject.
+async fn offers_are_limited_and_a_quick_cancel_is_not_mailed(db: TestDatabase) {
+    let settings = bilheteria_app::Settings {
+        transfer_offers_per_user_per_hour: 7,
+        transfer_offers_per_ticket_per_hour: 5,
+        ..Default::default()
+    };
+    let app = TestApp::spawn_with(db, settings).await;
+    let sale = on_sale(&app, 10, 10, 10, json!({})).await;
+    let (status, made) = app
+        .post(
+            "/auth/register",
+            None,
+            json!({"email": "ana@example.com", "password": PASSWORD,
+                   "name": "Seu banco: confirme seus dados"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    let ana = Account {
+        id: made["id"].as_str().unwrap().to_owned(),
+        email: "ana@example.com".into(),
+        token: app.login_on("ana@example.com", &app.next_device()).await,
+    };
+    let first = app.buy_seat(&sale, &ana.token, 0, "limited-key-01").await["tickets"][0].clone();
+    let second = app.buy_seat(&sale, &ana.token, 1, "limited-key-02").await["tickets"][0].clone();
+    let offer_and_cancel = |ticket: Value| {
+        let (app, ana) = (&app, &ana);
+        async move {
+            let (status, offered) = offer(app, ana, &ticket, "alvo@example.com").await;
+            if status == StatusCode::CREATED {
+                let (status, cancelled) = decide(app, ana, &offered, "cancel").await;
+                assert_eq!(status, StatusCode::OK, "{cancelled}");
+            }
+            (status, offered)
+        }
+    };
+    for _ in 0..5 {
+        let (status, offered) = offer_and_cancel(first.clone()).await;
+        assert_eq!(status, StatusCode::CREATED, "{offered}");
+    }
+    let refused = app
+        .request(
+            Method::POST,
+            &format!("{}/transfers", path("/tickets", &first["id"])),
+            Some(&ana.token),
+        )
+        .json(&json!({"to_email": "alvo@example.com"}))
+        .send()
+        .await
+        .unwrap();
+    let retry_after: u64 = refused.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry_after >= 1, "Retry-After {retry_after}");
+    assert_problem(
+        &bilheteria_testkit::read(refused).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+    );
+    // The other ticket has offers left, until the sender's own limit (7 an hour) is reached.
+    for _ in 0..2 {
+        let (status, offered) = offer_and_cancel(second.clone()).await;
+        assert_eq!(status, StatusCode::CREATED, "{offered}");
+    }
+    assert_problem(
+        &offer_and_cancel(second.clone()).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+    );
+
+    // Someone else's offer, cancelled once it had time to be read, is mailed as cancelled.
+    let bia = app.account("bia@example.com", &[]).await;
+    let hers = app.buy_seat(&sale, &bia.token, 2, "limited-key-03").await["tickets"][0].clone();
+    let (_, offered) = offer(&app, &bia, &hers, "alvo@example.com").await;
+    app.clock.advance(time::Duration::minutes(6));
+    let (status, cancelled) = decide(&app, &bia, &offered, "cancel").await;
+    assert_eq!(status, StatusCode::OK, "{cancelled}");
+
+    bilheteria_app::workers::deliver_outbox(&app.state)
+        .await
+        .unwrap();
+    let subjects: Vec<String> = app
+        .mails()
+        .into_iter()
+        .filter(|mail| mail.to.contains("alvo@example.com"))
+        .map(|mail| mail.subject)
+        .collect();
+    let offers = subjects
+        .iter()
+        .filter(|s| s.contains("está sendo enviado para você"))
+        .count();
+    let cancels = subjects
+        .iter()
+        .filter(|s| s.contains("não está mais oferecido"))
+        .count();
+    assert_eq!((offers, cancels), (8, 1), "{subjects:?}");
+    assert!(
+        subjects.iter().all(|subject| !subject.contains("banco")),
+        "the sender's words stay out of subjects: {subjects:?}"
+    );
 }
 
 async fn transfers_refuse_what_they_must(db: TestDatabase) {

@@ -3,10 +3,11 @@
 use super::error::{ApiError, ApiResult, Problem, ProblemCode};
 use super::extract::{ApiJson, ClientIp, CurrentUser};
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use bilheteria_app::App;
 use bilheteria_app::accounts::{self, AccountForm, LoginAttempt};
+use bilheteria_app::credentials;
 use bilheteria_domain::account::{DeviceId, SessionEnd, SessionState, User};
 use bilheteria_domain::ids::LoginSessionId;
 use bilheteria_domain::locale::Language;
@@ -217,4 +218,121 @@ pub async fn my_sessions(
             })
             .collect(),
     )))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    #[schema(max_length = 128)]
+    pub current_password: String,
+    /// 8 to 128 characters, at least 8 of them not spaces.
+    #[schema(min_length = 8, max_length = 128)]
+    pub new_password: String,
+}
+
+#[utoipa::path(post, path = "/auth/password", tag = "accounts", security(("bearer" = [])), request_body = PasswordChange,
+    responses(
+        (status = 204, description = "changed; the user's other sessions ended"),
+        (status = 401, body = Problem),
+        (status = 422, description = "`validation_failed`: `current_password` is wrong or `new_password` too weak", body = Problem),
+        (status = 429, description = "`rate_limited`", body = Problem),
+    ))]
+pub async fn change_password(
+    State(state): State<App>,
+    caller: CurrentUser,
+    ApiJson(body): ApiJson<PasswordChange>,
+) -> ApiResult<StatusCode> {
+    credentials::change_password(
+        &state,
+        &caller.user,
+        caller.session_id,
+        &body.current_password,
+        &body.new_password,
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordResetRequest {
+    #[schema(format = "email", max_length = 254)]
+    pub email: String,
+}
+
+#[utoipa::path(post, path = "/auth/password-reset", tag = "accounts", request_body = PasswordResetRequest,
+    responses(
+        (status = 202, description = "a single-use link valid for one hour is mailed if the address has an account; the same answer either way"),
+        (status = 429, description = "`rate_limited`: too many requests for this address or from this client", body = Problem),
+    ))]
+pub async fn request_password_reset(
+    State(state): State<App>,
+    client_ip: ClientIp,
+    ApiJson(body): ApiJson<PasswordResetRequest>,
+) -> ApiResult<StatusCode> {
+    credentials::request_password_reset(
+        &state,
+        &body.email,
+        client_ip.to_option_string().as_deref(),
+    )
+    .await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordReset {
+    /// 8 to 128 characters, at least 8 of them not spaces.
+    #[schema(min_length = 8, max_length = 128)]
+    pub new_password: String,
+}
+
+#[utoipa::path(post, path = "/auth/password-reset/{token}", tag = "accounts", request_body = PasswordReset,
+    params(("token" = String, Path, pattern = "^[A-Za-z0-9_-]{43}$", description = "the token of the mailed link")),
+    responses(
+        (status = 204, description = "the password is changed; every session of the user ended"),
+        (status = 410, description = "`invalid_token`: used, expired or unknown", body = Problem),
+        (status = 422, description = "`validation_failed`", body = Problem),
+    ))]
+pub async fn reset_password(
+    State(state): State<App>,
+    Path(token): Path<String>,
+    ApiJson(body): ApiJson<PasswordReset>,
+) -> ApiResult<StatusCode> {
+    credentials::reset_password(&state, &token, &body.new_password).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/auth/verify-email", tag = "accounts", security(("bearer" = [])),
+    responses(
+        (status = 202, description = "the confirmation link is mailed again (nothing when the address is confirmed)"),
+        (status = 401, body = Problem),
+        (status = 429, description = "`rate_limited`", body = Problem),
+    ))]
+pub async fn resend_verification(
+    State(state): State<App>,
+    client_ip: ClientIp,
+    caller: CurrentUser,
+) -> ApiResult<StatusCode> {
+    credentials::send_verification(
+        &state,
+        &caller.user,
+        client_ip.to_option_string().as_deref(),
+    )
+    .await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+#[utoipa::path(post, path = "/auth/verify-email/{token}", tag = "accounts",
+    params(("token" = String, Path, pattern = "^[A-Za-z0-9_-]{43}$", description = "the token of the link mailed at sign-up")),
+    responses(
+        (status = 204, description = "the address is confirmed"),
+        (status = 410, description = "`invalid_token`: used, expired or unknown", body = Problem),
+    ))]
+pub async fn verify_email(
+    State(state): State<App>,
+    Path(token): Path<String>,
+) -> ApiResult<StatusCode> {
+    credentials::verify_email(&state, &token).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -230,6 +230,7 @@ pub async fn rehearsal_buyers(
                 password_hash: "!rehearsal".into(),
                 roles: Roles::customer(),
                 language: Default::default(),
+                email_verified: false,
                 created_at: now,
             },
             bilheteria_store::NewLoginSession {

@@ -266,6 +266,16 @@ impl From<AppError> for ApiError {
                 ProblemCode::InvalidCredentials,
                 "wrong email or password",
             ),
+            AppError::InvalidToken => Self::new(
+                StatusCode::GONE,
+                ProblemCode::InvalidToken,
+                "this link was used, has expired or is unknown: ask for a new one",
+            ),
+            AppError::EmailNotVerified => Self::new(
+                StatusCode::FORBIDDEN,
+                ProblemCode::EmailNotVerified,
+                "confirm your email address (the link mailed at sign-up) to accept tickets sent to it",
+            ),
             AppError::Forbidden(denied) => Self::forbidden(match denied {
                 Denied::NeedsAdmin => "this needs the admin role",
                 Denied::NeedsOrganizer => "this needs the organizer role",

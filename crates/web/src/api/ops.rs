@@ -49,10 +49,12 @@ pub async fn readyz(State(state): State<App>) -> ApiResult<Json<Health>> {
     responses(
         (status = 200, description = "Prometheus text format", content_type = "text/plain"),
         (status = 401, description = "`unauthenticated`: the metrics token is missing or wrong", body = Problem),
-        (status = 404, description = "metrics are served on an address of their own", body = Problem),
+        (status = 404, description = "metrics are served on an address of their own, or the server has no metrics token", body = Problem),
     ))]
 pub async fn metrics(State(state): State<App>, headers: HeaderMap) -> ApiResult<Response> {
-    if !state.settings.metrics_with_api {
+    // With the API, the metrics are public only behind a token: without one they are served on
+    // an address of their own (`--metrics-addr`), or not at all.
+    if !state.settings.metrics_with_api || state.settings.metrics_token.is_none() {
         return Err(ApiError::not_found("route"));
     }
     let handle = crate::metrics_handle().map_err(ApiError::internal)?;

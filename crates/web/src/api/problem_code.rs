@@ -49,6 +49,9 @@ problem_codes! {
     InvalidCredentials = "invalid_credentials",
     DeviceIdRequired = "device_id_required",
     CannotDemoteSelf = "cannot_demote_self",
+    /// A password-reset or address-confirmation link used, expired or unknown.
+    InvalidToken = "invalid_token",
+    EmailNotVerified = "email_not_verified",
     // The waiting room.
     QueueNotEnabled = "queue_not_enabled",
     InvalidQueueToken = "invalid_queue_token",

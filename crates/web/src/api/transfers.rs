@@ -75,7 +75,7 @@ async fn decide(
     params(("id" = String, Path, format = Uuid)),
     responses(
         (status = 200, description = "the ticket is the caller's, with a new code; the old one is revoked", body = Transfer),
-        (status = 403, description = "the caller is the sender", body = Problem),
+        (status = 403, description = "the caller is the sender; `email_not_verified`: the caller's address is not confirmed", body = Problem),
         (status = 404, body = Problem),
         (status = 409, description = "`transfer_not_allowed` (no longer pending, or the ticket was used or cancelled)", body = Problem),
         (status = 422, description = "`purchase_limit_exceeded`: the ticket would take the caller past the session's cap", body = Problem),

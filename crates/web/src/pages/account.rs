@@ -101,7 +101,7 @@ fn with_problem(visitor: &Visitor, mut form: CredentialsPage, error: AppError) -
         form.problems = vec![visitor.w.wrong_credentials.to_owned()];
     }
     let mut response = visitor.page(&form);
-    *response.status_mut() = problem.status;
+    super::answer_problem(&mut response, &problem);
     Ok(response)
 }
 

@@ -18,7 +18,7 @@ use crate::api::error::{ApiError, ProblemCode};
 use askama::Template;
 use axum::Router;
 use axum::extract::Request;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -168,6 +168,18 @@ pub fn see_other(to: &str) -> Response {
     Redirect::to(to).into_response()
 }
 
+/// Gives a page that shows `problem` the problem's status and, when it has one (rate limited,
+/// overloaded), its `Retry-After`: the browser (and the buyer) may come back after that. Set
+/// last, so that the page says it once.
+pub fn answer_problem(response: &mut Response, problem: &ApiError) {
+    *response.status_mut() = problem.status;
+    if let Some(secs) = problem.retry_after_secs {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+}
+
 /// Renders a page; a template that fails (it cannot, short of a bug) is a 500 page.
 pub fn render(page: &impl Template) -> Response {
     match page.render() {
@@ -315,14 +327,30 @@ async fn switch_language(
     response
 }
 
-/// A path of this site to go back to; anything else (another site, say) is the home page.
+/// The one check of every redirect target taken from input (the language switch's `back`, a
+/// login's or sign-up's `next`): a path of this site, or else the home page. It is read as a
+/// browser reads a link (WHATWG URL), since that is what the browser will follow: leading and
+/// trailing spaces and controls trimmed, tabs and newlines removed anywhere, and a `\` before
+/// the query taken for `/`; what is left must start with one `/` (`//host` is another site) and
+/// hold no control character (which no `Location` header may carry). The normalised path is
+/// what is answered, so the browser follows exactly what was checked.
 pub fn local_path(raw: Option<&str>) -> String {
-    match raw {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
-            path.to_owned()
-        }
-        _ => "/".to_owned(),
-    }
+    let Some(raw) = raw else {
+        return "/".to_owned();
+    };
+    let mut in_path = true;
+    let path: String = raw
+        .trim_matches(|c: char| c <= ' ')
+        .chars()
+        .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+        .map(|c| {
+            in_path &= !matches!(c, '?' | '#');
+            if in_path && c == '\\' { '/' } else { c }
+        })
+        .collect();
+    let same_site =
+        path.starts_with('/') && !path.starts_with("//") && !path.chars().any(char::is_control);
+    if same_site { path } else { "/".to_owned() }
 }
 
 /// `value` for a query string.
@@ -426,5 +454,30 @@ mod tests {
         assert_eq!(local_path(Some("https://evil.example/")), "/");
         assert_eq!(local_path(Some("/\\evil.example")), "/");
         assert_eq!(local_path(None), "/");
+        // What browsers strip or turn into slashes before they follow a link.
+        assert_eq!(local_path(Some("/\t/evil.example/phish")), "/");
+        assert_eq!(local_path(Some("/\n/evil.example")), "/");
+        assert_eq!(local_path(Some(" \u{1}//evil.example")), "/");
+        assert_eq!(local_path(Some("\\\\evil.example")), "/");
+        assert_eq!(local_path(Some("\\/evil.example")), "/");
+        assert_eq!(local_path(Some("/ok\r\n?x=1")), "/ok?x=1");
+        assert_eq!(local_path(Some("/a\\b?q=c\\d")), "/a/b?q=c\\d");
+        assert_eq!(local_path(Some("/ok\u{7f}")), "/");
+        assert_eq!(local_path(Some("/música")), "/música");
+    }
+
+    proptest::proptest! {
+        /// Whatever is asked for, the answer is a redirect axum can write (no panic) that a
+        /// WHATWG URL parser resolves to this very host.
+        #[test]
+        fn any_back_is_a_same_site_redirect(raw in "[/\\\\:a-z.\t\n\r \u{0}-\u{1f}%?#\u{80}-\u{ff}]{0,12}") {
+            let path = local_path(Some(&raw));
+            let response = see_other(&path);
+            proptest::prop_assert!(response.status().is_redirection());
+            let base = url::Url::parse("https://box.example/here").unwrap();
+            let followed = base.join(&path).unwrap();
+            proptest::prop_assert_eq!(followed.host_str(), Some("box.example"), "{:?} -> {:?}", raw, path);
+            proptest::prop_assert_eq!(followed.scheme(), "https");
+        }
     }
 }

@@ -113,12 +113,7 @@ pub async fn ensure_device(State(app): State<App>, mut req: Request, next: Next)
                 page.headers_mut().append(name, value.clone());
             }
         }
-        if let Some(secs) = problem.retry_after_secs {
-            // Overloaded, rate limited: the browser (and the buyer) may come back after this.
-            // Inserted last, so that the page says it once.
-            page.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
-        }
+        super::answer_problem(&mut page, &problem);
         response = page;
     }
     // Pages carry the visitor's CSRF proof and often their name: never kept by a cache.

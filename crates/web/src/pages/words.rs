@@ -616,6 +616,26 @@ fn problem_wording(code: ProblemCode) -> [(&'static str, &'static str); 2] {
                 "You cannot remove your own admin role: ask another admin.",
             ),
         ],
+        C::InvalidToken => [
+            (
+                "Link inválido ou vencido",
+                "Este link já foi usado, venceu ou não é nosso. Peça um novo.",
+            ),
+            (
+                "Link invalid or expired",
+                "This link was already used, has expired or is not ours. Ask for a new one.",
+            ),
+        ],
+        C::EmailNotVerified => [
+            (
+                "Confirme o seu e-mail",
+                "Para receber ingressos enviados a você, confirme o seu e-mail pelo link que mandamos no cadastro.",
+            ),
+            (
+                "Confirm your email",
+                "To accept tickets sent to you, confirm your email with the link we sent when you signed up.",
+            ),
+        ],
         C::QueueNotEnabled => [
             (
                 "Sem fila de espera",
