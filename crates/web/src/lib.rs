@@ -7,7 +7,7 @@ pub mod connections;
 pub mod cookies;
 pub mod pages;
 
-use api::error::ApiError;
+use api::error::{ApiError, ProblemCode};
 use axum::Router;
 use axum::extract::{ConnectInfo, MatchedPath, Request};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
@@ -80,7 +80,7 @@ pub fn router(state: App) -> anyhow::Result<Router> {
         .method_not_allowed_fallback(|| async {
             ApiError::new(
                 StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
+                ProblemCode::MethodNotAllowed,
                 "this method is not allowed here",
             )
         })
@@ -94,7 +94,7 @@ pub fn router(state: App) -> anyhow::Result<Router> {
         .layer(CatchPanicLayer::custom(|_panic| {
             ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
+                ProblemCode::Internal,
                 "an unexpected error occurred",
             )
             .into_response()
@@ -123,7 +123,7 @@ async fn deadline(limit: Duration, req: Request, next: Next) -> Response {
         Ok(response) => response,
         Err(_) => ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "request_timeout",
+            ProblemCode::RequestTimeout,
             "the request took too long",
         )
         .into_response(),
@@ -147,15 +147,26 @@ async fn problem_for_bare_errors(req: Request, next: Next) -> Response {
         return response;
     }
     let (code, detail) = match status {
-        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "the request body is too large"),
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            ProblemCode::PayloadTooLarge,
+            "the request body is too large",
+        ),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => (
-            "unsupported_media_type",
+            ProblemCode::UnsupportedMediaType,
             "send the body as application/json",
         ),
-        StatusCode::NOT_FOUND => ("not_found", "resource not found"),
-        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "this method is not allowed here"),
-        status if status.is_server_error() => ("internal", "an unexpected error occurred"),
-        _ => ("bad_request", "the request could not be understood"),
+        StatusCode::NOT_FOUND => (ProblemCode::NotFound, "resource not found"),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            ProblemCode::MethodNotAllowed,
+            "this method is not allowed here",
+        ),
+        status if status.is_server_error() => {
+            (ProblemCode::Internal, "an unexpected error occurred")
+        }
+        _ => (
+            ProblemCode::BadRequest,
+            "the request could not be understood",
+        ),
     };
     let mut problem = ApiError::new(status, code, detail).into_response();
     // Keep what the original answer said about the connection or retrying.

@@ -1,6 +1,6 @@
 //! Accounts and login sessions (S5, C2).
 
-use super::error::{ApiError, ApiResult, Problem};
+use super::error::{ApiError, ApiResult, Problem, ProblemCode};
 use super::extract::{ApiJson, ClientIp, CurrentUser};
 use axum::Json;
 use axum::extract::{Path, State};
@@ -96,7 +96,7 @@ pub async fn login(
         None => {
             return Err(ApiError::new(
                 StatusCode::BAD_REQUEST,
-                "device_id_required",
+                ProblemCode::DeviceIdRequired,
                 "send the X-Device-Id header (8 to 128 characters)",
             ));
         }
@@ -105,7 +105,7 @@ pub async fn login(
             DeviceId::parse(&String::from_utf8_lossy(value.as_bytes())).map_err(|message| {
                 ApiError::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
-                    "device_id_required",
+                    ProblemCode::DeviceIdRequired,
                     format!("X-Device-Id {message}"),
                 )
                 .with_field_error("X-Device-Id", message)

@@ -1,6 +1,6 @@
 //! Administration: users and roles (S5, S13, C5) and the audit log (S14).
 
-use super::error::{ApiError, ApiResult, Problem};
+use super::error::{ApiError, ApiResult, Problem, ProblemCode};
 use super::extract::{ApiJson, ApiQuery, ClientIp, CurrentUser, PathId};
 use super::{audit_context, page_request, parse_instant};
 use axum::Json;
@@ -56,7 +56,7 @@ pub async fn set_roles(
         // Otherwise the last admin could lock everyone out of administration.
         return Err(ApiError::new(
             StatusCode::CONFLICT,
-            "cannot_demote_self",
+            ProblemCode::CannotDemoteSelf,
             "an admin cannot remove their own admin role; ask another admin",
         ));
     }

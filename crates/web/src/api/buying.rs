@@ -1,7 +1,7 @@
 //! Buying (U2, U4, S1, S2, S8, C1): holds, orders with idempotency, refunds, and the payment
 //! provider's webhook. The purchase flow itself lives in `bilheteria_app::sales`.
 
-use super::error::{ApiError, ApiResult, Problem};
+use super::error::{ApiError, ApiResult, Problem, ProblemCode};
 use super::extract::{ApiJson, ApiQuery, ClientIp, CurrentUser, PathId, parse_json};
 use super::{audit_context, page_request};
 use axum::Json;
@@ -76,7 +76,7 @@ pub fn order_answer(order: &Order) -> Response {
         OrderStatus::PaymentPending => match &order.pix {
             Some(pix) => ApiError::new(
                 StatusCode::ACCEPTED,
-                "payment_pending",
+                ProblemCode::PaymentPending,
                 "pay the Pix from your bank (scan the QR or copy and paste the code) before it \
                  expires; the order is paid when the bank confirms",
             )
@@ -85,14 +85,14 @@ pub fn order_answer(order: &Order) -> Response {
             .with("order", order),
             None => ApiError::new(
                 StatusCode::ACCEPTED,
-                "payment_pending",
+                ProblemCode::PaymentPending,
                 "the payment provider's answer is not known yet; the order will settle shortly",
             )
             .with("order_id", order.id),
         },
         OrderStatus::AwaitingPayment => ApiError::new(
             StatusCode::CONFLICT,
-            "idempotency_in_progress",
+            ProblemCode::IdempotencyInProgress,
             "a request with this Idempotency-Key is still running",
         ),
         OrderStatus::Failed => {
@@ -103,27 +103,27 @@ pub fn order_answer(order: &Order) -> Response {
                 | OrderFailure::HalfPriceSoldOut
                 | OrderFailure::PurchaseLimitExceeded => ApiError::new(
                     StatusCode::GONE,
-                    "hold_expired",
+                    ProblemCode::HoldExpired,
                     "the hold expired and its seats were taken before the payment settled; the charge was refunded",
                 ),
                 OrderFailure::ListingUnavailable => ApiError::new(
                     StatusCode::CONFLICT,
-                    "listing_unavailable",
+                    ProblemCode::ListingUnavailable,
                     "the ticket on resale was sold or withdrawn before the payment settled; the charge was refunded",
                 ),
                 OrderFailure::PixExpired => ApiError::new(
                     StatusCode::GONE,
-                    "pix_expired",
+                    ProblemCode::PixExpired,
                     "the Pix expired before it was paid; its places were released",
                 ),
                 OrderFailure::OutOfStock => ApiError::new(
                     StatusCode::CONFLICT,
-                    "out_of_stock",
+                    ProblemCode::OutOfStock,
                     "a product sold out before the payment settled; the charge was refunded",
                 ),
                 OrderFailure::Declined => ApiError::new(
                     StatusCode::PAYMENT_REQUIRED,
-                    "payment_declined",
+                    ProblemCode::PaymentDeclined,
                     "the payment was declined; the hold stays until it expires, so you can try again",
                 )
                 .with("decline_code", code),
@@ -162,7 +162,7 @@ pub async fn create_order(
         None => {
             return Err(ApiError::new(
                 StatusCode::BAD_REQUEST,
-                "idempotency_key_required",
+                ProblemCode::IdempotencyKeyRequired,
                 "send an Idempotency-Key header (8 to 64 characters) unique to this purchase",
             ));
         }
@@ -281,7 +281,13 @@ pub async fn payment_webhook(
         state.clock.now().unix_timestamp(),
         300,
     )
-    .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_signature", e.to_string()))?;
+    .map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            ProblemCode::InvalidSignature,
+            e.to_string(),
+        )
+    })?;
     let event: webhook::Event = parse_json(&body)?;
     if let Some(order_id) = event.order_id() {
         sales::settle_on_hint(&state, order_id).await?;

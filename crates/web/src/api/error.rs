@@ -1,5 +1,6 @@
 //! Every error the API returns, as RFC 9457 problem details with a stable `code`. Application,
-//! domain and storage errors become HTTP errors here and nowhere else: status, `code` and wording.
+//! domain and storage errors become HTTP errors here and nowhere else: status, `code` (one
+//! [`ProblemCode`]) and the API's English `detail`; the pages word the code for people.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -8,6 +9,8 @@ use bilheteria_app::queue::state::QueueError;
 use bilheteria_domain::transfers::TransferBlock;
 use bilheteria_domain::{FieldError, FieldErrors};
 use bilheteria_store::{Refusal, StoreError};
+
+pub use super::problem_code::ProblemCode;
 use serde::Serialize;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -32,7 +35,7 @@ pub struct Problem {
 #[derive(Clone, Debug)]
 pub struct ApiError {
     pub status: StatusCode,
-    pub code: &'static str,
+    pub code: ProblemCode,
     pub detail: String,
     pub errors: Vec<FieldError>,
     pub retry_after_secs: Option<u64>,
@@ -44,12 +47,12 @@ impl ApiError {
     pub fn csrf_failed() -> Self {
         Self::new(
             StatusCode::FORBIDDEN,
-            "csrf_failed",
+            ProblemCode::CsrfFailed,
             "this form or request is missing its CSRF proof: reload the page and try again",
         )
     }
 
-    pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, code: ProblemCode, detail: impl Into<String>) -> Self {
         Self {
             status,
             code,
@@ -79,25 +82,29 @@ impl ApiError {
     }
 
     pub fn unauthenticated(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "unauthenticated", detail)
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            ProblemCode::Unauthenticated,
+            detail,
+        )
     }
 
     pub fn session_replaced() -> Self {
         Self::new(
             StatusCode::UNAUTHORIZED,
-            "session_replaced",
+            ProblemCode::SessionReplaced,
             "this session was ended by a newer login of the same account or on the same device",
         )
     }
 
     pub fn forbidden(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::FORBIDDEN, "forbidden", detail)
+        Self::new(StatusCode::FORBIDDEN, ProblemCode::Forbidden, detail)
     }
 
     pub fn not_found(what: &str) -> Self {
         Self::new(
             StatusCode::NOT_FOUND,
-            "not_found",
+            ProblemCode::NotFound,
             format!("{what} not found"),
         )
     }
@@ -111,7 +118,7 @@ impl ApiError {
             errors: errors.0,
             ..Self::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "validation_failed",
+                ProblemCode::ValidationFailed,
                 detail,
             )
         }
@@ -126,7 +133,7 @@ impl ApiError {
             retry_after_secs: Some(retry_after_secs.max(1)),
             ..Self::new(
                 StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
+                ProblemCode::RateLimited,
                 "too many requests; retry later",
             )
         }
@@ -155,8 +162,12 @@ impl ApiError {
                 format!("this transfer is {} already", status.as_str())
             }
         };
-        Self::new(StatusCode::CONFLICT, "transfer_not_allowed", detail)
-            .with("reason", block.as_str())
+        Self::new(
+            StatusCode::CONFLICT,
+            ProblemCode::TransferNotAllowed,
+            detail,
+        )
+        .with("reason", block.as_str())
     }
 
     /// An unexpected failure: logged in full, answered without internals.
@@ -164,7 +175,7 @@ impl ApiError {
         tracing::error!(%error, "request failed");
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
+            ProblemCode::Internal,
             "an unexpected error occurred",
         )
     }
@@ -177,12 +188,12 @@ impl ApiError {
         Problem {
             kind: format!(
                 "https://bilheteria.dev/problems/{}",
-                self.code.replace('_', "-")
+                self.code.as_str().replace('_', "-")
             ),
             title: self.title().to_owned(),
             status: self.status.as_u16(),
             detail: self.detail.clone(),
-            code: self.code.to_owned(),
+            code: self.code.as_str().to_owned(),
             errors: self.errors.clone(),
             extensions: self.extensions.clone(),
         }
@@ -216,7 +227,7 @@ impl From<StoreError> for ApiError {
         match error {
             StoreError::EmailTaken => Self::new(
                 StatusCode::CONFLICT,
-                "email_taken",
+                ProblemCode::EmailTaken,
                 "this email is already registered",
             ),
             StoreError::NotFound => Self::not_found("resource"),
@@ -224,7 +235,7 @@ impl From<StoreError> for ApiError {
             StoreError::Refused(refusal) => refusal.into(),
             StoreError::SeatsUnavailable(seats) => Self::new(
                 StatusCode::CONFLICT,
-                "seat_unavailable",
+                ProblemCode::SeatUnavailable,
                 "some of these seats are held or sold; pick others",
             )
             .with("seat_ids", seats),
@@ -232,7 +243,7 @@ impl From<StoreError> for ApiError {
                 tracing::error!(%message, "storage failed");
                 Self::new(
                     StatusCode::SERVICE_UNAVAILABLE,
-                    "storage_unavailable",
+                    ProblemCode::StorageUnavailable,
                     "storage is unavailable; retry later",
                 )
             }
@@ -252,17 +263,17 @@ impl From<AppError> for ApiError {
             AppError::SessionReplaced => Self::session_replaced(),
             AppError::InvalidCredentials => Self::new(
                 StatusCode::UNAUTHORIZED,
-                "invalid_credentials",
+                ProblemCode::InvalidCredentials,
                 "wrong email or password",
             ),
             AppError::InvalidToken => Self::new(
                 StatusCode::GONE,
-                "invalid_token",
+                ProblemCode::InvalidToken,
                 "this link was used, has expired or is unknown: ask for a new one",
             ),
             AppError::EmailNotVerified => Self::new(
                 StatusCode::FORBIDDEN,
-                "email_not_verified",
+                ProblemCode::EmailNotVerified,
                 "confirm your email address (the link mailed at sign-up) to accept tickets sent to it",
             ),
             AppError::Forbidden(denied) => Self::forbidden(match denied {
@@ -297,29 +308,29 @@ impl From<AppError> for ApiError {
                 retry_after_secs: Some(retry_after_secs.max(1)),
                 ..Self::new(
                     StatusCode::SERVICE_UNAVAILABLE,
-                    "overloaded",
+                    ProblemCode::Overloaded,
                     "the box office is at capacity right now; nothing was held; try again shortly",
                 )
             },
             AppError::IpBlocked => Self::new(
                 StatusCode::FORBIDDEN,
-                "ip_blocked",
+                ProblemCode::IpBlocked,
                 "purchases from this address are not allowed",
             ),
             AppError::SalesNotOpen { sales_start_at } => Self::new(
                 StatusCode::CONFLICT,
-                "sales_not_open",
+                ProblemCode::SalesNotOpen,
                 "sales for this session have not opened yet",
             )
             .with("sales_start_at", sales_start_at.unix_timestamp()),
             AppError::SalesClosed => Self::new(
                 StatusCode::CONFLICT,
-                "sales_closed",
+                ProblemCode::SalesClosed,
                 "this session has already started",
             ),
             AppError::AdmissionRequired(problem) => Self::new(
                 StatusCode::FORBIDDEN,
-                "admission_required",
+                ProblemCode::AdmissionRequired,
                 match problem {
                     AdmissionProblem::Missing => {
                         "this session sells through its waiting room: join the queue and send X-Admission-Token"
@@ -334,50 +345,50 @@ impl From<AppError> for ApiError {
             ),
             AppError::InvalidQueueToken => Self::new(
                 StatusCode::UNAUTHORIZED,
-                "invalid_queue_token",
+                ProblemCode::InvalidQueueToken,
                 "the queue token is missing, malformed, forged or for another session",
             ),
             AppError::QueueNotEnabled => Self::new(
                 StatusCode::CONFLICT,
-                "queue_not_enabled",
+                ProblemCode::QueueNotEnabled,
                 "this session has no waiting room (any more)",
             ),
             AppError::AdmissionExpired => Self::new(
                 StatusCode::GONE,
-                "admission_expired",
+                ProblemCode::AdmissionExpired,
                 "your turn to buy has passed: each account gets one turn in this queue",
             ),
             AppError::Queue(QueueError::DeviceTaken) => Self::new(
                 StatusCode::CONFLICT,
-                "device_in_queue",
+                ProblemCode::DeviceInQueue,
                 "this device is already in the line with another account",
             ),
             AppError::Queue(QueueError::Unavailable(reason)) => {
                 tracing::error!(%reason, "queue state unavailable");
                 Self::new(
                     StatusCode::SERVICE_UNAVAILABLE,
-                    "queue_unavailable",
+                    ProblemCode::QueueUnavailable,
                     "the waiting room is unavailable; retry shortly",
                 )
             }
             AppError::IdempotencyKeyReused => Self::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "idempotency_key_reused",
+                ProblemCode::IdempotencyKeyReused,
                 "this Idempotency-Key was used with a different request body",
             ),
             AppError::OrderNotRefundable => Self::new(
                 StatusCode::CONFLICT,
-                "order_not_refundable",
+                ProblemCode::OrderNotRefundable,
                 "only a paid order can be refunded",
             ),
             AppError::InvalidTicket => Self::new(
                 StatusCode::NOT_FOUND,
-                "invalid_ticket",
+                ProblemCode::InvalidTicket,
                 "this is not a ticket of ours: check the code, or show the ticket again",
             ),
             AppError::TicketWrongSession => Self::new(
                 StatusCode::CONFLICT,
-                "ticket_wrong_session",
+                ProblemCode::TicketWrongSession,
                 "this ticket is for another session",
             ),
             AppError::TicketUsed {
@@ -385,7 +396,7 @@ impl From<AppError> for ApiError {
                 gate,
             } => Self::new(
                 StatusCode::CONFLICT,
-                "ticket_used",
+                ProblemCode::TicketUsed,
                 format!("this ticket was let in before, at gate {gate}"),
             )
             .with(
@@ -397,54 +408,54 @@ impl From<AppError> for ApiError {
             .with("gate", gate),
             AppError::TicketRevoked => Self::new(
                 StatusCode::GONE,
-                "ticket_revoked",
+                ProblemCode::TicketRevoked,
                 "this code is no longer valid: the ticket was cancelled, refunded or given a new code",
             ),
             AppError::TransferNotAllowed(block) => Self::transfer_not_allowed(block),
             AppError::ScreenCodeRequired => Self::new(
                 StatusCode::CONFLICT,
-                "screen_code_required",
+                ProblemCode::ScreenCodeRequired,
                 "this session takes only the code on the ticket's screen, which changes every 15 seconds",
             ),
             AppError::ScreenCodeExpired => Self::new(
                 StatusCode::CONFLICT,
-                "screen_code_expired",
+                ProblemCode::ScreenCodeExpired,
                 "this on-screen code is from another moment (a screenshot?): show the live ticket",
             ),
             AppError::ScreenOnly => Self::new(
                 StatusCode::CONFLICT,
-                "ticket_screen_only",
+                ProblemCode::TicketScreenOnly,
                 "the organizer shows this session's tickets on screens only: open the ticket on your phone",
             ),
             AppError::EligibilityRequired => Self::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "eligibility_required",
+                ProblemCode::EligibilityRequired,
                 "half-price places (meia-entrada) need `eligibility`: one of student, pcd, \
                  pcd_companion, youth_low_income, senior",
             ),
             AppError::DemoAlreadySeeded => Self::new(
                 StatusCode::CONFLICT,
-                "demo_already_seeded",
+                ProblemCode::DemoAlreadySeeded,
                 "the demo box office is already here",
             ),
             AppError::NotSimulated => Self::new(
                 StatusCode::NOT_FOUND,
-                "not_simulated",
+                ProblemCode::NotSimulated,
                 "Pix payments are made from the buyer's bank; only the simulated provider pays them here",
             ),
             AppError::PixNotPending => Self::new(
                 StatusCode::CONFLICT,
-                "pix_not_pending",
+                ProblemCode::PixNotPending,
                 "this order has no Pix waiting to be paid (paid, expired, or paid by card)",
             ),
             AppError::NotSoldOut => Self::new(
                 StatusCode::CONFLICT,
-                "not_sold_out",
+                ProblemCode::NotSoldOut,
                 "places of this session are still on sale: buy them instead of waiting",
             ),
             AppError::Provider(reason) => Self::new(
                 StatusCode::BAD_GATEWAY,
-                "payment_provider_error",
+                ProblemCode::PaymentProviderError,
                 format!("the refund could not be made: {reason}"),
             ),
             AppError::Store(error) => error.into(),
@@ -458,7 +469,7 @@ impl From<Refusal> for ApiError {
         match refusal {
             Refusal::PurchaseLimitExceeded { cap } => Self::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "purchase_limit_exceeded",
+                ProblemCode::PurchaseLimitExceeded,
                 format!(
                     "at most {cap} tickets per buyer for this session, counting holds and purchases"
                 ),
@@ -473,28 +484,28 @@ impl From<Refusal> for ApiError {
             ),
             Refusal::SoldOut => Self::new(
                 StatusCode::CONFLICT,
-                "sold_out",
+                ProblemCode::SoldOut,
                 "not enough places left in this section",
             ),
             Refusal::OpenPlacesSoldOut => Self::new(
                 StatusCode::CONFLICT,
-                "sold_out",
+                ProblemCode::SoldOut,
                 "no full-price places left: the remaining ones are reserved for half-price buyers (meia-entrada)",
             ),
             Refusal::HalfPriceSoldOut => Self::new(
                 StatusCode::CONFLICT,
-                "half_price_sold_out",
+                ProblemCode::HalfPriceSoldOut,
                 "no half-price places (meia-entrada) left in this session's quota",
             ),
             Refusal::HoldNotFound => Self::not_found("hold"),
             Refusal::HoldExpired => Self::new(
                 StatusCode::GONE,
-                "hold_expired",
+                ProblemCode::HoldExpired,
                 "the hold has expired; hold the seats again",
             ),
             Refusal::HoldInUse => Self::new(
                 StatusCode::CONFLICT,
-                "hold_in_use",
+                ProblemCode::HoldInUse,
                 "this hold is already being paid for or was bought",
             ),
             Refusal::ProductNotOffered { index } => Self::invalid_field(
@@ -503,18 +514,18 @@ impl From<Refusal> for ApiError {
             ),
             Refusal::OutOfStock { product } => Self::new(
                 StatusCode::CONFLICT,
-                "out_of_stock",
+                ProblemCode::OutOfStock,
                 format!("not enough stock of product {product}"),
             ),
             Refusal::TotalTooLarge => Self::invalid_field("body", "the total is too large"),
             Refusal::OrderNotRefundable => Self::new(
                 StatusCode::CONFLICT,
-                "order_not_refundable",
+                ProblemCode::OrderNotRefundable,
                 "only a paid order can be refunded",
             ),
             Refusal::EventHasSessions => Self::new(
                 StatusCode::CONFLICT,
-                "event_has_sessions",
+                ProblemCode::EventHasSessions,
                 "an event with sessions cannot move to another venue",
             ),
             Refusal::SectionNotOfVenue { section } => Self::invalid_field(
@@ -524,7 +535,7 @@ impl From<Refusal> for ApiError {
             Refusal::TransferNotAllowed(block) => Self::transfer_not_allowed(block),
             Refusal::ResaleAboveFaceValue { face_value_cents } => Self::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "resale_above_face_value",
+                ProblemCode::ResaleAboveFaceValue,
                 format!(
                     "a ticket is resold at no more than was paid for it: at most {face_value_cents} cents"
                 ),
@@ -532,7 +543,7 @@ impl From<Refusal> for ApiError {
             .with("face_value_cents", face_value_cents),
             Refusal::ListingUnavailable => Self::new(
                 StatusCode::CONFLICT,
-                "listing_unavailable",
+                ProblemCode::ListingUnavailable,
                 "this listing is sold, withdrawn, being bought by someone else, or your own",
             ),
         }

@@ -1,7 +1,7 @@
 //! Request extractors that turn every client mistake into a documented problem: JSON bodies,
 //! query strings, path ids, the caller's identity and address.
 
-use super::error::ApiError;
+use super::error::{ApiError, ProblemCode};
 use crate::cookies;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{
@@ -38,7 +38,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
         if !is_json {
             return Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
+                ProblemCode::UnsupportedMediaType,
                 "send the body as application/json",
             ));
         }
@@ -50,13 +50,15 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                 {
                     ApiError::new(
                         StatusCode::PAYLOAD_TOO_LARGE,
-                        "payload_too_large",
+                        ProblemCode::PayloadTooLarge,
                         "the request body is too large",
                     )
                 }
-                other => {
-                    ApiError::new(StatusCode::BAD_REQUEST, "malformed_body", other.body_text())
-                }
+                other => ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    ProblemCode::MalformedBody,
+                    other.body_text(),
+                ),
             })?;
         parse_json(&bytes).map(ApiJson)
     }
@@ -64,7 +66,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
 
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     match parse_json_as_sent(bytes) {
-        Err(refused) if refused.code == "validation_failed" => {
+        Err(refused) if refused.code == ProblemCode::ValidationFailed => {
             // `402.0` is the integer 402 to JSON: read again with such numbers as integers.
             let mut value: serde_json::Value =
                 serde_json::from_slice(bytes).map_err(|_| refused.clone())?;
@@ -117,7 +119,7 @@ fn parse_json_as_sent<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> 
         if error.inner().is_syntax() || error.inner().is_eof() {
             ApiError::new(
                 StatusCode::BAD_REQUEST,
-                "malformed_json",
+                ProblemCode::MalformedJson,
                 format!("the body is not valid JSON: {}", error.into_inner()),
             )
         } else {
@@ -127,7 +129,7 @@ fn parse_json_as_sent<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> 
     deserializer.end().map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
-            "malformed_json",
+            ProblemCode::MalformedJson,
             format!("the body is not valid JSON: {e}"),
         )
     })?;
@@ -374,7 +376,7 @@ mod tests {
             }
         );
         let fraction = parse_json::<Body>(br#"{"amount": 402.5, "parts": []}"#).unwrap_err();
-        assert_eq!(fraction.code, "validation_failed");
+        assert_eq!(fraction.code, ProblemCode::ValidationFailed);
         assert_eq!(fraction.detail.split(':').next(), Some("amount"));
     }
 
@@ -391,17 +393,17 @@ mod tests {
             n: i64,
         }
         let error = parse_json::<Body>(br#"{"outer": [{"n": 1}, {"n": "x"}]}"#).unwrap_err();
-        assert_eq!(error.code, "validation_failed");
+        assert_eq!(error.code, ProblemCode::ValidationFailed);
         assert_eq!(error.errors[0].field, "outer[1].n");
         assert_eq!(
             parse_json::<Body>(b"{oops").unwrap_err().code,
-            "malformed_json"
+            ProblemCode::MalformedJson
         );
         assert_eq!(
             parse_json::<Body>(br#"{"outer": []} trailing"#)
                 .unwrap_err()
                 .code,
-            "malformed_json"
+            ProblemCode::MalformedJson
         );
         assert_eq!(
             parse_json::<Body>(b"{}").unwrap_err().errors[0].field,

@@ -10,6 +10,7 @@ pub mod error;
 pub mod extract;
 pub mod gate;
 pub mod ops;
+pub mod problem_code;
 pub mod queue;
 pub mod tickets;
 pub mod transfers;

@@ -1,6 +1,6 @@
 //! Operations: liveness, readiness and Prometheus metrics.
 
-use super::error::{ApiError, ApiResult, Problem};
+use super::error::{ApiError, ApiResult, Problem, ProblemCode};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -34,7 +34,7 @@ pub async fn readyz(State(state): State<App>) -> ApiResult<Json<Health>> {
         tracing::warn!(%error, "not ready");
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "not_ready",
+            ProblemCode::NotReady,
             "the database does not answer",
         )
     })?;

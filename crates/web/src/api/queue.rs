@@ -2,7 +2,7 @@
 //! the proof-of-work challenge, and what organizers see and change.
 
 use super::audit_context;
-use super::error::{ApiError, ApiResult, Problem};
+use super::error::{ApiError, ApiResult, Problem, ProblemCode};
 use super::extract::{ApiJson, ClientIp, CurrentUser, PathId};
 use axum::Json;
 use axum::extract::{Query, State};
@@ -63,7 +63,7 @@ pub async fn queued_session(
     if !session.queue.enabled {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
-            "queue_not_enabled",
+            ProblemCode::QueueNotEnabled,
             "this session has no waiting room",
         ));
     }
@@ -123,7 +123,7 @@ pub fn check_proof_of_work(
     let required = || {
         ApiError::new(
             StatusCode::FORBIDDEN,
-            "proof_of_work_required",
+            ProblemCode::ProofOfWorkRequired,
             "this queue asks for a proof of work: GET .../queue/challenge, solve it, join with X-Queue-Challenge and X-Queue-Nonce",
         )
     };

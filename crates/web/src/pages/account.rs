@@ -5,7 +5,7 @@
 use super::{
     Chrome, Form, PageError, PageResult, Visitor, lenient_query, local_path, not_found, see_other,
 };
-use crate::api::error::ApiError;
+use crate::api::error::{ApiError, ProblemCode};
 use crate::cookies;
 use askama::Template;
 use axum::body::Bytes;
@@ -87,12 +87,7 @@ impl CredentialsPage {
 /// A form shown again with what went wrong, in the visitor's language.
 fn with_problem(visitor: &Visitor, mut form: CredentialsPage, error: AppError) -> PageResult {
     let problem = ApiError::from(error);
-    let (title, text) = super::words::problem(
-        visitor.lang,
-        problem.status,
-        problem.code,
-        Some(&problem.detail),
-    );
+    let (title, text) = super::words::problem(visitor.lang, problem.code, &problem.detail);
     form.problems = if problem.errors.is_empty() {
         vec![format!("{title}. {text}")]
     } else {
@@ -102,7 +97,7 @@ fn with_problem(visitor: &Visitor, mut form: CredentialsPage, error: AppError) -
             .map(|e| format!("{}: {}", field_name(visitor.lang, &e.field), e.message))
             .collect()
     };
-    if problem.code == "invalid_credentials" {
+    if problem.code == ProblemCode::InvalidCredentials {
         form.problems = vec![visitor.w.wrong_credentials.to_owned()];
     }
     let mut response = visitor.page(&form);

@@ -7,7 +7,7 @@ use super::words;
 use super::{
     Chrome, Form, PageId, PageResult, Visitor, lenient_query, see_other, session_at_venue,
 };
-use crate::api::error::ApiError;
+use crate::api::error::{ApiError, ProblemCode};
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
@@ -58,7 +58,7 @@ async fn active_hold(app: &App, visitor: &Visitor, id: HoldId) -> Result<Hold, R
             HoldNow::Gone(hold) => {
                 let problem = ApiError::new(
                     StatusCode::GONE,
-                    "hold_expired",
+                    ProblemCode::HoldExpired,
                     "the hold is no longer active",
                 );
                 let page = super::browse::session_page(

@@ -14,7 +14,7 @@ mod tickets;
 mod visitor;
 pub mod words;
 
-use crate::api::error::ApiError;
+use crate::api::error::{ApiError, ProblemCode};
 use askama::Template;
 use axum::Router;
 use axum::extract::Request;
@@ -93,8 +93,8 @@ pub async fn not_found_page(app: &App, req: Request) -> Option<Response> {
     Some(problem_page(
         chrome,
         StatusCode::NOT_FOUND,
-        "not_found",
-        None,
+        ProblemCode::NotFound,
+        "",
         &[],
     ))
 }
@@ -189,8 +189,8 @@ pub fn render(page: &impl Template) -> Response {
             error_page(
                 Language::default(),
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                None,
+                ProblemCode::Internal,
+                "",
                 &[],
             )
         }
@@ -223,8 +223,8 @@ struct ErrorPage<'a> {
 pub fn error_page(
     lang: Language,
     status: StatusCode,
-    code: &str,
-    detail: Option<&str>,
+    code: ProblemCode,
+    detail: &str,
     fields: &[String],
 ) -> Response {
     problem_page(Chrome::anonymous(lang, "/"), status, code, detail, fields)
@@ -234,12 +234,12 @@ pub fn error_page(
 fn problem_page(
     c: Chrome,
     status: StatusCode,
-    code: &str,
-    detail: Option<&str>,
+    code: ProblemCode,
+    detail: &str,
     fields: &[String],
 ) -> Response {
     let lang = Language::parse(c.lang).unwrap_or_default();
-    let (title, text) = words::problem(lang, status, code, detail);
+    let (title, text) = words::problem(lang, code, detail);
     let page = ErrorPage {
         c,
         status: status.as_u16(),
@@ -276,7 +276,7 @@ impl Chrome {
 /// A problem as the lines shown beside the form it came from, in `lang`: what happened and
 /// what to do, then each field's complaint.
 pub fn problem_lines(lang: Language, problem: &ApiError) -> Vec<String> {
-    let (title, text) = words::problem(lang, problem.status, problem.code, Some(&problem.detail));
+    let (title, text) = words::problem(lang, problem.code, &problem.detail);
     std::iter::once(format!("{title}. {text}"))
         .chain(
             problem

@@ -4,7 +4,7 @@
 use super::buying::{after_decline, after_payment, installments, new_key, payment_of, place};
 use super::words;
 use super::{Chrome, PageId, PageResult, Visitor, session_at_venue};
-use crate::api::error::ApiError;
+use crate::api::error::{ApiError, ProblemCode};
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
@@ -101,7 +101,7 @@ pub async fn listing(
     if listing.status != ListingStatus::Listed {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
-            "listing_unavailable",
+            ProblemCode::ListingUnavailable,
             "this ticket is no longer on resale",
         )
         .into());

@@ -105,7 +105,7 @@ pub async fn ensure_device(State(app): State<App>, mut req: Request, next: Next)
             chrome_for(&app, method, uri, headers).await,
             problem.status,
             problem.code,
-            Some(&problem.detail),
+            &problem.detail,
             &fields,
         );
         for (name, value) in response.headers() {

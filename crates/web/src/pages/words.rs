@@ -1,7 +1,7 @@
 //! Every string of the pages, in Brazilian Portuguese and in English, side by side: a string
 //! missing in one language does not compile. Phrases with numbers in them are functions below.
 
-use axum::http::StatusCode;
+use crate::api::error::ProblemCode;
 use bilheteria_domain::half_price::Eligibility;
 use bilheteria_domain::locale::Language;
 use bilheteria_domain::sales::Installments;
@@ -392,166 +392,653 @@ pub fn transfer_line(lang: Language, outgoing: bool, who: &str, ticket: &str) ->
     }
 }
 
-/// The title and explanation of a problem a page ran into, by its stable code.
-pub fn problem(
-    lang: Language,
-    status: StatusCode,
-    code: &str,
-    detail: Option<&str>,
-) -> (&'static str, String) {
-    let pt = lang == Language::PtBr;
-    let pick = |p: &'static str, e: &'static str| if pt { p } else { e };
-    let (title, text): (&'static str, &'static str) = match code {
-        "not_found" => (
-            pick("Página não encontrada", "Page not found"),
-            pick(
+/// The title and explanation of a problem a page ran into, in `lang`. Where the API's English
+/// `detail` carries facts the wording cannot (the gate a ticket went in by, why a body was not
+/// read), an English reader gets that detail as the explanation.
+pub fn problem(lang: Language, code: ProblemCode, detail: &str) -> (&'static str, String) {
+    let [pt, en] = problem_wording(code);
+    let (title, text) = match lang {
+        Language::PtBr => pt,
+        Language::En => en,
+    };
+    let facts_in_detail = matches!(
+        code,
+        ProblemCode::TicketUsed
+            | ProblemCode::PaymentProviderError
+            | ProblemCode::MalformedJson
+            | ProblemCode::MalformedBody
+            | ProblemCode::DeviceIdRequired
+            | ProblemCode::InvalidSignature
+    );
+    if lang == Language::En && facts_in_detail && !detail.is_empty() {
+        return (title, detail.to_owned());
+    }
+    (title, text.to_owned())
+}
+
+/// A problem's title and explanation for a buyer, in pt-BR then English: every code has both.
+fn problem_wording(code: ProblemCode) -> [(&'static str, &'static str); 2] {
+    use ProblemCode as C;
+    match code {
+        C::Unauthenticated => [
+            (
+                "Entre para continuar",
+                "Entre na sua conta para continuar. Se já tinha entrado, a sessão terminou.",
+            ),
+            (
+                "Log in to go on",
+                "Log in to your account to go on. If you were logged in, your session has ended.",
+            ),
+        ],
+        C::SessionReplaced => [
+            (
+                "Sessão encerrada por outro login",
+                "Você entrou com esta conta em outro aparelho, e isso encerrou a sessão aqui. Entre de novo para continuar.",
+            ),
+            (
+                "Session ended by another login",
+                "You logged in to this account on another device, which ended the session here. Log in again to go on.",
+            ),
+        ],
+        C::Forbidden => [
+            ("Sem permissão", "Sua conta não pode fazer isto."),
+            ("Not allowed", "Your account cannot do this."),
+        ],
+        C::NotFound => [
+            (
+                "Página não encontrada",
                 "O endereço não existe ou não está mais disponível.",
+            ),
+            (
+                "Page not found",
                 "This address does not exist or is no longer available.",
             ),
-        ),
-        "csrf_failed" => (
-            pick("Formulário expirado", "Form expired"),
-            pick(
+        ],
+        C::ValidationFailed => [
+            ("Confira os dados", "Alguns campos não estão certos:"),
+            ("Check the form", "Some fields are not right:"),
+        ],
+        C::RateLimited => [
+            ("Muitas tentativas", "Espere um pouco e tente de novo."),
+            ("Too many attempts", "Wait a moment and try again."),
+        ],
+        C::CsrfFailed => [
+            (
+                "Formulário expirado",
                 "Por segurança, este formulário precisa ser enviado a partir da página dele. Volte, recarregue a página e tente de novo.",
+            ),
+            (
+                "Form expired",
                 "For your safety this form must be sent from its own page. Go back, reload the page and try again.",
             ),
-        ),
-        "seat_unavailable" => (
-            pick("Assento indisponível", "Seat unavailable"),
-            pick(
-                "Alguém reservou um dos assentos antes de você. Volte ao mapa e escolha outro.",
-                "Someone held one of those seats first. Go back to the map and pick another.",
+        ],
+        C::BadRequest => [
+            (
+                "Pedido não entendido",
+                "Não conseguimos entender o que foi enviado. Volte, recarregue a página e tente de novo.",
             ),
-        ),
-        "sold_out" => (
-            pick("Esgotado", "Sold out"),
-            pick(
-                "Não há mais lugares suficientes neste setor. Tente outro setor ou outra sessão.",
-                "There are not enough places left in this section. Try another section or session.",
+            (
+                "Request not understood",
+                "We could not understand what was sent. Go back, reload the page and try again.",
             ),
-        ),
-        "half_price_sold_out" => (
-            pick("Meia-entrada esgotada", "Half price sold out"),
-            pick(
-                "Os lugares reservados para meia-entrada acabaram nesta sessão.",
-                "The places reserved for half price are gone for this session.",
+        ],
+        C::MethodNotAllowed => [
+            (
+                "Ação não disponível aqui",
+                "Este endereço não aceita esta ação. Volte e use os botões da página.",
             ),
-        ),
-        "purchase_limit_exceeded" => (
-            pick("Limite por pessoa", "Limit per person"),
-            pick(
-                "Esta sessão tem um limite de ingressos por pessoa e o pedido passaria dele (contando os que você já tem ou reservou).",
-                "This session limits tickets per person, and this would go past it (counting those you already have or hold).",
+            (
+                "Action not available here",
+                "This address does not take this action. Go back and use the page's buttons.",
             ),
-        ),
-        "sales_not_open" => (
-            pick("Vendas ainda não abertas", "Sales not open yet"),
-            pick(
-                "As vendas desta sessão ainda não começaram.",
-                "Sales for this session have not started yet.",
+        ],
+        C::PayloadTooLarge => [
+            (
+                "Envio grande demais",
+                "O que foi enviado passa do tamanho permitido. Envie menos de uma vez.",
             ),
-        ),
-        "sales_closed" => (
-            pick("Vendas encerradas", "Sales closed"),
-            pick(
-                "As vendas desta sessão terminaram.",
-                "Sales for this session are over.",
+            (
+                "Too much sent",
+                "What was sent is over the size allowed. Send less at a time.",
             ),
-        ),
-        "admission_required" | "admission_expired" => (
-            pick("Passe pela fila", "Go through the waiting room"),
-            pick(
-                "Esta venda tem fila de espera. Entre na fila e aguarde a sua vez.",
-                "This sale has a waiting room. Join it and wait for your turn.",
+        ],
+        C::UnsupportedMediaType => [
+            (
+                "Formato não aceito",
+                "O que foi enviado não está num formato que aceitamos. Recarregue a página e tente de novo.",
             ),
-        ),
-        "eligibility_required" => (
-            pick(
-                "Diga o seu direito à meia",
-                "Say your ground for half price",
+            (
+                "Format not accepted",
+                "What was sent is not in a format we take. Reload the page and try again.",
             ),
-            pick(
-                "Para comprar meia-entrada, escolha o seu direito (estudante, PcD, …). O documento é conferido na entrada.",
-                "To buy half price, choose your ground (student, disability, …). The document is checked at the gate.",
+        ],
+        C::MalformedBody => [
+            (
+                "Envio incompleto",
+                "O que foi enviado chegou incompleto ou ilegível. Tente de novo.",
             ),
-        ),
-        "hold_expired" => (
-            pick("Reserva expirada", "Hold expired"),
-            pick(
-                "O tempo para pagar acabou e os lugares foram liberados. Escolha-os de novo.",
-                "The time to pay ran out and the places were released. Pick them again.",
+            (
+                "Incomplete request",
+                "What was sent arrived incomplete or unreadable. Try again.",
             ),
-        ),
-        "rate_limited" => (
-            pick("Muitas tentativas", "Too many attempts"),
-            pick(
-                "Espere um pouco e tente de novo.",
-                "Wait a moment and try again.",
+        ],
+        C::MalformedJson => [
+            (
+                "Dados ilegíveis",
+                "Os dados enviados não puderam ser lidos. Recarregue a página e tente de novo.",
             ),
-        ),
-        "overloaded" => (
-            pick("Muita procura agora", "Very busy right now"),
-            pick(
+            (
+                "Unreadable data",
+                "The data sent could not be read. Reload the page and try again.",
+            ),
+        ],
+        C::RequestTimeout => [
+            (
+                "Demorou demais",
+                "A resposta demorou mais do que devia. Confira em Meus pedidos se algo foi feito antes de tentar de novo.",
+            ),
+            (
+                "Took too long",
+                "The answer took longer than it should. Check My orders for anything done before you try again.",
+            ),
+        ],
+        C::Overloaded => [
+            (
+                "Muita procura agora",
                 "Muita gente está comprando neste momento e nada foi reservado para você. Tente de novo em alguns segundos.",
+            ),
+            (
+                "Very busy right now",
                 "A great many people are buying right now and nothing was held for you. Try again in a few seconds.",
             ),
-        ),
-        "email_taken" => (
-            pick("E-mail já cadastrado", "Email already registered"),
-            pick(
-                "Já existe uma conta com este e-mail. Entre com ela.",
-                "There is already an account with this email. Log in with it.",
+        ],
+        C::StorageUnavailable => [
+            (
+                "Sistema indisponível",
+                "Não conseguimos guardar nem ler dados agora. Nada foi cobrado em dobro; tente de novo em instantes.",
             ),
-        ),
-        "transfer_not_allowed" => (
-            pick("Transferência não permitida", "Transfer not allowed"),
-            pick(
-                "Este ingresso não pode ser transferido agora (o organizador não permite, o prazo passou, ou há outra transferência ou revenda em andamento).",
-                "This ticket cannot be transferred now (the organizer does not allow it, the cutoff passed, or another transfer or listing is open).",
+            (
+                "System unavailable",
+                "We cannot store or read data right now. Nothing was charged twice; try again in a moment.",
             ),
-        ),
-        "listing_unavailable" => (
-            pick("Ingresso indisponível", "Ticket unavailable"),
-            pick(
-                "Este ingresso não está mais na revenda: outra pessoa comprou, ou quem vendia desistiu.",
-                "This ticket is no longer on resale: someone else bought it, or the seller withdrew it.",
+        ],
+        C::NotReady => [
+            (
+                "Ainda não estamos prontos",
+                "A bilheteria está começando ou parando. Tente de novo em instantes.",
             ),
-        ),
-        "validation_failed" => (
-            pick("Confira os dados", "Check the form"),
-            pick(
-                "Alguns campos não estão certos:",
-                "Some fields are not right:",
+            (
+                "Not ready yet",
+                "The box office is starting or stopping. Try again in a moment.",
             ),
-        ),
-        "forbidden" => (
-            pick("Sem permissão", "Not allowed"),
-            pick(
-                "Sua conta não pode fazer isto.",
-                "Your account cannot do this.",
-            ),
-        ),
-        "internal" => (
-            pick("Algo deu errado", "Something went wrong"),
-            pick(
+        ],
+        C::Internal => [
+            (
+                "Algo deu errado",
                 "Tivemos um problema do nosso lado. Nada foi cobrado em dobro; tente de novo em instantes.",
+            ),
+            (
+                "Something went wrong",
                 "Something failed on our side. Nothing was charged twice; try again in a moment.",
             ),
-        ),
-        _ => (
-            match status.as_u16() {
-                400..=499 => pick("Não foi possível continuar", "This could not go on"),
-                _ => pick("Algo deu errado", "Something went wrong"),
-            },
-            "",
-        ),
-    };
-    let text = if text.is_empty() {
-        detail.unwrap_or_default().to_owned()
-    } else {
-        text.to_owned()
-    };
-    (title, text)
+        ],
+        C::EmailTaken => [
+            (
+                "E-mail já cadastrado",
+                "Já existe uma conta com este e-mail. Entre com ela.",
+            ),
+            (
+                "Email already registered",
+                "There is already an account with this email. Log in with it.",
+            ),
+        ],
+        C::InvalidCredentials => [
+            ("Não foi possível entrar", "E-mail ou senha incorretos."),
+            ("Could not log in", "Wrong email or password."),
+        ],
+        C::DeviceIdRequired => [
+            (
+                "Aparelho não identificado",
+                "Não conseguimos identificar este aparelho. Ative os cookies, recarregue a página e tente de novo.",
+            ),
+            (
+                "Device not identified",
+                "We could not tell which device this is. Turn cookies on, reload the page and try again.",
+            ),
+        ],
+        C::CannotDemoteSelf => [
+            (
+                "Você continua administrador",
+                "Você não pode tirar o seu próprio papel de administrador: peça a outro administrador.",
+            ),
+            (
+                "You stay an admin",
+                "You cannot remove your own admin role: ask another admin.",
+            ),
+        ],
+        C::InvalidToken => [
+            (
+                "Link inválido ou vencido",
+                "Este link já foi usado, venceu ou não é nosso. Peça um novo.",
+            ),
+            (
+                "Link invalid or expired",
+                "This link was already used, has expired or is not ours. Ask for a new one.",
+            ),
+        ],
+        C::EmailNotVerified => [
+            (
+                "Confirme o seu e-mail",
+                "Para receber ingressos enviados a você, confirme o seu e-mail pelo link que mandamos no cadastro.",
+            ),
+            (
+                "Confirm your email",
+                "To accept tickets sent to you, confirm your email with the link we sent when you signed up.",
+            ),
+        ],
+        C::QueueNotEnabled => [
+            (
+                "Sem fila de espera",
+                "Esta sessão não tem (mais) fila de espera: escolha os lugares direto.",
+            ),
+            (
+                "No waiting room",
+                "This session has no waiting room (any more): choose your places directly.",
+            ),
+        ],
+        C::InvalidQueueToken => [
+            (
+                "Lugar na fila não reconhecido",
+                "Não reconhecemos o seu lugar nesta fila. Entre na fila de novo por esta página.",
+            ),
+            (
+                "Place in line not recognised",
+                "We do not recognise your place in this line. Join it again from this page.",
+            ),
+        ],
+        C::ProofOfWorkRequired => [
+            (
+                "Verificação do navegador",
+                "Esta fila pede que o navegador faça uma verificação rápida. Ative o JavaScript e entre na fila de novo.",
+            ),
+            (
+                "Browser check",
+                "This line asks your browser for a quick check. Turn JavaScript on and join the line again.",
+            ),
+        ],
+        C::DeviceInQueue => [
+            (
+                "Aparelho já está na fila",
+                "Este aparelho já está na fila com outra conta. Cada aparelho entra na fila uma vez.",
+            ),
+            (
+                "Device already in line",
+                "This device is already in the line with another account. Each device joins the line once.",
+            ),
+        ],
+        C::QueueUnavailable => [
+            (
+                "Fila indisponível",
+                "A fila de espera não está respondendo agora. Seu lugar não se perdeu; tente de novo em instantes.",
+            ),
+            (
+                "Waiting room unavailable",
+                "The waiting room is not answering right now. Your place is not lost; try again in a moment.",
+            ),
+        ],
+        C::AdmissionRequired => [
+            (
+                "Passe pela fila",
+                "Esta venda tem fila de espera. Entre na fila e aguarde a sua vez.",
+            ),
+            (
+                "Go through the waiting room",
+                "This sale has a waiting room. Join it and wait for your turn.",
+            ),
+        ],
+        C::AdmissionExpired => [
+            (
+                "Sua vez passou",
+                "O tempo da sua vez para comprar acabou. Cada conta tem uma vez nesta fila.",
+            ),
+            (
+                "Your turn has passed",
+                "The time of your turn to buy is over. Each account gets one turn in this line.",
+            ),
+        ],
+        C::SalesNotOpen => [
+            (
+                "Vendas ainda não abertas",
+                "As vendas desta sessão ainda não começaram.",
+            ),
+            (
+                "Sales not open yet",
+                "Sales for this session have not started yet.",
+            ),
+        ],
+        C::SalesClosed => [
+            ("Vendas encerradas", "As vendas desta sessão terminaram."),
+            ("Sales closed", "Sales for this session are over."),
+        ],
+        C::IpBlocked => [
+            (
+                "Compra bloqueada",
+                "Não aceitamos compras vindas desta rede. Tente de outra conexão.",
+            ),
+            (
+                "Purchase blocked",
+                "We do not take purchases from this network. Try from another connection.",
+            ),
+        ],
+        C::SeatUnavailable => [
+            (
+                "Assento indisponível",
+                "Alguém reservou um dos assentos antes de você. Volte ao mapa e escolha outro.",
+            ),
+            (
+                "Seat unavailable",
+                "Someone held one of those seats first. Go back to the map and pick another.",
+            ),
+        ],
+        C::SoldOut => [
+            (
+                "Esgotado",
+                "Não há mais lugares suficientes neste setor. Tente outro setor ou outra sessão.",
+            ),
+            (
+                "Sold out",
+                "There are not enough places left in this section. Try another section or session.",
+            ),
+        ],
+        C::HalfPriceSoldOut => [
+            (
+                "Meia-entrada esgotada",
+                "Os lugares reservados para meia-entrada acabaram nesta sessão.",
+            ),
+            (
+                "Half price sold out",
+                "The places reserved for half price are gone for this session.",
+            ),
+        ],
+        C::EligibilityRequired => [
+            (
+                "Diga o seu direito à meia",
+                "Para comprar meia-entrada, escolha o seu direito (estudante, PcD, …). O documento é conferido na entrada.",
+            ),
+            (
+                "Say your ground for half price",
+                "To buy half price, choose your ground (student, disability, …). The document is checked at the gate.",
+            ),
+        ],
+        C::PurchaseLimitExceeded => [
+            (
+                "Limite por pessoa",
+                "Esta sessão tem um limite de ingressos por pessoa e o pedido passaria dele (contando os que você já tem ou reservou).",
+            ),
+            (
+                "Limit per person",
+                "This session limits tickets per person, and this would go past it (counting those you already have or hold).",
+            ),
+        ],
+        C::HoldExpired => [
+            (
+                "Reserva expirada",
+                "O tempo para pagar acabou e os lugares foram liberados. Escolha-os de novo.",
+            ),
+            (
+                "Hold expired",
+                "The time to pay ran out and the places were released. Pick them again.",
+            ),
+        ],
+        C::HoldInUse => [
+            (
+                "Reserva já em pagamento",
+                "Esta reserva já está sendo paga ou já foi comprada. Veja em Meus pedidos.",
+            ),
+            (
+                "Hold already being paid",
+                "This hold is already being paid for or was bought. See My orders.",
+            ),
+        ],
+        C::OutOfStock => [
+            (
+                "Produto esgotado",
+                "Um dos produtos do pedido acabou. Tire-o do pedido e tente de novo.",
+            ),
+            (
+                "Product sold out",
+                "One of the order's products ran out. Take it off the order and try again.",
+            ),
+        ],
+        C::IdempotencyKeyRequired => [
+            (
+                "Pagamento não identificado",
+                "Não conseguimos identificar este pagamento. Recarregue a página de pagamento e tente de novo.",
+            ),
+            (
+                "Payment not identified",
+                "We could not identify this payment. Reload the payment page and try again.",
+            ),
+        ],
+        C::IdempotencyKeyReused => [
+            (
+                "Pagamento já enviado",
+                "Este pagamento já foi enviado com outros dados. Recarregue a página de pagamento antes de mudar algo.",
+            ),
+            (
+                "Payment already sent",
+                "This payment was already sent with other details. Reload the payment page before you change anything.",
+            ),
+        ],
+        C::IdempotencyInProgress => [
+            (
+                "Pagamento em andamento",
+                "Este pagamento ainda está sendo processado. Espere alguns segundos e veja em Meus pedidos.",
+            ),
+            (
+                "Payment in progress",
+                "This payment is still being processed. Wait a few seconds and see My orders.",
+            ),
+        ],
+        C::PaymentDeclined => [
+            (
+                "Pagamento recusado",
+                "O emissor do cartão recusou o pagamento. Seus lugares continuam reservados até o fim do prazo: tente outro cartão ou o Pix.",
+            ),
+            (
+                "Payment declined",
+                "The card issuer declined the payment. Your places stay held until the hold runs out: try another card or Pix.",
+            ),
+        ],
+        C::PaymentPending => [
+            (
+                "Pagamento aguardando confirmação",
+                "O pagamento ainda não foi confirmado. O pedido se resolve sozinho: acompanhe em Meus pedidos.",
+            ),
+            (
+                "Payment awaiting confirmation",
+                "The payment is not confirmed yet. The order settles by itself: follow it in My orders.",
+            ),
+        ],
+        C::PixExpired => [
+            (
+                "Pix expirado",
+                "O Pix expirou antes de ser pago e os lugares foram liberados. Escolha-os de novo.",
+            ),
+            (
+                "Pix expired",
+                "The Pix expired before it was paid, and the places were released. Pick them again.",
+            ),
+        ],
+        C::PixNotPending => [
+            (
+                "Nenhum Pix a pagar",
+                "Este pedido não tem Pix esperando pagamento: já foi pago, expirou ou foi pago com cartão.",
+            ),
+            (
+                "No Pix to pay",
+                "This order has no Pix waiting to be paid: it was paid, expired, or paid by card.",
+            ),
+        ],
+        C::NotSimulated => [
+            (
+                "Pague pelo seu banco",
+                "O Pix é pago no app do seu banco, não aqui.",
+            ),
+            (
+                "Pay from your bank",
+                "A Pix is paid in your bank's app, not here.",
+            ),
+        ],
+        C::InvalidSignature => [
+            (
+                "Aviso não reconhecido",
+                "Este aviso de pagamento não veio do provedor de pagamentos e foi ignorado.",
+            ),
+            (
+                "Notice not recognised",
+                "This payment notice did not come from the payment provider and was ignored.",
+            ),
+        ],
+        C::NotSoldOut => [
+            (
+                "Ainda há ingressos à venda",
+                "Esta sessão ainda tem lugares à venda: compre-os em vez de esperar.",
+            ),
+            (
+                "Tickets still on sale",
+                "This session still has places on sale: buy them instead of waiting.",
+            ),
+        ],
+        C::OrderNotRefundable => [
+            (
+                "Pedido sem reembolso",
+                "Só um pedido pago pode ser reembolsado.",
+            ),
+            ("Order not refundable", "Only a paid order can be refunded."),
+        ],
+        C::PaymentProviderError => [
+            (
+                "Falha no provedor de pagamentos",
+                "O provedor de pagamentos não conseguiu fazer o reembolso. Tente de novo mais tarde.",
+            ),
+            (
+                "Payment provider failure",
+                "The payment provider could not make the refund. Try again later.",
+            ),
+        ],
+        C::EventHasSessions => [
+            (
+                "Evento com sessões",
+                "Um evento que já tem sessões não pode mudar de local.",
+            ),
+            (
+                "Event has sessions",
+                "An event that has sessions cannot move to another venue.",
+            ),
+        ],
+        C::DemoAlreadySeeded => [
+            (
+                "Demonstração já criada",
+                "A bilheteria de demonstração já está aqui.",
+            ),
+            ("Demo already here", "The demo box office is already here."),
+        ],
+        C::InvalidTicket => [
+            (
+                "Ingresso não reconhecido",
+                "Este código não é de um ingresso nosso. Confira o código ou mostre o ingresso de novo.",
+            ),
+            (
+                "Ticket not recognised",
+                "This code is not one of our tickets. Check the code or show the ticket again.",
+            ),
+        ],
+        C::TicketWrongSession => [
+            (
+                "Ingresso de outra sessão",
+                "Este ingresso é para outra sessão. Confira a data e o horário.",
+            ),
+            (
+                "Ticket for another session",
+                "This ticket is for another session. Check its date and time.",
+            ),
+        ],
+        C::TicketUsed => [
+            ("Ingresso já utilizado", "Este ingresso já entrou antes."),
+            ("Ticket already used", "This ticket was let in before."),
+        ],
+        C::TicketRevoked => [
+            (
+                "Código cancelado",
+                "Este código não vale mais: o ingresso foi cancelado, reembolsado ou ganhou um código novo.",
+            ),
+            (
+                "Code no longer valid",
+                "This code no longer works: the ticket was cancelled, refunded or given a new code.",
+            ),
+        ],
+        C::TicketScreenOnly => [
+            (
+                "Só pela tela do celular",
+                "O organizador aceita os ingressos desta sessão só na tela: abra o ingresso no celular.",
+            ),
+            (
+                "Phone screen only",
+                "The organizer takes this session's tickets on screens only: open the ticket on your phone.",
+            ),
+        ],
+        C::ScreenCodeRequired => [
+            (
+                "Mostre o código da tela",
+                "Esta sessão aceita só o código da tela do ingresso, que muda a cada 15 segundos.",
+            ),
+            (
+                "Show the on-screen code",
+                "This session takes only the code on the ticket's screen, which changes every 15 seconds.",
+            ),
+        ],
+        C::ScreenCodeExpired => [
+            (
+                "Código da tela vencido",
+                "Este código é de outro momento (uma captura de tela?): mostre o ingresso aberto no celular.",
+            ),
+            (
+                "On-screen code out of date",
+                "This code is from another moment (a screenshot?): show the live ticket on your phone.",
+            ),
+        ],
+        C::TransferNotAllowed => [
+            (
+                "Transferência não permitida",
+                "Este ingresso não pode ser transferido agora (o organizador não permite, o prazo passou, ou há outra transferência ou revenda em andamento).",
+            ),
+            (
+                "Transfer not allowed",
+                "This ticket cannot be transferred now (the organizer does not allow it, the cutoff passed, or another transfer or listing is open).",
+            ),
+        ],
+        C::ResaleAboveFaceValue => [
+            (
+                "Preço acima do de face",
+                "Um ingresso só pode ser revendido por até o preço que foi pago por ele. Baixe o preço.",
+            ),
+            (
+                "Price above face value",
+                "A ticket is resold for no more than was paid for it. Lower the price.",
+            ),
+        ],
+        C::ListingUnavailable => [
+            (
+                "Ingresso indisponível",
+                "Este ingresso não está mais na revenda: outra pessoa comprou, ou quem vendia desistiu.",
+            ),
+            (
+                "Ticket unavailable",
+                "This ticket is no longer on resale: someone else bought it, or the seller withdrew it.",
+            ),
+        ],
+    }
 }
 
 /// What a buyer already has against a session's cap, and how many more they may pick.
@@ -647,6 +1134,7 @@ pub fn resold(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashSet;
 
     #[test]
     fn phrases_count_in_each_language() {
@@ -671,27 +1159,33 @@ mod tests {
     }
 
     #[test]
-    fn every_problem_has_a_title_in_both_languages() {
-        for code in [
-            "not_found",
-            "csrf_failed",
-            "seat_unavailable",
-            "an_unknown_code",
-        ] {
-            for lang in [Language::PtBr, Language::En] {
-                let (title, _) = problem(lang, StatusCode::CONFLICT, code, Some("detail"));
-                assert!(!title.is_empty());
+    fn every_problem_is_worded_for_people_in_both_languages() {
+        let mut titles = [HashSet::new(), HashSet::new()];
+        for &code in ProblemCode::ALL {
+            let [pt, en] = problem_wording(code);
+            for (title, text) in [pt, en] {
+                assert!(!title.trim().is_empty(), "{code}: a title is empty");
+                assert!(!text.trim().is_empty(), "{code}: a text is empty");
+            }
+            assert_ne!(pt.0, en.0, "{code}: the pt-BR title is the English one");
+            assert_ne!(pt.1, en.1, "{code}: the pt-BR text is the English one");
+            for (seen, (title, _)) in titles.iter_mut().zip([pt, en]) {
+                assert!(
+                    seen.insert(title),
+                    "{code}: the title {title:?} is another code's too"
+                );
             }
         }
-        let (_, text) = problem(
-            Language::En,
-            StatusCode::CONFLICT,
-            "an_unknown_code",
-            Some("d"),
-        );
-        assert_eq!(
-            text, "d",
-            "an unknown code falls back to the problem's detail"
-        );
+    }
+
+    #[test]
+    fn facts_of_the_detail_reach_an_english_reader_only() {
+        let detail = "this ticket was let in before, at gate B";
+        let (_, en) = problem(Language::En, ProblemCode::TicketUsed, detail);
+        assert_eq!(en, detail);
+        let (_, pt) = problem(Language::PtBr, ProblemCode::TicketUsed, detail);
+        assert_eq!(pt, "Este ingresso já entrou antes.");
+        let (_, sold_out) = problem(Language::En, ProblemCode::SoldOut, "not enough places");
+        assert!(sold_out.starts_with("There are not enough places left"));
     }
 }
