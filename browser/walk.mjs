@@ -3,11 +3,13 @@
 // is checked with axe-core (no serious or critical violation) and screenshotted on a phone and
 // a desktop viewport into $SHOTS. Any failed check ends the walk with a non-zero exit.
 import { chromium } from "playwright-core";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 
 const base = process.env.BASE_URL;
 const shots = process.env.SHOTS;
+// Where the server's side of the walk leaves, per address, the last confirmation link mailed.
+const mailbox = process.env.MAILBOX;
 const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 const stamp = Date.now();
 const PHONE = { width: 390, height: 844 };
@@ -56,6 +58,16 @@ async function newBuyer(browser, { viewport, locale, javaScriptEnabled = true })
   });
   page.on("pageerror", (error) => problems.push(`script error on ${page.url()}: ${error.message}`));
   return page;
+}
+
+/** The confirmation link last mailed to `email`, once it has arrived. */
+async function mailedLink(email) {
+  for (let tries = 0; tries < 100; tries++) {
+    const file = `${mailbox}/${email}`;
+    if (existsSync(file)) return readFileSync(file, "utf8");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`no confirmation link mailed to ${email}`);
 }
 
 async function text(page, selector) {
@@ -218,6 +230,17 @@ try {
   await check(ana, "transfers");
   await bruno.goto(base + "/transfers");
   await check(bruno, "transfers-incoming");
+  await Promise.all([bruno.waitForNavigation(), bruno.click('button:has-text("Accept")')]);
+  assert((await bruno.locator('form[action="/account/verify-email"]').count()) === 1, "an unconfirmed address is offered the resend");
+  await check(bruno, "transfer-needs-confirmed-address");
+
+  step("Bruno confirms his address through the mailed link, then accepts");
+  await bruno.goto(base + (await mailedLink(brunoEmail)));
+  await check(bruno, "verify-email");
+  await Promise.all([bruno.waitForNavigation(), bruno.click('main button[type="submit"]')]);
+  assert((await text(bruno, "h1")) === "Email confirmed", "the address is confirmed");
+  await check(bruno, "email-confirmed");
+  await bruno.goto(base + "/transfers");
   await Promise.all([bruno.waitForURL(/\/tickets\//), bruno.click('button:has-text("Accept")')]);
   assert((await text(bruno, ".state")) === "Valid", "the ticket is Bruno's");
 
@@ -260,6 +283,11 @@ try {
   await check(bruno, "tickets");
   await bruno.goto(base + "/account");
   await check(bruno, "account");
+  await bruno.fill('input[name="current_password"]', "not the password");
+  await bruno.fill('input[name="new_password"]', "a brand new secret");
+  await Promise.all([bruno.waitForNavigation(), bruno.click('form[action="/account/password"] button')]);
+  assert((await bruno.locator("#current_password-problem").count()) === 1, "the wrong password is said beside its field");
+  await check(bruno, "password-change-refused");
 
   step("a forged form without its CSRF proof is refused");
   const forged = await bruno.evaluate(async () => {
@@ -315,6 +343,23 @@ try {
   await check(anaLaptop, "resale");
   await Promise.all([anaLaptop.waitForNavigation(), anaLaptop.click("table.items a.button")]);
   await check(anaLaptop, "listing");
+
+  step("a forgotten password: the link asked for, and a link that no longer works");
+  await ana.goto(base + "/login");
+  await Promise.all([ana.waitForNavigation(), ana.click('a[href="/password-reset"]')]);
+  await check(ana, "password-reset-ask");
+  await ana.fill('input[name="email"]', anaEmail);
+  await Promise.all([ana.waitForNavigation(), ana.click('main button[type="submit"]')]);
+  assert((await text(ana, ".notice")).includes("enviamos"), "the same answer whatever the address");
+  await ana.goto(base + "/password-reset/not-a-token");
+  await ana.fill('input[name="new_password"]', "curta");
+  await Promise.all([ana.waitForNavigation(), ana.click('main button[type="submit"]')]);
+  assert((await ana.locator("#new_password-problem").count()) === 1, "a weak password is said beside its field");
+  await check(ana, "password-reset-weak");
+  await ana.fill('input[name="new_password"]', "uma senha nova e longa");
+  await Promise.all([ana.waitForNavigation(), ana.click('main button[type="submit"]')]);
+  assert((await ana.locator('a[href="/password-reset"]').count()) >= 1, "an unknown link offers to ask again");
+  await check(ana, "password-reset-gone");
 
   step("a page that does not exist is a friendly page");
   await ana.goto(base + "/events/not-an-event");

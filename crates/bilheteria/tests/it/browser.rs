@@ -30,7 +30,7 @@ fn npm_ci(dir: &Path) {
 
 async fn walk(db: TestDatabase, backend: &str) {
     let chromium = std::env::var("BILHETERIA_TEST_BROWSER").expect("BILHETERIA_TEST_BROWSER");
-    let app = TestApp::spawn(db).await;
+    let app = std::sync::Arc::new(TestApp::spawn(db).await);
     bilheteria_app::demo::seed(&app.state)
         .await
         .expect("the demo box office");
@@ -47,6 +47,25 @@ async fn walk(db: TestDatabase, backend: &str) {
             }
         })
     };
+    // Each buyer's mailbox, opened by the walk: the last confirmation link mailed to an address.
+    let mailbox = repo().join("target/browser-mailbox").join(backend);
+    let _ = std::fs::remove_dir_all(&mailbox);
+    std::fs::create_dir_all(&mailbox).expect("mailbox directory");
+    let delivering = {
+        let (app, mailbox) = (app.clone(), mailbox.clone());
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                let recipients: std::collections::BTreeSet<String> =
+                    app.mails().into_iter().map(|mail| mail.to).collect();
+                for to in recipients {
+                    if let Some(token) = app.mailed_token(&to, "/verify-email/") {
+                        let _ = std::fs::write(mailbox.join(&to), format!("/verify-email/{token}"));
+                    }
+                }
+            }
+        })
+    };
     let dir = repo().join("browser");
     npm_ci(&dir);
     let shots = repo().join("target/browser-shots").join(backend);
@@ -58,6 +77,7 @@ async fn walk(db: TestDatabase, backend: &str) {
             .env("BASE_URL", &app.base)
             .env("CHROMIUM", &chromium)
             .env("SHOTS", &shots)
+            .env("MAILBOX", &mailbox)
             .current_dir(&dir)
             .kill_on_drop(true)
             .status(),
@@ -66,6 +86,7 @@ async fn walk(db: TestDatabase, backend: &str) {
     .expect("the walk ends within five minutes")
     .expect("node runs");
     ticking.abort();
+    delivering.abort();
     assert!(walked.success(), "the browser walk failed on {backend}");
     // What the browsers did left the books straight.
     let events = app

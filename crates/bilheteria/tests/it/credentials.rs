@@ -17,7 +17,7 @@ on_both_backends!(
 );
 
 /// The reset link mailed to `email`; reset mails go out after the answer.
-async fn reset_token(app: &TestApp, email: &str) -> String {
+pub(crate) async fn reset_token(app: &TestApp, email: &str) -> String {
     for _ in 0..250 {
         if let Some(token) = app.mailed_token(email, "/password-reset/") {
             return token;
@@ -173,6 +173,27 @@ async fn a_password_change_needs_the_current_one(db: TestDatabase) {
     );
 }
 
+/// Offers the first ticket of `order` to `to`: the path that accepts it.
+pub(crate) async fn offer_first_ticket(
+    app: &TestApp,
+    order: &serde_json::Value,
+    owner_token: &str,
+    to: &str,
+) -> String {
+    let (status, offered) = app
+        .post(
+            &format!(
+                "/tickets/{}/transfers",
+                order["tickets"][0]["id"].as_str().unwrap()
+            ),
+            Some(owner_token),
+            json!({"to_email": to}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{offered}");
+    format!("/transfers/{}/accept", offered["id"].as_str().unwrap())
+}
+
 async fn a_transfer_is_accepted_only_by_a_confirmed_owner_of_its_address(db: TestDatabase) {
     let app = TestApp::spawn(db).await;
     let sale = on_sale(&app, 4, 4, 5, json!({})).await;
@@ -183,18 +204,7 @@ async fn a_transfer_is_accepted_only_by_a_confirmed_owner_of_its_address(db: Tes
     assert_eq!(registered["email_verified"], false);
     let bia = app.login_on("bia@example.com", &app.next_device()).await;
     assert_eq!(app.get("/me", Some(&bia)).await.1["email_verified"], false);
-    let (status, offered) = app
-        .post(
-            &format!(
-                "/tickets/{}/transfers",
-                order["tickets"][0]["id"].as_str().unwrap()
-            ),
-            Some(&ana.token),
-            json!({"to_email": "bia@example.com"}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{offered}");
-    let accept = format!("/transfers/{}/accept", offered["id"].as_str().unwrap());
+    let accept = offer_first_ticket(&app, &order, &ana.token, "bia@example.com").await;
     assert_problem(
         &app.post(&accept, Some(&bia), json!({})).await,
         StatusCode::FORBIDDEN,

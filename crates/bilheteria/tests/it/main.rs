@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
+mod account_pages;
 mod accounts;
 mod audit_and_operations;
 mod browser;

@@ -2,6 +2,7 @@
 //! log out, the account page with its devices and sessions, the language, and the one-time
 //! setup link that makes the first admin.
 
+use super::credentials::Field;
 use super::{
     Chrome, Form, PageError, PageResult, Visitor, lenient_query, local_path, not_found, see_other,
 };
@@ -13,7 +14,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, header};
 use axum::response::Response;
 use bilheteria_app::accounts::{self, AccountForm, LoginAttempt};
-use bilheteria_app::{App, AppError, setup};
+use bilheteria_app::{App, AppError, credentials, setup};
 use bilheteria_domain::account::{SessionEnd, SessionState, User};
 use bilheteria_domain::ids::LoginSessionId;
 use bilheteria_domain::locale::Language;
@@ -38,6 +39,8 @@ struct CredentialsPage {
 #[derive(Deserialize, Default)]
 pub struct Next {
     next: Option<String>,
+    /// `done` after a password reset: the login page says so.
+    reset: Option<String>,
 }
 
 impl CredentialsPage {
@@ -117,8 +120,13 @@ fn field_name(lang: Language, field: &str) -> &str {
 
 /// `GET /login`.
 pub async fn login_form(visitor: Visitor, RawQuery(query): RawQuery) -> Response {
-    let next = local_path(lenient_query::<Next>(query).next.as_deref());
-    visitor.page(&CredentialsPage::login(&visitor, &next))
+    let query = lenient_query::<Next>(query);
+    let next = local_path(query.next.as_deref());
+    let mut page = CredentialsPage::login(&visitor, &next);
+    if query.reset.is_some() {
+        page.c = visitor.chrome(Some(visitor.w.reset_done.to_owned()));
+    }
+    visitor.page(&page)
 }
 
 /// `GET /register`.
@@ -257,11 +265,73 @@ struct AccountPage {
     name: String,
     email: String,
     language: &'static str,
+    verified: bool,
+    password_fields: Vec<Field>,
     devices: Vec<DeviceRow>,
 }
 
-/// `GET /account`: who is logged in, the language, and the sessions on each device.
-pub async fn account(State(app): State<App>, visitor: Visitor) -> PageResult {
+#[derive(Deserialize, Default)]
+pub struct AccountNotice {
+    password: Option<String>,
+    verification: Option<String>,
+}
+
+/// `GET /account`: who is logged in, the language, the password, and the sessions on each
+/// device.
+pub async fn account(
+    State(app): State<App>,
+    visitor: Visitor,
+    RawQuery(query): RawQuery,
+) -> PageResult {
+    let query = lenient_query::<AccountNotice>(query);
+    let w = visitor.w;
+    let notice = match (query.password, query.verification) {
+        (Some(_), _) => Some(w.password_changed.to_owned()),
+        (None, Some(_)) => Some(w.verification_sent.to_owned()),
+        (None, None) => None,
+    };
+    let fields = password_fields(&visitor);
+    Ok(visitor.page(&account_page(&app, &visitor, notice, fields).await?))
+}
+
+fn password_fields(visitor: &Visitor) -> Vec<Field> {
+    vec![
+        Field::current_password(visitor),
+        Field::new_password(visitor),
+    ]
+}
+
+/// `POST /account/password`: the new password, given the current one; the other sessions end.
+pub async fn change_password(State(app): State<App>, visitor: Visitor, body: Bytes) -> PageResult {
+    let form = visitor.form(&body)?;
+    let user = visitor.user()?;
+    let session = visitor.login.as_ref().map(|l| l.id).ok_or_else(not_found)?;
+    let changed = credentials::change_password(
+        &app,
+        user,
+        session,
+        form.get("current_password").unwrap_or_default(),
+        form.get("new_password").unwrap_or_default(),
+    )
+    .await;
+    let problem = match changed {
+        Ok(()) => return Ok(see_other("/account?password=changed")),
+        Err(error) => ApiError::from(error),
+    };
+    let mut fields = password_fields(&visitor);
+    if !super::credentials::complain(&visitor, &mut fields, &problem) {
+        return Err(problem.into());
+    }
+    let page = account_page(&app, &visitor, None, fields).await?;
+    Ok(super::shown_again(&visitor, &page, &problem))
+}
+
+async fn account_page(
+    app: &App,
+    visitor: &Visitor,
+    notice: Option<String>,
+    password_fields: Vec<Field>,
+) -> PageResult<AccountPage> {
     let user = visitor.user()?;
     let w = visitor.w;
     let now = app.clock.now();
@@ -295,13 +365,15 @@ pub async fn account(State(app): State<App>, visitor: Visitor) -> PageResult {
             }
         })
         .collect();
-    Ok(visitor.page(&AccountPage {
-        c: visitor.chrome(None),
+    Ok(AccountPage {
+        c: visitor.chrome(notice),
         name: user.name.clone(),
         email: user.email.clone(),
         language: user.language.as_str(),
+        verified: user.email_verified,
+        password_fields,
         devices,
-    }))
+    })
 }
 
 /// `POST /account/language`: the language of the account's mails, and of these pages.

@@ -7,6 +7,7 @@ mod account;
 mod assets;
 mod browse;
 mod buying;
+mod credentials;
 mod queue;
 mod resale;
 mod seatmap;
@@ -64,6 +65,20 @@ pub fn routes(state: App) -> Router<App> {
         .route("/logout", post(account::logout))
         .route("/account", get(account::account))
         .route("/account/language", post(account::set_language))
+        .route("/account/password", post(account::change_password))
+        .route("/account/verify-email", post(credentials::resend))
+        .route(
+            "/password-reset",
+            get(credentials::ask_form).post(credentials::ask),
+        )
+        .route(
+            "/password-reset/{token}",
+            get(credentials::reset_form).post(credentials::reset),
+        )
+        .route(
+            "/verify-email/{token}",
+            get(credentials::verify_form).post(credentials::verify),
+        )
         .route(
             "/setup/{token}",
             get(account::setup_form).post(account::setup),

@@ -436,6 +436,8 @@ struct TransferRow {
 struct TransfersPage {
     c: Chrome,
     rows: Vec<TransferRow>,
+    /// An acceptance was refused because the buyer's address is not confirmed yet.
+    unverified: bool,
 }
 
 /// `GET /transfers`: transfers the buyer sent or was offered, with what they may do with each.
@@ -444,10 +446,22 @@ pub async fn transfers(
     visitor: Visitor,
     RawQuery(query): RawQuery,
 ) -> PageResult {
+    let notice = lenient_query::<Sent>(query)
+        .sent
+        .map(|_| visitor.w.transfer_sent.to_owned());
+    let page = transfers_page(&app, &visitor, notice).await?;
+    Ok(visitor.page(&page))
+}
+
+async fn transfers_page(
+    app: &App,
+    visitor: &Visitor,
+    notice: Option<String>,
+) -> PageResult<TransfersPage> {
     let user = visitor.user()?;
     let w = visitor.w;
     let lang = visitor.lang;
-    let page = transfers::list(&app, user, &list_page(None)).await?;
+    let page = transfers::list(app, user, &list_page(None)).await?;
     let mut rows = Vec::with_capacity(page.items.len());
     for transfer in page.items {
         let outgoing = transfer.from_user_id == user.id;
@@ -485,13 +499,11 @@ pub async fn transfers(
             actions,
         });
     }
-    let notice = lenient_query::<Sent>(query)
-        .sent
-        .map(|_| w.transfer_sent.to_owned());
-    Ok(visitor.page(&TransfersPage {
+    Ok(TransfersPage {
         c: visitor.chrome(notice),
         rows,
-    }))
+        unverified: false,
+    })
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -515,7 +527,15 @@ pub async fn decide(
         "cancel" => Decision::Cancel,
         _ => return Err(not_found()),
     };
-    let decided = transfers::decide(&app, user, id, decision, &audit(&visitor)).await?;
+    let decided = match transfers::decide(&app, user, id, decision, &audit(&visitor)).await {
+        Err(AppError::EmailNotVerified) => {
+            let problem = ApiError::from(AppError::EmailNotVerified);
+            let mut page = transfers_page(&app, &visitor, None).await?;
+            page.unverified = true;
+            return Ok(super::shown_again(&visitor, &page, &problem));
+        }
+        decided => decided?,
+    };
     if decision == Decision::Accept {
         return Ok(see_other(&format!("/tickets/{}", decided.ticket_id)));
     }

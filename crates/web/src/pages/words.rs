@@ -204,6 +204,35 @@ words! {
     zoom_fit: "Ver o setor todo", "Whole section";
     pan_hint: "Arraste o mapa para ver o resto do setor.", "Drag the map to see the rest of the section.";
     remove_seat: "Tirar", "Remove";
+    forgot_password: "Esqueci minha senha", "Forgot your password?";
+    reset_ask_title: "Redefinir a senha", "Reset your password";
+    reset_ask_intro: "Digite o e-mail da sua conta: enviamos para ele um link para criar uma nova senha.", "Type your account's email: we send it a link to choose a new password.";
+    reset_ask_button: "Enviar o link", "Send the link";
+    reset_ask_sent: "Se existe uma conta com este e-mail, enviamos para ele um link para criar uma nova senha. O link vale por uma hora.", "If an account exists with this email, we sent it a link to choose a new password. The link works for one hour.";
+    reset_title: "Criar uma nova senha", "Choose a new password";
+    reset_intro: "Ao salvar, todas as sessões da conta são encerradas: depois, entre com a nova senha.", "Saving it ends every session of the account: then log in with the new password.";
+    reset_done: "Senha alterada. Entre com a nova senha.", "Password changed. Log in with the new password.";
+    link_invalid_title: "Este link não funciona mais", "This link no longer works";
+    reset_link_invalid: "O link já foi usado, expirou ou não existe. Peça um novo.", "The link was used, has expired or is unknown. Ask for a new one.";
+    ask_again: "Pedir um novo link", "Ask for a new link";
+    new_password: "Nova senha", "New password";
+    current_password: "Senha atual", "Current password";
+    weak_password: "Use de 8 a 128 caracteres, sendo ao menos 8 que não sejam espaços.", "Use 8 to 128 characters, at least 8 of them not spaces.";
+    wrong_current_password: "Esta não é a senha atual da conta.", "This is not the account's current password.";
+    change_password_title: "Trocar a senha", "Change your password";
+    change_password_rule: "Ao trocar, as sessões em outros aparelhos são encerradas.", "Changing it ends your sessions on other devices.";
+    password_changed: "Senha alterada. As sessões em outros aparelhos foram encerradas.", "Password changed. Your sessions on other devices were ended.";
+    verify_title: "Confirmar o e-mail", "Confirm your email";
+    verify_intro: "Confirme que este endereço de e-mail é seu: assim você pode receber ingressos transferidos.", "Confirm this email address is yours: then you can receive transferred tickets.";
+    verify_button: "Confirmar meu e-mail", "Confirm my email";
+    verified_title: "E-mail confirmado", "Email confirmed";
+    verified_text: "Seu endereço de e-mail está confirmado. Você já pode aceitar ingressos transferidos para ele.", "Your email address is confirmed. You can now accept tickets transferred to it.";
+    verify_link_invalid: "O link de confirmação já foi usado, expirou ou não existe. Peça um novo na sua conta.", "The confirmation link was used, has expired or is unknown. Ask for a new one on your account page.";
+    go_to_account: "Ir para minha conta", "Go to my account";
+    unverified_notice: "Seu e-mail ainda não foi confirmado: sem isso, você não pode aceitar ingressos transferidos. Use o link que enviamos no cadastro ou peça outro.", "Your email is not confirmed yet: until it is, you cannot accept transferred tickets. Use the link we mailed at sign-up or ask for another.";
+    resend_link: "Reenviar o link de confirmação", "Resend the confirmation link";
+    verification_sent: "Enviamos um novo link de confirmação para o seu e-mail.", "We mailed you a new confirmation link.";
+    transfer_needs_verified: "Para aceitar um ingresso transferido, confirme antes o seu e-mail.", "To accept a transferred ticket, first confirm your email.";
 }
 
 pub fn of(lang: Language) -> &'static Words {
