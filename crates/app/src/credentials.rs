@@ -1,4 +1,4 @@
-//! Passwords and addresses (issue 26, items 18 and 19): changing a password, resetting a
+//! Passwords and addresses: changing a password, resetting a
 //! forgotten one through a single-use link mailed to the account's address (valid one hour),
 //! and confirming an address through a link mailed at sign-up (or again on request).
 //!

@@ -1,4 +1,4 @@
-//! Passwords and addresses through the pages (issue 26, items 18 and 19) on both backends, as a
+//! Passwords and addresses through the pages on both backends, as a
 //! browser without JavaScript: a forgotten password reset through the mailed link, the same
 //! answer for an address without an account, the change form's wrong current password, and an
 //! address confirmed by the button its link opens (a transfer refused until then).

@@ -1,4 +1,4 @@
-//! Passwords and addresses (issue 26, items 18 and 19) over real HTTP on both backends: a
+//! Passwords and addresses over real HTTP on both backends: a
 //! password changed with the current one, a forgotten one reset once through a mailed link of
 //! one hour, the same answer for an address without an account, and transfers accepted only by
 //! an account whose address is confirmed.

@@ -1,4 +1,4 @@
-//! Mail people can read (issue 26, item 21), through a real SMTP server started by the test:
+//! Mail people can read, through a real SMTP server started by the test:
 //! the app sends with lettre's SMTP transport to `testkit::smtp`, and the message received is
 //! parsed as a mail client would (mail-parser): MIME, UTF-8 declared, a text and an HTML part
 //! in the reader's language, and for a purchase the tickets' PDF attached and each QR inline.

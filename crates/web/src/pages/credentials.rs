@@ -1,4 +1,4 @@
-//! Passwords and addresses in the browser (issue 26, items 18 and 19), over the same app
+//! Passwords and addresses in the browser, over the same app
 //! operations as the API: asking for a reset link, choosing a new password through it, changing
 //! the password on the account page, and confirming an address through its mailed link.
 //!
