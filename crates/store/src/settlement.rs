@@ -356,6 +356,8 @@ async fn apply_outcome(
             settled.payment_reference = reference;
         }
         PaymentOutcome::Paid { reference, tickets } => {
+            // Worked out once: written with the tickets and answered with them.
+            let face_values = face_values(&draft.order, &tickets)?;
             let lost = match (&draft.listing, tickets.first()) {
                 (Some(sale), Some(ticket)) => {
                     let lost = sell_listing(tx, &draft.order, sale, ticket, at).await?;
@@ -365,14 +367,17 @@ async fn apply_outcome(
                     }
                     lost
                 }
-                _ => sell(tx, draft, &row, &key, &reference, &tickets, at).await?,
+                _ => {
+                    let issued = (tickets.as_slice(), face_values.as_slice());
+                    sell(tx, draft, &row, &key, &reference, issued, at).await?
+                }
             };
             if let Some(code) = lost {
                 return Ok(Ending::Rollback(Applied::PlacesLost { code, reference }));
             }
             settled.status = OrderStatus::Paid;
             settled.payment_reference = Some(reference);
-            settled.tickets = issued_tickets(&draft.order, buyer, &tickets)?;
+            settled.tickets = issued_tickets(&draft.order, buyer, &tickets, &face_values);
             // `MARK_PAID` recorded the key's answer with the rest.
             return Ok(Ending::Commit(Applied::Settled(Box::new(settled))));
         }
@@ -389,7 +394,7 @@ async fn sell(
     row: &DbRow,
     key: &str,
     reference: &str,
-    tickets: &[TicketDraft],
+    (tickets, face_values): (&[TicketDraft], &[i64]),
     at: i64,
 ) -> StoreResult<Option<&'static str>> {
     let order = &draft.order;
@@ -405,7 +410,7 @@ async fn sell(
     {
         return Ok(Some(lost));
     }
-    insert_tickets(tx, order, &hold, buyer, tickets, at).await?;
+    insert_tickets(tx, order, &hold, buyer, (tickets, face_values), at).await?;
     mark_paid(tx, order, hold.id, key, reference, tickets.len(), at).await?;
     if let Some(lost) = take_stock(tx, id.0, &products).await? {
         return Ok(Some(lost));
@@ -541,15 +546,21 @@ impl ThisBackend {
     }
 }
 
-/// A new ticket's face value: what its order's line for its place and type charged.
-fn face_value(order: &Order, draft: &TicketDraft) -> StoreResult<i64> {
-    let unit = &draft.unit;
-    place_price_cents(
-        &order.items,
-        (unit.seat_id, unit.section_id),
-        unit.ticket_type,
-    )
-    .ok_or_else(|| StoreError::database("a ticket without its order line"))
+/// New tickets' face values, in their order: what their order's line for each one's place and
+/// type charged.
+fn face_values(order: &Order, drafts: &[TicketDraft]) -> StoreResult<Vec<i64>> {
+    drafts
+        .iter()
+        .map(|draft| {
+            let unit = &draft.unit;
+            place_price_cents(
+                &order.items,
+                (unit.seat_id, unit.section_id),
+                unit.ticket_type,
+            )
+            .ok_or_else(|| StoreError::database("a ticket without its order line"))
+        })
+        .collect()
 }
 
 /// The tickets of a paid order as `insert_tickets` writes them, in the order a read of the
@@ -558,32 +569,32 @@ fn issued_tickets(
     order: &Order,
     holder: UserId,
     drafts: &[TicketDraft],
-) -> StoreResult<Vec<Ticket>> {
-    let mut tickets = drafts
+    face_values: &[i64],
+) -> Vec<Ticket> {
+    let mut tickets: Vec<Ticket> = drafts
         .iter()
-        .map(|draft| {
-            Ok(Ticket {
-                id: draft.id,
-                order_id: order.id,
-                session_id: order.session_id,
-                event_id: order.event_id,
-                seat: draft.unit.seat.clone(),
-                seat_id: draft.unit.seat_id,
-                section_id: draft.unit.section_id,
-                holder_id: holder,
-                status: TicketStatus::Valid,
-                version: draft.version,
-                code: Some(draft.code.clone()),
-                ticket_type: draft.unit.ticket_type,
-                eligibility: draft.unit.eligibility,
-                face_value_cents: face_value(order, draft)?,
-            })
+        .zip(face_values)
+        .map(|(draft, &face_value_cents)| Ticket {
+            id: draft.id,
+            order_id: order.id,
+            session_id: order.session_id,
+            event_id: order.event_id,
+            seat: draft.unit.seat.clone(),
+            seat_id: draft.unit.seat_id,
+            section_id: draft.unit.section_id,
+            holder_id: holder,
+            status: TicketStatus::Valid,
+            version: draft.version,
+            code: Some(draft.code.clone()),
+            ticket_type: draft.unit.ticket_type,
+            eligibility: draft.unit.eligibility,
+            face_value_cents,
         })
-        .collect::<StoreResult<Vec<_>>>()?;
+        .collect();
     if tickets.iter().all(|ticket| ticket.seat_id.is_none()) {
         tickets.sort_by_key(|ticket| ticket.id.0);
     }
-    Ok(tickets)
+    tickets
 }
 
 async fn insert_refund(
@@ -614,7 +625,7 @@ async fn insert_tickets(
     order: &Order,
     hold: &HoldRow,
     holder: Uuid,
-    tickets: &[TicketDraft],
+    (tickets, face_values): (&[TicketDraft], &[i64]),
     at: i64,
 ) -> StoreResult<()> {
     if tickets.len() as i64 != hold.quantity {
@@ -624,16 +635,12 @@ async fn insert_tickets(
             hold.quantity
         )));
     }
-    let face_values = tickets
-        .iter()
-        .map(|ticket| face_value(order, ticket))
-        .collect::<StoreResult<Vec<_>>>()?;
     let mut insert = QueryBuilder::<Db>::new(
         "INSERT INTO tickets (id, order_id, session_id, event_id, section_id, seat_id, holder_id, status, version, \
          code, created_at, updated_at, ticket_type, eligibility, pool, face_value_cents) ",
     );
     insert.push_values(
-        tickets.iter().zip(face_values),
+        tickets.iter().zip(face_values.iter().copied()),
         |mut values, (ticket, face_value)| {
             values
                 .push_bind(ticket.id.0)
