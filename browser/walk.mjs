@@ -166,13 +166,39 @@ try {
   assert(pdf.subarray(0, 5).toString() === "%PDF-", "a PDF");
 
   step("a ticket shows its QR");
+  const orderUrl = ana.url();
   await Promise.all([ana.waitForNavigation(), ana.locator(".ticket-links a").first().click()]);
   const ticketUrl = ana.url();
-  await ana.waitForFunction(() => {
-    const img = document.querySelector(".ticket-qr img");
-    return img && img.complete && img.naturalWidth > 0;
-  });
+  assert((await ana.locator(".ticket-qr svg").count()) === 1, "the QR drawn in the page");
   await check(ana, "ticket");
+
+  step("the mailed wallet link shows both tickets without logging in, and offline once opened");
+  const walletPath = await mailedLink(`${anaEmail}.wallet`);
+  const gate = await newBuyer(browser, { viewport: PHONE, locale: "pt-BR" });
+  await gate.goto(base + walletPath);
+  assert((await gate.locator(".wallet .ticket").count()) === 2, "two tickets");
+  assert((await gate.locator(".wallet .qr svg").count()) === 2, "a QR each");
+  assert((await gate.locator(".who").count()) === 0, "nobody logged in");
+  await gate.evaluate(() => navigator.serviceWorker.ready);
+  await gate.reload();
+  await gate.context().setOffline(true);
+  await gate.reload();
+  assert((await gate.locator(".wallet .qr svg").count()) === 2, "the QR codes offline");
+  assert(await gate.locator(".offline-note").isVisible(), "the page says it is offline");
+  await check(gate, "wallet-offline");
+  await gate.context().setOffline(false);
+
+  step("Ana makes a new wallet link on the order's page: the mailed one stops working");
+  await ana.goto(orderUrl);
+  const oldWallet = await ana.inputValue("#wallet-url");
+  assert(oldWallet.endsWith(walletPath), "the order's page shows the mailed link");
+  await Promise.all([ana.waitForNavigation(), ana.click(".wallet-link button[type=submit]")]);
+  assert((await ana.locator(".notice").count()) === 1, "said it is renewed");
+  assert((await ana.inputValue("#wallet-url")) !== oldWallet, "a new link");
+  await check(ana, "order-wallet-renewed");
+  const revoked = await gate.goto(base + walletPath);
+  assert(revoked.status() === 404, "the mailed link is revoked");
+  await gate.context().close();
 
   step("a 2,000-seat stadium section on a phone: whole with its stage, then zoomed and panned");
   await ana.goto(festival);

@@ -141,6 +141,30 @@ pub async fn refundable_order(app: &App, id: OrderId, user: &User) -> AppResult<
     }
 }
 
+/// A session with its event and the event's venue, as printed and shown tickets tell them.
+pub async fn session_event_venue(
+    app: &App,
+    session: SessionId,
+    event: EventId,
+) -> AppResult<(EventSession, Event, Venue)> {
+    let session = app
+        .store
+        .get_session(session)
+        .await?
+        .ok_or(AppError::NotFound("session"))?;
+    let event = app
+        .store
+        .get_event(event)
+        .await?
+        .ok_or(AppError::NotFound("event"))?;
+    let venue = app
+        .store
+        .get_venue(event.venue_id)
+        .await?
+        .ok_or(AppError::NotFound("venue"))?;
+    Ok((session, event, venue))
+}
+
 /// A ticket its holder (or an admin) looks at.
 pub async fn visible_ticket(app: &App, id: TicketId, user: &User) -> AppResult<Ticket> {
     let ticket = app

@@ -472,6 +472,15 @@ pub async fn screen_code(
     id: bilheteria_domain::ids::TicketId,
 ) -> AppResult<ScreenCode> {
     let (ticket, session) = crate::access::held_ticket(app, id, holder).await?;
+    screen_code_of(app, &ticket, &session).await
+}
+
+/// The on-screen code of `ticket` now, for whoever may show it.
+pub async fn screen_code_of(
+    app: &App,
+    ticket: &bilheteria_domain::tickets::Ticket,
+    session: &bilheteria_domain::catalog::EventSession,
+) -> AppResult<ScreenCode> {
     let signed = ticket.code.clone().ok_or(AppError::TicketRevoked)?;
     let secret = app
         .store

@@ -24,6 +24,7 @@ pub mod seat_maps;
 pub mod setup;
 pub mod ticket_keys;
 pub mod transfers;
+pub mod wallet;
 pub mod workers;
 
 pub use error::{AppError, AppResult};
@@ -153,6 +154,7 @@ pub struct App {
     pub setup: Arc<setup::SetupLink>,
     pub load: Arc<load::Load>,
     pub settled_here: Arc<sales::SettledHere>,
+    pub wallet_secret: [u8; 32],
 }
 
 /// What the application talks to besides its database.
@@ -161,6 +163,8 @@ pub struct Services {
     pub ticket_keys: Arc<TicketKeys>,
     pub mail: Arc<MailSender>,
     pub queue: Arc<WaitingRoom>,
+    /// Signs the wallet links mailed with orders (`wallet`); the same on every node.
+    pub wallet_secret: [u8; 32],
 }
 
 impl App {
@@ -209,6 +213,7 @@ impl App {
             setup: Arc::default(),
             load,
             settled_here: Arc::default(),
+            wallet_secret: services.wallet_secret,
         }
     }
 }

@@ -30,6 +30,8 @@ pub struct Letter {
     pub tickets_heading: String,
     pub tickets: Vec<TicketCard>,
     pub action: Option<Action>,
+    /// A second, plainer link after the action.
+    pub also: Option<Action>,
     /// Said after the action.
     pub after: Vec<String>,
     pub closing: String,
@@ -125,7 +127,7 @@ impl Letter {
             }
             text.push('\n');
         }
-        if let Some(action) = &self.action {
+        for action in self.action.iter().chain(&self.also) {
             text.push_str(&format!("{}: {}\n\n", action.label, action.url));
         }
         for paragraph in &self.after {
@@ -240,6 +242,8 @@ pub struct PaidFacts {
     /// Whether the tickets are printed (PDF attached, QR shown): not for screen-only sessions.
     pub printable: bool,
     pub order_url: String,
+    /// The order's wallet link: its tickets without logging in.
+    pub wallet_url: String,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -297,30 +301,47 @@ pub fn paid_letter(facts: &PaidFacts, language: Language) -> Letter {
         .iter()
         .map(|ticket| ticket_card(ticket, facts.printable, language))
         .collect();
+    letter.action = Some(Action {
+        label: say(
+            language,
+            "Abrir os ingressos, sem precisar entrar na conta",
+            "Open the tickets, no login needed",
+        )
+        .to_owned(),
+        url: facts.wallet_url.clone(),
+    });
+    letter.also = Some(Action {
+        label: say(
+            language,
+            "O pedido, o PDF e a transferência",
+            "The order, its PDF and transfers",
+        )
+        .to_owned(),
+        url: facts.order_url.clone(),
+    });
     letter.after.push(if facts.printable {
         say(
             language,
-            "Na entrada, mostre o QR de cada ingresso (nesta mensagem, no PDF anexo ou no site).",
-            "At the gate, show each ticket's QR (in this mail, in the attached PDF or on the site).",
+            "Na entrada, mostre o QR de cada ingresso: nesta mensagem, no PDF anexo ou no link acima, que continua abrindo sem internet depois da primeira vez.",
+            "At the gate, show each ticket's QR: in this mail, in the attached PDF or at the link above, which keeps opening offline after the first time.",
         )
         .to_owned()
     } else {
         say(
             language,
-            "Nesta sessão o código muda na tela: na entrada, abra seus ingressos no site.",
-            "This session's code changes on screen: at the gate, open your tickets on the site.",
+            "Nesta sessão o código muda na tela: na entrada, abra seus ingressos pelo link acima ou no site.",
+            "This session's code changes on screen: at the gate, open your tickets at the link above or on the site.",
         )
         .to_owned()
     });
-    letter.action = Some(Action {
-        label: say(
+    letter.after.push(
+        say(
             language,
-            "Seus ingressos, o PDF e a transferência",
-            "Your tickets, their PDF and transfers",
+            "Quem tiver esse link vê os códigos dos seus ingressos: não o repasse. Se ele vazar, gere um novo na página do pedido e o antigo deixa de funcionar.",
+            "Whoever has that link sees your tickets' codes: do not pass it on. If it leaks, make a new one on the order's page and the old one stops working.",
         )
         .to_owned(),
-        url: facts.order_url.clone(),
-    });
+    );
     letter
 }
 
@@ -433,6 +454,12 @@ async fn paid_mail(
             .collect(),
         printable,
         order_url: page(state, &format!("/orders/{}", order.id)),
+        wallet_url: page(
+            state,
+            &crate::wallet::link_for_mail(state, order.id)
+                .await
+                .map_err(|error| anyhow::anyhow!("the order's wallet link: {error:?}"))?,
+        ),
     };
     let letter = paid_letter(&facts, language);
     let mut email = letter.into_email(to, message.dedupe_key.clone())?;
@@ -956,6 +983,8 @@ mod tests {
             ],
             printable: true,
             order_url: "https://bilheteria.example/orders/0190a0a0-0000-7000-8000-000000000001"
+                .into(),
+            wallet_url: "https://bilheteria.example/wallet/0190a0a0-0000-7000-8000-000000000001/c2lnbmVkLXRhZy1oZXJl"
                 .into(),
         }
     }

@@ -93,24 +93,11 @@ async fn print(
     file_name: String,
 ) -> AppResult<Printed> {
     let first = tickets.first().ok_or(AppError::NotFound("ticket"))?;
-    let session = app
-        .store
-        .get_session(first.session_id)
-        .await?
-        .ok_or(AppError::NotFound("session"))?;
+    let (session, event, venue) =
+        crate::access::session_event_venue(app, first.session_id, first.event_id).await?;
     if session.screen_codes == ScreenCodes::ScreenOnly {
         return Err(AppError::ScreenOnly);
     }
-    let event = app
-        .store
-        .get_event(first.event_id)
-        .await?
-        .ok_or(AppError::NotFound("event"))?;
-    let venue = app
-        .store
-        .get_venue(event.venue_id)
-        .await?
-        .ok_or(AppError::NotFound("venue"))?;
     let sheets = tickets
         .iter()
         .map(|ticket| sheet(ticket, holder, &session, &venue, &event.title))

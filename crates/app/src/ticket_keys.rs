@@ -137,6 +137,37 @@ pub(crate) fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
     std::fs::write(path, contents).with_context(|| format!("cannot create {}", path.display()))
 }
 
+/// A 32-byte secret kept as a 0600 file in the key directory (hex), created at first start;
+/// every node of a cluster must share it: the queue's and the wallet links' signing secrets.
+pub fn load_or_create_secret(path: &std::path::Path) -> anyhow::Result<[u8; 32]> {
+    use anyhow::Context;
+    if let Ok(text) = std::fs::read_to_string(path) {
+        let text = text.trim();
+        let mut secret = [0u8; 32];
+        if text.len() == 64 {
+            for (i, byte) in secret.iter_mut().enumerate() {
+                *byte = u8::from_str_radix(&text[i * 2..i * 2 + 2], 16)
+                    .with_context(|| format!("{} is not hex", path.display()))?;
+            }
+            return Ok(secret);
+        }
+        anyhow::bail!("{} is not a 64-digit hex secret", path.display());
+    }
+    let mut secret = [0u8; 32];
+    getrandom::fill(&mut secret).map_err(|e| anyhow::anyhow!("no secure random source: {e}"))?;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    crate::ticket_keys::write_private(
+        path,
+        &secret
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>(),
+    )?;
+    Ok(secret)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

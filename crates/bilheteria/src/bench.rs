@@ -206,6 +206,7 @@ pub async fn run(args: QueueBenchArgs) -> anyhow::Result<()> {
             "bench <bench@localhost>",
         )?),
         queue: room.clone(),
+        wallet_secret: [0; 32],
     };
     room.remember(session.clone());
     let app = App::new(store, Arc::new(SystemClock), Settings::default(), services);

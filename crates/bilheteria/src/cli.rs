@@ -347,7 +347,8 @@ impl ServeArgs {
     }
 
     async fn waiting_room(&self, key_dir: &std::path::Path) -> anyhow::Result<WaitingRoom> {
-        let secret = bilheteria_app::queue::load_or_create_secret(&key_dir.join("queue.secret"))?;
+        let secret =
+            bilheteria_app::ticket_keys::load_or_create_secret(&key_dir.join("queue.secret"))?;
         let window = time::Duration::seconds(self.admission_window_secs);
         let per_minute = [
             self.queue_joins_per_ip_per_minute,
@@ -407,6 +408,9 @@ impl ServeArgs {
             ticket_keys: Arc::new(TicketKeys::load_or_create(&key_dir)?),
             mail: Arc::new(mail),
             queue: Arc::new(self.waiting_room(&key_dir).await?),
+            wallet_secret: bilheteria_app::ticket_keys::load_or_create_secret(
+                &key_dir.join("wallet.secret"),
+            )?,
         })
     }
 }

@@ -20,5 +20,6 @@ pub mod text;
 pub mod tickets;
 pub mod transfers;
 pub mod validation;
+pub mod wallet;
 
 pub use validation::{FieldError, FieldErrors};

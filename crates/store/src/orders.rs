@@ -697,6 +697,36 @@ impl OrderStore for ThisBackend {
         }))
     }
 
+    async fn wallet_generation(&self, id: OrderId) -> StoreResult<Option<i64>> {
+        let row = sqlx::query("SELECT wallet_generation FROM orders WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(self.reader())
+            .await?;
+        Ok(row
+            .map(|row| row.try_get("wallet_generation"))
+            .transpose()?)
+    }
+
+    #[tracing::instrument(skip_all, fields(backend = ThisBackend::backend().as_str()))]
+    async fn next_wallet_generation(&self, id: OrderId) -> StoreResult<Option<i64>> {
+        let mut tx = self.begin_write().await?;
+        let outcome = async {
+            let row = sqlx::query(
+                "UPDATE orders SET wallet_generation = wallet_generation + 1 WHERE id = $1 \
+                 RETURNING wallet_generation",
+            )
+            .bind(id.0)
+            .fetch_optional(&mut *tx)
+            .await?;
+            Ok::<_, StoreError>(
+                row.map(|row| row.try_get("wallet_generation"))
+                    .transpose()?,
+            )
+        }
+        .await;
+        finish(tx, outcome).await
+    }
+
     async fn orders_to_settle(
         &self,
         now: OffsetDateTime,

@@ -312,6 +312,11 @@ pub trait OrderStore {
     ) -> StoreResult<()>;
     async fn get_order(&self, id: OrderId) -> StoreResult<Option<Order>>;
     async fn list_orders(&self, user: UserId, page: &PageRequest) -> StoreResult<Page<Order>>;
+    /// The generation of the order's wallet link; `None` if there is no such order.
+    async fn wallet_generation(&self, id: OrderId) -> StoreResult<Option<i64>>;
+    /// Moves the order's wallet link to its next generation, which revokes every link made so
+    /// far, and answers the new one; `None` if there is no such order.
+    async fn next_wallet_generation(&self, id: OrderId) -> StoreResult<Option<i64>>;
     /// Orders whose outcome is unknown, or whose refund is owed, due by `now`; each is leased
     /// until `lease_until` so that several workers never take the same one.
     async fn orders_to_settle(

@@ -85,6 +85,7 @@ impl TestApp {
                 MailSender::smtp(&smtp.url(), "bilheteria <tickets@example.com>").expect("mailer"),
             ),
             queue: Arc::new(room.unwrap_or_else(|| memory_room(RoomLimits::local([10_000; 4])))),
+            wallet_secret: random_secret(),
         };
         let state = App::new(store.clone(), clock.clone(), settings, services);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -537,4 +538,12 @@ impl TestApp {
         }
         mails
     }
+}
+
+/// A fresh 32-byte secret per test app, as a new box office makes at first start.
+fn random_secret() -> [u8; 32] {
+    let mut secret = [0u8; 32];
+    secret[..16].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+    secret[16..].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+    secret
 }

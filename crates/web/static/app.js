@@ -310,10 +310,30 @@ function setupPendingOrder(el) {
 function setupRotatingCode(el) {
   const img = el.querySelector("img");
   if (!img) return;
+  // Offline, the live code cannot be fetched: the ticket's own code (kept in the page) passes.
+  const fallback = el.parentElement.querySelector(".offline-qr");
+  if (fallback) {
+    img.addEventListener("error", () => { el.hidden = true; fallback.hidden = false; });
+    img.addEventListener("load", () => { el.hidden = false; fallback.hidden = true; });
+  }
   setInterval(() => { img.src = img.src.split("?")[0] + "?at=" + Date.now(); }, 15000);
 }
 
+// Tickets keep opening without signal: the service worker keeps the pages that show them.
+function keepTicketsOffline() {
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register("/sw.js").catch(() => {});
+  }
+  const note = document.querySelector(".offline-note");
+  if (!note) return;
+  const show = () => { note.hidden = navigator.onLine; };
+  window.addEventListener("online", show);
+  window.addEventListener("offline", show);
+  show();
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  keepTicketsOffline();
   document.querySelectorAll(".seatmap").forEach(setupSeatMap);
   document.querySelectorAll("[data-until]").forEach(setupCountdown);
   document.querySelectorAll(".queue[data-token]").forEach(setupQueue);

@@ -587,34 +587,3 @@ impl WaitingRoom {
         Ok(())
     }
 }
-
-/// The secret that signs queue and admission tokens: a 0600 file in the key directory, created
-/// at first start; every node of a cluster must share it.
-pub fn load_or_create_secret(path: &std::path::Path) -> anyhow::Result<[u8; 32]> {
-    use anyhow::Context;
-    if let Ok(text) = std::fs::read_to_string(path) {
-        let text = text.trim();
-        let mut secret = [0u8; 32];
-        if text.len() == 64 {
-            for (i, byte) in secret.iter_mut().enumerate() {
-                *byte = u8::from_str_radix(&text[i * 2..i * 2 + 2], 16)
-                    .context("queue secret is not hex")?;
-            }
-            return Ok(secret);
-        }
-        anyhow::bail!("{} is not a 64-digit hex secret", path.display());
-    }
-    let mut secret = [0u8; 32];
-    getrandom::fill(&mut secret).map_err(|e| anyhow::anyhow!("no secure random source: {e}"))?;
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    crate::ticket_keys::write_private(
-        path,
-        &secret
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>(),
-    )?;
-    Ok(secret)
-}

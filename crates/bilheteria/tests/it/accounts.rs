@@ -774,10 +774,15 @@ async fn buyers_read_their_mail_in_their_language(db: TestDatabase) {
         "Seus ingressos para Grande Show"
     );
     assert!(to("caio@example.com").body.contains("Total: R$ 120,00"));
+    let body = &to("caio@example.com").body;
     assert!(
-        to("caio@example.com")
-            .body
-            .contains("Seus ingressos, o PDF e a transferência: http://127.0.0.1:8080/orders/"),
-        "the mail links to the order's page"
+        body.contains("O pedido, o PDF e a transferência: http://127.0.0.1:8080/orders/"),
+        "the mail links to the order's page: {body}"
+    );
+    assert!(
+        body.contains(
+            "Abrir os ingressos, sem precisar entrar na conta: http://127.0.0.1:8080/wallet/"
+        ),
+        "and to its wallet: {body}"
     );
 }

@@ -47,7 +47,8 @@ async fn walk(db: TestDatabase, backend: &str) {
             }
         })
     };
-    // Each buyer's mailbox, opened by the walk: the last confirmation link mailed to an address.
+    // Each buyer's mailbox, opened by the walk: the last confirmation link mailed to an address
+    // (in a file named after it) and the last wallet link (`<address>.wallet`).
     let mailbox = repo().join("target/browser-mailbox").join(backend);
     let _ = std::fs::remove_dir_all(&mailbox);
     std::fs::create_dir_all(&mailbox).expect("mailbox directory");
@@ -56,11 +57,18 @@ async fn walk(db: TestDatabase, backend: &str) {
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(Duration::from_millis(100)).await;
+                let _ = bilheteria_app::workers::deliver_outbox(&app.state).await;
                 let recipients: std::collections::BTreeSet<String> =
                     app.mails().into_iter().map(|mail| mail.to).collect();
                 for to in recipients {
                     if let Some(token) = app.mailed_token(&to, "/verify-email/") {
                         let _ = std::fs::write(mailbox.join(&to), format!("/verify-email/{token}"));
+                    }
+                    if let Some(link) = app.mailed_token(&to, "/wallet/") {
+                        let _ = std::fs::write(
+                            mailbox.join(format!("{to}.wallet")),
+                            format!("/wallet/{link}"),
+                        );
                     }
                 }
             }

@@ -27,3 +27,4 @@ mod resale;
 mod station;
 mod transfers;
 mod waiting_room;
+mod wallet;

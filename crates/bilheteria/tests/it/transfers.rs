@@ -25,7 +25,12 @@ fn path(prefix: &str, id: &Value) -> String {
     format!("{prefix}/{}", id.as_str().expect("id"))
 }
 
-async fn offer(app: &TestApp, from: &Account, ticket: &Value, to: &str) -> (StatusCode, Value) {
+pub(crate) async fn offer(
+    app: &TestApp,
+    from: &Account,
+    ticket: &Value,
+    to: &str,
+) -> (StatusCode, Value) {
     app.post(
         &format!("{}/transfers", path("/tickets", &ticket["id"])),
         Some(&from.token),
@@ -34,7 +39,12 @@ async fn offer(app: &TestApp, from: &Account, ticket: &Value, to: &str) -> (Stat
     .await
 }
 
-async fn decide(app: &TestApp, who: &Account, transfer: &Value, what: &str) -> (StatusCode, Value) {
+pub(crate) async fn decide(
+    app: &TestApp,
+    who: &Account,
+    transfer: &Value,
+    what: &str,
+) -> (StatusCode, Value) {
     app.call(
         Method::POST,
         &format!("{}/{what}", path("/transfers", &transfer["id"])),

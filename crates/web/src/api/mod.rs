@@ -105,6 +105,10 @@ fn api_routes() -> OpenApiRouter<App> {
         .routes(routes!(tickets::checkin_keys))
         .routes(routes!(tickets::ticket_pdf))
         .routes(routes!(tickets::order_pdf))
+        .routes(routes!(
+            tickets::get_wallet_link,
+            tickets::renew_wallet_link
+        ))
         .routes(routes!(tickets::screen_code))
         .routes(routes!(transfers::offer_transfer))
         .routes(routes!(transfers::list_transfers))

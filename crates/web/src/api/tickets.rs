@@ -13,6 +13,7 @@ use bilheteria_app::access;
 use bilheteria_app::gate;
 use bilheteria_app::printing::{self, Printed};
 use bilheteria_app::ticket_keys::PublicKey;
+use bilheteria_app::wallet;
 use bilheteria_domain::ids::{OrderId, TicketId};
 use bilheteria_domain::page::Page;
 use bilheteria_domain::tickets::Ticket;
@@ -91,6 +92,47 @@ pub async fn order_pdf(
     Ok(pdf_response(
         printing::order_pdf(&state, &caller.user, id).await?,
     ))
+}
+
+/// An order's wallet link: its tickets' codes shown without logging in.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct WalletLink {
+    /// The link, whole (the box office's public address and the path).
+    pub url: String,
+}
+
+fn wallet_link(state: &App, path: &str) -> Json<WalletLink> {
+    Json(WalletLink {
+        url: format!("{}{path}", state.settings.public_url),
+    })
+}
+
+#[utoipa::path(get, path = "/orders/{id}/wallet-link", tag = "tickets", security(("bearer" = [])), params(("id" = String, Path, format = Uuid)),
+    responses(
+        (status = 200, description = "the order's current wallet link (the one its purchase mail carries): a page with the tickets the buyer still holds and their QR, without logging in", body = WalletLink),
+        (status = 404, description = "no such order of the caller's", body = Problem),
+    ))]
+pub async fn get_wallet_link(
+    State(state): State<App>,
+    caller: CurrentUser,
+    PathId(id): PathId<OrderId>,
+) -> ApiResult<Json<WalletLink>> {
+    let path = wallet::link(&state, &caller.user, id).await?;
+    Ok(wallet_link(&state, &path))
+}
+
+#[utoipa::path(post, path = "/orders/{id}/wallet-link", tag = "tickets", security(("bearer" = [])), params(("id" = String, Path, format = Uuid)),
+    responses(
+        (status = 200, description = "a new wallet link; every earlier one of the order stops working (404)", body = WalletLink),
+        (status = 404, description = "no such order of the caller's", body = Problem),
+    ))]
+pub async fn renew_wallet_link(
+    State(state): State<App>,
+    caller: CurrentUser,
+    PathId(id): PathId<OrderId>,
+) -> ApiResult<Json<WalletLink>> {
+    let path = wallet::renew_link(&state, &caller.user, id).await?;
+    Ok(wallet_link(&state, &path))
 }
 
 #[utoipa::path(get, path = "/tickets/{id}/screen", tag = "tickets", security(("bearer" = [])), params(("id" = String, Path, format = Uuid)),

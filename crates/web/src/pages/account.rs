@@ -246,6 +246,11 @@ pub async fn logout(State(app): State<App>, visitor: Visitor, body: Bytes) -> Pa
         header::SET_COOKIE,
         cookies::clear(cookies::LOGIN, visitor.secure()),
     );
+    // Logging out forgets the tickets the service worker kept on this device for offline use.
+    response.headers_mut().insert(
+        "clear-site-data",
+        axum::http::HeaderValue::from_static("\"cache\", \"storage\""),
+    );
     Ok(response)
 }
 

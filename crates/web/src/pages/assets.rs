@@ -14,7 +14,7 @@ struct Asset {
     body: &'static str,
 }
 
-const ASSETS: [Asset; 3] = [
+const ASSETS: [Asset; 4] = [
     Asset {
         name: "app.css",
         content_type: "text/css; charset=utf-8",
@@ -29,6 +29,11 @@ const ASSETS: [Asset; 3] = [
         name: "icon.svg",
         content_type: "image/svg+xml",
         body: include_str!("../../static/icon.svg"),
+    },
+    Asset {
+        name: "sw.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../static/sw.js"),
     },
 ];
 
@@ -48,13 +53,27 @@ fn etags() -> &'static [String] {
 
 /// `GET /static/{file}`.
 pub async fn serve(Path(file): Path<String>, headers: HeaderMap) -> Response {
+    asset(&file, &headers)
+}
+
+/// `GET /sw.js`: the service worker, served from the root so that it may keep pages there.
+pub async fn service_worker(headers: HeaderMap) -> Response {
+    let mut response = asset("sw.js", &headers);
+    // A browser checks for a new worker at every navigation; never an old one for minutes.
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
+}
+
+fn asset(file: &str, headers: &HeaderMap) -> Response {
     let Some(index) = ASSETS.iter().position(|a| a.name == file) else {
         return super::not_found().into_response();
     };
     let asset = &ASSETS[index];
     // The compression layer gzips the answer for a browser that asks: another representation.
-    let etag = conditional::etag(&etags()[index], conditional::accepts_gzip(&headers));
-    let mut response = if conditional::not_modified(&headers, &etag) {
+    let etag = conditional::etag(&etags()[index], conditional::accepts_gzip(headers));
+    let mut response = if conditional::not_modified(headers, &etag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         (

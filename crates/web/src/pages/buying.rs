@@ -14,7 +14,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use bilheteria_app::sales::HoldNow;
-use bilheteria_app::{App, AppError, access, sales, seat_maps};
+use bilheteria_app::{App, AppError, access, sales, seat_maps, wallet};
 use bilheteria_domain::catalog::SeatMap;
 use bilheteria_domain::half_price::half_price_cents;
 use bilheteria_domain::ids::{HoldId, OrderId};
@@ -381,13 +381,21 @@ struct OrderPage {
     purchased_at: String,
     paid_with: String,
     retry: Option<String>,
+    /// The buyer's wallet link of a paid order, whole, to copy or renew.
+    wallet_url: Option<String>,
 }
 
 /// `GET /orders/{id}`: the order as it stands.
+#[derive(Deserialize, Default)]
+pub struct WalletNotice {
+    wallet: Option<String>,
+}
+
 pub async fn order(
     State(app): State<App>,
     visitor: Visitor,
     PageId(id): PageId<OrderId>,
+    RawQuery(query): RawQuery,
 ) -> PageResult {
     let buyer = visitor.user()?;
     let order = access::visible_order(&app, id, buyer).await?;
@@ -441,8 +449,15 @@ pub async fn order(
         .map(|t| (t.id.to_string(), ticket_label(lang, t)))
         .collect();
     let failed = order.status == OrderStatus::Failed;
+    let wallet_url = if order.status == OrderStatus::Paid && order.user_id == buyer.id {
+        let path = wallet::link(&app, buyer, order.id).await?;
+        Some(format!("{}{path}", app.settings.public_url))
+    } else {
+        None
+    };
+    let renewed = lenient_query::<WalletNotice>(query).wallet.as_deref() == Some("renewed");
     Ok(visitor.page(&OrderPage {
-        c: visitor.chrome(None),
+        c: visitor.chrome(renewed.then(|| w.wallet_renewed.to_owned())),
         order_id: order.id,
         heading,
         title: event.title,
@@ -467,6 +482,7 @@ pub async fn order(
             _ => w.pay_card.to_owned(),
         },
         retry: failed.then(|| format!("/sessions/{}", order.session_id)),
+        wallet_url,
     }))
 }
 

@@ -13,6 +13,7 @@ mod resale;
 mod seatmap;
 mod tickets;
 mod visitor;
+mod wallet;
 pub mod words;
 
 use crate::api::error::{ApiError, ProblemCode};
@@ -46,6 +47,12 @@ pub fn routes(state: App) -> Router<App> {
         .route("/orders", get(buying::orders))
         .route("/orders/{id}", get(buying::order))
         .route("/orders/{id}/pix", post(buying::pay_pix))
+        .route("/orders/{id}/wallet", post(wallet::renew))
+        .route("/wallet/{order}/{tag}", get(wallet::open))
+        .route(
+            "/wallet/{order}/{tag}/{ticket}/qr",
+            get(wallet::rotating_qr),
+        )
         .route("/tickets", get(tickets::list))
         .route("/tickets/{id}", get(tickets::ticket))
         .route("/tickets/{id}/qr", get(tickets::qr))
@@ -85,6 +92,7 @@ pub fn routes(state: App) -> Router<App> {
         )
         .route("/language/{tag}", get(switch_language))
         .route("/static/{file}", get(assets::serve))
+        .route("/sw.js", get(assets::service_worker))
         .layer(middleware::from_fn_with_state(
             state,
             visitor::ensure_device,

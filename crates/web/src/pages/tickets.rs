@@ -36,7 +36,7 @@ struct TicketsPage {
     more: Option<String>,
 }
 
-fn status_text(w: &words::Words, status: TicketStatus) -> &'static str {
+pub(super) fn status_text(w: &words::Words, status: TicketStatus) -> &'static str {
     match status {
         TicketStatus::Valid => w.ticket_valid,
         TicketStatus::Used => w.ticket_used,
@@ -92,6 +92,10 @@ struct TicketPage {
     kind: String,
     state: &'static str,
     show_qr: bool,
+    /// The ticket's signed code as a QR, drawn inline so that the page shows it offline; in a
+    /// session whose codes rotate, what is shown when the live code cannot be fetched (a
+    /// printed code passes there too). None for screen-only sessions.
+    static_qr: Option<String>,
     qr_hint: &'static str,
     rotating: bool,
     reference: String,
@@ -217,6 +221,11 @@ async fn ticket_page(
         kind,
         state: status_text(w, ticket.status),
         show_qr: valid,
+        static_qr: ticket
+            .code
+            .as_deref()
+            .filter(|_| valid && session.screen_codes != ScreenCodes::ScreenOnly)
+            .and_then(bilheteria_domain::pix::qr_svg),
         qr_hint,
         rotating,
         reference: printing::reference(id),

@@ -96,6 +96,17 @@ words! {
     pix_expired_now: "O Pix expirou.", "The Pix expired.";
     pix_simulate: "Simular o pagamento pelo banco (teste)", "Simulate the bank's payment (test)";
     download_pdf: "Baixar PDF", "Download PDF";
+    wallet_title: "Seus ingressos", "Your tickets";
+    wallet_heading: "Link dos ingressos", "Tickets link";
+    wallet_text: "Este link mostra os ingressos deste pedido sem precisar entrar na conta (útil se o celular saiu da conta). Depois de aberto uma vez, ele continua abrindo sem internet. Quem tiver o link vê os códigos: não o repasse.", "This link shows this order's tickets without logging in (handy when the phone has been logged out). Once opened, it keeps opening offline. Whoever has the link sees the codes: do not pass it on.";
+    wallet_label: "Link dos ingressos", "Tickets link";
+    copy_link: "Copiar link", "Copy link";
+    wallet_renew: "Gerar um novo link (o atual deixa de funcionar)", "Make a new link (the current one stops working)";
+    wallet_renewed: "Novo link gerado: os anteriores deixaram de funcionar.", "New link made: the earlier ones no longer work.";
+    wallet_intro: "Mostre o QR de cada ingresso na entrada. Esta página continua abrindo sem internet depois da primeira vez.", "Show each ticket's QR at the gate. This page keeps opening offline after the first time.";
+    wallet_none: "Este pedido não tem ingressos para mostrar.", "This order has no tickets to show.";
+    wallet_screen_only: "Nesta sessão o código muda a cada 15 segundos e só vale na tela: é preciso internet para mostrá-lo.", "In this session the code changes every 15 seconds and only counts on screen: showing it needs the internet.";
+    wallet_offline: "Sem internet: mostrando os ingressos guardados neste aparelho.", "Offline: showing the tickets kept on this device.";
     print: "Imprimir", "Print";
     try_again: "Tentar de novo", "Try again";
     no_orders: "Você ainda não fez pedidos.", "You have no orders yet.";
