@@ -77,11 +77,17 @@ fn price(value: i64) -> Result<i64, String> {
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VenueInput {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
+    #[schema(min_length = 1, max_length = 100)]
     pub city: String,
-    /// The IANA time zone sessions are shown in (default `America/Sao_Paulo`).
+    /// The IANA time zone sessions are shown in (default `America/Sao_Paulo`); a name the
+    /// time zone database does not know is refused.
     #[serde(default)]
+    #[schema(example = "America/Manaus")]
     pub time_zone: Option<String>,
+    /// 1 to 500 sections with unique names, at most 150,000 seats in all.
+    #[schema(min_items = 1, max_items = 500)]
     pub sections: Vec<SectionInput>,
 }
 
@@ -89,16 +95,23 @@ pub struct VenueInput {
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SectionInput {
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
+    /// A seated section's rows (1 to 500, unique labels); give either `rows` or `capacity`.
+    #[schema(min_items = 1, max_items = 500)]
     pub rows: Option<Vec<RowInput>>,
+    /// A standing section's places, 1 to 500,000.
+    #[schema(minimum = 1, maximum = 500_000)]
     pub capacity: Option<i64>,
 }
 
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RowInput {
+    #[schema(min_length = 1, max_length = 10)]
     pub label: String,
-    /// How many seats the row has; they are numbered from 1.
+    /// How many seats the row has (1 to 1,000); they are numbered from 1.
+    #[schema(minimum = 1, maximum = 1_000)]
     pub seats: i64,
 }
 
@@ -413,11 +426,17 @@ impl Category {
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventInput {
+    #[schema(min_length = 1, max_length = 200)]
     pub title: String,
     #[serde(default)]
+    #[schema(max_length = 10_000)]
     pub description: String,
+    /// A category's code or its label in either language; one the box office does not know
+    /// is kept as `other`.
+    #[schema(min_length = 1, max_length = 60)]
     pub category: String,
     #[serde(default)]
+    #[schema(schema_with = crate::openapi::tags)]
     pub tags: Vec<String>,
     pub venue_id: VenueId,
     #[serde(default)]
@@ -428,9 +447,13 @@ pub struct EventInput {
 #[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventPatch {
+    #[schema(min_length = 1, max_length = 200)]
     pub title: Option<String>,
+    #[schema(max_length = 10_000)]
     pub description: Option<String>,
+    #[schema(min_length = 1, max_length = 60)]
     pub category: Option<String>,
+    #[schema(schema_with = crate::openapi::tags_patch)]
     pub tags: Option<Vec<String>>,
     pub venue_id: Option<VenueId>,
     pub status: Option<EventStatus>,
@@ -585,10 +608,18 @@ pub struct SessionInput {
     /// When sales open; now when absent.
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub sales_start_at: Option<OffsetDateTime>,
+    /// The cap per buyer (C1), 1 to 50 (default 2).
+    #[schema(minimum = 1, maximum = 50)]
     pub max_tickets_per_user: Option<i64>,
+    /// How long a hold lasts, 60 to 3,600 seconds (default 600).
+    #[schema(minimum = 60, maximum = 3_600)]
     pub hold_seconds: Option<i64>,
     pub queue: Option<QueueInput>,
+    /// ISO 4217 code (default `BRL`).
+    #[schema(pattern = "^[A-Za-z]{3}$")]
     pub currency: Option<String>,
+    /// 1 to 50 categories with unique names; each section of the venue in at most one.
+    #[schema(min_items = 1, max_items = 50)]
     pub categories: Vec<CategoryInput>,
     /// Whether and until when holders may pass tickets on (S10); on until the start by default.
     #[serde(default)]
@@ -600,6 +631,7 @@ pub struct SessionInput {
     /// The share of places reserved for half-price buyers (meia-entrada): 40 (the law's
     /// minimum, and the default) to 100.
     #[serde(default)]
+    #[schema(minimum = 40, maximum = 100)]
     pub half_price_quota_percent: Option<i64>,
     /// From this moment the unsold half-price reserve is sold at full price too.
     #[serde(default, with = "time::serde::rfc3339::option")]
@@ -607,6 +639,7 @@ pub struct SessionInput {
     /// How long a Pix payment may wait before it expires and the places are released (60 s to
     /// 24 h; 15 minutes by default).
     #[serde(default)]
+    #[schema(minimum = 60, maximum = 86_400)]
     pub pix_expires_after_seconds: Option<i64>,
 }
 
@@ -614,18 +647,28 @@ pub struct SessionInput {
 #[serde(deny_unknown_fields)]
 pub struct QueueInput {
     pub enabled: bool,
+    /// Buyers admitted per minute, 1 to 1,000,000 (default 600).
+    #[schema(minimum = 1, maximum = 1_000_000)]
     pub admit_per_minute: Option<i64>,
-    /// At most this many admitted buyers at once (0 or absent: only the rate limits).
+    /// At most this many admitted buyers at once, up to 10,000,000 (0 or absent: only the
+    /// rate limits).
+    #[schema(minimum = 0, maximum = 10_000_000)]
     pub max_active: Option<i64>,
-    /// Leading zero bits of the proof of work a join must carry (0 or absent: none).
+    /// Leading zero bits of the proof of work a join must carry, up to 24 (0 or absent: none).
+    #[schema(minimum = 0, maximum = 24)]
     pub proof_of_work_bits: Option<i64>,
 }
 
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CategoryInput {
+    #[schema(min_length = 1, max_length = 60)]
     pub name: String,
+    /// 0 to 100,000,000 centavos.
+    #[schema(minimum = 0, maximum = 100_000_000)]
     pub price_cents: i64,
+    /// Sections of the event's venue (at least one).
+    #[schema(min_items = 1)]
     pub section_ids: Vec<SectionId>,
 }
 
@@ -678,9 +721,12 @@ impl QueueSettings {
 #[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QueuePatch {
+    #[schema(minimum = 1, maximum = 1_000_000)]
     pub admit_per_minute: Option<i64>,
     pub paused: Option<bool>,
+    #[schema(minimum = 0, maximum = 10_000_000)]
     pub max_active: Option<i64>,
+    #[schema(minimum = 0, maximum = 24)]
     pub proof_of_work_bits: Option<i64>,
 }
 
@@ -1008,26 +1054,41 @@ pub struct SeatView {
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProductInput {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     #[serde(default)]
+    #[schema(max_length = 10_000)]
     pub description: String,
+    #[schema(minimum = 0, maximum = 100_000_000)]
     pub price_cents: i64,
+    /// ISO 4217 code (default `BRL`).
+    #[schema(pattern = "^[A-Za-z]{3}$")]
     pub currency: Option<String>,
+    #[schema(minimum = 0, maximum = 10_000_000)]
     pub stock: i64,
     #[serde(default)]
+    #[schema(schema_with = crate::openapi::tags)]
     pub tags: Vec<String>,
+    /// The events it is offered with, at most 100.
     #[serde(default)]
+    #[schema(max_items = 100)]
     pub event_ids: Vec<EventId>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProductPatch {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
+    #[schema(max_length = 10_000)]
     pub description: Option<String>,
+    #[schema(minimum = 0, maximum = 100_000_000)]
     pub price_cents: Option<i64>,
+    #[schema(minimum = 0, maximum = 10_000_000)]
     pub stock: Option<i64>,
+    #[schema(schema_with = crate::openapi::tags_patch)]
     pub tags: Option<Vec<String>>,
+    #[schema(max_items = 100)]
     pub event_ids: Option<Vec<EventId>>,
 }
 

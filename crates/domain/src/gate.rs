@@ -14,13 +14,13 @@ pub const MAX_CODE_CHARS: usize = 512;
 #[serde(deny_unknown_fields)]
 pub struct ScanInput {
     /// What the QR encodes.
-    #[schema(max_length = 512)]
+    #[schema(min_length = 1, max_length = 512)]
     pub code: String,
     /// The gate's name, as staff call it ("Portão A").
     #[schema(min_length = 1, max_length = 64)]
     pub gate: String,
     /// Chosen by the gate for this scan; a retry sends the same (8 to 64 of `A-Za-z0-9_.:-`).
-    #[schema(min_length = 8, max_length = 64)]
+    #[schema(min_length = 8, max_length = 64, pattern = "^[A-Za-z0-9_.:-]{8,64}$")]
     pub nonce: String,
     /// The session this gate lets in; a ticket of another is `ticket_wrong_session`.
     #[serde(default)]
@@ -69,11 +69,11 @@ pub const MAX_SYNC_SCANS: usize = 500;
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OfflineScanInput {
-    #[schema(max_length = 512)]
+    #[schema(min_length = 1, max_length = 512)]
     pub code: String,
     #[schema(min_length = 1, max_length = 64)]
     pub gate: String,
-    #[schema(min_length = 8, max_length = 64)]
+    #[schema(min_length = 8, max_length = 64, pattern = "^[A-Za-z0-9_.:-]{8,64}$")]
     pub nonce: String,
     /// When the gate scanned it.
     #[serde(with = "time::serde::rfc3339")]
@@ -83,7 +83,7 @@ pub struct OfflineScanInput {
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SyncInput {
-    #[schema(max_items = 500)]
+    #[schema(min_items = 1, max_items = 500)]
     pub scans: Vec<OfflineScanInput>,
 }
 

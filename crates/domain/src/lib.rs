@@ -10,6 +10,7 @@ pub mod half_price;
 pub mod ids;
 pub mod inventory;
 pub mod locale;
+pub mod openapi;
 pub mod page;
 pub mod pix;
 pub mod queue;

@@ -11,6 +11,7 @@ use time::OffsetDateTime;
 #[serde(deny_unknown_fields)]
 pub struct ListingInput {
     /// At least 1 and at most what was paid for the ticket (its face value).
+    #[schema(minimum = 1)]
     pub price_cents: i64,
 }
 

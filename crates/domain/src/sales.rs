@@ -26,14 +26,20 @@ pub const MAX_PRODUCT_LINES: usize = 20;
 #[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HoldInput {
+    #[schema(schema_with = crate::openapi::seat_ids)]
     pub seat_ids: Option<Vec<SeatId>>,
+    /// The standing section to hold places in (with `quantity`).
     pub section_id: Option<SectionId>,
+    /// How many standing places, 1 to 50.
+    #[schema(minimum = 1, maximum = 50)]
     pub quantity: Option<i64>,
     /// The held seats sold at half price (a subset of `seat_ids`).
     #[serde(default)]
+    #[schema(max_items = 50)]
     pub half_price_seat_ids: Option<Vec<SeatId>>,
-    /// How many of a standing hold's places are half price.
+    /// How many of a standing hold's places are half price (at most `quantity`).
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 50)]
     pub half_price_quantity: Option<i64>,
     /// Why the buyer pays half: required with any half-price place.
     #[serde(default)]
@@ -220,7 +226,9 @@ pub struct OrderInput {
     /// A face-value resale listing to buy (no products with it).
     #[serde(default)]
     pub listing_id: Option<ListingId>,
+    /// Up to 20 product lines, each product once.
     #[serde(default)]
+    #[schema(max_items = 20)]
     pub products: Vec<ProductLineInput>,
     pub payment: PaymentInput,
 }
@@ -229,19 +237,24 @@ pub struct OrderInput {
 #[serde(deny_unknown_fields)]
 pub struct ProductLineInput {
     pub product_id: ProductId,
+    /// 1 to 50.
+    #[schema(minimum = 1, maximum = 50)]
     pub quantity: i64,
 }
 
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PaymentInput {
-    /// `card` or `pix`.
+    #[schema(schema_with = crate::openapi::payment_method)]
     pub method: String,
-    /// For a card: a token from the payment provider (card numbers never reach us).
+    /// For a card, required: a token from the payment provider (card numbers never reach
+    /// us), up to 255 printable ASCII characters. A Pix takes none.
     #[serde(default)]
+    #[schema(max_length = 255, pattern = "^[!-~]+$")]
     pub token: Option<String>,
-    /// Card installments (parcelas), 1 to 12 (default 1).
+    /// Card installments (parcelas), 1 to 12 (default 1); a Pix is paid at once.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 12)]
     pub installments: Option<i64>,
 }
 

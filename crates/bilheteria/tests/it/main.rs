@@ -17,6 +17,8 @@ mod half_price;
 mod loadtest;
 mod mails;
 mod openapi_check;
+mod openapi_fuzz;
+mod openapi_schema;
 mod pages;
 mod paysim;
 mod pix;

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
     #[schema(format = "email", max_length = 254)]
     pub email: String,
@@ -27,6 +28,7 @@ pub struct RegisterRequest {
     /// `pt-BR` or `en`: what mails are written in. Absent, the request's `Accept-Language`
     /// decides (Portuguese when it names neither).
     #[serde(default)]
+    #[schema(schema_with = bilheteria_domain::openapi::language_optional)]
     pub language: Option<String>,
 }
 
@@ -59,6 +61,7 @@ pub async fn register(
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     #[schema(format = "email", max_length = 254)]
     pub email: String,
@@ -155,7 +158,7 @@ pub async fn me(caller: CurrentUser) -> Json<User> {
 #[serde(deny_unknown_fields)]
 pub struct MePatch {
     /// `pt-BR` or `en`: what mails (and pages) are written in.
-    #[schema(example = "en")]
+    #[schema(schema_with = bilheteria_domain::openapi::language_required)]
     pub language: String,
 }
 

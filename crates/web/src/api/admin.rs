@@ -20,6 +20,7 @@ use serde::Deserialize;
 #[serde(deny_unknown_fields)]
 pub struct RolesRequest {
     /// The complete set; `customer` is always kept.
+    #[schema(schema_with = bilheteria_domain::openapi::roles)]
     pub roles: Vec<String>,
 }
 
@@ -81,8 +82,9 @@ pub struct UserListQuery {
     /// How many items, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
-    /// The `next_cursor` of the previous page.
-    #[param(max_length = 512)]
+    /// The `next_cursor` of the previous page, as it was given (an opaque value: any other is
+    /// refused with 422 `validation_failed`).
+    #[param(max_length = 512, pattern = "^[A-Za-z0-9_-]*$")]
     pub cursor: Option<String>,
 }
 
@@ -125,8 +127,9 @@ pub struct AuditListQuery {
     /// How many items, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
-    /// The `next_cursor` of the previous page.
-    #[param(max_length = 512)]
+    /// The `next_cursor` of the previous page, as it was given (an opaque value: any other is
+    /// refused with 422 `validation_failed`).
+    #[param(max_length = 512, pattern = "^[A-Za-z0-9_-]*$")]
     pub cursor: Option<String>,
 }
 
@@ -181,6 +184,7 @@ pub async fn verify_audit(
 #[serde(deny_unknown_fields)]
 pub struct RehearsalBuyersRequest {
     /// How many buyers (1..=20000).
+    #[schema(minimum = 1, maximum = 20_000)]
     pub count: i64,
 }
 

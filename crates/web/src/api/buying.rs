@@ -146,6 +146,7 @@ pub const ADMISSION_HEADER: &str = "x-admission-token";
         (status = 400, description = "`idempotency_key_required`", body = Problem),
         (status = 402, description = "`payment_declined`: the hold stays until it expires", body = Problem),
         (status = 403, description = "`ip_blocked`", body = Problem),
+        (status = 404, description = "`not_found`: no such hold or listing (a hold is the caller's own)", body = Problem),
         (status = 409, description = "`idempotency_in_progress`, `out_of_stock`, `hold_in_use`", body = Problem),
         (status = 410, description = "`hold_expired`", body = Problem),
         (status = 422, description = "`idempotency_key_reused` or `validation_failed`", body = Problem),
@@ -192,8 +193,9 @@ pub struct PageQuery {
     /// How many items, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
-    /// The `next_cursor` of the previous page.
-    #[param(max_length = 512)]
+    /// The `next_cursor` of the previous page, as it was given (an opaque value: any other is
+    /// refused with 422 `validation_failed`).
+    #[param(max_length = 512, pattern = "^[A-Za-z0-9_-]*$")]
     pub cursor: Option<String>,
 }
 
@@ -255,8 +257,9 @@ pub async fn refund_order(
 }
 
 #[utoipa::path(post, path = "/payments/webhook", tag = "buying",
-    request_body(content = String, content_type = "application/json", description = "a payment_intent event of the provider"),
-    params(("Stripe-Signature" = String, Header, description = "t=<unix seconds>,v1=<HMAC-SHA256 hex>")),
+    request_body(content = Object, content_type = "application/json", description = "a payment_intent event of the provider (`type`, and `data.object.metadata.order_id` naming the order)"),
+    params(("Stripe-Signature" = String, Header, pattern = "^t=[0-9]+(,v[0-9]+=[0-9a-fA-F]+)+$", example = "t=1765000000,v1=5257a869e7ecebeda32affa62cdca3fa51cad7e77a0e56ff536d0ce8e108d8bd",
+        description = "t=<unix seconds>,v1=<HMAC-SHA256 hex of \"t.body\">: refused (400 `invalid_signature`) when it does not match or is more than 300 seconds old")),
     responses(
         (status = 200, description = "accepted: a hint to ask the provider about the order it names (or ignored: not an order event)"),
         (status = 400, description = "`invalid_signature`", body = Problem),
@@ -300,14 +303,23 @@ pub async fn payment_webhook(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct OutboxQuery {
-    /// `pending`, `sent` or `dead`.
+    /// `pending`, `sent` or `dead` (default `dead`).
+    #[param(schema_with = outbox_status)]
     pub status: Option<String>,
     /// How many items, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
-    /// The `next_cursor` of the previous page.
-    #[param(max_length = 512)]
+    /// The `next_cursor` of the previous page, as it was given (an opaque value: any other is
+    /// refused with 422 `validation_failed`).
+    #[param(max_length = 512, pattern = "^[A-Za-z0-9_-]*$")]
     pub cursor: Option<String>,
+}
+
+fn outbox_status() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(["pending", "sent", "dead"]))
+        .build()
 }
 
 #[utoipa::path(get, path = "/admin/outbox", tag = "admin", security(("bearer" = [])), params(OutboxQuery),

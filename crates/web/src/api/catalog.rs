@@ -94,6 +94,7 @@ pub struct EventListQuery {
     pub q: Option<String>,
     /// A category's code (`music`) or its label in Portuguese or English (`Música`), accents
     /// and case ignored; an unknown one is `validation_failed`.
+    #[param(schema_with = bilheteria_domain::openapi::category_filter)]
     pub category: Option<String>,
     /// Only events at a venue in this city (accents and case ignored).
     pub city: Option<String>,
@@ -106,8 +107,9 @@ pub struct EventListQuery {
     /// How many items, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
-    /// The `next_cursor` of the previous page.
-    #[param(max_length = 512)]
+    /// The `next_cursor` of the previous page, as it was given (an opaque value: any other is
+    /// refused with 422 `validation_failed`).
+    #[param(max_length = 512, pattern = "^[A-Za-z0-9_-]*$")]
     pub cursor: Option<String>,
 }
 

@@ -127,7 +127,7 @@ pub async fn checkin(
 pub struct BundleQuery {
     /// The `next_since` of the previous bundle: only what changed after it (at most
     /// `bilheteria_app::gate::MAX_SINCE_LEN` characters).
-    #[param(max_length = 32)]
+    #[param(max_length = 32, pattern = "^[0-9]+$")]
     pub since: Option<String>,
 }
 

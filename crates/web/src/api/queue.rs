@@ -3,9 +3,9 @@
 
 use super::audit_context;
 use super::error::{ApiError, ApiResult, Problem, ProblemCode};
-use super::extract::{ApiJson, ClientIp, CurrentUser, PathId};
+use super::extract::{ApiJson, ApiQuery, ClientIp, CurrentUser, PathId};
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -181,6 +181,7 @@ pub async fn join(
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct TokenQuery {
     /// The queue token, for clients that cannot set headers (EventSource).
     pub queue_token: Option<String>,
@@ -209,7 +210,7 @@ pub async fn poll(
     client_ip: ClientIp,
     headers: HeaderMap,
     PathId(id): PathId<SessionId>,
-    Query(query): Query<TokenQuery>,
+    ApiQuery(query): ApiQuery<TokenQuery>,
 ) -> ApiResult<Response> {
     let token = token_from(&headers, &query)?;
     let ip = client_ip.to_option_string();
@@ -229,7 +230,7 @@ pub async fn events(
     client_ip: ClientIp,
     headers: HeaderMap,
     PathId(id): PathId<SessionId>,
-    Query(query): Query<TokenQuery>,
+    ApiQuery(query): ApiQuery<TokenQuery>,
 ) -> ApiResult<Sse<impl futures_core::Stream<Item = Result<Event, std::convert::Infallible>>>> {
     let token = token_from(&headers, &query)?;
     let ip = client_ip.to_option_string();
@@ -277,7 +278,7 @@ fn async_stream(
 }
 
 #[utoipa::path(get, path = "/sessions/{id}/queue/stats", tag = "queue", security(("bearer" = [])), params(("id" = String, Path, format = Uuid)),
-    responses((status = 200, body = QueueStats), (status = 403, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 200, body = QueueStats), (status = 403, body = Problem), (status = 409, description = "`queue_not_enabled`: the session sells without a waiting room", body = Problem)))]
 pub async fn stats(
     State(state): State<App>,
     caller: CurrentUser,
