@@ -1,6 +1,7 @@
-//! Tickets rendered per second on one core: `cargo bench -p bilheteria-print`.
+//! Tickets rendered per second on one core: `cargo bench -p bilheteria-print`. The purchase
+//! mail's printing (a PNG QR per ticket and the order's PDF) runs on the server during a sale.
 
-use bilheteria_print::{TicketSheet, render};
+use bilheteria_print::{TicketSheet, qr_png, render};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 
@@ -40,5 +41,40 @@ fn tickets(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, tickets);
+fn mail(c: &mut Criterion) {
+    let mut group = c.benchmark_group("purchase mail");
+    group.bench_function("a QR's modules", |b| {
+        let code = sheet(1).code;
+        b.iter(|| {
+            qrcode::QrCode::with_error_correction_level(
+                black_box(code.as_bytes()),
+                qrcode::EcLevel::M,
+            )
+        })
+    });
+    group.bench_function("a QR as PNG", |b| {
+        let code = sheet(1).code;
+        b.iter(|| qr_png(black_box(&code), 6))
+    });
+    // Every mail prints codes never drawn before: fresh ones at each iteration.
+    let mut next = 0;
+    group.bench_function("two new tickets: a PNG each and the PDF", |b| {
+        b.iter_batched(
+            || {
+                next += 2;
+                [sheet(next), sheet(next + 1)]
+            },
+            |two| {
+                for ticket in &two {
+                    black_box(qr_png(&ticket.code, 6).ok());
+                }
+                render(black_box("Ingressos"), black_box(&two))
+            },
+            criterion::BatchSize::SmallInput,
+        )
+    });
+    group.finish();
+}
+
+criterion_group!(benches, tickets, mail);
 criterion_main!(benches);
