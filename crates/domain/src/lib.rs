@@ -21,4 +21,4 @@ pub mod tickets;
 pub mod transfers;
 pub mod validation;
 
-pub use validation::{FieldError, FieldErrors};
+pub use validation::{FieldError, FieldErrors, FieldProblem};

@@ -8,7 +8,7 @@ use crate::ids::{
 };
 use crate::pix::PixCharge;
 use crate::tickets::Ticket;
-use crate::validation::{FieldErrors, in_range};
+use crate::validation::{FieldErrors, FieldProblem, count, in_range, token};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::HashSet;
@@ -79,7 +79,7 @@ impl HoldInput {
                 half.sort();
                 half.dedup();
                 if half.iter().any(|seat| seats.binary_search(seat).is_err()) {
-                    errors.add("half_price_seat_ids", "must be seats of `seat_ids`");
+                    errors.add("half_price_seat_ids", FieldProblem::NotAmongSeats);
                 }
                 HalfPriceClaim {
                     units: half.len() as i64,
@@ -101,22 +101,16 @@ impl HoldInput {
                 }
             }
             (HoldRequest::Seats(_), _, Some(_)) => {
-                errors.add(
-                    "half_price_quantity",
-                    "a seated hold names its half-price seats",
-                );
+                errors.add("half_price_quantity", FieldProblem::HalfPriceBySeat);
                 HalfPriceClaim::default()
             }
             (HoldRequest::Standing { .. }, Some(_), _) => {
-                errors.add(
-                    "half_price_seat_ids",
-                    "a standing hold gives a half_price_quantity",
-                );
+                errors.add("half_price_seat_ids", FieldProblem::HalfPriceByQuantity);
                 HalfPriceClaim::default()
             }
         };
         if half_price.units == 0 && eligibility.is_some() {
-            errors.add("eligibility", "applies only to half-price places");
+            errors.add("eligibility", FieldProblem::OnlyForHalfPrice);
         }
         errors.finish(|| {
             Some(ParsedHold {
@@ -132,14 +126,17 @@ impl HoldInput {
                 if seats.is_empty() || seats.len() as i64 > MAX_UNITS_PER_REQUEST {
                     return Err(FieldErrors::single(
                         "seat_ids",
-                        format!("must name 1 to {MAX_UNITS_PER_REQUEST} seats"),
+                        FieldProblem::CountOutOfRange {
+                            min: 1,
+                            max: MAX_UNITS_PER_REQUEST,
+                        },
                     ));
                 }
                 let mut seen = HashSet::new();
                 let mut errors = FieldErrors::new();
                 for (i, seat) in seats.iter().enumerate() {
                     if !seen.insert(*seat) {
-                        errors.add(format!("seat_ids[{i}]"), "names a seat twice");
+                        errors.add(format!("seat_ids[{i}]"), FieldProblem::Duplicate);
                     }
                 }
                 let mut sorted = seats;
@@ -158,10 +155,7 @@ impl HoldInput {
                     })
                 })
             }
-            _ => Err(FieldErrors::single(
-                "body",
-                "give either `seat_ids` (seated) or `section_id` and `quantity` (standing)",
-            )),
+            _ => Err(FieldErrors::single("body", FieldProblem::SeatsOrStanding)),
         }
     }
 }
@@ -193,17 +187,8 @@ pub struct Hold {
 pub struct IdempotencyKey(String);
 
 impl IdempotencyKey {
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        if !(8..=64).contains(&raw.len()) {
-            return Err("must be 8 to 64 characters".into());
-        }
-        if !raw
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
-        {
-            return Err("may contain only letters, digits and - _ . :".into());
-        }
-        Ok(Self(raw.to_owned()))
+    pub fn parse(raw: &str) -> Result<Self, FieldProblem> {
+        token(raw, 8, 64).map(|key| Self(key.to_owned()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -390,13 +375,18 @@ impl OrderInput {
     pub fn parse(self) -> Result<OrderRequest, FieldErrors> {
         let mut errors = FieldErrors::new();
         if self.products.len() > MAX_PRODUCT_LINES {
-            errors.add("products", format!("at most {MAX_PRODUCT_LINES} lines"));
+            errors.add(
+                "products",
+                FieldProblem::TooMany {
+                    max: count(MAX_PRODUCT_LINES),
+                },
+            );
         }
         let mut seen = HashSet::new();
         let mut products = Vec::with_capacity(self.products.len());
         for (i, line) in self.products.iter().enumerate() {
             if !seen.insert(line.product_id) {
-                errors.add(format!("products[{i}].product_id"), "names a product twice");
+                errors.add(format!("products[{i}].product_id"), FieldProblem::Duplicate);
             }
             if let Some(quantity) = errors.check(
                 format!("products[{i}].quantity"),
@@ -407,7 +397,12 @@ impl OrderInput {
         }
         let method = PaymentMethod::parse(&self.payment.method);
         if method.is_none() {
-            errors.add("payment.method", "must be `card` or `pix`");
+            errors.add(
+                "payment.method",
+                FieldProblem::NotOneOf {
+                    choices: &["card", "pix"],
+                },
+            );
         }
         let installments = errors.check(
             "payment.installments",
@@ -417,17 +412,17 @@ impl OrderInput {
         match method {
             Some(PaymentMethod::Pix) => {
                 if self.payment.token.is_some() {
-                    errors.add("payment.token", "a Pix payment takes no token");
+                    errors.add("payment.token", FieldProblem::PixTakesNoToken);
                 }
                 if installments.is_some_and(|n| n > 1) {
-                    errors.add("payment.installments", "only cards pay in installments");
+                    errors.add("payment.installments", FieldProblem::InstallmentsByCardOnly);
                 }
             }
             _ if token.is_empty()
                 || token.len() > 255
                 || !token.bytes().all(|b| b.is_ascii_graphic()) =>
             {
-                errors.add("payment.token", "must be a payment provider token");
+                errors.add("payment.token", FieldProblem::NotAPaymentToken);
             }
             _ => {}
         }
@@ -435,12 +430,12 @@ impl OrderInput {
             (Some(hold), None) => Some(Buys::Hold(hold)),
             (None, Some(listing)) => {
                 if !products.is_empty() {
-                    errors.add("products", "a resale order buys the listed ticket only");
+                    errors.add("products", FieldProblem::ResaleTicketOnly);
                 }
                 Some(Buys::Listing(listing))
             }
             _ => {
-                errors.add("hold_id", "give either hold_id or listing_id");
+                errors.add("hold_id", FieldProblem::HoldOrListing);
                 None
             }
         };

@@ -204,6 +204,37 @@ async fn a_refused_form_is_shown_again_with_its_problem_what_was_typed_and_the_b
     );
     assert!(refused.body.contains("Comprador"), "the buyer's own header");
 
+    // A field's problem is said beside the form with the field's label, in the buyer's
+    // language, never by the field's name in the request.
+    let session = format!("/sessions/{}", sale.session_id);
+    let too_many = |browser: Browser| {
+        let (session, standing) = (session.clone(), sale.standing_section.clone());
+        async move {
+            let csrf = browser.get(&session).await.csrf();
+            let form = [
+                ("csrf", csrf.as_str()),
+                ("section_id", standing.as_str()),
+                ("quantity", "99"),
+            ];
+            let answer = browser.post(&format!("{session}/hold"), &form).await;
+            assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY);
+            answer.body
+        }
+    };
+    let in_portuguese = too_many(buyer.clone()).await;
+    assert!(
+        in_portuguese.contains("Quantidade: deve estar entre 1 e 50"),
+        "{in_portuguese}"
+    );
+    assert!(!in_portuguese.contains("quantity:"), "{in_portuguese}");
+    buyer.get(&format!("/language/en?back={session}")).await;
+    let in_english = too_many(buyer.clone()).await;
+    assert!(
+        in_english.contains("Quantity: must be between 1 and 50"),
+        "{in_english}"
+    );
+    buyer.get(&format!("/language/pt-BR?back={session}")).await;
+
     // Past the cap of 2: told so, counting what the buyer already has.
     let (_, order) = buy(
         &buyer,

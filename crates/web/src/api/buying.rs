@@ -13,13 +13,13 @@ use bilheteria_app::App;
 use bilheteria_app::access;
 use bilheteria_app::error::Denied;
 use bilheteria_app::sales;
-use bilheteria_domain::FieldErrors;
 use bilheteria_domain::ids::{HoldId, OrderId, SessionId};
 use bilheteria_domain::page::Page;
 use bilheteria_domain::sales::{
     Hold, HoldInput, IdempotencyKey, Order, OrderFailure, OrderInput, OrderStatus,
     request_fingerprint,
 };
+use bilheteria_domain::{FieldErrors, FieldProblem};
 use bilheteria_payments::webhook;
 use serde::Deserialize;
 
@@ -167,7 +167,7 @@ pub async fn create_order(
             ));
         }
         Some(value) => IdempotencyKey::parse(value.to_str().unwrap_or_default())
-            .map_err(|message| ApiError::invalid_field("Idempotency-Key", message))?,
+            .map_err(|problem| ApiError::invalid_field("Idempotency-Key", problem))?,
     };
     sales::admit_buyer(&state, caller.user.id, client_ip.0)?;
     let fingerprint = request_fingerprint(&body);
@@ -322,7 +322,9 @@ pub async fn list_outbox(
     if !["pending", "sent", "dead"].contains(&status.as_str()) {
         return Err(ApiError::validation(FieldErrors::single(
             "status",
-            "must be pending, sent or dead",
+            FieldProblem::NotOneOf {
+                choices: &["pending", "sent", "dead"],
+            },
         )));
     }
     let page = page_request(query.limit, query.cursor.as_deref())?;

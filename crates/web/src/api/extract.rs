@@ -110,7 +110,7 @@ fn field_error(error: serde_path_to_error::Error<serde_json::Error>) -> ApiError
     let path = error.path().to_string();
     let inner = error.into_inner();
     let field = if path == "." { "body".to_owned() } else { path };
-    ApiError::invalid_field(&field, strip_position(&inner.to_string()))
+    ApiError::unreadable(&field, &strip_position(&inner.to_string()))
 }
 
 fn parse_json_as_sent<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
@@ -154,7 +154,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
         let query = parts.uri.query().unwrap_or_default();
         serde_urlencoded::from_str(query)
             .map(ApiQuery)
-            .map_err(|e| ApiError::invalid_field("query", e.to_string()))
+            .map_err(|e| ApiError::unreadable("query", &e.to_string()))
     }
 }
 

@@ -15,6 +15,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use bilheteria_app::sales::HoldNow;
 use bilheteria_app::{App, AppError, access, sales, seat_maps};
+use bilheteria_domain::FieldProblem;
 use bilheteria_domain::catalog::SeatMap;
 use bilheteria_domain::half_price::half_price_cents;
 use bilheteria_domain::ids::{HoldId, OrderId};
@@ -245,7 +246,7 @@ pub async fn pay(
         let quantity: i64 = value
             .trim()
             .parse()
-            .map_err(|_| ApiError::invalid_field(name, "must be a whole number"))?;
+            .map_err(|_| ApiError::invalid_field(name, FieldProblem::NotAWholeNumber))?;
         if quantity > 0 {
             products.push(json!({"product_id": product, "quantity": quantity}));
         }
@@ -265,7 +266,7 @@ pub fn payment_of(form: &Form) -> PageResult<serde_json::Value> {
         .get("installments")
         .unwrap_or("1")
         .parse()
-        .map_err(|_| ApiError::invalid_field("installments", "must be 1 to 12"))?;
+        .map_err(|_| ApiError::invalid_field("installments", FieldProblem::NotAWholeNumber))?;
     Ok(
         json!({"method": method, "token": form.get("token").unwrap_or_default(), "installments": installments}),
     )
@@ -281,10 +282,10 @@ pub async fn place(
 ) -> PageResult<Order> {
     let buyer = visitor.user()?;
     let key = IdempotencyKey::parse(form.get("key").unwrap_or_default())
-        .map_err(|message| ApiError::invalid_field("key", message))?;
+        .map_err(|problem| ApiError::invalid_field("key", problem))?;
     sales::admit_buyer(app, buyer.id, visitor.ip.0)?;
     let input: OrderInput = serde_json::from_value(body.clone())
-        .map_err(|e| ApiError::invalid_field("body", e.to_string()))?;
+        .map_err(|e| ApiError::unreadable("body", &e.to_string()))?;
     Ok(sales::place_order(
         app,
         buyer.id,
