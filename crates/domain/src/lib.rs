@@ -12,6 +12,7 @@ pub mod inventory;
 pub mod locale;
 pub mod page;
 pub mod pix;
+pub mod place;
 pub mod queue;
 pub mod resale;
 pub mod sales;

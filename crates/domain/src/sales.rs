@@ -6,7 +6,9 @@ use crate::half_price::{Eligibility, HalfPriceClaim, TicketType};
 use crate::ids::{
     EventId, HoldId, ListingId, OrderId, ProductId, SeatId, SectionId, SessionId, UserId,
 };
+use crate::locale::Language;
 use crate::pix::PixCharge;
+use crate::place::{Bought, Place};
 use crate::tickets::Ticket;
 use crate::validation::{FieldErrors, FieldProblem, count, in_range, token};
 use serde::{Deserialize, Serialize};
@@ -549,6 +551,9 @@ pub struct OrderItem {
     pub kind: ItemKind,
     /// The seat, the standing section or the product.
     pub reference_id: String,
+    /// The line for people ("Plateia, fila A, assento 1 (meia-entrada)"), worded from what it
+    /// bought in the reader's language: in the API, the request's `Accept-Language` (`pt-BR`
+    /// or `en`), Portuguese when it names neither.
     pub description: String,
     pub quantity: i64,
     pub unit_price_cents: i64,
@@ -557,11 +562,19 @@ pub struct OrderItem {
     pub ticket_type: Option<TicketType>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub eligibility: Option<Eligibility>,
+    /// What the line bought, as facts: `description` is worded from them.
+    #[serde(skip)]
+    pub bought: Bought,
 }
 
 impl OrderItem {
     pub fn line_total(&self) -> Option<i64> {
         self.unit_price_cents.checked_mul(self.quantity)
+    }
+
+    /// The line as people read it in `lang`.
+    pub fn words(&self, lang: Language) -> String {
+        self.bought.words(lang, self.ticket_type)
     }
 }
 
@@ -625,6 +638,30 @@ pub struct Order {
 }
 
 impl Order {
+    /// The order with its lines' `description` worded in `lang`.
+    pub fn worded(mut self, lang: Language) -> Self {
+        for item in &mut self.items {
+            item.description = item.words(lang);
+        }
+        self
+    }
+
+    /// Where `ticket`, one of this order's, lets its holder in: its seat, or standing room in
+    /// the section its line of the order names.
+    pub fn place_of(&self, ticket: &Ticket) -> Place {
+        let standing = ticket.section_id.to_string();
+        let section = self.items.iter().find_map(|item| match &item.bought {
+            Bought::Place {
+                place: Place::Standing { section },
+                ..
+            } if item.kind == ItemKind::Standing && item.reference_id == standing => {
+                section.as_deref()
+            }
+            _ => None,
+        });
+        Place::of(ticket.seat.as_ref(), section)
+    }
+
     /// The order as someone other than its tickets' holder sees it: the tickets without the
     /// codes that let one in.
     pub fn without_codes(mut self) -> Self {
@@ -937,6 +974,9 @@ mod tests {
             unit_price_cents: price,
             ticket_type: None,
             eligibility: None,
+            bought: Bought::Product {
+                name: "Camiseta".into(),
+            },
         };
         assert_eq!(
             order_total(&[item(12_000, 2), item(7_900, 1)]),

@@ -17,6 +17,7 @@ mod half_price;
 mod loadtest;
 mod mails;
 mod openapi_check;
+mod order_lines;
 mod pages;
 mod paysim;
 mod pix;

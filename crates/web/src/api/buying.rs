@@ -2,7 +2,9 @@
 //! provider's webhook. The purchase flow itself lives in `bilheteria_app::sales`.
 
 use super::error::{ApiError, ApiResult, Problem, ProblemCode};
-use super::extract::{ApiJson, ApiQuery, ClientIp, CurrentUser, PathId, parse_json};
+use super::extract::{
+    ApiJson, ApiQuery, ClientIp, CurrentUser, PathId, RequestLanguage, parse_json,
+};
 use super::{audit_context, page_request};
 use axum::Json;
 use axum::body::Bytes;
@@ -155,6 +157,7 @@ pub async fn create_order(
     State(state): State<App>,
     caller: CurrentUser,
     client_ip: ClientIp,
+    RequestLanguage(lang): RequestLanguage,
     headers: HeaderMap,
     ApiJson(body): ApiJson<serde_json::Value>,
 ) -> ApiResult<Response> {
@@ -182,7 +185,7 @@ pub async fn create_order(
         client_ip.to_option_string(),
     )
     .await?;
-    Ok(order_answer(&answered))
+    Ok(order_answer(&answered.worded(lang)))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -202,10 +205,19 @@ pub struct PageQuery {
 pub async fn list_orders(
     State(state): State<App>,
     caller: CurrentUser,
+    RequestLanguage(lang): RequestLanguage,
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<Page<Order>>> {
     let page = page_request(query.limit, query.cursor.as_deref())?;
-    Ok(Json(state.store.list_orders(caller.user.id, &page).await?))
+    let orders = state.store.list_orders(caller.user.id, &page).await?;
+    Ok(Json(Page {
+        items: orders
+            .items
+            .into_iter()
+            .map(|order| order.worded(lang))
+            .collect(),
+        next_cursor: orders.next_cursor,
+    }))
 }
 
 #[utoipa::path(get, path = "/orders/{id}", tag = "buying", security(("bearer" = [])), params(("id" = String, Path, format = Uuid)),
@@ -213,9 +225,14 @@ pub async fn list_orders(
 pub async fn get_order(
     State(state): State<App>,
     caller: CurrentUser,
+    RequestLanguage(lang): RequestLanguage,
     PathId(id): PathId<OrderId>,
 ) -> ApiResult<Json<Order>> {
-    Ok(Json(access::visible_order(&state, id, &caller.user).await?))
+    Ok(Json(
+        access::visible_order(&state, id, &caller.user)
+            .await?
+            .worded(lang),
+    ))
 }
 
 #[utoipa::path(post, path = "/orders/{id}/pix/pay", tag = "buying", security(("bearer" = [])), params(("id" = String, Path, format = Uuid)),
@@ -227,10 +244,13 @@ pub async fn get_order(
 pub async fn pay_pix(
     State(state): State<App>,
     caller: CurrentUser,
+    RequestLanguage(lang): RequestLanguage,
     PathId(id): PathId<OrderId>,
 ) -> ApiResult<Json<Order>> {
     Ok(Json(
-        sales::pay_pix_in_simulator(&state, &caller.user, id).await?,
+        sales::pay_pix_in_simulator(&state, &caller.user, id)
+            .await?
+            .worded(lang),
     ))
 }
 
@@ -246,11 +266,14 @@ pub async fn refund_order(
     State(state): State<App>,
     caller: CurrentUser,
     client_ip: ClientIp,
+    RequestLanguage(lang): RequestLanguage,
     PathId(id): PathId<OrderId>,
 ) -> ApiResult<Json<Order>> {
     let order = access::refundable_order(&state, id, &caller.user).await?;
     Ok(Json(
-        sales::refund_paid_order(&state, &order, &audit_context(&caller, client_ip)).await?,
+        sales::refund_paid_order(&state, &order, &audit_context(&caller, client_ip))
+            .await?
+            .worded(lang),
     ))
 }
 

@@ -21,6 +21,7 @@ use bilheteria_domain::half_price::half_price_cents;
 use bilheteria_domain::ids::{HoldId, OrderId};
 use bilheteria_domain::locale::Language;
 use bilheteria_domain::page::PageRequest;
+use bilheteria_domain::place::Place;
 use bilheteria_domain::sales::{
     Hold, IdempotencyKey, Installments, MAX_INSTALLMENTS, Order, OrderFailure, OrderInput,
     OrderStatus, PaymentMethod, request_fingerprint,
@@ -120,9 +121,12 @@ fn hold_lines(lang: Language, hold: &Hold, map: &SeatMap) -> (Vec<(String, Strin
     if hold.seat_ids.is_empty() {
         let section = map.sections.iter().find(|s| s.id == hold.section_id);
         let (name, price) = section.map_or((String::new(), 0), |s| (s.name.clone(), s.price_cents));
+        let place = Place::Standing {
+            section: Some(name),
+        }
+        .words(lang);
         for i in 0..hold.quantity {
-            let place = format!("{name} · {}", w.standing);
-            line(place, i < hold.half_price_quantity, price);
+            line(place.clone(), i < hold.half_price_quantity, price);
         }
     } else {
         for seat_id in &hold.seat_ids {
@@ -135,13 +139,13 @@ fn hold_lines(lang: Language, hold: &Hold, map: &SeatMap) -> (Vec<(String, Strin
                     .map(|seat| (section, seat))
             });
             if let Some((section, seat)) = found {
-                let place = format!(
-                    "{} · {}",
-                    section.name,
-                    words::row_seat(lang, &seat.row, seat.number)
-                );
+                let place = Place::Seat {
+                    section: section.name.clone(),
+                    row: seat.row.clone(),
+                    number: seat.number,
+                };
                 line(
-                    place,
+                    place.words(lang),
                     hold.half_price_seat_ids.contains(seat_id),
                     section.price_cents,
                 );
@@ -426,7 +430,7 @@ pub async fn order(
         .items
         .iter()
         .map(|item| {
-            let mut text = item.description.clone();
+            let mut text = item.words(lang);
             if item.quantity > 1 {
                 text = format!("{} × {text}", item.quantity);
             }
@@ -439,7 +443,7 @@ pub async fn order(
     let tickets = order
         .tickets
         .iter()
-        .map(|t| (t.id.to_string(), ticket_label(lang, t)))
+        .map(|t| (t.id.to_string(), order.place_of(t).words(lang)))
         .collect();
     let failed = order.status == OrderStatus::Failed;
     Ok(visitor.page(&OrderPage {
@@ -471,16 +475,9 @@ pub async fn order(
     }))
 }
 
-/// "Plateia · Fila A, assento 3" or "Pista".
+/// "Plateia, fila A, assento 3", or standing room.
 pub fn ticket_label(lang: Language, ticket: &bilheteria_domain::tickets::Ticket) -> String {
-    match &ticket.seat {
-        Some(seat) => format!(
-            "{} · {}",
-            seat.section,
-            words::row_seat(lang, &seat.row, seat.number)
-        ),
-        None => words::of(lang).standing.to_owned(),
-    }
+    Place::of(ticket.seat.as_ref(), None).words(lang)
 }
 
 /// `POST /orders/{id}/pix`: with the simulated provider, plays the buyer's bank paying the Pix.

@@ -148,7 +148,6 @@ words! {
     ticket_valid: "Válido", "Valid";
     ticket_used: "Já utilizado", "Already used";
     ticket_cancelled: "Cancelado", "Cancelled";
-    standing: "Pista (em pé)", "Standing";
     full_ticket: "Inteira", "Full price";
     transfer_sent: "Transferência oferecida. A pessoa recebe um e-mail para aceitar.", "Transfer offered. The recipient gets an email to accept it.";
     listed: "Ingresso anunciado para revenda.", "Ticket listed for resale.";
@@ -346,6 +345,7 @@ pub fn pix_hint(lang: Language, minutes: i64) -> String {
     }
 }
 
+/// A seat within its section's map, where the section goes unsaid: "Fila A, assento 3".
 pub fn row_seat(lang: Language, row: &str, number: i64) -> String {
     match lang {
         Language::PtBr => format!("Fila {row}, assento {number}"),
