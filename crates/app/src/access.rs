@@ -6,12 +6,12 @@
 use crate::App;
 use crate::authz::{can_see_event, manages};
 use crate::error::{AppError, AppResult, Denied};
-use bilheteria_domain::FieldErrors;
 use bilheteria_domain::account::{Role, User};
 use bilheteria_domain::catalog::{Event, EventSession, Product, ProductFields, Venue};
 use bilheteria_domain::ids::{EventId, OrderId, ProductId, SessionId, TicketId, VenueId};
 use bilheteria_domain::sales::Order;
 use bilheteria_domain::tickets::Ticket;
+use bilheteria_domain::{FieldErrors, FieldProblem};
 
 /// A published event, or a draft its manager looks at.
 pub async fn visible_event(app: &App, id: EventId, viewer: Option<&User>) -> AppResult<Event> {
@@ -69,7 +69,7 @@ pub async fn usable_venue(app: &App, id: VenueId, user: &User, field: &str) -> A
         .store
         .get_venue(id)
         .await?
-        .ok_or_else(|| AppError::Invalid(FieldErrors::single(field, "no such venue")))?;
+        .ok_or_else(|| AppError::Invalid(FieldErrors::single(field, FieldProblem::Unknown)))?;
     if manages(user, venue.owner_id) {
         Ok(venue)
     } else {
@@ -102,7 +102,7 @@ pub async fn check_product_events(app: &App, fields: &ProductFields, user: &User
             _ => {
                 return Err(AppError::Invalid(FieldErrors::single(
                     format!("event_ids[{i}]"),
-                    "no such event",
+                    FieldProblem::Unknown,
                 )));
             }
         }

@@ -4,14 +4,19 @@
 use crate::App;
 use crate::auth::{PasswordHasher, new_token, token_hash};
 use crate::error::{AppError, AppResult, NotAuthenticated};
-use bilheteria_domain::FieldErrors;
 use bilheteria_domain::account::{
     DeviceId, Email, LoginSession, Password, Roles, SessionEnd, SessionState, User, parse_name,
 };
 use bilheteria_domain::ids::LoginSessionId;
 use bilheteria_domain::locale::Language;
+use bilheteria_domain::{FieldErrors, FieldProblem};
 use bilheteria_store::{NewLoginSession, NewUser};
 use time::OffsetDateTime;
+
+/// What a language given by name must be.
+const LANGUAGES: FieldProblem = FieldProblem::NotOneOf {
+    choices: &["pt-BR", "en"],
+};
 
 /// What a person types to get an account.
 pub struct AccountForm<'a> {
@@ -37,10 +42,7 @@ pub async fn account_to_create(
     let name = errors.check("name", parse_name(form.name));
     let language = match form.language {
         None => Some(form.fallback_language),
-        Some(tag) => errors.check(
-            "language",
-            Language::parse(tag).ok_or_else(|| "must be `pt-BR` or `en`".to_owned()),
-        ),
+        Some(tag) => errors.check("language", Language::parse(tag).ok_or(LANGUAGES)),
     };
     let (email, password, name, language) =
         errors.finish(|| Some((email?, password?, name?, language?)))?;
@@ -64,8 +66,8 @@ pub async fn account_to_create(
 
 /// `PATCH /me`: the caller's language (`pt-BR` or `en`), for mails and pages.
 pub async fn set_language(app: &App, user: &User, tag: &str) -> AppResult<User> {
-    let language = Language::parse(tag)
-        .ok_or_else(|| FieldErrors::single("language", "must be `pt-BR` or `en`"))?;
+    let language =
+        Language::parse(tag).ok_or_else(|| FieldErrors::single("language", LANGUAGES))?;
     Ok(app.store.set_language(user.id, language).await?)
 }
 

@@ -12,9 +12,9 @@ use crate::auth::{new_token, token_hash};
 use crate::error::{AppError, AppResult};
 use crate::mails;
 use crate::ratelimit::KeyedLimiter;
-use bilheteria_domain::FieldErrors;
 use bilheteria_domain::account::{Email, Password, User};
 use bilheteria_domain::ids::LoginSessionId;
+use bilheteria_domain::{FieldErrors, FieldProblem};
 use bilheteria_store::{NewAccountToken, TokenPurpose};
 
 /// How long a password-reset link works.
@@ -88,7 +88,7 @@ pub async fn change_password(
         .await
         .map_err(AppError::internal)?;
     if !valid {
-        errors.add("current_password", "is not the account's password");
+        errors.add("current_password", FieldProblem::WrongPassword);
     }
     let new = errors.finish(|| new)?;
     let hash = app.passwords.hash(&new).await.map_err(AppError::internal)?;

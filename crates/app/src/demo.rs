@@ -112,7 +112,8 @@ fn session(
 /// `DemoAlreadySeeded`).
 pub async fn seed(app: &App) -> AppResult<Seeded> {
     let now = app.clock.now();
-    let address = Email::parse(DEMO_ORGANIZER).map_err(AppError::internal)?;
+    let address =
+        Email::parse(DEMO_ORGANIZER).map_err(|problem| AppError::internal(problem.code()))?;
     if app
         .store
         .find_credentials(address.normalized())

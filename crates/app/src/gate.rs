@@ -241,7 +241,7 @@ fn parse_since(raw: Option<&str>) -> AppResult<i64> {
             .ok_or_else(|| {
                 AppError::Invalid(bilheteria_domain::FieldErrors::single(
                     "since",
-                    "must be the next_since of an earlier bundle",
+                    bilheteria_domain::FieldProblem::UnknownSince,
                 ))
             }),
     }

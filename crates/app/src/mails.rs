@@ -15,6 +15,8 @@ use bilheteria_domain::account::Email as Address;
 use bilheteria_domain::half_price::{Eligibility, TicketType};
 use bilheteria_domain::ids::EventId;
 use bilheteria_domain::locale::{DEFAULT_TIME_ZONE, Language};
+use bilheteria_domain::place::Place;
+use bilheteria_domain::sales::OrderItem;
 use bilheteria_domain::screen::ScreenCodes;
 use bilheteria_domain::tickets::TicketStatus;
 use bilheteria_store::OutboxMessage;
@@ -235,8 +237,8 @@ pub struct PaidFacts {
     /// The session's start, worded.
     pub when: String,
     pub order_id: String,
-    /// Quantity, description, line total in cents.
-    pub lines: Vec<(i64, String, i64)>,
+    /// The order's lines, worded in the reader's language from what each bought.
+    pub lines: Vec<OrderItem>,
     pub total_cents: i64,
     pub tickets: Vec<TicketFacts>,
     /// Whether the tickets are printed (PDF attached, QR shown): not for screen-only sessions.
@@ -246,10 +248,9 @@ pub struct PaidFacts {
     pub wallet_url: String,
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct TicketFacts {
-    /// Section, row, number; `None` standing.
-    pub seat: Option<(String, String, String)>,
+    pub place: Place,
     pub reference: String,
     pub code: Option<String>,
     pub half_price: Option<Eligibility>,
@@ -285,9 +286,9 @@ pub fn paid_letter(facts: &PaidFacts, language: Language) -> Letter {
         lines: facts
             .lines
             .iter()
-            .map(|(quantity, description, cents)| Line {
-                label: format!("{quantity} x {description}"),
-                amount: language.money(*cents),
+            .map(|item| Line {
+                label: format!("{} x {}", item.quantity, item.words(language)),
+                amount: language.money(item.line_total().unwrap_or(0)),
             })
             .collect(),
         total: Line {
@@ -346,14 +347,7 @@ pub fn paid_letter(facts: &PaidFacts, language: Language) -> Letter {
 }
 
 fn ticket_card(ticket: &TicketFacts, printable: bool, language: Language) -> TicketCard {
-    let place = match &ticket.seat {
-        Some((section, row, number)) => say(
-            language,
-            format!("{section}, fila {row}, assento {number}"),
-            format!("{section}, row {row}, seat {number}"),
-        ),
-        None => say(language, "Em pé", "Standing").to_owned(),
-    };
+    let place = ticket.place.words(language);
     let note = ticket.half_price.map(|ground| {
         say(
             language,
@@ -419,28 +413,12 @@ async fn paid_mail(
         title,
         when,
         order_id: order.id.to_string(),
-        lines: order
-            .items
-            .iter()
-            .map(|item| {
-                (
-                    item.quantity,
-                    item.description.clone(),
-                    item.unit_price_cents * item.quantity,
-                )
-            })
-            .collect(),
+        lines: order.items.clone(),
         total_cents: order.total_cents,
         tickets: held
             .iter()
             .map(|ticket| TicketFacts {
-                seat: ticket.seat.as_ref().map(|seat| {
-                    (
-                        seat.section.clone(),
-                        seat.row.clone(),
-                        seat.number.to_string(),
-                    )
-                }),
+                place: order.place_of(ticket),
                 reference: crate::printing::reference(ticket.id),
                 code: ticket
                     .code
@@ -955,6 +933,41 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
     use super::*;
+    use bilheteria_domain::place::Bought;
+    use bilheteria_domain::sales::ItemKind;
+
+    fn place(number: i64) -> Place {
+        Place::Seat {
+            section: "Plateia".into(),
+            row: "A".into(),
+            number,
+        }
+    }
+
+    fn seat(number: i64) -> Bought {
+        Bought::Place {
+            place: place(number),
+            resale: false,
+        }
+    }
+
+    fn line(
+        quantity: i64,
+        bought: Bought,
+        ticket_type: Option<TicketType>,
+        unit_price_cents: i64,
+    ) -> OrderItem {
+        OrderItem {
+            kind: ItemKind::Seat,
+            reference_id: String::new(),
+            description: String::new(),
+            quantity,
+            unit_price_cents,
+            ticket_type,
+            eligibility: None,
+            bought,
+        }
+    }
 
     fn paid() -> PaidFacts {
         PaidFacts {
@@ -962,20 +975,38 @@ mod tests {
             when: "sábado, 6 de março de 2027, 20:00 (UTC−03:00)".into(),
             order_id: "0190a0a0-0000-7000-8000-000000000001".into(),
             lines: vec![
-                (1, "Plateia, row A, seat 1".into(), 12_000),
-                (1, "Plateia, row A, seat 2".into(), 6_000),
-                (2, "Água".into(), 1_000),
+                line(1, seat(1), Some(TicketType::Full), 12_000),
+                line(1, seat(2), Some(TicketType::Half), 6_000),
+                line(
+                    1,
+                    Bought::Place {
+                        place: Place::Standing {
+                            section: Some("Pista".into()),
+                        },
+                        resale: true,
+                    },
+                    Some(TicketType::Full),
+                    9_000,
+                ),
+                line(
+                    2,
+                    Bought::Product {
+                        name: "Água".into(),
+                    },
+                    None,
+                    500,
+                ),
             ],
-            total_cents: 19_000,
+            total_cents: 28_000,
             tickets: vec![
                 TicketFacts {
-                    seat: Some(("Plateia".into(), "A".into(), "1".into())),
+                    place: place(1),
                     reference: "7F3A-91C2-0B44".into(),
                     code: Some("BH1.AAAA-signed-code".into()),
                     half_price: None,
                 },
                 TicketFacts {
-                    seat: Some(("Plateia".into(), "A".into(), "2".into())),
+                    place: place(2),
                     reference: "1C2D-3E4F-5A6B".into(),
                     code: Some("BH1.BBBB-signed-code".into()),
                     half_price: Some(Eligibility::Student),

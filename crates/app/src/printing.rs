@@ -1,6 +1,7 @@
 //! Printable tickets (S4): the holder's ticket, or every ticket of an order the caller still
-//! holds, as a PDF of one A4 page each. The facts are gathered and worded here (pt-BR, the
-//! venue's time zone); `bilheteria-print` lays them out.
+//! holds, as a PDF of one A4 page each. The facts are gathered and worded here (the place, the
+//! time and the price in the holder's language, in the venue's time zone; the labels and terms
+//! in both languages); `bilheteria-print` lays them out.
 
 use crate::App;
 use crate::error::{AppError, AppResult};
@@ -8,7 +9,8 @@ use bilheteria_domain::account::User;
 use bilheteria_domain::catalog::{EventSession, Venue};
 use bilheteria_domain::half_price::TicketType;
 use bilheteria_domain::ids::{OrderId, TicketId};
-use bilheteria_domain::locale::{brl, session_time_pt};
+use bilheteria_domain::place::Place;
+
 use bilheteria_domain::screen::ScreenCodes;
 use bilheteria_domain::tickets::{Ticket, TicketStatus};
 use bilheteria_print::{TicketSheet, render};
@@ -51,18 +53,12 @@ fn sheet(
         .iter()
         .find(|section| section.id == ticket.section_id)
         .map_or("", |section| section.name.as_str());
-    let place = match &ticket.seat {
-        Some(seat) => format!(
-            "Setor {} · Fila {} · Assento {}",
-            seat.section, seat.row, seat.number
-        ),
-        None => format!("{section} (em pé / standing)"),
-    };
+    let lang = holder.language;
     Ok(TicketSheet {
         event_title: title.to_owned(),
-        when: session_time_pt(session.starts_at, &venue.time_zone),
+        when: lang.session_time(session.starts_at, &venue.time_zone),
         venue: format!("{} — {}", venue.name, venue.city),
-        place,
+        place: Place::of(ticket.seat.as_ref(), Some(section)).words(lang),
         category: category.map_or_else(String::new, |c| c.name.clone()),
         ticket_type: match (ticket.ticket_type, ticket.eligibility) {
             (TicketType::Half, Some(ground)) => format!(
@@ -76,7 +72,7 @@ fn sheet(
         holder: holder.name.clone(),
         order_id: ticket.order_id.to_string(),
         price: category.map_or_else(String::new, |c| {
-            brl(ticket.ticket_type.price_cents(c.price_cents))
+            lang.money(ticket.ticket_type.price_cents(c.price_cents))
         }),
         code,
         reference: reference(ticket.id),

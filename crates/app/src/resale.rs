@@ -5,12 +5,12 @@
 
 use crate::App;
 use crate::error::{AppError, AppResult};
-use bilheteria_domain::FieldErrors;
 use bilheteria_domain::account::User;
 use bilheteria_domain::audit::AuditContext;
 use bilheteria_domain::ids::{ListingId, SessionId, TicketId};
 use bilheteria_domain::page::{Page, PageRequest};
 use bilheteria_domain::resale::{Listing, ListingInput, WaitlistEntry};
+use bilheteria_domain::{FieldErrors, FieldProblem};
 use bilheteria_store::NewListing;
 
 /// `POST /tickets/{id}/resale`: the holder lists the ticket.
@@ -24,7 +24,7 @@ pub async fn list(
     if input.price_cents < 1 {
         return Err(AppError::Invalid(FieldErrors::single(
             "price_cents",
-            "must be at least 1 (a ticket is not given away here: transfer it)",
+            FieldProblem::NotForFree,
         )));
     }
     // A listing follows the session's rules for tickets changing hands.

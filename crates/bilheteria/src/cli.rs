@@ -603,6 +603,11 @@ pub fn parse_ip_net(raw: &str) -> Result<ipnet::IpNet, String> {
         })
 }
 
+/// A problem of an operator's argument, as the command line says it.
+fn in_english(problem: &bilheteria_domain::FieldProblem) -> String {
+    bilheteria_web::field_words::message(bilheteria_domain::locale::Language::En, problem)
+}
+
 async fn create_user(
     storage: &StorageArgs,
     email: &str,
@@ -612,9 +617,11 @@ async fn create_user(
 ) -> anyhow::Result<()> {
     let roles = roles
         .iter()
-        .map(|r| Role::parse(r.trim()))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| anyhow::anyhow!("--role {e}"))?;
+        .map(|r| {
+            Role::parse(r.trim())
+                .map_err(|problem| anyhow::anyhow!("--role {r}: {}", in_english(&problem)))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let form = AccountForm {
         email,
         password,
@@ -634,7 +641,7 @@ async fn create_user(
             let shown: Vec<String> = errors
                 .0
                 .iter()
-                .map(|e| format!("--{} {}", e.field, e.message))
+                .map(|e| format!("--{} {}", e.field, in_english(&e.problem)))
                 .collect();
             anyhow::anyhow!("{}", shown.join("; "))
         }

@@ -2,6 +2,7 @@
 
 use crate::ids::{LoginSessionId, UserId};
 use crate::locale::Language;
+use crate::validation::{FieldProblem, count, token};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -13,16 +14,16 @@ pub struct Email {
 }
 
 impl Email {
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub fn parse(raw: &str) -> Result<Self, FieldProblem> {
         let value = raw.trim();
         if value.is_empty() {
-            return Err("must not be empty".into());
+            return Err(FieldProblem::Empty);
         }
         if value.len() > 254 {
-            return Err("must be at most 254 characters".into());
+            return Err(FieldProblem::TooLong { max: 254 });
         }
         let Some((local, domain)) = value.rsplit_once('@') else {
-            return Err("must be an email address".into());
+            return Err(FieldProblem::NotAnEmail);
         };
         let well_formed = !local.is_empty()
             && local.len() <= 64
@@ -34,7 +35,7 @@ impl Email {
             && !value.chars().any(|c| c.is_whitespace() || c.is_control())
             && !local.contains('@');
         if !well_formed {
-            return Err("must be an email address".into());
+            return Err(FieldProblem::NotAnEmail);
         }
         Ok(Self {
             display: value.to_owned(),
@@ -69,20 +70,23 @@ impl Password {
     /// Bounded so that hashing cost cannot be driven up by huge inputs.
     pub const MAX_CHARS: usize = 128;
 
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub fn parse(raw: &str) -> Result<Self, FieldProblem> {
         let chars = raw.chars().count();
         if chars < Self::MIN_CHARS {
-            return Err(format!("must be at least {} characters", Self::MIN_CHARS));
+            return Err(FieldProblem::TooShort {
+                min: count(Self::MIN_CHARS),
+            });
         }
         if chars > Self::MAX_CHARS {
-            return Err(format!("must be at most {} characters", Self::MAX_CHARS));
+            return Err(FieldProblem::TooLong {
+                max: count(Self::MAX_CHARS),
+            });
         }
         // Spaces may be part of a passphrase, but they do not make one.
         if raw.chars().filter(|c| !c.is_whitespace()).count() < Self::MIN_CHARS {
-            return Err(format!(
-                "must have at least {} characters that are not spaces",
-                Self::MIN_CHARS
-            ));
+            return Err(FieldProblem::MostlySpaces {
+                min: count(Self::MIN_CHARS),
+            });
         }
         Ok(Self(raw.to_owned()))
     }
@@ -98,7 +102,7 @@ impl std::fmt::Debug for Password {
     }
 }
 
-pub fn parse_name(raw: &str) -> Result<String, String> {
+pub fn parse_name(raw: &str) -> Result<String, FieldProblem> {
     crate::validation::text(raw, 1, 100)
 }
 
@@ -111,27 +115,8 @@ impl DeviceId {
     pub const MAX_CHARS: usize = 128;
 
     /// Says what is wrong with a bad id: a character it may not hold (named), or its length.
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        let allowed = |c: char| c.is_ascii_alphanumeric() || "-_.:".contains(c);
-        if let Some(bad) = raw.chars().find(|c| !allowed(*c)) {
-            let shown = if bad.is_control() || bad.is_whitespace() {
-                format!("U+{:04X}", u32::from(bad))
-            } else {
-                format!("'{bad}'")
-            };
-            return Err(format!(
-                "may contain only ASCII letters, digits and - _ . : (found {shown})"
-            ));
-        }
-        let chars = raw.chars().count();
-        if !(Self::MIN_CHARS..=Self::MAX_CHARS).contains(&chars) {
-            return Err(format!(
-                "must be {} to {} characters long (this one has {chars})",
-                Self::MIN_CHARS,
-                Self::MAX_CHARS
-            ));
-        }
-        Ok(Self(raw.to_owned()))
+    pub fn parse(raw: &str) -> Result<Self, FieldProblem> {
+        token(raw, Self::MIN_CHARS, Self::MAX_CHARS).map(|id| Self(id.to_owned()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -182,12 +167,12 @@ impl Role {
         }
     }
 
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub fn parse(raw: &str) -> Result<Self, FieldProblem> {
         Role::ALL
             .into_iter()
             .find(|role| role.as_str() == raw)
-            .ok_or_else(|| {
-                format!("unknown role `{raw}`: expected customer, organizer, staff or admin")
+            .ok_or(FieldProblem::NotOneOf {
+                choices: &["customer", "organizer", "staff", "admin"],
             })
     }
 }
@@ -379,21 +364,27 @@ mod tests {
         assert!(DeviceId::parse("device\u{0}nul00").is_err());
         assert_eq!(
             DeviceId::parse("dispositivo-é").unwrap_err(),
-            "may contain only ASCII letters, digits and - _ . : (found 'é')"
+            FieldProblem::InvalidCharacters { found: 'é' }
         );
         assert_eq!(
             DeviceId::parse("1234567").unwrap_err(),
-            "must be 8 to 128 characters long (this one has 7)"
+            FieldProblem::LengthOutOfRange {
+                min: 8,
+                max: 128,
+                len: 7
+            }
         );
-        assert!(
-            DeviceId::parse(&"d".repeat(129))
-                .unwrap_err()
-                .contains("has 129")
+        assert_eq!(
+            DeviceId::parse(&"d".repeat(129)).unwrap_err(),
+            FieldProblem::LengthOutOfRange {
+                min: 8,
+                max: 128,
+                len: 129
+            }
         );
-        assert!(
-            DeviceId::parse("tab\there00")
-                .unwrap_err()
-                .contains("U+0009")
+        assert_eq!(
+            DeviceId::parse("tab\there00").unwrap_err(),
+            FieldProblem::InvalidCharacters { found: '\t' }
         );
     }
 

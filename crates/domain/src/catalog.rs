@@ -7,7 +7,7 @@ use crate::locale::{DEFAULT_TIME_ZONE, Language, is_time_zone};
 use crate::screen::ScreenCodes;
 use crate::text::fold;
 use crate::transfers::TransferSettings;
-use crate::validation::{FieldErrors, in_range, text};
+use crate::validation::{FieldErrors, FieldProblem, count, count_in_range, in_range, text};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use time::OffsetDateTime;
@@ -33,11 +33,11 @@ impl Currency {
         Self("BRL".into())
     }
 
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub fn parse(raw: &str) -> Result<Self, FieldProblem> {
         if raw.len() == 3 && raw.bytes().all(|b| b.is_ascii_alphabetic()) {
             Ok(Self(raw.to_ascii_uppercase()))
         } else {
-            Err("must be a three-letter ISO 4217 code".into())
+            Err(FieldProblem::NotACurrency)
         }
     }
 
@@ -47,18 +47,18 @@ impl Currency {
 }
 
 /// Tags are lower case words of letters, digits and dashes; duplicates are dropped.
-pub fn parse_tags(raw: &[String]) -> Result<Vec<String>, String> {
+pub fn parse_tags(raw: &[String]) -> Result<Vec<String>, FieldProblem> {
     if raw.len() > MAX_TAGS {
-        return Err(format!("at most {MAX_TAGS} tags"));
+        return Err(FieldProblem::TooMany {
+            max: count(MAX_TAGS),
+        });
     }
     let mut tags: Vec<String> = Vec::with_capacity(raw.len());
     for tag in raw {
         let tag = tag.trim().to_lowercase();
         let len = tag.chars().count();
         if !(1..=40).contains(&len) || !tag.chars().all(|c| c.is_alphanumeric() || c == '-') {
-            return Err(format!(
-                "tag `{tag}` must be 1 to 40 letters, digits or dashes"
-            ));
+            return Err(FieldProblem::InvalidTag { tag });
         }
         if !tags.contains(&tag) {
             tags.push(tag);
@@ -67,8 +67,16 @@ pub fn parse_tags(raw: &[String]) -> Result<Vec<String>, String> {
     Ok(tags)
 }
 
-fn price(value: i64) -> Result<i64, String> {
-    in_range(value, 0, MAX_PRICE_CENTS)
+/// A price: from nothing (free) to [`MAX_PRICE_CENTS`].
+fn price(value: i64) -> Result<i64, FieldProblem> {
+    if (0..=MAX_PRICE_CENTS).contains(&value) {
+        Ok(value)
+    } else {
+        Err(FieldProblem::AmountOutOfRange {
+            min_cents: 0,
+            max_cents: MAX_PRICE_CENTS,
+        })
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -155,17 +163,12 @@ impl VenueInput {
             .map(str::trim)
             .unwrap_or(DEFAULT_TIME_ZONE);
         if !is_time_zone(time_zone) {
-            errors.add(
-                "time_zone",
-                "must be an IANA time zone, such as America/Sao_Paulo or America/Manaus",
-            );
+            errors.add("time_zone", FieldProblem::NotATimeZone);
         }
-        if self.sections.is_empty() || self.sections.len() > MAX_SECTIONS {
-            errors.add(
-                "sections",
-                format!("must have 1 to {MAX_SECTIONS} sections"),
-            );
-        }
+        errors.check(
+            "sections",
+            count_in_range(self.sections.len(), 1, MAX_SECTIONS),
+        );
         let mut names = HashSet::new();
         let mut sections = Vec::with_capacity(self.sections.len());
         let mut total_seats = 0i64;
@@ -175,19 +178,14 @@ impl VenueInput {
             if let Some(name) = &name
                 && !names.insert(name.to_lowercase())
             {
-                errors.add(
-                    format!("{at}.name"),
-                    "section names must be unique in a venue",
-                );
+                errors.add(format!("{at}.name"), FieldProblem::Duplicate);
             }
             let layout = match (&section.rows, section.capacity) {
                 (Some(rows), None) => {
-                    if rows.is_empty() || rows.len() > MAX_ROWS_PER_SECTION {
-                        errors.add(
-                            format!("{at}.rows"),
-                            format!("must have 1 to {MAX_ROWS_PER_SECTION} rows"),
-                        );
-                    }
+                    errors.check(
+                        format!("{at}.rows"),
+                        count_in_range(rows.len(), 1, MAX_ROWS_PER_SECTION),
+                    );
                     let mut labels = HashSet::new();
                     let mut parsed = Vec::with_capacity(rows.len());
                     for (j, row) in rows.iter().enumerate() {
@@ -196,10 +194,7 @@ impl VenueInput {
                         if let Some(label) = &label
                             && !labels.insert(label.clone())
                         {
-                            errors.add(
-                                format!("{at}.rows[{j}].label"),
-                                "row labels must be unique in a section",
-                            );
+                            errors.add(format!("{at}.rows[{j}].label"), FieldProblem::Duplicate);
                         }
                         let seats = errors.check(
                             format!("{at}.rows[{j}].seats"),
@@ -219,10 +214,7 @@ impl VenueInput {
                     )
                     .map(|capacity| SectionLayout::Standing { capacity }),
                 _ => {
-                    errors.add(
-                        at.clone(),
-                        "give either `rows` (a seated section) or `capacity` (a standing section)",
-                    );
+                    errors.add(at.clone(), FieldProblem::RowsOrCapacity);
                     None
                 }
             };
@@ -233,7 +225,9 @@ impl VenueInput {
         if total_seats > MAX_SEATS_PER_VENUE {
             errors.add(
                 "sections",
-                format!("a venue may have at most {MAX_SEATS_PER_VENUE} seats"),
+                FieldProblem::TooManySeats {
+                    max: MAX_SEATS_PER_VENUE,
+                },
             );
         }
         errors.finish(|| {
@@ -401,13 +395,13 @@ impl Category {
     }
 
     /// A listing's category filter: none when `raw` is blank, else the category it names.
-    pub fn filter(raw: &str) -> Result<Option<Self>, String> {
+    pub fn filter(raw: &str) -> Result<Option<Self>, FieldProblem> {
         if raw.trim().is_empty() {
             return Ok(None);
         }
         Category::parse(raw)
             .map(Some)
-            .ok_or_else(|| "not a known category".to_owned())
+            .ok_or(FieldProblem::UnknownCategory)
     }
 
     /// The category named by `raw`: its code or its label in either language, accents and
@@ -772,10 +766,10 @@ impl SessionInput {
         let mut errors = FieldErrors::new();
         let sales_start_at = self.sales_start_at.unwrap_or(now);
         if self.starts_at <= now {
-            errors.add("starts_at", "must be in the future");
+            errors.add("starts_at", FieldProblem::NotInFuture);
         }
         if sales_start_at >= self.starts_at {
-            errors.add("sales_start_at", "must be before starts_at");
+            errors.add("sales_start_at", FieldProblem::NotBeforeStart);
         }
         let max_tickets_per_user = errors.check(
             "max_tickets_per_user",
@@ -806,9 +800,7 @@ impl SessionInput {
                 match patch.apply_to(&base) {
                     Ok(settings) => Some(settings),
                     Err(field_errors) => {
-                        for e in field_errors.0 {
-                            errors.add(format!("queue.{}", e.field), e.message);
-                        }
+                        errors.add_under("queue", field_errors);
                         None
                     }
                 }
@@ -822,9 +814,7 @@ impl SessionInput {
             None => Some(Currency::brl()),
             Some(raw) => errors.check("currency", Currency::parse(raw)),
         };
-        if self.categories.is_empty() || self.categories.len() > 50 {
-            errors.add("categories", "must have 1 to 50 categories");
-        }
+        errors.check("categories", count_in_range(self.categories.len(), 1, 50));
         let venue_sections: HashSet<SectionId> = venue.sections.iter().map(|s| s.id).collect();
         let mut mapped = HashSet::new();
         let mut names = HashSet::new();
@@ -835,29 +825,25 @@ impl SessionInput {
             if let Some(name) = &name
                 && !names.insert(name.to_lowercase())
             {
-                errors.add(
-                    format!("{at}.name"),
-                    "category names must be unique in a session",
-                );
+                errors.add(format!("{at}.name"), FieldProblem::Duplicate);
             }
             let price_cents =
                 errors.check(format!("{at}.price_cents"), price(category.price_cents));
             if category.section_ids.is_empty() {
-                errors.add(
-                    format!("{at}.section_ids"),
-                    "must name at least one section",
-                );
+                errors.add(format!("{at}.section_ids"), FieldProblem::Empty);
             }
             for (j, section_id) in category.section_ids.iter().enumerate() {
                 if !venue_sections.contains(section_id) {
                     errors.add(
                         format!("{at}.section_ids[{j}]"),
-                        "is not a section of the event's venue",
+                        FieldProblem::SectionNotOfVenue {
+                            section: section_id.to_string(),
+                        },
                     );
                 } else if !mapped.insert(*section_id) {
                     errors.add(
                         format!("{at}.section_ids[{j}]"),
-                        "a section may belong to only one category",
+                        FieldProblem::SectionInTwoCategories,
                     );
                 }
             }
@@ -1110,7 +1096,7 @@ fn parse_product_fields(
     name: &str,
     description: &str,
     price_cents: i64,
-    currency: Result<Currency, String>,
+    currency: Result<Currency, FieldProblem>,
     stock: Option<i64>,
     tags: &[String],
     event_ids: &[EventId],
@@ -1129,7 +1115,7 @@ fn parse_product_fields(
         }
     }
     if unique_events.len() > 100 {
-        errors.add("event_ids", "at most 100 events");
+        errors.add("event_ids", FieldProblem::TooMany { max: 100 });
     }
     errors.finish(|| {
         Some(ProductFields {

@@ -2,7 +2,7 @@
 
 use crate::clock::{from_micros, to_micros};
 use crate::ids::SessionId;
-use crate::validation::{FieldErrors, text};
+use crate::validation::{FieldErrors, FieldProblem, count, count_in_range, text, token};
 use serde::Deserialize;
 use time::{Duration, OffsetDateTime};
 
@@ -39,18 +39,18 @@ impl ScanInput {
     pub fn parse(self) -> Result<Scan, FieldErrors> {
         let mut errors = FieldErrors::new();
         let code = self.code.trim().to_owned();
-        if code.is_empty() || code.chars().count() > MAX_CODE_CHARS {
-            errors.add("code", format!("must be 1 to {MAX_CODE_CHARS} characters"));
+        if code.is_empty() {
+            errors.add("code", FieldProblem::Empty);
+        } else if code.chars().count() > MAX_CODE_CHARS {
+            errors.add(
+                "code",
+                FieldProblem::TooLong {
+                    max: count(MAX_CODE_CHARS),
+                },
+            );
         }
         let gate = errors.check("gate", text(&self.gate, 1, 64));
-        let nonce_ok = (8..=64).contains(&self.nonce.len())
-            && self
-                .nonce
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b));
-        if !nonce_ok {
-            errors.add("nonce", "must be 8 to 64 of letters, digits and - _ . :");
-        }
+        errors.check("nonce", token(&self.nonce, 8, 64));
         errors.finish(|| {
             Some(Scan {
                 code,
@@ -91,13 +91,11 @@ impl SyncInput {
     /// The scans, earliest first; none may be dated after `now` (with a minute of clock skew).
     pub fn parse(self, now: OffsetDateTime) -> Result<Vec<(Scan, OffsetDateTime)>, FieldErrors> {
         let mut errors = FieldErrors::new();
-        if self.scans.is_empty() || self.scans.len() > MAX_SYNC_SCANS {
-            errors.add("scans", format!("must hold 1 to {MAX_SYNC_SCANS} scans"));
-        }
+        errors.check("scans", count_in_range(self.scans.len(), 1, MAX_SYNC_SCANS));
         let mut scans = Vec::with_capacity(self.scans.len());
         for (i, offline) in self.scans.into_iter().take(MAX_SYNC_SCANS).enumerate() {
             if offline.scanned_at > now + Duration::minutes(1) {
-                errors.add(format!("scans[{i}].scanned_at"), "is in the future");
+                errors.add(format!("scans[{i}].scanned_at"), FieldProblem::InFuture);
             }
             let input = ScanInput {
                 code: offline.code,
@@ -108,11 +106,7 @@ impl SyncInput {
             match input.parse() {
                 // Kept to the microsecond, as stored: a retry then answers the very same instant.
                 Ok(scan) => scans.push((scan, from_micros(to_micros(offline.scanned_at)))),
-                Err(field_errors) => {
-                    for error in field_errors.0 {
-                        errors.add(format!("scans[{i}].{}", error.field), error.message);
-                    }
-                }
+                Err(field_errors) => errors.add_under(&format!("scans[{i}]"), field_errors),
             }
         }
         scans.sort_by_key(|(_, at)| *at);

@@ -6,7 +6,7 @@
 //! for half-price buyers of the quota, and the open places, for everyone else; an organizer may
 //! open the unsold reserve to everyone from a chosen moment.
 
-use crate::validation::{FieldErrors, in_range};
+use crate::validation::{FieldErrors, FieldProblem};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -93,6 +93,15 @@ impl Eligibility {
         Self::ALL.into_iter().find(|e| e.as_str() == raw)
     }
 
+    /// Every ground's code, in the order of [`Eligibility::ALL`].
+    pub const CODES: &'static [&'static str] = &[
+        "student",
+        "pcd",
+        "pcd_companion",
+        "youth_low_income",
+        "senior",
+    ];
+
     /// Whether a half-price ticket on this ground counts in the session's quota (Lei 12.933);
     /// seniors' half price is due by another law, outside it.
     pub fn in_quota(self) -> bool {
@@ -177,15 +186,16 @@ impl HalfPriceSettings {
     ) -> Option<Self> {
         let quota_percent = errors.check(
             format!("{field}_quota_percent"),
-            in_range(self.quota_percent, MIN_QUOTA_PERCENT, 100).map_err(|_| {
-                format!("must be between {MIN_QUOTA_PERCENT} (the law's minimum) and 100")
-            }),
+            if (MIN_QUOTA_PERCENT..=100).contains(&self.quota_percent) {
+                Ok(self.quota_percent)
+            } else {
+                Err(FieldProblem::QuotaOutOfRange {
+                    min: MIN_QUOTA_PERCENT,
+                })
+            },
         );
         if self.release_at.is_some_and(|at| at >= starts_at) {
-            errors.add(
-                format!("{field}_release_at"),
-                "must be before the session starts",
-            );
+            errors.add(format!("{field}_release_at"), FieldProblem::NotBeforeStart);
             return None;
         }
         Some(Self {
@@ -245,6 +255,12 @@ pub struct HalfPriceAvailability {
 mod tests {
     use super::*;
     use time::macros::datetime;
+
+    #[test]
+    fn codes_are_the_grounds_in_order() {
+        let codes: Vec<&str> = Eligibility::ALL.iter().map(|e| e.as_str()).collect();
+        assert_eq!(codes, Eligibility::CODES);
+    }
 
     #[test]
     fn half_price_rounds_down_to_the_centavo() {

@@ -13,6 +13,7 @@ pub mod locale;
 pub mod openapi;
 pub mod page;
 pub mod pix;
+pub mod place;
 pub mod queue;
 pub mod resale;
 pub mod sales;
@@ -23,4 +24,4 @@ pub mod transfers;
 pub mod validation;
 pub mod wallet;
 
-pub use validation::{FieldError, FieldErrors};
+pub use validation::{FieldError, FieldErrors, FieldProblem};

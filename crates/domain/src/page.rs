@@ -1,5 +1,6 @@
 //! Keyset pagination: `?limit=` (default 50, at most 200) and an opaque `?cursor=`.
 
+use crate::validation::{FieldErrors, FieldProblem, in_range};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
@@ -24,16 +25,15 @@ impl Default for PageRequest {
 }
 
 impl PageRequest {
-    pub fn parse(limit: Option<i64>, cursor: Option<&str>) -> Result<Self, (&'static str, String)> {
-        let limit = limit.unwrap_or(DEFAULT_LIMIT);
-        if !(1..=MAX_LIMIT).contains(&limit) {
-            return Err(("limit", format!("must be between 1 and {MAX_LIMIT}")));
-        }
+    pub fn parse(limit: Option<i64>, cursor: Option<&str>) -> Result<Self, FieldErrors> {
+        let limit = in_range(limit.unwrap_or(DEFAULT_LIMIT), 1, MAX_LIMIT)
+            .map_err(|problem| FieldErrors::single("limit", problem))?;
         let after = match cursor {
             None | Some("") => None,
-            Some(cursor) => {
-                Some(decode_cursor(cursor).ok_or(("cursor", "is not a valid cursor".to_owned()))?)
-            }
+            Some(cursor) => Some(
+                decode_cursor(cursor)
+                    .ok_or_else(|| FieldErrors::single("cursor", FieldProblem::InvalidCursor))?,
+            ),
         };
         Ok(Self { limit, after })
     }

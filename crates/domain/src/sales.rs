@@ -6,9 +6,11 @@ use crate::half_price::{Eligibility, HalfPriceClaim, TicketType};
 use crate::ids::{
     EventId, HoldId, ListingId, OrderId, ProductId, SeatId, SectionId, SessionId, UserId,
 };
+use crate::locale::Language;
 use crate::pix::PixCharge;
+use crate::place::{Bought, Place};
 use crate::tickets::Ticket;
-use crate::validation::{FieldErrors, in_range};
+use crate::validation::{FieldErrors, FieldProblem, count, in_range, token};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::HashSet;
@@ -85,7 +87,7 @@ impl HoldInput {
                 half.sort();
                 half.dedup();
                 if half.iter().any(|seat| seats.binary_search(seat).is_err()) {
-                    errors.add("half_price_seat_ids", "must be seats of `seat_ids`");
+                    errors.add("half_price_seat_ids", FieldProblem::NotAmongSeats);
                 }
                 HalfPriceClaim {
                     units: half.len() as i64,
@@ -107,22 +109,16 @@ impl HoldInput {
                 }
             }
             (HoldRequest::Seats(_), _, Some(_)) => {
-                errors.add(
-                    "half_price_quantity",
-                    "a seated hold names its half-price seats",
-                );
+                errors.add("half_price_quantity", FieldProblem::HalfPriceBySeat);
                 HalfPriceClaim::default()
             }
             (HoldRequest::Standing { .. }, Some(_), _) => {
-                errors.add(
-                    "half_price_seat_ids",
-                    "a standing hold gives a half_price_quantity",
-                );
+                errors.add("half_price_seat_ids", FieldProblem::HalfPriceByQuantity);
                 HalfPriceClaim::default()
             }
         };
         if half_price.units == 0 && eligibility.is_some() {
-            errors.add("eligibility", "applies only to half-price places");
+            errors.add("eligibility", FieldProblem::OnlyForHalfPrice);
         }
         errors.finish(|| {
             Some(ParsedHold {
@@ -138,14 +134,17 @@ impl HoldInput {
                 if seats.is_empty() || seats.len() as i64 > MAX_UNITS_PER_REQUEST {
                     return Err(FieldErrors::single(
                         "seat_ids",
-                        format!("must name 1 to {MAX_UNITS_PER_REQUEST} seats"),
+                        FieldProblem::CountOutOfRange {
+                            min: 1,
+                            max: MAX_UNITS_PER_REQUEST,
+                        },
                     ));
                 }
                 let mut seen = HashSet::new();
                 let mut errors = FieldErrors::new();
                 for (i, seat) in seats.iter().enumerate() {
                     if !seen.insert(*seat) {
-                        errors.add(format!("seat_ids[{i}]"), "names a seat twice");
+                        errors.add(format!("seat_ids[{i}]"), FieldProblem::Duplicate);
                     }
                 }
                 let mut sorted = seats;
@@ -164,10 +163,7 @@ impl HoldInput {
                     })
                 })
             }
-            _ => Err(FieldErrors::single(
-                "body",
-                "give either `seat_ids` (seated) or `section_id` and `quantity` (standing)",
-            )),
+            _ => Err(FieldErrors::single("body", FieldProblem::SeatsOrStanding)),
         }
     }
 }
@@ -199,17 +195,8 @@ pub struct Hold {
 pub struct IdempotencyKey(String);
 
 impl IdempotencyKey {
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        if !(8..=64).contains(&raw.len()) {
-            return Err("must be 8 to 64 characters".into());
-        }
-        if !raw
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
-        {
-            return Err("may contain only letters, digits and - _ . :".into());
-        }
-        Ok(Self(raw.to_owned()))
+    pub fn parse(raw: &str) -> Result<Self, FieldProblem> {
+        token(raw, 8, 64).map(|key| Self(key.to_owned()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -403,13 +390,18 @@ impl OrderInput {
     pub fn parse(self) -> Result<OrderRequest, FieldErrors> {
         let mut errors = FieldErrors::new();
         if self.products.len() > MAX_PRODUCT_LINES {
-            errors.add("products", format!("at most {MAX_PRODUCT_LINES} lines"));
+            errors.add(
+                "products",
+                FieldProblem::TooMany {
+                    max: count(MAX_PRODUCT_LINES),
+                },
+            );
         }
         let mut seen = HashSet::new();
         let mut products = Vec::with_capacity(self.products.len());
         for (i, line) in self.products.iter().enumerate() {
             if !seen.insert(line.product_id) {
-                errors.add(format!("products[{i}].product_id"), "names a product twice");
+                errors.add(format!("products[{i}].product_id"), FieldProblem::Duplicate);
             }
             if let Some(quantity) = errors.check(
                 format!("products[{i}].quantity"),
@@ -420,7 +412,12 @@ impl OrderInput {
         }
         let method = PaymentMethod::parse(&self.payment.method);
         if method.is_none() {
-            errors.add("payment.method", "must be `card` or `pix`");
+            errors.add(
+                "payment.method",
+                FieldProblem::NotOneOf {
+                    choices: &["card", "pix"],
+                },
+            );
         }
         let installments = errors.check(
             "payment.installments",
@@ -430,17 +427,17 @@ impl OrderInput {
         match method {
             Some(PaymentMethod::Pix) => {
                 if self.payment.token.is_some() {
-                    errors.add("payment.token", "a Pix payment takes no token");
+                    errors.add("payment.token", FieldProblem::PixTakesNoToken);
                 }
                 if installments.is_some_and(|n| n > 1) {
-                    errors.add("payment.installments", "only cards pay in installments");
+                    errors.add("payment.installments", FieldProblem::InstallmentsByCardOnly);
                 }
             }
             _ if token.is_empty()
                 || token.len() > 255
                 || !token.bytes().all(|b| b.is_ascii_graphic()) =>
             {
-                errors.add("payment.token", "must be a payment provider token");
+                errors.add("payment.token", FieldProblem::NotAPaymentToken);
             }
             _ => {}
         }
@@ -448,12 +445,12 @@ impl OrderInput {
             (Some(hold), None) => Some(Buys::Hold(hold)),
             (None, Some(listing)) => {
                 if !products.is_empty() {
-                    errors.add("products", "a resale order buys the listed ticket only");
+                    errors.add("products", FieldProblem::ResaleTicketOnly);
                 }
                 Some(Buys::Listing(listing))
             }
             _ => {
-                errors.add("hold_id", "give either hold_id or listing_id");
+                errors.add("hold_id", FieldProblem::HoldOrListing);
                 None
             }
         };
@@ -567,6 +564,9 @@ pub struct OrderItem {
     pub kind: ItemKind,
     /// The seat, the standing section or the product.
     pub reference_id: String,
+    /// The line for people ("Plateia, fila A, assento 1 (meia-entrada)"), worded from what it
+    /// bought in the reader's language: in the API, the request's `Accept-Language` (`pt-BR`
+    /// or `en`), Portuguese when it names neither.
     pub description: String,
     pub quantity: i64,
     pub unit_price_cents: i64,
@@ -575,11 +575,19 @@ pub struct OrderItem {
     pub ticket_type: Option<TicketType>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub eligibility: Option<Eligibility>,
+    /// What the line bought, as facts: `description` is worded from them.
+    #[serde(skip)]
+    pub bought: Bought,
 }
 
 impl OrderItem {
     pub fn line_total(&self) -> Option<i64> {
         self.unit_price_cents.checked_mul(self.quantity)
+    }
+
+    /// The line as people read it in `lang`.
+    pub fn words(&self, lang: Language) -> String {
+        self.bought.words(lang, self.ticket_type)
     }
 }
 
@@ -643,6 +651,30 @@ pub struct Order {
 }
 
 impl Order {
+    /// The order with its lines' `description` worded in `lang`.
+    pub fn worded(mut self, lang: Language) -> Self {
+        for item in &mut self.items {
+            item.description = item.words(lang);
+        }
+        self
+    }
+
+    /// Where `ticket`, one of this order's, lets its holder in: its seat, or standing room in
+    /// the section its line of the order names.
+    pub fn place_of(&self, ticket: &Ticket) -> Place {
+        let standing = ticket.section_id.to_string();
+        let section = self.items.iter().find_map(|item| match &item.bought {
+            Bought::Place {
+                place: Place::Standing { section },
+                ..
+            } if item.kind == ItemKind::Standing && item.reference_id == standing => {
+                section.as_deref()
+            }
+            _ => None,
+        });
+        Place::of(ticket.seat.as_ref(), section)
+    }
+
     /// The order as someone other than its tickets' holder sees it: the tickets without the
     /// codes that let one in.
     pub fn without_codes(mut self) -> Self {
@@ -955,6 +987,9 @@ mod tests {
             unit_price_cents: price,
             ticket_type: None,
             eligibility: None,
+            bought: Bought::Product {
+                name: "Camiseta".into(),
+            },
         };
         assert_eq!(
             order_total(&[item(12_000, 2), item(7_900, 1)]),

@@ -4,7 +4,7 @@
 
 use crate::account::Email;
 use crate::ids::{EventId, SessionId, TicketId, TransferId, UserId};
-use crate::validation::FieldErrors;
+use crate::validation::{FieldErrors, FieldProblem, in_range};
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
@@ -51,20 +51,14 @@ pub const MAX_RESALE_FEE_PERCENT: i64 = 20;
 
 impl TransferSettings {
     pub fn validate(self, field: &str, errors: &mut FieldErrors) -> Option<Self> {
-        if !(0..=MAX_CUTOFF_MINUTES).contains(&self.cutoff_minutes) {
-            errors.add(
-                format!("{field}.cutoff_minutes"),
-                format!("must be 0 to {MAX_CUTOFF_MINUTES}"),
-            );
-            return None;
-        }
-        if !(0..=MAX_RESALE_FEE_PERCENT).contains(&self.resale_fee_percent) {
-            errors.add(
-                format!("{field}.resale_fee_percent"),
-                format!("must be 0 to {MAX_RESALE_FEE_PERCENT}"),
-            );
-            return None;
-        }
+        errors.check(
+            format!("{field}.cutoff_minutes"),
+            in_range(self.cutoff_minutes, 0, MAX_CUTOFF_MINUTES),
+        )?;
+        errors.check(
+            format!("{field}.resale_fee_percent"),
+            in_range(self.resale_fee_percent, 0, MAX_RESALE_FEE_PERCENT),
+        )?;
         Some(self)
     }
 
@@ -212,10 +206,7 @@ impl TransferInput {
         let email = Email::parse(&self.to_email)
             .map_err(|message| FieldErrors::single("to_email", message))?;
         if email.normalized() == Email::normalize(sender_email) {
-            return Err(FieldErrors::single(
-                "to_email",
-                "is your own address: a ticket is transferred to someone else",
-            ));
+            return Err(FieldErrors::single("to_email", FieldProblem::OwnAddress));
         }
         Ok(email.normalized().to_owned())
     }

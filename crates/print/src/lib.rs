@@ -34,7 +34,7 @@ pub struct TicketSheet {
     pub when: String,
     /// "Estádio — Recife".
     pub venue: String,
-    /// "Setor Cadeiras · Fila R0 · Assento 1", or "Pista (em pé)".
+    /// "Cadeiras, fila R0, assento 1", or "Pista (em pé)", in the holder's language.
     pub place: String,
     pub category: String,
     /// "Inteira", or "Meia-entrada (estudante)".

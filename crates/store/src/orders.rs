@@ -19,6 +19,7 @@ use bilheteria_domain::half_price::{Eligibility, TicketType};
 use bilheteria_domain::ids::{EventId, HoldId, OrderId, SessionId, UserId};
 use bilheteria_domain::page::{Page, PageRequest};
 use bilheteria_domain::pix::PixCharge;
+use bilheteria_domain::place::{Bought, Place};
 use bilheteria_domain::sales::{
     Buys, ItemKind, Order, OrderItem, OrderStatus, PaymentMethod, order_total,
 };
@@ -130,21 +131,23 @@ impl ThisBackend {
             return Ok(Vec::new());
         }
         let mut items_query = QueryBuilder::<Db>::new(
-            "SELECT order_id, kind, reference_id, description, quantity, unit_price_cents, ticket_type, eligibility \
-             FROM order_items WHERE order_id IN ",
+            "SELECT order_id, kind, reference_id, description, quantity, unit_price_cents, ticket_type, eligibility, \
+             section_name, row_label, seat_number, resale FROM order_items WHERE order_id IN ",
         );
         push_id_list(&mut items_query, &ids);
         items_query.push(" ORDER BY order_id, position");
         let mut items: HashMap<Uuid, Vec<OrderItem>> = HashMap::new();
         for row in items_query.build().fetch_all(self.reader()).await? {
             let kind: String = row.try_get("kind")?;
+            let kind = ItemKind::parse(&kind).ok_or_else(|| corrupt("order_items.kind"))?;
             items
                 .entry(row.try_get("order_id")?)
                 .or_default()
                 .push(OrderItem {
-                    kind: ItemKind::parse(&kind).ok_or_else(|| corrupt("order_items.kind"))?,
+                    bought: bought_from_row(kind, &row)?,
+                    kind,
                     reference_id: row.try_get("reference_id")?,
-                    description: row.try_get("description")?,
+                    description: String::new(),
                     quantity: row.try_get("quantity")?,
                     unit_price_cents: row.try_get("unit_price_cents")?,
                     ticket_type: row
@@ -300,7 +303,33 @@ pub(super) async fn notify_buyer(
     enqueue(tx, kind, format!("{kind}:{order}"), payload, now).await
 }
 
-/// Writes an order's items, in their order.
+/// What a line bought, from its row: a product by its name, a place from its facts, or, for a
+/// place's line written before lines kept them and whose place was not found again, its words.
+fn bought_from_row(kind: ItemKind, row: &DbRow) -> Result<Bought, sqlx::Error> {
+    let description: String = row.try_get("description")?;
+    let section: Option<String> = row.try_get("section_name")?;
+    let place = match (kind, section) {
+        (ItemKind::Product, _) => return Ok(Bought::Product { name: description }),
+        (_, None) => return Ok(Bought::Written(description)),
+        (ItemKind::Standing, section) => Place::Standing { section },
+        (ItemKind::Seat, Some(section)) => {
+            match (row.try_get("row_label")?, row.try_get("seat_number")?) {
+                (Some(row), Some(number)) => Place::Seat {
+                    section,
+                    row,
+                    number,
+                },
+                _ => return Ok(Bought::Written(description)),
+            }
+        }
+    };
+    Ok(Bought::Place {
+        place,
+        resale: row.try_get("resale")?,
+    })
+}
+
+/// Writes an order's items, in their order, with the facts of what each bought.
 pub(super) async fn record_order_items(
     tx: &mut Tx,
     order: OrderId,
@@ -308,19 +337,40 @@ pub(super) async fn record_order_items(
 ) -> Result<(), sqlx::Error> {
     let mut insert = QueryBuilder::<Db>::new(
         "INSERT INTO order_items (order_id, position, kind, reference_id, description, quantity, unit_price_cents, \
-         ticket_type, eligibility) ",
+         ticket_type, eligibility, section_name, row_label, seat_number, resale) ",
     );
     insert.push_values(items.iter().enumerate(), |mut values, (position, item)| {
+        let (written, section, seat, resale) = match &item.bought {
+            Bought::Product { name } => (name.as_str(), None, None, false),
+            Bought::Written(words) => (words.as_str(), None, None, false),
+            Bought::Place {
+                place:
+                    Place::Seat {
+                        section,
+                        row,
+                        number,
+                    },
+                resale,
+            } => ("", Some(section), Some((row, *number)), *resale),
+            Bought::Place {
+                place: Place::Standing { section },
+                resale,
+            } => ("", section.as_ref(), None, *resale),
+        };
         values
             .push_bind(order.0)
             .push_bind(position as i64)
             .push_bind(item.kind.as_str())
             .push_bind(item.reference_id.clone())
-            .push_bind(item.description.clone())
+            .push_bind(written.to_owned())
             .push_bind(item.quantity)
             .push_bind(item.unit_price_cents)
             .push_bind(item.ticket_type.map(TicketType::as_str))
-            .push_bind(item.eligibility.map(Eligibility::as_str));
+            .push_bind(item.eligibility.map(Eligibility::as_str))
+            .push_bind(section.cloned())
+            .push_bind(seat.map(|(row, _)| row.clone()))
+            .push_bind(seat.map(|(_, number)| number))
+            .push_bind(resale);
     });
     insert.build().execute(&mut **tx).await?;
     Ok(())
@@ -388,10 +438,7 @@ impl ThisBackend {
                 items.push(place_item(
                     ItemKind::Seat,
                     seat.to_string(),
-                    format!(
-                        "{}, row {}, seat {}",
-                        label.section, label.row, label.number
-                    ),
+                    Place::of(Some(label), None),
                     (&unit, 1),
                     row.try_get("price_cents")?,
                 ));
@@ -415,7 +462,9 @@ impl ThisBackend {
                     items.push(place_item(
                         ItemKind::Standing,
                         hold.section_id.to_string(),
-                        row.try_get("section_name")?,
+                        Place::Standing {
+                            section: Some(row.try_get("section_name")?),
+                        },
                         (unit, of_type.count() as i64),
                         row.try_get("price_cents")?,
                     ));
@@ -453,7 +502,10 @@ impl ThisBackend {
             items.push(OrderItem {
                 kind: ItemKind::Product,
                 reference_id: product.to_string(),
-                description: row.try_get("name")?,
+                description: String::new(),
+                bought: Bought::Product {
+                    name: row.try_get("name")?,
+                },
                 quantity: *quantity,
                 unit_price_cents: row.try_get("price_cents")?,
                 ticket_type: None,
@@ -510,23 +562,23 @@ pub(super) fn pix_deadline(new: &NewOrder, session: &EventSession, now: i64) -> 
         .then(|| now + session.pix_expires_after_seconds * 1_000_000)
 }
 
-/// The order line of `quantity` places like `unit` in a category priced `full_price_cents`: half
-/// price, and said so, for a half-price place (meia-entrada).
+/// The order line of `quantity` places like `unit` at `place`, bought new, in a category priced
+/// `full_price_cents`: half price for a half-price place (meia-entrada).
 pub(super) fn place_item(
     kind: ItemKind,
     reference_id: String,
-    description: String,
+    place: Place,
     (unit, quantity): (&TicketUnit, i64),
     full_price_cents: i64,
 ) -> OrderItem {
-    let description = match unit.ticket_type {
-        TicketType::Full => description,
-        TicketType::Half => format!("{description} (meia-entrada)"),
-    };
     OrderItem {
         kind,
         reference_id,
-        description,
+        description: String::new(),
+        bought: Bought::Place {
+            place,
+            resale: false,
+        },
         quantity,
         unit_price_cents: unit.ticket_type.price_cents(full_price_cents),
         ticket_type: Some(unit.ticket_type),

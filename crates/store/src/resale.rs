@@ -23,6 +23,7 @@ use bilheteria_domain::ids::{
     EventId, HoldId, ListingId, OrderId, SeatId, SectionId, SessionId, TicketId, UserId, WaitlistId,
 };
 use bilheteria_domain::page::{Page, PageRequest};
+use bilheteria_domain::place::{Bought, Place};
 use bilheteria_domain::resale::{
     Listing, ListingStatus, PriceProblem, WAITLIST_OFFER, WaitlistEntry, WaitlistStatus,
     payout_cents,
@@ -280,19 +281,24 @@ impl ThisBackend {
         let (kind, reference) = bought_as(&ticket);
         let unit = self.ticket_unit(tx, &ticket).await?;
         let place = match &unit.seat {
-            Some(seat) => format!("{}, row {}, seat {}", seat.section, seat.row, seat.number),
-            None => sqlx::query("SELECT name FROM sections WHERE id = $1")
-                .bind(ticket.section)
-                .fetch_one(&mut **tx)
-                .await?
-                .try_get("name")?,
+            Some(seat) => Place::of(Some(seat), None),
+            None => Place::Standing {
+                section: Some(
+                    sqlx::query("SELECT name FROM sections WHERE id = $1")
+                        .bind(ticket.section)
+                        .fetch_one(&mut **tx)
+                        .await?
+                        .try_get("name")?,
+                ),
+            },
         };
         let items = vec![OrderItem {
             kind,
             reference_id: reference,
-            description: match ticket.ticket_type {
-                TicketType::Full => format!("Resale: {place}"),
-                TicketType::Half => format!("Resale: {place} (meia-entrada)"),
+            description: String::new(),
+            bought: Bought::Place {
+                place,
+                resale: true,
             },
             quantity: 1,
             unit_price_cents: listed.price,

@@ -5,6 +5,7 @@ pub mod api;
 pub mod conditional;
 pub mod connections;
 pub mod cookies;
+pub mod field_words;
 pub mod pages;
 
 use api::error::{ApiError, ProblemCode};
@@ -100,6 +101,7 @@ pub fn router(state: App) -> anyhow::Result<Router> {
             .into_response()
         }))
         .layer(middleware::from_fn(problem_for_bare_errors))
+        .layer(middleware::from_fn(api::error::in_request_language))
         .layer(middleware::from_fn(move |req: Request, next: Next| {
             security_headers(hsts.clone(), req, next)
         }))

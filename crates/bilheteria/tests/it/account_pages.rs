@@ -19,7 +19,7 @@ on_both_backends!(
     an_address_is_confirmed_through_the_pages_and_then_a_transfer_accepted,
 );
 
-async fn log_in(browser: &Browser, email: &str, password: &str) -> Answer {
+pub(crate) async fn log_in(browser: &Browser, email: &str, password: &str) -> Answer {
     let page = browser.get("/login").await;
     browser
         .post(

@@ -239,7 +239,10 @@ async fn the_cli_creates_the_first_admin(db: TestDatabase) {
         ],
     );
     assert!(!bad_role.status.success());
-    assert!(String::from_utf8_lossy(&bad_role.stderr).contains("unknown role"));
+    assert!(
+        String::from_utf8_lossy(&bad_role.stderr)
+            .contains("--role root: must be `customer`, `organizer`, `staff` or `admin`")
+    );
     let weak = cli(
         &app.db,
         &[

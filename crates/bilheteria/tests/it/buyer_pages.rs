@@ -204,6 +204,37 @@ async fn a_refused_form_is_shown_again_with_its_problem_what_was_typed_and_the_b
     );
     assert!(refused.body.contains("Comprador"), "the buyer's own header");
 
+    // A field's problem is said beside the form with the field's label, in the buyer's
+    // language, never by the field's name in the request.
+    let session = format!("/sessions/{}", sale.session_id);
+    let too_many = |browser: Browser| {
+        let (session, standing) = (session.clone(), sale.standing_section.clone());
+        async move {
+            let csrf = browser.get(&session).await.csrf();
+            let form = [
+                ("csrf", csrf.as_str()),
+                ("section_id", standing.as_str()),
+                ("quantity", "99"),
+            ];
+            let answer = browser.post(&format!("{session}/hold"), &form).await;
+            assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY);
+            answer.body
+        }
+    };
+    let in_portuguese = too_many(buyer.clone()).await;
+    assert!(
+        in_portuguese.contains("Quantidade: deve estar entre 1 e 50"),
+        "{in_portuguese}"
+    );
+    assert!(!in_portuguese.contains("quantity:"), "{in_portuguese}");
+    buyer.get(&format!("/language/en?back={session}")).await;
+    let in_english = too_many(buyer.clone()).await;
+    assert!(
+        in_english.contains("Quantity: must be between 1 and 50"),
+        "{in_english}"
+    );
+    buyer.get(&format!("/language/pt-BR?back={session}")).await;
+
     // Past the cap of 2: told so, counting what the buyer already has.
     let (_, order) = buy(
         &buyer,
@@ -309,7 +340,10 @@ async fn a_paid_hold_a_refunded_order_and_a_passed_on_ticket_say_what_became_of_
     );
     let orders = buyer.get("/orders").await;
     assert!(orders.body.contains("Grande Show · "), "{}", orders.body);
-    assert!(!orders.body.contains("R0"), "not named by its first seat");
+    assert!(
+        !orders.body.contains("fila R0") && !orders.body.contains("row R0"),
+        "not named by its first seat"
+    );
 
     // Refunded: no PDF button that would answer JSON, and why.
     let order_id = order.trim_start_matches("/orders/");

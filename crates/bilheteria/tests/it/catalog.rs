@@ -2,10 +2,12 @@
 //! nobody else can change it, and bad input is refused without leaving anything behind.
 
 use bilheteria_domain::account::Role;
+use bilheteria_domain::catalog::MAX_PRICE_CENTS;
+use bilheteria_domain::locale::{brl, brl_en};
 use bilheteria_store::on_both_backends;
 use bilheteria_store::testing::TestDatabase;
 use bilheteria_testkit::{
-    Account, TestApp, assert_problem, error_fields, session_body, venue_body,
+    Account, TestApp, assert_problem, error_fields, read, session_body, venue_body,
 };
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -534,13 +536,58 @@ async fn catalog_bad_input_is_refused_and_leaves_nothing(db: TestDatabase) {
     bad_limits["max_tickets_per_user"] = json!(0);
     bad_limits["hold_seconds"] = json!(1_000_000);
     bad_limits["categories"][0]["price_cents"] = json!(-5);
+    let refused = app.post(&sessions_path, token, bad_limits.clone()).await;
     assert_eq!(
-        error_fields(&app.post(&sessions_path, token, bad_limits).await.1),
+        error_fields(&refused.1),
         vec![
             "max_tickets_per_user",
             "hold_seconds",
             "categories[0].price_cents"
         ]
+    );
+    // Each field error has a stable code and its facts, and is worded in the request's language
+    // (Portuguese unless it asks for English), money as money; the detail stays in English.
+    let errors = &refused.1["errors"];
+    assert_eq!(errors[0]["code"], "out_of_range");
+    assert_eq!(errors[0]["params"], json!({"min": 1, "max": 50}));
+    assert_eq!(errors[0]["message"], "deve estar entre 1 e 50");
+    assert_eq!(errors[2]["code"], "amount_out_of_range");
+    assert_eq!(
+        errors[2]["params"],
+        json!({"min_cents": 0, "max_cents": MAX_PRICE_CENTS})
+    );
+    assert_eq!(
+        errors[2]["message"],
+        format!("deve estar entre R$ 0,00 e {}", brl(MAX_PRICE_CENTS))
+    );
+    let in_english = read(
+        app.request(Method::POST, &sessions_path, token)
+            .header("accept-language", "en-GB,en;q=0.9,pt;q=0.5")
+            .json(&bad_limits)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(in_english.1["detail"], "3 fields are invalid");
+    let errors = &in_english.1["errors"];
+    assert_eq!(errors[0]["code"], "out_of_range");
+    assert_eq!(errors[0]["message"], "must be between 1 and 50");
+    assert_eq!(
+        errors[2]["message"],
+        format!("must be between R$0.00 and {}", brl_en(MAX_PRICE_CENTS))
+    );
+    let (_, blank) = app
+        .patch(
+            &format!("/events/{}", id(&catalog.event)),
+            token,
+            json!({"title": " "}),
+        )
+        .await;
+    assert_eq!(blank["detail"], "title: must not be empty");
+    assert_eq!(
+        blank["errors"],
+        json!([{"field": "title", "code": "empty", "message": "não pode ficar vazio"}])
     );
 
     let bad_product = app

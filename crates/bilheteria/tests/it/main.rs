@@ -19,6 +19,7 @@ mod mails;
 mod openapi_check;
 mod openapi_fuzz;
 mod openapi_schema;
+mod order_lines;
 mod pages;
 mod paysim;
 mod pix;

@@ -105,13 +105,16 @@ pub async fn login(
         }
         // Bytes that are not UTF-8 are shown replaced, so the message can name them.
         Some(value) => {
-            DeviceId::parse(&String::from_utf8_lossy(value.as_bytes())).map_err(|message| {
+            DeviceId::parse(&String::from_utf8_lossy(value.as_bytes())).map_err(|problem| {
                 ApiError::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     ProblemCode::DeviceIdRequired,
-                    format!("X-Device-Id {message}"),
+                    format!(
+                        "X-Device-Id {}",
+                        crate::field_words::message(Language::En, &problem)
+                    ),
                 )
-                .with_field_error("X-Device-Id", message)
+                .with_field_error("X-Device-Id", problem)
             })?
         }
     };

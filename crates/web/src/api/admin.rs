@@ -8,11 +8,12 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use bilheteria_app::App;
 use bilheteria_app::authz::require_admin;
-use bilheteria_domain::FieldErrors;
 use bilheteria_domain::account::{Role, Roles, User};
 use bilheteria_domain::audit::{AuditEntry, AuditQuery, AuditVerification};
 use bilheteria_domain::ids::UserId;
 use bilheteria_domain::page::Page;
+use bilheteria_domain::validation::count;
+use bilheteria_domain::{FieldErrors, FieldProblem};
 use bilheteria_store::StoreError;
 use serde::Deserialize;
 
@@ -49,7 +50,12 @@ pub async fn set_roles(
         .filter_map(|(i, raw)| errors.check(format!("roles[{i}]"), Role::parse(raw)))
         .collect();
     if roles.len() > Role::ALL.len() * 2 {
-        errors.add("roles", "too many roles");
+        errors.add(
+            "roles",
+            FieldProblem::TooMany {
+                max: count(Role::ALL.len() * 2),
+            },
+        );
     }
     errors.finish(|| Some(()))?;
     let roles = Roles::from_roles(roles);
@@ -101,7 +107,7 @@ pub async fn list_users(
     if prefix.is_some_and(|q| q.chars().count() > 254) {
         return Err(ApiError::invalid_field(
             "q",
-            "must be at most 254 characters",
+            FieldProblem::TooLong { max: 254 },
         ));
     }
     Ok(Json(state.store.list_users(prefix, &page).await?))
@@ -146,8 +152,7 @@ pub async fn list_audit(
         None => None,
         Some(raw) => errors.check(
             "actor",
-            raw.parse::<UserId>()
-                .map_err(|_| "is not a user id".to_owned()),
+            raw.parse::<UserId>().map_err(|_| FieldProblem::NotAnId),
         ),
     };
     let from = query
@@ -214,7 +219,10 @@ pub async fn rehearsal_buyers(
     if !(1..=20_000).contains(&body.count) {
         return Err(ApiError::invalid_field(
             "count",
-            "must be between 1 and 20000",
+            FieldProblem::OutOfRange {
+                min: 1,
+                max: 20_000,
+            },
         ));
     }
     let run = uuid::Uuid::now_v7().simple().to_string();

@@ -2,7 +2,9 @@
 //! provider's webhook. The purchase flow itself lives in `bilheteria_app::sales`.
 
 use super::error::{ApiError, ApiResult, Problem, ProblemCode};
-use super::extract::{ApiJson, ApiQuery, ClientIp, CurrentUser, PathId, parse_json};
+use super::extract::{
+    ApiJson, ApiQuery, ClientIp, CurrentUser, PathId, RequestLanguage, parse_json,
+};
 use super::{audit_context, page_request};
 use axum::Json;
 use axum::body::Bytes;
@@ -13,13 +15,13 @@ use bilheteria_app::App;
 use bilheteria_app::access;
 use bilheteria_app::error::Denied;
 use bilheteria_app::sales;
-use bilheteria_domain::FieldErrors;
 use bilheteria_domain::ids::{HoldId, OrderId, SessionId};
 use bilheteria_domain::page::Page;
 use bilheteria_domain::sales::{
     Hold, HoldInput, IdempotencyKey, Order, OrderFailure, OrderInput, OrderStatus,
     request_fingerprint,
 };
+use bilheteria_domain::{FieldErrors, FieldProblem};
 use bilheteria_payments::webhook;
 use serde::Deserialize;
 
@@ -156,6 +158,7 @@ pub async fn create_order(
     State(state): State<App>,
     caller: CurrentUser,
     client_ip: ClientIp,
+    RequestLanguage(lang): RequestLanguage,
     headers: HeaderMap,
     ApiJson(body): ApiJson<serde_json::Value>,
 ) -> ApiResult<Response> {
@@ -168,7 +171,7 @@ pub async fn create_order(
             ));
         }
         Some(value) => IdempotencyKey::parse(value.to_str().unwrap_or_default())
-            .map_err(|message| ApiError::invalid_field("Idempotency-Key", message))?,
+            .map_err(|problem| ApiError::invalid_field("Idempotency-Key", problem))?,
     };
     sales::admit_buyer(&state, caller.user.id, client_ip.0)?;
     let fingerprint = request_fingerprint(&body);
@@ -183,7 +186,7 @@ pub async fn create_order(
         client_ip.to_option_string(),
     )
     .await?;
-    Ok(order_answer(&answered))
+    Ok(order_answer(&answered.worded(lang)))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -204,10 +207,19 @@ pub struct PageQuery {
 pub async fn list_orders(
     State(state): State<App>,
     caller: CurrentUser,
+    RequestLanguage(lang): RequestLanguage,
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<Page<Order>>> {
     let page = page_request(query.limit, query.cursor.as_deref())?;
-    Ok(Json(state.store.list_orders(caller.user.id, &page).await?))
+    let orders = state.store.list_orders(caller.user.id, &page).await?;
+    Ok(Json(Page {
+        items: orders
+            .items
+            .into_iter()
+            .map(|order| order.worded(lang))
+            .collect(),
+        next_cursor: orders.next_cursor,
+    }))
 }
 
 #[utoipa::path(get, path = "/orders/{id}", tag = "buying", security(("bearer" = [])), params(("id" = String, Path, format = Uuid)),
@@ -215,9 +227,14 @@ pub async fn list_orders(
 pub async fn get_order(
     State(state): State<App>,
     caller: CurrentUser,
+    RequestLanguage(lang): RequestLanguage,
     PathId(id): PathId<OrderId>,
 ) -> ApiResult<Json<Order>> {
-    Ok(Json(access::visible_order(&state, id, &caller.user).await?))
+    Ok(Json(
+        access::visible_order(&state, id, &caller.user)
+            .await?
+            .worded(lang),
+    ))
 }
 
 #[utoipa::path(post, path = "/orders/{id}/pix/pay", tag = "buying", security(("bearer" = [])), params(("id" = String, Path, format = Uuid)),
@@ -229,10 +246,13 @@ pub async fn get_order(
 pub async fn pay_pix(
     State(state): State<App>,
     caller: CurrentUser,
+    RequestLanguage(lang): RequestLanguage,
     PathId(id): PathId<OrderId>,
 ) -> ApiResult<Json<Order>> {
     Ok(Json(
-        sales::pay_pix_in_simulator(&state, &caller.user, id).await?,
+        sales::pay_pix_in_simulator(&state, &caller.user, id)
+            .await?
+            .worded(lang),
     ))
 }
 
@@ -248,11 +268,14 @@ pub async fn refund_order(
     State(state): State<App>,
     caller: CurrentUser,
     client_ip: ClientIp,
+    RequestLanguage(lang): RequestLanguage,
     PathId(id): PathId<OrderId>,
 ) -> ApiResult<Json<Order>> {
     let order = access::refundable_order(&state, id, &caller.user).await?;
     Ok(Json(
-        sales::refund_paid_order(&state, &order, &audit_context(&caller, client_ip)).await?,
+        sales::refund_paid_order(&state, &order, &audit_context(&caller, client_ip))
+            .await?
+            .worded(lang),
     ))
 }
 
@@ -334,7 +357,9 @@ pub async fn list_outbox(
     if !["pending", "sent", "dead"].contains(&status.as_str()) {
         return Err(ApiError::validation(FieldErrors::single(
             "status",
-            "must be pending, sent or dead",
+            FieldProblem::NotOneOf {
+                choices: &["pending", "sent", "dead"],
+            },
         )));
     }
     let page = page_request(query.limit, query.cursor.as_deref())?;

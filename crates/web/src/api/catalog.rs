@@ -12,13 +12,13 @@ use axum::response::{IntoResponse, Response};
 use bilheteria_app::App;
 use bilheteria_app::access::visible_event;
 use bilheteria_app::{catalog, seat_maps};
-use bilheteria_domain::FieldErrors;
 use bilheteria_domain::catalog::{
     Category, Event, EventInput, EventPatch, EventQuery, EventSession, Product, ProductInput,
     ProductPatch, SeatMap, SessionInput, Venue, VenueInput, search_terms,
 };
 use bilheteria_domain::ids::{EventId, ProductId, SectionId, SessionId, VenueId};
 use bilheteria_domain::page::Page;
+use bilheteria_domain::{FieldErrors, FieldProblem};
 use serde::{Deserialize, Serialize};
 
 #[utoipa::path(post, path = "/venues", tag = "catalog", security(("bearer" = [])), request_body = VenueInput,
@@ -129,7 +129,7 @@ pub async fn list_events(
         .as_deref()
         .and_then(|raw| errors.check("to", parse_instant(raw)));
     if query.q.as_ref().is_some_and(|q| q.len() > 500) {
-        errors.add("q", "must be at most 500 characters");
+        errors.add("q", FieldProblem::TooLong { max: 500 });
     }
     let category = query
         .category
@@ -222,7 +222,7 @@ pub async fn seat_map(
         .section_id
         .map(|raw| {
             raw.parse::<SectionId>()
-                .map_err(|_| ApiError::invalid_field("section_id", "is not a section id"))
+                .map_err(|_| ApiError::invalid_field("section_id", FieldProblem::NotAnId))
         })
         .transpose()?;
     let viewer = caller.as_ref().map(|c| &c.user);

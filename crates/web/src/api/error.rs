@@ -1,17 +1,24 @@
 //! Every error the API returns, as RFC 9457 problem details with a stable `code`. Application,
 //! domain and storage errors become HTTP errors here and nowhere else: status, `code` (one
-//! [`ProblemCode`]) and the API's English `detail`; the pages word the code for people.
+//! [`ProblemCode`]) and the API's English `detail`; the pages word the code for people. A
+//! validation problem's field errors carry the domain's facts ([`FieldProblem`]) and are worded
+//! at the last moment, in the request's language ([`in_request_language`]).
 
-use axum::http::{HeaderValue, StatusCode, header};
+use crate::field_words;
+use axum::extract::Request;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use bilheteria_app::error::{AdmissionProblem, AppError, Denied, NotAuthenticated};
 use bilheteria_app::queue::state::QueueError;
+use bilheteria_domain::locale::{Language, brl_en};
 use bilheteria_domain::transfers::TransferBlock;
-use bilheteria_domain::{FieldError, FieldErrors};
+use bilheteria_domain::{FieldError, FieldErrors, FieldProblem};
 use bilheteria_store::{Refusal, StoreError};
 
 pub use super::problem_code::ProblemCode;
 use serde::Serialize;
+use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Problem {
@@ -25,11 +32,61 @@ pub struct Problem {
     pub code: String,
     /// Field errors of a `validation_failed` problem.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub errors: Vec<FieldError>,
+    pub errors: Vec<WordedFieldError>,
     /// Members particular to a problem, e.g. `seat_ids` of `seat_unavailable` or `order_id`.
     #[serde(flatten)]
     #[schema(value_type = Object)]
     pub extensions: serde_json::Map<String, serde_json::Value>,
+}
+
+/// One field's error as the API sends it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = FieldError)]
+pub struct WordedFieldError {
+    /// Path of the offending field, e.g. `sections[2].rows[0].label`.
+    pub field: String,
+    /// What is wrong, for people, in the request's language: `Accept-Language` (`pt-BR` or
+    /// `en`), Portuguese when it names neither.
+    pub message: String,
+    /// What is wrong as a stable snake_case word, the same in every language.
+    #[schema(schema_with = field_problem_code)]
+    pub code: &'static str,
+    /// The facts the message is made of, by name, when it has any: `{"max": 100}` for
+    /// `too_long`, `{"min": 0, "max": 2}` for `out_of_range`, `{"min_cents": 0, "max_cents":
+    /// 100000000}` for `amount_out_of_range`, `{"choices": ["card", "pix"]}` for `not_one_of`.
+    #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
+    #[schema(value_type = Object)]
+    pub params: serde_json::Map<String, serde_json::Value>,
+}
+
+/// The schema of a field error's `code`: every [`FieldProblem`]'s, listed from the enum itself.
+fn field_problem_code() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .description(Some(
+            "What is wrong as a stable snake_case word, the same in every language, e.g. \
+             `too_long` (with `max`), `out_of_range` (`min`, `max`), `amount_out_of_range` \
+             (`min_cents`, `max_cents`), `not_one_of` (`choices`), `missing_field` (`name`).",
+        ))
+        .enum_values(Some(
+            FieldProblem::examples()
+                .iter()
+                .map(FieldProblem::code)
+                .collect::<Vec<_>>(),
+        ))
+        .examples(["too_long"])
+        .build()
+}
+
+impl WordedFieldError {
+    pub fn new(lang: Language, error: &FieldError) -> Self {
+        Self {
+            field: error.field.clone(),
+            message: field_words::message(lang, &error.problem),
+            code: error.problem.code(),
+            params: error.problem.params(),
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -73,10 +130,10 @@ impl ApiError {
     }
 
     /// Names the field at fault, as a validation problem does.
-    pub fn with_field_error(mut self, field: &str, message: impl Into<String>) -> Self {
+    pub fn with_field_error(mut self, field: &str, problem: FieldProblem) -> Self {
         self.errors.push(FieldError {
             field: field.to_owned(),
-            message: message.into(),
+            problem,
         });
         self
     }
@@ -111,7 +168,11 @@ impl ApiError {
 
     pub fn validation(errors: FieldErrors) -> Self {
         let detail = match errors.0.as_slice() {
-            [only] => format!("{}: {}", only.field, only.message),
+            [only] => format!(
+                "{}: {}",
+                only.field,
+                field_words::message(Language::En, &only.problem)
+            ),
             many => format!("{} fields are invalid", many.len()),
         };
         Self {
@@ -124,8 +185,31 @@ impl ApiError {
         }
     }
 
-    pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
-        Self::validation(FieldErrors::single(field, message))
+    pub fn invalid_field(field: &str, problem: FieldProblem) -> Self {
+        Self::validation(FieldErrors::single(field, problem))
+    }
+
+    /// A value serde could not read into `field`: its wording (`missing field `name``, `invalid
+    /// type: …`) stays in the English `detail`, its kind goes to the field error.
+    pub fn unreadable(field: &str, said: &str) -> Self {
+        let quoted = |prefix: &str| {
+            said.strip_prefix(prefix)
+                .and_then(|rest| rest.split('`').nth(1))
+                .map(str::to_owned)
+        };
+        let problem = if let Some(name) = quoted("missing field ") {
+            FieldProblem::MissingField { name }
+        } else if let Some(name) = quoted("unknown field ") {
+            FieldProblem::UnknownField { name }
+        } else if said.starts_with("duplicate field") {
+            FieldProblem::Duplicate
+        } else {
+            FieldProblem::Invalid
+        };
+        Self {
+            detail: format!("{field}: {said}"),
+            ..Self::invalid_field(field, problem)
+        }
     }
 
     pub fn rate_limited(retry_after_secs: u64) -> Self {
@@ -184,7 +268,8 @@ impl ApiError {
         self.status.canonical_reason().unwrap_or("Error")
     }
 
-    pub fn problem(&self) -> Problem {
+    /// The problem document, its field errors worded in `lang`.
+    pub fn problem(&self, lang: Language) -> Problem {
         Problem {
             kind: format!(
                 "https://bilheteria.dev/problems/{}",
@@ -194,15 +279,18 @@ impl ApiError {
             status: self.status.as_u16(),
             detail: self.detail.clone(),
             code: self.code.as_str().to_owned(),
-            errors: self.errors.clone(),
+            errors: self
+                .errors
+                .iter()
+                .map(|error| WordedFieldError::new(lang, error))
+                .collect(),
             extensions: self.extensions.clone(),
         }
     }
-}
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let body = serde_json::to_vec(&self.problem()).unwrap_or_default();
+    /// The answer, its field errors worded in `lang`.
+    fn answer(&self, lang: Language) -> Response {
+        let body = serde_json::to_vec(&self.problem(lang)).unwrap_or_default();
         let mut response = (self.status, body).into_response();
         let headers = response.headers_mut();
         headers.insert(
@@ -214,6 +302,49 @@ impl IntoResponse for ApiError {
         }
         response
     }
+}
+
+/// A problem with field errors, carried to [`in_request_language`], which knows the request.
+#[derive(Clone)]
+struct FieldErrorsToWord(ApiError);
+
+impl IntoResponse for ApiError {
+    /// Written in the default language; [`in_request_language`] words the field errors again
+    /// for a request that asks for another.
+    fn into_response(self) -> Response {
+        let mut response = self.answer(Language::default());
+        if !self.errors.is_empty() {
+            response.extensions_mut().insert(FieldErrorsToWord(self));
+        }
+        response
+    }
+}
+
+/// The language the API words a request's field errors in: its `Accept-Language`, Portuguese
+/// when that names neither of ours (the rule of a sign-up's language too).
+pub fn request_language(headers: &HeaderMap) -> Language {
+    Language::from_accept_language(
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default(),
+    )
+}
+
+/// Words the field errors of a problem answered to `req` in the request's language.
+pub async fn in_request_language(req: Request, next: Next) -> Response {
+    let lang = request_language(req.headers());
+    let mut response = next.run(req).await;
+    let Some(FieldErrorsToWord(problem)) = response.extensions_mut().remove() else {
+        return response;
+    };
+    if lang == Language::default() {
+        return response;
+    }
+    let worded = problem.answer(lang);
+    let (mut parts, _) = response.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, worded.into_body())
 }
 
 impl From<FieldErrors> for ApiError {
@@ -231,7 +362,7 @@ impl From<StoreError> for ApiError {
                 "this email is already registered",
             ),
             StoreError::NotFound => Self::not_found("resource"),
-            StoreError::InvalidCursor => Self::invalid_field("cursor", "is not a valid cursor"),
+            StoreError::InvalidCursor => Self::invalid_field("cursor", FieldProblem::InvalidCursor),
             StoreError::Refused(refusal) => refusal.into(),
             StoreError::SeatsUnavailable(seats) => Self::new(
                 StatusCode::CONFLICT,
@@ -476,12 +607,13 @@ impl From<Refusal> for ApiError {
             ),
             Refusal::SeatNotOnSale { seat } => Self::invalid_field(
                 "seat_ids",
-                format!("seat {seat} is not on sale in this session"),
+                FieldProblem::SeatNotOnSale {
+                    seat: seat.to_string(),
+                },
             ),
-            Refusal::NotAStandingSection => Self::invalid_field(
-                "section_id",
-                "is not a standing section on sale in this session",
-            ),
+            Refusal::NotAStandingSection => {
+                Self::invalid_field("section_id", FieldProblem::NotAStandingSection)
+            }
             Refusal::SoldOut => Self::new(
                 StatusCode::CONFLICT,
                 ProblemCode::SoldOut,
@@ -510,14 +642,14 @@ impl From<Refusal> for ApiError {
             ),
             Refusal::ProductNotOffered { index } => Self::invalid_field(
                 &format!("products[{index}].product_id"),
-                "is not offered with this event",
+                FieldProblem::NotOffered,
             ),
             Refusal::OutOfStock { product } => Self::new(
                 StatusCode::CONFLICT,
                 ProblemCode::OutOfStock,
                 format!("not enough stock of product {product}"),
             ),
-            Refusal::TotalTooLarge => Self::invalid_field("body", "the total is too large"),
+            Refusal::TotalTooLarge => Self::invalid_field("body", FieldProblem::TotalTooLarge),
             Refusal::OrderNotRefundable => Self::new(
                 StatusCode::CONFLICT,
                 ProblemCode::OrderNotRefundable,
@@ -530,14 +662,17 @@ impl From<Refusal> for ApiError {
             ),
             Refusal::SectionNotOfVenue { section } => Self::invalid_field(
                 "categories",
-                format!("section {section} is not a section of the event's venue"),
+                FieldProblem::SectionNotOfVenue {
+                    section: section.to_string(),
+                },
             ),
             Refusal::TransferNotAllowed(block) => Self::transfer_not_allowed(block),
             Refusal::ResaleAboveFaceValue { face_value_cents } => Self::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 ProblemCode::ResaleAboveFaceValue,
                 format!(
-                    "a ticket is resold at no more than was paid for it: at most {face_value_cents} cents"
+                    "a ticket is resold at no more than was paid for it: at most {}",
+                    brl_en(face_value_cents)
                 ),
             )
             .with("face_value_cents", face_value_cents),
@@ -551,3 +686,52 @@ impl From<Refusal> for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_document_lists_every_field_error_code_and_its_members() {
+        let document = serde_json::to_value(super::super::openapi()).unwrap();
+        let schema = &document["components"]["schemas"]["FieldError"];
+        let codes: Vec<&str> = FieldProblem::examples()
+            .iter()
+            .map(FieldProblem::code)
+            .collect();
+        assert_eq!(
+            schema["properties"]["code"]["enum"],
+            serde_json::json!(codes)
+        );
+        assert_eq!(
+            schema["required"],
+            serde_json::json!(["field", "message", "code"]),
+            "{schema}"
+        );
+        assert!(schema["properties"]["params"].is_object(), "{schema}");
+    }
+
+    #[test]
+    fn a_field_error_is_sent_with_its_code_facts_and_words() {
+        let error = ApiError::invalid_field(
+            "half_price_quantity",
+            FieldProblem::OutOfRange { min: 0, max: 2 },
+        );
+        assert_eq!(error.detail, "half_price_quantity: must be between 0 and 2");
+        let sent = |lang| serde_json::to_value(error.problem(lang)).unwrap()["errors"].clone();
+        assert_eq!(
+            sent(Language::PtBr),
+            serde_json::json!([{"field": "half_price_quantity", "code": "out_of_range",
+                "params": {"min": 0, "max": 2}, "message": "deve estar entre 0 e 2"}])
+        );
+        assert_eq!(sent(Language::En)[0]["message"], "must be between 0 and 2");
+        let unread = ApiError::unreadable("body", "missing field `payment`");
+        assert_eq!(unread.detail, "body: missing field `payment`");
+        assert_eq!(
+            unread.errors[0].problem,
+            FieldProblem::MissingField {
+                name: "payment".to_owned()
+            }
+        );
+    }
+}

@@ -13,6 +13,7 @@ use bilheteria_app::App;
 use bilheteria_app::accounts;
 use bilheteria_domain::account::User;
 use bilheteria_domain::ids::LoginSessionId;
+use bilheteria_domain::locale::Language;
 use serde::de::DeserializeOwned;
 use std::net::{IpAddr, SocketAddr};
 use std::str::FromStr;
@@ -110,7 +111,7 @@ fn field_error(error: serde_path_to_error::Error<serde_json::Error>) -> ApiError
     let path = error.path().to_string();
     let inner = error.into_inner();
     let field = if path == "." { "body".to_owned() } else { path };
-    ApiError::invalid_field(&field, strip_position(&inner.to_string()))
+    ApiError::unreadable(&field, &strip_position(&inner.to_string()))
 }
 
 fn parse_json_as_sent<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
@@ -154,7 +155,21 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
         let query = parts.uri.query().unwrap_or_default();
         serde_urlencoded::from_str(query)
             .map(ApiQuery)
-            .map_err(|e| ApiError::invalid_field("query", e.to_string()))
+            .map_err(|e| ApiError::unreadable("query", &e.to_string()))
+    }
+}
+
+/// The language the API words things for people in: the request's `Accept-Language`,
+/// Portuguese when it names neither of ours (`error::request_language`).
+pub struct RequestLanguage(pub Language);
+
+impl<S: Send + Sync> FromRequestParts<S> for RequestLanguage {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(RequestLanguage(super::error::request_language(
+            &parts.headers,
+        )))
     }
 }
 

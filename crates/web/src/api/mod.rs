@@ -17,6 +17,7 @@ pub mod transfers;
 
 use axum::Router;
 use bilheteria_app::App;
+use bilheteria_domain::FieldProblem;
 use bilheteria_domain::audit::AuditContext;
 use bilheteria_domain::page::PageRequest;
 use error::{ApiError, ApiResult};
@@ -279,11 +280,9 @@ pub fn audit_context(caller: &CurrentUser, client_ip: ClientIp) -> AuditContext 
 }
 
 pub fn page_request(limit: Option<i64>, cursor: Option<&str>) -> ApiResult<PageRequest> {
-    PageRequest::parse(limit, cursor)
-        .map_err(|(field, message)| ApiError::invalid_field(field, message))
+    PageRequest::parse(limit, cursor).map_err(ApiError::validation)
 }
 
-pub fn parse_instant(raw: &str) -> Result<OffsetDateTime, String> {
-    OffsetDateTime::parse(raw, &Rfc3339)
-        .map_err(|_| "must be an RFC 3339 date-time, e.g. 2026-12-01T21:00:00Z".to_owned())
+pub fn parse_instant(raw: &str) -> Result<OffsetDateTime, FieldProblem> {
+    OffsetDateTime::parse(raw, &Rfc3339).map_err(|_| FieldProblem::NotAnInstant)
 }

@@ -17,7 +17,6 @@ use bilheteria_app::accounts::{self, AccountForm, LoginAttempt};
 use bilheteria_app::{App, AppError, credentials, setup};
 use bilheteria_domain::account::{SessionEnd, SessionState, User};
 use bilheteria_domain::ids::LoginSessionId;
-use bilheteria_domain::locale::Language;
 use serde::Deserialize;
 
 #[derive(Template)]
@@ -97,7 +96,7 @@ fn with_problem(visitor: &Visitor, mut form: CredentialsPage, error: AppError) -
         problem
             .errors
             .iter()
-            .map(|e| format!("{}: {}", field_name(visitor.lang, &e.field), e.message))
+            .map(|error| super::words::field_error(visitor.lang, error))
             .collect()
     };
     if problem.code == ProblemCode::InvalidCredentials {
@@ -106,16 +105,6 @@ fn with_problem(visitor: &Visitor, mut form: CredentialsPage, error: AppError) -
     let mut response = visitor.page(&form);
     super::answer_problem(&mut response, &problem);
     Ok(response)
-}
-
-fn field_name(lang: Language, field: &str) -> &str {
-    let w = super::words::of(lang);
-    match field {
-        "email" => w.email,
-        "password" => w.password,
-        "name" => w.your_name,
-        other => other,
-    }
 }
 
 /// `GET /login`.

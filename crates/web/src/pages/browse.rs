@@ -13,6 +13,7 @@ use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use bilheteria_app::{App, access, catalog, sales, seat_maps};
+use bilheteria_domain::FieldProblem;
 use bilheteria_domain::catalog::{
     Category, EventQuery, EventSession, SaleWindow, SeatMapSection, Venue, search_terms,
 };
@@ -615,7 +616,7 @@ fn hold_input(form: &super::Form) -> Result<HoldInput, crate::api::error::ApiErr
             None => Ok(0),
             Some(raw) => raw
                 .parse()
-                .map_err(|_| ApiError::invalid_field(name, "must be a whole number")),
+                .map_err(|_| ApiError::invalid_field(name, FieldProblem::NotAWholeNumber)),
         }
     };
     let seat_ids: Vec<SeatId> = form
@@ -626,14 +627,19 @@ fn hold_input(form: &super::Form) -> Result<HoldInput, crate::api::error::ApiErr
     let eligibility = match form.get("eligibility").filter(|e| !e.is_empty()) {
         None => None,
         Some(raw) => Some(Eligibility::parse(raw).ok_or_else(|| {
-            ApiError::invalid_field("eligibility", "is not a ground for half price")
+            ApiError::invalid_field(
+                "eligibility",
+                FieldProblem::NotOneOf {
+                    choices: Eligibility::CODES,
+                },
+            )
         })?),
     };
     Ok(if seat_ids.is_empty() {
         let section = form
             .get("section_id")
             .and_then(|raw| raw.parse::<SectionId>().ok())
-            .ok_or_else(|| ApiError::invalid_field("seat_ids", "pick at least one seat"))?;
+            .ok_or_else(|| ApiError::invalid_field("seat_ids", FieldProblem::Empty))?;
         HoldInput {
             section_id: Some(section),
             quantity: Some(number("quantity")?),

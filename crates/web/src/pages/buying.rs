@@ -15,11 +15,13 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use bilheteria_app::sales::HoldNow;
 use bilheteria_app::{App, AppError, access, sales, seat_maps, wallet};
+use bilheteria_domain::FieldProblem;
 use bilheteria_domain::catalog::SeatMap;
 use bilheteria_domain::half_price::half_price_cents;
 use bilheteria_domain::ids::{HoldId, OrderId};
 use bilheteria_domain::locale::Language;
 use bilheteria_domain::page::PageRequest;
+use bilheteria_domain::place::Place;
 use bilheteria_domain::sales::{
     Hold, IdempotencyKey, Installments, MAX_INSTALLMENTS, Order, OrderFailure, OrderInput,
     OrderStatus, PaymentMethod, request_fingerprint,
@@ -119,9 +121,12 @@ fn hold_lines(lang: Language, hold: &Hold, map: &SeatMap) -> (Vec<(String, Strin
     if hold.seat_ids.is_empty() {
         let section = map.sections.iter().find(|s| s.id == hold.section_id);
         let (name, price) = section.map_or((String::new(), 0), |s| (s.name.clone(), s.price_cents));
+        let place = Place::Standing {
+            section: Some(name),
+        }
+        .words(lang);
         for i in 0..hold.quantity {
-            let place = format!("{name} · {}", w.standing);
-            line(place, i < hold.half_price_quantity, price);
+            line(place.clone(), i < hold.half_price_quantity, price);
         }
     } else {
         for seat_id in &hold.seat_ids {
@@ -134,13 +139,13 @@ fn hold_lines(lang: Language, hold: &Hold, map: &SeatMap) -> (Vec<(String, Strin
                     .map(|seat| (section, seat))
             });
             if let Some((section, seat)) = found {
-                let place = format!(
-                    "{} · {}",
-                    section.name,
-                    words::row_seat(lang, &seat.row, seat.number)
-                );
+                let place = Place::Seat {
+                    section: section.name.clone(),
+                    row: seat.row.clone(),
+                    number: seat.number,
+                };
                 line(
-                    place,
+                    place.words(lang),
                     hold.half_price_seat_ids.contains(seat_id),
                     section.price_cents,
                 );
@@ -245,7 +250,7 @@ pub async fn pay(
         let quantity: i64 = value
             .trim()
             .parse()
-            .map_err(|_| ApiError::invalid_field(name, "must be a whole number"))?;
+            .map_err(|_| ApiError::invalid_field(name, FieldProblem::NotAWholeNumber))?;
         if quantity > 0 {
             products.push(json!({"product_id": product, "quantity": quantity}));
         }
@@ -265,7 +270,7 @@ pub fn payment_of(form: &Form) -> PageResult<serde_json::Value> {
         .get("installments")
         .unwrap_or("1")
         .parse()
-        .map_err(|_| ApiError::invalid_field("installments", "must be 1 to 12"))?;
+        .map_err(|_| ApiError::invalid_field("installments", FieldProblem::NotAWholeNumber))?;
     Ok(
         json!({"method": method, "token": form.get("token").unwrap_or_default(), "installments": installments}),
     )
@@ -281,10 +286,10 @@ pub async fn place(
 ) -> PageResult<Order> {
     let buyer = visitor.user()?;
     let key = IdempotencyKey::parse(form.get("key").unwrap_or_default())
-        .map_err(|message| ApiError::invalid_field("key", message))?;
+        .map_err(|problem| ApiError::invalid_field("key", problem))?;
     sales::admit_buyer(app, buyer.id, visitor.ip.0)?;
     let input: OrderInput = serde_json::from_value(body.clone())
-        .map_err(|e| ApiError::invalid_field("body", e.to_string()))?;
+        .map_err(|e| ApiError::unreadable("body", &e.to_string()))?;
     Ok(sales::place_order(
         app,
         buyer.id,
@@ -433,7 +438,7 @@ pub async fn order(
         .items
         .iter()
         .map(|item| {
-            let mut text = item.description.clone();
+            let mut text = item.words(lang);
             if item.quantity > 1 {
                 text = format!("{} × {text}", item.quantity);
             }
@@ -446,7 +451,7 @@ pub async fn order(
     let tickets = order
         .tickets
         .iter()
-        .map(|t| (t.id.to_string(), ticket_label(lang, t)))
+        .map(|t| (t.id.to_string(), order.place_of(t).words(lang)))
         .collect();
     let failed = order.status == OrderStatus::Failed;
     let wallet_url = if order.status == OrderStatus::Paid && order.user_id == buyer.id {
@@ -486,16 +491,9 @@ pub async fn order(
     }))
 }
 
-/// "Plateia · Fila A, assento 3" or "Pista".
+/// "Plateia, fila A, assento 3", or standing room.
 pub fn ticket_label(lang: Language, ticket: &bilheteria_domain::tickets::Ticket) -> String {
-    match &ticket.seat {
-        Some(seat) => format!(
-            "{} · {}",
-            seat.section,
-            words::row_seat(lang, &seat.row, seat.number)
-        ),
-        None => words::of(lang).standing.to_owned(),
-    }
+    Place::of(ticket.seat.as_ref(), None).words(lang)
 }
 
 /// `POST /orders/{id}/pix`: with the simulated provider, plays the buyer's bank paying the Pix.

@@ -305,7 +305,7 @@ pub fn problem_lines(lang: Language, problem: &ApiError) -> Vec<String> {
             problem
                 .errors
                 .iter()
-                .map(|e| format!("{}: {}", e.field, e.message)),
+                .map(|error| words::field_error(lang, error)),
         )
         .collect()
 }

@@ -12,19 +12,13 @@ use axum::http::StatusCode;
 use bilheteria_app::{App, resale};
 use bilheteria_domain::ids::{ListingId, SessionId};
 use bilheteria_domain::page::PageRequest;
+use bilheteria_domain::place::Place;
 use bilheteria_domain::resale::{Listing, ListingStatus};
 use serde_json::json;
 
-/// "Plateia · Fila A, assento 3", or the standing section's.
+/// "Plateia, fila A, assento 3", or standing room.
 fn place_of(visitor: &Visitor, listing: &Listing) -> String {
-    match &listing.seat {
-        Some(seat) => format!(
-            "{} · {}",
-            seat.section,
-            words::row_seat(visitor.lang, &seat.row, seat.number)
-        ),
-        None => visitor.w.standing.to_owned(),
-    }
+    Place::of(listing.seat.as_ref(), None).words(visitor.lang)
 }
 
 #[derive(Template)]

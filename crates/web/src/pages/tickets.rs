@@ -13,6 +13,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderValue, header};
 use axum::response::IntoResponse;
 use bilheteria_app::{App, AppError, access, gate, printing, resale, transfers};
+use bilheteria_domain::FieldProblem;
 use bilheteria_domain::audit::AuditContext;
 use bilheteria_domain::half_price::TicketType;
 use bilheteria_domain::ids::{TicketId, TransferId};
@@ -381,10 +382,7 @@ pub async fn list_for_resale(
         ..Typed::default()
     };
     let listed = match parse_reais(&typed.price) {
-        None => Err(ApiError::invalid_field(
-            "price",
-            "write an amount like 45,50",
-        )),
+        None => Err(ApiError::invalid_field("price", FieldProblem::NotAnAmount)),
         Some(price_cents) => resale::list(
             &app,
             holder,

@@ -96,13 +96,15 @@ pub async fn ensure_device(State(app): State<App>, mut req: Request, next: Next)
     );
     let mut response = next.run(req).await;
     if let Some(ProblemToShow(problem)) = response.extensions_mut().remove::<ProblemToShow>() {
+        let chrome = chrome_for(&app, method, uri, headers).await;
+        let lang = Language::parse(chrome.lang).unwrap_or_default();
         let fields: Vec<String> = problem
             .errors
             .iter()
-            .map(|e| format!("{}: {}", e.field, e.message))
+            .map(|error| words::field_error(lang, error))
             .collect();
         let mut page = problem_page(
-            chrome_for(&app, method, uri, headers).await,
+            chrome,
             problem.status,
             problem.code,
             &problem.detail,

@@ -2,6 +2,8 @@
 //! missing in one language does not compile. Phrases with numbers in them are functions below.
 
 use crate::api::error::ProblemCode;
+use crate::field_words;
+use bilheteria_domain::FieldError;
 use bilheteria_domain::half_price::Eligibility;
 use bilheteria_domain::locale::Language;
 use bilheteria_domain::sales::Installments;
@@ -157,7 +159,6 @@ words! {
     ticket_valid: "Válido", "Valid";
     ticket_used: "Já utilizado", "Already used";
     ticket_cancelled: "Cancelado", "Cancelled";
-    standing: "Pista (em pé)", "Standing";
     full_ticket: "Inteira", "Full price";
     transfer_sent: "Transferência oferecida. A pessoa recebe um e-mail para aceitar.", "Transfer offered. The recipient gets an email to accept it.";
     listed: "Ingresso anunciado para revenda.", "Ticket listed for resale.";
@@ -244,6 +245,9 @@ words! {
     resend_link: "Reenviar o link de confirmação", "Resend the confirmation link";
     verification_sent: "Enviamos um novo link de confirmação para o seu e-mail.", "We mailed you a new confirmation link.";
     transfer_needs_verified: "Para aceitar um ingresso transferido, confirme antes o seu e-mail.", "To accept a transferred ticket, first confirm your email.";
+    field_seats: "Assentos", "Seats";
+    field_half_seats: "Assentos de meia-entrada", "Half-price seats";
+    field_hold: "Reserva", "Hold";
 }
 
 pub fn of(lang: Language) -> &'static Words {
@@ -352,6 +356,7 @@ pub fn pix_hint(lang: Language, minutes: i64) -> String {
     }
 }
 
+/// A seat within its section's map, where the section goes unsaid: "Fila A, assento 3".
 pub fn row_seat(lang: Language, row: &str, number: i64) -> String {
     match lang {
         Language::PtBr => format!("Fila {row}, assento {number}"),
@@ -454,6 +459,61 @@ pub fn problem(lang: Language, code: ProblemCode, detail: &str) -> (&'static str
         return (title, detail.to_owned());
     }
     (title, text.to_owned())
+}
+
+/// The label people know a field by, in `lang`, from its path (`products[0].quantity`, a form's
+/// `half_quantity`); `None` for what no form shows (the body, a hidden key), whose message is
+/// then said alone.
+pub fn field_label(lang: Language, field: &str) -> Option<&'static str> {
+    let w = of(lang);
+    let mut name = String::with_capacity(field.len());
+    let mut in_index = false;
+    for c in field.chars() {
+        match c {
+            '[' => in_index = true,
+            ']' => in_index = false,
+            c if !in_index => name.push(c),
+            _ => {}
+        }
+    }
+    Some(match name.as_str() {
+        "email" => w.email,
+        "password" => w.password,
+        "name" => w.your_name,
+        "new_password" => w.new_password,
+        "current_password" => w.current_password,
+        "language" => w.mail_language,
+        "seat_ids" => w.field_seats,
+        "quantity" => w.quantity,
+        "half_price_quantity" | "half_quantity" => w.half_count,
+        "half_price_seat_ids" => w.field_half_seats,
+        "eligibility" => w.eligibility,
+        "section_id" => w.section,
+        "payment.method" | "method" => w.payment,
+        "payment.token" | "token" => w.card_token,
+        "payment.installments" | "installments" => w.installments,
+        "products" => w.products,
+        "hold_id" => w.field_hold,
+        "to_email" => w.transfer_to,
+        "price" | "price_cents" => w.price,
+        other if other.starts_with("products.") || other.starts_with("product:") => w.product,
+        _ => return None,
+    })
+}
+
+/// A field's error as a form shows it, in `lang`: "Quantos são meia-entrada: deve estar entre
+/// 0 e 2".
+pub fn field_error(lang: Language, error: &FieldError) -> String {
+    let message = field_words::message(lang, &error.problem);
+    match field_label(lang, &error.field) {
+        Some(label) => format!("{label}: {message}"),
+        None => {
+            let mut chars = message.chars();
+            chars.next().map_or_else(String::new, |first| {
+                first.to_uppercase().chain(chars).collect()
+            })
+        }
+    }
 }
 
 /// A problem's title and explanation for a buyer, in pt-BR then English: every code has both.
@@ -1216,6 +1276,36 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn field_errors_are_said_with_the_fields_label() {
+        use bilheteria_domain::FieldProblem;
+        let half = FieldError {
+            field: "half_price_quantity".to_owned(),
+            problem: FieldProblem::OutOfRange { min: 0, max: 2 },
+        };
+        assert_eq!(
+            field_error(Language::PtBr, &half),
+            "Quantos são meia-entrada: deve estar entre 0 e 2"
+        );
+        assert_eq!(
+            field_error(Language::En, &half),
+            "How many are half price: must be between 0 and 2"
+        );
+        let line = FieldError {
+            field: "products[1].quantity".to_owned(),
+            problem: FieldProblem::NotAWholeNumber,
+        };
+        assert_eq!(
+            field_error(Language::PtBr, &line),
+            "Produto: deve ser um número inteiro"
+        );
+        let body = FieldError {
+            field: "body".to_owned(),
+            problem: FieldProblem::SeatsOrStanding,
+        };
+        assert!(field_error(Language::PtBr, &body).starts_with("Informe `seat_ids`"));
     }
 
     #[test]
