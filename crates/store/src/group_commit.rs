@@ -446,6 +446,19 @@ mod tests {
             .collect()
     }
 
+    /// The numbers the tasks say they committed, in order.
+    async fn kept(mut tasks: tokio::task::JoinSet<Result<(i64, bool), sqlx::Error>>) -> Vec<i64> {
+        let mut committed = Vec::new();
+        while let Some(done) = tasks.join_next().await {
+            let (n, kept) = done.unwrap().unwrap();
+            if kept {
+                committed.push(n);
+            }
+        }
+        committed.sort();
+        committed
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn concurrent_writes_commit_together_and_failed_ones_leave_nothing() {
         let (group, _dir, options) = group().await;
@@ -472,14 +485,7 @@ mod tests {
                 Ok((n, true))
             });
         }
-        let mut committed = Vec::new();
-        while let Some(done) = tasks.join_next().await {
-            let (n, kept) = done.unwrap().unwrap();
-            if kept {
-                committed.push(n);
-            }
-        }
-        committed.sort();
+        let committed = kept(tasks).await;
         assert_eq!(committed.len(), 133);
         assert_eq!(stored(&options).await, committed);
     }
@@ -560,14 +566,7 @@ mod tests {
                 Ok::<_, sqlx::Error>((n, true))
             });
         }
-        let mut committed = Vec::new();
-        while let Some(done) = tasks.join_next().await {
-            let (n, kept) = done.unwrap().unwrap();
-            if kept {
-                committed.push(n);
-            }
-        }
-        committed.sort();
+        let committed = kept(tasks).await;
         assert_eq!(committed.len(), 250);
         assert_eq!(stored(&options).await, committed);
     }

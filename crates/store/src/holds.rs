@@ -517,6 +517,24 @@ async fn release_lapsed_of_session(
     Ok(!lapsed.is_empty())
 }
 
+/// Ends up to `limit` lapsed holds, the oldest first; how many.
+async fn expire_lapsed(tx: &mut impl Steps, now: i64, limit: i64) -> StoreResult<u64> {
+    let query = format!(
+        "SELECT {} FROM holds WHERE status = 'active' AND expires_at <= $1 ORDER BY expires_at LIMIT $2{}",
+        hold_columns!(),
+        ThisBackend::LOCK_SKIP
+    );
+    let rows = tx
+        .fetch_all(&query, &[Arg::Int(now), Arg::Int(limit)])
+        .await?;
+    let holds = rows
+        .iter()
+        .map(hold_from_row)
+        .collect::<Result<Vec<_>, _>>()?;
+    release_in(tx, &holds, "expired").await?;
+    Ok(holds.len() as u64)
+}
+
 impl ThisBackend {
     async fn create_hold_once(&self, new: &NewHold) -> StoreResult<Hold> {
         write_steps!(self, |tx| claim_hold(tx, new))
@@ -763,25 +781,6 @@ impl HoldStore for ThisBackend {
     }
 
     async fn expire_holds(&self, now: OffsetDateTime, limit: i64) -> StoreResult<u64> {
-        let mut tx = self.begin_write().await?;
-        let outcome = async {
-            let rows = sqlx::query(AssertSqlSafe(format!(
-                "SELECT {} FROM holds WHERE status = 'active' AND expires_at <= $1 ORDER BY expires_at LIMIT $2{}",
-                hold_columns!(),
-                ThisBackend::LOCK_SKIP
-            )))
-            .bind(to_micros(now))
-            .bind(limit)
-            .fetch_all(&mut *tx)
-            .await?;
-            let holds = rows
-                .iter()
-                .map(hold_from_row)
-                .collect::<Result<Vec<_>, _>>()?;
-            release(&mut tx, &holds, "expired").await?;
-            Ok::<_, StoreError>(holds.len() as u64)
-        }
-        .await;
-        finish(tx, outcome).await
+        write_steps!(self, |tx| expire_lapsed(tx, to_micros(now), limit))
     }
 }
