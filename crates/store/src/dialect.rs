@@ -29,6 +29,9 @@ pub(crate) trait Dialect {
     /// The connections that read.
     fn reader(&self) -> &sqlx::Pool<Self::Db>;
     async fn begin_write(&self) -> Result<Self::Tx, sqlx::Error>;
+    /// SQLite's writer, which runs a whole write transaction in one hand-off; `None` where
+    /// each statement goes to the database on its own anyway (PostgreSQL).
+    fn one_handoff(&self) -> Option<&crate::group_commit::GroupCommit>;
     /// Runs one statement as a write of its own.
     async fn write_one(
         &self,

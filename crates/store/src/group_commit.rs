@@ -19,7 +19,9 @@
 //! load, so a committed transaction's `RELEASE` is not sent on its own: it goes with the next
 //! transaction's `SAVEPOINT`, or is left to the batch's `COMMIT`, which releases it.
 
+use sqlx::error::{DatabaseError, ErrorKind};
 use sqlx::{Executor, SqliteConnection};
+use std::borrow::Cow;
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 use std::time::Instant;
@@ -33,7 +35,17 @@ pub struct GroupCommit {
 }
 
 struct Writer {
+    /// The connection's handle seen through rusqlite, made on first use and kept for its
+    /// cached statements. Used only while the handle is locked away from sqlx's thread
+    /// (`on_handle`). Declared before `conn` so that its statements are finalized before the
+    /// connection closes (the connection is serialized, so that is safe from any thread).
+    raw: Option<rusqlite::Connection>,
     conn: SqliteConnection,
+    state: State,
+}
+
+/// The writer's transaction, as the statements on the connection left it.
+struct State {
     /// The batch whose transaction is open on the connection, if any.
     batch: Option<Batch>,
     savepoint: Savepoint,
@@ -56,86 +68,108 @@ struct Batch {
 }
 
 impl GroupCommit {
+    /// Takes the writer connection. Open it serialized (`SqliteConnectOptions::serialized`):
+    /// write transactions run on its handle from the caller's thread as well as sqlx's.
     pub fn new(conn: SqliteConnection) -> Self {
         Self {
             writer: Arc::new(Mutex::new(Writer {
+                raw: None,
                 conn,
-                batch: None,
-                savepoint: Savepoint::None,
+                state: State {
+                    batch: None,
+                    savepoint: Savepoint::None,
+                },
             })),
         }
     }
 
+    /// Waits for the writer; the transaction has no savepoint yet.
+    async fn take(&self) -> GroupTx {
+        let asked = Instant::now();
+        let writer = self.writer.clone().lock_owned().await;
+        let taken = Instant::now();
+        metrics::histogram!("sqlite_writer_wait_seconds").record(taken - asked);
+        GroupTx {
+            writer,
+            group: self.writer.clone(),
+            taken,
+        }
+    }
+
     /// Opens a write transaction: a savepoint in the current batch (opening one if needed).
+    /// Its statements go one by one through sqlx; see [`GroupCommit::write`] for the cheaper way.
     pub async fn begin(&self) -> Result<GroupTx, sqlx::Error> {
         // On a task of its own, so that a cancelled caller cannot stop it between a statement
         // and the bookkeeping of what that statement did.
-        let group = self.writer.clone();
+        let group = GroupCommit {
+            writer: self.writer.clone(),
+        };
         tokio::spawn(async move {
-            let asked = Instant::now();
-            let mut writer = group.clone().lock_owned().await;
-            let taken = Instant::now();
-            metrics::histogram!("sqlite_writer_wait_seconds").record(taken - asked);
-            writer.undo_uncommitted_savepoint().await;
-            if writer.batch.is_none() {
-                // BEGIN IMMEDIATE takes the database's write lock up front.
-                writer.conn.execute("BEGIN IMMEDIATE").await?;
-                writer.batch = Some(Batch {
-                    done: watch::Sender::new(None),
-                    commit_scheduled: false,
-                });
-            }
-            if writer.savepoint == Savepoint::Kept {
-                let opened = writer
-                    .conn
-                    .execute("RELEASE SAVEPOINT write; SAVEPOINT write")
-                    .await;
-                if let Err(error) = opened {
-                    // Whether the kept write was released is unknown: its batch fails whole.
-                    writer.end_batch(Err(error.to_string())).await;
-                    return Err(error);
-                }
-            } else if let Err(error) = writer.conn.execute("SAVEPOINT write").await {
-                schedule_commit(&mut writer, &group);
-                return Err(error);
-            }
-            writer.savepoint = Savepoint::Open;
-            Ok(GroupTx {
-                writer,
-                group,
-                taken,
-            })
+            let mut tx = group.take().await;
+            tx.writer.on_handle(|db, state| state.open(db)).await??;
+            Ok(tx)
         })
         .await
         .map_err(|_| sqlx::Error::WorkerCrashed)?
     }
+
+    /// Runs a whole write transaction in one hand-off: the writer connection's handle is taken
+    /// from sqlx's thread once, and `body` runs on it, synchronously, between the write's
+    /// savepoint and its release, with `rusqlite`'s cached statements. Answers `body`'s value
+    /// once the batch is durably committed; an error from `body` rolls the write back.
+    ///
+    /// `body` runs on the calling task's thread while every other write waits: keep it to the
+    /// transaction's statements and the decisions between them.
+    pub async fn write<T, E>(
+        &self,
+        body: impl FnOnce(&rusqlite::Connection) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<sqlx::Error>,
+    {
+        let mut tx = self.take().await;
+        let ran = tx.run(body).await?;
+        let value = ran?;
+        tx.commit().await?;
+        Ok(value)
+    }
 }
 
 impl Writer {
-    /// Rolls back a transaction that ended without committing. If that cannot be done (SQLite
-    /// may already have rolled the whole batch back after an I/O error), the batch fails.
-    async fn undo_uncommitted_savepoint(&mut self) {
-        if self.savepoint != Savepoint::Open {
-            return;
-        }
-        self.savepoint = Savepoint::None;
-        let undone = self
-            .conn
-            .execute("ROLLBACK TO SAVEPOINT write; RELEASE SAVEPOINT write")
-            .await;
-        if let Err(error) = undone {
-            tracing::error!(%error, "could not roll back a write; its whole batch is rolled back");
-            self.end_batch(Err(error.to_string())).await;
-        }
+    /// Runs `body` on the connection's handle, locked away from sqlx's thread: one hand-off.
+    /// Nothing in here awaits, so a cancelled caller cannot stop it halfway.
+    async fn on_handle<T>(
+        &mut self,
+        body: impl FnOnce(&rusqlite::Connection, &mut State) -> T,
+    ) -> Result<T, sqlx::Error> {
+        let mut handle = self.conn.lock_handle().await?;
+        let db = match &mut self.raw {
+            Some(db) => db,
+            slot @ None => {
+                // SAFETY: the handle is sqlx's open connection, which outlives `raw` (declared
+                // first, so dropped first); rusqlite does not close a handle it did not open.
+                // `raw` is used only here, while the handle is locked, so no other thread uses
+                // the connection meanwhile.
+                #[allow(unsafe_code)]
+                let db =
+                    unsafe { rusqlite::Connection::from_handle(handle.as_raw_handle().as_ptr()) }
+                        .map_err(raw_error)?;
+                slot.insert(db)
+            }
+        };
+        let answer = body(db, &mut self.state);
+        drop(handle);
+        Ok(answer)
     }
 
     async fn end_batch(&mut self, outcome: Result<(), String>) {
-        let Some(batch) = self.batch.take() else {
+        let Some(batch) = self.state.batch.take() else {
             return;
         };
         // COMMIT releases a kept savepoint; ROLLBACK undoes it.
-        self.savepoint = Savepoint::None;
+        self.state.savepoint = Savepoint::None;
         let started = Instant::now();
+        // The commit's sync to disk runs on sqlx's thread, not on the runtime's.
         let outcome = match outcome {
             Ok(()) => self
                 .conn
@@ -154,16 +188,74 @@ impl Writer {
     }
 }
 
+impl State {
+    /// Opens a write's savepoint (and the batch's transaction if none is open), after rolling
+    /// back a write that ended without committing.
+    fn open(&mut self, db: &rusqlite::Connection) -> Result<(), sqlx::Error> {
+        self.undo_uncommitted_savepoint(db);
+        if self.batch.is_none() {
+            // BEGIN IMMEDIATE takes the database's write lock up front.
+            db.execute_batch("BEGIN IMMEDIATE").map_err(raw_error)?;
+            self.batch = Some(Batch {
+                done: watch::Sender::new(None),
+                commit_scheduled: false,
+            });
+        }
+        let opened = if self.savepoint == Savepoint::Kept {
+            db.execute_batch("RELEASE SAVEPOINT write; SAVEPOINT write")
+                .map_err(|error| {
+                    // Whether the kept write was released is unknown: its batch fails whole.
+                    let error = raw_error(error);
+                    self.fail_batch(db, &error);
+                    error
+                })
+        } else {
+            db.execute_batch("SAVEPOINT write").map_err(raw_error)
+        };
+        opened?;
+        self.savepoint = Savepoint::Open;
+        Ok(())
+    }
+
+    /// Rolls back a transaction that ended without committing. If that cannot be done (SQLite
+    /// may already have rolled the whole batch back after an I/O error), the batch fails.
+    fn undo_uncommitted_savepoint(&mut self, db: &rusqlite::Connection) {
+        if self.savepoint != Savepoint::Open {
+            return;
+        }
+        self.savepoint = Savepoint::None;
+        if let Err(error) = db.execute_batch("ROLLBACK TO SAVEPOINT write; RELEASE SAVEPOINT write")
+        {
+            tracing::error!(%error, "could not roll back a write; its whole batch is rolled back");
+            self.fail_batch(db, &raw_error(error));
+        }
+    }
+
+    /// Rolls the whole batch back and tells its writes.
+    fn fail_batch(&mut self, db: &rusqlite::Connection, error: &sqlx::Error) {
+        let Some(batch) = self.batch.take() else {
+            return;
+        };
+        self.savepoint = Savepoint::None;
+        // Leave the connection outside any transaction, whatever state the failure left.
+        let _ = db.execute_batch("ROLLBACK");
+        batch.done.send_replace(Some(Err(error.to_string())));
+    }
+}
+
 async fn commit_batch(group: &Mutex<Writer>) {
     let mut writer = group.lock().await;
-    writer.undo_uncommitted_savepoint().await;
-    writer.end_batch(Ok(())).await;
+    let undone = writer
+        .on_handle(|db, state| state.undo_uncommitted_savepoint(db))
+        .await;
+    let outcome = undone.map_err(|error| error.to_string());
+    writer.end_batch(outcome).await;
 }
 
 /// Makes sure the current batch gets committed (once), from a task of its own, so that no
 /// caller's cancellation can leave a batch open with others waiting on it.
 fn schedule_commit(writer: &mut Writer, group: &Arc<Mutex<Writer>>) {
-    let Some(batch) = writer.batch.as_mut() else {
+    let Some(batch) = writer.state.batch.as_mut() else {
         return;
     };
     if batch.commit_scheduled {
@@ -210,14 +302,32 @@ impl GroupTx {
         Ok(())
     }
 
+    /// Opens the transaction's savepoint, runs `body` and, if it failed, rolls the savepoint
+    /// back, all in one hand-off. The outer error is the writer's own.
+    async fn run<T, E>(
+        &mut self,
+        body: impl FnOnce(&rusqlite::Connection) -> Result<T, E>,
+    ) -> Result<Result<T, E>, sqlx::Error> {
+        self.writer
+            .on_handle(|db, state| {
+                state.open(db)?;
+                let ran = body(db);
+                if ran.is_err() {
+                    state.undo_uncommitted_savepoint(db);
+                }
+                Ok(ran)
+            })
+            .await?
+    }
+
     /// Keeps the savepoint in the batch and answers where the batch's outcome will appear.
     /// Nothing is sent to the connection, so a cancelled caller cannot leave this half done.
     fn keep(mut self) -> Result<watch::Receiver<Outcome>, sqlx::Error> {
-        let done = match self.writer.batch.as_ref() {
+        let done = match self.writer.state.batch.as_ref() {
             Some(batch) => batch.done.subscribe(),
             None => return Err(sqlx::Error::WorkerCrashed),
         };
-        self.writer.savepoint = Savepoint::Kept;
+        self.writer.state.savepoint = Savepoint::Kept;
         // Dropping the transaction lets the next writer in and schedules the batch's commit.
         drop(self);
         Ok(done)
@@ -247,6 +357,63 @@ impl DerefMut for GroupTx {
     }
 }
 
+/// An error of a statement run through rusqlite, as sqlx's own SQLite errors read (the same
+/// kinds, so that `is_unique_violation` and the like answer alike on both paths).
+pub fn raw_error(error: rusqlite::Error) -> sqlx::Error {
+    sqlx::Error::Database(Box::new(RawError(error)))
+}
+
+#[derive(Debug)]
+struct RawError(rusqlite::Error);
+
+impl std::fmt::Display for RawError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for RawError {}
+
+impl DatabaseError for RawError {
+    fn message(&self) -> &str {
+        match &self.0 {
+            rusqlite::Error::SqliteFailure(_, Some(message)) => message,
+            _ => "SQLite failed",
+        }
+    }
+
+    fn code(&self) -> Option<Cow<'_, str>> {
+        self.0
+            .sqlite_error()
+            .map(|error| error.extended_code.to_string().into())
+    }
+
+    fn as_error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+        self
+    }
+
+    fn as_error_mut(&mut self) -> &mut (dyn std::error::Error + Send + Sync + 'static) {
+        self
+    }
+
+    fn into_error(self: Box<Self>) -> Box<dyn std::error::Error + Send + Sync + 'static> {
+        self
+    }
+
+    fn kind(&self) -> ErrorKind {
+        use rusqlite::ffi;
+        match self.0.sqlite_error().map(|error| error.extended_code) {
+            Some(ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY) => {
+                ErrorKind::UniqueViolation
+            }
+            Some(ffi::SQLITE_CONSTRAINT_FOREIGNKEY) => ErrorKind::ForeignKeyViolation,
+            Some(ffi::SQLITE_CONSTRAINT_NOTNULL) => ErrorKind::NotNullViolation,
+            Some(ffi::SQLITE_CONSTRAINT_CHECK) => ErrorKind::CheckViolation,
+            _ => ErrorKind::Other,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -259,7 +426,9 @@ mod tests {
             .filename(dir.path().join("group.db"))
             .create_if_missing(true)
             .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal);
-        let mut conn = SqliteConnection::connect_with(&options).await.unwrap();
+        let mut conn = SqliteConnection::connect_with(&options.clone().serialized(true))
+            .await
+            .unwrap();
         conn.execute("CREATE TABLE t (n INTEGER PRIMARY KEY)")
             .await
             .unwrap();
@@ -275,6 +444,19 @@ mod tests {
             .iter()
             .map(|row| row.get(0))
             .collect()
+    }
+
+    /// The numbers the tasks say they committed, in order.
+    async fn kept(mut tasks: tokio::task::JoinSet<Result<(i64, bool), sqlx::Error>>) -> Vec<i64> {
+        let mut committed = Vec::new();
+        while let Some(done) = tasks.join_next().await {
+            let (n, kept) = done.unwrap().unwrap();
+            if kept {
+                committed.push(n);
+            }
+        }
+        committed.sort();
+        committed
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -303,14 +485,7 @@ mod tests {
                 Ok((n, true))
             });
         }
-        let mut committed = Vec::new();
-        while let Some(done) = tasks.join_next().await {
-            let (n, kept) = done.unwrap().unwrap();
-            if kept {
-                committed.push(n);
-            }
-        }
-        committed.sort();
+        let committed = kept(tasks).await;
         assert_eq!(committed.len(), 133);
         assert_eq!(stored(&options).await, committed);
     }
@@ -343,6 +518,68 @@ mod tests {
             .unwrap();
         tx.commit().await.unwrap();
         assert_eq!(stored(&options).await, vec![2]);
+    }
+
+    /// Inserts `n` in one hand-off, and `n` again if `twice` (which fails).
+    async fn insert_raw(group: &GroupCommit, n: i64, twice: bool) -> Result<i64, sqlx::Error> {
+        group
+            .write(|db| {
+                let mut insert = db
+                    .prepare_cached("INSERT INTO t (n) VALUES ($1)")
+                    .map_err(raw_error)?;
+                insert.execute([n]).map_err(raw_error)?;
+                if twice {
+                    insert.execute([n]).map_err(raw_error)?;
+                }
+                Ok(n)
+            })
+            .await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn writes_in_one_hand_off_and_through_sqlx_share_batches_and_fail_alone() {
+        let (group, _dir, options) = group().await;
+        let group = Arc::new(group);
+        let mut tasks = tokio::task::JoinSet::new();
+        for n in 0..300i64 {
+            let group = group.clone();
+            tasks.spawn(async move {
+                if n % 2 == 0 {
+                    // A failed statement rolls back the whole write, its first insert too.
+                    return match insert_raw(&group, n, n % 3 == 0).await {
+                        Ok(_) => Ok((n, true)),
+                        Err(error) => {
+                            let sqlx::Error::Database(error) = &error else {
+                                panic!("{error}");
+                            };
+                            assert!(error.is_unique_violation(), "{error}");
+                            Ok((n, false))
+                        }
+                    };
+                }
+                let mut tx = group.begin().await?;
+                sqlx::query("INSERT INTO t (n) VALUES ($1)")
+                    .bind(n)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok::<_, sqlx::Error>((n, true))
+            });
+        }
+        let committed = kept(tasks).await;
+        assert_eq!(committed.len(), 250);
+        assert_eq!(stored(&options).await, committed);
+    }
+
+    #[tokio::test]
+    async fn a_write_in_one_hand_off_answers_once_its_batch_is_durable() {
+        let (group, _dir, options) = group().await;
+        assert_eq!(insert_raw(&group, 5, false).await.unwrap(), 5);
+        // Committed: another connection sees it at once.
+        assert_eq!(stored(&options).await, vec![5]);
+        assert!(insert_raw(&group, 5, false).await.is_err());
+        assert_eq!(insert_raw(&group, 6, false).await.unwrap(), 6);
+        assert_eq!(stored(&options).await, vec![5, 6]);
     }
 
     #[tokio::test]

@@ -2,21 +2,22 @@
 //! seats or standing places, and on the per-session cap (C1), until it expires or is ordered.
 //! Every claim is a conditional update inside one short transaction.
 
-use super::shared::{DbRow, corrupt, finish};
+use super::shared::{OnTx, corrupt, finish, write_steps};
 use super::slices::{
     HOLD_PLACES, PoolSlices, RELEASE_HELD_PLACES, SELL_FREE_PLACES, SELL_HELD_PLACES,
-    take_from_slices,
+    take_from_slices, take_from_slices_in,
 };
-use super::{Db, ThisBackend, Tx};
+use super::{ThisBackend, Tx};
 use crate::Refusal;
 use crate::dialect::Dialect;
+use crate::steps::{Arg, Columns, Steps, placeholders};
 use crate::{HoldStore, NewHold, Pool, StoreError, StoreResult, TicketUnit};
 use async_trait::async_trait;
 use bilheteria_domain::clock::{from_micros, to_micros};
 use bilheteria_domain::half_price::{Eligibility, TicketType};
 use bilheteria_domain::ids::{HoldId, OrderId, SeatId, SectionId, SessionId, UserId};
 use bilheteria_domain::sales::{Hold, HoldRequest, OrderFailure};
-use sqlx::{AssertSqlSafe, QueryBuilder, Row};
+use sqlx::{AssertSqlSafe, Row};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -104,22 +105,21 @@ macro_rules! hold_columns {
 }
 pub(super) use hold_columns;
 
-pub(super) fn hold_from_row(row: &DbRow) -> Result<HoldRow, sqlx::Error> {
-    let kind: String = row.try_get("kind")?;
+pub(super) fn hold_from_row(row: &impl Columns) -> Result<HoldRow, sqlx::Error> {
     Ok(HoldRow {
-        id: row.try_get("id")?,
-        user_id: row.try_get("user_id")?,
-        session_id: row.try_get("session_id")?,
-        section_id: row.try_get("section_id")?,
-        seated: kind == "seats",
-        quantity: row.try_get("quantity")?,
-        status: row.try_get("status")?,
-        expires_at: row.try_get("expires_at")?,
-        open_units: row.try_get("open_units")?,
-        reserve_units: row.try_get("reserve_units")?,
-        half_quantity: row.try_get("half_quantity")?,
+        id: row.uuid("id")?,
+        user_id: row.uuid("user_id")?,
+        session_id: row.uuid("session_id")?,
+        section_id: row.uuid("section_id")?,
+        seated: row.text("kind")? == "seats",
+        quantity: row.int("quantity")?,
+        status: row.text("status")?,
+        expires_at: row.int("expires_at")?,
+        open_units: row.int("open_units")?,
+        reserve_units: row.int("reserve_units")?,
+        half_quantity: row.int("half_quantity")?,
         eligibility: row
-            .try_get::<Option<String>, _>("eligibility")?
+            .opt_text("eligibility")?
             .map(|raw| Eligibility::parse(&raw).ok_or_else(|| corrupt("holds.eligibility")))
             .transpose()?,
     })
@@ -139,15 +139,23 @@ pub(super) async fn release(
     holds: &[HoldRow],
     status: &str,
 ) -> Result<(), sqlx::Error> {
+    release_in(&mut OnTx(tx), holds, status).await
+}
+
+/// [`release`] in a transaction of either kind (`crate::steps`).
+async fn release_in(
+    tx: &mut impl Steps,
+    holds: &[HoldRow],
+    status: &str,
+) -> Result<(), sqlx::Error> {
     let mut seated: Vec<Uuid> = holds.iter().filter(|h| h.seated).map(|h| h.id).collect();
     seated.sort();
     for hold in seated {
-        sqlx::query(
+        tx.execute(
             "UPDATE session_seats SET status = 'available', hold_id = NULL, held_until = NULL \
              WHERE hold_id = $1 AND status = 'held'",
+            &[Arg::Uuid(hold)],
         )
-        .bind(hold)
-        .execute(&mut **tx)
         .await?;
     }
     let mut standing: std::collections::BTreeMap<(Uuid, Uuid), i64> =
@@ -166,7 +174,8 @@ pub(super) async fn release(
     }
     for ((session, section), quantity) in standing {
         let places = [session, section];
-        if !take_from_slices(tx, &RELEASE_HELD_PLACES, &places, quantity, Uuid::now_v7()).await? {
+        if !take_from_slices_in(tx, &RELEASE_HELD_PLACES, &places, quantity, Uuid::now_v7()).await?
+        {
             return Err(corrupt("standing_slices.held"));
         }
     }
@@ -181,26 +190,23 @@ pub(super) async fn release(
         }
     }
     for ((session, _), (pool, units)) in pooled {
-        if !take_from_slices(tx, pool.release_held(), &[session], units, Uuid::now_v7()).await? {
+        if !take_from_slices_in(tx, pool.release_held(), &[session], units, Uuid::now_v7()).await? {
             return Err(corrupt("pool slices held"));
         }
     }
     for ((user, session), quantity) in allocations {
-        sqlx::query(
+        tx.execute(
             "UPDATE allocations SET tickets = tickets - $1 WHERE user_id = $2 AND session_id = $3",
+            &[Arg::Int(quantity), Arg::Uuid(user), Arg::Uuid(session)],
         )
-        .bind(quantity)
-        .bind(user)
-        .bind(session)
-        .execute(&mut **tx)
         .await?;
     }
     for hold in holds {
-        sqlx::query("UPDATE holds SET status = $1 WHERE id = $2")
-            .bind(status)
-            .bind(hold.id)
-            .execute(&mut **tx)
-            .await?;
+        tx.execute(
+            "UPDATE holds SET status = $1 WHERE id = $2",
+            &[Arg::Text(status), Arg::Uuid(hold.id)],
+        )
+        .await?;
     }
     Ok(())
 }
@@ -226,21 +232,34 @@ pub(super) async fn allocate(
     units: i64,
     cap: i64,
 ) -> Result<bool, sqlx::Error> {
+    allocate_in(&mut OnTx(tx), user, session, units, cap).await
+}
+
+/// [`allocate`] in a transaction of either kind (`crate::steps`).
+async fn allocate_in(
+    tx: &mut impl Steps,
+    user: Uuid,
+    session: Uuid,
+    units: i64,
+    cap: i64,
+) -> Result<bool, sqlx::Error> {
     if units > cap {
         return Ok(false);
     }
-    let moved = sqlx::query(
-        "INSERT INTO allocations (user_id, session_id, tickets, cap) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (user_id, session_id) DO UPDATE SET tickets = allocations.tickets + excluded.tickets, \
-         cap = excluded.cap WHERE allocations.tickets + excluded.tickets <= excluded.cap",
-    )
-    .bind(user)
-    .bind(session)
-    .bind(units)
-    .bind(cap)
-    .execute(&mut **tx)
-    .await?;
-    Ok(moved.rows_affected() == 1)
+    let moved = tx
+        .execute(
+            "INSERT INTO allocations (user_id, session_id, tickets, cap) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (user_id, session_id) DO UPDATE SET tickets = allocations.tickets + excluded.tickets, \
+             cap = excluded.cap WHERE allocations.tickets + excluded.tickets <= excluded.cap",
+            &[
+                Arg::Uuid(user),
+                Arg::Uuid(session),
+                Arg::Int(units),
+                Arg::Int(cap),
+            ],
+        )
+        .await?;
+    Ok(moved == 1)
 }
 
 pub(super) fn purchase_limit_exceeded(cap: i64) -> StoreError {
@@ -251,7 +270,7 @@ pub(super) fn purchase_limit_exceeded(cap: i64) -> StoreError {
 /// seats' section, or the seats that could not be claimed (the claim is then incomplete and must
 /// be rolled back).
 async fn claim_seats(
-    tx: &mut Tx,
+    tx: &mut impl Steps,
     session: Uuid,
     hold: Uuid,
     seats: &[SeatId],
@@ -259,51 +278,43 @@ async fn claim_seats(
     now: i64,
     new_status: &str,
 ) -> StoreResult<Result<Uuid, Vec<SeatId>>> {
-    let mut update = QueryBuilder::<Db>::new("UPDATE session_seats SET status = ");
-    update.push_bind(new_status.to_owned());
-    update.push(", hold_id = ").push_bind(hold);
-    update.push(", held_until = ").push_bind(until);
-    update.push(" WHERE session_id = ").push_bind(session);
-    update
-        .push(" AND (status = 'available' OR (status = 'held' AND held_until <= ")
-        .push_bind(now);
-    update
-        .push(") OR (status = 'held' AND hold_id = ")
-        .push_bind(hold);
-    update.push(")) AND seat_id IN (");
-    let mut list = update.separated(", ");
-    for seat in seats {
-        list.push_bind(seat.0);
-    }
-    update.push(") RETURNING section_id");
-    let claimed = update.build().fetch_all(&mut **tx).await?;
+    let listed = seats.iter().map(|seat| Arg::Uuid(seat.0));
+    let update = format!(
+        "UPDATE session_seats SET status = $1, hold_id = $2, held_until = $3 WHERE session_id = $4 \
+         AND (status = 'available' OR (status = 'held' AND held_until <= $5) OR (status = 'held' AND hold_id = $2)) \
+         AND seat_id IN ({}) RETURNING section_id",
+        placeholders(6, seats.len())
+    );
+    let mut args = vec![
+        Arg::Text(new_status),
+        Arg::Uuid(hold),
+        Arg::Int(until),
+        Arg::Uuid(session),
+        Arg::Int(now),
+    ];
+    args.extend(listed.clone());
+    let claimed = tx.fetch_all(&update, &args).await?;
     if claimed.len() == seats.len()
         && let Some(row) = claimed.first()
     {
-        return Ok(Ok(row.try_get("section_id")?));
+        return Ok(Ok(row.uuid("section_id")?));
     }
-    let mut query =
-        QueryBuilder::<Db>::new("SELECT seat_id, hold_id FROM session_seats WHERE session_id = ");
-    query.push_bind(session);
-    query.push(" AND seat_id IN (");
-    let mut list = query.separated(", ");
-    for seat in seats {
-        list.push_bind(seat.0);
-    }
-    query.push(")");
-    let rows = query.build().fetch_all(&mut **tx).await?;
+    let query = format!(
+        "SELECT seat_id, hold_id FROM session_seats WHERE session_id = $1 AND seat_id IN ({})",
+        placeholders(2, seats.len())
+    );
+    let args: Vec<Arg> = std::iter::once(Arg::Uuid(session)).chain(listed).collect();
+    let rows = tx.fetch_all(&query, &args).await?;
     let mut ours = std::collections::HashSet::new();
+    let mut known = std::collections::HashSet::new();
     for row in &rows {
-        let seat: Uuid = row.try_get("seat_id")?;
-        if row.try_get::<Option<Uuid>, _>("hold_id")? == Some(hold) {
+        let seat = row.uuid("seat_id")?;
+        if row.opt_uuid("hold_id")? == Some(hold) {
             ours.insert(seat);
         }
+        known.insert(seat);
     }
     if rows.len() < seats.len() {
-        let known: std::collections::HashSet<Uuid> = rows
-            .iter()
-            .map(|r| r.try_get("seat_id"))
-            .collect::<Result<_, _>>()?;
         let unknown = seats
             .iter()
             .find(|s| !known.contains(&s.0))
@@ -321,20 +332,17 @@ async fn claim_seats(
 }
 
 async fn expired_holds_where(
-    tx: &mut Tx,
+    tx: &mut impl Steps,
     sql: &str,
     binds: (Uuid, Uuid, i64),
 ) -> Result<Vec<HoldRow>, sqlx::Error> {
-    let rows = sqlx::query(AssertSqlSafe(format!(
+    let query = format!(
         "SELECT {} FROM holds WHERE {sql} AND status = 'active' AND expires_at <= $3{}",
         hold_columns!(),
         ThisBackend::LOCK_ROW
-    )))
-    .bind(binds.0)
-    .bind(binds.1)
-    .bind(binds.2)
-    .fetch_all(&mut **tx)
-    .await?;
+    );
+    let args = [Arg::Uuid(binds.0), Arg::Uuid(binds.1), Arg::Int(binds.2)];
+    let rows = tx.fetch_all(&query, &args).await?;
     rows.iter().map(hold_from_row).collect()
 }
 
@@ -395,7 +403,8 @@ pub(super) async fn claim_for_sale(
                 .iter()
                 .map(|row| row.try_get("seat_id").map(SeatId))
                 .collect::<Result<Vec<_>, _>>()?;
-        let claimed = claim_seats(tx, session, hold.id, &seats, now, now, "sold").await?;
+        let claimed =
+            claim_seats(&mut OnTx(tx), session, hold.id, &seats, now, now, "sold").await?;
         claimed
             .is_err()
             .then_some(OrderFailure::SeatsUnavailable.as_str())
@@ -423,7 +432,7 @@ pub(super) async fn claim_for_sale(
 /// once the organizer has opened the reserve, what the open places lack from it. If a pool looks
 /// full, lapsed holds of the session are ended and the draw tried once more.
 async fn draw_from_pools(
-    tx: &mut Tx,
+    tx: &mut impl Steps,
     new: &NewHold,
     hold: Uuid,
     (open_units, reserve_units): (i64, i64),
@@ -434,30 +443,31 @@ async fn draw_from_pools(
     let mut swept = false;
     loop {
         if open_left > 0
-            && take_from_slices(tx, Pool::Open.hold(), &session, open_left, hold).await?
+            && take_from_slices_in(tx, Pool::Open.hold(), &session, open_left, hold).await?
         {
             open_left = 0;
         }
         if open_left > 0 && new.reserve_open {
-            let free: i64 = sqlx::query(
-                "SELECT CAST(COALESCE(SUM(capacity - held - sold), 0) AS BIGINT) AS free FROM open_slices WHERE session_id = $1",
-            )
-            .bind(new.session_id.0)
-            .fetch_one(&mut **tx)
-            .await?
-            .try_get("free")?;
+            let free = tx
+                .fetch_one(
+                    "SELECT CAST(COALESCE(SUM(capacity - held - sold), 0) AS BIGINT) AS free \
+                     FROM open_slices WHERE session_id = $1",
+                    &[Arg::Uuid(new.session_id.0)],
+                )
+                .await?
+                .int("free")?;
             let free = free.clamp(0, open_left - 1);
-            if free > 0 && take_from_slices(tx, Pool::Open.hold(), &session, free, hold).await? {
+            if free > 0 && take_from_slices_in(tx, Pool::Open.hold(), &session, free, hold).await? {
                 open_left -= free;
             }
-            if take_from_slices(tx, Pool::Reserve.hold(), &session, open_left, hold).await? {
+            if take_from_slices_in(tx, Pool::Reserve.hold(), &session, open_left, hold).await? {
                 from_reserve += open_left;
                 open_left = 0;
             }
         }
         if open_left == 0
             && quota_left > 0
-            && take_from_slices(tx, Pool::Reserve.hold(), &session, quota_left, hold).await?
+            && take_from_slices_in(tx, Pool::Reserve.hold(), &session, quota_left, hold).await?
         {
             quota_left = 0;
         }
@@ -475,12 +485,10 @@ async fn draw_from_pools(
         swept = true;
     }
     if from_reserve > 0 {
-        sqlx::query(
+        tx.execute(
             "UPDATE holds SET open_units = open_units - $1, reserve_units = reserve_units + $1 WHERE id = $2",
+            &[Arg::Int(from_reserve), Arg::Uuid(hold)],
         )
-        .bind(from_reserve)
-        .bind(hold)
-        .execute(&mut **tx)
         .await?;
     }
     Ok(())
@@ -488,157 +496,177 @@ async fn draw_from_pools(
 
 /// Ends up to 100 lapsed holds of a session (the sweeper ends the rest); whether there were any.
 async fn release_lapsed_of_session(
-    tx: &mut Tx,
+    tx: &mut impl Steps,
     session: Uuid,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
-    let rows = sqlx::query(AssertSqlSafe(format!(
+    let query = format!(
         "SELECT {} FROM holds WHERE session_id = $1 AND status = 'active' AND expires_at <= $2 \
          ORDER BY expires_at LIMIT 100{}",
         hold_columns!(),
         ThisBackend::LOCK_SKIP
-    )))
-    .bind(session)
-    .bind(now)
-    .fetch_all(&mut **tx)
-    .await?;
+    );
+    let rows = tx
+        .fetch_all(&query, &[Arg::Uuid(session), Arg::Int(now)])
+        .await?;
     let lapsed = rows
         .iter()
         .map(hold_from_row)
         .collect::<Result<Vec<_>, _>>()?;
-    release(tx, &lapsed, "expired").await?;
+    release_in(tx, &lapsed, "expired").await?;
     Ok(!lapsed.is_empty())
+}
+
+/// Ends up to `limit` lapsed holds, the oldest first; how many.
+async fn expire_lapsed(tx: &mut impl Steps, now: i64, limit: i64) -> StoreResult<u64> {
+    let query = format!(
+        "SELECT {} FROM holds WHERE status = 'active' AND expires_at <= $1 ORDER BY expires_at LIMIT $2{}",
+        hold_columns!(),
+        ThisBackend::LOCK_SKIP
+    );
+    let rows = tx
+        .fetch_all(&query, &[Arg::Int(now), Arg::Int(limit)])
+        .await?;
+    let holds = rows
+        .iter()
+        .map(hold_from_row)
+        .collect::<Result<Vec<_>, _>>()?;
+    release_in(tx, &holds, "expired").await?;
+    Ok(holds.len() as u64)
 }
 
 impl ThisBackend {
     async fn create_hold_once(&self, new: &NewHold) -> StoreResult<Hold> {
-        let mut tx = self.begin_write().await?;
-        let held = self.claim_hold(&mut tx, new).await;
-        finish(tx, held).await
+        write_steps!(self, |tx| claim_hold(tx, new))
     }
+}
 
-    /// `create_hold_once` inside its transaction, which the caller ends.
-    async fn claim_hold(&self, tx: &mut Tx, new: &NewHold) -> StoreResult<Hold> {
-        let id = HoldId::new();
-        let session = new.session_id.0;
-        let now = to_micros(new.now);
-        let until = to_micros(new.expires_at);
-        let units = new.request.units();
-        let (section_id, seat_ids) = match &new.request {
-            HoldRequest::Seats(seats) => {
-                let section = claim_seats(tx, session, id.0, seats, until, now, "held")
-                    .await?
-                    .map_err(StoreError::SeatsUnavailable)?;
-                (SectionId(section), seats.clone())
-            }
-            HoldRequest::Standing { section_id, .. } => {
-                let kind: Option<String> = sqlx::query(
-                    "SELECT sec.kind FROM session_sections ss JOIN sections sec ON sec.id = ss.section_id \
-                     WHERE ss.session_id = $1 AND ss.section_id = $2",
-                )
-                .bind(session)
-                .bind(section_id.0)
-                .fetch_optional(&mut **tx)
+/// `create_hold_once` inside its transaction, which the caller ends.
+async fn claim_hold(tx: &mut impl Steps, new: &NewHold) -> StoreResult<Hold> {
+    let id = HoldId::new();
+    let session = new.session_id.0;
+    let now = to_micros(new.now);
+    let until = to_micros(new.expires_at);
+    let units = new.request.units();
+    let (section_id, seat_ids) = match &new.request {
+        HoldRequest::Seats(seats) => {
+            let section = claim_seats(tx, session, id.0, seats, until, now, "held")
                 .await?
-                .map(|row| row.try_get("kind"))
-                .transpose()?;
-                if kind.as_deref() != Some("standing") {
-                    return Err(StoreError::Refused(Refusal::NotAStandingSection));
-                }
-                (*section_id, Vec::new())
-            }
-        };
-        // Seats were locked first; the allocation row comes after, and a standing section's
-        // places last of all (below).
-        if !allocate(tx, new.user_id.0, session, units, new.cap).await? {
-            // Lazy expiry: the buyer's own lapsed holds stop counting against the cap. They are
-            // looked for only when the cap is reached; the sweeper ends them otherwise.
-            let lapsed = expired_holds_where(
-                tx,
-                "user_id = $1 AND session_id = $2",
-                (new.user_id.0, session, now),
-            )
-            .await?;
-            release(tx, &lapsed, "expired").await?;
-            if lapsed.is_empty() || !allocate(tx, new.user_id.0, session, units, new.cap).await? {
-                return Err(purchase_limit_exceeded(new.cap));
-            }
+                .map_err(StoreError::SeatsUnavailable)?;
+            (SectionId(section), seats.clone())
         }
-        let half = &new.half_price;
-        let reserve_units = half.quota_units();
-        // Recorded as drawn from the open places; changed below if the opened reserve gives them.
-        let open_units = units - reserve_units;
-        sqlx::query(
+        HoldRequest::Standing { section_id, .. } => {
+            let kind = tx
+                    .fetch_optional(
+                        "SELECT sec.kind FROM session_sections ss JOIN sections sec ON sec.id = ss.section_id \
+                         WHERE ss.session_id = $1 AND ss.section_id = $2",
+                        &[Arg::Uuid(session), Arg::Uuid(section_id.0)],
+                    )
+                    .await?
+                    .map(|row| row.text("kind"))
+                    .transpose()?;
+            if kind.as_deref() != Some("standing") {
+                return Err(StoreError::Refused(Refusal::NotAStandingSection));
+            }
+            (*section_id, Vec::new())
+        }
+    };
+    // Seats were locked first; the allocation row comes after, and a standing section's
+    // places last of all (below).
+    if !allocate_in(tx, new.user_id.0, session, units, new.cap).await? {
+        // Lazy expiry: the buyer's own lapsed holds stop counting against the cap. They are
+        // looked for only when the cap is reached; the sweeper ends them otherwise.
+        let lapsed = expired_holds_where(
+            tx,
+            "user_id = $1 AND session_id = $2",
+            (new.user_id.0, session, now),
+        )
+        .await?;
+        release_in(tx, &lapsed, "expired").await?;
+        if lapsed.is_empty() || !allocate_in(tx, new.user_id.0, session, units, new.cap).await? {
+            return Err(purchase_limit_exceeded(new.cap));
+        }
+    }
+    let half = &new.half_price;
+    let reserve_units = half.quota_units();
+    // Recorded as drawn from the open places; changed below if the opened reserve gives them.
+    let open_units = units - reserve_units;
+    tx.execute(
             "INSERT INTO holds (id, user_id, session_id, section_id, kind, quantity, status, expires_at, created_at, \
              open_units, reserve_units, half_quantity, eligibility) \
              VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8, $9, $10, $11, $12)",
+            &[
+                Arg::Uuid(id.0),
+                Arg::Uuid(new.user_id.0),
+                Arg::Uuid(session),
+                Arg::Uuid(section_id.0),
+                Arg::Text(if seat_ids.is_empty() { "standing" } else { "seats" }),
+                Arg::Int(units),
+                Arg::Int(until),
+                Arg::Int(now),
+                Arg::Int(open_units),
+                Arg::Int(reserve_units),
+                Arg::Int(half.units),
+                Arg::OptText(half.eligibility.map(Eligibility::as_str)),
+            ],
         )
-        .bind(id.0)
-        .bind(new.user_id.0)
-        .bind(session)
-        .bind(section_id.0)
-        .bind(if seat_ids.is_empty() { "standing" } else { "seats" })
-        .bind(units)
-        .bind(until)
-        .bind(now)
-        .bind(open_units)
-        .bind(reserve_units)
-        .bind(half.units)
-        .bind(half.eligibility.map(Eligibility::as_str))
-        .execute(&mut **tx)
         .await?;
-        if seat_ids.is_empty() {
-            // The section's places are rows every standing buyer updates: they are claimed
-            // last, so that a slice's lock is held for one statement and the commit.
-            let places = [session, section_id.0];
-            let mut claimed = take_from_slices(tx, &HOLD_PLACES, &places, units, id.0).await?;
-            if !claimed {
-                // Lapsed holds of other buyers may still occupy the section.
-                let lapsed = expired_holds_where(
-                    tx,
-                    "session_id = $1 AND section_id = $2",
-                    (session, section_id.0, now),
-                )
-                .await?;
-                if !lapsed.is_empty() {
-                    release(tx, &lapsed, "expired").await?;
-                    claimed = take_from_slices(tx, &HOLD_PLACES, &places, units, id.0).await?;
-                }
+    if seat_ids.is_empty() {
+        // The section's places are rows every standing buyer updates: they are claimed
+        // last, so that a slice's lock is held for one statement and the commit.
+        let places = [session, section_id.0];
+        let mut claimed = take_from_slices_in(tx, &HOLD_PLACES, &places, units, id.0).await?;
+        if !claimed {
+            // Lapsed holds of other buyers may still occupy the section.
+            let lapsed = expired_holds_where(
+                tx,
+                "session_id = $1 AND section_id = $2",
+                (session, section_id.0, now),
+            )
+            .await?;
+            if !lapsed.is_empty() {
+                release_in(tx, &lapsed, "expired").await?;
+                claimed = take_from_slices_in(tx, &HOLD_PLACES, &places, units, id.0).await?;
             }
-            if !claimed {
-                return Err(StoreError::Refused(Refusal::SoldOut));
-            }
-        } else {
-            let mut insert =
-                QueryBuilder::<Db>::new("INSERT INTO hold_seats (hold_id, seat_id, ticket_type) ");
-            insert.push_values(&seat_ids, |mut values, seat| {
-                let half = half.seats.binary_search(seat).is_ok();
-                let ticket_type = if half {
-                    TicketType::Half
-                } else {
-                    TicketType::Full
-                };
-                values
-                    .push_bind(id.0)
-                    .push_bind(seat.0)
-                    .push_bind(ticket_type.as_str());
-            });
-            insert.build().execute(&mut **tx).await?;
         }
-        draw_from_pools(tx, new, id.0, (open_units, reserve_units)).await?;
-        Ok(Hold {
-            id,
-            session_id: new.session_id,
-            user_id: new.user_id,
-            seat_ids,
-            section_id,
-            quantity: units,
-            half_price_seat_ids: half.seats.clone(),
-            half_price_quantity: half.units,
-            eligibility: half.eligibility,
-            expires_at: from_micros(until),
-        })
+        if !claimed {
+            return Err(StoreError::Refused(Refusal::SoldOut));
+        }
+    } else {
+        let rows = (0..seat_ids.len())
+            .map(|n| format!("(${}, ${}, ${})", 3 * n + 1, 3 * n + 2, 3 * n + 3))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut args = Vec::with_capacity(3 * seat_ids.len());
+        for seat in &seat_ids {
+            let ticket_type = if half.seats.binary_search(seat).is_ok() {
+                TicketType::Half
+            } else {
+                TicketType::Full
+            };
+            args.extend([
+                Arg::Uuid(id.0),
+                Arg::Uuid(seat.0),
+                Arg::Text(ticket_type.as_str()),
+            ]);
+        }
+        let insert =
+            format!("INSERT INTO hold_seats (hold_id, seat_id, ticket_type) VALUES {rows}");
+        tx.execute(&insert, &args).await?;
     }
+    draw_from_pools(tx, new, id.0, (open_units, reserve_units)).await?;
+    Ok(Hold {
+        id,
+        session_id: new.session_id,
+        user_id: new.user_id,
+        seat_ids,
+        section_id,
+        quantity: units,
+        half_price_seat_ids: half.seats.clone(),
+        half_price_quantity: half.units,
+        eligibility: half.eligibility,
+        expires_at: from_micros(until),
+    })
 }
 
 #[async_trait]
@@ -753,25 +781,6 @@ impl HoldStore for ThisBackend {
     }
 
     async fn expire_holds(&self, now: OffsetDateTime, limit: i64) -> StoreResult<u64> {
-        let mut tx = self.begin_write().await?;
-        let outcome = async {
-            let rows = sqlx::query(AssertSqlSafe(format!(
-                "SELECT {} FROM holds WHERE status = 'active' AND expires_at <= $1 ORDER BY expires_at LIMIT $2{}",
-                hold_columns!(),
-                ThisBackend::LOCK_SKIP
-            )))
-            .bind(to_micros(now))
-            .bind(limit)
-            .fetch_all(&mut *tx)
-            .await?;
-            let holds = rows
-                .iter()
-                .map(hold_from_row)
-                .collect::<Result<Vec<_>, _>>()?;
-            release(&mut tx, &holds, "expired").await?;
-            Ok::<_, StoreError>(holds.len() as u64)
-        }
-        .await;
-        finish(tx, outcome).await
+        write_steps!(self, |tx| expire_lapsed(tx, to_micros(now), limit))
     }
 }

@@ -28,6 +28,7 @@ pub mod postgres;
 mod resale_types;
 mod sales_types;
 pub mod sqlite;
+mod steps;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod transfer_types;

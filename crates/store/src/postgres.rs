@@ -172,6 +172,10 @@ impl Dialect for PgStore {
         self.pool.begin().await
     }
 
+    fn one_handoff(&self) -> Option<&crate::group_commit::GroupCommit> {
+        None
+    }
+
     /// Runs one statement as a write of its own: autocommit, one round trip instead of three.
     async fn write_one(&self, query: OneStatement<'_>) -> Result<(), sqlx::Error> {
         query.execute(&self.pool).await.map(|_| ())

@@ -9,6 +9,7 @@
 use super::{Db, ThisBackend, Tx};
 use crate::cache::{LaidOutSeat, Layout, SectionSeats};
 use crate::dialect::Dialect;
+use crate::steps::{Arg, Steps};
 use crate::{Backend, Store, StoreError, StoreResult};
 use async_trait::async_trait;
 use bilheteria_domain::account::{LoginSession, Roles, SessionEnd, User};
@@ -503,6 +504,68 @@ pub(super) enum Ending<T> {
     /// Undo what it wrote: to try again, or to record something else instead.
     Rollback(T),
 }
+
+/// A write transaction run statement by statement through sqlx (`crate::steps`).
+pub(super) struct OnTx<'t>(pub(super) &'t mut Tx);
+
+fn bind_all<'q>(sql: &str, args: &[Arg<'_>]) -> OneQuery<'q> {
+    args.iter().fold(
+        sqlx::query(AssertSqlSafe(sql.to_owned())),
+        |query, arg| match *arg {
+            Arg::Uuid(id) => query.bind(id),
+            Arg::Int(n) => query.bind(n),
+            Arg::Int32(n) => query.bind(n),
+            Arg::Text(text) => query.bind(text.to_owned()),
+            Arg::OptText(text) => query.bind(text.map(str::to_owned)),
+        },
+    )
+}
+
+type OneQuery<'q> = sqlx::query::Query<'q, Db, <Db as sqlx::Database>::Arguments>;
+
+impl Steps for OnTx<'_> {
+    type Row = DbRow;
+
+    async fn execute(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<u64, sqlx::Error> {
+        Ok(bind_all(sql, args)
+            .execute(&mut **self.0)
+            .await?
+            .rows_affected())
+    }
+
+    async fn fetch_all(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<Vec<DbRow>, sqlx::Error> {
+        bind_all(sql, args).fetch_all(&mut **self.0).await
+    }
+}
+
+/// Runs `$steps` (async code over `crate::steps::Steps`, the transaction named `$s`) as one
+/// write transaction of this backend: on SQLite in one hand-off to the writer
+/// (`GroupCommit::write`), on PostgreSQL statement by statement in its transaction. An error
+/// rolls it back; the answer comes once it is durably committed.
+macro_rules! write_steps {
+    ($store:expr, |$s:ident| $steps:expr) => {{
+        let store = $store;
+        match store.one_handoff() {
+            Some(writer) => {
+                writer
+                    .write(|db| {
+                        let $s = &mut $crate::steps::Raw(db);
+                        $crate::steps::run_ready($steps)
+                    })
+                    .await
+            }
+            None => {
+                let mut tx = store.begin_write().await?;
+                let outcome = {
+                    let $s = &mut super::shared::OnTx(&mut tx);
+                    $steps.await
+                };
+                super::shared::finish(tx, outcome).await
+            }
+        }
+    }};
+}
+pub(super) use write_steps;
 
 /// [`finish`] for a transaction that may also roll back on success.
 pub(super) async fn end<T>(tx: Tx, outcome: StoreResult<Ending<T>>) -> StoreResult<T> {

@@ -3,12 +3,13 @@
 //! concurrent buyers rarely wait for the same one (`bilheteria_domain::inventory`).
 
 use super::orders::ordered_products;
+use super::shared::OnTx;
 use super::{ThisBackend, Tx};
 use crate::dialect::Dialect;
+use crate::steps::{Arg, Columns, Steps};
 use crate::{Pool, StoreResult};
 use bilheteria_domain::inventory::{MAX_SLICES, units_per_slice};
 use bilheteria_domain::sales::OrderFailure;
-use sqlx::{AssertSqlSafe, Row};
 use uuid::Uuid;
 
 /// Takes the products (in id order) out of stock, unless one has run out.
@@ -170,6 +171,17 @@ pub(super) async fn take_from_slices(
     quantity: i64,
     spread: Uuid,
 ) -> Result<bool, sqlx::Error> {
+    take_from_slices_in(&mut OnTx(tx), how, key, quantity, spread).await
+}
+
+/// [`take_from_slices`] in a transaction of either kind (`crate::steps`).
+pub(super) async fn take_from_slices_in(
+    tx: &mut impl Steps,
+    how: &SliceMove,
+    key: &[Uuid],
+    quantity: i64,
+    spread: Uuid,
+) -> Result<bool, sqlx::Error> {
     let SliceMove {
         table,
         available,
@@ -186,52 +198,46 @@ pub(super) async fn take_from_slices(
     };
     // $1 is the quantity, then the key; the next placeholder is the spread (or a slice).
     let (where_key, after_key) = (key_sql(2), key.len() + 2);
-    let mut one = sqlx::query(AssertSqlSafe(format!(
+    let keyed = |first: Arg<'static>, last: Option<Arg<'static>>| {
+        std::iter::once(first)
+            .chain(key.iter().map(|part| Arg::Uuid(*part)))
+            .chain(last)
+            .collect::<Vec<_>>()
+    };
+    let from = i32::try_from(spread.as_u128() % MAX_SLICES as u128).unwrap_or(0);
+    let one = format!(
         "UPDATE {table} SET {set} WHERE {where_key} AND {available} >= $1 AND slice = \
          (SELECT slice FROM {table} WHERE {where_key} AND {available} >= $1 \
          ORDER BY (slice + ${after_key}) % {MAX_SLICES} LIMIT 1{})",
         ThisBackend::LOCK_SKIP
-    )))
-    .bind(quantity);
-    for part in key {
-        one = one.bind(*part);
-    }
-    let from = i32::try_from(spread.as_u128() % MAX_SLICES as u128).unwrap_or(0);
-    if one.bind(from).execute(&mut **tx).await?.rows_affected() == 1 {
+    );
+    if tx
+        .execute(&one, &keyed(Arg::Int(quantity), Some(Arg::Int32(from))))
+        .await?
+        == 1
+    {
         return Ok(true);
     }
-    let mut all = sqlx::query(AssertSqlSafe(format!(
+    let all = format!(
         "SELECT slice, {available} AS available FROM {table} WHERE {} ORDER BY slice{}",
         key_sql(1),
         ThisBackend::LOCK_ROW
-    )));
-    for part in key {
-        all = all.bind(*part);
-    }
-    let slices = all
-        .fetch_all(&mut **tx)
+    );
+    let key_args: Vec<Arg> = key.iter().map(|part| Arg::Uuid(*part)).collect();
+    let slices = tx
+        .fetch_all(&all, &key_args)
         .await?
         .iter()
-        .map(|row| {
-            Ok((
-                row.try_get::<i32, _>("slice")?,
-                row.try_get::<i64, _>("available")?,
-            ))
-        })
+        .map(|row| Ok((row.int32("slice")?, row.int("available")?)))
         .collect::<Result<Vec<_>, sqlx::Error>>()?;
     let available: Vec<i64> = slices.iter().map(|(_, units)| *units).collect();
     let Some(drawn) = units_per_slice(&available, quantity) else {
         return Ok(false);
     };
+    let part = format!("UPDATE {table} SET {set} WHERE {where_key} AND slice = ${after_key}");
     for ((slice, _), units) in slices.iter().zip(drawn).filter(|(_, units)| *units > 0) {
-        let mut part = sqlx::query(AssertSqlSafe(format!(
-            "UPDATE {table} SET {set} WHERE {where_key} AND slice = ${after_key}"
-        )))
-        .bind(units);
-        for part_key in key {
-            part = part.bind(*part_key);
-        }
-        part.bind(slice).execute(&mut **tx).await?;
+        tx.execute(&part, &keyed(Arg::Int(units), Some(Arg::Int32(*slice))))
+            .await?;
     }
     Ok(true)
 }

@@ -92,7 +92,8 @@ impl SqliteStore {
             })
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5));
-        let mut writer = SqliteConnection::connect_with(&connect).await?;
+        // Serialized: write transactions also run on its handle from the runtime's threads.
+        let mut writer = SqliteConnection::connect_with(&connect.clone().serialized(true)).await?;
         MIGRATOR.run(&mut writer).await?;
         let writer = GroupCommit::new(writer);
         let readers = SqlitePoolOptions::new()
@@ -151,6 +152,10 @@ impl Dialect for SqliteStore {
 
     async fn begin_write(&self) -> Result<Tx, sqlx::Error> {
         self.writer.begin().await
+    }
+
+    fn one_handoff(&self) -> Option<&GroupCommit> {
+        Some(&self.writer)
     }
 
     /// Runs one statement as a write of its own, in the current batch.
