@@ -434,7 +434,7 @@ async fn paid_mail(
         order_url: page(state, &format!("/orders/{}", order.id)),
         wallet_url: page(
             state,
-            &crate::wallet::link_for_mail(state, order.id)
+            &crate::wallet::current_link(state, order.id)
                 .await
                 .map_err(|error| anyhow::anyhow!("the order's wallet link: {error:?}"))?,
         ),

@@ -55,8 +55,9 @@ pub async fn renew_link(app: &App, buyer: &User, order: OrderId) -> AppResult<St
     Ok(wallet::path(&app.wallet_secret, order, generation))
 }
 
-/// The path of the order's current wallet link, whoever asks: for its mail.
-pub async fn link_for_mail(app: &App, order: OrderId) -> AppResult<String> {
+/// The path of the order's current wallet link, for a caller that has already checked who may
+/// see it (the purchase mail goes to the buyer; the order page shows it to the buyer only).
+pub async fn current_link(app: &App, order: OrderId) -> AppResult<String> {
     let generation = app
         .store
         .wallet_generation(order)

@@ -455,7 +455,8 @@ pub async fn order(
         .collect();
     let failed = order.status == OrderStatus::Failed;
     let wallet_url = if order.status == OrderStatus::Paid && order.user_id == buyer.id {
-        let path = wallet::link(&app, buyer, order.id).await?;
+        // The order is the buyer's own (checked just above): no second read of it.
+        let path = wallet::current_link(&app, order.id).await?;
         Some(format!("{}{path}", app.settings.public_url))
     } else {
         None
