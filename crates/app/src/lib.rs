@@ -89,6 +89,10 @@ pub struct Settings {
     pub outbox_max_attempts: u32,
     /// The first retry delay of a failed mail; it doubles with each attempt.
     pub outbox_backoff: Duration,
+    /// While a sale runs at pace, mail waits up to this long for the pace to drop before it is
+    /// composed (a purchase mail's codes and PDF cost more processor than the purchase). Zero
+    /// never waits.
+    pub mail_defer_while_selling: Duration,
     /// How old a seat map served to buyers may be (`seat_maps`); zero reads it every time.
     pub seat_map_max_age: Duration,
     /// Where buyers reach the box office (mails link to its pages), without a trailing slash.
@@ -126,6 +130,7 @@ impl Default for Settings {
             sweep_interval: Duration::from_secs(2),
             outbox_max_attempts: 8,
             outbox_backoff: Duration::from_secs(10),
+            mail_defer_while_selling: Duration::ZERO,
             seat_map_max_age: Duration::ZERO,
             public_url: "http://127.0.0.1:8080".to_owned(),
             max_purchase_work_in_flight: 0,

@@ -4,8 +4,10 @@
 //! is claimed with leases and `FOR UPDATE SKIP LOCKED`.
 
 use crate::App;
+use crate::load::SalePace;
 use crate::sales;
 use std::time::Duration;
+use time::OffsetDateTime;
 
 /// Runs every pass on its timer, for as long as the process lives.
 pub fn spawn(state: &App) {
@@ -19,11 +21,21 @@ pub fn spawn(state: &App) {
     every(period, "payments", state.clone(), |s| async move {
         sales::reconcile(&s).await.map(drop)
     });
+    let pace = std::sync::Arc::new(SalePace::new(&state.load));
     every(
         Duration::from_millis(500),
         "outbox",
         state.clone(),
-        |s| async move { deliver_outbox(&s).await.map(drop) },
+        move |s| {
+            let selling = pace.selling(&s.load);
+            async move {
+                if selling {
+                    deliver_overdue_outbox(&s).await.map(drop)
+                } else {
+                    deliver_outbox(&s).await.map(drop)
+                }
+            }
+        },
     );
     every(
         Duration::from_millis(200),
@@ -85,11 +97,23 @@ pub async fn sweep_holds(state: &App) -> anyhow::Result<u64> {
 /// that keeps failing is parked as dead for an admin to see. Mail never blocks a purchase: this
 /// runs after the purchase has committed.
 pub async fn deliver_outbox(state: &App) -> anyhow::Result<usize> {
+    deliver_outbox_due_by(state, state.clock.now()).await
+}
+
+/// The outbox's pass while a sale runs at pace: only mail that has waited longer than
+/// `mail_defer_while_selling` goes out; the rest waits for the pace to drop.
+pub async fn deliver_overdue_outbox(state: &App) -> anyhow::Result<usize> {
+    let defer = time::Duration::try_from(state.settings.mail_defer_while_selling)
+        .unwrap_or(time::Duration::ZERO);
+    deliver_outbox_due_by(state, state.clock.now() - defer).await
+}
+
+async fn deliver_outbox_due_by(state: &App, due_by: OffsetDateTime) -> anyhow::Result<usize> {
     let now = state.clock.now();
     metrics::gauge!("outbox_lag_seconds").set(state.store.outbox_lag_seconds(now).await?);
     let messages = state
         .store
-        .claim_outbox(now, now + time::Duration::seconds(60), 50)
+        .claim_outbox(due_by, now + time::Duration::seconds(60), 50)
         .await?;
     let mut delivered = Vec::with_capacity(messages.len());
     for message in &messages {

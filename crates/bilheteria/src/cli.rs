@@ -223,6 +223,13 @@ pub struct ServeArgs {
         default_value_t = 64
     )]
     pub max_purchase_work_in_flight: usize,
+    /// While a sale runs at pace (thirty purchase steps a second or more), mail waits up to this
+    /// many seconds for the pace to drop before it is composed and sent, so that printing tickets
+    /// does not take the processor from buyers; the tickets are on the order page at once. 0
+    /// sends at once.
+    #[arg(long, env = "BILHETERIA_MAIL_DEFER_WHILE_SELLING_SECS", default_value_t = 180,
+        value_parser = clap::value_parser!(u64).range(0..=3600))]
+    pub mail_defer_while_selling_secs: u64,
     /// The box office's address as buyers reach it, for the links in mails
     /// (default: http:// and `--addr`).
     #[arg(long, env = "BILHETERIA_PUBLIC_URL")]
@@ -321,6 +328,7 @@ impl ServeArgs {
             secure_cookies: self.secure_cookies || self.hsts_max_age_secs > 0,
             seat_map_max_age: Duration::from_millis(self.seat_map_max_age_ms),
             max_purchase_work_in_flight: self.max_purchase_work_in_flight,
+            mail_defer_while_selling: Duration::from_secs(self.mail_defer_while_selling_secs),
             public_url: self
                 .public_url
                 .clone()

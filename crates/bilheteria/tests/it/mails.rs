@@ -3,7 +3,8 @@
 //! parsed as a mail client would (mail-parser): MIME, UTF-8 declared, a text and an HTML part
 //! in the reader's language, and for a purchase the tickets' PDF attached and each QR inline.
 
-use bilheteria_app::workers::deliver_outbox;
+use bilheteria_app::Settings;
+use bilheteria_app::workers::{deliver_outbox, deliver_overdue_outbox};
 use bilheteria_store::on_both_backends;
 use bilheteria_store::testing::TestDatabase;
 use bilheteria_testkit::{TestApp, on_sale};
@@ -14,7 +15,51 @@ use serde_json::json;
 on_both_backends!(
     a_purchase_mail_is_mime_with_its_pdf_and_qr_codes,
     every_mail_is_text_and_html_in_the_readers_language,
+    while_a_sale_runs_at_pace_mail_waits_up_to_its_deferral_then_goes,
 );
+
+async fn while_a_sale_runs_at_pace_mail_waits_up_to_its_deferral_then_goes(db: TestDatabase) {
+    let app = TestApp::spawn_with(
+        db,
+        Settings {
+            mail_defer_while_selling: std::time::Duration::from_secs(180),
+            ..Settings::default()
+        },
+    )
+    .await;
+    let sale = on_sale(&app, 4, 4, 5, json!({})).await;
+    let buyer = app.account("paciente@example.com", &[]).await;
+    deliver_outbox(&app.state).await.unwrap();
+    let held = app
+        .post(
+            &format!("/sessions/{}/holds", sale.session_id),
+            Some(&buyer.token),
+            json!({"seat_ids": [sale.seat_ids[0]]}),
+        )
+        .await
+        .1;
+    let (status, order) = app
+        .order(
+            &buyer.token,
+            "deferred-mail",
+            &bilheteria_testkit::order_body(&held["id"], "tok_visa"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{order}");
+    let sent_before = app.smtp.messages().len();
+
+    // At pace, the fresh purchase mail waits.
+    app.clock.advance(time::Duration::seconds(179));
+    assert_eq!(deliver_overdue_outbox(&app.state).await.unwrap(), 0);
+    assert_eq!(app.smtp.messages().len(), sent_before);
+    // Past its deferral it goes even while the sale goes on, once.
+    app.clock.advance(time::Duration::seconds(2));
+    assert_eq!(deliver_overdue_outbox(&app.state).await.unwrap(), 1);
+    assert_eq!(deliver_outbox(&app.state).await.unwrap(), 0, "sent once");
+    let received = app.smtp.messages();
+    assert_eq!(received.len(), sent_before + 1);
+    assert_eq!(received.last().unwrap().to, ["paciente@example.com"]);
+}
 
 async fn a_purchase_mail_is_mime_with_its_pdf_and_qr_codes(db: TestDatabase) {
     let app = TestApp::spawn(db).await;
