@@ -28,6 +28,23 @@ fn staff_change(action: &'static str, event: EventId, user: UserId) -> Change<'s
     }
 }
 
+/// The organization of `event`, its row locked for a change of its team.
+async fn event_organization(
+    tx: &mut Tx,
+    event: EventId,
+) -> Result<Option<OrganizationId>, sqlx::Error> {
+    sqlx::query(AssertSqlSafe(format!(
+        "SELECT o.id FROM events e JOIN organizations o ON o.id = e.organization_id \
+         WHERE e.id = $1{}",
+        ThisBackend::LOCK_ROW
+    )))
+    .bind(event.0)
+    .fetch_optional(&mut **tx)
+    .await?
+    .map(|row| row.try_get("id").map(OrganizationId))
+    .transpose()
+}
+
 fn admission_from_row(row: &DbRow) -> Result<Admission, sqlx::Error> {
     Ok(Admission {
         gate: row.try_get("gate")?,
@@ -230,18 +247,9 @@ impl GateStore for ThisBackend {
     ) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
         let outcome = async {
-            let organization = OrganizationId(
-                sqlx::query(AssertSqlSafe(format!(
-                    "SELECT o.id FROM events e JOIN organizations o ON o.id = e.organization_id \
-                     WHERE e.id = $1{}",
-                    ThisBackend::LOCK_ROW
-                )))
-                .bind(event.0)
-                .fetch_optional(&mut *tx)
+            let organization = event_organization(&mut tx, event)
                 .await?
-                .ok_or(StoreError::NotFound)?
-                .try_get("id")?,
-            );
+                .ok_or(StoreError::NotFound)?;
             let member = sqlx::query(
                 "SELECT role FROM organization_members WHERE organization_id = $1 AND user_id = $2",
             )
@@ -317,18 +325,10 @@ impl GateStore for ThisBackend {
     ) -> StoreResult<bool> {
         let mut tx = self.begin_write().await?;
         let outcome = async {
-            let Some(row) = sqlx::query(AssertSqlSafe(format!(
-                "SELECT o.id FROM events e JOIN organizations o ON o.id = e.organization_id \
-                 WHERE e.id = $1{}",
-                ThisBackend::LOCK_ROW
-            )))
-            .bind(event.0)
-            .fetch_optional(&mut *tx)
-            .await?
+            let Some(OrganizationId(organization)) = event_organization(&mut tx, event).await?
             else {
                 return Ok(false);
             };
-            let organization: Uuid = row.try_get("id")?;
             let removed = sqlx::query(
                 "DELETE FROM organization_member_events \
                  WHERE organization_id = $1 AND user_id = $2 AND event_id = $3",

@@ -860,8 +860,8 @@ async fn the_audit_chain_verifies_and_detects_tampering(db: TestDatabase) {
     let verification = store.verify_audit().await.unwrap();
     assert!(verification.ok, "{verification:?}");
     assert_eq!(
-        verification.entries, 5,
-        "role change, venue and three events"
+        verification.entries, 6,
+        "role change, organization, venue and three events"
     );
 
     // The application's own connection cannot rewrite history.

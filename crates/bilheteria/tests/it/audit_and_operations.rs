@@ -134,7 +134,7 @@ async fn the_audit_chain_verifies_and_then_catches_a_tampered_row(db: TestDataba
             admin_token,
         )
         .await;
-    assert_eq!(rest["items"].as_array().unwrap().len(), 3);
+    assert_eq!(rest["items"].as_array().unwrap().len(), 4);
     assert_problem(
         &app.get("/admin/audit?from=last-week", admin_token).await,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -150,7 +150,7 @@ async fn the_audit_chain_verifies_and_then_catches_a_tampered_row(db: TestDataba
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         verification,
-        json!({"ok": true, "entries": 7, "first_bad": null})
+        json!({"ok": true, "entries": 8, "first_bad": null})
     );
     let verified = cli(&app.db, &["audit", "verify"]);
     assert!(
@@ -158,13 +158,13 @@ async fn the_audit_chain_verifies_and_then_catches_a_tampered_row(db: TestDataba
         "{}",
         String::from_utf8_lossy(&verified.stderr)
     );
-    assert!(String::from_utf8_lossy(&verified.stdout).contains("audit chain intact: 7 entries"));
+    assert!(String::from_utf8_lossy(&verified.stdout).contains("audit chain intact: 8 entries"));
 
     tamper(&app.db).await;
     let (_, verification) = app.get("/admin/audit/verify", admin_token).await;
     assert_eq!(
         verification,
-        json!({"ok": false, "entries": 7, "first_bad": 3})
+        json!({"ok": false, "entries": 8, "first_bad": 3})
     );
     let broken = cli(&app.db, &["audit", "verify"]);
     assert!(!broken.status.success());

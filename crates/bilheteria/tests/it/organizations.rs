@@ -27,6 +27,24 @@ fn id(value: &Value) -> String {
     value["id"].as_str().unwrap().to_owned()
 }
 
+/// The audit log's entries about `target`, newest first.
+async fn audit_of(app: &TestApp, admin: &Account, target: &str) -> Value {
+    let (status, audit) = app
+        .get(&format!("/admin/audit?target={target}"), Some(&admin.token))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{audit}");
+    audit
+}
+
+fn actions(audit: &Value) -> Vec<&str> {
+    audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect()
+}
+
 async fn delete(app: &TestApp, path: &str, token: &str) -> (StatusCode, Value) {
     app.call(Method::DELETE, path, Some(token), None).await
 }
@@ -342,18 +360,8 @@ async fn the_team_is_the_owners_and_outsiders_find_nothing(db: TestDatabase) {
 
     // Every change of the team is in the audit log, with who did it.
     let admin = app.account("root@example.com", &[Role::Admin]).await;
-    let (_, audit) = app
-        .get(
-            &format!("/admin/audit?target={organization}"),
-            Some(&admin.token),
-        )
-        .await;
-    let actions: Vec<&str> = audit["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
+    let audit = audit_of(&app, &admin, &organization).await;
+    let actions = actions(&audit);
     assert_eq!(
         actions,
         [
@@ -643,7 +651,7 @@ async fn the_door_is_for_checkin_members_and_staff_become_them(db: TestDatabase)
     let mut codes = Vec::new();
     for seat in 0..3 {
         let order = app
-            .buy_seat(&sale, &buyer.token, seat, &format!("door-{seat}"))
+            .buy_seat(&sale, &buyer.token, seat, &format!("door-key-{seat}"))
             .await;
         codes.push(order["tickets"][0]["code"].clone());
     }
@@ -771,18 +779,8 @@ async fn a_suspended_organization_sells_nothing_until_unsuspended(db: TestDataba
     let (status, held) = hold(0).await;
     assert_eq!(status, StatusCode::CREATED, "{held}");
 
-    let (_, audit) = app
-        .get(
-            &format!("/admin/audit?target={organization}"),
-            Some(&admin.token),
-        )
-        .await;
-    let actions: Vec<&str> = audit["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
+    let audit = audit_of(&app, &admin, &organization).await;
+    let actions = actions(&audit);
     assert_eq!(
         actions[..2],
         ["organization.unsuspended", "organization.suspended"]

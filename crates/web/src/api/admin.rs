@@ -93,10 +93,7 @@ pub async fn suspend_organization(
     client_ip: ClientIp,
     PathId(id): PathId<OrganizationId>,
 ) -> ApiResult<Json<Organization>> {
-    let audit = audit_context(&caller, client_ip);
-    Ok(Json(
-        organizations::set_suspended(&state, &caller.user, id, true, &audit).await?,
-    ))
+    suspension(&state, &caller, client_ip, id, true).await
 }
 
 #[utoipa::path(post, path = "/admin/organizations/{id}/unsuspend", tag = "admin", security(("bearer" = [])),
@@ -112,9 +109,19 @@ pub async fn unsuspend_organization(
     client_ip: ClientIp,
     PathId(id): PathId<OrganizationId>,
 ) -> ApiResult<Json<Organization>> {
-    let audit = audit_context(&caller, client_ip);
+    suspension(&state, &caller, client_ip, id, false).await
+}
+
+async fn suspension(
+    state: &App,
+    caller: &CurrentUser,
+    client_ip: ClientIp,
+    id: OrganizationId,
+    suspended: bool,
+) -> ApiResult<Json<Organization>> {
+    let audit = audit_context(caller, client_ip);
     Ok(Json(
-        organizations::set_suspended(&state, &caller.user, id, false, &audit).await?,
+        organizations::set_suspended(state, &caller.user, id, suspended, &audit).await?,
     ))
 }
 

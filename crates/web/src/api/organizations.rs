@@ -2,6 +2,7 @@
 //! organization's events (drafts included) and its members. Outside an organization each of
 //! these answers 404; a member whose role may not, 403.
 
+use super::buying::PageQuery;
 use super::error::{ApiResult, Problem};
 use super::extract::{ApiJson, ApiQuery, ClientIp, CurrentUser, PathId, PathIds};
 use super::{audit_context, page_request};
@@ -34,19 +35,6 @@ pub async fn create_organization(
     let audit = audit_context(&caller, client_ip);
     let created = organizations::create(&state, &caller.user, body, &audit).await?;
     Ok((StatusCode::CREATED, Json(created)))
-}
-
-#[derive(Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct PageQuery {
-    /// How many items, 1 to 200 (default 50).
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<i64>,
-    /// The `next_cursor` of the previous page, as it was given (an opaque value: any other is
-    /// refused with 422 `validation_failed`).
-    #[param(max_length = 512, pattern = "^[A-Za-z0-9_-]*$")]
-    pub cursor: Option<String>,
 }
 
 #[utoipa::path(get, path = "/organizations", tag = "organizations", security(("bearer" = [])), params(PageQuery),
