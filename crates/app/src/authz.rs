@@ -1,10 +1,13 @@
-//! Who may do what (S13), decided here and only here: roles for kinds of action, ownership for
-//! each object.
+//! Who may do what (S13), decided here and only here: platform roles for kinds of action
+//! (admin, founding an organization), and for everything an organization owns, membership:
+//! what each member role may do is `MemberRole::may` (the domain's one table), and
+//! [`decide`] turns a caller's membership into an answer.
 
 use crate::error::{AppError, AppResult, Denied};
 use bilheteria_domain::account::{Role, User};
 use bilheteria_domain::catalog::{Event, EventStatus};
-use bilheteria_domain::ids::UserId;
+use bilheteria_domain::ids::EventId;
+use bilheteria_domain::organization::{Capability, Membership};
 
 pub fn require_admin(user: &User) -> AppResult<()> {
     if user.has_role(Role::Admin) {
@@ -14,8 +17,9 @@ pub fn require_admin(user: &User) -> AppResult<()> {
     }
 }
 
-/// Organizers build catalogs; admins may act for any of them.
-pub fn require_catalog_author(user: &User) -> AppResult<()> {
+/// Organizers found organizations (and become their owners); admins may too. Members of an
+/// organization need no platform role: their membership is their authority.
+pub fn require_founder(user: &User) -> AppResult<()> {
     if user.has_role(Role::Organizer) || user.has_role(Role::Admin) {
         Ok(())
     } else {
@@ -23,22 +27,62 @@ pub fn require_catalog_author(user: &User) -> AppResult<()> {
     }
 }
 
-/// Whether `user` may change what `owner` owns: its organizer (while still an organizer), or an admin.
-pub fn manages(user: &User, owner: UserId) -> bool {
-    user.has_role(Role::Admin) || (user.id == owner && user.has_role(Role::Organizer))
+/// Who acts for an organization.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Acting {
+    /// One of its members, allowed by their role (and their events).
+    Member(Membership),
+    /// An admin who is not a member (or whose role would not allow it): admins may act for
+    /// any organization.
+    Admin,
 }
 
-/// Published events are public; drafts exist only for those who manage them.
-pub fn can_see_event(viewer: Option<&User>, event: &Event) -> bool {
-    event.status == EventStatus::Published
-        || viewer.is_some_and(|user| manages(user, event.owner_id))
+/// Whether `user`, with `membership` in an organization (`None`: not a member), may do
+/// `capability` on `event` of it (or, with `None`, across it). Outside the organization the
+/// answer is `NotFound(what)`: nothing of it exists for them; a member whose role (or whose
+/// events) do not allow it is `Forbidden`.
+pub fn decide(
+    user: &User,
+    membership: Option<Membership>,
+    capability: Capability,
+    event: Option<EventId>,
+    what: &'static str,
+) -> AppResult<Acting> {
+    let admin = user.has_role(Role::Admin);
+    match membership {
+        Some(member) if member.may(capability, event) => Ok(Acting::Member(member)),
+        _ if admin => Ok(Acting::Admin),
+        Some(_) => Err(AppError::Forbidden(Denied::RoleMayNot)),
+        None => Err(AppError::NotFound(what)),
+    }
+}
+
+/// Which of an organization's events `user`, with `membership` in it, may `View`: all of them
+/// (`None`), or those they are limited to. Outside it, `NotFound`; a member whose role may not
+/// view, `Forbidden`.
+pub fn viewable_events(
+    user: &User,
+    membership: Option<Membership>,
+) -> AppResult<Option<Vec<EventId>>> {
+    match membership {
+        Some(member) if member.role.may(Capability::View) => Ok(member.event_ids),
+        _ if user.has_role(Role::Admin) => Ok(None),
+        Some(_) => Err(AppError::Forbidden(Denied::RoleMayNot)),
+        None => Err(AppError::NotFound("organization")),
+    }
+}
+
+/// Published events are public; drafts exist only for whoever may `View` them.
+pub fn can_see_event(event: &Event, may_view: bool) -> bool {
+    event.status == EventStatus::Published || may_view
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use bilheteria_domain::account::Roles;
-    use bilheteria_domain::ids::{EventId, VenueId};
+    use bilheteria_domain::ids::UserId;
+    use bilheteria_domain::organization::MemberRole;
     use time::OffsetDateTime;
 
     fn user(roles: &[Role]) -> User {
@@ -53,51 +97,73 @@ mod tests {
         }
     }
 
-    fn event(owner: UserId, status: EventStatus) -> Event {
-        Event {
-            id: EventId::new(),
-            owner_id: owner,
-            venue_id: VenueId::new(),
-            title: "T".into(),
-            description: String::new(),
-            category: bilheteria_domain::catalog::Category::Music,
-            tags: vec![],
-            status,
-            created_at: OffsetDateTime::UNIX_EPOCH,
-            updated_at: OffsetDateTime::UNIX_EPOCH,
-        }
+    fn member(role: MemberRole, events: Option<Vec<EventId>>) -> Option<Membership> {
+        Some(Membership {
+            role,
+            event_ids: events,
+        })
     }
 
     #[test]
-    fn organizers_manage_only_their_own() {
-        let owner = user(&[Role::Organizer]);
-        let other = user(&[Role::Organizer]);
-        let admin = user(&[Role::Admin]);
-        assert!(manages(&owner, owner.id));
-        assert!(!manages(&other, owner.id));
-        assert!(manages(&admin, owner.id));
-        let demoted = User {
-            roles: vec![Role::Customer],
-            ..owner.clone()
-        };
-        assert!(
-            !manages(&demoted, owner.id),
-            "losing the role loses the catalog"
-        );
-    }
-
-    #[test]
-    fn drafts_are_visible_only_to_their_managers() {
-        let owner = user(&[Role::Organizer]);
-        let draft = event(owner.id, EventStatus::Draft);
-        assert!(can_see_event(Some(&owner), &draft));
-        assert!(!can_see_event(Some(&user(&[Role::Organizer])), &draft));
-        assert!(!can_see_event(None, &draft));
-        assert!(can_see_event(
-            None,
-            &event(owner.id, EventStatus::Published)
+    fn outsiders_find_nothing_members_may_what_their_role_may() {
+        let someone = user(&[Role::Organizer]);
+        let event = EventId::new();
+        assert!(matches!(
+            decide(&someone, None, Capability::View, Some(event), "event"),
+            Err(AppError::NotFound("event"))
         ));
-        assert!(require_catalog_author(&user(&[Role::Staff])).is_err());
-        assert!(require_admin(&owner).is_err());
+        assert!(matches!(
+            decide(
+                &someone,
+                member(MemberRole::Checkin, None),
+                Capability::SeeSales,
+                Some(event),
+                "event"
+            ),
+            Err(AppError::Forbidden(Denied::RoleMayNot))
+        ));
+        assert!(matches!(
+            decide(
+                &someone,
+                member(MemberRole::Checkin, None),
+                Capability::RunDoor,
+                Some(event),
+                "event"
+            ),
+            Ok(Acting::Member(_))
+        ));
+        assert!(matches!(
+            decide(
+                &someone,
+                member(MemberRole::Manager, Some(vec![EventId::new()])),
+                Capability::EditCatalog,
+                Some(event),
+                "event"
+            ),
+            Err(AppError::Forbidden(Denied::RoleMayNot))
+        ));
+    }
+
+    #[test]
+    fn admins_act_for_any_organization() {
+        let admin = user(&[Role::Admin]);
+        assert_eq!(
+            decide(&admin, None, Capability::ManageTeam, None, "organization").ok(),
+            Some(Acting::Admin)
+        );
+        assert_eq!(
+            decide(
+                &admin,
+                member(MemberRole::Viewer, None),
+                Capability::Refund,
+                None,
+                "organization"
+            )
+            .ok(),
+            Some(Acting::Admin)
+        );
+        assert!(require_founder(&user(&[Role::Staff])).is_err());
+        assert!(require_founder(&user(&[Role::Organizer])).is_ok());
+        assert!(require_admin(&user(&[Role::Organizer])).is_err());
     }
 }

@@ -1,10 +1,11 @@
 //! The catalog's changes (U1, U3, S6, S7): who may make each, the checks across objects (a venue
-//! the organizer may use, products offered only with their own events), then the store.
-//! Organizers manage their own; admins manage all.
+//! of the event's organization, products offered only with its events), then the store.
+//! Each belongs to an organization; `access` decides who in it may make and change them.
 
 use crate::App;
-use crate::access::{check_product_events, managed_event, managed_product, usable_venue};
-use crate::authz::require_catalog_author;
+use crate::access::{
+    catalog_organization, check_product_events, managed_event, managed_product, usable_venue,
+};
 use crate::error::{AppError, AppResult};
 use bilheteria_domain::account::User;
 use bilheteria_domain::audit::AuditContext;
@@ -13,6 +14,7 @@ use bilheteria_domain::catalog::{
     Venue, VenueInput,
 };
 use bilheteria_domain::ids::{EventId, ProductId};
+use bilheteria_domain::organization::Capability;
 
 pub async fn create_venue(
     app: &App,
@@ -20,11 +22,11 @@ pub async fn create_venue(
     input: VenueInput,
     audit: &AuditContext,
 ) -> AppResult<Venue> {
-    require_catalog_author(author)?;
+    let organization = catalog_organization(app, author, input.organization_id).await?;
     let venue = input.parse()?;
     Ok(app
         .store
-        .create_venue(author.id, venue, app.clock.now(), audit)
+        .create_venue(organization, author.id, venue, app.clock.now(), audit)
         .await?)
 }
 
@@ -34,12 +36,12 @@ pub async fn create_event(
     input: EventInput,
     audit: &AuditContext,
 ) -> AppResult<Event> {
-    require_catalog_author(author)?;
+    let organization = catalog_organization(app, author, input.organization_id).await?;
     let fields = input.parse()?;
-    usable_venue(app, fields.venue_id, author, "venue_id").await?;
+    usable_venue(app, fields.venue_id, organization, "venue_id").await?;
     Ok(app
         .store
-        .create_event(author.id, fields, app.clock.now(), audit)
+        .create_event(organization, author.id, fields, app.clock.now(), audit)
         .await?)
 }
 
@@ -50,10 +52,10 @@ pub async fn update_event(
     patch: EventPatch,
     audit: &AuditContext,
 ) -> AppResult<Event> {
-    let current = managed_event(app, id, manager).await?;
+    let current = managed_event(app, id, manager, Capability::EditCatalog).await?;
     let fields = patch.apply_to(&current)?;
     if fields.venue_id != current.venue_id {
-        usable_venue(app, fields.venue_id, manager, "venue_id").await?;
+        usable_venue(app, fields.venue_id, current.organization_id, "venue_id").await?;
     }
     Ok(app
         .store
@@ -68,7 +70,7 @@ pub async fn create_session(
     input: SessionInput,
     audit: &AuditContext,
 ) -> AppResult<EventSession> {
-    let event = managed_event(app, event, manager).await?;
+    let event = managed_event(app, event, manager, Capability::EditCatalog).await?;
     let venue = app
         .store
         .get_venue(event.venue_id)
@@ -91,12 +93,12 @@ pub async fn create_product(
     input: ProductInput,
     audit: &AuditContext,
 ) -> AppResult<Product> {
-    require_catalog_author(author)?;
+    let organization = catalog_organization(app, author, input.organization_id).await?;
     let fields = input.parse()?;
-    check_product_events(app, &fields, author).await?;
+    check_product_events(app, &fields, organization).await?;
     Ok(app
         .store
-        .create_product(author.id, fields, app.clock.now(), audit)
+        .create_product(organization, author.id, fields, app.clock.now(), audit)
         .await?)
 }
 
@@ -109,7 +111,7 @@ pub async fn update_product(
 ) -> AppResult<Product> {
     let current = managed_product(app, id, manager).await?;
     let fields = patch.apply_to(&current)?;
-    check_product_events(app, &fields, manager).await?;
+    check_product_events(app, &fields, current.organization_id).await?;
     Ok(app
         .store
         .update_product(id, fields, app.clock.now(), audit)

@@ -1,6 +1,6 @@
 //! `bilheteria seed --demo`: a box office with something in it for a newcomer. A demo
-//! organizer, a 2,000-seat theatre and a stadium with seated sections and standing areas,
-//! events with sessions in the coming weeks (one sold through the waiting room, opening a few
+//! organizer who owns a demo organization, a 2,000-seat theatre and a stadium with seated
+//! sections and standing areas, events with sessions in the coming weeks (one sold through the waiting room, opening a few
 //! minutes after seeding), products, and the half-price reserve every session has. Everything is
 //! made through the application's own operations, as an organizer would make it.
 
@@ -15,10 +15,15 @@ use bilheteria_domain::catalog::{
     SessionInput, Venue, VenueInput,
 };
 use bilheteria_domain::ids::EventId;
+use bilheteria_domain::organization::OrganizationInput;
 use time::{Duration, OffsetDateTime, Time};
 
 /// The demo organizer's address: seeding twice is refused by it.
 pub const DEMO_ORGANIZER: &str = "organizadora@demo.bilheteria.dev";
+
+/// The demo organizer's organization, whose owner she is, and its (made-up, valid) CNPJ.
+pub const DEMO_ORGANIZATION: &str = "Produtora Demonstração";
+pub const DEMO_DOCUMENT: &str = "11.222.333/0001-81";
 
 /// An event to make: title, description, category, tags, venue and its sessions.
 type Plan<'a> = (
@@ -141,11 +146,23 @@ pub async fn seed(app: &App) -> AppResult<Seeded> {
         actor_id: Some(organizer.id),
         ip: None,
     };
+    crate::organizations::create(
+        app,
+        &organizer,
+        OrganizationInput {
+            name: DEMO_ORGANIZATION.into(),
+            document: DEMO_DOCUMENT.into(),
+            contact_email: DEMO_ORGANIZER.into(),
+        },
+        &audit,
+    )
+    .await?;
 
     let theatre = create_venue(
         app,
         &organizer,
         VenueInput {
+            organization_id: None,
             name: "Teatro Bilheteria".into(),
             city: "São Paulo".into(),
             time_zone: None,
@@ -162,6 +179,7 @@ pub async fn seed(app: &App) -> AppResult<Seeded> {
         app,
         &organizer,
         VenueInput {
+            organization_id: None,
             name: "Arena Pernambuco Demonstração".into(),
             city: "Recife".into(),
             time_zone: Some("America/Recife".into()),
@@ -269,6 +287,7 @@ pub async fn seed(app: &App) -> AppResult<Seeded> {
             app,
             &organizer,
             EventInput {
+                organization_id: None,
                 title: title.to_owned(),
                 description: description.to_owned(),
                 category: category.to_owned(),
@@ -294,6 +313,7 @@ pub async fn seed(app: &App) -> AppResult<Seeded> {
             app,
             &organizer,
             ProductInput {
+                organization_id: None,
                 name: name.to_owned(),
                 description: String::new(),
                 price_cents,

@@ -41,6 +41,9 @@ pub enum AppError {
     SalesNotOpen { sales_start_at: OffsetDateTime },
     #[error("the session has started")]
     SalesClosed,
+    /// An admin suspended the organization of the session's event: it sells nothing.
+    #[error("the organization is suspended")]
+    OrganizationSuspended,
     /// A half-price place (meia-entrada) asked for without the buyer's ground.
     #[error("eligibility required for half-price places")]
     EligibilityRequired,
@@ -118,15 +121,17 @@ pub enum NotAuthenticated {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Denied {
     NeedsAdmin,
+    /// Founding an organization needs the organizer role.
     NeedsOrganizer,
-    OthersEvent,
+    /// A member of the organization whose role (or whose events) does not allow it.
+    RoleMayNot,
+    /// Making a venue, event or product without being a member of any organization.
+    NoOrganization,
+    /// A venue of another organization.
     OthersVenue,
-    OthersProduct,
-    /// A product offered with an event of another organizer.
+    /// A product offered with an event of another organization.
     ProductWithOthersEvent,
     RefundOfOthersOrder,
-    OthersSalesAudit,
-    OthersQueue,
     /// A scan at an event the caller is not staff of.
     NotEventStaff,
     /// The recipient of a transfer may cancel it only by declining.

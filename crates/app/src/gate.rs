@@ -3,15 +3,16 @@
 //! transaction that lets a ticket in at most once.
 
 use crate::App;
-use crate::access::managed_event;
-use crate::authz::manages;
+use crate::access::{managed_event, organization_access};
 use crate::error::{AppError, AppResult, Denied};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use bilheteria_domain::account::User;
 use bilheteria_domain::audit::AuditContext;
+use bilheteria_domain::catalog::Event;
 use bilheteria_domain::gate::Scan;
 use bilheteria_domain::ids::{EventId, SessionId, UserId};
+use bilheteria_domain::organization::Capability;
 use bilheteria_domain::screen::{self, ScreenCodes, ScreenError};
 use bilheteria_domain::tickets::{Ticket, TicketStatus};
 use bilheteria_store::{NewScan, ScanOutcome, SyncedScan};
@@ -25,7 +26,8 @@ pub struct Admitted {
     pub scanned_at: OffsetDateTime,
 }
 
-/// Lets the account with `email` scan the tickets of `event` (the event's organizer, or an admin).
+/// Lets the account with `email` scan the tickets of `event`: makes them a `checkin` member of
+/// its organization limited to it (whoever may manage the organization's team, or an admin).
 pub async fn assign_staff(
     app: &App,
     manager: &User,
@@ -33,7 +35,7 @@ pub async fn assign_staff(
     email: &str,
     audit: &AuditContext,
 ) -> AppResult<User> {
-    managed_event(app, event, manager).await?;
+    managed_event(app, event, manager, Capability::ManageTeam).await?;
     let normalized = bilheteria_domain::account::Email::normalize(email);
     let staff = app
         .store
@@ -54,7 +56,7 @@ pub async fn remove_staff(
     staff: UserId,
     audit: &AuditContext,
 ) -> AppResult<()> {
-    managed_event(app, event, manager).await?;
+    managed_event(app, event, manager, Capability::ManageTeam).await?;
     if app
         .store
         .remove_staff(event, staff, app.clock.now(), audit)
@@ -67,14 +69,27 @@ pub async fn remove_staff(
 }
 
 pub async fn event_staff(app: &App, manager: &User, event: EventId) -> AppResult<Vec<User>> {
-    managed_event(app, event, manager).await?;
+    managed_event(app, event, manager, Capability::ManageTeam).await?;
     Ok(app.store.event_staff(event).await?)
 }
 
-/// Whether `user` may scan the tickets of an event of `owner`: staff assigned to it, its
-/// organizer, or an admin.
-async fn may_scan(app: &App, user: &User, event: EventId, owner: UserId) -> AppResult<bool> {
-    Ok(manages(user, owner) || app.store.is_event_staff(event, user.id).await?)
+/// Whether `user` may scan the tickets of `event`: a member of its organization whose role
+/// runs the door there, or an admin.
+async fn may_scan(app: &App, user: &User, event: &Event) -> AppResult<bool> {
+    match organization_access(
+        app,
+        user,
+        event.organization_id,
+        Capability::RunDoor,
+        Some(event.id),
+        "event",
+    )
+    .await
+    {
+        Ok(_) => Ok(true),
+        Err(AppError::NotFound(_) | AppError::Forbidden(_)) => Ok(false),
+        Err(other) => Err(other),
+    }
 }
 
 /// What a gate read, verified as of `at`: the signed part's signature, then its on-screen time
@@ -136,7 +151,7 @@ pub async fn check_in(app: &App, staff: &User, scan: Scan) -> AppResult<Admitted
         .get_event(ticket.event_id)
         .await?
         .ok_or(AppError::InvalidTicket)?;
-    if !may_scan(app, staff, event.id, event.owner_id).await? {
+    if !may_scan(app, staff, &event).await? {
         return Err(AppError::Forbidden(Denied::NotEventStaff));
     }
     let outcome = app
@@ -264,7 +279,7 @@ pub async fn bundle(
         .get_event(session.event_id)
         .await?
         .ok_or(AppError::NotFound("session"))?;
-    if !may_scan(app, staff, event.id, event.owner_id).await? {
+    if !may_scan(app, staff, &event).await? {
         return Err(AppError::Forbidden(Denied::NotEventStaff));
     }
     let venue = app.store.get_venue(event.venue_id).await?;
@@ -398,13 +413,8 @@ pub async fn sync(
         let may = match allowed.get(&ticket.event_id) {
             Some(may) => *may,
             None => {
-                let owner = app
-                    .store
-                    .get_event(ticket.event_id)
-                    .await?
-                    .map(|event| event.owner_id);
-                let may = match owner {
-                    Some(owner) => may_scan(app, staff, ticket.event_id, owner).await?,
+                let may = match app.store.get_event(ticket.event_id).await? {
+                    Some(event) => may_scan(app, staff, &event).await?,
                     None => false,
                 };
                 allowed.insert(ticket.event_id, may);

@@ -15,6 +15,7 @@ pub mod gate;
 pub mod load;
 pub mod mail;
 pub mod mails;
+pub mod organizations;
 pub mod printing;
 pub mod queue;
 pub mod ratelimit;

@@ -42,6 +42,8 @@ pub fn refusal_label(refusal: &Refusal) -> &'static str {
         Refusal::TransferNotAllowed(_) => "transfer_not_allowed",
         Refusal::ResaleAboveFaceValue { .. } => "resale_above_face_value",
         Refusal::ListingUnavailable => "listing_unavailable",
+        Refusal::LastOwner => "last_owner",
+        Refusal::EventNotOfOrganization { .. } => "invalid",
     }
 }
 
@@ -80,7 +82,10 @@ pub async fn hold_places(
         metrics::counter!("holds_total", "outcome" => "overloaded").increment(1);
     })?;
     admit_buyer(state, buyer.id, ip)?;
-    let (session, _) = access::visible_session(state, session_id, Some(buyer)).await?;
+    let (session, event) = access::visible_session(state, session_id, Some(buyer)).await?;
+    if event.organization_suspended {
+        return Err(AppError::OrganizationSuspended);
+    }
     let parsed = input.parse()?;
     if parsed.half_price.units > 0 && parsed.half_price.eligibility.is_none() {
         return Err(AppError::EligibilityRequired);

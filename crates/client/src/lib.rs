@@ -130,7 +130,16 @@ impl Client {
         answer(request, StatusCode::OK).await
     }
 
-    /// `POST /venues` (organizer).
+    /// `POST /organizations` (organizer or admin): the caller becomes its owner.
+    pub async fn create_organization(
+        &self,
+        token: &str,
+        organization: &OrganizationInput,
+    ) -> ClientResult<Organization> {
+        self.post(token, "/organizations", organization).await
+    }
+
+    /// `POST /venues` (a member of its organization who may edit the catalog).
     pub async fn create_venue(&self, token: &str, venue: &VenueInput) -> ClientResult<Venue> {
         self.post(token, "/venues", venue).await
     }

@@ -27,9 +27,26 @@ pub struct LoginSession {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct VenueInput {
+    /// The organization it goes to (optional when the caller belongs to exactly one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization_id: Option<String>,
     pub name: String,
     pub city: String,
     pub sections: Vec<SectionInput>,
+}
+
+/// `POST /organizations`: a producer, with a CPF or CNPJ whose check digits are right.
+#[derive(Clone, Debug, Serialize)]
+pub struct OrganizationInput {
+    pub name: String,
+    pub document: String,
+    pub contact_email: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct Organization {
+    pub id: String,
+    pub name: String,
 }
 
 /// A seated section (rows of seats) or a standing one (a capacity).
@@ -63,6 +80,9 @@ pub struct VenueSection {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct EventInput {
+    /// The organization it goes to (optional when the caller belongs to exactly one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization_id: Option<String>,
     pub title: String,
     pub category: String,
     pub venue_id: String,
@@ -110,6 +130,9 @@ pub struct EventSession {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct ProductInput {
+    /// The organization it goes to (optional when the caller belongs to exactly one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization_id: Option<String>,
     pub name: String,
     pub price_cents: i64,
     pub stock: i64,

@@ -2,7 +2,9 @@
 //! categories, and add-on products. Request bodies are parsed here once into validated types.
 
 use crate::half_price::{HalfPriceAvailability, HalfPriceSettings, MIN_QUOTA_PERCENT};
-use crate::ids::{CategoryId, EventId, ProductId, SeatId, SectionId, SessionId, UserId, VenueId};
+use crate::ids::{
+    CategoryId, EventId, OrganizationId, ProductId, SeatId, SectionId, SessionId, UserId, VenueId,
+};
 use crate::locale::{DEFAULT_TIME_ZONE, Language, is_time_zone};
 use crate::screen::ScreenCodes;
 use crate::text::fold;
@@ -85,6 +87,9 @@ fn price(value: i64) -> Result<i64, FieldProblem> {
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VenueInput {
+    /// The organization it belongs to: optional when the caller belongs to exactly one.
+    #[serde(default)]
+    pub organization_id: Option<OrganizationId>,
     #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     #[schema(min_length = 1, max_length = 100)]
@@ -268,6 +273,8 @@ impl SectionKind {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Venue {
     pub id: VenueId,
+    pub organization_id: OrganizationId,
+    /// Who made it.
     pub owner_id: UserId,
     pub name: String,
     pub city: String,
@@ -420,6 +427,9 @@ impl Category {
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventInput {
+    /// The organization it belongs to: optional when the caller belongs to exactly one.
+    #[serde(default)]
+    pub organization_id: Option<OrganizationId>,
     #[schema(min_length = 1, max_length = 200)]
     pub title: String,
     #[serde(default)]
@@ -526,6 +536,8 @@ impl EventPatch {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Event {
     pub id: EventId,
+    pub organization_id: OrganizationId,
+    /// Who made it.
     pub owner_id: UserId,
     pub venue_id: VenueId,
     pub title: String,
@@ -537,6 +549,10 @@ pub struct Event {
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
+    /// Whether an admin suspended its organization (its sessions sell nothing): read with the
+    /// event, so that a hold learns it from the event it reads anyway. Not sent.
+    #[serde(skip)]
+    pub organization_suspended: bool,
 }
 
 /// Filters of the public event listing.
@@ -554,6 +570,12 @@ pub struct EventQuery {
     pub to: Option<OffsetDateTime>,
     /// Include drafts (never for the public listing).
     pub include_drafts: bool,
+    /// Only the events of this organization.
+    pub organization_id: Option<OrganizationId>,
+    /// Only events in this status.
+    pub status: Option<EventStatus>,
+    /// Only these events (a member limited to them).
+    pub event_ids: Option<Vec<EventId>>,
 }
 
 /// Splits free text into search words: letters and digits only, folded (no accents, lower
@@ -1040,6 +1062,9 @@ pub struct SeatView {
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProductInput {
+    /// The organization it belongs to: optional when the caller belongs to exactly one.
+    #[serde(default)]
+    pub organization_id: Option<OrganizationId>,
     #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     #[serde(default)]
@@ -1165,6 +1190,8 @@ impl ProductPatch {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Product {
     pub id: ProductId,
+    pub organization_id: OrganizationId,
+    /// Who made it.
     pub owner_id: UserId,
     pub name: String,
     pub description: String,

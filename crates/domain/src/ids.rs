@@ -58,4 +58,5 @@ id_type!(
     TransferId,
     ListingId,
     WaitlistId,
+    OrganizationId,
 );

@@ -11,6 +11,7 @@ pub mod ids;
 pub mod inventory;
 pub mod locale;
 pub mod openapi;
+pub mod organization;
 pub mod page;
 pub mod pix;
 pub mod place;

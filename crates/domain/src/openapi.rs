@@ -116,6 +116,24 @@ pub fn category_filter() -> RefOr<Schema> {
     .into()
 }
 
+/// `status` of a filter of an organization's events.
+pub fn event_status_filter() -> RefOr<Schema> {
+    Schema::from(string_of(&["draft", "published"], "An event's status.")).into()
+}
+
+/// `role` of a member of an organization.
+pub fn member_role() -> RefOr<Schema> {
+    let names: Vec<&str> = crate::organization::MemberRole::ALL
+        .iter()
+        .map(|r| r.as_str())
+        .collect();
+    Schema::from(string_of(
+        &names,
+        "`owner` (everything), `manager` (everything but the team), `finance` (sales, exports, refunds), `checkin` (the door only) or `viewer` (read-only).",
+    ))
+    .into()
+}
+
 /// `roles` of `PUT /admin/users/{id}/roles`: the complete set, by name.
 pub fn roles() -> RefOr<Schema> {
     let names: Vec<&str> = crate::account::Role::ALL

@@ -89,6 +89,8 @@ field_problems! {
     /// A password with fewer than `min` characters that are not spaces.
     MostlySpaces { min: i64 } = "mostly_spaces",
     NotAnEmail = "not_an_email",
+    /// Not a CPF (11 digits) or a CNPJ (14 digits) whose check digits are right.
+    InvalidDocument = "invalid_document",
     /// A transfer to the sender's own address.
     OwnAddress = "own_address",
     /// Not the account's current password.

@@ -12,8 +12,8 @@ pub mod writer;
 use anyhow::{Context, bail};
 use bilheteria_client::{
     CategoryInput, Client, ClientError, ClientResult, EventInput, HoldInput, Integrity, Order,
-    OrderInput, Payment, ProductInput, ProductLine, QueueInput, RowInput, SectionInput,
-    SessionInput, VenueInput,
+    OrderInput, OrganizationInput, Payment, ProductInput, ProductLine, QueueInput, RowInput,
+    SectionInput, SessionInput, VenueInput,
 };
 use rand::Rng;
 use rand::seq::IndexedRandom;
@@ -206,6 +206,9 @@ async fn writer_counters(api: &Client, token: Option<&str>) -> Option<writer::Wr
     writer::WriterCounters::parse(&api.metrics(token?).await.ok()?)
 }
 
+/// The rehearsal's producer's CNPJ: made up, with the check digits right.
+const REHEARSAL_CNPJ: &str = "11.222.333/0001-81";
+
 async fn prepare_sale(api: &Client, admin: &str, args: &LoadtestArgs) -> anyhow::Result<Sale> {
     let mut sections = Vec::new();
     let mut left = args.seats;
@@ -230,10 +233,23 @@ async fn prepare_sale(api: &Client, admin: &str, args: &LoadtestArgs) -> anyhow:
         });
     }
     let run = uuid::Uuid::now_v7().simple().to_string();
+    let organization = api
+        .create_organization(
+            admin,
+            &OrganizationInput {
+                name: format!("Rehearsal producer {run}"),
+                document: REHEARSAL_CNPJ.into(),
+                contact_email: "rehearsal@example.com".into(),
+            },
+        )
+        .await
+        .context("creating the organization")?;
+    let organization_id = Some(organization.id);
     let venue = api
         .create_venue(
             admin,
             &VenueInput {
+                organization_id: organization_id.clone(),
                 name: format!("Rehearsal arena {run}"),
                 city: "Loopback".into(),
                 sections,
@@ -254,6 +270,7 @@ async fn prepare_sale(api: &Client, admin: &str, args: &LoadtestArgs) -> anyhow:
         .create_event(
             admin,
             &EventInput {
+                organization_id: organization_id.clone(),
                 title: format!("Rehearsal {run}"),
                 category: "music".into(),
                 venue_id: venue.id,
@@ -300,6 +317,7 @@ async fn prepare_sale(api: &Client, admin: &str, args: &LoadtestArgs) -> anyhow:
         .create_product(
             admin,
             &ProductInput {
+                organization_id,
                 name: "Copo oficial".into(),
                 price_cents: 2_500,
                 stock: 1_000_000,

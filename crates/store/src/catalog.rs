@@ -18,7 +18,7 @@ use bilheteria_domain::catalog::{
 use bilheteria_domain::clock::{from_micros, to_micros};
 use bilheteria_domain::half_price::{HalfPriceAvailability, quota_places};
 use bilheteria_domain::ids::{
-    CategoryId, EventId, ProductId, SectionId, SessionId, UserId, VenueId,
+    CategoryId, EventId, OrganizationId, ProductId, SectionId, SessionId, UserId, VenueId,
 };
 use bilheteria_domain::page::{Page, PageRequest};
 use bilheteria_domain::text::fold;
@@ -123,6 +123,7 @@ impl CatalogStore for ThisBackend {
     #[tracing::instrument(skip_all, fields(backend = ThisBackend::backend().as_str()))]
     async fn create_venue(
         &self,
+        organization: OrganizationId,
         owner: UserId,
         venue: NewVenue,
         at: OffsetDateTime,
@@ -132,8 +133,8 @@ impl CatalogStore for ThisBackend {
         let mut tx = self.begin_write().await?;
         let outcome = async {
             sqlx::query(
-                "INSERT INTO venues (id, owner_id, name, city, created_at, time_zone, city_folded) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                "INSERT INTO venues (id, owner_id, name, city, created_at, time_zone, city_folded, \
+                 organization_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             )
             .bind(id.0)
             .bind(owner.0)
@@ -142,6 +143,7 @@ impl CatalogStore for ThisBackend {
             .bind(to_micros(at))
             .bind(&venue.time_zone)
             .bind(fold(&venue.city))
+            .bind(organization.0)
             .execute(&mut *tx)
             .await?;
             let mut sections = Vec::with_capacity(venue.sections.len());
@@ -208,6 +210,7 @@ impl CatalogStore for ThisBackend {
             }
             let created = Venue {
                 id,
+                organization_id: organization,
                 owner_id: owner,
                 name: venue.name,
                 city: venue.city,
@@ -245,6 +248,7 @@ impl CatalogStore for ThisBackend {
     #[tracing::instrument(skip_all, fields(backend = ThisBackend::backend().as_str()))]
     async fn create_event(
         &self,
+        organization: OrganizationId,
         owner: UserId,
         event: EventFields,
         at: OffsetDateTime,
@@ -256,8 +260,8 @@ impl CatalogStore for ThisBackend {
         let outcome = async {
             sqlx::query(
                 "INSERT INTO events (id, owner_id, venue_id, title, description, category, tags, status, \
-                 sort_at, created_at, updated_at, search_folded) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11)",
+                 sort_at, created_at, updated_at, search_folded, organization_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12)",
             )
             .bind(id.0)
             .bind(owner.0)
@@ -270,10 +274,18 @@ impl CatalogStore for ThisBackend {
             .bind(i64::MAX)
             .bind(to_micros(at))
             .bind(search_document(&event))
+            .bind(organization.0)
             .execute(&mut *tx)
             .await?;
+            let suspended = sqlx::query("SELECT suspended_at FROM organizations WHERE id = $1")
+                .bind(organization.0)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get::<Option<i64>, _>("suspended_at")?
+                .is_some();
             let created = Event {
                 id,
+                organization_id: organization,
                 owner_id: owner,
                 venue_id: event.venue_id,
                 title: event.title,
@@ -283,6 +295,7 @@ impl CatalogStore for ThisBackend {
                 status: event.status,
                 created_at: at,
                 updated_at: at,
+                organization_suspended: suspended,
             };
             append_audit(
                 &mut tx,
@@ -420,6 +433,26 @@ impl CatalogStore for ThisBackend {
         ));
         if !filter.include_drafts {
             query.push(" AND e.status = 'published'");
+        }
+        if let Some(organization) = filter.organization_id {
+            query.push(" AND e.organization_id = ");
+            query.push_bind(organization.0);
+        }
+        if let Some(status) = filter.status {
+            query.push(" AND e.status = ");
+            query.push_bind(status.as_str());
+        }
+        if let Some(only) = &filter.event_ids {
+            if only.is_empty() {
+                query.push(" AND 1 = 0");
+            } else {
+                query.push(" AND e.id IN (");
+                let mut ids = query.separated(", ");
+                for id in only {
+                    ids.push_bind(id.0);
+                }
+                query.push(")");
+            }
         }
         if let Some(category) = &filter.category {
             query.push(" AND e.category = ");
@@ -727,6 +760,7 @@ impl CatalogStore for ThisBackend {
     #[tracing::instrument(skip_all, fields(backend = ThisBackend::backend().as_str()))]
     async fn create_product(
         &self,
+        organization: OrganizationId,
         owner: UserId,
         product: ProductFields,
         at: OffsetDateTime,
@@ -738,7 +772,7 @@ impl CatalogStore for ThisBackend {
         let outcome = async {
             sqlx::query(
                 "INSERT INTO products (id, owner_id, name, description, price_cents, currency, tags, \
-                 created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+                 created_at, updated_at, organization_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9)",
             )
             .bind(id.0)
             .bind(owner.0)
@@ -748,6 +782,7 @@ impl CatalogStore for ThisBackend {
             .bind(product.currency.as_str())
             .bind(product.tags.join(" "))
             .bind(to_micros(at))
+            .bind(organization.0)
             .execute(&mut *tx)
             .await?;
             let stock = product.stock.unwrap_or(0);
@@ -755,6 +790,7 @@ impl CatalogStore for ThisBackend {
             insert_product_events(&mut tx, id, &product.event_ids).await?;
             let created = Product {
                 id,
+                organization_id: organization,
                 owner_id: owner,
                 name: product.name,
                 description: product.description,

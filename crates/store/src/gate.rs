@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use bilheteria_domain::account::User;
 use bilheteria_domain::audit::AuditContext;
 use bilheteria_domain::clock::{from_micros, to_micros};
-use bilheteria_domain::ids::{EventId, SessionId, TicketId, UserId};
+use bilheteria_domain::ids::{EventId, OrganizationId, SessionId, TicketId, UserId};
 use bilheteria_domain::tickets::TicketStatus;
 use sqlx::{AssertSqlSafe, Row};
 use time::OffsetDateTime;
@@ -26,6 +26,23 @@ fn staff_change(action: &'static str, event: EventId, user: UserId) -> Change<'s
         before: None,
         after: Some(serde_json::json!({ "staff_id": user }).to_string()),
     }
+}
+
+/// The organization of `event`, its row locked for a change of its team.
+async fn event_organization(
+    tx: &mut Tx,
+    event: EventId,
+) -> Result<Option<OrganizationId>, sqlx::Error> {
+    sqlx::query(AssertSqlSafe(format!(
+        "SELECT o.id FROM events e JOIN organizations o ON o.id = e.organization_id \
+         WHERE e.id = $1{}",
+        ThisBackend::LOCK_ROW
+    )))
+    .bind(event.0)
+    .fetch_optional(&mut **tx)
+    .await?
+    .map(|row| row.try_get("id").map(OrganizationId))
+    .transpose()
 }
 
 fn admission_from_row(row: &DbRow) -> Result<Admission, sqlx::Error> {
@@ -230,16 +247,60 @@ impl GateStore for ThisBackend {
     ) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
         let outcome = async {
-            let added = sqlx::query(
-                "INSERT INTO event_staff (event_id, user_id, created_at) VALUES ($1, $2, $3) \
-                 ON CONFLICT (event_id, user_id) DO NOTHING",
+            let organization = event_organization(&mut tx, event)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+            let member = sqlx::query(
+                "SELECT role FROM organization_members WHERE organization_id = $1 AND user_id = $2",
             )
-            .bind(event.0)
+            .bind(organization.0)
             .bind(user.0)
-            .bind(to_micros(at))
-            .execute(&mut *tx)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let limited = sqlx::query(
+                "SELECT 1 AS one FROM organization_member_events \
+                 WHERE organization_id = $1 AND user_id = $2",
+            )
+            .bind(organization.0)
+            .bind(user.0)
+            .fetch_optional(&mut *tx)
             .await?
-            .rows_affected();
+            .is_some();
+            // A member who may act on every event keeps their standing, and so does a member
+            // of another role: only door staff are limited to more events by this.
+            let role = member
+                .map(|row| row.try_get::<String, _>("role"))
+                .transpose()?;
+            let added = match role.as_deref() {
+                Some("checkin") if limited => 1,
+                Some(_) => 0,
+                None => {
+                    sqlx::query(
+                        "INSERT INTO organization_members (organization_id, user_id, role, created_at) \
+                         VALUES ($1, $2, 'checkin', $3)",
+                    )
+                    .bind(organization.0)
+                    .bind(user.0)
+                    .bind(to_micros(at))
+                    .execute(&mut *tx)
+                    .await?;
+                    1
+                }
+            };
+            let added = if added == 1 {
+                sqlx::query(
+                    "INSERT INTO organization_member_events (organization_id, user_id, event_id) \
+                     VALUES ($1, $2, $3) ON CONFLICT (organization_id, user_id, event_id) DO NOTHING",
+                )
+                .bind(organization.0)
+                .bind(user.0)
+                .bind(event.0)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+            } else {
+                0
+            };
             if added == 1 {
                 append_audit(
                     &mut tx,
@@ -264,14 +325,32 @@ impl GateStore for ThisBackend {
     ) -> StoreResult<bool> {
         let mut tx = self.begin_write().await?;
         let outcome = async {
-            let removed =
-                sqlx::query("DELETE FROM event_staff WHERE event_id = $1 AND user_id = $2")
-                    .bind(event.0)
-                    .bind(user.0)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
+            let Some(OrganizationId(organization)) = event_organization(&mut tx, event).await?
+            else {
+                return Ok(false);
+            };
+            let removed = sqlx::query(
+                "DELETE FROM organization_member_events \
+                 WHERE organization_id = $1 AND user_id = $2 AND event_id = $3",
+            )
+            .bind(organization)
+            .bind(user.0)
+            .bind(event.0)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
             if removed == 1 {
+                // A member limited to no event would be limited to none, which means all:
+                // the last event taken away takes the membership with it.
+                sqlx::query(
+                    "DELETE FROM organization_members WHERE organization_id = $1 AND user_id = $2 \
+                     AND NOT EXISTS (SELECT 1 FROM organization_member_events me \
+                     WHERE me.organization_id = $1 AND me.user_id = $2)",
+                )
+                .bind(organization)
+                .bind(user.0)
+                .execute(&mut *tx)
+                .await?;
                 append_audit(
                     &mut tx,
                     audit,
@@ -287,24 +366,22 @@ impl GateStore for ThisBackend {
     }
 
     async fn event_staff(&self, event: EventId) -> StoreResult<Vec<User>> {
+        // The door's people: `checkin` members of the event's organization, limited to this
+        // event or to none.
         let rows = sqlx::query(concat!(
             "SELECT ",
             user_columns!("u."),
-            " FROM event_staff s JOIN users u ON u.id = s.user_id WHERE s.event_id = $1 ORDER BY u.email"
+            " FROM events e JOIN organization_members m ON m.organization_id = e.organization_id \
+             JOIN users u ON u.id = m.user_id WHERE e.id = $1 AND m.role = 'checkin' \
+             AND (EXISTS (SELECT 1 FROM organization_member_events me WHERE me.organization_id = m.organization_id \
+             AND me.user_id = m.user_id AND me.event_id = e.id) \
+             OR NOT EXISTS (SELECT 1 FROM organization_member_events me WHERE me.organization_id = m.organization_id \
+             AND me.user_id = m.user_id)) ORDER BY u.email"
         ))
         .bind(event.0)
         .fetch_all(self.reader())
         .await?;
         Ok(rows.iter().map(user_from_row).collect::<Result<_, _>>()?)
-    }
-
-    async fn is_event_staff(&self, event: EventId, user: UserId) -> StoreResult<bool> {
-        let found = sqlx::query("SELECT 1 FROM event_staff WHERE event_id = $1 AND user_id = $2")
-            .bind(event.0)
-            .bind(user.0)
-            .fetch_optional(self.reader())
-            .await?;
-        Ok(found.is_some())
     }
 
     async fn screen_secret(&self, session: SessionId) -> StoreResult<Option<Vec<u8>>> {

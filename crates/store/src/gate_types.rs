@@ -83,7 +83,9 @@ pub enum SyncedScan {
 
 #[async_trait]
 pub trait GateStore {
-    /// Lets `user` scan the tickets of `event` (idempotent).
+    /// Lets `user` scan the tickets of `event` (idempotent): a `checkin` member of the event's
+    /// organization limited to it, or the event added to a limited member's; a member who may
+    /// act on every event is left as they are. `NotFound`: no such event.
     async fn assign_staff(
         &self,
         event: EventId,
@@ -91,7 +93,8 @@ pub trait GateStore {
         at: OffsetDateTime,
         audit: &AuditContext,
     ) -> StoreResult<()>;
-    /// Takes the assignment back; false if there was none.
+    /// Takes the event out of a limited member's events (and the member out of the
+    /// organization with its last one); false if they were not limited to it.
     async fn remove_staff(
         &self,
         event: EventId,
@@ -99,8 +102,8 @@ pub trait GateStore {
         at: OffsetDateTime,
         audit: &AuditContext,
     ) -> StoreResult<bool>;
+    /// The `checkin` members of the event's organization who may run its door.
     async fn event_staff(&self, event: EventId) -> StoreResult<Vec<User>>;
-    async fn is_event_staff(&self, event: EventId, user: UserId) -> StoreResult<bool>;
     /// The secret of the session's rotating on-screen codes.
     async fn screen_secret(&self, session: SessionId) -> StoreResult<Option<Vec<u8>>>;
     /// Records the scan and lets the ticket in if it is valid, in one transaction: of any number

@@ -14,7 +14,7 @@ use bilheteria_domain::catalog::{
 };
 use bilheteria_domain::half_price::HalfPriceAvailability;
 use bilheteria_domain::ids::{
-    EventId, LoginSessionId, ProductId, SectionId, SessionId, UserId, VenueId,
+    EventId, LoginSessionId, OrganizationId, ProductId, SectionId, SessionId, UserId, VenueId,
 };
 use bilheteria_domain::page::{Page, PageRequest};
 use std::sync::Arc;
@@ -24,6 +24,7 @@ mod cache;
 mod dialect;
 mod gate_types;
 mod group_commit;
+mod organization_types;
 pub mod postgres;
 mod resale_types;
 mod sales_types;
@@ -96,6 +97,12 @@ pub enum Refusal {
     },
     /// The listing is sold, withdrawn, or being paid for by another buyer.
     ListingUnavailable,
+    /// The change would leave an organization without an owner.
+    LastOwner,
+    /// `event_ids[index]` is not an event of the organization.
+    EventNotOfOrganization {
+        index: usize,
+    },
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -175,6 +182,7 @@ pub struct NewLoginSession {
 }
 
 pub use gate_types::*;
+pub use organization_types::*;
 pub use resale_types::*;
 pub use sales_types::*;
 pub use transfer_types::*;
@@ -191,6 +199,7 @@ pub trait Store:
     + SettlementStore
     + TicketStore
     + GateStore
+    + OrganizationStore
     + TransferStore
     + ResaleStore
     + OutboxStore
@@ -272,7 +281,8 @@ pub trait AccountStore {
 pub trait CatalogStore {
     async fn create_venue(
         &self,
-        owner: UserId,
+        organization: OrganizationId,
+        author: UserId,
         venue: NewVenue,
         at: OffsetDateTime,
         audit: &AuditContext,
@@ -281,7 +291,8 @@ pub trait CatalogStore {
 
     async fn create_event(
         &self,
-        owner: UserId,
+        organization: OrganizationId,
+        author: UserId,
         event: EventFields,
         at: OffsetDateTime,
         audit: &AuditContext,
@@ -323,7 +334,8 @@ pub trait CatalogStore {
 
     async fn create_product(
         &self,
-        owner: UserId,
+        organization: OrganizationId,
+        author: UserId,
         product: ProductFields,
         at: OffsetDateTime,
         audit: &AuditContext,

@@ -34,6 +34,9 @@ mod holds;
 #[path = "integrity.rs"]
 mod integrity;
 #[allow(clippy::duplicate_mod)]
+#[path = "organizations.rs"]
+mod organizations;
+#[allow(clippy::duplicate_mod)]
 #[path = "outbox.rs"]
 mod outbox;
 #[allow(clippy::duplicate_mod)]

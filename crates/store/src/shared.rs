@@ -20,8 +20,8 @@ use bilheteria_domain::catalog::{
 };
 use bilheteria_domain::clock::{from_micros, to_micros};
 use bilheteria_domain::ids::{
-    AuditEntryId, CategoryId, EventId, LoginSessionId, OutboxId, ProductId, SeatId, SectionId,
-    SessionId, UserId, VenueId,
+    AuditEntryId, CategoryId, EventId, LoginSessionId, OrganizationId, OutboxId, ProductId, SeatId,
+    SectionId, SessionId, UserId, VenueId,
 };
 use bilheteria_domain::inventory::split_into_slices;
 use bilheteria_domain::locale::Language;
@@ -125,8 +125,9 @@ pub(super) fn login_session_from_row(row: &DbRow) -> Result<LoginSession, sqlx::
 
 macro_rules! event_columns {
     () => {
-        "e.id, e.owner_id, e.venue_id, e.title, e.description, e.category, e.tags, e.status, \
-         e.sort_at, e.created_at, e.updated_at"
+        "e.id, e.organization_id, e.owner_id, e.venue_id, e.title, e.description, e.category, \
+         e.tags, e.status, e.sort_at, e.created_at, e.updated_at, \
+         (SELECT o.suspended_at FROM organizations o WHERE o.id = e.organization_id) AS organization_suspended_at"
     };
 }
 pub(super) use event_columns;
@@ -135,6 +136,7 @@ pub(super) fn event_from_row(row: &DbRow) -> Result<Event, sqlx::Error> {
     let status: String = row.try_get("status")?;
     Ok(Event {
         id: EventId(row.try_get("id")?),
+        organization_id: OrganizationId(row.try_get("organization_id")?),
         owner_id: UserId(row.try_get("owner_id")?),
         venue_id: VenueId(row.try_get("venue_id")?),
         title: row.try_get("title")?,
@@ -145,6 +147,9 @@ pub(super) fn event_from_row(row: &DbRow) -> Result<Event, sqlx::Error> {
         status: EventStatus::parse(&status).ok_or_else(|| corrupt("events.status"))?,
         created_at: from_micros(row.try_get("created_at")?),
         updated_at: from_micros(row.try_get("updated_at")?),
+        organization_suspended: row
+            .try_get::<Option<i64>, _>("organization_suspended_at")?
+            .is_some(),
     })
 }
 
@@ -159,7 +164,7 @@ pub(super) use product_stock;
 macro_rules! product_columns {
     () => {
         concat!(
-            "p.id, p.owner_id, p.name, p.description, p.price_cents, p.currency, ",
+            "p.id, p.organization_id, p.owner_id, p.name, p.description, p.price_cents, p.currency, ",
             product_stock!(),
             " AS stock, p.tags, p.created_at, p.updated_at"
         )
@@ -174,6 +179,7 @@ pub(super) fn product_from_row(
     let currency: String = row.try_get("currency")?;
     Ok(Product {
         id: ProductId(row.try_get("id")?),
+        organization_id: OrganizationId(row.try_get("organization_id")?),
         owner_id: UserId(row.try_get("owner_id")?),
         name: row.try_get("name")?,
         description: row.try_get("description")?,
@@ -318,7 +324,8 @@ impl ThisBackend {
     pub(super) async fn venue_by_id(&self, id: Uuid) -> Result<Option<Venue>, sqlx::Error> {
         let pool = self.reader();
         let Some(row) = sqlx::query(
-            "SELECT id, owner_id, name, city, time_zone, created_at FROM venues WHERE id = $1",
+            "SELECT id, organization_id, owner_id, name, city, time_zone, created_at FROM venues \
+             WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(pool)
@@ -364,6 +371,7 @@ impl ThisBackend {
         }
         Ok(Some(Venue {
             id: VenueId(row.try_get("id")?),
+            organization_id: OrganizationId(row.try_get("organization_id")?),
             owner_id: UserId(row.try_get("owner_id")?),
             name: row.try_get("name")?,
             city: row.try_get("city")?,

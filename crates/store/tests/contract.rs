@@ -9,8 +9,9 @@ use bilheteria_domain::catalog::{
     SeatStatus, SectionInput, SessionInput, Venue, VenueInput,
 };
 use bilheteria_domain::half_price::{Eligibility, HalfPriceClaim};
-use bilheteria_domain::ids::UserId;
 use bilheteria_domain::ids::{OrderId, SeatId, TicketId, TransferId};
+use bilheteria_domain::ids::{OrganizationId, UserId};
+use bilheteria_domain::organization::{Document, NewOrganization};
 use bilheteria_domain::page::PageRequest;
 use bilheteria_domain::sales::{Buys, HoldRequest, OrderStatus};
 use bilheteria_domain::tickets::TicketStatus;
@@ -78,11 +79,36 @@ async fn organizer(store: &Arc<dyn Store>, email: &str) -> UserId {
         )
         .await
         .unwrap();
+    store
+        .create_organization(
+            NewOrganization {
+                name: format!("Produtora {email}"),
+                document: Document::parse("11.222.333/0001-81").unwrap(),
+                contact_email: email.into(),
+            },
+            user.id,
+            now(),
+            &AuditContext::default(),
+        )
+        .await
+        .unwrap();
     user.id
+}
+
+/// The one organization `owner` founded (see `organizer`).
+async fn org_of(store: &Arc<dyn Store>, owner: UserId) -> OrganizationId {
+    store
+        .user_organizations(owner, &PageRequest::default())
+        .await
+        .unwrap()
+        .items[0]
+        .organization
+        .id
 }
 
 fn venue_input() -> VenueInput {
     VenueInput {
+        organization_id: None,
         name: "Teatro Municipal".into(),
         city: "São Paulo".into(),
         time_zone: None,
@@ -113,6 +139,7 @@ fn venue_input() -> VenueInput {
 async fn venue(store: &Arc<dyn Store>, owner: UserId) -> Venue {
     store
         .create_venue(
+            org_of(store, owner).await,
             owner,
             venue_input().parse().unwrap(),
             now(),
@@ -124,6 +151,7 @@ async fn venue(store: &Arc<dyn Store>, owner: UserId) -> Venue {
 
 fn event_input(venue: &Venue, title: &str, category: &str, status: EventStatus) -> EventInput {
     EventInput {
+        organization_id: None,
         title: title.into(),
         description: "Uma noite inesquecível".into(),
         category: category.into(),
@@ -136,6 +164,7 @@ fn event_input(venue: &Venue, title: &str, category: &str, status: EventStatus) 
 async fn published_event(store: &Arc<dyn Store>, owner: UserId, venue: &Venue) -> Event {
     store
         .create_event(
+            org_of(store, owner).await,
             owner,
             event_input(venue, "Concerto", "music", EventStatus::Published)
                 .parse()
@@ -525,6 +554,7 @@ async fn the_public_listing_hides_drafts_and_searches_filters_and_pages(db: Test
     {
         let event = store
             .create_event(
+                org_of(&store, owner).await,
                 owner,
                 event_input(&venue, title, category, EventStatus::Published)
                     .parse()
@@ -546,6 +576,7 @@ async fn the_public_listing_hides_drafts_and_searches_filters_and_pages(db: Test
     }
     store
         .create_event(
+            org_of(&store, owner).await,
             owner,
             event_input(&venue, "Rock Secreto", "music", EventStatus::Draft)
                 .parse()
@@ -654,6 +685,7 @@ async fn an_event_with_sessions_cannot_change_venue(db: TestDatabase) {
     let second = venue(&store, owner).await;
     let event = store
         .create_event(
+            org_of(&store, owner).await,
             owner,
             event_input(&first, "Show", "music", EventStatus::Draft)
                 .parse()
@@ -702,6 +734,7 @@ async fn products_link_to_events(db: TestDatabase) {
     let venue = venue(&store, owner).await;
     let a = store
         .create_event(
+            org_of(&store, owner).await,
             owner,
             event_input(&venue, "A", "music", EventStatus::Published)
                 .parse()
@@ -713,6 +746,7 @@ async fn products_link_to_events(db: TestDatabase) {
         .unwrap();
     let b = store
         .create_event(
+            org_of(&store, owner).await,
             owner,
             event_input(&venue, "B", "music", EventStatus::Published)
                 .parse()
@@ -723,6 +757,7 @@ async fn products_link_to_events(db: TestDatabase) {
         .await
         .unwrap();
     let input = ProductInput {
+        organization_id: None,
         name: "Camiseta".into(),
         description: "Algodão".into(),
         price_cents: 7_900,
@@ -732,7 +767,13 @@ async fn products_link_to_events(db: TestDatabase) {
         event_ids: vec![a.id, b.id],
     };
     let shirt = store
-        .create_product(owner, input.parse().unwrap(), now(), &audit_by(owner))
+        .create_product(
+            org_of(&store, owner).await,
+            owner,
+            input.parse().unwrap(),
+            now(),
+            &audit_by(owner),
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -805,6 +846,7 @@ async fn the_audit_chain_verifies_and_detects_tampering(db: TestDatabase) {
     for title in ["A", "B", "C"] {
         store
             .create_event(
+                org_of(&store, owner).await,
                 owner,
                 event_input(&venue, title, "music", EventStatus::Draft)
                     .parse()
@@ -818,8 +860,8 @@ async fn the_audit_chain_verifies_and_detects_tampering(db: TestDatabase) {
     let verification = store.verify_audit().await.unwrap();
     assert!(verification.ok, "{verification:?}");
     assert_eq!(
-        verification.entries, 5,
-        "role change, venue and three events"
+        verification.entries, 6,
+        "role change, organization, venue and three events"
     );
 
     // The application's own connection cannot rewrite history.

@@ -27,6 +27,9 @@ use time::OffsetDateTime;
 
 pub const PASSWORD: &str = "correct horse battery";
 
+/// A CNPJ whose check digits are right, for the organizations tests found.
+pub const CNPJ: &str = "11.222.333/0001-81";
+
 pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
@@ -246,6 +249,32 @@ impl TestApp {
         }
     }
 
+    /// Founds an organization (`POST /organizations`) of which `owner`, an organizer or an
+    /// admin, becomes the owner: its id.
+    pub async fn organization(&self, owner: &Account, name: &str) -> String {
+        let (status, organization) = self
+            .post(
+                "/organizations",
+                Some(&owner.token),
+                json!({"name": name, "document": CNPJ, "contact_email": owner.email}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{organization}");
+        organization["id"]
+            .as_str()
+            .expect("organization id")
+            .to_owned()
+    }
+
+    /// An organizer who owns an organization of their own (their only one), so that their
+    /// venues, events and products go to it without naming it.
+    pub async fn organizer(&self, email: &str) -> Account {
+        let organizer = self.account(email, &[Role::Organizer]).await;
+        self.organization(&organizer, &format!("Produtora {email}"))
+            .await;
+        organizer
+    }
+
     /// An account created as the CLI does, without the HTTP API.
     pub async fn seed_user(&self, email: &str, roles: &[Role]) {
         let hash = PasswordHasher::new(1)
@@ -427,10 +456,10 @@ pub async fn on_sale(
     session_extra: Value,
 ) -> OnSale {
     let organizer = app
-        .account(
-            &format!("org-{}@example.com", uuid::Uuid::now_v7().simple()),
-            &[Role::Organizer],
-        )
+        .organizer(&format!(
+            "org-{}@example.com",
+            uuid::Uuid::now_v7().simple()
+        ))
         .await;
     let token = Some(organizer.token.as_str());
     let rows: Vec<Value> = (0..seats.div_ceil(10))

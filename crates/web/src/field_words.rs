@@ -55,6 +55,10 @@ fn pt(problem: &FieldProblem) -> String {
             format!("deve ter pelo menos {min} caracteres que não sejam espaços")
         }
         P::NotAnEmail => "não é um endereço de e-mail".to_owned(),
+        P::InvalidDocument => {
+            "não é um CPF (11 dígitos) nem um CNPJ (14 dígitos) com dígitos verificadores corretos"
+                .to_owned()
+        }
         P::OwnAddress => {
             "é o seu próprio endereço: um ingresso é transferido para outra pessoa".to_owned()
         }
@@ -152,6 +156,9 @@ fn en(problem: &FieldProblem) -> String {
             format!("must have at least {min} characters that are not spaces")
         }
         P::NotAnEmail => "must be an email address".to_owned(),
+        P::InvalidDocument => {
+            "must be a CPF (11 digits) or a CNPJ (14 digits) with correct check digits".to_owned()
+        }
         P::OwnAddress => "is your own address: a ticket is transferred to someone else".to_owned(),
         P::WrongPassword => "is not the account's password".to_owned(),
         P::OutOfRange { min, max } => format!("must be between {min} and {max}"),

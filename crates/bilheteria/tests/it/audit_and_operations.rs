@@ -60,6 +60,7 @@ async fn the_audit_chain_verifies_and_then_catches_a_tampered_row(db: TestDataba
         json!({"roles": ["organizer"]}),
     )
     .await;
+    app.organization(&organizer, "Produtora").await;
     let token = Some(organizer.token.as_str());
     let venue = app.post("/venues", token, venue_body()).await.1;
     let event = app
@@ -102,6 +103,7 @@ async fn the_audit_chain_verifies_and_then_catches_a_tampered_row(db: TestDataba
             "session.created",
             "event.created",
             "venue.created",
+            "organization.created",
             "user.roles_changed",
             "user.roles_changed", // the harness making the admin
         ],
@@ -132,7 +134,7 @@ async fn the_audit_chain_verifies_and_then_catches_a_tampered_row(db: TestDataba
             admin_token,
         )
         .await;
-    assert_eq!(rest["items"].as_array().unwrap().len(), 3);
+    assert_eq!(rest["items"].as_array().unwrap().len(), 4);
     assert_problem(
         &app.get("/admin/audit?from=last-week", admin_token).await,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -148,7 +150,7 @@ async fn the_audit_chain_verifies_and_then_catches_a_tampered_row(db: TestDataba
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         verification,
-        json!({"ok": true, "entries": 7, "first_bad": null})
+        json!({"ok": true, "entries": 8, "first_bad": null})
     );
     let verified = cli(&app.db, &["audit", "verify"]);
     assert!(
@@ -156,13 +158,13 @@ async fn the_audit_chain_verifies_and_then_catches_a_tampered_row(db: TestDataba
         "{}",
         String::from_utf8_lossy(&verified.stderr)
     );
-    assert!(String::from_utf8_lossy(&verified.stdout).contains("audit chain intact: 7 entries"));
+    assert!(String::from_utf8_lossy(&verified.stdout).contains("audit chain intact: 8 entries"));
 
     tamper(&app.db).await;
     let (_, verification) = app.get("/admin/audit/verify", admin_token).await;
     assert_eq!(
         verification,
-        json!({"ok": false, "entries": 7, "first_bad": 3})
+        json!({"ok": false, "entries": 8, "first_bad": 3})
     );
     let broken = cli(&app.db, &["audit", "verify"]);
     assert!(!broken.status.success());
@@ -664,6 +666,26 @@ async fn the_cli_seeds_the_demo_box_office_once(db: TestDatabase) {
             .unwrap()
             .contains(&json!("organizer"))
     );
+    // She owns the demo organization, which holds the demo's catalog.
+    let token = login["token"].as_str().unwrap();
+    let (status, mine) = app.get("/organizations", Some(token)).await;
+    assert_eq!(status, StatusCode::OK, "{mine}");
+    assert_eq!(mine["items"].as_array().unwrap().len(), 1, "{mine}");
+    assert_eq!(
+        mine["items"][0]["name"],
+        bilheteria_app::demo::DEMO_ORGANIZATION
+    );
+    assert_eq!(mine["items"][0]["role"], "owner");
+    let (_, theirs) = app
+        .get(
+            &format!(
+                "/organizations/{}/events",
+                mine["items"][0]["id"].as_str().unwrap()
+            ),
+            Some(token),
+        )
+        .await;
+    assert_eq!(theirs["items"].as_array().unwrap().len(), 4, "{theirs}");
     assert!(
         bilheteria_app::setup::prepare(&app.state)
             .await

@@ -71,7 +71,7 @@ fn id(value: &Value) -> &str {
 
 async fn an_organizer_builds_a_catalog_the_public_can_browse(db: TestDatabase) {
     let app = TestApp::spawn(db).await;
-    let organizer = app.account("org@example.com", &[Role::Organizer]).await;
+    let organizer = app.organizer("org@example.com").await;
     let token = Some(organizer.token.as_str());
     let catalog = build_catalog(&app, &organizer, "draft").await;
 
@@ -191,8 +191,8 @@ async fn an_organizer_builds_a_catalog_the_public_can_browse(db: TestDatabase) {
 
 async fn another_organizer_is_denied_every_write(db: TestDatabase) {
     let app = TestApp::spawn(db).await;
-    let owner = app.account("owner@example.com", &[Role::Organizer]).await;
-    let rival = app.account("rival@example.com", &[Role::Organizer]).await;
+    let owner = app.organizer("owner@example.com").await;
+    let rival = app.organizer("rival@example.com").await;
     let published = build_catalog(&app, &owner, "published").await;
     let draft = build_catalog(&app, &owner, "draft").await;
     let rival_venue = app
@@ -201,7 +201,8 @@ async fn another_organizer_is_denied_every_write(db: TestDatabase) {
         .1;
     let token = Some(rival.token.as_str());
 
-    // Writes on the owner's published (visible) things: forbidden.
+    // Outside the owner's organization its things are not found, published or not; naming
+    // a published venue or event of it in a body of one's own is forbidden.
     let event_on_owner_venue =
         json!({"title": "Pirata", "category": "music", "venue_id": published.venue["id"]});
     assert_problem(
@@ -213,15 +214,15 @@ async fn another_organizer_is_denied_every_write(db: TestDatabase) {
     assert_problem(
         &app.patch(&patch_path, token, json!({"title": "Hijacked"}))
             .await,
-        StatusCode::FORBIDDEN,
-        "forbidden",
+        StatusCode::NOT_FOUND,
+        "not_found",
     );
     let sessions_path = format!("/events/{}/sessions", id(&published.event));
     assert_problem(
         &app.post(&sessions_path, token, session_body(&rival_venue))
             .await,
-        StatusCode::FORBIDDEN,
-        "forbidden",
+        StatusCode::NOT_FOUND,
+        "not_found",
     );
     let product_for_owner_event = json!({"name": "Fake", "price_cents": 100, "stock": 1, "event_ids": [published.event["id"]]});
     assert_problem(
@@ -232,8 +233,8 @@ async fn another_organizer_is_denied_every_write(db: TestDatabase) {
     let product_path = format!("/products/{}", id(&published.product));
     assert_problem(
         &app.patch(&product_path, token, json!({"stock": 0})).await,
-        StatusCode::FORBIDDEN,
-        "forbidden",
+        StatusCode::NOT_FOUND,
+        "not_found",
     );
 
     // Writes on the owner's draft (invisible) things: not found, as if they did not exist.
@@ -314,15 +315,15 @@ async fn another_organizer_is_denied_every_write(db: TestDatabase) {
             answer.1
         );
     }
-    // The published session's report exists for everyone, and is the organizer's alone.
+    // The published session's report is its organization's alone: outside it, not found.
     assert_problem(
         &app.get(
             &format!("/sessions/{}/integrity", id(&published.session)),
             token,
         )
         .await,
-        StatusCode::FORBIDDEN,
-        "forbidden",
+        StatusCode::NOT_FOUND,
+        "not_found",
     );
     // Moving one's own event to the rival's venue is refused too.
     let owner_token = Some(owner.token.as_str());
@@ -355,7 +356,7 @@ async fn another_organizer_is_denied_every_write(db: TestDatabase) {
 
 async fn customers_and_anonymous_callers_cannot_author(db: TestDatabase) {
     let app = TestApp::spawn(db).await;
-    let owner = app.account("owner@example.com", &[Role::Organizer]).await;
+    let owner = app.organizer("owner@example.com").await;
     let catalog = build_catalog(&app, &owner, "published").await;
     let customer = app.account("fan@example.com", &[]).await;
     let staff = app.account("gate@example.com", &[Role::Staff]).await;
@@ -384,7 +385,7 @@ async fn customers_and_anonymous_callers_cannot_author(db: TestDatabase) {
                 json!({"title": "X"}),
             )
             .await;
-        assert_problem(&patch, StatusCode::FORBIDDEN, "forbidden");
+        assert_problem(&patch, StatusCode::NOT_FOUND, "not_found");
     }
     assert_problem(
         &app.post("/venues", None, venue_body()).await,
@@ -399,15 +400,30 @@ async fn customers_and_anonymous_callers_cannot_author(db: TestDatabase) {
         )
         .await;
     assert_problem(&patch, StatusCode::UNAUTHORIZED, "unauthenticated");
-    // A demoted organizer loses their catalog.
-    app.store
-        .set_roles(
-            owner.id.parse().unwrap(),
-            bilheteria_domain::account::Roles::customer(),
-            &Default::default(),
+    // The organization, not the person, holds the catalog: an owner taken out of it by
+    // another owner loses it, whatever their platform role.
+    let organization = catalog.event["organization_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let heir = app.account("heir@example.com", &[]).await;
+    let (status, added) = app
+        .post(
+            &format!("/organizations/{organization}/members"),
+            Some(&owner.token),
+            json!({"email": "heir@example.com", "role": "owner"}),
         )
-        .await
-        .unwrap();
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{added}");
+    let (status, _) = app
+        .call(
+            Method::DELETE,
+            &format!("/organizations/{organization}/members/{}", owner.id),
+            Some(&heir.token),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
     let patch = app
         .patch(
             &format!("/events/{}", id(&catalog.event)),
@@ -415,12 +431,20 @@ async fn customers_and_anonymous_callers_cannot_author(db: TestDatabase) {
             json!({"title": "X"}),
         )
         .await;
-    assert_problem(&patch, StatusCode::FORBIDDEN, "forbidden");
+    assert_problem(&patch, StatusCode::NOT_FOUND, "not_found");
+    let (status, _) = app
+        .patch(
+            &format!("/events/{}", id(&catalog.event)),
+            Some(&heir.token),
+            json!({"title": "Y"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "a member needs no platform role");
 }
 
 async fn catalog_bad_input_is_refused_and_leaves_nothing(db: TestDatabase) {
     let app = TestApp::spawn(db).await;
-    let organizer = app.account("org@example.com", &[Role::Organizer]).await;
+    let organizer = app.organizer("org@example.com").await;
     let token = Some(organizer.token.as_str());
     let catalog = build_catalog(&app, &organizer, "published").await;
     let other_venue = app.post("/venues", token, venue_body()).await.1;
@@ -638,7 +662,7 @@ async fn catalog_bad_input_is_refused_and_leaves_nothing(db: TestDatabase) {
 
 async fn listing_and_search_filter_and_page(db: TestDatabase) {
     let app = TestApp::spawn(db).await;
-    let organizer = app.account("org@example.com", &[Role::Organizer]).await;
+    let organizer = app.organizer("org@example.com").await;
     let token = Some(organizer.token.as_str());
     let venue = app.post("/venues", token, venue_body()).await.1;
     for (title, category) in [
@@ -774,7 +798,7 @@ async fn listing_and_search_filter_and_page(db: TestDatabase) {
 /// sale and sold from, its last sector's seat map read like any other.
 async fn a_stadium_of_a_hundred_thousand_seats_is_created_and_sold(db: TestDatabase) {
     let app = TestApp::spawn(db).await;
-    let organizer = app.account("estadio@example.com", &[Role::Organizer]).await;
+    let organizer = app.organizer("estadio@example.com").await;
     let token = Some(organizer.token.as_str());
     let sectors: Vec<Value> = (1..=200)
         .map(|n| {

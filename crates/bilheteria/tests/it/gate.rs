@@ -212,8 +212,8 @@ async fn scans_refuse_bad_codes_other_sessions_revoked_tickets_and_strangers(db:
         .await;
     assert_eq!(
         status,
-        StatusCode::FORBIDDEN,
-        "only the organizer assigns staff"
+        StatusCode::NOT_FOUND,
+        "outside the event's organization, its staff is nobody's business"
     );
     let (status, body) = app
         .post(

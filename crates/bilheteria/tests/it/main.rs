@@ -20,6 +20,7 @@ mod openapi_check;
 mod openapi_fuzz;
 mod openapi_schema;
 mod order_lines;
+mod organizations;
 mod pages;
 mod paysim;
 mod pix;

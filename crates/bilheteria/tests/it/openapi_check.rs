@@ -294,6 +294,7 @@ async fn every_operation_answers_as_its_document_says(db: TestDatabase) {
             &[Role::Admin, Role::Organizer, Role::Staff],
         )
         .await;
+    let organization = app.organization(&admin, "Schema").await;
     let (status, document) = app.get("/api/openapi.json", None).await;
     assert_eq!(status, StatusCode::OK);
     let doc = Doc { root: &document };
@@ -307,6 +308,7 @@ async fn every_operation_answers_as_its_document_says(db: TestDatabase) {
             (_, p) if p.contains("/events/{id}") => &sale.event_id,
             (_, p) if p.contains("/venues/{id}") => sale.venue["id"].as_str().unwrap_or_default(),
             (_, p) if p.contains("/products/{id}") => &sale.product_id,
+            (_, p) if p.contains("/organizations/{id}") && param == "id" => &organization,
             ("user_id", _) | (_, "/api/v1/admin/users/{id}/roles") => &admin.id,
             _ => "3fa85f64-5717-4562-b3fc-2c963f66afa6",
         };

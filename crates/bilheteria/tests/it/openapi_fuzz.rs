@@ -73,6 +73,11 @@ const RULES_BEYOND_THE_SCHEMA: &[(&str, &str)] = &[
     ("products", "none with a resale listing"),
     ("products[].product_id", "each product once"),
     ("event_ids[]", "events the caller manages"),
+    ("document", "a CPF or CNPJ whose check digits are right"),
+    (
+        "organization_id",
+        "an organization the caller may add to; required when they belong to several",
+    ),
     ("payment.token", "required by a card, refused with a Pix"),
     ("payment.installments", "a Pix is paid at once"),
 ];
@@ -558,6 +563,7 @@ async fn generated_requests_get_the_answers_the_document_promises(db: TestDataba
             &[Role::Admin, Role::Organizer, Role::Staff],
         )
         .await;
+    let organization = app.organization(&admin, "Fuzz").await;
     let bystander = app.account("fuzz-bystander@example.com", &[]).await;
     let (status, document) = app.get("/api/openapi.json", None).await;
     assert_eq!(status, StatusCode::OK);
@@ -577,6 +583,7 @@ async fn generated_requests_get_the_answers_the_document_promises(db: TestDataba
             .filter_map(|s| s["id"].as_str().map(str::to_owned)),
     );
     ids.extend(sale.venue["id"].as_str().map(str::to_owned));
+    ids.push(organization.clone());
     let path_id = |path: &str, param: &str| -> String {
         match (param, path) {
             (_, p) if p.contains("/queue") => queued.session_id.clone(),
@@ -587,6 +594,7 @@ async fn generated_requests_get_the_answers_the_document_promises(db: TestDataba
                 sale.venue["id"].as_str().unwrap_or_default().to_owned()
             }
             (_, p) if p.contains("/products/{id}") => sale.product_id.clone(),
+            (_, p) if p.contains("/organizations/{id}") => organization.clone(),
             _ => "3fa85f64-5717-4562-b3fc-2c963f66afa6".to_owned(),
         }
     };

@@ -463,18 +463,19 @@ async fn organizers_see_pause_and_retune_their_queue(db: TestDatabase) {
         )
         .await;
     assert_problem(&bad, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    // Outside the event's organization its queue is not found to steer or watch.
     let customer = app.account("fan@example.com", &[]).await;
     assert_problem(
         &app.patch(&path, Some(&customer.token), json!({"paused": true}))
             .await,
-        StatusCode::FORBIDDEN,
-        "forbidden",
+        StatusCode::NOT_FOUND,
+        "not_found",
     );
     assert_problem(
         &app.get(&format!("{path}/stats"), Some(&customer.token))
             .await,
-        StatusCode::FORBIDDEN,
-        "forbidden",
+        StatusCode::NOT_FOUND,
+        "not_found",
     );
     let admin = app.account("root@example.com", &[Role::Admin]).await;
     let (_, audit) = app

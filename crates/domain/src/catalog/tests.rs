@@ -10,6 +10,7 @@ fn row(label: &str, seats: i64) -> RowInput {
 
 fn venue_input() -> VenueInput {
     VenueInput {
+        organization_id: None,
         name: "Arena".into(),
         city: "São Paulo".into(),
         time_zone: None,
@@ -32,6 +33,7 @@ fn venue() -> Venue {
     let parsed = venue_input().parse().unwrap();
     Venue {
         id: VenueId::new(),
+        organization_id: OrganizationId::new(),
         owner_id: UserId::new(),
         name: parsed.name,
         city: parsed.city,
@@ -93,6 +95,7 @@ fn a_venue_cannot_exceed_the_seat_limit() {
         .map(|i| row(&format!("R{i}"), MAX_SEATS_PER_ROW))
         .collect();
     let input = VenueInput {
+        organization_id: None,
         name: "Huge".into(),
         city: "X".into(),
         time_zone: None,
@@ -113,6 +116,7 @@ fn a_stadium_of_a_hundred_thousand_seats_fits_and_the_section_limit_holds() {
         capacity: None,
     };
     let stadium = VenueInput {
+        organization_id: None,
         name: "Estádio".into(),
         city: "Rio de Janeiro".into(),
         time_zone: None,
@@ -121,6 +125,7 @@ fn a_stadium_of_a_hundred_thousand_seats_fits_and_the_section_limit_holds() {
     let parsed = stadium.clone().parse().unwrap();
     assert_eq!(parsed.sections.len(), 200);
     let booths = |count: usize| VenueInput {
+        organization_id: None,
         sections: (0..count)
             .map(|i| SectionInput {
                 name: format!("Camarote {i}"),
@@ -192,6 +197,7 @@ fn categories_are_named_by_code_or_either_label_accents_and_case_ignored() {
 #[test]
 fn event_patch_keeps_absent_fields() {
     let created = EventInput {
+        organization_id: None,
         title: "Show".into(),
         description: String::new(),
         category: "Music".into(),
@@ -204,6 +210,7 @@ fn event_patch_keeps_absent_fields() {
     assert_eq!(created.category, Category::Music);
     let event = Event {
         id: EventId::new(),
+        organization_id: OrganizationId::new(),
         owner_id: UserId::new(),
         venue_id: created.venue_id,
         title: created.title,
@@ -213,6 +220,7 @@ fn event_patch_keeps_absent_fields() {
         status: created.status,
         created_at: datetime!(2026-01-01 0:00 UTC),
         updated_at: datetime!(2026-01-01 0:00 UTC),
+        organization_suspended: false,
     };
     let patched = EventPatch {
         status: Some(EventStatus::Published),
@@ -349,6 +357,7 @@ fn seat_map_letters_name_statuses() {
 #[test]
 fn products_validate_and_patch() {
     let input = ProductInput {
+        organization_id: None,
         name: "Camiseta".into(),
         description: String::new(),
         price_cents: 8_000,
@@ -360,6 +369,7 @@ fn products_validate_and_patch() {
     let fields = input.clone().parse().unwrap();
     assert_eq!(fields.currency.as_str(), "BRL");
     let bad = ProductInput {
+        organization_id: None,
         price_cents: -1,
         stock: MAX_STOCK + 1,
         ..input
@@ -374,6 +384,7 @@ fn products_validate_and_patch() {
 #[test]
 fn a_patch_without_stock_leaves_it_to_sales() {
     let input = ProductInput {
+        organization_id: None,
         name: "Camiseta".into(),
         description: String::new(),
         price_cents: 8_000,
@@ -385,6 +396,7 @@ fn a_patch_without_stock_leaves_it_to_sales() {
     let fields = input.parse().unwrap();
     let current = Product {
         id: ProductId::new(),
+        organization_id: OrganizationId::new(),
         owner_id: UserId::new(),
         name: fields.name,
         description: fields.description,

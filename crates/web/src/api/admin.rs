@@ -1,4 +1,5 @@
-//! Administration: users and roles (S5, S13, C5) and the audit log (S14).
+//! Administration: users and roles (S5, S13, C5), suspending organizations, and the audit log
+//! (S14).
 
 use super::error::{ApiError, ApiResult, Problem, ProblemCode};
 use super::extract::{ApiJson, ApiQuery, ClientIp, CurrentUser, PathId};
@@ -6,11 +7,12 @@ use super::{audit_context, page_request, parse_instant};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use bilheteria_app::App;
 use bilheteria_app::authz::require_admin;
+use bilheteria_app::{App, organizations};
 use bilheteria_domain::account::{Role, Roles, User};
 use bilheteria_domain::audit::{AuditEntry, AuditQuery, AuditVerification};
-use bilheteria_domain::ids::UserId;
+use bilheteria_domain::ids::{OrganizationId, UserId};
+use bilheteria_domain::organization::Organization;
 use bilheteria_domain::page::Page;
 use bilheteria_domain::validation::count;
 use bilheteria_domain::{FieldErrors, FieldProblem};
@@ -76,6 +78,51 @@ pub async fn set_roles(
             other => other.into(),
         })?;
     Ok(Json(user))
+}
+
+#[utoipa::path(post, path = "/admin/organizations/{id}/suspend", tag = "admin", security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid)),
+    responses(
+        (status = 200, description = "the organization, suspended: its sessions refuse new holds (`organization_suspended`)", body = Organization),
+        (status = 403, body = Problem),
+        (status = 404, body = Problem),
+    ))]
+pub async fn suspend_organization(
+    State(state): State<App>,
+    caller: CurrentUser,
+    client_ip: ClientIp,
+    PathId(id): PathId<OrganizationId>,
+) -> ApiResult<Json<Organization>> {
+    suspension(&state, &caller, client_ip, id, true).await
+}
+
+#[utoipa::path(post, path = "/admin/organizations/{id}/unsuspend", tag = "admin", security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid)),
+    responses(
+        (status = 200, description = "the organization, selling again", body = Organization),
+        (status = 403, body = Problem),
+        (status = 404, body = Problem),
+    ))]
+pub async fn unsuspend_organization(
+    State(state): State<App>,
+    caller: CurrentUser,
+    client_ip: ClientIp,
+    PathId(id): PathId<OrganizationId>,
+) -> ApiResult<Json<Organization>> {
+    suspension(&state, &caller, client_ip, id, false).await
+}
+
+async fn suspension(
+    state: &App,
+    caller: &CurrentUser,
+    client_ip: ClientIp,
+    id: OrganizationId,
+    suspended: bool,
+) -> ApiResult<Json<Organization>> {
+    let audit = audit_context(caller, client_ip);
+    Ok(Json(
+        organizations::set_suspended(state, &caller.user, id, suspended, &audit).await?,
+    ))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

@@ -13,9 +13,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bilheteria_app::App;
 use bilheteria_app::access;
-use bilheteria_app::error::Denied;
 use bilheteria_app::sales;
 use bilheteria_domain::ids::{HoldId, OrderId, SessionId};
+use bilheteria_domain::organization::Capability;
 use bilheteria_domain::page::Page;
 use bilheteria_domain::sales::{
     Hold, HoldInput, IdempotencyKey, Order, OrderFailure, OrderInput, OrderStatus,
@@ -31,7 +31,7 @@ use serde::Deserialize;
     responses(
         (status = 201, body = Hold),
         (status = 403, description = "`admission_required` or `ip_blocked`", body = Problem),
-        (status = 409, description = "`seat_unavailable` (lists `seat_ids`), `sold_out`, `sales_not_open`, `sales_closed`", body = Problem),
+        (status = 409, description = "`seat_unavailable` (lists `seat_ids`), `sold_out`, `sales_not_open`, `sales_closed`, `organization_suspended`", body = Problem),
         (status = 422, description = "`purchase_limit_exceeded` (C1) or `validation_failed`", body = Problem),
         (status = 429, description = "`rate_limited`: too many holds and orders from this buyer or address", body = Problem),
     ))]
@@ -373,6 +373,6 @@ pub async fn sales_integrity(
     caller: CurrentUser,
     PathId(id): PathId<SessionId>,
 ) -> ApiResult<Json<bilheteria_store::SalesIntegrity>> {
-    access::managed_session(&state, id, &caller.user, Denied::OthersSalesAudit).await?;
+    access::managed_session(&state, id, &caller.user, Capability::SeeSales).await?;
     Ok(Json(sales::integrity(&state, id).await?))
 }

@@ -148,6 +148,7 @@ pub async fn list_events(
         from,
         to,
         include_drafts: false,
+        ..EventQuery::default()
     };
     Ok(Json(state.store.list_events(&filter, &page).await?))
 }

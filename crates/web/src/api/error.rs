@@ -409,22 +409,22 @@ impl From<AppError> for ApiError {
             ),
             AppError::Forbidden(denied) => Self::forbidden(match denied {
                 Denied::NeedsAdmin => "this needs the admin role",
-                Denied::NeedsOrganizer => "this needs the organizer role",
-                Denied::OthersEvent => "this event belongs to another organizer",
-                Denied::OthersVenue => "this venue belongs to another organizer",
-                Denied::OthersProduct => "this product belongs to another organizer",
+                Denied::NeedsOrganizer => "founding an organization needs the organizer role",
+                Denied::RoleMayNot => {
+                    "your role in this organization (or the events you are limited to) does not allow this"
+                }
+                Denied::NoOrganization => {
+                    "you belong to no organization: found one (POST /organizations) or ask to be added to one"
+                }
+                Denied::OthersVenue => "this venue belongs to another organization",
                 Denied::ProductWithOthersEvent => {
-                    "a product can be offered only with your own events"
+                    "a product can be offered only with its own organization's events"
                 }
-                Denied::RefundOfOthersOrder => "only the event's organizer or an admin can refund",
-                Denied::OthersSalesAudit => {
-                    "only the event's organizer or an admin can audit its sales"
-                }
-                Denied::OthersQueue => {
-                    "only the event's organizer or an admin can see or steer its queue"
+                Denied::RefundOfOthersOrder => {
+                    "only a member of the event's organization who may refund, or an admin, can refund"
                 }
                 Denied::NotEventStaff => {
-                    "only staff assigned to this event, its organizer or an admin can check its tickets in"
+                    "only the door staff of this event's organization (or an admin) can check its tickets in"
                 }
                 Denied::OnlySenderCancels => {
                     "only the sender can cancel a transfer; the recipient declines it"
@@ -458,6 +458,11 @@ impl From<AppError> for ApiError {
                 StatusCode::CONFLICT,
                 ProblemCode::SalesClosed,
                 "this session has already started",
+            ),
+            AppError::OrganizationSuspended => Self::new(
+                StatusCode::CONFLICT,
+                ProblemCode::OrganizationSuspended,
+                "the organization selling this session is suspended: it sells nothing for now",
             ),
             AppError::AdmissionRequired(problem) => Self::new(
                 StatusCode::FORBIDDEN,
@@ -681,6 +686,14 @@ impl From<Refusal> for ApiError {
                 ProblemCode::ListingUnavailable,
                 "this listing is sold, withdrawn, being bought by someone else, or your own",
             ),
+            Refusal::LastOwner => Self::new(
+                StatusCode::CONFLICT,
+                ProblemCode::LastOwner,
+                "an organization keeps at least one owner: make another member owner first",
+            ),
+            Refusal::EventNotOfOrganization { index } => {
+                Self::invalid_field(&format!("event_ids[{index}]"), FieldProblem::Unknown)
+            }
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod error;
 pub mod extract;
 pub mod gate;
 pub mod ops;
+pub mod organizations;
 pub mod problem_code;
 pub mod queue;
 pub mod tickets;
@@ -42,6 +43,7 @@ pub const API_PREFIX: &str = "/api/v1";
     modifiers(&BearerAuth),
     tags(
         (name = "accounts", description = "Registration, login and sessions (one per user and per device)"),
+        (name = "organizations", description = "Organizations (producers) and their teams: members' roles, optionally limited to some events"),
         (name = "catalog", description = "Venues, events, sessions, seat maps and products"),
         (name = "buying", description = "Holds, orders, payments and refunds"),
         (name = "tickets", description = "Tickets and the keys that verify them"),
@@ -82,6 +84,18 @@ fn api_routes() -> OpenApiRouter<App> {
         .routes(routes!(admin::list_audit))
         .routes(routes!(admin::verify_audit))
         .routes(routes!(admin::rehearsal_buyers))
+        .routes(routes!(admin::suspend_organization))
+        .routes(routes!(admin::unsuspend_organization))
+        .routes(routes!(
+            organizations::create_organization,
+            organizations::list_organizations
+        ))
+        .routes(routes!(organizations::organization_events))
+        .routes(routes!(
+            organizations::list_members,
+            organizations::add_member
+        ))
+        .routes(routes!(organizations::remove_member))
         .routes(routes!(catalog::create_venue))
         .routes(routes!(catalog::get_venue))
         .routes(routes!(catalog::create_event, catalog::list_events))

@@ -86,6 +86,10 @@ problem_codes! {
     OrderNotRefundable = "order_not_refundable",
     PaymentProviderError = "payment_provider_error",
     EventHasSessions = "event_has_sessions",
+    /// A change that would leave an organization without an owner.
+    LastOwner = "last_owner",
+    /// A hold on a session of an organization an admin suspended.
+    OrganizationSuspended = "organization_suspended",
     DemoAlreadySeeded = "demo_already_seeded",
     // Tickets: the gate, transfers, resale.
     InvalidTicket = "invalid_ticket",

@@ -12,12 +12,12 @@ use axum::response::{IntoResponse, Response};
 use bilheteria_app::App;
 use bilheteria_app::AppError;
 use bilheteria_app::access;
-use bilheteria_app::error::Denied;
 use bilheteria_app::queue::{LinePlace, QueueStats, QueueView};
 use bilheteria_domain::account::User;
 use bilheteria_domain::catalog::SaleWindow;
 use bilheteria_domain::catalog::{QueuePatch, QueueSettings};
 use bilheteria_domain::ids::SessionId;
+use bilheteria_domain::organization::Capability;
 use bilheteria_domain::queue::{QueueClaims, TokenKind, device_fingerprint, proof_of_work_ok};
 use bilheteria_store::QueuedSession;
 use serde::{Deserialize, Serialize};
@@ -57,7 +57,7 @@ pub async fn queued_session(
     let (session, _) = match asker {
         QueueAccess::Buyer => access::visible_session(state, id, Some(caller)).await?,
         QueueAccess::Manager => {
-            access::managed_session(state, id, caller, Denied::OthersQueue).await?
+            access::managed_session(state, id, caller, Capability::EditCatalog).await?
         }
     };
     if !session.queue.enabled {

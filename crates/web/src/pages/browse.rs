@@ -115,6 +115,7 @@ pub async fn home(
         from: from.or(Some(app.clock.now())),
         to,
         include_drafts: false,
+        ..EventQuery::default()
     };
     let page =
         PageRequest::parse(Some(HOME_PAGE_SIZE), query.cursor.as_deref()).unwrap_or(PageRequest {

@@ -820,6 +820,26 @@ fn problem_wording(code: ProblemCode) -> [(&'static str, &'static str); 2] {
             ("Vendas encerradas", "As vendas desta sessão terminaram."),
             ("Sales closed", "Sales for this session are over."),
         ],
+        C::OrganizationSuspended => [
+            (
+                "Vendas suspensas",
+                "A organização que vende esta sessão está suspensa: por enquanto não vende ingressos.",
+            ),
+            (
+                "Sales suspended",
+                "The organization selling this session is suspended: it sells no tickets for now.",
+            ),
+        ],
+        C::LastOwner => [
+            (
+                "Último proprietário",
+                "Uma organização precisa de ao menos um proprietário: torne outro membro proprietário antes.",
+            ),
+            (
+                "Last owner",
+                "An organization needs at least one owner: make another member an owner first.",
+            ),
+        ],
         C::IpBlocked => [
             (
                 "Compra bloqueada",
