@@ -11,9 +11,9 @@ use bilheteria_domain::account::User;
 use bilheteria_domain::audit::AuditContext;
 use bilheteria_domain::catalog::{
     Event, EventInput, EventPatch, EventSession, Product, ProductInput, ProductPatch, SessionInput,
-    Venue, VenueInput,
+    SessionPatch, Venue, VenueInput,
 };
-use bilheteria_domain::ids::{EventId, ProductId};
+use bilheteria_domain::ids::{EventId, ProductId, SessionId};
 use bilheteria_domain::organization::Capability;
 
 pub async fn create_venue(
@@ -85,6 +85,31 @@ pub async fn create_session(
         .await?;
     created.half_price = Some(app.store.half_price_availability(created.id).await?);
     Ok(created)
+}
+
+/// `PATCH /sessions/{id}`: changes what may still change of a session; pausing sales takes
+/// effect at once on this node (every node within a second).
+#[tracing::instrument(skip_all, fields(session = %id))]
+pub async fn update_session(
+    app: &App,
+    manager: &User,
+    id: SessionId,
+    patch: SessionPatch,
+    audit: &AuditContext,
+) -> AppResult<EventSession> {
+    let (session, _) =
+        crate::access::managed_session(app, id, manager, Capability::EditCatalog).await?;
+    let settings = patch.apply_to(&session)?;
+    app.store
+        .update_session(id, &settings, app.clock.now(), audit)
+        .await?;
+    let mut updated = app
+        .store
+        .get_session(id)
+        .await?
+        .ok_or(AppError::NotFound("session"))?;
+    updated.half_price = Some(app.store.half_price_availability(id).await?);
+    Ok(updated)
 }
 
 pub async fn create_product(

@@ -41,6 +41,9 @@ pub enum AppError {
     SalesNotOpen { sales_start_at: OffsetDateTime },
     #[error("the session has started")]
     SalesClosed,
+    /// Its organizer paused the session's sales.
+    #[error("sales are paused")]
+    SalesPaused,
     /// An admin suspended the organization of the session's event: it sells nothing.
     #[error("the organization is suspended")]
     OrganizationSuspended,

@@ -98,6 +98,7 @@ pub async fn hold_places(
                 sales_start_at: session.sales_start_at,
             });
         }
+        SaleWindow::Paused => return Err(AppError::SalesPaused),
         SaleWindow::Closed => return Err(AppError::SalesClosed),
     }
     if session.queue.enabled {

@@ -935,8 +935,93 @@ pub struct EventSession {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub half_price: Option<HalfPriceAvailability>,
     pub pix_expires_after_seconds: i64,
+    /// Whether its organizer paused sales: holds are refused (`sales_paused`) until resumed.
+    pub sales_paused: bool,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
+}
+
+/// `PATCH /sessions/{id}`: what of a session may still change; an absent field stays.
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SessionPatch {
+    /// `true` stops selling at once (holds answer 409 `sales_paused`), `false` resumes.
+    pub sales_paused: Option<bool>,
+    /// When sales open; before the session starts.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub sales_start_at: Option<OffsetDateTime>,
+    #[schema(minimum = 1, maximum = 50)]
+    pub max_tickets_per_user: Option<i64>,
+    #[schema(minimum = 60, maximum = 3_600)]
+    pub hold_seconds: Option<i64>,
+    #[schema(minimum = 60, maximum = 86_400)]
+    pub pix_expires_after_seconds: Option<i64>,
+}
+
+/// A session's settings after a [`SessionPatch`]: what the store writes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SessionSettings {
+    pub sales_paused: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    pub sales_start_at: OffsetDateTime,
+    pub max_tickets_per_user: i64,
+    pub hold_seconds: i64,
+    pub pix_expires_after_seconds: i64,
+}
+
+impl SessionSettings {
+    pub fn of(session: &EventSession) -> Self {
+        Self {
+            sales_paused: session.sales_paused,
+            sales_start_at: session.sales_start_at,
+            max_tickets_per_user: session.max_tickets_per_user,
+            hold_seconds: session.hold_seconds,
+            pix_expires_after_seconds: session.pix_expires_after_seconds,
+        }
+    }
+}
+
+impl SessionPatch {
+    /// The settings of `session` with this patch applied, checked as at creation.
+    pub fn apply_to(self, session: &EventSession) -> Result<SessionSettings, FieldErrors> {
+        let current = SessionSettings::of(session);
+        let mut errors = FieldErrors::new();
+        let sales_start_at = self.sales_start_at.unwrap_or(current.sales_start_at);
+        if self.sales_start_at.is_some() && sales_start_at >= session.starts_at {
+            errors.add("sales_start_at", FieldProblem::NotBeforeStart);
+        }
+        let max_tickets_per_user = errors.check(
+            "max_tickets_per_user",
+            in_range(
+                self.max_tickets_per_user
+                    .unwrap_or(current.max_tickets_per_user),
+                1,
+                50,
+            ),
+        );
+        let hold_seconds = errors.check(
+            "hold_seconds",
+            in_range(self.hold_seconds.unwrap_or(current.hold_seconds), 60, 3_600),
+        );
+        let pix_expires_after_seconds = errors.check(
+            "pix_expires_after_seconds",
+            in_range(
+                self.pix_expires_after_seconds
+                    .unwrap_or(current.pix_expires_after_seconds),
+                60,
+                86_400,
+            ),
+        );
+        errors.finish(|| {
+            Some(SessionSettings {
+                sales_paused: self.sales_paused.unwrap_or(current.sales_paused),
+                sales_start_at,
+                max_tickets_per_user: max_tickets_per_user?,
+                hold_seconds: hold_seconds?,
+                pix_expires_after_seconds: pix_expires_after_seconds?,
+            })
+        })
+    }
 }
 
 impl EventSession {
@@ -954,6 +1039,8 @@ pub enum SaleWindow {
     /// Before `sales_start_at`.
     NotOpen,
     Open,
+    /// Its organizer paused sales (`sales_paused`) before the session began.
+    Paused,
     /// From `starts_at` on: nothing is sold once the session has begun.
     Closed,
 }
@@ -975,8 +1062,12 @@ pub fn sale_window(
 }
 
 impl EventSession {
+    /// Where the session stands, its organizer's pause included.
     pub fn sale_window(&self, now: OffsetDateTime) -> SaleWindow {
-        sale_window(self.sales_start_at, self.starts_at, now)
+        match sale_window(self.sales_start_at, self.starts_at, now) {
+            SaleWindow::Open | SaleWindow::NotOpen if self.sales_paused => SaleWindow::Paused,
+            window => window,
+        }
     }
 }
 

@@ -13,7 +13,7 @@ use bilheteria_domain::audit::AuditContext;
 use bilheteria_domain::catalog::{
     Event, EventFields, EventQuery, EventSession, NewSession, NewVenue, Product, ProductFields,
     ResaleAvailability, RowSummary, SeatCategory, SeatMap, SeatMapSection, SeatStatus, Section,
-    SectionKind, SectionLayout, Venue, search_document,
+    SectionKind, SectionLayout, SessionSettings, Venue, search_document,
 };
 use bilheteria_domain::clock::{from_micros, to_micros};
 use bilheteria_domain::half_price::{HalfPriceAvailability, quota_places};
@@ -388,6 +388,69 @@ impl CatalogStore for ThisBackend {
         Ok(after)
     }
 
+    async fn update_session(
+        &self,
+        id: SessionId,
+        settings: &SessionSettings,
+        at: OffsetDateTime,
+        audit: &AuditContext,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        let outcome = async {
+            let row = sqlx::query(AssertSqlSafe(format!(
+                "SELECT sales_paused, sales_start_at, max_tickets_per_user, hold_seconds, \
+                 pix_expires_after_seconds FROM event_sessions WHERE id = $1{}",
+                ThisBackend::LOCK_ROW
+            )))
+            .bind(id.0)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+            let before = SessionSettings {
+                sales_paused: row.try_get("sales_paused")?,
+                sales_start_at: from_micros(row.try_get("sales_start_at")?),
+                max_tickets_per_user: row.try_get("max_tickets_per_user")?,
+                hold_seconds: row.try_get("hold_seconds")?,
+                pix_expires_after_seconds: row.try_get("pix_expires_after_seconds")?,
+            };
+            sqlx::query(
+                "UPDATE event_sessions SET sales_paused = $1, sales_start_at = $2, \
+                 max_tickets_per_user = $3, hold_seconds = $4, pix_expires_after_seconds = $5 WHERE id = $6",
+            )
+            .bind(settings.sales_paused)
+            .bind(to_micros(settings.sales_start_at))
+            .bind(settings.max_tickets_per_user)
+            .bind(settings.hold_seconds)
+            .bind(settings.pix_expires_after_seconds)
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
+            let action = match (before.sales_paused, settings.sales_paused) {
+                (false, true) => "session.sales_paused",
+                (true, false) => "session.sales_resumed",
+                _ => "session.updated",
+            };
+            append_audit(
+                &mut tx,
+                audit,
+                at,
+                Change {
+                    action,
+                    target_type: "session",
+                    target_id: id.to_string(),
+                    before: to_json(&before),
+                    after: to_json(settings),
+                },
+            )
+            .await?;
+            Ok::<_, StoreError>(())
+        }
+        .await;
+        finish(tx, outcome).await?;
+        self.caches.sessions.forget(&id.0);
+        Ok(())
+    }
+
     async fn get_event(&self, id: EventId) -> StoreResult<Option<Event>> {
         let stamp = match self.caches.events.get(&id.0) {
             Ok(event) => return Ok(Some(event)),
@@ -633,6 +696,7 @@ impl CatalogStore for ThisBackend {
                 half_price_release_at: session.half_price.release_at.map(|at| from_micros(to_micros(at))),
                 half_price: None,
                 pix_expires_after_seconds: session.pix_expires_after_seconds,
+                sales_paused: false,
                 created_at: at,
             };
             append_audit(

@@ -10,7 +10,7 @@ use bilheteria_domain::account::{LoginSession, Roles, User};
 use bilheteria_domain::audit::{AuditContext, AuditEntry, AuditQuery, AuditVerification};
 use bilheteria_domain::catalog::{
     Event, EventFields, EventQuery, EventSession, NewSession, NewVenue, Product, ProductFields,
-    SeatMap, Venue,
+    SeatMap, SessionSettings, Venue,
 };
 use bilheteria_domain::half_price::HalfPriceAvailability;
 use bilheteria_domain::ids::{
@@ -307,6 +307,15 @@ pub trait CatalogStore {
         audit: &AuditContext,
     ) -> StoreResult<Event>;
     async fn get_event(&self, id: EventId) -> StoreResult<Option<Event>>;
+    /// Writes a session's settings that may change after its creation (`SessionPatch`),
+    /// audited with what they were; this node sees them at once, others within a second.
+    async fn update_session(
+        &self,
+        id: SessionId,
+        settings: &SessionSettings,
+        at: OffsetDateTime,
+        audit: &AuditContext,
+    ) -> StoreResult<()>;
     /// Events in order of their first session (events without sessions last).
     async fn list_events(&self, query: &EventQuery, page: &PageRequest)
     -> StoreResult<Page<Event>>;

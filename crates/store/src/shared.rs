@@ -466,6 +466,7 @@ impl ThisBackend {
                         .map(from_micros),
                     half_price: None,
                     pix_expires_after_seconds: row.try_get("pix_expires_after_seconds")?,
+                    sales_paused: row.try_get("sales_paused")?,
                     created_at: from_micros(row.try_get("created_at")?),
                 })
             })

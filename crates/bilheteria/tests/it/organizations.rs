@@ -20,6 +20,7 @@ on_both_backends!(
     an_organizations_events_include_drafts_filtered_and_paged,
     the_door_is_for_checkin_members_and_staff_become_them,
     a_suspended_organization_sells_nothing_until_unsuspended,
+    a_session_is_paused_and_changed_by_those_who_edit_the_catalog,
     the_migration_gives_each_organizer_of_before_their_catalog,
 );
 
@@ -786,6 +787,125 @@ async fn a_suspended_organization_sells_nothing_until_unsuspended(db: TestDataba
         ["organization.unsuspended", "organization.suspended"]
     );
     assert_eq!(audit["items"][0]["actor_id"], admin.id.as_str());
+}
+
+async fn a_session_is_paused_and_changed_by_those_who_edit_the_catalog(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let sale = on_sale(&app, 4, 2, 2, json!({})).await;
+    let (_, event) = app.get(&format!("/events/{}", sale.event_id), None).await;
+    let organization = event["organization_id"].as_str().unwrap().to_owned();
+    let owner = &sale.organizer;
+    let manager = member(
+        &app,
+        owner,
+        &organization,
+        "gerente@example.com",
+        "manager",
+        None,
+    )
+    .await;
+    let outsider = app.account("de-fora@example.com", &[Role::Organizer]).await;
+    let buyer = app.account("buyer@example.com", &[]).await;
+    let path = format!("/sessions/{}", sale.session_id);
+    let patch = |token: &str, body: Value| {
+        let token = token.to_owned();
+        let path = path.clone();
+        let app = &app;
+        async move {
+            app.call(Method::PATCH, &path, Some(&token), Some(body))
+                .await
+        }
+    };
+    let pause = json!({"sales_paused": true});
+    for role in ["finance", "checkin", "viewer"] {
+        let them = member(
+            &app,
+            owner,
+            &organization,
+            &format!("{role}@example.com"),
+            role,
+            None,
+        )
+        .await;
+        assert_problem(
+            &patch(&them.token, pause.clone()).await,
+            StatusCode::FORBIDDEN,
+            "forbidden",
+        );
+    }
+    for token in [&outsider.token, &buyer.token] {
+        assert_problem(
+            &patch(token, pause.clone()).await,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        );
+    }
+    // Bad input changes nothing.
+    let (status, refused) = patch(
+        &manager.token,
+        json!({"sales_paused": true, "hold_seconds": 10, "sales_start_at": "2100-01-01T00:00:00Z"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    let mut fields = error_fields(&refused);
+    fields.sort();
+    assert_eq!(fields, ["hold_seconds", "sales_start_at"]);
+    assert_problem(
+        &patch(&manager.token, json!({"sales_paused": "yes"})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    );
+    assert_problem(
+        &patch(&manager.token, json!({"prices": []})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    );
+
+    let holds = format!("/sessions/{}/holds", sale.session_id);
+    let hold = |seat: usize| {
+        app.post(
+            &holds,
+            Some(&buyer.token),
+            json!({"seat_ids": [sale.seat_ids[seat]]}),
+        )
+    };
+    let (status, held) = hold(0).await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "unpaused by the refused patch: {held}"
+    );
+
+    // A manager pauses: the next hold is refused at once; the cap changes with it.
+    let (status, paused) = patch(
+        &manager.token,
+        json!({"sales_paused": true, "max_tickets_per_user": 4}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{paused}");
+    assert_eq!(paused["sales_paused"], true);
+    assert_eq!(paused["max_tickets_per_user"], 4);
+    assert_eq!(app.get(&path, None).await.1["sales_paused"], true);
+    assert_problem(&hold(1).await, StatusCode::CONFLICT, "sales_paused");
+
+    // The owner resumes.
+    let (status, resumed) = patch(&owner.token, json!({"sales_paused": false})).await;
+    assert_eq!(status, StatusCode::OK, "{resumed}");
+    assert_eq!(resumed["sales_paused"], false);
+    assert_eq!(
+        resumed["max_tickets_per_user"], 4,
+        "what the patch left alone stays"
+    );
+    let (status, held) = hold(1).await;
+    assert_eq!(status, StatusCode::CREATED, "{held}");
+
+    let admin = app.account("root@example.com", &[Role::Admin]).await;
+    let audit = audit_of(&app, &admin, &sale.session_id).await;
+    assert_eq!(
+        actions(&audit)[..2],
+        ["session.sales_resumed", "session.sales_paused"]
+    );
+    assert_eq!(audit["items"][1]["actor_id"], manager.id.as_str());
 }
 
 /// Runs the schema's migrations up to `last` (and no further) on the test's database.

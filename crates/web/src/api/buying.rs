@@ -31,7 +31,7 @@ use serde::Deserialize;
     responses(
         (status = 201, body = Hold),
         (status = 403, description = "`admission_required` or `ip_blocked`", body = Problem),
-        (status = 409, description = "`seat_unavailable` (lists `seat_ids`), `sold_out`, `sales_not_open`, `sales_closed`, `organization_suspended`", body = Problem),
+        (status = 409, description = "`seat_unavailable` (lists `seat_ids`), `sold_out`, `sales_not_open`, `sales_closed`, `sales_paused`, `organization_suspended`", body = Problem),
         (status = 422, description = "`purchase_limit_exceeded` (C1) or `validation_failed`", body = Problem),
         (status = 429, description = "`rate_limited`: too many holds and orders from this buyer or address", body = Problem),
     ))]

@@ -14,7 +14,7 @@ use bilheteria_app::access::visible_event;
 use bilheteria_app::{catalog, seat_maps};
 use bilheteria_domain::catalog::{
     Category, Event, EventInput, EventPatch, EventQuery, EventSession, Product, ProductInput,
-    ProductPatch, SeatMap, SessionInput, Venue, VenueInput, search_terms,
+    ProductPatch, SeatMap, SessionInput, SessionPatch, Venue, VenueInput, search_terms,
 };
 use bilheteria_domain::ids::{EventId, ProductId, SectionId, SessionId, VenueId};
 use bilheteria_domain::page::Page;
@@ -199,6 +199,27 @@ pub async fn get_session(
 ) -> ApiResult<Json<EventSession>> {
     let viewer = caller.as_ref().map(|c| &c.user);
     Ok(Json(catalog::session_for_buyers(&state, viewer, id).await?))
+}
+
+#[utoipa::path(patch, path = "/sessions/{id}", tag = "catalog", security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid)), request_body = SessionPatch,
+    responses(
+        (status = 200, description = "the session as it now is (audited); `sales_paused: true` refuses holds at once (`sales_paused`)", body = EventSession),
+        (status = 403, body = Problem),
+        (status = 404, body = Problem),
+        (status = 422, body = Problem),
+    ))]
+pub async fn update_session(
+    State(state): State<App>,
+    caller: CurrentUser,
+    client_ip: ClientIp,
+    PathId(id): PathId<SessionId>,
+    ApiJson(patch): ApiJson<SessionPatch>,
+) -> ApiResult<Json<EventSession>> {
+    let audit = audit_context(&caller, client_ip);
+    Ok(Json(
+        catalog::update_session(&state, &caller.user, id, patch, &audit).await?,
+    ))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

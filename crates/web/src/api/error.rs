@@ -459,6 +459,11 @@ impl From<AppError> for ApiError {
                 ProblemCode::SalesClosed,
                 "this session has already started",
             ),
+            AppError::SalesPaused => Self::new(
+                StatusCode::CONFLICT,
+                ProblemCode::SalesPaused,
+                "the organizer paused this session's sales: try again later",
+            ),
             AppError::OrganizationSuspended => Self::new(
                 StatusCode::CONFLICT,
                 ProblemCode::OrganizationSuspended,

@@ -101,7 +101,7 @@ fn api_routes() -> OpenApiRouter<App> {
         .routes(routes!(catalog::create_event, catalog::list_events))
         .routes(routes!(catalog::get_event, catalog::update_event))
         .routes(routes!(catalog::create_session))
-        .routes(routes!(catalog::get_session))
+        .routes(routes!(catalog::get_session, catalog::update_session))
         .routes(routes!(catalog::seat_map))
         .routes(routes!(catalog::create_product))
         .routes(routes!(catalog::get_product, catalog::update_product))

@@ -232,6 +232,7 @@ pub async fn event(
                     lang,
                     &lang.local_time(session.sales_start_at, &venue.time_zone),
                 ),
+                SaleWindow::Paused => visitor.w.sales_paused.to_owned(),
                 SaleWindow::Closed => visitor.w.sales_closed.to_owned(),
             };
             let (link, action) = if session.queue.enabled {

@@ -153,6 +153,7 @@ words! {
     logged_out: "Você saiu.", "You logged out.";
     on_sale: "À venda", "On sale";
     sales_closed: "Vendas encerradas", "Sales closed";
+    sales_paused: "Vendas pausadas pelo organizador", "Sales paused by the organizer";
     buy_tickets: "Escolher lugares", "Choose places";
     enter_queue: "Entrar na fila de espera", "Enter the waiting room";
     queue_on: "Venda com fila de espera", "Sold through a waiting room";
@@ -819,6 +820,16 @@ fn problem_wording(code: ProblemCode) -> [(&'static str, &'static str); 2] {
         C::SalesClosed => [
             ("Vendas encerradas", "As vendas desta sessão terminaram."),
             ("Sales closed", "Sales for this session are over."),
+        ],
+        C::SalesPaused => [
+            (
+                "Vendas pausadas",
+                "O organizador pausou as vendas desta sessão. Tente de novo mais tarde.",
+            ),
+            (
+                "Sales paused",
+                "The organizer paused sales for this session. Try again later.",
+            ),
         ],
         C::OrganizationSuspended => [
             (
