@@ -20,7 +20,7 @@
 //! transaction's `SAVEPOINT`, or is left to the batch's `COMMIT`, which releases it.
 
 use sqlx::error::{DatabaseError, ErrorKind};
-use sqlx::{Executor, SqliteConnection};
+use sqlx::{Connection as _, Executor, SqliteConnection};
 use std::borrow::Cow;
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
@@ -42,6 +42,9 @@ struct Writer {
     raw: Option<rusqlite::Connection>,
     conn: SqliteConnection,
     state: State,
+    /// Whether sqlx's thread may still have a request to give the handle up queued from a
+    /// hand-off that did not need it (see `on_handle`).
+    behind: bool,
 }
 
 /// The writer's transaction, as the statements on the connection left it.
@@ -75,6 +78,7 @@ impl GroupCommit {
             writer: Arc::new(Mutex::new(Writer {
                 raw: None,
                 conn,
+                behind: false,
                 state: State {
                     batch: None,
                     savepoint: Savepoint::None,
@@ -137,12 +141,34 @@ impl GroupCommit {
 
 impl Writer {
     /// Runs `body` on the connection's handle, locked away from sqlx's thread: one hand-off.
-    /// Nothing in here awaits, so a cancelled caller cannot stop it halfway.
+    /// Nothing awaits once the handle is taken, so a cancelled caller cannot stop `body` halfway.
     async fn on_handle<T>(
         &mut self,
         body: impl FnOnce(&rusqlite::Connection, &mut State) -> T,
     ) -> Result<T, sqlx::Error> {
-        let mut handle = self.conn.lock_handle().await?;
+        // sqlx's `lock_handle` queues for the handle, then asks its thread (through a channel of
+        // 50 requests) to give it up; the thread takes it back right after. If a hand-off comes
+        // before the thread has taken the handle back from the previous one, it gets the handle
+        // at once and its request stays queued, unneeded; hand-offs in a row can pile such
+        // requests up until the channel is full, and then one holds the handle while it waits to
+        // queue its request, and the thread waits for the handle: both stop for good. So a
+        // hand-off that got the handle at once lets the thread catch up (a ping, answered once
+        // the requests before it are done) before the next one.
+        if self.behind {
+            self.conn.ping().await?;
+            self.behind = false;
+        }
+        let mut locking = std::pin::pin!(self.conn.lock_handle());
+        let mut first_poll = true;
+        let behind = &mut self.behind;
+        let mut handle = std::future::poll_fn(|cx| {
+            let locked = locking.as_mut().poll(cx);
+            if std::mem::take(&mut first_poll) && locked.is_ready() {
+                *behind = true;
+            }
+            locked
+        })
+        .await?;
         let db = match &mut self.raw {
             Some(db) => db,
             slot @ None => {

@@ -3,17 +3,18 @@
 //! payment provider is called (the caller does that between `begin_order` and `settle_order`).
 
 use super::holds::{hold_columns, hold_from_row, must_retry};
-use super::shared::{Change, DbRow, corrupt, enqueue, finish, product_stock};
+use super::shared::{Change, DbRow, OnTx, corrupt, enqueue, finish, product_stock, write_steps};
 use super::tickets::{eligibility_from_row, seat_unit_from_row, ticket_from_row, ticket_select};
 use super::{Db, ThisBackend, Tx};
+use crate::Refusal;
 use crate::dialect::Dialect;
+use crate::steps::{Arg, Columns, Steps, placeholders};
 use crate::{
     BeginOrder, NewOrder, OrderStore, OrderToSettle, StoreError, StoreResult, TicketUnit,
     is_unique_violation,
 };
-use crate::{CatalogStore, Refusal};
 use async_trait::async_trait;
-use bilheteria_domain::catalog::{Currency, EventSession};
+use bilheteria_domain::catalog::Currency;
 use bilheteria_domain::clock::{from_micros, to_micros};
 use bilheteria_domain::half_price::{Eligibility, TicketType};
 use bilheteria_domain::ids::{EventId, HoldId, OrderId, SessionId, UserId};
@@ -331,15 +332,14 @@ fn bought_from_row(kind: ItemKind, row: &DbRow) -> Result<Bought, sqlx::Error> {
 
 /// Writes an order's items, in their order, with the facts of what each bought.
 pub(super) async fn record_order_items(
-    tx: &mut Tx,
+    tx: &mut impl Steps,
     order: OrderId,
     items: &[OrderItem],
 ) -> Result<(), sqlx::Error> {
-    let mut insert = QueryBuilder::<Db>::new(
-        "INSERT INTO order_items (order_id, position, kind, reference_id, description, quantity, unit_price_cents, \
-         ticket_type, eligibility, section_name, row_label, seat_number, resale) ",
-    );
-    insert.push_values(items.iter().enumerate(), |mut values, (position, item)| {
+    const COLUMNS: usize = 13;
+    let mut rows = Vec::with_capacity(items.len());
+    let mut args = Vec::with_capacity(COLUMNS * items.len());
+    for (position, item) in items.iter().enumerate() {
         let (written, section, seat, resale) = match &item.bought {
             Bought::Product { name } => (name.as_str(), None, None, false),
             Bought::Written(words) => (words.as_str(), None, None, false),
@@ -357,62 +357,72 @@ pub(super) async fn record_order_items(
                 resale,
             } => ("", section.as_ref(), None, *resale),
         };
-        values
-            .push_bind(order.0)
-            .push_bind(position as i64)
-            .push_bind(item.kind.as_str())
-            .push_bind(item.reference_id.clone())
-            .push_bind(written.to_owned())
-            .push_bind(item.quantity)
-            .push_bind(item.unit_price_cents)
-            .push_bind(item.ticket_type.map(TicketType::as_str))
-            .push_bind(item.eligibility.map(Eligibility::as_str))
-            .push_bind(section.cloned())
-            .push_bind(seat.map(|(row, _)| row.clone()))
-            .push_bind(seat.map(|(_, number)| number))
-            .push_bind(resale);
-    });
-    insert.build().execute(&mut **tx).await?;
+        rows.push(format!("({})", placeholders(args.len() + 1, COLUMNS)));
+        args.extend([
+            Arg::Uuid(order.0),
+            Arg::Int(position as i64),
+            Arg::Text(item.kind.as_str()),
+            Arg::Text(&item.reference_id),
+            Arg::Text(written),
+            Arg::Int(item.quantity),
+            Arg::Int(item.unit_price_cents),
+            Arg::OptText(item.ticket_type.map(TicketType::as_str)),
+            Arg::OptText(item.eligibility.map(Eligibility::as_str)),
+            Arg::OptText(section.map(String::as_str)),
+            Arg::OptText(seat.map(|(row, _)| row.as_str())),
+            Arg::OptInt(seat.map(|(_, number)| number)),
+            Arg::Bool(resale),
+        ]);
+    }
+    let insert = format!(
+        "INSERT INTO order_items (order_id, position, kind, reference_id, description, quantity, unit_price_cents, \
+         ticket_type, eligibility, section_name, row_label, seat_number, resale) VALUES {}",
+        rows.join(", ")
+    );
+    tx.execute(&insert, &args).await?;
     Ok(())
 }
 
-impl ThisBackend {
-    /// `begin_order` once its key is recorded as new: checks the hold, prices the order and
-    /// writes it, awaiting payment. The caller commits, or rolls back what this refused.
-    async fn start_paying(
-        &self,
-        tx: &mut Tx,
-        new: NewOrder,
-        hold_id: HoldId,
-        now: i64,
-    ) -> StoreResult<BeginOrder> {
-        let hold = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {} FROM holds WHERE id = $1 AND user_id = $2{}",
-            hold_columns!(),
-            ThisBackend::LOCK_ROW
-        )))
-        .bind(hold_id.0)
-        .bind(new.user_id.0)
-        .fetch_optional(&mut **tx)
+/// `begin_order` of a hold, once its key is recorded as new: checks the hold, prices the order
+/// and writes it, awaiting payment. The caller commits, or rolls back what this refused.
+async fn start_paying(
+    tx: &mut impl Steps,
+    new: NewOrder,
+    hold_id: HoldId,
+    now: i64,
+) -> StoreResult<BeginOrder> {
+    // The hold's session's facts come with it, in the same statement: its event never changes,
+    // and its currency not during a sale.
+    let query = format!(
+        "SELECT {}, \
+         (SELECT s.event_id FROM event_sessions s WHERE s.id = holds.session_id) AS event_id, \
+         (SELECT s.currency FROM event_sessions s WHERE s.id = holds.session_id) AS currency, \
+         (SELECT s.pix_expires_after_seconds FROM event_sessions s WHERE s.id = holds.session_id) \
+         AS pix_expires_after_seconds \
+         FROM holds WHERE id = $1 AND user_id = $2{}",
+        hold_columns!(),
+        ThisBackend::LOCK_ROW
+    );
+    let row = tx
+        .fetch_optional(&query, &[Arg::Uuid(hold_id.0), Arg::Uuid(new.user_id.0)])
         .await?
         .ok_or(StoreError::Refused(Refusal::HoldNotFound))?;
-        let hold = hold_from_row(&hold)?;
-        let expired = || StoreError::Refused(Refusal::HoldExpired);
-        if hold.status != "active" || hold.expires_at <= now {
-            return Err(expired());
-        }
-        // Caches in memory: a session's event never changes, and its currency not during a sale.
-        let session = self
-            .get_session(SessionId(hold.session_id))
-            .await?
-            .ok_or_else(|| StoreError::database("a hold's session is missing"))?;
-        let event_id = session.event_id.0;
-        let currency = session.currency.as_str().to_owned();
+    let hold = hold_from_row(&row)?;
+    let expired = || StoreError::Refused(Refusal::HoldExpired);
+    if hold.status != "active" || hold.expires_at <= now {
+        return Err(expired());
+    }
+    let event_id = row
+        .opt_uuid("event_id")?
+        .ok_or_else(|| StoreError::database("a hold's session is missing"))?;
+    let currency = row.text("currency")?;
+    let pix_expires_after_seconds = row.int("pix_expires_after_seconds")?;
 
-        let mut items = Vec::new();
-        let mut units = Vec::new();
-        if hold.seated {
-            let rows = sqlx::query(
+    let mut items = Vec::new();
+    let mut units = Vec::new();
+    if hold.seated {
+        let rows = tx
+            .fetch_all(
                 "SELECT ss.seat_id, ss.hold_id, ss.status, hs.ticket_type, st.section_id, st.row_label, st.number, sec.name AS section_name, \
                  c.price_cents FROM hold_seats hs \
                  JOIN session_seats ss ON ss.session_id = $2 AND ss.seat_id = hs.seat_id \
@@ -420,146 +430,145 @@ impl ThisBackend {
                  JOIN session_sections sse ON sse.session_id = $2 AND sse.section_id = st.section_id \
                  JOIN seat_categories c ON c.id = sse.category_id \
                  WHERE hs.hold_id = $1 ORDER BY sec.position, st.row_position, st.number",
+                &[Arg::Uuid(hold.id), Arg::Uuid(hold.session_id)],
             )
-            .bind(hold.id)
-            .bind(hold.session_id)
-            .fetch_all(&mut **tx)
             .await?;
-            for row in &rows {
-                let still_ours = row.try_get::<Option<Uuid>, _>("hold_id")? == Some(hold.id)
-                    && row.try_get::<String, _>("status")? == "held";
-                if !still_ours {
-                    return Err(expired());
-                }
-                let unit = seat_unit_from_row(row, &hold)?;
-                let (Some(seat), Some(label)) = (unit.seat_id, &unit.seat) else {
-                    return Err(StoreError::database("a held seat without its label"));
-                };
-                items.push(place_item(
-                    ItemKind::Seat,
-                    seat.to_string(),
-                    Place::of(Some(label), None),
-                    (&unit, 1),
-                    row.try_get("price_cents")?,
-                ));
-                units.push(unit);
+        for row in &rows {
+            let still_ours =
+                row.opt_uuid("hold_id")? == Some(hold.id) && row.text("status")? == "held";
+            if !still_ours {
+                return Err(expired());
             }
-            hold.assign_pools(&mut units);
-        } else {
-            let row = sqlx::query(
+            let unit = seat_unit_from_row(row, &hold)?;
+            let (Some(seat), Some(label)) = (unit.seat_id, &unit.seat) else {
+                return Err(StoreError::database("a held seat without its label"));
+            };
+            items.push(place_item(
+                ItemKind::Seat,
+                seat.to_string(),
+                Place::of(Some(label), None),
+                (&unit, 1),
+                row.int("price_cents")?,
+            ));
+            units.push(unit);
+        }
+        hold.assign_pools(&mut units);
+    } else {
+        let row = tx
+            .fetch_one(
                 "SELECT sec.name AS section_name, c.price_cents FROM session_sections ss \
                  JOIN sections sec ON sec.id = ss.section_id JOIN seat_categories c ON c.id = ss.category_id \
                  WHERE ss.session_id = $1 AND ss.section_id = $2",
+                &[Arg::Uuid(hold.session_id), Arg::Uuid(hold.section_id)],
             )
-            .bind(hold.session_id)
-            .bind(hold.section_id)
-            .fetch_one(&mut **tx)
             .await?;
-            let standing = hold.standing_units();
-            for ticket_type in [TicketType::Full, TicketType::Half] {
-                let of_type = standing.iter().filter(|u| u.ticket_type == ticket_type);
-                if let Some(unit) = of_type.clone().next() {
-                    items.push(place_item(
-                        ItemKind::Standing,
-                        hold.section_id.to_string(),
-                        Place::Standing {
-                            section: Some(row.try_get("section_name")?),
-                        },
-                        (unit, of_type.count() as i64),
-                        row.try_get("price_cents")?,
-                    ));
-                }
+        let standing = hold.standing_units();
+        for ticket_type in [TicketType::Full, TicketType::Half] {
+            let of_type = standing.iter().filter(|u| u.ticket_type == ticket_type);
+            if let Some(unit) = of_type.clone().next() {
+                items.push(place_item(
+                    ItemKind::Standing,
+                    hold.section_id.to_string(),
+                    Place::Standing {
+                        section: Some(row.text("section_name")?),
+                    },
+                    (unit, of_type.count() as i64),
+                    row.int("price_cents")?,
+                ));
             }
-            units.extend(standing);
         }
-        for (i, (product, quantity)) in new.products.iter().enumerate() {
-            let row = sqlx::query(concat!(
-                "SELECT p.name, p.price_cents, p.currency, ",
-                product_stock!(),
-                " AS stock, \
-                 (SELECT COUNT(*) FROM product_events pe WHERE pe.product_id = p.id AND pe.event_id = $2) AS offered \
-                 FROM products p WHERE p.id = $1"
-            ))
-            .bind(product.0)
-            .bind(event_id)
-            .fetch_optional(&mut **tx)
-            .await?;
-            let offered = match &row {
-                Some(row) => {
-                    row.try_get::<i64, _>("offered")? > 0
-                        && row.try_get::<String, _>("currency")? == currency
-                }
-                None => false,
-            };
-            let Some(row) = row.filter(|_| offered) else {
-                return Err(StoreError::Refused(Refusal::ProductNotOffered { index: i }));
-            };
-            if row.try_get::<i64, _>("stock")? < *quantity {
-                return Err(StoreError::Refused(Refusal::OutOfStock {
-                    product: *product,
-                }));
-            }
-            items.push(OrderItem {
-                kind: ItemKind::Product,
-                reference_id: product.to_string(),
-                description: String::new(),
-                bought: Bought::Product {
-                    name: row.try_get("name")?,
-                },
-                quantity: *quantity,
-                unit_price_cents: row.try_get("price_cents")?,
-                ticket_type: None,
-                eligibility: None,
-            });
-        }
-        let total = order_total(&items).ok_or(StoreError::Refused(Refusal::TotalTooLarge))?;
-        // While the provider is asked, the hold must not lapse and hand its seats to another
-        // buyer: it lasts at least until reconciliation would look at the order, and a Pix
-        // order's until its Pix expires.
-        let pix_expires_at = pix_deadline(&new, &session, now);
-        let paying_until = to_micros(new.settle_after)
-            .max(hold.expires_at)
-            .max(pix_expires_at.unwrap_or(0));
-        let inserted = sqlx::query(ThisBackend::START_PAYING)
-            .bind(paying_until)
-            .bind(hold.id)
-            .bind(new.id.0)
-            .bind(new.user_id.0)
-            .bind(hold.session_id)
-            .bind(event_id)
-            .bind(total)
-            .bind(&currency)
-            .bind(&new.payment_token)
-            .bind(&new.client_ip)
-            .bind(&new.idempotency_key)
-            .bind(to_micros(new.settle_after))
-            .bind(now)
-            .bind(new.installments)
-            .bind(new.payment_method.as_str())
-            .bind(pix_expires_at)
-            .execute(&mut **tx)
-            .await;
-        match inserted {
-            Err(error) if is_unique_violation(&error) => {
-                return Err(StoreError::Refused(Refusal::HoldInUse));
-            }
-            other => other?,
-        };
-        record_order_items(tx, new.id, &items).await?;
-        let places = (
-            SessionId(hold.session_id),
-            EventId(event_id),
-            HoldId(hold.id),
-        );
-        let paying = (None, pix_expires_at);
-        started(new, places, (total, &currency), items, units, paying, now)
+        units.extend(standing);
     }
+    for (i, (product, quantity)) in new.products.iter().enumerate() {
+        let row = tx
+            .fetch_optional(
+                concat!(
+                    "SELECT p.name, p.price_cents, p.currency, ",
+                    product_stock!(),
+                    " AS stock, \
+                     (SELECT COUNT(*) FROM product_events pe WHERE pe.product_id = p.id AND pe.event_id = $2) AS offered \
+                     FROM products p WHERE p.id = $1"
+                ),
+                &[Arg::Uuid(product.0), Arg::Uuid(event_id)],
+            )
+            .await?;
+        let offered = match &row {
+            Some(row) => row.int("offered")? > 0 && row.text("currency")? == currency,
+            None => false,
+        };
+        let Some(row) = row.filter(|_| offered) else {
+            return Err(StoreError::Refused(Refusal::ProductNotOffered { index: i }));
+        };
+        if row.int("stock")? < *quantity {
+            return Err(StoreError::Refused(Refusal::OutOfStock {
+                product: *product,
+            }));
+        }
+        items.push(OrderItem {
+            kind: ItemKind::Product,
+            reference_id: product.to_string(),
+            description: String::new(),
+            bought: Bought::Product {
+                name: row.text("name")?,
+            },
+            quantity: *quantity,
+            unit_price_cents: row.int("price_cents")?,
+            ticket_type: None,
+            eligibility: None,
+        });
+    }
+    let total = order_total(&items).ok_or(StoreError::Refused(Refusal::TotalTooLarge))?;
+    // While the provider is asked, the hold must not lapse and hand its seats to another
+    // buyer: it lasts at least until reconciliation would look at the order, and a Pix
+    // order's until its Pix expires.
+    let pix_expires_at = pix_deadline(&new, pix_expires_after_seconds, now);
+    let paying_until = to_micros(new.settle_after)
+        .max(hold.expires_at)
+        .max(pix_expires_at.unwrap_or(0));
+    let inserted = tx
+        .execute(
+            ThisBackend::START_PAYING,
+            &[
+                Arg::Int(paying_until),
+                Arg::Uuid(hold.id),
+                Arg::Uuid(new.id.0),
+                Arg::Uuid(new.user_id.0),
+                Arg::Uuid(hold.session_id),
+                Arg::Uuid(event_id),
+                Arg::Int(total),
+                Arg::Text(&currency),
+                Arg::Text(&new.payment_token),
+                Arg::OptText(new.client_ip.as_deref()),
+                Arg::Text(&new.idempotency_key),
+                Arg::Int(to_micros(new.settle_after)),
+                Arg::Int(now),
+                Arg::Int(new.installments),
+                Arg::Text(new.payment_method.as_str()),
+                Arg::OptInt(pix_expires_at),
+            ],
+        )
+        .await;
+    match inserted {
+        // Another order of this hold is live (`orders_one_live_per_hold`).
+        Err(error) if is_unique_violation(&error) => {
+            return Err(StoreError::Refused(Refusal::HoldInUse));
+        }
+        other => other?,
+    };
+    record_order_items(tx, new.id, &items).await?;
+    let places = (
+        SessionId(hold.session_id),
+        EventId(event_id),
+        HoldId(hold.id),
+    );
+    let paying = (None, pix_expires_at);
+    started(new, places, (total, &currency), items, units, paying, now)
 }
 
-/// When a Pix order's code expires (the session's setting from now); none for a card.
-pub(super) fn pix_deadline(new: &NewOrder, session: &EventSession, now: i64) -> Option<i64> {
-    (new.payment_method == PaymentMethod::Pix)
-        .then(|| now + session.pix_expires_after_seconds * 1_000_000)
+/// When a Pix order's code expires (the session's `pix_expires_after_seconds` from now); none
+/// for a card.
+pub(super) fn pix_deadline(new: &NewOrder, expires_after_seconds: i64, now: i64) -> Option<i64> {
+    (new.payment_method == PaymentMethod::Pix).then(|| now + expires_after_seconds * 1_000_000)
 }
 
 /// The order line of `quantity` places like `unit` at `place`, bought new, in a category priced
@@ -627,50 +636,81 @@ pub(super) fn started(
     }))
 }
 
+/// Records an order's idempotency key as new (answers `None`), or answers what the key's first
+/// request recorded.
+async fn record_key(
+    tx: &mut impl Steps,
+    new: &NewOrder,
+    now: i64,
+) -> Result<Option<EarlierRequest>, sqlx::Error> {
+    let recorded = tx
+        .execute(
+            "INSERT INTO idempotency_keys (user_id, key, fingerprint, order_id, created_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (user_id, key) DO NOTHING",
+            &[
+                Arg::Uuid(new.user_id.0),
+                Arg::Text(&new.idempotency_key),
+                Arg::Bytes(&new.fingerprint),
+                Arg::Uuid(new.id.0),
+                Arg::Int(now),
+            ],
+        )
+        .await?;
+    if recorded == 1 {
+        return Ok(None);
+    }
+    let row = tx
+        .fetch_one(
+            "SELECT fingerprint, order_id, answered_status FROM idempotency_keys \
+             WHERE user_id = $1 AND key = $2",
+            &[Arg::Uuid(new.user_id.0), Arg::Text(&new.idempotency_key)],
+        )
+        .await?;
+    Ok(Some(EarlierRequest {
+        fingerprint: row.bytes("fingerprint")?,
+        order: row.uuid("order_id")?,
+        answered: row.opt_text("answered_status")?,
+    }))
+}
+
+/// `begin_order` of a hold inside its transaction, which the caller ends: the order started, or
+/// what its key's first request recorded.
+async fn begin_hold_order(
+    tx: &mut impl Steps,
+    new: NewOrder,
+    hold: HoldId,
+    now: i64,
+) -> StoreResult<Result<BeginOrder, EarlierRequest>> {
+    if let Some(earlier) = record_key(tx, &new, now).await? {
+        return Ok(Err(earlier));
+    }
+    start_paying(tx, new, hold, now).await.map(Ok)
+}
+
 impl ThisBackend {
     async fn begin_order_once(&self, new: NewOrder) -> StoreResult<BeginOrder> {
         let now = to_micros(new.now);
         let fingerprint = new.fingerprint.clone();
-        let mut tx = self.begin_write().await?;
-        let begun = async {
-            let recorded = sqlx::query(
-                "INSERT INTO idempotency_keys (user_id, key, fingerprint, order_id, created_at) VALUES ($1, $2, $3, $4, $5) \
-                 ON CONFLICT (user_id, key) DO NOTHING",
-            )
-            .bind(new.user_id.0)
-            .bind(&new.idempotency_key)
-            .bind(&new.fingerprint)
-            .bind(new.id.0)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if recorded == 1 {
-                let started = match new.buys {
-                    Buys::Hold(hold) => self.start_paying(&mut tx, new, hold, now).await,
-                    Buys::Listing(listing) => self.start_resale(&mut tx, new, listing, now).await,
-                };
-                return started.map(Ok);
-            }
-            let row = sqlx::query(
-                "SELECT fingerprint, order_id, answered_status FROM idempotency_keys \
-                 WHERE user_id = $1 AND key = $2",
-            )
-            .bind(new.user_id.0)
-            .bind(&new.idempotency_key)
-            .fetch_one(&mut *tx)
-            .await?;
-            Ok(Err(EarlierRequest {
-                fingerprint: row.try_get("fingerprint")?,
-                order: row.try_get("order_id")?,
-                answered: row.try_get("answered_status")?,
-            }))
-        }
-        .await;
         // Committed, not rolled back, when the key was used before: what it read may be another
         // write of the same SQLite batch, and the reads below see it only once that batch is
         // durable.
-        let earlier = match finish(tx, begun).await? {
+        let begun = match new.buys {
+            // In one hand-off to SQLite's writer.
+            Buys::Hold(hold) => write_steps!(self, |tx| begin_hold_order(tx, new, hold, now))?,
+            // Statement by statement through sqlx on both backends.
+            Buys::Listing(listing) => {
+                let mut tx = self.begin_write().await?;
+                let begun = async {
+                    if let Some(earlier) = record_key(&mut OnTx(&mut tx), &new, now).await? {
+                        return Ok(Err(earlier));
+                    }
+                    self.start_resale(&mut tx, new, listing, now).await.map(Ok)
+                }
+                .await;
+                finish(tx, begun).await?
+            }
+        };
+        let earlier = match begun {
             Ok(started) => return Ok(started),
             Err(earlier) => earlier,
         };

@@ -4,7 +4,7 @@
 
 use super::holds::{allocate, purchase_limit_exceeded};
 use super::orders::{pix_deadline, record_order_items, started};
-use super::shared::{Change, DbRow, append_audit, corrupt, enqueue, finish};
+use super::shared::{Change, DbRow, OnTx, append_audit, corrupt, enqueue, finish};
 use super::tickets::{
     TicketRow, eligibility_from_row, lock_ticket, seat_label_from_row, ticket_type_from_row,
 };
@@ -254,7 +254,7 @@ impl ThisBackend {
         .execute(&mut **tx)
         .await?;
         let currency = session.currency.as_str().to_owned();
-        let pix_expires_at = pix_deadline(&new, &session, now);
+        let pix_expires_at = pix_deadline(&new, session.pix_expires_after_seconds, now);
         sqlx::query(
             "INSERT INTO orders (id, user_id, session_id, event_id, hold_id, status, total_cents, currency, payment_token, \
              client_ip, idempotency_key, next_settle_at, created_at, updated_at, listing_id, installments, payment_method, \
@@ -305,7 +305,7 @@ impl ThisBackend {
             ticket_type: Some(ticket.ticket_type),
             eligibility: ticket.eligibility,
         }];
-        record_order_items(tx, new.id, &items).await?;
+        record_order_items(&mut OnTx(tx), new.id, &items).await?;
         sqlx::query(
             "UPDATE resale_listings SET status = 'reserved', buyer_order_id = $1 WHERE id = $2",
         )

@@ -526,6 +526,9 @@ fn bind_all<'q>(sql: &str, args: &[Arg<'_>]) -> OneQuery<'q> {
             Arg::Int32(n) => query.bind(n),
             Arg::Text(text) => query.bind(text.to_owned()),
             Arg::OptText(text) => query.bind(text.map(str::to_owned)),
+            Arg::OptInt(n) => query.bind(n),
+            Arg::Bool(yes) => query.bind(yes),
+            Arg::Bytes(bytes) => query.bind(bytes.to_vec()),
         },
     )
 }

@@ -23,6 +23,10 @@ pub(crate) enum Arg<'a> {
     Int32(i32),
     Text(&'a str),
     OptText(Option<&'a str>),
+    OptInt(Option<i64>),
+    Bool(bool),
+    /// BYTEA in PostgreSQL, a BLOB in SQLite.
+    Bytes(&'a [u8]),
 }
 
 /// The connection of a write transaction, statement by statement.
@@ -60,6 +64,7 @@ pub(crate) trait Columns {
     fn int32(&self, name: &str) -> Result<i32, sqlx::Error>;
     fn text(&self, name: &str) -> Result<String, sqlx::Error>;
     fn opt_text(&self, name: &str) -> Result<Option<String>, sqlx::Error>;
+    fn bytes(&self, name: &str) -> Result<Vec<u8>, sqlx::Error>;
 }
 
 /// `$1, $2, …` from `first` on, `count` of them, for a list bound one by one.
@@ -86,7 +91,40 @@ pub(crate) fn run_ready<T, E: From<sqlx::Error>>(
 
 /// The SQLite writer's handle, within one hand-off: every statement runs at once, prepared once
 /// per connection.
+///
+/// Parameters are bound by their number (`$3` takes the third argument), wherever they first
+/// appear in the text, as sqlx does. A text of several statements separated by `;` (what a
+/// backend sends in one round trip through sqlx, such as SQLite's `START_PAYING`) runs
+/// statement by statement, each given the parameters it names: such a text must keep `;` out of
+/// its literals.
 pub(crate) struct Raw<'c>(pub &'c rusqlite::Connection);
+
+impl Raw<'_> {
+    /// The statement `sql`, prepared once per connection, with `args` bound to it.
+    fn bound(
+        &self,
+        sql: &str,
+        args: &[Arg<'_>],
+    ) -> Result<rusqlite::CachedStatement<'_>, sqlx::Error> {
+        let mut statement = self.0.prepare_cached(sql).map_err(raw_error)?;
+        for index in 1..=statement.parameter_count() {
+            let arg = statement
+                .parameter_name(index)
+                .and_then(|name| name.strip_prefix('$'))
+                .and_then(|number| number.parse::<usize>().ok())
+                .and_then(|number| args.get(number.checked_sub(1)?))
+                .ok_or_else(|| {
+                    sqlx::Error::Protocol(format!(
+                        "parameter {index} of a statement has no argument: {sql}"
+                    ))
+                })?;
+            statement
+                .raw_bind_parameter(index, arg)
+                .map_err(raw_error)?;
+        }
+        Ok(statement)
+    }
+}
 
 impl rusqlite::ToSql for Arg<'_> {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
@@ -96,7 +134,11 @@ impl rusqlite::ToSql for Arg<'_> {
             Arg::Int(n) => ValueRef::Integer(*n),
             Arg::Int32(n) => ValueRef::Integer(i64::from(*n)),
             Arg::Text(text) | Arg::OptText(Some(text)) => ValueRef::Text(text.as_bytes()),
-            Arg::OptText(None) => ValueRef::Null,
+            Arg::OptInt(Some(n)) => ValueRef::Integer(*n),
+            Arg::OptText(None) | Arg::OptInt(None) => ValueRef::Null,
+            // As sqlx stores a bool.
+            Arg::Bool(yes) => ValueRef::Integer(i64::from(*yes)),
+            Arg::Bytes(bytes) => ValueRef::Blob(bytes),
         }))
     }
 }
@@ -105,15 +147,16 @@ impl Steps for Raw<'_> {
     type Row = RawRow;
 
     async fn execute(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<u64, sqlx::Error> {
-        let mut statement = self.0.prepare_cached(sql).map_err(raw_error)?;
-        let changed = statement
-            .execute(rusqlite::params_from_iter(args))
-            .map_err(raw_error)?;
-        Ok(changed as u64)
+        // Rows changed by every statement of the text, as sqlx counts them.
+        let mut changed = 0;
+        for one in sql.split(';').map(str::trim).filter(|one| !one.is_empty()) {
+            changed += self.bound(one, args)?.raw_execute().map_err(raw_error)? as u64;
+        }
+        Ok(changed)
     }
 
     async fn fetch_all(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<Vec<RawRow>, sqlx::Error> {
-        let mut statement = self.0.prepare_cached(sql).map_err(raw_error)?;
+        let mut statement = self.bound(sql, args)?;
         let names: Arc<HashMap<String, usize>> = Arc::new(
             statement
                 .column_names()
@@ -123,9 +166,7 @@ impl Steps for Raw<'_> {
                 .collect(),
         );
         let width = names.len();
-        let mut rows = statement
-            .query(rusqlite::params_from_iter(args))
-            .map_err(raw_error)?;
+        let mut rows = statement.raw_query();
         let mut read = Vec::new();
         while let Some(row) = rows.next().map_err(raw_error)? {
             let values = (0..width)
@@ -202,6 +243,13 @@ impl Columns for RawRow {
             other => Err(Self::mismatch(name, other)),
         }
     }
+
+    fn bytes(&self, name: &str) -> Result<Vec<u8>, sqlx::Error> {
+        match self.value(name)? {
+            Value::Blob(bytes) => Ok(bytes.clone()),
+            other => Err(Self::mismatch(name, other)),
+        }
+    }
 }
 
 /// Rows read through sqlx, by either backend.
@@ -226,7 +274,68 @@ macro_rules! sqlx_columns {
             fn opt_text(&self, name: &str) -> Result<Option<String>, sqlx::Error> {
                 sqlx::Row::try_get(self, name)
             }
+            fn bytes(&self, name: &str) -> Result<Vec<u8>, sqlx::Error> {
+                sqlx::Row::try_get(self, name)
+            }
         }
     )*};
 }
 sqlx_columns!(sqlx::postgres::PgRow, sqlx::sqlite::SqliteRow);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table() -> rusqlite::Connection {
+        let db = rusqlite::Connection::open_in_memory().unwrap();
+        db.execute_batch("CREATE TABLE t (a INTEGER PRIMARY KEY, b TEXT, c BLOB, d INTEGER)")
+            .unwrap();
+        db
+    }
+
+    #[test]
+    fn parameters_are_bound_by_their_number_in_every_statement_of_a_text() {
+        let db = table();
+        let raw = &mut Raw(&db);
+        let bytes = [7u8, 8];
+        // `$2` comes first in the insert, and the update names only two of the four.
+        let changed = run_ready(raw.execute(
+            "INSERT INTO t (b, a, c, d) VALUES ($2, $1, $3, $4);\n\
+             UPDATE t SET d = d + 1 WHERE a = $1 AND b = $2;",
+            &[
+                Arg::Int(5),
+                Arg::Text("five"),
+                Arg::Bytes(&bytes),
+                Arg::OptInt(None),
+            ],
+        ))
+        .unwrap();
+        assert_eq!(changed, 2);
+        let rows = run_ready(raw.fetch_all(
+            "SELECT a, b, c, d FROM t WHERE b = $2 AND a = $1",
+            &[Arg::Int(5), Arg::OptText(Some("five"))],
+        ))
+        .unwrap();
+        let [row] = rows.as_slice() else {
+            panic!("one row")
+        };
+        assert_eq!(row.int("a").ok(), Some(5));
+        assert_eq!(row.text("b").ok().as_deref(), Some("five"));
+        assert_eq!(row.bytes("c").ok(), Some(bytes.to_vec()));
+        // NULL + 1 stays NULL: the update ran with the insert's parameters it names.
+        assert!(matches!(row.value("d"), Ok(Value::Null)));
+    }
+
+    #[test]
+    fn a_parameter_without_its_argument_is_an_error_not_a_null() {
+        let db = table();
+        let raw = &mut Raw(&db);
+        let missing = run_ready(raw.execute(
+            "INSERT INTO t (a, b) VALUES ($1, $3)",
+            &[Arg::Int(1), Arg::Text("two")],
+        ));
+        assert!(missing.is_err(), "{missing:?}");
+        let none = run_ready(raw.fetch_all("SELECT a FROM t", &[])).unwrap();
+        assert!(none.is_empty());
+    }
+}

@@ -6,6 +6,7 @@ use super::orders::push_newest_first;
 use super::shared::{DbRow, corrupt};
 use super::{Db, ThisBackend, Tx};
 use crate::dialect::Dialect;
+use crate::steps::Columns;
 use crate::{Pool, StoreError, StoreResult, TicketStore, TicketUnit};
 use async_trait::async_trait;
 use bilheteria_domain::half_price::{Eligibility, TicketType};
@@ -26,27 +27,29 @@ pub(super) use ticket_select;
 
 /// A held seat's ticket unit from a row with `seat_id`, `section_id`, `row_label`, `number`,
 /// `section_name` and the hold's `ticket_type` for it.
-pub(super) fn seat_unit_from_row(row: &DbRow, hold: &HoldRow) -> Result<TicketUnit, sqlx::Error> {
+pub(super) fn seat_unit_from_row(
+    row: &impl Columns,
+    hold: &HoldRow,
+) -> Result<TicketUnit, sqlx::Error> {
     let ticket_type = ticket_type_from_row(row)?;
     Ok(TicketUnit {
-        seat_id: Some(SeatId(row.try_get("seat_id")?)),
+        seat_id: Some(SeatId(row.uuid("seat_id")?)),
         seat: Some(SeatLabel {
-            section: row.try_get("section_name")?,
-            row: row.try_get("row_label")?,
-            number: row.try_get("number")?,
+            section: row.text("section_name")?,
+            row: row.text("row_label")?,
+            number: row.int("number")?,
         }),
-        section_id: SectionId(row.try_get("section_id")?),
+        section_id: SectionId(row.uuid("section_id")?),
         ..hold.unit(ticket_type)
     })
 }
 
-pub(super) fn ticket_type_from_row(row: &DbRow) -> Result<TicketType, sqlx::Error> {
-    TicketType::parse(&row.try_get::<String, _>("ticket_type")?)
-        .ok_or_else(|| corrupt("ticket_type"))
+pub(super) fn ticket_type_from_row(row: &impl Columns) -> Result<TicketType, sqlx::Error> {
+    TicketType::parse(&row.text("ticket_type")?).ok_or_else(|| corrupt("ticket_type"))
 }
 
-pub(super) fn eligibility_from_row(row: &DbRow) -> Result<Option<Eligibility>, sqlx::Error> {
-    row.try_get::<Option<String>, _>("eligibility")?
+pub(super) fn eligibility_from_row(row: &impl Columns) -> Result<Option<Eligibility>, sqlx::Error> {
+    row.opt_text("eligibility")?
         .map(|raw| Eligibility::parse(&raw).ok_or_else(|| corrupt("eligibility")))
         .transpose()
 }
