@@ -459,7 +459,7 @@ try {
   step("in the demo's organization the organizer creates an event, and publishes it");
   await org.goto(base + "/organizer");
   await Promise.all([org.waitForNavigation(), org.locator(".organizations .card a").first().click()]);
-  assert((await org.locator("table.console-list tbody tr").count()) === 4, "the demo's four events");
+  assert((await org.locator(".console-items .console-item").count()) === 4, "the demo's four events");
   await check(org, "organizer-events");
   const demoUrl = org.url().split("?")[0];
   await Promise.all([org.waitForNavigation(), org.click('a:has-text("Novo evento")')]);
@@ -489,7 +489,7 @@ try {
   await check(org, "organizer-product-refused");
   await org.fill('input[name="price"]', "34,90");
   await Promise.all([org.waitForNavigation(), org.click('form.console-form button[type="submit"]')]);
-  const row = org.locator('table.console-list tr:has-text("Livro de poemas")');
+  const row = org.locator('.console-item:has-text("Livro de poemas")');
   assert((await row.count()) === 1, "the product listed");
   assert((await row.textContent()).includes("R$ 34,90"), "at R$ 34,90");
   await check(org, "organizer-products");
@@ -509,6 +509,7 @@ try {
   await check(dora, "organizer-team-forbidden-en");
   await dora.goto(solUrl + "/events/new");
   assert((await dora.locator(".notice").count()) === 1, "a new organization has no venue yet, and says so");
+  assert((await dora.locator("form.console-form").count()) === 0, "and offers no form that cannot succeed");
   await check(dora, "organizer-new-event-en");
 } catch (error) {
   problems.push(String(error && error.stack ? error.stack : error));

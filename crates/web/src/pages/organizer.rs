@@ -116,9 +116,10 @@ impl Complaints {
             let field = form_field(&error.field);
             if fields.contains(&field) {
                 if !complaints.beside.iter().any(|(name, _)| name == field) {
+                    let message = field_words::message(lang, &error.problem);
                     complaints
                         .beside
-                        .push((field.to_owned(), field_words::message(lang, &error.problem)));
+                        .push((field.to_owned(), words::sentence(&message)));
                 }
             } else {
                 complaints.above.push(words::field_error(lang, error));
@@ -865,7 +866,11 @@ async fn team_page(
             .next_cursor
             .map(|cursor| format!("/organizer/{org}/team?cursor={}", encode(&cursor))),
         email,
-        roles: role_choices(lang, MemberRole::parse(&typed.role).ok()),
+        // Nobody is made an owner by a default: the least a role may is picked first.
+        roles: role_choices(
+            lang,
+            Some(MemberRole::parse(&typed.role).unwrap_or(MemberRole::Viewer)),
+        ),
         role_problem: complaints.about("role"),
         events: events
             .items

@@ -608,13 +608,16 @@ pub fn field_error(lang: Language, error: &FieldError) -> String {
     let message = field_words::message(lang, &error.problem);
     match field_label(lang, &error.field) {
         Some(label) => format!("{label}: {message}"),
-        None => {
-            let mut chars = message.chars();
-            chars.next().map_or_else(String::new, |first| {
-                first.to_uppercase().chain(chars).collect()
-            })
-        }
+        None => sentence(&message),
     }
+}
+
+/// `message` said on its own: its first letter in upper case.
+pub fn sentence(message: &str) -> String {
+    let mut chars = message.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
 }
 
 /// A problem's title and explanation for a buyer, in pt-BR then English: every code has both.
