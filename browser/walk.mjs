@@ -410,6 +410,107 @@ try {
   assert((await plain.locator(".items tbody tr").count()) === 1, "one place held without JavaScript");
   await Promise.all([plain.waitForURL(/\/orders\//), plain.click("form.pay button[type=submit]")]);
   assert((await text(plain, "h1")) === "Compra confirmada", "bought without JavaScript");
+
+  // ---- The demo's organizer, on a phone, in Portuguese; Dora, on a desktop, in English -----
+  const doraEmail = `dora-${stamp}@example.com`;
+  const dora = await newBuyer(browser, { viewport: DESKTOP, locale: "en-US" });
+  step("Dora signs up: she will join the organizer's team");
+  await register(dora, "Dora Reis", doraEmail);
+  assert((await dora.locator('header a[href="/organizer"]').count()) === 0, "no console for a buyer yet");
+
+  step("the organizer logs in and opens the console from the header");
+  const org = await newBuyer(browser, { viewport: PHONE, locale: "pt-BR" });
+  await org.goto(base + "/organizer");
+  assert(org.url().includes("/login?next=%2Forganizer"), "the console asks to log in first");
+  await org.fill('input[name="email"]', process.env.ORGANIZER_EMAIL);
+  await org.fill('input[name="password"]', process.env.ORGANIZER_PASSWORD);
+  await Promise.all([org.waitForNavigation(), org.click('main button[type="submit"]')]);
+  assert(org.url().endsWith("/organizer"), "and comes back to it");
+  await org.goto(base + "/");
+  await Promise.all([org.waitForNavigation(), org.click('header a:has-text("Painel do produtor")')]);
+  assert((await text(org, "h1")) === "Painel do produtor", "the console in Portuguese");
+  assert((await org.locator(".organizations .card").count()) === 1, "the demo's organization");
+  await check(org, "console");
+
+  step("the organizer founds an organization: a wrong CNPJ is said beside its field first");
+  await org.fill('input[name="name"]', "Produtora Sol e Lua");
+  await org.fill('input[name="document"]', "11.222.333/0001-80");
+  await org.fill('input[name="contact_email"]', "contato@sol.example");
+  await Promise.all([org.waitForNavigation(), org.click('form[action="/organizer"] button[type="submit"]')]);
+  assert((await org.locator("#document-problem").count()) === 1, "the CNPJ's mistake beside it");
+  assert((await org.inputValue('input[name="name"]')) === "Produtora Sol e Lua", "what was typed kept");
+  await check(org, "console-found-refused");
+  await org.fill('input[name="document"]', "11.222.333/0001-81");
+  await Promise.all([org.waitForNavigation(), org.click('form[action="/organizer"] button[type="submit"]')]);
+  assert((await text(org, "h1")) === "Produtora Sol e Lua", "the new organization's page");
+  assert((await text(org, ".notice")).includes("Organização criada"), "said it is made");
+  const solUrl = org.url().split("?")[0];
+  await check(org, "organizer-new-organization");
+
+  step("the organizer adds Dora to the team as a manager");
+  await Promise.all([org.waitForNavigation(), org.click('nav.tabs a:has-text("Equipe")')]);
+  await org.fill('form.console-form input[name="email"]', doraEmail);
+  await org.selectOption('form.console-form select[name="role"]', "manager");
+  await Promise.all([org.waitForNavigation(), org.click('form.console-form button[type="submit"]')]);
+  assert((await org.locator(".member").count()) === 2, "two members");
+  assert((await text(org, ".notice")).includes("Equipe atualizada"), "said it is done");
+  await check(org, "organizer-team");
+
+  step("in the demo's organization the organizer creates an event, and publishes it");
+  await org.goto(base + "/organizer");
+  await Promise.all([org.waitForNavigation(), org.locator(".organizations .card a").first().click()]);
+  assert((await org.locator(".console-items .console-item").count()) === 4, "the demo's four events");
+  await check(org, "organizer-events");
+  const demoUrl = org.url().split("?")[0];
+  await Promise.all([org.waitForNavigation(), org.click('a:has-text("Novo evento")')]);
+  await Promise.all([org.waitForNavigation(), org.click('form.console-form button[type="submit"]')]);
+  assert((await org.locator("#title-problem").count()) === 1, "an empty title is said beside it");
+  await org.fill('input[name="title"]', "Sarau de Poesia");
+  await org.selectOption('select[name="category"]', "talks");
+  await org.fill('textarea[name="description"]', "Poetas da cidade, microfone aberto.");
+  await org.fill('input[name="tags"]', "poesia, sarau");
+  await Promise.all([org.waitForNavigation(), org.click('form.console-form button[type="submit"]')]);
+  assert((await text(org, ".notice")).includes("rascunho"), "made as a draft");
+  await check(org, "organizer-event-draft");
+  await Promise.all([org.waitForNavigation(), org.click('form[action$="/publish"] button')]);
+  assert((await text(org, ".notice")).includes("publicado"), "published");
+  await check(org, "organizer-event-published");
+  await Promise.all([org.waitForNavigation(), org.click('a:has-text("Ver a página pública")')]);
+  assert((await text(org, "h1")) === "Sarau de Poesia", "the public sees it");
+
+  step("the organizer makes a product offered with the event, its price with a decimal comma");
+  await org.goto(demoUrl + "/products");
+  await org.fill('input[name="name"]', "Livro de poemas");
+  await org.fill('input[name="price"]', "-5");
+  await org.fill('input[name="stock"]', "40");
+  await org.check('label.check:has-text("Sarau de Poesia") input');
+  await Promise.all([org.waitForNavigation(), org.click('form.console-form button[type="submit"]')]);
+  assert((await org.locator("#price-problem").count()) === 1, "a negative price is said beside it");
+  await check(org, "organizer-product-refused");
+  await org.fill('input[name="price"]', "34,90");
+  await Promise.all([org.waitForNavigation(), org.click('form.console-form button[type="submit"]')]);
+  const row = org.locator('.console-item:has-text("Livro de poemas")');
+  assert((await row.count()) === 1, "the product listed");
+  assert((await row.textContent()).includes("R$ 34,90"), "at R$ 34,90");
+  await check(org, "organizer-products");
+
+  step("Dora, in English, finds the console and the organization she manages, but not its team");
+  await dora.goto(base + "/");
+  await Promise.all([dora.waitForNavigation(), dora.click('header a:has-text("Organizer console")')]);
+  assert((await dora.locator(".organizations .card").count()) === 1, "her organization");
+  await check(dora, "console-en");
+  await dora.goto(solUrl);
+  assert((await dora.locator('a:has-text("New event")').count()) === 1, "a manager may make events");
+  assert((await dora.locator('nav.tabs a:has-text("Team")').count()) === 0, "but not change the team");
+  await check(dora, "organizer-events-en");
+  const teamPage = await dora.goto(solUrl + "/team");
+  assert(teamPage.status() === 403, "the team's page is the owners'");
+  assert((await text(dora, "h1")) === "Not allowed", "said in a friendly page");
+  await check(dora, "organizer-team-forbidden-en");
+  await dora.goto(solUrl + "/events/new");
+  assert((await dora.locator(".notice").count()) === 1, "a new organization has no venue yet, and says so");
+  assert((await dora.locator("form.console-form").count()) === 0, "and offers no form that cannot succeed");
+  await check(dora, "organizer-new-event-en");
 } catch (error) {
   problems.push(String(error && error.stack ? error.stack : error));
 } finally {

@@ -1,17 +1,19 @@
 //! Organizations and their teams (S5, S13): founding one, the caller's list, an
-//! organization's events as its members see them, its members, and an admin's suspension.
-//! Each operation asks `access::organization_access` first.
+//! organization's events, venues and products as its members see them, its members, and an
+//! admin's suspension. Each operation asks `authz` first (through `access::organization_access`
+//! or `viewable_events`). The console's pages (`/organizer`) start from `console` and
+//! `standing`, which say what the caller may do there.
 
 use crate::App;
 use crate::access::organization_access;
-use crate::authz::{require_admin, require_founder, viewable_events};
+use crate::authz::{decide, require_admin, require_founder, viewable_events};
 use crate::error::{AppError, AppResult};
-use bilheteria_domain::account::User;
+use bilheteria_domain::account::{Role, User};
 use bilheteria_domain::audit::AuditContext;
-use bilheteria_domain::catalog::{Event, EventQuery};
-use bilheteria_domain::ids::{OrganizationId, UserId};
+use bilheteria_domain::catalog::{Event, EventQuery, Product, Venue};
+use bilheteria_domain::ids::{EventId, OrganizationId, UserId};
 use bilheteria_domain::organization::{
-    Capability, Member, MemberInput, MyOrganization, Organization, OrganizationInput,
+    Capability, Member, MemberInput, Membership, MyOrganization, Organization, OrganizationInput,
 };
 use bilheteria_domain::page::{Page, PageRequest};
 
@@ -50,6 +52,114 @@ pub async fn events(
     filter.include_drafts = true;
     filter.event_ids = limited;
     Ok(app.store.list_events(&filter, page).await?)
+}
+
+/// Whether `user` has a console: they belong to an organization, or may found one (organizers
+/// and admins). One read at most.
+pub async fn has_console(app: &App, user: &User) -> AppResult<bool> {
+    if require_founder(user).is_ok() {
+        return Ok(true);
+    }
+    let first = PageRequest {
+        limit: 1,
+        after: None,
+    };
+    Ok(!app
+        .store
+        .user_organizations(user.id, &first)
+        .await?
+        .items
+        .is_empty())
+}
+
+/// The console's first page: the caller's organizations. Someone with none who may not found
+/// one has no console (`Forbidden(NoOrganization)`).
+pub async fn console(
+    app: &App,
+    user: &User,
+    page: &PageRequest,
+) -> AppResult<Page<MyOrganization>> {
+    let mine = mine(app, user, page).await?;
+    if mine.items.is_empty() && page.after.is_none() && require_founder(user).is_err() {
+        return Err(AppError::Forbidden(crate::error::Denied::NoOrganization));
+    }
+    Ok(mine)
+}
+
+/// An organization as the caller stands in it: it, and their membership (`None` for an admin
+/// who is not a member), to say what they may do there.
+#[derive(Clone, Debug)]
+pub struct Standing {
+    pub organization: Organization,
+    pub membership: Option<Membership>,
+    admin: bool,
+}
+
+impl Standing {
+    /// Whether the caller may do `capability` on `event` (or, with `None`, across it): the
+    /// same answer as `authz::decide`.
+    pub fn may(&self, capability: Capability, event: Option<EventId>) -> bool {
+        self.admin
+            || self
+                .membership
+                .as_ref()
+                .is_some_and(|member| member.may(capability, event))
+    }
+}
+
+/// The organization, for a caller who may `capability` across it (with `None`: who may see
+/// some of it, a member limited to some events too). Outside it `NotFound`, a member whose
+/// role may not `Forbidden`.
+pub async fn standing(
+    app: &App,
+    user: &User,
+    organization: OrganizationId,
+    capability: Option<Capability>,
+) -> AppResult<Standing> {
+    let membership = app.store.membership(organization, user.id).await?;
+    match capability {
+        Some(capability) => {
+            decide(user, membership.clone(), capability, None, "organization")?;
+        }
+        None => {
+            viewable_events(user, membership.clone())?;
+        }
+    }
+    let organization = app
+        .store
+        .get_organization(organization)
+        .await?
+        .ok_or(AppError::NotFound("organization"))?;
+    Ok(Standing {
+        organization,
+        membership,
+        admin: user.has_role(Role::Admin),
+    })
+}
+
+/// `GET /organizations/{id}/venues`: its venues, for whoever may see some of it.
+pub async fn venues(
+    app: &App,
+    user: &User,
+    organization: OrganizationId,
+    page: &PageRequest,
+) -> AppResult<Page<Venue>> {
+    let membership = app.store.membership(organization, user.id).await?;
+    viewable_events(user, membership)?;
+    Ok(app.store.organization_venues(organization, page).await?)
+}
+
+/// `GET /organizations/{id}/products`: its products with their stock, for whoever may see
+/// some of it.
+pub async fn products(
+    app: &App,
+    user: &User,
+    organization: OrganizationId,
+    page: &PageRequest,
+) -> AppResult<Page<Product>> {
+    let membership = app.store.membership(organization, user.id).await?;
+    viewable_events(user, membership)?;
+    Ok(app.store.organization_products(organization, page).await?)
 }
 
 /// `GET /organizations/{id}/members`: whoever may manage the team, or an admin.

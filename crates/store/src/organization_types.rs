@@ -4,6 +4,7 @@
 use crate::StoreResult;
 use async_trait::async_trait;
 use bilheteria_domain::audit::AuditContext;
+use bilheteria_domain::catalog::{Product, Venue};
 use bilheteria_domain::ids::{EventId, OrganizationId, UserId};
 use bilheteria_domain::organization::{
     Member, MemberRole, Membership, MyOrganization, NewOrganization, Organization,
@@ -63,6 +64,18 @@ pub trait OrganizationStore {
         at: OffsetDateTime,
         audit: &AuditContext,
     ) -> StoreResult<bool>;
+    /// Its venues, in the order they were made.
+    async fn organization_venues(
+        &self,
+        organization: OrganizationId,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Venue>>;
+    /// Its products with their stock and events, in the order they were made.
+    async fn organization_products(
+        &self,
+        organization: OrganizationId,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Product>>;
     /// Suspends the organization (its sessions sell nothing) or lifts the suspension; a
     /// suspension already in that state is left as it is and not audited again.
     async fn set_suspended(

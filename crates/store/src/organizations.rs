@@ -6,11 +6,12 @@
 use super::shared::*;
 use super::{Db, ThisBackend, Tx};
 use crate::dialect::Dialect;
-use crate::{OrganizationStore, Refusal, StoreError, StoreResult};
+use crate::{CatalogStore, OrganizationStore, Refusal, StoreError, StoreResult};
 use async_trait::async_trait;
 use bilheteria_domain::audit::AuditContext;
+use bilheteria_domain::catalog::{Product, Venue};
 use bilheteria_domain::clock::{from_micros, to_micros};
-use bilheteria_domain::ids::{EventId, OrganizationId, UserId};
+use bilheteria_domain::ids::{EventId, OrganizationId, UserId, VenueId};
 use bilheteria_domain::organization::{
     Member, MemberRole, Membership, MyOrganization, NewOrganization, Organization,
 };
@@ -352,6 +353,66 @@ impl OrganizationStore for ThisBackend {
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Page::from_rows(members, page.limit, |member| {
             member.user_id.to_string()
+        }))
+    }
+
+    async fn organization_venues(
+        &self,
+        organization: OrganizationId,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Venue>> {
+        let after = parse_cursor_uuid(page)?;
+        let mut query = QueryBuilder::<Db>::new("SELECT id FROM venues WHERE organization_id = ");
+        query.push_bind(organization.0);
+        if let Some(after) = after {
+            query.push(" AND id > ").push_bind(after);
+        }
+        query.push(" ORDER BY id LIMIT ").push_bind(page.limit + 1);
+        let rows = query.build().fetch_all(self.reader()).await?;
+        let mut venues = Vec::with_capacity(rows.len());
+        for row in &rows {
+            // A venue never changes once made: each is read once and then kept (`get_venue`).
+            let id = VenueId(row.try_get("id")?);
+            if let Some(venue) = self.get_venue(id).await? {
+                venues.push(venue);
+            }
+        }
+        Ok(Page::from_rows(venues, page.limit, |venue| {
+            venue.id.to_string()
+        }))
+    }
+
+    async fn organization_products(
+        &self,
+        organization: OrganizationId,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Product>> {
+        let after = parse_cursor_uuid(page)?;
+        let mut query = QueryBuilder::<Db>::new(concat!(
+            "SELECT ",
+            product_columns!(),
+            " FROM products p WHERE p.organization_id = "
+        ));
+        query.push_bind(organization.0);
+        if let Some(after) = after {
+            query.push(" AND p.id > ").push_bind(after);
+        }
+        query
+            .push(" ORDER BY p.id LIMIT ")
+            .push_bind(page.limit + 1);
+        let rows = query.build().fetch_all(self.reader()).await?;
+        let ids = rows
+            .iter()
+            .map(|row| row.try_get("id"))
+            .collect::<Result<Vec<Uuid>, _>>()?;
+        let mut events = self.product_event_ids(&ids).await?;
+        let products = rows
+            .iter()
+            .zip(ids)
+            .map(|(row, id)| product_from_row(row, events.remove(&id).unwrap_or_default()))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Page::from_rows(products, page.limit, |product| {
+            product.id.to_string()
         }))
     }
 

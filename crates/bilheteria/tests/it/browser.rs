@@ -1,6 +1,6 @@
 //! The web box office walked through in a real browser: `browser/walk.mjs` drives Chromium with
 //! Playwright against the real server on a loopback port, on each backend, over the demo box
-//! office. Runs when `BILHETERIA_TEST_BROWSER` names a Chromium (`.ci/run` installs Debian's);
+//! office: buyers, and the demo's organizer in the console (`/organizer`). Runs when `BILHETERIA_TEST_BROWSER` names a Chromium (`.ci/run` installs Debian's);
 //! reported as ignored otherwise. Screenshots land in `target/browser-shots/<backend>/`.
 
 use bilheteria_domain::clock::Clock;
@@ -31,7 +31,7 @@ fn npm_ci(dir: &Path) {
 async fn walk(db: TestDatabase, backend: &str) {
     let chromium = std::env::var("BILHETERIA_TEST_BROWSER").expect("BILHETERIA_TEST_BROWSER");
     let app = std::sync::Arc::new(TestApp::spawn(db).await);
-    bilheteria_app::demo::seed(&app.state)
+    let demo = bilheteria_app::demo::seed(&app.state)
         .await
         .expect("the demo box office");
     // The queued session's sales open five minutes after seeding: be there.
@@ -86,6 +86,8 @@ async fn walk(db: TestDatabase, backend: &str) {
             .env("CHROMIUM", &chromium)
             .env("SHOTS", &shots)
             .env("MAILBOX", &mailbox)
+            .env("ORGANIZER_EMAIL", &demo.organizer_email)
+            .env("ORGANIZER_PASSWORD", &demo.organizer_password)
             .current_dir(&dir)
             .kill_on_drop(true)
             .status(),

@@ -21,6 +21,7 @@ mod openapi_fuzz;
 mod openapi_schema;
 mod order_lines;
 mod organizations;
+mod organizer_pages;
 mod pages;
 mod paysim;
 mod pix;

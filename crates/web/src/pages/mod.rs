@@ -8,6 +8,7 @@ mod assets;
 mod browse;
 mod buying;
 mod credentials;
+mod organizer;
 mod queue;
 mod resale;
 mod seatmap;
@@ -90,6 +91,34 @@ pub fn routes(state: App) -> Router<App> {
             "/setup/{token}",
             get(account::setup_form).post(account::setup),
         )
+        .route("/organizer", get(organizer::home).post(organizer::found))
+        .route("/organizer/{org}", get(organizer::events))
+        .route("/organizer/{org}/events", post(organizer::create_event))
+        .route("/organizer/{org}/events/new", get(organizer::new_event))
+        .route(
+            "/organizer/{org}/events/{id}",
+            get(organizer::event).post(organizer::update_event),
+        )
+        .route(
+            "/organizer/{org}/events/{id}/publish",
+            post(organizer::publish),
+        )
+        .route(
+            "/organizer/{org}/events/{id}/unpublish",
+            post(organizer::unpublish),
+        )
+        .route(
+            "/organizer/{org}/team",
+            get(organizer::team).post(organizer::set_member),
+        )
+        .route(
+            "/organizer/{org}/team/{user}/remove",
+            post(organizer::remove_member),
+        )
+        .route(
+            "/organizer/{org}/products",
+            get(organizer::products).post(organizer::create_product),
+        )
         .route("/language/{tag}", get(switch_language))
         .route("/static/{file}", get(assets::serve))
         .route("/sw.js", get(assets::service_worker))
@@ -127,6 +156,9 @@ pub struct Chrome {
     pub w: &'static Words,
     pub lang: &'static str,
     pub user_name: Option<String>,
+    /// Whether the header links to the organizer's console: the visitor belongs to an
+    /// organization, or may found one.
+    pub console: bool,
     pub csrf: String,
     /// This page's path and query, for the language switch and the way back after login.
     pub here: String,
@@ -287,6 +319,7 @@ impl Chrome {
             w,
             lang: lang.as_str(),
             user_name: None,
+            console: false,
             csrf: String::new(),
             here: here.to_owned(),
             other_lang: other.as_str(),
@@ -411,6 +444,35 @@ impl Form {
     }
 }
 
+/// An amount of reais as people type it ("1.234,56", "45,50", "45.50", "45", "R$ 45"; a minus
+/// sign kept, for the field's own rule to refuse) in centavos; `None` when it is no amount.
+pub fn parse_reais(raw: &str) -> Option<i64> {
+    let raw = raw.trim().trim_start_matches("R$").trim();
+    let (negative, raw) = match raw.strip_prefix('-') {
+        Some(rest) => (true, rest.trim()),
+        None => (false, raw),
+    };
+    let (whole, cents) = match raw.rsplit_once([',', '.']) {
+        // "1.234": a dot before three digits and no comma groups thousands.
+        Some((_, last)) if last.len() == 3 && !raw.contains(',') => (raw.replace('.', ""), ""),
+        Some((whole, cents)) if cents.len() <= 2 => (whole.replace(['.', ','], ""), cents),
+        Some(_) => return None,
+        None => (raw.to_owned(), ""),
+    };
+    let digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
+    if (whole.is_empty() && cents.is_empty()) || !digits(&whole) || !digits(cents) {
+        return None;
+    }
+    let whole: i64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().ok()?
+    };
+    let cents: i64 = format!("{cents:0<2}").parse().ok()?;
+    let amount = whole.checked_mul(100)?.checked_add(cents)?;
+    Some(if negative { -amount } else { amount })
+}
+
 /// An id from the path; a malformed one names nothing, so it is the friendly 404 page.
 pub struct PageId<T>(pub T);
 
@@ -426,6 +488,29 @@ impl<S: Send + Sync, T: std::str::FromStr> axum::extract::FromRequestParts<S> fo
                 .await
                 .map_err(|_| not_found())?;
         raw.parse().map(PageId).map_err(|_| not_found())
+    }
+}
+
+/// Two ids from the path (`/organizer/{org}/events/{id}`); a malformed one is the friendly 404.
+pub struct PageIds<A, B>(pub A, pub B);
+
+impl<S: Send + Sync, A: std::str::FromStr, B: std::str::FromStr> axum::extract::FromRequestParts<S>
+    for PageIds<A, B>
+{
+    type Rejection = PageError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let axum::extract::Path((a, b)) =
+            axum::extract::Path::<(String, String)>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| not_found())?;
+        match (a.parse(), b.parse()) {
+            (Ok(a), Ok(b)) => Ok(PageIds(a, b)),
+            _ => Err(not_found()),
+        }
     }
 }
 
@@ -487,6 +572,27 @@ mod tests {
         assert_eq!(local_path(Some("/a\\b?q=c\\d")), "/a/b?q=c\\d");
         assert_eq!(local_path(Some("/ok\u{7f}")), "/");
         assert_eq!(local_path(Some("/música")), "/música");
+    }
+
+    #[test]
+    fn reais_are_read_as_people_type_them() {
+        for (raw, cents) in [
+            ("45,50", Some(4550)),
+            ("45.50", Some(4550)),
+            ("45", Some(4500)),
+            ("R$ 1.234,56", Some(123_456)),
+            ("1.234", Some(123_400)),
+            ("0,5", Some(50)),
+            ("-0,50", Some(-50)),
+            ("-12", Some(-1200)),
+            ("", None),
+            ("abc", None),
+            ("1,234", None),
+            ("+5", None),
+            ("4 5", None),
+        ] {
+            assert_eq!(parse_reais(raw), cents, "{raw}");
+        }
     }
 
     proptest::proptest! {

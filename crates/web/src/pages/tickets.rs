@@ -4,7 +4,8 @@
 use super::buying::{Cursor, list_page, ticket_label};
 use super::words;
 use super::{
-    Chrome, PageError, PageId, PageResult, Visitor, lenient_query, not_found, see_other, venue_of,
+    Chrome, PageError, PageId, PageResult, Visitor, lenient_query, not_found, parse_reais,
+    see_other, venue_of,
 };
 use crate::api::error::ApiError;
 use askama::Template;
@@ -14,20 +15,12 @@ use axum::http::{HeaderValue, header};
 use axum::response::IntoResponse;
 use bilheteria_app::{App, AppError, access, gate, printing, resale, transfers};
 use bilheteria_domain::FieldProblem;
-use bilheteria_domain::audit::AuditContext;
 use bilheteria_domain::half_price::TicketType;
 use bilheteria_domain::ids::{TicketId, TransferId};
 use bilheteria_domain::resale::{ListingInput, ListingStatus};
 use bilheteria_domain::screen::ScreenCodes;
 use bilheteria_domain::tickets::TicketStatus;
 use bilheteria_domain::transfers::{Decision, TransferInput, TransferStatus};
-
-fn audit(visitor: &Visitor) -> AuditContext {
-    AuditContext {
-        actor_id: visitor.user.as_ref().map(|u| u.id),
-        ip: visitor.ip.to_option_string(),
-    }
-}
 
 #[derive(Template)]
 #[template(path = "tickets.html")]
@@ -336,7 +329,7 @@ pub async fn offer_transfer(
     let input = TransferInput {
         to_email: to_email.clone(),
     };
-    match transfers::offer(&app, holder, id, input, &audit(&visitor)).await {
+    match transfers::offer(&app, holder, id, input, &visitor.audit()).await {
         Ok(_) => Ok(see_other("/transfers?sent=1")),
         Err(error) => {
             let typed = Typed {
@@ -346,20 +339,6 @@ pub async fn offer_transfer(
             shown_again(&app, &visitor, id, typed, error.into()).await
         }
     }
-}
-
-/// "45,50", "45.50" or "45" reais in centavos.
-fn parse_reais(raw: &str) -> Option<i64> {
-    let raw = raw.trim().replace("R$", "");
-    let raw = raw.trim();
-    let (whole, cents) = match raw.rsplit_once([',', '.']) {
-        Some((whole, cents)) if cents.len() <= 2 => (whole.replace(['.', ','], ""), cents),
-        Some(_) => return None,
-        None => (raw.to_owned(), "0"),
-    };
-    let whole: i64 = whole.parse().ok()?;
-    let cents: i64 = format!("{cents:0<2}").parse().ok()?;
-    whole.checked_mul(100)?.checked_add(cents)
 }
 
 /// `POST /tickets/{id}/resale`: lists the ticket at face value or less.
@@ -388,7 +367,7 @@ pub async fn list_for_resale(
             holder,
             id,
             ListingInput { price_cents },
-            &audit(&visitor),
+            &visitor.audit(),
         )
         .await
         .map_err(ApiError::from),
@@ -425,7 +404,7 @@ pub async fn withdraw_listing(
     let listing = resale::seller_listing(&app, seller, id)
         .await?
         .ok_or_else(not_found)?;
-    if let Err(error) = resale::withdraw(&app, seller, listing.listing.id, &audit(&visitor)).await {
+    if let Err(error) = resale::withdraw(&app, seller, listing.listing.id, &visitor.audit()).await {
         return shown_again(&app, &visitor, id, Typed::default(), error.into()).await;
     }
     Ok(see_other(&format!("/tickets/{id}?withdrawn=1")))
@@ -534,7 +513,7 @@ pub async fn decide(
         "cancel" => Decision::Cancel,
         _ => return Err(not_found()),
     };
-    let decided = match transfers::decide(&app, user, id, decision, &audit(&visitor)).await {
+    let decided = match transfers::decide(&app, user, id, decision, &visitor.audit()).await {
         Err(AppError::EmailNotVerified) => {
             let problem = ApiError::from(AppError::EmailNotVerified);
             let mut page = transfers_page(&app, &visitor, None).await?;

@@ -27,6 +27,8 @@ pub struct Visitor {
     pub ip: ClientIp,
     /// The login cookie names a session that ended: the page says why and the cookie goes.
     pub ended: Option<&'static str>,
+    /// Whether the header links to the organizer's console (`organizations::has_console`).
+    console: bool,
     here: String,
     secure: bool,
 }
@@ -157,6 +159,10 @@ impl FromRequestParts<App> for Visitor {
             }
         }
         let (user, login) = found.unzip();
+        let console = match &user {
+            Some(user) => bilheteria_app::organizations::has_console(app, user).await?,
+            None => false,
+        };
         let lang = language_of(&parts.headers, user.as_ref().map(|u| u.language));
         Ok(Visitor {
             login_token: token.filter(|_| login.is_some()),
@@ -167,6 +173,7 @@ impl FromRequestParts<App> for Visitor {
             w: words::of(lang),
             ip,
             ended,
+            console,
             here: parts
                 .uri
                 .path_and_query()
@@ -177,6 +184,14 @@ impl FromRequestParts<App> for Visitor {
 }
 
 impl Visitor {
+    /// Who made a change, for the audit log.
+    pub fn audit(&self) -> bilheteria_domain::audit::AuditContext {
+        bilheteria_domain::audit::AuditContext {
+            actor_id: self.user.as_ref().map(|u| u.id),
+            ip: self.ip.to_option_string(),
+        }
+    }
+
     /// The CSRF proof the visitor's forms carry.
     pub fn csrf(&self) -> String {
         cookies::csrf_proof(self.csrf_secret())
@@ -238,6 +253,7 @@ impl Visitor {
             w: self.w,
             lang: self.lang.as_str(),
             user_name: self.user.as_ref().map(|u| u.name.clone()),
+            console: self.console,
             csrf: self.csrf(),
             here: encode(&self.here),
             other_lang: other.as_str(),

@@ -4,8 +4,10 @@
 use crate::api::error::ProblemCode;
 use crate::field_words;
 use bilheteria_domain::FieldError;
+use bilheteria_domain::catalog::EventStatus;
 use bilheteria_domain::half_price::Eligibility;
 use bilheteria_domain::locale::Language;
+use bilheteria_domain::organization::MemberRole;
 use bilheteria_domain::sales::Installments;
 
 macro_rules! words {
@@ -249,6 +251,95 @@ words! {
     field_seats: "Assentos", "Seats";
     field_half_seats: "Assentos de meia-entrada", "Half-price seats";
     field_hold: "Reserva", "Hold";
+    nav_console: "Painel do produtor", "Organizer console";
+    console_title: "Painel do produtor", "Organizer console";
+    console_intro: "Aqui a equipe de uma produtora cuida dos seus eventos, produtos e membros.", "Here an organization's team looks after its events, products and members.";
+    my_organizations: "Suas organizações", "Your organizations";
+    no_organizations: "Você ainda não faz parte de nenhuma organização.", "You do not belong to any organization yet.";
+    your_role: "Seu papel", "Your role";
+    found_title: "Criar uma organização", "Create an organization";
+    found_intro: "A organização é a produtora: locais, eventos e produtos são dela, e a equipe trabalha nela. Você será o proprietário.", "The organization is the producer: venues, events and products belong to it, and the team works in it. You will be its owner.";
+    organization_name: "Nome da organização", "Organization name";
+    organization_document: "CPF ou CNPJ", "CPF or CNPJ";
+    organization_document_hint: "Com ou sem pontos e traços; os dígitos verificadores são conferidos.", "With or without dots and dashes; the check digits are verified.";
+    contact_email: "E-mail de contato", "Contact email";
+    found_button: "Criar organização", "Create organization";
+    organization_created: "Organização criada. Você é o proprietário.", "Organization created. You are its owner.";
+    organization_suspended: "Organização suspensa: as sessões dela não vendem até o fim da suspensão.", "Organization suspended: its sessions sell nothing until the suspension ends.";
+    organizer_events: "Eventos", "Events";
+    new_event: "Novo evento", "New event";
+    team: "Equipe", "Team";
+    organizer_products: "Produtos", "Products";
+    event_status: "Situação", "Status";
+    any_status: "Todas", "All";
+    filter_button: "Filtrar", "Filter";
+    no_organizer_events: "Nenhum evento encontrado.", "No events found.";
+    edit: "Editar", "Edit";
+    event_title: "Título", "Title";
+    event_description: "Descrição", "Description";
+    event_venue: "Local", "Venue";
+    event_tags: "Etiquetas (separadas por vírgula)", "Tags (comma-separated)";
+    no_venues: "Esta organização ainda não tem locais, e todo evento acontece em um. Crie um local antes do evento.", "This organization has no venues yet, and every event takes place at one. Create a venue before the event.";
+    create_event: "Criar evento (como rascunho)", "Create event (as a draft)";
+    save_changes: "Salvar alterações", "Save changes";
+    publish: "Publicar", "Publish";
+    unpublish: "Despublicar (volta a rascunho)", "Unpublish (back to draft)";
+    event_created: "Evento criado como rascunho: publique quando estiver pronto.", "Event created as a draft: publish it when it is ready.";
+    event_saved: "Alterações salvas.", "Changes saved.";
+    event_published: "Evento publicado: o público já o vê.", "Event published: the public can see it now.";
+    event_unpublished: "Evento despublicado: voltou a ser rascunho.", "Event unpublished: it is a draft again.";
+    public_page: "Ver a página pública", "See the public page";
+    back_to_organization: "Voltar à organização", "Back to the organization";
+    members: "Membros", "Members";
+    member_name: "Nome", "Name";
+    member_role: "Papel", "Role";
+    member_events: "Eventos", "Events";
+    every_event: "Todos", "All";
+    add_member: "Adicionar membro", "Add a member";
+    add_member_intro: "A pessoa precisa ter uma conta com este e-mail. Adicionar quem já é membro muda o papel e os eventos dele.", "The person needs an account with this email. Adding someone who is a member already changes their role and events.";
+    limit_to_events: "Limitar a alguns eventos (nenhum marcado: todos)", "Limit to some events (none ticked: all of them)";
+    add_member_button: "Adicionar", "Add";
+    change_role: "Mudar papel", "Change role";
+    remove_member: "Remover", "Remove";
+    team_saved: "Equipe atualizada.", "Team updated.";
+    member_removed: "Membro removido da organização.", "Member removed from the organization.";
+    product_name: "Nome do produto", "Product name";
+    product_price: "Preço (R$)", "Price (R$)";
+    product_price_hint: "Com vírgula para os centavos: 12,50.", "With a comma or a point for the centavos: 12,50.";
+    stock: "Estoque", "Stock";
+    offered_with: "Oferecido nos eventos", "Offered with the events";
+    new_product: "Novo produto", "New product";
+    create_product: "Criar produto", "Create product";
+    product_created: "Produto criado.", "Product created.";
+    no_products: "Nenhum produto ainda.", "No products yet.";
+    role_owner: "Proprietário", "Owner";
+    role_manager: "Gerente", "Manager";
+    role_finance: "Financeiro", "Finance";
+    role_checkin: "Portaria", "Check-in";
+    role_viewer: "Leitura", "Viewer";
+    status_draft: "Rascunho", "Draft";
+    status_published: "Publicado", "Published";
+}
+
+/// A member's role as people say it.
+pub fn member_role(lang: Language, role: MemberRole) -> &'static str {
+    let w = of(lang);
+    match role {
+        MemberRole::Owner => w.role_owner,
+        MemberRole::Manager => w.role_manager,
+        MemberRole::Finance => w.role_finance,
+        MemberRole::Checkin => w.role_checkin,
+        MemberRole::Viewer => w.role_viewer,
+    }
+}
+
+/// An event's status as people say it.
+pub fn event_status(lang: Language, status: EventStatus) -> &'static str {
+    let w = of(lang);
+    match status {
+        EventStatus::Draft => w.status_draft,
+        EventStatus::Published => w.status_published,
+    }
 }
 
 pub fn of(lang: Language) -> &'static Words {
@@ -497,6 +588,16 @@ pub fn field_label(lang: Language, field: &str) -> Option<&'static str> {
         "hold_id" => w.field_hold,
         "to_email" => w.transfer_to,
         "price" | "price_cents" => w.price,
+        "title" => w.event_title,
+        "description" => w.event_description,
+        "category" => w.category,
+        "tags" => w.event_tags,
+        "venue_id" => w.event_venue,
+        "document" => w.organization_document,
+        "contact_email" => w.contact_email,
+        "role" => w.member_role,
+        "event_ids" => w.member_events,
+        "stock" => w.stock,
         other if other.starts_with("products.") || other.starts_with("product:") => w.product,
         _ => return None,
     })
@@ -508,13 +609,16 @@ pub fn field_error(lang: Language, error: &FieldError) -> String {
     let message = field_words::message(lang, &error.problem);
     match field_label(lang, &error.field) {
         Some(label) => format!("{label}: {message}"),
-        None => {
-            let mut chars = message.chars();
-            chars.next().map_or_else(String::new, |first| {
-                first.to_uppercase().chain(chars).collect()
-            })
-        }
+        None => sentence(&message),
     }
+}
+
+/// `message` said on its own: its first letter in upper case.
+pub fn sentence(message: &str) -> String {
+    let mut chars = message.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
 }
 
 /// A problem's title and explanation for a buyer, in pt-BR then English: every code has both.
