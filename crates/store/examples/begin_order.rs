@@ -20,6 +20,7 @@ use bilheteria_domain::catalog::{
 };
 use bilheteria_domain::half_price::HalfPriceClaim;
 use bilheteria_domain::ids::{OrderId, SeatId, UserId};
+use bilheteria_domain::organization::{Document, NewOrganization};
 use bilheteria_domain::sales::{Buys, HoldRequest, PaymentMethod};
 use bilheteria_store::testing::TestDatabase;
 use bilheteria_store::{BeginOrder, NewHold, NewOrder, NewUser, Store};
@@ -58,12 +59,27 @@ async fn holds(
     store
         .set_roles(owner, Roles::from_roles([Role::Organizer]), &audit)
         .await?;
+    let organization = store
+        .create_organization(
+            NewOrganization {
+                name: "Produtora".into(),
+                document: Document::parse("11.222.333/0001-81")
+                    .map_err(|e| anyhow::anyhow!("{e:?}"))?,
+                contact_email: "produtora@example.com".into(),
+            },
+            owner,
+            now,
+            &audit,
+        )
+        .await?
+        .id;
     // Twice the places the holds take: the half-price reserve (at least 40 %) is not drawn on.
     let rows = 2 * (orders as i64 + SEATS_PER_ROW - 1) / SEATS_PER_ROW;
     let venue = VenueInput {
         name: "Arena".into(),
         city: "São Paulo".into(),
         time_zone: None,
+        organization_id: None,
         sections: vec![
             SectionInput {
                 name: "Plateia".into(),
@@ -86,6 +102,7 @@ async fn holds(
     };
     let venue = store
         .create_venue(
+            organization,
             owner,
             venue.parse().map_err(|e| anyhow::anyhow!("{e:?}"))?,
             now,
@@ -99,9 +116,11 @@ async fn holds(
         tags: vec![],
         venue_id: venue.id,
         status: EventStatus::Published,
+        organization_id: None,
     };
     let event = store
         .create_event(
+            organization,
             owner,
             event.parse().map_err(|e| anyhow::anyhow!("{e:?}"))?,
             now,
