@@ -144,8 +144,7 @@ pub async fn venues(
     organization: OrganizationId,
     page: &PageRequest,
 ) -> AppResult<Page<Venue>> {
-    let membership = app.store.membership(organization, user.id).await?;
-    viewable_events(user, membership)?;
+    sees_some_of(app, user, organization).await?;
     Ok(app.store.organization_venues(organization, page).await?)
 }
 
@@ -157,8 +156,7 @@ pub async fn products(
     organization: OrganizationId,
     page: &PageRequest,
 ) -> AppResult<Page<Product>> {
-    let membership = app.store.membership(organization, user.id).await?;
-    viewable_events(user, membership)?;
+    sees_some_of(app, user, organization).await?;
     Ok(app.store.organization_products(organization, page).await?)
 }
 
@@ -240,6 +238,13 @@ pub async fn set_suspended(
             bilheteria_store::StoreError::NotFound => AppError::NotFound("organization"),
             other => other.into(),
         })
+}
+
+/// Whether `user` may see some of the organization (`viewable_events`): a member, limited to
+/// some events or not, or an admin.
+async fn sees_some_of(app: &App, user: &User, organization: OrganizationId) -> AppResult<()> {
+    let membership = app.store.membership(organization, user.id).await?;
+    viewable_events(user, membership).map(|_| ())
 }
 
 async fn team_access(app: &App, user: &User, organization: OrganizationId) -> AppResult<()> {

@@ -22,6 +22,7 @@ on_both_backends!(
     a_suspended_organization_sells_nothing_until_unsuspended,
     a_session_is_paused_and_changed_by_those_who_edit_the_catalog,
     the_migration_gives_each_organizer_of_before_their_catalog,
+    an_organizations_venues_and_products_are_read_by_its_members,
 );
 
 fn id(value: &Value) -> String {
@@ -1074,4 +1075,51 @@ async fn the_migration_gives_each_organizer_of_before_their_catalog(db: TestData
     assert_eq!(theirs["items"][0]["id"], organization.as_str());
     assert_eq!(theirs["items"][0]["role"], "checkin");
     assert_eq!(theirs["items"][0]["event_ids"], json!([event.to_string()]));
+}
+
+async fn an_organizations_venues_and_products_are_read_by_its_members(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let owner = app.organizer("dona@example.com").await;
+    let (_, mine) = app.get("/organizations", Some(&owner.token)).await;
+    let org = id(&mine["items"][0]);
+    let t = Some(owner.token.as_str());
+    let (_, first) = app.post("/venues", t, venue_body()).await;
+    let (_, second) = app.post("/venues", t, venue_body()).await;
+    let (status, product) = app
+        .post(
+            "/products",
+            t,
+            json!({"name": "Copo", "price_cents": 1500, "stock": 9}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{product}");
+    let viewer = member(&app, &owner, &org, "leitura@example.com", "viewer", None).await;
+    let venues = format!("/organizations/{org}/venues?limit=1");
+    let (status, page) = app.get(&venues, Some(&viewer.token)).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(page["items"][0]["id"], first["id"]);
+    assert_eq!(page["items"][0]["sections"].as_array().unwrap().len(), 2);
+    let cursor = page["next_cursor"].as_str().expect("a next page");
+    let (_, next) = app
+        .get(&format!("{venues}&cursor={cursor}"), Some(&viewer.token))
+        .await;
+    assert_eq!(next["items"][0]["id"], second["id"]);
+    assert!(next["next_cursor"].is_null());
+    let (status, products) = app
+        .get(
+            &format!("/organizations/{org}/products"),
+            Some(&viewer.token),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{products}");
+    assert_eq!(products["items"][0]["id"], product["id"]);
+    assert_eq!(products["items"][0]["stock"], 9);
+    let outsider = app.organizer("fora@example.com").await;
+    for path in [venues.as_str(), &format!("/organizations/{org}/products")] {
+        assert_problem(
+            &app.get(path, Some(&outsider.token)).await,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        );
+    }
 }

@@ -48,26 +48,19 @@ fn value_of(page: &Answer, name: &str) -> String {
     page.body[at..at + page.body[at..].find('"').unwrap()].to_owned()
 }
 
-fn assert_forbidden(answer: &Answer, what: &str) {
-    assert_eq!(
-        answer.status,
-        StatusCode::FORBIDDEN,
-        "{what}: {}",
-        answer.body
-    );
+/// The friendly page of a refusal: its status and its title.
+fn assert_friendly(answer: &Answer, status: StatusCode, title: &str, what: &str) {
+    assert_eq!(answer.status, status, "{what}: {}", answer.body);
     assert!(answer.is_friendly_page(), "{what}");
-    assert!(answer.body.contains("Sem permissão"), "{what}");
+    assert!(answer.body.contains(title), "{what}");
+}
+
+fn assert_forbidden(answer: &Answer, what: &str) {
+    assert_friendly(answer, StatusCode::FORBIDDEN, "Sem permissão", what);
 }
 
 fn assert_not_found(answer: &Answer, what: &str) {
-    assert_eq!(
-        answer.status,
-        StatusCode::NOT_FOUND,
-        "{what}: {}",
-        answer.body
-    );
-    assert!(answer.is_friendly_page(), "{what}");
-    assert!(answer.body.contains("Página não encontrada"), "{what}");
+    assert_friendly(answer, StatusCode::NOT_FOUND, "Página não encontrada", what);
 }
 
 fn assert_sent_to_log_in(answer: &Answer, path: &str) {
@@ -344,34 +337,23 @@ async fn each_page_and_form_answers_by_role(db: TestDatabase) {
             "manager",
         ),
     ];
+    // Sends `form` to `path` from `browser`, with its CSRF proof.
+    async fn send(browser: &Browser, path: &str, form: Form) -> Answer {
+        let fields = form(browser.get("/").await.csrf());
+        let pairs: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        browser.post(path, &pairs).await
+    }
     for (path, form, may_not) in forms {
         let browser = &browsers.iter().find(|(who, _)| *who == may_not).unwrap().1;
-        let csrf = browser.get("/").await.csrf();
-        let fields = form(csrf);
-        let pairs: Vec<(&str, &str)> = fields
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        assert_forbidden(
-            &browser.post(&path, &pairs).await,
-            &format!("{may_not} on {path}"),
-        );
+        let what = format!("{may_not} on {path}");
+        assert_forbidden(&send(browser, &path, form).await, &what);
         let outsider = &browsers[5].1;
-        let fields = form(outsider.get("/").await.csrf());
-        let pairs: Vec<(&str, &str)> = fields
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        assert_not_found(
-            &outsider.post(&path, &pairs).await,
-            &format!("outsider on {path}"),
-        );
-        let fields = form(anonymous.get("/").await.csrf());
-        let pairs: Vec<(&str, &str)> = fields
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        assert_sent_to_log_in(&anonymous.post(&path, &pairs).await, &path);
+        let what = format!("outsider on {path}");
+        assert_not_found(&send(outsider, &path, form).await, &what);
+        assert_sent_to_log_in(&send(&anonymous, &path, form).await, &path);
     }
     // Nothing of it changed: one event, still a draft; no product; the team as it was.
     let store = &app.state.store;

@@ -91,6 +91,8 @@ fn api_routes() -> OpenApiRouter<App> {
             organizations::list_organizations
         ))
         .routes(routes!(organizations::organization_events))
+        .routes(routes!(organizations::organization_venues))
+        .routes(routes!(organizations::organization_products))
         .routes(routes!(
             organizations::list_members,
             organizations::add_member

@@ -10,7 +10,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use bilheteria_app::{App, organizations};
-use bilheteria_domain::catalog::{Event, EventQuery, EventStatus, search_terms};
+use bilheteria_domain::catalog::{Event, EventQuery, EventStatus, Product, Venue, search_terms};
 use bilheteria_domain::ids::{OrganizationId, UserId};
 use bilheteria_domain::organization::{
     Member, MemberInput, MyOrganization, Organization, OrganizationInput,
@@ -103,6 +103,42 @@ pub async fn organization_events(
     };
     Ok(Json(
         organizations::events(&state, &caller.user, id, filter, &page).await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/organizations/{id}/venues", tag = "organizations", security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid), PageQuery),
+    responses(
+        (status = 200, description = "its venues with their sections, in the order they were made", body = Page<Venue>),
+        (status = 404, description = "`not_found`: no such organization, or the caller is not in it", body = Problem),
+    ))]
+pub async fn organization_venues(
+    State(state): State<App>,
+    caller: CurrentUser,
+    PathId(id): PathId<OrganizationId>,
+    ApiQuery(query): ApiQuery<PageQuery>,
+) -> ApiResult<Json<Page<Venue>>> {
+    let page = page_request(query.limit, query.cursor.as_deref())?;
+    Ok(Json(
+        organizations::venues(&state, &caller.user, id, &page).await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/organizations/{id}/products", tag = "organizations", security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid), PageQuery),
+    responses(
+        (status = 200, description = "its products with their stock and events, in the order they were made", body = Page<Product>),
+        (status = 404, description = "`not_found`: no such organization, or the caller is not in it", body = Problem),
+    ))]
+pub async fn organization_products(
+    State(state): State<App>,
+    caller: CurrentUser,
+    PathId(id): PathId<OrganizationId>,
+    ApiQuery(query): ApiQuery<PageQuery>,
+) -> ApiResult<Json<Page<Product>>> {
+    let page = page_request(query.limit, query.cursor.as_deref())?;
+    Ok(Json(
+        organizations::products(&state, &caller.user, id, &page).await?,
     ))
 }
 

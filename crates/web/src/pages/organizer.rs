@@ -574,9 +574,8 @@ pub async fn create_event(
     PageId(org): PageId<OrganizationId>,
     body: Bytes,
 ) -> PageResult {
-    let form = visitor.form(&body)?;
-    let user = visitor.user()?;
-    let standing = organizations::standing(&app, user, org, Some(Capability::EditCatalog)).await?;
+    let (form, user, standing) =
+        posted(&app, &visitor, &body, org, Capability::EditCatalog).await?;
     let typed = EventTyped::from_form(&form);
     let input = |venue_id: VenueId| EventInput {
         organization_id: Some(org),
@@ -620,6 +619,21 @@ pub async fn create_event(
             Ok(shown_again(&visitor, &page, &problem))
         }
     }
+}
+
+/// A form posted to a page of `org`, read with its CSRF proof, from a logged-in caller who may
+/// `capability` there.
+async fn posted<'v>(
+    app: &App,
+    visitor: &'v Visitor,
+    body: &[u8],
+    org: OrganizationId,
+    capability: Capability,
+) -> PageResult<(super::Form, &'v User, Standing)> {
+    let form = visitor.form(body)?;
+    let user = visitor.user()?;
+    let standing = organizations::standing(app, user, org, Some(capability)).await?;
+    Ok((form, user, standing))
 }
 
 /// A refused form's problem, when it is about what was typed (shown beside the form); any
@@ -919,9 +933,7 @@ pub async fn set_member(
     PageId(org): PageId<OrganizationId>,
     body: Bytes,
 ) -> PageResult {
-    let form = visitor.form(&body)?;
-    let user = visitor.user()?;
-    let standing = organizations::standing(&app, user, org, Some(Capability::ManageTeam)).await?;
+    let (form, user, standing) = posted(&app, &visitor, &body, org, Capability::ManageTeam).await?;
     let typed = MemberTyped {
         email: form
             .get("email")
@@ -997,9 +1009,7 @@ pub async fn remove_member(
     PageIds(org, member): PageIds<OrganizationId, UserId>,
     body: Bytes,
 ) -> PageResult {
-    visitor.form(&body)?;
-    let user = visitor.user()?;
-    let standing = organizations::standing(&app, user, org, Some(Capability::ManageTeam)).await?;
+    let (_, user, standing) = posted(&app, &visitor, &body, org, Capability::ManageTeam).await?;
     match organizations::remove_member(&app, user, org, member, &visitor.audit()).await {
         Ok(()) => Ok(see_other(&format!("/organizer/{org}/team?done=removed"))),
         Err(error) => {
@@ -1147,9 +1157,8 @@ pub async fn create_product(
     PageId(org): PageId<OrganizationId>,
     body: Bytes,
 ) -> PageResult {
-    let form = visitor.form(&body)?;
-    let user = visitor.user()?;
-    let standing = organizations::standing(&app, user, org, Some(Capability::EditCatalog)).await?;
+    let (form, user, standing) =
+        posted(&app, &visitor, &body, org, Capability::EditCatalog).await?;
     let fields: Vec<Input> = product_fields(&visitor)
         .into_iter()
         .map(|f| f.typed(&form))
