@@ -103,13 +103,7 @@ pub async fn update_session(
     app.store
         .update_session(id, &settings, app.clock.now(), audit)
         .await?;
-    let mut updated = app
-        .store
-        .get_session(id)
-        .await?
-        .ok_or(AppError::NotFound("session"))?;
-    updated.half_price = Some(app.store.half_price_availability(id).await?);
-    Ok(updated)
+    session_for_buyers(app, Some(manager), id).await
 }
 
 pub async fn create_product(

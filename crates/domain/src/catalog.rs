@@ -612,6 +612,19 @@ pub fn search_document(event: &EventFields) -> String {
 
 pub const DEFAULT_MAX_TICKETS_PER_USER: i64 = 2;
 pub const DEFAULT_HOLD_SECONDS: i64 = 600;
+
+/// A session's limits, checked the same at its creation and at every change.
+fn cap_per_buyer(tickets: i64) -> Result<i64, FieldProblem> {
+    in_range(tickets, 1, 50)
+}
+
+fn hold_time(seconds: i64) -> Result<i64, FieldProblem> {
+    in_range(seconds, 60, 3_600)
+}
+
+fn pix_expiry(seconds: i64) -> Result<i64, FieldProblem> {
+    in_range(seconds, 60, 86_400)
+}
 /// How long a Pix payment waits by default before it expires (15 minutes).
 pub const DEFAULT_PIX_EXPIRES_AFTER_SECONDS: i64 = 900;
 pub const DEFAULT_ADMIT_PER_MINUTE: i64 = 600;
@@ -795,16 +808,14 @@ impl SessionInput {
         }
         let max_tickets_per_user = errors.check(
             "max_tickets_per_user",
-            in_range(
+            cap_per_buyer(
                 self.max_tickets_per_user
                     .unwrap_or(DEFAULT_MAX_TICKETS_PER_USER),
-                1,
-                50,
             ),
         );
         let hold_seconds = errors.check(
             "hold_seconds",
-            in_range(self.hold_seconds.unwrap_or(DEFAULT_HOLD_SECONDS), 60, 3_600),
+            hold_time(self.hold_seconds.unwrap_or(DEFAULT_HOLD_SECONDS)),
         );
         let queue = match self.queue {
             None => Some(QueueSettings::disabled()),
@@ -884,11 +895,9 @@ impl SessionInput {
         .validate("half_price", self.starts_at, &mut errors);
         let pix_expires_after_seconds = errors.check(
             "pix_expires_after_seconds",
-            in_range(
+            pix_expiry(
                 self.pix_expires_after_seconds
                     .unwrap_or(DEFAULT_PIX_EXPIRES_AFTER_SECONDS),
-                60,
-                86_400,
             ),
         );
         errors.finish(|| {
@@ -992,24 +1001,20 @@ impl SessionPatch {
         }
         let max_tickets_per_user = errors.check(
             "max_tickets_per_user",
-            in_range(
+            cap_per_buyer(
                 self.max_tickets_per_user
                     .unwrap_or(current.max_tickets_per_user),
-                1,
-                50,
             ),
         );
         let hold_seconds = errors.check(
             "hold_seconds",
-            in_range(self.hold_seconds.unwrap_or(current.hold_seconds), 60, 3_600),
+            hold_time(self.hold_seconds.unwrap_or(current.hold_seconds)),
         );
         let pix_expires_after_seconds = errors.check(
             "pix_expires_after_seconds",
-            in_range(
+            pix_expiry(
                 self.pix_expires_after_seconds
                     .unwrap_or(current.pix_expires_after_seconds),
-                60,
-                86_400,
             ),
         );
         errors.finish(|| {
