@@ -99,11 +99,47 @@ pub async fn update_session(
 ) -> AppResult<EventSession> {
     let (session, _) =
         crate::access::managed_session(app, id, manager, Capability::EditCatalog).await?;
-    let settings = patch.apply_to(&session)?;
+    let settings = patch.apply_to(&session, app.clock.now())?;
     app.store
         .update_session(id, &settings, app.clock.now(), audit)
         .await?;
     session_for_buyers(app, Some(manager), id).await
+}
+
+/// What an event's team works on when it plans sessions: the event (if `user` may do
+/// `capability` on it), its venue and its sessions, earliest first.
+#[tracing::instrument(skip_all, fields(event = %id))]
+pub async fn event_schedule(
+    app: &App,
+    user: &User,
+    id: EventId,
+    capability: Capability,
+) -> AppResult<(Event, Venue, Vec<EventSession>)> {
+    let event = managed_event(app, id, user, capability).await?;
+    let venue = app
+        .store
+        .get_venue(event.venue_id)
+        .await?
+        .ok_or_else(|| AppError::internal("an event refers to a missing venue"))?;
+    let sessions = app.store.list_event_sessions(event.id).await?;
+    Ok((event, venue, sessions))
+}
+
+/// A session its event's team may do `capability` on, with its event and venue.
+#[tracing::instrument(skip_all, fields(session = %id))]
+pub async fn managed_session_venue(
+    app: &App,
+    user: &User,
+    id: SessionId,
+    capability: Capability,
+) -> AppResult<(EventSession, Event, Venue)> {
+    let (session, event) = crate::access::managed_session(app, id, user, capability).await?;
+    let venue = app
+        .store
+        .get_venue(event.venue_id)
+        .await?
+        .ok_or_else(|| AppError::internal("an event refers to a missing venue"))?;
+    Ok((session, event, venue))
 }
 
 pub async fn create_product(

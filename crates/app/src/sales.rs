@@ -43,6 +43,7 @@ pub fn refusal_label(refusal: &Refusal) -> &'static str {
         Refusal::ResaleAboveFaceValue { .. } => "resale_above_face_value",
         Refusal::ListingUnavailable => "listing_unavailable",
         Refusal::LastOwner => "last_owner",
+        Refusal::PricesLocked => "prices_locked",
         Refusal::EventNotOfOrganization { .. } => "invalid",
     }
 }

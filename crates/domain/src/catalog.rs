@@ -651,7 +651,7 @@ pub struct SessionInput {
     #[schema(min_items = 1, max_items = 50)]
     pub categories: Vec<CategoryInput>,
     /// Whether and until when holders may pass tickets on (S10); on until the start by default.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::validation::object_only")]
     pub transfers: Option<TransferSettings>,
     /// `static` (default), `rotating` (phones show a code that changes every 15 s; printed
     /// codes still pass) or `screen_only` (only the rotating code passes; no PDFs).
@@ -956,6 +956,9 @@ pub struct EventSession {
 pub struct SessionPatch {
     /// `true` stops selling at once (holds answer 409 `sales_paused`), `false` resumes.
     pub sales_paused: Option<bool>,
+    /// When the session begins: in the future, after sales open.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub starts_at: Option<OffsetDateTime>,
     /// When sales open; before the session starts.
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub sales_start_at: Option<OffsetDateTime>,
@@ -965,6 +968,32 @@ pub struct SessionPatch {
     pub hold_seconds: Option<i64>,
     #[schema(minimum = 60, maximum = 86_400)]
     pub pix_expires_after_seconds: Option<i64>,
+    #[serde(default, deserialize_with = "crate::validation::object_only")]
+    pub transfers: Option<TransferSettings>,
+    #[serde(default)]
+    pub screen_codes: Option<ScreenCodes>,
+    /// From this moment the unsold half-price reserve is sold at full price too; before the
+    /// session starts.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub half_price_release_at: Option<OffsetDateTime>,
+    /// Categories renamed or repriced, by id. A price changes only before the session's first
+    /// sale (409 `prices_locked` after); a name at any time.
+    #[serde(default)]
+    #[schema(max_items = 50)]
+    pub categories: Option<Vec<CategoryPatch>>,
+}
+
+/// One category of a [`SessionPatch`]: an absent field stays.
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryPatch {
+    /// One of the session's categories.
+    pub id: CategoryId,
+    #[schema(min_length = 1, max_length = 60)]
+    pub name: Option<String>,
+    /// 0 to 100,000,000 centavos.
+    #[schema(minimum = 0, maximum = 100_000_000)]
+    pub price_cents: Option<i64>,
 }
 
 /// A session's settings after a [`SessionPatch`]: what the store writes.
@@ -972,31 +1001,79 @@ pub struct SessionPatch {
 pub struct SessionSettings {
     pub sales_paused: bool,
     #[serde(with = "time::serde::rfc3339")]
+    pub starts_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
     pub sales_start_at: OffsetDateTime,
     pub max_tickets_per_user: i64,
     pub hold_seconds: i64,
     pub pix_expires_after_seconds: i64,
+    pub transfers: TransferSettings,
+    pub screen_codes: ScreenCodes,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub half_price_release_at: Option<OffsetDateTime>,
+    /// Every category as it will be: id, name, price.
+    pub categories: Vec<CategorySetting>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CategorySetting {
+    pub id: CategoryId,
+    pub name: String,
+    pub price_cents: i64,
 }
 
 impl SessionSettings {
     pub fn of(session: &EventSession) -> Self {
         Self {
             sales_paused: session.sales_paused,
+            starts_at: session.starts_at,
             sales_start_at: session.sales_start_at,
             max_tickets_per_user: session.max_tickets_per_user,
             hold_seconds: session.hold_seconds,
             pix_expires_after_seconds: session.pix_expires_after_seconds,
+            transfers: session.transfers,
+            screen_codes: session.screen_codes,
+            half_price_release_at: session.half_price_release_at,
+            categories: session
+                .categories
+                .iter()
+                .map(|category| CategorySetting {
+                    id: category.id,
+                    name: category.name.clone(),
+                    price_cents: category.price_cents,
+                })
+                .collect(),
         }
+    }
+
+    /// Whether these settings price some category otherwise than `before`.
+    pub fn reprices(&self, before: &SessionSettings) -> bool {
+        self.categories.iter().any(|after| {
+            before
+                .categories
+                .iter()
+                .any(|was| was.id == after.id && was.price_cents != after.price_cents)
+        })
     }
 }
 
 impl SessionPatch {
-    /// The settings of `session` with this patch applied, checked as at creation.
-    pub fn apply_to(self, session: &EventSession) -> Result<SessionSettings, FieldErrors> {
+    /// The settings of `session` with this patch applied at `now`, checked as at creation.
+    pub fn apply_to(
+        self,
+        session: &EventSession,
+        now: OffsetDateTime,
+    ) -> Result<SessionSettings, FieldErrors> {
         let current = SessionSettings::of(session);
         let mut errors = FieldErrors::new();
+        let starts_at = self.starts_at.unwrap_or(current.starts_at);
+        if self.starts_at.is_some() && starts_at <= now {
+            errors.add("starts_at", FieldProblem::NotInFuture);
+        }
         let sales_start_at = self.sales_start_at.unwrap_or(current.sales_start_at);
-        if self.sales_start_at.is_some() && sales_start_at >= session.starts_at {
+        if (self.sales_start_at.is_some() || self.starts_at.is_some())
+            && sales_start_at >= starts_at
+        {
             errors.add("sales_start_at", FieldProblem::NotBeforeStart);
         }
         let max_tickets_per_user = errors.check(
@@ -1017,13 +1094,52 @@ impl SessionPatch {
                     .unwrap_or(current.pix_expires_after_seconds),
             ),
         );
+        let transfers = self
+            .transfers
+            .unwrap_or(current.transfers)
+            .validate("transfers", &mut errors);
+        let half_price_release_at = self.half_price_release_at.or(current.half_price_release_at);
+        if (self.half_price_release_at.is_some() || self.starts_at.is_some())
+            && half_price_release_at.is_some_and(|at| at >= starts_at)
+        {
+            errors.add("half_price_release_at", FieldProblem::NotBeforeStart);
+        }
+        let mut categories = current.categories;
+        for (i, change) in self.categories.unwrap_or_default().into_iter().enumerate() {
+            let at = format!("categories[{i}]");
+            let Some(category) = categories.iter_mut().find(|c| c.id == change.id) else {
+                errors.add(format!("{at}.id"), FieldProblem::Unknown);
+                continue;
+            };
+            if let Some(name) = change.name
+                && let Some(name) = errors.check(format!("{at}.name"), text(&name, 1, 60))
+            {
+                category.name = name;
+            }
+            if let Some(cents) = change.price_cents
+                && let Some(cents) = errors.check(format!("{at}.price_cents"), price(cents))
+            {
+                category.price_cents = cents;
+            }
+        }
+        let mut names = HashSet::new();
+        for (i, category) in categories.iter().enumerate() {
+            if !names.insert(category.name.to_lowercase()) {
+                errors.add(format!("categories[{i}].name"), FieldProblem::Duplicate);
+            }
+        }
         errors.finish(|| {
             Some(SessionSettings {
                 sales_paused: self.sales_paused.unwrap_or(current.sales_paused),
+                starts_at,
                 sales_start_at,
                 max_tickets_per_user: max_tickets_per_user?,
                 hold_seconds: hold_seconds?,
                 pix_expires_after_seconds: pix_expires_after_seconds?,
+                transfers: transfers?,
+                screen_codes: self.screen_codes.unwrap_or(current.screen_codes),
+                half_price_release_at,
+                categories,
             })
         })
     }

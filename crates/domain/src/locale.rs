@@ -30,6 +30,29 @@ pub fn offset_in(name: &str, at: OffsetDateTime) -> UtcOffset {
     UtcOffset::from_whole_seconds(zone.to_offset(instant).seconds()).unwrap_or(UtcOffset::UTC)
 }
 
+/// `2027-03-06T20:00`, as a form's date and time field gives it, read as a wall-clock time in
+/// zone `name` (in a gap of a daylight-saving change, the later side). `None` when it is not
+/// a date and time.
+pub fn from_local_input(text: &str, name: &str) -> Option<OffsetDateTime> {
+    let zone = jiff::tz::TimeZone::get(name).ok()?;
+    let civil: jiff::civil::DateTime = text.trim().parse().ok()?;
+    let zoned = civil.to_zoned(zone).ok()?;
+    OffsetDateTime::from_unix_timestamp(zoned.timestamp().as_second()).ok()
+}
+
+/// `at` as a form's date and time field shows it, in zone `name`, to the minute.
+pub fn to_local_input(at: OffsetDateTime, name: &str) -> String {
+    let local = at.to_offset(offset_in(name, at));
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}",
+        local.year(),
+        u8::from(local.month()),
+        local.day(),
+        local.hour(),
+        local.minute()
+    )
+}
+
 /// "UTC−03:00": an offset as people read it next to a time.
 pub fn offset_label(offset: UtcOffset) -> String {
     let (hours, minutes, _) = offset.as_hms();
@@ -223,6 +246,21 @@ impl Language {
 mod tests {
     use super::*;
     use time::macros::datetime;
+
+    #[test]
+    fn a_form_time_is_read_and_shown_in_the_venue_zone() {
+        let at = from_local_input("2027-03-06T20:00", "America/Sao_Paulo").unwrap();
+        assert_eq!(at, datetime!(2027-03-06 23:00 UTC));
+        assert_eq!(to_local_input(at, "America/Sao_Paulo"), "2027-03-06T20:00");
+        let manaus = from_local_input("2027-03-06T20:00", "America/Manaus").unwrap();
+        assert_eq!(manaus, datetime!(2027-03-07 00:00 UTC));
+        assert_eq!(to_local_input(manaus, "America/Manaus"), "2027-03-06T20:00");
+        assert_eq!(
+            from_local_input("06/03/2027 20:00", "America/Sao_Paulo"),
+            None
+        );
+        assert_eq!(from_local_input("", "America/Sao_Paulo"), None);
+    }
 
     #[test]
     fn pages_say_the_offset_only_away_from_brasilia() {

@@ -117,6 +117,8 @@ field_problems! {
     TooManySeats { max: i64 } = "too_many_seats",
     /// A name, label or id given twice where each must be unique.
     Duplicate = "duplicate",
+    /// Sections of one category given different prices.
+    PriceDiffersInCategory = "price_differs_in_category",
     /// A section already mapped to another of the session's categories.
     SectionInTwoCategories = "section_in_two_categories",
     // Names of things.
@@ -320,6 +322,24 @@ pub fn count_in_range(items: usize, min: usize, max: usize) -> Result<(), FieldP
         })
     } else {
         Ok(())
+    }
+}
+
+/// An optional field that must be a JSON object when given: a struct's derived reading would
+/// also take an array of its fields in order (`[]` for one whose fields all have defaults).
+pub fn object_only<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    use serde::Deserialize as _;
+    use serde::de::Error as _;
+    match Option::<Value>::deserialize(deserializer)? {
+        None | Some(Value::Null) => Ok(None),
+        Some(value @ Value::Object(_)) => serde_json::from_value(value)
+            .map(Some)
+            .map_err(D::Error::custom),
+        Some(_) => Err(D::Error::custom("expected an object")),
     }
 }
 

@@ -11,9 +11,9 @@ use crate::{StoreError, StoreResult};
 use async_trait::async_trait;
 use bilheteria_domain::audit::AuditContext;
 use bilheteria_domain::catalog::{
-    Event, EventFields, EventQuery, EventSession, NewSession, NewVenue, Product, ProductFields,
-    ResaleAvailability, RowSummary, SeatCategory, SeatMap, SeatMapSection, SeatStatus, Section,
-    SectionKind, SectionLayout, SessionSettings, Venue, search_document,
+    CategorySetting, Event, EventFields, EventQuery, EventSession, NewSession, NewVenue, Product,
+    ProductFields, ResaleAvailability, RowSummary, SeatCategory, SeatMap, SeatMapSection,
+    SeatStatus, Section, SectionKind, SectionLayout, SessionSettings, Venue, search_document,
 };
 use bilheteria_domain::clock::{from_micros, to_micros};
 use bilheteria_domain::half_price::{HalfPriceAvailability, quota_places};
@@ -398,33 +398,90 @@ impl CatalogStore for ThisBackend {
         let mut tx = self.begin_write().await?;
         let outcome = async {
             let row = sqlx::query(AssertSqlSafe(format!(
-                "SELECT sales_paused, sales_start_at, max_tickets_per_user, hold_seconds, \
-                 pix_expires_after_seconds FROM event_sessions WHERE id = $1{}",
+                "SELECT sales_paused, starts_at, sales_start_at, max_tickets_per_user, hold_seconds, \
+                 pix_expires_after_seconds, transfers_enabled, transfer_cutoff_minutes, resale_fee_percent, \
+                 screen_codes, half_price_release_at FROM event_sessions WHERE id = $1{}",
                 ThisBackend::LOCK_ROW
             )))
             .bind(id.0)
             .fetch_optional(&mut *tx)
             .await?
             .ok_or(StoreError::NotFound)?;
+            let categories = sqlx::query(
+                "SELECT id, name, price_cents FROM seat_categories WHERE session_id = $1 ORDER BY position",
+            )
+            .bind(id.0)
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|row| {
+                Ok(CategorySetting {
+                    id: CategoryId(row.try_get("id")?),
+                    name: row.try_get("name")?,
+                    price_cents: row.try_get("price_cents")?,
+                })
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()?;
             let before = SessionSettings {
                 sales_paused: row.try_get("sales_paused")?,
+                starts_at: from_micros(row.try_get("starts_at")?),
                 sales_start_at: from_micros(row.try_get("sales_start_at")?),
                 max_tickets_per_user: row.try_get("max_tickets_per_user")?,
                 hold_seconds: row.try_get("hold_seconds")?,
                 pix_expires_after_seconds: row.try_get("pix_expires_after_seconds")?,
+                transfers: transfer_settings_from_row(&row)?,
+                screen_codes: screen_codes_from_row(&row)?,
+                half_price_release_at: row
+                    .try_get::<Option<i64>, _>("half_price_release_at")?
+                    .map(from_micros),
+                categories,
             };
+            if settings.reprices(&before) {
+                // An order begun is a sale made at the price it saw: from then on prices stay.
+                let sold: bool = sqlx::query(
+                    "SELECT EXISTS (SELECT 1 FROM orders WHERE session_id = $1 AND status <> 'failed') AS sold",
+                )
+                .bind(id.0)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get("sold")?;
+                if sold {
+                    return Err(StoreError::Refused(Refusal::PricesLocked));
+                }
+            }
             sqlx::query(
-                "UPDATE event_sessions SET sales_paused = $1, sales_start_at = $2, \
-                 max_tickets_per_user = $3, hold_seconds = $4, pix_expires_after_seconds = $5 WHERE id = $6",
+                "UPDATE event_sessions SET sales_paused = $1, starts_at = $2, sales_start_at = $3, \
+                 max_tickets_per_user = $4, hold_seconds = $5, pix_expires_after_seconds = $6, \
+                 transfers_enabled = $7, transfer_cutoff_minutes = $8, resale_fee_percent = $9, \
+                 screen_codes = $10, half_price_release_at = $11 WHERE id = $12",
             )
             .bind(settings.sales_paused)
+            .bind(to_micros(settings.starts_at))
             .bind(to_micros(settings.sales_start_at))
             .bind(settings.max_tickets_per_user)
             .bind(settings.hold_seconds)
             .bind(settings.pix_expires_after_seconds)
+            .bind(settings.transfers.enabled)
+            .bind(settings.transfers.cutoff_minutes)
+            .bind(settings.transfers.resale_fee_percent)
+            .bind(settings.screen_codes.as_str())
+            .bind(settings.half_price_release_at.map(to_micros))
             .bind(id.0)
             .execute(&mut *tx)
             .await?;
+            for (after, was) in settings.categories.iter().zip(&before.categories) {
+                if after != was {
+                    sqlx::query(
+                        "UPDATE seat_categories SET name = $1, price_cents = $2 WHERE id = $3 AND session_id = $4",
+                    )
+                    .bind(&after.name)
+                    .bind(after.price_cents)
+                    .bind(after.id.0)
+                    .bind(id.0)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
             let action = match (before.sales_paused, settings.sales_paused) {
                 (false, true) => "session.sales_paused",
                 (true, false) => "session.sales_resumed",

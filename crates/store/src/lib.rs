@@ -99,6 +99,8 @@ pub enum Refusal {
     ListingUnavailable,
     /// The change would leave an organization without an owner.
     LastOwner,
+    /// A session's prices change only until its first order is begun.
+    PricesLocked,
     /// `event_ids[index]` is not an event of the organization.
     EventNotOfOrganization {
         index: usize,

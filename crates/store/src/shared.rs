@@ -39,6 +39,21 @@ pub(super) type DbRow = <Db as sqlx::Database>::Row;
 /// Rows per multi-row INSERT: 5 parameters each stays well under both backends' limits.
 pub(super) const INSERT_CHUNK: usize = 2_000;
 
+/// A session's `transfers_enabled`, `transfer_cutoff_minutes` and `resale_fee_percent`.
+pub(super) fn transfer_settings_from_row(row: &DbRow) -> Result<TransferSettings, sqlx::Error> {
+    Ok(TransferSettings {
+        enabled: row.try_get("transfers_enabled")?,
+        cutoff_minutes: row.try_get("transfer_cutoff_minutes")?,
+        resale_fee_percent: row.try_get("resale_fee_percent")?,
+    })
+}
+
+/// A session's `screen_codes`.
+pub(super) fn screen_codes_from_row(row: &DbRow) -> Result<ScreenCodes, sqlx::Error> {
+    ScreenCodes::parse(&row.try_get::<String, _>("screen_codes")?)
+        .ok_or_else(|| corrupt("event_sessions.screen_codes"))
+}
+
 pub(super) fn corrupt(what: &str) -> sqlx::Error {
     sqlx::Error::Decode(format!("unexpected stored value in {what}").into())
 }
@@ -453,13 +468,8 @@ impl ThisBackend {
                     categories: categories_by_session
                         .remove(&session_id)
                         .unwrap_or_default(),
-                    transfers: TransferSettings {
-                        enabled: row.try_get("transfers_enabled")?,
-                        cutoff_minutes: row.try_get("transfer_cutoff_minutes")?,
-                        resale_fee_percent: row.try_get("resale_fee_percent")?,
-                    },
-                    screen_codes: ScreenCodes::parse(&row.try_get::<String, _>("screen_codes")?)
-                        .ok_or_else(|| corrupt("event_sessions.screen_codes"))?,
+                    transfers: transfer_settings_from_row(row)?,
+                    screen_codes: screen_codes_from_row(row)?,
                     half_price_quota_percent: row.try_get("half_price_quota_percent")?,
                     half_price_release_at: row
                         .try_get::<Option<i64>, _>("half_price_release_at")?

@@ -83,6 +83,10 @@ fn pt(problem: &FieldProblem) -> String {
         P::TooManySeats { max } => format!("um local pode ter no máximo {max} assentos"),
         P::Duplicate => "repete um item anterior".to_owned(),
         P::SectionInTwoCategories => "um setor pode pertencer a uma só categoria".to_owned(),
+        P::PriceDiffersInCategory => {
+            "setores da mesma categoria têm o mesmo preço: mude o preço ou o nome da categoria"
+                .to_owned()
+        }
         P::NotOneOf { choices } => format!("deve ser {}", one_of(choices, "ou")),
         P::NotAnId => "não é um identificador".to_owned(),
         P::Unknown => "não existe".to_owned(),
@@ -185,6 +189,10 @@ fn en(problem: &FieldProblem) -> String {
         P::TooManySeats { max } => format!("a venue may have at most {max} seats"),
         P::Duplicate => "repeats an earlier item".to_owned(),
         P::SectionInTwoCategories => "a section may belong to only one category".to_owned(),
+        P::PriceDiffersInCategory => {
+            "sections of one category have one price: change the price or the category's name"
+                .to_owned()
+        }
         P::NotOneOf { choices } => format!("must be {}", one_of(choices, "or")),
         P::NotAnId => "is not an id".to_owned(),
         P::Unknown => "does not exist".to_owned(),

@@ -29,6 +29,7 @@ mod printing;
 mod queue_state;
 mod race;
 mod resale;
+mod session_pages;
 mod station;
 mod transfers;
 mod waiting_room;

@@ -52,6 +52,7 @@ const RULES_BEYOND_THE_SCHEMA: &[(&str, &str)] = &[
     ("sections[].name", "unique in a venue"),
     ("sections[].rows[].label", "unique in a section"),
     ("categories[].name", "unique in a session"),
+    ("categories[].id", "a category of the session"),
     (
         "categories[].section_ids[]",
         "sections of the venue, each in one category",

@@ -21,6 +21,7 @@ on_both_backends!(
     the_door_is_for_checkin_members_and_staff_become_them,
     a_suspended_organization_sells_nothing_until_unsuspended,
     a_session_is_paused_and_changed_by_those_who_edit_the_catalog,
+    a_sessions_prices_change_until_its_first_sale_and_its_other_settings_after,
     the_migration_gives_each_organizer_of_before_their_catalog,
     an_organizations_venues_and_products_are_read_by_its_members,
 );
@@ -907,6 +908,110 @@ async fn a_session_is_paused_and_changed_by_those_who_edit_the_catalog(db: TestD
         ["session.sales_resumed", "session.sales_paused"]
     );
     assert_eq!(audit["items"][1]["actor_id"], manager.id.as_str());
+}
+
+async fn a_sessions_prices_change_until_its_first_sale_and_its_other_settings_after(
+    db: TestDatabase,
+) {
+    let app = TestApp::spawn(db).await;
+    let sale = on_sale(&app, 4, 2, 2, json!({})).await;
+    let owner = &sale.organizer;
+    let path = format!("/sessions/{}", sale.session_id);
+    let (_, session) = app.get(&path, None).await;
+    let category = session["categories"][0]["id"].as_str().unwrap().to_owned();
+    let price_of = |session: &Value| session["categories"][0]["price_cents"].as_i64().unwrap();
+
+    // Before any sale: renamed and repriced, with the times, transfers and codes.
+    let starts = time::OffsetDateTime::now_utc() + time::Duration::days(40);
+    let release = starts - time::Duration::days(1);
+    let rfc = |at: time::OffsetDateTime| {
+        at.format(&time::format_description::well_known::Rfc3339)
+            .unwrap()
+    };
+    let (status, changed) = app
+        .patch(
+            &path,
+            Some(&owner.token),
+            json!({
+                "categories": [{"id": category, "name": "Plateia VIP", "price_cents": 15_000}],
+                "starts_at": rfc(starts),
+                "half_price_release_at": rfc(release),
+                "transfers": {"enabled": false, "cutoff_minutes": 60, "resale_fee_percent": 5},
+                "screen_codes": "rotating"
+            }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{changed}");
+    assert_eq!(changed["categories"][0]["name"], "Plateia VIP");
+    assert_eq!(price_of(&changed), 15_000);
+    assert_eq!(changed["transfers"]["enabled"], false);
+    assert_eq!(changed["transfers"]["resale_fee_percent"], 5);
+    assert_eq!(changed["screen_codes"], "rotating");
+    assert_eq!(
+        changed["starts_at"].as_str().map(|s| s.get(..16)),
+        Some(rfc(starts).get(..16))
+    );
+
+    // Bad input changes nothing, every mistake said at once.
+    let (status, refused) = app
+        .patch(
+            &path,
+            Some(&owner.token),
+            json!({
+                "categories": [
+                    {"id": uuid::Uuid::now_v7().to_string(), "price_cents": 1},
+                    {"id": category, "price_cents": -5}
+                ],
+                "starts_at": "2001-01-01T00:00:00Z",
+                "half_price_release_at": rfc(starts + time::Duration::days(2))
+            }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    let mut fields = error_fields(&refused);
+    fields.sort();
+    assert_eq!(
+        fields,
+        [
+            "categories[0].id",
+            "categories[1].price_cents",
+            "half_price_release_at",
+            "sales_start_at",
+            "starts_at"
+        ]
+    );
+    assert_eq!(price_of(&app.get(&path, None).await.1), 15_000);
+
+    // The first sale is made at the price then: from then on prices stay, names still change.
+    let buyer = app.account("buyer@example.com", &[]).await;
+    let order = app.buy_seat(&sale, &buyer.token, 0, "first-sale").await;
+    assert_eq!(order["total_cents"], 15_000);
+    let reprice = json!({"categories": [{"id": category, "price_cents": 9_000}]});
+    assert_problem(
+        &app.patch(&path, Some(&owner.token), reprice).await,
+        StatusCode::CONFLICT,
+        "prices_locked",
+    );
+    let (status, renamed) = app
+        .patch(
+            &path,
+            Some(&owner.token),
+            json!({"categories": [{"id": category, "name": "Plateia Ouro", "price_cents": 15_000}],
+                   "max_tickets_per_user": 6}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{renamed}");
+    assert_eq!(renamed["categories"][0]["name"], "Plateia Ouro");
+    assert_eq!(price_of(&renamed), 15_000);
+    assert_eq!(renamed["max_tickets_per_user"], 6);
+
+    let admin = app.account("root@example.com", &[Role::Admin]).await;
+    let audit = audit_of(&app, &admin, &sale.session_id).await;
+    assert_eq!(actions(&audit)[..2], ["session.updated", "session.updated"]);
+    assert_eq!(
+        audit["items"][1]["after"]["categories"][0]["price_cents"], 15_000,
+        "{audit}"
+    );
 }
 
 /// Runs the schema's migrations up to `last` (and no further) on the test's database.

@@ -26,14 +26,14 @@ on_both_backends!(
 
 /// A browser logged in as `email` through the login page. Its login ends the account's API
 /// token (one session per user): make what the test needs through the API before.
-async fn browser_of(app: &TestApp, email: &str) -> Browser {
+pub(crate) async fn browser_of(app: &TestApp, email: &str) -> Browser {
     let browser = Browser::new(app);
     let answer = log_in(&browser, email, PASSWORD).await;
     assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
     browser
 }
 
-fn id(value: &Value) -> String {
+pub(crate) fn id(value: &Value) -> String {
     value["id"].as_str().unwrap().to_owned()
 }
 
@@ -49,21 +49,21 @@ fn value_of(page: &Answer, name: &str) -> String {
 }
 
 /// The friendly page of a refusal: its status and its title.
-fn assert_friendly(answer: &Answer, status: StatusCode, title: &str, what: &str) {
+pub(crate) fn assert_friendly(answer: &Answer, status: StatusCode, title: &str, what: &str) {
     assert_eq!(answer.status, status, "{what}: {}", answer.body);
     assert!(answer.is_friendly_page(), "{what}");
     assert!(answer.body.contains(title), "{what}");
 }
 
-fn assert_forbidden(answer: &Answer, what: &str) {
+pub(crate) fn assert_forbidden(answer: &Answer, what: &str) {
     assert_friendly(answer, StatusCode::FORBIDDEN, "Sem permissão", what);
 }
 
-fn assert_not_found(answer: &Answer, what: &str) {
+pub(crate) fn assert_not_found(answer: &Answer, what: &str) {
     assert_friendly(answer, StatusCode::NOT_FOUND, "Página não encontrada", what);
 }
 
-fn assert_sent_to_log_in(answer: &Answer, path: &str) {
+pub(crate) fn assert_sent_to_log_in(answer: &Answer, path: &str) {
     assert_eq!(
         answer.status,
         StatusCode::SEE_OTHER,
@@ -80,7 +80,7 @@ fn assert_sent_to_log_in(answer: &Answer, path: &str) {
 /// An organization with a venue and a draft event, owned by `owner@`, with a member of each
 /// other role (`manager@`, `finance@`, `checkin@`, `viewer@`), and an outsider (`outsider@`,
 /// an organizer with an organization of their own): the organization, venue and event ids.
-async fn organization_with_team(app: &TestApp) -> (String, Value, String) {
+pub(crate) async fn organization_with_team(app: &TestApp) -> (String, Value, String) {
     let owner = app.organizer("owner@example.com").await;
     let (_, mine) = app.get("/organizations", Some(&owner.token)).await;
     let org = id(&mine["items"][0]);

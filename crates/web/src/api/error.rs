@@ -696,6 +696,11 @@ impl From<Refusal> for ApiError {
                 ProblemCode::LastOwner,
                 "an organization keeps at least one owner: make another member owner first",
             ),
+            Refusal::PricesLocked => Self::new(
+                StatusCode::CONFLICT,
+                ProblemCode::PricesLocked,
+                "the session has sold: its prices no longer change",
+            ),
             Refusal::EventNotOfOrganization { index } => {
                 Self::invalid_field(&format!("event_ids[{index}]"), FieldProblem::Unknown)
             }

@@ -88,6 +88,8 @@ problem_codes! {
     EventHasSessions = "event_has_sessions",
     /// A change that would leave an organization without an owner.
     LastOwner = "last_owner",
+    /// A price change to a session that has sold.
+    PricesLocked = "prices_locked",
     /// A hold on a session whose organizer paused its sales.
     SalesPaused = "sales_paused",
     /// A hold on a session of an organization an admin suspended.

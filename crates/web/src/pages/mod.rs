@@ -108,6 +108,26 @@ pub fn routes(state: App) -> Router<App> {
             post(organizer::unpublish),
         )
         .route(
+            "/organizer/{org}/events/{id}/sessions",
+            post(organizer::sessions::create_session),
+        )
+        .route(
+            "/organizer/{org}/events/{id}/sessions/new",
+            get(organizer::sessions::new_session),
+        )
+        .route(
+            "/organizer/{org}/sessions/{id}",
+            get(organizer::sessions::session).post(organizer::sessions::update_session),
+        )
+        .route(
+            "/organizer/{org}/sessions/{id}/pause",
+            post(organizer::sessions::pause),
+        )
+        .route(
+            "/organizer/{org}/sessions/{id}/resume",
+            post(organizer::sessions::resume),
+        )
+        .route(
             "/organizer/{org}/team",
             get(organizer::team).post(organizer::set_member),
         )

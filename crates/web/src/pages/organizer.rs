@@ -5,6 +5,8 @@
 //! page, a member whose role may not its 403 page. Every form carries the CSRF proof; a refused
 //! one comes back with each complaint beside its field and what was typed kept.
 
+pub mod sessions;
+
 use super::buying::{Cursor, list_page};
 use super::words::{self, event_status, member_role};
 use super::{
@@ -197,6 +199,9 @@ fn done_notice(visitor: &Visitor, done: Option<&str>) -> Option<String> {
             "team" => w.team_saved,
             "removed" => w.member_removed,
             "product" => w.product_created,
+            "session-created" => w.session_created,
+            "paused" => w.session_paused_done,
+            "resumed" => w.session_resumed_done,
             _ => return None,
         }
         .to_owned(),
@@ -427,6 +432,8 @@ struct EventPage {
     venue_problem: Option<String>,
     above: Vec<String>,
     button: &'static str,
+    /// An existing event's sessions.
+    sessions: Vec<sessions::SessionRow>,
 }
 
 /// What an event's form had typed in it.
@@ -525,7 +532,12 @@ async fn event_page(
             label: format!("{} · {}", venue.name, venue.city),
         })
         .collect();
+    let sessions = match event {
+        Some(event) => sessions::rows(app, visitor, user, org, event.id).await?,
+        None => Vec::new(),
+    };
     Ok(EventPage {
+        sessions,
         c: visitor.chrome(notice),
         nav: OrgNav::of(standing, "events"),
         heading: event.map_or_else(|| w.new_event.to_owned(), |e| e.title.clone()),
@@ -640,7 +652,10 @@ async fn posted<'v>(
 /// other refusal (403, 404, …) is a page of its own.
 fn refused_form(error: AppError) -> PageResult<ApiError> {
     let problem = ApiError::from(error);
-    if problem.code == ProblemCode::ValidationFailed || problem.code == ProblemCode::LastOwner {
+    if matches!(
+        problem.code,
+        ProblemCode::ValidationFailed | ProblemCode::LastOwner | ProblemCode::PricesLocked
+    ) {
         Ok(problem)
     } else {
         Err(problem.into())

@@ -265,6 +265,46 @@ words! {
     contact_email: "E-mail de contato", "Contact email";
     found_button: "Criar organização", "Create organization";
     organization_created: "Organização criada. Você é o proprietário.", "Organization created. You are its owner.";
+    session_not_open: "Vendas ainda não abertas", "Sales not open yet";
+    new_session: "Nova sessão", "New session";
+    create_session: "Criar sessão", "Create session";
+    organizer_no_sessions: "Este evento ainda não tem sessões.", "This event has no sessions yet.";
+    session_created: "Sessão criada. As vendas abrem no horário marcado, se o evento estiver publicado.", "Session created. Sales open at the time set, once the event is published.";
+    session_saved: "Sessão salva.", "Session saved.";
+    session_paused_done: "Vendas pausadas: nenhuma nova reserva até você retomar.", "Sales paused: no new holds until you resume them.";
+    session_resumed_done: "Vendas retomadas.", "Sales resumed.";
+    pause_sales: "Pausar vendas agora", "Pause sales now";
+    resume_sales: "Retomar vendas", "Resume sales";
+    time_zone_of_venue: "Horários no fuso do local", "Times in the venue's time zone";
+    session_starts_at: "Início da sessão", "Session starts";
+    session_sales_start_at: "Abertura das vendas", "Sales open";
+    session_sales_start_hint: "Em branco: agora. As vendas terminam quando a sessão começa.", "Blank: now. Sales end when the session starts.";
+    session_cap: "Limite de ingressos por comprador", "Ticket limit per buyer";
+    session_hold_minutes: "Tempo para pagar uma reserva (minutos)", "Time to pay for a hold (minutes)";
+    session_pix_minutes: "Validade do Pix (minutos)", "Pix expiry (minutes)";
+    session_half_quota: "Cota de meia-entrada (%)", "Half-price quota (%)";
+    session_half_quota_hint: "A lei exige ao menos 40% dos lugares.", "The law requires at least 40% of the places.";
+    session_half_release: "Liberar a cota não vendida em", "Release the unsold quota at";
+    session_half_release_hint: "Em branco: a cota fica reservada até o início.", "Blank: the quota stays reserved until the start.";
+    session_transfers: "Permitir transferência e revenda pelo preço de face", "Allow transfer and face-value resale";
+    session_transfer_cutoff: "Encerrar transferências (minutos antes do início)", "Close transfers (minutes before the start)";
+    session_resale_fee: "Taxa do produtor na revenda (%)", "Organizer's share of a resale (%)";
+    session_screen_codes: "Códigos na tela", "On-screen codes";
+    screen_codes_static: "Fixos (impressos ou na tela)", "Static (printed or on screen)";
+    screen_codes_rotating: "Rotativos no celular (impressos ainda valem)", "Rotating on phones (printed still pass)";
+    screen_codes_screen_only: "Só rotativos (sem PDF)", "Rotating only (no PDFs)";
+    session_queue: "Fila de espera virtual", "Virtual waiting room";
+    session_admit_rate: "Compradores admitidos por minuto", "Buyers admitted per minute";
+    sections_and_prices: "Setores, categorias e preços", "Sections, categories and prices";
+    sections_and_prices_hint: "Setores com o mesmo nome de categoria formam uma categoria, com um só preço.", "Sections with the same category name make one category, at one price.";
+    sell_section: "Vender", "Sell";
+    transfers_and_resale: "Transferência e revenda", "Transfer and resale";
+    back_to_event: "Voltar ao evento", "Back to the event";
+    places: "lugares", "places";
+    categories_and_prices: "Categorias e preços", "Categories and prices";
+    prices_locked_hint: "Os preços mudam só até a primeira venda; o nome, sempre.", "Prices change only until the first sale; names at any time.";
+    price_in_reais: "Preço (R$)", "Price (R$)";
+    category_name: "Nome da categoria", "Category name";
     organization_suspended: "Organização suspensa: as sessões dela não vendem até o fim da suspensão.", "Organization suspended: its sessions sell nothing until the suspension ends.";
     organizer_events: "Eventos", "Events";
     new_event: "Novo evento", "New event";
@@ -953,6 +993,16 @@ fn problem_wording(code: ProblemCode) -> [(&'static str, &'static str); 2] {
             (
                 "Last owner",
                 "An organization needs at least one owner: make another member an owner first.",
+            ),
+        ],
+        C::PricesLocked => [
+            (
+                "Preços travados",
+                "Esta sessão já vendeu: os preços não mudam mais. Os outros ajustes podem ser salvos.",
+            ),
+            (
+                "Prices locked",
+                "This session has sold: its prices no longer change. The other settings can be saved.",
             ),
         ],
         C::IpBlocked => [
