@@ -3,35 +3,63 @@
 //! run tells whether the writer is what limits the sale.
 
 use serde::Serialize;
+use std::collections::BTreeMap;
 
-/// The writer's counters at one moment: seconds summed and how many, per histogram.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+/// The writer's counters at one moment: seconds summed and how many, per histogram, over
+/// every kind of write; and the time held per kind (`kind` label: the operation it was for).
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct WriterCounters {
     held: (f64, f64),
     waited: (f64, f64),
     commits: (f64, f64),
+    held_by_kind: BTreeMap<String, (f64, f64)>,
+}
+
+/// The value of each line of `metrics` for `name` (unlabelled or with labels), with its
+/// `kind` label when it has one.
+fn samples<'m>(metrics: &'m str, name: &'m str) -> impl Iterator<Item = (&'m str, f64)> + 'm {
+    metrics.lines().filter_map(move |line| {
+        let rest = line.strip_prefix(name)?;
+        let (labels, value) = match rest.strip_prefix('{') {
+            Some(labelled) => labelled.split_once("} ")?,
+            None => ("", rest.strip_prefix(' ')?),
+        };
+        let kind = labels
+            .split(',')
+            .find_map(|label| label.strip_prefix("kind=\""))
+            .and_then(|kind| kind.strip_suffix('"'))
+            .unwrap_or("");
+        Some((kind, value.trim().parse::<f64>().ok()?))
+    })
 }
 
 impl WriterCounters {
     /// Reads the counters from Prometheus text; `None` when the server has no SQLite writer.
     pub fn parse(metrics: &str) -> Option<Self> {
-        let value = |name: &str| {
-            metrics.lines().find_map(|line| {
-                let rest = line.strip_prefix(name)?;
-                // The name alone, unlabelled, then its value.
-                rest.strip_prefix(' ')?.trim().parse::<f64>().ok()
-            })
-        };
         let pair = |histogram: &str| {
+            let sum = format!("{histogram}_sum");
+            let count = format!("{histogram}_count");
+            let mut found = samples(metrics, &sum).peekable();
+            found.peek()?;
             Some((
-                value(&format!("{histogram}_sum"))?,
-                value(&format!("{histogram}_count"))?,
+                found.map(|(_, value)| value).sum::<f64>(),
+                samples(metrics, &count)
+                    .map(|(_, value)| value)
+                    .sum::<f64>(),
             ))
         };
+        let mut held_by_kind: BTreeMap<String, (f64, f64)> = BTreeMap::new();
+        for (kind, sum) in samples(metrics, "sqlite_writer_held_seconds_sum") {
+            held_by_kind.entry(kind.to_owned()).or_default().0 += sum;
+        }
+        for (kind, count) in samples(metrics, "sqlite_writer_held_seconds_count") {
+            held_by_kind.entry(kind.to_owned()).or_default().1 += count;
+        }
         Some(Self {
             held: pair("sqlite_writer_held_seconds")?,
             waited: pair("sqlite_writer_wait_seconds")?,
             commits: pair("sqlite_commit_seconds").unwrap_or_default(),
+            held_by_kind,
         })
     }
 
@@ -42,6 +70,22 @@ impl WriterCounters {
         let (waited, waits) = delta(self.waited, end.waited);
         let (committing, commits) = delta(self.commits, end.commits);
         let per = |total: f64, n: f64| if n > 0.0 { total / n } else { 0.0 };
+        let mut by_kind: Vec<WriteKind> = end
+            .held_by_kind
+            .iter()
+            .map(|(kind, &after)| {
+                let before = self.held_by_kind.get(kind).copied().unwrap_or_default();
+                let (held, writes) = delta(before, after);
+                WriteKind {
+                    kind: if kind.is_empty() { "other" } else { kind }.to_owned(),
+                    writes: writes as u64,
+                    held_share: if seconds > 0.0 { held / seconds } else { 0.0 },
+                    held_ms_per_write: per(held, writes) * 1e3,
+                }
+            })
+            .filter(|kind| kind.writes > 0)
+            .collect();
+        by_kind.sort_by(|a, b| b.held_share.total_cmp(&a.held_share));
         WriterLoad {
             seconds,
             writes: writes as u64,
@@ -55,8 +99,19 @@ impl WriterCounters {
             held_ms_per_write: per(held, writes) * 1e3,
             waited_ms_per_write: per(waited, waits) * 1e3,
             ms_per_commit: per(committing, commits) * 1e3,
+            by_kind,
         }
     }
+}
+
+/// One kind of write over a sale: how many, and how long they held the writer.
+#[derive(Clone, Debug, Serialize)]
+pub struct WriteKind {
+    pub kind: String,
+    pub writes: u64,
+    /// The share of the run writes of this kind held the writer.
+    pub held_share: f64,
+    pub held_ms_per_write: f64,
 }
 
 /// The SQLite writer over a sale.
@@ -71,13 +126,15 @@ pub struct WriterLoad {
     pub held_ms_per_write: f64,
     pub waited_ms_per_write: f64,
     pub ms_per_commit: f64,
+    /// Each kind of write, the one that held the writer longest first.
+    pub by_kind: Vec<WriteKind>,
 }
 
 impl WriterLoad {
     pub fn line(&self) -> String {
-        format!(
+        let mut line = format!(
             "SQLite writer busy {:.0} % of {:.1} s: {} writes ({:.1} per purchase) held it {:.2} ms \
-             each after waiting {:.1} ms for it; {} commits of {:.2} ms\n\n",
+             each after waiting {:.1} ms for it; {} commits of {:.2} ms\n",
             self.busy_share * 100.0,
             self.seconds,
             self.writes,
@@ -86,7 +143,18 @@ impl WriterLoad {
             self.waited_ms_per_write,
             self.commits,
             self.ms_per_commit,
-        )
+        );
+        for kind in &self.by_kind {
+            line.push_str(&format!(
+                "  {:<28} {:>8} writes, {:.2} ms each, {:.0} % of the run\n",
+                kind.kind,
+                kind.writes,
+                kind.held_ms_per_write,
+                kind.held_share * 100.0
+            ));
+        }
+        line.push('\n');
+        line
     }
 }
 
@@ -123,6 +191,33 @@ mod tests {
             load.line()
                 .starts_with("SQLite writer busy 80 % of 10.0 s: 10000 writes (4.0 per purchase)")
         );
+    }
+
+    #[test]
+    fn writes_are_summed_over_their_kinds_and_told_apart() {
+        let text = |hold: f64, holds: u64| {
+            format!(
+                "sqlite_writer_held_seconds_sum{{kind=\"hold\"}} {hold}\n\
+                 sqlite_writer_held_seconds_count{{kind=\"hold\"}} {holds}\n\
+                 sqlite_writer_held_seconds_sum{{kind=\"settle_order\"}} 1\n\
+                 sqlite_writer_held_seconds_count{{kind=\"settle_order\"}} 1000\n\
+                 sqlite_writer_wait_seconds_sum{{kind=\"hold\"}} 1\n\
+                 sqlite_writer_wait_seconds_count{{kind=\"hold\"}} {holds}\n"
+            )
+        };
+        let start = WriterCounters::parse(&text(1.0, 1_000)).unwrap();
+        let end = WriterCounters::parse(&text(4.0, 3_000)).unwrap();
+        let load = start.until(&end, 10.0, 1_000);
+        assert_eq!(load.writes, 2_000);
+        assert_eq!(
+            load.by_kind.len(),
+            1,
+            "settle_order wrote nothing in between"
+        );
+        assert_eq!(load.by_kind[0].kind, "hold");
+        assert!((load.by_kind[0].held_ms_per_write - 1.5).abs() < 1e-9);
+        assert!((load.by_kind[0].held_share - 0.3).abs() < 1e-9);
+        assert!(load.line().contains("hold"), "{}", load.line());
     }
 
     #[test]

@@ -87,16 +87,18 @@ impl GroupCommit {
         }
     }
 
-    /// Waits for the writer; the transaction has no savepoint yet.
-    async fn take(&self) -> GroupTx {
+    /// Waits for the writer; the transaction has no savepoint yet. `kind` names the write in
+    /// the writer's metrics.
+    async fn take(&self, kind: &'static str) -> GroupTx {
         let asked = Instant::now();
         let writer = self.writer.clone().lock_owned().await;
         let taken = Instant::now();
-        metrics::histogram!("sqlite_writer_wait_seconds").record(taken - asked);
+        metrics::histogram!("sqlite_writer_wait_seconds", "kind" => kind).record(taken - asked);
         GroupTx {
             writer,
             group: self.writer.clone(),
             taken,
+            kind,
         }
     }
 
@@ -108,8 +110,9 @@ impl GroupCommit {
         let group = GroupCommit {
             writer: self.writer.clone(),
         };
+        let kind = write_kind();
         tokio::spawn(async move {
-            let mut tx = group.take().await;
+            let mut tx = group.take(kind).await;
             tx.writer.on_handle(|db, state| state.open(db)).await??;
             Ok(tx)
         })
@@ -131,7 +134,7 @@ impl GroupCommit {
     where
         E: From<sqlx::Error>,
     {
-        let mut tx = self.take().await;
+        let mut tx = self.take(write_kind()).await;
         let ran = tx.run(body).await?;
         let value = ran?;
         tx.commit().await?;
@@ -301,6 +304,16 @@ pub struct GroupTx {
     group: Arc<Mutex<Writer>>,
     /// When it took the writer, which every other write then waits for.
     taken: Instant,
+    /// What the write is (`write_kind`), for the metrics.
+    kind: &'static str,
+}
+
+/// What a write is, as its metrics name it: the operation it is made for (the innermost span,
+/// as each application and store operation has one), or `other`.
+fn write_kind() -> &'static str {
+    tracing::Span::current()
+        .metadata()
+        .map_or("other", |metadata| metadata.name())
 }
 
 impl GroupTx {
@@ -365,7 +378,8 @@ impl Drop for GroupTx {
         // A savepoint left open is rolled back before the batch commits; scheduling the commit
         // here makes sure a batch never stays open, whether or not another write comes.
         schedule_commit(&mut self.writer, &self.group);
-        metrics::histogram!("sqlite_writer_held_seconds").record(self.taken.elapsed());
+        metrics::histogram!("sqlite_writer_held_seconds", "kind" => self.kind)
+            .record(self.taken.elapsed());
     }
 }
 
