@@ -475,8 +475,39 @@ try {
   await Promise.all([org.waitForNavigation(), org.click('form[action$="/publish"] button')]);
   assert((await text(org, ".notice")).includes("publicado"), "published");
   await check(org, "organizer-event-published");
+  const eventUrl = org.url().split("?")[0];
+
+  step("the organizer plans a session: a price that is no amount is said beside it, then it sells");
+  await Promise.all([org.waitForNavigation(), org.click('a:has-text("Nova sessão")')]);
+  const day = new Date(Date.now() + 30 * 86400000).toISOString().slice(0, 10);
+  await org.fill('input[name="starts_at"]', day + "T20:00");
+  await org.fill('input[name="max_tickets_per_user"]', "4");
+  const prices = org.locator('input[name^="price_"]');
+  const sections = await prices.count();
+  assert(sections > 0, "a price for each section of the venue");
+  await prices.first().fill("vinte reais");
+  await Promise.all([org.waitForNavigation(), org.click('form.console-form button[type="submit"]')]);
+  assert((await org.locator("#price_0-problem").count()) === 1, "a price that is no amount is said beside it");
+  assert((await org.inputValue('input[name="price_0"]')) === "vinte reais", "what was typed is kept");
+  assert((await org.inputValue('input[name="starts_at"]')) === day + "T20:00", "and the time too");
+  await check(org, "organizer-session-refused");
+  for (let i = 0; i < sections; i++) await prices.nth(i).fill(i === 0 ? "80,00" : "40");
+  await Promise.all([org.waitForNavigation(), org.click('form.console-form button[type="submit"]')]);
+  assert((await text(org, ".notice")).includes("Sessão criada"), "the session is made");
+  await check(org, "organizer-session");
+  const sessionUrl = org.url().split("?")[0];
+
+  step("the organizer pauses its sales: the public page says so at once; then resumes them");
+  await Promise.all([org.waitForNavigation(), org.click('form[action$="/pause"] button')]);
+  assert((await text(org, ".notice")).includes("Vendas pausadas"), "paused");
+  await org.goto(eventUrl);
   await Promise.all([org.waitForNavigation(), org.click('a:has-text("Ver a página pública")')]);
   assert((await text(org, "h1")) === "Sarau de Poesia", "the public sees it");
+  assert((await text(org, "main")).includes("Vendas pausadas pelo organizador"), "and that its sales are paused");
+  await check(org, "event-paused");
+  await org.goto(sessionUrl);
+  await Promise.all([org.waitForNavigation(), org.click('form[action$="/resume"] button')]);
+  assert((await text(org, ".notice")).includes("Vendas retomadas"), "resumed");
 
   step("the organizer makes a product offered with the event, its price with a decimal comma");
   await org.goto(demoUrl + "/products");
