@@ -123,6 +123,11 @@ pub fn order_answer(order: &Order) -> Response {
                     ProblemCode::OutOfStock,
                     "a product sold out before the payment settled; the charge was refunded",
                 ),
+                OrderFailure::EventCancelled => ApiError::new(
+                    StatusCode::GONE,
+                    ProblemCode::EventCancelled,
+                    "the event was cancelled before the payment settled; the charge was refunded",
+                ),
                 OrderFailure::Declined => ApiError::new(
                     StatusCode::PAYMENT_REQUIRED,
                     ProblemCode::PaymentDeclined,

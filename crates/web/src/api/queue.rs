@@ -54,12 +54,15 @@ pub async fn queued_session(
     caller: &User,
     asker: QueueAccess,
 ) -> ApiResult<QueuedSession> {
-    let (session, _) = match asker {
+    let (session, event) = match asker {
         QueueAccess::Buyer => access::visible_session(state, id, Some(caller)).await?,
         QueueAccess::Manager => {
             access::managed_session(state, id, caller, Capability::EditCatalog).await?
         }
     };
+    if asker == QueueAccess::Buyer {
+        access::not_cancelled(&event)?;
+    }
     if !session.queue.enabled {
         return Err(ApiError::new(
             StatusCode::CONFLICT,

@@ -108,6 +108,10 @@ pub fn routes(state: App) -> Router<App> {
             post(organizer::unpublish),
         )
         .route(
+            "/organizer/{org}/events/{id}/cancel",
+            get(organizer::cancel_form).post(organizer::cancel_event),
+        )
+        .route(
             "/organizer/{org}/team",
             get(organizer::team).post(organizer::set_member),
         )
