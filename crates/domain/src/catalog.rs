@@ -450,6 +450,7 @@ pub struct EventInput {
     pub tags: Vec<String>,
     pub venue_id: VenueId,
     #[serde(default)]
+    #[schema(schema_with = crate::openapi::event_status_input)]
     pub status: EventStatus,
 }
 
@@ -466,6 +467,7 @@ pub struct EventPatch {
     #[schema(schema_with = crate::openapi::tags_patch)]
     pub tags: Option<Vec<String>>,
     pub venue_id: Option<VenueId>,
+    #[schema(schema_with = crate::openapi::event_status_patch)]
     pub status: Option<EventStatus>,
 }
 
@@ -602,7 +604,6 @@ impl CancellationProgress {
 #[serde(deny_unknown_fields)]
 pub struct CancelEventInput {
     #[schema(max_length = 500)]
-    #[serde(default)]
     pub reason: Option<String>,
 }
 

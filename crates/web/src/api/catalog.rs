@@ -72,6 +72,7 @@ pub async fn create_event(
         (status = 403, body = Problem),
         (status = 404, body = Problem),
         (status = 409, description = "`event_has_sessions`: the venue of an event with sessions cannot change", body = Problem),
+        (status = 410, description = "`event_cancelled`: a cancelled event no longer changes", body = Problem),
         (status = 422, body = Problem),
     ))]
 pub async fn update_event(
@@ -178,7 +179,7 @@ pub async fn get_event(
 
 #[utoipa::path(post, path = "/events/{id}/sessions", tag = "catalog", security(("bearer" = [])),
     params(("id" = String, Path, format = Uuid)), request_body = SessionInput,
-    responses((status = 201, body = EventSession), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 201, body = EventSession), (status = 403, body = Problem), (status = 404, body = Problem), (status = 410, description = "`event_cancelled`: a cancelled event gets no new session", body = Problem), (status = 422, body = Problem)))]
 pub async fn create_session(
     State(state): State<App>,
     caller: CurrentUser,
@@ -208,6 +209,7 @@ pub async fn get_session(
         (status = 200, description = "the session as it now is (audited); `sales_paused: true` refuses holds at once (`sales_paused`)", body = EventSession),
         (status = 403, body = Problem),
         (status = 404, body = Problem),
+        (status = 410, description = "`event_cancelled`: a cancelled event's sessions no longer change", body = Problem),
         (status = 422, body = Problem),
     ))]
 pub async fn update_session(
