@@ -525,6 +525,22 @@ try {
   assert((await row.textContent()).includes("R$ 34,90"), "at R$ 34,90");
   await check(org, "organizer-products");
 
+  step("the organizer cancels the event, after a confirmation with the reason");
+  await org.goto(demoUrl);
+  await Promise.all([org.waitForNavigation(), org.click('.console-item a:has-text("Sarau de Poesia")')]);
+  await Promise.all([org.waitForNavigation(), org.click('a:has-text("Cancelar o evento")')]);
+  assert((await text(org, ".notice.warning")).includes("para sempre"), "what cancelling does is said first");
+  await check(org, "organizer-event-cancel");
+  await org.fill('textarea[name="reason"]', "O teatro fechou para reforma.");
+  await Promise.all([org.waitForNavigation(), org.click('form[action$="/cancel"] button[type="submit"]')]);
+  assert((await text(org, ".notice")).includes("Evento cancelado"), "cancelled");
+  assert((await text(org, ".refund-progress")).includes("0 de 0"), "with its refunds so far");
+  assert((await org.locator('form[action$="/publish"], form[action$="/unpublish"]').count()) === 0, "and nothing more to publish");
+  await check(org, "organizer-event-cancelled");
+  await Promise.all([org.waitForNavigation(), org.click('a:has-text("Ver a página pública")')]);
+  assert((await text(org, ".cancelled-notice")).includes("reforma"), "the public is told, with the reason");
+  await check(org, "event-cancelled");
+
   step("Dora, in English, finds the console and the organization she manages, but not its team");
   await dora.goto(base + "/");
   await Promise.all([dora.waitForNavigation(), dora.click('header a:has-text("Organizer console")')]);

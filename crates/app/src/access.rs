@@ -149,6 +149,15 @@ pub async fn managed_event(
     Ok(event)
 }
 
+/// Refuses what an event cancelled by its organizer can no longer do: sell, or change.
+pub fn not_cancelled(event: &Event) -> AppResult<()> {
+    if event.is_cancelled() {
+        Err(AppError::EventCancelled)
+    } else {
+        Ok(())
+    }
+}
+
 /// A session of an event the viewer may see.
 pub async fn visible_session(
     app: &App,

@@ -5,7 +5,7 @@
 
 use crate::error::{AppError, AppResult, Denied};
 use bilheteria_domain::account::{Role, User};
-use bilheteria_domain::catalog::{Event, EventStatus};
+use bilheteria_domain::catalog::Event;
 use bilheteria_domain::ids::EventId;
 use bilheteria_domain::organization::{Capability, Membership};
 
@@ -72,9 +72,10 @@ pub fn viewable_events(
     }
 }
 
-/// Published events are public; drafts exist only for whoever may `View` them.
+/// Published events are public (and stay so once cancelled, to say it); drafts exist only for
+/// whoever may `View` them.
 pub fn can_see_event(event: &Event, may_view: bool) -> bool {
-    event.status == EventStatus::Published || may_view
+    event.published || may_view
 }
 
 #[cfg(test)]

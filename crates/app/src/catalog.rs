@@ -4,14 +4,15 @@
 
 use crate::App;
 use crate::access::{
-    catalog_organization, check_product_events, managed_event, managed_product, usable_venue,
+    catalog_organization, check_product_events, managed_event, managed_product, not_cancelled,
+    usable_venue,
 };
 use crate::error::{AppError, AppResult};
 use bilheteria_domain::account::User;
 use bilheteria_domain::audit::AuditContext;
 use bilheteria_domain::catalog::{
-    Event, EventInput, EventPatch, EventSession, Product, ProductInput, ProductPatch, SessionInput,
-    SessionPatch, Venue, VenueInput,
+    CancelEventInput, CancellationProgress, Event, EventInput, EventPatch, EventSession, Product,
+    ProductInput, ProductPatch, SessionInput, SessionPatch, Venue, VenueInput,
 };
 use bilheteria_domain::ids::{EventId, ProductId, SessionId};
 use bilheteria_domain::organization::Capability;
@@ -53,6 +54,7 @@ pub async fn update_event(
     audit: &AuditContext,
 ) -> AppResult<Event> {
     let current = managed_event(app, id, manager, Capability::EditCatalog).await?;
+    not_cancelled(&current)?;
     let fields = patch.apply_to(&current)?;
     if fields.venue_id != current.venue_id {
         usable_venue(app, fields.venue_id, current.organization_id, "venue_id").await?;
@@ -71,6 +73,7 @@ pub async fn create_session(
     audit: &AuditContext,
 ) -> AppResult<EventSession> {
     let event = managed_event(app, event, manager, Capability::EditCatalog).await?;
+    not_cancelled(&event)?;
     let venue = app
         .store
         .get_venue(event.venue_id)
@@ -97,8 +100,9 @@ pub async fn update_session(
     patch: SessionPatch,
     audit: &AuditContext,
 ) -> AppResult<EventSession> {
-    let (session, _) =
+    let (session, event) =
         crate::access::managed_session(app, id, manager, Capability::EditCatalog).await?;
+    not_cancelled(&event)?;
     let settings = patch.apply_to(&session, app.clock.now())?;
     app.store
         .update_session(id, &settings, app.clock.now(), audit)
@@ -140,6 +144,40 @@ pub async fn managed_session_venue(
         .await?
         .ok_or_else(|| AppError::internal("an event refers to a missing venue"))?;
     Ok((session, event, venue))
+}
+
+/// `POST /events/{id}/cancel`: an owner or manager (`EditCatalog`: cancelling is a change of
+/// the catalog, not a refund one may choose) cancels the event. At once its sessions sell
+/// nothing; reconciliation then refunds each paid order through the provider (once: the
+/// provider's key is the order's), cancels its tickets (their codes revoked) and mails its
+/// buyer. Cancelling it again answers the event as it is.
+#[tracing::instrument(skip_all, fields(event = %id))]
+pub async fn cancel_event(
+    app: &App,
+    manager: &User,
+    id: EventId,
+    input: CancelEventInput,
+    audit: &AuditContext,
+) -> AppResult<Event> {
+    let event = managed_event(app, id, manager, Capability::EditCatalog).await?;
+    let reason = input.parse()?;
+    if event.is_cancelled() {
+        return Ok(event);
+    }
+    Ok(app
+        .store
+        .cancel_event(id, reason.as_deref(), app.clock.now(), audit)
+        .await?)
+}
+
+/// How far a cancelled event's refunds are, for whoever may `View` it.
+pub async fn cancellation_progress(
+    app: &App,
+    viewer: &User,
+    id: EventId,
+) -> AppResult<CancellationProgress> {
+    managed_event(app, id, viewer, Capability::View).await?;
+    Ok(app.store.cancellation_progress(id).await?)
 }
 
 pub async fn create_product(

@@ -44,6 +44,9 @@ pub enum AppError {
     /// Its organizer paused the session's sales.
     #[error("sales are paused")]
     SalesPaused,
+    /// Its organizer cancelled the event: nothing of it sells, and nothing of it changes.
+    #[error("the event was cancelled")]
+    EventCancelled,
     /// An admin suspended the organization of the session's event: it sells nothing.
     #[error("the organization is suspended")]
     OrganizationSuspended,

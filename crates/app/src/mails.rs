@@ -165,6 +165,9 @@ pub async fn compose(state: &App, message: &OutboxMessage) -> anyhow::Result<Ema
         "order_refunded" => refund_mail(state, message, language)
             .await?
             .into_email(to, dedupe_key),
+        "event_cancelled" => cancellation_mail(state, message, language)
+            .await?
+            .into_email(to, dedupe_key),
         "waitlist_offer" => waitlist_mail(state, message, language)
             .await?
             .into_email(to, dedupe_key),
@@ -488,18 +491,27 @@ pub fn refund_letter(
             format!("Seu pedido {order_id} para {title} foi reembolsado: {total}."),
             format!("Your order {order_id} for {title} was refunded: {total}."),
         ),
-        say(
-            language,
-            "Seus ingressos foram cancelados e não abrem mais a entrada.",
-            "Its tickets are cancelled and no longer open the gate.",
-        )
-        .to_owned(),
+        tickets_cancelled(language),
     ];
-    letter.action = Some(Action {
+    letter.action = Some(see_order(language, order_url));
+    letter
+}
+
+/// What a refund does to an order's tickets, said to their buyer.
+fn tickets_cancelled(language: Language) -> String {
+    say(
+        language,
+        "Seus ingressos foram cancelados e não abrem mais a entrada.",
+        "Its tickets are cancelled and no longer open the gate.",
+    )
+    .to_owned()
+}
+
+fn see_order(language: Language, order_url: String) -> Action {
+    Action {
         label: say(language, "Ver o pedido", "See the order").to_owned(),
         url: order_url,
-    });
-    letter
+    }
 }
 
 async fn refund_mail(
@@ -513,6 +525,66 @@ async fn refund_mail(
         &title,
         &order.id.to_string(),
         order.total_cents,
+        page(state, &format!("/orders/{}", order.id)),
+        language,
+    ))
+}
+
+/// A cancelled event's buyer: the event will not happen, and what they paid comes back.
+pub fn cancellation_letter(
+    title: &str,
+    order_id: &str,
+    total: i64,
+    reason: Option<&str>,
+    order_url: String,
+    language: Language,
+) -> Letter {
+    let total = language.money(total);
+    let mut letter = Letter::new(language);
+    letter.subject = say(
+        language,
+        format!("{title} foi cancelado: seu dinheiro volta"),
+        format!("{title} is cancelled: your money comes back"),
+    );
+    letter.heading = say(language, "Evento cancelado", "Event cancelled").to_owned();
+    letter.paragraphs = vec![say(
+        language,
+        format!("O organizador cancelou {title}."),
+        format!("The organizer cancelled {title}."),
+    )];
+    if let Some(reason) = reason {
+        letter.paragraphs.push(say(
+            language,
+            format!("Motivo: {reason}"),
+            format!("Reason: {reason}"),
+        ));
+    }
+    letter.paragraphs.push(say(
+        language,
+        format!("Seu pedido {order_id} foi reembolsado pelo mesmo meio de pagamento: {total}."),
+        format!("Your order {order_id} was refunded through the same means of payment: {total}."),
+    ));
+    letter.paragraphs.push(tickets_cancelled(language));
+    letter.action = Some(see_order(language, order_url));
+    letter
+}
+
+async fn cancellation_mail(
+    state: &App,
+    message: &OutboxMessage,
+    language: Language,
+) -> anyhow::Result<Letter> {
+    let order = order_of(state, message).await?;
+    let event = state
+        .store
+        .get_event(order.event_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("event {} not found", order.event_id))?;
+    Ok(cancellation_letter(
+        &event.title,
+        &order.id.to_string(),
+        order.total_cents,
+        event.cancel_reason.as_deref(),
         page(state, &format!("/orders/{}", order.id)),
         language,
     ))
@@ -1053,6 +1125,17 @@ mod tests {
                     "Música ao vivo",
                     "0190a0a0-0000-7000-8000-000000000001",
                     19_000,
+                    "https://bilheteria.example/orders/1".into(),
+                    language,
+                ),
+            ),
+            (
+                "event_cancelled",
+                cancellation_letter(
+                    "Música ao vivo",
+                    "0190a0a0-0000-7000-8000-000000000001",
+                    19_000,
+                    Some("Chuva forte <no estádio>"),
                     "https://bilheteria.example/orders/1".into(),
                     language,
                 ),

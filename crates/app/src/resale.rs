@@ -104,7 +104,8 @@ pub async fn join_waitlist(
     buyer: &User,
     session: SessionId,
 ) -> AppResult<(WaitlistEntry, bool)> {
-    let (found, _) = crate::access::visible_session(app, session, Some(buyer)).await?;
+    let (found, event) = crate::access::visible_session(app, session, Some(buyer)).await?;
+    crate::access::not_cancelled(&event)?;
     if found.sale_window(app.clock.now()) == bilheteria_domain::catalog::SaleWindow::Closed {
         return Err(AppError::SalesClosed);
     }

@@ -10,7 +10,9 @@ use bilheteria_domain::account::User;
 use bilheteria_domain::audit::AuditContext;
 use bilheteria_domain::catalog::SaleWindow;
 use bilheteria_domain::ids::{HoldId, OrderId, SessionId, TicketId, UserId};
-use bilheteria_domain::sales::{Hold, HoldInput, IdempotencyKey, Order, OrderRequest, OrderStatus};
+use bilheteria_domain::sales::{
+    Hold, HoldInput, IdempotencyKey, Order, OrderFailure, OrderRequest, OrderStatus,
+};
 use bilheteria_payments::{Cancelled, ChargeRequest, ChargeResult, GatewayError};
 use bilheteria_store::{
     BeginOrder, NewHold, NewOrder, OrderToSettle, PaymentOutcome, Refusal, SalesIntegrity, Settled,
@@ -84,6 +86,7 @@ pub async fn hold_places(
     })?;
     admit_buyer(state, buyer.id, ip)?;
     let (session, event) = access::visible_session(state, session_id, Some(buyer)).await?;
+    access::not_cancelled(&event)?;
     if event.organization_suspended {
         return Err(AppError::OrganizationSuspended);
     }
@@ -298,13 +301,14 @@ pub async fn charge_and_settle(state: &App, draft: &OrderToSettle) -> AppResult<
     let mut result = state.gateway.charge(&charge_request(draft)).await;
     if let (Ok(ChargeResult::PixPending { reference, .. }), Some(deadline)) =
         (&result, draft.pix_expires_at)
-        && now >= deadline
+        && let Some(code) = pix_to_cancel(state, draft, now, deadline).await?
     {
-        // The Pix expired unpaid on our side: cancel it at the provider, so that it can no
-        // longer be paid, unless the buyer's bank paid it first.
+        // The Pix expired unpaid on our side, or its event was cancelled: cancel it at the
+        // provider, so that it can no longer be paid, unless the buyer's bank paid it first
+        // (then the settlement refuses a cancelled event's payment and gives it back).
         result = match state.gateway.cancel(reference).await {
             Ok(Cancelled::Canceled) => Ok(ChargeResult::Declined {
-                code: bilheteria_domain::pix::PIX_EXPIRED_CODE.into(),
+                code: code.into(),
                 reference: Some(reference.clone()),
             }),
             Ok(Cancelled::AlreadySucceeded(charge)) => Ok(ChargeResult::Succeeded(charge)),
@@ -314,6 +318,25 @@ pub async fn charge_and_settle(state: &App, draft: &OrderToSettle) -> AppResult<
     metrics::histogram!("payment_provider_duration_seconds")
         .record(started.elapsed().as_secs_f64());
     settle(state, draft, result).await
+}
+
+/// Why a Pix still waiting must be cancelled now, if it must: it expired, or its event was
+/// cancelled.
+async fn pix_to_cancel(
+    state: &App,
+    draft: &OrderToSettle,
+    now: OffsetDateTime,
+    deadline: OffsetDateTime,
+) -> AppResult<Option<&'static str>> {
+    if now >= deadline {
+        return Ok(Some(bilheteria_domain::pix::PIX_EXPIRED_CODE));
+    }
+    let cancelled = state
+        .store
+        .get_event(draft.order.event_id)
+        .await?
+        .is_some_and(|event| event.is_cancelled());
+    Ok(cancelled.then_some(OrderFailure::EventCancelled.as_str()))
 }
 
 /// The tickets a paid order issues: new ones for a hold's places, or, for a resale listing, its

@@ -309,6 +309,10 @@ pub enum EventStatus {
     #[default]
     Draft,
     Published,
+    /// Cancelled by its organizer (`POST /events/{id}/cancel`): never stored as a status (the
+    /// event keeps `cancelled_at`), never asked for in a body; it sells nothing, and its paid
+    /// orders are refunded in the background.
+    Cancelled,
 }
 
 impl EventStatus {
@@ -316,6 +320,7 @@ impl EventStatus {
         match self {
             EventStatus::Draft => "draft",
             EventStatus::Published => "published",
+            EventStatus::Cancelled => "cancelled",
         }
     }
 
@@ -323,6 +328,7 @@ impl EventStatus {
         match raw {
             "draft" => Some(EventStatus::Draft),
             "published" => Some(EventStatus::Published),
+            "cancelled" => Some(EventStatus::Cancelled),
             _ => None,
         }
     }
@@ -444,6 +450,7 @@ pub struct EventInput {
     pub tags: Vec<String>,
     pub venue_id: VenueId,
     #[serde(default)]
+    #[schema(schema_with = crate::openapi::event_status_input)]
     pub status: EventStatus,
 }
 
@@ -460,6 +467,7 @@ pub struct EventPatch {
     #[schema(schema_with = crate::openapi::tags_patch)]
     pub tags: Option<Vec<String>>,
     pub venue_id: Option<VenueId>,
+    #[schema(schema_with = crate::openapi::event_status_patch)]
     pub status: Option<EventStatus>,
 }
 
@@ -492,6 +500,15 @@ fn parse_event_fields(
         text(category, 1, 60).map(|named| Category::parse(&named).unwrap_or(Category::Other)),
     );
     let tags = errors.check("tags", parse_tags(tags));
+    // An event is cancelled by its own operation, which refunds its orders, never by a body.
+    if status == EventStatus::Cancelled {
+        errors.add(
+            "status",
+            FieldProblem::NotOneOf {
+                choices: &["draft", "published"],
+            },
+        );
+    }
     errors.finish(|| {
         Some(EventFields {
             title: title?,
@@ -553,6 +570,50 @@ pub struct Event {
     /// event, so that a hold learns it from the event it reads anyway. Not sent.
     #[serde(skip)]
     pub organization_suspended: bool,
+    /// When its organizer cancelled it (then `status` is `cancelled`).
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub cancelled_at: Option<OffsetDateTime>,
+    /// What its organizer said when cancelling it.
+    pub cancel_reason: Option<String>,
+    /// Whether it was published (and so stays public once cancelled, to say so). Not sent.
+    #[serde(skip)]
+    pub published: bool,
+}
+
+impl Event {
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled_at.is_some()
+    }
+}
+
+/// How far a cancelled event's refunds are: of its orders that were paid, how many are refunded.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct CancellationProgress {
+    pub refunded: i64,
+    pub orders: i64,
+}
+
+impl CancellationProgress {
+    pub fn done(&self) -> bool {
+        self.refunded >= self.orders
+    }
+}
+
+/// `POST /events/{id}/cancel`: why, optionally (shown to buyers and kept in the audit log).
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CancelEventInput {
+    #[schema(max_length = 500)]
+    pub reason: Option<String>,
+}
+
+impl CancelEventInput {
+    /// The reason, trimmed; none when absent or blank.
+    pub fn parse(self) -> Result<Option<String>, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let reason = errors.check("reason", text(self.reason.as_deref().unwrap_or(""), 0, 500));
+        errors.finish(|| Some(reason.filter(|r| !r.is_empty())))
+    }
 }
 
 /// Filters of the public event listing.

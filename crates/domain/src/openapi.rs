@@ -118,7 +118,33 @@ pub fn category_filter() -> RefOr<Schema> {
 
 /// `status` of a filter of an organization's events.
 pub fn event_status_filter() -> RefOr<Schema> {
-    Schema::from(string_of(&["draft", "published"], "An event's status.")).into()
+    Schema::from(string_of(
+        &["draft", "published", "cancelled"],
+        "An event's status.",
+    ))
+    .into()
+}
+
+const EVENT_STATUS_SET: &str =
+    "`draft` or `published`; an event is cancelled by `POST /events/{id}/cancel`, never by a body.";
+
+/// `status` of an event's create body.
+pub fn event_status_input() -> RefOr<Schema> {
+    Schema::from(string_of(&["draft", "published"], EVENT_STATUS_SET)).into()
+}
+
+/// `status` of an event's patch (absent or null: unchanged).
+pub fn event_status_patch() -> RefOr<Schema> {
+    Schema::from(
+        string_of(&["draft", "published"], EVENT_STATUS_SET)
+            .schema_type(nullable(Type::String, true))
+            .enum_values(Some([
+                serde_json::Value::from("draft"),
+                serde_json::Value::from("published"),
+                serde_json::Value::Null,
+            ])),
+    )
+    .into()
 }
 
 /// `role` of a member of an organization.

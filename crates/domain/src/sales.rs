@@ -261,10 +261,12 @@ pub enum OrderFailure {
     PixExpired,
     /// The provider declined the payment; the hold stays, so the buyer may try again.
     Declined,
+    /// Its event was cancelled before the payment settled: a payment that came is refunded.
+    EventCancelled,
 }
 
 impl OrderFailure {
-    pub const ALL: [OrderFailure; 8] = [
+    pub const ALL: [OrderFailure; 9] = [
         OrderFailure::SeatsUnavailable,
         OrderFailure::SoldOut,
         OrderFailure::HalfPriceSoldOut,
@@ -273,6 +275,7 @@ impl OrderFailure {
         OrderFailure::ListingUnavailable,
         OrderFailure::PixExpired,
         OrderFailure::Declined,
+        OrderFailure::EventCancelled,
     ];
 
     /// The code recorded for it (a decline records the provider's code instead).
@@ -286,6 +289,7 @@ impl OrderFailure {
             OrderFailure::ListingUnavailable => "listing_unavailable",
             OrderFailure::PixExpired => crate::pix::PIX_EXPIRED_CODE,
             OrderFailure::Declined => "card_declined",
+            OrderFailure::EventCancelled => "event_cancelled",
         }
     }
 

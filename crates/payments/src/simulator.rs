@@ -28,6 +28,8 @@ pub struct Intent {
     pub token: Option<String>,
     pub decline_code: Option<String>,
     pub refunded: i64,
+    /// How many refunds were made of it (a request repeated with its key makes none).
+    pub refunds: i64,
     /// The card installments asked for (1: at once).
     pub installments: i64,
     /// A Pix charge's "copia e cola" (once confirmed) and expiry (seconds since the epoch).
@@ -262,6 +264,7 @@ impl SimulatedProvider {
             token: new.token.map(str::to_owned),
             decline_code: None,
             refunded: 0,
+            refunds: 0,
             installments: new.installments,
             pix_copy_paste: None,
             pix_expires_at: new.pix_expires_at,
@@ -391,6 +394,7 @@ impl SimulatedProvider {
             return Err(RefundError::TooLarge);
         }
         intent.refunded += amount;
+        intent.refunds += 1;
         let id = ledger.next_id("re");
         if let Some((key, fingerprint)) = key {
             ledger.keys.insert(

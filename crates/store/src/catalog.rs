@@ -11,9 +11,10 @@ use crate::{StoreError, StoreResult};
 use async_trait::async_trait;
 use bilheteria_domain::audit::AuditContext;
 use bilheteria_domain::catalog::{
-    CategorySetting, Event, EventFields, EventQuery, EventSession, NewSession, NewVenue, Product,
-    ProductFields, ResaleAvailability, RowSummary, SeatCategory, SeatMap, SeatMapSection,
-    SeatStatus, Section, SectionKind, SectionLayout, SessionSettings, Venue, search_document,
+    CancellationProgress, CategorySetting, Event, EventFields, EventQuery, EventSession,
+    EventStatus, NewSession, NewVenue, Product, ProductFields, ResaleAvailability, RowSummary,
+    SeatCategory, SeatMap, SeatMapSection, SeatStatus, Section, SectionKind, SectionLayout,
+    SessionSettings, Venue, search_document,
 };
 use bilheteria_domain::clock::{from_micros, to_micros};
 use bilheteria_domain::half_price::{HalfPriceAvailability, quota_places};
@@ -296,6 +297,9 @@ impl CatalogStore for ThisBackend {
                 created_at: at,
                 updated_at: at,
                 organization_suspended: suspended,
+                cancelled_at: None,
+                cancel_reason: None,
+                published: event.status == EventStatus::Published,
             };
             append_audit(
                 &mut tx,
@@ -321,16 +325,7 @@ impl CatalogStore for ThisBackend {
         let at = from_micros(to_micros(at));
         let mut tx = self.begin_write().await?;
         let outcome = async {
-            let row = sqlx::query(AssertSqlSafe(format!(
-                "SELECT {} FROM events e WHERE e.id = $1{}",
-                event_columns!(),
-                ThisBackend::LOCK_ROW
-            )))
-            .bind(id.0)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-            let before = event_from_row(&row)?;
+            let before = lock_event(&mut tx, id).await?;
             if event.venue_id != before.venue_id {
                 let sessions: i64 =
                     sqlx::query("SELECT COUNT(*) AS n FROM event_sessions WHERE event_id = $1")
@@ -365,6 +360,7 @@ impl CatalogStore for ThisBackend {
                 tags: event.tags,
                 status: event.status,
                 updated_at: at,
+                published: event.status == EventStatus::Published,
                 ..before.clone()
             };
             append_audit(
@@ -508,6 +504,99 @@ impl CatalogStore for ThisBackend {
         Ok(())
     }
 
+    async fn cancel_event(
+        &self,
+        id: EventId,
+        reason: Option<&str>,
+        at: OffsetDateTime,
+        audit: &AuditContext,
+    ) -> StoreResult<Event> {
+        let at = from_micros(to_micros(at));
+        let micros = to_micros(at);
+        let mut tx = self.begin_write().await?;
+        let outcome = async {
+            // `FOR UPDATE` (not the weaker lock an UPDATE takes) waits for every settlement in
+            // flight of a paid order of the event, each holding the event `FOR KEY SHARE`: once
+            // it is granted, every order paid so far is in the table, and every later
+            // settlement sees the event cancelled.
+            let before = lock_event(&mut tx, id).await?;
+            if before.is_cancelled() {
+                // Cancelled before: answered as it is, nothing done twice.
+                return Ok::<_, StoreError>(before);
+            }
+            sqlx::query(
+                "UPDATE events SET cancelled_at = $1, cancel_reason = $2, updated_at = $1 WHERE id = $3",
+            )
+            .bind(micros)
+            .bind(reason)
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
+            // Every paid order is due for its refund now, and every order still waiting for its
+            // payment for another look now (a Pix is cancelled at the provider): reconciliation
+            // does the rest, each order once, after a crash too.
+            let mut due = [0; 2];
+            for (marked, status) in due.iter_mut().zip(["paid", "payment_pending"]) {
+                *marked = sqlx::query(
+                    "UPDATE orders SET next_settle_at = $1 WHERE status = $3 \
+                     AND session_id IN (SELECT id FROM event_sessions WHERE event_id = $2)",
+                )
+                .bind(micros)
+                .bind(id.0)
+                .bind(status)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            }
+            let [paid, pending] = due;
+            let after = Event {
+                status: EventStatus::Cancelled,
+                cancelled_at: Some(at),
+                cancel_reason: reason.map(str::to_owned),
+                updated_at: at,
+                ..before.clone()
+            };
+            append_audit(
+                &mut tx,
+                audit,
+                at,
+                Change {
+                    action: "event.cancelled",
+                    target_type: "event",
+                    target_id: id.to_string(),
+                    before: to_json(&serde_json::json!({ "status": before.status })),
+                    after: to_json(&serde_json::json!({
+                        "status": after.status,
+                        "reason": reason,
+                        "paid_orders_to_refund": paid,
+                        "pending_orders": pending,
+                    })),
+                },
+            )
+            .await?;
+            Ok(after)
+        }
+        .await;
+        let event = finish(tx, outcome).await?;
+        self.caches.events.forget(&id.0);
+        Ok(event)
+    }
+
+    async fn cancellation_progress(&self, id: EventId) -> StoreResult<CancellationProgress> {
+        let row = sqlx::query(
+            "SELECT COALESCE(SUM(CASE WHEN status = 'refunded' THEN 1 ELSE 0 END), 0) AS refunded, \
+             COALESCE(SUM(CASE WHEN status IN ('paid', 'refunded') THEN 1 ELSE 0 END), 0) AS orders \
+             FROM orders WHERE session_id IN (SELECT id FROM event_sessions WHERE event_id = $1)",
+        )
+        .bind(id.0)
+        .fetch_one(self.reader())
+        .await?;
+        Ok(CancellationProgress {
+            refunded: row.try_get::<i64, _>("refunded")?,
+            orders: row.try_get::<i64, _>("orders")?,
+        })
+    }
+
     async fn get_event(&self, id: EventId) -> StoreResult<Option<Event>> {
         let stamp = match self.caches.events.get(&id.0) {
             Ok(event) => return Ok(Some(event)),
@@ -552,15 +641,22 @@ impl CatalogStore for ThisBackend {
             " FROM events e WHERE 1 = 1"
         ));
         if !filter.include_drafts {
-            query.push(" AND e.status = 'published'");
+            // The public listing: what is published and not cancelled.
+            query.push(" AND e.status = 'published' AND e.cancelled_at IS NULL");
         }
         if let Some(organization) = filter.organization_id {
             query.push(" AND e.organization_id = ");
             query.push_bind(organization.0);
         }
-        if let Some(status) = filter.status {
-            query.push(" AND e.status = ");
-            query.push_bind(status.as_str());
+        match filter.status {
+            Some(EventStatus::Cancelled) => {
+                query.push(" AND e.cancelled_at IS NOT NULL");
+            }
+            Some(status) => {
+                query.push(" AND e.cancelled_at IS NULL AND e.status = ");
+                query.push_bind(status.as_str());
+            }
+            None => {}
         }
         if let Some(only) = &filter.event_ids {
             if only.is_empty() {
@@ -1055,4 +1151,18 @@ impl CatalogStore for ThisBackend {
             .map(|(row, id)| product_from_row(row, events.remove(&id).unwrap_or_default()))
             .collect::<Result<_, _>>()?)
     }
+}
+
+/// The event, its row locked until the transaction ends (`FOR UPDATE`).
+async fn lock_event(tx: &mut super::Tx, id: EventId) -> StoreResult<Event> {
+    let row = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {} FROM events e WHERE e.id = $1{}",
+        event_columns!(),
+        ThisBackend::LOCK_ROW
+    )))
+    .bind(id.0)
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    Ok(event_from_row(&row)?)
 }

@@ -13,6 +13,9 @@ pub(crate) trait Dialect {
 
     /// Appended to a SELECT that reads a row the transaction is about to change.
     const LOCK_ROW: &'static str;
+    /// Appended to a SELECT that reads a row which must not change until the transaction ends,
+    /// sharing it with other readers (the event a paid order is settled for).
+    const LOCK_KEY_SHARE: &'static str;
     /// Appended to a SELECT that claims work rows several workers may race for.
     const LOCK_SKIP: &'static str;
     /// Writes an audit entry ($1..$12) and moves the head's hash to it ($12), in one round trip.

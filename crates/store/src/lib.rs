@@ -9,8 +9,8 @@ use async_trait::async_trait;
 use bilheteria_domain::account::{LoginSession, Roles, User};
 use bilheteria_domain::audit::{AuditContext, AuditEntry, AuditQuery, AuditVerification};
 use bilheteria_domain::catalog::{
-    Event, EventFields, EventQuery, EventSession, NewSession, NewVenue, Product, ProductFields,
-    SeatMap, SessionSettings, Venue,
+    CancellationProgress, Event, EventFields, EventQuery, EventSession, NewSession, NewVenue,
+    Product, ProductFields, SeatMap, SessionSettings, Venue,
 };
 use bilheteria_domain::half_price::HalfPriceAvailability;
 use bilheteria_domain::ids::{
@@ -318,6 +318,18 @@ pub trait CatalogStore {
         at: OffsetDateTime,
         audit: &AuditContext,
     ) -> StoreResult<()>;
+    /// Cancels the event: in one transaction it stops selling (`cancelled_at`), its paid
+    /// orders become due for their refund and its pending ones for another look, both by
+    /// reconciliation, and it is audited. Cancelling it again answers it as it is.
+    async fn cancel_event(
+        &self,
+        id: EventId,
+        reason: Option<&str>,
+        at: OffsetDateTime,
+        audit: &AuditContext,
+    ) -> StoreResult<Event>;
+    /// Of a cancelled event's orders that were paid, how many are refunded so far.
+    async fn cancellation_progress(&self, id: EventId) -> StoreResult<CancellationProgress>;
     /// Events in order of their first session (events without sessions last).
     async fn list_events(&self, query: &EventQuery, page: &PageRequest)
     -> StoreResult<Page<Event>>;

@@ -142,6 +142,10 @@ impl Dialect for PgStore {
     /// Appended to a SELECT that reads a row the transaction is about to change.
     const LOCK_ROW: &str = " FOR UPDATE";
 
+    /// What a foreign key to the row takes: held by a paid order's settlement on its event, so that
+    /// cancelling the event (`FOR UPDATE`) waits for settlements in flight, and they for it.
+    const LOCK_KEY_SHARE: &str = " FOR KEY SHARE";
+
     /// Writes an audit entry ($1..$12) and moves the head's hash to it ($12), in one statement.
     const APPEND_AUDIT_ENTRY: &str = include_str!("sql/postgres/append_audit_entry.sql");
 

@@ -18,7 +18,7 @@ use bilheteria_domain::audit::AuditContext;
 use bilheteria_domain::clock::{from_micros, to_micros};
 use bilheteria_domain::ids::{AuditEntryId, OrderId, OutboxId, UserId};
 use bilheteria_domain::pix::{PIX_EXPIRED_CODE, PixCharge};
-use bilheteria_domain::sales::{Order, OrderStatus, place_price_cents};
+use bilheteria_domain::sales::{Order, OrderFailure, OrderStatus, place_price_cents};
 use bilheteria_domain::tickets::{Ticket, TicketStatus};
 use sqlx::{AssertSqlSafe, QueryBuilder, Row};
 use time::OffsetDateTime;
@@ -63,7 +63,7 @@ impl SettlementStore for ThisBackend {
         let mut tx = self.begin_write().await?;
         let outcome = async {
             let row = sqlx::query(
-                "SELECT total_cents, currency FROM orders WHERE id = $1 AND status = 'failed'",
+                "SELECT total_cents, currency, failure_code, user_id FROM orders WHERE id = $1 AND status = 'failed'",
             )
             .bind(id.0)
             .fetch_optional(&mut *tx)
@@ -82,6 +82,12 @@ impl SettlementStore for ThisBackend {
                 .bind(id.0)
                 .execute(&mut *tx)
                 .await?;
+            let failure: Option<String> = row.try_get("failure_code")?;
+            if failure.as_deref() == Some(OrderFailure::EventCancelled.as_str()) {
+                // A payment that came after its event was cancelled: given back, and said so.
+                notify_buyer(&mut tx, "event_cancelled", id, row.try_get("user_id")?, to_micros(now))
+                    .await?;
+            }
             Ok::<_, StoreError>(())
         }
         .await;
@@ -100,7 +106,9 @@ impl SettlementStore for ThisBackend {
         let mut tx = self.begin_write().await?;
         let outcome = async {
             let row = sqlx::query(AssertSqlSafe(format!(
-                "SELECT status, session_id, user_id, hold_id, total_cents, currency FROM orders WHERE id = $1{}",
+                "SELECT status, session_id, user_id, hold_id, total_cents, currency, \
+                 (SELECT e.cancelled_at FROM events e WHERE e.id = orders.event_id) AS event_cancelled_at \
+                 FROM orders WHERE id = $1{}",
                 ThisBackend::LOCK_ROW
             )))
             .bind(id.0)
@@ -191,7 +199,13 @@ impl SettlementStore for ThisBackend {
                 .bind(id.0)
                 .execute(&mut *tx)
                 .await?;
-            notify_buyer(&mut tx, "order_refunded", id, row.try_get("user_id")?, at).await?;
+            // The buyer of a cancelled event is told why the money comes back.
+            let mail = if row.try_get::<Option<i64>, _>("event_cancelled_at")?.is_some() {
+                "event_cancelled"
+            } else {
+                "order_refunded"
+            };
+            notify_buyer(&mut tx, mail, id, row.try_get("user_id")?, at).await?;
             let after = serde_json::json!({"status": "refunded", "refund_reference": reference, "amount_cents": total});
             let before = serde_json::json!({"status": "paid"});
             append_audit(
@@ -268,6 +282,13 @@ async fn apply_outcome(
     outcome: PaymentOutcome,
     at: i64,
 ) -> StoreResult<Ending<Applied>> {
+    // A payment is refused for an event cancelled under it (and the charge given back). The
+    // event is read before the order is locked, as its cancellation locks them (see
+    // `cancel_event`).
+    let event_cancelled = match &outcome {
+        PaymentOutcome::Paid { .. } => event_cancelled(tx, draft.order.event_id.0).await?,
+        _ => false,
+    };
     let row = lock_order_and_hold(tx, draft.order.id.0).await?;
     let status = OrderStatus::parse(&row.try_get::<String, _>("order_status")?)
         .ok_or_else(|| StoreError::database("stored order status unreadable"))?;
@@ -355,6 +376,12 @@ async fn apply_outcome(
             settled.failure_code = Some(code);
             settled.payment_reference = reference;
         }
+        PaymentOutcome::Paid { reference, .. } if event_cancelled => {
+            return Ok(Ending::Rollback(Applied::PlacesLost {
+                code: OrderFailure::EventCancelled.as_str(),
+                reference,
+            }));
+        }
         PaymentOutcome::Paid { reference, tickets } => {
             // Worked out once: written with the tickets and answered with them.
             let face_values = face_values(&draft.order, &tickets)?;
@@ -384,6 +411,19 @@ async fn apply_outcome(
     }
     record_answer(tx, buyer.0, &key, settled.status).await?;
     Ok(Ending::Commit(Applied::Settled(Box::new(settled))))
+}
+
+/// Whether the event is cancelled, read `FOR KEY SHARE` (a cancellation waits for the
+/// transaction, or the transaction for the cancellation).
+async fn event_cancelled(tx: &mut Tx, event: Uuid) -> StoreResult<bool> {
+    let row = sqlx::query(AssertSqlSafe(format!(
+        "SELECT cancelled_at FROM events WHERE id = $1{}",
+        ThisBackend::LOCK_KEY_SHARE
+    )))
+    .bind(event)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(row.try_get::<Option<i64>, _>("cancelled_at")?.is_some())
 }
 
 /// Sells what the paid order's hold kept and issues its tickets; the code of what could not be

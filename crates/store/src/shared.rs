@@ -141,14 +141,19 @@ pub(super) fn login_session_from_row(row: &DbRow) -> Result<LoginSession, sqlx::
 macro_rules! event_columns {
     () => {
         "e.id, e.organization_id, e.owner_id, e.venue_id, e.title, e.description, e.category, \
-         e.tags, e.status, e.sort_at, e.created_at, e.updated_at, \
+         e.tags, e.status, e.sort_at, e.created_at, e.updated_at, e.cancelled_at, e.cancel_reason, \
          (SELECT o.suspended_at FROM organizations o WHERE o.id = e.organization_id) AS organization_suspended_at"
     };
 }
 pub(super) use event_columns;
 
 pub(super) fn event_from_row(row: &DbRow) -> Result<Event, sqlx::Error> {
-    let status: String = row.try_get("status")?;
+    let stored = EventStatus::parse(&row.try_get::<String, _>("status")?)
+        .filter(|status| *status != EventStatus::Cancelled)
+        .ok_or_else(|| corrupt("events.status"))?;
+    let cancelled_at = row
+        .try_get::<Option<i64>, _>("cancelled_at")?
+        .map(from_micros);
     Ok(Event {
         id: EventId(row.try_get("id")?),
         organization_id: OrganizationId(row.try_get("organization_id")?),
@@ -159,12 +164,19 @@ pub(super) fn event_from_row(row: &DbRow) -> Result<Event, sqlx::Error> {
         // A category stored before categories were a fixed list names one, or is `other`.
         category: Category::parse(row.try_get("category")?).unwrap_or(Category::Other),
         tags: split_tags(row.try_get("tags")?),
-        status: EventStatus::parse(&status).ok_or_else(|| corrupt("events.status"))?,
+        status: if cancelled_at.is_some() {
+            EventStatus::Cancelled
+        } else {
+            stored
+        },
         created_at: from_micros(row.try_get("created_at")?),
         updated_at: from_micros(row.try_get("updated_at")?),
         organization_suspended: row
             .try_get::<Option<i64>, _>("organization_suspended_at")?
             .is_some(),
+        cancelled_at,
+        cancel_reason: row.try_get("cancel_reason")?,
+        published: stored == EventStatus::Published,
     })
 }
 

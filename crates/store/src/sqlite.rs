@@ -121,6 +121,9 @@ impl Dialect for SqliteStore {
     // BEGIN IMMEDIATE already holds the database write lock.
     const LOCK_ROW: &str = "";
 
+    // BEGIN IMMEDIATE already holds the database write lock.
+    const LOCK_KEY_SHARE: &str = "";
+
     /// Writes an audit entry ($1..$12) and moves the head's hash to it ($12): two statements
     /// sent as one (numbered parameters bind across them), one hand-off to the connection.
     const APPEND_AUDIT_ENTRY: &str = include_str!("sql/sqlite/append_audit_entry.sql");

@@ -9,6 +9,7 @@ mod audit_and_operations;
 mod browser;
 mod buyer_pages;
 mod buying;
+mod cancel_event;
 mod catalog;
 mod connections;
 mod credentials;

@@ -12,8 +12,8 @@ use bilheteria_domain::ids::OrganizationId;
 use bilheteria_domain::page::PageRequest;
 use bilheteria_store::on_both_backends;
 use bilheteria_store::testing::TestDatabase;
-use bilheteria_testkit::{Account, PASSWORD, TestApp, venue_body};
-use bilheteria_web::pages::words::PT;
+use bilheteria_testkit::{Account, PASSWORD, TestApp, on_sale, venue_body};
+use bilheteria_web::pages::words::{EN, PT};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -22,6 +22,7 @@ on_both_backends!(
     each_page_and_form_answers_by_role,
     mistakes_are_said_beside_their_fields_and_nothing_is_stored,
     a_team_an_event_and_a_product_are_made_through_the_pages,
+    an_event_is_cancelled_from_its_page_after_a_confirmation,
 );
 
 /// A browser logged in as `email` through the login page. Its login ends the account's API
@@ -792,4 +793,165 @@ async fn a_team_an_event_and_a_product_are_made_through_the_pages(db: TestDataba
     let team_page = owner.get(&team).await;
     assert!(team_page.body.contains("Add a member"));
     assert!(team_page.body.contains("Check-in"));
+}
+
+async fn an_event_is_cancelled_from_its_page_after_a_confirmation(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let sale = on_sale(&app, 4, 2, 2, json!({})).await;
+    let buyer = app.account("fan@example.com", &[]).await;
+    app.buy_seat(&sale, &buyer.token, 0, "pages-cancel-01")
+        .await;
+    let (_, event) = app.get(&format!("/events/{}", sale.event_id), None).await;
+    let org = event["organization_id"].as_str().unwrap().to_owned();
+    app.account("finance@example.com", &[]).await;
+    let (status, _) = app
+        .post(
+            &format!("/organizations/{org}/members"),
+            Some(&sale.organizer.token),
+            json!({"email": "finance@example.com", "role": "finance"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    app.organizer("outsider@example.com").await;
+    let owner = browser_of(&app, &sale.organizer.email).await;
+    let finance = browser_of(&app, "finance@example.com").await;
+    let outsider = browser_of(&app, "outsider@example.com").await;
+    let anonymous = Browser::new(&app);
+    let page = format!("/organizer/{org}/events/{}", sale.event_id);
+    let confirm = format!("{page}/cancel");
+
+    // Who may: the confirmation and the form answer by role.
+    assert_sent_to_log_in(&anonymous.get(&confirm).await, &confirm);
+    assert_forbidden(&finance.get(&confirm).await, "finance on the confirmation");
+    assert_not_found(
+        &outsider.get(&confirm).await,
+        "outsider on the confirmation",
+    );
+    for (browser, who) in [(&finance, "finance"), (&outsider, "outsider")] {
+        let csrf = browser.get("/").await.csrf();
+        let answer = browser
+            .post(&confirm, &[("csrf", &csrf), ("reason", "Não")])
+            .await;
+        if who == "finance" {
+            assert_forbidden(&answer, who);
+        } else {
+            assert_not_found(&answer, who);
+        }
+    }
+    let edited = owner.get(&page).await;
+    assert!(
+        edited.body.contains(&format!("href=\"{confirm}\"")),
+        "{}",
+        edited.body
+    );
+    let shown = owner.get(&confirm).await;
+    assert_eq!(shown.status, StatusCode::OK, "{}", shown.body);
+    assert!(shown.body.contains(PT.cancel_event_warning));
+    assert!(shown.body.contains(PT.confirm_cancel_event));
+    assert!(shown.body.contains("name=\"csrf\""));
+    // Without the CSRF proof nothing happens; a reason too long is said beside its field,
+    // what was typed kept.
+    let refused = owner.post(&confirm, &[("reason", "Chuva")]).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    let long = "chuva ".repeat(100);
+    let too_long = owner
+        .post(&confirm, &[("csrf", &shown.csrf()), ("reason", &long)])
+        .await;
+    assert_eq!(
+        too_long.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        too_long.body
+    );
+    assert!(
+        too_long.body.contains("id=\"reason-problem\""),
+        "{}",
+        too_long.body
+    );
+    assert!(too_long.body.contains(&format!("{long}</textarea>")));
+    let stored = app
+        .state
+        .store
+        .get_event(sale.event_id.parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!stored.is_cancelled(), "nothing cancelled by refused forms");
+
+    let done = owner
+        .post(
+            &confirm,
+            &[("csrf", &shown.csrf()), ("reason", "Chuva forte")],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert_eq!(done.location(), format!("{page}?done=cancelled"));
+    let cancelled = owner.get(done.location()).await;
+    assert!(cancelled.body.contains(PT.event_cancelled_done));
+    assert!(cancelled.body.contains(PT.status_cancelled));
+    assert!(cancelled.body.contains("Motivo: Chuva forte"));
+    assert!(
+        cancelled.body.contains("0 de 1 pedido pago reembolsado"),
+        "{}",
+        cancelled.body
+    );
+    assert!(
+        !cancelled.body.contains(&format!("href=\"{confirm}\"")),
+        "cancelled once"
+    );
+    assert!(!cancelled.body.contains(PT.publish));
+    // The confirmation of a cancelled event goes back to its page.
+    assert_eq!(owner.get(&confirm).await.location(), page);
+
+    // The refunds go on in the background; the page says how far.
+    bilheteria_app::sales::reconcile(&app.state).await.unwrap();
+    let refunded = owner.get(&page).await;
+    assert!(
+        refunded.body.contains("1 de 1 pedido pago reembolsado"),
+        "{}",
+        refunded.body
+    );
+    let listed = owner
+        .get(&format!("/organizer/{org}?status=cancelled"))
+        .await;
+    assert!(listed.body.contains("Grande Show"), "{}", listed.body);
+    assert!(
+        listed
+            .body
+            .contains("<option value=\"cancelled\" selected>")
+    );
+    assert!(
+        !owner
+            .get(&format!("/organizer/{org}?status=published"))
+            .await
+            .body
+            .contains("Grande Show")
+    );
+
+    // The buyers' page says it, and sells nothing.
+    let public = anonymous.get(&format!("/events/{}", sale.event_id)).await;
+    assert_eq!(public.status, StatusCode::OK);
+    assert!(public.body.contains(PT.event_cancelled_public));
+    assert!(public.body.contains(PT.sales_cancelled));
+    assert!(
+        !public
+            .body
+            .contains(&format!("href=\"/sessions/{}\"", sale.session_id))
+    );
+
+    // In English too.
+    assert_eq!(
+        owner.get("/language/en?back=/").await.status,
+        StatusCode::SEE_OTHER
+    );
+    let english = owner.get(&page).await;
+    assert!(english.body.contains(EN.status_cancelled));
+    assert!(english.body.contains("Reason: Chuva forte"));
+    assert!(
+        english.body.contains("1 of 1 paid order refunded"),
+        "{}",
+        english.body
+    );
+    let public = owner.get(&format!("/events/{}", sale.event_id)).await;
+    assert!(public.body.contains(EN.event_cancelled_public));
 }

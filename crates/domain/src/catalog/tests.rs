@@ -221,6 +221,9 @@ fn event_patch_keeps_absent_fields() {
         created_at: datetime!(2026-01-01 0:00 UTC),
         updated_at: datetime!(2026-01-01 0:00 UTC),
         organization_suspended: false,
+        cancelled_at: None,
+        cancel_reason: None,
+        published: false,
     };
     let patched = EventPatch {
         status: Some(EventStatus::Published),
@@ -438,4 +441,43 @@ fn the_sale_window_opens_at_sales_start_and_closes_when_the_session_starts() {
     assert_eq!(at(starts), SaleWindow::Closed);
     // A session whose sales would open after it starts never sells.
     assert_eq!(sale_window(starts, opens, starts), SaleWindow::Closed);
+}
+
+#[test]
+fn an_event_is_cancelled_by_its_operation_never_by_a_body() {
+    let venue = VenueId::new();
+    let input = EventInput {
+        organization_id: None,
+        title: "Show".into(),
+        description: String::new(),
+        category: "music".into(),
+        tags: vec![],
+        venue_id: venue,
+        status: EventStatus::Cancelled,
+    };
+    let refused = input.parse().unwrap_err();
+    assert!(refused.0.iter().any(|e| e.field == "status"), "{refused:?}");
+    assert_eq!(
+        CancelEventInput {
+            reason: Some("  ".into())
+        }
+        .parse()
+        .unwrap(),
+        None
+    );
+    assert_eq!(
+        CancelEventInput {
+            reason: Some(" Chuva forte ".into())
+        }
+        .parse()
+        .unwrap(),
+        Some("Chuva forte".into())
+    );
+    assert!(
+        CancelEventInput {
+            reason: Some("x".repeat(501))
+        }
+        .parse()
+        .is_err()
+    );
 }

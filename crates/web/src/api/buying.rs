@@ -32,6 +32,7 @@ use serde::Deserialize;
         (status = 201, body = Hold),
         (status = 403, description = "`admission_required` or `ip_blocked`", body = Problem),
         (status = 409, description = "`seat_unavailable` (lists `seat_ids`), `sold_out`, `sales_not_open`, `sales_closed`, `sales_paused`, `organization_suspended`", body = Problem),
+        (status = 410, description = "`event_cancelled`: its organizer cancelled the event", body = Problem),
         (status = 422, description = "`purchase_limit_exceeded` (C1) or `validation_failed`", body = Problem),
         (status = 429, description = "`rate_limited`: too many holds and orders from this buyer or address", body = Problem),
     ))]
@@ -123,6 +124,11 @@ pub fn order_answer(order: &Order) -> Response {
                     ProblemCode::OutOfStock,
                     "a product sold out before the payment settled; the charge was refunded",
                 ),
+                OrderFailure::EventCancelled => ApiError::new(
+                    StatusCode::GONE,
+                    ProblemCode::EventCancelled,
+                    "the event was cancelled before the payment settled; the charge was refunded",
+                ),
                 OrderFailure::Declined => ApiError::new(
                     StatusCode::PAYMENT_REQUIRED,
                     ProblemCode::PaymentDeclined,
@@ -150,7 +156,7 @@ pub const ADMISSION_HEADER: &str = "x-admission-token";
         (status = 403, description = "`ip_blocked`", body = Problem),
         (status = 404, description = "`not_found`: no such hold or listing (a hold is the caller's own)", body = Problem),
         (status = 409, description = "`idempotency_in_progress`, `out_of_stock`, `hold_in_use`", body = Problem),
-        (status = 410, description = "`hold_expired`", body = Problem),
+        (status = 410, description = "`hold_expired`; or `event_cancelled`: the event was cancelled before the payment settled, and the payment was given back", body = Problem),
         (status = 422, description = "`idempotency_key_reused` or `validation_failed`", body = Problem),
         (status = 429, description = "`rate_limited`: too many holds and orders from this buyer or address", body = Problem),
     ))]

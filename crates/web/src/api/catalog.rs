@@ -2,7 +2,7 @@
 //! manage their own; admins manage all; published events and their sessions are public.
 
 use super::error::{ApiError, ApiResult, Problem};
-use super::extract::{ApiJson, ApiQuery, ClientIp, CurrentUser, PathId};
+use super::extract::{ApiJson, ApiQuery, ClientIp, CurrentUser, PathId, parse_json};
 use super::{audit_context, page_request, parse_instant};
 use crate::conditional;
 use axum::Json;
@@ -13,8 +13,9 @@ use bilheteria_app::App;
 use bilheteria_app::access::visible_event;
 use bilheteria_app::{catalog, seat_maps};
 use bilheteria_domain::catalog::{
-    Category, Event, EventInput, EventPatch, EventQuery, EventSession, Product, ProductInput,
-    ProductPatch, SeatMap, SessionInput, SessionPatch, Venue, VenueInput, search_terms,
+    CancelEventInput, Category, Event, EventInput, EventPatch, EventQuery, EventSession, Product,
+    ProductInput, ProductPatch, SeatMap, SessionInput, SessionPatch, Venue, VenueInput,
+    search_terms,
 };
 use bilheteria_domain::ids::{EventId, ProductId, SectionId, SessionId, VenueId};
 use bilheteria_domain::page::Page;
@@ -71,6 +72,7 @@ pub async fn create_event(
         (status = 403, body = Problem),
         (status = 404, body = Problem),
         (status = 409, description = "`event_has_sessions`: the venue of an event with sessions cannot change", body = Problem),
+        (status = 410, description = "`event_cancelled`: a cancelled event no longer changes", body = Problem),
         (status = 422, body = Problem),
     ))]
 pub async fn update_event(
@@ -177,7 +179,7 @@ pub async fn get_event(
 
 #[utoipa::path(post, path = "/events/{id}/sessions", tag = "catalog", security(("bearer" = [])),
     params(("id" = String, Path, format = Uuid)), request_body = SessionInput,
-    responses((status = 201, body = EventSession), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 201, body = EventSession), (status = 403, body = Problem), (status = 404, body = Problem), (status = 410, description = "`event_cancelled`: a cancelled event gets no new session", body = Problem), (status = 422, body = Problem)))]
 pub async fn create_session(
     State(state): State<App>,
     caller: CurrentUser,
@@ -207,6 +209,7 @@ pub async fn get_session(
         (status = 200, description = "the session as it now is (audited); `sales_paused: true` refuses holds at once (`sales_paused`)", body = EventSession),
         (status = 403, body = Problem),
         (status = 404, body = Problem),
+        (status = 410, description = "`event_cancelled`: a cancelled event's sessions no longer change", body = Problem),
         (status = 422, body = Problem),
     ))]
 pub async fn update_session(
@@ -219,6 +222,33 @@ pub async fn update_session(
     let audit = audit_context(&caller, client_ip);
     Ok(Json(
         catalog::update_session(&state, &caller.user, id, patch, &audit).await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/events/{id}/cancel", tag = "catalog", security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid)),
+    request_body(content = CancelEventInput, description = "`{reason}` (optional, at most 500 characters); an empty body is no reason"),
+    responses(
+        (status = 200, description = "the event with `status: \"cancelled\"` (audited): its sessions sell nothing from now on (holds answer 410 `event_cancelled`), and in the background every paid order is refunded through the provider, its tickets cancelled and their codes revoked, its buyer mailed. Cancelling a cancelled event answers it as it is (its first reason kept), with nothing done again", body = Event),
+        (status = 403, description = "a member whose role may not edit the catalog", body = Problem),
+        (status = 404, body = Problem),
+        (status = 422, body = Problem),
+    ))]
+pub async fn cancel_event(
+    State(state): State<App>,
+    caller: CurrentUser,
+    client_ip: ClientIp,
+    PathId(id): PathId<EventId>,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<Event>> {
+    let input: CancelEventInput = if body.iter().all(u8::is_ascii_whitespace) {
+        CancelEventInput::default()
+    } else {
+        parse_json(&body)?
+    };
+    let audit = audit_context(&caller, client_ip);
+    Ok(Json(
+        catalog::cancel_event(&state, &caller.user, id, input, &audit).await?,
     ))
 }
 

@@ -464,6 +464,11 @@ impl From<AppError> for ApiError {
                 ProblemCode::SalesPaused,
                 "the organizer paused this session's sales: try again later",
             ),
+            AppError::EventCancelled => Self::new(
+                StatusCode::GONE,
+                ProblemCode::EventCancelled,
+                "its organizer cancelled this event: it sells nothing, and its paid orders are refunded",
+            ),
             AppError::OrganizationSuspended => Self::new(
                 StatusCode::CONFLICT,
                 ProblemCode::OrganizationSuspended,

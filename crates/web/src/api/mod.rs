@@ -102,6 +102,7 @@ fn api_routes() -> OpenApiRouter<App> {
         .routes(routes!(catalog::get_venue))
         .routes(routes!(catalog::create_event, catalog::list_events))
         .routes(routes!(catalog::get_event, catalog::update_event))
+        .routes(routes!(catalog::cancel_event))
         .routes(routes!(catalog::create_session))
         .routes(routes!(catalog::get_session, catalog::update_session))
         .routes(routes!(catalog::seat_map))

@@ -92,6 +92,7 @@ problem_codes! {
     PricesLocked = "prices_locked",
     /// A hold on a session whose organizer paused its sales.
     SalesPaused = "sales_paused",
+    EventCancelled = "event_cancelled",
     /// A hold on a session of an organization an admin suspended.
     OrganizationSuspended = "organization_suspended",
     DemoAlreadySeeded = "demo_already_seeded",

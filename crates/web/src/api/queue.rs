@@ -54,12 +54,15 @@ pub async fn queued_session(
     caller: &User,
     asker: QueueAccess,
 ) -> ApiResult<QueuedSession> {
-    let (session, _) = match asker {
+    let (session, event) = match asker {
         QueueAccess::Buyer => access::visible_session(state, id, Some(caller)).await?,
         QueueAccess::Manager => {
             access::managed_session(state, id, caller, Capability::EditCatalog).await?
         }
     };
+    if asker == QueueAccess::Buyer {
+        access::not_cancelled(&event)?;
+    }
     if !session.queue.enabled {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -88,7 +91,7 @@ pub struct Challenge {
 }
 
 #[utoipa::path(get, path = "/sessions/{id}/queue/challenge", tag = "queue", security(("bearer" = [])), params(("id" = String, Path, format = Uuid)),
-    responses((status = 200, body = Challenge), (status = 409, description = "`queue_not_enabled`", body = Problem)))]
+    responses((status = 200, body = Challenge), (status = 409, description = "`queue_not_enabled`", body = Problem), (status = 410, description = "`event_cancelled`", body = Problem)))]
 pub async fn challenge(
     State(state): State<App>,
     caller: CurrentUser,
@@ -151,6 +154,7 @@ pub fn check_proof_of_work(
         (status = 200, description = "in line (idempotent per account and device)", body = QueueView),
         (status = 403, description = "`proof_of_work_required`", body = Problem),
         (status = 409, description = "`queue_not_enabled`, `device_in_queue`, `sales_closed`", body = Problem),
+        (status = 410, description = "`event_cancelled`", body = Problem),
         (status = 429, description = "`rate_limited`", body = Problem),
     ))]
 pub async fn join(

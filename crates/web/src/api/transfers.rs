@@ -185,6 +185,7 @@ pub async fn session_listings(
         (status = 200, description = "already in line: the place held", body = WaitlistEntry),
         (status = 404, body = Problem),
         (status = 409, description = "`not_sold_out`: places are still on sale; or `sales_closed`", body = Problem),
+        (status = 410, description = "`event_cancelled`", body = Problem),
     ))]
 pub async fn join_waitlist(
     State(state): State<App>,

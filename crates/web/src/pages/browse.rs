@@ -208,6 +208,8 @@ struct EventPage {
     description: Vec<String>,
     sessions: Vec<SessionRow>,
     products: Vec<(String, String)>,
+    /// A cancelled event: said so, with its organizer's reason.
+    cancelled: Option<(&'static str, Option<String>)>,
 }
 
 /// `GET /events/{id}`: the event, its sessions in the venue's time, prices and half price.
@@ -226,6 +228,8 @@ pub async fn event(
         .map(|session| {
             let window = session.sale_window(now);
             let sales = match window {
+                // A cancelled event's sessions sell nothing, whatever their window says.
+                _ if event.is_cancelled() => visitor.w.sales_cancelled.to_owned(),
                 SaleWindow::Open if session.queue.enabled => visitor.w.queue_on.to_owned(),
                 SaleWindow::Open => visitor.w.on_sale.to_owned(),
                 SaleWindow::NotOpen => words::sales_open_at(
@@ -249,8 +253,9 @@ pub async fn event(
                 prices: price_rows(lang, session),
                 half: half_line(lang, session),
                 // A queued session's waiting room opens before its sales.
-                open: window == SaleWindow::Open
-                    || (session.queue.enabled && window == SaleWindow::NotOpen),
+                open: !event.is_cancelled()
+                    && (window == SaleWindow::Open
+                        || (session.queue.enabled && window == SaleWindow::NotOpen)),
                 link,
                 action,
             }
@@ -265,6 +270,15 @@ pub async fn event(
         .collect();
     Ok(visitor.page(&EventPage {
         c: visitor.chrome(None),
+        cancelled: event.is_cancelled().then(|| {
+            (
+                visitor.w.event_cancelled_public,
+                event
+                    .cancel_reason
+                    .as_deref()
+                    .map(|reason| words::cancel_reason_said(lang, reason)),
+            )
+        }),
         title: event.title,
         venue: format!("{} · {}", venue.name, venue.city),
         description: event

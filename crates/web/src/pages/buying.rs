@@ -424,6 +424,7 @@ pub async fn order(
             match order.failure_code.as_deref().map(OrderFailure::of) {
                 Some(OrderFailure::PixExpired) => w.pix_expired_text,
                 Some(OrderFailure::Declined) => w.declined_text,
+                Some(OrderFailure::EventCancelled) => w.event_cancelled_order_text,
                 _ => w.hold_lost_text,
             },
         ),

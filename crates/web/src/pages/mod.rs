@@ -128,6 +128,10 @@ pub fn routes(state: App) -> Router<App> {
             post(organizer::sessions::resume),
         )
         .route(
+            "/organizer/{org}/events/{id}/cancel",
+            get(organizer::cancel_form).post(organizer::cancel_event),
+        )
+        .route(
             "/organizer/{org}/team",
             get(organizer::team).post(organizer::set_member),
         )

@@ -22,7 +22,8 @@ use bilheteria_app::organizations::{self, Standing};
 use bilheteria_app::{App, AppError, access, authz, catalog};
 use bilheteria_domain::account::User;
 use bilheteria_domain::catalog::{
-    Category, Event, EventInput, EventPatch, EventQuery, EventStatus, ProductInput, search_terms,
+    CancelEventInput, Category, Event, EventInput, EventPatch, EventQuery, EventStatus,
+    ProductInput, search_terms,
 };
 use bilheteria_domain::ids::{EventId, OrganizationId, UserId, VenueId};
 use bilheteria_domain::locale::Language;
@@ -196,6 +197,7 @@ fn done_notice(visitor: &Visitor, done: Option<&str>) -> Option<String> {
             "saved" => w.event_saved,
             "published" => w.event_published,
             "unpublished" => w.event_unpublished,
+            "cancelled" => w.event_cancelled_done,
             "team" => w.team_saved,
             "removed" => w.member_removed,
             "product" => w.product_created,
@@ -351,7 +353,11 @@ fn status_choices(visitor: &Visitor, chosen: Option<EventStatus>) -> Vec<Choice>
         label: visitor.w.any_status.to_owned(),
         chosen: chosen.is_none(),
     }];
-    for status in [EventStatus::Draft, EventStatus::Published] {
+    for status in [
+        EventStatus::Draft,
+        EventStatus::Published,
+        EventStatus::Cancelled,
+    ] {
         choices.push(Choice {
             value: status.as_str().to_owned(),
             label: event_status(visitor.lang, status).to_owned(),
@@ -424,6 +430,8 @@ struct EventPage {
     heading: String,
     /// The event being edited; `None` on the new event's form.
     event: Option<(EventId, bool)>,
+    /// A cancelled event: what its organizer said, and how far its refunds are.
+    cancelled: Option<CancelledView>,
     action: String,
     fields: Vec<Input>,
     categories: Vec<Choice>,
@@ -434,6 +442,11 @@ struct EventPage {
     button: &'static str,
     /// An existing event's sessions.
     sessions: Vec<sessions::SessionRow>,
+}
+
+struct CancelledView {
+    reason: Option<String>,
+    progress: String,
 }
 
 /// What an event's form had typed in it.
@@ -536,12 +549,26 @@ async fn event_page(
         Some(event) => sessions::rows(app, visitor, user, org, event.id).await?,
         None => Vec::new(),
     };
+    let cancelled = match event {
+        Some(event) if event.is_cancelled() => {
+            let progress = catalog::cancellation_progress(app, user, event.id).await?;
+            Some(CancelledView {
+                reason: event
+                    .cancel_reason
+                    .as_deref()
+                    .map(|reason| words::cancel_reason_said(lang, reason)),
+                progress: words::refund_progress(lang, progress.refunded, progress.orders),
+            })
+        }
+        _ => None,
+    };
     Ok(EventPage {
         sessions,
         c: visitor.chrome(notice),
         nav: OrgNav::of(standing, "events"),
         heading: event.map_or_else(|| w.new_event.to_owned(), |e| e.title.clone()),
         event: event.map(|e| (e.id, e.status == EventStatus::Published)),
+        cancelled,
         action: match event {
             Some(e) => format!("/organizer/{org}/events/{}", e.id),
             None => format!("/organizer/{org}/events"),
@@ -769,7 +796,7 @@ async fn set_status(
     catalog::update_event(app, user, id, patch, &visitor.audit()).await?;
     let done = match status {
         EventStatus::Published => "published",
-        EventStatus::Draft => "unpublished",
+        EventStatus::Draft | EventStatus::Cancelled => "unpublished",
     };
     Ok(see_other(&format!(
         "/organizer/{org}/events/{id}?done={done}"
@@ -792,6 +819,91 @@ pub async fn unpublish(
     body: Bytes,
 ) -> PageResult {
     set_status(&app, &visitor, org, id, &body, EventStatus::Draft).await
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cancelling an event
+
+#[derive(Template)]
+#[template(path = "organizer_event_cancel.html")]
+struct CancelPage {
+    c: Chrome,
+    nav: OrgNav,
+    id: EventId,
+    title: String,
+    reason: Input,
+    above: Vec<String>,
+}
+
+fn cancel_page(
+    visitor: &Visitor,
+    standing: &Standing,
+    event: &Event,
+    typed: &str,
+    problem: Option<&ApiError>,
+) -> CancelPage {
+    let complaints = problem.map_or_else(Complaints::none, |problem| {
+        Complaints::of(visitor.lang, problem, &["reason"])
+    });
+    let mut fields =
+        vec![Input::new("reason", visitor.w.cancel_reason, "textarea", 500).optional()];
+    fields[0].value = typed.to_owned();
+    complaints.place(&mut fields);
+    CancelPage {
+        c: visitor.chrome(None),
+        nav: OrgNav::of(standing, "events"),
+        id: event.id,
+        title: event.title.clone(),
+        reason: fields.remove(0),
+        above: complaints.above,
+    }
+}
+
+/// `GET /organizer/{org}/events/{id}/cancel`: what cancelling does, and the form that does it
+/// (a reason, optionally). A cancelled event goes back to its page.
+pub async fn cancel_form(
+    State(app): State<App>,
+    visitor: Visitor,
+    PageIds(org, id): PageIds<OrganizationId, EventId>,
+) -> PageResult {
+    let user = visitor.user()?;
+    let (standing, event) = event_of(&app, user, org, id, Capability::EditCatalog).await?;
+    if event.is_cancelled() {
+        return Ok(see_other(&format!("/organizer/{org}/events/{id}")));
+    }
+    Ok(visitor.page(&cancel_page(&visitor, &standing, &event, "", None)))
+}
+
+/// `POST /organizer/{org}/events/{id}/cancel`: cancels the event; its refunds go on in the
+/// background, and its page shows how far they are.
+pub async fn cancel_event(
+    State(app): State<App>,
+    visitor: Visitor,
+    PageIds(org, id): PageIds<OrganizationId, EventId>,
+    body: Bytes,
+) -> PageResult {
+    let form = visitor.form(&body)?;
+    let user = visitor.user()?;
+    let (standing, event) = event_of(&app, user, org, id, Capability::EditCatalog).await?;
+    let typed: String = form
+        .get("reason")
+        .unwrap_or_default()
+        .chars()
+        .take(2_000)
+        .collect();
+    let input = CancelEventInput {
+        reason: Some(typed.clone()),
+    };
+    match catalog::cancel_event(&app, user, id, input, &visitor.audit()).await {
+        Ok(_) => Ok(see_other(&format!(
+            "/organizer/{org}/events/{id}?done=cancelled"
+        ))),
+        Err(error) => {
+            let problem = refused_form(error)?;
+            let page = cancel_page(&visitor, &standing, &event, &typed, Some(&problem));
+            Ok(shown_again(&visitor, &page, &problem))
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

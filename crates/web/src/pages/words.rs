@@ -182,6 +182,7 @@ words! {
     pending_pix_text: "Pague o Pix no app do seu banco: leia o QR Code ou copie o código. Esta página se atualiza quando o banco confirmar.", "Pay the Pix in your bank's app: scan the QR code or copy the code. This page updates when the bank confirms.";
     declined_text: "O pagamento foi recusado pelo emissor do cartão. Seus lugares continuam reservados até o fim do prazo: tente outro cartão ou o Pix.", "The card issuer declined the payment. Your places stay held until the hold runs out: try another card or Pix.";
     pix_expired_text: "O Pix expirou antes de ser pago e os lugares foram liberados.", "The Pix expired before it was paid, and the places were released.";
+    event_cancelled_order_text: "O evento foi cancelado antes de o pagamento ser confirmado. O valor foi estornado.", "The event was cancelled before the payment was confirmed. The charge was refunded.";
     hold_lost_text: "A reserva expirou e os lugares foram vendidos antes de o pagamento ser confirmado. O valor foi estornado.", "The hold expired and the places were sold before the payment was confirmed. The charge was refunded.";
     refunded_text: "Este pedido foi reembolsado e seus ingressos cancelados.", "This order was refunded and its tickets cancelled.";
     product: "Produto", "Product";
@@ -329,6 +330,14 @@ words! {
     event_published: "Evento publicado: o público já o vê.", "Event published: the public can see it now.";
     event_unpublished: "Evento despublicado: voltou a ser rascunho.", "Event unpublished: it is a draft again.";
     public_page: "Ver a página pública", "See the public page";
+    cancel_event: "Cancelar o evento", "Cancel the event";
+    cancel_event_warning: "Cancelar é para sempre: todas as sessões param de vender agora, cada pedido pago é reembolsado pelo meio de pagamento usado, os ingressos são cancelados e deixam de abrir a entrada, e cada comprador recebe um e-mail.", "Cancelling is for good: every session stops selling now, every paid order is refunded through the means of payment used, its tickets are cancelled and no longer open the gate, and every buyer is mailed.";
+    cancel_reason: "Motivo (opcional, dito aos compradores)", "Reason (optional, told to the buyers)";
+    confirm_cancel_event: "Sim, cancelar o evento", "Yes, cancel the event";
+    keep_event: "Não, voltar ao evento", "No, back to the event";
+    event_cancelled_done: "Evento cancelado: os reembolsos seguem em segundo plano.", "Event cancelled: the refunds go on in the background.";
+    event_cancelled_public: "Este evento foi cancelado pelo organizador. Quem comprou ingressos recebe o reembolso pelo mesmo meio de pagamento e um e-mail.", "This event was cancelled by its organizer. Whoever bought tickets is refunded through the same means of payment and mailed.";
+    sales_cancelled: "Evento cancelado", "Event cancelled";
     back_to_organization: "Voltar à organização", "Back to the organization";
     members: "Membros", "Members";
     member_name: "Nome", "Name";
@@ -359,6 +368,7 @@ words! {
     role_viewer: "Leitura", "Viewer";
     status_draft: "Rascunho", "Draft";
     status_published: "Publicado", "Published";
+    status_cancelled: "Cancelado", "Cancelled";
 }
 
 /// A member's role as people say it.
@@ -379,6 +389,7 @@ pub fn event_status(lang: Language, status: EventStatus) -> &'static str {
     match status {
         EventStatus::Draft => w.status_draft,
         EventStatus::Published => w.status_published,
+        EventStatus::Cancelled => w.status_cancelled,
     }
 }
 
@@ -427,6 +438,24 @@ pub fn half_available(lang: Language, available: i64, quota: i64) -> String {
         Language::En => {
             format!("Half price: {available} of {quota} reserved places still available")
         }
+    }
+}
+
+/// What its organizer said when cancelling an event.
+pub fn cancel_reason_said(lang: Language, reason: &str) -> String {
+    match lang {
+        Language::PtBr => format!("Motivo: {reason}"),
+        Language::En => format!("Reason: {reason}"),
+    }
+}
+
+/// How far a cancelled event's refunds are.
+pub fn refund_progress(lang: Language, refunded: i64, orders: i64) -> String {
+    match (lang, orders) {
+        (Language::PtBr, 1) => format!("{refunded} de 1 pedido pago reembolsado"),
+        (Language::PtBr, _) => format!("{refunded} de {orders} pedidos pagos reembolsados"),
+        (Language::En, 1) => format!("{refunded} of 1 paid order refunded"),
+        (Language::En, _) => format!("{refunded} of {orders} paid orders refunded"),
     }
 }
 
@@ -973,6 +1002,16 @@ fn problem_wording(code: ProblemCode) -> [(&'static str, &'static str); 2] {
             (
                 "Sales paused",
                 "The organizer paused sales for this session. Try again later.",
+            ),
+        ],
+        C::EventCancelled => [
+            (
+                "Evento cancelado",
+                "O organizador cancelou este evento. Quem pagou recebe o reembolso.",
+            ),
+            (
+                "Event cancelled",
+                "The organizer cancelled this event. Whoever paid is refunded.",
             ),
         ],
         C::OrganizationSuspended => [
