@@ -127,9 +127,7 @@ fn plain_fields(visitor: &Visitor, creating: bool) -> Vec<Input> {
             w.session_sales_start_at,
             "datetime-local",
             16,
-        )
-        .optional()
-        .hint(w.session_sales_start_hint),
+        ),
         Input::new("max_tickets_per_user", w.session_cap, "number", 3),
         Input::new("hold_minutes", w.session_hold_minutes, "number", 3),
         Input::new("pix_minutes", w.session_pix_minutes, "number", 5),
@@ -150,6 +148,9 @@ fn plain_fields(visitor: &Visitor, creating: bool) -> Vec<Input> {
         Input::new("resale_fee_percent", w.session_resale_fee, "number", 3),
     ];
     if creating {
+        // Left blank, a new session's sales open now.
+        let sales_start = fields.remove(1).optional().hint(w.session_sales_start_hint);
+        fields.insert(1, sales_start);
         fields.insert(
             5,
             Input::new(
