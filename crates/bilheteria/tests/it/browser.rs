@@ -57,6 +57,8 @@ async fn walk(db: TestDatabase, backend: &str) {
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(Duration::from_millis(100)).await;
+                // Reconciliation settles what is due: a cancelled event's refunds among it.
+                let _ = bilheteria_app::sales::reconcile(&app.state).await;
                 let _ = bilheteria_app::workers::deliver_outbox(&app.state).await;
                 let recipients: std::collections::BTreeSet<String> =
                     app.mails().into_iter().map(|mail| mail.to).collect();
