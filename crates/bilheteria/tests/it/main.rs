@@ -31,5 +31,6 @@ mod race;
 mod resale;
 mod station;
 mod transfers;
+mod venues;
 mod waiting_room;
 mod wallet;
