@@ -536,6 +536,36 @@ try {
   assert((await row.textContent()).includes("R$ 34,90"), "at R$ 34,90");
   await check(org, "organizer-products");
 
+  step("the organizer builds a venue: a row of 0 seats said beside it, then aisles and accessible seats in the preview");
+  await org.goto(demoUrl + "/venues");
+  assert((await org.locator(".console-items .console-item").count()) === 2, "the demo's two venues");
+  await check(org, "organizer-venues");
+  await Promise.all([org.waitForNavigation(), org.click('a:has-text("Novo local")')]);
+  await org.fill('input[name="name"]', "Cine Teatro");
+  await org.fill('input[name="city"]', "Olinda");
+  await org.fill('input[name="s0.name"]', "Plateia");
+  await org.fill('input[name="s0.r0.label"]', "A");
+  await org.fill('input[name="s0.r0.seats"]', "0");
+  await Promise.all([org.waitForNavigation(), org.click('button[value="save"]')]);
+  assert((await org.locator('[id="s0.r0.seats-problem"]').count()) === 1, "0 seats is said beside the field");
+  assert((await org.inputValue('input[name="name"]')) === "Cine Teatro", "what was typed is kept");
+  await check(org, "organizer-venue-refused");
+  await org.fill('input[name="s0.r0.seats"]', "12");
+  await org.fill('input[name="s0.r0.gaps"]', "6");
+  await org.fill('input[name="s0.r0.accessible"]', "1");
+  await org.fill('input[name="s0.r0.companion"]', "2");
+  await org.fill('input[name="s0.r1.label"]', "B");
+  await org.fill('input[name="s0.r1.seats"]', "12");
+  await org.selectOption('select[name="s0.r1.direction"]', "right_to_left");
+  await Promise.all([org.waitForNavigation(), org.click('button[value="preview"]')]);
+  assert((await org.locator(".venue-preview svg.seats rect.seat.wheelchair").count()) === 1, "the preview marks the wheelchair place");
+  await check(org, "organizer-venue-preview");
+  await Promise.all([org.waitForNavigation(), org.click('button[value="save"]')]);
+  assert((await text(org, ".notice")).includes("Local criado"), "the venue is made");
+  await check(org, "organizer-venue");
+  await org.goto(demoUrl + "/venues/generate");
+  await check(org, "organizer-venue-generate");
+
   step("the organizer cancels the event, after a confirmation with the reason");
   await org.goto(demoUrl);
   await Promise.all([org.waitForNavigation(), org.click('.console-item a:has-text("Sarau de Poesia")')]);

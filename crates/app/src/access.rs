@@ -216,6 +216,25 @@ pub async fn usable_venue(
     }
 }
 
+/// A venue `user` may change (`EditCatalog` across its organization); outside it, not found.
+pub async fn managed_venue(app: &App, id: VenueId, user: &User) -> AppResult<Venue> {
+    let venue = app
+        .store
+        .get_venue(id)
+        .await?
+        .ok_or(AppError::NotFound("venue"))?;
+    organization_access(
+        app,
+        user,
+        venue.organization_id,
+        Capability::EditCatalog,
+        None,
+        "venue",
+    )
+    .await?;
+    Ok(venue)
+}
+
 /// A product `user` may change (`EditCatalog` across its organization).
 pub async fn managed_product(app: &App, id: ProductId, user: &User) -> AppResult<Product> {
     let product = app

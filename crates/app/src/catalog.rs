@@ -4,8 +4,8 @@
 
 use crate::App;
 use crate::access::{
-    catalog_organization, check_product_events, managed_event, managed_product, not_cancelled,
-    usable_venue,
+    catalog_organization, check_product_events, managed_event, managed_product, managed_venue,
+    not_cancelled, usable_venue,
 };
 use crate::error::{AppError, AppResult};
 use bilheteria_domain::account::User;
@@ -14,8 +14,10 @@ use bilheteria_domain::catalog::{
     CancelEventInput, CancellationProgress, Event, EventInput, EventPatch, EventSession, Product,
     ProductInput, ProductPatch, SessionInput, SessionPatch, Venue, VenueInput,
 };
-use bilheteria_domain::ids::{EventId, ProductId, SessionId};
+use bilheteria_domain::ids::{EventId, ProductId, SessionId, VenueId};
 use bilheteria_domain::organization::Capability;
+use bilheteria_domain::seating::VenueGenerator;
+use bilheteria_domain::{FieldErrors, FieldProblem};
 
 pub async fn create_venue(
     app: &App,
@@ -28,6 +30,71 @@ pub async fn create_venue(
     Ok(app
         .store
         .create_venue(organization, author.id, venue, app.clock.now(), audit)
+        .await?)
+}
+
+/// A venue made from a few numbers (`VenueGenerator`): a stadium's alike sections.
+pub async fn generate_venue(
+    app: &App,
+    author: &User,
+    generator: VenueGenerator,
+    audit: &AuditContext,
+) -> AppResult<Venue> {
+    let input = generator.venue_input()?;
+    create_venue(app, author, input, audit).await
+}
+
+/// Writes the venue over with `input`. Its name, city and stage may always change; its seat
+/// map and time zone until a place of one of its sessions is held or sold (`VenueHasSales`).
+/// Sessions not yet selling are laid out again on the new seat map.
+pub async fn update_venue(
+    app: &App,
+    manager: &User,
+    id: VenueId,
+    input: VenueInput,
+    audit: &AuditContext,
+) -> AppResult<Venue> {
+    let before = managed_venue(app, id, manager).await?;
+    if input
+        .organization_id
+        .is_some_and(|named| named != before.organization_id)
+    {
+        return Err(AppError::Invalid(FieldErrors::single(
+            "organization_id",
+            FieldProblem::Unknown,
+        )));
+    }
+    let venue = input.parse()?;
+    Ok(app
+        .store
+        .update_venue(&before, venue, app.clock.now(), audit)
+        .await?)
+}
+
+/// A copy of the venue in the same organization, under `name` or its own; the copy has no
+/// sessions, so its seat map may change freely.
+pub async fn duplicate_venue(
+    app: &App,
+    manager: &User,
+    id: VenueId,
+    name: Option<String>,
+    audit: &AuditContext,
+) -> AppResult<Venue> {
+    let original = managed_venue(app, id, manager).await?;
+    let mut input = original.to_input();
+    if let Some(name) = name {
+        input.name = name;
+    }
+    let venue = input.parse()?;
+    Ok(app
+        .store
+        .create_venue(
+            original.organization_id,
+            manager.id,
+            venue,
+            app.clock.now(),
+            audit,
+        )
         .await?)
 }
 

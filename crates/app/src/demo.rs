@@ -51,6 +51,7 @@ fn seated(name: &str, rows: usize, seats: i64) -> SectionInput {
                 .map(|row| RowInput {
                     label: row_label(row),
                     seats,
+                    ..RowInput::default()
                 })
                 .collect(),
         ),
@@ -166,6 +167,8 @@ pub async fn seed(app: &App) -> AppResult<Seeded> {
             name: "Teatro Bilheteria".into(),
             city: "São Paulo".into(),
             time_zone: None,
+            stage_position: None,
+            stage_label: None,
             sections: vec![
                 seated("Plateia", 20, 50),
                 seated("Balcão", 16, 50),
@@ -183,6 +186,8 @@ pub async fn seed(app: &App) -> AppResult<Seeded> {
             name: "Arena Pernambuco Demonstração".into(),
             city: "Recife".into(),
             time_zone: Some("America/Recife".into()),
+            stage_position: None,
+            stage_label: None,
             sections: vec![
                 seated("Cadeira Central", 20, 50),
                 seated("Arquibancada Norte", 40, 50),

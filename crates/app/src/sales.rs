@@ -41,6 +41,8 @@ pub fn refusal_label(refusal: &Refusal) -> &'static str {
         Refusal::OutOfStock { .. } => "out_of_stock",
         Refusal::OrderNotRefundable => "order_not_refundable",
         Refusal::EventHasSessions => "event_has_sessions",
+        Refusal::VenueHasSales => "venue_has_sales",
+        Refusal::SectionsOnSale => "invalid",
         Refusal::TransferNotAllowed(_) => "transfer_not_allowed",
         Refusal::ResaleAboveFaceValue { .. } => "resale_above_face_value",
         Refusal::ListingUnavailable => "listing_unavailable",

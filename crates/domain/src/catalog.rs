@@ -7,6 +7,7 @@ use crate::ids::{
 };
 use crate::locale::{DEFAULT_TIME_ZONE, Language, is_time_zone};
 use crate::screen::ScreenCodes;
+use crate::seating::{Accessibility, Direction, RowLayout, StagePosition, stage_label};
 use crate::text::fold;
 use crate::transfers::TransferSettings;
 use crate::validation::{FieldErrors, FieldProblem, count, count_in_range, in_range, text};
@@ -99,6 +100,14 @@ pub struct VenueInput {
     #[serde(default)]
     #[schema(example = "America/Manaus")]
     pub time_zone: Option<String>,
+    /// Where the stage (or field) is drawn on the seat map, above the seats or below them;
+    /// the first row of every section is nearest it (default `top`).
+    #[serde(default)]
+    pub stage_position: Option<StagePosition>,
+    /// What the stage is called on the seat map, e.g. "Campo" (default: "Palco"/"Stage").
+    #[serde(default)]
+    #[schema(max_length = 40)]
+    pub stage_label: Option<String>,
     /// 1 to 500 sections with unique names, at most 150,000 seats in all.
     #[schema(min_items = 1, max_items = 500)]
     pub sections: Vec<SectionInput>,
@@ -118,7 +127,7 @@ pub struct SectionInput {
     pub capacity: Option<i64>,
 }
 
-#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RowInput {
     #[schema(min_length = 1, max_length = 10)]
@@ -126,6 +135,23 @@ pub struct RowInput {
     /// How many seats the row has (1 to 1,000); they are numbered from 1.
     #[schema(minimum = 1, maximum = 1_000)]
     pub seats: i64,
+    /// Which way the seats are numbered (default `left_to_right`: seat 1 on the left).
+    #[serde(default)]
+    pub direction: Direction,
+    /// Seat numbers after which the row has an empty place, such as an aisle: `[10]` leaves
+    /// one between seats 10 and 11 (each 1 to seats − 1, at most 100).
+    #[serde(default)]
+    #[schema(max_items = 100)]
+    pub gaps: Vec<i64>,
+    /// Seat numbers that are wheelchair places (each 1 to seats).
+    #[serde(default)]
+    #[schema(max_items = 100)]
+    pub accessible: Vec<i64>,
+    /// Seat numbers kept for companions of wheelchair users (each 1 to seats, none also in
+    /// `accessible`).
+    #[serde(default)]
+    #[schema(max_items = 100)]
+    pub companion: Vec<i64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -133,7 +159,17 @@ pub struct NewVenue {
     pub name: String,
     pub city: String,
     pub time_zone: String,
+    pub stage_position: StagePosition,
+    pub stage_label: Option<String>,
     pub sections: Vec<NewSection>,
+}
+
+/// A seated section's row as parsed: its label, its seats, how they are laid out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewRow {
+    pub label: String,
+    pub seats: i64,
+    pub layout: RowLayout,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -144,14 +180,14 @@ pub struct NewSection {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SectionLayout {
-    Seated { rows: Vec<(String, i64)> },
+    Seated { rows: Vec<NewRow> },
     Standing { capacity: i64 },
 }
 
 impl NewSection {
     pub fn capacity(&self) -> i64 {
         match &self.layout {
-            SectionLayout::Seated { rows } => rows.iter().map(|(_, seats)| seats).sum(),
+            SectionLayout::Seated { rows } => rows.iter().map(|row| row.seats).sum(),
             SectionLayout::Standing { capacity } => *capacity,
         }
     }
@@ -170,6 +206,7 @@ impl VenueInput {
         if !is_time_zone(time_zone) {
             errors.add("time_zone", FieldProblem::NotATimeZone);
         }
+        let stage_label = errors.check("stage_label", stage_label(self.stage_label.as_deref()));
         errors.check(
             "sections",
             count_in_range(self.sections.len(), 1, MAX_SECTIONS),
@@ -206,8 +243,21 @@ impl VenueInput {
                             in_range(row.seats, 1, MAX_SEATS_PER_ROW),
                         );
                         total_seats += seats.unwrap_or(0);
+                        let layout = RowLayout::parse(
+                            &mut errors,
+                            &format!("{at}.rows[{j}]"),
+                            seats,
+                            row.direction,
+                            &row.gaps,
+                            &row.accessible,
+                            &row.companion,
+                        );
                         if let (Some(label), Some(seats)) = (label, seats) {
-                            parsed.push((label, seats));
+                            parsed.push(NewRow {
+                                label,
+                                seats,
+                                layout,
+                            });
                         }
                     }
                     Some(SectionLayout::Seated { rows: parsed })
@@ -240,9 +290,86 @@ impl VenueInput {
                 name: name?,
                 city: city?,
                 time_zone: time_zone.to_owned(),
+                stage_position: self.stage_position.unwrap_or_default(),
+                stage_label: stage_label?,
                 sections,
             })
         })
+    }
+}
+
+impl NewVenue {
+    /// Whether `venue` already has this seat map and time zone: a change of its name, city or
+    /// stage only, which stays allowed after its sessions have sold.
+    pub fn keeps_seat_map_of(&self, venue: &Venue) -> bool {
+        self.time_zone == venue.time_zone
+            && self.sections.len() == venue.sections.len()
+            && self
+                .sections
+                .iter()
+                .zip(&venue.sections)
+                .all(|(new, old)| new.same_as(old))
+    }
+}
+
+impl NewSection {
+    fn same_as(&self, section: &Section) -> bool {
+        self.name == section.name
+            && match &self.layout {
+                SectionLayout::Standing { capacity } => {
+                    section.kind == SectionKind::Standing && *capacity == section.capacity
+                }
+                SectionLayout::Seated { rows } => {
+                    section.kind == SectionKind::Seated
+                        && rows.len() == section.rows.len()
+                        && rows.iter().zip(&section.rows).all(|(new, old)| {
+                            new.label == old.label
+                                && new.seats == old.seats
+                                && new.layout == old.layout()
+                        })
+                }
+            }
+    }
+}
+
+impl Venue {
+    /// The venue as a body that would make it again (a copy, the builder's form).
+    pub fn to_input(&self) -> VenueInput {
+        VenueInput {
+            organization_id: Some(self.organization_id),
+            name: self.name.clone(),
+            city: self.city.clone(),
+            time_zone: Some(self.time_zone.clone()),
+            stage_position: Some(self.stage_position),
+            stage_label: self.stage_label.clone(),
+            sections: self
+                .sections
+                .iter()
+                .map(|section| SectionInput {
+                    name: section.name.clone(),
+                    rows: (section.kind == SectionKind::Seated).then(|| {
+                        section
+                            .rows
+                            .iter()
+                            .map(|row| RowInput {
+                                label: row.label.clone(),
+                                seats: row.seats,
+                                direction: row.direction,
+                                gaps: row.gaps.clone(),
+                                accessible: row.accessible.clone(),
+                                companion: row.companion.clone(),
+                            })
+                            .collect()
+                    }),
+                    capacity: (section.kind == SectionKind::Standing).then_some(section.capacity),
+                })
+                .collect(),
+        }
+    }
+
+    /// How many seats and standing places it has in all.
+    pub fn capacity(&self) -> i64 {
+        self.sections.iter().map(|s| s.capacity).sum()
     }
 }
 
@@ -279,6 +406,10 @@ pub struct Venue {
     pub name: String,
     pub city: String,
     pub time_zone: String,
+    /// Where the stage (or field) is drawn: `top` or `bottom`.
+    pub stage_position: StagePosition,
+    /// What the stage is called on the seat map; `null` for the default ("Palco"/"Stage").
+    pub stage_label: Option<String>,
     pub sections: Vec<Section>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
@@ -294,10 +425,39 @@ pub struct Section {
     pub rows: Vec<RowSummary>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RowSummary {
     pub label: String,
     pub seats: i64,
+    pub direction: Direction,
+    /// Seat numbers after which the row has an empty place.
+    pub gaps: Vec<i64>,
+    /// Wheelchair places.
+    pub accessible: Vec<i64>,
+    /// Companions' seats.
+    pub companion: Vec<i64>,
+}
+
+impl RowSummary {
+    pub fn new(label: String, seats: i64, layout: RowLayout) -> Self {
+        RowSummary {
+            label,
+            seats,
+            direction: layout.direction,
+            gaps: layout.gaps,
+            accessible: layout.accessible,
+            companion: layout.companion,
+        }
+    }
+
+    pub fn layout(&self) -> RowLayout {
+        RowLayout {
+            direction: self.direction,
+            gaps: self.gaps.clone(),
+            accessible: self.accessible.clone(),
+            companion: self.companion.clone(),
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1327,6 +1487,12 @@ pub struct SeatView {
     pub row: String,
     pub number: i64,
     pub status: SeatStatus,
+    /// Where the seat stands in its row, in places from the left (0 first), counting the
+    /// row's empty places: what a drawing of the map needs.
+    pub position: i64,
+    /// A wheelchair place or a companion's seat; absent for any other.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accessibility: Option<Accessibility>,
 }
 
 // ---------------------------------------------------------------------------------------------

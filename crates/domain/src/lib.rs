@@ -19,6 +19,7 @@ pub mod queue;
 pub mod resale;
 pub mod sales;
 pub mod screen;
+pub mod seating;
 pub mod text;
 pub mod tickets;
 pub mod transfers;

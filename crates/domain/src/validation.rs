@@ -151,6 +151,8 @@ field_problems! {
     NotOffered = "not_offered",
     /// A section gives neither or both of `rows` and `capacity`.
     RowsOrCapacity = "rows_or_capacity",
+    /// A venue's change would take away the sections a session of it sells.
+    SectionsOnSale = "sections_on_sale",
     /// A hold gives neither or both of seats and a standing section's quantity.
     SeatsOrStanding = "seats_or_standing",
     /// An order buys neither or both of a hold and a listing.

@@ -79,6 +79,8 @@ async fn holds(
         name: "Arena".into(),
         city: "São Paulo".into(),
         time_zone: None,
+        stage_position: None,
+        stage_label: None,
         organization_id: None,
         sections: vec![
             SectionInput {
@@ -88,6 +90,7 @@ async fn holds(
                         .map(|row| RowInput {
                             label: format!("R{row}"),
                             seats: SEATS_PER_ROW,
+                            ..RowInput::default()
                         })
                         .collect(),
                 ),

@@ -1,11 +1,12 @@
 //! What the store keeps in memory, each entry for as long as it stays true:
 //! - seat layouts (id, row, number in seat order, and the seats' places in id order) per
-//!   section, for good: seats never change once their venue is created, so a seat map reads
-//!   only its seats' statuses from the database, as one short string per section in id order
-//!   instead of a row per seat, and without reading the seats table;
-//! - venues, for good: a venue (its name, city, zone and sections) never changes once made,
-//!   and every page of a session shows it;
-//! - sessions and events, for one second: every seat map and hold of an on-sale reads them;
+//!   section, for good: a section's seats never change (a venue's seat map changed before its
+//!   first sale gets sections with new ids), so a seat map reads only its seats' statuses from
+//!   the database, as one short string per section in id order instead of a row per seat, and
+//!   without reading the seats table;
+//! - venues, sessions and events, for one second: every page of a session shows its venue, and
+//!   every seat map and hold of an on-sale reads them (a venue may be renamed, and its seat map
+//!   changed until its first sale);
 //! - login sessions with their user, for one second: every request of a buyer authenticates,
 //!   and a purchase is four requests within about a second.
 //!
@@ -29,6 +30,9 @@ pub(crate) struct LaidOutSeat {
     pub id: SeatId,
     pub row: String,
     pub number: i64,
+    /// Its place in its row from the left, gaps counted.
+    pub position: i64,
+    pub accessibility: Option<bilheteria_domain::seating::Accessibility>,
 }
 
 /// A section's seats in seat order, and where each stands in the order of their ids (the order
@@ -75,7 +79,7 @@ impl Default for Caches {
         let second = Duration::from_secs(1);
         Self {
             layouts: Cache::new(Duration::MAX, 4_096),
-            venues: Cache::new(Duration::MAX, 4_096),
+            venues: Cache::new(second, 4_096),
             sessions: Cache::new(second, 4_096),
             events: Cache::new(second, 4_096),
             // One per buyer active in the last second: a big on-sale's worth.
@@ -171,6 +175,8 @@ mod tests {
             id: SeatId(Uuid::now_v7()),
             row: "A".into(),
             number,
+            position: number - 1,
+            accessibility: None,
         };
         // Seat order is not id order: the third seat was created first.
         let (third, first, second) = (seat(3), seat(1), seat(2));

@@ -3,7 +3,7 @@
 
 use super::shared::*;
 use super::slices::lay_out_pools;
-use super::{Db, ThisBackend};
+use super::{Db, ThisBackend, Tx};
 use crate::CatalogStore;
 use crate::Refusal;
 use crate::dialect::Dialect;
@@ -12,9 +12,9 @@ use async_trait::async_trait;
 use bilheteria_domain::audit::AuditContext;
 use bilheteria_domain::catalog::{
     CancellationProgress, CategorySetting, Event, EventFields, EventQuery, EventSession,
-    EventStatus, NewSession, NewVenue, Product, ProductFields, ResaleAvailability, RowSummary,
-    SeatCategory, SeatMap, SeatMapSection, SeatStatus, Section, SectionKind, SectionLayout,
-    SessionSettings, Venue, search_document,
+    EventStatus, NewSection, NewSession, NewVenue, Product, ProductFields, ResaleAvailability,
+    RowSummary, SeatCategory, SeatMap, SeatMapSection, SeatStatus, Section, SectionKind,
+    SectionLayout, SessionSettings, Venue, search_document,
 };
 use bilheteria_domain::clock::{from_micros, to_micros};
 use bilheteria_domain::half_price::{HalfPriceAvailability, quota_places};
@@ -135,7 +135,7 @@ impl CatalogStore for ThisBackend {
         let outcome = async {
             sqlx::query(
                 "INSERT INTO venues (id, owner_id, name, city, created_at, time_zone, city_folded, \
-                 organization_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                 organization_id, stage_position, stage_label) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             )
             .bind(id.0)
             .bind(owner.0)
@@ -145,70 +145,11 @@ impl CatalogStore for ThisBackend {
             .bind(&venue.time_zone)
             .bind(fold(&venue.city))
             .bind(organization.0)
+            .bind(venue.stage_position.as_str())
+            .bind(&venue.stage_label)
             .execute(&mut *tx)
             .await?;
-            let mut sections = Vec::with_capacity(venue.sections.len());
-            // (id, section, row position, row label, number) of every seat, inserted in chunks.
-            let mut seats: Vec<(Uuid, Uuid, i64, &str, i64)> = Vec::new();
-            for (position, section) in venue.sections.iter().enumerate() {
-                let section_id = SectionId::new();
-                let (kind, rows) = match &section.layout {
-                    SectionLayout::Seated { rows } => (SectionKind::Seated, rows.as_slice()),
-                    SectionLayout::Standing { .. } => (SectionKind::Standing, [].as_slice()),
-                };
-                sqlx::query(
-                    "INSERT INTO sections (id, venue_id, position, name, kind, capacity) VALUES ($1, $2, $3, $4, $5, $6)",
-                )
-                .bind(section_id.0)
-                .bind(id.0)
-                .bind(position as i64)
-                .bind(&section.name)
-                .bind(kind.as_str())
-                .bind(section.capacity())
-                .execute(&mut *tx)
-                .await?;
-                for (row_position, (label, count)) in rows.iter().enumerate() {
-                    for number in 1..=*count {
-                        seats.push((
-                            Uuid::now_v7(),
-                            section_id.0,
-                            row_position as i64,
-                            label,
-                            number,
-                        ));
-                    }
-                }
-                sections.push(Section {
-                    id: section_id,
-                    name: section.name.clone(),
-                    kind,
-                    capacity: section.capacity(),
-                    rows: rows
-                        .iter()
-                        .map(|(label, seats)| RowSummary {
-                            label: label.clone(),
-                            seats: *seats,
-                        })
-                        .collect(),
-                });
-            }
-            for chunk in seats.chunks(INSERT_CHUNK) {
-                let mut insert = QueryBuilder::<Db>::new(
-                    "INSERT INTO seats (id, section_id, row_position, row_label, number) ",
-                );
-                insert.push_values(
-                    chunk,
-                    |mut values, (seat, section, row_position, label, number)| {
-                        values
-                            .push_bind(*seat)
-                            .push_bind(*section)
-                            .push_bind(*row_position)
-                            .push_bind(*label)
-                            .push_bind(*number);
-                    },
-                );
-                insert.build().execute(&mut *tx).await?;
-            }
+            let sections = insert_sections(&mut tx, id, &venue.sections).await?;
             let created = Venue {
                 id,
                 organization_id: organization,
@@ -216,6 +157,8 @@ impl CatalogStore for ThisBackend {
                 name: venue.name,
                 city: venue.city,
                 time_zone: venue.time_zone,
+                stage_position: venue.stage_position,
+                stage_label: venue.stage_label,
                 sections,
                 created_at: from_micros(to_micros(at)),
             };
@@ -232,6 +175,84 @@ impl CatalogStore for ThisBackend {
         let created = finish(tx, outcome).await?;
         self.refresh_statistics("sections, seats").await;
         Ok(created)
+    }
+
+    #[tracing::instrument(skip_all, fields(backend = ThisBackend::backend().as_str()))]
+    async fn update_venue(
+        &self,
+        before: &Venue,
+        venue: NewVenue,
+        at: OffsetDateTime,
+        audit: &AuditContext,
+    ) -> StoreResult<Venue> {
+        let id = before.id;
+        let seat_map_changes = !venue.keeps_seat_map_of(before);
+        let mut tx = self.begin_write().await?;
+        let outcome = async {
+            let locked = sqlx::query(AssertSqlSafe(format!(
+                "SELECT id FROM venues WHERE id = $1{}",
+                ThisBackend::LOCK_ROW
+            )))
+            .bind(id.0)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if locked.is_none() {
+                return Err(StoreError::NotFound);
+            }
+            sqlx::query(
+                "UPDATE venues SET name = $1, city = $2, city_folded = $3, time_zone = $4, \
+                 stage_position = $5, stage_label = $6 WHERE id = $7",
+            )
+            .bind(&venue.name)
+            .bind(&venue.city)
+            .bind(fold(&venue.city))
+            .bind(&venue.time_zone)
+            .bind(venue.stage_position.as_str())
+            .bind(&venue.stage_label)
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
+            let sections = if seat_map_changes {
+                lay_out_again(&mut tx, id, &venue.sections).await?
+            } else {
+                before.sections.clone()
+            };
+            let after = Venue {
+                name: venue.name,
+                city: venue.city,
+                time_zone: venue.time_zone,
+                stage_position: venue.stage_position,
+                stage_label: venue.stage_label,
+                sections,
+                ..before.clone()
+            };
+            append_audit(
+                &mut tx,
+                audit,
+                at,
+                Change {
+                    action: "venue.updated",
+                    target_type: "venue",
+                    target_id: id.to_string(),
+                    before: to_json(before),
+                    after: to_json(&after),
+                },
+            )
+            .await?;
+            Ok::<_, StoreError>(after)
+        }
+        .await;
+        let after = finish(tx, outcome).await?;
+        self.caches.venues.forget(&id.0);
+        if seat_map_changes {
+            // Their categories name the new sections.
+            for session in self.venue_session_ids(id).await? {
+                self.caches.sessions.forget(&session);
+            }
+            self.refresh_statistics("sections, seats, session_seats, session_sections")
+                .await;
+        }
+        Ok(after)
     }
 
     async fn get_venue(&self, id: VenueId) -> StoreResult<Option<Venue>> {
@@ -1165,4 +1186,207 @@ async fn lock_event(tx: &mut super::Tx, id: EventId) -> StoreResult<Event> {
     .await?
     .ok_or(StoreError::NotFound)?;
     Ok(event_from_row(&row)?)
+}
+
+impl ThisBackend {
+    async fn venue_session_ids(&self, venue: VenueId) -> StoreResult<Vec<Uuid>> {
+        Ok(sqlx::query(
+            "SELECT s.id FROM event_sessions s JOIN events e ON e.id = s.event_id WHERE e.venue_id = $1",
+        )
+        .bind(venue.0)
+        .fetch_all(self.reader())
+        .await?
+        .iter()
+        .map(|row| row.try_get("id"))
+        .collect::<Result<_, _>>()?)
+    }
+}
+
+/// Inserts a venue's sections at positions 0.. with new ids, and their seats in multi-row
+/// INSERTs; each seated section keeps its rows' layouts as JSON (`rows_detail`).
+async fn insert_sections(
+    tx: &mut Tx,
+    venue: VenueId,
+    new_sections: &[NewSection],
+) -> StoreResult<Vec<Section>> {
+    let mut sections = Vec::with_capacity(new_sections.len());
+    // (id, section, row position, row label, number) of every seat, inserted in chunks.
+    let mut seats: Vec<(Uuid, Uuid, i64, &str, i64)> = Vec::new();
+    for (position, section) in new_sections.iter().enumerate() {
+        let section_id = SectionId::new();
+        let (kind, rows) = match &section.layout {
+            SectionLayout::Seated { rows } => (SectionKind::Seated, rows.as_slice()),
+            SectionLayout::Standing { .. } => (SectionKind::Standing, [].as_slice()),
+        };
+        let summaries: Vec<RowSummary> = rows
+            .iter()
+            .map(|row| RowSummary::new(row.label.clone(), row.seats, row.layout.clone()))
+            .collect();
+        let detail = (kind == SectionKind::Seated)
+            .then(|| to_json(&summaries))
+            .flatten();
+        sqlx::query(
+            "INSERT INTO sections (id, venue_id, position, name, kind, capacity, rows_detail) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(section_id.0)
+        .bind(venue.0)
+        .bind(position as i64)
+        .bind(&section.name)
+        .bind(kind.as_str())
+        .bind(section.capacity())
+        .bind(detail)
+        .execute(&mut **tx)
+        .await?;
+        for (row_position, row) in rows.iter().enumerate() {
+            for number in 1..=row.seats {
+                seats.push((
+                    Uuid::now_v7(),
+                    section_id.0,
+                    row_position as i64,
+                    &row.label,
+                    number,
+                ));
+            }
+        }
+        sections.push(Section {
+            id: section_id,
+            name: section.name.clone(),
+            kind,
+            capacity: section.capacity(),
+            rows: summaries,
+        });
+    }
+    for chunk in seats.chunks(INSERT_CHUNK) {
+        let mut insert = QueryBuilder::<Db>::new(
+            "INSERT INTO seats (id, section_id, row_position, row_label, number) ",
+        );
+        insert.push_values(
+            chunk,
+            |mut values, (seat, section, row_position, label, number)| {
+                values
+                    .push_bind(*seat)
+                    .push_bind(*section)
+                    .push_bind(*row_position)
+                    .push_bind(*label)
+                    .push_bind(*number);
+            },
+        );
+        insert.build().execute(&mut **tx).await?;
+    }
+    Ok(sections)
+}
+
+/// Replaces a venue's sections and seats (the venue's row locked), and lays out again the
+/// inventory of its sessions, which must not have held or sold a place: each session keeps
+/// selling, in the same category, the section at the same position in the list. Refused
+/// (`VenueHasSales`) once any hold was made on one of its sessions: holds, orders and tickets
+/// name seats and sections for good.
+async fn lay_out_again(
+    tx: &mut Tx,
+    venue: VenueId,
+    new_sections: &[NewSection],
+) -> StoreResult<Vec<Section>> {
+    const SESSIONS: &str = "SELECT s.id FROM event_sessions s JOIN events e ON e.id = s.event_id WHERE e.venue_id = $1";
+    let sold = sqlx::query(AssertSqlSafe(format!(
+        "SELECT 1 AS sold FROM holds WHERE session_id IN ({SESSIONS}) LIMIT 1"
+    )))
+    .bind(venue.0)
+    .fetch_optional(&mut **tx)
+    .await?;
+    if sold.is_some() {
+        return Err(StoreError::Refused(Refusal::VenueHasSales));
+    }
+    let old: Vec<Uuid> =
+        sqlx::query("SELECT id FROM sections WHERE venue_id = $1 ORDER BY position")
+            .bind(venue.0)
+            .fetch_all(&mut **tx)
+            .await?
+            .iter()
+            .map(|row| row.try_get("id"))
+            .collect::<Result<_, _>>()?;
+    let sessions: Vec<Uuid> = sqlx::query(SESSIONS)
+        .bind(venue.0)
+        .fetch_all(&mut **tx)
+        .await?
+        .iter()
+        .map(|row| row.try_get("id"))
+        .collect::<Result<_, _>>()?;
+    for table in [
+        "session_seats",
+        "standing_slices",
+        "open_slices",
+        "reserve_slices",
+    ] {
+        sqlx::query(AssertSqlSafe(format!(
+            "DELETE FROM {table} WHERE session_id IN ({SESSIONS})"
+        )))
+        .bind(venue.0)
+        .execute(&mut **tx)
+        .await?;
+    }
+    sqlx::query(
+        "DELETE FROM seats WHERE section_id IN (SELECT id FROM sections WHERE venue_id = $1)",
+    )
+    .bind(venue.0)
+    .execute(&mut **tx)
+    .await?;
+    // Out of the new sections' way (positions are unique per venue).
+    sqlx::query("UPDATE sections SET position = -1 - position WHERE venue_id = $1")
+        .bind(venue.0)
+        .execute(&mut **tx)
+        .await?;
+    let sections = insert_sections(tx, venue, new_sections).await?;
+    for (at, old_id) in old.iter().enumerate() {
+        match sections.get(at) {
+            Some(new) => {
+                sqlx::query(
+                    "UPDATE session_sections SET section_id = $1, capacity = $2 WHERE section_id = $3",
+                )
+                .bind(new.id.0)
+                .bind(new.capacity)
+                .bind(*old_id)
+                .execute(&mut **tx)
+                .await?;
+            }
+            None => {
+                let on_sale = sqlx::query(
+                    "SELECT 1 AS on_sale FROM session_sections WHERE section_id = $1 LIMIT 1",
+                )
+                .bind(*old_id)
+                .fetch_optional(&mut **tx)
+                .await?;
+                if on_sale.is_some() {
+                    return Err(StoreError::Refused(Refusal::SectionsOnSale));
+                }
+            }
+        }
+        sqlx::query("DELETE FROM sections WHERE id = $1")
+            .bind(*old_id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    for session in sessions {
+        lay_out_standing_places(tx, session).await?;
+        let seats = sqlx::query(
+            "INSERT INTO session_seats (session_id, seat_id, section_id) \
+             SELECT ss.session_id, st.id, st.section_id FROM session_sections ss \
+             JOIN seats st ON st.section_id = ss.section_id WHERE ss.session_id = $1",
+        )
+        .bind(session)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+        let row = sqlx::query(
+            "SELECT CAST(COALESCE((SELECT SUM(capacity) FROM standing_slices WHERE session_id = $1), 0) AS BIGINT) AS places, \
+             half_price_quota_percent FROM event_sessions WHERE id = $1",
+        )
+        .bind(session)
+        .fetch_one(&mut **tx)
+        .await?;
+        let places = seats as i64 + row.try_get::<i64, _>("places")?;
+        let quota = quota_places(places, row.try_get("half_price_quota_percent")?);
+        lay_out_pools(tx, session, places, quota).await?;
+    }
+    Ok(sections)
 }

@@ -85,6 +85,12 @@ pub enum Refusal {
     OrderNotRefundable,
     /// An event with sessions cannot move to another venue.
     EventHasSessions,
+    /// A venue's seat map or time zone cannot change once a place of one of its sessions was
+    /// held or sold.
+    VenueHasSales,
+    /// A venue's change would take away a section one of its sessions sells: a session sells
+    /// sections by their place in the list, which may grow but not lose those on sale.
+    SectionsOnSale,
     /// `categories[category].section_ids` names a section that is not of the event's venue.
     SectionNotOfVenue {
         section: bilheteria_domain::ids::SectionId,
@@ -290,6 +296,18 @@ pub trait CatalogStore {
         audit: &AuditContext,
     ) -> StoreResult<Venue>;
     async fn get_venue(&self, id: VenueId) -> StoreResult<Option<Venue>>;
+    /// Writes `venue` over `before` (as read just before). When the seat map or the time zone
+    /// changes, the sections are made again with new ids and the venue's sessions laid out
+    /// again (`VenueHasSales` once any of them held or sold a place; `SectionsOnSale` if a
+    /// section one of them sells would be taken away); this node forgets what it kept of it at once, others
+    /// within a second.
+    async fn update_venue(
+        &self,
+        before: &Venue,
+        venue: NewVenue,
+        at: OffsetDateTime,
+        audit: &AuditContext,
+    ) -> StoreResult<Venue>;
 
     async fn create_event(
         &self,

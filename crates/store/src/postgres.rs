@@ -10,7 +10,7 @@ use std::time::Duration;
 
 type Db = Postgres;
 type ThisBackend = PgStore;
-type Tx = Transaction<'static, Db>;
+pub(crate) type Tx = Transaction<'static, Db>;
 type OneStatement<'q> = sqlx::query::Query<'q, Db, sqlx::postgres::PgArguments>;
 
 // The shared SQL, compiled once per backend on purpose.

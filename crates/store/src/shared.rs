@@ -27,6 +27,7 @@ use bilheteria_domain::inventory::split_into_slices;
 use bilheteria_domain::locale::Language;
 use bilheteria_domain::page::PageRequest;
 use bilheteria_domain::screen::ScreenCodes;
+use bilheteria_domain::seating::{RowLayout, StagePosition};
 use bilheteria_domain::transfers::TransferSettings;
 use serde::Serialize;
 use sqlx::{AssertSqlSafe, QueryBuilder, Row};
@@ -351,8 +352,8 @@ impl ThisBackend {
     pub(super) async fn venue_by_id(&self, id: Uuid) -> Result<Option<Venue>, sqlx::Error> {
         let pool = self.reader();
         let Some(row) = sqlx::query(
-            "SELECT id, organization_id, owner_id, name, city, time_zone, created_at FROM venues \
-             WHERE id = $1",
+            "SELECT id, organization_id, owner_id, name, city, time_zone, created_at, stage_position, \
+             stage_label FROM venues WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(pool)
@@ -361,41 +362,59 @@ impl ThisBackend {
             return Ok(None);
         };
         let section_rows = sqlx::query(
-            "SELECT id, name, kind, capacity FROM sections WHERE venue_id = $1 ORDER BY position",
+            "SELECT id, name, kind, capacity, rows_detail FROM sections WHERE venue_id = $1 \
+             ORDER BY position",
         )
         .bind(id)
         .fetch_all(pool)
         .await?;
-        let seat_rows = sqlx::query(
-            "SELECT st.section_id, st.row_label, COUNT(*) AS seats FROM seats st \
-             JOIN sections sec ON sec.id = st.section_id WHERE sec.venue_id = $1 \
-             GROUP BY st.section_id, st.row_position, st.row_label ORDER BY st.section_id, st.row_position",
-        )
-        .bind(id)
-        .fetch_all(pool)
-        .await?;
+        // Sections made before rows had layouts: their rows from their seats.
         let mut rows_by_section: HashMap<Uuid, Vec<RowSummary>> = HashMap::new();
-        for row in &seat_rows {
-            rows_by_section
-                .entry(row.try_get("section_id")?)
-                .or_default()
-                .push(RowSummary {
-                    label: row.try_get("row_label")?,
-                    seats: row.try_get("seats")?,
-                });
+        let plain_seated = section_rows.iter().any(|row| {
+            row.try_get::<Option<String>, _>("rows_detail")
+                .is_ok_and(|detail| detail.is_none())
+                && row
+                    .try_get::<String, _>("kind")
+                    .is_ok_and(|k| k == "seated")
+        });
+        if plain_seated {
+            let seat_rows = sqlx::query(
+                "SELECT st.section_id, st.row_label, COUNT(*) AS seats FROM seats st \
+                 JOIN sections sec ON sec.id = st.section_id \
+                 WHERE sec.venue_id = $1 AND sec.rows_detail IS NULL \
+                 GROUP BY st.section_id, st.row_position, st.row_label ORDER BY st.section_id, st.row_position",
+            )
+            .bind(id)
+            .fetch_all(pool)
+            .await?;
+            for row in &seat_rows {
+                rows_by_section
+                    .entry(row.try_get("section_id")?)
+                    .or_default()
+                    .push(RowSummary::new(
+                        row.try_get("row_label")?,
+                        row.try_get("seats")?,
+                        RowLayout::default(),
+                    ));
+            }
         }
         let mut sections = Vec::with_capacity(section_rows.len());
         for row in &section_rows {
             let id: Uuid = row.try_get("id")?;
             let kind: String = row.try_get("kind")?;
+            let rows = match row.try_get::<Option<String>, _>("rows_detail")? {
+                Some(detail) => rows_detail(&detail)?,
+                None => rows_by_section.remove(&id).unwrap_or_default(),
+            };
             sections.push(Section {
                 id: SectionId(id),
                 name: row.try_get("name")?,
                 kind: SectionKind::parse(&kind).ok_or_else(|| corrupt("sections.kind"))?,
                 capacity: row.try_get("capacity")?,
-                rows: rows_by_section.remove(&id).unwrap_or_default(),
+                rows,
             });
         }
+        let stage_position: String = row.try_get("stage_position")?;
         Ok(Some(Venue {
             id: VenueId(row.try_get("id")?),
             organization_id: OrganizationId(row.try_get("organization_id")?),
@@ -403,6 +422,9 @@ impl ThisBackend {
             name: row.try_get("name")?,
             city: row.try_get("city")?,
             time_zone: row.try_get("time_zone")?,
+            stage_position: StagePosition::parse(&stage_position)
+                .ok_or_else(|| corrupt("venues.stage_position"))?,
+            stage_label: row.try_get("stage_label")?,
             sections,
             created_at: from_micros(row.try_get("created_at")?),
         }))
@@ -728,6 +750,8 @@ impl ThisBackend {
                     number: seat.number,
                     status: SeatStatus::from_letter(letter)
                         .ok_or_else(|| corrupt("session_seats.status"))?,
+                    position: seat.position,
+                    accessibility: seat.accessibility,
                 })
             })
             .collect()
@@ -749,8 +773,17 @@ impl ThisBackend {
             Ok(layout) => return Ok(layout),
             Err(stamp) => stamp,
         };
+        let detail: Option<String> = sqlx::query("SELECT rows_detail FROM sections WHERE id = $1")
+            .bind(section)
+            .fetch_optional(self.reader())
+            .await?
+            .map(|row| row.try_get("rows_detail"))
+            .transpose()?
+            .flatten();
+        let rows_detail = detail.as_deref().map(rows_detail).transpose()?;
         let rows = sqlx::query(
-            "SELECT id, row_label, number FROM seats WHERE section_id = $1 ORDER BY row_position, number",
+            "SELECT id, row_position, row_label, number FROM seats WHERE section_id = $1 \
+             ORDER BY row_position, number",
         )
         .bind(section)
         .fetch_all(self.reader())
@@ -758,10 +791,27 @@ impl ThisBackend {
         let layout: Layout = std::sync::Arc::new(SectionSeats::new(
             rows.iter()
                 .map(|row| {
+                    let number: i64 = row.try_get("number")?;
+                    let at: i64 = row.try_get("row_position")?;
+                    let of_row = rows_detail
+                        .as_ref()
+                        .and_then(|rows| rows.get(usize::try_from(at).ok()?));
+                    let (position, accessibility) = match of_row {
+                        Some(of_row) => {
+                            let layout = of_row.layout();
+                            (
+                                layout.position(of_row.seats, number),
+                                layout.accessibility(number),
+                            )
+                        }
+                        None => (number - 1, None),
+                    };
                     Ok(LaidOutSeat {
                         id: SeatId(row.try_get("id")?),
                         row: row.try_get("row_label")?,
-                        number: row.try_get("number")?,
+                        number,
+                        position,
+                        accessibility,
                     })
                 })
                 .collect::<Result<_, sqlx::Error>>()?,
@@ -856,4 +906,9 @@ impl ThisBackend {
         .await;
         finish(tx, outcome).await
     }
+}
+
+/// A section's rows as `sections.rows_detail` keeps them (JSON).
+pub(super) fn rows_detail(detail: &str) -> Result<Vec<RowSummary>, sqlx::Error> {
+    serde_json::from_str(detail).map_err(|_| corrupt("sections.rows_detail"))
 }

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 type Db = Sqlite;
 type ThisBackend = SqliteStore;
-type Tx = GroupTx;
+pub(crate) type Tx = GroupTx;
 type OneStatement<'q> = sqlx::query::Query<'q, Db, sqlx::sqlite::SqliteArguments>;
 
 // The shared SQL, compiled once per backend on purpose.

@@ -112,6 +112,8 @@ fn venue_input() -> VenueInput {
         name: "Teatro Municipal".into(),
         city: "São Paulo".into(),
         time_zone: None,
+        stage_position: None,
+        stage_label: None,
         sections: vec![
             SectionInput {
                 name: "Plateia".into(),
@@ -119,10 +121,12 @@ fn venue_input() -> VenueInput {
                     RowInput {
                         label: "A".into(),
                         seats: 4,
+                        ..RowInput::default()
                     },
                     RowInput {
                         label: "B".into(),
                         seats: 6,
+                        ..RowInput::default()
                     },
                 ]),
                 capacity: None,

@@ -116,6 +116,10 @@ fn pt(problem: &FieldProblem) -> String {
             "informe `rows` (setor com assentos) ou `capacity` (setor em pé), um dos dois"
                 .to_owned()
         }
+        P::SectionsOnSale => {
+            "uma sessão deste local vende os setores retirados: mantenha ao menos tantos setores quanto antes"
+                .to_owned()
+        }
         P::SeatsOrStanding => {
             "informe `seat_ids` (assentos) ou `section_id` e `quantity` (pista), um dos dois"
                 .to_owned()
@@ -216,6 +220,10 @@ fn en(problem: &FieldProblem) -> String {
         P::NotOffered => "is not offered with this event".to_owned(),
         P::RowsOrCapacity => {
             "give either `rows` (a seated section) or `capacity` (a standing section)".to_owned()
+        }
+        P::SectionsOnSale => {
+            "a session of this venue sells the sections taken away: keep at least as many sections as before"
+                .to_owned()
         }
         P::SeatsOrStanding => {
             "give either `seat_ids` (seated) or `section_id` and `quantity` (standing)".to_owned()

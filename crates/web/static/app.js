@@ -61,15 +61,17 @@ function setupSeatMap(map) {
   }
   function neighbour(seat, dRow, dN) {
     const row = parseInt(seat.dataset.row, 10) + dRow;
-    const n = parseInt(seat.dataset.n, 10);
+    const n = parseInt(seat.dataset.p ?? seat.dataset.n, 10);
     const candidates = seats().filter((s) => parseInt(s.dataset.row, 10) === row);
     if (dRow === 0) {
-      const ordered = candidates.sort((a, b) => a.dataset.n - b.dataset.n);
-      return dN > 0 ? ordered.find((s) => s.dataset.n > n) : ordered.reverse().find((s) => s.dataset.n < n);
+      const at = (s) => parseInt(s.dataset.p ?? s.dataset.n, 10);
+      const ordered = candidates.sort((a, b) => at(a) - at(b));
+      return dN > 0 ? ordered.find((s) => at(s) > n) : ordered.reverse().find((s) => at(s) < n);
     }
     let best = null;
     for (const s of candidates) {
-      if (!best || Math.abs(s.dataset.n - n) < Math.abs(best.dataset.n - n)) best = s;
+      const p = (x) => parseInt(x.dataset.p ?? x.dataset.n, 10);
+      if (!best || Math.abs(p(s) - n) < Math.abs(p(best) - n)) best = s;
     }
     return best;
   }

@@ -33,5 +33,6 @@ mod resale;
 mod session_pages;
 mod station;
 mod transfers;
+mod venues;
 mod waiting_room;
 mod wallet;

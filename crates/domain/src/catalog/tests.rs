@@ -5,6 +5,7 @@ fn row(label: &str, seats: i64) -> RowInput {
     RowInput {
         label: label.into(),
         seats,
+        ..RowInput::default()
     }
 }
 
@@ -14,6 +15,8 @@ fn venue_input() -> VenueInput {
         name: "Arena".into(),
         city: "São Paulo".into(),
         time_zone: None,
+        stage_position: None,
+        stage_label: None,
         sections: vec![
             SectionInput {
                 name: "Plateia".into(),
@@ -38,6 +41,8 @@ fn venue() -> Venue {
         name: parsed.name,
         city: parsed.city,
         time_zone: parsed.time_zone,
+        stage_position: parsed.stage_position,
+        stage_label: parsed.stage_label,
         sections: parsed
             .sections
             .iter()
@@ -99,6 +104,8 @@ fn a_venue_cannot_exceed_the_seat_limit() {
         name: "Huge".into(),
         city: "X".into(),
         time_zone: None,
+        stage_position: None,
+        stage_label: None,
         sections: vec![SectionInput {
             name: "All".into(),
             rows: Some(rows),
@@ -120,6 +127,8 @@ fn a_stadium_of_a_hundred_thousand_seats_fits_and_the_section_limit_holds() {
         name: "Estádio".into(),
         city: "Rio de Janeiro".into(),
         time_zone: None,
+        stage_position: None,
+        stage_label: None,
         sections: (0..200).map(sector).collect(),
     };
     let parsed = stadium.clone().parse().unwrap();

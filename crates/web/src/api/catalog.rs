@@ -19,6 +19,7 @@ use bilheteria_domain::catalog::{
 };
 use bilheteria_domain::ids::{EventId, ProductId, SectionId, SessionId, VenueId};
 use bilheteria_domain::page::Page;
+use bilheteria_domain::seating::VenueGenerator;
 use bilheteria_domain::{FieldErrors, FieldProblem};
 use serde::{Deserialize, Serialize};
 
@@ -47,6 +48,71 @@ pub async fn get_venue(
         .await?
         .ok_or_else(|| ApiError::not_found("venue"))?;
     Ok(Json(venue))
+}
+
+#[utoipa::path(put, path = "/venues/{id}", tag = "catalog", security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid)), request_body = VenueInput,
+    description = "Writes the venue over with the body, as `POST /venues` takes it. Its name, city \
+    and stage may always change. Its seat map (sections, rows and their layouts) and time zone may \
+    change until a place of one of its sessions is held or sold; the sections then get new ids, \
+    and sessions not yet selling are laid out again on the new map, each selling the section at \
+    the same place in the list (sections sold by a session cannot be taken away).",
+    responses((status = 200, body = Venue), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, description = "`venue_has_sales`: a session of it has held or sold places; its seat map and time zone stay", body = Problem),
+        (status = 422, body = Problem)))]
+pub async fn update_venue(
+    State(state): State<App>,
+    caller: CurrentUser,
+    client_ip: ClientIp,
+    PathId(id): PathId<VenueId>,
+    ApiJson(body): ApiJson<VenueInput>,
+) -> ApiResult<Json<Venue>> {
+    let audit = audit_context(&caller, client_ip);
+    let updated = catalog::update_venue(&state, &caller.user, id, body, &audit).await?;
+    Ok(Json(updated))
+}
+
+/// What a copy of a venue is called.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DuplicateInput {
+    #[schema(min_length = 1, max_length = 200)]
+    pub name: String,
+}
+
+#[utoipa::path(post, path = "/venues/{id}/duplicate", tag = "catalog", security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid)), request_body = DuplicateInput,
+    description = "A copy of the venue (its seat map, time zone and stage) in the same organization, \
+    with no sessions.",
+    responses((status = 201, body = Venue), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 422, body = Problem)))]
+pub async fn duplicate_venue(
+    State(state): State<App>,
+    caller: CurrentUser,
+    client_ip: ClientIp,
+    PathId(id): PathId<VenueId>,
+    ApiJson(body): ApiJson<DuplicateInput>,
+) -> ApiResult<(StatusCode, Json<Venue>)> {
+    let audit = audit_context(&caller, client_ip);
+    let copy = catalog::duplicate_venue(&state, &caller.user, id, Some(body.name), &audit).await?;
+    Ok((StatusCode::CREATED, Json(copy)))
+}
+
+#[utoipa::path(post, path = "/venues/generate", tag = "catalog", security(("bearer" = [])),
+    request_body = VenueGenerator,
+    description = "Makes a large venue from a few numbers: `sections` alike sections named \
+    `section_prefix 1`, `section_prefix 2`, … of `rows` rows (labelled A…Z, AA… or 1, 2, …) of \
+    `seats` seats, with an aisle after every `aisle_every` seats if given; at most 150,000 seats.",
+    responses((status = 201, body = Venue), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn generate_venue(
+    State(state): State<App>,
+    caller: CurrentUser,
+    client_ip: ClientIp,
+    ApiJson(body): ApiJson<VenueGenerator>,
+) -> ApiResult<(StatusCode, Json<Venue>)> {
+    let audit = audit_context(&caller, client_ip);
+    let created = catalog::generate_venue(&state, &caller.user, body, &audit).await?;
+    Ok((StatusCode::CREATED, Json(created)))
 }
 
 // ---------------------------------------------------------------------------------------------

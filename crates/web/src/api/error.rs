@@ -675,6 +675,15 @@ impl From<Refusal> for ApiError {
                 ProblemCode::EventHasSessions,
                 "an event with sessions cannot move to another venue",
             ),
+            Refusal::VenueHasSales => Self::new(
+                StatusCode::CONFLICT,
+                ProblemCode::VenueHasSales,
+                "a session of this venue has held or sold places: its seat map and time zone \
+                 can no longer change (its name, city and stage still can)",
+            ),
+            Refusal::SectionsOnSale => {
+                Self::invalid_field("sections", FieldProblem::SectionsOnSale)
+            }
             Refusal::SectionNotOfVenue { section } => Self::invalid_field(
                 "categories",
                 FieldProblem::SectionNotOfVenue {

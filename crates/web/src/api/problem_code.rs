@@ -86,6 +86,8 @@ problem_codes! {
     OrderNotRefundable = "order_not_refundable",
     PaymentProviderError = "payment_provider_error",
     EventHasSessions = "event_has_sessions",
+    /// A venue's seat map changed after a session of it held or sold places.
+    VenueHasSales = "venue_has_sales",
     /// A change that would leave an organization without an owner.
     LastOwner = "last_owner",
     /// A price change to a session that has sold.

@@ -22,6 +22,7 @@ use bilheteria_domain::ids::{EventId, SeatId, SectionId, SessionId};
 use bilheteria_domain::locale::{BRASILIA, Language};
 use bilheteria_domain::page::PageRequest;
 use bilheteria_domain::sales::HoldInput;
+use bilheteria_domain::seating::Accessibility;
 use serde::Deserialize;
 use std::collections::HashMap;
 use time::OffsetDateTime;
@@ -322,8 +323,9 @@ struct SectionRow {
     current: bool,
 }
 
-/// A row's free seats: id, number, and whether it is picked.
-type RowSeats = (String, Vec<(SeatId, i64, bool)>);
+/// A row of free seats: its label, and each seat with its number, whether it is picked, and
+/// what kind of seat it is ("" for most).
+type RowSeats = (String, Vec<(SeatId, i64, bool, &'static str)>);
 
 struct Pick {
     id: SectionId,
@@ -331,6 +333,8 @@ struct Pick {
     color: String,
     seated: bool,
     svg: String,
+    /// Whether it has wheelchair or companion seats (the legend says them).
+    accessible: bool,
     rows: Vec<RowSeats>,
 }
 
@@ -499,6 +503,7 @@ pub(super) async fn session_page(
             current: Some(s.id) == picked,
         })
         .collect();
+    let stage = seatmap::Stage::of(&venue);
     let pick = match picked {
         None => None,
         Some(section_id) => {
@@ -511,7 +516,12 @@ pub(super) async fn session_page(
                     if seat.status != bilheteria_domain::catalog::SeatStatus::Available {
                         continue;
                     }
-                    let place = (seat.id, seat.number, picks.seats.contains(&seat.id));
+                    let kind = match seat.accessibility {
+                        Some(Accessibility::Wheelchair) => visitor.w.seat_wheelchair,
+                        Some(Accessibility::Companion) => visitor.w.seat_companion,
+                        None => "",
+                    };
+                    let place = (seat.id, seat.number, picks.seats.contains(&seat.id), kind);
                     match rows.last_mut() {
                         Some((row, list)) if *row == seat.row => list.push(place),
                         _ => rows.push((seat.row.clone(), vec![place])),
@@ -521,7 +531,19 @@ pub(super) async fn session_page(
                     id: section.id,
                     name: section.name.clone(),
                     seated: seatmap::is_seated(section),
-                    svg: seatmap::section_seats(lang, section, &color, &price, &picks.seats),
+                    svg: seatmap::section_seats(
+                        lang,
+                        &stage,
+                        section,
+                        &color,
+                        &price,
+                        &picks.seats,
+                    ),
+                    accessible: section
+                        .seats
+                        .iter()
+                        .flatten()
+                        .any(|seat| seat.accessibility.is_some()),
                     color,
                     rows,
                 }
@@ -549,7 +571,8 @@ pub(super) async fn session_page(
         hold_time: words::hold_time(lang, session.hold_seconds),
         overview: seatmap::overview(
             lang,
-            id,
+            Some(&format!("/sessions/{id}?section=")),
+            &stage,
             &overview_map.map.sections,
             picked.map(|p| p.to_string()).as_deref(),
         ),

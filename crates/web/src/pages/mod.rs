@@ -13,6 +13,7 @@ mod queue;
 mod resale;
 mod seatmap;
 mod tickets;
+mod venues;
 mod visitor;
 mod wallet;
 pub mod words;
@@ -138,6 +139,23 @@ pub fn routes(state: App) -> Router<App> {
         .route(
             "/organizer/{org}/team/{user}/remove",
             post(organizer::remove_member),
+        )
+        .route(
+            "/organizer/{org}/venues",
+            get(venues::list).post(venues::create),
+        )
+        .route("/organizer/{org}/venues/new", get(venues::new_venue))
+        .route(
+            "/organizer/{org}/venues/generate",
+            get(venues::generator).post(venues::generate),
+        )
+        .route(
+            "/organizer/{org}/venues/{id}",
+            get(venues::venue).post(venues::update),
+        )
+        .route(
+            "/organizer/{org}/venues/{id}/duplicate",
+            post(venues::duplicate),
         )
         .route(
             "/organizer/{org}/products",

@@ -52,7 +52,12 @@ pub struct Input {
 }
 
 impl Input {
-    fn new(name: &'static str, label: &'static str, kind: &'static str, max: usize) -> Self {
+    pub(super) fn new(
+        name: &'static str,
+        label: &'static str,
+        kind: &'static str,
+        max: usize,
+    ) -> Self {
         Input {
             name,
             label,
@@ -65,18 +70,18 @@ impl Input {
         }
     }
 
-    fn optional(mut self) -> Self {
+    pub(super) fn optional(mut self) -> Self {
         self.required = false;
         self
     }
 
-    fn hint(mut self, hint: &'static str) -> Self {
+    pub(super) fn hint(mut self, hint: &'static str) -> Self {
         self.hint = Some(hint);
         self
     }
 
     /// With what the form had typed in it.
-    fn typed(mut self, form: &super::Form) -> Self {
+    pub(super) fn typed(mut self, form: &super::Form) -> Self {
         self.value = form
             .get(self.name)
             .unwrap_or_default()
@@ -161,12 +166,12 @@ pub struct OrgNav {
     pub name: String,
     pub suspended: bool,
     pub team: bool,
-    /// Which tab this page is: `events`, `products` or `team`.
+    /// Which tab this page is: `events`, `venues`, `products` or `team`.
     pub here: &'static str,
 }
 
 impl OrgNav {
-    fn of(standing: &Standing, here: &'static str) -> Self {
+    pub(super) fn of(standing: &Standing, here: &'static str) -> Self {
         OrgNav {
             id: standing.organization.id,
             name: standing.organization.name.clone(),
@@ -188,7 +193,7 @@ struct Done {
 }
 
 /// The notice a page shows after a form succeeded (`?done=...`).
-fn done_notice(visitor: &Visitor, done: Option<&str>) -> Option<String> {
+pub(super) fn done_notice(visitor: &Visitor, done: Option<&str>) -> Option<String> {
     let w = visitor.w;
     Some(
         match done? {
@@ -204,6 +209,9 @@ fn done_notice(visitor: &Visitor, done: Option<&str>) -> Option<String> {
             "session-created" => w.session_created,
             "paused" => w.session_paused_done,
             "resumed" => w.session_resumed_done,
+            "venue-created" => w.venue_created,
+            "venue-saved" => w.venue_saved,
+            "venue-duplicated" => w.venue_duplicated,
             _ => return None,
         }
         .to_owned(),
@@ -662,7 +670,7 @@ pub async fn create_event(
 
 /// A form posted to a page of `org`, read with its CSRF proof, from a logged-in caller who may
 /// `capability` there.
-async fn posted<'v>(
+pub(super) async fn posted<'v>(
     app: &App,
     visitor: &'v Visitor,
     body: &[u8],
@@ -677,7 +685,7 @@ async fn posted<'v>(
 
 /// A refused form's problem, when it is about what was typed (shown beside the form); any
 /// other refusal (403, 404, …) is a page of its own.
-fn refused_form(error: AppError) -> PageResult<ApiError> {
+pub(super) fn refused_form(error: AppError) -> PageResult<ApiError> {
     let problem = ApiError::from(error);
     if matches!(
         problem.code,

@@ -54,6 +54,8 @@ words! {
     section: "Setor", "Section";
     available: "Disponíveis", "Available";
     seat_available: "livre", "free";
+    seat_wheelchair: "lugar para cadeira de rodas", "wheelchair space";
+    seat_companion: "assento de acompanhante", "companion seat";
     seat_picked: "escolhido", "picked";
     seat_held: "reservado", "held";
     seat_sold: "vendido", "sold";
@@ -311,6 +313,56 @@ words! {
     new_event: "Novo evento", "New event";
     team: "Equipe", "Team";
     organizer_products: "Produtos", "Products";
+    organizer_venues: "Locais", "Venues";
+    venues_none: "Nenhum local ainda.", "No venues yet.";
+    new_venue: "Novo local", "New venue";
+    generate_venue: "Gerar um local grande", "Generate a large venue";
+    generate_hint: "Setores iguais de filas iguais, para estádios e arenas; depois ajuste no editor.", "Alike sections of alike rows, for stadiums and arenas; adjust them in the builder afterwards.";
+    generate: "Gerar local", "Generate venue";
+    venue_name: "Nome do local", "Venue name";
+    venue_city: "Cidade", "City";
+    venue_time_zone: "Fuso horário", "Time zone";
+    venue_time_zone_hint: "Nome IANA, ex.: America/Sao_Paulo, America/Manaus", "IANA name, e.g. America/Sao_Paulo, America/Manaus";
+    stage_position: "Palco ou campo", "Stage or field";
+    stage_top: "Acima dos assentos", "Above the seats";
+    stage_bottom: "Abaixo dos assentos", "Below the seats";
+    stage_label_field: "Nome do palco (opcional)", "Stage's name (optional)";
+    stage_label_hint: "Ex.: Campo, Tela. Vazio: PALCO.", "E.g. Field, Screen. Empty: STAGE.";
+    section_word: "Setor", "Section";
+    section_name: "Nome do setor", "Section name";
+    section_kind: "Tipo de setor", "Kind of section";
+    kind_seated: "Com assentos numerados", "Numbered seats";
+    kind_standing: "Em pé (pista), por capacidade", "Standing, by capacity";
+    standing_capacity: "Capacidade (em pé)", "Capacity (standing)";
+    row_word: "Fila", "Row";
+    row_seats: "Assentos", "Seats";
+    row_direction: "Numeração", "Numbering";
+    direction_ltr: "Assento 1 à esquerda", "Seat 1 on the left";
+    direction_rtl: "Assento 1 à direita", "Seat 1 on the right";
+    row_gaps: "Corredor depois dos assentos", "Aisle after seats";
+    row_accessible: "Lugares para cadeira de rodas", "Wheelchair spaces";
+    row_companion: "Assentos de acompanhante", "Companion seats";
+    numbers_hint: "Números de assento separados por vírgula, ex.: 10, 20", "Seat numbers separated by commas, e.g. 10, 20";
+    builder_hint: "Filas e setores em branco são ignorados. As filas vão do palco para trás.", "Blank rows and sections are left out. Rows go from the stage backwards.";
+    more_rows: "Mais filas e setores", "More rows and sections";
+    preview: "Pré-visualizar", "Preview";
+    preview_title: "Como os compradores verão", "What buyers will see";
+    preview_section: "Setor mostrado", "Section shown";
+    create_venue: "Criar local", "Create venue";
+    venue_created: "Local criado.", "Venue created.";
+    venue_saved: "Local salvo.", "Venue saved.";
+    duplicate: "Duplicar", "Duplicate";
+    venue_duplicated: "Cópia criada. Mude o nome se quiser.", "Copy made. Rename it if you like.";
+    generator_sections: "Quantos setores", "How many sections";
+    generator_rows: "Filas por setor", "Rows per section";
+    generator_seats: "Assentos por fila", "Seats per row";
+    generator_prefix: "Nome dos setores (seguido do número)", "Sections' name (followed by their number)";
+    row_labels_field: "Nomes das filas", "Row names";
+    labels_letters: "Letras: A…Z, AA, AB…", "Letters: A…Z, AA, AB…";
+    labels_numbers: "Números: 1, 2, 3…", "Numbers: 1, 2, 3…";
+    aisle_every: "Corredor a cada tantos assentos (opcional)", "An aisle every so many seats (optional)";
+    places_word: "lugares", "places";
+    sections_word: "setores", "sections";
     event_status: "Situação", "Status";
     any_status: "Todas", "All";
     filter_button: "Filtrar", "Filter";
@@ -1259,6 +1311,16 @@ fn problem_wording(code: ProblemCode) -> [(&'static str, &'static str); 2] {
             (
                 "Event has sessions",
                 "An event that has sessions cannot move to another venue.",
+            ),
+        ],
+        C::VenueHasSales => [
+            (
+                "Local com vendas",
+                "Uma sessão deste local já teve lugares reservados ou vendidos: o mapa de assentos e o fuso horário não podem mais mudar. O nome, a cidade e o palco ainda podem; para outro mapa, duplique o local.",
+            ),
+            (
+                "Venue has sales",
+                "A session of this venue has had places held or sold: its seat map and time zone can no longer change. Its name, city and stage still can; for another map, duplicate the venue.",
             ),
         ],
         C::DemoAlreadySeeded => [
