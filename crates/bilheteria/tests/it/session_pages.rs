@@ -291,6 +291,25 @@ async fn sessions_are_planned_changed_and_paused_through_the_pages(db: TestDatab
     assert_eq!(session["categories"][0]["name"], "Plateia Ouro");
     assert_eq!(session["categories"][0]["price_cents"], 15_000);
 
+    // Once its event is cancelled, its session says so and offers nothing to change.
+    let cancelled = owner
+        .post(
+            &format!("{event_page}/cancel"),
+            &[("csrf", &csrf), ("reason", "Chuva")],
+        )
+        .await;
+    assert_eq!(
+        cancelled.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        cancelled.body
+    );
+    let page = owner.get(&page_path).await;
+    assert!(page.body.contains(PT.status_cancelled), "{}", page.body);
+    assert!(!page.body.contains("/pause\"") && !page.body.contains(PT.save_changes));
+    let listed = owner.get(&event_page).await;
+    assert!(!listed.body.contains(PT.on_sale) && !listed.body.contains(PT.new_session));
+
     // The English console says the same.
     owner.get(&format!("/language/en?back={page_path}")).await;
     let english = owner.get(&page_path).await;

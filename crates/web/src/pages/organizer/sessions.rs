@@ -43,7 +43,7 @@ pub(super) async fn rows(
     org: OrganizationId,
     event: EventId,
 ) -> PageResult<Vec<SessionRow>> {
-    let (_, venue, sessions) =
+    let (event, venue, sessions) =
         catalog::event_schedule(app, user, event, Capability::EditCatalog).await?;
     let now = app.clock.now();
     Ok(sessions
@@ -51,7 +51,11 @@ pub(super) async fn rows(
         .map(|session| SessionRow {
             link: format!("/organizer/{org}/sessions/{}", session.id),
             when: visitor.lang.list_time(session.starts_at, &venue.time_zone),
-            state: state_word(visitor, session.sale_window(now)),
+            state: if event.is_cancelled() {
+                visitor.w.status_cancelled
+            } else {
+                state_word(visitor, session.sale_window(now))
+            },
             prices: session
                 .categories
                 .iter()
@@ -105,6 +109,7 @@ pub struct SessionPage {
     action: String,
     /// On an existing session: its state, and whether its sales are paused.
     existing: Option<(&'static str, bool)>,
+    /// Where its pause or resume button posts; none once its event is cancelled.
     pause_action: String,
     fields: Vec<Input>,
     screen_codes: Vec<Choice>,
@@ -113,6 +118,7 @@ pub struct SessionPage {
     sections: Vec<SectionLine>,
     categories: Vec<CategoryLine>,
     above: Vec<String>,
+    /// The submit button's words; none once its event is cancelled.
     button: &'static str,
 }
 
@@ -776,7 +782,13 @@ fn session_page(
     for line in &mut form.categories {
         line.problem = complaints.about(&format!("price_{}", line.index));
     }
-    let window = session.sale_window(app.clock.now());
+    // A cancelled event's sessions change no more.
+    let open = !event.is_cancelled();
+    let state = if open {
+        state_word(visitor, session.sale_window(app.clock.now()))
+    } else {
+        w.status_cancelled
+    };
     SessionPage {
         c: visitor.chrome(notice),
         nav: OrgNav::of(standing, "events"),
@@ -788,16 +800,17 @@ fn session_page(
         event_link: format!("/organizer/{org}/events/{}", event.id),
         zone: venue.time_zone.clone(),
         action: format!("/organizer/{org}/sessions/{}", session.id),
-        existing: Some((state_word(visitor, window), session.sales_paused)),
-        pause_action: format!(
-            "/organizer/{org}/sessions/{}/{}",
-            session.id,
-            if session.sales_paused {
+        existing: Some((state, session.sales_paused)),
+        pause_action: if open {
+            let action = if session.sales_paused {
                 "resume"
             } else {
                 "pause"
-            }
-        ),
+            };
+            format!("/organizer/{org}/sessions/{}/{action}", session.id)
+        } else {
+            String::new()
+        },
         fields: form.fields,
         screen_codes: screen_choices(visitor, form.screen_codes),
         transfers_enabled: form.transfers_enabled,
@@ -805,7 +818,7 @@ fn session_page(
         sections: Vec::new(),
         categories: form.categories,
         above: complaints.above,
-        button: w.save_changes,
+        button: if open { w.save_changes } else { "" },
     }
 }
 
