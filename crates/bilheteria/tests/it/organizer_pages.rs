@@ -26,7 +26,7 @@ on_both_backends!(
 
 /// A browser logged in as `email` through the login page. Its login ends the account's API
 /// token (one session per user): make what the test needs through the API before.
-async fn browser_of(app: &TestApp, email: &str) -> Browser {
+pub(crate) async fn browser_of(app: &TestApp, email: &str) -> Browser {
     let browser = Browser::new(app);
     let answer = log_in(&browser, email, PASSWORD).await;
     assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
@@ -55,11 +55,11 @@ fn assert_friendly(answer: &Answer, status: StatusCode, title: &str, what: &str)
     assert!(answer.body.contains(title), "{what}");
 }
 
-fn assert_forbidden(answer: &Answer, what: &str) {
+pub(crate) fn assert_forbidden(answer: &Answer, what: &str) {
     assert_friendly(answer, StatusCode::FORBIDDEN, "Sem permissão", what);
 }
 
-fn assert_not_found(answer: &Answer, what: &str) {
+pub(crate) fn assert_not_found(answer: &Answer, what: &str) {
     assert_friendly(answer, StatusCode::NOT_FOUND, "Página não encontrada", what);
 }
 
@@ -80,7 +80,7 @@ fn assert_sent_to_log_in(answer: &Answer, path: &str) {
 /// An organization with a venue and a draft event, owned by `owner@`, with a member of each
 /// other role (`manager@`, `finance@`, `checkin@`, `viewer@`), and an outsider (`outsider@`,
 /// an organizer with an organization of their own): the organization, venue and event ids.
-async fn organization_with_team(app: &TestApp) -> (String, Value, String) {
+pub(crate) async fn organization_with_team(app: &TestApp) -> (String, Value, String) {
     let owner = app.organizer("owner@example.com").await;
     let (_, mine) = app.get("/organizations", Some(&owner.token)).await;
     let org = id(&mine["items"][0]);
