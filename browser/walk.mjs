@@ -6,6 +6,10 @@ import { chromium } from "playwright-core";
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 
+/** A poster made for the walk: 320 × 180, two bands of the brand's colours (PNG). */
+const POSTER_PNG =
+  "iVBORw0KGgoAAAANSUhEUgAAAUAAAAC0CAIAAABqhmJGAAACVklEQVR42u3TsREAEBBFQbkSBBJdCFSiaQ1RhOCG2Zlt4Dsv5dmBRyVPAAIGBAwIGAQMCBgQMCBgEDAgYEDAIGBAwICAAQGDgAEBAwIGBAwCBgQMCBgEDAgYEDAgYBAwIGBAwICAQcCAgAEBg4ABAQMCBgQMAgYEDAgYBOwVQMCAgAEBg4ABAQMCBgQMAgYEDAgYBAwIGBAwIGAQMCBgQMCAgEHAgIABAYOAAQEDAgYEDAIGBAwIGBAwCBgQMCBgEDAgYEDAgIBBwICAAQGDgAEBAwIGBAwCBgQMCBgQMAgYEDAgYBAwIGBAwICAQcCAgAEBAwIGAQMCBgQMAgYEDAgYEDAIGBAwIGBAwCBgQMCAgEHAgIABAQMCBgEDAgauA95rhCi1hbDX3p/2CtheewXswPbaK2AHttdeATuwvQJ2YHvtFbAD22uvgB3YXnsF7EPbK2AHttdeATuwvfYK2IHtFbAD22uvgB3YXnsF7MD22itgB7ZXwA5sr70CdmB77RWwA9trr4DttVfADmyvvQJ2YHvtFbAD2ytgB7bXXgE7sL32CtiB7bVXwD60vQJ2YHvtFbAD22uvgB3YXnsFbK+9AnZge+0VsAPba6+AHdheATuwvfYK2IHttVfADmyvvQL2oe0VsAPba6+AHdheewXswPYK2IHttVfADmyvvQJ2YHvtFbAD2ytgB7bXXgE7sL32CtiB7bVXwPbaK2AHttdeATuwvfYK2IHtFbAD22uvgB3YXnsF7MD22itgB7ZXwA5sr70CdmB77RWwA9trr4DttfeLvQdR5KnnPhetwwAAAABJRU5ErkJggg==";
+
 const base = process.env.BASE_URL;
 const shots = process.env.SHOTS;
 // Where the server's side of the walk leaves, per address, the last confirmation link mailed.
@@ -476,6 +480,24 @@ try {
   assert((await text(org, ".notice")).includes("publicado"), "published");
   await check(org, "organizer-event-published");
   const eventUrl = org.url().split("?")[0];
+
+  step("the organizer gives the event a poster; a file that is no picture is said beside the field");
+  const upload = async (file) => {
+    await org.setInputFiles('input[name="poster"]', file);
+    await Promise.all([org.waitForNavigation(), org.click('form[action$="/poster"] button[type="submit"]')]);
+  };
+  await upload({ name: "notas.txt", mimeType: "text/plain", buffer: Buffer.from("só palavras") });
+  assert((await org.locator("#poster-problem").count()) === 1, "said beside the file's field");
+  await check(org, "organizer-poster-refused");
+  await upload({ name: "cartaz.png", mimeType: "image/png", buffer: Buffer.from(POSTER_PNG, "base64") });
+  assert((await text(org, ".notice")).includes("Cartaz salvo"), "the poster saved");
+  assert((await org.locator("img.preview").count()) === 1, "and shown");
+  await check(org, "organizer-event-poster");
+  await Promise.all([org.waitForNavigation(), org.click('a:has-text("Ver a página pública")')]);
+  assert((await text(org, "h1")) === "Sarau de Poesia", "the public sees it");
+  assert((await org.locator('img.poster[alt="Sarau de Poesia"]').count()) === 1, "with its poster");
+
+  await org.goto(eventUrl);
 
   step("the organizer plans a session: a price that is no amount is said beside it, then it sells");
   await Promise.all([org.waitForNavigation(), org.click('a:has-text("Nova sessão")')]);

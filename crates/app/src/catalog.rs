@@ -298,3 +298,20 @@ pub async fn event_sessions_for_buyers(app: &App, event: EventId) -> AppResult<V
     }
     Ok(sessions)
 }
+
+/// The products offered with an event as buyers see them: their stock as it stands, read
+/// afresh on every call (no cache), so what a page says is left is what was left when it was
+/// made.
+pub async fn event_products_for_buyers(app: &App, event: EventId) -> AppResult<Vec<Product>> {
+    Ok(app.store.list_event_products(event).await?)
+}
+
+/// How many of each of `products` paid orders bought (none: 0), for those who manage them;
+/// the products were read through an access check.
+pub async fn products_sold(
+    app: &App,
+    products: &[Product],
+) -> AppResult<std::collections::HashMap<ProductId, i64>> {
+    let ids: Vec<ProductId> = products.iter().map(|p| p.id).collect();
+    Ok(app.store.products_sold(&ids).await?)
+}

@@ -105,6 +105,10 @@ pub enum AppError {
     /// The ticket cannot change hands now (`transfer_not_allowed`).
     #[error("the transfer is not allowed: {0:?}")]
     TransferNotAllowed(bilheteria_domain::transfers::TransferBlock),
+    /// An upload that is not a picture taken (`images`): not one, too large, of another format,
+    /// or of dimensions out of bounds.
+    #[error("the image is refused: {0:?}")]
+    Image(bilheteria_domain::images::ImageRefusal),
     /// The payment provider could not do what was asked.
     #[error("the payment provider failed: {0}")]
     Provider(String),

@@ -12,6 +12,7 @@ pub mod credentials;
 pub mod demo;
 pub mod error;
 pub mod gate;
+pub mod images;
 pub mod load;
 pub mod mail;
 pub mod mails;

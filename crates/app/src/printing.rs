@@ -14,6 +14,7 @@ use bilheteria_domain::place::Place;
 use bilheteria_domain::screen::ScreenCodes;
 use bilheteria_domain::tickets::{Ticket, TicketStatus};
 use bilheteria_print::{TicketSheet, render};
+use std::sync::Arc;
 
 /// A printable document and the name it is offered under.
 pub struct Printed {
@@ -42,6 +43,7 @@ fn sheet(
     session: &EventSession,
     venue: &Venue,
     title: &str,
+    poster: Option<&Arc<Vec<u8>>>,
 ) -> AppResult<TicketSheet> {
     let code = ticket.code.clone().ok_or(AppError::TicketRevoked)?;
     let category = session
@@ -77,6 +79,7 @@ fn sheet(
         code,
         reference: reference(ticket.id),
         terms: TERMS.iter().map(|term| (*term).to_owned()).collect(),
+        poster: poster.cloned(),
     })
 }
 
@@ -94,9 +97,21 @@ async fn print(
     if session.screen_codes == ScreenCodes::ScreenOnly {
         return Err(AppError::ScreenOnly);
     }
+    let poster = crate::images::poster_for_print(app, &event)
+        .await?
+        .map(Arc::new);
     let sheets = tickets
         .iter()
-        .map(|ticket| sheet(ticket, holder, &session, &venue, &event.title))
+        .map(|ticket| {
+            sheet(
+                ticket,
+                holder,
+                &session,
+                &venue,
+                &event.title,
+                poster.as_ref(),
+            )
+        })
         .collect::<AppResult<Vec<_>>>()?;
     let title = format!("Ingressos — {}", event.title);
     let pdf = tokio::task::spawn_blocking(move || render(&title, &sheets))

@@ -722,6 +722,10 @@ pub struct Event {
     pub category: Category,
     pub tags: Vec<String>,
     pub status: EventStatus,
+    /// Its poster in each size the pages use, or `null` without one (`PUT /events/{id}/poster`).
+    #[serde(serialize_with = "crate::images::serialize_poster")]
+    #[schema(value_type = Option<crate::images::PosterUrls>)]
+    pub poster: Option<crate::images::ImageHash>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
@@ -1639,6 +1643,10 @@ pub struct Product {
     pub stock: i64,
     pub tags: Vec<String>,
     pub event_ids: Vec<EventId>,
+    /// Its image, or `null` without one (`PUT /products/{id}/image`).
+    #[serde(serialize_with = "crate::images::serialize_product_image")]
+    #[schema(value_type = Option<crate::images::ProductImageUrls>)]
+    pub image: Option<crate::images::ImageHash>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]

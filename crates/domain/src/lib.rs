@@ -8,6 +8,7 @@ pub mod clock;
 pub mod gate;
 pub mod half_price;
 pub mod ids;
+pub mod images;
 pub mod inventory;
 pub mod locale;
 pub mod openapi;

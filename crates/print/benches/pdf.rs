@@ -23,6 +23,7 @@ fn sheet(i: usize) -> TicketSheet {
             "Válido para uma única entrada nesta sessão.".into(),
             "Não compartilhe este QR: quem o apresentar primeiro entra.".into(),
         ],
+        poster: None,
     }
 }
 

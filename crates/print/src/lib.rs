@@ -7,7 +7,8 @@
 //! a clock or a locale.
 
 use krilla::color::rgb;
-use krilla::geom::{PathBuilder, Point, Rect};
+use krilla::geom::{PathBuilder, Point, Rect, Size, Transform};
+use krilla::image::Image;
 use krilla::metadata::Metadata;
 use krilla::num::NormalizedF32;
 use krilla::page::PageSettings;
@@ -25,6 +26,10 @@ const PAGE_HEIGHT: f32 = 841.89;
 const MARGIN: f32 = 48.0;
 /// The QR's side: 60 mm, easy for a gate's scanner at arm's length.
 const QR_SIDE: f32 = 170.0;
+/// The band at the top, with the title (and the poster, when the event has one).
+const BAND_HEIGHT: f32 = 118.0;
+/// The poster's margin inside the band.
+const POSTER_INSET: f32 = 12.0;
 
 /// One ticket, worded for people.
 #[derive(Clone, Debug, Default)]
@@ -49,6 +54,9 @@ pub struct TicketSheet {
     pub reference: String,
     /// Lines of the terms, printed small at the foot.
     pub terms: Vec<String>,
+    /// The event's poster as JPEG, printed in the band beside the title; shared by the sheets
+    /// of an order, and embedded in the PDF once.
+    pub poster: Option<Arc<Vec<u8>>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -234,6 +242,23 @@ impl Pen<'_, '_> {
         y + 8.0
     }
 
+    /// The poster at the band's right end, as large as the band and the QR's column allow,
+    /// its proportions kept; `None` if it cannot be laid out.
+    fn poster(&mut self, image: Image) -> Option<()> {
+        let (width, height) = image.size();
+        let (box_w, box_h) = (QR_SIDE, BAND_HEIGHT - 2.0 * POSTER_INSET);
+        let scale = (box_w / width as f32).min(box_h / height as f32);
+        let (w, h) = (width as f32 * scale, height as f32 * scale);
+        let size = Size::from_wh(w, h)?;
+        let x = PAGE_WIDTH - MARGIN - w;
+        let y = POSTER_INSET + (box_h - h) / 2.0;
+        self.surface
+            .push_transform(&Transform::from_translate(x, y));
+        self.surface.draw_image(image, size);
+        self.surface.pop();
+        Some(())
+    }
+
     /// The QR code of `code` as vector squares, one path for all dark modules.
     fn qr(&mut self, x: f32, y: f32, code: &str) -> Result<(), PrintError> {
         let qr = modules(code)?;
@@ -277,7 +302,7 @@ fn draw_page(surface: &mut Surface<'_>, sheet: &TicketSheet) -> Result<(), Print
     let mut pen = Pen { surface };
     let inner = PAGE_WIDTH - 2.0 * MARGIN;
     // The band: brand and title.
-    pen.rect(Rect::from_xywh(0.0, 0.0, PAGE_WIDTH, 118.0), BRAND);
+    pen.rect(Rect::from_xywh(0.0, 0.0, PAGE_WIDTH, BAND_HEIGHT), BRAND);
     pen.text(
         MARGIN,
         40.0,
@@ -286,10 +311,21 @@ fn draw_page(surface: &mut Surface<'_>, sheet: &TicketSheet) -> Result<(), Print
         (0xd8, 0xf3, 0xe6),
         "bilheteria · INGRESSO / TICKET",
     );
-    let mut y = 70.0;
-    for line in wrap(&sheet.event_title, 38).into_iter().take(2) {
-        pen.text(MARGIN, y, &fonts.bold, 22.0, (255, 255, 255), &line);
-        y += 26.0;
+    let poster = sheet.poster.as_ref().and_then(|jpeg| {
+        Image::from_jpeg(krilla::Data::from(jpeg.clone()), true)
+            .ok()
+            .and_then(|image| pen.poster(image))
+    });
+    // Beside a poster the title is set smaller, in a narrower column.
+    let (size, width, first) = if poster.is_some() {
+        (18.0, 28, 64.0)
+    } else {
+        (22.0, 38, 70.0)
+    };
+    let mut y = first;
+    for line in wrap(&sheet.event_title, width).into_iter().take(2) {
+        pen.text(MARGIN, y, &fonts.bold, size, (255, 255, 255), &line);
+        y += size + 4.0;
     }
 
     // Left column: the facts; right column: the QR and its reference.
@@ -415,6 +451,7 @@ mod tests {
             code: "A".repeat(159),
             reference: "7F3A-91C2-0B44".into(),
             terms: vec!["Válido para uma entrada.".into()],
+            poster: None,
         }
     }
 
@@ -428,6 +465,30 @@ mod tests {
         if let Ok(path) = std::env::var("BILHETERIA_PRINT_SAMPLE") {
             std::fs::write(path, &pdf).unwrap();
         }
+    }
+
+    #[test]
+    fn a_poster_is_embedded_once_for_every_sheet() {
+        let jpeg = Arc::new(tiny_jpeg());
+        let mut with = sheet();
+        with.poster = Some(jpeg);
+        let without = render("Ingressos", &[sheet(), sheet()]).unwrap();
+        let pdf = render("Ingressos", &[with.clone(), with]).unwrap();
+        let text = String::from_utf8_lossy(&pdf);
+        assert_eq!(
+            text.matches("/Subtype/Image").count(),
+            1,
+            "one image object for both pages"
+        );
+        assert!(text.contains("/DCTDecode"), "the JPEG is embedded as it is");
+        assert!(!String::from_utf8_lossy(&without).contains("/Subtype/Image"));
+    }
+
+    fn tiny_jpeg() -> Vec<u8> {
+        let grey = image::GrayImage::from_pixel(40, 30, image::Luma([128]));
+        let mut out = std::io::Cursor::new(Vec::new());
+        grey.write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
+        out.into_inner()
     }
 
     #[test]

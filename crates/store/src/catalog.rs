@@ -21,9 +21,11 @@ use bilheteria_domain::half_price::{HalfPriceAvailability, quota_places};
 use bilheteria_domain::ids::{
     CategoryId, EventId, OrganizationId, ProductId, SectionId, SessionId, UserId, VenueId,
 };
+use bilheteria_domain::images::{ImageHash, ImageVariant, NewImage, Variant};
 use bilheteria_domain::page::{Page, PageRequest};
 use bilheteria_domain::text::fold;
 use sqlx::{AssertSqlSafe, QueryBuilder, Row};
+use std::collections::HashMap;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -315,6 +317,7 @@ impl CatalogStore for ThisBackend {
                 category: event.category,
                 tags: event.tags,
                 status: event.status,
+                poster: None,
                 created_at: at,
                 updated_at: at,
                 organization_suspended: suspended,
@@ -346,7 +349,7 @@ impl CatalogStore for ThisBackend {
         let at = from_micros(to_micros(at));
         let mut tx = self.begin_write().await?;
         let outcome = async {
-            let before = lock_event(&mut tx, id).await?;
+            let before = locked_event(&mut tx, id).await?;
             if event.venue_id != before.venue_id {
                 let sessions: i64 =
                     sqlx::query("SELECT COUNT(*) AS n FROM event_sessions WHERE event_id = $1")
@@ -540,7 +543,7 @@ impl CatalogStore for ThisBackend {
             // flight of a paid order of the event, each holding the event `FOR KEY SHARE`: once
             // it is granted, every order paid so far is in the table, and every later
             // settlement sees the event cancelled.
-            let before = lock_event(&mut tx, id).await?;
+            let before = locked_event(&mut tx, id).await?;
             if before.is_cancelled() {
                 // Cancelled before: answered as it is, nothing done twice.
                 return Ok::<_, StoreError>(before);
@@ -1037,6 +1040,7 @@ impl CatalogStore for ThisBackend {
                 stock,
                 tags: product.tags,
                 event_ids: product.event_ids,
+                image: None,
                 created_at: at,
                 updated_at: at,
             };
@@ -1064,25 +1068,7 @@ impl CatalogStore for ThisBackend {
         let at = from_micros(to_micros(at));
         let mut tx = self.begin_write().await?;
         let outcome = async {
-            let row = sqlx::query(AssertSqlSafe(format!(
-                "SELECT {} FROM products p WHERE p.id = $1{}",
-                product_columns!(),
-                ThisBackend::LOCK_ROW
-            )))
-            .bind(id.0)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-            let event_ids = sqlx::query(
-                "SELECT event_id FROM product_events WHERE product_id = $1 ORDER BY event_id",
-            )
-            .bind(id.0)
-            .fetch_all(&mut *tx)
-            .await?
-            .iter()
-            .map(|row| row.try_get("event_id").map(EventId))
-            .collect::<Result<Vec<_>, _>>()?;
-            let before = product_from_row(&row, event_ids)?;
+            let before = locked_product(&mut tx, id).await?;
             sqlx::query(
                 "UPDATE products SET name = $1, description = $2, price_cents = $3, tags = $4, \
                  updated_at = $5 WHERE id = $6",
@@ -1172,10 +1158,116 @@ impl CatalogStore for ThisBackend {
             .map(|(row, id)| product_from_row(row, events.remove(&id).unwrap_or_default()))
             .collect::<Result<_, _>>()?)
     }
+
+    async fn products_sold(&self, ids: &[ProductId]) -> StoreResult<HashMap<ProductId, i64>> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let mut query = QueryBuilder::<Db>::new(
+            "SELECT oi.reference_id, CAST(SUM(oi.quantity) AS BIGINT) AS sold FROM order_items oi \
+             JOIN orders o ON o.id = oi.order_id \
+             WHERE oi.kind = 'product' AND o.status = 'paid' AND oi.reference_id IN (",
+        );
+        let mut list = query.separated(", ");
+        for id in ids {
+            list.push_bind(id.to_string());
+        }
+        query.push(") GROUP BY oi.reference_id");
+        let rows = query.build().fetch_all(self.reader()).await?;
+        let mut sold = HashMap::with_capacity(rows.len());
+        for row in rows {
+            let id = Uuid::parse_str(&row.try_get::<String, _>("reference_id")?)
+                .map_err(|_| corrupt("order_items.reference_id"))?;
+            sold.insert(ProductId(id), row.try_get("sold")?);
+        }
+        Ok(sold)
+    }
+
+    #[tracing::instrument(skip_all, fields(backend = ThisBackend::backend().as_str()))]
+    async fn set_event_poster(
+        &self,
+        id: EventId,
+        image: Option<NewImage>,
+        at: OffsetDateTime,
+        audit: &AuditContext,
+    ) -> StoreResult<Event> {
+        let at = from_micros(to_micros(at));
+        let mut tx = self.begin_write().await?;
+        let outcome = async {
+            let before = locked_event(&mut tx, id).await?;
+            let slot = Slot::Poster;
+            let poster =
+                set_picture(&mut tx, slot, id.0, before.poster.as_ref(), image, at).await?;
+            let after = Event {
+                poster,
+                updated_at: at,
+                ..before.clone()
+            };
+            let change = slot.change(id, after.poster.is_some(), &before, &after);
+            append_audit(&mut tx, audit, at, change).await?;
+            Ok::<_, StoreError>(after)
+        }
+        .await;
+        let after = finish(tx, outcome).await?;
+        self.caches.events.forget(&id.0);
+        Ok(after)
+    }
+
+    #[tracing::instrument(skip_all, fields(backend = ThisBackend::backend().as_str()))]
+    async fn set_product_image(
+        &self,
+        id: ProductId,
+        image: Option<NewImage>,
+        at: OffsetDateTime,
+        audit: &AuditContext,
+    ) -> StoreResult<Product> {
+        let at = from_micros(to_micros(at));
+        let mut tx = self.begin_write().await?;
+        let outcome = async {
+            let before = locked_product(&mut tx, id).await?;
+            let slot = Slot::ProductImage;
+            let image = set_picture(&mut tx, slot, id.0, before.image.as_ref(), image, at).await?;
+            let after = Product {
+                image,
+                updated_at: at,
+                ..before.clone()
+            };
+            let change = slot.change(id, after.image.is_some(), &before, &after);
+            append_audit(&mut tx, audit, at, change).await?;
+            Ok::<_, StoreError>(after)
+        }
+        .await;
+        finish(tx, outcome).await
+    }
+
+    async fn image_variant(
+        &self,
+        hash: &ImageHash,
+        variant: Variant,
+    ) -> StoreResult<Option<ImageVariant>> {
+        let row = sqlx::query(
+            "SELECT content_type, width, height, bytes FROM images WHERE hash = $1 AND variant = $2",
+        )
+        .bind(hash.as_str())
+        .bind(variant.as_str())
+        .fetch_optional(self.reader())
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let side = |name: &str| -> Result<u32, sqlx::Error> {
+            u32::try_from(row.try_get::<i64, _>(name)?).map_err(|_| corrupt("images"))
+        };
+        Ok(Some(ImageVariant {
+            variant,
+            content_type: row.try_get("content_type")?,
+            width: side("width")?,
+            height: side("height")?,
+            bytes: row.try_get("bytes")?,
+        }))
+    }
 }
 
-/// The event, its row locked until the transaction ends (`FOR UPDATE`).
-async fn lock_event(tx: &mut super::Tx, id: EventId) -> StoreResult<Event> {
+/// The event `id`'s row, locked until the transaction ends.
+async fn locked_event(tx: &mut Tx, id: EventId) -> StoreResult<Event> {
     let row = sqlx::query(AssertSqlSafe(format!(
         "SELECT {} FROM events e WHERE e.id = $1{}",
         event_columns!(),
@@ -1186,6 +1278,116 @@ async fn lock_event(tx: &mut super::Tx, id: EventId) -> StoreResult<Event> {
     .await?
     .ok_or(StoreError::NotFound)?;
     Ok(event_from_row(&row)?)
+}
+
+/// The product `id`'s row, locked until the transaction ends, with its events.
+async fn locked_product(tx: &mut Tx, id: ProductId) -> StoreResult<Product> {
+    let row = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {} FROM products p WHERE p.id = $1{}",
+        product_columns!(),
+        ThisBackend::LOCK_ROW
+    )))
+    .bind(id.0)
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    let event_ids =
+        sqlx::query("SELECT event_id FROM product_events WHERE product_id = $1 ORDER BY event_id")
+            .bind(id.0)
+            .fetch_all(&mut **tx)
+            .await?
+            .iter()
+            .map(|row| row.try_get("event_id").map(EventId))
+            .collect::<Result<Vec<_>, _>>()?;
+    Ok(product_from_row(&row, event_ids)?)
+}
+
+/// Where a picture is named: an event's poster, a product's image.
+#[derive(Clone, Copy)]
+enum Slot {
+    Poster,
+    ProductImage,
+}
+
+impl Slot {
+    /// The statement that names the picture `$1` in the row `$3` (changed at `$2`).
+    fn update(self) -> &'static str {
+        match self {
+            Slot::Poster => "UPDATE events SET poster = $1, updated_at = $2 WHERE id = $3",
+            Slot::ProductImage => "UPDATE products SET image = $1, updated_at = $2 WHERE id = $3",
+        }
+    }
+
+    /// The audit entry of a picture set (or taken away) on `id`.
+    fn change<'a, T: serde::Serialize>(
+        self,
+        id: impl std::fmt::Display,
+        set: bool,
+        before: &T,
+        after: &T,
+    ) -> Change<'a> {
+        let (target_type, action) = match (self, set) {
+            (Slot::Poster, true) => ("event", "event.poster_set"),
+            (Slot::Poster, false) => ("event", "event.poster_removed"),
+            (Slot::ProductImage, true) => ("product", "product.image_set"),
+            (Slot::ProductImage, false) => ("product", "product.image_removed"),
+        };
+        Change {
+            action,
+            target_type,
+            target_id: id.to_string(),
+            before: to_json(before),
+            after: to_json(after),
+        }
+    }
+}
+
+/// Names `image` (or none) in `slot` of the row `id`, which named `before`: the image's sizes
+/// are stored unless the same upload was before (its hash names them), and the picture it
+/// replaces is deleted once no event and no product names it. Answers the hash now named.
+async fn set_picture(
+    tx: &mut Tx,
+    slot: Slot,
+    id: Uuid,
+    before: Option<&ImageHash>,
+    image: Option<NewImage>,
+    at: OffsetDateTime,
+) -> StoreResult<Option<ImageHash>> {
+    let hash = image.as_ref().map(|image| image.hash.clone());
+    for variant in image.iter().flat_map(|image| &image.variants) {
+        sqlx::query(
+            "INSERT INTO images (hash, variant, content_type, width, height, bytes, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (hash, variant) DO NOTHING",
+        )
+        .bind(hash.as_ref().map(ImageHash::as_str))
+        .bind(variant.variant.as_str())
+        .bind(&variant.content_type)
+        .bind(i64::from(variant.width))
+        .bind(i64::from(variant.height))
+        .bind(&variant.bytes[..])
+        .bind(to_micros(at))
+        .execute(&mut **tx)
+        .await?;
+    }
+    sqlx::query(slot.update())
+        .bind(hash.as_ref().map(|h| h.as_str().to_owned()))
+        .bind(to_micros(at))
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    if let Some(old) = before
+        && hash.as_ref() != Some(old)
+    {
+        sqlx::query(
+            "DELETE FROM images WHERE hash = $1 \
+             AND NOT EXISTS (SELECT 1 FROM events WHERE poster = $1) \
+             AND NOT EXISTS (SELECT 1 FROM products WHERE image = $1)",
+        )
+        .bind(old.as_str())
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(hash)
 }
 
 impl ThisBackend {

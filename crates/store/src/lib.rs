@@ -16,7 +16,9 @@ use bilheteria_domain::half_price::HalfPriceAvailability;
 use bilheteria_domain::ids::{
     EventId, LoginSessionId, OrganizationId, ProductId, SectionId, SessionId, UserId, VenueId,
 };
+use bilheteria_domain::images::{ImageHash, ImageVariant, NewImage, Variant};
 use bilheteria_domain::page::{Page, PageRequest};
+use std::collections::HashMap;
 use std::sync::Arc;
 use time::OffsetDateTime;
 
@@ -390,6 +392,34 @@ pub trait CatalogStore {
     ) -> StoreResult<Product>;
     async fn get_product(&self, id: ProductId) -> StoreResult<Option<Product>>;
     async fn list_event_products(&self, event_id: EventId) -> StoreResult<Vec<Product>>;
+    /// How many of each product paid orders bought (refunded ones gave theirs back); a product
+    /// that sold none is left out.
+    async fn products_sold(&self, ids: &[ProductId]) -> StoreResult<HashMap<ProductId, i64>>;
+
+    /// Gives the event `image` as its poster (`None`: takes it away), in one audited
+    /// transaction: the image's sizes are stored unless they are already, and the poster it
+    /// replaces is deleted once nothing names it.
+    async fn set_event_poster(
+        &self,
+        id: EventId,
+        image: Option<NewImage>,
+        at: OffsetDateTime,
+        audit: &AuditContext,
+    ) -> StoreResult<Event>;
+    /// A product's image, as `set_event_poster` does an event's poster.
+    async fn set_product_image(
+        &self,
+        id: ProductId,
+        image: Option<NewImage>,
+        at: OffsetDateTime,
+        audit: &AuditContext,
+    ) -> StoreResult<Product>;
+    /// One size of a stored picture.
+    async fn image_variant(
+        &self,
+        hash: &ImageHash,
+        variant: Variant,
+    ) -> StoreResult<Option<ImageVariant>>;
 }
 
 /// Reading and verifying the audit chain (appends happen inside the changes they record).

@@ -23,6 +23,7 @@ use bilheteria_domain::ids::{
     AuditEntryId, CategoryId, EventId, LoginSessionId, OrganizationId, OutboxId, ProductId, SeatId,
     SectionId, SessionId, UserId, VenueId,
 };
+use bilheteria_domain::images::ImageHash;
 use bilheteria_domain::inventory::split_into_slices;
 use bilheteria_domain::locale::Language;
 use bilheteria_domain::page::PageRequest;
@@ -142,11 +143,18 @@ pub(super) fn login_session_from_row(row: &DbRow) -> Result<LoginSession, sqlx::
 macro_rules! event_columns {
     () => {
         "e.id, e.organization_id, e.owner_id, e.venue_id, e.title, e.description, e.category, \
-         e.tags, e.status, e.sort_at, e.created_at, e.updated_at, e.cancelled_at, e.cancel_reason, \
+         e.tags, e.status, e.poster, e.sort_at, e.created_at, e.updated_at, e.cancelled_at, e.cancel_reason, \
          (SELECT o.suspended_at FROM organizations o WHERE o.id = e.organization_id) AS organization_suspended_at"
     };
 }
 pub(super) use event_columns;
+
+/// A picture's hash as a column keeps it (`events.poster`, `products.image`).
+fn stored_image(stored: Option<String>, what: &str) -> Result<Option<ImageHash>, sqlx::Error> {
+    stored
+        .map(|hash| ImageHash::parse(&hash).ok_or_else(|| corrupt(what)))
+        .transpose()
+}
 
 pub(super) fn event_from_row(row: &DbRow) -> Result<Event, sqlx::Error> {
     let stored = EventStatus::parse(&row.try_get::<String, _>("status")?)
@@ -170,6 +178,7 @@ pub(super) fn event_from_row(row: &DbRow) -> Result<Event, sqlx::Error> {
         } else {
             stored
         },
+        poster: stored_image(row.try_get("poster")?, "events.poster")?,
         created_at: from_micros(row.try_get("created_at")?),
         updated_at: from_micros(row.try_get("updated_at")?),
         organization_suspended: row
@@ -194,7 +203,7 @@ macro_rules! product_columns {
         concat!(
             "p.id, p.organization_id, p.owner_id, p.name, p.description, p.price_cents, p.currency, ",
             product_stock!(),
-            " AS stock, p.tags, p.created_at, p.updated_at"
+            " AS stock, p.tags, p.image, p.created_at, p.updated_at"
         )
     };
 }
@@ -216,6 +225,7 @@ pub(super) fn product_from_row(
         stock: row.try_get("stock")?,
         tags: split_tags(row.try_get("tags")?),
         event_ids,
+        image: stored_image(row.try_get("image")?, "products.image")?,
         created_at: from_micros(row.try_get("created_at")?),
         updated_at: from_micros(row.try_get("updated_at")?),
     })

@@ -15,6 +15,7 @@ mod connections;
 mod credentials;
 mod gate;
 mod half_price;
+mod images;
 mod loadtest;
 mod mails;
 mod openapi_check;

@@ -93,6 +93,15 @@ impl Browser {
         path: &str,
         form: Option<&[(&str, &str)]>,
     ) -> Answer {
+        let mut request = self.request(method, path);
+        if let Some(form) = form {
+            request = request.form(form);
+        }
+        self.answer(request).await
+    }
+
+    /// A request as this browser sends it: its cookies, HTML asked for, in Portuguese.
+    fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
         let cookie_line = self
             .cookies
             .lock()
@@ -101,15 +110,15 @@ impl Browser {
             .map(|(k, v)| format!("{k}={v}"))
             .collect::<Vec<_>>()
             .join("; ");
-        let mut request = self
-            .client
+        self.client
             .request(method, format!("{}{path}", self.base))
             .header(header::ACCEPT, "text/html")
             .header(header::ACCEPT_LANGUAGE, "pt-BR")
-            .header(header::COOKIE, cookie_line);
-        if let Some(form) = form {
-            request = request.form(form);
-        }
+            .header(header::COOKIE, cookie_line)
+    }
+
+    /// Sends `request`, keeping the cookies its answer sets.
+    async fn answer(&self, request: reqwest::RequestBuilder) -> Answer {
         let response = request.send().await.unwrap();
         let headers = response.headers().clone();
         for set in headers.get_all(header::SET_COOKIE) {
@@ -127,6 +136,43 @@ impl Browser {
             headers,
             body: response.text().await.unwrap(),
         }
+    }
+
+    /// Posts a `multipart/form-data` form, as a browser sends a form with a file: `fields`
+    /// first, then the file `(field, file name, bytes)`.
+    pub(crate) async fn post_file(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        (field, file_name, bytes): (&str, &str, &[u8]),
+    ) -> Answer {
+        let boundary = "----bilheteria-test-boundary-7MA4YWxkTrZu0gW";
+        let mut body = Vec::new();
+        for (name, value) in fields {
+            body.extend(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+        body.extend(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; \
+                 filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend(bytes);
+        body.extend(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let request = self
+            .request(Method::POST, path)
+            .header(
+                header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(body);
+        self.answer(request).await
     }
 
     pub(crate) async fn get(&self, path: &str) -> Answer {

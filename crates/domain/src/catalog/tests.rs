@@ -227,6 +227,7 @@ fn event_patch_keeps_absent_fields() {
         category: created.category,
         tags: created.tags,
         status: created.status,
+        poster: None,
         created_at: datetime!(2026-01-01 0:00 UTC),
         updated_at: datetime!(2026-01-01 0:00 UTC),
         organization_suspended: false,
@@ -417,6 +418,7 @@ fn a_patch_without_stock_leaves_it_to_sales() {
         stock: 37,
         tags: fields.tags,
         event_ids: fields.event_ids,
+        image: None,
         created_at: datetime!(2026-01-01 0:00 UTC),
         updated_at: datetime!(2026-01-01 0:00 UTC),
     };

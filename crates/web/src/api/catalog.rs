@@ -1,26 +1,29 @@
 //! The catalog (U1, U3, S6, S7): venues, events, sessions, seat maps and products. Organizers
 //! manage their own; admins manage all; published events and their sessions are public.
 
-use super::error::{ApiError, ApiResult, Problem};
+use super::error::{ApiError, ApiResult, Problem, ProblemCode};
 use super::extract::{ApiJson, ApiQuery, ClientIp, CurrentUser, PathId, parse_json};
 use super::{audit_context, page_request, parse_instant};
 use crate::conditional;
 use axum::Json;
-use axum::extract::State;
+use axum::body::Body;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bilheteria_app::App;
 use bilheteria_app::access::visible_event;
-use bilheteria_app::{catalog, seat_maps};
+use bilheteria_app::{AppError, catalog, images, seat_maps};
 use bilheteria_domain::catalog::{
     CancelEventInput, Category, Event, EventInput, EventPatch, EventQuery, EventSession, Product,
     ProductInput, ProductPatch, SeatMap, SessionInput, SessionPatch, Venue, VenueInput,
     search_terms,
 };
 use bilheteria_domain::ids::{EventId, ProductId, SectionId, SessionId, VenueId};
+use bilheteria_domain::images::{ImageRefusal, MAX_IMAGE_BYTES};
 use bilheteria_domain::page::Page;
 use bilheteria_domain::seating::VenueGenerator;
 use bilheteria_domain::{FieldErrors, FieldProblem};
+use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 
 #[utoipa::path(post, path = "/venues", tag = "catalog", security(("bearer" = [])), request_body = VenueInput,
@@ -438,4 +441,157 @@ pub async fn list_event_products(
     Ok(Json(Page::complete(
         state.store.list_event_products(id).await?,
     )))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pictures: an event's poster, a product's image
+
+/// An upload sent as the request's body, read up to the picture's limit: one byte more is
+/// `image_too_large`, whatever the declared length.
+async fn upload(body: Body) -> ApiResult<Vec<u8>> {
+    let mut stream = body.into_data_stream();
+    let mut bytes = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                ProblemCode::MalformedBody,
+                "the upload could not be read to its end",
+            )
+        })?;
+        if bytes.len() + chunk.len() > MAX_IMAGE_BYTES {
+            return Err(AppError::Image(ImageRefusal::TooLarge {
+                max_bytes: MAX_IMAGE_BYTES,
+            })
+            .into());
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes)
+}
+
+#[utoipa::path(put, path = "/events/{id}/poster", tag = "catalog", security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid)),
+    request_body(
+        description = "The picture itself as the body (not a form): JPEG, PNG or WebP, judged by its content, at most 5 MiB, each side 32 to 8,000 pixels, at most 40 megapixels. It is made into the sizes the pages use (`poster.card`, `poster.page`, `poster.print`, all JPEG).",
+        content(("image/jpeg"), ("image/png"), ("image/webp"))
+    ),
+    responses(
+        (status = 200, description = "the event with its new poster (audited); the poster it replaces is gone", body = Event),
+        (status = 403, body = Problem),
+        (status = 404, body = Problem),
+        (status = 413, description = "`image_too_large`: over 5 MiB (`max_bytes`)", body = Problem),
+        (status = 415, description = "`image_format_unsupported`: a picture, but not JPEG, PNG or WebP (`found`, when known)", body = Problem),
+        (status = 422, description = "`not_an_image`: the body is no picture; `image_dimensions_out_of_range`: a side under 32 or over 8,000 pixels, or over 40 megapixels (`width`, `height`)", body = Problem),
+    ))]
+pub async fn set_event_poster(
+    State(state): State<App>,
+    caller: CurrentUser,
+    client_ip: ClientIp,
+    PathId(id): PathId<EventId>,
+    body: Body,
+) -> ApiResult<Json<Event>> {
+    let audit = audit_context(&caller, client_ip);
+    let upload = upload(body).await?;
+    Ok(Json(
+        images::set_event_poster(&state, &caller.user, id, upload, &audit).await?,
+    ))
+}
+
+#[utoipa::path(delete, path = "/events/{id}/poster", tag = "catalog", security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid)),
+    responses(
+        (status = 200, description = "the event without a poster (one without a poster is answered as it is)", body = Event),
+        (status = 403, body = Problem),
+        (status = 404, body = Problem),
+    ))]
+pub async fn remove_event_poster(
+    State(state): State<App>,
+    caller: CurrentUser,
+    client_ip: ClientIp,
+    PathId(id): PathId<EventId>,
+) -> ApiResult<Json<Event>> {
+    let audit = audit_context(&caller, client_ip);
+    Ok(Json(
+        images::remove_event_poster(&state, &caller.user, id, &audit).await?,
+    ))
+}
+
+#[utoipa::path(put, path = "/products/{id}/image", tag = "catalog", security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid)),
+    request_body(
+        description = "The picture itself as the body, as for an event's poster; made into `image.thumb` (240 × 240, JPEG).",
+        content(("image/jpeg"), ("image/png"), ("image/webp"))
+    ),
+    responses(
+        (status = 200, description = "the product with its new image (audited)", body = Product),
+        (status = 403, body = Problem),
+        (status = 404, body = Problem),
+        (status = 413, description = "`image_too_large`", body = Problem),
+        (status = 415, description = "`image_format_unsupported`", body = Problem),
+        (status = 422, description = "`not_an_image` or `image_dimensions_out_of_range`", body = Problem),
+    ))]
+pub async fn set_product_image(
+    State(state): State<App>,
+    caller: CurrentUser,
+    client_ip: ClientIp,
+    PathId(id): PathId<ProductId>,
+    body: Body,
+) -> ApiResult<Json<Product>> {
+    let audit = audit_context(&caller, client_ip);
+    let upload = upload(body).await?;
+    Ok(Json(
+        images::set_product_image(&state, &caller.user, id, upload, &audit).await?,
+    ))
+}
+
+#[utoipa::path(delete, path = "/products/{id}/image", tag = "catalog", security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid)),
+    responses(
+        (status = 200, description = "the product without an image", body = Product),
+        (status = 403, body = Problem),
+        (status = 404, body = Problem),
+    ))]
+pub async fn remove_product_image(
+    State(state): State<App>,
+    caller: CurrentUser,
+    client_ip: ClientIp,
+    PathId(id): PathId<ProductId>,
+) -> ApiResult<Json<Product>> {
+    let audit = audit_context(&caller, client_ip);
+    Ok(Json(
+        images::remove_product_image(&state, &caller.user, id, &audit).await?,
+    ))
+}
+
+/// `GET /images/{hash}/{variant}.jpg`: one size of a poster or a product's image. The path
+/// names the picture by its content, so it never changes: cached for a year, `immutable`, with
+/// an ETag for a client that asks again anyway.
+pub async fn image(
+    State(state): State<App>,
+    Path((hash, file)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let (hash, found) = images::variant(&state, &hash, &file).await?;
+    let etag = format!("\"{hash}-{}\"", found.variant.as_str());
+    let mut response = if conditional::not_modified(&headers, &etag) {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        let mut response = found.bytes.into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_str(&found.content_type)
+                .unwrap_or(HeaderValue::from_static("image/jpeg")),
+        );
+        response
+    };
+    let headers = response.headers_mut();
+    if let Ok(etag) = HeaderValue::from_str(&etag) {
+        headers.insert(header::ETAG, etag);
+    }
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=31536000, immutable"),
+    );
+    Ok(response)
 }

@@ -11,6 +11,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use bilheteria_app::error::{AdmissionProblem, AppError, Denied, NotAuthenticated};
 use bilheteria_app::queue::state::QueueError;
+use bilheteria_domain::images::{ImageRefusal, MAX_PIXELS, MAX_SIDE, MIN_SIDE};
 use bilheteria_domain::locale::{Language, brl_en};
 use bilheteria_domain::transfers::TransferBlock;
 use bilheteria_domain::{FieldError, FieldErrors, FieldProblem};
@@ -599,6 +600,7 @@ impl From<AppError> for ApiError {
                 ProblemCode::NotSoldOut,
                 "places of this session are still on sale: buy them instead of waiting",
             ),
+            AppError::Image(refusal) => Self::image(refusal),
             AppError::Provider(reason) => Self::new(
                 StatusCode::BAD_GATEWAY,
                 ProblemCode::PaymentProviderError,
@@ -606,6 +608,53 @@ impl From<AppError> for ApiError {
             ),
             AppError::Store(error) => error.into(),
             AppError::Internal(reason) => Self::internal(reason),
+        }
+    }
+}
+
+impl ApiError {
+    /// An upload refused as a picture, with the facts that say why.
+    fn image(refusal: ImageRefusal) -> Self {
+        match refusal {
+            ImageRefusal::NotAnImage => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ProblemCode::NotAnImage,
+                "this is not a picture: send a JPEG, PNG or WebP image",
+            ),
+            ImageRefusal::UnsupportedFormat { found } => {
+                let problem = Self::new(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    ProblemCode::ImageFormatUnsupported,
+                    match &found {
+                        Some(format) => {
+                            format!("a {format} picture is not taken: send a JPEG, PNG or WebP image")
+                        }
+                        None => "this picture's format is not taken: send a JPEG, PNG or WebP image"
+                            .to_owned(),
+                    },
+                );
+                match found {
+                    Some(format) => problem.with("found", format),
+                    None => problem,
+                }
+            }
+            ImageRefusal::TooLarge { max_bytes } => Self::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                ProblemCode::ImageTooLarge,
+                format!("the picture weighs more than {} MiB", max_bytes / (1024 * 1024)),
+            )
+            .with("max_bytes", max_bytes),
+            ImageRefusal::Dimensions { width, height } => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ProblemCode::ImageDimensionsOutOfRange,
+                format!(
+                    "a picture of {width} × {height} pixels is not taken: each side from {MIN_SIDE} \
+                     to {MAX_SIDE} pixels, at most {} megapixels",
+                    MAX_PIXELS / 1_000_000
+                ),
+            )
+            .with("width", width)
+            .with("height", height),
         }
     }
 }

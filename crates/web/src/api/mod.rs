@@ -111,6 +111,14 @@ fn api_routes() -> OpenApiRouter<App> {
         .routes(routes!(catalog::create_product))
         .routes(routes!(catalog::get_product, catalog::update_product))
         .routes(routes!(catalog::list_event_products))
+        .routes(routes!(
+            catalog::set_event_poster,
+            catalog::remove_event_poster
+        ))
+        .routes(routes!(
+            catalog::set_product_image,
+            catalog::remove_product_image
+        ))
         .routes(routes!(buying::create_hold))
         .routes(routes!(buying::release_hold))
         .routes(routes!(buying::create_order, buying::list_orders))
@@ -169,7 +177,11 @@ fn documented_routes() -> OpenApiRouter<App> {
 pub fn routes() -> Router<App> {
     let (router, mut openapi) = documented_routes().split_for_parts();
     complete_document(&mut openapi);
-    router.merge(SwaggerUi::new("/docs").url("/api/openapi.json", openapi))
+    router
+        // Pictures' sizes, by content hash: for the pages and API clients alike, outside the
+        // API's prefix (an `<img>` sends no token).
+        .route("/images/{hash}/{file}", axum::routing::get(catalog::image))
+        .merge(SwaggerUi::new("/docs").url("/api/openapi.json", openapi))
 }
 
 /// The OpenAPI document, as the server serves it.

@@ -98,6 +98,14 @@ problem_codes! {
     /// A hold on a session of an organization an admin suspended.
     OrganizationSuspended = "organization_suspended",
     DemoAlreadySeeded = "demo_already_seeded",
+    /// An upload for a poster or a product's image that is no picture at all.
+    NotAnImage = "not_an_image",
+    /// A picture of a format not taken (GIF, BMP, …): JPEG, PNG and WebP are.
+    ImageFormatUnsupported = "image_format_unsupported",
+    /// A picture heavier than the limit (5 MiB).
+    ImageTooLarge = "image_too_large",
+    /// A picture too small, too large on a side, or of too many pixels.
+    ImageDimensionsOutOfRange = "image_dimensions_out_of_range",
     // Tickets: the gate, transfers, resale.
     InvalidTicket = "invalid_ticket",
     TicketWrongSession = "ticket_wrong_session",

@@ -19,6 +19,7 @@ use bilheteria_domain::catalog::{
 };
 use bilheteria_domain::half_price::{Eligibility, half_price_cents};
 use bilheteria_domain::ids::{EventId, SeatId, SectionId, SessionId};
+use bilheteria_domain::images::Variant;
 use bilheteria_domain::locale::{BRASILIA, Language};
 use bilheteria_domain::page::PageRequest;
 use bilheteria_domain::sales::HoldInput;
@@ -53,6 +54,8 @@ struct EventCard {
     venue: String,
     next: Option<String>,
     price_from: Option<String>,
+    /// The card's size of the poster, if the event has one.
+    poster: Option<String>,
 }
 
 #[derive(Template)]
@@ -150,6 +153,7 @@ pub async fn home(
             .min()
             .map(|cents| lang.money(cents));
         cards.push(EventCard {
+            poster: event.poster.as_ref().map(|hash| hash.url(Variant::Card)),
             id: event.id,
             title: event.title,
             category: event.category.label(lang).to_owned(),
@@ -205,12 +209,48 @@ struct SessionRow {
 struct EventPage {
     c: Chrome,
     title: String,
+    /// The page's size of the poster, if the event has one.
+    poster: Option<String>,
     venue: String,
     description: Vec<String>,
     sessions: Vec<SessionRow>,
-    products: Vec<(String, String)>,
+    products: Vec<ProductOffer>,
     /// A cancelled event: said so, with its organizer's reason.
     cancelled: Option<(&'static str, Option<String>)>,
+}
+
+/// A product as buyers are offered it: what is left of it, as it stands.
+pub struct ProductOffer {
+    pub id: String,
+    pub name: String,
+    pub price: String,
+    /// "3 restantes", "Esgotado".
+    pub left: String,
+    pub sold_out: bool,
+    /// The most a buyer may take at once: what is left, up to 10.
+    pub max: i64,
+    pub thumb: Option<String>,
+}
+
+/// The products offered with `event`, read afresh (`catalog::event_products_for_buyers`).
+pub async fn product_offers(
+    app: &App,
+    lang: Language,
+    event: EventId,
+) -> PageResult<Vec<ProductOffer>> {
+    Ok(catalog::event_products_for_buyers(app, event)
+        .await?
+        .into_iter()
+        .map(|p| ProductOffer {
+            id: p.id.to_string(),
+            price: lang.money(p.price_cents),
+            left: words::left_in_stock(lang, p.stock),
+            sold_out: p.stock <= 0,
+            max: p.stock.clamp(0, 10),
+            thumb: p.image.as_ref().map(|hash| hash.url(Variant::Thumb)),
+            name: p.name,
+        })
+        .collect())
 }
 
 /// `GET /events/{id}`: the event, its sessions in the venue's time, prices and half price.
@@ -262,13 +302,7 @@ pub async fn event(
             }
         })
         .collect();
-    let products = app
-        .store
-        .list_event_products(id)
-        .await?
-        .into_iter()
-        .map(|p| (p.name, lang.money(p.price_cents)))
-        .collect();
+    let products = product_offers(&app, lang, id).await?;
     Ok(visitor.page(&EventPage {
         c: visitor.chrome(None),
         cancelled: event.is_cancelled().then(|| {
@@ -280,6 +314,7 @@ pub async fn event(
                     .map(|reason| words::cancel_reason_said(lang, reason)),
             )
         }),
+        poster: event.poster.as_ref().map(|hash| hash.url(Variant::Page)),
         title: event.title,
         venue: format!("{} · {}", venue.name, venue.city),
         description: event

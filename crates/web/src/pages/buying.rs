@@ -42,7 +42,7 @@ struct CheckoutPage {
     total: String,
     ground: Option<String>,
     key: String,
-    products: Vec<(String, String, String)>,
+    products: Vec<super::browse::ProductOffer>,
     simulated: bool,
     installments: Vec<(i64, String, bool)>,
     pix_hint: String,
@@ -171,14 +171,7 @@ pub async fn checkout(
         session_at_venue(&app, hold.session_id, visitor.user.as_ref()).await?;
     let map = seat_maps::seat_map(&app, visitor.user.as_ref(), hold.session_id, None).await?;
     let (lines, total) = hold_lines(lang, &hold, &map.map);
-    let products = app
-        .store
-        .list_event_products(event.id)
-        .await?
-        .into_iter()
-        .filter(|p| p.stock > 0)
-        .map(|p| (p.id.to_string(), p.name, lang.money(p.price_cents)))
-        .collect();
+    let products = super::browse::product_offers(&app, lang, event.id).await?;
     let retry = after_decline(&visitor, query);
     let key = new_key();
     Ok(visitor.page(&CheckoutPage {

@@ -161,6 +161,23 @@ pub fn routes(state: App) -> Router<App> {
             "/organizer/{org}/products",
             get(organizer::products).post(organizer::create_product),
         )
+        .route("/organizer/{org}/products/{id}", get(organizer::product))
+        .route(
+            "/organizer/{org}/products/{id}/image",
+            post(organizer::upload_product_image).layer(upload_limit()),
+        )
+        .route(
+            "/organizer/{org}/products/{id}/image/remove",
+            post(organizer::remove_product_image),
+        )
+        .route(
+            "/organizer/{org}/events/{id}/poster",
+            post(organizer::upload_poster).layer(upload_limit()),
+        )
+        .route(
+            "/organizer/{org}/events/{id}/poster/remove",
+            post(organizer::remove_poster),
+        )
         .route("/language/{tag}", get(switch_language))
         .route("/static/{file}", get(assets::serve))
         .route("/sw.js", get(assets::service_worker))
@@ -168,6 +185,13 @@ pub fn routes(state: App) -> Router<App> {
             state,
             visitor::ensure_device,
         ))
+}
+
+/// A form that sends a picture may be as large as the picture's limit and a little more for
+/// its other fields; what passes the picture's limit is said beside its field
+/// (`Visitor::upload`).
+fn upload_limit() -> axum::extract::DefaultBodyLimit {
+    axum::extract::DefaultBodyLimit::max(bilheteria_domain::images::MAX_IMAGE_BYTES + 64 * 1024)
 }
 
 /// A page for a request that matched no route, when a browser asked for HTML, in the visitor's

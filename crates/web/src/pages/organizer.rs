@@ -8,7 +8,7 @@
 pub mod sessions;
 
 use super::buying::{Cursor, list_page};
-use super::words::{self, event_status, member_role};
+use super::words::{self, Words, event_status, member_role};
 use super::{
     Chrome, PageId, PageIds, PageResult, Visitor, encode, lenient_query, not_found, parse_reais,
     problem_lines, see_other, shown_again,
@@ -17,15 +17,17 @@ use crate::api::error::{ApiError, ProblemCode};
 use crate::field_words;
 use askama::Template;
 use axum::body::Bytes;
+use axum::extract::multipart::{Multipart, MultipartRejection};
 use axum::extract::{RawQuery, State};
 use bilheteria_app::organizations::{self, Standing};
-use bilheteria_app::{App, AppError, access, authz, catalog};
+use bilheteria_app::{App, AppError, access, authz, catalog, images};
 use bilheteria_domain::account::User;
 use bilheteria_domain::catalog::{
-    CancelEventInput, Category, Event, EventInput, EventPatch, EventQuery, EventStatus,
+    CancelEventInput, Category, Event, EventInput, EventPatch, EventQuery, EventStatus, Product,
     ProductInput, search_terms,
 };
-use bilheteria_domain::ids::{EventId, OrganizationId, UserId, VenueId};
+use bilheteria_domain::ids::{EventId, OrganizationId, ProductId, UserId, VenueId};
+use bilheteria_domain::images::Variant;
 use bilheteria_domain::locale::Language;
 use bilheteria_domain::organization::{Capability, MemberInput, MemberRole, OrganizationInput};
 use bilheteria_domain::page::PageRequest;
@@ -212,6 +214,10 @@ pub(super) fn done_notice(visitor: &Visitor, done: Option<&str>) -> Option<Strin
             "venue-created" => w.venue_created,
             "venue-saved" => w.venue_saved,
             "venue-duplicated" => w.venue_duplicated,
+            "poster" => w.poster_saved,
+            "poster-removed" => w.poster_removed,
+            "image" => w.image_saved,
+            "image-removed" => w.image_removed,
             _ => return None,
         }
         .to_owned(),
@@ -450,11 +456,77 @@ struct EventPage {
     button: &'static str,
     /// An existing event's sessions.
     sessions: Vec<sessions::SessionRow>,
+    /// The poster's form, on an event that exists.
+    poster: Option<UploadForm>,
 }
 
 struct CancelledView {
     reason: Option<String>,
     progress: String,
+}
+
+/// The form that sends a picture (an event's poster, a product's image), with the picture as
+/// it is and the complaint beside the file's field.
+pub struct UploadForm {
+    /// Where the form posts; `{action}/remove` takes the picture away.
+    action: String,
+    /// The file's field.
+    field: &'static str,
+    label: &'static str,
+    button: &'static str,
+    remove: &'static str,
+    /// What is said where there is no picture yet.
+    none: &'static str,
+    current: Option<String>,
+    alt: String,
+    problem: Option<String>,
+}
+
+impl UploadForm {
+    fn poster(w: &Words, org: OrganizationId, event: &Event) -> Self {
+        UploadForm {
+            action: format!("/organizer/{org}/events/{}/poster", event.id),
+            field: "poster",
+            label: w.poster_file,
+            button: w.upload_poster,
+            remove: w.remove_poster,
+            none: w.no_poster,
+            current: event.poster.as_ref().map(|hash| hash.url(Variant::Card)),
+            alt: event.title.clone(),
+            problem: None,
+        }
+    }
+
+    fn product(w: &Words, org: OrganizationId, product: &Product) -> Self {
+        UploadForm {
+            action: format!("/organizer/{org}/products/{}/image", product.id),
+            field: "image",
+            label: w.image_file,
+            button: w.upload_image,
+            remove: w.remove_image,
+            none: w.no_image,
+            current: product.image.as_ref().map(|hash| hash.url(Variant::Thumb)),
+            alt: product.name.clone(),
+            problem: None,
+        }
+    }
+}
+
+/// An upload's refusal, when it is about the picture sent (said beside the file's field): its
+/// problem and the words for it. Any other refusal is a page of its own.
+fn refused_upload(lang: Language, error: AppError) -> PageResult<(ApiError, String)> {
+    let problem = ApiError::from(error);
+    match problem.code {
+        ProblemCode::NotAnImage
+        | ProblemCode::ImageFormatUnsupported
+        | ProblemCode::ImageTooLarge
+        | ProblemCode::ImageDimensionsOutOfRange => {
+            let (title, text) = words::problem(lang, problem.code, &problem.detail);
+            let said = format!("{title}. {text}");
+            Ok((problem, said))
+        }
+        _ => Err(problem.into()),
+    }
 }
 
 /// What an event's form had typed in it.
@@ -592,6 +664,7 @@ async fn event_page(
         } else {
             w.create_event
         },
+        poster: event.map(|e| UploadForm::poster(w, org, e)),
     })
 }
 
@@ -827,6 +900,63 @@ pub async fn unpublish(
     body: Bytes,
 ) -> PageResult {
     set_status(&app, &visitor, org, id, &body, EventStatus::Draft).await
+}
+
+/// `POST /organizer/{org}/events/{id}/poster`: the event's new poster, from a multipart form
+/// (the file in `poster`); a refused picture is said beside the field.
+pub async fn upload_poster(
+    State(app): State<App>,
+    visitor: Visitor,
+    PageIds(org, id): PageIds<OrganizationId, EventId>,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> PageResult {
+    let (_, file) = visitor.upload(multipart, "poster").await?;
+    let user = visitor.user()?;
+    let (standing, event) = event_of(&app, user, org, id, Capability::EditCatalog).await?;
+    let set = match file {
+        Ok(bytes) => images::set_event_poster(&app, user, id, bytes, &visitor.audit()).await,
+        Err(error) => Err(error),
+    };
+    match set {
+        Ok(_) => Ok(see_other(&format!(
+            "/organizer/{org}/events/{id}?done=poster"
+        ))),
+        Err(error) => {
+            let (problem, said) = refused_upload(visitor.lang, error)?;
+            let typed = EventTyped::of(&event);
+            let mut page = event_page(
+                &app,
+                &visitor,
+                user,
+                &standing,
+                Some(&event),
+                &typed,
+                None,
+                None,
+            )
+            .await?;
+            if let Some(form) = &mut page.poster {
+                form.problem = Some(said);
+            }
+            Ok(shown_again(&visitor, &page, &problem))
+        }
+    }
+}
+
+/// `POST /organizer/{org}/events/{id}/poster/remove`.
+pub async fn remove_poster(
+    State(app): State<App>,
+    visitor: Visitor,
+    PageIds(org, id): PageIds<OrganizationId, EventId>,
+    body: Bytes,
+) -> PageResult {
+    visitor.form(&body)?;
+    let user = visitor.user()?;
+    event_of(&app, user, org, id, Capability::EditCatalog).await?;
+    images::remove_event_poster(&app, user, id, &visitor.audit()).await?;
+    Ok(see_other(&format!(
+        "/organizer/{org}/events/{id}?done=poster-removed"
+    )))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1169,10 +1299,15 @@ pub async fn remove_member(
 // Products
 
 struct ProductRow {
+    id: ProductId,
     name: String,
     price: String,
+    /// What is left, read afresh with the page.
     stock: i64,
+    /// What paid orders bought.
+    sold: i64,
     events: String,
+    thumb: Option<String>,
 }
 
 #[derive(Template)]
@@ -1218,12 +1353,16 @@ async fn products_page(
         Complaints::of(lang, problem, &["name", "price", "stock", "event_ids"])
     });
     complaints.place(&mut fields);
+    let sold = catalog::products_sold(app, &products.items).await?;
     let rows = products
         .items
         .into_iter()
         .map(|product| ProductRow {
+            id: product.id,
             price: lang.money(product.price_cents),
             stock: product.stock,
+            sold: sold.get(&product.id).copied().unwrap_or(0),
+            thumb: product.image.as_ref().map(|hash| hash.url(Variant::Thumb)),
             events: product
                 .event_ids
                 .iter()
@@ -1359,4 +1498,124 @@ pub async fn create_product(
             Ok(shown_again(&visitor, &page, &problem))
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A product: its stock and sales, and its image
+
+#[derive(Template)]
+#[template(path = "organizer_product.html")]
+struct ProductPage {
+    c: Chrome,
+    nav: OrgNav,
+    name: String,
+    price: String,
+    stock: i64,
+    sold: i64,
+    events: String,
+    upload: UploadForm,
+}
+
+/// The product `id` of `org`, for a caller who may edit it, with where they stand in its
+/// organization; a product of another organization is not found here.
+async fn product_of(
+    app: &App,
+    user: &User,
+    org: OrganizationId,
+    id: ProductId,
+) -> PageResult<(Standing, Product)> {
+    let product = access::managed_product(app, id, user).await?;
+    if product.organization_id != org {
+        return Err(not_found());
+    }
+    let standing = organizations::standing(app, user, org, None).await?;
+    Ok((standing, product))
+}
+
+async fn product_page(
+    app: &App,
+    visitor: &Visitor,
+    user: &User,
+    standing: &Standing,
+    product: &Product,
+    notice: Option<String>,
+) -> PageResult<ProductPage> {
+    let org = standing.organization.id;
+    let sold = catalog::products_sold(app, std::slice::from_ref(product)).await?;
+    let events = organizations::events(app, user, org, EventQuery::default(), &CHOICES).await?;
+    Ok(ProductPage {
+        c: visitor.chrome(notice),
+        nav: OrgNav::of(standing, "products"),
+        name: product.name.clone(),
+        price: visitor.lang.money(product.price_cents),
+        stock: product.stock,
+        sold: sold.get(&product.id).copied().unwrap_or(0),
+        events: product
+            .event_ids
+            .iter()
+            .filter_map(|id| events.items.iter().find(|e| e.id == *id))
+            .map(|e| e.title.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        upload: UploadForm::product(visitor.w, org, product),
+    })
+}
+
+/// `GET /organizer/{org}/products/{id}`: the product's stock and sales as they stand, and its
+/// image's form (for whoever may edit the catalog).
+pub async fn product(
+    State(app): State<App>,
+    visitor: Visitor,
+    PageIds(org, id): PageIds<OrganizationId, ProductId>,
+    RawQuery(query): RawQuery,
+) -> PageResult {
+    let user = visitor.user()?;
+    let (standing, product) = product_of(&app, user, org, id).await?;
+    let done: Done = lenient_query(query);
+    let notice = done_notice(&visitor, done.done.as_deref());
+    let page = product_page(&app, &visitor, user, &standing, &product, notice).await?;
+    Ok(visitor.page(&page))
+}
+
+/// `POST /organizer/{org}/products/{id}/image`: the product's new image (the file in `image`).
+pub async fn upload_product_image(
+    State(app): State<App>,
+    visitor: Visitor,
+    PageIds(org, id): PageIds<OrganizationId, ProductId>,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> PageResult {
+    let (_, file) = visitor.upload(multipart, "image").await?;
+    let user = visitor.user()?;
+    let (standing, product) = product_of(&app, user, org, id).await?;
+    let set = match file {
+        Ok(bytes) => images::set_product_image(&app, user, id, bytes, &visitor.audit()).await,
+        Err(error) => Err(error),
+    };
+    match set {
+        Ok(_) => Ok(see_other(&format!(
+            "/organizer/{org}/products/{id}?done=image"
+        ))),
+        Err(error) => {
+            let (problem, said) = refused_upload(visitor.lang, error)?;
+            let mut page = product_page(&app, &visitor, user, &standing, &product, None).await?;
+            page.upload.problem = Some(said);
+            Ok(shown_again(&visitor, &page, &problem))
+        }
+    }
+}
+
+/// `POST /organizer/{org}/products/{id}/image/remove`.
+pub async fn remove_product_image(
+    State(app): State<App>,
+    visitor: Visitor,
+    PageIds(org, id): PageIds<OrganizationId, ProductId>,
+    body: Bytes,
+) -> PageResult {
+    visitor.form(&body)?;
+    let user = visitor.user()?;
+    product_of(&app, user, org, id).await?;
+    images::remove_product_image(&app, user, id, &visitor.audit()).await?;
+    Ok(see_other(&format!(
+        "/organizer/{org}/products/{id}?done=image-removed"
+    )))
 }

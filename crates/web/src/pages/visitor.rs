@@ -3,15 +3,18 @@
 
 use super::words::{self, Words};
 use super::{Chrome, Form, PageError, ProblemToShow, encode, problem_page};
+use crate::api::error::{ApiError, ProblemCode};
 use crate::api::extract::ClientIp;
 use crate::cookies;
+use axum::extract::multipart::{Multipart, MultipartRejection};
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use bilheteria_app::{App, AppError, accounts};
 use bilheteria_domain::account::{DeviceId, LoginSession, User};
+use bilheteria_domain::images::{ImageRefusal, MAX_IMAGE_BYTES};
 use bilheteria_domain::locale::Language;
 
 /// How long the device cookie lives (the login cookie lives as long as its session).
@@ -214,6 +217,74 @@ impl Visitor {
                 crate::api::error::ApiError::csrf_failed(),
             ))
         }
+    }
+
+    /// A form sent as `multipart/form-data` with one file in field `file_field` (a poster, a
+    /// product's image), refused without the visitor's CSRF proof like any form. The file is
+    /// read up to the picture's limit: a larger one is answered `Err(image_too_large)`, for the
+    /// form to say beside its field, as is a body cut at the route's limit once the file had
+    /// passed it.
+    pub async fn upload(
+        &self,
+        multipart: Result<Multipart, MultipartRejection>,
+        file_field: &str,
+    ) -> Result<(Form, Result<Vec<u8>, AppError>), PageError> {
+        let unreadable = || {
+            PageError::Problem(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                ProblemCode::MalformedBody,
+                "the form could not be read",
+            ))
+        };
+        let mut multipart = multipart.map_err(|_| unreadable())?;
+        let mut fields = Vec::new();
+        let mut file = Vec::new();
+        let mut too_large = false;
+        loop {
+            let field = match multipart.next_field().await {
+                Ok(Some(field)) => field,
+                Ok(None) => break,
+                Err(_) if too_large => break,
+                Err(_) => return Err(unreadable()),
+            };
+            let name = field.name().unwrap_or_default().to_owned();
+            if name == file_field {
+                let mut field = field;
+                loop {
+                    match field.chunk().await {
+                        Ok(Some(chunk)) => {
+                            if file.len() + chunk.len() > MAX_IMAGE_BYTES {
+                                too_large = true;
+                                file = Vec::new();
+                            } else if !too_large {
+                                file.extend_from_slice(&chunk);
+                            }
+                        }
+                        Ok(None) => break,
+                        Err(_) if too_large => break,
+                        Err(_) => return Err(unreadable()),
+                    }
+                }
+                if too_large {
+                    break;
+                }
+            } else {
+                let value = field.text().await.map_err(|_| unreadable())?;
+                fields.push((name, value));
+            }
+        }
+        let form = Form(fields);
+        if !cookies::csrf_matches(self.csrf_secret(), form.get("csrf").unwrap_or_default()) {
+            return Err(PageError::Problem(ApiError::csrf_failed()));
+        }
+        let file = if too_large {
+            Err(AppError::Image(ImageRefusal::TooLarge {
+                max_bytes: MAX_IMAGE_BYTES,
+            }))
+        } else {
+            Ok(file)
+        };
+        Ok((form, file))
     }
 
     /// The logged-in buyer, or the way to the login page and back here.

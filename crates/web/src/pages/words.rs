@@ -413,6 +413,25 @@ words! {
     create_product: "Criar produto", "Create product";
     product_created: "Produto criado.", "Product created.";
     no_products: "Nenhum produto ainda.", "No products yet.";
+    sold: "Vendidos", "Sold";
+    sold_out: "Esgotado", "Sold out";
+    poster: "Cartaz", "Poster";
+    poster_file: "Arquivo do cartaz", "Poster file";
+    image_hint: "JPEG, PNG ou WebP, até 5 MB. Ajustamos o tamanho para cada página.", "JPEG, PNG or WebP, up to 5 MB. We size it for each page.";
+    upload_poster: "Enviar cartaz", "Upload poster";
+    remove_poster: "Remover cartaz", "Remove poster";
+    no_poster: "Este evento ainda não tem cartaz.", "This event has no poster yet.";
+    poster_saved: "Cartaz salvo.", "Poster saved.";
+    poster_removed: "Cartaz removido.", "Poster removed.";
+    product_image: "Imagem do produto", "Product image";
+    image_file: "Arquivo da imagem", "Image file";
+    upload_image: "Enviar imagem", "Upload image";
+    remove_image: "Remover imagem", "Remove image";
+    no_image: "Este produto ainda não tem imagem.", "This product has no image yet.";
+    image_saved: "Imagem salva.", "Image saved.";
+    image_removed: "Imagem removida.", "Image removed.";
+    edit_product: "Imagem e detalhes", "Image and details";
+    back_to_products: "Voltar aos produtos", "Back to the products";
     role_owner: "Proprietário", "Owner";
     role_manager: "Gerente", "Manager";
     role_finance: "Financeiro", "Finance";
@@ -508,6 +527,16 @@ pub fn refund_progress(lang: Language, refunded: i64, orders: i64) -> String {
         (Language::PtBr, _) => format!("{refunded} de {orders} pedidos pagos reembolsados"),
         (Language::En, 1) => format!("{refunded} of 1 paid order refunded"),
         (Language::En, _) => format!("{refunded} of {orders} paid orders refunded"),
+    }
+}
+
+/// How many of a product are left to buy: "3 restantes", or "Esgotado".
+pub fn left_in_stock(lang: Language, left: i64) -> String {
+    match (lang, left) {
+        (_, ..=0) => of(lang).sold_out.to_owned(),
+        (Language::PtBr, 1) => "1 restante".to_owned(),
+        (Language::PtBr, n) => format!("{n} restantes"),
+        (Language::En, n) => format!("{n} left"),
     }
 }
 
@@ -1064,6 +1093,46 @@ fn problem_wording(code: ProblemCode) -> [(&'static str, &'static str); 2] {
             (
                 "Event cancelled",
                 "The organizer cancelled this event. Whoever paid is refunded.",
+            ),
+        ],
+        C::NotAnImage => [
+            (
+                "Não é uma imagem",
+                "O arquivo enviado não é uma imagem. Envie uma foto em JPEG, PNG ou WebP.",
+            ),
+            (
+                "Not an image",
+                "The file sent is not an image. Send a picture in JPEG, PNG or WebP.",
+            ),
+        ],
+        C::ImageFormatUnsupported => [
+            (
+                "Formato de imagem não aceito",
+                "Aceitamos imagens em JPEG, PNG ou WebP. Converta a imagem e envie de novo.",
+            ),
+            (
+                "Image format not accepted",
+                "We take JPEG, PNG or WebP images. Convert the picture and send it again.",
+            ),
+        ],
+        C::ImageTooLarge => [
+            (
+                "Imagem grande demais",
+                "A imagem passa de 5 MB. Envie uma versão menor.",
+            ),
+            (
+                "Image too large",
+                "The image is over 5 MB. Send a smaller version.",
+            ),
+        ],
+        C::ImageDimensionsOutOfRange => [
+            (
+                "Dimensões da imagem fora do limite",
+                "Cada lado da imagem deve ter de 32 a 8.000 pixels, e ela no máximo 40 megapixels.",
+            ),
+            (
+                "Image dimensions out of bounds",
+                "Each side of the image must be 32 to 8,000 pixels, and the image at most 40 megapixels.",
             ),
         ],
         C::OrganizationSuspended => [
