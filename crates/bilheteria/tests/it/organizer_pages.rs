@@ -23,6 +23,7 @@ on_both_backends!(
     mistakes_are_said_beside_their_fields_and_nothing_is_stored,
     a_team_an_event_and_a_product_are_made_through_the_pages,
     an_event_is_cancelled_from_its_page_after_a_confirmation,
+    a_product_is_changed_on_its_page_by_those_who_edit_the_catalog,
 );
 
 /// A browser logged in as `email` through the login page. Its login ends the account's API
@@ -954,4 +955,104 @@ async fn an_event_is_cancelled_from_its_page_after_a_confirmation(db: TestDataba
     );
     let public = owner.get(&format!("/events/{}", sale.event_id)).await;
     assert!(public.body.contains(EN.event_cancelled_public));
+}
+
+async fn a_product_is_changed_on_its_page_by_those_who_edit_the_catalog(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let (org, _venue, event) = organization_with_team(&app).await;
+    let owner = browser_of(&app, "owner@example.com").await;
+    let csrf = owner.get("/").await.csrf();
+    let made = owner
+        .post(
+            &format!("/organizer/{org}/products"),
+            &[
+                ("csrf", &csrf),
+                ("name", "Caneca"),
+                ("price", "30"),
+                ("stock", "5"),
+            ],
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);
+    let org_id: OrganizationId = org.parse().unwrap();
+    let page = PageRequest {
+        limit: 5,
+        after: None,
+    };
+    let stored = || async {
+        let products = app.state.store.organization_products(org_id, &page).await;
+        products.unwrap().items.remove(0)
+    };
+    let product = stored().await;
+    let path = format!("/organizer/{org}/products/{}", product.id);
+    let shown = owner.get(&path).await;
+    assert_eq!(shown.status, StatusCode::OK, "{}", shown.body);
+    assert_eq!(value_of(&shown, "stock"), "5");
+
+    // Mistakes beside their fields, what was typed kept, nothing changed.
+    let refused = owner
+        .post(
+            &path,
+            &[
+                ("csrf", &csrf),
+                ("name", "Caneca"),
+                ("price", "trinta"),
+                ("stock", "-2"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    assert!(refused.body.contains("id=\"price-problem\""));
+    assert!(refused.body.contains("id=\"stock-problem\""));
+    assert_eq!(value_of(&refused, "price"), "trinta");
+    assert_eq!(stored().await.price_cents, 3_000);
+
+    // Changed: price, stock and the event it is offered with.
+    let saved = owner
+        .post(
+            &path,
+            &[
+                ("csrf", &csrf),
+                ("name", "Caneca esmaltada"),
+                ("price", "32,50"),
+                ("stock", "7"),
+                ("event_ids", &event),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let changed = stored().await;
+    assert_eq!(changed.name, "Caneca esmaltada");
+    assert_eq!((changed.price_cents, changed.stock), (3_250, 7));
+    assert_eq!(changed.event_ids.len(), 1);
+    assert_eq!(changed.event_ids[0].to_string(), event);
+
+    // The roles that may not, and outsiders.
+    for who in ["finance", "checkin", "viewer", "outsider"] {
+        let browser = browser_of(&app, &format!("{who}@example.com")).await;
+        let csrf = browser.get("/").await.csrf();
+        let answer = browser
+            .post(
+                &path,
+                &[
+                    ("csrf", &csrf),
+                    ("name", "X"),
+                    ("price", "1"),
+                    ("stock", "1"),
+                ],
+            )
+            .await;
+        let what = format!("{who} on {path}");
+        if who == "outsider" {
+            assert_not_found(&answer, &what);
+        } else {
+            assert_forbidden(&answer, &what);
+        }
+    }
+    assert_eq!(stored().await.name, "Caneca esmaltada");
 }

@@ -161,7 +161,10 @@ pub fn routes(state: App) -> Router<App> {
             "/organizer/{org}/products",
             get(organizer::products).post(organizer::create_product),
         )
-        .route("/organizer/{org}/products/{id}", get(organizer::product))
+        .route(
+            "/organizer/{org}/products/{id}",
+            get(organizer::product).post(organizer::update_product),
+        )
         .route(
             "/organizer/{org}/products/{id}/image",
             post(organizer::upload_product_image).layer(upload_limit()),

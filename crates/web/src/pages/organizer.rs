@@ -24,7 +24,7 @@ use bilheteria_app::{App, AppError, access, authz, catalog, images};
 use bilheteria_domain::account::User;
 use bilheteria_domain::catalog::{
     CancelEventInput, Category, Event, EventInput, EventPatch, EventQuery, EventStatus, Product,
-    ProductInput, search_terms,
+    ProductInput, ProductPatch, search_terms,
 };
 use bilheteria_domain::ids::{EventId, OrganizationId, ProductId, UserId, VenueId};
 use bilheteria_domain::images::Variant;
@@ -1423,6 +1423,94 @@ pub async fn products(
     Ok(visitor.page(&page))
 }
 
+/// What a product's form had typed: its fields, the events ticked, and what of them was read
+/// (the price in reais, a decimal comma or point); what could not be is in `errors`.
+struct ProductForm {
+    fields: Vec<Input>,
+    chosen: Vec<String>,
+    price: Option<i64>,
+    stock: Option<i64>,
+    event_ids: Vec<EventId>,
+    errors: FieldErrors,
+}
+
+impl ProductForm {
+    fn read(visitor: &Visitor, form: &super::Form) -> Self {
+        let fields: Vec<Input> = product_fields(visitor)
+            .into_iter()
+            .map(|f| f.typed(form))
+            .collect();
+        let chosen: Vec<String> = form.all("event_ids").map(str::to_owned).collect();
+        let mut errors = FieldErrors::new();
+        let price = parse_reais(&fields[1].value);
+        if price.is_none() {
+            errors.add("price_cents", FieldProblem::NotAnAmount);
+        }
+        let stock = fields[2].value.trim().parse::<i64>().ok();
+        if stock.is_none() {
+            errors.add("stock", FieldProblem::NotAWholeNumber);
+        }
+        let mut event_ids = Vec::with_capacity(chosen.len());
+        for (i, raw) in chosen.iter().enumerate() {
+            match raw.parse::<EventId>() {
+                Ok(id) => event_ids.push(id),
+                Err(_) => errors.add(format!("event_ids[{i}]"), FieldProblem::Unknown),
+            }
+        }
+        ProductForm {
+            fields,
+            chosen,
+            price,
+            stock,
+            event_ids,
+            errors,
+        }
+    }
+
+    /// The product the form asks for in `org` (what could not be read as nothing).
+    fn input(&self, org: OrganizationId) -> ProductInput {
+        ProductInput {
+            organization_id: Some(org),
+            name: self.fields[0].value.clone(),
+            description: String::new(),
+            price_cents: self.price.unwrap_or(0),
+            currency: None,
+            stock: self.stock.unwrap_or(0),
+            tags: Vec::new(),
+            event_ids: self.event_ids.clone(),
+        }
+    }
+
+    /// What the form could not read, and every other mistake of `input` said with it.
+    fn every_error(&self, input: ProductInput) -> FieldErrors {
+        let mut errors = self.errors.clone();
+        if let Err(more) = input.parse() {
+            for error in more.0 {
+                if !errors.0.iter().any(|e| e.field == error.field) {
+                    errors.add(error.field, error.problem);
+                }
+            }
+        }
+        errors
+    }
+
+    /// The form as it stands for `product`.
+    fn of(visitor: &Visitor, product: &Product) -> Self {
+        let mut fields = product_fields(visitor);
+        fields[0].value.clone_from(&product.name);
+        fields[1].value = visitor.lang.money(product.price_cents);
+        fields[2].value = product.stock.to_string();
+        ProductForm {
+            fields,
+            chosen: product.event_ids.iter().map(ToString::to_string).collect(),
+            price: Some(product.price_cents),
+            stock: Some(product.stock),
+            event_ids: product.event_ids.clone(),
+            errors: FieldErrors::new(),
+        }
+    }
+}
+
 /// `POST /organizer/{org}/products`: makes a product (the price in reais, a decimal comma or
 /// point), offered with the events ticked.
 pub async fn create_product(
@@ -1433,49 +1521,12 @@ pub async fn create_product(
 ) -> PageResult {
     let (form, user, standing) =
         posted(&app, &visitor, &body, org, Capability::EditCatalog).await?;
-    let fields: Vec<Input> = product_fields(&visitor)
-        .into_iter()
-        .map(|f| f.typed(&form))
-        .collect();
-    let chosen: Vec<String> = form.all("event_ids").map(str::to_owned).collect();
-    let mut errors = FieldErrors::new();
-    let price = parse_reais(&fields[1].value);
-    if price.is_none() {
-        errors.add("price_cents", FieldProblem::NotAnAmount);
-    }
-    let stock = fields[2].value.trim().parse::<i64>().ok();
-    if stock.is_none() {
-        errors.add("stock", FieldProblem::NotAWholeNumber);
-    }
-    let mut event_ids = Vec::with_capacity(chosen.len());
-    for (i, raw) in chosen.iter().enumerate() {
-        match raw.parse::<EventId>() {
-            Ok(id) => event_ids.push(id),
-            Err(_) => errors.add(format!("event_ids[{i}]"), FieldProblem::Unknown),
-        }
-    }
-    let input = ProductInput {
-        organization_id: Some(org),
-        name: fields[0].value.clone(),
-        description: String::new(),
-        price_cents: price.unwrap_or(0),
-        currency: None,
-        stock: stock.unwrap_or(0),
-        tags: Vec::new(),
-        event_ids,
-    };
-    let created = if errors.0.is_empty() {
+    let typed = ProductForm::read(&visitor, &form);
+    let input = typed.input(org);
+    let created = if typed.errors.0.is_empty() {
         catalog::create_product(&app, user, input, &visitor.audit()).await
     } else {
-        // Every other mistake is said with the price's or the stock's.
-        if let Err(more) = input.parse() {
-            for error in more.0 {
-                if !errors.0.iter().any(|e| e.field == error.field) {
-                    errors.add(error.field, error.problem);
-                }
-            }
-        }
-        Err(AppError::Invalid(errors))
+        Err(AppError::Invalid(typed.every_error(input)))
     };
     match created {
         Ok(_) => Ok(see_other(&format!(
@@ -1489,8 +1540,8 @@ pub async fn create_product(
                 user,
                 &standing,
                 None,
-                fields,
-                &chosen,
+                typed.fields,
+                &typed.chosen,
                 Some(&problem),
                 None,
             )
@@ -1512,8 +1563,15 @@ struct ProductPage {
     price: String,
     stock: i64,
     sold: i64,
-    events: String,
+    /// The events it is offered with, by name.
+    offered: String,
     upload: UploadForm,
+    /// Where the product's form posts.
+    edit_action: String,
+    fields: Vec<Input>,
+    events: Vec<Choice>,
+    events_problem: Option<String>,
+    above: Vec<String>,
 }
 
 /// The product `id` of `org`, for a caller who may edit it, with where they stand in its
@@ -1536,13 +1594,22 @@ async fn product_page(
     app: &App,
     visitor: &Visitor,
     user: &User,
-    standing: &Standing,
-    product: &Product,
+    (standing, product): (&Standing, &Product),
+    mut form: ProductForm,
+    problem: Option<&ApiError>,
     notice: Option<String>,
 ) -> PageResult<ProductPage> {
     let org = standing.organization.id;
     let sold = catalog::products_sold(app, std::slice::from_ref(product)).await?;
     let events = organizations::events(app, user, org, EventQuery::default(), &CHOICES).await?;
+    let complaints = problem.map_or_else(Complaints::none, |problem| {
+        Complaints::of(
+            visitor.lang,
+            problem,
+            &["name", "price", "stock", "event_ids"],
+        )
+    });
+    complaints.place(&mut form.fields);
     Ok(ProductPage {
         c: visitor.chrome(notice),
         nav: OrgNav::of(standing, "products"),
@@ -1550,7 +1617,7 @@ async fn product_page(
         price: visitor.lang.money(product.price_cents),
         stock: product.stock,
         sold: sold.get(&product.id).copied().unwrap_or(0),
-        events: product
+        offered: product
             .event_ids
             .iter()
             .filter_map(|id| events.items.iter().find(|e| e.id == *id))
@@ -1558,6 +1625,19 @@ async fn product_page(
             .collect::<Vec<_>>()
             .join(", "),
         upload: UploadForm::product(visitor.w, org, product),
+        edit_action: format!("/organizer/{org}/products/{}", product.id),
+        fields: form.fields,
+        events: events
+            .items
+            .iter()
+            .map(|event| Choice {
+                value: event.id.to_string(),
+                label: event.title.clone(),
+                chosen: form.chosen.contains(&event.id.to_string()),
+            })
+            .collect(),
+        events_problem: complaints.about("event_ids"),
+        above: complaints.above,
     })
 }
 
@@ -1573,8 +1653,62 @@ pub async fn product(
     let (standing, product) = product_of(&app, user, org, id).await?;
     let done: Done = lenient_query(query);
     let notice = done_notice(&visitor, done.done.as_deref());
-    let page = product_page(&app, &visitor, user, &standing, &product, notice).await?;
+    let form = ProductForm::of(&visitor, &product);
+    let page = product_page(
+        &app,
+        &visitor,
+        user,
+        (&standing, &product),
+        form,
+        None,
+        notice,
+    )
+    .await?;
     Ok(visitor.page(&page))
+}
+
+/// `POST /organizer/{org}/products/{id}`: saves the product's name, price, stock and events.
+pub async fn update_product(
+    State(app): State<App>,
+    visitor: Visitor,
+    PageIds(org, id): PageIds<OrganizationId, ProductId>,
+    body: Bytes,
+) -> PageResult {
+    let form = visitor.form(&body)?;
+    let user = visitor.user()?;
+    let (standing, product) = product_of(&app, user, org, id).await?;
+    let typed = ProductForm::read(&visitor, &form);
+    let saved = if typed.errors.0.is_empty() {
+        let patch = ProductPatch {
+            name: Some(typed.fields[0].value.clone()),
+            price_cents: typed.price,
+            stock: typed.stock,
+            event_ids: Some(typed.event_ids.clone()),
+            ..ProductPatch::default()
+        };
+        catalog::update_product(&app, user, id, patch, &visitor.audit()).await
+    } else {
+        Err(AppError::Invalid(typed.every_error(typed.input(org))))
+    };
+    match saved {
+        Ok(_) => Ok(see_other(&format!(
+            "/organizer/{org}/products/{id}?done=saved"
+        ))),
+        Err(error) => {
+            let problem = refused_form(error)?;
+            let page = product_page(
+                &app,
+                &visitor,
+                user,
+                (&standing, &product),
+                typed,
+                Some(&problem),
+                None,
+            )
+            .await?;
+            Ok(shown_again(&visitor, &page, &problem))
+        }
+    }
 }
 
 /// `POST /organizer/{org}/products/{id}/image`: the product's new image (the file in `image`).
@@ -1597,7 +1731,17 @@ pub async fn upload_product_image(
         ))),
         Err(error) => {
             let (problem, said) = refused_upload(visitor.lang, error)?;
-            let mut page = product_page(&app, &visitor, user, &standing, &product, None).await?;
+            let form = ProductForm::of(&visitor, &product);
+            let mut page = product_page(
+                &app,
+                &visitor,
+                user,
+                (&standing, &product),
+                form,
+                None,
+                None,
+            )
+            .await?;
             page.upload.problem = Some(said);
             Ok(shown_again(&visitor, &page, &problem))
         }
