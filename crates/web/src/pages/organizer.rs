@@ -741,6 +741,32 @@ pub async fn create_event(
     }
 }
 
+/// Where `user` stands in `org`, as a page of something of `owner` (an event, a venue, a
+/// product of that organization): a thing of another organization is not found under `org`.
+pub(super) async fn standing_over(
+    app: &App,
+    user: &User,
+    org: OrganizationId,
+    owner: OrganizationId,
+) -> PageResult<Standing> {
+    if owner != org {
+        return Err(not_found());
+    }
+    Ok(organizations::standing(app, user, org, None).await?)
+}
+
+/// The organization's events as boxes to tick, those in `chosen` ticked.
+fn event_choices(events: &[Event], chosen: &[String]) -> Vec<Choice> {
+    events
+        .iter()
+        .map(|event| Choice {
+            value: event.id.to_string(),
+            label: event.title.clone(),
+            chosen: chosen.contains(&event.id.to_string()),
+        })
+        .collect()
+}
+
 /// A form posted to a page of `org`, read with its CSRF proof, from a logged-in caller who may
 /// `capability` there.
 pub(super) async fn posted<'v>(
@@ -780,10 +806,7 @@ async fn event_of(
     capability: Capability,
 ) -> PageResult<(Standing, Event)> {
     let event = access::managed_event(app, id, user, capability).await?;
-    if event.organization_id != org {
-        return Err(not_found());
-    }
-    let standing = organizations::standing(app, user, org, None).await?;
+    let standing = standing_over(app, user, org, event.organization_id).await?;
     Ok((standing, event))
 }
 
@@ -1151,15 +1174,7 @@ async fn team_page(
             Some(MemberRole::parse(&typed.role).unwrap_or(MemberRole::Viewer)),
         ),
         role_problem: complaints.about("role"),
-        events: events
-            .items
-            .iter()
-            .map(|event| Choice {
-                value: event.id.to_string(),
-                label: event.title.clone(),
-                chosen: typed.events.contains(&event.id.to_string()),
-            })
-            .collect(),
+        events: event_choices(&events.items, &typed.events),
         events_problem: complaints.about("event_ids"),
         above: complaints.above,
     })
@@ -1382,15 +1397,7 @@ async fn products_page(
             .map(|cursor| format!("/organizer/{org}/products?cursor={}", encode(&cursor))),
         may_create: standing.may(Capability::EditCatalog, None),
         fields,
-        events: events
-            .items
-            .iter()
-            .map(|event| Choice {
-                value: event.id.to_string(),
-                label: event.title.clone(),
-                chosen: chosen.contains(&event.id.to_string()),
-            })
-            .collect(),
+        events: event_choices(&events.items, chosen),
         events_problem: complaints.about("event_ids"),
         above: complaints.above,
     })
@@ -1583,10 +1590,7 @@ async fn product_of(
     id: ProductId,
 ) -> PageResult<(Standing, Product)> {
     let product = access::managed_product(app, id, user).await?;
-    if product.organization_id != org {
-        return Err(not_found());
-    }
-    let standing = organizations::standing(app, user, org, None).await?;
+    let standing = standing_over(app, user, org, product.organization_id).await?;
     Ok((standing, product))
 }
 
@@ -1627,15 +1631,7 @@ async fn product_page(
         upload: UploadForm::product(visitor.w, org, product),
         edit_action: format!("/organizer/{org}/products/{}", product.id),
         fields: form.fields,
-        events: events
-            .items
-            .iter()
-            .map(|event| Choice {
-                value: event.id.to_string(),
-                label: event.title.clone(),
-                chosen: form.chosen.contains(&event.id.to_string()),
-            })
-            .collect(),
+        events: event_choices(&events.items, &form.chosen),
         events_problem: complaints.about("event_ids"),
         above: complaints.above,
     })

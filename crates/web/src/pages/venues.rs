@@ -5,9 +5,9 @@
 //! Over the same `bilheteria_app::catalog` operations as the JSON API; a refused form comes
 //! back with each complaint beside its field and what was typed kept.
 
-use super::organizer::{Choice, OrgNav, done_notice, posted, refused_form};
+use super::organizer::{Choice, OrgNav, done_notice, posted, refused_form, standing_over};
 use super::seatmap::{self, Stage};
-use super::{Chrome, PageId, PageIds, PageResult, Visitor, lenient_query, not_found, see_other};
+use super::{Chrome, PageId, PageIds, PageResult, Visitor, lenient_query, see_other};
 use crate::api::error::{ApiError, ProblemCode};
 use crate::field_words;
 use askama::Template;
@@ -662,10 +662,7 @@ async fn venue_of(
 ) -> PageResult<(Standing, Venue)> {
     let user = visitor.user()?;
     let venue = access::managed_venue(app, id, user).await?;
-    if venue.organization_id != org {
-        return Err(not_found());
-    }
-    let standing = organizations::standing(app, user, org, None).await?;
+    let standing = standing_over(app, user, org, venue.organization_id).await?;
     Ok((standing, venue))
 }
 

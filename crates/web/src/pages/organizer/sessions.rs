@@ -5,13 +5,16 @@
 //! prices only until the first sale) are the application's: `catalog::create_session` and
 //! `catalog::update_session`, as the JSON API calls them.
 
-use super::{Choice, Complaints, Input, OrgNav, PageResult, Visitor, done_notice, refused_form};
+use super::{
+    Choice, Complaints, Input, OrgNav, PageResult, Visitor, done_notice, refused_form,
+    standing_over,
+};
 use crate::api::error::ApiError;
-use crate::pages::{PageIds, lenient_query, not_found, parse_reais, see_other, shown_again};
+use crate::pages::{PageIds, lenient_query, parse_reais, see_other, shown_again};
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use bilheteria_app::organizations::{self, Standing};
+use bilheteria_app::organizations::Standing;
 use bilheteria_app::{App, AppError, catalog};
 use bilheteria_domain::account::User;
 use bilheteria_domain::catalog::{
@@ -359,10 +362,7 @@ async fn schedule_of(
     id: EventId,
 ) -> PageResult<(Standing, Event, Venue)> {
     let (event, venue, _) = catalog::event_schedule(app, user, id, Capability::EditCatalog).await?;
-    if event.organization_id != org {
-        return Err(not_found());
-    }
-    let standing = organizations::standing(app, user, org, None).await?;
+    let standing = standing_over(app, user, org, event.organization_id).await?;
     Ok((standing, event, venue))
 }
 
@@ -616,10 +616,7 @@ async fn session_of(
 ) -> PageResult<Managed> {
     let (session, event, venue) =
         catalog::managed_session_venue(app, user, id, Capability::EditCatalog).await?;
-    if event.organization_id != org {
-        return Err(not_found());
-    }
-    let standing = organizations::standing(app, user, org, None).await?;
+    let standing = standing_over(app, user, org, event.organization_id).await?;
     Ok((standing, session, event, venue))
 }
 
