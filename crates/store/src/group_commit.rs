@@ -34,6 +34,9 @@ pub struct GroupCommit {
     writer: Arc<Mutex<Writer>>,
 }
 
+/// How many prepared statements the writer's handle keeps (`Writer::raw`).
+const STATEMENT_CACHE: usize = 512;
+
 struct Writer {
     /// The connection's handle seen through rusqlite, made on first use and kept for its
     /// cached statements. Used only while the handle is locked away from sqlx's thread
@@ -183,6 +186,10 @@ impl Writer {
                 let db =
                     unsafe { rusqlite::Connection::from_handle(handle.as_raw_handle().as_ptr()) }
                         .map_err(raw_error)?;
+                // rusqlite keeps 16 statements by default, fewer than the hot writes use
+                // (holds, orders begun, settlement, expiry, the savepoints): past that each
+                // write would prepare again what the one before evicted.
+                db.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
                 slot.insert(db)
             }
         };

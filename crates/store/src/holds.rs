@@ -143,7 +143,7 @@ pub(super) async fn release(
 }
 
 /// [`release`] in a transaction of either kind (`crate::steps`).
-async fn release_in(
+pub(super) async fn release_in(
     tx: &mut impl Steps,
     holds: &[HoldRow],
     status: &str,
@@ -349,14 +349,17 @@ async fn expired_holds_where(
 /// Makes the hold's pool units sold (after every other row of the sale: the pools are the rows
 /// all of a session's buyers draw on). A hold that ended before its payment settled draws them
 /// again. Returns the code of what could not be kept.
-pub(super) async fn sell_pooled(tx: &mut Tx, hold: &HoldRow) -> StoreResult<Option<&'static str>> {
+pub(super) async fn sell_pooled(
+    tx: &mut impl Steps,
+    hold: &HoldRow,
+) -> StoreResult<Option<&'static str>> {
     let session = [hold.session_id];
     for (pool, units) in hold.pooled() {
         if hold.status == "active" {
-            if !take_from_slices(tx, pool.sell_held(), &session, units, hold.id).await? {
+            if !take_from_slices_in(tx, pool.sell_held(), &session, units, hold.id).await? {
                 return Err(corrupt("pool slices held").into());
             }
-        } else if !take_from_slices(tx, pool.sell_free(), &session, units, hold.id).await? {
+        } else if !take_from_slices_in(tx, pool.sell_free(), &session, units, hold.id).await? {
             return Ok(Some(match pool {
                 Pool::Reserve => OrderFailure::HalfPriceSoldOut.as_str(),
                 Pool::Open => OrderFailure::SoldOut.as_str(),
@@ -368,26 +371,25 @@ pub(super) async fn sell_pooled(tx: &mut Tx, hold: &HoldRow) -> StoreResult<Opti
 
 /// Makes the hold's units sold for `order`. Returns the code of what could not be kept.
 pub(super) async fn claim_for_sale(
-    tx: &mut Tx,
+    tx: &mut impl Steps,
     hold: &HoldRow,
     now: i64,
 ) -> StoreResult<Option<&'static str>> {
     let session = hold.session_id;
     if hold.status == "active" {
         if hold.seated {
-            let sold = sqlx::query(
-                "UPDATE session_seats SET status = 'sold', held_until = NULL WHERE hold_id = $1 AND status = 'held'",
-            )
-            .bind(hold.id)
-            .execute(&mut **tx)
-            .await?
-            .rows_affected();
+            let sold = tx
+                .execute(
+                    "UPDATE session_seats SET status = 'sold', held_until = NULL WHERE hold_id = $1 AND status = 'held'",
+                    &[Arg::Uuid(hold.id)],
+                )
+                .await?;
             return Ok(
                 (sold != hold.quantity as u64).then_some(OrderFailure::SeatsUnavailable.as_str())
             );
         }
         let places = [session, hold.section_id];
-        if !take_from_slices(tx, &SELL_HELD_PLACES, &places, hold.quantity, hold.id).await? {
+        if !take_from_slices_in(tx, &SELL_HELD_PLACES, &places, hold.quantity, hold.id).await? {
             return Err(corrupt("standing_slices.held").into());
         }
         return Ok(None);
@@ -395,34 +397,36 @@ pub(super) async fn claim_for_sale(
     // The hold ended before the payment settled: take the units again if they are still free
     // (inventory first, then the allocation, as everywhere).
     let lost = if hold.seated {
-        let seats =
-            sqlx::query("SELECT seat_id FROM hold_seats WHERE hold_id = $1 ORDER BY seat_id")
-                .bind(hold.id)
-                .fetch_all(&mut **tx)
-                .await?
-                .iter()
-                .map(|row| row.try_get("seat_id").map(SeatId))
-                .collect::<Result<Vec<_>, _>>()?;
-        let claimed =
-            claim_seats(&mut OnTx(tx), session, hold.id, &seats, now, now, "sold").await?;
+        let seats = tx
+            .fetch_all(
+                "SELECT seat_id FROM hold_seats WHERE hold_id = $1 ORDER BY seat_id",
+                &[Arg::Uuid(hold.id)],
+            )
+            .await?
+            .iter()
+            .map(|row| row.uuid("seat_id").map(SeatId))
+            .collect::<Result<Vec<_>, _>>()?;
+        let claimed = claim_seats(tx, session, hold.id, &seats, now, now, "sold").await?;
         claimed
             .is_err()
             .then_some(OrderFailure::SeatsUnavailable.as_str())
     } else {
         let places = [session, hold.section_id];
         let claimed =
-            take_from_slices(tx, &SELL_FREE_PLACES, &places, hold.quantity, hold.id).await?;
+            take_from_slices_in(tx, &SELL_FREE_PLACES, &places, hold.quantity, hold.id).await?;
         (!claimed).then_some(OrderFailure::SoldOut.as_str())
     };
     if lost.is_some() {
         return Ok(lost);
     }
-    let cap: i64 = sqlx::query("SELECT max_tickets_per_user FROM event_sessions WHERE id = $1")
-        .bind(session)
-        .fetch_one(&mut **tx)
+    let cap = tx
+        .fetch_one(
+            "SELECT max_tickets_per_user FROM event_sessions WHERE id = $1",
+            &[Arg::Uuid(session)],
+        )
         .await?
-        .try_get("max_tickets_per_user")?;
-    let allocated = allocate(tx, hold.user_id, session, hold.quantity, cap).await?;
+        .int("max_tickets_per_user")?;
+    let allocated = allocate_in(tx, hold.user_id, session, hold.quantity, cap).await?;
     Ok((!allocated).then_some(OrderFailure::PurchaseLimitExceeded.as_str()))
 }
 

@@ -890,17 +890,20 @@ pub(super) fn products_of(order: &Order) -> StoreResult<Vec<(Uuid, i64)>> {
 
 /// Records the answer to an order's idempotency key; the first recorded answer wins.
 pub(super) async fn record_answer(
-    tx: &mut Tx,
+    tx: &mut impl Steps,
     user: Uuid,
     key: &str,
     answered: OrderStatus,
 ) -> StoreResult<()> {
-    sqlx::query(RECORD_ANSWER)
-        .bind(answered.as_str())
-        .bind(user)
-        .bind(key)
-        .execute(&mut **tx)
-        .await?;
+    tx.execute(
+        RECORD_ANSWER,
+        &[
+            Arg::Text(answered.as_str()),
+            Arg::Uuid(user),
+            Arg::Text(key),
+        ],
+    )
+    .await?;
     Ok(())
 }
 

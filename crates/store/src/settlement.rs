@@ -1,14 +1,15 @@
 //! Settlement and refunds, shared by both backends (compiled once inside each backend module):
 //! a payment's outcome applied to its order exactly once, in one short transaction.
 
-use super::holds::{HoldRow, claim_for_sale, hold_from_row, must_retry, release, sell_pooled};
+use super::holds::{HoldRow, claim_for_sale, hold_from_row, must_retry, release_in, sell_pooled};
 use super::orders::{notify_buyer, order_change, products_of, record_answer};
 use super::resale::{refundable_cents, release_reservation, sell_listing};
-use super::shared::{DbRow, Ending, append_audit, corrupt, end, finish};
+use super::shared::{Ending, OnTx, append_audit, corrupt, end, finish};
 use super::slices::{PoolSlices, UNSELL_PLACES, restock, take_from_slices, take_stock};
 use super::{Db, ThisBackend, Tx};
 use crate::Refusal;
 use crate::dialect::Dialect;
+use crate::steps::{Arg, Columns, Raw, Steps, placeholders, run_ready};
 use crate::{
     OrderToSettle, PaymentOutcome, Pool, Settled, SettlementStore, StoreError, StoreResult,
     TicketDraft, is_unique_violation,
@@ -34,15 +35,32 @@ impl SettlementStore for ThisBackend {
         now: OffsetDateTime,
     ) -> StoreResult<Settled> {
         let at = to_micros(now);
-        // A deadlock or serialization failure aborted the whole transaction: applying the
-        // outcome again is safe (the state machine allows one move).
-        let mut attempt = 0;
-        let applied = loop {
-            let mut tx = self.begin_write().await?;
-            let applied = apply_outcome(&mut tx, draft, outcome.clone(), at).await;
-            match end(tx, applied).await {
-                Err(error) if must_retry(&error) && attempt < 3 => attempt += 1,
-                other => break other?,
+        let applied = match self.one_handoff() {
+            // On SQLite, in one hand-off to the writer. An order bought from a resale listing
+            // goes statement by statement: its resale steps are written against sqlx.
+            Some(writer) if draft.listing.is_none() => writer
+                .write(
+                    |db| match run_ready(apply_outcome(&mut Raw(db), draft, outcome, at)) {
+                        Ok(Ending::Commit(applied)) => Ok(applied),
+                        Ok(Ending::Rollback(applied)) => Err(Unwound::RolledBack(applied)),
+                        Err(error) => Err(Unwound::Failed(error)),
+                    },
+                )
+                .await
+                .or_else(Unwound::into_outcome)?,
+            _ => {
+                // A deadlock or serialization failure aborted the whole transaction: applying
+                // the outcome again is safe (the state machine allows one move).
+                let mut attempt = 0;
+                loop {
+                    let mut tx = self.begin_write().await?;
+                    let applied =
+                        apply_outcome(&mut OnTx(&mut tx), draft, outcome.clone(), at).await;
+                    match end(tx, applied).await {
+                        Err(error) if must_retry(&error) && attempt < 3 => attempt += 1,
+                        other => break other?,
+                    }
+                }
             }
         };
         match applied {
@@ -261,23 +279,22 @@ enum Applied {
 
 /// The order and the hold it sells, both locked, in one read (the hold's columns keep their
 /// names for `hold_from_row`).
-async fn lock_order_and_hold(tx: &mut Tx, order: Uuid) -> StoreResult<DbRow> {
-    sqlx::query(AssertSqlSafe(format!(
+async fn lock_order_and_hold<S: Steps>(tx: &mut S, order: Uuid) -> StoreResult<S::Row> {
+    let sql = format!(
         "SELECT o.status AS order_status, o.idempotency_key, h.id, h.user_id, h.session_id, h.section_id, h.kind, h.quantity, h.status, \
          h.expires_at, h.open_units, h.reserve_units, h.half_quantity, h.eligibility \
          FROM orders o JOIN holds h ON h.id = o.hold_id WHERE o.id = $1{}",
         ThisBackend::LOCK_ROW
-    )))
-    .bind(order)
-    .fetch_optional(&mut **tx)
-    .await?
-    .ok_or(StoreError::NotFound)
+    );
+    tx.fetch_optional(&sql, &[Arg::Uuid(order)])
+        .await?
+        .ok_or(StoreError::NotFound)
 }
 
 /// Applies `outcome` to the order inside `tx`, recording the order's new status as the answer
 /// to its idempotency key (unless one was recorded before).
 async fn apply_outcome(
-    tx: &mut Tx,
+    tx: &mut impl Settling,
     draft: &OrderToSettle,
     outcome: PaymentOutcome,
     at: i64,
@@ -290,7 +307,7 @@ async fn apply_outcome(
         _ => false,
     };
     let row = lock_order_and_hold(tx, draft.order.id.0).await?;
-    let status = OrderStatus::parse(&row.try_get::<String, _>("order_status")?)
+    let status = OrderStatus::parse(&row.text("order_status")?)
         .ok_or_else(|| StoreError::database("stored order status unreadable"))?;
     if !status.can_become(outcome.status()) {
         // Commit, not roll back: what it read may be another write of the same SQLite batch,
@@ -298,21 +315,22 @@ async fn apply_outcome(
         return Ok(Ending::Commit(Applied::AlreadySettled));
     }
     let buyer = draft.order.user_id;
-    let key: String = row.try_get("idempotency_key")?;
+    let key = row.text("idempotency_key")?;
     let mut settled = Order {
         updated_at: from_micros(at),
         ..draft.order.clone()
     };
     match outcome {
         PaymentOutcome::Unknown { retry_at } => {
-            sqlx::query(
+            tx.execute(
                 "UPDATE orders SET status = 'payment_pending', settle_attempts = settle_attempts + 1, \
                  next_settle_at = $1, updated_at = $2 WHERE id = $3",
+                &[
+                    Arg::Int(to_micros(retry_at)),
+                    Arg::Int(at),
+                    Arg::Uuid(settled.id.0),
+                ],
             )
-            .bind(to_micros(retry_at))
-            .bind(at)
-            .bind(settled.id.0)
-            .execute(&mut **tx)
             .await?;
             settled.status = OrderStatus::PaymentPending;
         }
@@ -324,16 +342,17 @@ async fn apply_outcome(
             let expires_at = draft
                 .pix_expires_at
                 .ok_or_else(|| StoreError::database("a Pix charge for an order without Pix"))?;
-            sqlx::query(
+            tx.execute(
                 "UPDATE orders SET status = 'payment_pending', payment_reference = $1, pix_copy_paste = $2, \
                  next_settle_at = $3, updated_at = $4 WHERE id = $5",
+                &[
+                    Arg::Text(&reference),
+                    Arg::Text(&copy_paste),
+                    Arg::Int(to_micros(expires_at)),
+                    Arg::Int(at),
+                    Arg::Uuid(settled.id.0),
+                ],
             )
-            .bind(&reference)
-            .bind(&copy_paste)
-            .bind(to_micros(expires_at))
-            .bind(at)
-            .bind(settled.id.0)
-            .execute(&mut **tx)
             .await?;
             settled.status = OrderStatus::PaymentPending;
             settled.payment_reference = Some(reference);
@@ -352,24 +371,25 @@ async fn apply_outcome(
                 at,
             )
             .await?;
-            sqlx::query(
+            tx.execute(
                 "UPDATE orders SET status = 'failed', failure_code = $1, payment_reference = $2, next_settle_at = NULL, \
                  updated_at = $3 WHERE id = $4",
+                &[
+                    Arg::Text(&code),
+                    Arg::OptText(reference.as_deref()),
+                    Arg::Int(at),
+                    Arg::Uuid(settled.id.0),
+                ],
             )
-            .bind(&code)
-            .bind(&reference)
-            .bind(at)
-            .bind(settled.id.0)
-            .execute(&mut **tx)
             .await?;
             if draft.listing.is_some() {
-                release_reservation(tx, settled.id.0, at).await?;
+                release_reservation(tx.resale()?, settled.id.0, at).await?;
             } else if code == PIX_EXPIRED_CODE {
                 // A declined card leaves the hold to the buyer until it lapses; an expired Pix
                 // gives its places back at once.
                 let hold = hold_from_row(&row)?;
                 if hold.status == "active" {
-                    release(tx, &[hold], "expired").await?;
+                    release_in(tx, &[hold], "expired").await?;
                 }
             }
             settled.status = OrderStatus::Failed;
@@ -387,9 +407,9 @@ async fn apply_outcome(
             let face_values = face_values(&draft.order, &tickets)?;
             let lost = match (&draft.listing, tickets.first()) {
                 (Some(sale), Some(ticket)) => {
-                    let lost = sell_listing(tx, &draft.order, sale, ticket, at).await?;
+                    let lost = sell_listing(tx.resale()?, &draft.order, sale, ticket, at).await?;
                     if lost.is_none() {
-                        let hold: Uuid = row.try_get("id")?;
+                        let hold = row.uuid("id")?;
                         mark_paid(tx, &draft.order, hold, &key, &reference, 1, at).await?;
                     }
                     lost
@@ -415,23 +435,21 @@ async fn apply_outcome(
 
 /// Whether the event is cancelled, read `FOR KEY SHARE` (a cancellation waits for the
 /// transaction, or the transaction for the cancellation).
-async fn event_cancelled(tx: &mut Tx, event: Uuid) -> StoreResult<bool> {
-    let row = sqlx::query(AssertSqlSafe(format!(
+async fn event_cancelled(tx: &mut impl Steps, event: Uuid) -> StoreResult<bool> {
+    let sql = format!(
         "SELECT cancelled_at FROM events WHERE id = $1{}",
         ThisBackend::LOCK_KEY_SHARE
-    )))
-    .bind(event)
-    .fetch_one(&mut **tx)
-    .await?;
-    Ok(row.try_get::<Option<i64>, _>("cancelled_at")?.is_some())
+    );
+    let row = tx.fetch_one(&sql, &[Arg::Uuid(event)]).await?;
+    Ok(row.opt_int("cancelled_at")?.is_some())
 }
 
 /// Sells what the paid order's hold kept and issues its tickets; the code of what could not be
 /// kept, if anything (the caller then rolls it all back).
 async fn sell(
-    tx: &mut Tx,
+    tx: &mut impl Steps,
     draft: &OrderToSettle,
-    row: &DbRow,
+    row: &impl Columns,
     key: &str,
     reference: &str,
     (tickets, face_values): (&[TicketDraft], &[i64]),
@@ -468,7 +486,7 @@ async fn sell(
 /// Records the order paid, its charge, its mail, its key's answer and its audit entry, in one
 /// statement.
 async fn mark_paid(
-    tx: &mut Tx,
+    tx: &mut impl Steps,
     order: &Order,
     hold: Uuid,
     key: &str,
@@ -482,48 +500,57 @@ async fn mark_paid(
         "payment_reference": reference, "tickets": tickets });
     // The `order.paid` audit entry is queued, not chained here: the audit head would be one
     // more row that every paid order locks until its commit.
-    sqlx::query(ThisBackend::MARK_PAID)
-        .bind(hold)
-        .bind(reference)
-        .bind(at)
-        .bind(id.0)
-        .bind(Uuid::now_v7())
-        .bind(total)
-        .bind(currency)
-        .bind(OutboxId::new().0)
-        .bind(format!("order_paid:{id}"))
-        .bind(buyer)
-        .bind(key)
-        .bind(id.to_string())
-        .bind(AuditEntryId::new().0)
-        .bind(summary.to_string())
-        .execute(&mut **tx)
-        .await?;
+    let (dedupe_key, order_id, summary) = (
+        format!("order_paid:{id}"),
+        id.to_string(),
+        summary.to_string(),
+    );
+    tx.execute(
+        ThisBackend::MARK_PAID,
+        &[
+            Arg::Uuid(hold),
+            Arg::Text(reference),
+            Arg::Int(at),
+            Arg::Uuid(id.0),
+            Arg::Uuid(Uuid::now_v7()),
+            Arg::Int(total),
+            Arg::Text(currency),
+            Arg::Uuid(OutboxId::new().0),
+            Arg::Text(&dedupe_key),
+            Arg::Uuid(buyer),
+            Arg::Text(key),
+            Arg::Text(&order_id),
+            Arg::Uuid(AuditEntryId::new().0),
+            Arg::Text(&summary),
+        ],
+    )
+    .await?;
     Ok(())
 }
 
 /// Records the order's charge as the provider reported it.
 async fn record_charge(
-    tx: &mut Tx,
+    tx: &mut impl Steps,
     order: &Order,
     status: &str,
     reference: Option<&str>,
     detail: Option<&str>,
     at: i64,
 ) -> StoreResult<()> {
-    sqlx::query(
+    tx.execute(
         "INSERT INTO payments (id, order_id, kind, status, reference, amount_cents, currency, detail, created_at) \
          VALUES ($1, $2, 'charge', $3, $4, $5, $6, $7, $8)",
+        &[
+            Arg::Uuid(Uuid::now_v7()),
+            Arg::Uuid(order.id.0),
+            Arg::Text(status),
+            Arg::OptText(reference),
+            Arg::Int(order.total_cents),
+            Arg::Text(order.currency.as_str()),
+            Arg::OptText(detail),
+            Arg::Int(at),
+        ],
     )
-    .bind(Uuid::now_v7())
-    .bind(order.id.0)
-    .bind(status)
-    .bind(reference)
-    .bind(order.total_cents)
-    .bind(order.currency.as_str())
-    .bind(detail)
-    .bind(at)
-    .execute(&mut **tx)
     .await?;
     Ok(())
 }
@@ -558,7 +585,8 @@ impl ThisBackend {
             if still_open.is_none() {
                 return Ok(false);
             }
-            record_charge(&mut tx, order, "succeeded", Some(reference), None, at).await?;
+            record_charge(&mut OnTx(&mut tx), order, "succeeded", Some(reference), None, at)
+                .await?;
             if draft.listing.is_some() {
                 release_reservation(&mut tx, order.id.0, at).await?;
             }
@@ -661,7 +689,7 @@ async fn insert_refund(
 }
 
 async fn insert_tickets(
-    tx: &mut Tx,
+    tx: &mut impl Steps,
     order: &Order,
     hold: &HoldRow,
     holder: Uuid,
@@ -675,36 +703,87 @@ async fn insert_tickets(
             hold.quantity
         )));
     }
-    let mut insert = QueryBuilder::<Db>::new(
+    const COLUMNS: usize = 16;
+    let rows = (0..tickets.len())
+        .map(|row| format!("({})", placeholders(row * COLUMNS + 1, COLUMNS)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let insert = format!(
         "INSERT INTO tickets (id, order_id, session_id, event_id, section_id, seat_id, holder_id, status, version, \
-         code, created_at, updated_at, ticket_type, eligibility, pool, face_value_cents) ",
+         code, created_at, updated_at, ticket_type, eligibility, pool, face_value_cents) VALUES {rows}"
     );
-    insert.push_values(
-        tickets.iter().zip(face_values.iter().copied()),
-        |mut values, (ticket, face_value)| {
-            values
-                .push_bind(ticket.id.0)
-                .push_bind(order.id.0)
-                .push_bind(hold.session_id)
-                .push_bind(order.event_id.0)
-                .push_bind(ticket.unit.section_id.0)
-                .push_bind(ticket.unit.seat_id.map(|s| s.0))
-                .push_bind(holder)
-                .push_bind("valid")
-                .push_bind(ticket.version)
-                .push_bind(ticket.code.clone())
-                .push_bind(at)
-                .push_bind(at)
-                .push_bind(ticket.unit.ticket_type.as_str())
-                .push_bind(ticket.unit.eligibility.map(|e| e.as_str()))
-                .push_bind(ticket.unit.pool.map(Pool::as_str))
-                .push_bind(face_value);
-        },
-    );
-    match insert.build().execute(&mut **tx).await {
+    let args: Vec<Arg> = tickets
+        .iter()
+        .zip(face_values.iter().copied())
+        .flat_map(|(ticket, face_value)| {
+            let unit = &ticket.unit;
+            [
+                Arg::Uuid(ticket.id.0),
+                Arg::Uuid(order.id.0),
+                Arg::Uuid(hold.session_id),
+                Arg::Uuid(order.event_id.0),
+                Arg::Uuid(unit.section_id.0),
+                Arg::OptUuid(unit.seat_id.map(|s| s.0)),
+                Arg::Uuid(holder),
+                Arg::Text("valid"),
+                Arg::Int(ticket.version),
+                Arg::Text(&ticket.code),
+                Arg::Int(at),
+                Arg::Int(at),
+                Arg::Text(unit.ticket_type.as_str()),
+                Arg::OptText(unit.eligibility.map(|e| e.as_str())),
+                Arg::OptText(unit.pool.map(Pool::as_str)),
+                Arg::Int(face_value),
+            ]
+        })
+        .collect();
+    match tx.execute(&insert, &args).await {
         Err(error) if is_unique_violation(&error) => Err(StoreError::database(
             "a seat would have been sold twice; the sale was refused",
         )),
         other => other.map(|_| ()).map_err(StoreError::from),
+    }
+}
+
+/// A settlement's transaction: its statements, and, for an order bought from a resale listing
+/// (whose steps are written against sqlx), the sqlx transaction itself, which a hand-off to
+/// SQLite's writer does not have (`settle_order` settles those statement by statement).
+trait Settling: Steps {
+    fn resale(&mut self) -> StoreResult<&mut Tx>;
+}
+
+impl Settling for OnTx<'_> {
+    fn resale(&mut self) -> StoreResult<&mut Tx> {
+        Ok(self.0)
+    }
+}
+
+impl Settling for Raw<'_> {
+    fn resale(&mut self) -> StoreResult<&mut Tx> {
+        Err(StoreError::database(
+            "a resale order was settled in one hand-off",
+        ))
+    }
+}
+
+/// How a settlement run in one hand-off ended without committing: rolled back by its own
+/// decision (its places were lost), or failed.
+enum Unwound {
+    RolledBack(Applied),
+    Failed(StoreError),
+}
+
+impl From<sqlx::Error> for Unwound {
+    fn from(error: sqlx::Error) -> Self {
+        Unwound::Failed(error.into())
+    }
+}
+
+impl Unwound {
+    fn into_outcome(self) -> StoreResult<Applied> {
+        match self {
+            Unwound::RolledBack(applied) => Ok(applied),
+            Unwound::Failed(error) => Err(error),
+        }
     }
 }

@@ -576,6 +576,7 @@ fn bind_all<'q>(sql: &str, args: &[Arg<'_>]) -> OneQuery<'q> {
         sqlx::query(AssertSqlSafe(sql.to_owned())),
         |query, arg| match *arg {
             Arg::Uuid(id) => query.bind(id),
+            Arg::OptUuid(id) => query.bind(id),
             Arg::Int(n) => query.bind(n),
             Arg::Int32(n) => query.bind(n),
             Arg::Text(text) => query.bind(text.to_owned()),

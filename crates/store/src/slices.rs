@@ -14,12 +14,12 @@ use uuid::Uuid;
 
 /// Takes the products (in id order) out of stock, unless one has run out.
 pub(super) async fn take_stock(
-    tx: &mut Tx,
+    tx: &mut impl Steps,
     order: Uuid,
     products: &[(Uuid, i64)],
 ) -> StoreResult<Option<&'static str>> {
     for (product, quantity) in products {
-        if !take_from_slices(tx, &TAKE_STOCK, &[*product], *quantity, order).await? {
+        if !take_from_slices_in(tx, &TAKE_STOCK, &[*product], *quantity, order).await? {
             return Ok(Some(OrderFailure::OutOfStock.as_str()));
         }
     }

@@ -18,6 +18,7 @@ use uuid::Uuid;
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Arg<'a> {
     Uuid(Uuid),
+    OptUuid(Option<Uuid>),
     Int(i64),
     /// For INTEGER columns (PostgreSQL's INT), such as a slice's number.
     Int32(i32),
@@ -61,6 +62,7 @@ pub(crate) trait Columns {
     fn uuid(&self, name: &str) -> Result<Uuid, sqlx::Error>;
     fn opt_uuid(&self, name: &str) -> Result<Option<Uuid>, sqlx::Error>;
     fn int(&self, name: &str) -> Result<i64, sqlx::Error>;
+    fn opt_int(&self, name: &str) -> Result<Option<i64>, sqlx::Error>;
     fn int32(&self, name: &str) -> Result<i32, sqlx::Error>;
     fn text(&self, name: &str) -> Result<String, sqlx::Error>;
     fn opt_text(&self, name: &str) -> Result<Option<String>, sqlx::Error>;
@@ -130,12 +132,12 @@ impl rusqlite::ToSql for Arg<'_> {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
         // As sqlx's SQLite driver stores them: ids as 16-byte BLOBs.
         Ok(ToSqlOutput::Borrowed(match self {
-            Arg::Uuid(id) => ValueRef::Blob(id.as_bytes()),
+            Arg::Uuid(id) | Arg::OptUuid(Some(id)) => ValueRef::Blob(id.as_bytes()),
             Arg::Int(n) => ValueRef::Integer(*n),
             Arg::Int32(n) => ValueRef::Integer(i64::from(*n)),
             Arg::Text(text) | Arg::OptText(Some(text)) => ValueRef::Text(text.as_bytes()),
             Arg::OptInt(Some(n)) => ValueRef::Integer(*n),
-            Arg::OptText(None) | Arg::OptInt(None) => ValueRef::Null,
+            Arg::OptText(None) | Arg::OptInt(None) | Arg::OptUuid(None) => ValueRef::Null,
             // As sqlx stores a bool.
             Arg::Bool(yes) => ValueRef::Integer(i64::from(*yes)),
             Arg::Bytes(bytes) => ValueRef::Blob(bytes),
@@ -221,8 +223,14 @@ impl Columns for RawRow {
     }
 
     fn int(&self, name: &str) -> Result<i64, sqlx::Error> {
+        self.opt_int(name)?
+            .ok_or_else(|| Self::mismatch(name, &Value::Null))
+    }
+
+    fn opt_int(&self, name: &str) -> Result<Option<i64>, sqlx::Error> {
         match self.value(name)? {
-            Value::Integer(n) => Ok(*n),
+            Value::Null => Ok(None),
+            Value::Integer(n) => Ok(Some(*n)),
             other => Err(Self::mismatch(name, other)),
         }
     }
@@ -263,6 +271,9 @@ macro_rules! sqlx_columns {
                 sqlx::Row::try_get(self, name)
             }
             fn int(&self, name: &str) -> Result<i64, sqlx::Error> {
+                sqlx::Row::try_get(self, name)
+            }
+            fn opt_int(&self, name: &str) -> Result<Option<i64>, sqlx::Error> {
                 sqlx::Row::try_get(self, name)
             }
             fn int32(&self, name: &str) -> Result<i32, sqlx::Error> {
