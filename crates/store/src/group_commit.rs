@@ -130,14 +130,16 @@ impl GroupCommit {
     ///
     /// `body` runs on the calling task's thread while every other write waits: keep it to the
     /// transaction's statements and the decisions between them.
-    pub async fn write<T, E>(
-        &self,
-        body: impl FnOnce(&rusqlite::Connection) -> Result<T, E>,
-    ) -> Result<T, E>
+    pub async fn write<T, E, Body>(&self, body: Body) -> Result<T, E>
     where
         E: From<sqlx::Error>,
+        Body: FnOnce(&rusqlite::Connection) -> Result<T, E>,
     {
-        let mut tx = self.take(write_kind()).await;
+        let kind = match write_kind() {
+            OTHER => written_in::<Body>(),
+            kind => kind,
+        };
+        let mut tx = self.take(kind).await;
         let ran = tx.run(body).await?;
         let value = ran?;
         tx.commit().await?;
@@ -316,11 +318,26 @@ pub struct GroupTx {
 }
 
 /// What a write is, as its metrics name it: the operation it is made for (the innermost span,
-/// as each application and store operation has one), or `other`.
+/// as each application and store operation has one), or `other` where spans are filtered out.
 fn write_kind() -> &'static str {
     tracing::Span::current()
         .metadata()
-        .map_or("other", |metadata| metadata.name())
+        .map_or(OTHER, |metadata| metadata.name())
+}
+
+const OTHER: &str = "other";
+
+/// The function a write's body was written in (its closure's type names it), for a write whose
+/// span is filtered out: `settle_order` for
+/// `bilheteria_store::sqlite::settlement::<impl …>::settle_order::{{closure}}::{{closure}}`.
+fn written_in<Body>() -> &'static str {
+    std::any::type_name::<Body>()
+        .rsplit("::")
+        // A trait impl's path (`<impl A for B>`) ends in `>`; a generic function's name is cut
+        // before its parameters.
+        .find(|segment| !segment.starts_with('{') && !segment.ends_with('>'))
+        .and_then(|segment| segment.split('<').next())
+        .unwrap_or(OTHER)
 }
 
 impl GroupTx {
@@ -464,6 +481,18 @@ impl DatabaseError for RawError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_write_without_a_span_is_named_by_the_function_it_was_written_in() {
+        fn closure_of<F: FnOnce()>(_: &F) -> &'static str {
+            written_in::<F>()
+        }
+        let body = || {};
+        assert_eq!(
+            closure_of(&body),
+            "a_write_without_a_span_is_named_by_the_function_it_was_written_in"
+        );
+    }
     use sqlx::sqlite::SqliteConnectOptions;
     use sqlx::{Connection, Row};
 

@@ -5,7 +5,7 @@
 use super::shared::{OnTx, corrupt, finish, write_steps};
 use super::slices::{
     HOLD_PLACES, PoolSlices, RELEASE_HELD_PLACES, SELL_FREE_PLACES, SELL_HELD_PLACES,
-    take_from_slices, take_from_slices_in,
+    take_from_slices_in,
 };
 use super::{ThisBackend, Tx};
 use crate::Refusal;

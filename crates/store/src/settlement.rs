@@ -6,7 +6,7 @@ use super::orders::{notify_buyer, order_change, products_of, record_answer};
 use super::resale::{refundable_cents, release_reservation, sell_listing};
 use super::shared::{Ending, OnTx, append_audit, corrupt, end, finish};
 use super::slices::{PoolSlices, UNSELL_PLACES, restock, take_from_slices, take_stock};
-use super::{Db, ThisBackend, Tx};
+use super::{ThisBackend, Tx};
 use crate::Refusal;
 use crate::dialect::Dialect;
 use crate::steps::{Arg, Columns, Raw, Steps, placeholders, run_ready};
@@ -21,7 +21,7 @@ use bilheteria_domain::ids::{AuditEntryId, OrderId, OutboxId, UserId};
 use bilheteria_domain::pix::{PIX_EXPIRED_CODE, PixCharge};
 use bilheteria_domain::sales::{Order, OrderFailure, OrderStatus, place_price_cents};
 use bilheteria_domain::tickets::{Ticket, TicketStatus};
-use sqlx::{AssertSqlSafe, QueryBuilder, Row};
+use sqlx::{AssertSqlSafe, Row};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
