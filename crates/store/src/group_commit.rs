@@ -331,13 +331,30 @@ const OTHER: &str = "other";
 /// span is filtered out: `settle_order` for
 /// `bilheteria_store::sqlite::settlement::<impl …>::settle_order::{{closure}}::{{closure}}`.
 fn written_in<Body>() -> &'static str {
-    std::any::type_name::<Body>()
-        .rsplit("::")
-        // A trait impl's path (`<impl A for B>`) ends in `>`; a generic function's name is cut
-        // before its parameters.
-        .find(|segment| !segment.starts_with('{') && !segment.ends_with('>'))
-        .and_then(|segment| segment.split('<').next())
-        .unwrap_or(OTHER)
+    let path = std::any::type_name::<Body>();
+    // The path's segments, split at `::` outside angle brackets: a trait impl's (`<impl A for
+    // B>`) and closures' (`{{closure}}`) are no names; a function's own parameters
+    // (`settle_order<'_, '_>`) are cut off.
+    let (mut depth, mut start, mut named) = (0usize, 0, OTHER);
+    let mut name = |segment: &'static str| {
+        if !segment.starts_with(['{', '<']) {
+            named = segment.split('<').next().unwrap_or(segment);
+        }
+    };
+    let bytes = path.as_bytes();
+    for at in 0..bytes.len() {
+        match bytes[at] {
+            b'<' => depth += 1,
+            b'>' => depth = depth.saturating_sub(1),
+            b':' if depth == 0 && at > start && bytes[at - 1] == b':' => {
+                name(&path[start..at - 1]);
+                start = at + 1;
+            }
+            _ => {}
+        }
+    }
+    name(&path[start..]);
+    named
 }
 
 impl GroupTx {
@@ -487,11 +504,15 @@ mod tests {
         fn closure_of<F: FnOnce()>(_: &F) -> &'static str {
             written_in::<F>()
         }
+        fn generic<T>() -> &'static str {
+            closure_of(&|| {})
+        }
         let body = || {};
         assert_eq!(
             closure_of(&body),
             "a_write_without_a_span_is_named_by_the_function_it_was_written_in"
         );
+        assert_eq!(generic::<Vec<u8>>(), "generic");
     }
     use sqlx::sqlite::SqliteConnectOptions;
     use sqlx::{Connection, Row};
