@@ -24,6 +24,7 @@ use time::OffsetDateTime;
 
 mod cache;
 mod dialect;
+mod back_office_types;
 mod gate_types;
 mod group_commit;
 mod organization_types;
@@ -113,6 +114,14 @@ pub enum Refusal {
     EventNotOfOrganization {
         index: usize,
     },
+    /// `ticket_ids[index]` is no ticket of the order.
+    TicketNotInOrder {
+        index: usize,
+    },
+    /// The ticket was refunded already (or its refund is under way).
+    TicketAlreadyRefunded {
+        ticket: bilheteria_domain::ids::TicketId,
+    },
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -191,6 +200,7 @@ pub struct NewLoginSession {
     pub expires_at: OffsetDateTime,
 }
 
+pub use back_office_types::*;
 pub use gate_types::*;
 pub use organization_types::*;
 pub use resale_types::*;
@@ -215,6 +225,7 @@ pub trait Store:
     + OutboxStore
     + IntegrityStore
     + QueueStore
+    + BackOfficeStore
     + Send
     + Sync
     + 'static

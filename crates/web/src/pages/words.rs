@@ -1362,6 +1362,26 @@ fn problem_wording(code: ProblemCode) -> [(&'static str, &'static str); 2] {
             ),
             ("Order not refundable", "Only a paid order can be refunded."),
         ],
+        C::TicketAlreadyRefunded => [
+            (
+                "Ingresso já reembolsado",
+                "Um dos ingressos escolhidos já foi reembolsado (ou o reembolso dele está em andamento).",
+            ),
+            (
+                "Ticket already refunded",
+                "One of the tickets chosen was refunded already (or its refund is under way).",
+            ),
+        ],
+        C::OrderNotPaid => [
+            (
+                "Pedido não pago",
+                "Só os ingressos de um pedido pago podem ser enviados de novo.",
+            ),
+            (
+                "Order not paid",
+                "Only a paid order's tickets can be mailed again.",
+            ),
+        ],
         C::PaymentProviderError => [
             (
                 "Falha no provedor de pagamentos",
