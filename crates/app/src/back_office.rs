@@ -3,10 +3,10 @@
 //! tickets' mail sent again. Who may: members whose role may see sales (owners, managers,
 //! finance; refunds: those whose role may refund), on the events they are limited to; admins.
 
+use crate::App;
 use crate::access;
 use crate::error::{AppError, AppResult};
 use crate::sales::refund_paid_order;
-use crate::App;
 use bilheteria_domain::account::User;
 use bilheteria_domain::audit::{AuditContext, AuditQuery};
 use bilheteria_domain::back_office::{OrderDetail, OrderQuery, RefundScope, SessionOrder};
@@ -29,22 +29,27 @@ pub async fn session_orders(
     Ok(app.store.session_orders(session, query, page).await?)
 }
 
-/// One order of `session` in full, for a member who may see its sales: its tickets with their
+/// One order (of `session`, when given) in full, for a member who may see its sales: its tickets with their
 /// status (no codes), payments, refunds, transfers, resale, check-ins and audit trail.
 #[tracing::instrument(skip_all, fields(order = %id))]
 pub async fn order_detail(
     app: &App,
     user: &User,
-    session: SessionId,
+    session: Option<SessionId>,
     id: OrderId,
 ) -> AppResult<OrderDetail> {
-    access::managed_session(app, session, user, Capability::SeeSales).await?;
     let mut detail = app
         .store
         .order_detail(id)
         .await?
-        .filter(|detail| detail.order.session_id == session)
+        .filter(|detail| session.is_none_or(|session| detail.order.session_id == session))
         .ok_or(AppError::NotFound("order"))?;
+    access::managed_session(app, detail.order.session_id, user, Capability::SeeSales)
+        .await
+        .map_err(|error| match error {
+            AppError::NotFound(_) => AppError::NotFound("order"),
+            other => other,
+        })?;
     let filter = AuditQuery {
         target_id: Some(id.to_string()),
         ..AuditQuery::default()
@@ -132,7 +137,12 @@ pub(crate) async fn finish_ticket_refund(
 
 /// Sends the purchase mail of a paid order again, with its tickets, to its buyer.
 #[tracing::instrument(skip_all, fields(order = %id))]
-pub async fn resend_tickets(app: &App, user: &User, session: SessionId, id: OrderId) -> AppResult<()> {
+pub async fn resend_tickets(
+    app: &App,
+    user: &User,
+    session: SessionId,
+    id: OrderId,
+) -> AppResult<()> {
     access::managed_session(app, session, user, Capability::SeeSales).await?;
     let order = app
         .store

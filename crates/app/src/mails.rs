@@ -555,11 +555,19 @@ pub fn tickets_refund_letter(
         language,
         format!(
             "Reembolsamos {amount} do seu pedido {order_id} para {title}, pelo mesmo meio de pagamento, por {}:",
-            if places.len() == 1 { "este ingresso" } else { "estes ingressos" }
+            if places.len() == 1 {
+                "este ingresso"
+            } else {
+                "estes ingressos"
+            }
         ),
         format!(
             "We refunded {amount} of your order {order_id} for {title}, through the same means of payment, for {}:",
-            if places.len() == 1 { "this ticket" } else { "these tickets" }
+            if places.len() == 1 {
+                "this ticket"
+            } else {
+                "these tickets"
+            }
         ),
     )];
     letter

@@ -132,7 +132,11 @@ impl BackOfficeStore for ThisBackend {
         };
         // Its lines as any reader of the order has them; its tickets, every one it issued.
         let lines = self.complete_orders(std::slice::from_ref(&row)).await?;
-        let items = lines.into_iter().next().map(|o| o.items).unwrap_or_default();
+        let items = lines
+            .into_iter()
+            .next()
+            .map(|o| o.items)
+            .unwrap_or_default();
         let tickets = sqlx::query(concat!(
             ticket_select!(),
             " WHERE t.order_id = $1 ORDER BY sec.position, st.row_position, st.number, t.id"

@@ -22,9 +22,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use time::OffsetDateTime;
 
+mod back_office_types;
 mod cache;
 mod dialect;
-mod back_office_types;
 mod gate_types;
 mod group_commit;
 mod organization_types;

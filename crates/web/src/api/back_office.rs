@@ -69,7 +69,7 @@ pub async fn order_detail(
     RequestLanguage(lang): RequestLanguage,
     PathIds(id, order): PathIds<SessionId, OrderId>,
 ) -> ApiResult<Json<OrderDetail>> {
-    let mut detail = back_office::order_detail(&state, &caller.user, id, order).await?;
+    let mut detail = back_office::order_detail(&state, &caller.user, Some(id), order).await?;
     detail.order = detail.order.worded(lang);
     Ok(Json(detail))
 }

@@ -3,7 +3,7 @@
 
 use super::error::{ApiError, ApiResult, Problem, ProblemCode};
 use super::extract::{
-    ApiJson, ApiQuery, ClientIp, CurrentUser, PathId, RequestLanguage, parse_json, OptionalJson,
+    ApiJson, ApiQuery, ClientIp, CurrentUser, OptionalJson, PathId, RequestLanguage, parse_json,
 };
 use super::{audit_context, page_request};
 use axum::Json;
@@ -14,8 +14,8 @@ use axum::response::{IntoResponse, Response};
 use bilheteria_app::App;
 use bilheteria_app::access;
 use bilheteria_app::back_office;
-use bilheteria_domain::back_office::RefundInput;
 use bilheteria_app::sales;
+use bilheteria_domain::back_office::RefundInput;
 use bilheteria_domain::ids::{HoldId, OrderId, SessionId};
 use bilheteria_domain::organization::Capability;
 use bilheteria_domain::page::Page;
