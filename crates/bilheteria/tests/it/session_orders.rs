@@ -197,7 +197,7 @@ async fn orders_are_seen_found_and_mailed_again_by_those_who_see_sales(db: TestD
         .collect();
     assert_eq!(trail, ["order.paid"], "{full}");
     // An order of another session is not found through this one.
-    let other = on_sale(&app, 2, 0, 0, json!({})).await;
+    let other = on_sale(&app, 2, 1, 1, json!({})).await;
     assert_problem(
         &app.get(
             &format!("/sessions/{}/orders/{ana_order}", other.session_id),
