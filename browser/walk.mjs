@@ -536,11 +536,30 @@ try {
   await Promise.all([plain.waitForNavigation(), plain.click('a.button:has-text("Escolher lugares")')]);
   await Promise.all([plain.waitForNavigation(), plain.locator("table.section-list a").first().click()]);
   await plain.locator("input[name=seat_ids]").first().check();
+  await plain.locator("input[name=seat_ids]").nth(1).check();
   await Promise.all([plain.waitForURL(/\/checkout\//), plain.click("form.hold button[type=submit]")]);
   await Promise.all([plain.waitForURL(/\/orders\//), plain.click("form.pay button[type=submit]")]);
   assert((await text(plain, "h1")) === "Compra confirmada", "bought");
   assert((await text(plain, "main")).includes("80,00"), "at the price the organizer set");
   const caioOrder = plain.url();
+
+  step("the organizer finds Caio's order by his email and refunds one of its two tickets");
+  await org.goto(sessionUrl);
+  await Promise.all([org.waitForNavigation(), org.click('a:has-text("Ver os pedidos desta sessão")')]);
+  await org.fill('input[name="q"]', `CAIO-${stamp}`);
+  await Promise.all([org.waitForNavigation(), org.click('form.search button[type="submit"]')]);
+  assert((await org.locator(".console-item").count()) === 1, "his order, found by his email");
+  await check(org, "organizer-orders");
+  await Promise.all([org.waitForNavigation(), org.click(".console-item a")]);
+  await Promise.all([org.waitForNavigation(), org.click('form[action$="/refund"] button[type="submit"]')]);
+  assert((await org.locator("#tickets-problem").count()) === 1, "a refund of nothing is said beside the tickets");
+  await check(org, "organizer-order-refused");
+  await org.locator('input[name="ticket"]').first().check();
+  await Promise.all([org.waitForNavigation(), org.click('form[action$="/refund"] button[type="submit"]')]);
+  assert((await text(org, ".notice")).includes("Reembolso feito"), "one ticket refunded");
+  assert((await org.locator('input[name="ticket"]').count()) === 1, "the other is still his, and refundable");
+  assert((await text(org, "main")).includes("R$ 80,00"), "what that ticket was paid came back");
+  await check(org, "organizer-order");
 
   step("the organizer makes a product offered with the event, its price with a decimal comma");
   await org.goto(demoUrl + "/products");

@@ -80,6 +80,9 @@ pub enum AppError {
     IdempotencyKeyReused,
     #[error("only a paid order can be refunded")]
     OrderNotRefundable,
+    /// Only a paid order's tickets can be mailed again.
+    #[error("the order is not paid")]
+    OrderNotPaid,
     /// Not a code this system signed, or of no ticket.
     #[error("not a ticket code")]
     InvalidTicket,

@@ -7,6 +7,7 @@ pub mod access;
 pub mod accounts;
 pub mod auth;
 pub mod authz;
+pub mod back_office;
 pub mod catalog;
 pub mod credentials;
 pub mod demo;

@@ -165,6 +165,9 @@ pub async fn compose(state: &App, message: &OutboxMessage) -> anyhow::Result<Ema
         "order_refunded" => refund_mail(state, message, language)
             .await?
             .into_email(to, dedupe_key),
+        "tickets_refunded" => tickets_refund_mail(state, message, language)
+            .await?
+            .into_email(to, dedupe_key),
         "event_cancelled" => cancellation_mail(state, message, language)
             .await?
             .into_email(to, dedupe_key),
@@ -526,6 +529,102 @@ async fn refund_mail(
         &order.id.to_string(),
         order.total_cents,
         page(state, &format!("/orders/{}", order.id)),
+        language,
+    ))
+}
+
+/// Some tickets of an order refunded: how much comes back, for which places; the rest of the
+/// order stays valid.
+pub fn tickets_refund_letter(
+    title: &str,
+    order_id: &str,
+    amount: i64,
+    places: &[String],
+    order_url: String,
+    language: Language,
+) -> Letter {
+    let amount = language.money(amount);
+    let mut letter = Letter::new(language);
+    letter.subject = say(
+        language,
+        format!("Reembolso de ingressos do seu pedido para {title}"),
+        format!("Refund of tickets of your order for {title}"),
+    );
+    letter.heading = say(language, "Ingressos reembolsados", "Tickets refunded").to_owned();
+    letter.paragraphs = vec![say(
+        language,
+        format!(
+            "Reembolsamos {amount} do seu pedido {order_id} para {title}, pelo mesmo meio de pagamento, por {}:",
+            if places.len() == 1 {
+                "este ingresso"
+            } else {
+                "estes ingressos"
+            }
+        ),
+        format!(
+            "We refunded {amount} of your order {order_id} for {title}, through the same means of payment, for {}:",
+            if places.len() == 1 {
+                "this ticket"
+            } else {
+                "these tickets"
+            }
+        ),
+    )];
+    letter
+        .paragraphs
+        .extend(places.iter().map(|place| format!("• {place}")));
+    letter.paragraphs.push(say(
+        language,
+        "Os ingressos reembolsados foram cancelados e não abrem mais a entrada. Os demais ingressos do pedido continuam válidos.",
+        "The refunded tickets are cancelled and no longer open the gate. The order's other tickets stay valid.",
+    ).to_owned());
+    letter.action = Some(see_order(language, order_url));
+    letter
+}
+
+async fn tickets_refund_mail(
+    state: &App,
+    message: &OutboxMessage,
+    language: Language,
+) -> anyhow::Result<Letter> {
+    let order_id = message.payload["order_id"]
+        .as_str()
+        .and_then(|id| id.parse().ok())
+        .ok_or_else(|| anyhow::anyhow!("outbox message without an order"))?;
+    let refund_id = message.payload["refund_id"]
+        .as_str()
+        .and_then(|id| id.parse::<uuid::Uuid>().ok())
+        .ok_or_else(|| anyhow::anyhow!("outbox message without a refund"))?;
+    let detail = state
+        .store
+        .order_detail(order_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("order {order_id} not found"))?;
+    let refund = detail
+        .ticket_refunds
+        .iter()
+        .find(|refund| refund.id == refund_id)
+        .ok_or_else(|| anyhow::anyhow!("refund {refund_id} not found"))?;
+    let places: Vec<String> = detail
+        .order
+        .tickets
+        .iter()
+        .filter(|ticket| refund.ticket_ids.contains(&ticket.id))
+        .map(|ticket| {
+            bilheteria_domain::place::Bought::Place {
+                place: detail.order.place_of(ticket),
+                resale: false,
+            }
+            .words(language, Some(ticket.ticket_type))
+        })
+        .collect();
+    let (title, _) = event_facts(state, detail.order.event_id).await?;
+    Ok(tickets_refund_letter(
+        &title,
+        &order_id.to_string(),
+        refund.amount_cents,
+        &places,
+        page(state, &format!("/orders/{order_id}")),
         language,
     ))
 }
@@ -1125,6 +1224,20 @@ mod tests {
                     "Música ao vivo",
                     "0190a0a0-0000-7000-8000-000000000001",
                     19_000,
+                    "https://bilheteria.example/orders/1".into(),
+                    language,
+                ),
+            ),
+            (
+                "tickets_refunded",
+                tickets_refund_letter(
+                    "Música ao vivo",
+                    "0190a0a0-0000-7000-8000-000000000001",
+                    4_750,
+                    &[
+                        "Plateia, fila A, assento 2 (meia-entrada)".into(),
+                        "Pista (em pé)".into(),
+                    ],
                     "https://bilheteria.example/orders/1".into(),
                     language,
                 ),

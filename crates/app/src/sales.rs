@@ -48,7 +48,8 @@ pub fn refusal_label(refusal: &Refusal) -> &'static str {
         Refusal::ListingUnavailable => "listing_unavailable",
         Refusal::LastOwner => "last_owner",
         Refusal::PricesLocked => "prices_locked",
-        Refusal::EventNotOfOrganization { .. } => "invalid",
+        Refusal::EventNotOfOrganization { .. } | Refusal::TicketNotInOrder { .. } => "invalid",
+        Refusal::TicketAlreadyRefunded { .. } => "ticket_already_refunded",
     }
 }
 
@@ -541,8 +542,11 @@ pub async fn refund_paid_order(
         .store
         .request_refund(order.id, state.clock.now() + state.settings.reconcile_after)
         .await?;
-    // Tickets resold from the order were paid back to their seller by the resale.
-    let amount = order.total_cents - state.store.resold_face_value_cents(order.id).await?;
+    // Tickets resold from the order were paid back to their seller by the resale, and
+    // tickets refunded one by one to the buyer before.
+    let amount = order.total_cents
+        - order.refunded_cents
+        - state.store.resold_face_value_cents(order.id).await?;
     let refund = if amount > 0 {
         state
             .gateway
@@ -567,6 +571,18 @@ pub async fn reconcile(state: &App) -> anyhow::Result<usize> {
         .orders_to_settle(now, now + Duration::seconds(60), 100)
         .await?;
     crate::resale::pay_out(state, None).await;
+    // Refunds of tickets whose provider's answer was lost (before the whole orders' refunds,
+    // which wait for them).
+    let claimed = state
+        .store
+        .ticket_refunds_due(now - state.settings.reconcile_after, 100)
+        .await?;
+    for refund in &claimed {
+        let system = AuditContext::default();
+        if let Err(error) = crate::back_office::finish_ticket_refund(state, refund, &system).await {
+            tracing::warn!(refund = %refund.id, %error, "refund of tickets still not finished");
+        }
+    }
     for draft in &due {
         if draft.order.status.is_settled() && !draft.settle_due {
             // Leased while pending, then settled by another path (a webhook, the request):

@@ -125,6 +125,15 @@ pub fn event_status_filter() -> RefOr<Schema> {
     .into()
 }
 
+/// `status` of a filter of a session's orders.
+pub fn order_status_filter() -> RefOr<Schema> {
+    Schema::from(string_of(
+        crate::back_office::ORDER_STATUSES,
+        "An order's status.",
+    ))
+    .into()
+}
+
 const EVENT_STATUS_SET: &str =
     "`draft` or `published`; an event is cancelled by `POST /events/{id}/cancel`, never by a body.";
 

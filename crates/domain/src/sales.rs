@@ -633,6 +633,10 @@ pub struct Order {
     pub hold_id: HoldId,
     pub status: OrderStatus,
     pub total_cents: i64,
+    /// What refunds gave back so far: the face value of tickets refunded one by one, or the
+    /// whole order's refund.
+    #[serde(default)]
+    pub refunded_cents: i64,
     pub currency: Currency,
     /// Card installments the total is paid in (1: at once).
     pub installments: i64,

@@ -504,8 +504,8 @@ mod tests {
         fn closure_of<F: FnOnce()>(_: &F) -> &'static str {
             written_in::<F>()
         }
-        fn generic<T>() -> &'static str {
-            closure_of(&|| {})
+        fn generic<T: Default>() -> &'static str {
+            closure_of(&|| drop(T::default()))
         }
         let body = || {};
         assert_eq!(

@@ -150,6 +150,7 @@ impl IntegrityStore for ThisBackend {
             paid_orders_with_wrong_ticket_count: count(
                 "SELECT COUNT(*) FROM orders o JOIN holds h ON h.id = o.hold_id WHERE o.session_id = $1 AND o.status = 'paid' \
                  AND h.quantity - (SELECT COUNT(*) FROM resale_listings l WHERE l.source_order_id = o.id AND l.status = 'sold') \
+                 - (SELECT COUNT(*) FROM tickets t WHERE t.order_id = o.id AND t.refund_id IS NOT NULL AND t.status = 'cancelled') \
                  <> (SELECT COUNT(*) FROM tickets t WHERE t.order_id = o.id AND t.status <> 'cancelled')",
             )
             .await?,
@@ -193,10 +194,29 @@ impl IntegrityStore for ThisBackend {
                  FROM resale_listings l JOIN orders o ON o.id = l.source_order_id WHERE l.session_id = $1 AND l.status = 'sold'",
             )
             .await?,
+            // Paid orders keep their total less what refunds of some of their tickets gave
+            // back; refunded ones what their refunds did not give back beyond resold tickets
+            // (the products of an order whose tickets were refunded one by one).
             paid_order_total_cents: count(
-                "SELECT CAST(COALESCE(SUM(total_cents), 0) AS BIGINT) FROM orders WHERE session_id = $1 AND status = 'paid'",
+                "SELECT CAST(COALESCE(SUM(o.total_cents - o.refunded_cents - CASE WHEN o.status = 'refunded' THEN \
+                 (SELECT COALESCE(SUM(l.face_value_cents), 0) FROM resale_listings l WHERE l.source_order_id = o.id AND l.status = 'sold') \
+                 ELSE 0 END), 0) AS BIGINT) FROM orders o WHERE o.session_id = $1 AND o.status IN ('paid', 'refunded')",
             )
             .await?,
+            ticket_refunds_mismatched: count(
+                "SELECT COUNT(*) FROM ticket_refunds r JOIN orders o ON o.id = r.order_id WHERE o.session_id = $1 \
+                 AND r.status = 'succeeded' AND (r.amount_cents <> (SELECT COALESCE(SUM(t.face_value_cents), 0) FROM tickets t WHERE t.refund_id = r.id) \
+                 OR EXISTS (SELECT 1 FROM tickets t WHERE t.refund_id = r.id AND t.status <> 'cancelled') \
+                 OR NOT EXISTS (SELECT 1 FROM payments p WHERE p.order_id = r.order_id AND p.kind = 'refund' AND p.status = 'succeeded' \
+                 AND p.reference = r.reference AND p.amount_cents = r.amount_cents))",
+            )
+            .await?
+                + count(
+                    "SELECT COUNT(*) FROM orders o WHERE o.session_id = $1 AND o.refunded_cents <> \
+                     (SELECT COALESCE(SUM(p.amount_cents), 0) FROM payments p WHERE p.order_id = o.id AND p.kind = 'refund' \
+                     AND p.status = 'succeeded') AND o.status IN ('paid', 'refunded')",
+                )
+                .await?,
             paid_orders_unconfirmed: 0,
             settled_ok: false,
         };

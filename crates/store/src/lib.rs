@@ -22,6 +22,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use time::OffsetDateTime;
 
+mod back_office_types;
 mod cache;
 mod dialect;
 mod gate_types;
@@ -113,6 +114,14 @@ pub enum Refusal {
     EventNotOfOrganization {
         index: usize,
     },
+    /// `ticket_ids[index]` is no ticket of the order.
+    TicketNotInOrder {
+        index: usize,
+    },
+    /// The ticket was refunded already (or its refund is under way).
+    TicketAlreadyRefunded {
+        ticket: bilheteria_domain::ids::TicketId,
+    },
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -191,6 +200,7 @@ pub struct NewLoginSession {
     pub expires_at: OffsetDateTime,
 }
 
+pub use back_office_types::*;
 pub use gate_types::*;
 pub use organization_types::*;
 pub use resale_types::*;
@@ -215,6 +225,7 @@ pub trait Store:
     + OutboxStore
     + IntegrityStore
     + QueueStore
+    + BackOfficeStore
     + Send
     + Sync
     + 'static

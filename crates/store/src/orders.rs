@@ -41,11 +41,12 @@ macro_rules! order_columns {
     () => {
         "id, user_id, session_id, event_id, hold_id, status, total_cents, currency, installments, \
          payment_reference, failure_code, client_ip, created_at, updated_at, payment_method, pix_copy_paste, \
-         pix_expires_at"
+         pix_expires_at, refunded_cents"
     };
 }
+pub(super) use order_columns;
 
-fn order_from_row(
+pub(super) fn order_from_row(
     row: &DbRow,
     items: Vec<OrderItem>,
     tickets: Vec<Ticket>,
@@ -73,6 +74,7 @@ fn order_from_row(
         hold_id: HoldId(row.try_get("hold_id")?),
         status,
         total_cents: row.try_get("total_cents")?,
+        refunded_cents: row.try_get("refunded_cents")?,
         currency: Currency::parse(&currency).map_err(|_| corrupt("orders.currency"))?,
         installments: row.try_get("installments")?,
         payment_method: PaymentMethod::parse(&method)
@@ -613,6 +615,7 @@ pub(super) fn started(
         hold_id,
         status: OrderStatus::AwaitingPayment,
         total_cents,
+        refunded_cents: 0,
         currency: Currency::parse(currency)
             .map_err(|_| StoreError::database("stored currency unreadable"))?,
         installments: new.installments,

@@ -239,7 +239,14 @@ pub struct SalesIntegrity {
     pub paid_out_cents: i64,
     /// Payouts owed for resales of paid orders, less what refunds of resold orders kept back.
     pub resale_adjustment_cents: i64,
+    /// What paid orders keep (their totals less refunds of some of their tickets), and what
+    /// refunded orders kept beyond their resold tickets (products, when the tickets were
+    /// refunded one by one).
     pub paid_order_total_cents: i64,
+    /// Refunds of tickets whose amount is not their tickets' face values, whose tickets are
+    /// not all cancelled, or without their payment; and orders whose `refunded_cents` is not
+    /// the sum of their refunds.
+    pub ticket_refunds_mismatched: i64,
 }
 
 impl SalesIntegrity {
@@ -262,6 +269,7 @@ impl SalesIntegrity {
             && self.charges_without_paid_order_or_refund == 0
             && self.double_charges == 0
             && self.paid_orders_unconfirmed == 0
+            && self.ticket_refunds_mismatched == 0
             && self.charged_cents - self.refunded_cents - self.paid_out_cents
                 == self.paid_order_total_cents - self.resale_adjustment_cents
     }

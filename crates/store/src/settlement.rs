@@ -124,7 +124,7 @@ impl SettlementStore for ThisBackend {
         let mut tx = self.begin_write().await?;
         let outcome = async {
             let row = sqlx::query(AssertSqlSafe(format!(
-                "SELECT status, session_id, user_id, hold_id, total_cents, currency, \
+                "SELECT status, session_id, user_id, hold_id, total_cents, refunded_cents, currency, \
                  (SELECT e.cancelled_at FROM events e WHERE e.id = orders.event_id) AS event_cancelled_at \
                  FROM orders WHERE id = $1{}",
                 ThisBackend::LOCK_ROW
@@ -139,70 +139,11 @@ impl SettlementStore for ThisBackend {
                 return Err(StoreError::Refused(Refusal::OrderNotRefundable));
             }
             let session: Uuid = row.try_get("session_id")?;
-            let tickets = sqlx::query("SELECT seat_id, section_id, holder_id, pool FROM tickets WHERE order_id = $1 AND status <> 'cancelled'")
-                .bind(id.0)
-                .fetch_all(&mut *tx)
-                .await?;
-            let mut standing: std::collections::BTreeMap<Uuid, i64> = std::collections::BTreeMap::new();
-            let (mut open, mut reserve) = (0, 0);
-            for ticket in &tickets {
-                match ticket.try_get::<Option<String>, _>("pool")?.and_then(|raw| Pool::parse(&raw)) {
-                    Some(Pool::Open) => open += 1,
-                    Some(Pool::Reserve) => reserve += 1,
-                    None => {}
-                }
-                match ticket.try_get::<Option<Uuid>, _>("seat_id")? {
-                    Some(seat) => {
-                        sqlx::query(
-                            "UPDATE session_seats SET status = 'available', hold_id = NULL, held_until = NULL \
-                             WHERE session_id = $1 AND seat_id = $2 AND status = 'sold'",
-                        )
-                        .bind(session)
-                        .bind(seat)
-                        .execute(&mut *tx)
-                        .await?;
-                    }
-                    None => *standing.entry(ticket.try_get("section_id")?).or_default() += 1,
-                }
-                sqlx::query("UPDATE allocations SET tickets = tickets - 1 WHERE user_id = $1 AND session_id = $2")
-                    .bind(ticket.try_get::<Uuid, _>("holder_id")?)
-                    .bind(session)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            for (section, quantity) in standing {
-                if !take_from_slices(&mut tx, &UNSELL_PLACES, &[session, section], quantity, id.0)
-                    .await?
-                {
-                    return Err(corrupt("standing_slices.sold").into());
-                }
-            }
-            for (pool, units) in [(Pool::Open, open), (Pool::Reserve, reserve)] {
-                if units > 0 && !take_from_slices(&mut tx, pool.unsell(), &[session], units, id.0).await? {
-                    return Err(corrupt("pool slices sold").into());
-                }
-            }
-            // A cancelled ticket's offers and listings end with it.
-            sqlx::query("UPDATE resale_listings SET status = 'cancelled', closed_at = $1 WHERE status = 'listed' \
-                         AND ticket_id IN (SELECT id FROM tickets WHERE order_id = $2 AND status <> 'cancelled')")
-                .bind(at)
-                .bind(id.0)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query("UPDATE transfers SET status = 'cancelled', decided_at = $1 WHERE status = 'pending' \
-                         AND ticket_id IN (SELECT id FROM tickets WHERE order_id = $2)")
-                .bind(at)
-                .bind(id.0)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query("UPDATE tickets SET status = 'cancelled', version = version + 1, updated_at = $1 WHERE order_id = $2 AND status <> 'cancelled'")
-                .bind(at)
-                .bind(id.0)
-                .execute(&mut *tx)
-                .await?;
+            cancel_tickets(&mut tx, id.0, session, None, at).await?;
             restock(&mut tx, id.0).await?;
             let total: i64 = row.try_get("total_cents")?;
-            let amount = refundable_cents(&mut tx, id.0, total).await?;
+            // Less what refunds of some of its tickets gave back before.
+            let amount = refundable_cents(&mut tx, id.0, total).await? - row.try_get::<i64, _>("refunded_cents")?;
             insert_refund(
                 &mut tx,
                 id.0,
@@ -212,9 +153,10 @@ impl SettlementStore for ThisBackend {
                 at,
             )
             .await?;
-            sqlx::query("UPDATE orders SET status = 'refunded', next_settle_at = NULL, updated_at = $1 WHERE id = $2")
+            sqlx::query("UPDATE orders SET status = 'refunded', next_settle_at = NULL, refunded_cents = refunded_cents + $3, updated_at = $1 WHERE id = $2")
                 .bind(at)
                 .bind(id.0)
+                .bind(amount)
                 .execute(&mut *tx)
                 .await?;
             // The buyer of a cancelled event is told why the money comes back.
@@ -224,7 +166,7 @@ impl SettlementStore for ThisBackend {
                 "order_refunded"
             };
             notify_buyer(&mut tx, mail, id, row.try_get("user_id")?, at).await?;
-            let after = serde_json::json!({"status": "refunded", "refund_reference": reference, "amount_cents": total});
+            let after = serde_json::json!({"status": "refunded", "refund_reference": reference, "amount_cents": amount});
             let before = serde_json::json!({"status": "paid"});
             append_audit(
                 &mut tx,
@@ -243,6 +185,24 @@ impl SettlementStore for ThisBackend {
     async fn request_refund(&self, id: OrderId, retry_at: OffsetDateTime) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
         let outcome = async {
+            // The order's row first: a refund of some of its tickets takes it too, so either
+            // that one is seen under way here, or it sees this one asked for.
+            sqlx::query(AssertSqlSafe(format!(
+                "SELECT status FROM orders WHERE id = $1{}",
+                ThisBackend::LOCK_ROW
+            )))
+            .bind(id.0)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let under_way = sqlx::query(
+                "SELECT 1 FROM ticket_refunds WHERE order_id = $1 AND status = 'requested' LIMIT 1",
+            )
+            .bind(id.0)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if under_way.is_some() {
+                return Ok(0);
+            }
             let marked = sqlx::query(
                 "UPDATE orders SET next_settle_at = $1 WHERE id = $2 AND status = 'paid'",
             )
@@ -786,4 +746,96 @@ impl Unwound {
             Unwound::Failed(error) => Err(error),
         }
     }
+}
+
+/// Cancels an order's tickets that are not cancelled yet (with `refund`, only those that
+/// refund claimed), giving their places back: seats, standing places and pools, and each
+/// holder's unit of the cap; their open listings and pending offers end with them. The new
+/// version revokes their codes.
+pub(super) async fn cancel_tickets(
+    tx: &mut Tx,
+    order: Uuid,
+    session: Uuid,
+    refund: Option<Uuid>,
+    at: i64,
+) -> StoreResult<()> {
+    // `$2` is the refund; NULL (every ticket) compares with nothing, hence the two spellings.
+    let which = if refund.is_some() {
+        "order_id = $1 AND refund_id = $2 AND status <> 'cancelled'"
+    } else {
+        "order_id = $1 AND $2 IS NULL AND status <> 'cancelled'"
+    };
+    let tickets = sqlx::query(AssertSqlSafe(format!(
+        "SELECT id, seat_id, section_id, holder_id, pool FROM tickets WHERE {which}"
+    )))
+    .bind(order)
+    .bind(refund)
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut standing: std::collections::BTreeMap<Uuid, i64> = std::collections::BTreeMap::new();
+    let (mut open, mut reserve) = (0, 0);
+    for ticket in &tickets {
+        match ticket
+            .try_get::<Option<String>, _>("pool")?
+            .and_then(|raw| Pool::parse(&raw))
+        {
+            Some(Pool::Open) => open += 1,
+            Some(Pool::Reserve) => reserve += 1,
+            None => {}
+        }
+        match ticket.try_get::<Option<Uuid>, _>("seat_id")? {
+            Some(seat) => {
+                sqlx::query(
+                    "UPDATE session_seats SET status = 'available', hold_id = NULL, held_until = NULL \
+                     WHERE session_id = $1 AND seat_id = $2 AND status = 'sold'",
+                )
+                .bind(session)
+                .bind(seat)
+                .execute(&mut **tx)
+                .await?;
+            }
+            None => *standing.entry(ticket.try_get("section_id")?).or_default() += 1,
+        }
+        sqlx::query(
+            "UPDATE allocations SET tickets = tickets - 1 WHERE user_id = $1 AND session_id = $2",
+        )
+        .bind(ticket.try_get::<Uuid, _>("holder_id")?)
+        .bind(session)
+        .execute(&mut **tx)
+        .await?;
+        let id: Uuid = ticket.try_get("id")?;
+        // A cancelled ticket's offers and listings end with it.
+        sqlx::query(
+            "UPDATE resale_listings SET status = 'cancelled', closed_at = $1 WHERE status = 'listed' AND ticket_id = $2",
+        )
+        .bind(at)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+        sqlx::query(
+            "UPDATE transfers SET status = 'cancelled', decided_at = $1 WHERE status = 'pending' AND ticket_id = $2",
+        )
+        .bind(at)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+        sqlx::query(
+            "UPDATE tickets SET status = 'cancelled', version = version + 1, updated_at = $1 WHERE id = $2",
+        )
+        .bind(at)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    }
+    for (section, quantity) in standing {
+        if !take_from_slices(tx, &UNSELL_PLACES, &[session, section], quantity, order).await? {
+            return Err(corrupt("standing_slices.sold").into());
+        }
+    }
+    for (pool, units) in [(Pool::Open, open), (Pool::Reserve, reserve)] {
+        if units > 0 && !take_from_slices(tx, pool.unsell(), &[session], units, order).await? {
+            return Err(corrupt("pool slices sold").into());
+        }
+    }
+    Ok(())
 }

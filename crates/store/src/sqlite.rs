@@ -27,6 +27,9 @@ mod accounts;
 #[path = "audit.rs"]
 mod audit;
 #[allow(clippy::duplicate_mod)]
+#[path = "back_office.rs"]
+mod back_office;
+#[allow(clippy::duplicate_mod)]
 #[path = "catalog.rs"]
 mod catalog;
 #[allow(clippy::duplicate_mod)]

@@ -31,6 +31,7 @@ mod printing;
 mod queue_state;
 mod race;
 mod resale;
+mod session_orders;
 mod session_pages;
 mod station;
 mod transfers;

@@ -3,7 +3,7 @@
 
 use super::error::{ApiError, ApiResult, Problem, ProblemCode};
 use super::extract::{
-    ApiJson, ApiQuery, ClientIp, CurrentUser, PathId, RequestLanguage, parse_json,
+    ApiJson, ApiQuery, ClientIp, CurrentUser, OptionalJson, PathId, RequestLanguage, parse_json,
 };
 use super::{audit_context, page_request};
 use axum::Json;
@@ -13,7 +13,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bilheteria_app::App;
 use bilheteria_app::access;
+use bilheteria_app::back_office;
 use bilheteria_app::sales;
+use bilheteria_domain::back_office::RefundInput;
 use bilheteria_domain::ids::{HoldId, OrderId, SessionId};
 use bilheteria_domain::organization::Capability;
 use bilheteria_domain::page::Page;
@@ -263,11 +265,13 @@ pub async fn pay_pix(
 }
 
 #[utoipa::path(post, path = "/orders/{id}/refund", tag = "buying", security(("bearer" = [])), params(("id" = String, Path, format = Uuid)),
+    request_body(content = Option<RefundInput>, description = "optional: `ticket_ids` refunds those tickets only (what they were paid; the order's products are not refunded by it); without a body, the whole order"),
     responses(
-        (status = 200, description = "refunded: seats released, tickets cancelled", body = Order),
+        (status = 200, description = "refunded: the order (`refunded`, or still `paid` when tickets of it are left), its `refunded_cents`; the refunded tickets cancelled and revoked, their places released", body = Order),
         (status = 403, body = Problem),
         (status = 404, body = Problem),
-        (status = 409, description = "`order_not_refundable`", body = Problem),
+        (status = 409, description = "`order_not_refundable`, `ticket_already_refunded`", body = Problem),
+        (status = 422, description = "`validation_failed`: `ticket_ids[i]` no ticket of the order, empty, or named twice", body = Problem),
         (status = 502, description = "`payment_provider_error`", body = Problem),
     ))]
 pub async fn refund_order(
@@ -276,12 +280,22 @@ pub async fn refund_order(
     client_ip: ClientIp,
     RequestLanguage(lang): RequestLanguage,
     PathId(id): PathId<OrderId>,
+    OptionalJson(body): OptionalJson<RefundInput>,
 ) -> ApiResult<Json<Order>> {
-    let order = access::refundable_order(&state, id, &caller.user).await?;
+    let scope = body
+        .unwrap_or_default()
+        .parse()
+        .map_err(ApiError::validation)?;
     Ok(Json(
-        sales::refund_paid_order(&state, &order, &audit_context(&caller, client_ip))
-            .await?
-            .worded(lang),
+        back_office::refund(
+            &state,
+            &caller.user,
+            id,
+            scope,
+            &audit_context(&caller, client_ip),
+        )
+        .await?
+        .worded(lang),
     ))
 }
 

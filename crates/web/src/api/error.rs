@@ -528,6 +528,11 @@ impl From<AppError> for ApiError {
                 ProblemCode::OrderNotRefundable,
                 "only a paid order can be refunded",
             ),
+            AppError::OrderNotPaid => Self::new(
+                StatusCode::CONFLICT,
+                ProblemCode::OrderNotPaid,
+                "only a paid order's tickets can be mailed again",
+            ),
             AppError::InvalidTicket => Self::new(
                 StatusCode::NOT_FOUND,
                 ProblemCode::InvalidTicket,
@@ -767,6 +772,14 @@ impl From<Refusal> for ApiError {
             Refusal::EventNotOfOrganization { index } => {
                 Self::invalid_field(&format!("event_ids[{index}]"), FieldProblem::Unknown)
             }
+            Refusal::TicketNotInOrder { index } => {
+                Self::invalid_field(&format!("ticket_ids[{index}]"), FieldProblem::Unknown)
+            }
+            Refusal::TicketAlreadyRefunded { ticket } => Self::new(
+                StatusCode::CONFLICT,
+                ProblemCode::TicketAlreadyRefunded,
+                format!("ticket {ticket} was refunded already, or its refund is under way"),
+            ),
         }
     }
 }

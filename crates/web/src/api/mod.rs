@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod back_office;
 pub mod buying;
 pub mod catalog;
 pub mod error;
@@ -124,6 +125,9 @@ fn api_routes() -> OpenApiRouter<App> {
         .routes(routes!(buying::create_order, buying::list_orders))
         .routes(routes!(buying::get_order))
         .routes(routes!(buying::refund_order))
+        .routes(routes!(back_office::session_orders))
+        .routes(routes!(back_office::order_detail))
+        .routes(routes!(back_office::resend_tickets))
         .routes(routes!(buying::pay_pix))
         .routes(routes!(buying::payment_webhook))
         .routes(routes!(buying::list_outbox))

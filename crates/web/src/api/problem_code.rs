@@ -84,6 +84,10 @@ problem_codes! {
     NotSoldOut = "not_sold_out",
     // Orders and events, for organizers and admins.
     OrderNotRefundable = "order_not_refundable",
+    /// A refund of tickets naming one refunded before (or whose refund is under way).
+    TicketAlreadyRefunded = "ticket_already_refunded",
+    /// The tickets' mail sent again for an order that is not paid.
+    OrderNotPaid = "order_not_paid",
     PaymentProviderError = "payment_provider_error",
     EventHasSessions = "event_has_sessions",
     /// A venue's seat map changed after a session of it held or sold places.

@@ -129,6 +129,22 @@ pub fn routes(state: App) -> Router<App> {
             post(organizer::sessions::resume),
         )
         .route(
+            "/organizer/{org}/sessions/{id}/orders",
+            get(organizer::orders::orders),
+        )
+        .route(
+            "/organizer/{org}/orders/{id}",
+            get(organizer::orders::order),
+        )
+        .route(
+            "/organizer/{org}/orders/{id}/refund",
+            post(organizer::orders::refund),
+        )
+        .route(
+            "/organizer/{org}/orders/{id}/resend",
+            post(organizer::orders::resend),
+        )
+        .route(
             "/organizer/{org}/events/{id}/cancel",
             get(organizer::cancel_form).post(organizer::cancel_event),
         )

@@ -440,6 +440,84 @@ words! {
     status_draft: "Rascunho", "Draft";
     status_published: "Publicado", "Published";
     status_cancelled: "Cancelado", "Cancelled";
+    // A session's orders in the console.
+    session_orders: "Pedidos", "Orders";
+    see_session_orders: "Ver os pedidos desta sessão", "See this session's orders";
+    orders_search: "E-mail, nome do comprador ou número do pedido", "Buyer's email, name or order number";
+    order_status_label: "Situação", "Status";
+    order_status_paid: "Pago", "Paid";
+    order_status_refunded: "Reembolsado", "Refunded";
+    order_status_failed: "Não pago", "Not paid";
+    order_status_pending: "Aguardando pagamento", "Awaiting payment";
+    no_session_orders: "Nenhum pedido encontrado.", "No order found.";
+    more_orders: "Mais pedidos", "More orders";
+    back_to_orders: "Voltar aos pedidos", "Back to the orders";
+    order_word: "Pedido", "Order";
+    order_buyer: "Comprador", "Buyer";
+    order_total: "Total", "Total";
+    order_refunded_so_far: "Reembolsado", "Refunded";
+    order_payment: "Pagamento", "Payment";
+    order_lines: "Itens", "Items";
+    order_tickets: "Ingressos", "Tickets";
+    ticket_place: "Lugar", "Place";
+    ticket_kind: "Tipo", "Type";
+    ticket_state: "Situação", "Status";
+    ticket_paid: "Pago", "Paid";
+    refund_legend: "Reembolsar", "Refund";
+    refund_hint: "Marque os ingressos a reembolsar: volta o que foi pago por eles (os produtos do pedido não). Ou reembolse o pedido inteiro.", "Tick the tickets to refund: what was paid for them comes back (the order's products do not). Or refund the whole order.";
+    refund_ticket: "Reembolsar este ingresso", "Refund this ticket";
+    refund_all: "Reembolsar o pedido inteiro, produtos incluídos", "Refund the whole order, products included";
+    refund_button: "Reembolsar", "Refund";
+    refund_done: "Reembolso feito. O comprador recebe um e-mail.", "Refund made. The buyer gets an email.";
+    resend_button: "Reenviar os ingressos por e-mail", "Email the tickets again";
+    resend_done: "Os ingressos foram enviados de novo ao comprador.", "The tickets were sent to the buyer again.";
+    order_history: "Histórico", "History";
+    history_charge: "Cobrança", "Charge";
+    history_refund: "Reembolso", "Refund";
+    history_tickets_refund: "Reembolso de ingressos", "Refund of tickets";
+    history_succeeded: "concluído", "done";
+    history_declined: "recusado", "declined";
+    history_requested: "em andamento", "under way";
+    history_transfer: "Transferência", "Transfer";
+    history_resale: "Revenda", "Resale";
+    history_checkin: "Entrada", "Check-in";
+    history_gate: "portão", "gate";
+    history_audit: "Registro", "Log";
+}
+
+/// "1 de 2 ingressos válidos", or "2 ingressos" when none was cancelled.
+pub fn tickets_left(lang: Language, live: i64, all: i64) -> String {
+    match (lang, live == all) {
+        (Language::PtBr, true) if all == 1 => "1 ingresso".to_owned(),
+        (Language::PtBr, true) => format!("{all} ingressos"),
+        (Language::PtBr, false) => format!("{live} de {all} ingressos em vigor"),
+        (Language::En, true) if all == 1 => "1 ticket".to_owned(),
+        (Language::En, true) => format!("{all} tickets"),
+        (Language::En, false) => format!("{live} of {all} tickets still good"),
+    }
+}
+
+/// A ticket's type: "Inteira", or "Meia-entrada (estudante)".
+pub fn ticket_kind(
+    lang: Language,
+    ticket_type: bilheteria_domain::half_price::TicketType,
+    ground: Option<Eligibility>,
+) -> String {
+    let w = of(lang);
+    match (ticket_type, ground) {
+        (bilheteria_domain::half_price::TicketType::Full, _) => w.full_price.to_owned(),
+        (_, Some(ground)) => format!("{} ({})", w.half_price_title, eligibility(lang, ground)),
+        (_, None) => w.half_price_title.to_owned(),
+    }
+}
+
+/// A card payment as people read it: "Cartão: 3x de R$ 65,00 sem juros".
+pub fn card_payment(lang: Language, installments: i64, total_cents: i64) -> String {
+    let plan = installment(lang, Installments::split(total_cents, installments));
+    match lang {
+        Language::PtBr => format!("Cartão: {plan}"),
+        Language::En => format!("Card: {plan}"),
+    }
 }
 
 /// A member's role as people say it.
@@ -1361,6 +1439,26 @@ fn problem_wording(code: ProblemCode) -> [(&'static str, &'static str); 2] {
                 "Só um pedido pago pode ser reembolsado.",
             ),
             ("Order not refundable", "Only a paid order can be refunded."),
+        ],
+        C::TicketAlreadyRefunded => [
+            (
+                "Ingresso já reembolsado",
+                "Um dos ingressos escolhidos já foi reembolsado (ou o reembolso dele está em andamento).",
+            ),
+            (
+                "Ticket already refunded",
+                "One of the tickets chosen was refunded already (or its refund is under way).",
+            ),
+        ],
+        C::OrderNotPaid => [
+            (
+                "Pedido não pago",
+                "Só os ingressos de um pedido pago podem ser enviados de novo.",
+            ),
+            (
+                "Order not paid",
+                "Only a paid order's tickets can be mailed again.",
+            ),
         ],
         C::PaymentProviderError => [
             (

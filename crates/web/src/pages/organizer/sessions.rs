@@ -108,6 +108,8 @@ pub struct SessionPage {
     nav: OrgNav,
     heading: String,
     event_link: String,
+    /// Its orders in the console (an existing session's, for those who may see its sales).
+    orders_link: String,
     zone: String,
     action: String,
     /// On an existing session: its state, and whether its sales are paused.
@@ -533,6 +535,7 @@ fn new_session_page(
         nav: OrgNav::of(standing, "events"),
         heading: format!("{} · {}", w.new_session, event.title),
         event_link: format!("/organizer/{org}/events/{}", event.id),
+        orders_link: String::new(),
         zone: venue.time_zone.clone(),
         action: format!("/organizer/{org}/events/{}/sessions", event.id),
         existing: None,
@@ -795,6 +798,11 @@ fn session_page(
             visitor.lang.list_time(session.starts_at, &venue.time_zone)
         ),
         event_link: format!("/organizer/{org}/events/{}", event.id),
+        orders_link: if standing.may(Capability::SeeSales, Some(event.id)) {
+            format!("/organizer/{org}/sessions/{}/orders", session.id)
+        } else {
+            String::new()
+        },
         zone: venue.time_zone.clone(),
         action: format!("/organizer/{org}/sessions/{}", session.id),
         existing: Some((state, session.sales_paused)),
