@@ -10,6 +10,7 @@ pub mod authz;
 pub mod catalog;
 pub mod credentials;
 pub mod demo;
+pub mod door;
 pub mod error;
 pub mod gate;
 pub mod images;

@@ -440,6 +440,8 @@ words! {
     status_draft: "Rascunho", "Draft";
     status_published: "Publicado", "Published";
     status_cancelled: "Cancelado", "Cancelled";
+    door_tab: "Portaria", "Door";
+    team_invited: "Ninguém tem conta com esse e-mail: enviamos um convite para criar uma. A pessoa entra na equipe quando confirmar o e-mail.", "No account has that address: we mailed an invitation to sign up. They join the team once they confirm the address.";
 }
 
 /// A member's role as people say it.
