@@ -37,7 +37,12 @@ async function audit(page, name) {
 async function verdict(page, outcome, what) {
   await page.waitForSelector(`#door-result.door-${outcome}`, { timeout: 20000 }).catch(async () => {
     const shown = await page.locator("#door-result").textContent();
-    throw new Error(`${what}: expected ${outcome}, the door shows "${shown}"`);
+    const state = await page.evaluate(() => {
+      const video = document.getElementById("door-video");
+      return JSON.stringify({ ...document.getElementById("door").dataset, video: [video.videoWidth, video.videoHeight, video.readyState], jsqr: typeof window.jsQR });
+    });
+    await snap(page, "door-failed");
+    throw new Error(`${what}: expected ${outcome}, the door shows "${shown}" (${state})`);
   });
   return (await page.locator("#door-result").textContent()).trim();
 }

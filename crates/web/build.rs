@@ -40,7 +40,13 @@ fn main() {
 fn install(door: &Path) {
     let npm = if cfg!(windows) { "npm.cmd" } else { "npm" };
     let status = Command::new(npm)
-        .args(["ci", "--no-audit", "--no-fund", "--ignore-scripts", "--silent"])
+        .args([
+            "ci",
+            "--no-audit",
+            "--no-fund",
+            "--ignore-scripts",
+            "--silent",
+        ])
         .current_dir(door)
         .status();
     match status {

@@ -694,12 +694,16 @@ pub fn invitation_letter(facts: &InvitationFacts, language: Language) -> Letter 
         (Language::PtBr, MemberRole::Owner) => "dona ou dono da organização",
         (Language::PtBr, MemberRole::Manager) => "gestão de eventos",
         (Language::PtBr, MemberRole::Finance) => "financeiro",
-        (Language::PtBr, MemberRole::Checkin) => "portaria: conferir ingressos na entrada com o celular",
+        (Language::PtBr, MemberRole::Checkin) => {
+            "portaria: conferir ingressos na entrada com o celular"
+        }
         (Language::PtBr, MemberRole::Viewer) => "consulta",
         (Language::En, MemberRole::Owner) => "owner of the organization",
         (Language::En, MemberRole::Manager) => "event management",
         (Language::En, MemberRole::Finance) => "finance",
-        (Language::En, MemberRole::Checkin) => "the door: checking tickets at the entrance with a phone",
+        (Language::En, MemberRole::Checkin) => {
+            "the door: checking tickets at the entrance with a phone"
+        }
         (Language::En, MemberRole::Viewer) => "viewing",
     };
     letter.paragraphs.push(say(

@@ -258,11 +258,7 @@ async fn invite(
     } else {
         format!("/organizer/{organization}")
     };
-    let link = format!(
-        "{}/register?next={}",
-        app.settings.public_url,
-        next
-    );
+    let link = format!("{}/register?next={}", app.settings.public_url, next);
     // The invitee has no account, so no language of their own yet: the inviter's, who knows them.
     let letter = crate::mails::invitation_letter(
         &crate::mails::InvitationFacts {

@@ -170,7 +170,9 @@ impl DoorOutcome {
     }
 
     pub fn parse(raw: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|outcome| outcome.as_str() == raw)
+        Self::ALL
+            .into_iter()
+            .find(|outcome| outcome.as_str() == raw)
     }
 
     /// Whether the holder goes in (a half-price one once the document is seen).

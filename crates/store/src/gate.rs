@@ -6,7 +6,8 @@ use super::tickets::{eligibility_from_row, ticket_type_from_row};
 use super::{ThisBackend, Tx};
 use crate::dialect::Dialect;
 use crate::{
-    Admission, DoorSession, GateCount, GateStore, GateTicket, NewScan, ScanOutcome, StoreError, StoreResult, SyncedScan,
+    Admission, DoorSession, GateCount, GateStore, GateTicket, NewScan, ScanOutcome, StoreError,
+    StoreResult, SyncedScan,
 };
 use async_trait::async_trait;
 use bilheteria_domain::account::User;

@@ -149,6 +149,29 @@ fn member_change(
     }
 }
 
+/// Refuses (`EventNotOfOrganization`, naming the first) events not of `organization`.
+async fn events_of(
+    tx: &mut Tx,
+    organization: OrganizationId,
+    event_ids: Option<&[EventId]>,
+) -> StoreResult<()> {
+    for (index, event) in event_ids.into_iter().flatten().enumerate() {
+        let of_organization =
+            sqlx::query("SELECT 1 AS one FROM events WHERE id = $1 AND organization_id = $2")
+                .bind(event.0)
+                .bind(organization.0)
+                .fetch_optional(&mut **tx)
+                .await?
+                .is_some();
+        if !of_organization {
+            return Err(StoreError::Refused(Refusal::EventNotOfOrganization {
+                index,
+            }));
+        }
+    }
+    Ok(())
+}
+
 /// Sets the events `user` is limited to in `organization` (`None`: all of them).
 pub(super) async fn set_limits(
     tx: &mut Tx,
@@ -430,21 +453,7 @@ impl OrganizationStore for ThisBackend {
         let mut tx = self.begin_write().await?;
         let outcome = async {
             lock_organization(&mut tx, organization).await?;
-            for (index, event) in event_ids.iter().flatten().enumerate() {
-                let of_organization = sqlx::query(
-                    "SELECT 1 AS one FROM events WHERE id = $1 AND organization_id = $2",
-                )
-                .bind(event.0)
-                .bind(organization.0)
-                .fetch_optional(&mut *tx)
-                .await?
-                .is_some();
-                if !of_organization {
-                    return Err(StoreError::Refused(Refusal::EventNotOfOrganization {
-                        index,
-                    }));
-                }
-            }
+            events_of(&mut tx, organization, event_ids.as_deref()).await?;
             let before = member_in(&mut tx, organization, user).await?;
             let was_owner = before.as_ref().is_some_and(|m| m.role == MemberRole::Owner);
             if was_owner
@@ -513,21 +522,7 @@ impl OrganizationStore for ThisBackend {
         let mut tx = self.begin_write().await?;
         let outcome = async {
             lock_organization(&mut tx, organization).await?;
-            for (index, event) in event_ids.iter().flatten().enumerate() {
-                let of_organization = sqlx::query(
-                    "SELECT 1 AS one FROM events WHERE id = $1 AND organization_id = $2",
-                )
-                .bind(event.0)
-                .bind(organization.0)
-                .fetch_optional(&mut *tx)
-                .await?
-                .is_some();
-                if !of_organization {
-                    return Err(StoreError::Refused(Refusal::EventNotOfOrganization {
-                        index,
-                    }));
-                }
-            }
+            events_of(&mut tx, organization, event_ids.as_deref()).await?;
             let events = event_ids.as_ref().map(|ids| {
                 ids.iter()
                     .map(ToString::to_string)

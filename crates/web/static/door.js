@@ -436,8 +436,9 @@
   async function start() {
     try {
       stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false });
-    } catch (_) {
+    } catch (error) {
       note.hidden = false;
+      root.dataset.camera = "refused: " + (error && error.name);
       return;
     }
     video.srcObject = stream;

@@ -18,6 +18,7 @@ on_both_backends!(
     the_door_opens_for_checkin_members_of_the_event_and_managers_only,
     a_typed_code_is_checked_online_and_each_gate_counts_its_admissions,
     the_phone_script_reaches_the_gate_api_with_the_login_cookie,
+    a_gate_worker_with_no_account_is_mailed_a_sign_up_link_and_joins,
 );
 
 async fn browser_of(app: &TestApp, email: &str) -> Browser {
@@ -53,7 +54,11 @@ async fn door_setup(app: &TestApp) -> (String, bilheteria_testkit::OnSale, Vec<S
     assert_eq!(status, StatusCode::CREATED, "{other}");
     for (email, role, events) in [
         ("door@example.com", "checkin", Some(json!([sale.event_id]))),
-        ("other-door@example.com", "checkin", Some(json!([other["id"]]))),
+        (
+            "other-door@example.com",
+            "checkin",
+            Some(json!([other["id"]])),
+        ),
         ("manager@example.com", "manager", None),
         ("finance@example.com", "finance", None),
         ("viewer@example.com", "viewer", None),
@@ -100,7 +105,15 @@ async fn the_door_opens_for_checkin_members_of_the_event_and_managers_only(db: T
         assert_forbidden(&browser.get(&door).await, email);
         let csrf = browser.get("/").await.csrf();
         let posted = browser
-            .post(&door, &[("csrf", &csrf), ("code", "x"), ("gate", "A"), ("nonce", "door-nonce-1")])
+            .post(
+                &door,
+                &[
+                    ("csrf", &csrf),
+                    ("code", "x"),
+                    ("gate", "A"),
+                    ("nonce", "door-nonce-1"),
+                ],
+            )
             .await;
         assert_forbidden(&posted, email);
     }
@@ -109,7 +122,15 @@ async fn the_door_opens_for_checkin_members_of_the_event_and_managers_only(db: T
     assert_not_found(&outsider.get(&door).await, "outsider");
     let csrf = outsider.get("/").await.csrf();
     let posted = outsider
-        .post(&door, &[("csrf", &csrf), ("code", "x"), ("gate", "A"), ("nonce", "door-nonce-2")])
+        .post(
+            &door,
+            &[
+                ("csrf", &csrf),
+                ("code", "x"),
+                ("gate", "A"),
+                ("nonce", "door-nonce-2"),
+            ],
+        )
         .await;
     assert_not_found(&posted, "outsider posting");
     // A session of another organization through this one's address: not found.
@@ -129,7 +150,15 @@ async fn the_door_opens_for_checkin_members_of_the_event_and_managers_only(db: T
 async fn check(browser: &Browser, door: &str, code: &str, gate: &str, nonce: &str) -> Answer {
     let csrf = browser.get("/").await.csrf();
     browser
-        .post(door, &[("csrf", &csrf), ("code", code), ("gate", gate), ("nonce", nonce)])
+        .post(
+            door,
+            &[
+                ("csrf", &csrf),
+                ("code", code),
+                ("gate", gate),
+                ("nonce", nonce),
+            ],
+        )
         .await
 }
 
@@ -138,8 +167,9 @@ async fn a_typed_code_is_checked_online_and_each_gate_counts_its_admissions(db: 
     let (org, sale, codes) = door_setup(&app).await;
     let other = on_sale(&app, 1, 1, 0, json!({})).await;
     let buyer = app.account("elsewhere@example.com", &[]).await;
-    let foreign = app.buy_seat(&other, &buyer.token, 0, "door-key-other").await["tickets"][0]
-        ["code"]
+    let foreign = app
+        .buy_seat(&other, &buyer.token, 0, "door-key-other")
+        .await["tickets"][0]["code"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -157,8 +187,19 @@ async fn a_typed_code_is_checked_online_and_each_gate_counts_its_admissions(db: 
     assert!(second.body.contains("JÁ ENTROU"));
     assert!(second.body.contains("pelo Portão A"), "{}", second.body);
     let wrong = check(&browser, &door, &foreign, "Portão A", "door-scan-0003").await;
-    assert!(wrong.body.contains("door-ticket_wrong_session"), "{}", wrong.body);
-    let invalid = check(&browser, &door, "not-a-ticket", "Portão A", "door-scan-0004").await;
+    assert!(
+        wrong.body.contains("door-ticket_wrong_session"),
+        "{}",
+        wrong.body
+    );
+    let invalid = check(
+        &browser,
+        &door,
+        "not-a-ticket",
+        "Portão A",
+        "door-scan-0004",
+    )
+    .await;
     assert!(invalid.body.contains("door-invalid_ticket"));
     // An empty code is said beside its field, the gate kept.
     let empty = check(&browser, &door, "", "Portão C", "door-scan-0005").await;
@@ -171,7 +212,10 @@ async fn a_typed_code_is_checked_online_and_each_gate_counts_its_admissions(db: 
     // The counts: one per gate, two in all, in one table.
     let page = manager.get(&door).await;
     let counts = &page.body[page.body.find("door-counts").unwrap()..];
-    assert!(counts.contains("<td>Portão A</td><td class=\"num\">1</td>"), "{counts}");
+    assert!(
+        counts.contains("<td>Portão A</td><td class=\"num\">1</td>"),
+        "{counts}"
+    );
     assert!(counts.contains("<td>Portão B</td><td class=\"num\">1</td>"));
     assert!(counts.contains("<td class=\"num\">2</td>"));
     // In English too.
@@ -186,11 +230,18 @@ async fn the_phone_script_reaches_the_gate_api_with_the_login_cookie(db: TestDat
     let app = TestApp::spawn(db).await;
     let (org, sale, codes) = door_setup(&app).await;
     let browser = browser_of(&app, "door@example.com").await;
-    let door = browser.get(&format!("/organizer/{org}/door/{}", sale.session_id)).await;
+    let door = browser
+        .get(&format!("/organizer/{org}/door/{}", sale.session_id))
+        .await;
     let csrf = door.csrf();
     // A read needs no proof: the bundle, its keys and the screen rule.
     let bundle = browser
-        .send_json(reqwest::Method::GET, &format!("/api/v1/checkin/sessions/{}/bundle", sale.session_id), None, None)
+        .send_json(
+            reqwest::Method::GET,
+            &format!("/api/v1/checkin/sessions/{}/bundle", sale.session_id),
+            None,
+            None,
+        )
         .await;
     assert_eq!(bundle.0, StatusCode::OK, "{}", bundle.1);
     assert_eq!(bundle.1["tickets"].as_array().unwrap().len(), 2);
@@ -198,19 +249,31 @@ async fn the_phone_script_reaches_the_gate_api_with_the_login_cookie(db: TestDat
     // A write needs the page's CSRF proof.
     let scan = json!({"code": codes[0], "gate": "Celular", "nonce": "phone-nonce-0001", "session_id": sale.session_id});
     let refused = browser
-        .send_json(reqwest::Method::POST, "/api/v1/checkin", Some(scan.clone()), None)
+        .send_json(
+            reqwest::Method::POST,
+            "/api/v1/checkin",
+            Some(scan.clone()),
+            None,
+        )
         .await;
     assert_eq!(refused.0, StatusCode::FORBIDDEN, "{}", refused.1);
     let admitted = browser
-        .send_json(reqwest::Method::POST, "/api/v1/checkin", Some(scan), Some(&csrf))
+        .send_json(
+            reqwest::Method::POST,
+            "/api/v1/checkin",
+            Some(scan),
+            Some(&csrf),
+        )
         .await;
     assert_eq!(admitted.0, StatusCode::OK, "{}", admitted.1);
     let synced = browser
         .send_json(
             reqwest::Method::POST,
             "/api/v1/checkin/sync",
-            Some(json!({"scans": [{"code": codes[1], "gate": "Celular", "nonce": "phone-nonce-0002",
-                "scanned_at": "2020-01-01T00:00:00Z"}]})),
+            Some(
+                json!({"scans": [{"code": codes[1], "gate": "Celular", "nonce": "phone-nonce-0002",
+                "scanned_at": "2020-01-01T00:00:00Z"}]}),
+            ),
             Some(&csrf),
         )
         .await;
@@ -223,6 +286,77 @@ async fn the_phone_script_reaches_the_gate_api_with_the_login_cookie(db: TestDat
     let manifest = browser.get("/door.webmanifest").await;
     assert_eq!(manifest.status, StatusCode::OK);
     assert_eq!(manifest.header("content-type"), "application/manifest+json");
-    assert!(browser.get("/static/door.js").await.body.contains("crypto.subtle"));
+    assert!(
+        browser
+            .get("/static/door.js")
+            .await
+            .body
+            .contains("crypto.subtle")
+    );
     assert_eq!(browser.get("/static/jsqr.js").await.status, StatusCode::OK);
+}
+
+async fn a_gate_worker_with_no_account_is_mailed_a_sign_up_link_and_joins(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let (org, sale, _) = door_setup(&app).await;
+    let email = "novo-porteiro@example.com";
+    let body = json!({"email": email, "role": "checkin", "event_ids": [sale.event_id]});
+    let members = format!("/organizations/{org}/members");
+    // Only who manages the team may invite: a manager 403, an outsider 404.
+    let manager = app
+        .login_on("manager@example.com", "device-of-manager")
+        .await;
+    let (status, _) = app.post(&members, Some(&manager), body.clone()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let outsider = app
+        .login_on("outsider@example.com", "device-of-outsider")
+        .await;
+    let (status, _) = app.post(&members, Some(&outsider), body.clone()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(app.mails().iter().all(|mail| mail.to != email));
+    let (status, invited) = app.post(&members, Some(&sale.organizer.token), body).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{invited}");
+    assert_eq!(invited["status"], "invited");
+    assert_eq!(invited["role"], "checkin");
+    // The mail went through the SMTP server: text and HTML, in the inviter's language.
+    let mail = app
+        .mails()
+        .into_iter()
+        .find(|mail| mail.to == email)
+        .expect("the invitation");
+    let message = mail_parser::MessageParser::default()
+        .parse(&mail.raw)
+        .unwrap();
+    let text = message.body_text(0).unwrap();
+    assert!(text.contains("convidou você para a equipe"), "{text}");
+    assert!(
+        text.contains(&format!("/register?next=/organizer/{org}/door")),
+        "{text}"
+    );
+    assert!(
+        message
+            .body_html(0)
+            .unwrap()
+            .contains("<html lang=\"pt-BR\">")
+    );
+    // Signing up is not enough: confirming the address is.
+    app.register(email).await;
+    let worker = app.login_on(email, "device-of-worker").await;
+    let (_, mine) = app.get("/organizations", Some(&worker)).await;
+    assert!(mine["items"].as_array().unwrap().is_empty(), "{mine}");
+    let token = app
+        .mailed_token(email, "/verify-email/")
+        .expect("the confirmation link");
+    let (status, _) = app
+        .post(&format!("/auth/verify-email/{token}"), None, json!({}))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, mine) = app.get("/organizations", Some(&worker)).await;
+    assert_eq!(mine["items"][0]["id"], org.as_str(), "{mine}");
+    assert_eq!(mine["items"][0]["role"], "checkin");
+    let browser = browser_of(&app, email).await;
+    let door = browser
+        .get(&format!("/organizer/{org}/door/{}", sale.session_id))
+        .await;
+    assert_eq!(door.status, StatusCode::OK, "{}", door.body);
 }

@@ -21,8 +21,8 @@ fn repo() -> PathBuf {
 /// `scale` pixels) in the middle of a 640 × 480 picture, as YUV4MPEG2 4:2:0: the luma from the
 /// picture, the chroma grey (128).
 fn qr_clip(code: &str, scale: usize) -> Vec<u8> {
-    let qr = qrcode::QrCode::with_error_correction_level(code.as_bytes(), qrcode::EcLevel::M)
-        .unwrap();
+    let qr =
+        qrcode::QrCode::with_error_correction_level(code.as_bytes(), qrcode::EcLevel::M).unwrap();
     let modules = qr.width();
     let colors = qr.to_colors();
     let (width, height) = (640usize, 480usize);
@@ -73,10 +73,14 @@ async fn door_walk(db: TestDatabase, backend: &str) {
             .await;
         codes.push(order["tickets"][0]["code"].as_str().unwrap().to_owned());
     }
-    let shots = repo().join("target/browser-shots").join(format!("door-{backend}"));
+    let shots = repo()
+        .join("target/browser-shots")
+        .join(format!("door-{backend}"));
     std::fs::create_dir_all(&shots).expect("screenshot directory");
     let clip = shots.join("ticket.y4m");
     std::fs::write(&clip, qr_clip(&codes[0], 6)).expect("the camera clip");
+    // Chromium refuses a camera file whose path climbs (`..`).
+    let clip = clip.canonicalize().expect("the camera clip's path");
     let dir = repo().join("browser");
     super::browser::npm_ci(&dir);
     let walked = tokio::time::timeout(
@@ -102,8 +106,15 @@ async fn door_walk(db: TestDatabase, backend: &str) {
     // Both tickets are in: the one scanned online, and the one the phone let in offline and synced.
     let session: SessionId = sale.session_id.parse().unwrap();
     let counts = app.store.gate_counts(session).await.unwrap();
-    assert_eq!(counts.iter().map(|c| c.admitted).sum::<i64>(), 2, "{counts:?}");
-    assert!(counts.iter().all(|c| c.gate == "Portão Norte"), "{counts:?}");
+    assert_eq!(
+        counts.iter().map(|c| c.admitted).sum::<i64>(),
+        2,
+        "{counts:?}"
+    );
+    assert!(
+        counts.iter().all(|c| c.gate == "Portão Norte"),
+        "{counts:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

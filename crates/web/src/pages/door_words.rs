@@ -86,10 +86,9 @@ pub fn outcome(lang: Language, outcome: DoorOutcome) -> (&'static str, &'static 
             "TICKET REVOKED",
             "Cancelled, or its code was replaced by a transfer or a resale.",
         ),
-        (Language::PtBr, O::WrongSession) => (
-            "OUTRA SESSÃO",
-            "Este ingresso é de outra sessão ou evento.",
-        ),
+        (Language::PtBr, O::WrongSession) => {
+            ("OUTRA SESSÃO", "Este ingresso é de outra sessão ou evento.")
+        }
         (Language::En, O::WrongSession) => (
             "WRONG SESSION",
             "This ticket is for another session or event.",

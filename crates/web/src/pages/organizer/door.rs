@@ -166,8 +166,13 @@ fn fields(visitor: &Visitor) -> (Input, Input) {
     let d = door_words::of(visitor.lang);
     let mut gate = Input::new("gate", d.gate, "text", 64).hint(d.gate_hint);
     gate.value = d.default_gate.to_owned();
-    let code = Input::new("code", d.code, "text", bilheteria_domain::gate::MAX_CODE_CHARS)
-        .hint(d.code_hint);
+    let code = Input::new(
+        "code",
+        d.code,
+        "text",
+        bilheteria_domain::gate::MAX_CODE_CHARS,
+    )
+    .hint(d.code_hint);
     (gate, code)
 }
 
@@ -180,13 +185,7 @@ pub async fn door_page_get(
     let user = visitor.user()?;
     let found = door::door(&app, user, org, session).await?;
     let (gate, code) = fields(&visitor);
-    Ok(visitor.page(&door_page(
-        &visitor,
-        &found,
-        None,
-        [gate, code],
-        Vec::new(),
-    )))
+    Ok(visitor.page(&door_page(&visitor, &found, None, [gate, code], Vec::new())))
 }
 
 /// `POST /organizer/{org}/door/{session}`: checks a typed code online, as `POST /checkin`.
@@ -248,16 +247,12 @@ pub async fn check(
             )
         }
         Err(AppError::TicketRevoked) => Shown::of(lang, DoorOutcome::Revoked, Vec::new()),
-        Err(AppError::TicketWrongSession) => {
-            Shown::of(lang, DoorOutcome::WrongSession, Vec::new())
-        }
+        Err(AppError::TicketWrongSession) => Shown::of(lang, DoorOutcome::WrongSession, Vec::new()),
         Err(AppError::InvalidTicket) => Shown::of(lang, DoorOutcome::Invalid, Vec::new()),
         Err(AppError::ScreenCodeRequired) => {
             Shown::of(lang, DoorOutcome::ScreenRequired, Vec::new())
         }
-        Err(AppError::ScreenCodeExpired) => {
-            Shown::of(lang, DoorOutcome::ScreenExpired, Vec::new())
-        }
+        Err(AppError::ScreenCodeExpired) => Shown::of(lang, DoorOutcome::ScreenExpired, Vec::new()),
         Err(error @ AppError::Invalid(_)) => {
             let problem = ApiError::from(error);
             let complaints = super::Complaints::of(lang, &problem, &["code", "gate"]);
