@@ -221,5 +221,7 @@ pub async fn verify_email(app: &App, token: &str) -> AppResult<User> {
         .await?
         .ok_or(AppError::InvalidToken)?;
     metrics::counter!("auth_emails_verified_total").increment(1);
+    // An address invited to a team joins it now that it is known to be theirs.
+    crate::organizations::accept_invitations(app, &user).await?;
     Ok(user)
 }

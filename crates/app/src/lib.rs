@@ -11,6 +11,7 @@ pub mod back_office;
 pub mod catalog;
 pub mod credentials;
 pub mod demo;
+pub mod door;
 pub mod error;
 pub mod gate;
 pub mod images;

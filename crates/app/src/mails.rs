@@ -763,6 +763,78 @@ pub fn verify_email_letter(link: &str, name: &str, language: Language) -> Letter
     letter
 }
 
+/// What an invitation to a team tells someone with no account yet.
+#[derive(Clone, Debug)]
+pub struct InvitationFacts {
+    pub organization: String,
+    pub inviter: String,
+    pub role: bilheteria_domain::organization::MemberRole,
+    /// The sign-up page, which goes on to the console once the account is made.
+    pub link: String,
+}
+
+/// An address with no account invited to an organization's team (`organizations`): the link
+/// to sign up with this address; confirming the address makes them a member.
+pub fn invitation_letter(facts: &InvitationFacts, language: Language) -> Letter {
+    use bilheteria_domain::organization::MemberRole;
+    let (organization, inviter) = (&facts.organization, &facts.inviter);
+    let mut letter = Letter::new(language);
+    letter.subject = say(
+        language,
+        format!("Convite para a equipe de {organization} na bilheteria"),
+        format!("An invitation to the {organization} team at bilheteria"),
+    );
+    letter.heading = say(
+        language,
+        format!("{inviter} convidou você para a equipe de {organization}"),
+        format!("{inviter} invited you to the {organization} team"),
+    );
+    let role = match (language, facts.role) {
+        (Language::PtBr, MemberRole::Owner) => "dona ou dono da organização",
+        (Language::PtBr, MemberRole::Manager) => "gestão de eventos",
+        (Language::PtBr, MemberRole::Finance) => "financeiro",
+        (Language::PtBr, MemberRole::Checkin) => {
+            "portaria: conferir ingressos na entrada com o celular"
+        }
+        (Language::PtBr, MemberRole::Viewer) => "consulta",
+        (Language::En, MemberRole::Owner) => "owner of the organization",
+        (Language::En, MemberRole::Manager) => "event management",
+        (Language::En, MemberRole::Finance) => "finance",
+        (Language::En, MemberRole::Checkin) => {
+            "the door: checking tickets at the entrance with a phone"
+        }
+        (Language::En, MemberRole::Viewer) => "viewing",
+    };
+    letter.paragraphs.push(say(
+        language,
+        format!("Sua função: {role}."),
+        format!("Your role: {role}."),
+    ));
+    letter.paragraphs.push(
+        say(
+            language,
+            "Crie sua conta na bilheteria com este mesmo e-mail e confirme o endereço pelo link \
+             que enviaremos em seguida: a partir daí você faz parte da equipe.",
+            "Sign up at bilheteria with this same address and confirm it with the link we send \
+             next: from then on you are on the team.",
+        )
+        .to_owned(),
+    );
+    letter.action = Some(Action {
+        label: say(language, "Criar minha conta", "Sign up").to_owned(),
+        url: facts.link.clone(),
+    });
+    letter.after.push(
+        say(
+            language,
+            "Se você não esperava este convite, ignore esta mensagem.",
+            "If you did not expect this invitation, ignore this mail.",
+        )
+        .to_owned(),
+    );
+    letter
+}
+
 /// What a waitlist offer tells.
 #[derive(Clone, Debug, Default)]
 pub struct WaitlistFacts {
@@ -1275,6 +1347,18 @@ mod tests {
                     price_cents: 9_000,
                     payout_cents: 8_550,
                     ticket_url: "https://bilheteria.example/tickets/3".into(),
+                },
+                language,
+            ),
+        ));
+        letters.push((
+            "team_invitation",
+            invitation_letter(
+                &InvitationFacts {
+                    organization: "Casa de Shows Aurora".into(),
+                    inviter: "Zoë".into(),
+                    role: bilheteria_domain::organization::MemberRole::Checkin,
+                    link: "https://bilheteria.example/register?next=/organizer/1/door".into(),
                 },
                 language,
             ),

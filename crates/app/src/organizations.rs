@@ -105,6 +105,16 @@ impl Standing {
                 .as_ref()
                 .is_some_and(|member| member.may(capability, event))
     }
+
+    /// Whether the caller's role may do `capability` on some event of the organization (a
+    /// member limited to some events, on those): whether to offer a way to it at all.
+    pub fn may_somewhere(&self, capability: Capability) -> bool {
+        self.admin
+            || self
+                .membership
+                .as_ref()
+                .is_some_and(|member| member.role.may(capability))
+    }
 }
 
 /// The organization, for a caller who may `capability` across it (with `None`: who may see
@@ -179,25 +189,110 @@ pub async fn set_member(
     organization: OrganizationId,
     input: MemberInput,
     audit: &AuditContext,
-) -> AppResult<Member> {
+) -> AppResult<TeamChange> {
     team_access(app, user, organization).await?;
     let member = input.parse()?;
-    let account = app
-        .store
-        .find_credentials(&member.email)
-        .await?
-        .ok_or(AppError::NotFound("user"))?
-        .user;
-    Ok(app
-        .store
-        .set_member(
+    let Some(account) = app.store.find_credentials(&member.email).await? else {
+        return Ok(TeamChange::Invited(
+            invite(app, user, organization, member, audit).await?,
+        ));
+    };
+    Ok(TeamChange::Member(
+        app.store
+            .set_member(
+                organization,
+                account.user.id,
+                member.role,
+                member.event_ids,
+                app.clock.now(),
+                audit,
+            )
+            .await?,
+    ))
+}
+
+/// What `set_member` did: a member added or changed, or an address with no account invited.
+#[derive(Clone, Debug)]
+pub enum TeamChange {
+    Member(Member),
+    Invited(Invitation),
+}
+
+/// An address with no account invited to the team: mailed a sign-up link; the account made
+/// with it joins with `role` once it confirms the address.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Invitation {
+    pub email: String,
+    pub role: bilheteria_domain::organization::MemberRole,
+    pub event_ids: Option<Vec<EventId>>,
+    /// `invited`.
+    pub status: &'static str,
+}
+
+async fn invite(
+    app: &App,
+    inviter: &User,
+    organization: OrganizationId,
+    member: bilheteria_domain::organization::NewMember,
+    audit: &AuditContext,
+) -> AppResult<Invitation> {
+    app.store
+        .invite_member(
             organization,
-            account.id,
+            &member.email,
             member.role,
-            member.event_ids,
+            member.event_ids.clone(),
+            inviter.id,
             app.clock.now(),
             audit,
         )
+        .await?;
+    let name = app
+        .store
+        .get_organization(organization)
+        .await?
+        .map(|o| o.name)
+        .unwrap_or_default();
+    let next = if member.role == bilheteria_domain::organization::MemberRole::Checkin {
+        format!("/organizer/{organization}/door")
+    } else {
+        format!("/organizer/{organization}")
+    };
+    let link = format!("{}/register?next={}", app.settings.public_url, next);
+    // The invitee has no account, so no language of their own yet: the inviter's, who knows them.
+    let letter = crate::mails::invitation_letter(
+        &crate::mails::InvitationFacts {
+            organization: name,
+            inviter: inviter.name.clone(),
+            role: member.role,
+            link,
+        },
+        inviter.language,
+    );
+    let sent = match letter.into_email(
+        member.email.clone(),
+        format!("invitation-{organization}-{}", member.email),
+    ) {
+        Ok(email) => app.mail.send(email).await,
+        Err(error) => Err(error),
+    };
+    if let Err(error) = sent {
+        tracing::warn!(%organization, %error, "team invitation mail not sent");
+    }
+    Ok(Invitation {
+        email: member.email,
+        role: member.role,
+        event_ids: member.event_ids,
+        status: "invited",
+    })
+}
+
+/// The account `user` confirmed its address: it joins every team that invited the address.
+pub async fn accept_invitations(app: &App, user: &User) -> AppResult<Vec<OrganizationId>> {
+    let email = bilheteria_domain::account::Email::normalize(&user.email);
+    Ok(app
+        .store
+        .accept_invitations(user.id, &email, app.clock.now())
         .await?)
 }
 

@@ -114,6 +114,73 @@ impl SyncInput {
     }
 }
 
+/// What the door tells its staff of one scan: the online answer, an offline verdict of a phone
+/// or a station, and what a sync came to, each said as one of these. The wire word is the
+/// problem code (or `admitted`, `check_document`) the API answers with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DoorOutcome {
+    /// Let in.
+    Admitted,
+    /// Let in on a half-price (meia-entrada) ticket: see the document that entitles to it.
+    CheckDocument,
+    /// Let in before (when, and at which gate).
+    #[serde(rename = "ticket_used")]
+    AlreadyUsed,
+    /// Cancelled, or a code replaced by a transfer or a resale.
+    #[serde(rename = "ticket_revoked")]
+    Revoked,
+    /// A ticket of another session.
+    #[serde(rename = "ticket_wrong_session")]
+    WrongSession,
+    /// Not a ticket of ours.
+    #[serde(rename = "invalid_ticket")]
+    Invalid,
+    /// The session takes only the live code on the ticket's screen.
+    #[serde(rename = "screen_code_required")]
+    ScreenRequired,
+    /// An on-screen code of another moment: a screenshot.
+    #[serde(rename = "screen_code_expired")]
+    ScreenExpired,
+}
+
+impl DoorOutcome {
+    pub const ALL: [DoorOutcome; 8] = [
+        DoorOutcome::Admitted,
+        DoorOutcome::CheckDocument,
+        DoorOutcome::AlreadyUsed,
+        DoorOutcome::Revoked,
+        DoorOutcome::WrongSession,
+        DoorOutcome::Invalid,
+        DoorOutcome::ScreenRequired,
+        DoorOutcome::ScreenExpired,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DoorOutcome::Admitted => "admitted",
+            DoorOutcome::CheckDocument => "check_document",
+            DoorOutcome::AlreadyUsed => "ticket_used",
+            DoorOutcome::Revoked => "ticket_revoked",
+            DoorOutcome::WrongSession => "ticket_wrong_session",
+            DoorOutcome::Invalid => "invalid_ticket",
+            DoorOutcome::ScreenRequired => "screen_code_required",
+            DoorOutcome::ScreenExpired => "screen_code_expired",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|outcome| outcome.as_str() == raw)
+    }
+
+    /// Whether the holder goes in (a half-price one once the document is seen).
+    pub fn lets_in(self) -> bool {
+        matches!(self, DoorOutcome::Admitted | DoorOutcome::CheckDocument)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,5 +244,19 @@ mod tests {
             .collect();
         assert_eq!(fields, ["scans[0].scanned_at", "scans[1].nonce"]);
         assert!(SyncInput { scans: vec![] }.parse(now).is_err());
+    }
+
+    #[test]
+    fn door_outcomes_read_back_from_their_wire_words() {
+        for outcome in DoorOutcome::ALL {
+            assert_eq!(DoorOutcome::parse(outcome.as_str()), Some(outcome));
+            assert_eq!(
+                serde_json::to_value(outcome).unwrap(),
+                serde_json::Value::String(outcome.as_str().to_owned())
+            );
+        }
+        assert_eq!(DoorOutcome::parse("duplicate"), None);
+        assert!(DoorOutcome::CheckDocument.lets_in());
+        assert!(!DoorOutcome::AlreadyUsed.lets_in());
     }
 }

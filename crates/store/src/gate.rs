@@ -6,7 +6,8 @@ use super::tickets::{eligibility_from_row, ticket_type_from_row};
 use super::{ThisBackend, Tx};
 use crate::dialect::Dialect;
 use crate::{
-    Admission, GateStore, GateTicket, NewScan, ScanOutcome, StoreError, StoreResult, SyncedScan,
+    Admission, DoorSession, GateCount, GateStore, GateTicket, NewScan, ScanOutcome, StoreError,
+    StoreResult, SyncedScan,
 };
 use async_trait::async_trait;
 use bilheteria_domain::account::User;
@@ -432,5 +433,63 @@ impl GateStore for ThisBackend {
         let mut tx = self.begin_write().await?;
         let outcome = sync_once(&mut tx, &scan).await;
         finish(tx, outcome).await
+    }
+
+    async fn gate_counts(&self, session: SessionId) -> StoreResult<Vec<GateCount>> {
+        let rows = sqlx::query(
+            "SELECT gate, COUNT(*) AS admitted FROM checkins \
+             WHERE session_id = $1 AND result = 'admitted' GROUP BY gate ORDER BY gate",
+        )
+        .bind(session.0)
+        .fetch_all(self.reader())
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|row| {
+                Ok(GateCount {
+                    gate: row.try_get("gate")?,
+                    admitted: row.try_get("admitted")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()?)
+    }
+
+    async fn door_sessions(
+        &self,
+        organization: OrganizationId,
+        user: UserId,
+        limit: i64,
+    ) -> StoreResult<Vec<DoorSession>> {
+        let rows = sqlx::query(
+            "SELECT s.id, s.starts_at, e.id AS event_id, e.title, v.name AS venue_name, v.city, \
+             v.time_zone FROM event_sessions s JOIN events e ON e.id = s.event_id \
+             JOIN venues v ON v.id = e.venue_id \
+             WHERE e.organization_id = $1 AND e.cancelled_at IS NULL \
+             AND (NOT EXISTS (SELECT 1 FROM organization_member_events me \
+                  WHERE me.organization_id = $1 AND me.user_id = $2) \
+               OR EXISTS (SELECT 1 FROM organization_member_events me \
+                  WHERE me.organization_id = $1 AND me.user_id = $2 AND me.event_id = e.id)) \
+             ORDER BY s.starts_at, s.id LIMIT $3",
+        )
+        .bind(organization.0)
+        .bind(user.0)
+        .bind(limit)
+        .fetch_all(self.reader())
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|row| {
+                let venue: String = row.try_get("venue_name")?;
+                let city: String = row.try_get("city")?;
+                Ok(DoorSession {
+                    session_id: SessionId(row.try_get("id")?),
+                    event_id: EventId(row.try_get("event_id")?),
+                    event_title: row.try_get("title")?,
+                    starts_at: from_micros(row.try_get("starts_at")?),
+                    venue: format!("{venue} — {city}"),
+                    time_zone: row.try_get("time_zone")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()?)
     }
 }

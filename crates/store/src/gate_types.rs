@@ -67,6 +67,24 @@ pub struct GateTicket {
     pub changed_at: i64,
 }
 
+/// How many tickets one gate of a session let in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GateCount {
+    pub gate: String,
+    pub admitted: i64,
+}
+
+/// A session whose door a member may run, as the door's first page lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DoorSession {
+    pub session_id: SessionId,
+    pub event_id: EventId,
+    pub event_title: String,
+    pub starts_at: OffsetDateTime,
+    pub venue: String,
+    pub time_zone: String,
+}
+
 /// What a scan made offline came to once the server saw it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SyncedScan {
@@ -121,4 +139,15 @@ pub trait GateStore {
     /// ticket is its admission whatever the order the gates sync in (a later admission already
     /// recorded becomes a duplicate of it). A retried nonce answers as before.
     async fn sync_scan(&self, scan: NewScan) -> StoreResult<SyncedScan>;
+    /// Tickets of the session let in, per gate (by the name gates gave), in one query.
+    async fn gate_counts(&self, session: SessionId) -> StoreResult<Vec<GateCount>>;
+    /// The sessions of the organization's events (not cancelled) whose door `user` may run as
+    /// far as event limits go: those of the events a limited member is limited to, all for
+    /// anyone else; soonest first, at most `limit`. The role is the caller's to check.
+    async fn door_sessions(
+        &self,
+        organization: bilheteria_domain::ids::OrganizationId,
+        user: UserId,
+        limit: i64,
+    ) -> StoreResult<Vec<DoorSession>>;
 }

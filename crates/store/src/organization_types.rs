@@ -55,6 +55,28 @@ pub trait OrganizationStore {
         at: OffsetDateTime,
         audit: &AuditContext,
     ) -> StoreResult<Member>;
+    /// Invites an address that has no account yet to the team with `role` (limited to
+    /// `event_ids` when given); inviting it again replaces the invitation. Refused with
+    /// `Refusal::EventNotOfOrganization` like `set_member`; `NotFound` for no such organization.
+    #[allow(clippy::too_many_arguments)]
+    async fn invite_member(
+        &self,
+        organization: OrganizationId,
+        email_normalized: &str,
+        role: MemberRole,
+        event_ids: Option<Vec<EventId>>,
+        invited_by: UserId,
+        at: OffsetDateTime,
+        audit: &AuditContext,
+    ) -> StoreResult<()>;
+    /// Makes `user` a member of every organization that invited `email_normalized` (one who
+    /// already is one keeps their role), in one transaction: the organizations joined.
+    async fn accept_invitations(
+        &self,
+        user: UserId,
+        email_normalized: &str,
+        at: OffsetDateTime,
+    ) -> StoreResult<Vec<OrganizationId>>;
     /// Takes `user` out of the organization; false if they were not a member. Refused with
     /// `Refusal::LastOwner` for its last owner.
     async fn remove_member(

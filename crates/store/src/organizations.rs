@@ -149,6 +149,29 @@ fn member_change(
     }
 }
 
+/// Refuses (`EventNotOfOrganization`, naming the first) events not of `organization`.
+async fn events_of(
+    tx: &mut Tx,
+    organization: OrganizationId,
+    event_ids: Option<&[EventId]>,
+) -> StoreResult<()> {
+    for (index, event) in event_ids.into_iter().flatten().enumerate() {
+        let of_organization =
+            sqlx::query("SELECT 1 AS one FROM events WHERE id = $1 AND organization_id = $2")
+                .bind(event.0)
+                .bind(organization.0)
+                .fetch_optional(&mut **tx)
+                .await?
+                .is_some();
+        if !of_organization {
+            return Err(StoreError::Refused(Refusal::EventNotOfOrganization {
+                index,
+            }));
+        }
+    }
+    Ok(())
+}
+
 /// Sets the events `user` is limited to in `organization` (`None`: all of them).
 pub(super) async fn set_limits(
     tx: &mut Tx,
@@ -430,21 +453,7 @@ impl OrganizationStore for ThisBackend {
         let mut tx = self.begin_write().await?;
         let outcome = async {
             lock_organization(&mut tx, organization).await?;
-            for (index, event) in event_ids.iter().flatten().enumerate() {
-                let of_organization = sqlx::query(
-                    "SELECT 1 AS one FROM events WHERE id = $1 AND organization_id = $2",
-                )
-                .bind(event.0)
-                .bind(organization.0)
-                .fetch_optional(&mut *tx)
-                .await?
-                .is_some();
-                if !of_organization {
-                    return Err(StoreError::Refused(Refusal::EventNotOfOrganization {
-                        index,
-                    }));
-                }
-            }
+            events_of(&mut tx, organization, event_ids.as_deref()).await?;
             let before = member_in(&mut tx, organization, user).await?;
             let was_owner = before.as_ref().is_some_and(|m| m.role == MemberRole::Owner);
             if was_owner
@@ -492,6 +501,141 @@ impl OrganizationStore for ThisBackend {
             )
             .await?;
             Ok::<_, StoreError>(after)
+        }
+        .await;
+        finish(tx, outcome).await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    #[tracing::instrument(skip_all, fields(backend = ThisBackend::backend().as_str()))]
+    async fn invite_member(
+        &self,
+        organization: OrganizationId,
+        email_normalized: &str,
+        role: MemberRole,
+        event_ids: Option<Vec<EventId>>,
+        invited_by: UserId,
+        at: OffsetDateTime,
+        audit: &AuditContext,
+    ) -> StoreResult<()> {
+        let at = from_micros(to_micros(at));
+        let mut tx = self.begin_write().await?;
+        let outcome = async {
+            lock_organization(&mut tx, organization).await?;
+            events_of(&mut tx, organization, event_ids.as_deref()).await?;
+            let events = event_ids.as_ref().map(|ids| {
+                ids.iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(",")
+            });
+            sqlx::query(
+                "INSERT INTO organization_invitations \
+                 (organization_id, email_normalized, role, event_ids, invited_by, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (organization_id, email_normalized) \
+                 DO UPDATE SET role = excluded.role, event_ids = excluded.event_ids, \
+                 invited_by = excluded.invited_by, created_at = excluded.created_at, accepted_at = NULL",
+            )
+            .bind(organization.0)
+            .bind(email_normalized)
+            .bind(role.as_str())
+            .bind(&events)
+            .bind(invited_by.0)
+            .bind(to_micros(at))
+            .execute(&mut *tx)
+            .await?;
+            append_audit(
+                &mut tx,
+                audit,
+                at,
+                Change {
+                    action: "organization.member_invited",
+                    target_type: "organization",
+                    target_id: organization.to_string(),
+                    before: None,
+                    after: Some(
+                        serde_json::json!({"email": email_normalized, "role": role.as_str(), "event_ids": event_ids})
+                            .to_string(),
+                    ),
+                },
+            )
+            .await?;
+            Ok::<_, StoreError>(())
+        }
+        .await;
+        finish(tx, outcome).await
+    }
+
+    #[tracing::instrument(skip_all, fields(backend = ThisBackend::backend().as_str()))]
+    async fn accept_invitations(
+        &self,
+        user: UserId,
+        email_normalized: &str,
+        at: OffsetDateTime,
+    ) -> StoreResult<Vec<OrganizationId>> {
+        let at = from_micros(to_micros(at));
+        let mut tx = self.begin_write().await?;
+        let outcome = async {
+            let pending = sqlx::query(
+                "SELECT organization_id, role, event_ids FROM organization_invitations \
+                 WHERE email_normalized = $1 AND accepted_at IS NULL ORDER BY created_at",
+            )
+            .bind(email_normalized)
+            .fetch_all(&mut *tx)
+            .await?;
+            let mut joined = Vec::with_capacity(pending.len());
+            for row in &pending {
+                let organization = OrganizationId(row.try_get("organization_id")?);
+                let role: String = row.try_get("role")?;
+                let role = MemberRole::parse(&role).map_err(|_| corrupt("invitation role"))?;
+                let events: Option<String> = row.try_get("event_ids")?;
+                let events: Option<Vec<EventId>> = events.map(|list| {
+                    list.split(',')
+                        .filter_map(|id| id.parse::<EventId>().ok())
+                        .collect()
+                });
+                lock_organization(&mut tx, organization).await?;
+                if member_in(&mut tx, organization, user).await?.is_none() {
+                    sqlx::query(
+                        "INSERT INTO organization_members (organization_id, user_id, role, created_at) \
+                         VALUES ($1, $2, $3, $4)",
+                    )
+                    .bind(organization.0)
+                    .bind(user.0)
+                    .bind(role.as_str())
+                    .bind(to_micros(at))
+                    .execute(&mut *tx)
+                    .await?;
+                    set_limits(&mut tx, organization, user, events.as_deref()).await?;
+                    let after = member_in(&mut tx, organization, user).await?;
+                    append_audit(
+                        &mut tx,
+                        &AuditContext {
+                            actor_id: Some(user),
+                            ip: None,
+                        },
+                        at,
+                        member_change(
+                            "organization.member_added",
+                            organization,
+                            None,
+                            after.as_ref(),
+                        ),
+                    )
+                    .await?;
+                    joined.push(organization);
+                }
+                sqlx::query(
+                    "UPDATE organization_invitations SET accepted_at = $1 \
+                     WHERE organization_id = $2 AND email_normalized = $3",
+                )
+                .bind(to_micros(at))
+                .bind(organization.0)
+                .bind(email_normalized)
+                .execute(&mut *tx)
+                .await?;
+            }
+            Ok::<_, StoreError>(joined)
         }
         .await;
         finish(tx, outcome).await

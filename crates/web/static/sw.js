@@ -2,12 +2,16 @@
 // wallet pages (the link mailed with an order), the ticket pages and the list of tickets, with
 // the stylesheet and script they use. Network first, always: online, a page is never stale;
 // offline, the copy kept when it was last opened is shown. Logging out clears what is kept
-// (the answer carries Clear-Site-Data).
+// (the answer carries Clear-Site-Data). The door of a session (`/organizer/{org}/door/{id}`)
+// and its scripts are kept the same way, so that the door opens at a gate with no network.
 "use strict";
 
 const KEPT = "tickets-v1";
 const ASSETS = ["/static/app.css", "/static/app.js", "/static/icon.svg"];
-const PAGES = [/^\/wallet\/[^/]+\/[^/]+$/, /^\/tickets$/, /^\/tickets\/[^/]+$/];
+const PAGES = [/^\/wallet\/[^/]+\/[^/]+$/, /^\/tickets$/, /^\/tickets\/[^/]+$/,
+  /^\/organizer\/[^/]+\/door\/[^/]+$/];
+// Kept when a door page loads them, not fetched for every visitor at install.
+const DOOR_ASSETS = ["/static/door.js", "/static/jsqr.js", "/door.webmanifest"];
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(KEPT).then((cache) => cache.addAll(ASSETS)));
@@ -24,7 +28,7 @@ self.addEventListener("activate", (event) => {
 
 function kept(url) {
   return url.origin === self.location.origin &&
-    (ASSETS.includes(url.pathname) || PAGES.some((page) => page.test(url.pathname)));
+    (ASSETS.includes(url.pathname) || DOOR_ASSETS.includes(url.pathname) || PAGES.some((page) => page.test(url.pathname)));
 }
 
 self.addEventListener("fetch", (event) => {

@@ -14,7 +14,7 @@ fn repo() -> PathBuf {
 }
 
 /// Installs the browser tests' npm packages from the lockfile when they are missing.
-fn npm_ci(dir: &Path) {
+pub(crate) fn npm_ci(dir: &Path) {
     if dir.join("node_modules/playwright-core").exists()
         && dir.join("node_modules/axe-core").exists()
     {

@@ -13,6 +13,8 @@ mod cancel_event;
 mod catalog;
 mod connections;
 mod credentials;
+mod door;
+mod door_browser;
 mod gate;
 mod half_price;
 mod images;

@@ -290,20 +290,19 @@ async fn the_team_is_the_owners_and_outsiders_find_nothing(db: TestDatabase) {
         "not_found",
     );
 
-    // Bad additions: no such account; an event of another organization; a made-up role.
-    assert_problem(
-        &add(
-            &app,
-            owner,
-            &organization,
-            "nobody@example.com",
-            "viewer",
-            None,
-        )
-        .await,
-        StatusCode::NOT_FOUND,
-        "not_found",
-    );
+    // An address with no account is invited (202), not added; then bad additions: an event of
+    // another organization; a made-up role.
+    let (status, invited) = add(
+        &app,
+        owner,
+        &organization,
+        "nobody@example.com",
+        "viewer",
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{invited}");
+    assert_eq!(invited["status"], "invited");
     let elsewhere = on_sale(&app, 1, 1, 1, json!({})).await;
     let refused = add(
         &app,
@@ -370,6 +369,7 @@ async fn the_team_is_the_owners_and_outsiders_find_nothing(db: TestDatabase) {
         [
             "organization.member_removed",
             "organization.member_changed",
+            "organization.member_invited",
             "organization.member_added",
             "organization.member_added",
             "organization.member_added",

@@ -524,7 +524,7 @@ async fn mistakes_are_said_beside_their_fields_and_nothing_is_stored(db: TestDat
         "nothing stored"
     );
 
-    // The team: an address without an account, a role that is none, and the last owner.
+    // The team: an address without an account (invited), a role that is none, and the last owner.
     let team = format!("/organizer/{org}/team");
     let unknown = owner
         .post(
@@ -536,15 +536,16 @@ async fn mistakes_are_said_beside_their_fields_and_nothing_is_stored(db: TestDat
             ],
         )
         .await;
-    assert_eq!(
-        unknown.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "{}",
-        unknown.body
+    // Invited, with a sign-up link mailed: the page says so.
+    assert_eq!(unknown.status, StatusCode::SEE_OTHER, "{}", unknown.body);
+    assert_eq!(unknown.location(), format!("{team}?done=invited"));
+    assert!(
+        owner
+            .get(unknown.location())
+            .await
+            .body
+            .contains("enviamos um convite")
     );
-    assert!(unknown.body.contains("id=\"email-problem\""));
-    assert_eq!(value_of(&unknown, "email"), "nobody@example.com");
-    assert!(unknown.body.contains("value=\"viewer\" selected"));
     let no_role = owner
         .post(
             &team,

@@ -66,6 +66,13 @@ impl Answer {
         self.body[at..at + self.body[at..].find('"').unwrap()].to_owned()
     }
 
+    pub(crate) fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    }
+
     pub(crate) fn is_friendly_page(&self) -> bool {
         self.headers[header::CONTENT_TYPE]
             .to_str()
@@ -98,6 +105,31 @@ impl Browser {
             request = request.form(form);
         }
         self.answer(request).await
+    }
+
+    /// A JSON request to the API as a page's script sends it: the login cookie, and the page's
+    /// CSRF proof when given. The status and the JSON answer.
+    pub(crate) async fn send_json(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+        csrf: Option<&str>,
+    ) -> (StatusCode, serde_json::Value) {
+        let mut request = self
+            .request(method, path)
+            .header(header::ACCEPT, "application/json");
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        if let Some(csrf) = csrf {
+            request = request.header("x-csrf-token", csrf);
+        }
+        let answer = self.answer(request).await;
+        (
+            answer.status,
+            serde_json::from_str(&answer.body).unwrap_or(serde_json::Value::Null),
+        )
     }
 
     /// A request as this browser sends it: its cookies, HTML asked for, in Portuguese.

@@ -9,6 +9,7 @@ use super::{audit_context, page_request};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use bilheteria_app::{App, organizations};
 use bilheteria_domain::catalog::{Event, EventQuery, EventStatus, Product, Venue, search_terms};
 use bilheteria_domain::ids::{OrganizationId, UserId};
@@ -165,8 +166,9 @@ pub async fn list_members(
     params(("id" = String, Path, format = Uuid)), request_body = MemberInput,
     responses(
         (status = 201, description = "the member, added, or with the role and events given", body = Member),
+        (status = 202, description = "no account has that address: it is invited (a sign-up link mailed) and joins once it confirms the address", body = organizations::Invitation),
         (status = 403, description = "`forbidden`: only owners (and admins) change the team", body = Problem),
-        (status = 404, description = "`not_found`: no such organization (or the caller is not in it), or no account with that email", body = Problem),
+        (status = 404, description = "`not_found`: no such organization (or the caller is not in it)", body = Problem),
         (status = 409, description = "`last_owner`: the organization's last owner keeps the role", body = Problem),
         (status = 422, description = "`validation_failed`: e.g. `event_ids` not of the organization", body = Problem),
     ))]
@@ -176,10 +178,18 @@ pub async fn add_member(
     client_ip: ClientIp,
     PathId(id): PathId<OrganizationId>,
     ApiJson(body): ApiJson<MemberInput>,
-) -> ApiResult<(StatusCode, Json<Member>)> {
+) -> ApiResult<axum::response::Response> {
     let audit = audit_context(&caller, client_ip);
-    let member = organizations::set_member(&state, &caller.user, id, body, &audit).await?;
-    Ok((StatusCode::CREATED, Json(member)))
+    Ok(
+        match organizations::set_member(&state, &caller.user, id, body, &audit).await? {
+            organizations::TeamChange::Member(member) => {
+                (StatusCode::CREATED, Json(member)).into_response()
+            }
+            organizations::TeamChange::Invited(invitation) => {
+                (StatusCode::ACCEPTED, Json(invitation)).into_response()
+            }
+        },
+    )
 }
 
 #[utoipa::path(delete, path = "/organizations/{id}/members/{user_id}", tag = "organizations", security(("bearer" = [])),

@@ -14,7 +14,7 @@ struct Asset {
     body: &'static str,
 }
 
-const ASSETS: [Asset; 4] = [
+const ASSETS: [Asset; 7] = [
     Asset {
         name: "app.css",
         content_type: "text/css; charset=utf-8",
@@ -34,6 +34,22 @@ const ASSETS: [Asset; 4] = [
         name: "sw.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_str!("../../static/sw.js"),
+    },
+    Asset {
+        name: "door.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../static/door.js"),
+    },
+    // The door's QR decoder, from the npm registry at build time (`build.rs`).
+    Asset {
+        name: "jsqr.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!(concat!(env!("OUT_DIR"), "/jsQR.js")),
+    },
+    Asset {
+        name: "door.webmanifest",
+        content_type: "application/manifest+json",
+        body: include_str!("../../static/door.webmanifest"),
     },
 ];
 
@@ -64,6 +80,11 @@ pub async fn service_worker(headers: HeaderMap) -> Response {
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     response
+}
+
+/// `GET /door.webmanifest`: the door installed as an app on a phone's home screen.
+pub async fn door_manifest(headers: HeaderMap) -> Response {
+    asset("door.webmanifest", &headers)
 }
 
 fn asset(file: &str, headers: &HeaderMap) -> Response {

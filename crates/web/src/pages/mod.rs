@@ -8,6 +8,7 @@ mod assets;
 mod browse;
 mod buying;
 mod credentials;
+pub mod door_words;
 mod organizer;
 mod queue;
 mod resale;
@@ -197,6 +198,12 @@ pub fn routes(state: App) -> Router<App> {
             "/organizer/{org}/events/{id}/poster/remove",
             post(organizer::remove_poster),
         )
+        .route("/organizer/{org}/door", get(organizer::door::sessions))
+        .route(
+            "/organizer/{org}/door/{id}",
+            get(organizer::door::door_page_get).post(organizer::door::check),
+        )
+        .route("/door.webmanifest", get(assets::door_manifest))
         .route("/language/{tag}", get(switch_language))
         .route("/static/{file}", get(assets::serve))
         .route("/sw.js", get(assets::service_worker))

@@ -5,6 +5,7 @@
 //! page, a member whose role may not its 403 page. Every form carries the CSRF proof; a refused
 //! one comes back with each complaint beside its field and what was typed kept.
 
+pub mod door;
 pub mod orders;
 pub mod sessions;
 
@@ -169,6 +170,8 @@ pub struct OrgNav {
     pub name: String,
     pub suspended: bool,
     pub team: bool,
+    /// Whether the caller's role runs the door (a tab to it).
+    pub door: bool,
     /// Which tab this page is: `events`, `venues`, `products` or `team`.
     pub here: &'static str,
 }
@@ -180,6 +183,7 @@ impl OrgNav {
             name: standing.organization.name.clone(),
             suspended: standing.organization.suspended_at.is_some(),
             team: standing.may(Capability::ManageTeam, None),
+            door: standing.may_somewhere(Capability::RunDoor),
             here,
         }
     }
@@ -207,6 +211,7 @@ pub(super) fn done_notice(visitor: &Visitor, done: Option<&str>) -> Option<Strin
             "unpublished" => w.event_unpublished,
             "cancelled" => w.event_cancelled_done,
             "team" => w.team_saved,
+            "invited" => w.team_invited,
             "removed" => w.member_removed,
             "product" => w.product_created,
             "session-created" => w.session_created,
@@ -1252,7 +1257,12 @@ pub async fn set_member(
         organizations::set_member(&app, user, org, input, &visitor.audit()).await
     };
     match set {
-        Ok(_) => Ok(see_other(&format!("/organizer/{org}/team?done=team"))),
+        Ok(organizations::TeamChange::Invited(_)) => {
+            Ok(see_other(&format!("/organizer/{org}/team?done=invited")))
+        }
+        Ok(organizations::TeamChange::Member(_)) => {
+            Ok(see_other(&format!("/organizer/{org}/team?done=team")))
+        }
         Err(error) => {
             // The team was checked first: a missing one now is the account of that address.
             let problem = match error {

@@ -483,6 +483,8 @@ words! {
     history_checkin: "Entrada", "Check-in";
     history_gate: "portão", "gate";
     history_audit: "Registro", "Log";
+    door_tab: "Portaria", "Door";
+    team_invited: "Ninguém tem conta com esse e-mail: enviamos um convite para criar uma. A pessoa entra na equipe quando confirmar o e-mail.", "No account has that address: we mailed an invitation to sign up. They join the team once they confirm the address.";
 }
 
 /// "1 de 2 ingressos válidos", or "2 ingressos" when none was cancelled.
