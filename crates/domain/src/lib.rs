@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod audit;
+pub mod bordero;
 pub mod catalog;
 pub mod clock;
 pub mod gate;

@@ -28,6 +28,7 @@ mod gate_types;
 mod group_commit;
 mod organization_types;
 pub mod postgres;
+mod report_types;
 mod resale_types;
 mod sales_types;
 pub mod sqlite;
@@ -193,6 +194,7 @@ pub struct NewLoginSession {
 
 pub use gate_types::*;
 pub use organization_types::*;
+pub use report_types::*;
 pub use resale_types::*;
 pub use sales_types::*;
 pub use transfer_types::*;
@@ -215,6 +217,7 @@ pub trait Store:
     + OutboxStore
     + IntegrityStore
     + QueueStore
+    + ReportStore
     + Send
     + Sync
     + 'static
