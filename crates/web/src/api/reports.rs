@@ -18,6 +18,7 @@ use bilheteria_domain::ids::SessionId;
 use bilheteria_domain::locale::Language;
 use bilheteria_domain::{FieldErrors, FieldProblem};
 use bytes::Bytes;
+use futures_util::StreamExt;
 use serde::Deserialize;
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -99,7 +100,7 @@ pub async fn bordero(
 
 #[utoipa::path(get, path = "/sessions/{id}/bordero.pdf", tag = "reports", security(("bearer" = [])), params(("id" = String, Path, format = Uuid), PdfQuery),
     responses(
-        (status = 200, description = "the borderô as a printable A4 PDF", content_type = "application/pdf", body = Vec<u8>),
+        (status = 200, description = "the borderô as a printable A4 PDF (`application/pdf`)"),
         (status = 403, description = "a member whose role may not see sales", body = Problem),
         (status = 404, description = "no such session, or not of the caller's organization", body = Problem),
     ))]
@@ -131,7 +132,7 @@ macro_rules! export_handler {
     ($name:ident, $path:literal, $kind:expr, $what:literal) => {
         #[utoipa::path(get, path = $path, tag = "reports", security(("bearer" = [])), params(("id" = String, Path, format = Uuid), ExportQuery),
             responses(
-                (status = 200, description = $what, content_type = "text/csv", body = String),
+                (status = 200, description = $what),
                 (status = 403, description = "a member whose role may not export personal data (`checkin`, `viewer`)", body = Problem),
                 (status = 404, description = "no such session, or not of the caller's organization", body = Problem),
             ))]
@@ -152,19 +153,19 @@ export_handler!(
     export_orders,
     "/sessions/{id}/exports/orders.csv",
     ExportKind::Orders,
-    "the session's orders, one a line (audited); streamed"
+    "`text/csv; charset=utf-8`: the session's orders, one a line (audited); streamed"
 );
 export_handler!(
     export_attendees,
     "/sessions/{id}/exports/attendees.csv",
     ExportKind::Attendees,
-    "the door list: every ticket with its holder, place, category, inteira or meia-entrada with its ground and the document to show, and status (audited); streamed"
+    "`text/csv; charset=utf-8`: the door list: every ticket with its holder, place, category, inteira or meia-entrada with its ground and the document to show, and status (audited); streamed"
 );
 export_handler!(
     export_checkins,
     "/sessions/{id}/exports/checkins.csv",
     ExportKind::Checkins,
-    "every scan at the session's gates (audited); streamed"
+    "`text/csv; charset=utf-8`: every scan at the session's gates (audited); streamed"
 );
 
 async fn export(
@@ -241,6 +242,9 @@ pub fn csv_stream(
             }
         }
     })
+    // A layer may poll a body again after its end (gzip does): a fused stream answers the end
+    // again, where `unfold` alone panics.
+    .fuse()
 }
 
 fn writer(dialect: ExportDialect, out: &mut Vec<u8>) -> csv::Writer<&mut Vec<u8>> {
