@@ -560,6 +560,19 @@ try {
   assert((await org.locator('input[name="ticket"]').count()) === 1, "the other is still his, and refundable");
   assert((await text(org, "main")).includes("R$ 80,00"), "what that ticket was paid came back");
   await check(org, "organizer-order");
+  step("the organizer opens the session's borderô (Caio's seat in it) and downloads the door list for Excel");
+  await org.goto(sessionUrl);
+  await Promise.all([org.waitForNavigation(), org.click(".session-reports a.button")]);
+  assert((await text(org, "h1")).startsWith("Borderô"), "the borderô");
+  assert((await text(org, "main")).includes("80,00"), "with Caio's seat");
+  await check(org, "organizer-bordero");
+  const [doorList] = await Promise.all([
+    org.waitForEvent("download"),
+    org.click('.export-links a[href*="attendees.csv?dialect=excel-br"]'),
+  ]);
+  const door = readFileSync(await doorList.path(), "utf8");
+  assert(door.startsWith("\ufeffIngresso;Pedido;Titular"), "UTF-8 with a BOM, `;`, headings in Portuguese");
+  assert(door.includes(";80,00"), "money with a decimal comma");
 
   step("the organizer makes a product offered with the event, its price with a decimal comma");
   await org.goto(demoUrl + "/products");

@@ -22,6 +22,7 @@ pub mod organizations;
 pub mod printing;
 pub mod queue;
 pub mod ratelimit;
+pub mod reports;
 pub mod resale;
 pub mod sales;
 pub mod seat_maps;

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod audit;
 pub mod back_office;
+pub mod bordero;
 pub mod catalog;
 pub mod clock;
 pub mod gate;

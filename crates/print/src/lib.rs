@@ -1,4 +1,4 @@
-//! Printable tickets (S4): one A4 page per ticket, good to print at home and to show on a phone.
+//! Printable tickets (S4) and reports (the borderô, `report.rs`): one A4 page per ticket, good to print at home and to show on a phone.
 //! Each page carries the event, when and where, the place, the holder, the order and price, a
 //! vector QR code of the signed code with a short reference beside it, and the terms. Text is set
 //! in DejaVu Sans (from the `dejavu` crate), embedded and subset by krilla to the glyphs used.
@@ -19,6 +19,9 @@ use krilla::{Document, SerializeSettings};
 use qrcode::{EcLevel, QrCode};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
+
+mod report;
+pub use report::{ReportSheet, ReportTable, render_report};
 
 /// A4 in points.
 const PAGE_WIDTH: f32 = 595.28;

@@ -29,6 +29,7 @@ mod gate_types;
 mod group_commit;
 mod organization_types;
 pub mod postgres;
+mod report_types;
 mod resale_types;
 mod sales_types;
 pub mod sqlite;
@@ -203,6 +204,7 @@ pub struct NewLoginSession {
 pub use back_office_types::*;
 pub use gate_types::*;
 pub use organization_types::*;
+pub use report_types::*;
 pub use resale_types::*;
 pub use sales_types::*;
 pub use transfer_types::*;
@@ -226,6 +228,7 @@ pub trait Store:
     + IntegrityStore
     + QueueStore
     + BackOfficeStore
+    + ReportStore
     + Send
     + Sync
     + 'static

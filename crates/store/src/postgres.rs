@@ -47,6 +47,10 @@ mod outbox;
 mod queue;
 
 #[allow(clippy::duplicate_mod)]
+#[path = "reports.rs"]
+mod reports;
+
+#[allow(clippy::duplicate_mod)]
 #[path = "orders.rs"]
 mod orders;
 

@@ -7,6 +7,7 @@ pub mod connections;
 pub mod cookies;
 pub mod field_words;
 pub mod pages;
+pub mod report_words;
 
 use api::error::{ApiError, ProblemCode};
 use axum::Router;

@@ -6,6 +6,7 @@
 mod account_pages;
 mod accounts;
 mod audit_and_operations;
+mod bordero;
 mod browser;
 mod buyer_pages;
 mod buying;

@@ -14,6 +14,7 @@ pub mod ops;
 pub mod organizations;
 pub mod problem_code;
 pub mod queue;
+pub mod reports;
 pub mod tickets;
 pub mod transfers;
 
@@ -49,6 +50,7 @@ pub const API_PREFIX: &str = "/api/v1";
         (name = "buying", description = "Holds, orders, payments and refunds"),
         (name = "tickets", description = "Tickets and the keys that verify them"),
         (name = "gate", description = "Check-in: staff assigned to events, and scans"),
+        (name = "reports", description = "The back office's reports of a session: the borderô and the exports"),
         (name = "queue", description = "The waiting room of big on-sales"),
         (name = "admin", description = "Users, roles, the audit log and the outbox"),
         (name = "operations", description = "Health, readiness and metrics"),
@@ -132,6 +134,11 @@ fn api_routes() -> OpenApiRouter<App> {
         .routes(routes!(buying::payment_webhook))
         .routes(routes!(buying::list_outbox))
         .routes(routes!(buying::sales_integrity))
+        .routes(routes!(reports::bordero))
+        .routes(routes!(reports::bordero_pdf))
+        .routes(routes!(reports::export_orders))
+        .routes(routes!(reports::export_attendees))
+        .routes(routes!(reports::export_checkins))
         .routes(routes!(tickets::list_tickets))
         .routes(routes!(tickets::get_ticket))
         .routes(routes!(tickets::checkin_keys))

@@ -122,6 +122,10 @@ pub fn routes(state: App) -> Router<App> {
             get(organizer::sessions::session).post(organizer::sessions::update_session),
         )
         .route(
+            "/organizer/{org}/sessions/{id}/bordero",
+            get(organizer::bordero::bordero),
+        )
+        .route(
             "/organizer/{org}/sessions/{id}/pause",
             post(organizer::sessions::pause),
         )

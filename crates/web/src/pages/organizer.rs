@@ -7,6 +7,7 @@
 
 pub mod door;
 pub mod orders;
+pub mod bordero;
 pub mod sessions;
 
 use super::buying::{Cursor, list_page};

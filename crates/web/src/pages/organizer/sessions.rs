@@ -125,6 +125,8 @@ pub struct SessionPage {
     above: Vec<String>,
     /// The submit button's words; none once its event is cancelled.
     button: &'static str,
+    /// Links to the session's borderô and exports, for those who may read them.
+    reports: Option<super::bordero::ReportLinks>,
 }
 
 /// The form's plain fields, in the order shown. Times are typed in the venue's zone; hold and
@@ -548,6 +550,7 @@ fn new_session_page(
         categories: Vec::new(),
         above: complaints.above,
         button: w.create_session,
+        reports: None,
     }
 }
 
@@ -824,6 +827,7 @@ fn session_page(
         categories: form.categories,
         above: complaints.above,
         button: if open { w.save_changes } else { "" },
+        reports: super::bordero::report_links(standing, org, event.id, session.id, visitor.lang),
     }
 }
 
