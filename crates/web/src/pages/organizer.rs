@@ -5,9 +5,9 @@
 //! page, a member whose role may not its 403 page. Every form carries the CSRF proof; a refused
 //! one comes back with each complaint beside its field and what was typed kept.
 
+pub mod bordero;
 pub mod door;
 pub mod orders;
-pub mod bordero;
 pub mod sessions;
 
 use super::buying::{Cursor, list_page};
