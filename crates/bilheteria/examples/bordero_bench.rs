@@ -1,8 +1,10 @@
 //! A measurement, not a test (never run in CI): a session with 80,000 paid orders (one ticket
 //! each, a standing section), then its door list exported as CSV over HTTP (80,000 lines and
 //! the headings) and its borderô, each timed, with the process's resident memory before and
-//! its peak after (the server runs in this process). The rows are written straight into the
-//! SQLite database in batches, not bought one by one, so only the reads are measured.
+//! its peak after (the server runs in this process); then the orders list (first page, a buyer's
+//! email, a name's start, a status) and the borderô asked 200 times each, one after the other:
+//! views per second, p50 and p99. The rows are written straight into the SQLite database in
+//! batches, not bought one by one, so only the reads are measured.
 //!
 //! Run it (release build; it takes a minute or two):
 //!
@@ -214,4 +216,42 @@ async fn main() {
         sheet["tickets"]["sold"],
         sheet["gross_cents"]
     );
+    // Views one after the other, as an organizer's browser asks them (no concurrency).
+    let session = &sale.session_id;
+    for (what, path) in [
+        ("orders, first page", format!("/sessions/{session}/orders")),
+        (
+            "orders, a buyer's email",
+            format!("/sessions/{session}/orders?q=bench040000@example.com"),
+        ),
+        (
+            "orders, a name's start",
+            format!("/sessions/{session}/orders?q=Comprador%204"),
+        ),
+        (
+            "orders, paid",
+            format!("/sessions/{session}/orders?status=paid"),
+        ),
+        ("bordero", format!("/sessions/{session}/bordero")),
+    ] {
+        let mut took = Vec::with_capacity(VIEWS);
+        let started = Instant::now();
+        for _ in 0..VIEWS {
+            let one = Instant::now();
+            let (status, _) = app.get(&path, Some(token)).await;
+            assert!(status.is_success(), "{what}: {status}");
+            took.push(one.elapsed());
+        }
+        let elapsed = started.elapsed();
+        took.sort();
+        println!(
+            "{what}: {:.0} views/s, p50 {:.2?}, p99 {:.2?}",
+            VIEWS as f64 / elapsed.as_secs_f64(),
+            took[VIEWS / 2],
+            took[VIEWS * 99 / 100],
+        );
+    }
 }
+
+/// How many times each view is asked for.
+const VIEWS: usize = 200;
